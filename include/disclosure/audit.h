@@ -1,0 +1,86 @@
+/*
+ * audit.h - the audit log: hash-chained entries and Ed25519-signed
+ * checkpoints, and their offline verification.  The format is documented
+ * in docs/audit-format.md; in short, each entry is one line of compact JSON
+ *
+ *   {"seq":N,"time":"2026-11-28T18:00:00.123Z","prev":"<64 hex>", ...fields...,"hash":"<64 hex>"}
+ *
+ * whose "hash" is the lower-case hex SHA-256 of the line's bytes before
+ * ',"hash":"' (so it covers prev, and through it the whole chain).  A
+ * checkpoint is an entry with "action":"checkpoint" and a "checkpoint"
+ * object {size, head, signed_at, key_id, signature} signing the chain head
+ * over entries [0, size).
+ *
+ * This module builds and verifies lines; it never writes to disk (the
+ * store does) and never decides when a response may leave (the daemon
+ * does, only after the entry is committed).
+ */
+#ifndef DISCLOSURE_AUDIT_H
+#define DISCLOSURE_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "disclosure/error.h"
+
+#define AUDIT_HASH_HEX 64
+#define AUDIT_KEY_ID_HEX 16
+
+/* The head of the chain, owned by the one writer. */
+struct audit_chain {
+	uint64_t next_seq;
+	char head[AUDIT_HASH_HEX + 1]; /* hash of entry next_seq-1, 64 zeros if none */
+	uint64_t last_checkpoint_size; /* size covered by the last stored checkpoint */
+};
+
+void audit_chain_init(struct audit_chain *c); /* empty chain */
+/* Rebuilds the chain head from the last stored entry (line of seq n-1). */
+int audit_chain_resume(struct audit_chain *c, uint64_t n, const char *last_line, size_t len,
+		       struct dsc_error *err);
+
+/*
+ * Encodes the next entry: fields is a JSON object of the entry's own
+ * fields (principal, action, status, ...), without seq/time/prev/hash.
+ * now_ms is UTC milliseconds since the epoch.  On success *line is a
+ * malloc'd NUL-terminated line without newline, and the chain advances.
+ */
+int audit_entry_encode(struct audit_chain *c, const json_t *fields, int64_t now_ms, char **line,
+		       size_t *len, struct dsc_error *err);
+/* Encodes a checkpoint entry signed with key over [0, c->next_seq). */
+int audit_checkpoint_encode(struct audit_chain *c, EVP_PKEY *key, int64_t now_ms, char **line,
+			    size_t *len, struct dsc_error *err);
+
+/* Loads the Ed25519 private key; refuses a file readable by group or
+ * others (DSC_EPERM) and any other key type (DSC_EINVAL). */
+int audit_key_load(const char *path, EVP_PKEY **out, struct dsc_error *err);
+int audit_pubkey_load(const char *path, EVP_PKEY **out, struct dsc_error *err);
+/* First 16 hex of SHA-256 over the raw 32-byte public key. */
+int audit_key_id(EVP_PKEY *key, char out[AUDIT_KEY_ID_HEX + 1]);
+
+struct audit_verify_result {
+	bool ok;
+	uint64_t entries;     /* lines read */
+	uint64_t checkpoints; /* checkpoints whose signature held */
+	uint64_t sealed_size; /* entries covered by the last good checkpoint */
+	int64_t first_bad_seq; /* -1 if none; the seq (or the position) of the first bad line */
+	char msg[512];
+};
+
+/*
+ * Verifies an export read from f: every line parses, seq runs 0,1,2...,
+ * every prev links, every hash holds, every checkpoint's size and head
+ * match the entries before it and its signature verifies with pub (and its
+ * key_id names pub), and the file ends with a checkpoint covering all its
+ * entries unless allow_unsealed.  Returns DSC_OK if and only if res->ok.
+ */
+int audit_verify_stream(FILE *f, EVP_PKEY *pub, bool allow_unsealed,
+			struct audit_verify_result *res);
+
+/* Hash of one line as its "hash" field should be (lower-case hex). */
+int audit_line_hash(const char *line, size_t len, char out[AUDIT_HASH_HEX + 1]);
+
+#endif

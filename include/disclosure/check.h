@@ -1,0 +1,57 @@
+/*
+ * check.h - the requests of the check endpoints, parsed and validated
+ * (contract.md "POST /v1/checks" and "decision"), with errors that name
+ * the field.  Knows nothing of HTTP.
+ */
+#ifndef DISCLOSURE_CHECK_H
+#define DISCLOSURE_CHECK_H
+
+#include <jansson.h>
+
+#include "disclosure/error.h"
+#include "disclosure/match.h"
+
+#define CASE_REF_MAX 64
+#define JUSTIFICATION_MAX 1000 /* characters (code points) */
+
+enum purpose {
+	PURPOSE_CSODS_RIGHT_TO_ASK = 0,
+	PURPOSE_CSODS_RIGHT_TO_BE_TOLD,
+	PURPOSE_DVDS_RIGHT_TO_ASK,
+	PURPOSE_DVDS_RIGHT_TO_KNOW,
+	PURPOSE_MAPPA_REVIEW,
+	PURPOSE_OTHER,
+};
+const char *purpose_name(enum purpose p);
+
+struct check_request {
+	json_t *json; /* the parsed body (owns the strings below) */
+	const char *case_ref;
+	enum purpose purpose;
+	const char *justification;
+	struct check_subject subject;
+};
+
+/* DSC_EJSON for a body that is not a JSON object in UTF-8, DSC_EINVAL with
+ * err->field for a field that breaks the contract. */
+int check_request_parse(const char *body, size_t len, struct check_request *out,
+			struct dsc_error *err);
+void check_request_release(struct check_request *r);
+/* The subject as JSON (what the audit log records as the query). */
+json_t *check_subject_to_json(const struct check_subject *s);
+
+enum decision_kind { DECISION_DISCLOSE = 0, DECISION_NO_DISCLOSURE, DECISION_REFER };
+const char *decision_name(enum decision_kind d);
+
+struct decision_request {
+	json_t *json;
+	enum decision_kind decision;
+	const char *offender_id; /* NULL allowed only for no_disclosure */
+	const char *recipient;   /* required for disclose */
+	const char *rationale;   /* optional */
+};
+int decision_request_parse(const char *body, size_t len, struct decision_request *out,
+			   struct dsc_error *err);
+void decision_request_release(struct decision_request *r);
+
+#endif

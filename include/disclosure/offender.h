@@ -1,0 +1,84 @@
+/*
+ * offender.h - the offender record of the import format (contract.md,
+ * "Offender record"): parsed and validated with jansson into a C structure,
+ * and kept as canonical compact JSON for storage and display.
+ * Names in any script are kept byte for byte; normalisation is the
+ * matcher's business, never this module's.
+ */
+#ifndef DISCLOSURE_OFFENDER_H
+#define DISCLOSURE_OFFENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "disclosure/error.h"
+
+#define OFFENDER_ID_MAX 64
+
+enum name_kind { NAME_PRIMARY = 0, NAME_ALIAS = 1 };
+
+struct person_name {
+	char *given;  /* NULL if absent */
+	char *middle; /* NULL if absent */
+	char *family; /* never NULL in a valid record */
+	enum name_kind kind;
+};
+
+/* A calendar date; year == 0 means absent. */
+struct date {
+	uint16_t year;
+	uint8_t month;
+	uint8_t day;
+};
+
+struct address {
+	char *text;     /* NULL if absent */
+	char *postcode; /* as given, NULL if absent */
+	struct date from, to;
+};
+
+enum offender_status { STATUS_ACTIVE = 0, STATUS_EXPIRED, STATUS_IN_CUSTODY, STATUS_DECEASED };
+
+struct offender {
+	char id[OFFENDER_ID_MAX + 1];
+	struct person_name *names;
+	size_t n_names;
+	struct date dob;
+	struct date *other_dobs;
+	size_t n_other_dobs;
+	char sex; /* 'M', 'F', 'X' or 0 if absent */
+	struct address *addresses;
+	size_t n_addresses;
+	char *managing_force;
+	enum offender_status status;
+	int mappa_category; /* 1-3, 0 if absent */
+	int mappa_level;    /* 1-3, 0 if absent */
+	char *risk_level;   /* NULL if absent */
+	char *json;         /* canonical compact JSON of the whole record */
+	size_t json_len;
+};
+
+/*
+ * Parses one record (one line of the import format).  On failure returns
+ * DSC_EJSON (not JSON / not an object / not UTF-8) or DSC_EINVAL with
+ * err->field the JSON path ("names[1].family") and err->msg
+ * "names[1].family: required".  Callers add "line N: ".
+ */
+int offender_parse(const char *text, size_t len, struct offender **out, struct dsc_error *err);
+int offender_from_json(json_t *obj, struct offender **out, struct dsc_error *err);
+void offender_free(struct offender *o);
+
+/* Index of the primary name in o->names. */
+size_t offender_primary(const struct offender *o);
+
+bool offender_id_valid(const char *id);
+const char *offender_status_name(enum offender_status s);
+
+/* "YYYY-MM-DD", a real calendar date. Returns false if invalid. */
+bool date_parse(const char *s, struct date *out);
+/* Writes "YYYY-MM-DD" (11 bytes with NUL). */
+void date_format(const struct date *d, char out[11]);
+
+#endif

@@ -1,0 +1,125 @@
+/*
+ * store.h - the LMDB store: offender records with their secondary indexes,
+ * stored checks, the audit log and a little metadata, in one environment.
+ *
+ * One writer (a store_txn at a time, from one thread); any number of
+ * readers, one struct store_reader per thread, reset after each request and
+ * renewed before the next (never held across a network wait).  Pointers
+ * returned by reads are valid until store_read_end() / the end of the write
+ * transaction.  LMDB failures (MDB_MAP_FULL above all) come back as
+ * DSC_EFULL / DSC_EIO with words, never as aborts.
+ *
+ * The secondary indexes are generic: the matcher supplies a store_indexer
+ * that turns a record into index keys and a compact "match view"; the store
+ * keeps every key of every record consistent on create, replace and delete
+ * in the same transaction.  Index values are record numbers (uint32_t),
+ * stored MDB_DUPSORT|MDB_DUPFIXED.
+ */
+#ifndef DISCLOSURE_STORE_H
+#define DISCLOSURE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "disclosure/error.h"
+#include "disclosure/offender.h"
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_KEY_MAX 500 /* longest index key (LMDB's limit is 511) */
+
+struct store;
+struct store_reader;
+struct store_txn;
+
+/* Sink for index keys: the indexer calls emit(sink, key, len) per key. */
+typedef int (*store_emit_fn)(void *sink, const void *key, size_t len);
+
+/* Growable byte buffer the indexer writes the match view into. */
+struct store_buf {
+	unsigned char *data;
+	size_t len, cap;
+};
+int store_buf_append(struct store_buf *b, const void *p, size_t n);
+
+struct store_indexer {
+	/* Emit every index key of the record (duplicates are fine). */
+	int (*keys)(const struct offender *o, store_emit_fn emit, void *sink, void *arg);
+	/* Write the record's compact match view into out (may be NULL). */
+	int (*view)(const struct offender *o, struct store_buf *out, void *arg);
+	void *arg;
+	/* Bump when keys or view change: a store built with another version
+	 * is re-indexed on open. */
+	uint32_t version;
+};
+
+struct store_options {
+	const char *path;  /* environment directory, created if missing */
+	size_t map_size;   /* bytes */
+	unsigned max_readers; /* 0 = default (126) */
+	bool bulk_nosync;  /* offline bulk load only: MDB_NOSYNC, store_sync() at the end */
+	bool read_only;
+};
+
+/* Opens (creating if needed), checks the schema version, clears stale
+ * readers (mdb_reader_check), re-indexes if indexer->version changed. */
+int store_open(struct store **out, const struct store_options *opt,
+	       const struct store_indexer *indexer, struct dsc_error *err);
+void store_close(struct store *s);
+int store_sync(struct store *s, struct dsc_error *err);
+/* Bytes used by the data file (pages in use * page size). */
+int store_stat(struct store *s, size_t *used_bytes, size_t *map_size, size_t *records);
+
+/* ---- reading (one reader per thread) ---- */
+int store_reader_new(struct store *s, struct store_reader **out, struct dsc_error *err);
+void store_reader_free(struct store_reader *r);
+int store_read_begin(struct store_reader *r, struct dsc_error *err); /* renew */
+void store_read_end(struct store_reader *r);                        /* reset */
+
+int store_offender_count(struct store_reader *r, size_t *n);
+int store_get_recno(struct store_reader *r, const char *id, uint32_t *recno);
+/* DSC_ENOTFOUND if absent. */
+int store_get_offender(struct store_reader *r, const char *id, const char **json, size_t *len);
+int store_get_offender_by_recno(struct store_reader *r, uint32_t recno, const char **json, size_t *len);
+int store_get_view(struct store_reader *r, uint32_t recno, const void **view, size_t *len);
+/* Calls fn for every record in id order; a non-zero return stops and is returned. */
+int store_offender_each(struct store_reader *r,
+			int (*fn)(void *arg, uint32_t recno, const char *json, size_t len), void *arg);
+/* Number of records under an index key (0 if none). */
+int store_index_count(struct store_reader *r, const void *key, size_t klen, size_t *n);
+/* Calls fn with the record numbers under key, in chunks (MDB_GET_MULTIPLE);
+ * a non-zero return stops and is returned. */
+int store_index_each(struct store_reader *r, const void *key, size_t klen,
+		     int (*fn)(void *arg, const uint32_t *recnos, size_t n), void *arg);
+
+/* ---- generic tables for checks, audit entries and metadata ---- */
+enum store_table { STORE_CHECKS = 0, STORE_AUDIT = 1, STORE_META = 2 };
+int store_get(struct store_reader *r, enum store_table t, const void *key, size_t klen,
+	      const void **val, size_t *vlen);
+/* Audit entries are keyed by their sequence number. */
+int store_audit_get(struct store_reader *r, uint64_t seq, const char **line, size_t *len);
+/* Number of audit entries (= next seq). */
+int store_audit_count(struct store_reader *r, uint64_t *n);
+
+/* ---- writing (one writer) ---- */
+int store_write_begin(struct store *s, struct store_txn **out, struct dsc_error *err);
+/* Commits and frees the transaction; on failure everything in it is lost. */
+int store_write_commit(struct store_txn *t, struct dsc_error *err);
+void store_write_abort(struct store_txn *t);
+
+/* Create or replace by o->id, with all index keys and the view. */
+int store_put_offender(struct store_txn *t, const struct offender *o, bool *replaced,
+		       struct dsc_error *err);
+/* DSC_ENOTFOUND if absent. */
+int store_delete_offender(struct store_txn *t, const char *id, struct dsc_error *err);
+int store_txn_get(struct store_txn *t, enum store_table tb, const void *key, size_t klen,
+		  const void **val, size_t *vlen);
+int store_txn_put(struct store_txn *t, enum store_table tb, const void *key, size_t klen,
+		  const void *val, size_t vlen, struct dsc_error *err);
+/* Appends the entry with this seq, which must equal the current count. */
+int store_audit_append(struct store_txn *t, uint64_t seq, const char *line, size_t len,
+		       struct dsc_error *err);
+int store_txn_audit_get(struct store_txn *t, uint64_t seq, const char **line, size_t *len);
+int store_txn_audit_count(struct store_txn *t, uint64_t *n);
+
+#endif
