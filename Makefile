@@ -58,7 +58,7 @@ LIBDSC      := $(BUILD)/libdisclosure.a
 
 PROGRAMS    := $(BUILD)/disclosured $(BUILD)/disclosurectl
 
-.PHONY: all deps check check-unit check-integration install clean distclean
+.PHONY: all deps check check-unit check-integration install clean distclean bench
 all: $(PROGRAMS) $(TOOLS)
 
 deps:
@@ -98,6 +98,11 @@ check-unit: $(UNIT_TESTS)
 check-integration: all
 	@scripts/ensure-deps.sh check
 	BUILD=$(BUILD) $(PYTHON) tests/integration/run.py
+
+# Benchmarks print figures; each part adds a bench/bench-*.sh (run in name order).
+bench: all
+	@scripts/ensure-deps.sh bench
+	BUILD=$(BUILD) bench/run.sh
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)
