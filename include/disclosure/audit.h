@@ -83,4 +83,29 @@ int audit_verify_stream(FILE *f, EVP_PKEY *pub, bool allow_unsealed,
 /* Hash of one line as its "hash" field should be (lower-case hex). */
 int audit_line_hash(const char *line, size_t len, char out[AUDIT_HASH_HEX + 1]);
 
+/*
+ * Addition: the checkpoint a page of GET /v1/audit that reaches the newest
+ * entry ends with: signed over [0, c->next_seq) exactly like
+ * audit_checkpoint_encode(), but c does not advance (it is not stored; the
+ * next stored entry takes the same seq).
+ */
+int audit_checkpoint_encode_unstored(const struct audit_chain *c, EVP_PKEY *key, int64_t now_ms,
+				     char **line, size_t *len, struct dsc_error *err);
+
+/*
+ * Addition: audit_verify_stream() of export, and also proves that every
+ * receipt in the client's requests log is in the export.  The requests log
+ * is NDJSON; a line with a top-level member
+ *
+ *   "receipt": {"seq": N, "hash": "<64 lower-case hex>"}
+ *
+ * is a receipt (other lines, and "receipt": null, are ignored; a line that
+ * is not a JSON object, or a malformed receipt, is a failure).  Each
+ * receipt's seq must be in the export with exactly that hash, else the
+ * result fails naming that seq (a rewritten entry, or a log truncated
+ * behind the receipt).  Returns DSC_OK if and only if res->ok.
+ */
+int audit_receipts_check(FILE *export, FILE *receipts_log, EVP_PKEY *pub, bool allow_unsealed,
+			 struct audit_verify_result *res);
+
 #endif

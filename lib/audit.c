@@ -1,0 +1,958 @@
+/*
+ * audit.c - the audit log's lines: hash-chained entries, Ed25519-signed
+ * checkpoints, and the offline verifier an auditor runs on an export (with
+ * the client's receipts when it has them).  docs/audit-format.md is the
+ * specification; this file must agree with it byte for byte.
+ *
+ * The verifier trusts nothing in the file but the bytes it hashes: it
+ * never re-encodes JSON to check a hash, so an encoder change can never
+ * turn a true line false or a forged one true.
+ *
+ * Must never: write to disk (the store does), decide when a response may
+ * leave (the daemon does), accept a file whose tail is not covered by a
+ * checkpoint (unless the caller asks for it), or accept a checkpoint whose
+ * key_id does not name the one key the auditor supplied.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+
+#include "disclosure/audit.h"
+
+#define AUDIT_LINE_MAX (1024 * 1024)     /* longest line the verifier reads */
+#define AUDIT_TIME_LEN 24                /* "2026-11-28T18:00:00.123Z" */
+#define AUDIT_SIG_LEN 64                 /* Ed25519 */
+#define AUDIT_SIG_B64_LEN 88             /* base64 of 64 bytes, padded */
+#define AUDIT_RECEIPTS_MAX (64u * 1024 * 1024) /* receipts held in memory */
+
+static const char hash_sep[] = ",\"hash\":\"";
+static const char zero_hash[AUDIT_HASH_HEX + 1] =
+	"0000000000000000000000000000000000000000000000000000000000000000";
+
+static void hex_encode(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+static bool is_hash_hex(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return i == AUDIT_HASH_HEX;
+}
+
+/* The first OpenSSL error in words, for messages; clears the queue. */
+static const char *ossl_reason(char *buf, size_t len)
+{
+	unsigned long e = ERR_get_error();
+
+	if (e == 0)
+		snprintf(buf, len, "no detail from OpenSSL");
+	else
+		ERR_error_string_n(e, buf, len);
+	ERR_clear_error();
+	return buf;
+}
+
+int audit_line_hash(const char *line, size_t len, char out[AUDIT_HASH_HEX + 1])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+
+	if (EVP_Digest(line, len, md, NULL, EVP_sha256(), NULL) != 1) {
+		ERR_clear_error();
+		return DSC_EINTERNAL;
+	}
+	hex_encode(md, sizeof(md), out);
+	return DSC_OK;
+}
+
+/* "2026-11-28T18:00:00.123Z" */
+static int format_time(int64_t now_ms, char out[AUDIT_TIME_LEN + 1], struct dsc_error *err)
+{
+	struct tm tm;
+	time_t secs;
+	char buf[64];
+
+	if (now_ms < 0)
+		return dsc_error_set(err, DSC_EINVAL, "audit: time before 1970 (%" PRId64 " ms)",
+				     now_ms);
+	secs = (time_t)(now_ms / 1000);
+	if (gmtime_r(&secs, &tm) == NULL || tm.tm_year + 1900 > 9999)
+		return dsc_error_set(err, DSC_EINVAL, "audit: time out of range (%" PRId64 " ms)",
+				     now_ms);
+	if (strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm) != 19)
+		return dsc_error_set(err, DSC_EINVAL, "audit: time out of range (%" PRId64 " ms)",
+				     now_ms);
+	snprintf(buf + 19, sizeof(buf) - 19, ".%03dZ", (int)(now_ms % 1000));
+	memcpy(out, buf, AUDIT_TIME_LEN + 1);
+	return DSC_OK;
+}
+
+/* Checks the shape of a time as format_time() writes it. */
+static bool time_valid(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+
+	if (strlen(s) != AUDIT_TIME_LEN)
+		return false;
+	for (size_t i = 0; i < AUDIT_TIME_LEN; i++) {
+		if (shape[i] == 'd') {
+			if (s[i] < '0' || s[i] > '9')
+				return false;
+		} else if (s[i] != shape[i]) {
+			return false;
+		}
+	}
+	return true;
+}
+
+void audit_chain_init(struct audit_chain *c)
+{
+	c->next_seq = 0;
+	memcpy(c->head, zero_hash, sizeof(c->head));
+	c->last_checkpoint_size = 0;
+}
+
+/*
+ * A line split into the parts the chain depends on.  The JSON is parsed
+ * with duplicate keys refused, so the seq/prev/hash read here are the
+ * only ones in the line.
+ */
+struct parsed_line {
+	json_t *obj;
+	uint64_t seq;
+	const char *prev;
+	const char *hash;
+	size_t hashed_len; /* bytes before ,"hash":" */
+};
+
+static int line_parse(const char *line, size_t len, struct parsed_line *p, char *msg,
+		      size_t msglen)
+{
+	json_error_t jerr;
+	json_t *v;
+	const char *tail;
+	size_t tail_len = sizeof(hash_sep) - 1 + AUDIT_HASH_HEX + 2;
+
+	memset(p, 0, sizeof(*p));
+	p->obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (p->obj == NULL) {
+		snprintf(msg, msglen, "not valid JSON (%s, column %d)", jerr.text, jerr.column);
+		return DSC_EJSON;
+	}
+	if (!json_is_object(p->obj)) {
+		snprintf(msg, msglen, "not a JSON object");
+		goto bad;
+	}
+	v = json_object_get(p->obj, "seq");
+	if (!json_is_integer(v) || json_integer_value(v) < 0) {
+		snprintf(msg, msglen, "no whole-number \"seq\"");
+		goto bad;
+	}
+	p->seq = (uint64_t)json_integer_value(v);
+	v = json_object_get(p->obj, "time");
+	if (!json_is_string(v) || !time_valid(json_string_value(v))) {
+		snprintf(msg, msglen, "no \"time\" of the form 2026-11-28T18:00:00.123Z");
+		goto bad;
+	}
+	v = json_object_get(p->obj, "prev");
+	if (!json_is_string(v) || !is_hash_hex(json_string_value(v))) {
+		snprintf(msg, msglen, "no \"prev\" of 64 lower-case hex digits");
+		goto bad;
+	}
+	p->prev = json_string_value(v);
+	v = json_object_get(p->obj, "hash");
+	if (!json_is_string(v) || !is_hash_hex(json_string_value(v))) {
+		snprintf(msg, msglen, "no \"hash\" of 64 lower-case hex digits");
+		goto bad;
+	}
+	p->hash = json_string_value(v);
+	/* The hash must be the last member, written exactly as the encoder
+	 * writes it, so that "the bytes before it" is well defined. */
+	if (len < tail_len + 1) {
+		snprintf(msg, msglen, "line too short to end with the hash");
+		goto bad;
+	}
+	tail = line + len - tail_len;
+	if (memcmp(tail, hash_sep, sizeof(hash_sep) - 1) != 0 ||
+	    memcmp(tail + sizeof(hash_sep) - 1, p->hash, AUDIT_HASH_HEX) != 0 ||
+	    memcmp(tail + tail_len - 2, "\"}", 2) != 0) {
+		snprintf(msg, msglen, "line does not end with ,\"hash\":\"<64 hex>\"}");
+		goto bad;
+	}
+	p->hashed_len = len - tail_len;
+	return DSC_OK;
+bad:
+	json_decref(p->obj);
+	p->obj = NULL;
+	return DSC_EINVAL;
+}
+
+int audit_chain_resume(struct audit_chain *c, uint64_t n, const char *last_line, size_t len,
+		       struct dsc_error *err)
+{
+	struct parsed_line p;
+	char msg[256];
+	json_t *action;
+
+	if (n == 0) {
+		audit_chain_init(c);
+		return DSC_OK;
+	}
+	if (last_line == NULL)
+		return dsc_error_set(err, DSC_EINVAL, "audit: no last entry to resume from");
+	if (line_parse(last_line, len, &p, msg, sizeof(msg)) != DSC_OK)
+		return dsc_error_set(err, DSC_EINVAL, "audit: stored entry %" PRIu64 " is damaged: %s",
+				     n - 1, msg);
+	if (p.seq != n - 1) {
+		json_decref(p.obj);
+		return dsc_error_set(err, DSC_EINVAL,
+				     "audit: the last stored entry has seq %" PRIu64
+				     ", expected %" PRIu64,
+				     p.seq, n - 1);
+	}
+	c->next_seq = n;
+	memcpy(c->head, p.hash, AUDIT_HASH_HEX + 1);
+	/* Only the last line is known here: if it is a checkpoint, it covers
+	 * everything before it; otherwise the caller knows better (0 means
+	 * "sign one soon"). */
+	action = json_object_get(p.obj, "action");
+	c->last_checkpoint_size =
+		json_is_string(action) && strcmp(json_string_value(action), "checkpoint") == 0
+			? p.seq
+			: 0;
+	json_decref(p.obj);
+	return DSC_OK;
+}
+
+/* Builds the line for fields at c's position without advancing c. */
+static int entry_build(const struct audit_chain *c, const json_t *fields, const char *time_str,
+		       char **line, size_t *len, char hash_out[AUDIT_HASH_HEX + 1],
+		       struct dsc_error *err)
+{
+	json_t *obj;
+	const char *key;
+	json_t *value;
+	char *dump = NULL, *out;
+	size_t dlen, total;
+	char hash[AUDIT_HASH_HEX + 1];
+	int rc;
+
+	if (!json_is_object(fields))
+		return dsc_error_set(err, DSC_EINVAL, "audit: entry fields must be a JSON object");
+	if (c->next_seq > (uint64_t)INT64_MAX)
+		return dsc_error_set(err, DSC_EINTERNAL, "audit: seq overflow");
+	obj = json_object();
+	if (obj == NULL)
+		return dsc_error_set(err, DSC_ENOMEM, "audit: out of memory");
+	if (json_object_set_new(obj, "seq", json_integer((json_int_t)c->next_seq)) != 0 ||
+	    json_object_set_new(obj, "time", json_string(time_str)) != 0 ||
+	    json_object_set_new(obj, "prev", json_string(c->head)) != 0) {
+		rc = dsc_error_set(err, DSC_ENOMEM, "audit: out of memory");
+		goto out;
+	}
+	json_object_foreach((json_t *)fields, key, value) {
+		if (strcmp(key, "seq") == 0 || strcmp(key, "time") == 0 ||
+		    strcmp(key, "prev") == 0 || strcmp(key, "hash") == 0) {
+			rc = dsc_error_set(err, DSC_EINVAL,
+					   "audit: field '%s' is the chain's own, not the caller's",
+					   key);
+			goto out;
+		}
+		if (json_object_set(obj, key, value) != 0) {
+			rc = dsc_error_set(err, DSC_ENOMEM, "audit: out of memory");
+			goto out;
+		}
+	}
+	/* ENSURE_ASCII: every line is pure ASCII, so no auditor's tool can
+	 * disagree about its bytes (encodings, normalisation forms). */
+	dump = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
+	if (dump == NULL) {
+		rc = dsc_error_set(err, DSC_ENOMEM, "audit: could not encode the entry");
+		goto out;
+	}
+	dlen = strlen(dump);
+	if (dlen < 2 || dump[dlen - 1] != '}') {
+		rc = dsc_error_set(err, DSC_EINTERNAL, "audit: encoder wrote an odd object");
+		goto out;
+	}
+	dlen--; /* drop the closing brace: the hash goes before it */
+	total = dlen + sizeof(hash_sep) - 1 + AUDIT_HASH_HEX + 2;
+	if (total > AUDIT_LINE_MAX - 1) {
+		rc = dsc_error_set(err, DSC_ETOOBIG, "audit: entry of %zu bytes exceeds %d", total,
+				   AUDIT_LINE_MAX - 1);
+		goto out;
+	}
+	if (audit_line_hash(dump, dlen, hash) != DSC_OK) {
+		rc = dsc_error_set(err, DSC_EINTERNAL, "audit: SHA-256 failed");
+		goto out;
+	}
+	out = malloc(total + 1);
+	if (out == NULL) {
+		rc = dsc_error_set(err, DSC_ENOMEM, "audit: out of memory");
+		goto out;
+	}
+	memcpy(out, dump, dlen);
+	memcpy(out + dlen, hash_sep, sizeof(hash_sep) - 1);
+	memcpy(out + dlen + sizeof(hash_sep) - 1, hash, AUDIT_HASH_HEX);
+	memcpy(out + total - 2, "\"}", 3);
+	*line = out;
+	if (len != NULL)
+		*len = total;
+	memcpy(hash_out, hash, sizeof(hash));
+	rc = DSC_OK;
+out:
+	free(dump);
+	json_decref(obj);
+	return rc;
+}
+
+int audit_entry_encode(struct audit_chain *c, const json_t *fields, int64_t now_ms, char **line,
+		       size_t *len, struct dsc_error *err)
+{
+	char t[AUDIT_TIME_LEN + 1];
+	char hash[AUDIT_HASH_HEX + 1];
+	int rc;
+
+	if ((rc = format_time(now_ms, t, err)) != DSC_OK)
+		return rc;
+	if ((rc = entry_build(c, fields, t, line, len, hash, err)) != DSC_OK)
+		return rc;
+	c->next_seq++;
+	memcpy(c->head, hash, sizeof(hash));
+	return DSC_OK;
+}
+
+/* The exact bytes a checkpoint signs (docs/audit-format.md). */
+static int checkpoint_message(uint64_t size, const char *head, const char *signed_at,
+			      const char *key_id, char *out, size_t outlen)
+{
+	int n = snprintf(out, outlen,
+			 "disclosured-checkpoint-v1\nsize=%" PRIu64
+			 "\nhead=%s\nsigned_at=%s\nkey_id=%s\n",
+			 size, head, signed_at, key_id);
+
+	return n < 0 || (size_t)n >= outlen ? -1 : n;
+}
+
+int audit_key_id(EVP_PKEY *key, char out[AUDIT_KEY_ID_HEX + 1])
+{
+	unsigned char raw[64];
+	size_t rlen = sizeof(raw);
+	unsigned char md[SHA256_DIGEST_LENGTH];
+
+	if (key == NULL || EVP_PKEY_get_id(key) != EVP_PKEY_ED25519 ||
+	    EVP_PKEY_get_raw_public_key(key, raw, &rlen) != 1 || rlen != 32) {
+		ERR_clear_error();
+		return DSC_EINVAL;
+	}
+	if (EVP_Digest(raw, rlen, md, NULL, EVP_sha256(), NULL) != 1) {
+		ERR_clear_error();
+		return DSC_EINTERNAL;
+	}
+	hex_encode(md, AUDIT_KEY_ID_HEX / 2, out);
+	return DSC_OK;
+}
+
+static int checkpoint_build(const struct audit_chain *c, EVP_PKEY *key, int64_t now_ms,
+			    char **line, size_t *len, char hash_out[AUDIT_HASH_HEX + 1],
+			    struct dsc_error *err)
+{
+	char t[AUDIT_TIME_LEN + 1], key_id[AUDIT_KEY_ID_HEX + 1], why[256];
+	char msg[256];
+	unsigned char sig[AUDIT_SIG_LEN];
+	char sig_b64[AUDIT_SIG_B64_LEN + 1];
+	size_t siglen = sizeof(sig);
+	EVP_MD_CTX *md = NULL;
+	json_t *fields = NULL, *cp;
+	int n, rc;
+
+	if ((rc = format_time(now_ms, t, err)) != DSC_OK)
+		return rc;
+	if (audit_key_id(key, key_id) != DSC_OK)
+		return dsc_error_set(err, DSC_EINVAL, "audit: the signing key is not Ed25519");
+	n = checkpoint_message(c->next_seq, c->head, t, key_id, msg, sizeof(msg));
+	if (n < 0)
+		return dsc_error_set(err, DSC_EINTERNAL, "audit: checkpoint message too long");
+	md = EVP_MD_CTX_new();
+	if (md == NULL)
+		return dsc_error_set(err, DSC_ENOMEM, "audit: out of memory");
+	if (EVP_DigestSignInit(md, NULL, NULL, NULL, key) != 1 ||
+	    EVP_DigestSign(md, sig, &siglen, (const unsigned char *)msg, (size_t)n) != 1 ||
+	    siglen != sizeof(sig)) {
+		EVP_MD_CTX_free(md);
+		return dsc_error_set(err, DSC_EINTERNAL, "audit: signing the checkpoint failed: %s",
+				     ossl_reason(why, sizeof(why)));
+	}
+	EVP_MD_CTX_free(md);
+	if (EVP_EncodeBlock((unsigned char *)sig_b64, sig, (int)siglen) != AUDIT_SIG_B64_LEN)
+		return dsc_error_set(err, DSC_EINTERNAL, "audit: base64 of the signature failed");
+
+	fields = json_object();
+	cp = json_object();
+	if (fields == NULL || cp == NULL ||
+	    json_object_set_new(fields, "action", json_string("checkpoint")) != 0 ||
+	    json_object_set_new(cp, "size", json_integer((json_int_t)c->next_seq)) != 0 ||
+	    json_object_set_new(cp, "head", json_string(c->head)) != 0 ||
+	    json_object_set_new(cp, "signed_at", json_string(t)) != 0 ||
+	    json_object_set_new(cp, "key_id", json_string(key_id)) != 0 ||
+	    json_object_set_new(cp, "algorithm", json_string("ed25519")) != 0 ||
+	    json_object_set_new(cp, "signature", json_string(sig_b64)) != 0) {
+		json_decref(cp);
+		json_decref(fields);
+		return dsc_error_set(err, DSC_ENOMEM, "audit: out of memory");
+	}
+	if (json_object_set_new(fields, "checkpoint", cp) != 0) {
+		json_decref(fields);
+		return dsc_error_set(err, DSC_ENOMEM, "audit: out of memory");
+	}
+	rc = entry_build(c, fields, t, line, len, hash_out, err);
+	json_decref(fields);
+	return rc;
+}
+
+int audit_checkpoint_encode(struct audit_chain *c, EVP_PKEY *key, int64_t now_ms, char **line,
+			    size_t *len, struct dsc_error *err)
+{
+	char hash[AUDIT_HASH_HEX + 1];
+	int rc;
+
+	if ((rc = checkpoint_build(c, key, now_ms, line, len, hash, err)) != DSC_OK)
+		return rc;
+	c->last_checkpoint_size = c->next_seq;
+	c->next_seq++;
+	memcpy(c->head, hash, sizeof(hash));
+	return DSC_OK;
+}
+
+int audit_checkpoint_encode_unstored(const struct audit_chain *c, EVP_PKEY *key, int64_t now_ms,
+				     char **line, size_t *len, struct dsc_error *err)
+{
+	char hash[AUDIT_HASH_HEX + 1];
+
+	return checkpoint_build(c, key, now_ms, line, len, hash, err);
+}
+
+/* Opens path for reading and fstat()s the very file opened (no race
+ * between the check and the read). */
+static int key_file_open(const char *path, const char *what, bool private_key, FILE **out,
+			 struct dsc_error *err)
+{
+	struct stat st;
+	int fd;
+	FILE *f;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return dsc_error_set(err, DSC_EIO, "%s %s: %s", what, path, strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		int e = errno;
+
+		close(fd);
+		return dsc_error_set(err, DSC_EIO, "%s %s: %s", what, path, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return dsc_error_set(err, DSC_EINVAL, "%s %s: not a regular file", what, path);
+	}
+	if (private_key && (st.st_mode & 077) != 0) {
+		close(fd);
+		return dsc_error_set(err, DSC_EPERM,
+				     "%s %s: mode %04o lets group/others read it; chmod 600", what,
+				     path, (unsigned)(st.st_mode & 07777));
+	}
+	f = fdopen(fd, "r");
+	if (f == NULL) {
+		int e = errno;
+
+		close(fd);
+		return dsc_error_set(err, DSC_EIO, "%s %s: %s", what, path, strerror(e));
+	}
+	*out = f;
+	return DSC_OK;
+}
+
+int audit_key_load(const char *path, EVP_PKEY **out, struct dsc_error *err)
+{
+	const char *what = "audit signing key";
+	char why[256];
+	EVP_PKEY *k;
+	FILE *f;
+	int rc;
+
+	if ((rc = key_file_open(path, what, true, &f, err)) != DSC_OK)
+		return rc;
+	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if (k == NULL)
+		return dsc_error_set(err, DSC_EINVAL,
+				     "%s %s: not a PEM private key (%s); make one with "
+				     "'openssl genpkey -algorithm ed25519'",
+				     what, path, ossl_reason(why, sizeof(why)));
+	if (EVP_PKEY_get_id(k) != EVP_PKEY_ED25519) {
+		const char *type = EVP_PKEY_get0_type_name(k);
+
+		rc = dsc_error_set(err, DSC_EINVAL, "%s %s: a %s key, not Ed25519", what, path,
+				   type != NULL ? type : "non-Ed25519");
+		EVP_PKEY_free(k);
+		return rc;
+	}
+	*out = k;
+	return DSC_OK;
+}
+
+int audit_pubkey_load(const char *path, EVP_PKEY **out, struct dsc_error *err)
+{
+	const char *what = "audit public key";
+	char why[256];
+	EVP_PKEY *k;
+	FILE *f;
+	int rc;
+
+	if ((rc = key_file_open(path, what, false, &f, err)) != DSC_OK)
+		return rc;
+	k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+	fclose(f);
+	if (k == NULL)
+		return dsc_error_set(err, DSC_EINVAL,
+				     "%s %s: not a PEM public key (%s); export it with "
+				     "'openssl pkey -in KEY -pubout'",
+				     what, path, ossl_reason(why, sizeof(why)));
+	if (EVP_PKEY_get_id(k) != EVP_PKEY_ED25519) {
+		EVP_PKEY_free(k);
+		return dsc_error_set(err, DSC_EINVAL, "%s %s: not an Ed25519 key", what, path);
+	}
+	*out = k;
+	return DSC_OK;
+}
+
+/* ---- verification ---- */
+
+struct receipt {
+	uint64_t seq;
+	char hash[AUDIT_HASH_HEX + 1];
+	uint64_t line; /* in the client's log, for messages */
+};
+
+struct receipt_set {
+	struct receipt *r;
+	size_t n, cap;
+	size_t next; /* first receipt not yet matched (r is sorted by seq) */
+};
+
+static int verify_fail(struct audit_verify_result *res, int64_t seq, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int verify_fail(struct audit_verify_result *res, int64_t seq, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->ok = false;
+	res->first_bad_seq = seq;
+	va_start(ap, fmt);
+	vsnprintf(res->msg, sizeof(res->msg), fmt, ap);
+	va_end(ap);
+	return DSC_EINVAL;
+}
+
+/*
+ * Reads one line into *buf (without its newline).  Returns 1 for a line,
+ * 0 at end of file, -1 on a read error, -2 for a line over the limit
+ * (the rest of it is consumed).
+ */
+static int read_line(FILE *f, char **buf, size_t *cap, size_t *len, bool *had_newline)
+{
+	size_t n = 0;
+	int ch;
+
+	*had_newline = false;
+	while ((ch = getc(f)) != EOF) {
+		if (ch == '\n') {
+			*had_newline = true;
+			break;
+		}
+		if (n + 1 >= *cap) {
+			size_t ncap = *cap ? *cap * 2 : 4096;
+			char *nb;
+
+			if (n + 1 >= AUDIT_LINE_MAX) {
+				while ((ch = getc(f)) != EOF && ch != '\n')
+					;
+				return -2;
+			}
+			if (ncap > AUDIT_LINE_MAX)
+				ncap = AUDIT_LINE_MAX;
+			nb = realloc(*buf, ncap);
+			if (nb == NULL)
+				return -3;
+			*buf = nb;
+			*cap = ncap;
+		}
+		(*buf)[n++] = (char)ch;
+	}
+	if (ferror(f))
+		return -1;
+	if (n == 0 && !*had_newline)
+		return 0;
+	(*buf)[n] = '\0';
+	*len = n;
+	return 1;
+}
+
+/* Checks a checkpoint entry against the chain before it and the key. */
+static int checkpoint_verify(const struct parsed_line *p, const char *head_before, EVP_PKEY *pub,
+			     const char *pub_key_id, struct audit_verify_result *res)
+{
+	json_t *cp = json_object_get(p->obj, "checkpoint");
+	json_t *size_v;
+	const char *head, *signed_at, *key_id, *alg, *sig_b64;
+	unsigned char sig[AUDIT_SIG_LEN + 3];
+	char reenc[AUDIT_SIG_B64_LEN + 1];
+	char msg[256];
+	EVP_MD_CTX *md;
+	int n, ok;
+	int64_t seq = (int64_t)p->seq;
+
+	if (!json_is_object(cp))
+		return verify_fail(res, seq, "seq %" PRIu64 ": checkpoint without a \"checkpoint\" object",
+				   p->seq);
+	size_v = json_object_get(cp, "size");
+	head = json_string_value(json_object_get(cp, "head"));
+	signed_at = json_string_value(json_object_get(cp, "signed_at"));
+	key_id = json_string_value(json_object_get(cp, "key_id"));
+	alg = json_string_value(json_object_get(cp, "algorithm"));
+	sig_b64 = json_string_value(json_object_get(cp, "signature"));
+	if (!json_is_integer(size_v) || head == NULL || signed_at == NULL || key_id == NULL ||
+	    alg == NULL || sig_b64 == NULL)
+		return verify_fail(res, seq,
+				   "seq %" PRIu64 ": checkpoint lacks size, head, signed_at, key_id, "
+				   "algorithm or signature",
+				   p->seq);
+	if (json_integer_value(size_v) < 0 || (uint64_t)json_integer_value(size_v) != p->seq)
+		return verify_fail(res, seq,
+				   "seq %" PRIu64 ": checkpoint claims size %" JSON_INTEGER_FORMAT
+				   " but %" PRIu64 " entries precede it",
+				   p->seq, json_integer_value(size_v), p->seq);
+	if (strcmp(head, head_before) != 0)
+		return verify_fail(res, seq,
+				   "seq %" PRIu64 ": checkpoint head %.16s... is not the hash of the "
+				   "entries before it (%.16s...)",
+				   p->seq, head, head_before);
+	if (strcmp(alg, "ed25519") != 0)
+		return verify_fail(res, seq, "seq %" PRIu64 ": checkpoint algorithm '%.32s' is not ed25519",
+				   p->seq, alg);
+	if (!time_valid(signed_at))
+		return verify_fail(res, seq, "seq %" PRIu64 ": checkpoint signed_at is not a UTC time",
+				   p->seq);
+	/* Bind the key: a checkpoint made with any other key (an older one,
+	 * or one the log's holder made later to re-sign a rewritten log) is
+	 * a failure, not something to look up and trust. */
+	if (strcmp(key_id, pub_key_id) != 0)
+		return verify_fail(res, seq,
+				   "seq %" PRIu64 ": checkpoint signed with key %.16s, not the given "
+				   "key %s",
+				   p->seq, key_id, pub_key_id);
+	if (strlen(sig_b64) != AUDIT_SIG_B64_LEN ||
+	    EVP_DecodeBlock(sig, (const unsigned char *)sig_b64, AUDIT_SIG_B64_LEN) !=
+		    AUDIT_SIG_LEN + 2 ||
+	    EVP_EncodeBlock((unsigned char *)reenc, sig, AUDIT_SIG_LEN) != AUDIT_SIG_B64_LEN ||
+	    strcmp(reenc, sig_b64) != 0)
+		return verify_fail(res, seq,
+				   "seq %" PRIu64 ": checkpoint signature is not 64 bytes of base64",
+				   p->seq);
+	n = checkpoint_message(p->seq, head, signed_at, key_id, msg, sizeof(msg));
+	if (n < 0)
+		return verify_fail(res, seq, "seq %" PRIu64 ": checkpoint message too long", p->seq);
+	md = EVP_MD_CTX_new();
+	if (md == NULL)
+		return verify_fail(res, seq, "out of memory");
+	ok = EVP_DigestVerifyInit(md, NULL, NULL, NULL, pub) == 1 &&
+	     EVP_DigestVerify(md, sig, AUDIT_SIG_LEN, (const unsigned char *)msg, (size_t)n) == 1;
+	EVP_MD_CTX_free(md);
+	ERR_clear_error();
+	if (!ok)
+		return verify_fail(res, seq,
+				   "seq %" PRIu64 ": checkpoint signature does not verify with key %s",
+				   p->seq, pub_key_id);
+	return DSC_OK;
+}
+
+static int verify_run(FILE *f, EVP_PKEY *pub, bool allow_unsealed, struct receipt_set *rs,
+		      struct audit_verify_result *res)
+{
+	char *buf = NULL;
+	size_t cap = 0, len = 0;
+	char head[AUDIT_HASH_HEX + 1], pub_key_id[AUDIT_KEY_ID_HEX + 1];
+	char hash[AUDIT_HASH_HEX + 1], why[256];
+	uint64_t pos = 0;
+	bool had_newline = true, last_was_checkpoint = false;
+	int r, rc = DSC_OK;
+
+	memset(res, 0, sizeof(*res));
+	res->first_bad_seq = -1;
+	if (f == NULL || pub == NULL)
+		return verify_fail(res, -1, "no export or no public key given");
+	if (audit_key_id(pub, pub_key_id) != DSC_OK)
+		return verify_fail(res, -1, "the public key is not an Ed25519 key");
+	memcpy(head, zero_hash, sizeof(head));
+
+	for (;;) {
+		struct parsed_line p;
+		json_t *action;
+
+		r = read_line(f, &buf, &cap, &len, &had_newline);
+		if (r == 0)
+			break;
+		if (r == -1) {
+			rc = verify_fail(res, (int64_t)pos, "read error after %" PRIu64 " entries: %s",
+					 pos, strerror(errno));
+			goto out;
+		}
+		if (r == -3) {
+			rc = verify_fail(res, (int64_t)pos, "out of memory");
+			goto out;
+		}
+		if (r == -2) {
+			rc = verify_fail(res, (int64_t)pos,
+					 "line %" PRIu64 " (seq %" PRIu64 " expected) is longer than %d "
+					 "bytes",
+					 pos + 1, pos, AUDIT_LINE_MAX);
+			goto out;
+		}
+		res->entries = pos + 1;
+		if (line_parse(buf, len, &p, why, sizeof(why)) != DSC_OK) {
+			rc = verify_fail(res, (int64_t)pos,
+					 "line %" PRIu64 " (seq %" PRIu64 " expected): %s%s", pos + 1,
+					 pos, why, len == 0 ? " (empty line)" : "");
+			goto out;
+		}
+		if (p.seq != pos) {
+			rc = verify_fail(res, (int64_t)pos,
+					 "line %" PRIu64 ": seq %" PRIu64 " where seq %" PRIu64
+					 " was expected (a line was removed, reordered, duplicated "
+					 "or inserted)",
+					 pos + 1, p.seq, pos);
+			json_decref(p.obj);
+			goto out;
+		}
+		if (strcmp(p.prev, head) != 0) {
+			rc = verify_fail(res, (int64_t)pos,
+					 "seq %" PRIu64 ": prev %.16s... is not the hash of seq %" PRId64
+					 " (%.16s...)",
+					 pos, p.prev, (int64_t)pos - 1, head);
+			json_decref(p.obj);
+			goto out;
+		}
+		if (audit_line_hash(buf, p.hashed_len, hash) != DSC_OK) {
+			rc = verify_fail(res, (int64_t)pos, "SHA-256 failed");
+			json_decref(p.obj);
+			goto out;
+		}
+		if (strcmp(hash, p.hash) != 0) {
+			rc = verify_fail(res, (int64_t)pos,
+					 "seq %" PRIu64 ": hash does not match the line's bytes (the "
+					 "entry was changed)",
+					 pos);
+			json_decref(p.obj);
+			goto out;
+		}
+		action = json_object_get(p.obj, "action");
+		last_was_checkpoint = json_is_string(action) &&
+				      strcmp(json_string_value(action), "checkpoint") == 0;
+		if (last_was_checkpoint) {
+			if (checkpoint_verify(&p, head, pub, pub_key_id, res) != DSC_OK) {
+				json_decref(p.obj);
+				rc = DSC_EINVAL;
+				goto out;
+			}
+			res->checkpoints++;
+			res->sealed_size = pos;
+		}
+		json_decref(p.obj);
+		while (rs != NULL && rs->next < rs->n && rs->r[rs->next].seq == pos) {
+			if (strcmp(rs->r[rs->next].hash, hash) != 0) {
+				rc = verify_fail(res, (int64_t)pos,
+						 "seq %" PRIu64 ": the receipt (requests log line %" PRIu64
+						 ") holds hash %.16s... but the export has %.16s... "
+						 "(the entry was rewritten)",
+						 pos, rs->r[rs->next].line, rs->r[rs->next].hash, hash);
+				goto out;
+			}
+			rs->next++;
+		}
+		memcpy(head, hash, sizeof(head));
+		pos++;
+		if (!had_newline)
+			break;
+	}
+	/* A final line without a newline is accepted: its bytes were fully
+	 * checked above, and a cut inside a line fails to parse. */
+	if (pos == 0) {
+		rc = verify_fail(res, 0, "no entries");
+		goto out;
+	}
+	if (rs != NULL && rs->next < rs->n) {
+		rc = verify_fail(res, (int64_t)rs->r[rs->next].seq,
+				 "seq %" PRIu64 ": the receipt (requests log line %" PRIu64
+				 ") is not in the export, which ends at seq %" PRIu64
+				 " (the log was truncated or the export is incomplete)",
+				 rs->r[rs->next].seq, rs->r[rs->next].line, pos - 1);
+		goto out;
+	}
+	if (!last_was_checkpoint && !allow_unsealed) {
+		uint64_t first = res->checkpoints ? res->sealed_size + 1 : 0;
+
+		rc = verify_fail(res, (int64_t)first,
+				 "seq %" PRIu64 "-%" PRIu64 ": entries after the last checkpoint are "
+				 "not sealed (%s; the file was truncated or never sealed; "
+				 "--allow-unsealed accepts them)",
+				 first, pos - 1, res->checkpoints ? "it covers fewer" : "there is none");
+		goto out;
+	}
+	res->ok = true;
+	res->first_bad_seq = -1;
+	snprintf(res->msg, sizeof(res->msg),
+		 "%" PRIu64 " entries, %" PRIu64 " checkpoints, sealed through seq %" PRId64 "%s",
+		 res->entries, res->checkpoints, (int64_t)res->sealed_size - 1,
+		 last_was_checkpoint ? "" : " (entries after it are unsealed)");
+	rc = DSC_OK;
+out:
+	free(buf);
+	return rc;
+}
+
+int audit_verify_stream(FILE *f, EVP_PKEY *pub, bool allow_unsealed,
+			struct audit_verify_result *res)
+{
+	return verify_run(f, pub, allow_unsealed, NULL, res);
+}
+
+static int receipt_cmp(const void *a, const void *b)
+{
+	const struct receipt *x = a, *y = b;
+
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Collects the receipts of the client's requests log. */
+static int receipts_read(FILE *log, struct receipt_set *rs, struct audit_verify_result *res)
+{
+	char *buf = NULL;
+	size_t cap = 0, len = 0;
+	uint64_t lineno = 0;
+	bool nl;
+	int r, rc = DSC_OK;
+
+	while ((r = read_line(log, &buf, &cap, &len, &nl)) == 1) {
+		json_error_t jerr;
+		json_t *obj, *rc_obj, *seq_v;
+		const char *hash;
+
+		lineno++;
+		if (len == 0)
+			continue;
+		obj = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+		if (!json_is_object(obj)) {
+			json_decref(obj);
+			rc = verify_fail(res, -1, "requests log line %" PRIu64 ": not a JSON object",
+					 lineno);
+			goto out;
+		}
+		rc_obj = json_object_get(obj, "receipt");
+		if (rc_obj == NULL || json_is_null(rc_obj)) {
+			json_decref(obj);
+			continue;
+		}
+		seq_v = json_object_get(rc_obj, "seq");
+		hash = json_string_value(json_object_get(rc_obj, "hash"));
+		if (!json_is_integer(seq_v) || json_integer_value(seq_v) < 0 || hash == NULL ||
+		    !is_hash_hex(hash)) {
+			json_decref(obj);
+			rc = verify_fail(res, -1,
+					 "requests log line %" PRIu64 ": \"receipt\" is not "
+					 "{\"seq\": N, \"hash\": \"<64 hex>\"}",
+					 lineno);
+			goto out;
+		}
+		if (rs->n == rs->cap) {
+			size_t ncap = rs->cap ? rs->cap * 2 : 64;
+			struct receipt *nr;
+
+			if (ncap * sizeof(*nr) > AUDIT_RECEIPTS_MAX) {
+				json_decref(obj);
+				rc = verify_fail(res, -1, "requests log holds too many receipts");
+				goto out;
+			}
+			nr = realloc(rs->r, ncap * sizeof(*nr));
+			if (nr == NULL) {
+				json_decref(obj);
+				rc = verify_fail(res, -1, "out of memory");
+				goto out;
+			}
+			rs->r = nr;
+			rs->cap = ncap;
+		}
+		rs->r[rs->n].seq = (uint64_t)json_integer_value(seq_v);
+		memcpy(rs->r[rs->n].hash, hash, AUDIT_HASH_HEX + 1);
+		rs->r[rs->n].line = lineno;
+		rs->n++;
+		json_decref(obj);
+	}
+	if (r == -2)
+		rc = verify_fail(res, -1, "requests log line %" PRIu64 " is longer than %d bytes",
+				 lineno + 1, AUDIT_LINE_MAX);
+	else if (r == -3)
+		rc = verify_fail(res, -1, "out of memory");
+	else if (r == -1)
+		rc = verify_fail(res, -1, "reading the requests log: %s", strerror(errno));
+out:
+	free(buf);
+	return rc;
+}
+
+int audit_receipts_check(FILE *export, FILE *receipts_log, EVP_PKEY *pub, bool allow_unsealed,
+			 struct audit_verify_result *res)
+{
+	struct receipt_set rs = {0};
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	res->first_bad_seq = -1;
+	if (receipts_log == NULL)
+		return verify_fail(res, -1, "no requests log given");
+	if ((rc = receipts_read(receipts_log, &rs, res)) != DSC_OK)
+		goto out;
+	if (rs.n > 1)
+		qsort(rs.r, rs.n, sizeof(*rs.r), receipt_cmp);
+	rc = verify_run(export, pub, allow_unsealed, &rs, res);
+	if (rc == DSC_OK) {
+		size_t len = strlen(res->msg);
+
+		snprintf(res->msg + len, sizeof(res->msg) - len, "; %zu receipts found in the export",
+			 rs.n);
+	}
+out:
+	free(rs.r);
+	return rc;
+}
