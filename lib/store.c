@@ -1,0 +1,1144 @@
+/*
+ * store.c - the LMDB store: offender records, their secondary indexes and
+ * match views, stored checks, the audit log and the daemon's metadata, in
+ * one environment.
+ *
+ * Layout (named databases):
+ *   _store   schema_version, index_version, next_recno (uint32, native)
+ *   ids      offender id -> recno (uint32)
+ *   records  recno -> canonical compact JSON          (MDB_INTEGERKEY)
+ *   views    recno -> the matcher's match view        (MDB_INTEGERKEY)
+ *   index    key bytes -> recno, sorted duplicates    (DUPSORT|DUPFIXED|INTEGERDUP)
+ *   checks   check id -> stored check                 (STORE_CHECKS)
+ *   audit    seq (uint64 big-endian) -> entry line    (STORE_AUDIT)
+ *   meta     anything the daemon keeps                (STORE_META)
+ *
+ * The index is generic: the matcher's store_indexer says which keys a
+ * record has; this module keeps them exact.  On replace and delete it
+ * re-derives the old record's keys from the stored JSON with the same
+ * indexer, so the index never keeps a key that no longer belongs to the
+ * record.  A store built with another indexer version is re-indexed when
+ * opened.  A record number is never reused for another id: ids keep theirs
+ * across replace, and next_recno only grows.
+ *
+ * It must never: abort on an LMDB failure (MDB_MAP_FULL above all comes back
+ * as DSC_EFULL and the writer can go on after aborting), commit a record
+ * without its index entries, or keep a read transaction open between
+ * store_read_end() and store_read_begin().
+ */
+#include <errno.h>
+#include <limits.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "disclosure/store.h"
+
+#define DEFAULT_MAP_SIZE ((size_t)1 << 30)
+#define REINDEX_BATCH 20000 /* records per transaction while re-indexing */
+
+struct store {
+	MDB_env *env;
+	MDB_dbi db_store, db_ids, db_records, db_views, db_index;
+	MDB_dbi db_checks, db_audit, db_meta;
+	struct store_indexer indexer;
+	bool has_indexer;
+	bool read_only;
+	size_t map_size;
+	char path[PATH_MAX];
+};
+
+struct store_reader {
+	struct store *s;
+	MDB_txn *txn;
+	bool active;
+};
+
+struct store_txn {
+	struct store *s;
+	MDB_txn *txn;
+	int failed; /* status of an earlier failed write, DSC_OK if none */
+	uint32_t next_recno, start_next_recno;
+	struct store_buf view;
+};
+
+/* Words for an LMDB failure; MDB_MAP_FULL and friends say what to do. */
+static int mdb_fail(const struct store *s, struct dsc_error *err, int rc, const char *what)
+{
+	switch (rc) {
+	case MDB_MAP_FULL:
+		return dsc_error_set(err, DSC_EFULL,
+				     "store full (map_size %zu bytes): %s; raise [store] map_size",
+				     s->map_size, what);
+	case MDB_TXN_FULL:
+		return dsc_error_set(err, DSC_EFULL,
+				     "store transaction too large: %s; commit in smaller batches", what);
+	case ENOSPC:
+		return dsc_error_set(err, DSC_EFULL, "store %s: disk full: %s", s->path, what);
+	case EACCES:
+	case EPERM:
+		return dsc_error_set(err, DSC_EPERM, "store %s: %s: %s", s->path, what,
+				     mdb_strerror(rc));
+	case MDB_NOTFOUND:
+		return dsc_error_set(err, DSC_ENOTFOUND, "%s: not found", what);
+	case ENOMEM:
+		return dsc_error_set(err, DSC_ENOMEM, "out of memory: %s", what);
+	default:
+		return dsc_error_set(err, DSC_EIO, "store %s: %s: %s", s->path, what, mdb_strerror(rc));
+	}
+}
+
+/* The status of an LMDB failure without words, for read calls. */
+static int mdb_status(int rc)
+{
+	switch (rc) {
+	case 0: return DSC_OK;
+	case MDB_NOTFOUND: return DSC_ENOTFOUND;
+	case MDB_MAP_FULL:
+	case MDB_TXN_FULL:
+	case ENOSPC: return DSC_EFULL;
+	case ENOMEM: return DSC_ENOMEM;
+	default: return DSC_EIO;
+	}
+}
+
+int store_buf_append(struct store_buf *b, const void *p, size_t n)
+{
+	if (n == 0)
+		return DSC_OK;
+	if (n > SIZE_MAX / 2 - b->len)
+		return DSC_ETOOBIG;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		unsigned char *d;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		d = realloc(b->data, cap);
+		if (d == NULL)
+			return DSC_ENOMEM;
+		b->data = d;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return DSC_OK;
+}
+
+static int meta_get_u32(MDB_txn *txn, MDB_dbi dbi, const char *name, uint32_t *out)
+{
+	MDB_val k = { strlen(name), (void *)name }, v;
+	int rc = mdb_get(txn, dbi, &k, &v);
+
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != sizeof(uint32_t))
+		return MDB_CORRUPTED;
+	memcpy(out, v.mv_data, sizeof(*out));
+	return 0;
+}
+
+static int meta_put_u32(MDB_txn *txn, MDB_dbi dbi, const char *name, uint32_t val)
+{
+	MDB_val k = { strlen(name), (void *)name }, v = { sizeof(val), &val };
+
+	return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+static size_t db_entries(MDB_txn *txn, MDB_dbi dbi)
+{
+	MDB_stat st;
+
+	if (mdb_stat(txn, dbi, &st) != 0)
+		return 0;
+	return st.ms_entries;
+}
+
+/* ---- index maintenance ---- */
+
+struct emit_ctx {
+	struct store_txn *t;
+	uint32_t recno;
+	bool del;
+	int rc;
+	struct dsc_error *err;
+};
+
+static int emit_key(void *sink, const void *key, size_t len)
+{
+	struct emit_ctx *c = sink;
+	MDB_val k = { len, (void *)key }, v = { sizeof(c->recno), &c->recno };
+	int rc;
+
+	if (c->rc != DSC_OK)
+		return c->rc;
+	if (len == 0 || len > STORE_KEY_MAX) {
+		c->rc = dsc_error_set(c->err, DSC_EINTERNAL,
+				      "index key of %zu bytes (must be 1-%d): an indexer bug", len,
+				      STORE_KEY_MAX);
+		return c->rc;
+	}
+	if (c->del) {
+		rc = mdb_del(c->t->txn, c->t->s->db_index, &k, &v);
+		if (rc == MDB_NOTFOUND) /* the indexer emitted this key twice */
+			rc = 0;
+	} else {
+		rc = mdb_put(c->t->txn, c->t->s->db_index, &k, &v, MDB_NODUPDATA);
+		if (rc == MDB_KEYEXIST)
+			rc = 0;
+	}
+	if (rc != 0)
+		c->rc = mdb_fail(c->t->s, c->err, rc, "writing an index entry");
+	return c->rc;
+}
+
+static int index_record(struct store_txn *t, const struct offender *o, uint32_t recno, bool del,
+			struct dsc_error *err)
+{
+	struct emit_ctx c = { t, recno, del, DSC_OK, err };
+	int rc;
+
+	rc = t->s->indexer.keys(o, emit_key, &c, t->s->indexer.arg);
+	if (c.rc != DSC_OK)
+		return c.rc;
+	if (rc != DSC_OK)
+		return dsc_error_set(err, rc < 0 ? rc : DSC_EINTERNAL,
+				     "indexing record %s failed (%s)", o->id, dsc_status_name(rc));
+	return DSC_OK;
+}
+
+static int put_view(struct store_txn *t, const struct offender *o, uint32_t recno,
+		    struct dsc_error *err)
+{
+	MDB_val k = { sizeof(recno), &recno }, v;
+	int rc;
+
+	if (t->s->indexer.view == NULL)
+		return DSC_OK;
+	t->view.len = 0;
+	rc = t->s->indexer.view(o, &t->view, t->s->indexer.arg);
+	if (rc != DSC_OK)
+		return dsc_error_set(err, rc < 0 ? rc : DSC_EINTERNAL,
+				     "match view of record %s failed (%s)", o->id, dsc_status_name(rc));
+	v.mv_size = t->view.len;
+	v.mv_data = t->view.data;
+	rc = mdb_put(t->txn, t->s->db_views, &k, &v, 0);
+	if (rc != 0)
+		return mdb_fail(t->s, err, rc, "writing a match view");
+	return DSC_OK;
+}
+
+/* Removes the index keys of the record stored under recno, as the indexer
+ * derives them from the stored JSON. */
+static int unindex_stored(struct store_txn *t, uint32_t recno, struct dsc_error *err)
+{
+	MDB_val k = { sizeof(recno), &recno }, v;
+	struct offender *old;
+	struct dsc_error perr;
+	int rc;
+
+	rc = mdb_get(t->txn, t->s->db_records, &k, &v);
+	if (rc != 0)
+		return mdb_fail(t->s, err, rc, "reading the stored record to replace");
+	rc = offender_parse(v.mv_data, v.mv_size, &old, &perr);
+	if (rc != DSC_OK)
+		return dsc_error_set(err, DSC_EINTERNAL,
+				     "stored record %u no longer parses (%s): cannot remove its index keys",
+				     recno, perr.msg);
+	rc = index_record(t, old, recno, true, err);
+	offender_free(old);
+	return rc;
+}
+
+/* ---- opening ---- */
+
+static int open_dbs(struct store *s, MDB_txn *txn, struct dsc_error *err)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+		unsigned flags;
+	} dbs[] = {
+		{ "_store", offsetof(struct store, db_store), 0 },
+		{ "ids", offsetof(struct store, db_ids), 0 },
+		{ "records", offsetof(struct store, db_records), MDB_INTEGERKEY },
+		{ "views", offsetof(struct store, db_views), MDB_INTEGERKEY },
+		{ "index", offsetof(struct store, db_index), MDB_DUPSORT | MDB_DUPFIXED | MDB_INTEGERDUP },
+		{ "checks", offsetof(struct store, db_checks), 0 },
+		{ "audit", offsetof(struct store, db_audit), 0 },
+		{ "meta", offsetof(struct store, db_meta), 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+		MDB_dbi *dbi = (MDB_dbi *)((char *)s + dbs[i].off);
+		unsigned flags = dbs[i].flags | (s->read_only ? 0 : MDB_CREATE);
+		int rc = mdb_dbi_open(txn, dbs[i].name, flags, dbi);
+		char what[64];
+
+		if (rc == MDB_NOTFOUND)
+			return dsc_error_set(err, DSC_EIO,
+					     "store %s: not a disclosured store (no \"%s\" database)",
+					     s->path, dbs[i].name);
+		if (rc != 0) {
+			snprintf(what, sizeof(what), "opening database \"%s\"", dbs[i].name);
+			return mdb_fail(s, err, rc, what);
+		}
+	}
+	return DSC_OK;
+}
+
+static int check_schema(struct store *s, MDB_txn *txn, struct dsc_error *err)
+{
+	uint32_t version;
+	int rc = meta_get_u32(txn, s->db_store, "schema_version", &version);
+
+	if (rc == MDB_NOTFOUND) {
+		if (s->read_only)
+			return dsc_error_set(err, DSC_EIO, "store %s: no schema version recorded",
+					     s->path);
+		rc = meta_put_u32(txn, s->db_store, "schema_version", STORE_SCHEMA_VERSION);
+		if (rc != 0)
+			return mdb_fail(s, err, rc, "writing the schema version");
+		return DSC_OK;
+	}
+	if (rc != 0)
+		return mdb_fail(s, err, rc, "reading the schema version");
+	if (version != STORE_SCHEMA_VERSION)
+		return dsc_error_set(err, DSC_ECONFLICT,
+				     "store %s has schema version %u, this program reads version %d: "
+				     "use the matching program version or convert the store",
+				     s->path, version, STORE_SCHEMA_VERSION);
+	return DSC_OK;
+}
+
+/* Rebuilds the index and views from the records, in batches so that a large
+ * store does not overflow one transaction.  index_version is written last:
+ * an interrupted rebuild starts again at the next open. */
+static int reindex(struct store *s, struct dsc_error *err)
+{
+	struct store_txn *t = NULL;
+	uint32_t from = 0;
+	int rc;
+
+	rc = store_write_begin(s, &t, err);
+	if (rc != DSC_OK)
+		return rc;
+	if ((rc = mdb_drop(t->txn, s->db_index, 0)) != 0 ||
+	    (rc = mdb_drop(t->txn, s->db_views, 0)) != 0 ||
+	    (rc = meta_put_u32(t->txn, s->db_store, "index_version", 0)) != 0) {
+		rc = mdb_fail(s, err, rc, "clearing the index for a rebuild");
+		store_write_abort(t);
+		return rc;
+	}
+	for (;;) {
+		MDB_cursor *cur;
+		MDB_val k = { sizeof(from), &from }, v;
+		MDB_cursor_op op = MDB_SET_RANGE;
+		size_t n = 0;
+		bool done = false;
+
+		rc = mdb_cursor_open(t->txn, s->db_records, &cur);
+		if (rc != 0) {
+			rc = mdb_fail(s, err, rc, "re-indexing");
+			store_write_abort(t);
+			return rc;
+		}
+		while (n < REINDEX_BATCH) {
+			struct dsc_error perr;
+			struct offender *o;
+			uint32_t recno;
+
+			rc = mdb_cursor_get(cur, &k, &v, op);
+			op = MDB_NEXT;
+			if (rc == MDB_NOTFOUND) {
+				done = true;
+				rc = 0;
+				break;
+			}
+			if (rc != 0) {
+				rc = mdb_fail(s, err, rc, "re-indexing");
+				break;
+			}
+			memcpy(&recno, k.mv_data, sizeof(recno));
+			rc = offender_parse(v.mv_data, v.mv_size, &o, &perr);
+			if (rc != DSC_OK) {
+				rc = dsc_error_set(err, DSC_EINTERNAL,
+						   "re-indexing: stored record %u no longer parses: %s",
+						   recno, perr.msg);
+				break;
+			}
+			rc = index_record(t, o, recno, false, err);
+			if (rc == DSC_OK)
+				rc = put_view(t, o, recno, err);
+			offender_free(o);
+			if (rc != DSC_OK)
+				break;
+			from = recno + 1;
+			n++;
+		}
+		mdb_cursor_close(cur);
+		if (rc == DSC_OK && done) {
+			rc = meta_put_u32(t->txn, s->db_store, "index_version", s->indexer.version);
+			if (rc != 0)
+				rc = mdb_fail(s, err, rc, "writing the index version");
+		}
+		if (rc != DSC_OK) {
+			store_write_abort(t);
+			return rc;
+		}
+		rc = store_write_commit(t, err);
+		if (rc != DSC_OK || done)
+			return rc;
+		if (from == 0) /* wrapped past UINT32_MAX */
+			return DSC_OK;
+		rc = store_write_begin(s, &t, err);
+		if (rc != DSC_OK)
+			return rc;
+	}
+}
+
+static int check_index(struct store *s, struct dsc_error *err)
+{
+	MDB_txn *txn;
+	uint32_t version = 0;
+	size_t records, keys;
+	int rc;
+
+	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc != 0)
+		return mdb_fail(s, err, rc, "checking the index version");
+	rc = meta_get_u32(txn, s->db_store, "index_version", &version);
+	records = db_entries(txn, s->db_records);
+	keys = db_entries(txn, s->db_index);
+	mdb_txn_abort(txn);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_fail(s, err, rc, "reading the index version");
+	if (rc == 0 && version == s->indexer.version && (keys > 0 || records == 0))
+		return DSC_OK;
+	if (rc == MDB_NOTFOUND && records == 0) {
+		/* A new store: nothing to rebuild, just say which indexer. */
+		struct store_txn *t;
+
+		if ((rc = store_write_begin(s, &t, err)) != DSC_OK)
+			return rc;
+		rc = meta_put_u32(t->txn, s->db_store, "index_version", s->indexer.version);
+		if (rc != 0) {
+			rc = mdb_fail(s, err, rc, "writing the index version");
+			store_write_abort(t);
+			return rc;
+		}
+		return store_write_commit(t, err);
+	}
+	if (s->read_only)
+		return dsc_error_set(err, DSC_ECONFLICT,
+				     "store %s was indexed with indexer version %u, this program uses "
+				     "%u: open it read-write once to rebuild the index",
+				     s->path, version, s->indexer.version);
+	return reindex(s, err);
+}
+
+int store_open(struct store **out, const struct store_options *opt,
+	       const struct store_indexer *indexer, struct dsc_error *err)
+{
+	struct store *s;
+	MDB_txn *txn = NULL;
+	MDB_envinfo info;
+	unsigned flags;
+	int rc, dead = 0;
+
+	*out = NULL;
+	dsc_error_clear(err);
+	if (opt == NULL || opt->path == NULL || opt->path[0] == '\0')
+		return dsc_error_set(err, DSC_EINVAL, "store: no path given");
+	if (indexer == NULL && !opt->read_only)
+		return dsc_error_set(err, DSC_EINVAL,
+				     "store %s: opening for writing needs an indexer", opt->path);
+	if (indexer != NULL && indexer->keys == NULL)
+		return dsc_error_set(err, DSC_EINVAL, "store %s: the indexer has no keys function",
+				     opt->path);
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
+	if (snprintf(s->path, sizeof(s->path), "%s", opt->path) >= (int)sizeof(s->path)) {
+		free(s);
+		return dsc_error_set(err, DSC_EINVAL, "store: path too long");
+	}
+	s->read_only = opt->read_only;
+	s->map_size = opt->map_size ? opt->map_size : DEFAULT_MAP_SIZE;
+	if (indexer != NULL) {
+		s->indexer = *indexer;
+		s->has_indexer = true;
+	}
+
+	if (!s->read_only && mkdir(s->path, 0700) != 0 && errno != EEXIST) {
+		rc = errno;
+		dsc_error_set(err, rc == EACCES ? DSC_EPERM : DSC_EIO,
+			      "store %s: cannot create the directory: %s", s->path, strerror(rc));
+		free(s);
+		return err ? err->code : DSC_EIO;
+	}
+
+	if ((rc = mdb_env_create(&s->env)) != 0) {
+		free(s);
+		return dsc_error_set(err, DSC_ENOMEM, "store: mdb_env_create: %s", mdb_strerror(rc));
+	}
+	flags = MDB_NOTLS; /* a reader's slot belongs to its txn, not to a thread */
+	if (s->read_only)
+		flags |= MDB_RDONLY;
+	if (opt->bulk_nosync)
+		flags |= MDB_NOSYNC;
+	if ((rc = mdb_env_set_maxdbs(s->env, 8)) != 0 ||
+	    (rc = mdb_env_set_mapsize(s->env, s->map_size)) != 0 ||
+	    (opt->max_readers > 0 && (rc = mdb_env_set_maxreaders(s->env, opt->max_readers)) != 0)) {
+		mdb_fail(s, err, rc, "setting up the environment");
+		goto fail;
+	}
+	if ((rc = mdb_env_open(s->env, s->path, flags, 0600)) != 0) {
+		if (rc == ENOENT)
+			dsc_error_set(err, DSC_ENOTFOUND, "store %s: no store there", s->path);
+		else
+			mdb_fail(s, err, rc, "opening the environment");
+		goto fail;
+	}
+	/* The map may be larger than asked if the file already is. */
+	if (mdb_env_info(s->env, &info) == 0)
+		s->map_size = info.me_mapsize;
+	/* Readers left by a crashed process would stop page reuse forever. */
+	if ((rc = mdb_reader_check(s->env, &dead)) != 0) {
+		mdb_fail(s, err, rc, "clearing stale readers");
+		goto fail;
+	}
+
+	rc = mdb_txn_begin(s->env, NULL, s->read_only ? MDB_RDONLY : 0, &txn);
+	if (rc != 0) {
+		mdb_fail(s, err, rc, "starting the opening transaction");
+		goto fail;
+	}
+	if (open_dbs(s, txn, err) != DSC_OK || check_schema(s, txn, err) != DSC_OK)
+		goto fail;
+	rc = mdb_txn_commit(txn); /* keeps the database handles */
+	txn = NULL;
+	if (rc != 0) {
+		mdb_fail(s, err, rc, "committing the opening transaction");
+		goto fail;
+	}
+	if (s->has_indexer && check_index(s, err) != DSC_OK)
+		goto fail;
+	*out = s;
+	return DSC_OK;
+
+fail:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	mdb_env_close(s->env);
+	free(s);
+	return err ? err->code : DSC_EIO;
+}
+
+void store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	mdb_env_close(s->env);
+	free(s);
+}
+
+int store_sync(struct store *s, struct dsc_error *err)
+{
+	int rc = mdb_env_sync(s->env, 1);
+
+	if (rc != 0)
+		return mdb_fail(s, err, rc, "syncing to disk");
+	return DSC_OK;
+}
+
+int store_stat(struct store *s, size_t *used_bytes, size_t *map_size, size_t *records)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = mdb_env_info(s->env, &info)) != 0 || (rc = mdb_env_stat(s->env, &st)) != 0)
+		return mdb_status(rc);
+	if (used_bytes != NULL)
+		*used_bytes = (info.me_last_pgno + 1) * (size_t)st.ms_psize;
+	if (map_size != NULL)
+		*map_size = info.me_mapsize;
+	if (records != NULL) {
+		if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+			return mdb_status(rc);
+		*records = db_entries(txn, s->db_ids);
+		mdb_txn_abort(txn);
+	}
+	return DSC_OK;
+}
+
+/* ---- reading ---- */
+
+int store_reader_new(struct store *s, struct store_reader **out, struct dsc_error *err)
+{
+	struct store_reader *r;
+	int rc;
+
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
+	r->s = s;
+	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &r->txn);
+	if (rc != 0) {
+		free(r);
+		if (rc == MDB_READERS_FULL)
+			return dsc_error_set(err, DSC_EFULL,
+					     "store %s: no reader slot left: raise max_readers", s->path);
+		return mdb_fail(s, err, rc, "creating a reader");
+	}
+	/* Parked until store_read_begin(): it holds no snapshot meanwhile. */
+	mdb_txn_reset(r->txn);
+	*out = r;
+	return DSC_OK;
+}
+
+void store_reader_free(struct store_reader *r)
+{
+	if (r == NULL)
+		return;
+	mdb_txn_abort(r->txn);
+	free(r);
+}
+
+int store_read_begin(struct store_reader *r, struct dsc_error *err)
+{
+	int rc;
+
+	if (r->active)
+		mdb_txn_reset(r->txn);
+	r->active = false;
+	rc = mdb_txn_renew(r->txn);
+	if (rc != 0)
+		return mdb_fail(r->s, err, rc, "starting a read");
+	r->active = true;
+	return DSC_OK;
+}
+
+void store_read_end(struct store_reader *r)
+{
+	if (r != NULL && r->active) {
+		mdb_txn_reset(r->txn);
+		r->active = false;
+	}
+}
+
+static int rget(struct store_reader *r, MDB_dbi dbi, const void *key, size_t klen, MDB_val *v)
+{
+	MDB_val k = { klen, (void *)key };
+
+	if (!r->active)
+		return DSC_EINTERNAL;
+	if (klen == 0 || klen > 511)
+		return DSC_ENOTFOUND;
+	return mdb_status(mdb_get(r->txn, dbi, &k, v));
+}
+
+int store_offender_count(struct store_reader *r, size_t *n)
+{
+	MDB_stat st;
+	int rc;
+
+	if (!r->active)
+		return DSC_EINTERNAL;
+	if ((rc = mdb_stat(r->txn, r->s->db_ids, &st)) != 0)
+		return mdb_status(rc);
+	*n = st.ms_entries;
+	return DSC_OK;
+}
+
+int store_get_recno(struct store_reader *r, const char *id, uint32_t *recno)
+{
+	MDB_val v;
+	int rc;
+
+	if (!offender_id_valid(id))
+		return DSC_ENOTFOUND;
+	if ((rc = rget(r, r->s->db_ids, id, strlen(id), &v)) != DSC_OK)
+		return rc;
+	if (v.mv_size != sizeof(*recno))
+		return DSC_EINTERNAL;
+	memcpy(recno, v.mv_data, sizeof(*recno));
+	return DSC_OK;
+}
+
+int store_get_offender_by_recno(struct store_reader *r, uint32_t recno, const char **json,
+				size_t *len)
+{
+	MDB_val v;
+	int rc;
+
+	if ((rc = rget(r, r->s->db_records, &recno, sizeof(recno), &v)) != DSC_OK)
+		return rc;
+	*json = v.mv_data;
+	*len = v.mv_size;
+	return DSC_OK;
+}
+
+int store_get_offender(struct store_reader *r, const char *id, const char **json, size_t *len)
+{
+	uint32_t recno;
+	int rc;
+
+	if ((rc = store_get_recno(r, id, &recno)) != DSC_OK)
+		return rc;
+	return store_get_offender_by_recno(r, recno, json, len);
+}
+
+int store_get_view(struct store_reader *r, uint32_t recno, const void **view, size_t *len)
+{
+	MDB_val v;
+	int rc;
+
+	if ((rc = rget(r, r->s->db_views, &recno, sizeof(recno), &v)) != DSC_OK)
+		return rc;
+	*view = v.mv_data;
+	*len = v.mv_size;
+	return DSC_OK;
+}
+
+int store_offender_each(struct store_reader *r,
+			int (*fn)(void *arg, uint32_t recno, const char *json, size_t len), void *arg)
+{
+	MDB_cursor *cur;
+	MDB_val k, v, rk, rv;
+	MDB_cursor_op op = MDB_FIRST;
+	int rc;
+
+	if (!r->active)
+		return DSC_EINTERNAL;
+	if ((rc = mdb_cursor_open(r->txn, r->s->db_ids, &cur)) != 0)
+		return mdb_status(rc);
+	for (;;) {
+		uint32_t recno;
+
+		rc = mdb_cursor_get(cur, &k, &v, op);
+		op = MDB_NEXT;
+		if (rc == MDB_NOTFOUND) {
+			rc = DSC_OK;
+			break;
+		}
+		if (rc != 0) {
+			rc = mdb_status(rc);
+			break;
+		}
+		if (v.mv_size != sizeof(recno)) {
+			rc = DSC_EINTERNAL;
+			break;
+		}
+		memcpy(&recno, v.mv_data, sizeof(recno));
+		rk.mv_size = sizeof(recno);
+		rk.mv_data = &recno;
+		if ((rc = mdb_get(r->txn, r->s->db_records, &rk, &rv)) != 0) {
+			rc = rc == MDB_NOTFOUND ? DSC_EINTERNAL : mdb_status(rc);
+			break;
+		}
+		if ((rc = fn(arg, recno, rv.mv_data, rv.mv_size)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int store_index_count(struct store_reader *r, const void *key, size_t klen, size_t *n)
+{
+	MDB_cursor *cur;
+	MDB_val k = { klen, (void *)key }, v;
+	size_t count = 0;
+	int rc;
+
+	*n = 0;
+	if (!r->active)
+		return DSC_EINTERNAL;
+	if (klen == 0 || klen > STORE_KEY_MAX)
+		return DSC_OK;
+	if ((rc = mdb_cursor_open(r->txn, r->s->db_index, &cur)) != 0)
+		return mdb_status(rc);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
+	if (rc == 0)
+		rc = mdb_cursor_count(cur, &count);
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		return DSC_OK;
+	if (rc != 0)
+		return mdb_status(rc);
+	*n = count;
+	return DSC_OK;
+}
+
+int store_index_each(struct store_reader *r, const void *key, size_t klen,
+		     int (*fn)(void *arg, const uint32_t *recnos, size_t n), void *arg)
+{
+	/* Values of a small duplicate set live inside the node, after a key of
+	 * any length, so they may be unaligned: copy before handing out. */
+	uint32_t chunk[1024];
+	MDB_cursor *cur;
+	MDB_val k = { klen, (void *)key }, v;
+	int rc;
+
+	if (!r->active)
+		return DSC_EINTERNAL;
+	if (klen == 0 || klen > STORE_KEY_MAX)
+		return DSC_OK;
+	if ((rc = mdb_cursor_open(r->txn, r->s->db_index, &cur)) != 0)
+		return mdb_status(rc);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
+	if (rc == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_GET_MULTIPLE);
+	while (rc == 0) {
+		const unsigned char *p = v.mv_data;
+		size_t left = v.mv_size / sizeof(uint32_t);
+
+		while (left > 0) {
+			size_t n = left < 1024 ? left : 1024;
+
+			memcpy(chunk, p, n * sizeof(uint32_t));
+			if ((rc = fn(arg, chunk, n)) != 0)
+				goto out;
+			p += n * sizeof(uint32_t);
+			left -= n;
+		}
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_MULTIPLE);
+	}
+	rc = rc == MDB_NOTFOUND ? DSC_OK : mdb_status(rc);
+out:
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+static MDB_dbi table_dbi(const struct store *s, enum store_table t)
+{
+	switch (t) {
+	case STORE_CHECKS: return s->db_checks;
+	case STORE_AUDIT: return s->db_audit;
+	case STORE_META: return s->db_meta;
+	}
+	return s->db_meta;
+}
+
+static bool table_valid(enum store_table t)
+{
+	return t == STORE_CHECKS || t == STORE_AUDIT || t == STORE_META;
+}
+
+int store_get(struct store_reader *r, enum store_table t, const void *key, size_t klen,
+	      const void **val, size_t *vlen)
+{
+	MDB_val v;
+	int rc;
+
+	if (!table_valid(t))
+		return DSC_EINVAL;
+	if ((rc = rget(r, table_dbi(r->s, t), key, klen, &v)) != DSC_OK)
+		return rc;
+	*val = v.mv_data;
+	*vlen = v.mv_size;
+	return DSC_OK;
+}
+
+static void seq_key(uint64_t seq, unsigned char out[8])
+{
+	int i;
+
+	/* Big-endian so that LMDB's byte order is sequence order. */
+	for (i = 7; i >= 0; i--) {
+		out[i] = (unsigned char)(seq & 0xff);
+		seq >>= 8;
+	}
+}
+
+int store_audit_get(struct store_reader *r, uint64_t seq, const char **line, size_t *len)
+{
+	unsigned char key[8];
+	MDB_val v;
+	int rc;
+
+	seq_key(seq, key);
+	if ((rc = rget(r, r->s->db_audit, key, sizeof(key), &v)) != DSC_OK)
+		return rc;
+	*line = v.mv_data;
+	*len = v.mv_size;
+	return DSC_OK;
+}
+
+int store_audit_count(struct store_reader *r, uint64_t *n)
+{
+	MDB_stat st;
+	int rc;
+
+	if (!r->active)
+		return DSC_EINTERNAL;
+	if ((rc = mdb_stat(r->txn, r->s->db_audit, &st)) != 0)
+		return mdb_status(rc);
+	*n = st.ms_entries;
+	return DSC_OK;
+}
+
+/* ---- writing ---- */
+
+int store_write_begin(struct store *s, struct store_txn **out, struct dsc_error *err)
+{
+	struct store_txn *t;
+	uint32_t next = 1;
+	int rc;
+
+	*out = NULL;
+	if (s->read_only)
+		return dsc_error_set(err, DSC_EPERM, "store %s is open read-only", s->path);
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
+	t->s = s;
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &t->txn)) != 0) {
+		free(t);
+		return mdb_fail(s, err, rc, "starting a write");
+	}
+	rc = meta_get_u32(t->txn, s->db_store, "next_recno", &next);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		mdb_txn_abort(t->txn);
+		free(t);
+		return mdb_fail(s, err, rc, "reading the next record number");
+	}
+	/* Record numbers start at 1 so that 0 can mean "none" to callers. */
+	t->next_recno = t->start_next_recno = next;
+	*out = t;
+	return DSC_OK;
+}
+
+void store_write_abort(struct store_txn *t)
+{
+	if (t == NULL)
+		return;
+	mdb_txn_abort(t->txn);
+	free(t->view.data);
+	free(t);
+}
+
+int store_write_commit(struct store_txn *t, struct dsc_error *err)
+{
+	struct store *s = t->s;
+	int rc;
+
+	if (t->failed != DSC_OK) {
+		rc = t->failed;
+		store_write_abort(t);
+		return dsc_error_set(err, rc,
+				     "write not committed: a change in it failed earlier (%s)",
+				     dsc_status_name(rc));
+	}
+	if (t->next_recno != t->start_next_recno &&
+	    (rc = meta_put_u32(t->txn, s->db_store, "next_recno", t->next_recno)) != 0) {
+		rc = mdb_fail(s, err, rc, "writing the next record number");
+		store_write_abort(t);
+		return rc;
+	}
+	rc = mdb_txn_commit(t->txn);
+	t->txn = NULL;
+	free(t->view.data);
+	free(t);
+	if (rc != 0)
+		return mdb_fail(s, err, rc, "committing");
+	return DSC_OK;
+}
+
+/* A failed LMDB write poisons the transaction: remember it so that a commit
+ * cannot pretend the rest happened. */
+static int txn_failed(struct store_txn *t, int rc)
+{
+	if (rc != DSC_OK && rc != DSC_ENOTFOUND && t->failed == DSC_OK)
+		t->failed = rc;
+	return rc;
+}
+
+static int txn_usable(struct store_txn *t, struct dsc_error *err)
+{
+	if (t->failed != DSC_OK)
+		return dsc_error_set(err, t->failed,
+				     "write abandoned: an earlier change in this transaction failed");
+	return DSC_OK;
+}
+
+int store_put_offender(struct store_txn *t, const struct offender *o, bool *replaced,
+		       struct dsc_error *err)
+{
+	struct store *s = t->s;
+	uint32_t recno = t->next_recno;
+	MDB_val k, v;
+	bool old = false;
+	int rc;
+
+	if (replaced != NULL)
+		*replaced = false;
+	if ((rc = txn_usable(t, err)) != DSC_OK)
+		return rc;
+	if (o == NULL || o->json == NULL || !offender_id_valid(o->id))
+		return dsc_error_set(err, DSC_EINVAL, "not a validated record");
+	if (recno == 0)
+		return txn_failed(t, dsc_error_set(err, DSC_EFULL, "store: record numbers exhausted"));
+
+	k.mv_size = strlen(o->id);
+	k.mv_data = (void *)o->id;
+	v.mv_size = sizeof(recno);
+	v.mv_data = &recno;
+	rc = mdb_put(t->txn, s->db_ids, &k, &v, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST) {
+		/* v now holds the record number the id already has. */
+		if (v.mv_size != sizeof(recno))
+			return txn_failed(t, dsc_error_set(err, DSC_EINTERNAL,
+							   "store: id %s has a bad record number", o->id));
+		memcpy(&recno, v.mv_data, sizeof(recno));
+		old = true;
+		if ((rc = unindex_stored(t, recno, err)) != DSC_OK)
+			return txn_failed(t, rc);
+	} else if (rc != 0) {
+		return txn_failed(t, mdb_fail(s, err, rc, "writing the record's id"));
+	} else {
+		t->next_recno++;
+	}
+
+	k.mv_size = sizeof(recno);
+	k.mv_data = &recno;
+	v.mv_size = o->json_len;
+	v.mv_data = o->json;
+	/* New record numbers only grow, so a new record is an append. */
+	rc = mdb_put(t->txn, s->db_records, &k, &v, old ? 0 : MDB_APPEND);
+	if (rc != 0)
+		return txn_failed(t, mdb_fail(s, err, rc, "writing the record"));
+	if ((rc = index_record(t, o, recno, false, err)) != DSC_OK ||
+	    (rc = put_view(t, o, recno, err)) != DSC_OK)
+		return txn_failed(t, rc);
+	if (replaced != NULL)
+		*replaced = old;
+	return DSC_OK;
+}
+
+int store_delete_offender(struct store_txn *t, const char *id, struct dsc_error *err)
+{
+	struct store *s = t->s;
+	MDB_val k, v;
+	uint32_t recno;
+	int rc;
+
+	if ((rc = txn_usable(t, err)) != DSC_OK)
+		return rc;
+	if (!offender_id_valid(id))
+		return dsc_error_set(err, DSC_ENOTFOUND, "no offender record with that id");
+	k.mv_size = strlen(id);
+	k.mv_data = (void *)id;
+	rc = mdb_get(t->txn, s->db_ids, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return dsc_error_set(err, DSC_ENOTFOUND, "no offender record %s", id);
+	if (rc != 0)
+		return txn_failed(t, mdb_fail(s, err, rc, "looking up the record"));
+	if (v.mv_size != sizeof(recno))
+		return txn_failed(t, dsc_error_set(err, DSC_EINTERNAL,
+						   "store: id %s has a bad record number", id));
+	memcpy(&recno, v.mv_data, sizeof(recno));
+	if ((rc = unindex_stored(t, recno, err)) != DSC_OK)
+		return txn_failed(t, rc);
+	if ((rc = mdb_del(t->txn, s->db_ids, &k, NULL)) != 0)
+		return txn_failed(t, mdb_fail(s, err, rc, "deleting the record's id"));
+	k.mv_size = sizeof(recno);
+	k.mv_data = &recno;
+	if ((rc = mdb_del(t->txn, s->db_records, &k, NULL)) != 0)
+		return txn_failed(t, mdb_fail(s, err, rc, "deleting the record"));
+	rc = mdb_del(t->txn, s->db_views, &k, NULL);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return txn_failed(t, mdb_fail(s, err, rc, "deleting the match view"));
+	return DSC_OK;
+}
+
+int store_txn_get(struct store_txn *t, enum store_table tb, const void *key, size_t klen,
+		  const void **val, size_t *vlen)
+{
+	MDB_val k = { klen, (void *)key }, v;
+	int rc;
+
+	if (t->failed != DSC_OK)
+		return t->failed;
+	if (!table_valid(tb))
+		return DSC_EINVAL;
+	if (klen == 0 || klen > 511)
+		return DSC_ENOTFOUND;
+	if ((rc = mdb_get(t->txn, table_dbi(t->s, tb), &k, &v)) != 0)
+		return mdb_status(rc);
+	*val = v.mv_data;
+	*vlen = v.mv_size;
+	return DSC_OK;
+}
+
+int store_txn_put(struct store_txn *t, enum store_table tb, const void *key, size_t klen,
+		  const void *val, size_t vlen, struct dsc_error *err)
+{
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	int rc;
+
+	if ((rc = txn_usable(t, err)) != DSC_OK)
+		return rc;
+	if (!table_valid(tb))
+		return dsc_error_set(err, DSC_EINVAL, "store: no such table %d", (int)tb);
+	if (klen == 0 || klen > STORE_KEY_MAX)
+		return dsc_error_set(err, DSC_EINVAL, "store: key of %zu bytes (must be 1-%d)", klen,
+				     STORE_KEY_MAX);
+	if ((rc = mdb_put(t->txn, table_dbi(t->s, tb), &k, &v, 0)) != 0)
+		return txn_failed(t, mdb_fail(t->s, err, rc, "writing"));
+	return DSC_OK;
+}
+
+int store_txn_audit_count(struct store_txn *t, uint64_t *n)
+{
+	MDB_stat st;
+	int rc;
+
+	if (t->failed != DSC_OK)
+		return t->failed;
+	if ((rc = mdb_stat(t->txn, t->s->db_audit, &st)) != 0)
+		return mdb_status(rc);
+	*n = st.ms_entries;
+	return DSC_OK;
+}
+
+int store_audit_append(struct store_txn *t, uint64_t seq, const char *line, size_t len,
+		       struct dsc_error *err)
+{
+	unsigned char key[8];
+	MDB_val k = { sizeof(key), key }, v = { len, (void *)line };
+	uint64_t next;
+	int rc;
+
+	if ((rc = txn_usable(t, err)) != DSC_OK)
+		return rc;
+	if ((rc = store_txn_audit_count(t, &next)) != DSC_OK)
+		return txn_failed(t, dsc_error_set(err, rc, "store: cannot count audit entries"));
+	if (seq != next)
+		return dsc_error_set(err, DSC_ECONFLICT,
+				     "audit entry %llu out of order: the next is %llu",
+				     (unsigned long long)seq, (unsigned long long)next);
+	seq_key(seq, key);
+	if ((rc = mdb_put(t->txn, t->s->db_audit, &k, &v, MDB_APPEND)) != 0)
+		return txn_failed(t, mdb_fail(t->s, err, rc, "appending an audit entry"));
+	return DSC_OK;
+}
+
+int store_txn_audit_get(struct store_txn *t, uint64_t seq, const char **line, size_t *len)
+{
+	unsigned char key[8];
+	const void *v;
+	int rc;
+
+	seq_key(seq, key);
+	if ((rc = store_txn_get(t, STORE_AUDIT, key, sizeof(key), &v, len)) != DSC_OK)
+		return rc;
+	*line = v;
+	return DSC_OK;
+}
