@@ -54,4 +54,33 @@ int config_parse(const char *text, size_t len, const char *path, struct config *
 		 struct dsc_error *err);
 void config_free(struct config *c);
 
+/*
+ * Addition: the INI reading config.c and acl.c share, on top of inih.
+ * Lines are counted here, so every event and every error carries the line
+ * it came from; section headers are read here (inih keeps only 49 bytes of
+ * a section name); leading white space is dropped (so an indented line is
+ * never a continuation of the value above); a line longer than inih's
+ * buffer, or holding a NUL byte, is an error rather than silently split.
+ * Inline comments start with " ;" (white space, then ';'), as inih's.
+ */
+enum config_ini_kind { CONFIG_INI_SECTION_START, CONFIG_INI_SECTION_END, CONFIG_INI_KEY };
+struct config_ini_event {
+	enum config_ini_kind kind;
+	unsigned line;         /* of the key, or of the section header */
+	const char *section;   /* NULL for a key before any section */
+	unsigned section_line; /* line of the section's header, 0 if none */
+	const char *key;       /* CONFIG_INI_KEY only */
+	const char *value;     /* CONFIG_INI_KEY only, trimmed, comments removed */
+};
+/* Returns 0, or nonzero with msg set (and *err_line, which starts as
+ * ev->line, moved if another line is to blame). */
+typedef int (*config_ini_fn)(void *user, const struct config_ini_event *ev, unsigned *err_line,
+			     char *msg, size_t msglen);
+/* Errors come back as DSC_EINVAL "NAME:LINE: msg". */
+int config_ini_parse(const char *text, size_t len, const char *name, config_ini_fn fn, void *user,
+		     struct dsc_error *err);
+/* Reads a whole (small) file: DSC_EIO with strerror, DSC_ETOOBIG over max. */
+int config_file_read(const char *path, size_t max, char **text, size_t *len,
+		     struct dsc_error *err);
+
 #endif
