@@ -1,0 +1,588 @@
+/*
+ * check.c - the bodies of POST /v1/checks and POST /v1/checks/{id}/decision
+ * (contract.md), parsed with jansson and validated field by field into
+ * struct check_request / struct decision_request.  Every error names the
+ * field by its JSON path ("subject.names[0].family") and says what is
+ * expected, so a caller can fix the request without reading code.
+ *
+ * Unknown fields are rejected (invalid_field naming the field), not
+ * ignored: a misspelt "subjet" or "dob_" must not silently run a check on
+ * less than the case worker typed, and nothing unvalidated reaches the
+ * audit log.  Duplicate keys are rejected for the same reason.
+ *
+ * Must never: touch the store or the matcher, normalise names (the
+ * matcher's business), or keep a pointer past check_request_release().
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "disclosure/check.h"
+
+#define NAME_PART_MAX 200 /* bytes, after trimming */
+#define POSTCODE_MAX 15
+#define AGE_MAX 130
+#define RECIPIENT_MAX 200 /* characters */
+#define RATIONALE_MAX 2000 /* characters */
+#define DOB_YEAR_MIN 1880
+
+static const char *const purposes[] = {
+	[PURPOSE_CSODS_RIGHT_TO_ASK] = "csods_right_to_ask",
+	[PURPOSE_CSODS_RIGHT_TO_BE_TOLD] = "csods_right_to_be_told",
+	[PURPOSE_DVDS_RIGHT_TO_ASK] = "dvds_right_to_ask",
+	[PURPOSE_DVDS_RIGHT_TO_KNOW] = "dvds_right_to_know",
+	[PURPOSE_MAPPA_REVIEW] = "mappa_review",
+	[PURPOSE_OTHER] = "other",
+};
+#define N_PURPOSES (sizeof(purposes) / sizeof(purposes[0]))
+
+static const char *const decisions[] = {
+	[DECISION_DISCLOSE] = "disclose",
+	[DECISION_NO_DISCLOSURE] = "no_disclosure",
+	[DECISION_REFER] = "refer",
+};
+#define N_DECISIONS (sizeof(decisions) / sizeof(decisions[0]))
+
+const char *purpose_name(enum purpose p)
+{
+	return (unsigned)p < N_PURPOSES ? purposes[p] : "unknown";
+}
+
+const char *decision_name(enum decision_kind d)
+{
+	return (unsigned)d < N_DECISIONS ? decisions[d] : "unknown";
+}
+
+/* Code points of valid UTF-8 (jansson has validated it). */
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+/* True if s holds a C0 control or DEL (tab/newline/CR allowed if
+ * free_text, as in a typed justification). */
+static bool has_control(const char *s, bool free_text)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (free_text && (c == '\t' || c == '\n' || c == '\r'))
+			continue;
+		if (c < 0x20 || c == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+static bool only_space(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+			return false;
+	return true;
+}
+
+static bool is_leap(unsigned y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* "YYYY-MM-DD", a real calendar date. */
+static bool date_read(const char *s, struct date *out)
+{
+	static const unsigned char mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	unsigned y, m, d, dim;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return false;
+	y = (unsigned)((s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0'));
+	m = (unsigned)((s[5] - '0') * 10 + (s[6] - '0'));
+	d = (unsigned)((s[8] - '0') * 10 + (s[9] - '0'));
+	if (y == 0 || m < 1 || m > 12)
+		return false;
+	dim = mdays[m - 1] + (m == 2 && is_leap(y));
+	if (d < 1 || d > dim)
+		return false;
+	out->year = (uint16_t)y;
+	out->month = (uint8_t)m;
+	out->day = (uint8_t)d;
+	return true;
+}
+
+static bool date_after_today(const struct date *d)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	unsigned today, that;
+
+	if (gmtime_r(&now, &tm) == NULL)
+		return false;
+	today = (unsigned)(tm.tm_year + 1900) * 10000 + (unsigned)(tm.tm_mon + 1) * 100 +
+		(unsigned)tm.tm_mday;
+	that = (unsigned)d->year * 10000 + d->month * 100u + d->day;
+	return that > today;
+}
+
+/*
+ * Rejects any member of obj not in allowed (NULL-terminated); path is the
+ * object's own path ("" for the body).
+ */
+static int no_unknown(json_t *obj, const char *path, const char *const *allowed,
+		      struct dsc_error *err)
+{
+	const char *key;
+	json_t *v;
+	char field[128];
+
+	json_object_foreach(obj, key, v) {
+		size_t i;
+
+		(void)v;
+		for (i = 0; allowed[i] != NULL; i++)
+			if (strcmp(key, allowed[i]) == 0)
+				break;
+		if (allowed[i] == NULL) {
+			snprintf(field, sizeof(field), "%s%s%.80s", path, path[0] ? "." : "", key);
+			return dsc_error_field(err, DSC_EINVAL, field, "unknown field");
+		}
+	}
+	return DSC_OK;
+}
+
+static json_t *body_load(const char *body, size_t len, struct dsc_error *err)
+{
+	json_error_t jerr;
+	json_t *j;
+
+	if (body == NULL) {
+		dsc_error_set(err, DSC_EJSON, "body is empty; expected a JSON object");
+		return NULL;
+	}
+	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (j == NULL) {
+		dsc_error_set(err, DSC_EJSON, "body is not valid JSON: %s (line %d, column %d)",
+			      jerr.text, jerr.line, jerr.column);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		dsc_error_set(err, DSC_EJSON, "body is not a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+/* ASCII white space off both ends, in place inside the JSON tree (the
+ * string is replaced so the tree keeps owning it).  Returns the value. */
+static const char *trimmed(json_t *parent, const char *key, json_t *str)
+{
+	const char *s = json_string_value(str);
+	size_t len = json_string_length(str), start = 0, end = len;
+
+	while (start < end && (s[start] == ' ' || s[start] == '\t'))
+		start++;
+	while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t'))
+		end--;
+	if (start == 0 && end == len)
+		return s;
+	if (json_object_set_new(parent, key, json_stringn(s + start, end - start)) != 0)
+		return NULL;
+	return json_string_value(json_object_get(parent, key));
+}
+
+/*
+ * A name part: family (required) or given/middle (optional; a JSON null,
+ * or nothing but white space, is absent).  *out points into the tree.
+ */
+static int name_part(json_t *name, const char *key, bool required, const char *path, char **out,
+		     struct dsc_error *err)
+{
+	json_t *v = json_object_get(name, key);
+	const char *s;
+	char field[128];
+
+	*out = NULL;
+	snprintf(field, sizeof(field), "%s.%s", path, key);
+	if (v == NULL || json_is_null(v)) {
+		if (required)
+			return dsc_error_field(err, DSC_EINVAL, field, "required");
+		return DSC_OK;
+	}
+	if (!json_is_string(v))
+		return dsc_error_field(err, DSC_EINVAL, field, "must be a string%s",
+				       required ? "" : " or null");
+	if (memchr(json_string_value(v), '\0', json_string_length(v)) != NULL ||
+	    has_control(json_string_value(v), false))
+		return dsc_error_field(err, DSC_EINVAL, field, "holds a control character");
+	s = trimmed(name, key, v);
+	if (s == NULL)
+		return dsc_error_field(err, DSC_ENOMEM, field, "out of memory");
+	if (s[0] == '\0') {
+		if (required)
+			return dsc_error_field(err, DSC_EINVAL, field, "must not be empty");
+		return DSC_OK;
+	}
+	if (strlen(s) > NAME_PART_MAX)
+		return dsc_error_field(err, DSC_EINVAL, field, "longer than %d bytes",
+				       NAME_PART_MAX);
+	*out = (char *)s; /* struct person_name is not const; the tree owns it */
+	return DSC_OK;
+}
+
+static int subject_parse(json_t *subj, struct check_subject *s, struct dsc_error *err)
+{
+	static const char *const subject_keys[] = {"names", "dob", "age", "postcode", "sex", NULL};
+	static const char *const name_keys[] = {"given", "middle", "family", NULL};
+	json_t *names, *v;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->age = -1;
+	if (subj == NULL || json_is_null(subj))
+		return dsc_error_field(err, DSC_EINVAL, "subject", "required");
+	if (!json_is_object(subj))
+		return dsc_error_field(err, DSC_EINVAL, "subject", "must be an object");
+	if ((rc = no_unknown(subj, "subject", subject_keys, err)) != DSC_OK)
+		return rc;
+
+	names = json_object_get(subj, "names");
+	if (names == NULL || json_is_null(names))
+		return dsc_error_field(err, DSC_EINVAL, "subject.names", "required");
+	if (!json_is_array(names))
+		return dsc_error_field(err, DSC_EINVAL, "subject.names",
+				       "must be an array of 1-%d names", CHECK_MAX_NAMES);
+	if (json_array_size(names) < 1 || json_array_size(names) > CHECK_MAX_NAMES)
+		return dsc_error_field(err, DSC_EINVAL, "subject.names",
+				       "must hold 1-%d names, not %zu", CHECK_MAX_NAMES,
+				       json_array_size(names));
+	for (size_t i = 0; i < json_array_size(names); i++) {
+		json_t *n = json_array_get(names, i);
+		struct person_name *pn = &s->names[i];
+		char path[64];
+
+		snprintf(path, sizeof(path), "subject.names[%zu]", i);
+		if (!json_is_object(n))
+			return dsc_error_field(err, DSC_EINVAL, path,
+					       "must be an object with family, given, middle");
+		if ((rc = no_unknown(n, path, name_keys, err)) != DSC_OK)
+			return rc;
+		if ((rc = name_part(n, "family", true, path, &pn->family, err)) != DSC_OK ||
+		    (rc = name_part(n, "given", false, path, &pn->given, err)) != DSC_OK ||
+		    (rc = name_part(n, "middle", false, path, &pn->middle, err)) != DSC_OK)
+			return rc;
+		pn->kind = i == 0 ? NAME_PRIMARY : NAME_ALIAS;
+		s->n_names = i + 1;
+	}
+
+	v = json_object_get(subj, "dob");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_string(v) || !date_read(json_string_value(v), &s->dob))
+			return dsc_error_field(err, DSC_EINVAL, "subject.dob",
+					       "not a date (YYYY-MM-DD)");
+		if (s->dob.year < DOB_YEAR_MIN)
+			return dsc_error_field(err, DSC_EINVAL, "subject.dob", "before %d",
+					       DOB_YEAR_MIN);
+		if (date_after_today(&s->dob))
+			return dsc_error_field(err, DSC_EINVAL, "subject.dob", "in the future");
+	}
+
+	v = json_object_get(subj, "age");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > AGE_MAX)
+			return dsc_error_field(err, DSC_EINVAL, "subject.age",
+					       "must be a whole number of years from 0 to %d, or null",
+					       AGE_MAX);
+		s->age = (int)json_integer_value(v);
+	}
+
+	v = json_object_get(subj, "postcode");
+	if (v != NULL && !json_is_null(v)) {
+		const char *pc = json_string_value(v);
+		size_t len = json_string_length(v);
+
+		if (pc == NULL)
+			return dsc_error_field(err, DSC_EINVAL, "subject.postcode",
+					       "must be a string or null");
+		if (len > POSTCODE_MAX)
+			return dsc_error_field(err, DSC_EINVAL, "subject.postcode",
+					       "longer than %d characters", POSTCODE_MAX);
+		for (size_t i = 0; i < len; i++) {
+			char c = pc[i];
+
+			if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			      (c >= '0' && c <= '9') || c == ' '))
+				return dsc_error_field(err, DSC_EINVAL, "subject.postcode",
+						       "only letters, digits and spaces");
+		}
+		/* An empty or blank postcode is no postcode (forms send ""). */
+		if (!only_space(pc))
+			memcpy(s->postcode, pc, len + 1);
+	}
+
+	v = json_object_get(subj, "sex");
+	if (v != NULL && !json_is_null(v)) {
+		const char *sx = json_string_value(v);
+
+		if (sx == NULL || strlen(sx) != 1 || strchr("MFX", sx[0]) == NULL)
+			return dsc_error_field(err, DSC_EINVAL, "subject.sex", "must be M, F, X or null");
+		s->sex = sx[0];
+	}
+	return DSC_OK;
+}
+
+/* A required or optional free-text string of min..max code points. */
+static int text_field(json_t *obj, const char *key, const char *field, bool required,
+		      size_t max_chars, const char **out, struct dsc_error *err)
+{
+	json_t *v = json_object_get(obj, key);
+	const char *s;
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v)) {
+		if (required)
+			return dsc_error_field(err, DSC_EINVAL, field, "required");
+		return DSC_OK;
+	}
+	if (!json_is_string(v))
+		return dsc_error_field(err, DSC_EINVAL, field, "must be a string");
+	s = json_string_value(v);
+	if (memchr(s, '\0', json_string_length(v)) != NULL || has_control(s, true))
+		return dsc_error_field(err, DSC_EINVAL, field, "holds a control character");
+	if (only_space(s)) {
+		if (required)
+			return dsc_error_field(err, DSC_EINVAL, field, "must not be empty");
+		return DSC_OK;
+	}
+	if (utf8_chars(s) > max_chars)
+		return dsc_error_field(err, DSC_EINVAL, field, "longer than %zu characters",
+				       max_chars);
+	*out = s;
+	return DSC_OK;
+}
+
+static bool case_ref_valid(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n] != '\0'; n++) {
+		char c = s[n];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '/' || c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return n >= 1 && n <= CASE_REF_MAX;
+}
+
+int check_request_parse(const char *body, size_t len, struct check_request *out,
+			struct dsc_error *err)
+{
+	static const char *const top_keys[] = {"case_ref", "purpose", "justification", "subject",
+					       NULL};
+	json_t *j, *v;
+	size_t i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->subject.age = -1;
+	if ((j = body_load(body, len, err)) == NULL)
+		return DSC_EJSON;
+	if ((rc = no_unknown(j, "", top_keys, err)) != DSC_OK)
+		goto fail;
+
+	v = json_object_get(j, "case_ref");
+	if (v == NULL || json_is_null(v)) {
+		rc = dsc_error_field(err, DSC_EINVAL, "case_ref", "required");
+		goto fail;
+	}
+	if (!json_is_string(v) || !case_ref_valid(json_string_value(v))) {
+		rc = dsc_error_field(err, DSC_EINVAL, "case_ref",
+				     "must be 1-%d characters of A-Z a-z 0-9 / _ . -", CASE_REF_MAX);
+		goto fail;
+	}
+	out->case_ref = json_string_value(v);
+
+	v = json_object_get(j, "purpose");
+	if (v == NULL || json_is_null(v)) {
+		rc = dsc_error_field(err, DSC_EINVAL, "purpose", "required");
+		goto fail;
+	}
+	for (i = 0; i < N_PURPOSES; i++)
+		if (json_is_string(v) && strcmp(json_string_value(v), purposes[i]) == 0)
+			break;
+	if (i == N_PURPOSES) {
+		rc = dsc_error_field(err, DSC_EINVAL, "purpose",
+				     "must be one of csods_right_to_ask, csods_right_to_be_told, "
+				     "dvds_right_to_ask, dvds_right_to_know, mappa_review, other");
+		goto fail;
+	}
+	out->purpose = (enum purpose)i;
+
+	if ((rc = text_field(j, "justification", "justification", true, JUSTIFICATION_MAX,
+			     &out->justification, err)) != DSC_OK)
+		goto fail;
+	if ((rc = subject_parse(json_object_get(j, "subject"), &out->subject, err)) != DSC_OK)
+		goto fail;
+	out->json = j;
+	return DSC_OK;
+fail:
+	json_decref(j);
+	memset(out, 0, sizeof(*out));
+	out->subject.age = -1;
+	return rc;
+}
+
+void check_request_release(struct check_request *r)
+{
+	if (r == NULL)
+		return;
+	json_decref(r->json);
+	memset(r, 0, sizeof(*r));
+	r->subject.age = -1;
+}
+
+/* Adds key: s (or nothing if s is NULL); false on allocation failure. */
+static bool put_str(json_t *obj, const char *key, const char *s)
+{
+	return s == NULL || json_object_set_new(obj, key, json_string(s)) == 0;
+}
+
+json_t *check_subject_to_json(const struct check_subject *s)
+{
+	json_t *o = json_object(), *names = json_array();
+	char dob[16];
+
+	if (o == NULL || names == NULL || json_object_set_new(o, "names", names) != 0) {
+		json_decref(names);
+		goto fail;
+	}
+	for (size_t i = 0; i < s->n_names && i < CHECK_MAX_NAMES; i++) {
+		json_t *n = json_object();
+
+		if (n == NULL || json_array_append_new(names, n) != 0)
+			goto fail;
+		if (!put_str(n, "given", s->names[i].given) ||
+		    !put_str(n, "middle", s->names[i].middle) ||
+		    !put_str(n, "family", s->names[i].family))
+			goto fail;
+	}
+	if (s->dob.year != 0) {
+		snprintf(dob, sizeof(dob), "%04u-%02u-%02u", (unsigned)s->dob.year % 10000,
+			 (unsigned)s->dob.month % 100, (unsigned)s->dob.day % 100);
+		if (!put_str(o, "dob", dob))
+			goto fail;
+	}
+	if (s->age >= 0 && json_object_set_new(o, "age", json_integer(s->age)) != 0)
+		goto fail;
+	if (s->postcode[0] != '\0') {
+		char pc[sizeof(s->postcode)];
+
+		memcpy(pc, s->postcode, sizeof(pc));
+		pc[sizeof(pc) - 1] = '\0';
+		if (!put_str(o, "postcode", pc))
+			goto fail;
+	}
+	if (s->sex != 0) {
+		char sx[2] = {s->sex, '\0'};
+
+		if (!put_str(o, "sex", sx))
+			goto fail;
+	}
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+static bool offender_ref_valid(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n] != '\0'; n++) {
+		char c = s[n];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return false;
+	}
+	return n >= 1 && n <= OFFENDER_ID_MAX;
+}
+
+int decision_request_parse(const char *body, size_t len, struct decision_request *out,
+			   struct dsc_error *err)
+{
+	static const char *const keys[] = {"decision", "offender_id", "recipient", "rationale",
+					   NULL};
+	json_t *j, *v;
+	size_t i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((j = body_load(body, len, err)) == NULL)
+		return DSC_EJSON;
+	if ((rc = no_unknown(j, "", keys, err)) != DSC_OK)
+		goto fail;
+
+	v = json_object_get(j, "decision");
+	if (v == NULL || json_is_null(v)) {
+		rc = dsc_error_field(err, DSC_EINVAL, "decision", "required");
+		goto fail;
+	}
+	for (i = 0; i < N_DECISIONS; i++)
+		if (json_is_string(v) && strcmp(json_string_value(v), decisions[i]) == 0)
+			break;
+	if (i == N_DECISIONS) {
+		rc = dsc_error_field(err, DSC_EINVAL, "decision",
+				     "must be one of disclose, no_disclosure, refer");
+		goto fail;
+	}
+	out->decision = (enum decision_kind)i;
+
+	v = json_object_get(j, "offender_id");
+	if (v == NULL || json_is_null(v)) {
+		if (out->decision != DECISION_NO_DISCLOSURE) {
+			rc = dsc_error_field(err, DSC_EINVAL, "offender_id",
+					     "required for a '%s' decision",
+					     decisions[out->decision]);
+			goto fail;
+		}
+	} else if (!json_is_string(v) || !offender_ref_valid(json_string_value(v))) {
+		rc = dsc_error_field(err, DSC_EINVAL, "offender_id",
+				     "must be 1-%d characters of A-Z a-z 0-9 _ -", OFFENDER_ID_MAX);
+		goto fail;
+	} else {
+		out->offender_id = json_string_value(v);
+	}
+
+	if ((rc = text_field(j, "recipient", "recipient", out->decision == DECISION_DISCLOSE,
+			     RECIPIENT_MAX, &out->recipient, err)) != DSC_OK)
+		goto fail;
+	if ((rc = text_field(j, "rationale", "rationale", false, RATIONALE_MAX, &out->rationale,
+			     err)) != DSC_OK)
+		goto fail;
+	out->json = j;
+	return DSC_OK;
+fail:
+	json_decref(j);
+	memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+void decision_request_release(struct decision_request *r)
+{
+	if (r == NULL)
+		return;
+	json_decref(r->json);
+	memset(r, 0, sizeof(*r));
+}
