@@ -741,8 +741,8 @@ static int verify_run(FILE *f, EVP_PKEY *pub, bool allow_unsealed, struct receip
 		res->entries = pos + 1;
 		if (line_parse(buf, len, &p, why, sizeof(why)) != DSC_OK) {
 			rc = verify_fail(res, (int64_t)pos,
-					 "line %" PRIu64 " (seq %" PRIu64 " expected): %s%s", pos + 1,
-					 pos, why, len == 0 ? " (empty line)" : "");
+					 "line %" PRIu64 " (seq %" PRIu64 " expected): %s", pos + 1,
+					 pos, len == 0 ? "empty line" : why);
 			goto out;
 		}
 		if (p.seq != pos) {
@@ -821,19 +821,31 @@ static int verify_run(FILE *f, EVP_PKEY *pub, bool allow_unsealed, struct receip
 	if (!last_was_checkpoint && !allow_unsealed) {
 		uint64_t first = res->checkpoints ? res->sealed_size + 1 : 0;
 
-		rc = verify_fail(res, (int64_t)first,
-				 "seq %" PRIu64 "-%" PRIu64 ": entries after the last checkpoint are "
-				 "not sealed (%s; the file was truncated or never sealed; "
-				 "--allow-unsealed accepts them)",
-				 first, pos - 1, res->checkpoints ? "it covers fewer" : "there is none");
+		if (res->checkpoints)
+			rc = verify_fail(res, (int64_t)first,
+					 "seq %" PRIu64 "-%" PRIu64 " come after the last checkpoint "
+					 "(seq %" PRIu64 ") and are not sealed: the file was truncated "
+					 "or never sealed (--allow-unsealed accepts them)",
+					 first, pos - 1, res->sealed_size);
+		else
+			rc = verify_fail(res, 0,
+					 "seq 0-%" PRIu64 " are not sealed by any checkpoint: the file "
+					 "was truncated or never sealed (--allow-unsealed accepts them)",
+					 pos - 1);
 		goto out;
 	}
 	res->ok = true;
 	res->first_bad_seq = -1;
-	snprintf(res->msg, sizeof(res->msg),
-		 "%" PRIu64 " entries, %" PRIu64 " checkpoints, sealed through seq %" PRId64 "%s",
-		 res->entries, res->checkpoints, (int64_t)res->sealed_size - 1,
-		 last_was_checkpoint ? "" : " (entries after it are unsealed)");
+	if (res->checkpoints == 0)
+		snprintf(res->msg, sizeof(res->msg),
+			 "%" PRIu64 " entries, no checkpoint: nothing is sealed", res->entries);
+	else
+		snprintf(res->msg, sizeof(res->msg),
+			 "%" PRIu64 " entries, %" PRIu64 " checkpoint%s, sealed through seq %" PRIu64
+			 "%s",
+			 res->entries, res->checkpoints, res->checkpoints == 1 ? "" : "s",
+			 res->sealed_size - 1,
+			 last_was_checkpoint ? "" : " (entries after it are unsealed)");
 	rc = DSC_OK;
 out:
 	free(buf);

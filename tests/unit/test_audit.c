@@ -1,0 +1,894 @@
+/*
+ * test_audit.c - the audit chain (lib/audit.c): the line format, the
+ * signed checkpoints, and above all the verifier against every way of
+ * tampering with an export that docs/audit-format.md promises to catch,
+ * including the two that fooled journald's verifier (CVE-2023-31438: a
+ * tail truncated behind a seal; CVE-2023-31439: a log re-signed with
+ * another key).  Keys are generated fresh in each run; the people in the
+ * entries are invented.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <openssl/pem.h>
+
+#include "disclosure/audit.h"
+
+#define T0_MS 1795888800123LL /* 2026-11-28T18:00:00.123Z */
+#define MAX_LINES 64
+
+static EVP_PKEY *key;       /* the daemon's key */
+static EVP_PKEY *other_key; /* somebody else's Ed25519 key */
+
+/* An export held as lines, so that tests can tamper with it. */
+struct log {
+	char *line[MAX_LINES];
+	size_t n;
+};
+
+static void log_free(struct log *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->line[i]);
+	l->n = 0;
+}
+
+static json_t *entry_fields(size_t i)
+{
+	return json_pack("{s:s, s:s, s:s, s:i, s:s}", "principal", "tamsin.okafor", "action",
+			 "check", "case_ref", i % 2 ? "WM-CSODS-2026-0042" : "WM-DVDS-2026-0007",
+			 "status", 200, "note", "caf\xc3\xa9 & \"quotes\"");
+}
+
+/*
+ * Builds n lines: entries, with a checkpoint wherever is_cp[seq] says (a
+ * checkpoint takes a seq like any entry).
+ */
+static void log_build(struct log *l, size_t n, const bool *is_cp, struct audit_chain *c_out)
+{
+	struct audit_chain c;
+	struct dsc_error err;
+
+	audit_chain_init(&c);
+	l->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		char *line = NULL;
+		size_t len = 0;
+		int rc;
+
+		if (is_cp != NULL && is_cp[i]) {
+			rc = audit_checkpoint_encode(&c, key, T0_MS + (int64_t)i, &line, &len, &err);
+		} else {
+			json_t *f = entry_fields(i);
+
+			rc = audit_entry_encode(&c, f, T0_MS + (int64_t)i, &line, &len, &err);
+			json_decref(f);
+		}
+		assert_int_equal(rc, DSC_OK);
+		assert_int_equal(strlen(line), len);
+		l->line[l->n++] = line;
+	}
+	if (c_out != NULL)
+		*c_out = c;
+}
+
+static FILE *log_file(const struct log *l, const char *trailer)
+{
+	FILE *f = tmpfile();
+
+	assert_non_null(f);
+	for (size_t i = 0; i < l->n; i++)
+		fprintf(f, "%s\n", l->line[i]);
+	if (trailer != NULL)
+		fputs(trailer, f);
+	rewind(f);
+	return f;
+}
+
+static int verify(const struct log *l, const char *trailer, bool allow_unsealed,
+		  struct audit_verify_result *res)
+{
+	FILE *f = log_file(l, trailer);
+	int rc = audit_verify_stream(f, key, allow_unsealed, res);
+
+	fclose(f);
+	assert_true((rc == DSC_OK) == res->ok);
+	return rc;
+}
+
+/* Re-encodes a (tampered) line object the way a forger would: correct
+ * hash over the new bytes. */
+static char *reseal(json_t *obj)
+{
+	char *dump, *out, hash[AUDIT_HASH_HEX + 1];
+	size_t n;
+
+	json_object_del(obj, "hash");
+	dump = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
+	assert_non_null(dump);
+	n = strlen(dump) - 1; /* without '}' */
+	assert_int_equal(audit_line_hash(dump, n, hash), DSC_OK);
+	out = malloc(n + 80 + 1);
+	assert_non_null(out);
+	snprintf(out, n + 81, "%.*s,\"hash\":\"%s\"}", (int)n, dump, hash);
+	free(dump);
+	return out;
+}
+
+static json_t *line_json(const char *line)
+{
+	json_t *j = json_loads(line, 0, NULL);
+
+	assert_non_null(j);
+	return j;
+}
+
+static const char *line_hash(const char *line)
+{
+	static char h[AUDIT_HASH_HEX + 1];
+	json_t *j = line_json(line);
+
+	snprintf(h, sizeof(h), "%s", json_string_value(json_object_get(j, "hash")));
+	json_decref(j);
+	return h;
+}
+
+/* Rewrites line i from the chain head prev onwards, renumbered to seq. */
+static void forge_line(struct log *l, size_t i, uint64_t seq, const char *prev)
+{
+	json_t *j = line_json(l->line[i]);
+
+	json_object_set_new(j, "seq", json_integer((json_int_t)seq));
+	json_object_set_new(j, "prev", json_string(prev));
+	free(l->line[i]);
+	l->line[i] = reseal(j);
+	json_decref(j);
+}
+
+/* ---- the line format ---- */
+
+static void entry_line_has_the_documented_shape(void **state)
+{
+	static const char expected[] =
+		"{\"seq\":0,\"time\":\"2026-11-28T18:00:00.123Z\",\"prev\":\""
+		"0000000000000000000000000000000000000000000000000000000000000000\","
+		"\"principal\":\"tamsin.okafor\",\"action\":\"check\",\"case_ref\":"
+		"\"WM-DVDS-2026-0007\",\"status\":200,\"note\":\"caf\\u00E9 & "
+		"\\\"quotes\\\"\",\"hash\":\"";
+	struct log l;
+	char hash[AUDIT_HASH_HEX + 1];
+	const char *tail;
+	size_t len;
+
+	(void)state;
+	log_build(&l, 2, NULL, NULL);
+	assert_true(strncmp(l.line[0], expected, strlen(expected)) == 0);
+	/* hash = SHA-256 of the bytes before ,"hash":" */
+	len = strlen(l.line[0]);
+	tail = strstr(l.line[0], ",\"hash\":\"");
+	assert_non_null(tail);
+	assert_int_equal(audit_line_hash(l.line[0], (size_t)(tail - l.line[0]), hash), DSC_OK);
+	assert_memory_equal(tail + 9, hash, AUDIT_HASH_HEX);
+	assert_string_equal(l.line[0] + len - 2, "\"}");
+	/* the next entry links to it */
+	assert_non_null(strstr(l.line[1], hash));
+	/* pure ASCII, whatever the fields held */
+	for (size_t i = 0; i < len; i++)
+		assert_true((unsigned char)l.line[0][i] < 0x80);
+	log_free(&l);
+}
+
+static void chain_fields_may_not_be_given_by_the_caller(void **state)
+{
+	static const char *const reserved[] = {"seq", "time", "prev", "hash"};
+	struct audit_chain c;
+	struct dsc_error err;
+
+	(void)state;
+	audit_chain_init(&c);
+	for (size_t i = 0; i < 4; i++) {
+		json_t *f = json_pack("{s:s, s:i}", "action", "check", reserved[i], 1);
+		char *line = NULL;
+		size_t len;
+
+		assert_int_equal(audit_entry_encode(&c, f, T0_MS, &line, &len, &err), DSC_EINVAL);
+		assert_non_null(strstr(err.msg, reserved[i]));
+		assert_null(line);
+		assert_int_equal(c.next_seq, 0); /* the chain did not move */
+		json_decref(f);
+	}
+}
+
+static void time_before_1970_is_refused(void **state)
+{
+	struct audit_chain c;
+	struct dsc_error err;
+	json_t *f = json_pack("{s:s}", "action", "check");
+	char *line = NULL;
+	size_t len;
+
+	(void)state;
+	audit_chain_init(&c);
+	assert_int_equal(audit_entry_encode(&c, f, -5, &line, &len, &err), DSC_EINVAL);
+	assert_int_equal(c.next_seq, 0);
+	json_decref(f);
+}
+
+static void checkpoint_signs_the_documented_message(void **state)
+{
+	bool cp[4] = {false, false, false, true};
+	struct log l;
+	json_t *j, *c;
+	char msg[512], key_id[AUDIT_KEY_ID_HEX + 1];
+	unsigned char sig[80];
+	EVP_MD_CTX *md;
+
+	(void)state;
+	log_build(&l, 4, cp, NULL);
+	j = line_json(l.line[3]);
+	c = json_object_get(j, "checkpoint");
+	assert_string_equal(json_string_value(json_object_get(j, "action")), "checkpoint");
+	assert_int_equal(json_integer_value(json_object_get(c, "size")), 3);
+	assert_string_equal(json_string_value(json_object_get(c, "head")), line_hash(l.line[2]));
+	assert_string_equal(json_string_value(json_object_get(c, "algorithm")), "ed25519");
+	assert_int_equal(audit_key_id(key, key_id), DSC_OK);
+	assert_string_equal(json_string_value(json_object_get(c, "key_id")), key_id);
+	assert_string_equal(json_string_value(json_object_get(c, "signed_at")),
+			    "2026-11-28T18:00:00.126Z");
+	/* Rebuild the message by hand, as docs/audit-format.md says. */
+	snprintf(msg, sizeof(msg),
+		 "disclosured-checkpoint-v1\nsize=3\nhead=%s\nsigned_at=%s\nkey_id=%s\n",
+		 json_string_value(json_object_get(c, "head")),
+		 json_string_value(json_object_get(c, "signed_at")), key_id);
+	assert_int_equal(EVP_DecodeBlock(sig,
+					 (const unsigned char *)json_string_value(
+						 json_object_get(c, "signature")),
+					 88),
+			 66);
+	md = EVP_MD_CTX_new();
+	assert_int_equal(EVP_DigestVerifyInit(md, NULL, NULL, NULL, key), 1);
+	assert_int_equal(EVP_DigestVerify(md, sig, 64, (unsigned char *)msg, strlen(msg)), 1);
+	EVP_MD_CTX_free(md);
+	json_decref(j);
+	log_free(&l);
+}
+
+static void resumed_chain_continues_where_it_stopped(void **state)
+{
+	bool cp[6] = {false, false, true, false, false, false};
+	struct log whole, part;
+	struct audit_chain c;
+	struct dsc_error err;
+	json_t *f = entry_fields(5);
+	char *line;
+	size_t len;
+
+	(void)state;
+	log_build(&whole, 6, cp, NULL);
+	log_build(&part, 5, cp, NULL);
+	assert_int_equal(audit_chain_resume(&c, 5, part.line[4], strlen(part.line[4]), &err),
+			 DSC_OK);
+	assert_int_equal(c.next_seq, 5);
+	assert_int_equal(audit_entry_encode(&c, f, T0_MS + 5, &line, &len, &err), DSC_OK);
+	assert_string_equal(line, whole.line[5]);
+	free(line);
+	/* a damaged or misplaced last line is refused */
+	assert_int_equal(audit_chain_resume(&c, 4, part.line[4], strlen(part.line[4]), &err),
+			 DSC_EINVAL);
+	assert_int_equal(audit_chain_resume(&c, 5, "{\"seq\":4}", 9, &err), DSC_EINVAL);
+	/* after a checkpoint, the chain knows what it covers */
+	assert_int_equal(audit_chain_resume(&c, 3, part.line[2], strlen(part.line[2]), &err),
+			 DSC_OK);
+	assert_int_equal(c.last_checkpoint_size, 2);
+	json_decref(f);
+	log_free(&whole);
+	log_free(&part);
+}
+
+static void unstored_checkpoint_seals_without_moving_the_chain(void **state)
+{
+	struct log l;
+	struct audit_chain c, before;
+	struct dsc_error err;
+	struct audit_verify_result res;
+	char *line;
+	size_t len;
+
+	(void)state;
+	log_build(&l, 5, NULL, &c);
+	before = c;
+	assert_int_equal(audit_checkpoint_encode_unstored(&c, key, T0_MS + 9, &line, &len, &err),
+			 DSC_OK);
+	assert_memory_equal(&c, &before, sizeof(c));
+	l.line[l.n++] = line;
+	assert_int_equal(verify(&l, NULL, false, &res), DSC_OK);
+	assert_int_equal(res.sealed_size, 5);
+	log_free(&l);
+}
+
+/* ---- the verifier ---- */
+
+static void sealed_log_verifies(void **state)
+{
+	bool cp[12] = {[4] = true, [11] = true};
+	struct log l;
+	struct audit_verify_result res;
+
+	(void)state;
+	log_build(&l, 12, cp, NULL);
+	assert_int_equal(verify(&l, NULL, false, &res), DSC_OK);
+	assert_int_equal(res.entries, 12);
+	assert_int_equal(res.checkpoints, 2);
+	assert_int_equal(res.sealed_size, 11);
+	assert_int_equal(res.first_bad_seq, -1);
+	/* a last line without its newline is still the same bytes */
+	{
+		FILE *f = tmpfile();
+
+		for (size_t i = 0; i < l.n; i++)
+			fprintf(f, i + 1 < l.n ? "%s\n" : "%s", l.line[i]);
+		rewind(f);
+		assert_int_equal(audit_verify_stream(f, key, false, &res), DSC_OK);
+		fclose(f);
+	}
+	log_free(&l);
+}
+
+/* Each tamper gets a fresh log of 12 lines: entries 0-3, checkpoint 4,
+ * entries 5-10, checkpoint 11. */
+typedef void (*tamper_fn)(struct log *l);
+
+static void change_one_byte(struct log *l)
+{
+	char *p = strstr(l->line[3], "tamsin");
+
+	p[0] = 'T';
+}
+
+static void remove_a_line(struct log *l)
+{
+	free(l->line[6]);
+	memmove(&l->line[6], &l->line[7], (l->n - 7) * sizeof(char *));
+	l->n--;
+}
+
+static void swap_two_lines(struct log *l)
+{
+	char *t = l->line[2];
+
+	l->line[2] = l->line[3];
+	l->line[3] = t;
+}
+
+static void duplicate_a_line(struct log *l)
+{
+	memmove(&l->line[6], &l->line[5], (l->n - 5) * sizeof(char *));
+	l->line[5] = strdup(l->line[6]);
+	l->n++;
+}
+
+/* A forged entry that links correctly to seq 6 and carries a true hash,
+ * pushed in before the real seq 7. */
+static void insert_forged_line(struct log *l)
+{
+	json_t *j = line_json(l->line[7]);
+
+	json_object_set_new(j, "principal", json_string("forged.person"));
+	memmove(&l->line[8], &l->line[7], (l->n - 7) * sizeof(char *));
+	l->line[7] = reseal(j);
+	l->n++;
+	json_decref(j);
+}
+
+/* The forger rewrites entry 6 and re-hashes everything after it, the
+ * last checkpoint included; only the signature can catch this. */
+static void rewrite_and_rehash_the_rest(struct log *l)
+{
+	json_t *j = line_json(l->line[6]);
+	char prev[AUDIT_HASH_HEX + 1];
+
+	json_object_set_new(j, "status", json_integer(403));
+	free(l->line[6]);
+	l->line[6] = reseal(j);
+	json_decref(j);
+	for (size_t i = 7; i < l->n; i++) {
+		snprintf(prev, sizeof(prev), "%s", line_hash(l->line[i - 1]));
+		if (i == 11) {
+			json_t *c = line_json(l->line[i]);
+
+			json_object_set_new(json_object_get(c, "checkpoint"), "head",
+					    json_string(prev));
+			json_object_set_new(c, "prev", json_string(prev));
+			free(l->line[i]);
+			l->line[i] = reseal(c);
+			json_decref(c);
+		} else {
+			forge_line(l, i, i, prev);
+		}
+	}
+}
+
+/* Truncation behind the first checkpoint: the tail, with the last
+ * checkpoint, is gone. */
+static void truncate_behind_a_checkpoint(struct log *l)
+{
+	for (size_t i = 8; i < l->n; i++)
+		free(l->line[i]);
+	l->n = 8;
+}
+
+/* A well-formed, well-linked entry appended after the last checkpoint. */
+static void append_after_last_checkpoint(struct log *l)
+{
+	struct audit_chain c;
+	struct dsc_error err;
+	json_t *f = entry_fields(12);
+	char *line;
+	size_t len;
+
+	assert_int_equal(audit_chain_resume(&c, 12, l->line[11], strlen(l->line[11]), &err),
+			 DSC_OK);
+	assert_int_equal(audit_entry_encode(&c, f, T0_MS + 12, &line, &len, &err), DSC_OK);
+	l->line[l->n++] = line;
+	json_decref(f);
+}
+
+/* The whole log re-signed with another key (the journald -31439 case). */
+static void resign_with_another_key(struct log *l)
+{
+	struct audit_chain c;
+	struct dsc_error err;
+	char *line;
+	size_t len;
+
+	assert_int_equal(audit_chain_resume(&c, 11, l->line[10], strlen(l->line[10]), &err),
+			 DSC_OK);
+	assert_int_equal(audit_checkpoint_encode(&c, other_key, T0_MS + 11, &line, &len, &err),
+			 DSC_OK);
+	free(l->line[11]);
+	l->line[11] = line;
+}
+
+/* Signed by another key, but claiming the right key's id. */
+static void resign_and_claim_the_right_key_id(struct log *l)
+{
+	char key_id[AUDIT_KEY_ID_HEX + 1];
+	json_t *j;
+
+	resign_with_another_key(l);
+	assert_int_equal(audit_key_id(key, key_id), DSC_OK);
+	j = line_json(l->line[11]);
+	json_object_set_new(json_object_get(j, "checkpoint"), "key_id", json_string(key_id));
+	free(l->line[11]);
+	l->line[11] = reseal(j);
+	json_decref(j);
+}
+
+static void checkpoint_claims_another_size(struct log *l)
+{
+	json_t *j = line_json(l->line[4]);
+
+	json_object_set_new(json_object_get(j, "checkpoint"), "size", json_integer(3));
+	free(l->line[4]);
+	l->line[4] = reseal(j);
+	json_decref(j);
+}
+
+static void checkpoint_claims_another_head(struct log *l)
+{
+	json_t *j = line_json(l->line[4]);
+
+	json_object_set_new(json_object_get(j, "checkpoint"), "head",
+			    json_string(line_hash(l->line[2])));
+	free(l->line[4]);
+	l->line[4] = reseal(j);
+	json_decref(j);
+}
+
+static void drop_every_checkpoint(struct log *l)
+{
+	/* keep 0-3 only: a log never sealed */
+	for (size_t i = 4; i < l->n; i++)
+		free(l->line[i]);
+	l->n = 4;
+}
+
+static void cut_the_last_line_in_half(struct log *l)
+{
+	l->line[11][strlen(l->line[11]) / 2] = '\0';
+}
+
+static void hash_in_upper_case(struct log *l)
+{
+	char *h = strstr(l->line[5], ",\"hash\":\"") + 9;
+
+	for (int i = 0; i < AUDIT_HASH_HEX; i++)
+		if (h[i] >= 'a' && h[i] <= 'f')
+			h[i] = (char)(h[i] - 'a' + 'A');
+}
+
+static void duplicate_key_in_a_line(struct log *l)
+{
+	/* two "seq" members: a parser that keeps the last would see 99 */
+	char *p = l->line[5];
+	char *out = malloc(strlen(p) + 16);
+
+	sprintf(out, "{\"seq\":99,%s", p + 1);
+	free(l->line[5]);
+	l->line[5] = out;
+}
+
+struct tamper_case {
+	const char *name;
+	tamper_fn tamper;
+	const char *trailer; /* bytes appended after the last line */
+	bool allow_unsealed;
+	bool ok;
+	int64_t first_bad_seq;
+	const char *msg_has;
+};
+
+static const struct tamper_case tamper_cases[] = {
+	{"changed byte in an entry is caught at that entry", change_one_byte, NULL, false, false,
+	 3, "hash does not match"},
+	{"removed line is caught where it is missing", remove_a_line, NULL, false, false, 6,
+	 "seq 7 where seq 6"},
+	{"swapped lines are caught at the first of them", swap_two_lines, NULL, false, false, 2,
+	 "seq 3 where seq 2"},
+	{"duplicated line is caught at the copy", duplicate_a_line, NULL, false, false, 6,
+	 "seq 5 where seq 6"},
+	{"inserted forged line with a true hash is caught at the next real entry",
+	 insert_forged_line, NULL, false, false, 8, "seq 7 where seq 8"},
+	{"rewritten and re-hashed chain is caught by the checkpoint signature",
+	 rewrite_and_rehash_the_rest, NULL, false, false, 11, "signature does not verify"},
+	{"truncation behind a checkpoint leaves an unsealed tail", truncate_behind_a_checkpoint,
+	 NULL, false, false, 5, "come after the last checkpoint (seq 4) and are not sealed"},
+	{"truncation behind a checkpoint is accepted only with allow_unsealed",
+	 truncate_behind_a_checkpoint, NULL, true, true, -1, "sealed through seq 3"},
+	{"forged line appended after the last checkpoint is unsealed",
+	 append_after_last_checkpoint, NULL, false, false, 12, "seq 12-12 come after"},
+	{"log re-signed with another key is refused by key id", resign_with_another_key, NULL,
+	 false, false, 11, "not the given key"},
+	{"checkpoint by another key claiming the right key id fails its signature",
+	 resign_and_claim_the_right_key_id, NULL, false, false, 11, "signature does not verify"},
+	{"checkpoint whose size does not match the entries before it", checkpoint_claims_another_size,
+	 NULL, false, false, 4, "claims size 3"},
+	{"checkpoint whose head is not the chain head", checkpoint_claims_another_head, NULL, false,
+	 false, 4, "is not the hash of the entries before it"},
+	{"unsealed file without any checkpoint fails", drop_every_checkpoint, NULL, false, false, 0,
+	 "not sealed by any checkpoint"},
+	{"unsealed file without any checkpoint passes with allow_unsealed", drop_every_checkpoint,
+	 NULL, true, true, -1, "4 entries, no checkpoint"},
+	{"trailing garbage after the last checkpoint fails", NULL, "garbage\n", false, false, 12,
+	 "not valid JSON"},
+	{"trailing blank line fails", NULL, "\n", false, false, 12, "empty line"},
+	{"last line cut in half fails", cut_the_last_line_in_half, NULL, false, false, 11,
+	 "not valid JSON"},
+	{"hash in upper case is not the documented form", hash_in_upper_case, NULL, false, false, 5,
+	 "lower-case"},
+	{"duplicate key in a line is refused", duplicate_key_in_a_line, NULL, false, false, 5,
+	 "not valid JSON"},
+};
+
+static void tampered_exports_fail_at_the_right_seq(void **state)
+{
+	bool cp[12] = {[4] = true, [11] = true};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(tamper_cases) / sizeof(tamper_cases[0]); i++) {
+		const struct tamper_case *t = &tamper_cases[i];
+		struct audit_verify_result res;
+		struct log l;
+		int rc;
+
+		log_build(&l, 12, cp, NULL);
+		if (t->tamper != NULL)
+			t->tamper(&l);
+		rc = verify(&l, t->trailer, t->allow_unsealed, &res);
+		if (res.ok != t->ok || res.first_bad_seq != t->first_bad_seq ||
+		    strstr(res.msg, t->msg_has) == NULL)
+			fail_msg("case '%s': ok=%d first_bad_seq=%lld msg='%s'", t->name, res.ok,
+				 (long long)res.first_bad_seq, res.msg);
+		assert_int_equal(rc, t->ok ? DSC_OK : DSC_EINVAL);
+		log_free(&l);
+	}
+}
+
+static void empty_file_has_no_entries(void **state)
+{
+	struct log l = {.n = 0};
+	struct audit_verify_result res;
+
+	(void)state;
+	assert_int_equal(verify(&l, NULL, true, &res), DSC_EINVAL);
+	assert_string_equal(res.msg, "no entries");
+}
+
+static void overlong_line_is_a_bad_entry(void **state)
+{
+	struct log l;
+	struct audit_verify_result res;
+	size_t big = 1024 * 1024 + 10;
+	char *junk = malloc(big + 2);
+
+	(void)state;
+	memset(junk, 'x', big);
+	junk[big] = '\n';
+	junk[big + 1] = '\0';
+	log_build(&l, 2, NULL, NULL);
+	assert_int_equal(verify(&l, junk, true, &res), DSC_EINVAL);
+	assert_int_equal(res.first_bad_seq, 2);
+	assert_non_null(strstr(res.msg, "longer than"));
+	free(junk);
+	log_free(&l);
+}
+
+/* ---- receipts ---- */
+
+static FILE *receipts_file(const char *text)
+{
+	FILE *f = tmpfile();
+
+	assert_non_null(f);
+	fputs(text, f);
+	rewind(f);
+	return f;
+}
+
+struct receipt_case {
+	const char *name;
+	int seq;           /* receipt seq, or -1 for the literal line below */
+	bool true_hash;    /* the hash of that seq in the export, or a made-up one */
+	const char *line;  /* used when seq < 0 */
+	bool ok;
+	int64_t first_bad_seq;
+	const char *msg_has;
+};
+
+static const struct receipt_case receipt_cases[] = {
+	{"receipt of an entry in the export holds", 7, true, NULL, true, -1, "receipts found"},
+	{"receipt of a checkpoint in the export holds", 4, true, NULL, true, -1, "receipts found"},
+	{"receipt whose hash differs names its seq", 7, false, NULL, false, 7, "rewritten"},
+	{"receipt beyond the end of the export names its seq", 30, false, NULL, false, 30,
+	 "not in the export"},
+	{"malformed receipt fails", -1, false, "{\"receipt\":{\"seq\":\"7\",\"hash\":\"ab\"}}\n",
+	 false, -1, "line 2"},
+	{"requests log line that is not JSON fails", -1, false, "{\"request\":\n", false, -1,
+	 "line 2"},
+	{"lines without a receipt are ignored", -1, false,
+	 "{\"request\":{\"method\":\"POST\"},\"receipt\":null}\n", true, -1, "receipts found"},
+};
+
+static void receipts_are_proved_against_the_export(void **state)
+{
+	bool cp[12] = {[4] = true, [11] = true};
+	struct log l;
+
+	(void)state;
+	log_build(&l, 12, cp, NULL);
+	for (size_t i = 0; i < sizeof(receipt_cases) / sizeof(receipt_cases[0]); i++) {
+		const struct receipt_case *t = &receipt_cases[i];
+		struct audit_verify_result res;
+		char text[1024];
+		FILE *ex, *rl;
+		int rc;
+
+		/* Every log starts with a true receipt of seq 2 and a request line. */
+		int n = snprintf(text, sizeof(text),
+				 "{\"request\":{\"method\":\"POST\",\"path\":\"/v1/checks\"}}\n"
+				 "{\"status\":200,\"receipt\":{\"seq\":2,\"hash\":\"%s\"}}\n",
+				 line_hash(l.line[2]));
+
+		if (t->seq >= 0) {
+			const char *h = t->true_hash ? line_hash(l.line[t->seq])
+						     : "1111111111111111111111111111111111111111111111"
+						       "111111111111111111";
+
+			snprintf(text + n, sizeof(text) - (size_t)n,
+				 "{\"status\":200,\"receipt\":{\"seq\":%d,\"hash\":\"%s\"}}\n", t->seq,
+				 h);
+		} else {
+			/* the literal line replaces the second line */
+			snprintf(text, sizeof(text), "{\"request\":{}}\n%s", t->line);
+		}
+		ex = log_file(&l, NULL);
+		rl = receipts_file(text);
+		rc = audit_receipts_check(ex, rl, key, false, &res);
+		fclose(ex);
+		fclose(rl);
+		if (res.ok != t->ok || res.first_bad_seq != t->first_bad_seq ||
+		    strstr(res.msg, t->msg_has) == NULL)
+			fail_msg("case '%s': ok=%d first_bad_seq=%lld msg='%s'", t->name, res.ok,
+				 (long long)res.first_bad_seq, res.msg);
+		assert_int_equal(rc, t->ok ? DSC_OK : DSC_EINVAL);
+	}
+	log_free(&l);
+}
+
+static void receipt_catches_truncation_to_an_earlier_sealed_prefix(void **state)
+{
+	/* Cut back to the first checkpoint: on its own a valid sealed log,
+	 * but the client holds a receipt for seq 8. */
+	bool cp[12] = {[4] = true, [11] = true};
+	struct log l;
+	struct audit_verify_result res;
+	char text[256];
+	FILE *ex, *rl;
+
+	(void)state;
+	log_build(&l, 12, cp, NULL);
+	snprintf(text, sizeof(text), "{\"receipt\":{\"seq\":8,\"hash\":\"%s\"}}\n",
+		 line_hash(l.line[8]));
+	for (size_t i = 5; i < l.n; i++)
+		free(l.line[i]);
+	l.n = 5;
+	assert_int_equal(verify(&l, NULL, false, &res), DSC_OK);
+	ex = log_file(&l, NULL);
+	rl = receipts_file(text);
+	assert_int_equal(audit_receipts_check(ex, rl, key, false, &res), DSC_EINVAL);
+	assert_int_equal(res.first_bad_seq, 8);
+	fclose(ex);
+	fclose(rl);
+	log_free(&l);
+}
+
+/* ---- keys ---- */
+
+static char tmpdir[64];
+
+static char *write_key(const char *name, EVP_PKEY *k, bool pub, mode_t mode)
+{
+	static char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	if (pub)
+		assert_int_equal(PEM_write_PUBKEY(f, k), 1);
+	else
+		assert_int_equal(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+	return path;
+}
+
+static void signing_key_readable_by_others_is_refused(void **state)
+{
+	struct dsc_error err;
+	EVP_PKEY *k = NULL;
+	char *path;
+
+	(void)state;
+	path = write_key("open.pem", key, false, 0644);
+	assert_int_equal(audit_key_load(path, &k, &err), DSC_EPERM);
+	assert_null(k);
+	assert_non_null(strstr(err.msg, "mode 0644 lets group/others read it; chmod 600"));
+	path = write_key("group.pem", key, false, 0640);
+	assert_int_equal(audit_key_load(path, &k, &err), DSC_EPERM);
+	unlink(path);
+	unlink(write_key("open.pem", key, false, 0600));
+}
+
+static void signing_key_of_mode_600_loads_and_matches_its_public_key(void **state)
+{
+	struct dsc_error err;
+	EVP_PKEY *k = NULL, *p = NULL;
+	char a[AUDIT_KEY_ID_HEX + 1], b[AUDIT_KEY_ID_HEX + 1];
+	char *path;
+
+	(void)state;
+	path = write_key("good.pem", key, false, 0600);
+	assert_int_equal(audit_key_load(path, &k, &err), DSC_OK);
+	unlink(path);
+	path = write_key("good.pub", key, true, 0644);
+	assert_int_equal(audit_pubkey_load(path, &p, &err), DSC_OK);
+	unlink(path);
+	assert_int_equal(audit_key_id(k, a), DSC_OK);
+	assert_int_equal(audit_key_id(p, b), DSC_OK);
+	assert_string_equal(a, b);
+	assert_int_equal(strlen(a), AUDIT_KEY_ID_HEX);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(p);
+}
+
+static void signing_key_of_another_type_is_refused(void **state)
+{
+	struct dsc_error err;
+	EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	EVP_PKEY *k = NULL;
+	char *path;
+
+	(void)state;
+	assert_non_null(ec);
+	path = write_key("ec.pem", ec, false, 0600);
+	assert_int_equal(audit_key_load(path, &k, &err), DSC_EINVAL);
+	assert_non_null(strstr(err.msg, "not Ed25519"));
+	unlink(path);
+	path = write_key("ec.pub", ec, true, 0644);
+	assert_int_equal(audit_pubkey_load(path, &k, &err), DSC_EINVAL);
+	unlink(path);
+	EVP_PKEY_free(ec);
+}
+
+static void missing_key_file_says_why(void **state)
+{
+	struct dsc_error err;
+	EVP_PKEY *k = NULL;
+
+	(void)state;
+	assert_int_equal(audit_key_load("/nonexistent/audit.pem", &k, &err), DSC_EIO);
+	assert_non_null(strstr(err.msg, "No such file or directory"));
+	assert_int_equal(audit_pubkey_load("/nonexistent/audit.pub", &k, &err), DSC_EIO);
+}
+
+static void garbage_key_file_is_refused(void **state)
+{
+	struct dsc_error err;
+	EVP_PKEY *k = NULL;
+	char path[128];
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/junk.pem", tmpdir);
+	f = fopen(path, "w");
+	fputs("not a key\n", f);
+	fclose(f);
+	chmod(path, 0600);
+	assert_int_equal(audit_key_load(path, &k, &err), DSC_EINVAL);
+	assert_non_null(strstr(err.msg, "not a PEM private key"));
+	unlink(path);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	other_key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_audit.XXXXXX");
+	if (key == NULL || other_key == NULL || mkdtemp(tmpdir) == NULL)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(other_key);
+	rmdir(tmpdir);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(entry_line_has_the_documented_shape),
+		cmocka_unit_test(chain_fields_may_not_be_given_by_the_caller),
+		cmocka_unit_test(time_before_1970_is_refused),
+		cmocka_unit_test(checkpoint_signs_the_documented_message),
+		cmocka_unit_test(resumed_chain_continues_where_it_stopped),
+		cmocka_unit_test(unstored_checkpoint_seals_without_moving_the_chain),
+		cmocka_unit_test(sealed_log_verifies),
+		cmocka_unit_test(tampered_exports_fail_at_the_right_seq),
+		cmocka_unit_test(empty_file_has_no_entries),
+		cmocka_unit_test(overlong_line_is_a_bad_entry),
+		cmocka_unit_test(receipts_are_proved_against_the_export),
+		cmocka_unit_test(receipt_catches_truncation_to_an_earlier_sealed_prefix),
+		cmocka_unit_test(signing_key_readable_by_others_is_refused),
+		cmocka_unit_test(signing_key_of_mode_600_loads_and_matches_its_public_key),
+		cmocka_unit_test(signing_key_of_another_type_is_refused),
+		cmocka_unit_test(missing_key_file_says_why),
+		cmocka_unit_test(garbage_key_file_is_refused),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
