@@ -1,0 +1,772 @@
+/*
+ * compare.c - string, phonetic, date and postcode comparators (compare.h).
+ *
+ * Everything works on bounded stack buffers: the scorer calls these
+ * functions thousands of times per check and must never allocate.
+ * Double Metaphone is written from Philips' published description of the
+ * algorithm (C/C++ Users Journal, June 2000), rule by rule.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compare.h"
+
+static size_t cap_len(size_t n)
+{
+	return n < COMPARE_STR_MAX ? n : COMPARE_STR_MAX;
+}
+
+/* ---------------------------------------------------------------- Jaro */
+
+double jaro(const char *a, size_t alen, const char *b, size_t blen)
+{
+	bool am[COMPARE_STR_MAX] = {false}, bm[COMPARE_STR_MAX] = {false};
+	size_t window, matches = 0, trans = 0, k = 0;
+
+	alen = cap_len(alen);
+	blen = cap_len(blen);
+	if (alen == 0 && blen == 0)
+		return 1.0;
+	if (alen == 0 || blen == 0)
+		return 0.0;
+	window = (alen > blen ? alen : blen) / 2;
+	window = window > 0 ? window - 1 : 0;
+	for (size_t i = 0; i < alen; i++) {
+		size_t lo = i > window ? i - window : 0;
+		size_t hi = i + window + 1 < blen ? i + window + 1 : blen;
+		for (size_t j = lo; j < hi; j++) {
+			if (!bm[j] && a[i] == b[j]) {
+				am[i] = bm[j] = true;
+				matches++;
+				break;
+			}
+		}
+	}
+	if (matches == 0)
+		return 0.0;
+	for (size_t i = 0; i < alen; i++) {
+		if (!am[i])
+			continue;
+		while (!bm[k])
+			k++;
+		if (a[i] != b[k])
+			trans++;
+		k++;
+	}
+	double m = (double)matches;
+	return (m / (double)alen + m / (double)blen + (m - (double)trans / 2.0) / m) / 3.0;
+}
+
+double jaro_winkler(const char *a, size_t alen, const char *b, size_t blen)
+{
+	double j = jaro(a, alen, b, blen);
+	size_t prefix = 0;
+
+	if (j <= 0.7)
+		return j;
+	while (prefix < 4 && prefix < alen && prefix < blen && a[prefix] == b[prefix])
+		prefix++;
+	return j + (double)prefix * 0.1 * (1.0 - j);
+}
+
+/* ---------------------------------------------------- Damerau-Levenshtein */
+
+int damerau_levenshtein(const char *a, size_t alen, const char *b, size_t blen)
+{
+	/* d has a border row and column holding "infinity" (alen + blen). */
+	enum { W = COMPARE_STR_MAX + 2 };
+	int d[W][W];
+	int last_row[256] = {0}; /* last row (1-based) where each byte was seen in a */
+	int inf;
+
+	alen = cap_len(alen);
+	blen = cap_len(blen);
+	inf = (int)(alen + blen);
+	d[0][0] = inf;
+	for (size_t i = 0; i <= alen; i++) {
+		d[i + 1][0] = inf;
+		d[i + 1][1] = (int)i;
+	}
+	for (size_t j = 0; j <= blen; j++) {
+		d[0][j + 1] = inf;
+		d[1][j + 1] = (int)j;
+	}
+	for (size_t i = 1; i <= alen; i++) {
+		int last_col = 0; /* last column in this row where a[i-1] matched */
+		for (size_t j = 1; j <= blen; j++) {
+			int i1 = last_row[(unsigned char)b[j - 1]];
+			int j1 = last_col;
+			int cost = 1;
+			if (a[i - 1] == b[j - 1]) {
+				cost = 0;
+				last_col = (int)j;
+			}
+			int v = d[i][j] + cost;                      /* substitution */
+			if (d[i + 1][j] + 1 < v)
+				v = d[i + 1][j] + 1;                 /* insertion */
+			if (d[i][j + 1] + 1 < v)
+				v = d[i][j + 1] + 1;                 /* deletion */
+			int t = d[i1][j1] + ((int)i - i1 - 1) + 1 + ((int)j - j1 - 1);
+			if (t < v)
+				v = t;                               /* transposition */
+			d[i + 1][j + 1] = v;
+		}
+		last_row[(unsigned char)a[i - 1]] = (int)i;
+	}
+	return d[alen + 1][blen + 1];
+}
+
+/* ------------------------------------------------------- Double Metaphone */
+
+struct dm {
+	char w[COMPARE_STR_MAX + 8]; /* upper case, padded with NULs */
+	int len;
+	char p[DM_CODE_MAX + 1], a[DM_CODE_MAX + 1];
+	int plen, alen;
+	bool slavo_germanic;
+};
+
+static char dm_at(const struct dm *d, int i)
+{
+	return i < 0 || i >= d->len ? '\0' : d->w[i];
+}
+
+static bool dm_vowel(const struct dm *d, int i)
+{
+	char c = dm_at(d, i);
+	return c == 'A' || c == 'E' || c == 'I' || c == 'O' || c == 'U' || c == 'Y';
+}
+
+/* True if one of the NULL-terminated strings (all of length n) starts at i. */
+static bool dm_is(const struct dm *d, int i, int n, ...)
+{
+	va_list ap;
+	const char *s;
+	bool found = false;
+
+	/* Past the end reads as NUL, so a pattern's trailing space (the
+	 * published rules' word separator) matches the end of the word. */
+	if (i < 0)
+		return false;
+	va_start(ap, n);
+	while ((s = va_arg(ap, const char *)) != NULL) {
+		int k;
+		for (k = 0; k < n; k++) {
+			char c = dm_at(d, i + k);
+			if (s[k] == ' ' ? c != '\0' && c != ' ' : c != s[k])
+				break;
+		}
+		if (k == n) {
+			found = true;
+			break;
+		}
+	}
+	va_end(ap);
+	return found;
+}
+
+static void dm_add2(struct dm *d, const char *p, const char *a)
+{
+	for (; *p != '\0' && d->plen < DM_CODE_MAX; p++)
+		d->p[d->plen++] = *p;
+	for (; *a != '\0' && d->alen < DM_CODE_MAX; a++)
+		d->a[d->alen++] = *a;
+}
+
+static void dm_add(struct dm *d, const char *both)
+{
+	dm_add2(d, both, both);
+}
+
+#define IS(i, n, ...) dm_is(d, (i), (n), __VA_ARGS__, (const char *)NULL)
+
+static int dm_c(struct dm *d, int cur)
+{
+	if (cur > 1 && !dm_vowel(d, cur - 2) && IS(cur - 1, 3, "ACH") && dm_at(d, cur + 2) != 'I' &&
+	    (dm_at(d, cur + 2) != 'E' || IS(cur - 2, 6, "BACHER", "MACHER"))) {
+		dm_add(d, "K");
+		return cur + 2;
+	}
+	if (cur == 0 && IS(cur, 6, "CAESAR")) {
+		dm_add(d, "S");
+		return cur + 2;
+	}
+	if (IS(cur, 4, "CHIA")) {
+		dm_add(d, "K");
+		return cur + 2;
+	}
+	if (IS(cur, 2, "CH")) {
+		if (cur > 0 && IS(cur, 4, "CHAE")) {
+			dm_add2(d, "K", "X");
+			return cur + 2;
+		}
+		if (cur == 0 && (IS(cur + 1, 5, "HARAC", "HARIS") || IS(cur + 1, 3, "HOR", "HYM", "HIA", "HEM")) &&
+		    !IS(0, 5, "CHORE")) {
+			dm_add(d, "K");
+			return cur + 2;
+		}
+		if (IS(0, 4, "VAN ", "VON ") || IS(0, 3, "SCH") || IS(cur - 2, 6, "ORCHES", "ARCHIT", "ORCHID") ||
+		    IS(cur + 2, 1, "T", "S") ||
+		    ((IS(cur - 1, 1, "A", "O", "U", "E") || cur == 0) &&
+		     IS(cur + 2, 1, "L", "R", "N", "M", "B", "H", "F", "V", "W", " "))) {
+			dm_add(d, "K");
+		} else if (cur > 0) {
+			if (IS(0, 2, "MC"))
+				dm_add(d, "K");
+			else
+				dm_add2(d, "X", "K");
+		} else {
+			dm_add(d, "X");
+		}
+		return cur + 2;
+	}
+	if (IS(cur, 2, "CZ") && !IS(cur - 2, 4, "WICZ")) {
+		dm_add2(d, "S", "X");
+		return cur + 2;
+	}
+	if (IS(cur + 1, 3, "CIA")) {
+		dm_add(d, "X");
+		return cur + 3;
+	}
+	if (IS(cur, 2, "CC") && !(cur == 1 && dm_at(d, 0) == 'M')) {
+		if (IS(cur + 2, 1, "I", "E", "H") && !IS(cur + 2, 2, "HU")) {
+			if ((cur == 1 && dm_at(d, cur - 1) == 'A') || IS(cur - 1, 5, "UCCEE", "UCCES"))
+				dm_add(d, "KS");
+			else
+				dm_add(d, "X");
+			return cur + 3;
+		}
+		dm_add(d, "K");
+		return cur + 2;
+	}
+	if (IS(cur, 2, "CK", "CG", "CQ")) {
+		dm_add(d, "K");
+		return cur + 2;
+	}
+	if (IS(cur, 2, "CI", "CE", "CY")) {
+		if (IS(cur, 3, "CIO", "CIE", "CIA"))
+			dm_add2(d, "S", "X");
+		else
+			dm_add(d, "S");
+		return cur + 2;
+	}
+	dm_add(d, "K");
+	if (IS(cur + 1, 2, " C", " Q", " G"))
+		return cur + 3;
+	if (IS(cur + 1, 1, "C", "K", "Q") && !IS(cur + 1, 2, "CE", "CI"))
+		return cur + 2;
+	return cur + 1;
+}
+
+static int dm_g(struct dm *d, int cur)
+{
+	char next = dm_at(d, cur + 1);
+
+	if (next == 'H') {
+		if (cur > 0 && !dm_vowel(d, cur - 1)) {
+			dm_add(d, "K");
+			return cur + 2;
+		}
+		if (cur == 0) {
+			dm_add(d, dm_at(d, cur + 2) == 'I' ? "J" : "K");
+			return cur + 2;
+		}
+		/* Silent in Hugh, bough, broughton. */
+		if ((cur > 1 && IS(cur - 2, 1, "B", "H", "D")) || (cur > 2 && IS(cur - 3, 1, "B", "H", "D")) ||
+		    (cur > 3 && IS(cur - 4, 1, "B", "H")))
+			return cur + 2;
+		if (cur > 2 && dm_at(d, cur - 1) == 'U' && IS(cur - 3, 1, "C", "G", "L", "R", "T"))
+			dm_add(d, "F"); /* laugh, tough */
+		else if (cur > 0 && dm_at(d, cur - 1) != 'I')
+			dm_add(d, "K");
+		return cur + 2;
+	}
+	if (next == 'N') {
+		if (cur == 1 && dm_vowel(d, 0) && !d->slavo_germanic)
+			dm_add2(d, "KN", "N");
+		else if (!IS(cur + 2, 2, "EY") && dm_at(d, cur + 1) != 'Y' && !d->slavo_germanic)
+			dm_add2(d, "N", "KN");
+		else
+			dm_add(d, "KN");
+		return cur + 2;
+	}
+	if (IS(cur + 1, 2, "LI") && !d->slavo_germanic) {
+		dm_add2(d, "KL", "L");
+		return cur + 2;
+	}
+	if (cur == 0 && (next == 'Y' || IS(cur + 1, 2, "ES", "EP", "EB", "EL", "EY", "IB", "IL", "IN", "IE", "EI", "ER"))) {
+		dm_add2(d, "K", "J");
+		return cur + 2;
+	}
+	if ((IS(cur + 1, 2, "ER") || next == 'Y') && !IS(0, 6, "DANGER", "RANGER", "MANGER") &&
+	    !IS(cur - 1, 1, "E", "I") && !IS(cur - 1, 3, "RGY", "OGY")) {
+		dm_add2(d, "K", "J");
+		return cur + 2;
+	}
+	if (IS(cur + 1, 1, "E", "I", "Y") || IS(cur - 1, 4, "AGGI", "OGGI")) {
+		if (IS(0, 4, "VAN ", "VON ") || IS(0, 3, "SCH") || IS(cur + 1, 2, "ET"))
+			dm_add(d, "K");
+		else if (IS(cur + 1, 4, "IER "))
+			dm_add(d, "J");
+		else
+			dm_add2(d, "J", "K");
+		return cur + 2;
+	}
+	dm_add(d, "K");
+	return next == 'G' ? cur + 2 : cur + 1;
+}
+
+static int dm_j(struct dm *d, int cur)
+{
+	if (IS(cur, 4, "JOSE") || IS(0, 4, "SAN ")) {
+		if ((cur == 0 && dm_at(d, cur + 4) == ' ') || IS(0, 4, "SAN "))
+			dm_add(d, "H");
+		else
+			dm_add2(d, "J", "H");
+		return cur + 1;
+	}
+	if (cur == 0 && !IS(cur, 4, "JOSE"))
+		dm_add2(d, "J", "A");
+	else if (dm_vowel(d, cur - 1) && !d->slavo_germanic &&
+		 (dm_at(d, cur + 1) == 'A' || dm_at(d, cur + 1) == 'O'))
+		dm_add2(d, "J", "H");
+	else if (cur == d->len - 1)
+		dm_add2(d, "J", "");
+	else if (!IS(cur + 1, 1, "L", "T", "K", "S", "N", "M", "B", "Z") && !IS(cur - 1, 1, "S", "K", "L"))
+		dm_add(d, "J");
+	return dm_at(d, cur + 1) == 'J' ? cur + 2 : cur + 1;
+}
+
+static int dm_s(struct dm *d, int cur)
+{
+	int last = d->len - 1;
+
+	if (IS(cur - 1, 3, "ISL", "YSL"))
+		return cur + 1; /* island, carlisle */
+	if (cur == 0 && IS(cur, 5, "SUGAR")) {
+		dm_add2(d, "X", "S");
+		return cur + 1;
+	}
+	if (IS(cur, 2, "SH")) {
+		if (IS(cur + 1, 4, "HEIM", "HOEK", "HOLM", "HOLZ"))
+			dm_add(d, "S");
+		else
+			dm_add(d, "X");
+		return cur + 2;
+	}
+	if (IS(cur, 3, "SIO", "SIA") || IS(cur, 4, "SIAN")) {
+		if (!d->slavo_germanic)
+			dm_add2(d, "S", "X");
+		else
+			dm_add(d, "S");
+		return cur + 3;
+	}
+	if ((cur == 0 && IS(cur + 1, 1, "M", "N", "L", "W")) || IS(cur + 1, 1, "Z")) {
+		dm_add2(d, "S", "X");
+		return IS(cur + 1, 1, "Z") ? cur + 2 : cur + 1;
+	}
+	if (IS(cur, 2, "SC")) {
+		if (dm_at(d, cur + 2) == 'H') {
+			if (IS(cur + 3, 2, "OO", "ER", "EN", "UY", "ED", "EM")) {
+				if (IS(cur + 3, 2, "ER", "EN"))
+					dm_add2(d, "X", "SK");
+				else
+					dm_add(d, "SK");
+				return cur + 3;
+			}
+			if (cur == 0 && !dm_vowel(d, 3) && dm_at(d, 3) != 'W')
+				dm_add2(d, "X", "S");
+			else
+				dm_add(d, "X");
+			return cur + 3;
+		}
+		if (IS(cur + 2, 1, "I", "E", "Y")) {
+			dm_add(d, "S");
+			return cur + 3;
+		}
+		dm_add(d, "SK");
+		return cur + 3;
+	}
+	if (cur == last && IS(cur - 2, 2, "AI", "OI"))
+		dm_add2(d, "", "S"); /* French: Dubois */
+	else
+		dm_add(d, "S");
+	return IS(cur + 1, 1, "S", "Z") ? cur + 2 : cur + 1;
+}
+
+static int dm_t(struct dm *d, int cur)
+{
+	if (IS(cur, 4, "TION")) {
+		dm_add(d, "X");
+		return cur + 3;
+	}
+	if (IS(cur, 3, "TIA", "TCH")) {
+		dm_add(d, "X");
+		return cur + 3;
+	}
+	if (IS(cur, 2, "TH") || IS(cur, 3, "TTH")) {
+		if (IS(cur + 2, 2, "OM", "AM") || IS(0, 4, "VAN ", "VON ") || IS(0, 3, "SCH"))
+			dm_add(d, "T");
+		else
+			dm_add2(d, "0", "T");
+		return cur + 2;
+	}
+	dm_add(d, "T");
+	return IS(cur + 1, 1, "T", "D") ? cur + 2 : cur + 1;
+}
+
+static int dm_w(struct dm *d, int cur)
+{
+	int last = d->len - 1;
+
+	if (IS(cur, 2, "WR")) {
+		dm_add(d, "R");
+		return cur + 2;
+	}
+	if (cur == 0 && (dm_vowel(d, cur + 1) || IS(cur, 2, "WH"))) {
+		if (dm_vowel(d, cur + 1))
+			dm_add2(d, "A", "F"); /* Wasserman / Vasserman */
+		else
+			dm_add(d, "A");
+	}
+	if ((cur == last && dm_vowel(d, cur - 1)) || IS(cur - 1, 5, "EWSKI", "EWSKY", "OWSKI", "OWSKY") ||
+	    IS(0, 3, "SCH")) {
+		dm_add2(d, "", "F");
+		return cur + 1;
+	}
+	if (IS(cur, 4, "WICZ", "WITZ")) {
+		dm_add2(d, "TS", "FX");
+		return cur + 4;
+	}
+	return cur + 1;
+}
+
+void double_metaphone(const char *word, size_t len, char primary[DM_CODE_MAX + 1],
+		      char alternate[DM_CODE_MAX + 1])
+{
+	struct dm dd, *d = &dd;
+	int cur = 0;
+
+	memset(d, 0, sizeof(*d));
+	for (size_t i = 0; i < len && d->len < COMPARE_STR_MAX; i++) {
+		unsigned char c = (unsigned char)word[i];
+		if (c < 0x80 && (isalpha(c) || c == ' '))
+			d->w[d->len++] = (char)toupper(c);
+	}
+	d->slavo_germanic = strchr(d->w, 'W') != NULL || strchr(d->w, 'K') != NULL ||
+			    strstr(d->w, "CZ") != NULL || strstr(d->w, "WITZ") != NULL;
+
+	if (IS(0, 2, "GN", "KN", "PN", "WR", "PS"))
+		cur = 1;
+	if (dm_at(d, 0) == 'X') {
+		dm_add(d, "S"); /* Xavier */
+		cur = 1;
+	}
+	while ((d->plen < DM_CODE_MAX || d->alen < DM_CODE_MAX) && cur < d->len) {
+		char c = d->w[cur];
+		switch (c) {
+		case 'A': case 'E': case 'I': case 'O': case 'U': case 'Y':
+			if (cur == 0)
+				dm_add(d, "A");
+			cur++;
+			break;
+		case 'B':
+			dm_add(d, "P");
+			cur += dm_at(d, cur + 1) == 'B' ? 2 : 1;
+			break;
+		case 'C':
+			cur = dm_c(d, cur);
+			break;
+		case 'D':
+			if (IS(cur, 2, "DG")) {
+				if (IS(cur + 2, 1, "I", "E", "Y")) {
+					dm_add(d, "J");
+					cur += 3;
+				} else {
+					dm_add(d, "TK");
+					cur += 2;
+				}
+			} else if (IS(cur, 2, "DT", "DD")) {
+				dm_add(d, "T");
+				cur += 2;
+			} else {
+				dm_add(d, "T");
+				cur++;
+			}
+			break;
+		case 'F':
+			dm_add(d, "F");
+			cur += dm_at(d, cur + 1) == 'F' ? 2 : 1;
+			break;
+		case 'G':
+			cur = dm_g(d, cur);
+			break;
+		case 'H':
+			if ((cur == 0 || dm_vowel(d, cur - 1)) && dm_vowel(d, cur + 1)) {
+				dm_add(d, "H");
+				cur += 2;
+			} else {
+				cur++;
+			}
+			break;
+		case 'J':
+			cur = dm_j(d, cur);
+			break;
+		case 'K':
+			dm_add(d, "K");
+			cur += dm_at(d, cur + 1) == 'K' ? 2 : 1;
+			break;
+		case 'L':
+			if (dm_at(d, cur + 1) == 'L') {
+				int last = d->len - 1;
+				if ((cur == d->len - 3 && IS(cur - 1, 4, "ILLO", "ILLA", "ALLE")) ||
+				    ((IS(last - 1, 2, "AS", "OS") || IS(last, 1, "A", "O")) && IS(cur - 1, 4, "ALLE"))) {
+					dm_add2(d, "L", ""); /* Spanish: Cabrillo */
+					cur += 2;
+					break;
+				}
+				cur += 2;
+			} else {
+				cur++;
+			}
+			dm_add(d, "L");
+			break;
+		case 'M':
+			if ((IS(cur - 1, 3, "UMB") && (cur + 1 == d->len - 1 || IS(cur + 2, 2, "ER"))) ||
+			    dm_at(d, cur + 1) == 'M')
+				cur += 2;
+			else
+				cur++;
+			dm_add(d, "M");
+			break;
+		case 'N':
+			dm_add(d, "N");
+			cur += dm_at(d, cur + 1) == 'N' ? 2 : 1;
+			break;
+		case 'P':
+			if (dm_at(d, cur + 1) == 'H') {
+				dm_add(d, "F");
+				cur += 2;
+			} else {
+				dm_add(d, "P");
+				cur += IS(cur + 1, 1, "P", "B") ? 2 : 1;
+			}
+			break;
+		case 'Q':
+			dm_add(d, "K");
+			cur += dm_at(d, cur + 1) == 'Q' ? 2 : 1;
+			break;
+		case 'R':
+			if (cur == d->len - 1 && !d->slavo_germanic && IS(cur - 2, 2, "IE") &&
+			    !IS(cur - 4, 2, "ME", "MA"))
+				dm_add2(d, "", "R"); /* French: Rogier */
+			else
+				dm_add(d, "R");
+			cur += dm_at(d, cur + 1) == 'R' ? 2 : 1;
+			break;
+		case 'S':
+			cur = dm_s(d, cur);
+			break;
+		case 'T':
+			cur = dm_t(d, cur);
+			break;
+		case 'V':
+			dm_add(d, "F");
+			cur += dm_at(d, cur + 1) == 'V' ? 2 : 1;
+			break;
+		case 'W':
+			cur = dm_w(d, cur);
+			break;
+		case 'X':
+			if (!(cur == d->len - 1 && (IS(cur - 3, 3, "IAU", "EAU") || IS(cur - 2, 2, "AU", "OU"))))
+				dm_add(d, "KS");
+			cur += IS(cur + 1, 1, "C", "X") ? 2 : 1;
+			break;
+		case 'Z':
+			if (dm_at(d, cur + 1) == 'H') {
+				dm_add(d, "J"); /* Chinese pinyin: Zhao */
+				cur += 2;
+				break;
+			}
+			if (IS(cur + 1, 2, "ZO", "ZI", "ZA") || (d->slavo_germanic && cur > 0 && dm_at(d, cur - 1) != 'T'))
+				dm_add2(d, "S", "TS");
+			else
+				dm_add(d, "S");
+			cur += dm_at(d, cur + 1) == 'Z' ? 2 : 1;
+			break;
+		default:
+			cur++;
+			break;
+		}
+	}
+	memcpy(primary, d->p, (size_t)d->plen);
+	primary[d->plen] = '\0';
+	memcpy(alternate, d->a, (size_t)d->alen);
+	alternate[d->alen] = '\0';
+}
+
+#undef IS
+
+/* ---------------------------------------------------------------- Soundex */
+
+static char soundex_code(char c)
+{
+	switch (c) {
+	case 'B': case 'F': case 'P': case 'V': return '1';
+	case 'C': case 'G': case 'J': case 'K': case 'Q': case 'S': case 'X': case 'Z': return '2';
+	case 'D': case 'T': return '3';
+	case 'L': return '4';
+	case 'M': case 'N': return '5';
+	case 'R': return '6';
+	default: return '0'; /* vowels, H, W, Y */
+	}
+}
+
+void soundex(const char *word, size_t len, char out[5])
+{
+	size_t k = 0;
+	char last = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < len && k < 4; i++) {
+		unsigned char uc = (unsigned char)word[i];
+		if (uc >= 0x80 || !isalpha(uc))
+			continue;
+		char c = (char)toupper(uc);
+		char code = soundex_code(c);
+		if (k == 0) {
+			out[k++] = c;
+			last = code;
+			continue;
+		}
+		if (c == 'H' || c == 'W')
+			continue; /* do not separate letters of the same code */
+		if (code == '0') {
+			last = 0;
+			continue;
+		}
+		if (code != last)
+			out[k++] = code;
+		last = code;
+	}
+	if (k == 0)
+		return;
+	while (k < 4)
+		out[k++] = '0';
+	out[4] = '\0';
+}
+
+/* ------------------------------------------------------- Dates of birth */
+
+static void date_digits(const struct date *d, char out[8])
+{
+	unsigned y = d->year;
+	out[0] = (char)('0' + y / 1000 % 10);
+	out[1] = (char)('0' + y / 100 % 10);
+	out[2] = (char)('0' + y / 10 % 10);
+	out[3] = (char)('0' + y % 10);
+	out[4] = (char)('0' + d->month / 10 % 10);
+	out[5] = (char)('0' + d->month % 10);
+	out[6] = (char)('0' + d->day / 10 % 10);
+	out[7] = (char)('0' + d->day % 10);
+}
+
+enum dob_level compare_dob(const struct date *q, const struct date *r)
+{
+	char a[8], b[8];
+	int diff = 0, first = -1, second = -1;
+
+	if (q->year == 0 || r->year == 0)
+		return DOB_ABSENT;
+	if (q->year == r->year && q->month == r->month && q->day == r->day)
+		return DOB_EXACT;
+	if (q->year == r->year && q->day == r->month && q->month == r->day)
+		return DOB_DAY_MONTH_SWAPPED;
+	date_digits(q, a);
+	date_digits(r, b);
+	for (int i = 0; i < 8; i++) {
+		if (a[i] != b[i]) {
+			if (diff == 0)
+				first = i;
+			else if (diff == 1)
+				second = i;
+			diff++;
+		}
+	}
+	if (diff == 1)
+		return DOB_ONE_DIGIT;
+	if (diff == 2 && second == first + 1 && a[first] == b[second] && a[second] == b[first])
+		return DOB_ONE_DIGIT; /* 1978 typed as 1987 */
+	if (q->month == r->month && q->day == r->day && abs((int)q->year - (int)r->year) == 1)
+		return DOB_YEAR_OFF_BY_ONE;
+	return DOB_MISMATCH;
+}
+
+int age_on(const struct date *dob, const struct date *on)
+{
+	int age;
+
+	if (dob->year == 0 || on->year == 0)
+		return -1;
+	age = (int)on->year - (int)dob->year;
+	if (on->month < dob->month || (on->month == dob->month && on->day < dob->day))
+		age--;
+	return age < 0 ? -1 : age;
+}
+
+/* ------------------------------------------------------------ Postcodes */
+
+/* Splits a normalised postcode: the inward code is the last three
+ * characters when they are digit-letter-letter. */
+static size_t outward_len(const char *pc, size_t len)
+{
+	if (len >= 5 && isdigit((unsigned char)pc[len - 3]) && isalpha((unsigned char)pc[len - 2]) &&
+	    isalpha((unsigned char)pc[len - 1]))
+		return len - 3;
+	return len;
+}
+
+static size_t area_len(const char *pc, size_t len)
+{
+	size_t k = 0;
+	while (k < len && isalpha((unsigned char)pc[k]))
+		k++;
+	return k;
+}
+
+size_t postcode_sector(const char *pc, char out[16])
+{
+	size_t len = strnlen(pc, 15), ol = outward_len(pc, len);
+
+	out[0] = '\0';
+	if (ol == len)
+		return 0;
+	memcpy(out, pc, ol + 1);
+	out[ol + 1] = '\0';
+	return ol + 1;
+}
+
+enum postcode_level compare_postcode(const char *a, const char *b)
+{
+	size_t al = strnlen(a, 15), bl = strnlen(b, 15);
+	size_t ao, bo, aa, ba;
+
+	if (al == 0 || bl == 0)
+		return POSTCODE_ABSENT;
+	if (al == bl && memcmp(a, b, al) == 0)
+		return outward_len(a, al) < al ? POSTCODE_FULL : POSTCODE_DISTRICT;
+	ao = outward_len(a, al);
+	bo = outward_len(b, bl);
+	if (ao == bo && memcmp(a, b, ao) == 0) {
+		if (ao < al && bo < bl && a[ao] == b[bo])
+			return POSTCODE_SECTOR;
+		return POSTCODE_DISTRICT;
+	}
+	aa = area_len(a, al);
+	ba = area_len(b, bl);
+	if (aa > 0 && aa == ba && memcmp(a, b, aa) == 0)
+		return POSTCODE_AREA;
+	return POSTCODE_DIFFERENT;
+}

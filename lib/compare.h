@@ -1,0 +1,70 @@
+/*
+ * compare.h - the comparators of the matcher: string similarity
+ * (Jaro-Winkler, Damerau-Levenshtein), phonetic codes (Double Metaphone,
+ * Soundex), dates of birth and postcodes, each returning a comparison
+ * level the scorer weighs.
+ *
+ * Pure functions on bounded input: no allocation, no global state, safe
+ * from any thread.  Strings longer than COMPARE_STR_MAX are compared on
+ * their first COMPARE_STR_MAX bytes.  Never asserts on input.
+ */
+#ifndef DISCLOSURE_COMPARE_H
+#define DISCLOSURE_COMPARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "disclosure/offender.h"
+
+#define COMPARE_STR_MAX 64
+#define DM_CODE_MAX 4 /* Double Metaphone codes are cut at 4 characters */
+
+/* Jaro similarity, 0..1. */
+double jaro(const char *a, size_t alen, const char *b, size_t blen);
+/* Jaro-Winkler with p = 0.1, common prefix up to 4, applied only when
+ * the Jaro similarity exceeds 0.7 (Winkler's boost threshold). */
+double jaro_winkler(const char *a, size_t alen, const char *b, size_t blen);
+/* Damerau-Levenshtein distance (unrestricted: transpositions of
+ * non-adjacent edits allowed, after Lowrance and Wagner). */
+int damerau_levenshtein(const char *a, size_t alen, const char *b, size_t blen);
+
+/*
+ * Double Metaphone (Lawrence Philips, 2000) of a Latin-letter word, in
+ * either case.  primary and alternate receive NUL-terminated codes of at
+ * most DM_CODE_MAX letters; alternate equals primary when the word has no
+ * alternate pronunciation.  "0" stands for "th".
+ */
+void double_metaphone(const char *word, size_t len, char primary[DM_CODE_MAX + 1],
+		      char alternate[DM_CODE_MAX + 1]);
+
+/* American Soundex ("A261"); out is "" for a word without letters. */
+void soundex(const char *word, size_t len, char out[5]);
+
+enum dob_level {
+	DOB_ABSENT = 0,
+	DOB_EXACT,
+	DOB_DAY_MONTH_SWAPPED,
+	DOB_ONE_DIGIT,      /* one digit of YYYYMMDD differs, or two adjacent swapped */
+	DOB_YEAR_OFF_BY_ONE,
+	DOB_MISMATCH,
+};
+/* Compares two dates (either absent -> DOB_ABSENT). */
+enum dob_level compare_dob(const struct date *q, const struct date *r);
+/* Whole years between dob and on (-1 if dob absent or after on). */
+int age_on(const struct date *dob, const struct date *on);
+
+enum postcode_level {
+	POSTCODE_ABSENT = 0,
+	POSTCODE_FULL,     /* WR1 2AB = WR1 2AB */
+	POSTCODE_SECTOR,   /* WR1 2.. */
+	POSTCODE_DISTRICT, /* WR1 */
+	POSTCODE_AREA,     /* WR */
+	POSTCODE_DIFFERENT,
+};
+/* a and b normalised by normalize_postcode() ("WR12AB"); "" is absent. */
+enum postcode_level compare_postcode(const char *a, const char *b);
+/* The sector of a normalised postcode ("WR12AB" -> "WR12"); returns its
+ * length, 0 if the postcode has no inward part. */
+size_t postcode_sector(const char *pc, char out[16]);
+
+#endif

@@ -1,0 +1,1604 @@
+/*
+ * match.c - a disclosure check: candidates from the store's indexes,
+ * Fellegi-Sunter scoring of every name of every candidate, bands and
+ * reasons (match.h; the method is written up in docs/matching.md).
+ *
+ * Three parts:
+ *   - the indexer the store calls on every create/replace/delete: it
+ *     normalises each name once and writes the blocking keys and a compact
+ *     binary "match view" of the record, so that scoring never parses JSON;
+ *   - candidate generation: the union of several blocking keys built from
+ *     every name of the subject, the most selective keys first, within a
+ *     budget that keeps a check near a millisecond on a million records;
+ *   - scoring: a log-odds weight per comparison level (one table below,
+ *     the only place weights and thresholds live), rarer names weighing
+ *     more, the best name pair kept, reasons in the contract's words.
+ *
+ * Never asserts identity: the bands only rank candidates for a person to
+ * decide.  Never lets a namesake with a conflicting date of birth reach
+ * the match band.  Never allocates on the check path after
+ * match_ctx_new().  Never trusts a stored view: every read is bounded.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "disclosure/match.h"
+
+#include "compare.h"
+#include "nickname.h"
+#include "normalize.h"
+
+/* ------------------------------------------------------------------ */
+/* Weights and thresholds: the one place they live (docs/matching.md). */
+
+/* Log-odds weights in bits (log2 of m/u). */
+#define W_FAMILY_EXACT_MIN 5.0   /* the commonest surnames */
+#define W_FAMILY_EXACT_MAX 14.0  /* a name seen once in a large register */
+#define W_FAMILY_EXACT_DEFAULT 10.0
+#define W_FAMILY_COMPOUND_DROP 2.0 /* one part of a compound: exact weight less this */
+#define W_FAMILY_FUZZY 7.0       /* Jaro-Winkler >= 0.92 or one edit */
+#define W_FAMILY_PHONETIC 6.0    /* Double Metaphone codes agree */
+#define W_FAMILY_FUZZY_LOW 3.5   /* Jaro-Winkler >= 0.85 */
+#define W_FAMILY_DISAGREE -8.0
+#define W_GIVEN_EXACT_MIN 3.5
+#define W_GIVEN_EXACT_MAX 10.0
+#define W_GIVEN_EXACT_DEFAULT 7.0
+#define W_GIVEN_NICKNAME 5.0
+#define W_GIVEN_FUZZY 5.0
+#define W_GIVEN_PHONETIC 4.0
+#define W_GIVEN_INITIAL 2.0
+#define W_GIVEN_FUZZY_LOW 2.0
+#define W_GIVEN_MIDDLE_AS_GIVEN_DROP 2.5 /* known by the middle name */
+#define W_GIVEN_DISAGREE -5.0
+#define W_FUZZY_BELOW_EXACT 1.5  /* a near spelling never outweighs the exact name */
+#define W_MIDDLE_EXACT 2.0
+#define W_MIDDLE_INITIAL 1.0
+#define W_MIDDLE_FUZZY 1.0
+#define W_MIDDLE_DISAGREE -1.5
+#define W_NAMES_SWAPPED -1.0
+#define W_DOB_EXACT 12.0
+#define W_DOB_OTHER 10.0
+#define W_DOB_SWAPPED 8.0
+#define W_DOB_ONE_DIGIT 7.0
+#define W_DOB_YEAR 6.0
+#define W_DOB_AGE 2.5
+#define W_DOB_AGE_INCONSISTENT -6.0
+#define W_DOB_MISMATCH -12.0
+#define W_POSTCODE_FULL 6.0
+#define W_POSTCODE_SECTOR 4.0
+#define W_POSTCODE_DISTRICT 3.0
+#define W_POSTCODE_AREA 1.5
+#define W_POSTCODE_DIFFERENT -1.0
+#define W_SEX_MISMATCH -4.0
+#define M_PROB 0.95 /* P(agreement | same person), for the frequency weights */
+
+/* Bands, on the summed weight.  The displayed score is a logistic map of
+ * the weight with 0.50 at the possible_match threshold and 0.90 at the
+ * match threshold. */
+#define THRESHOLD_MATCH 20.0
+#define THRESHOLD_POSSIBLE 8.0
+
+/* Comparison thresholds of the string comparators. */
+#define JW_HIGH 0.92
+#define JW_LOW 0.85
+
+/* Candidate generation budget (see docs/matching.md, "Blocking"). */
+#define KEY_CAP 600       /* keys with more records are left to more selective keys */
+#define SCAN_BUDGET 1500  /* records read per check at most */
+#define FALLBACK_SCAN 600 /* when every key is too common: the smallest, partly */
+
+/* ------------------------------------------------------------------ */
+
+#define INDEXER_VERSION 1
+#define VIEW_MAGIC 0xD1
+#define VIEW_NAMES_MAX 16
+#define VIEW_DOBS_MAX 4
+#define VIEW_POSTCODES_MAX 8
+#define PC_MAX 15
+
+#define QKEYS_MAX 768
+#define QKEY_LEN 48
+#define SEEN_SLOTS 8192 /* > 2 * SCAN_BUDGET, a power of two */
+#define SUBJ_VARIANTS (CHECK_MAX_NAMES * 2)
+#define NICK_VARIANTS_MAX 24
+
+const char *band_name(enum band b)
+{
+	switch (b) {
+	case BAND_MATCH: return "match";
+	case BAND_POSSIBLE_MATCH: return "possible_match";
+	default: return "no_match";
+	}
+}
+
+/* A token with its phonetic codes. */
+struct mtok {
+	const char *s; /* NUL-terminated */
+	uint8_t len;
+	char dm1[DM_CODE_MAX + 1], dm2[DM_CODE_MAX + 1];
+};
+
+/* A normalised name: of the subject (tokens in the ctx) or of a record
+ * (tokens in the view bytes). */
+struct mname {
+	struct mtok given[NORM_TOKENS_MAX], middle[NORM_TOKENS_MAX], family[NORM_TOKENS_MAX];
+	uint8_t ng, nm, nf;
+	uint8_t kind;
+	bool translit;
+	char family_joined[NORM_TOKENS_MAX * (NORM_TOKEN_MAX + 1)];
+	uint8_t family_joined_len;
+	/* original spelling (records only), not NUL-terminated */
+	const char *orig[3];
+	uint16_t orig_len[3];
+	/* frequency weights (subject only) */
+	double w_family_tok[NORM_TOKENS_MAX];
+	double w_family_joined;
+	double w_given;
+};
+
+/* A decoded match view. */
+struct rview {
+	uint8_t sex, mappa, status;
+	struct date dobs[VIEW_DOBS_MAX];
+	uint8_t n_dobs;
+	bool has_main_dob; /* dobs[0] is the record's dob, the rest other_dobs */
+	char postcodes[VIEW_POSTCODES_MAX][PC_MAX + 1];
+	uint8_t n_postcodes;
+	const char *id, *force;
+	uint8_t id_len, force_len;
+	struct mname names[VIEW_NAMES_MAX];
+	uint8_t n_names;
+};
+
+struct matcher {
+	struct nickname_table *nick;
+	struct store_indexer indexer;
+	struct normalizer *norm; /* for the indexer, under lock */
+	pthread_mutex_t lock;
+	/* indexer scratch, under lock */
+	struct norm_part parts[VIEW_NAMES_MAX][3];
+	bool translit[VIEW_NAMES_MAX];
+};
+
+struct qkey {
+	char k[QKEY_LEN];
+	uint8_t len;
+	size_t count;
+};
+
+struct scored {
+	uint32_t recno;
+	double w;
+	enum band band;
+	size_t name_idx;
+	const char *reasons[MATCH_MAX_REASONS];
+	size_t n_reasons;
+};
+
+struct match_ctx {
+	const struct matcher *m;
+	struct normalizer *norm;
+	/* the subject */
+	struct norm_part parts[CHECK_MAX_NAMES][3];
+	struct mname subj[SUBJ_VARIANTS];
+	bool swapped[SUBJ_VARIANTS];
+	size_t n_subj;
+	char postcode[PC_MAX + 1];
+	/* blocking */
+	struct qkey keys[QKEYS_MAX];
+	size_t n_keys;
+	uint32_t cands[SCAN_BUDGET + 1024];
+	size_t n_cands, cand_limit;
+	uint32_t seen_key[SEEN_SLOTS];
+	uint32_t seen_gen[SEEN_SLOTS];
+	uint32_t gen;
+	/* scoring */
+	struct rview view;
+	struct scored top[MATCH_MAX_CANDIDATES];
+	size_t n_top;
+	struct date today;
+	size_t n_records;
+};
+
+/* ------------------------------------------------------------------ */
+/* Helpers */
+
+static void tok_codes(struct mtok *t)
+{
+	double_metaphone(t->s, t->len, t->dm1, t->dm2);
+}
+
+static void name_join_family(struct mname *n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n->nf; i++) {
+		memcpy(n->family_joined + k, n->family[i].s, n->family[i].len);
+		k += n->family[i].len;
+	}
+	n->family_joined[k] = '\0';
+	n->family_joined_len = (uint8_t)k;
+}
+
+static void name_from_parts(struct mname *n, struct norm_part p[3])
+{
+	memset(n, 0, offsetof(struct mname, family_joined));
+	n->ng = p[NORM_GIVEN].n;
+	n->nm = p[NORM_MIDDLE].n;
+	n->nf = p[NORM_FAMILY].n;
+	for (size_t i = 0; i < n->ng; i++) {
+		n->given[i].s = p[NORM_GIVEN].tok[i];
+		n->given[i].len = p[NORM_GIVEN].len[i];
+		tok_codes(&n->given[i]);
+	}
+	for (size_t i = 0; i < n->nm; i++) {
+		n->middle[i].s = p[NORM_MIDDLE].tok[i];
+		n->middle[i].len = p[NORM_MIDDLE].len[i];
+		tok_codes(&n->middle[i]);
+	}
+	for (size_t i = 0; i < n->nf; i++) {
+		n->family[i].s = p[NORM_FAMILY].tok[i];
+		n->family[i].len = p[NORM_FAMILY].len[i];
+		tok_codes(&n->family[i]);
+	}
+	name_join_family(n);
+}
+
+static bool tok_eq(const struct mtok *a, const struct mtok *b)
+{
+	return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
+}
+
+static bool codes_agree(const struct mtok *a, const struct mtok *b)
+{
+	if (a->dm1[0] == '\0' || b->dm1[0] == '\0')
+		return false;
+	return strcmp(a->dm1, b->dm1) == 0 || strcmp(a->dm1, b->dm2) == 0 ||
+	       (a->dm2[0] != '\0' && (strcmp(a->dm2, b->dm1) == 0 || strcmp(a->dm2, b->dm2) == 0));
+}
+
+/*
+ * The few real functions the scorer needs, written here so that the
+ * library does not pull in libm for every program that links it.
+ * Accuracy of 1e-6 is far finer than the weights themselves.
+ */
+static double ln_approx(double x)
+{
+	double k = 0.0, m, t, t2, sum = 0.0, term;
+
+	if (x <= 0.0)
+		return -1e9;
+	while (x >= 2.0) {
+		x /= 2.0;
+		k += 1.0;
+	}
+	while (x < 1.0) {
+		x *= 2.0;
+		k -= 1.0;
+	}
+	m = x; /* in [1, 2): ln m = 2 atanh((m - 1) / (m + 1)) */
+	t = (m - 1.0) / (m + 1.0);
+	t2 = t * t;
+	term = t;
+	for (int i = 1; i < 30; i += 2) {
+		sum += term / i;
+		term *= t2;
+	}
+	return 2.0 * sum + k * 0.69314718055994530942;
+}
+
+static double log2_approx(double x)
+{
+	return ln_approx(x) / 0.69314718055994530942;
+}
+
+static double exp_approx(double x)
+{
+	double term = 1.0, sum = 1.0;
+	int halvings = 0;
+
+	if (x > 700.0)
+		x = 700.0;
+	if (x < -700.0)
+		return 0.0;
+	while (x > 0.5 || x < -0.5) {
+		x /= 2.0;
+		halvings++;
+	}
+	for (int i = 1; i < 20; i++) {
+		term *= x / i;
+		sum += term;
+	}
+	while (halvings-- > 0)
+		sum *= sum;
+	return sum;
+}
+
+static double min_d(double a, double b)
+{
+	return a < b ? a : b;
+}
+
+static double clampd(double v, double lo, double hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Birth years a query stands for: the year of the dob +-1, or the years an
+ * age allows +-1.  Returns how many were written. */
+static size_t query_years(const struct check_subject *s, const struct date *today, int out[4])
+{
+	size_t n = 0;
+
+	if (s->dob.year != 0) {
+		out[n++] = s->dob.year;
+		out[n++] = s->dob.year - 1;
+		out[n++] = s->dob.year + 1;
+	} else if (s->age >= 0 && today->year > s->age) {
+		int y = today->year - s->age;
+		out[n++] = y - 1;
+		out[n++] = y;
+		out[n++] = y - 2;
+		out[n++] = y + 1;
+	}
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Keys.  One LMDB database holds every kind, told apart by the first byte:
+ *   F<dm family>:<initial>     family sound + initial of a given or middle name
+ *   N<dm family>:<dm given>    family sound + given sound
+ *   Y<dm family>:<year>        family sound + birth year
+ *   G<dm given>:<year>         given sound + birth year
+ *   D<yyyymmdd>                date of birth (and other dates of birth)
+ *   T<family token>            exact family token (frequencies only)
+ *   U<given token>             exact given token (frequencies only)
+ */
+
+typedef int (*key_fn)(void *arg, const char *key, size_t len);
+
+static int key_emitf(key_fn fn, void *arg, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int key_emitf(key_fn fn, void *arg, const char *fmt, ...)
+{
+	char k[QKEY_LEN];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(k, sizeof(k), fmt, ap);
+	va_end(ap);
+	if (n <= 0 || (size_t)n >= sizeof(k))
+		return DSC_OK; /* cannot happen with bounded tokens; never index a cut key */
+	return fn(arg, k, (size_t)n);
+}
+
+/* Distinct codes of a token (1 or 2). */
+static size_t tok_code_list(const struct mtok *t, const char *out[2])
+{
+	size_t n = 0;
+
+	if (t->dm1[0] != '\0')
+		out[n++] = t->dm1;
+	if (t->dm2[0] != '\0' && (n == 0 || strcmp(t->dm2, t->dm1) != 0))
+		out[n++] = t->dm2;
+	return n;
+}
+
+/* The keys of one record name (years: birth years of the record). */
+static int record_name_keys(const struct mname *n, const int *years, size_t n_years, key_fn fn, void *arg)
+{
+	const char *fc[2], *gc[2];
+	size_t nfc, ngc = n->ng > 0 ? tok_code_list(&n->given[0], gc) : 0;
+	char initials[NORM_TOKENS_MAX * 2 + 1];
+	size_t ni = 0;
+	int rc;
+
+	for (size_t i = 0; i < n->ng; i++)
+		if (memchr(initials, n->given[i].s[0], ni) == NULL)
+			initials[ni++] = n->given[i].s[0];
+	for (size_t i = 0; i < n->nm; i++)
+		if (memchr(initials, n->middle[i].s[0], ni) == NULL)
+			initials[ni++] = n->middle[i].s[0];
+	if (ni == 0)
+		initials[ni++] = '_';
+
+	for (size_t t = 0; t < n->nf; t++) {
+		const struct mtok *ft = &n->family[t];
+		if ((rc = key_emitf(fn, arg, "T%s", ft->s)) != DSC_OK)
+			return rc;
+		nfc = tok_code_list(ft, fc);
+		for (size_t c = 0; c < nfc; c++) {
+			for (size_t i = 0; i < ni; i++)
+				if ((rc = key_emitf(fn, arg, "F%s:%c", fc[c], initials[i])) != DSC_OK)
+					return rc;
+			for (size_t g = 0; g < ngc; g++)
+				if ((rc = key_emitf(fn, arg, "N%s:%s", fc[c], gc[g])) != DSC_OK)
+					return rc;
+			for (size_t y = 0; y < n_years; y++)
+				if ((rc = key_emitf(fn, arg, "Y%s:%d", fc[c], years[y])) != DSC_OK)
+					return rc;
+		}
+	}
+	if (n->ng > 0) {
+		if ((rc = key_emitf(fn, arg, "U%s", n->given[0].s)) != DSC_OK)
+			return rc;
+		for (size_t g = 0; g < ngc; g++)
+			for (size_t y = 0; y < n_years; y++)
+				if ((rc = key_emitf(fn, arg, "G%s:%d", gc[g], years[y])) != DSC_OK)
+					return rc;
+	}
+	return DSC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The indexer (called by the store's writer, under the matcher's lock). */
+
+struct emit_adapter {
+	store_emit_fn emit;
+	void *sink;
+};
+
+static int adapter_fn(void *arg, const char *key, size_t len)
+{
+	struct emit_adapter *a = arg;
+	return a->emit(a->sink, key, len);
+}
+
+/* Normalises every name of a record into m->parts. Returns the count. */
+static size_t record_normalise(struct matcher *m, const struct offender *o, struct mname *names)
+{
+	size_t n = o->n_names < VIEW_NAMES_MAX ? o->n_names : VIEW_NAMES_MAX;
+	size_t primary = offender_primary(o);
+	size_t k = 0;
+
+	/* The primary name first, so that it wins ties. */
+	for (size_t pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < o->n_names && k < n; i++) {
+			const struct person_name *pn = &o->names[i];
+			bool t1, t2, t3;
+			if ((pass == 0) != (i == primary))
+				continue;
+			normalize_part(m->norm, pn->given, NORM_GIVEN, &m->parts[k][NORM_GIVEN], &t1);
+			normalize_part(m->norm, pn->middle, NORM_MIDDLE, &m->parts[k][NORM_MIDDLE], &t2);
+			normalize_part(m->norm, pn->family, NORM_FAMILY, &m->parts[k][NORM_FAMILY], &t3);
+			m->translit[k] = t1 || t2 || t3;
+			name_from_parts(&names[k], m->parts[k]);
+			names[k].kind = (uint8_t)pn->kind;
+			names[k].translit = m->translit[k];
+			names[k].orig[0] = pn->given;
+			names[k].orig[1] = pn->middle;
+			names[k].orig[2] = pn->family;
+			k++;
+		}
+	}
+	return k;
+}
+
+static size_t record_years(const struct offender *o, int years[VIEW_DOBS_MAX])
+{
+	size_t n = 0;
+
+	if (o->dob.year != 0)
+		years[n++] = o->dob.year;
+	for (size_t i = 0; i < o->n_other_dobs && n < VIEW_DOBS_MAX; i++) {
+		bool dup = false;
+		for (size_t j = 0; j < n; j++)
+			dup = dup || years[j] == o->other_dobs[i].year;
+		if (!dup && o->other_dobs[i].year != 0)
+			years[n++] = o->other_dobs[i].year;
+	}
+	return n;
+}
+
+static int indexer_keys(const struct offender *o, store_emit_fn emit, void *sink, void *arg)
+{
+	struct matcher *m = arg;
+	static __thread struct mname names[VIEW_NAMES_MAX];
+	struct emit_adapter ad = {emit, sink};
+	int years[VIEW_DOBS_MAX];
+	size_t n, ny;
+	int rc = DSC_OK;
+
+	pthread_mutex_lock(&m->lock);
+	n = record_normalise(m, o, names);
+	ny = record_years(o, years);
+	for (size_t i = 0; i < n && rc == DSC_OK; i++)
+		rc = record_name_keys(&names[i], years, ny, adapter_fn, &ad);
+	pthread_mutex_unlock(&m->lock);
+	if (rc != DSC_OK)
+		return rc;
+	if (o->dob.year != 0 &&
+	    (rc = key_emitf(adapter_fn, &ad, "D%04u%02u%02u", o->dob.year, o->dob.month, o->dob.day)) != DSC_OK)
+		return rc;
+	for (size_t i = 0; i < o->n_other_dobs && i < VIEW_DOBS_MAX; i++) {
+		const struct date *d = &o->other_dobs[i];
+		if (d->year != 0 && (rc = key_emitf(adapter_fn, &ad, "D%04u%02u%02u", d->year, d->month, d->day)) != DSC_OK)
+			return rc;
+	}
+	return DSC_OK;
+}
+
+static int put_u8(struct store_buf *b, unsigned v)
+{
+	unsigned char c = (unsigned char)v;
+	return store_buf_append(b, &c, 1);
+}
+
+static int put_u16(struct store_buf *b, unsigned v)
+{
+	unsigned char c[2] = {(unsigned char)(v & 0xFF), (unsigned char)(v >> 8)};
+	return store_buf_append(b, c, 2);
+}
+
+/* Cuts s to at most max bytes without splitting a UTF-8 sequence. */
+static size_t utf8_cut(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max)
+		return n;
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
+static int put_str8(struct store_buf *b, const char *s, size_t max)
+{
+	size_t n = s != NULL ? utf8_cut(s, max < 255 ? max : 255) : 0;
+	int rc = put_u8(b, (unsigned)n);
+	return rc != DSC_OK ? rc : store_buf_append(b, s, n);
+}
+
+static int put_tokens(struct store_buf *b, const struct mtok *t, size_t n)
+{
+	int rc = put_u8(b, (unsigned)n);
+
+	for (size_t i = 0; i < n && rc == DSC_OK; i++) {
+		char codes[2 * DM_CODE_MAX] = {0};
+		memcpy(codes, t[i].dm1, strlen(t[i].dm1));
+		memcpy(codes + DM_CODE_MAX, t[i].dm2, strlen(t[i].dm2));
+		if ((rc = put_u8(b, t[i].len)) == DSC_OK && (rc = store_buf_append(b, t[i].s, t[i].len + 1u)) == DSC_OK)
+			rc = store_buf_append(b, codes, sizeof(codes));
+	}
+	return rc;
+}
+
+static int put_date(struct store_buf *b, const struct date *d)
+{
+	int rc = put_u16(b, d->year);
+	if (rc == DSC_OK)
+		rc = put_u8(b, d->month);
+	if (rc == DSC_OK)
+		rc = put_u8(b, d->day);
+	return rc;
+}
+
+/*
+ * View layout (all integers little-endian):
+ *   u8 magic, u8 sex, u8 mappa category, u8 status
+ *   u8 has_main_dob, u8 n_dobs, n_dobs * (u16 year, u8 month, u8 day)
+ *   u8 n_postcodes, n * (u8 len, bytes)          normalised, "WR12AB"
+ *   u8 id_len, id; u8 force_len, force
+ *   u8 n_names, per name:
+ *     u8 kind, u8 transliterated,
+ *     3 * (u16 len, original bytes)              given, middle, family
+ *     3 * (u8 n, n * (u8 len, token, NUL, 4+4 bytes of codes))
+ */
+static int indexer_view(const struct offender *o, struct store_buf *out, void *arg)
+{
+	struct matcher *m = arg;
+	static __thread struct mname names[VIEW_NAMES_MAX];
+	size_t n, n_dobs = 0, n_pc = 0;
+	int rc;
+
+	if (out == NULL)
+		return DSC_OK;
+	if ((rc = put_u8(out, VIEW_MAGIC)) != DSC_OK || (rc = put_u8(out, (unsigned char)o->sex)) != DSC_OK ||
+	    (rc = put_u8(out, (unsigned)o->mappa_category)) != DSC_OK ||
+	    (rc = put_u8(out, (unsigned)o->status)) != DSC_OK)
+		return rc;
+	if (o->dob.year != 0)
+		n_dobs++;
+	for (size_t i = 0; i < o->n_other_dobs && n_dobs < VIEW_DOBS_MAX; i++)
+		n_dobs++;
+	if ((rc = put_u8(out, o->dob.year != 0)) != DSC_OK || (rc = put_u8(out, (unsigned)n_dobs)) != DSC_OK)
+		return rc;
+	if (o->dob.year != 0 && (rc = put_date(out, &o->dob)) != DSC_OK)
+		return rc;
+	for (size_t i = 0, k = o->dob.year != 0; k < n_dobs; i++, k++)
+		if ((rc = put_date(out, &o->other_dobs[i])) != DSC_OK)
+			return rc;
+	for (size_t i = 0; i < o->n_addresses; i++)
+		if (o->addresses[i].postcode != NULL && n_pc < VIEW_POSTCODES_MAX)
+			n_pc++;
+	if ((rc = put_u8(out, (unsigned)n_pc)) != DSC_OK)
+		return rc;
+	for (size_t i = 0, k = 0; i < o->n_addresses && k < n_pc; i++) {
+		char pc[PC_MAX + 1];
+		if (o->addresses[i].postcode == NULL)
+			continue;
+		normalize_postcode(o->addresses[i].postcode, pc, sizeof(pc));
+		if ((rc = put_str8(out, pc, PC_MAX)) != DSC_OK)
+			return rc;
+		k++;
+	}
+	if ((rc = put_str8(out, o->id, OFFENDER_ID_MAX)) != DSC_OK ||
+	    (rc = put_str8(out, o->managing_force, 63)) != DSC_OK)
+		return rc;
+
+	pthread_mutex_lock(&m->lock);
+	n = record_normalise(m, o, names);
+	rc = put_u8(out, (unsigned)n);
+	for (size_t i = 0; i < n && rc == DSC_OK; i++) {
+		const struct mname *nm = &names[i];
+		if ((rc = put_u8(out, nm->kind)) != DSC_OK || (rc = put_u8(out, nm->translit)) != DSC_OK)
+			break;
+		for (size_t p = 0; p < 3 && rc == DSC_OK; p++) {
+			size_t len = nm->orig[p] != NULL ? utf8_cut(nm->orig[p], MATCH_NAME_MAX - 1) : 0;
+			if ((rc = put_u16(out, (unsigned)len)) == DSC_OK && len > 0)
+				rc = store_buf_append(out, nm->orig[p], len);
+		}
+		if (rc == DSC_OK)
+			rc = put_tokens(out, nm->given, nm->ng);
+		if (rc == DSC_OK)
+			rc = put_tokens(out, nm->middle, nm->nm);
+		if (rc == DSC_OK)
+			rc = put_tokens(out, nm->family, nm->nf);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+/* ---- view decoding (bounded: a damaged view is skipped, not trusted) ---- */
+
+struct rd {
+	const unsigned char *p, *end;
+	bool bad;
+};
+
+static unsigned rd_u8(struct rd *r)
+{
+	if (r->p >= r->end) {
+		r->bad = true;
+		return 0;
+	}
+	return *r->p++;
+}
+
+static unsigned rd_u16(struct rd *r)
+{
+	unsigned lo = rd_u8(r), hi = rd_u8(r);
+	return lo | hi << 8;
+}
+
+static const char *rd_bytes(struct rd *r, size_t n)
+{
+	const char *s = (const char *)r->p;
+
+	if ((size_t)(r->end - r->p) < n) {
+		r->bad = true;
+		return NULL;
+	}
+	r->p += n;
+	return s;
+}
+
+static uint8_t rd_tokens(struct rd *r, struct mtok *t)
+{
+	unsigned n = rd_u8(r);
+
+	if (n > NORM_TOKENS_MAX) {
+		r->bad = true;
+		return 0;
+	}
+	for (unsigned i = 0; i < n && !r->bad; i++) {
+		const char *codes;
+		t[i].len = (uint8_t)rd_u8(r);
+		t[i].s = rd_bytes(r, t[i].len + 1u);
+		codes = rd_bytes(r, 2 * DM_CODE_MAX);
+		if (r->bad || t[i].len == 0 || t[i].len > NORM_TOKEN_MAX || t[i].s[t[i].len] != '\0') {
+			r->bad = true;
+			return 0;
+		}
+		memcpy(t[i].dm1, codes, DM_CODE_MAX);
+		t[i].dm1[DM_CODE_MAX] = '\0';
+		memcpy(t[i].dm2, codes + DM_CODE_MAX, DM_CODE_MAX);
+		t[i].dm2[DM_CODE_MAX] = '\0';
+	}
+	return r->bad ? 0 : (uint8_t)n;
+}
+
+static int view_decode(const void *data, size_t len, struct rview *v)
+{
+	struct rd r = {data, (const unsigned char *)data + len, false};
+	unsigned n;
+
+	if (rd_u8(&r) != VIEW_MAGIC)
+		return DSC_EINTERNAL;
+	v->sex = (uint8_t)rd_u8(&r);
+	v->mappa = (uint8_t)rd_u8(&r);
+	v->status = (uint8_t)rd_u8(&r);
+	v->has_main_dob = rd_u8(&r) != 0;
+	n = rd_u8(&r);
+	if (n > VIEW_DOBS_MAX)
+		return DSC_EINTERNAL;
+	v->n_dobs = (uint8_t)n;
+	for (unsigned i = 0; i < n; i++) {
+		v->dobs[i].year = (uint16_t)rd_u16(&r);
+		v->dobs[i].month = (uint8_t)rd_u8(&r);
+		v->dobs[i].day = (uint8_t)rd_u8(&r);
+	}
+	n = rd_u8(&r);
+	if (n > VIEW_POSTCODES_MAX)
+		return DSC_EINTERNAL;
+	v->n_postcodes = (uint8_t)n;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned l = rd_u8(&r);
+		const char *s = rd_bytes(&r, l);
+		if (r.bad || l > PC_MAX)
+			return DSC_EINTERNAL;
+		memcpy(v->postcodes[i], s, l);
+		v->postcodes[i][l] = '\0';
+	}
+	v->id_len = (uint8_t)rd_u8(&r);
+	v->id = rd_bytes(&r, v->id_len);
+	v->force_len = (uint8_t)rd_u8(&r);
+	v->force = rd_bytes(&r, v->force_len);
+	n = rd_u8(&r);
+	if (r.bad || n > VIEW_NAMES_MAX || v->id_len > OFFENDER_ID_MAX)
+		return DSC_EINTERNAL;
+	v->n_names = (uint8_t)n;
+	for (unsigned i = 0; i < n && !r.bad; i++) {
+		struct mname *nm = &v->names[i];
+		nm->kind = (uint8_t)rd_u8(&r);
+		nm->translit = rd_u8(&r) != 0;
+		for (size_t p = 0; p < 3; p++) {
+			nm->orig_len[p] = (uint16_t)rd_u16(&r);
+			nm->orig[p] = rd_bytes(&r, nm->orig_len[p]);
+		}
+		nm->ng = rd_tokens(&r, nm->given);
+		nm->nm = rd_tokens(&r, nm->middle);
+		nm->nf = rd_tokens(&r, nm->family);
+		if (!r.bad)
+			name_join_family(nm);
+	}
+	return r.bad ? DSC_EINTERNAL : DSC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* matcher and ctx */
+
+int matcher_new(struct matcher **out, const char *nickname_file, struct dsc_error *err)
+{
+	struct matcher *m;
+	int rc;
+
+	*out = NULL;
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return dsc_error_set(err, DSC_ENOMEM, "matcher: out of memory");
+	if ((rc = nickname_table_load(&m->nick, nickname_file, err)) != DSC_OK) {
+		free(m);
+		return rc;
+	}
+	if ((rc = normalizer_new(&m->norm, err)) != DSC_OK) {
+		nickname_table_free(m->nick);
+		free(m);
+		return rc;
+	}
+	pthread_mutex_init(&m->lock, NULL);
+	m->indexer.keys = indexer_keys;
+	m->indexer.view = indexer_view;
+	m->indexer.arg = m;
+	m->indexer.version = INDEXER_VERSION;
+	*out = m;
+	return DSC_OK;
+}
+
+void matcher_free(struct matcher *m)
+{
+	if (m == NULL)
+		return;
+	nickname_table_free(m->nick);
+	normalizer_free(m->norm);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+const struct store_indexer *matcher_indexer(const struct matcher *m)
+{
+	return &m->indexer;
+}
+
+int match_ctx_new(const struct matcher *m, struct match_ctx **out, struct dsc_error *err)
+{
+	struct match_ctx *c;
+	int rc;
+
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return dsc_error_set(err, DSC_ENOMEM, "match context: out of memory");
+	if ((rc = normalizer_new(&c->norm, err)) != DSC_OK) {
+		free(c);
+		return rc;
+	}
+	c->m = m;
+	*out = c;
+	return DSC_OK;
+}
+
+void match_ctx_free(struct match_ctx *c)
+{
+	if (c == NULL)
+		return;
+	normalizer_free(c->norm);
+	free(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Candidate generation */
+
+static int qkey_add(void *arg, const char *key, size_t len)
+{
+	struct match_ctx *c = arg;
+
+	if (len >= QKEY_LEN)
+		return DSC_OK;
+	for (size_t i = 0; i < c->n_keys; i++)
+		if (c->keys[i].len == len && memcmp(c->keys[i].k, key, len) == 0)
+			return DSC_OK;
+	if (c->n_keys == QKEYS_MAX)
+		return DSC_OK; /* bounded: the most important keys come first */
+	memcpy(c->keys[c->n_keys].k, key, len);
+	c->keys[c->n_keys].len = (uint8_t)len;
+	c->n_keys++;
+	return DSC_OK;
+}
+
+static void query_name_keys(struct match_ctx *c, const struct mname *n, const int *years, size_t n_years)
+{
+	const char *fc[2], *gc[2];
+	char initials[64];
+	const char *gcodes[2 + 2 * NICK_VARIANTS_MAX];
+	char gcode_buf[NICK_VARIANTS_MAX][2][DM_CODE_MAX + 1];
+	size_t ni = 0, ngc = 0;
+
+	/* Initials and sounds of the given name and its nickname variants. */
+	for (size_t i = 0; i < n->ng; i++)
+		if (memchr(initials, n->given[i].s[0], ni) == NULL)
+			initials[ni++] = n->given[i].s[0];
+	for (size_t i = 0; i < n->nm; i++)
+		if (memchr(initials, n->middle[i].s[0], ni) == NULL)
+			initials[ni++] = n->middle[i].s[0];
+	if (n->ng > 0) {
+		const char *vars[NICK_VARIANTS_MAX];
+		size_t nv = nickname_variants(c->m->nick, n->given[0].s, vars, NICK_VARIANTS_MAX);
+		ngc = tok_code_list(&n->given[0], gc);
+		for (size_t g = 0; g < ngc; g++)
+			gcodes[g] = gc[g];
+		for (size_t v = 0; v < nv; v++) {
+			if (memchr(initials, vars[v][0], ni) == NULL && ni < sizeof(initials))
+				initials[ni++] = vars[v][0];
+			double_metaphone(vars[v], strlen(vars[v]), gcode_buf[v][0], gcode_buf[v][1]);
+			for (size_t k = 0; k < 2; k++) {
+				bool dup = gcode_buf[v][k][0] == '\0';
+				for (size_t g = 0; g < ngc && !dup; g++)
+					dup = strcmp(gcodes[g], gcode_buf[v][k]) == 0;
+				if (!dup)
+					gcodes[ngc++] = gcode_buf[v][k];
+			}
+		}
+	}
+	if (ni == 0) {
+		/* No given name: every initial (the F keys of the family sound). */
+		for (char ch = 'a'; ch <= 'z'; ch++)
+			initials[ni++] = ch;
+		initials[ni++] = '_';
+	}
+
+	for (size_t t = 0; t < n->nf; t++) {
+		size_t nfc = tok_code_list(&n->family[t], fc);
+		for (size_t f = 0; f < nfc; f++) {
+			for (size_t y = 0; y < n_years; y++)
+				key_emitf(qkey_add, c, "Y%s:%d", fc[f], years[y]);
+			for (size_t g = 0; g < ngc; g++)
+				key_emitf(qkey_add, c, "N%s:%s", fc[f], gcodes[g]);
+			for (size_t i = 0; i < ni; i++)
+				key_emitf(qkey_add, c, "F%s:%c", fc[f], initials[i]);
+		}
+	}
+	for (size_t g = 0; g < ngc && g < 2; g++)
+		for (size_t y = 0; y < n_years; y++)
+			key_emitf(qkey_add, c, "G%s:%d", gcodes[g], years[y]);
+}
+
+static int qkey_cmp(const void *a, const void *b)
+{
+	const struct qkey *x = a, *y = b;
+	return x->count < y->count ? -1 : x->count > y->count;
+}
+
+static int collect_fn(void *arg, const uint32_t *recnos, size_t n)
+{
+	struct match_ctx *c = arg;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t r = recnos[i];
+		size_t h = (r * 2654435761u) & (SEEN_SLOTS - 1);
+		bool found = false;
+		while (c->seen_gen[h] == c->gen) {
+			if (c->seen_key[h] == r) {
+				found = true;
+				break;
+			}
+			h = (h + 1) & (SEEN_SLOTS - 1);
+		}
+		if (found)
+			continue;
+		if (c->n_cands >= c->cand_limit)
+			return 1; /* budget reached: stop this key */
+		c->seen_gen[h] = c->gen;
+		c->seen_key[h] = r;
+		c->cands[c->n_cands++] = r;
+	}
+	return 0;
+}
+
+static int scan_key(struct match_ctx *c, struct store_reader *r, const struct qkey *k, struct dsc_error *err)
+{
+	int rc = store_index_each(r, k->k, k->len, collect_fn, c);
+
+	if (rc < 0)
+		return dsc_error_set(err, rc, "reading the candidate index failed (%s)", dsc_status_name(rc));
+	return DSC_OK;
+}
+
+static int generate_candidates(struct match_ctx *c, struct store_reader *r, const struct check_subject *s,
+			       struct dsc_error *err)
+{
+	int years[4];
+	size_t ny = query_years(s, &c->today, years), total = 0;
+	bool scanned = false;
+	int rc;
+
+	c->n_keys = 0;
+	c->n_cands = 0;
+	if (++c->gen == 0) {
+		memset(c->seen_gen, 0, sizeof(c->seen_gen));
+		c->gen = 1;
+	}
+	/* Dates first (name-independent), then names as given, then swapped. */
+	if (s->dob.year != 0) {
+		const struct date *d = &s->dob;
+		key_emitf(qkey_add, c, "D%04u%02u%02u", d->year, d->month, d->day);
+		if (d->day <= 12 && d->day != d->month)
+			key_emitf(qkey_add, c, "D%04u%02u%02u", d->year, d->day, d->month);
+	}
+	for (size_t i = 0; i < c->n_subj; i++)
+		query_name_keys(c, &c->subj[i], years, ny);
+
+	for (size_t i = 0; i < c->n_keys; i++) {
+		rc = store_index_count(r, c->keys[i].k, c->keys[i].len, &c->keys[i].count);
+		if (rc < 0)
+			return dsc_error_set(err, rc, "reading the candidate index failed (%s)", dsc_status_name(rc));
+	}
+	qsort(c->keys, c->n_keys, sizeof(c->keys[0]), qkey_cmp);
+
+	c->cand_limit = SCAN_BUDGET;
+	for (size_t i = 0; i < c->n_keys; i++) {
+		const struct qkey *k = &c->keys[i];
+		if (k->count == 0)
+			continue;
+		if (k->count > KEY_CAP || total + k->count > SCAN_BUDGET)
+			break; /* sorted: every later key is at least as common */
+		if ((rc = scan_key(c, r, k, err)) != DSC_OK)
+			return rc;
+		total += k->count;
+		scanned = true;
+	}
+	if (!scanned) {
+		/* Every key is very common (a common name and nothing else):
+		 * read part of the most selective one rather than nothing. */
+		for (size_t i = 0; i < c->n_keys; i++) {
+			if (c->keys[i].count == 0)
+				continue;
+			c->cand_limit = FALLBACK_SCAN;
+			return scan_key(c, r, &c->keys[i], err);
+		}
+	}
+	return DSC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Scoring */
+
+struct reasons {
+	const char *r[MATCH_MAX_REASONS];
+	size_t n;
+};
+
+static void reason(struct reasons *rs, const char *s)
+{
+	if (rs->n < MATCH_MAX_REASONS)
+		rs->r[rs->n++] = s;
+}
+
+/* Frequency weight: log2(m/u) with u the share of records with the token. */
+static double tf_weight(struct store_reader *r, char kind, const char *tok, size_t n_records, double lo,
+			double hi, double dflt)
+{
+	char k[QKEY_LEN];
+	size_t count = 0;
+	int n = snprintf(k, sizeof(k), "%c%s", kind, tok);
+
+	if (n <= 0 || (size_t)n >= sizeof(k) || n_records == 0)
+		return dflt;
+	if (store_index_count(r, k, (size_t)n, &count) != DSC_OK)
+		return dflt;
+	if (count == 0)
+		count = 1;
+	return clampd(log2_approx(M_PROB * (double)n_records / (double)count), lo, hi);
+}
+
+static void subject_weights(struct match_ctx *c, struct store_reader *r, struct mname *n)
+{
+	double best = W_FAMILY_EXACT_MIN;
+
+	for (size_t t = 0; t < n->nf; t++) {
+		n->w_family_tok[t] = tf_weight(r, 'T', n->family[t].s, c->n_records, W_FAMILY_EXACT_MIN,
+					       W_FAMILY_EXACT_MAX, W_FAMILY_EXACT_DEFAULT);
+		if (n->w_family_tok[t] > best)
+			best = n->w_family_tok[t];
+	}
+	/* A compound name as a whole is at least as rare as its rarest part. */
+	n->w_family_joined = clampd(best + (n->nf > 1 ? 2.0 : 0.0), W_FAMILY_EXACT_MIN, W_FAMILY_EXACT_MAX);
+	n->w_given = n->ng > 0 ? tf_weight(r, 'U', n->given[0].s, c->n_records, W_GIVEN_EXACT_MIN,
+					   W_GIVEN_EXACT_MAX, W_GIVEN_EXACT_DEFAULT)
+			       : 0.0;
+}
+
+static bool one_edit(const struct mtok *a, const struct mtok *b)
+{
+	int dl;
+
+	if (a->len < 4 || b->len < 4)
+		return false;
+	if (abs((int)a->len - (int)b->len) > 1)
+		return false;
+	dl = damerau_levenshtein(a->s, a->len, b->s, b->len);
+	return dl <= 1;
+}
+
+enum fam_level { FAM_NONE, FAM_EXACT, FAM_COMPOUND, FAM_FUZZY, FAM_PHONETIC, FAM_FUZZY_LOW, FAM_DISAGREE };
+
+static double family_score(const struct mname *q, const struct mname *rn, const char **why)
+{
+	double w_exact = q->w_family_joined;
+	double best = W_FAMILY_DISAGREE;
+	double fuzzy_cap;
+	struct mtok qj, rj;
+
+	*why = NULL;
+	if (q->nf == 0 || rn->nf == 0) {
+		*why = NULL;
+		return 0.0;
+	}
+	if (q->family_joined_len == rn->family_joined_len &&
+	    memcmp(q->family_joined, rn->family_joined, q->family_joined_len) == 0) {
+		*why = "family:exact";
+		return w_exact;
+	}
+	/* One part of a compound name ("Smith" for "Smith-Jones"). */
+	for (size_t i = 0; i < q->nf; i++) {
+		for (size_t j = 0; j < rn->nf; j++) {
+			if (tok_eq(&q->family[i], &rn->family[j])) {
+				double w = clampd(q->w_family_tok[i] - W_FAMILY_COMPOUND_DROP, W_FAMILY_EXACT_MIN - 1.0,
+						  W_FAMILY_EXACT_MAX);
+				if (w > best) {
+					best = w;
+					*why = "family:compound_part";
+				}
+			}
+		}
+	}
+	if (*why != NULL)
+		return best;
+
+	fuzzy_cap = w_exact - W_FUZZY_BELOW_EXACT;
+	qj.s = q->family_joined;
+	qj.len = q->family_joined_len;
+	rj.s = rn->family_joined;
+	rj.len = rn->family_joined_len;
+	{
+		double jw = jaro_winkler(qj.s, qj.len, rj.s, rj.len);
+		if (jw >= JW_HIGH || one_edit(&qj, &rj)) {
+			*why = "family:fuzzy";
+			return min_d(W_FAMILY_FUZZY, fuzzy_cap);
+		}
+		for (size_t i = 0; i < q->nf; i++) {
+			for (size_t j = 0; j < rn->nf; j++) {
+				if (codes_agree(&q->family[i], &rn->family[j])) {
+					*why = "family:phonetic";
+					return min_d(W_FAMILY_PHONETIC, fuzzy_cap);
+				}
+			}
+		}
+		/* A token of a compound with a typo. */
+		for (size_t i = 0; i < q->nf && (q->nf > 1 || rn->nf > 1); i++) {
+			for (size_t j = 0; j < rn->nf; j++) {
+				const struct mtok *a = &q->family[i], *b = &rn->family[j];
+				if (jaro_winkler(a->s, a->len, b->s, b->len) >= JW_HIGH || one_edit(a, b)) {
+					*why = "family:fuzzy";
+					return min_d(W_FAMILY_FUZZY - W_FAMILY_COMPOUND_DROP, fuzzy_cap);
+				}
+			}
+		}
+		if (jw >= JW_LOW) {
+			*why = "family:fuzzy";
+			return min_d(W_FAMILY_FUZZY_LOW, fuzzy_cap);
+		}
+	}
+	*why = "family:mismatch";
+	return W_FAMILY_DISAGREE;
+}
+
+/* Compares one given-name token of the subject with one of the record;
+ * returns the weight, or a negative number for disagreement. */
+static double given_tok_score(const struct match_ctx *c, const struct mtok *a, const struct mtok *b, double w_exact,
+			      const char **why)
+{
+	double cap = w_exact - W_FUZZY_BELOW_EXACT;
+
+	if (a->len == 1 || b->len == 1) {
+		if (a->s[0] == b->s[0]) {
+			*why = "given:initial";
+			return W_GIVEN_INITIAL;
+		}
+		*why = "given:mismatch";
+		return W_GIVEN_DISAGREE;
+	}
+	if (tok_eq(a, b)) {
+		*why = "given:exact";
+		return w_exact;
+	}
+	if (nickname_related(c->m->nick, a->s, b->s)) {
+		*why = "given:nickname";
+		return W_GIVEN_NICKNAME;
+	}
+	double jw = jaro_winkler(a->s, a->len, b->s, b->len);
+	if (jw >= JW_HIGH || one_edit(a, b)) {
+		*why = "given:fuzzy";
+		return min_d(W_GIVEN_FUZZY, cap);
+	}
+	if (codes_agree(a, b)) {
+		*why = "given:phonetic";
+		return min_d(W_GIVEN_PHONETIC, cap);
+	}
+	if (jw >= JW_LOW) {
+		*why = "given:fuzzy";
+		return min_d(W_GIVEN_FUZZY_LOW, cap);
+	}
+	*why = "given:mismatch";
+	return W_GIVEN_DISAGREE;
+}
+
+static double given_score(const struct match_ctx *c, const struct mname *q, const struct mname *rn,
+			  const char **why)
+{
+	double w;
+
+	if (q->ng == 0 || rn->ng == 0) {
+		*why = "given:missing";
+		return 0.0;
+	}
+	w = given_tok_score(c, &q->given[0], &rn->given[0], q->w_given, why);
+	if (w > 0)
+		return w;
+	/* Known by a middle name: the subject's given name is the record's
+	 * second given or middle name, or the other way round. */
+	{
+		double best = w;
+		const char *bw = *why, *tw;
+		for (size_t i = 0; i < (size_t)rn->nm + rn->ng; i++) {
+			const struct mtok *t = i < rn->nm ? &rn->middle[i] : &rn->given[i - rn->nm];
+			if (t == &rn->given[0] || t->len == 1)
+				continue;
+			double v = given_tok_score(c, &q->given[0], t, q->w_given, &tw);
+			if (v > 0 && v - W_GIVEN_MIDDLE_AS_GIVEN_DROP > best) {
+				best = v - W_GIVEN_MIDDLE_AS_GIVEN_DROP;
+				bw = "given:middle_name";
+			}
+		}
+		for (size_t i = 0; i < (size_t)q->nm + q->ng; i++) {
+			const struct mtok *t = i < q->nm ? &q->middle[i] : &q->given[i - q->nm];
+			if (t == &q->given[0] || t->len == 1)
+				continue;
+			double v = given_tok_score(c, t, &rn->given[0], W_GIVEN_EXACT_DEFAULT, &tw);
+			if (v > 0 && v - W_GIVEN_MIDDLE_AS_GIVEN_DROP > best) {
+				best = v - W_GIVEN_MIDDLE_AS_GIVEN_DROP;
+				bw = "given:middle_name";
+			}
+		}
+		*why = bw;
+		return best;
+	}
+}
+
+static double middle_score(const struct match_ctx *c, const struct mname *q, const struct mname *rn,
+			   const char **why)
+{
+	const struct mtok *a, *b;
+
+	*why = NULL;
+	if (q->nm == 0 || rn->nm == 0)
+		return 0.0;
+	a = &q->middle[0];
+	b = &rn->middle[0];
+	if (a->len == 1 || b->len == 1) {
+		if (a->s[0] == b->s[0]) {
+			*why = "middle:initial";
+			return W_MIDDLE_INITIAL;
+		}
+	} else if (tok_eq(a, b)) {
+		*why = "middle:exact";
+		return W_MIDDLE_EXACT;
+	} else if (nickname_related(c->m->nick, a->s, b->s) || codes_agree(a, b) ||
+		   jaro_winkler(a->s, a->len, b->s, b->len) >= JW_HIGH) {
+		*why = "middle:fuzzy";
+		return W_MIDDLE_FUZZY;
+	}
+	/* The subject may list only some middle names, in any order. */
+	for (size_t i = 0; i < q->nm; i++)
+		for (size_t j = 0; j < rn->nm; j++)
+			if (tok_eq(&q->middle[i], &rn->middle[j])) {
+				*why = "middle:exact";
+				return W_MIDDLE_EXACT;
+			}
+	*why = "middle:mismatch";
+	return W_MIDDLE_DISAGREE;
+}
+
+struct name_result {
+	double w;
+	const char *why[4];
+	size_t name_idx;
+	bool swapped, translit;
+};
+
+static void score_names(const struct match_ctx *c, const struct rview *v, struct name_result *best)
+{
+	memset(best, 0, sizeof(*best));
+	best->w = -1e9;
+	for (size_t i = 0; i < c->n_subj; i++) {
+		const struct mname *q = &c->subj[i];
+		for (size_t j = 0; j < v->n_names; j++) {
+			const struct mname *rn = &v->names[j];
+			const char *wf, *wg, *wm;
+			double w = family_score(q, rn, &wf);
+			w += given_score(c, q, rn, &wg);
+			w += middle_score(c, q, rn, &wm);
+			if (c->swapped[i])
+				w += W_NAMES_SWAPPED;
+			/* Prefer the primary name on a tie. */
+			if (w > best->w + 1e-9) {
+				best->w = w;
+				best->why[0] = wf;
+				best->why[1] = wg;
+				best->why[2] = wm;
+				best->why[3] = c->swapped[i] ? "names:swapped" : NULL;
+				best->name_idx = j;
+				best->swapped = c->swapped[i];
+				best->translit = rn->translit || q->translit;
+			}
+		}
+	}
+}
+
+static double dob_score(const struct match_ctx *c, const struct check_subject *s, const struct rview *v,
+			const char **why, bool *agrees, bool *conflicts)
+{
+	static const struct {
+		enum dob_level level;
+		double w;
+		const char *why;
+	} levels[] = {
+		{DOB_EXACT, W_DOB_EXACT, "dob:exact"},
+		{DOB_DAY_MONTH_SWAPPED, W_DOB_SWAPPED, "dob:day_month_swapped"},
+		{DOB_ONE_DIGIT, W_DOB_ONE_DIGIT, "dob:one_digit"},
+		{DOB_YEAR_OFF_BY_ONE, W_DOB_YEAR, "dob:year_off_by_one"},
+	};
+	double best = -1e9;
+
+	*agrees = false;
+	*conflicts = false;
+	*why = "dob:absent";
+	if (v->n_dobs == 0 || (s->dob.year == 0 && s->age < 0))
+		return 0.0;
+	if (s->dob.year == 0) {
+		/* Age only: consistent with any of the record's dates. */
+		for (size_t i = 0; i < v->n_dobs; i++) {
+			int a = age_on(&v->dobs[i], &c->today);
+			if (a >= 0 && abs(a - s->age) <= 1) {
+				*why = "dob:age_consistent";
+				*agrees = true;
+				return W_DOB_AGE;
+			}
+		}
+		for (size_t i = 0; i < v->n_dobs; i++) {
+			int a = age_on(&v->dobs[i], &c->today);
+			if (a >= 0 && abs(a - s->age) <= 3)
+				return 0.0; /* a rough guess of age: neither way */
+		}
+		*why = "dob:age_inconsistent";
+		*conflicts = true;
+		return W_DOB_AGE_INCONSISTENT;
+	}
+	for (size_t i = 0; i < v->n_dobs; i++) {
+		enum dob_level l = compare_dob(&s->dob, &v->dobs[i]);
+		bool other = !(i == 0 && v->has_main_dob);
+		for (size_t k = 0; k < sizeof(levels) / sizeof(levels[0]); k++) {
+			if (levels[k].level != l)
+				continue;
+			double w = levels[k].w;
+			const char *reason_str = levels[k].why;
+			if (other && l == DOB_EXACT) {
+				w = W_DOB_OTHER;
+				reason_str = "dob:other_dob";
+			} else if (other) {
+				w -= W_DOB_EXACT - W_DOB_OTHER;
+			}
+			if (w > best) {
+				best = w;
+				*why = reason_str;
+			}
+		}
+	}
+	if (best > -1e9) {
+		*agrees = true;
+		return best;
+	}
+	*why = "dob:mismatch";
+	*conflicts = true;
+	return W_DOB_MISMATCH;
+}
+
+static double postcode_score(const struct match_ctx *c, const struct rview *v, const char **why)
+{
+	static const char *const names[] = {NULL, "postcode:full", "postcode:sector", "postcode:district",
+					    "postcode:area", "postcode:different"};
+	static const double weights[] = {0.0, W_POSTCODE_FULL, W_POSTCODE_SECTOR, W_POSTCODE_DISTRICT,
+					 W_POSTCODE_AREA, W_POSTCODE_DIFFERENT};
+	enum postcode_level best = POSTCODE_ABSENT;
+
+	*why = NULL;
+	if (c->postcode[0] == '\0')
+		return 0.0;
+	for (size_t i = 0; i < v->n_postcodes; i++) {
+		enum postcode_level l = compare_postcode(c->postcode, v->postcodes[i]);
+		if (l != POSTCODE_ABSENT && (best == POSTCODE_ABSENT || l < best))
+			best = l;
+	}
+	*why = names[best];
+	return weights[best];
+}
+
+static double score_of(double w)
+{
+	double k = ln_approx(9.0) / (THRESHOLD_MATCH - THRESHOLD_POSSIBLE);
+	double s = 1.0 / (1.0 + exp_approx(-(w - THRESHOLD_POSSIBLE) * k));
+	/* Rounded down so that the displayed score never crosses a band edge. */
+	return (double)(long)(s * 100.0 + 1e-9) / 100.0;
+}
+
+/* Inserts into the top list (sorted by weight, then record number). */
+static void top_insert(struct match_ctx *c, const struct scored *sc)
+{
+	size_t pos = c->n_top;
+
+	while (pos > 0 && (c->top[pos - 1].w < sc->w ||
+			   (c->top[pos - 1].w == sc->w && c->top[pos - 1].recno > sc->recno)))
+		pos--;
+	if (pos >= MATCH_MAX_CANDIDATES)
+		return;
+	if (c->n_top < MATCH_MAX_CANDIDATES)
+		c->n_top++;
+	memmove(&c->top[pos + 1], &c->top[pos], (c->n_top - 1 - pos) * sizeof(c->top[0]));
+	c->top[pos] = *sc;
+}
+
+static void score_candidate(struct match_ctx *c, const struct check_subject *s, uint32_t recno,
+			    const struct rview *v)
+{
+	struct name_result nr;
+	struct reasons rs = {.n = 0};
+	struct scored sc;
+	const char *wd, *wp;
+	bool dob_agrees, dob_conflicts;
+	double w;
+
+	score_names(c, v, &nr);
+	w = nr.w;
+	w += dob_score(c, s, v, &wd, &dob_agrees, &dob_conflicts);
+	w += postcode_score(c, v, &wp);
+	if (s->sex != 0 && s->sex != 'X' && v->sex != 0 && v->sex != 'X' && (char)v->sex != s->sex)
+		w += W_SEX_MISMATCH;
+	if (w < THRESHOLD_POSSIBLE)
+		return;
+
+	for (size_t i = 0; i < 4; i++)
+		if (nr.why[i] != NULL)
+			reason(&rs, nr.why[i]);
+	reason(&rs, wd);
+	if (wp != NULL)
+		reason(&rs, wp);
+	if (s->sex != 0 && s->sex != 'X' && v->sex != 0 && v->sex != 'X' && (char)v->sex != s->sex)
+		reason(&rs, "sex:mismatch");
+	if (nr.translit)
+		reason(&rs, "name:transliterated");
+	if (v->names[nr.name_idx].kind == NAME_ALIAS)
+		reason(&rs, "name:alias");
+
+	sc.recno = recno;
+	sc.w = w;
+	/* The match band needs agreeing dates: a name alone, however rare,
+	 * or a conflicting date of birth, is never more than possible. */
+	sc.band = w >= THRESHOLD_MATCH && dob_agrees && !dob_conflicts ? BAND_MATCH : BAND_POSSIBLE_MATCH;
+	if (sc.band != BAND_MATCH && w >= THRESHOLD_MATCH)
+		w = THRESHOLD_MATCH - 0.01; /* scores stay in band order */
+	sc.w = w;
+	sc.name_idx = nr.name_idx;
+	memcpy(sc.reasons, rs.r, sizeof(rs.r));
+	sc.n_reasons = rs.n;
+	top_insert(c, &sc);
+}
+
+static void copy_orig(char *dst, const char *s, size_t len)
+{
+	if (len >= MATCH_NAME_MAX)
+		len = MATCH_NAME_MAX - 1;
+	if (s != NULL && len > 0)
+		memcpy(dst, s, len);
+	dst[len] = '\0';
+}
+
+static int fill_candidate(struct match_ctx *c, struct store_reader *r, const struct check_subject *s,
+			  const struct scored *sc, struct candidate *out)
+{
+	const void *data;
+	size_t len;
+	struct rview *v = &c->view;
+	size_t ni = sc->name_idx;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = store_get_view(r, sc->recno, &data, &len);
+	if (rc != DSC_OK || view_decode(data, len, v) != DSC_OK)
+		return rc != DSC_OK ? rc : DSC_EINTERNAL;
+	(void)s;
+	if (ni >= v->n_names)
+		return DSC_EINTERNAL;
+	copy_orig(out->offender_id, v->id, v->id_len);
+	out->recno = sc->recno;
+	out->band = sc->band;
+	out->score = score_of(sc->w);
+	copy_orig(out->matched_name.given, v->names[ni].orig[0], v->names[ni].orig_len[0]);
+	copy_orig(out->matched_name.middle, v->names[ni].orig[1], v->names[ni].orig_len[1]);
+	copy_orig(out->matched_name.family, v->names[ni].orig[2], v->names[ni].orig_len[2]);
+	out->matched_name.kind = v->names[ni].kind == NAME_ALIAS ? NAME_ALIAS : NAME_PRIMARY;
+	memcpy(out->reasons, sc->reasons, sizeof(out->reasons));
+	out->n_reasons = sc->n_reasons;
+	{
+		size_t fl = v->force_len < sizeof(out->managing_force) - 1 ? v->force_len
+									   : sizeof(out->managing_force) - 1;
+		memcpy(out->managing_force, v->force, fl);
+		out->managing_force[fl] = '\0';
+	}
+	out->birth_year = v->has_main_dob ? v->dobs[0].year : 0;
+	out->sex = (char)v->sex;
+	out->mappa_category = v->mappa;
+	out->status = v->status <= STATUS_DECEASED ? (enum offender_status)v->status : STATUS_ACTIVE;
+	return DSC_OK;
+}
+
+static void subject_prepare(struct match_ctx *c, struct store_reader *r, const struct check_subject *s)
+{
+	size_t n = s->n_names < CHECK_MAX_NAMES ? s->n_names : CHECK_MAX_NAMES;
+
+	c->n_subj = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct person_name *pn = &s->names[i];
+		struct mname *q = &c->subj[c->n_subj];
+		bool t1, t2, t3;
+		normalize_part(c->norm, pn->given, NORM_GIVEN, &c->parts[i][NORM_GIVEN], &t1);
+		normalize_part(c->norm, pn->middle, NORM_MIDDLE, &c->parts[i][NORM_MIDDLE], &t2);
+		normalize_part(c->norm, pn->family, NORM_FAMILY, &c->parts[i][NORM_FAMILY], &t3);
+		if (c->parts[i][NORM_FAMILY].n == 0 && c->parts[i][NORM_GIVEN].n == 0)
+			continue; /* nothing usable (punctuation only) */
+		name_from_parts(q, c->parts[i]);
+		q->translit = t1 || t2 || t3;
+		subject_weights(c, r, q);
+		c->swapped[c->n_subj] = false;
+		c->n_subj++;
+	}
+	/* Given and family the wrong way round: the same names swapped. */
+	for (size_t i = 0, k = c->n_subj; i < k; i++) {
+		const struct mname *q = &c->subj[i];
+		struct mname *w = &c->subj[c->n_subj];
+		if (q->ng == 0 || q->nf == 0)
+			continue;
+		memset(w, 0, sizeof(*w));
+		for (size_t t = 0; t < q->nf; t++)
+			w->given[t] = q->family[t];
+		w->ng = q->nf;
+		for (size_t t = 0; t < q->ng; t++)
+			w->family[t] = q->given[t];
+		w->nf = q->ng;
+		memcpy(w->middle, q->middle, sizeof(w->middle));
+		w->nm = q->nm;
+		w->translit = q->translit;
+		name_join_family(w);
+		subject_weights(c, r, w);
+		c->swapped[c->n_subj] = true;
+		c->n_subj++;
+	}
+}
+
+int match_run(struct match_ctx *c, struct store_reader *r, const struct check_subject *subject,
+	      struct check_result *out, struct dsc_error *err)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	int rc;
+
+	memset(out, 0, offsetof(struct check_result, candidates));
+	out->outcome = BAND_NONE;
+	out->n_candidates = 0;
+	out->n_considered = 0;
+	if (subject->n_names == 0)
+		return dsc_error_field(err, DSC_EINVAL, "subject.names", "at least one name is needed");
+	gmtime_r(&now, &tm);
+	c->today.year = (uint16_t)(tm.tm_year + 1900);
+	c->today.month = (uint8_t)(tm.tm_mon + 1);
+	c->today.day = (uint8_t)tm.tm_mday;
+	if (store_offender_count(r, &c->n_records) != DSC_OK)
+		c->n_records = 0;
+	normalize_postcode(subject->postcode, c->postcode, sizeof(c->postcode));
+
+	subject_prepare(c, r, subject);
+	if (c->n_subj == 0)
+		return DSC_OK; /* no letters in any name: nobody can match */
+	if ((rc = generate_candidates(c, r, subject, err)) != DSC_OK)
+		return rc;
+
+	c->n_top = 0;
+	for (size_t i = 0; i < c->n_cands; i++) {
+		const void *data;
+		size_t len;
+		rc = store_get_view(r, c->cands[i], &data, &len);
+		if (rc == DSC_ENOTFOUND)
+			continue; /* deleted since the index was read: cannot happen in one txn */
+		if (rc != DSC_OK)
+			return dsc_error_set(err, rc, "reading a match view failed (%s)", dsc_status_name(rc));
+		if (view_decode(data, len, &c->view) != DSC_OK)
+			continue; /* a damaged view: skipped rather than trusted */
+		out->n_considered++;
+		score_candidate(c, subject, c->cands[i], &c->view);
+	}
+
+	for (size_t i = 0; i < c->n_top; i++) {
+		rc = fill_candidate(c, r, subject, &c->top[i], &out->candidates[out->n_candidates]);
+		if (rc != DSC_OK)
+			continue;
+		out->n_candidates++;
+	}
+	if (out->n_candidates > 0)
+		out->outcome = out->candidates[0].band;
+	return DSC_OK;
+}

@@ -1,0 +1,318 @@
+/*
+ * nickname.c - the nickname and variant table (nickname.h).
+ *
+ * Built once at start; lookups are an open-addressing hash of names to
+ * the groups they belong to, so a check pays a few probes per name pair
+ * and never allocates.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nickname.h"
+
+#define NAME_GROUPS_MAX 32/* groups one name may belong to */
+#define NICK_NAME_MAX 32
+
+extern const char nicknames_data[];
+extern const size_t nicknames_data_len;
+
+struct nick_name {
+	char *name;
+	uint32_t groups[NAME_GROUPS_MAX];
+	uint8_t n_groups;
+};
+
+struct nickname_table {
+	struct nick_name *names; /* distinct names */
+	size_t n_names, cap_names;
+	uint32_t *slots; /* hash: index+1 into names, 0 = empty */
+	size_t n_slots;
+	uint32_t *members; /* flat: the name indexes of every group */
+	size_t n_members, cap_members;
+	uint32_t *group_start; /* n_groups + 1 offsets into members */
+	size_t n_groups, cap_groups;
+};
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static long find_name(const struct nickname_table *t, const char *name)
+{
+	if (t->n_slots == 0)
+		return -1;
+	for (size_t i = name_hash(name) & (t->n_slots - 1);; i = (i + 1) & (t->n_slots - 1)) {
+		uint32_t v = t->slots[i];
+		if (v == 0)
+			return -1;
+		if (strcmp(t->names[v - 1].name, name) == 0)
+			return (long)(v - 1);
+	}
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap;
+	void *np;
+
+	if (need <= *cap)
+		return DSC_OK;
+	ncap = *cap ? *cap * 2 : 64;
+	while (ncap < need)
+		ncap *= 2;
+	np = realloc(*p, ncap * elem);
+	if (np == NULL)
+		return DSC_ENOMEM;
+	*p = np;
+	*cap = ncap;
+	return DSC_OK;
+}
+
+static int rehash(struct nickname_table *t)
+{
+	size_t n = 64;
+	uint32_t *s;
+
+	while (n < t->n_names * 2 + 2)
+		n *= 2;
+	s = calloc(n, sizeof(*s));
+	if (s == NULL)
+		return DSC_ENOMEM;
+	for (size_t k = 0; k < t->n_names; k++) {
+		size_t i = name_hash(t->names[k].name) & (n - 1);
+		while (s[i] != 0)
+			i = (i + 1) & (n - 1);
+		s[i] = (uint32_t)(k + 1);
+	}
+	free(t->slots);
+	t->slots = s;
+	t->n_slots = n;
+	return DSC_OK;
+}
+
+/* Adds name to the current group (the last one). */
+static int add_member(struct nickname_table *t, const char *name, const char *source, size_t line,
+		      struct dsc_error *err)
+{
+	long k = find_name(t, name);
+	uint32_t g = (uint32_t)(t->n_groups - 1);
+	struct nick_name *nn;
+
+	if (k < 0) {
+		if (grow((void **)&t->names, &t->cap_names, t->n_names + 1, sizeof(*t->names)) != DSC_OK)
+			return dsc_error_set(err, DSC_ENOMEM, "%s: out of memory", source);
+		nn = &t->names[t->n_names];
+		memset(nn, 0, sizeof(*nn));
+		nn->name = strdup(name);
+		if (nn->name == NULL)
+			return dsc_error_set(err, DSC_ENOMEM, "%s: out of memory", source);
+		k = (long)t->n_names++;
+		if (t->n_names * 2 + 2 > t->n_slots && rehash(t) != DSC_OK)
+			return dsc_error_set(err, DSC_ENOMEM, "%s: out of memory", source);
+		if (t->n_slots > 0 && find_name(t, name) != k) {
+			size_t i = name_hash(name) & (t->n_slots - 1);
+			while (t->slots[i] != 0)
+				i = (i + 1) & (t->n_slots - 1);
+			t->slots[i] = (uint32_t)(k + 1);
+		}
+	}
+	nn = &t->names[k];
+	for (size_t i = 0; i < nn->n_groups; i++)
+		if (nn->groups[i] == g)
+			return DSC_OK; /* listed twice on one line */
+	if (nn->n_groups == NAME_GROUPS_MAX)
+		return dsc_error_set(err, DSC_EINVAL, "%s:%zu: '%s' is in more than %d groups", source, line,
+				     name, NAME_GROUPS_MAX);
+	nn->groups[nn->n_groups++] = g;
+	if (grow((void **)&t->members, &t->cap_members, t->n_members + 1, sizeof(*t->members)) != DSC_OK)
+		return dsc_error_set(err, DSC_ENOMEM, "%s: out of memory", source);
+	t->members[t->n_members++] = (uint32_t)k;
+	t->group_start[t->n_groups] = (uint32_t)t->n_members;
+	return DSC_OK;
+}
+
+static int parse_line(struct nickname_table *t, const char *p, size_t len, const char *source, size_t line,
+		      struct dsc_error *err)
+{
+	char name[NICK_NAME_MAX + 1];
+	size_t i = 0, members = 0;
+	int rc;
+
+	while (i < len && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	if (i == len || p[i] == '#')
+		return DSC_OK;
+	if (grow((void **)&t->group_start, &t->cap_groups, t->n_groups + 2, sizeof(*t->group_start)) != DSC_OK)
+		return dsc_error_set(err, DSC_ENOMEM, "%s: out of memory", source);
+	if (t->n_groups == 0)
+		t->group_start[0] = 0;
+	t->n_groups++;
+	t->group_start[t->n_groups] = (uint32_t)t->n_members;
+	while (i < len) {
+		size_t k = 0;
+		while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == ','))
+			i++;
+		if (i == len || p[i] == '#')
+			break;
+		while (i < len && p[i] != ' ' && p[i] != '\t' && p[i] != ',' && p[i] != '#') {
+			char c = p[i++];
+			if (c >= 'A' && c <= 'Z')
+				c = (char)(c - 'A' + 'a');
+			if (c < 'a' || c > 'z')
+				return dsc_error_set(err, DSC_EINVAL,
+						     "%s:%zu: a name has the character '%c'; only letters a-z are allowed (write names normalised, without accents or hyphens)",
+						     source, line, c);
+			if (k == NICK_NAME_MAX)
+				return dsc_error_set(err, DSC_EINVAL, "%s:%zu: a name is longer than %d letters",
+						     source, line, NICK_NAME_MAX);
+			name[k++] = c;
+		}
+		name[k] = '\0';
+		rc = add_member(t, name, source, line, err);
+		if (rc != DSC_OK)
+			return rc;
+		members++;
+	}
+	if (members < 2)
+		return dsc_error_set(err, DSC_EINVAL, "%s:%zu: a group needs at least two names", source, line);
+	return DSC_OK;
+}
+
+int nickname_table_parse(struct nickname_table **out, const char *text, size_t len, const char *source,
+			 struct dsc_error *err)
+{
+	struct nickname_table *t;
+	size_t line = 0, pos = 0;
+	int rc;
+
+	*out = NULL;
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return dsc_error_set(err, DSC_ENOMEM, "%s: out of memory", source);
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t end = nl != NULL ? (size_t)(nl - text) : len;
+		size_t l = end - pos;
+		line++;
+		if (l > 0 && text[pos + l - 1] == '\r')
+			l--;
+		rc = parse_line(t, text + pos, l, source, line, err);
+		if (rc != DSC_OK) {
+			nickname_table_free(t);
+			return rc;
+		}
+		pos = end + 1;
+	}
+	if (t->n_groups == 0) {
+		nickname_table_free(t);
+		return dsc_error_set(err, DSC_EINVAL, "%s: the table has no groups", source);
+	}
+	*out = t;
+	return DSC_OK;
+}
+
+int nickname_table_load(struct nickname_table **out, const char *path, struct dsc_error *err)
+{
+	FILE *f;
+	char *buf;
+	size_t n;
+	int rc;
+
+	if (path == NULL)
+		return nickname_table_parse(out, nicknames_data, nicknames_data_len, "nicknames.tsv (built in)", err);
+	*out = NULL;
+	f = fopen(path, "rb");
+	if (f == NULL)
+		return dsc_error_set(err, errno == EACCES ? DSC_EPERM : DSC_EIO, "%s: cannot open: %s", path,
+				     strerror(errno));
+	buf = malloc(NICKNAME_FILE_MAX + 1);
+	if (buf == NULL) {
+		fclose(f);
+		return dsc_error_set(err, DSC_ENOMEM, "%s: out of memory", path);
+	}
+	n = fread(buf, 1, NICKNAME_FILE_MAX + 1, f);
+	if (ferror(f)) {
+		rc = dsc_error_set(err, DSC_EIO, "%s: read error", path);
+	} else if (n > NICKNAME_FILE_MAX) {
+		rc = dsc_error_set(err, DSC_ETOOBIG, "%s: larger than %u bytes", path, NICKNAME_FILE_MAX);
+	} else {
+		rc = nickname_table_parse(out, buf, n, path, err);
+	}
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+void nickname_table_free(struct nickname_table *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->n_names; i++)
+		free(t->names[i].name);
+	free(t->names);
+	free(t->slots);
+	free(t->members);
+	free(t->group_start);
+	free(t);
+}
+
+bool nickname_related(const struct nickname_table *t, const char *a, const char *b)
+{
+	long ia, ib;
+
+	if (t == NULL)
+		return false;
+	ia = find_name(t, a);
+	if (ia < 0)
+		return false;
+	ib = find_name(t, b);
+	if (ib < 0 || ia == ib)
+		return false;
+	for (size_t i = 0; i < t->names[ia].n_groups; i++)
+		for (size_t j = 0; j < t->names[ib].n_groups; j++)
+			if (t->names[ia].groups[i] == t->names[ib].groups[j])
+				return true;
+	return false;
+}
+
+size_t nickname_variants(const struct nickname_table *t, const char *name, const char **out, size_t max)
+{
+	long k;
+	size_t n = 0;
+
+	if (t == NULL)
+		return 0;
+	k = find_name(t, name);
+	if (k < 0)
+		return 0;
+	for (size_t i = 0; i < t->names[k].n_groups; i++) {
+		uint32_t g = t->names[k].groups[i];
+		for (uint32_t m = t->group_start[g]; m < t->group_start[g + 1]; m++) {
+			uint32_t other = t->members[m];
+			bool seen = (long)other == k;
+			for (size_t j = 0; j < n && !seen; j++)
+				seen = out[j] == t->names[other].name;
+			if (seen)
+				continue;
+			if (n == max)
+				return n;
+			out[n++] = t->names[other].name;
+		}
+	}
+	return n;
+}
+
+void nickname_table_size(const struct nickname_table *t, size_t *groups, size_t *names)
+{
+	*groups = t != NULL ? t->n_groups : 0;
+	*names = t != NULL ? t->n_names : 0;
+}
