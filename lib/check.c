@@ -168,7 +168,7 @@ static json_t *body_load(const char *body, size_t len, struct dsc_error *err)
 		dsc_error_set(err, DSC_EJSON, "body is empty; expected a JSON object");
 		return NULL;
 	}
-	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	j = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (j == NULL) {
 		dsc_error_set(err, DSC_EJSON, "body is not valid JSON: %s (line %d, column %d)",
 			      jerr.text, jerr.line, jerr.column);
