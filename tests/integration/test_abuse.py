@@ -1,0 +1,228 @@
+"""test_abuse.py - connection abuse: slowloris, a flood past
+max_connections, half-open TLS handshakes, plaintext HTTP and noise on the
+TLS port, idle and slow connections, a principal flooding requests.
+
+In each case nothing crashes and a normal check still succeeds within 2 s
+(scaled for sanitizer builds).
+"""
+
+import os
+import socket
+import ssl
+import time
+import unittest
+
+from harness import (Client, DaemonTestCase, audit_entries, check_body, export_audit, find_entry,
+                     fixture_records, tls_context, tmo)
+
+REQUEST_TIMEOUT = 3
+
+
+def is_closed(sock, wait):
+    """True if the peer closed (EOF or reset) within wait seconds."""
+    sock.settimeout(wait)
+    try:
+        while True:
+            data = sock.recv(4096)
+            if not data:
+                return True
+    except socket.timeout:
+        return False
+    except (ConnectionResetError, ssl.SSLError, OSError):
+        return True
+
+
+def tls_connect(port, principal="cw.wm", timeout=10):
+    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        return tls_context(principal).wrap_socket(raw, server_hostname="localhost")
+    except Exception:
+        raw.close()
+        raise
+
+
+def client_hello_prefix():
+    """The first bytes of a real ClientHello: a TLS record header and the
+    start of the handshake message, never completed."""
+    return bytes([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]) + os.urandom(20)
+
+
+class ConnectionAbuse(DaemonTestCase):
+    daemon_conf = {"server": {"max_connections": "512",
+                              "request_timeout": str(REQUEST_TIMEOUT)}}
+    records = fixture_records()[:2]
+
+    def assertNormalCheckWithin(self, seconds):
+        c = Client(self.daemon, "cw.wm", timeout=tmo(10))
+        t0 = time.monotonic()
+        try:
+            r = c.post("/v1/checks", check_body(case_ref="WM-ABUSE-OK"))
+        finally:
+            c.close()
+        dt = time.monotonic() - t0
+        self.assertEqual(r.status, 200, r)
+        self.assertLessEqual(dt, tmo(seconds), "a normal check took %.2fs" % dt)
+        return dt
+
+    def test_200_slowloris_connections_do_not_stop_a_normal_check(self):
+        socks = []
+        try:
+            for i in range(200):
+                s = tls_connect(self.daemon.port, timeout=tmo(10))
+                s.sendall(b"POST /v1/checks HTTP/1.1\r\nHost: localhost\r\n")
+                socks.append(s)
+            dt = self.assertNormalCheckWithin(2)
+            # one more header line on half of them, as a slowloris does
+            for s in socks[::2]:
+                try:
+                    s.sendall(b"X-Slow: 1\r\n")
+                except OSError:
+                    pass
+            self.assertNormalCheckWithin(2)
+            # request_timeout covers headers and body: they are cut off
+            time.sleep(REQUEST_TIMEOUT)
+            closed = sum(is_closed(s, tmo(3) if i == 0 else 0.2) for i, s in enumerate(socks))
+            self.assertGreaterEqual(closed, 190, "only %d of 200 slow connections were closed "
+                                    "after request_timeout" % closed)
+            print("  normal check beside 200 slowloris connections: %.3fs" % dt, flush=True)
+        finally:
+            for s in socks:
+                s.close()
+
+    def test_half_open_tls_handshakes_do_not_stop_a_normal_check(self):
+        socks = []
+        try:
+            for i in range(100):
+                s = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=tmo(5))
+                s.sendall(client_hello_prefix())
+                socks.append(s)
+            self.assertNormalCheckWithin(2)
+            time.sleep(REQUEST_TIMEOUT)
+            closed = sum(is_closed(s, tmo(3) if i == 0 else 0.2) for i, s in enumerate(socks))
+            self.assertGreaterEqual(closed, 95, "only %d of 100 stalled handshakes were closed "
+                                    "after request_timeout" % closed)
+        finally:
+            for s in socks:
+                s.close()
+
+    def test_plaintext_http_on_the_tls_port_is_not_served(self):
+        for req in [b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                    b"POST /v1/checks HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\n{}"]:
+            with self.subTest(req=req[:20]):
+                with socket.create_connection(("127.0.0.1", self.daemon.port), timeout=5) as s:
+                    s.sendall(req)
+                    data = b""
+                    s.settimeout(tmo(5))
+                    try:
+                        while True:
+                            chunk = s.recv(4096)
+                            if not chunk:
+                                break
+                            data += chunk
+                    except (socket.timeout, ConnectionResetError):
+                        pass
+                    if data.startswith(b"HTTP/"):
+                        self.assertNotIn(data.split(b" ")[1], (b"200", b"403"),
+                                         "plaintext HTTP was served: %r" % data[:200])
+        self.assertNormalCheckWithin(2)
+
+    def test_noise_on_the_tls_port_is_dropped(self):
+        for i in range(30):
+            with socket.create_connection(("127.0.0.1", self.daemon.port), timeout=5) as s:
+                try:
+                    s.sendall(os.urandom(3000))
+                    self.assertTrue(is_closed(s, tmo(5)), "noise kept a connection open")
+                except (ConnectionResetError, BrokenPipeError):
+                    pass
+        self.assertNormalCheckWithin(2)
+
+    def test_an_idle_connection_is_closed_after_request_timeout(self):
+        s = tls_connect(self.daemon.port)
+        try:
+            t0 = time.monotonic()
+            self.assertTrue(is_closed(s, REQUEST_TIMEOUT + tmo(4)),
+                            "an idle connection outlived request_timeout")
+            self.assertGreaterEqual(time.monotonic() - t0, REQUEST_TIMEOUT - 1)
+        finally:
+            s.close()
+
+    def test_a_body_that_never_ends_is_cut_off(self):
+        s = tls_connect(self.daemon.port)
+        try:
+            s.sendall(b"POST /v1/checks HTTP/1.1\r\nHost: localhost\r\n"
+                      b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"case_")
+            self.assertTrue(is_closed(s, REQUEST_TIMEOUT + tmo(4)),
+                            "a stalled body outlived request_timeout")
+        finally:
+            s.close()
+        self.assertNormalCheckWithin(2)
+
+
+class FloodPastMaxConnections(DaemonTestCase):
+    daemon_conf = {"server": {"max_connections": "32", "request_timeout": "10"}}
+    records = fixture_records()[:2]
+
+    def test_connections_past_the_limit_are_shed_and_service_resumes(self):
+        kept, shed = [], 0
+        try:
+            for i in range(96):
+                try:
+                    kept.append(tls_connect(self.daemon.port, timeout=tmo(3)))
+                except (ssl.SSLError, OSError):
+                    shed += 1
+            # the ones over the limit are closed at once, not left hanging
+            for s in list(kept):
+                if is_closed(s, 0.3):
+                    shed += 1
+                    kept.remove(s)
+            self.assertGreaterEqual(shed, 96 - 32 - 2,
+                                    "max_connections=32 but %d connections stayed open"
+                                    % len(kept))
+            self.assertTrue(self.daemon.alive())
+        finally:
+            for s in kept:
+                s.close()
+        # released: service resumes at once
+        deadline = time.monotonic() + tmo(2)
+        while True:
+            c = Client(self.daemon, "cw.wm", timeout=tmo(5))
+            try:
+                r = c.post("/v1/checks", check_body(case_ref="WM-FLOOD-OK"))
+                if r.status == 200:
+                    break
+            except (OSError, ssl.SSLError):
+                pass
+            finally:
+                c.close()
+            if time.monotonic() > deadline:
+                self.fail("no normal check within 2 s of the flood's end")
+            time.sleep(0.05)
+
+
+class RateLimit(DaemonTestCase):
+    daemon_conf = {"server": {"rate_limit": "5"}}
+    records = fixture_records()[:2]
+
+    def test_a_flooding_principal_gets_429_and_others_do_not(self):
+        c = self.client("cw.wm")
+        rs = [c.post("/v1/checks", check_body(case_ref="WM-RATE-%d" % i)) for i in range(30)]
+        limited = [r for r in rs if r.status == 429]
+        self.assertTrue(limited, "30 checks at once with rate_limit=5 were all served: %r"
+                        % sorted({r.status for r in rs}))
+        self.assertTrue(all(r.status in (200, 429) for r in rs), [r.status for r in rs])
+        for r in limited:
+            self.assertEqual(r.error_code, "too_many_requests")
+            self.assertNotIn(b"candidates", r.body)
+        r = self.client("cw2.wm").post("/v1/checks", check_body(case_ref="WM-RATE-OTHER"))
+        self.assertEqual(r.status, 200, "another principal is limited too: %r" % r)
+        entries = audit_entries(export_audit(self.daemon))
+        e = find_entry(entries, limited[0].request_id)
+        self.assertIsNotNone(e, "a 429 is not audited")
+        self.assertEqual(e["status"], 429)
+        time.sleep(1.5)
+        r = c.post("/v1/checks", check_body(case_ref="WM-RATE-LATER"))
+        self.assertEqual(r.status, 200, "still limited after a pause: %r" % r)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,285 @@
+"""test_audit.py - the audit log as an auditor meets it: GET /v1/audit
+pages, checkpoints, what is audited and what is not, and offline
+verification of exports (our own verifier and disclosurectl's) including
+tampered ones.
+"""
+
+import json
+import shutil
+import tempfile
+import unittest
+from pathlib import Path
+
+import audit_verify
+from harness import (HEX64, Daemon, DaemonTestCase, audit_entries, check_body, ctl, ctl_available,
+                     ctl_raw, export_audit, find_entry, fixture_records, pki, verify_daemon_audit)
+
+
+class AuditLog(DaemonTestCase):
+    records = fixture_records()
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # some traffic of every kind
+        c = cls.daemon.client("cw.wm")
+        for i in range(5):
+            c.post("/v1/checks", check_body(case_ref="WM-AUDIT-%d" % i))
+        cls.daemon.client("reg.wm").get("/v1/audit?from=0&limit=1")  # a 403
+
+    def test_a_complete_export_verifies_and_ends_sealed(self):
+        lines = export_audit(self.daemon)
+        res = audit_verify.verify_lines(lines, pki().audit_pub)
+        self.assertTrue(res.ok, res.msg)
+        entries = audit_entries(lines)
+        self.assertEqual(entries[0]["seq"], 0)
+        self.assertEqual(entries[0]["prev"], "0" * 64)
+        self.assertEqual(entries[0]["action"], "daemon.start")
+        last = entries[-1]
+        self.assertEqual(last["action"], "checkpoint")
+        self.assertEqual(last["checkpoint"]["size"], last["seq"])
+        self.assertEqual(res.sealed_size, len(entries) - 1)
+
+    def test_every_entry_says_who_when_what_and_the_status(self):
+        for e in audit_entries(export_audit(self.daemon)):
+            if e["action"] in ("checkpoint", "daemon.start", "daemon.stop", "config.reload"):
+                continue
+            with self.subTest(seq=e["seq"]):
+                for k in ("time", "request_id", "cn", "roles", "force", "action", "method",
+                          "path", "status"):
+                    self.assertIn(k, e)
+                self.assertRegex(e["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+                if e["status"] >= 400:
+                    self.assertIn("error", e)
+
+    def test_paging_with_a_small_limit_gives_the_same_chain(self):
+        big = export_audit(self.daemon, limit=1000)
+        small = export_audit(self.daemon, limit=7)
+        self.assertTrue(audit_verify.verify_lines(small, pki().audit_pub).ok)
+        n = min(len(big), len(small)) - 1  # the tails differ: reads append entries
+        self.assertEqual(big[:n - 1], small[:n - 1], "stored entries changed between exports")
+
+    def test_a_page_short_of_the_end_has_exactly_limit_entries_in_order(self):
+        r = self.client("aud.nat").get("/v1/audit?from=1&limit=4")
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("application/x-ndjson", r.header("Content-Type", ""))
+        page = r.ndjson()
+        self.assertEqual([e["seq"] for e in page], [1, 2, 3, 4])
+
+    def test_bad_paging_parameters_name_the_field(self):
+        for query, field in [("from=abc&limit=5", "from"), ("from=-1&limit=5", "from"),
+                             ("from=0&limit=10001", "limit"), ("from=0&limit=abc", "limit"),
+                             ("from=0&limit=-3", "limit")]:
+            with self.subTest(query=query):
+                r = self.client("aud.nat").get("/v1/audit?" + query)
+                self.assertEqual(r.status, 400, r)
+                self.assertEqual(r.error_code, "invalid_field")
+                self.assertEqual(r.error_field, field)
+
+    def test_the_largest_page_is_allowed(self):
+        r = self.client("aud.nat").get("/v1/audit?from=0&limit=10000")
+        self.assertEqual(r.status, 200, r)
+
+    def test_denied_and_failed_requests_are_audited(self):
+        c = self.client("cw.wm")
+        reqs = [
+            (403, c.get("/v1/audit?from=0&limit=1")),
+            (404, c.get("/v1/nowhere")),
+            (405, c.request("DELETE", "/v1/checks")),
+            (400, c.post("/v1/checks", {"case_ref": "WM-AUD-BAD"})),
+            (415, c.post("/v1/checks", b"case_ref=x", ctype="application/x-www-form-urlencoded")),
+            (413, c.post("/v1/checks", b"{" + b" " * 70000 + b"}")),
+            (404, self.client("aud.nat").get("/v1/checks/chk_00000000000000000000000000")),
+            (403, self.client("cw.wm").get("/metrics")),
+        ]
+        entries = audit_entries(export_audit(self.daemon))
+        for status, r in reqs:
+            with self.subTest(status=status):
+                self.assertEqual(r.status, status, r)
+                e = find_entry(entries, r.request_id)
+                self.assertIsNotNone(e, "a %d answer is not in the audit log" % status)
+                self.assertEqual(e["status"], status)
+                self.assertEqual(e["error"], r.error_code)
+
+    def test_successful_health_and_metrics_are_not_audited(self):
+        r1 = self.client("mon.wm").get("/healthz")
+        r2 = self.client("mon.wm").get("/metrics")
+        self.assertEqual((r1.status, r2.status), (200, 200))
+        entries = audit_entries(export_audit(self.daemon))
+        self.assertIsNone(find_entry(entries, r1.request_id))
+        self.assertIsNone(find_entry(entries, r2.request_id))
+
+    def test_reads_of_the_log_are_audited(self):
+        r = self.client("aud.wm").get("/v1/audit?from=2&limit=3")
+        entries = audit_entries(export_audit(self.daemon))
+        e = find_entry(entries, r.request_id)
+        self.assertIsNotNone(e)
+        self.assertEqual(e["action"], "audit.read")
+        self.assertEqual(e["principal"], "aud.wm")
+
+    def test_the_checkpoint_endpoint_gives_a_signed_checkpoint_in_the_chain(self):
+        r = self.client("cw.met").get("/v1/audit/checkpoint")
+        self.assertEqual(r.status, 200, r)
+        cp = r.json()
+        self.assertEqual(cp["action"], "checkpoint")
+        c = cp["checkpoint"]
+        self.assertEqual(c["key_id"], audit_verify.key_id(pki().audit_pub))
+        self.assertRegex(c["head"], HEX64)
+        sig = audit_verify.decode_signature(c["signature"])
+        self.assertTrue(audit_verify.ed25519_verify(pki().audit_pub,
+                                                    audit_verify.checkpoint_message(c), sig))
+        self.assertFalse(audit_verify.ed25519_verify(pki().other_pub,
+                                                     audit_verify.checkpoint_message(c), sig))
+        # it is in the chain, where its seq says, byte for byte
+        lines = export_audit(self.daemon)
+        self.assertEqual(json.loads(lines[cp["seq"]]), cp)
+        self.assertEqual(lines[cp["seq"]], r.body.strip())
+        self.assertEqual(json.loads(lines[c["size"] - 1])["hash"], c["head"])
+
+
+class PeriodicCheckpoints(DaemonTestCase):
+    daemon_conf = {"audit": {"checkpoint_every": "5"}}
+
+    def test_a_checkpoint_is_signed_at_least_every_n_entries(self):
+        c = self.client("cw.wm")
+        for i in range(23):
+            self.assertEqual(c.post("/v1/checks", check_body(case_ref="P-%d" % i)).status, 200)
+        lines = export_audit(self.daemon)
+        res = audit_verify.verify_lines(lines, pki().audit_pub)
+        self.assertTrue(res.ok, res.msg)
+        entries = audit_entries(lines)
+        gap = 0
+        for e in entries:
+            if e["action"] == "checkpoint":
+                gap = 0
+            else:
+                gap += 1
+                self.assertLessEqual(gap, 5, "more than 5 entries without a checkpoint at seq %d"
+                                     % e["seq"])
+        self.assertGreaterEqual(sum(e["action"] == "checkpoint" for e in entries), 4)
+
+
+class RestartContinuesTheChain(unittest.TestCase):
+
+    def test_stop_and_start_continue_one_chain(self):
+        d = Daemon("restart").start()
+        try:
+            c = d.client("cw.wm")
+            self.assertEqual(c.post("/v1/checks", check_body(case_ref="R-1")).status, 200)
+            d.stop()
+            d.start()
+            c = d.client("cw.wm")
+            r = c.post("/v1/checks", check_body(case_ref="R-2"))
+            self.assertEqual(r.status, 200)
+            lines = verify_daemon_audit(d)
+            actions = [e["action"] for e in audit_entries(lines)]
+            self.assertEqual(actions.count("daemon.start"), 2)
+            self.assertIn("daemon.stop", actions)
+            i = actions.index("daemon.stop")
+            self.assertIn("checkpoint", actions[i + 1:actions.index("daemon.start", 1)],
+                          "no checkpoint between daemon.stop and the next start")
+            d.stop()
+        finally:
+            if d.alive():
+                d.stop(expect_rc=None)
+
+
+class TamperedExports(DaemonTestCase):
+    """Our verifier, and disclosurectl's when built, must refuse every kind
+    of change to a real export, naming the first bad seq."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        c = cls.daemon.client("cw.wm")
+        for i in range(6):
+            c.post("/v1/checks", check_body(case_ref="T-%d" % i))
+        cls.lines = export_audit(cls.daemon)
+        cls.work = Path(tempfile.mkdtemp(dir=cls.daemon.dir))
+
+    def tampered(self):
+        L = list(self.lines)
+        n = len(L)
+        mid = n // 2
+
+        def flip(line):
+            i = line.index(b'"action"')
+            return line[:i + 3] + bytes([line[i + 3] ^ 1]) + line[i + 4:]
+
+        def fix_hash_only(line):
+            # a changed entry whose own hash is recomputed: the link breaks
+            e = line.replace(b'"time":"2', b'"time":"1', 1)
+            head = e.rsplit(b',"hash":"', 1)[0]
+            import hashlib
+            return head + b',"hash":"' + hashlib.sha256(head).hexdigest().encode() + b'"}'
+
+        return [
+            ("a changed byte", L[:mid] + [flip(L[mid])] + L[mid + 1:], mid),
+            ("a changed entry with its hash recomputed",
+             L[:mid] + [fix_hash_only(L[mid])] + L[mid + 1:], mid + 1),
+            ("a removed line", L[:mid] + L[mid + 1:], mid),
+            ("two lines swapped", L[:mid] + [L[mid + 1], L[mid]] + L[mid + 2:], mid),
+            ("a duplicated line", L[:mid + 1] + [L[mid]] + L[mid + 1:], mid + 1),
+            ("the final checkpoint cut off", L[:-1], None),
+        ]
+
+    def test_our_verifier_accepts_the_real_export(self):
+        self.assertTrue(audit_verify.verify_lines(self.lines, pki().audit_pub).ok)
+
+    def test_our_verifier_refuses_tampering(self):
+        mid = len(self.lines) // 2
+        cases = self.tampered() + [("an empty line inserted",
+                                    self.lines[:mid] + [b""] + self.lines[mid:], mid)]
+        for name, lines, bad_seq in cases:
+            with self.subTest(case=name):
+                res = audit_verify.verify_lines(lines, pki().audit_pub)
+                self.assertFalse(res.ok, name)
+                if bad_seq is not None:
+                    self.assertEqual(res.first_bad_seq, bad_seq, res.msg)
+
+    def test_our_verifier_refuses_another_key(self):
+        res = audit_verify.verify_lines(self.lines, pki().other_pub)
+        self.assertFalse(res.ok)
+
+    def test_our_verifier_accepts_a_cut_export_only_when_told(self):
+        res = audit_verify.verify_lines(self.lines[:-1], pki().audit_pub, allow_unsealed=True)
+        self.assertTrue(res.ok, res.msg)
+
+    @unittest.skipUnless(ctl_available(), "build/disclosurectl not built")
+    def test_disclosurectl_verifies_the_real_export(self):
+        f = self.work / "real.ndjson"
+        f.write_bytes(b"\n".join(self.lines) + b"\n")
+        r = ctl_raw("audit", "verify", f, "--key", pki().audit_pub)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = ctl_raw("audit", "verify", f, "--key", pki().other_pub)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+
+    @unittest.skipUnless(ctl_available(), "build/disclosurectl not built")
+    def test_disclosurectl_refuses_tampering_and_names_the_seq(self):
+        for i, (name, lines, bad_seq) in enumerate(self.tampered()):
+            with self.subTest(case=name):
+                f = self.work / ("t%d.ndjson" % i)
+                f.write_bytes(b"\n".join(lines) + b"\n")
+                r = ctl_raw("audit", "verify", f, "--key", pki().audit_pub)
+                self.assertEqual(r.returncode, 1, name)
+                if bad_seq is not None:
+                    self.assertIn(str(bad_seq).encode(), r.stdout + r.stderr,
+                                  "the message does not name seq %d" % bad_seq)
+        f = self.work / "cut.ndjson"
+        f.write_bytes(b"\n".join(self.lines[:-1]) + b"\n")
+        r = ctl_raw("audit", "verify", f, "--key", pki().audit_pub, "--allow-unsealed")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    @unittest.skipUnless(ctl_available(), "build/disclosurectl not built")
+    def test_disclosurectl_exports_what_verifies(self):
+        out = self.work / "ctl-export.ndjson"
+        r = ctl(self.daemon, "aud.nat", "audit", "export", "-o", str(out))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = out.read_bytes().rstrip(b"\n").split(b"\n")
+        res = audit_verify.verify_lines(lines, pki().audit_pub)
+        self.assertTrue(res.ok, res.msg)
+        self.assertEqual(lines[:len(self.lines) - 1], self.lines[:-1])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,362 @@
+"""test_checks.py - disclosure checks and decisions over the API
+(contract.md "POST /v1/checks", "GET /v1/checks/{id}", "decision").
+
+The register holds the hand-made fixture records (whose answers the tests
+know) and a generated register of 2,000 fictitious people.
+"""
+
+import json
+import re
+import tempfile
+import unittest
+from pathlib import Path
+
+from harness import (FORCE_A, FORCE_B, HEX64, DaemonTestCase, audit_entries, check_body, ctl,
+                     ctl_available, export_audit, fixture_records, register_lines)
+
+BANDS = ("match", "possible_match")
+OUTCOMES = ("match", "possible_match", "no_match")
+PURPOSES = ["csods_right_to_ask", "csods_right_to_be_told", "dvds_right_to_ask",
+            "dvds_right_to_know", "mappa_review", "other"]
+SUMMARY_ONLY = {"offender_id", "band", "score", "managing_force", "summary"}
+REGISTER = register_lines(seed=11, count=2000)
+
+
+def candidates_in(obj):
+    """Every candidate-like object (a dict with offender_id and band)
+    anywhere in a JSON document."""
+    out = []
+    if isinstance(obj, dict):
+        if "offender_id" in obj and "band" in obj:
+            out.append(obj)
+        for v in obj.values():
+            out += candidates_in(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            out += candidates_in(v)
+    return out
+
+
+class Checks(DaemonTestCase):
+    records = fixture_records() + REGISTER
+
+    def check(self, principal, body, status=200):
+        r = self.client(principal).post("/v1/checks", body)
+        self.assertEqual(r.status, status, r)
+        return r
+
+    def assertWellFormedAnswer(self, j):
+        self.assertRegex(j["check_id"], r"^chk_[0-9A-Za-z]+$")
+        self.assertIn(j["outcome"], OUTCOMES)
+        cands = j["candidates"]
+        self.assertLessEqual(len(cands), 10, "more than 10 candidates")
+        scores = [c["score"] for c in cands]
+        self.assertEqual(scores, sorted(scores, reverse=True), "candidates not sorted by score")
+        for c in cands:
+            self.assertIn(c["band"], BANDS, "a candidate below possible_match was returned")
+            self.assertIsInstance(c["score"], (int, float))
+            for k in ("offender_id", "managing_force", "summary"):
+                self.assertIn(k, c)
+        if cands:
+            self.assertEqual(j["outcome"], cands[0]["band"], "outcome is not the best band")
+        else:
+            self.assertEqual(j["outcome"], "no_match")
+        self.assertIsInstance(j["audit"]["seq"], int)
+        self.assertRegex(j["audit"]["hash"], HEX64)
+
+    # -- answers --
+
+    def test_exact_name_and_date_of_birth_is_a_match_with_a_receipt(self):
+        r = self.check("do.nat", check_body(case_ref="WM-CHK-0001"))
+        self.assertTrue(r.request_id)
+        j = r.json()
+        self.assertWellFormedAnswer(j)
+        self.assertEqual(j["outcome"], "match")
+        by_id = {c["offender_id"]: c for c in j["candidates"]}
+        self.assertIn("WMP-T000001", by_id)
+        self.assertIn("MET-T000001", by_id, "the namesake of the other force is missing")
+        self.assertEqual(by_id["WMP-T000001"]["band"], "match")
+        self.assertEqual(by_id["WMP-T000001"]["summary"].get("birth_year"), 1971)
+
+    def test_nobody_on_the_register_is_no_match(self):
+        j = self.check("cw.wm", check_body(given="Xanthippe", family="Qwyzzlethorpe-Vmbrk",
+                                           dob="1903-02-01")).json()
+        self.assertWellFormedAnswer(j)
+        self.assertEqual(j["outcome"], "no_match")
+        self.assertEqual(j["candidates"], [])
+
+    def test_an_alias_is_matched_and_named(self):
+        j = self.check("cw.wm", check_body(given="Toby", family="Farthing")).json()
+        self.assertWellFormedAnswer(j)
+        c = {c["offender_id"]: c for c in j["candidates"]}.get("WMP-T000001")
+        self.assertIsNotNone(c, "the alias Toby Farthing did not find WMP-T000001: %r" % j)
+        self.assertEqual(c["matched_name"].get("family"), "Farthing")
+        self.assertEqual(c["matched_name"].get("kind"), "alias")
+        self.assertTrue(c["reasons"])
+
+    def test_names_in_other_scripts_are_matched(self):
+        for given, family in [("Зольтимир", "Квеннелбрук"), ("Zoltimir", "Quennelbrook")]:
+            with self.subTest(family=family):
+                j = self.check("cw.wm", check_body(given=given, family=family,
+                                                   dob="1985-11-23")).json()
+                self.assertWellFormedAnswer(j)
+                self.assertIn("WMP-T000002", [c["offender_id"] for c in j["candidates"]])
+
+    def test_people_of_the_generated_register_are_found(self):
+        people = [json.loads(l) for l in REGISTER[::97]][:20]
+        missed = []
+        for rec in people:
+            prim = [n for n in rec["names"] if n.get("kind") == "primary"][0]
+            body = check_body(given=prim.get("given"), family=prim["family"], dob=rec.get("dob"))
+            j = self.check("cw.nat", body).json()
+            self.assertWellFormedAnswer(j)
+            if rec["id"] not in [c["offender_id"] for c in j["candidates"]]:
+                missed.append(rec["id"])
+        self.assertEqual(missed, [], "exact name and date of birth did not find these people")
+
+    def test_a_common_name_without_date_of_birth_gives_at_most_ten_sorted_candidates(self):
+        rec = json.loads(REGISTER[0])
+        prim = [n for n in rec["names"] if n.get("kind") == "primary"][0]
+        j = self.check("cw.nat", check_body(given=None, family=prim["family"], dob=None)).json()
+        self.assertWellFormedAnswer(j)
+
+    # -- force scope --
+
+    def test_force_scope_hides_details_of_other_forces_records(self):
+        for principal, own, other in [("cw.wm", "WMP-T000001", "MET-T000001"),
+                                      ("cw.met", "MET-T000001", "WMP-T000001")]:
+            with self.subTest(principal=principal):
+                j = self.check(principal, check_body()).json()
+                by_id = {c["offender_id"]: c for c in j["candidates"]}
+                self.assertIn(own, by_id)
+                self.assertIn(other, by_id)
+                self.assertIn("matched_name", by_id[own])
+                self.assertIn("reasons", by_id[own])
+                self.assertLessEqual(set(by_id[other]), SUMMARY_ONLY,
+                                     "%s sees details of another force's record" % principal)
+                self.assertNotEqual(by_id[other]["managing_force"], by_id[own]["managing_force"])
+
+    def test_national_scope_sees_every_detail(self):
+        j = self.check("cw.nat", check_body()).json()
+        by_id = {c["offender_id"]: c for c in j["candidates"]}
+        for rid in ("WMP-T000001", "MET-T000001"):
+            self.assertIn("matched_name", by_id[rid])
+            self.assertIn("reasons", by_id[rid])
+        self.assertEqual(by_id["MET-T000001"]["managing_force"], FORCE_B)
+        self.assertEqual(by_id["WMP-T000001"]["managing_force"], FORCE_A)
+
+    # -- validation --
+
+    def test_invalid_requests_name_the_field(self):
+        def without(key):
+            b = check_body()
+            del b[key]
+            return b
+
+        def subject(**kw):
+            b = check_body()
+            b["subject"].update(kw)
+            return b
+
+        cases = [
+            ("case_ref missing", without("case_ref"), "case_ref"),
+            ("case_ref with a space", check_body(case_ref="WM 1"), "case_ref"),
+            ("case_ref of 65 characters", check_body(case_ref="A" * 65), "case_ref"),
+            ("case_ref empty", check_body(case_ref=""), "case_ref"),
+            ("case_ref not a string", check_body(case_ref=42), "case_ref"),
+            ("purpose missing", without("purpose"), "purpose"),
+            ("purpose unknown", check_body(purpose="curiosity"), "purpose"),
+            ("justification missing", without("justification"), "justification"),
+            ("justification empty", check_body(justification=""), "justification"),
+            ("justification of 1001 characters", check_body(justification="j" * 1001),
+             "justification"),
+            ("subject missing", without("subject"), "subject"),
+            ("no names", subject(names=[]), "subject.names"),
+            ("eleven names", subject(names=[{"family": "Farthingale"}] * 11), "subject.names"),
+            ("a name without family", subject(names=[{"given": "Tobias"}]), "subject.names"),
+            ("family not a string", subject(names=[{"family": 7}]), "subject.names"),
+            ("dob not a date", subject(dob="12/03/1970"), "subject.dob"),
+            ("dob the 30th of February", subject(dob="1970-02-30"), "subject.dob"),
+            ("age a fraction", subject(age=3.5, dob=None), "subject.age"),
+            ("age a string", subject(age="forty", dob=None), "subject.age"),
+            ("sex unknown", subject(sex="Q"), "subject.sex"),
+        ]
+        for name, body, field in cases:
+            with self.subTest(case=name):
+                r = self.client("cw.wm").post("/v1/checks", body)
+                self.assertEqual(r.status, 400, r)
+                self.assertEqual(r.error_code, "invalid_field", r)
+                self.assertTrue((r.error_field or "").startswith(field),
+                                "field %r does not name %r" % (r.error_field, field))
+                self.assertTrue(r.json()["error"]["message"])
+                self.assertNotIn("candidates", r.json())
+
+    def test_valid_edge_cases_are_accepted(self):
+        cases = [
+            ("case_ref of 64 allowed characters", check_body(case_ref="Az09/_.-" * 8)),
+            ("justification of 1000 two-byte characters", check_body(justification="é" * 1000)),
+            ("ten names", dict(check_body(), subject={"names": [{"family": "Farthingale"}] * 10})),
+            ("an initial as given name", check_body(given="T")),
+            ("age instead of dob", dict(check_body(dob=None), subject={
+                "names": [{"given": "Tobias", "family": "Farthingale"}], "age": 55})),
+            ("dob null and age null", dict(check_body(), subject={
+                "names": [{"family": "Farthingale"}], "dob": None, "age": None})),
+            ("postcode and sex", check_body(postcode="WR2 5QQ", sex="M")),
+            ("middle name", dict(check_body(), subject={
+                "names": [{"given": "Tobias", "middle": "Quill", "family": "Farthingale"}]})),
+        ] + [("purpose " + p, check_body(purpose=p)) for p in PURPOSES]
+        for name, body in cases:
+            with self.subTest(case=name):
+                r = self.client("cw.wm").post("/v1/checks", body)
+                self.assertEqual(r.status, 200, r)
+                self.assertWellFormedAnswer(r.json())
+
+    # -- reading checks --
+
+    def test_a_stored_check_holds_request_response_and_decision(self):
+        j = self.check("cw.wm", check_body(case_ref="WM-CHK-READ")).json()
+        r = self.client("cw.wm").get("/v1/checks/" + j["check_id"])
+        self.assertEqual(r.status, 200, r)
+        stored = r.json()
+        self.assertEqual(stored["check_id"], j["check_id"])
+        text = json.dumps(stored)
+        self.assertIn("WM-CHK-READ", text, "the stored check does not hold the request")
+        ids = {c["offender_id"] for c in candidates_in(stored)}
+        self.assertLessEqual({c["offender_id"] for c in j["candidates"]}, ids,
+                             "the stored check does not hold the response")
+        self.assertIn("decision", stored)
+        self.assertIsNone(stored["decision"])
+
+    def test_an_unknown_check_is_404(self):
+        r = self.client("aud.nat").get("/v1/checks/chk_00000000000000000000000000")
+        self.assertEqual(r.status, 404, r)
+        self.assertEqual(r.error_code, "not_found")
+
+    def test_a_stored_check_is_filtered_for_its_reader(self):
+        j = self.check("do.nat", check_body(case_ref="NAT-CHK-1")).json()
+        cid = j["check_id"]
+        r = self.client("aud.wm").get("/v1/checks/" + cid)
+        self.assertEqual(r.status, 200, r)
+        for c in candidates_in(r.json()):
+            if c["offender_id"] == "MET-T000001":
+                self.assertNotIn("matched_name", c, "aud.wm reads another force's details")
+                self.assertNotIn("reasons", c)
+        r = self.client("aud.nat").get("/v1/checks/" + cid)
+        self.assertEqual(r.status, 200, r)
+        met = [c for c in candidates_in(r.json()) if c["offender_id"] == "MET-T000001"]
+        self.assertTrue(met)
+        self.assertIn("matched_name", met[0])
+
+    # -- decisions --
+
+    def decide(self, principal, cid, body, status):
+        r = self.client(principal).post("/v1/checks/%s/decision" % cid, body)
+        self.assertEqual(r.status, status, r)
+        return r
+
+    def test_a_disclosure_is_recorded_once_then_conflicts(self):
+        cid = self.check("cw.wm", check_body(case_ref="WM-DEC-1")).json()["check_id"]
+        body = {"decision": "disclose", "offender_id": "WMP-T000001",
+                "recipient": "Fictitious Parent (applicant's sister)",
+                "rationale": "Fictitious rationale for the test"}
+        r = self.decide("do.wm", cid, body, 200)
+        j = r.json()
+        self.assertEqual(j["check_id"], cid)
+        self.assertEqual(j["decision"]["decision"], "disclose")
+        self.assertIsInstance(j["audit"]["seq"], int)
+        self.assertRegex(j["audit"]["hash"], HEX64)
+        r2 = self.decide("do.nat", cid, dict(body, decision="refer"), 409)
+        self.assertEqual(r2.error_code, "conflict")
+        stored = self.client("cw.wm").get("/v1/checks/" + cid).json()
+        self.assertEqual(stored["decision"]["decision"], "disclose")
+        self.assertEqual(stored["decision"]["recipient"], body["recipient"])
+        entries = audit_entries(export_audit(self.daemon))
+        e = entries[j["audit"]["seq"]]
+        self.assertEqual(e["hash"], j["audit"]["hash"])
+        self.assertEqual(e["action"], "check.decide")
+        self.assertEqual(e["decision"]["recipient"], body["recipient"])
+        self.assertEqual(e["decision"]["offender_id"], "WMP-T000001")
+        refused = [x for x in entries if x.get("request_id") == r2.request_id]
+        self.assertEqual(len(refused), 1, "the 409 is not audited")
+        self.assertEqual(refused[0]["status"], 409)
+
+    def test_invalid_decisions_name_the_field(self):
+        cid = self.check("cw.wm", check_body(case_ref="WM-DEC-2")).json()["check_id"]
+        cases = [
+            ("offender not a candidate", {"decision": "refer", "offender_id": "WMP-T000002"},
+             "offender_id"),
+            ("disclose without recipient", {"decision": "disclose", "offender_id": "WMP-T000001"},
+             "recipient"),
+            ("unknown decision", {"decision": "shrug", "offender_id": "WMP-T000001"}, "decision"),
+            ("decision missing", {"offender_id": "WMP-T000001"}, "decision"),
+            ("disclose to nobody's record", {"decision": "disclose", "offender_id": None,
+                                            "recipient": "Fictitious Parent"}, "offender_id"),
+        ]
+        for name, body, field in cases:
+            with self.subTest(case=name):
+                r = self.decide("do.wm", cid, body, 400)
+                self.assertEqual(r.error_code, "invalid_field", r)
+                self.assertEqual(r.error_field, field, r)
+        # still undecided, so a valid decision is taken
+        r = self.decide("do.wm", cid, {"decision": "no_disclosure", "offender_id": None}, 200)
+        self.assertEqual(r.json()["decision"]["decision"], "no_disclosure")
+
+    def test_an_officer_of_another_force_cannot_decide(self):
+        cid = self.check("cw.wm", check_body(case_ref="WM-DEC-3")).json()["check_id"]
+        r = self.decide("do.met", cid, {"decision": "refer", "offender_id": "WMP-T000001"}, 403)
+        self.assertEqual(r.error_code, "forbidden")
+        self.decide("do.nat", cid, {"decision": "refer", "offender_id": "WMP-T000001"}, 200)
+
+    def test_a_decision_on_an_unknown_check_is_404(self):
+        self.decide("do.nat", "chk_00000000000000000000000000",
+                    {"decision": "no_disclosure", "offender_id": None}, 404)
+
+    # -- audit of checks --
+
+    def test_the_receipt_names_the_check_entry_in_the_audit_log(self):
+        body = check_body(case_ref="WM-AUD-7", purpose="dvds_right_to_ask",
+                          justification="Fictitious partner disclosure request, test AUD-7")
+        r = self.check("cw.wm", body)
+        j = r.json()
+        entries = audit_entries(export_audit(self.daemon))
+        e = entries[j["audit"]["seq"]]
+        self.assertEqual(e["seq"], j["audit"]["seq"])
+        self.assertEqual(e["hash"], j["audit"]["hash"])
+        self.assertEqual(e["action"], "check.create")
+        self.assertEqual(e["request_id"], r.request_id)
+        self.assertEqual(e["principal"], "cw.wm")
+        self.assertEqual(e["status"], 200)
+        self.assertEqual(e["case_ref"], "WM-AUD-7")
+        self.assertEqual(e["purpose"], "dvds_right_to_ask")
+        self.assertEqual(e["justification"], body["justification"])
+        self.assertEqual(e["result"]["check_id"], j["check_id"])
+        self.assertEqual(e["result"]["outcome"], j["outcome"])
+        self.assertEqual([c["offender_id"] for c in e["result"]["candidates"]],
+                         [c["offender_id"] for c in j["candidates"]])
+        self.assertIn("query", e)
+
+    # -- the project's client --
+
+    @unittest.skipUnless(ctl_available(), "build/disclosurectl not built")
+    def test_disclosurectl_runs_a_check_and_logs_the_receipt(self):
+        log = Path(tempfile.mkdtemp(dir=self.daemon.dir)) / "requests.log"
+        r = ctl(self.daemon, "cw.wm", "check", "--case", "WM-CTL-1", "--purpose",
+                "csods_right_to_ask", "--justification", "Fictitious test of the client",
+                "--family", "Farthingale", "--given", "Tobias", "--dob", "1971-04-09", "--json",
+                log=log)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        j = json.loads(r.stdout)
+        self.assertIn("WMP-T000001", [c["offender_id"] for c in j["candidates"]])
+        self.assertEqual(log.stat().st_mode & 0o777, 0o600, "the request log is not mode 0600")
+        self.assertIn(j["audit"]["hash"], log.read_text())
+
+    @unittest.skipUnless(ctl_available(), "build/disclosurectl not built")
+    def test_disclosurectl_exits_3_when_refused(self):
+        r = ctl(self.daemon, "reg.wm", "check", "--case", "WM-CTL-2", "--purpose", "other",
+                "--justification", "Fictitious", "--family", "Farthingale")
+        self.assertEqual(r.returncode, 3, r.stderr.decode())
+        self.assertTrue(re.search(rb"403|forbidden", r.stderr + r.stdout, re.I))
+
+
+if __name__ == "__main__":
+    unittest.main()

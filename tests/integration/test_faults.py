@@ -1,0 +1,288 @@
+"""test_faults.py - faults an operator meets: bad keys and files at start
+(the daemon refuses and says why), broken files on SIGHUP (the old ones
+stay, the error is logged, service goes on), and a full store (checks get
+503 without candidates, the daemon stays up).
+"""
+
+import hashlib
+import os
+import shutil
+import socket
+import threading
+import time
+import unittest
+
+from harness import (DAEMON_BIN, Daemon, DaemonTestCase, acl_text, audit_entries, check_body,
+                     export_audit, fixture_records, load_records, openssl, pki, tls_context, tmo,
+                     try_handshake_and_get)
+
+PERMISSION_WORDS = ("readable", "permission", "mode", "group", "other", "0644", "0640", "644", "640")
+
+
+class CommandLine(unittest.TestCase):
+
+    def test_version_and_help_exit_0(self):
+        d = Daemon("flags")
+        for flag in ("--version", "--help"):
+            with self.subTest(flag=flag):
+                r = d.run_once(flag)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertTrue(r.stdout.strip() or r.stderr.strip())
+
+    def test_bad_flags_exit_2(self):
+        d = Daemon("flags")
+        for args in (["--no-such-flag"], ["-c"], []):
+            with self.subTest(args=args):
+                r = d.run_once(*args)
+                self.assertEqual(r.returncode, 2, (r.stdout, r.stderr))
+
+    def test_check_config_accepts_a_good_configuration(self):
+        d = Daemon("checkconf")
+        r = d.run_once("-c", str(d.conf_path), "--check-config")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_check_config_names_the_line_of_an_unknown_key(self):
+        d = Daemon("checkconf", conf={"server": {"lisen": "127.0.0.1:1"}})
+        text = d.conf_path.read_text().splitlines()
+        line = [i + 1 for i, l in enumerate(text) if l.startswith("lisen")][0]
+        r = d.run_once("-c", str(d.conf_path), "--check-config")
+        self.assertEqual(r.returncode, 1)
+        out = (r.stdout + r.stderr).decode()
+        self.assertIn("lisen", out)
+        self.assertIn(str(line), out, "the message does not give line %d: %s" % (line, out))
+
+
+class StartupRefusals(unittest.TestCase):
+    """Each case breaks one thing; the daemon must exit 1 without serving
+    and say what is wrong (naming the file), and --check-config too."""
+
+    def refuse(self, d, must_name, any_of=None):
+        r = d.run_once("-c", str(d.conf_path), "--check-config")
+        out = (r.stdout + r.stderr).decode(errors="replace")
+        self.assertEqual(r.returncode, 1, "--check-config accepted it: %s" % out)
+        self.assertIn(must_name, out)
+        d.start(wait=False)
+        try:
+            rc = d.proc.wait(tmo(20))
+        except Exception:
+            d.stop(expect_rc=None)
+            self.fail("the daemon started anyway")
+        d._forget()
+        log = d.log_text()
+        self.assertEqual(rc, 1, log)
+        self.assertIn(must_name, log, "the refusal does not name %s: %s" % (must_name, log))
+        if any_of:
+            self.assertTrue(any(w in log.lower() for w in any_of),
+                            "the refusal does not say why (%s): %s" % ("/".join(any_of), log))
+        d.check_log_clean()
+
+    def test_a_world_readable_audit_key_is_refused(self):
+        d = Daemon("badkey")
+        os.chmod(d.dir / "audit-ed25519.pem", 0o644)
+        self.refuse(d, "audit-ed25519.pem", PERMISSION_WORDS)
+
+    def test_a_group_readable_audit_key_is_refused(self):
+        d = Daemon("badkey")
+        os.chmod(d.dir / "audit-ed25519.pem", 0o640)
+        self.refuse(d, "audit-ed25519.pem", PERMISSION_WORDS)
+
+    def test_a_missing_audit_key_is_refused(self):
+        d = Daemon("badkey", conf={"audit": {"signing_key": "no-such-key.pem"}})
+        self.refuse(d, "no-such-key.pem")
+
+    def test_an_audit_key_that_is_not_ed25519_is_refused(self):
+        d = Daemon("badkey")
+        k = d.dir / "audit-ed25519.pem"
+        k.unlink()
+        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", k)
+        os.chmod(k, 0o600)
+        self.refuse(d, "audit-ed25519.pem")
+
+    def test_an_unreadable_audit_key_is_refused(self):
+        d = Daemon("badkey")
+        (d.dir / "audit-ed25519.pem").write_text("-----BEGIN PRIVATE KEY-----\ngarbage\n")
+        self.refuse(d, "audit-ed25519.pem")
+
+    def test_a_world_readable_tls_private_key_is_refused(self):
+        d = Daemon("badtlskey")
+        os.chmod(d.dir / "server.key", 0o644)
+        self.refuse(d, "server.key", PERMISSION_WORDS)
+
+    def test_a_tls_key_that_does_not_match_the_certificate_is_refused(self):
+        d = Daemon("badtlskey")
+        shutil.copy(pki().server2_key, d.dir / "server.key")
+        os.chmod(d.dir / "server.key", 0o600)
+        self.refuse(d, "server")
+
+    def test_an_acl_with_an_unknown_role_is_refused(self):
+        d = Daemon("badacl", acl=acl_text() + "\n[typo]\ncn = x\nroles = casewroker\nforce = x\n")
+        self.refuse(d, "casewroker")
+
+    def test_a_missing_client_ca_is_refused(self):
+        d = Daemon("badca", conf={"tls": {"client_ca": "nowhere-ca.crt"}})
+        self.refuse(d, "nowhere-ca.crt")
+
+
+def presented_fingerprint(daemon):
+    ctx = tls_context("cw.wm")
+    with socket.create_connection(("127.0.0.1", daemon.port), timeout=tmo(10)) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+            return hashlib.sha256(s.getpeercert(binary_form=True)).hexdigest()
+
+
+def pem_fingerprint(path):
+    der = openssl("x509", "-in", path, "-outform", "DER")
+    return hashlib.sha256(der).hexdigest()
+
+
+class ReloadOnSighup(DaemonTestCase):
+    """Every test puts the files back and reloads, so order does not matter."""
+
+    def hup_and_settle(self):
+        size = len(self.daemon.log_text())
+        self.daemon.signal(1)  # SIGHUP
+        deadline = time.monotonic() + tmo(5)
+        while time.monotonic() < deadline and len(self.daemon.log_text()) == size:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        self.assertTrue(self.daemon.alive(), "SIGHUP killed the daemon:\n" + self.daemon.log_tail())
+
+    def poll(self, fn, what):
+        deadline = time.monotonic() + tmo(5)
+        while time.monotonic() < deadline:
+            if fn():
+                return
+            time.sleep(0.1)
+        self.fail("after SIGHUP: " + what)
+
+    def restore(self, name, src, mode=None):
+        shutil.copy(src, self.daemon.dir / name)
+        if mode:
+            os.chmod(self.daemon.dir / name, mode)
+
+    def test_a_broken_certificate_keeps_the_old_one_and_logs_why(self):
+        old = presented_fingerprint(self.daemon)
+        (self.daemon.dir / "server.crt").write_text("-----BEGIN CERTIFICATE-----\nbroken\n")
+        try:
+            before = self.daemon.log_text()
+            self.hup_and_settle()
+            self.assertEqual(presented_fingerprint(self.daemon), old)
+            self.assertEqual(self.client("cw.wm").get("/healthz").status, 200)
+            new_log = self.daemon.log_text()[len(before):]
+            self.assertIn("server.crt", new_log, "the failed reload is not logged with the file")
+        finally:
+            self.restore("server.crt", pki().server_crt)
+            self.hup_and_settle()
+
+    def test_a_new_certificate_is_served_and_open_connections_stay(self):
+        c = self.client("cw.wm")
+        self.assertEqual(c.get("/healthz").status, 200)
+        sock = c.conn.sock
+        self.restore("server.crt", pki().server2_crt)
+        self.restore("server.key", pki().server2_key, 0o600)
+        try:
+            self.hup_and_settle()
+            want = pem_fingerprint(pki().server2_crt)
+            self.poll(lambda: presented_fingerprint(self.daemon) == want,
+                      "the new certificate is not presented")
+            self.assertEqual(c.get("/healthz").status, 200)
+            self.assertIs(c.conn.sock, sock, "the reload dropped an open connection")
+        finally:
+            self.restore("server.crt", pki().server_crt)
+            self.restore("server.key", pki().server_key, 0o600)
+            self.hup_and_settle()
+
+    def test_a_broken_acl_keeps_the_old_one(self):
+        acl = self.daemon.dir / "acl.conf"
+        good = acl.read_text()
+        acl.write_text(good + "\n[typo]\ncn = x\nroles = casewroker\nforce = x\n")
+        try:
+            before = self.daemon.log_text()
+            self.hup_and_settle()
+            self.assertEqual(self.client("cw.wm").get("/healthz").status, 200)
+            self.assertIn("casewroker", self.daemon.log_text()[len(before):])
+        finally:
+            acl.write_text(good)
+            self.hup_and_settle()
+
+    def test_a_new_acl_admits_a_new_principal(self):
+        acl = self.daemon.dir / "acl.conf"
+        good = acl.read_text()
+        self.assertEqual(self.client("newbie").get("/healthz").status, 403)
+        acl.write_text(good + "\n[newbie.wm]\ncn = itest.newbie.wm\nroles = monitor\n"
+                       "force = west-mercia\n")
+        try:
+            self.hup_and_settle()
+
+            def admitted():
+                from harness import Client
+                c = Client(self.daemon, "newbie")
+                try:
+                    return c.get("/healthz").status == 200
+                finally:
+                    c.close()
+            self.poll(admitted, "the principal added to the ACL is still refused")
+        finally:
+            acl.write_text(good)
+            self.hup_and_settle()
+
+    def test_a_new_crl_refuses_a_newly_revoked_certificate(self):
+        self.assertEqual(try_handshake_and_get(self.daemon, tls_context("later.wm")),
+                         ("response", 200))
+        self.restore("clients.crl", pki().crl2)
+        try:
+            self.hup_and_settle()
+            self.poll(lambda: try_handshake_and_get(
+                self.daemon, tls_context("later.wm"))[0] == "refused",
+                "a certificate revoked by the new CRL is still accepted")
+            self.assertEqual(try_handshake_and_get(self.daemon, tls_context("cw.wm")),
+                             ("response", 200))
+        finally:
+            self.restore("clients.crl", pki().crl1)
+            self.hup_and_settle()
+
+    def test_reloads_are_audited(self):
+        self.hup_and_settle()
+        entries = audit_entries(export_audit(self.daemon))
+        self.assertTrue([e for e in entries if e["action"] == "config.reload"],
+                        "no config.reload entry after SIGHUP")
+
+
+class StoreFull(unittest.TestCase):
+    """A store whose map is nearly full: checks fail closed with 503 and no
+    candidate leaves the server; the daemon keeps running."""
+
+    def test_checks_answer_503_without_candidates_when_the_store_is_full(self):
+        d = Daemon("storefull", conf={"store": {"map_size": str(1 << 20)}}).start()
+        try:
+            load_records(d, fixture_records())
+            c = d.client("cw.wm")
+            statuses = []
+            body = check_body(case_ref="FULL-1", justification="x" * 900)
+            for i in range(4000):
+                r = c.post("/v1/checks", body)
+                statuses.append(r.status)
+                self.assertIn(r.status, (200, 503), r)
+                if r.status == 503:
+                    self.assertEqual(r.error_code, "unavailable", r)
+                    self.assertNotIn(b"candidates", r.body)
+                    self.assertNotIn(b"T000001", r.body)
+                else:
+                    self.assertTrue(r.json()["candidates"])
+                if statuses[-3:] == [503, 503, 503]:
+                    break
+            self.assertEqual(statuses[-3:], [503, 503, 503],
+                             "the store never filled up (%d checks)" % len(statuses))
+            self.assertTrue(d.alive(), d.log_tail())
+            r = d.client("mon.wm").get("/healthz")
+            self.assertEqual(r.status, 200, "the daemon stopped serving /healthz: %r" % r)
+            self.assertIn("503", "".join(map(str, statuses)))
+            rc = d.stop(expect_rc=None)
+            self.assertIn(rc, (0, 1), "exit status %s after SIGTERM with a full store" % rc)
+        finally:
+            if d.alive():
+                d.stop(expect_rc=None)
+
+
+if __name__ == "__main__":
+    unittest.main()

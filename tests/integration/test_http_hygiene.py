@@ -1,0 +1,251 @@
+"""test_http_hygiene.py - HTTP as an attacker or a broken client speaks it:
+unknown paths and methods, content types, body limits, malformed JSON and
+invalid UTF-8, request smuggling, pipelining, oversized headers.
+
+Requests no well-behaved client sends are written by hand on raw TLS
+connections (harness.raw_tls).
+"""
+
+import json
+import unittest
+
+from harness import (DaemonTestCase, check_body, curl, fixture_records, http_request_bytes,
+                     parse_responses, raw_tls, tmo)
+
+VALID = json.dumps(check_body(case_ref="WM-HYG-1")).encode()
+MAX_BODY = 65536  # the harness's default max_body
+
+
+class HttpHygiene(DaemonTestCase):
+    records = fixture_records()[:2]
+
+    def raw(self, data, principal="cw.wm", timeout=None):
+        out, closed = raw_tls(self.daemon, principal, data, timeout=timeout or tmo(5))
+        return parse_responses(out), closed, out
+
+    def assertContractError(self, r, status, code):
+        self.assertEqual(r.status, status, r)
+        self.assertIn("application/json", r.header("Content-Type", ""))
+        j = json.loads(r.body)
+        self.assertEqual(set(j), {"error"}, j)
+        self.assertEqual(j["error"]["code"], code, j)
+        self.assertIsInstance(j["error"]["message"], str)
+        self.assertTrue(j["error"]["message"])
+        self.assertTrue(r.header("X-Request-Id"), "no X-Request-Id on a %d" % status)
+
+    # -- routing --
+
+    def test_unknown_paths_are_404(self):
+        c = self.client("cw.wm")
+        for path in ["/", "/nope", "/v2/checks", "/v1/checks/a/b/c", "/v1/offenders",
+                     "/v1/audit/nothing", "/healthz/x", "/v1/checks/" + "x" * 3000]:
+            with self.subTest(path=path[:40]):
+                self.assertContractError(c.get(path), 404, "not_found")
+
+    def test_wrong_methods_are_405_with_allow(self):
+        c = self.client("do.nat")
+        cases = [("GET", "/v1/checks", "POST"), ("PUT", "/v1/checks", "POST"),
+                 ("DELETE", "/healthz", "GET"), ("POST", "/metrics", "GET"),
+                 ("PATCH", "/v1/offenders/WMP-T000001", "PUT"),
+                 ("POST", "/v1/offenders/WMP-T000001", "DELETE"),
+                 ("GET", "/v1/checks/chk_00000000000000000000000000/decision", "POST"),
+                 ("PUT", "/v1/audit", "GET"), ("DELETE", "/v1/audit/checkpoint", "GET")]
+        for method, path, allowed in cases:
+            with self.subTest(request="%s %s" % (method, path)):
+                r = c.request(method, path, body=b"{}" if method in ("PUT", "POST", "PATCH")
+                              else None)
+                self.assertContractError(r, 405, "method_not_allowed")
+                allow = [m.strip() for m in (r.header("Allow") or "").split(",")]
+                self.assertIn(allowed, allow, "Allow: %r" % r.header("Allow"))
+                self.assertNotIn(method, allow)
+
+    def test_every_answer_has_its_own_request_id(self):
+        c = self.client("cw.wm")
+        rs = [c.get("/healthz"), c.get("/nope"), c.request("DELETE", "/healthz"),
+              c.post("/v1/checks", b"{", ctype="application/json"),
+              c.post("/v1/checks", b"x", ctype="text/plain"), c.get("/metrics"),
+              c.post("/v1/checks", VALID)]
+        ids = [r.request_id for r in rs]
+        self.assertTrue(all(ids), ids)
+        self.assertEqual(len(set(ids)), len(ids), "request ids repeat: %r" % ids)
+
+    # -- content types and sizes --
+
+    def test_bodies_that_are_not_json_are_415(self):
+        c = self.client("cw.wm")
+        for ctype in ["text/plain", "application/x-www-form-urlencoded", "application/xml",
+                      "application/jsonx", "application/x-ndjson", None]:
+            with self.subTest(ctype=ctype):
+                if ctype is None:
+                    r = self.raw(http_request_bytes("POST", "/v1/checks", VALID, ctype=None))[0][0]
+                else:
+                    r = c.post("/v1/checks", VALID, ctype=ctype)
+                self.assertContractError(r, 415, "unsupported_media_type")
+
+    def test_json_with_a_charset_parameter_is_accepted(self):
+        r = self.client("cw.wm").post("/v1/checks", VALID, ctype="application/json; charset=utf-8")
+        self.assertEqual(r.status, 200, r)
+
+    def test_a_body_over_max_body_is_413_and_readable(self):
+        body = b'{"case_ref": "' + b"A" * MAX_BODY + b'"}'
+        r = self.client("cw.wm").post("/v1/checks", body)
+        self.assertContractError(r, 413, "payload_too_large")
+        r = curl(self.daemon, "cw.wm", "POST", "/v1/checks", data=body)
+        self.assertEqual(r.status, 413, r.stderr)
+        self.assertEqual(r.json()["error"]["code"], "payload_too_large")
+
+    def test_a_body_just_under_max_body_is_parsed(self):
+        pad = MAX_BODY - len(VALID) - 10
+        body = VALID[:-1] + b"," + b'"x":"' + b"p" * (pad - 6) + b'"}'
+        self.assertLessEqual(len(body), MAX_BODY)
+        r = self.client("cw.wm").post("/v1/checks", body)
+        self.assertNotEqual(r.status, 413, r)
+
+    def test_a_declared_length_over_max_body_is_413_without_the_body(self):
+        req = (b"POST /v1/checks HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+               b"Content-Length: 1000000000\r\n\r\n{")
+        rs, closed, out = self.raw(req)
+        self.assertTrue(rs, "no answer to a huge Content-Length: %r" % out[:200])
+        self.assertContractError(rs[0], 413, "payload_too_large")
+
+    # -- malformed bodies --
+
+    def test_malformed_json_is_400_invalid_json(self):
+        cases = [("truncated", VALID[:-5]), ("trailing garbage", VALID + b" x"),
+                 ("not json", b"hello"), ("empty body", b""), ("a NUL byte", b'{"case_ref":"A\x00"}'),
+                 ("deep nesting", b"[" * 30000 + b"]" * 30000),
+                 ("single quotes", b"{'case_ref': 'A'}"), ("comment", b"/* x */ {}")]
+        for name, body in cases:
+            with self.subTest(case=name):
+                r = self.client("cw.wm").post("/v1/checks", body)
+                self.assertContractError(r, 400, "invalid_json")
+
+    def test_json_that_is_not_an_object_is_400(self):
+        for body in [b"[]", b"5", b'"text"', b"null"]:
+            with self.subTest(body=body):
+                r = self.client("cw.wm").post("/v1/checks", body)
+                self.assertEqual(r.status, 400, r)
+                self.assertIn(r.error_code, ("invalid_json", "invalid_field"))
+
+    def test_invalid_utf8_is_400_invalid_json(self):
+        cases = [("byte FF", b"\xff"), ("lone continuation byte", b"\x80"),
+                 ("overlong slash", b"\xc0\xaf"), ("UTF-16 surrogate", b"\xed\xa0\x80"),
+                 ("truncated sequence", b"\xe2\x82"), ("above U+10FFFF", b"\xf4\x90\x80\x80"),
+                 ("escaped lone surrogate", b"\\ud800")]
+        for name, bad in cases:
+            with self.subTest(case=name):
+                body = VALID.replace(b"Fictitious", b"Ficti" + bad + b"tious", 1)
+                self.assertNotEqual(body, VALID)
+                r = self.client("cw.wm").post("/v1/checks", body)
+                self.assertContractError(r, 400, "invalid_json")
+        body = VALID.replace(b'"case_ref"', b'"case\xffref"', 1)
+        self.assertContractError(self.client("cw.wm").post("/v1/checks", body), 400,
+                                 "invalid_json")
+
+    def test_an_escaped_nul_in_a_field_is_an_invalid_field(self):
+        body = VALID.replace(b"WM-HYG-1", b"WM\\u0000HYG", 1)
+        r = self.client("cw.wm").post("/v1/checks", body)
+        self.assertContractError(r, 400, "invalid_field")
+        self.assertEqual(r.json()["error"]["field"], "case_ref")
+
+    # -- smuggling --
+
+    def assertRefusedAndClosed(self, req, what):
+        rs, closed, out = self.raw(req)
+        self.assertTrue(rs, "%s: no answer at all (%r)" % (what, out[:200]))
+        self.assertEqual(rs[0].status, 400, "%s: %r" % (what, rs[0]))
+        self.assertTrue(closed, "%s: the connection was kept open" % what)
+        self.assertEqual(len(rs), 1, "%s: the smuggled request was answered: %r" % (what, rs))
+
+    def test_two_content_lengths_are_refused_and_the_connection_closed(self):
+        smuggled = http_request_bytes("GET", "/healthz")
+        for name, lengths in [("equal", (len(VALID), len(VALID))), ("different", (len(VALID), 5))]:
+            with self.subTest(case=name):
+                req = (b"POST /v1/checks HTTP/1.1\r\nHost: localhost\r\n"
+                       b"Content-Type: application/json\r\n"
+                       b"Content-Length: %d\r\nContent-Length: %d\r\n\r\n" % lengths) + VALID + smuggled
+                self.assertRefusedAndClosed(req, "two Content-Length (%s)" % name)
+
+    def test_transfer_encoding_with_content_length_is_refused_and_closed(self):
+        smuggled = http_request_bytes("GET", "/healthz")
+        chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(VALID), VALID)
+        for name, te in [("chunked", b"chunked"), ("chunked, odd case", b"ChUnKeD")]:
+            with self.subTest(case=name):
+                req = (b"POST /v1/checks HTTP/1.1\r\nHost: localhost\r\n"
+                       b"Content-Type: application/json\r\nContent-Length: %d\r\n"
+                       b"Transfer-Encoding: %s\r\n\r\n" % (len(chunked), te)) + chunked + smuggled
+                self.assertRefusedAndClosed(req, "Transfer-Encoding + Content-Length")
+        # the other order: Content-Length after Transfer-Encoding
+        req = (b"POST /v1/checks HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n"
+               b"Content-Type: application/json\r\nContent-Length: 3\r\n\r\n") + chunked + smuggled
+        self.assertRefusedAndClosed(req, "Transfer-Encoding then Content-Length")
+
+    def test_transfer_encodings_other_than_chunked_are_refused(self):
+        for te in [b"gzip", b"chunked, identity", b"identity", b"x-custom"]:
+            with self.subTest(te=te):
+                req = (b"POST /v1/checks HTTP/1.1\r\nHost: localhost\r\n"
+                       b"Content-Type: application/json\r\nTransfer-Encoding: %s\r\n\r\n" % te
+                       + b"%x\r\n%s\r\n0\r\n\r\n" % (len(VALID), VALID))
+                rs, closed, out = self.raw(req)
+                self.assertTrue(rs, "no answer to Transfer-Encoding: %s" % te)
+                self.assertIn(rs[0].status, (400, 501), rs[0])
+                self.assertTrue(closed, "connection kept open after Transfer-Encoding: %s" % te)
+
+    def test_bad_content_lengths_are_refused(self):
+        for cl in [b"-1", b"abc", b"0x10", b"1 2"]:
+            with self.subTest(cl=cl):
+                req = (b"POST /v1/checks HTTP/1.1\r\nHost: localhost\r\n"
+                       b"Content-Type: application/json\r\nContent-Length: %s\r\n\r\n{}" % cl)
+                rs, closed, out = self.raw(req)
+                if rs:
+                    self.assertEqual(rs[0].status, 400, rs[0])
+                else:
+                    self.assertTrue(closed, "neither answered nor closed")
+
+    # -- well-formed oddities --
+
+    def test_pipelined_requests_are_answered_in_order(self):
+        req = (http_request_bytes("GET", "/healthz") + http_request_bytes("GET", "/nope")
+               + http_request_bytes("POST", "/v1/checks", VALID, close=True))
+        rs, closed, out = self.raw(req, timeout=tmo(10))
+        self.assertEqual([r.status for r in rs], [200, 404, 200], out[:500])
+        self.assertEqual(len({r.header("X-Request-Id") for r in rs}), 3)
+
+    def test_oversized_headers_are_refused_and_the_daemon_lives_on(self):
+        req = (b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Filler: " + b"f" * 200000
+               + b"\r\n\r\n")
+        rs, closed, out = self.raw(req)
+        if rs:
+            self.assertGreaterEqual(rs[0].status, 400, rs[0])
+        else:
+            self.assertTrue(closed)
+        self.assertEqual(self.client("mon.wm").get("/healthz").status, 200)
+
+    def test_many_headers_are_refused_or_served_but_never_crash(self):
+        req = (b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n"
+               + b"".join(b"X-H%d: v\r\n" % i for i in range(3000)) + b"\r\n")
+        rs, closed, out = self.raw(req)
+        self.assertTrue(rs or closed)
+        self.assertEqual(self.client("mon.wm").get("/healthz").status, 200)
+
+    def test_garbage_request_lines_are_refused(self):
+        for junk in [b"HELLO\r\n\r\n", b"GET\r\n\r\n", b"GET /healthz HTTP/9.9\r\n\r\n",
+                     b"\x00\x01\x02\x03\r\n\r\n", b"GET /healthz\r\nHost: x\r\n\r\n"]:
+            with self.subTest(junk=junk[:20]):
+                rs, closed, out = self.raw(junk)
+                for r in rs:
+                    self.assertNotEqual(r.status, 200, "garbage %r was served" % junk)
+                self.assertTrue(rs or closed, "garbage %r: neither answered nor closed" % junk)
+        self.assertEqual(self.client("mon.wm").get("/healthz").status, 200)
+
+    def test_a_chunked_body_alone_is_either_accepted_or_refused_cleanly(self):
+        req = (b"POST /v1/checks HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+               b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+               + b"%x\r\n%s\r\n0\r\n\r\n" % (len(VALID), VALID))
+        rs, closed, out = self.raw(req)
+        self.assertEqual(len(rs), 1, out[:300])
+        self.assertIn(rs[0].status, (200, 400, 411), rs[0])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,252 @@
+"""test_offenders.py - offender records over the API (contract.md: PUT,
+DELETE, bulk import, and the full record read through a check).
+"""
+
+import copy
+import json
+import time
+import unittest
+
+from harness import (FORCE_A, HEX64, DaemonTestCase, audit_entries, check_body, export_audit,
+                     fixture_records, register_lines, tmo)
+
+
+def record(rid, given="Hepzibah", family="Gallowglass", force=FORCE_A, **kw):
+    r = {"id": rid, "names": [{"given": given, "family": family, "kind": "primary"}],
+         "dob": "1968-07-30", "managing_force": force, "status": "active"}
+    r.update(kw)
+    return r
+
+
+class Offenders(DaemonTestCase):
+    records = fixture_records()
+
+    def reg(self):
+        return self.client("reg.wm")
+
+    def test_put_creates_then_replaces_with_receipts(self):
+        rec = record("WMP-T000100")
+        r = self.reg().put("/v1/offenders/WMP-T000100", rec)
+        self.assertEqual(r.status, 201, r)
+        j = r.json()
+        self.assertEqual(j["id"], "WMP-T000100")
+        self.assertIs(j["created"], True)
+        self.assertRegex(j["audit"]["hash"], HEX64)
+        rec["status"] = "expired"
+        r = self.reg().put("/v1/offenders/WMP-T000100", rec)
+        self.assertEqual(r.status, 200, r)
+        self.assertIs(r.json()["created"], False)
+        e = audit_entries(export_audit(self.daemon))[r.json()["audit"]["seq"]]
+        self.assertEqual(e["action"], "offender.put")
+        self.assertEqual(e["record_id"], "WMP-T000100")
+        self.assertEqual(e["hash"], r.json()["audit"]["hash"])
+
+    def test_put_with_another_id_in_the_body_is_400_naming_id(self):
+        r = self.reg().put("/v1/offenders/WMP-T000101", record("WMP-T000102"))
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(r.error_code, "invalid_field")
+        self.assertEqual(r.error_field, "id")
+
+    def test_invalid_records_name_the_field(self):
+        def rec(**kw):
+            r = record("WMP-T000103")
+            for k, v in kw.items():
+                if v is None:
+                    r.pop(k, None)
+                else:
+                    r[k] = v
+            return r
+
+        primary = {"given": "A", "family": "B", "kind": "primary"}
+        cases = [
+            ("names missing", rec(names=None), "names"),
+            ("names empty", rec(names=[]), "names"),
+            ("two primary names", rec(names=[primary, dict(primary)]), "names"),
+            ("no primary name", rec(names=[dict(primary, kind="alias")]), "names"),
+            ("a name without family", rec(names=[{"given": "A", "kind": "primary"}]),
+             "names[0].family"),
+            ("managing_force missing", rec(managing_force=None), "managing_force"),
+            ("status unknown", rec(status="on_holiday"), "status"),
+            ("status missing", rec(status=None), "status"),
+            ("dob not a date", rec(dob="1968-13-01"), "dob"),
+        ]
+        for name, body, field in cases:
+            with self.subTest(case=name):
+                r = self.reg().put("/v1/offenders/WMP-T000103", body)
+                self.assertEqual(r.status, 400, r)
+                self.assertEqual(r.error_code, "invalid_field", r)
+                self.assertTrue((r.error_field or "").startswith(field),
+                                "field %r does not name %r" % (r.error_field, field))
+
+    def test_an_invalid_id_in_the_path_is_refused(self):
+        r = self.reg().put("/v1/offenders/bad.id!", record("bad.id!"))
+        self.assertIn(r.status, (400, 404), r)
+
+    def test_put_needs_a_json_body(self):
+        r = self.reg().put("/v1/offenders/WMP-T000104", json.dumps(record("WMP-T000104")),
+                           ctype="text/plain")
+        self.assertEqual(r.status, 415, r)
+        self.assertEqual(r.error_code, "unsupported_media_type")
+        r = self.reg().put("/v1/offenders/WMP-T000104", b'{"id": "WMP-T000104", ')
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(r.error_code, "invalid_json")
+
+    def test_delete_removes_then_404(self):
+        self.assertEqual(self.reg().put("/v1/offenders/WMP-T000105",
+                                        record("WMP-T000105")).status, 201)
+        r = self.reg().delete("/v1/offenders/WMP-T000105")
+        self.assertEqual(r.status, 200, r)
+        self.assertRegex(r.json()["audit"]["hash"], HEX64)
+        r = self.reg().delete("/v1/offenders/WMP-T000105")
+        self.assertEqual(r.status, 404, r)
+        self.assertEqual(r.error_code, "not_found")
+
+    def test_deleted_records_are_no_longer_candidates(self):
+        rec = record("WMP-T000106", given="Peregrine", family="Wolstenholme-Tite")
+        self.assertEqual(self.reg().put("/v1/offenders/WMP-T000106", rec).status, 201)
+        body = check_body(given="Peregrine", family="Wolstenholme-Tite", dob="1968-07-30")
+        j = self.client("do.wm").post("/v1/checks", body).json()
+        self.assertIn("WMP-T000106", [c["offender_id"] for c in j["candidates"]])
+        self.assertEqual(self.reg().delete("/v1/offenders/WMP-T000106").status, 200)
+        # the past check stays readable, the record itself is gone
+        self.assertEqual(self.client("do.wm").get("/v1/checks/" + j["check_id"]).status, 200)
+        r = self.client("do.wm").get("/v1/offenders/WMP-T000106?check_id=" + j["check_id"])
+        self.assertEqual(r.status, 404, r)
+        j2 = self.client("do.wm").post("/v1/checks", body).json()
+        self.assertNotIn("WMP-T000106", [c["offender_id"] for c in j2["candidates"]])
+
+    # -- full records through a check --
+
+    def test_an_officer_reads_the_full_record_of_a_candidate(self):
+        j = self.client("do.wm").post("/v1/checks", check_body(case_ref="WM-OFF-1")).json()
+        cid = j["check_id"]
+        r = self.client("do.wm").get("/v1/offenders/WMP-T000001?check_id=" + cid)
+        self.assertEqual(r.status, 200, r)
+        got = r.json()
+        want = fixture_records()[0]
+        for k in ("id", "names", "dob", "managing_force", "status", "convictions", "orders",
+                  "addresses", "mappa"):
+            self.assertEqual(got.get(k), want[k], "field %s of the full record" % k)
+        e = [x for x in audit_entries(export_audit(self.daemon))
+             if x.get("request_id") == r.request_id]
+        self.assertEqual(len(e), 1, "the read of a full record is not audited")
+        self.assertEqual(e[0]["action"], "offender.read")
+        self.assertEqual(e[0]["record_id"], "WMP-T000001")
+
+    def test_a_record_of_another_force_is_forbidden_even_as_a_candidate(self):
+        j = self.client("do.wm").post("/v1/checks", check_body(case_ref="WM-OFF-2")).json()
+        self.assertIn("MET-T000001", [c["offender_id"] for c in j["candidates"]])
+        r = self.client("do.wm").get("/v1/offenders/MET-T000001?check_id=" + j["check_id"])
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(r.error_code, "forbidden")
+
+    def test_a_national_officer_reads_any_forces_candidate(self):
+        j = self.client("do.nat").post("/v1/checks", check_body(case_ref="NAT-OFF-1")).json()
+        r = self.client("do.nat").get("/v1/offenders/MET-T000001?check_id=" + j["check_id"])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["id"], "MET-T000001")
+
+    def test_a_record_that_was_not_a_candidate_is_forbidden(self):
+        j = self.client("do.wm").post("/v1/checks", check_body(case_ref="WM-OFF-3")).json()
+        r = self.client("do.wm").get("/v1/offenders/WMP-T000002?check_id=" + j["check_id"])
+        self.assertEqual(r.status, 403, r)
+
+    def test_a_record_without_a_check_is_refused(self):
+        r = self.client("do.wm").get("/v1/offenders/WMP-T000001")
+        self.assertIn(r.status, (400, 403), r)
+
+    def test_an_officer_cannot_borrow_another_forces_check(self):
+        j = self.client("do.met").post("/v1/checks", check_body(case_ref="MET-OFF-1")).json()
+        r = self.client("do.wm").get("/v1/offenders/WMP-T000001?check_id=" + j["check_id"])
+        self.assertEqual(r.status, 403, r)
+
+    def test_names_in_any_script_survive_byte_for_byte(self):
+        body = check_body(given="Zoltimir", family="Quennelbrook", dob="1985-11-23")
+        j = self.client("do.wm").post("/v1/checks", body).json()
+        r = self.client("do.wm").get("/v1/offenders/WMP-T000002?check_id=" + j["check_id"])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["names"], fixture_records()[2]["names"])
+
+    # -- bulk import --
+
+    def test_bulk_reports_created_replaced_and_rejected_lines(self):
+        good = [record("WMP-T0002%02d" % i, given="Isolde", family="Marchbanks%d" % i)
+                for i in range(3)]
+        lines = [json.dumps(good[0]).encode(),
+                 json.dumps(record("WMP-T000299", names=[{"given": "No", "kind": "primary"}])).encode(),
+                 json.dumps(good[1]).encode(),
+                 b'{"id": "WMP-T000298", this is not json',
+                 json.dumps(good[2]).encode()]
+        body = b"\n".join(lines) + b"\n"
+        r = self.reg().post("/v1/offenders/_bulk", body, ctype="application/x-ndjson")
+        self.assertEqual(r.status, 200, r)
+        j = r.json()
+        self.assertEqual((j["created"], j["replaced"]), (3, 0), j)
+        self.assertEqual([x["line"] for x in j["rejected"]], [2, 4], j)
+        for x in j["rejected"]:
+            self.assertTrue(x["error"])
+        self.assertIn("names[0].family", j["rejected"][0]["error"])
+        r = self.reg().post("/v1/offenders/_bulk", body, ctype="application/x-ndjson")
+        j = r.json()
+        self.assertEqual((j["created"], j["replaced"]), (0, 3), j)
+
+    def test_bulk_needs_ndjson(self):
+        line = json.dumps(record("WMP-T000297")).encode()
+        r = self.reg().post("/v1/offenders/_bulk", line, ctype="application/json")
+        self.assertEqual(r.status, 415, r)
+        self.assertEqual(r.error_code, "unsupported_media_type")
+
+    def test_bulk_import_of_a_generated_register_updates_the_record_count(self):
+        lines = register_lines(seed=23, count=2000)
+        mine = []
+        for l in lines:  # give them ids of their own so no other test collides
+            rec = json.loads(l)
+            rec["id"] = "BLK-" + rec["id"]
+            mine.append(json.dumps(rec, ensure_ascii=False).encode())
+        before = self.client("mon.wm").get("/healthz").json()["records"]
+        t0 = time.monotonic()
+        r = Client_long(self).post("/v1/offenders/_bulk", b"\n".join(mine) + b"\n",
+                                   ctype="application/x-ndjson")
+        dt = time.monotonic() - t0
+        self.assertEqual(r.status, 200, r)
+        j = r.json()
+        self.assertEqual(j["created"], len(mine), j)
+        self.assertEqual(j["rejected"], [])
+        after = self.client("mon.wm").get("/healthz").json()["records"]
+        self.assertEqual(after - before, len(mine))
+        print("  bulk import: %d records in %.2fs (%.0f records/s)"
+              % (len(mine), dt, len(mine) / dt), flush=True)
+        bulk = [e for e in audit_entries(export_audit(self.daemon))
+                if e.get("action") == "offender.bulk" and e.get("request_id") == r.request_id]
+        self.assertTrue(bulk, "the bulk import is not audited")
+
+    def test_a_record_with_another_forces_registrar_is_accepted(self):
+        # Registrars are not force-scoped by the contract.
+        r = self.client("reg.met").put("/v1/offenders/WMP-T000107", record("WMP-T000107"))
+        self.assertEqual(r.status, 201, r)
+
+    def test_a_replaced_record_is_matched_by_its_new_name(self):
+        rec = record("WMP-T000108", given="Ignatius", family="Pomfrey-Slate")
+        self.assertEqual(self.reg().put("/v1/offenders/WMP-T000108", rec).status, 201)
+        rec2 = copy.deepcopy(rec)
+        rec2["names"] = [{"given": "Ignatius", "family": "Ravenhill-Dace", "kind": "primary"}]
+        self.assertEqual(self.reg().put("/v1/offenders/WMP-T000108", rec2).status, 200)
+        new = self.client("cw.wm").post("/v1/checks", check_body(
+            given="Ignatius", family="Ravenhill-Dace", dob="1968-07-30")).json()
+        self.assertIn("WMP-T000108", [c["offender_id"] for c in new["candidates"]])
+        old = self.client("cw.wm").post("/v1/checks", check_body(
+            given="Ignatius", family="Pomfrey-Slate", dob="1968-07-30")).json()
+        for c in old["candidates"]:
+            if c["offender_id"] == "WMP-T000108":
+                self.assertNotEqual(c["band"], "match", "the old name still matches exactly")
+
+
+def Client_long(tc):
+    from harness import Client
+    c = Client(tc.daemon, "reg.wm", timeout=tmo(120))
+    tc.daemon._clients.append(c)
+    return c
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,138 @@
+"""test_tls.py - mutual TLS as clients meet it: who completes a handshake,
+who gets an HTTP answer, which protocol versions are spoken.
+
+Contract: "A client without a valid certificate never completes the TLS
+handshake"; "a client whose certificate chains to client_ca but whose CN is
+in no section gets 403 on every endpoint (and the attempt is audited)".
+"""
+
+import ssl
+import unittest
+
+from harness import (DaemonTestCase, audit_entries, curl, export_audit, find_entry, pki,
+                     tls_context, try_handshake_and_get)
+
+
+class MutualTls(DaemonTestCase):
+
+    def assertRefused(self, ctx, what):
+        verdict, detail = try_handshake_and_get(self.daemon, ctx)
+        self.assertEqual(verdict, "refused",
+                         "%s got an HTTP answer (%s) instead of a failed handshake" % (what, detail))
+
+    def test_known_principal_gets_health_over_mutual_tls(self):
+        r = self.client("cw.wm").get("/healthz")
+        self.assertEqual(r.status, 200, r)
+        j = r.json()
+        self.assertEqual(j["status"], "ok")
+        self.assertIsInstance(j["records"], int)
+        self.assertIsInstance(j["audit_seq"], int)
+        self.assertGreaterEqual(j["audit_seq"], 1, "daemon.start should be entry 0")
+        self.assertTrue(r.request_id, "no X-Request-Id")
+
+    def test_curl_with_a_certificate_gets_health(self):
+        r = curl(self.daemon, "aud.wm", "GET", "/healthz")
+        self.assertEqual(r.rc, 0, r.stderr)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json()["status"], "ok")
+        self.assertTrue(r.header("X-Request-Id"))
+
+    def test_client_without_certificate_never_gets_an_answer(self):
+        self.assertRefused(tls_context(None), "a client without a certificate")
+        r = curl(self.daemon, None, "GET", "/healthz")
+        self.assertNotEqual(r.rc, 0, "curl without a certificate succeeded: %d %r" % (r.status, r.body))
+        self.assertEqual(r.status, 0)
+
+    def test_certificate_from_another_ca_is_refused(self):
+        # Same CN as a real principal, signed by a CA the daemon does not trust.
+        self.assertRefused(tls_context("rogue"), "a certificate from another CA")
+        r = curl(self.daemon, "rogue", "GET", "/healthz")
+        self.assertNotEqual(r.rc, 0, "curl with a rogue certificate succeeded")
+
+    def test_expired_certificate_is_refused(self):
+        self.assertRefused(tls_context("expired"), "an expired certificate")
+
+    def test_revoked_certificate_is_refused(self):
+        # revoked.wm is in the ACL; only the CRL keeps it out.
+        self.assertRefused(tls_context("revoked.wm"), "a revoked certificate")
+
+    def test_not_yet_revoked_certificate_is_accepted(self):
+        # later.wm is revoked only in the second CRL, not the one loaded.
+        r = self.client("later.wm").get("/healthz")
+        self.assertEqual(r.status, 200, r)
+
+    def test_unknown_cn_gets_403_and_is_audited_with_its_cn(self):
+        c = self.client("unknown")
+        ids = []
+        for method, path, body in [("GET", "/healthz", None), ("GET", "/v1/audit/checkpoint", None),
+                                   ("POST", "/v1/checks", {"case_ref": "X"}),
+                                   ("GET", "/v1/audit?from=0&limit=5", None),
+                                   ("GET", "/metrics", None)]:
+            r = c.request(method, path, body=body)
+            self.assertEqual(r.status, 403, "%s %s as unknown CN: %r" % (method, path, r))
+            self.assertEqual(r.error_code, "forbidden")
+            self.assertTrue(r.request_id)
+            ids.append(r.request_id)
+        entries = audit_entries(export_audit(self.daemon))
+        for rid in ids:
+            e = find_entry(entries, rid)
+            self.assertIsNotNone(e, "denied request %s of an unknown CN is not in the audit log" % rid)
+            self.assertEqual(e["status"], 403)
+            self.assertIsNone(e.get("principal"), e)
+            self.assertEqual(e.get("cn"), "itest.nobody", e)
+
+    def test_unknown_cn_with_curl_is_403(self):
+        r = curl(self.daemon, "unknown", "GET", "/healthz")
+        self.assertEqual(r.rc, 0, r.stderr)
+        self.assertEqual(r.status, 403)
+        self.assertEqual(r.json()["error"]["code"], "forbidden")
+
+    def test_tls_1_3_and_1_2_are_spoken(self):
+        for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+            with self.subTest(version=version.name):
+                ctx = tls_context("cw.wm", min_version=version, max_version=version)
+                verdict, detail = try_handshake_and_get(self.daemon, ctx)
+                self.assertEqual((verdict, detail), ("response", 200))
+
+    def test_tls_1_1_is_refused(self):
+        ctx = tls_context("cw.wm", min_version=ssl.TLSVersion.TLSv1_1,
+                          max_version=ssl.TLSVersion.TLSv1_1)
+        try:
+            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+        except ssl.SSLError:
+            self.skipTest("this Python cannot offer TLS 1.1 at all")
+        verdict, detail = try_handshake_and_get(self.daemon, ctx)
+        if "NO_PROTOCOLS_AVAILABLE" in detail or "NO_CIPHERS" in detail.upper():
+            self.skipTest("this Python's OpenSSL refuses TLS 1.1 itself: %s" % detail)
+        self.assertEqual(verdict, "refused", detail)
+
+    def test_server_certificate_verifies_for_localhost_and_127_0_0_1(self):
+        import socket
+        for host in ("localhost", "127.0.0.1"):
+            with self.subTest(host=host):
+                ctx = tls_context("cw.wm")
+                with socket.create_connection(("127.0.0.1", self.daemon.port), timeout=10) as raw:
+                    with ctx.wrap_socket(raw, server_hostname=host) as s:
+                        cert = s.getpeercert()
+                        self.assertTrue(cert)
+                        self.assertIn(s.version(), ("TLSv1.2", "TLSv1.3"))
+
+    def test_keep_alive_serves_many_requests_on_one_connection(self):
+        c = self.client("mon.wm")
+        r = c.get("/healthz")
+        self.assertEqual(r.status, 200)
+        sock = c.conn.sock
+        for _ in range(20):
+            r = c.get("/healthz")
+            self.assertEqual(r.status, 200)
+        self.assertIs(c.conn.sock, sock, "the connection was not kept alive")
+
+    def test_pki_really_differs(self):
+        # Guards the tests above: the rogue certificate must not chain to
+        # the client CA, else "refused" would prove nothing.
+        p = pki()
+        self.assertNotEqual(p.fingerprint(p.rogue_ca), p.fingerprint(p.client_ca))
+
+
+if __name__ == "__main__":
+    unittest.main()
