@@ -15,18 +15,41 @@ MAX_EXPOSURE  ?= 2.0
 # registry does not hold; 1.34.20 installs.
 REDOCLY       ?= npx --yes @redocly/cli@1.34.20
 
-.PHONY: check-docs check-man check-unit-sandbox check-openapi
+.PHONY: check-docs check-man check-man-sync check-unit-sandbox check-openapi
 
-check-docs: check-man check-unit-sandbox check-openapi
+check-docs: check-man check-man-sync check-unit-sandbox check-openapi
 
 check-man:
 	@scripts/ensure-deps.sh docs
 	@set -e; fail=0; for p in $(MAN_PAGES); do \
 		out=$$(LC_ALL=C.UTF-8 MANWIDTH=80 man -l --warnings=w -E UTF-8 $$p 2>&1 >/dev/null); \
-		out="$$out$$(groff -man -ww -z -K utf8 $$p 2>&1)"; \
+		out="$$out$$(groff -t -man -ww -z -K utf8 $$p 2>&1)"; \
 		if [ -n "$$out" ]; then echo "$$p: warnings:"; echo "$$out"; fail=1; \
 		else echo "$$p: renders without warnings"; fi; \
 	done; test $$fail = 0
+
+# The pages must name what the code accepts: every configuration key of
+# lib/config.c and lib/acl.c, every long flag of the daemon and the client,
+# every client command.  (Read from the sources, so a new flag without its
+# page fails here.)  In roff a flag is written with escaped hyphens.
+check-man-sync:
+	@set -e; fail=0; \
+	miss() { printf '%s: does not mention %s (%s)\n' "$$1" "$$2" "$$3"; fail=1; }; \
+	for k in $$(sed -n 's/^[[:space:]]*{"[a-z]*", "\([a-z_]*\)", K_.*/\1/p' lib/config.c) cn roles force; do \
+		grep -q "^\.B $$k\$$" man/disclosured.conf.5 || miss man/disclosured.conf.5 "key $$k" lib/config.c; \
+	done; \
+	for f in $$(grep -ho '{"[a-z-]*", *\(no\|required\|optional\)_argument' daemon/*.c | sed 's/{"\([^"]*\)".*/\1/' | sort -u); do \
+		r=$$(printf '%s' "\\-\\-$$f" | sed 's/\([^\\]\)-/\1\\-/g'); \
+		grep -qF -- "$$r" man/disclosured.8 || miss man/disclosured.8 "--$$f" daemon/; \
+	done; \
+	for f in $$(grep -ho '{"[a-z-]*", *\(no\|required\|optional\)_argument' client/*.c client/*.h | sed 's/{"\([^"]*\)".*/\1/' | sort -u); do \
+		r=$$(printf '%s' "\\-\\-$$f" | sed 's/\([^\\]\)-/\1\\-/g'); \
+		grep -qF -- "$$r" man/disclosurectl.1 || miss man/disclosurectl.1 "--$$f" client/; \
+	done; \
+	for c in $$(grep -o '{"[a-z]*", *cmd_[a-z_]*}' client/main.c | sed 's/{"\([a-z]*\)".*/\1/'); do \
+		grep -q "^\.SS \"\?$$c" man/disclosurectl.1 || miss man/disclosurectl.1 "command $$c" client/main.c; \
+	done; \
+	test $$fail = 0 && echo "man pages name every key, flag and command of the code"
 
 check-unit-sandbox:
 	@scripts/ensure-deps.sh docs
