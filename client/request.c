@@ -1,0 +1,239 @@
+/*
+ * request.c - one request of disclosurectl, as the contract wants it:
+ * written to the request log (and flushed) before it is sent, its answer
+ * and audit receipt written when it arrives, and the outcome turned into
+ * an exit code with the server's own words on stderr.
+ *
+ * Never sends a request that could not be logged first.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "client.h"
+
+#define TARGET_MAX 4096
+
+static int ensure_connection(struct ctl *c)
+{
+	struct tls_endpoint ep = {0};
+	struct dsc_error err;
+	char path[PATH_MAX];
+	int rc;
+
+	rc = ctl_settings_resolve(c);
+	if (rc != EXIT_OK)
+		return rc;
+	if (c->https == NULL) {
+		ep.host = c->host;
+		ep.port = c->port;
+		ep.cert = c->cert.value;
+		ep.key = c->key.value;
+		ep.ca = c->ca.value;
+		ep.cert_source = c->cert.source;
+		ep.key_source = c->key.source;
+		ep.ca_source = c->ca.source;
+		ep.server_source = c->server.source;
+		ep.timeout_s = c->timeout_s;
+		dsc_error_clear(&err);
+		if (https_client_new(&ep, &c->https, &err) != DSC_OK) {
+			ctl_err("%s", err.msg);
+			return EXIT_FAILURE_LOCAL;
+		}
+	}
+	if (c->reqlog == NULL) {
+		rc = ctl_log_path(c, path, sizeof(path));
+		if (rc != EXIT_OK)
+			return rc;
+		if (reqlog_open(path, c->flag_log == NULL, &c->reqlog, &err) != DSC_OK) {
+			ctl_err("%s; nothing was sent (every request is logged before it is sent)",
+				err.msg);
+			return EXIT_FAILURE_LOCAL;
+		}
+	}
+	return EXIT_OK;
+}
+
+int ctl_escape(const char *s, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		bool plain = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+			     (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' ||
+			     ch == '~';
+
+		if (n + (plain ? 1 : 3) >= cap)
+			return -1;
+		if (plain) {
+			out[n++] = (char)ch;
+		} else {
+			out[n++] = '%';
+			out[n++] = hex[ch >> 4];
+			out[n++] = hex[ch & 15];
+		}
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* {"seq":N,"hash":"..."} from the answer's "audit" member, or NULL. */
+static json_t *receipt_of(json_t *answer)
+{
+	json_t *a = json_object_get(answer, "audit");
+	json_t *seq = json_object_get(a, "seq"), *hash = json_object_get(a, "hash");
+
+	if (!json_is_integer(seq) || !json_is_string(hash))
+		return NULL;
+	return json_pack("{s:O, s:O}", "seq", seq, "hash", hash);
+}
+
+static void print_server_error(const struct https_response *resp, const char *target)
+{
+	json_t *j = NULL, *e;
+	const char *code = NULL, *msg = NULL, *field = NULL;
+	const char *kind = resp->status < 500 ? "the server refused the request"
+					      : "the server failed to answer the request";
+
+	if (resp->len > 0)
+		j = json_loadb((const char *)resp->body, resp->len, 0, NULL);
+	e = json_object_get(j, "error");
+	code = json_string_value(json_object_get(e, "code"));
+	msg = json_string_value(json_object_get(e, "message"));
+	field = json_string_value(json_object_get(e, "field"));
+	if (msg != NULL)
+		fprintf(stderr, "disclosurectl: %s (%s %d %s): %s%s%s%s\n", kind, target,
+			resp->status, code ? code : "", msg, field && field[0] ? " [field: " : "",
+			field && field[0] ? field : "", field && field[0] ? "]" : "");
+	else
+		fprintf(stderr, "disclosurectl: %s (%s): HTTP %d%s%.200s\n", kind, target,
+			resp->status, resp->len ? ": " : "", resp->len ? (const char *)resp->body : "");
+	if (resp->request_id[0] != '\0')
+		fprintf(stderr, "disclosurectl: the server's request id: %s\n", resp->request_id);
+	json_decref(j);
+}
+
+static int request(struct ctl *c, const char *method, const char *path,
+		   const struct https_body *body, json_t *log_fields, int wait_s,
+		   struct https_response *resp, bool keep_refusal)
+{
+	char target[TARGET_MAX], id[REQLOG_ID_LEN + 1];
+	struct dsc_error err;
+	json_t *fields, *answer = NULL, *receipt = NULL, *answered_fields = NULL;
+	int rc;
+
+	memset(resp, 0, sizeof(*resp));
+	rc = ensure_connection(c);
+	if (rc != EXIT_OK)
+		return rc;
+	if (snprintf(target, sizeof(target), "%s%s", c->base_path, path) >= (int)sizeof(target)) {
+		ctl_err("request path too long: %.80s...", path);
+		return EXIT_FAILURE_LOCAL;
+	}
+
+	fields = json_pack("{s:s, s:s, s:s}", "server", c->server.value, "principal",
+			   https_client_identity(c->https), "command", c->command ? c->command : "");
+	if (fields == NULL) {
+		ctl_err("out of memory");
+		return EXIT_FAILURE_LOCAL;
+	}
+	if (body != NULL && body->content_type != NULL) {
+		json_object_set_new(fields, "body_bytes", json_integer((json_int_t)body->len));
+		if (body->data != NULL) {
+			/* A fingerprint of what was asked, without the personal data itself. */
+			unsigned char md[SHA256_DIGEST_LENGTH];
+			char hex[2 * SHA256_DIGEST_LENGTH + 1];
+
+			SHA256(body->data, body->len, md);
+			for (size_t i = 0; i < sizeof(md); i++)
+				snprintf(hex + 2 * i, 3, "%02x", md[i]);
+			json_object_set_new(fields, "body_sha256", json_string(hex));
+		}
+	}
+	if (log_fields != NULL)
+		json_object_update_missing(fields, log_fields);
+	dsc_error_clear(&err);
+	if (reqlog_sent(c->reqlog, method, target, fields, id, &err) != DSC_OK) {
+		json_decref(fields);
+		ctl_err("%s; the request was not sent", err.msg);
+		return EXIT_FAILURE_LOCAL;
+	}
+	json_decref(fields);
+
+	rc = https_request(c->https, method, target, body, wait_s, resp, &err);
+	if (rc != DSC_OK) {
+		struct dsc_error lerr;
+
+		if (reqlog_failed(c->reqlog, id, err.msg, &lerr) != DSC_OK)
+			ctl_warn("%s", lerr.msg);
+		ctl_err("%s %s: %s", method, target, err.msg);
+		return rc == DSC_EINVAL ? EXIT_FAILURE_LOCAL : EXIT_UNREACHABLE;
+	}
+
+	if (strcmp(resp->content_type, "application/json") == 0 && resp->len > 0)
+		answer = json_loadb((const char *)resp->body, resp->len, 0, NULL);
+	receipt = receipt_of(answer);
+	if (json_is_string(json_object_get(answer, "check_id")))
+		answered_fields = json_pack("{s:O}", "check_id", json_object_get(answer, "check_id"));
+	if (reqlog_answered(c->reqlog, id, resp->status, resp->request_id, receipt, answered_fields,
+			    &err) != DSC_OK)
+		ctl_warn("the answer arrived but its receipt could not be logged: %s", err.msg);
+	json_decref(receipt);
+	json_decref(answered_fields);
+	json_decref(answer);
+
+	if (resp->status >= 200 && resp->status < 300)
+		return EXIT_OK;
+	if (keep_refusal && resp->status >= 400 && resp->status < 500)
+		return EXIT_REFUSED;
+	print_server_error(resp, target);
+	rc = resp->status >= 400 && resp->status < 500 ? EXIT_REFUSED : EXIT_UNREACHABLE;
+	https_response_release(resp);
+	return rc;
+}
+
+int ctl_request(struct ctl *c, const char *method, const char *path, const struct https_body *body,
+		json_t *log_fields, int wait_s, struct https_response *resp)
+{
+	return request(c, method, path, body, log_fields, wait_s, resp, false);
+}
+
+int ctl_request_keep(struct ctl *c, const char *method, const char *path,
+		     const struct https_body *body, json_t *log_fields, int wait_s,
+		     struct https_response *resp)
+{
+	return request(c, method, path, body, log_fields, wait_s, resp, true);
+}
+
+json_t *ctl_response_json(const struct https_response *resp, const char *what)
+{
+	json_error_t je;
+	json_t *j = json_loadb((const char *)resp->body, resp->len, 0, &je);
+
+	if (j == NULL)
+		ctl_err("%s: the server's answer is not JSON (%s at byte %d)", what, je.text,
+			je.position);
+	return j;
+}
+
+void ctl_print_body(const struct https_response *resp)
+{
+	fwrite(resp->body, 1, resp->len, stdout);
+	if (resp->len == 0 || resp->body[resp->len - 1] != '\n')
+		putchar('\n');
+}
+
+void ctl_free(struct ctl *c)
+{
+	https_client_free(c->https);
+	c->https = NULL;
+	reqlog_free(c->reqlog);
+	c->reqlog = NULL;
+	ctl_settings_release(c);
+}

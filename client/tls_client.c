@@ -1,0 +1,901 @@
+/*
+ * tls_client.c - the blocking HTTPS/1.1 client of disclosurectl.
+ *
+ * One connection at a time, kept alive between requests of one command.
+ * The server's certificate must chain to the configured CA and name the
+ * host of the URL (DNS name or IP address); there is deliberately no way to
+ * switch that off.  When a handshake fails the message says which of the
+ * three usual causes it was (unknown CA, expired certificate, host name
+ * mismatch) or which alert the server sent about our own certificate, and
+ * names the file and the setting it came from.
+ *
+ * It never prints: errors go back in a struct dsc_error for the caller.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "tls_client.h"
+
+#define RBUF_SIZE 16384
+#define LINE_MAX_LEN 8192
+#define HEADERS_MAX (64 * 1024)
+#define UPLOAD_CHUNK (64 * 1024)
+
+struct https_client {
+	char *host, *port, *cert, *key, *ca;
+	char *cert_src, *key_src, *ca_src, *server_src;
+	int timeout_s;
+	bool host_is_ip;
+	SSL_CTX *ctx;
+	SSL *ssl;
+	int fd;
+	unsigned requests_on_conn; /* answered on the current connection */
+	char identity[256];
+	char own_cert_note[384]; /* "our certificate ... expired on ..." or "" */
+	unsigned char rbuf[RBUF_SIZE];
+	size_t rpos, rlen;
+};
+
+static char *dup_or_null(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+static const char *src(const char *s)
+{
+	return s != NULL ? s : "default";
+}
+
+/* The reason of the newest OpenSSL error, or fallback. */
+static const char *ssl_reason(const char *fallback)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *r = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+	return r != NULL ? r : fallback;
+}
+
+static void asn1_time_text(const ASN1_TIME *t, char *out, size_t cap)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int n;
+
+	snprintf(out, cap, "an unknown date");
+	if (b == NULL)
+		return;
+	if (ASN1_TIME_print(b, t) == 1 && (n = BIO_read(b, out, (int)cap - 1)) > 0)
+		out[n] = '\0';
+	BIO_free(b);
+}
+
+/* "DNS:localhost, IP:127.0.0.1" from the subjectAltName, or the subject CN. */
+static void cert_names(X509 *x, char *out, size_t cap)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (gens != NULL) {
+		for (int i = 0; i < sk_GENERAL_NAME_num(gens) && n + 64 < cap; i++) {
+			const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+			int w = 0;
+
+			if (g->type == GEN_DNS) {
+				w = snprintf(out + n, cap - n, "%sDNS:%.*s", n ? ", " : "",
+					     ASN1_STRING_length(g->d.dNSName),
+					     (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+			} else if (g->type == GEN_IPADD) {
+				const unsigned char *ip = ASN1_STRING_get0_data(g->d.iPAddress);
+				int len = ASN1_STRING_length(g->d.iPAddress);
+
+				if (len == 4)
+					w = snprintf(out + n, cap - n, "%sIP:%u.%u.%u.%u",
+						     n ? ", " : "", ip[0], ip[1], ip[2], ip[3]);
+				else
+					w = snprintf(out + n, cap - n, "%sIP:(IPv6)", n ? ", " : "");
+			}
+			if (w > 0 && (size_t)w < cap - n)
+				n += (size_t)w;
+		}
+		GENERAL_NAMES_free(gens);
+	}
+	if (n == 0) {
+		char cn[256];
+
+		if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn,
+					      sizeof(cn)) > 0)
+			snprintf(out, cap, "CN=%s (no subjectAltName)", cn);
+		else
+			snprintf(out, cap, "no names");
+	}
+}
+
+static void close_conn(struct https_client *c)
+{
+	if (c->ssl != NULL) {
+		/* A quiet close: the answer, if any, is already read. */
+		SSL_set_quiet_shutdown(c->ssl, 1);
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	c->rpos = c->rlen = 0;
+	c->requests_on_conn = 0;
+	ERR_clear_error();
+}
+
+int https_client_new(const struct tls_endpoint *ep, struct https_client **out,
+		     struct dsc_error *err)
+{
+	struct https_client *c;
+	struct in6_addr a6;
+	struct in_addr a4;
+	X509 *own;
+
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
+	c->fd = -1;
+	c->timeout_s = ep->timeout_s > 0 ? ep->timeout_s : 30;
+	c->host = dup_or_null(ep->host);
+	c->port = dup_or_null(ep->port);
+	c->cert = dup_or_null(ep->cert);
+	c->key = dup_or_null(ep->key != NULL ? ep->key : ep->cert);
+	c->ca = dup_or_null(ep->ca);
+	c->cert_src = strdup(src(ep->cert_source));
+	c->key_src = strdup(src(ep->key != NULL ? ep->key_source : ep->cert_source));
+	c->ca_src = strdup(src(ep->ca_source));
+	c->server_src = strdup(src(ep->server_source));
+	if (c->host == NULL || c->port == NULL || c->ca == NULL || c->cert_src == NULL ||
+	    c->key_src == NULL || c->ca_src == NULL || c->server_src == NULL ||
+	    (ep->cert != NULL && (c->cert == NULL || c->key == NULL))) {
+		https_client_free(c);
+		return dsc_error_set(err, DSC_ENOMEM, "out of memory (or no server or CA given)");
+	}
+	c->host_is_ip = inet_pton(AF_INET, c->host, &a4) == 1 || inet_pton(AF_INET6, c->host, &a6) == 1;
+
+	ERR_clear_error();
+	c->ctx = SSL_CTX_new(TLS_client_method());
+	if (c->ctx == NULL) {
+		https_client_free(c);
+		return dsc_error_set(err, DSC_ENOMEM, "cannot create a TLS context: %s",
+				     ssl_reason("unknown error"));
+	}
+	SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
+	/* A peer that closes without close_notify after "Connection: close" is
+	 * an end of stream, not an error; lengths are checked separately. */
+	SSL_CTX_set_options(c->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_CTX_set_mode(c->ctx, SSL_MODE_AUTO_RETRY);
+	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+
+	if (SSL_CTX_load_verify_locations(c->ctx, c->ca, NULL) != 1) {
+		int e = dsc_error_set(err, DSC_EINVAL,
+				      "cannot read the CA certificates in %s (from %s): %s", c->ca,
+				      c->ca_src,
+				      access(c->ca, R_OK) != 0 ? strerror(errno)
+							       : ssl_reason("not PEM certificates"));
+		https_client_free(c);
+		return e;
+	}
+	if (c->cert != NULL) {
+		struct stat st;
+
+		if (SSL_CTX_use_certificate_chain_file(c->ctx, c->cert) != 1) {
+			int e = dsc_error_set(
+				err, DSC_EINVAL, "cannot read the client certificate %s (from %s): %s",
+				c->cert, c->cert_src,
+				access(c->cert, R_OK) != 0 ? strerror(errno)
+							   : ssl_reason("not a PEM certificate"));
+			https_client_free(c);
+			return e;
+		}
+		if (SSL_CTX_use_PrivateKey_file(c->ctx, c->key, SSL_FILETYPE_PEM) != 1) {
+			int e = dsc_error_set(
+				err, DSC_EINVAL, "cannot read the private key %s (from %s): %s", c->key,
+				c->key_src,
+				access(c->key, R_OK) != 0 ? strerror(errno)
+							  : ssl_reason("not a PEM private key"));
+			https_client_free(c);
+			return e;
+		}
+		if (SSL_CTX_check_private_key(c->ctx) != 1) {
+			int e = dsc_error_set(err, DSC_EINVAL,
+					      "the private key %s (from %s) does not belong to the "
+					      "certificate %s (from %s)",
+					      c->key, c->key_src, c->cert, c->cert_src);
+			https_client_free(c);
+			return e;
+		}
+		if (stat(c->key, &st) == 0 && (st.st_mode & 0077) != 0)
+			fprintf(stderr,
+				"disclosurectl: warning: the private key %s can be read by other "
+				"users (mode %04o); chmod 600 it\n",
+				c->key, (unsigned)(st.st_mode & 07777));
+		own = SSL_CTX_get0_certificate(c->ctx);
+		if (own != NULL) {
+			char when[64];
+
+			X509_NAME_get_text_by_NID(X509_get_subject_name(own), NID_commonName,
+						  c->identity, sizeof(c->identity));
+			if (X509_cmp_current_time(X509_get0_notAfter(own)) < 0) {
+				asn1_time_text(X509_get0_notAfter(own), when, sizeof(when));
+				snprintf(c->own_cert_note, sizeof(c->own_cert_note),
+					 "; note: our certificate %s (from %s) expired on %s", c->cert,
+					 c->cert_src, when);
+			} else if (X509_cmp_current_time(X509_get0_notBefore(own)) > 0) {
+				asn1_time_text(X509_get0_notBefore(own), when, sizeof(when));
+				snprintf(c->own_cert_note, sizeof(c->own_cert_note),
+					 "; note: our certificate %s (from %s) is valid only from %s",
+					 c->cert, c->cert_src, when);
+			}
+		}
+	}
+	ERR_clear_error();
+	*out = c;
+	return DSC_OK;
+}
+
+void https_client_free(struct https_client *c)
+{
+	if (c == NULL)
+		return;
+	close_conn(c);
+	SSL_CTX_free(c->ctx);
+	free(c->host);
+	free(c->port);
+	free(c->cert);
+	free(c->key);
+	free(c->ca);
+	free(c->cert_src);
+	free(c->key_src);
+	free(c->ca_src);
+	free(c->server_src);
+	free(c);
+}
+
+const char *https_client_identity(const struct https_client *c)
+{
+	return c->identity;
+}
+
+void https_response_release(struct https_response *r)
+{
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+static void set_socket_timeout(int fd, int seconds)
+{
+	struct timeval tv = {.tv_sec = seconds, .tv_usec = 0};
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static int tcp_connect(struct https_client *c, struct dsc_error *err)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res, *ai;
+	int r, last_errno = 0, one = 1;
+
+	r = getaddrinfo(c->host, c->port, &hints, &res);
+	if (r != 0)
+		return dsc_error_set(err, DSC_EIO, "cannot resolve %s (from %s): %s", c->host,
+				     c->server_src, gai_strerror(r));
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+				ai->ai_protocol);
+
+		if (fd < 0) {
+			last_errno = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
+			last_errno = errno;
+			close(fd);
+			continue;
+		}
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		int soerr = 0;
+		socklen_t sl = sizeof(soerr);
+
+		r = poll(&p, 1, c->timeout_s * 1000);
+		if (r == 0) {
+			last_errno = ETIMEDOUT;
+			close(fd);
+			continue;
+		}
+		if (r < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 || soerr != 0) {
+			last_errno = r < 0 ? errno : soerr != 0 ? soerr : errno;
+			close(fd);
+			continue;
+		}
+		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+			last_errno = errno;
+			close(fd);
+			continue;
+		}
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		set_socket_timeout(fd, c->timeout_s);
+		c->fd = fd;
+		freeaddrinfo(res);
+		return DSC_OK;
+	}
+	freeaddrinfo(res);
+	return dsc_error_set(err, DSC_EIO, "cannot connect to %s port %s (from %s): %s", c->host,
+			     c->port, c->server_src,
+			     last_errno == ETIMEDOUT ? "timed out" : strerror(last_errno));
+}
+
+/* Words for an alert the server sent, which is always about our certificate. */
+static const char *alert_words(const char *reason)
+{
+	if (strstr(reason, "certificate required") != NULL)
+		return "the server requires a client certificate; give --cert and --key "
+		       "(or DISCLOSURE_CERT/DISCLOSURE_KEY)";
+	if (strstr(reason, "unknown ca") != NULL)
+		return "the server does not trust our client certificate: it is not issued by the "
+		       "CA the server accepts (unknown CA)";
+	if (strstr(reason, "certificate expired") != NULL)
+		return "the server refused our client certificate as expired";
+	if (strstr(reason, "certificate revoked") != NULL)
+		return "the server refused our client certificate: it has been revoked";
+	if (strstr(reason, "bad certificate") != NULL || strstr(reason, "certificate unknown") != NULL ||
+	    strstr(reason, "unsupported certificate") != NULL)
+		return "the server refused our client certificate";
+	if (strstr(reason, "wrong version number") != NULL || strstr(reason, "packet length") != NULL)
+		return "the server does not speak TLS on this port (is the URL right?)";
+	return NULL;
+}
+
+/* Sets err for a failed SSL call r on c->ssl during what ("the TLS handshake"). */
+static int tls_failure(struct https_client *c, int r, const char *what, struct dsc_error *err)
+{
+	int e = SSL_get_error(c->ssl, r);
+	int saved = errno;
+	long vr = SSL_get_verify_result(c->ssl);
+	X509 *peer = SSL_get0_peer_certificate(c->ssl);
+	char names[512] = "", when[64];
+
+	if (vr != X509_V_OK && peer != NULL)
+		cert_names(peer, names, sizeof(names));
+	switch (vr) {
+	case X509_V_OK:
+		break;
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+		return dsc_error_set(err, DSC_EIO,
+				     "TLS handshake with %s:%s failed: unknown CA: the server's "
+				     "certificate (%s) is not signed by a CA in %s (from %s): %s",
+				     c->host, c->port, names, c->ca, c->ca_src,
+				     X509_verify_cert_error_string(vr));
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		asn1_time_text(X509_get0_notAfter(peer), when, sizeof(when));
+		return dsc_error_set(err, DSC_EIO,
+				     "TLS handshake with %s:%s failed: expired certificate: the "
+				     "server's certificate (%s) expired on %s",
+				     c->host, c->port, names, when);
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		asn1_time_text(X509_get0_notBefore(peer), when, sizeof(when));
+		return dsc_error_set(err, DSC_EIO,
+				     "TLS handshake with %s:%s failed: the server's certificate "
+				     "(%s) is not valid before %s (check this machine's clock)",
+				     c->host, c->port, names, when);
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+		return dsc_error_set(err, DSC_EIO,
+				     "TLS handshake with %s:%s failed: hostname mismatch: the "
+				     "server's certificate is for %s, not for %s (from %s)",
+				     c->host, c->port, names, c->host, c->server_src);
+	default:
+		return dsc_error_set(err, DSC_EIO,
+				     "TLS handshake with %s:%s failed: the server's certificate "
+				     "(%s) was refused: %s",
+				     c->host, c->port, names, X509_verify_cert_error_string(vr));
+	}
+	if (e == SSL_ERROR_SSL) {
+		const char *reason = ssl_reason("protocol error");
+		const char *words = alert_words(reason);
+
+		if (words != NULL)
+			return dsc_error_set(err, DSC_EIO, "%s with %s:%s failed: %s (%s; our "
+					     "certificate: %s from %s)%s",
+					     what, c->host, c->port, words, reason,
+					     c->cert != NULL ? c->cert : "none",
+					     c->cert != NULL ? c->cert_src : "not configured",
+					     c->own_cert_note);
+		return dsc_error_set(err, DSC_EIO, "%s with %s:%s failed: %s%s", what, c->host,
+				     c->port, reason, c->own_cert_note);
+	}
+	if (e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN) {
+		if (saved == EAGAIN || saved == EWOULDBLOCK)
+			return dsc_error_set(err, DSC_EIO, "%s with %s:%s: no answer within %d s",
+					     what, c->host, c->port, c->timeout_s);
+		if (saved != 0 && e == SSL_ERROR_SYSCALL)
+			return dsc_error_set(err, DSC_EIO, "%s with %s:%s failed: %s%s", what,
+					     c->host, c->port, strerror(saved), c->own_cert_note);
+		return dsc_error_set(err, DSC_EIO,
+				     "%s with %s:%s failed: the server closed the connection "
+				     "(it may have refused our certificate)%s",
+				     what, c->host, c->port, c->own_cert_note);
+	}
+	return dsc_error_set(err, DSC_EIO, "%s with %s:%s failed (OpenSSL error %d)", what, c->host,
+			     c->port, e);
+}
+
+static int tls_connect(struct https_client *c, struct dsc_error *err)
+{
+	int r;
+
+	r = tcp_connect(c, err);
+	if (r != DSC_OK)
+		return r;
+	ERR_clear_error();
+	c->ssl = SSL_new(c->ctx);
+	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
+		close_conn(c);
+		return dsc_error_set(err, DSC_ENOMEM, "cannot set up TLS: %s", ssl_reason("no memory"));
+	}
+	if (c->host_is_ip) {
+		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), c->host) != 1) {
+			close_conn(c);
+			return dsc_error_set(err, DSC_EINVAL, "bad IP address %s (from %s)", c->host,
+					     c->server_src);
+		}
+	} else if (SSL_set_tlsext_host_name(c->ssl, c->host) != 1 ||
+		   SSL_set1_host(c->ssl, c->host) != 1) {
+		close_conn(c);
+		return dsc_error_set(err, DSC_EINVAL, "bad host name %s (from %s)", c->host,
+				     c->server_src);
+	}
+	errno = 0;
+	r = SSL_connect(c->ssl);
+	if (r != 1) {
+		int e = tls_failure(c, r, "TLS handshake", err);
+
+		close_conn(c);
+		return e;
+	}
+	c->rpos = c->rlen = 0;
+	c->requests_on_conn = 0;
+	return DSC_OK;
+}
+
+static int write_all(struct https_client *c, const void *buf, size_t len, struct dsc_error *err)
+{
+	const unsigned char *p = buf;
+
+	while (len > 0) {
+		size_t n = 0;
+		int r;
+
+		errno = 0;
+		r = SSL_write_ex(c->ssl, p, len, &n);
+		if (r != 1)
+			return tls_failure(c, r, "sending the request", err);
+		p += n;
+		len -= n;
+	}
+	return DSC_OK;
+}
+
+/* 1: bytes buffered, 0: end of stream, <0: failure with err set. */
+static int fill(struct https_client *c, struct dsc_error *err)
+{
+	size_t n = 0;
+	int r;
+
+	if (c->rpos < c->rlen)
+		return 1;
+	errno = 0;
+	r = SSL_read_ex(c->ssl, c->rbuf, sizeof(c->rbuf), &n);
+	if (r == 1) {
+		c->rpos = 0;
+		c->rlen = n;
+		return 1;
+	}
+	if (SSL_get_error(c->ssl, r) == SSL_ERROR_ZERO_RETURN)
+		return 0;
+	return tls_failure(c, r, "reading the answer", err);
+}
+
+/* Reads one line without its CRLF.  *eof set if the stream ended first. */
+static int read_line(struct https_client *c, char *line, size_t cap, bool *eof,
+		     struct dsc_error *err)
+{
+	size_t n = 0;
+
+	*eof = false;
+	for (;;) {
+		int r = fill(c, err);
+
+		if (r < 0)
+			return r;
+		if (r == 0) {
+			*eof = true;
+			return n == 0 ? DSC_OK
+				      : dsc_error_set(err, DSC_EIO,
+						      "the server closed the connection mid-line");
+		}
+		while (c->rpos < c->rlen) {
+			char ch = (char)c->rbuf[c->rpos++];
+
+			if (ch == '\n') {
+				if (n > 0 && line[n - 1] == '\r')
+					n--;
+				line[n] = '\0';
+				return DSC_OK;
+			}
+			if (n + 1 >= cap)
+				return dsc_error_set(err, DSC_EIO,
+						     "the server sent a header line longer than %zu bytes",
+						     cap);
+			line[n++] = ch;
+		}
+	}
+}
+
+static int read_exact(struct https_client *c, unsigned char *dst, size_t len,
+		      struct dsc_error *err)
+{
+	while (len > 0) {
+		int r = fill(c, err);
+		size_t n;
+
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return dsc_error_set(err, DSC_EIO,
+					     "the server closed the connection before the end of "
+					     "the answer (%zu bytes missing)",
+					     len);
+		n = c->rlen - c->rpos;
+		if (n > len)
+			n = len;
+		memcpy(dst, c->rbuf + c->rpos, n);
+		c->rpos += n;
+		dst += n;
+		len -= n;
+	}
+	return DSC_OK;
+}
+
+static int body_grow(struct https_response *out, size_t *cap, size_t need, struct dsc_error *err)
+{
+	size_t ncap;
+	unsigned char *p;
+
+	if (need > HTTPS_MAX_RESPONSE)
+		return dsc_error_set(err, DSC_ETOOBIG,
+				     "the answer is larger than %u MiB; refusing to hold it",
+				     HTTPS_MAX_RESPONSE >> 20);
+	if (need + 1 <= *cap)
+		return DSC_OK;
+	ncap = *cap ? *cap : 4096;
+	while (ncap < need + 1)
+		ncap *= 2;
+	if (ncap > (size_t)HTTPS_MAX_RESPONSE + 1)
+		ncap = (size_t)HTTPS_MAX_RESPONSE + 1;
+	p = realloc(out->body, ncap);
+	if (p == NULL)
+		return dsc_error_set(err, DSC_ENOMEM, "out of memory for a %zu-byte answer", need);
+	out->body = p;
+	*cap = ncap;
+	return DSC_OK;
+}
+
+static int read_chunked(struct https_client *c, struct https_response *out, size_t *cap,
+			struct dsc_error *err)
+{
+	char line[LINE_MAX_LEN];
+	bool eof;
+	int r;
+
+	for (;;) {
+		char *end;
+		unsigned long long size;
+
+		r = read_line(c, line, sizeof(line), &eof, err);
+		if (r != DSC_OK)
+			return r;
+		if (eof)
+			return dsc_error_set(err, DSC_EIO, "the answer ended inside a chunk");
+		errno = 0;
+		size = strtoull(line, &end, 16);
+		if (end == line || errno != 0 || (*end != '\0' && *end != ';' && *end != ' '))
+			return dsc_error_set(err, DSC_EIO, "bad chunk size line from the server");
+		if (size == 0)
+			break;
+		if (size > HTTPS_MAX_RESPONSE)
+			return dsc_error_set(err, DSC_ETOOBIG, "a chunk of the answer is too large");
+		r = body_grow(out, cap, out->len + (size_t)size, err);
+		if (r != DSC_OK)
+			return r;
+		r = read_exact(c, out->body + out->len, (size_t)size, err);
+		if (r != DSC_OK)
+			return r;
+		out->len += (size_t)size;
+		r = read_line(c, line, sizeof(line), &eof, err);
+		if (r != DSC_OK)
+			return r;
+		if (eof || line[0] != '\0')
+			return dsc_error_set(err, DSC_EIO, "bad chunk ending from the server");
+	}
+	do { /* trailers, ignored */
+		r = read_line(c, line, sizeof(line), &eof, err);
+		if (r != DSC_OK)
+			return r;
+	} while (!eof && line[0] != '\0');
+	return DSC_OK;
+}
+
+static void copy_header_value(char *dst, size_t cap, const char *v)
+{
+	size_t n = strcspn(v, "\r\n");
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+}
+
+/*
+ * Reads one answer.  *nothing is set when the stream ended before its first
+ * byte (a kept-alive connection the server had already closed).
+ */
+static int read_response(struct https_client *c, bool head, struct https_response *out,
+			 bool *must_close, bool *nothing, struct dsc_error *err)
+{
+	char line[LINE_MAX_LEN];
+	size_t cap = 0, header_bytes;
+	long long content_length;
+	bool chunked, eof;
+	int r, minor;
+
+	*nothing = false;
+	*must_close = false;
+	for (;;) { /* skip 1xx answers */
+		r = read_line(c, line, sizeof(line), &eof, err);
+		if (r != DSC_OK)
+			return r;
+		if (eof) {
+			*nothing = true;
+			return dsc_error_set(err, DSC_EIO,
+					     "the server closed the connection without answering");
+		}
+		if (sscanf(line, "HTTP/1.%d %3d", &minor, &out->status) != 2 || out->status < 100 ||
+		    out->status > 599)
+			return dsc_error_set(err, DSC_EIO,
+					     "the server's answer is not HTTP/1.x: \"%.60s\"", line);
+		if (minor == 0)
+			*must_close = true;
+		content_length = -1;
+		chunked = false;
+		header_bytes = 0;
+		for (;;) {
+			char *colon, *v;
+
+			r = read_line(c, line, sizeof(line), &eof, err);
+			if (r != DSC_OK)
+				return r;
+			if (eof)
+				return dsc_error_set(err, DSC_EIO,
+						     "the server closed the connection in the headers");
+			if (line[0] == '\0')
+				break;
+			header_bytes += strlen(line) + 2;
+			if (header_bytes > HEADERS_MAX)
+				return dsc_error_set(err, DSC_EIO, "the server's headers are too long");
+			colon = strchr(line, ':');
+			if (colon == NULL)
+				continue;
+			*colon = '\0';
+			v = colon + 1;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			if (strcasecmp(line, "Content-Length") == 0) {
+				char *end;
+
+				errno = 0;
+				content_length = strtoll(v, &end, 10);
+				if (errno != 0 || end == v || content_length < 0)
+					return dsc_error_set(err, DSC_EIO,
+							     "bad Content-Length from the server");
+			} else if (strcasecmp(line, "Transfer-Encoding") == 0) {
+				chunked = strcasestr(v, "chunked") != NULL;
+			} else if (strcasecmp(line, "Connection") == 0) {
+				if (strcasestr(v, "close") != NULL)
+					*must_close = true;
+			} else if (strcasecmp(line, "X-Request-Id") == 0) {
+				copy_header_value(out->request_id, sizeof(out->request_id), v);
+			} else if (strcasecmp(line, "Content-Type") == 0) {
+				copy_header_value(out->content_type, sizeof(out->content_type), v);
+				out->content_type[strcspn(out->content_type, "; ")] = '\0';
+				for (char *p = out->content_type; *p; p++)
+					if (*p >= 'A' && *p <= 'Z')
+						*p = (char)(*p - 'A' + 'a');
+			}
+		}
+		if (out->status >= 200)
+			break;
+	}
+
+	r = body_grow(out, &cap, 0, err);
+	if (r != DSC_OK)
+		return r;
+	if (head || out->status == 204 || out->status == 304) {
+		/* no body */
+	} else if (chunked) {
+		r = read_chunked(c, out, &cap, err);
+		if (r != DSC_OK)
+			return r;
+	} else if (content_length >= 0) {
+		if ((unsigned long long)content_length > HTTPS_MAX_RESPONSE)
+			return dsc_error_set(err, DSC_ETOOBIG,
+					     "the answer (%lld bytes) is larger than %u MiB",
+					     content_length, HTTPS_MAX_RESPONSE >> 20);
+		r = body_grow(out, &cap, (size_t)content_length, err);
+		if (r != DSC_OK)
+			return r;
+		r = read_exact(c, out->body, (size_t)content_length, err);
+		if (r != DSC_OK)
+			return r;
+		out->len = (size_t)content_length;
+	} else {
+		/* Neither length nor chunks: the body runs to the end of the connection. */
+		*must_close = true;
+		for (;;) {
+			size_t n;
+
+			r = fill(c, err);
+			if (r < 0)
+				return r;
+			if (r == 0)
+				break;
+			n = c->rlen - c->rpos;
+			r = body_grow(out, &cap, out->len + n, err);
+			if (r != DSC_OK)
+				return r;
+			memcpy(out->body + out->len, c->rbuf + c->rpos, n);
+			c->rpos += n;
+			out->len += n;
+		}
+	}
+	out->body[out->len] = '\0';
+	return DSC_OK;
+}
+
+static int send_request(struct https_client *c, const char *method, const char *target,
+			const struct https_body *body, struct dsc_error *err)
+{
+	char head[4096];
+	int n;
+	int r;
+
+	if (body != NULL && body->content_type != NULL)
+		n = snprintf(head, sizeof(head),
+			     "%s %s HTTP/1.1\r\nHost: %s%s%s:%s\r\nUser-Agent: disclosurectl/%s\r\n"
+			     "Accept: application/json, application/x-ndjson\r\n"
+			     "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n",
+			     method, target, strchr(c->host, ':') ? "[" : "", c->host,
+			     strchr(c->host, ':') ? "]" : "", c->port, VERSION, body->content_type,
+			     body->len);
+	else
+		n = snprintf(head, sizeof(head),
+			     "%s %s HTTP/1.1\r\nHost: %s%s%s:%s\r\nUser-Agent: disclosurectl/%s\r\n"
+			     "Accept: application/json, application/x-ndjson\r\n\r\n",
+			     method, target, strchr(c->host, ':') ? "[" : "", c->host,
+			     strchr(c->host, ':') ? "]" : "", c->port, VERSION);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return dsc_error_set(err, DSC_EINVAL, "request target too long: %.80s...", target);
+	r = write_all(c, head, (size_t)n, err);
+	if (r != DSC_OK || body == NULL || body->content_type == NULL)
+		return r;
+	if (body->data != NULL || body->read == NULL)
+		return write_all(c, body->data, body->len, err);
+
+	unsigned char *buf = malloc(UPLOAD_CHUNK);
+	size_t sent = 0;
+
+	if (buf == NULL)
+		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
+	for (;;) {
+		size_t got = 0;
+
+		r = body->read(body->arg, buf, UPLOAD_CHUNK, &got, err);
+		if (r != DSC_OK)
+			break;
+		if (got == 0)
+			break;
+		if (got > body->len - sent) {
+			r = dsc_error_set(err, DSC_EIO,
+					  "the upload grew while it was being sent (announced %zu "
+					  "bytes)",
+					  body->len);
+			break;
+		}
+		r = write_all(c, buf, got, err);
+		if (r != DSC_OK)
+			break;
+		sent += got;
+	}
+	free(buf);
+	if (r == DSC_OK && sent != body->len)
+		r = dsc_error_set(err, DSC_EIO,
+				  "the upload shrank while it was being sent (%zu of %zu bytes)", sent,
+				  body->len);
+	return r;
+}
+
+int https_request(struct https_client *c, const char *method, const char *target,
+		  const struct https_body *body, int wait_s, struct https_response *out,
+		  struct dsc_error *err)
+{
+	bool streamed = body != NULL && body->content_type != NULL && body->data == NULL &&
+			body->read != NULL;
+
+	memset(out, 0, sizeof(*out));
+	for (int attempt = 0;; attempt++) {
+		bool reused, must_close = false, nothing = false, sent = false;
+		int r;
+
+		if (c->ssl == NULL) {
+			r = tls_connect(c, err);
+			if (r != DSC_OK)
+				return r;
+		}
+		reused = c->requests_on_conn > 0;
+		r = send_request(c, method, target, body, err);
+		if (r == DSC_OK) {
+			sent = true;
+			set_socket_timeout(c->fd, wait_s > 0 ? wait_s : c->timeout_s);
+			r = read_response(c, strcmp(method, "HEAD") == 0, out, &must_close, &nothing,
+					  err);
+			if (c->fd >= 0)
+				set_socket_timeout(c->fd, c->timeout_s);
+		}
+		if (r == DSC_OK) {
+			c->requests_on_conn++;
+			if (must_close)
+				close_conn(c);
+			return DSC_OK;
+		}
+		close_conn(c);
+		https_response_release(out);
+		/* A kept-alive connection may have been closed by the server while
+		 * idle: then the request could not be sent, or the stream ended
+		 * before the first byte of an answer.  One fresh try is safe because
+		 * the server never saw the request.  Never after a timeout or a
+		 * partial answer (a check must not run twice), and never for a
+		 * streamed upload, which cannot be replayed. */
+		if (!reused || attempt > 0 || streamed || (sent && !nothing))
+			return r;
+		dsc_error_clear(err);
+	}
+}
