@@ -39,7 +39,7 @@ static const char *level_word(int level)
 	}
 }
 
-static void vlog(int level, int errnum, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 3, 0))) vlog(int level, int errnum, const char *fmt, va_list ap)
 {
 	char line[2048];
 	size_t n = 0;
