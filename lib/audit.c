@@ -33,7 +33,7 @@
 #define AUDIT_TIME_LEN 24                /* "2026-11-28T18:00:00.123Z" */
 #define AUDIT_SIG_LEN 64                 /* Ed25519 */
 #define AUDIT_SIG_B64_LEN 88             /* base64 of 64 bytes, padded */
-#define AUDIT_RECEIPTS_MAX (64u * 1024 * 1024) /* receipts held in memory */
+#define AUDIT_RECEIPTS_MAX (256u * 1024 * 1024) /* bytes of receipts held in memory */
 
 static const char hash_sep[] = ",\"hash\":\"";
 static const char zero_hash[AUDIT_HASH_HEX + 1] =
