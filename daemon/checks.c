@@ -1,0 +1,437 @@
+/*
+ * checks.c - the check endpoints: POST /v1/checks runs a check (match in
+ * this worker with its own reader and matcher context, read transaction
+ * closed before anything else happens), GET /v1/checks/{id} reads one back,
+ * POST /v1/checks/{id}/decision records a disclosure officer's decision.
+ *
+ * The stored check keeps the full, unfiltered candidates; every answer
+ * filters them for the reader's force (contract.md "Force scope").
+ * Whether a decision was already made is decided by the writer, inside
+ * the transaction that stores it, so two officers cannot both decide.
+ *
+ * Never: answer a check before its audit entry is committed (job_submit);
+ * store anything about the applicant beyond the case reference.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "disclosure/check.h"
+#include "disclosure/log.h"
+#include "disclosured.h"
+
+bool check_id_valid(const char *id)
+{
+	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+	if (strncmp(id, "chk_", 4) != 0 || strlen(id) != CHECK_ID_LEN)
+		return false;
+	for (const char *p = id + 4; *p; p++)
+		if (strchr(alphabet, *p) == NULL)
+			return false;
+	return true;
+}
+
+int check_load(struct worker *w, const char *check_id, json_t **out, struct dsc_error *err)
+{
+	const void *val;
+	size_t len;
+	json_error_t jerr;
+	int rc;
+
+	if ((rc = store_read_begin(w->reader, err)) != DSC_OK)
+		return rc;
+	rc = store_get(w->reader, STORE_CHECKS, check_id, strlen(check_id), &val, &len);
+	if (rc == DSC_OK) {
+		/* Parsed (copied) before the transaction ends. */
+		*out = json_loadb(val, len, 0, &jerr);
+		if (*out == NULL)
+			rc = dsc_error_set(err, DSC_EINTERNAL, "stored check %s is damaged: %s",
+					   check_id, jerr.text);
+	} else if (rc == DSC_ENOTFOUND) {
+		dsc_error_set(err, rc, "no check %s", check_id);
+	} else {
+		dsc_error_set(err, rc, "reading check %s failed", check_id);
+	}
+	store_read_end(w->reader);
+	return rc;
+}
+
+bool check_readable(const struct principal *p, const json_t *check, bool officer_only)
+{
+	const char *owner = json_string_value(json_object_get(check, "principal"));
+	const char *force = json_string_value(json_object_get(check, "force"));
+
+	if (principal_has(p, ROLE_DISCLOSURE_OFFICER) &&
+	    (principal_national(p) || (force != NULL && strcmp(force, p->force) == 0)))
+		return true;
+	if (officer_only)
+		return false;
+	if (principal_has(p, ROLE_AUDITOR))
+		return true;
+	return owner != NULL && strcmp(owner, p->id) == 0 &&
+	       principal_has(p, ROLE_CASEWORKER | ROLE_DISCLOSURE_OFFICER);
+}
+
+bool check_has_candidate(const json_t *check, const char *offender_id)
+{
+	const json_t *cands = json_object_get(json_object_get(check, "response"), "candidates");
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(cands, i, c) {
+		const char *id = json_string_value(json_object_get(c, "offender_id"));
+		if (id != NULL && strcmp(id, offender_id) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* ---- POST /v1/checks ---- */
+
+static json_t *str_or_null(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? json_string_lossy(s) : json_null();
+}
+
+static json_t *candidate_json(const struct candidate *c)
+{
+	json_t *o = json_object(), *name = json_object(), *reasons = json_array(),
+	       *summary = json_object();
+	char sex[2] = {c->sex, '\0'};
+
+	if (o == NULL || name == NULL || reasons == NULL || summary == NULL) {
+		json_decref(o);
+		json_decref(name);
+		json_decref(reasons);
+		json_decref(summary);
+		return NULL;
+	}
+	if (c->matched_name.given[0])
+		json_object_set_new(name, "given", json_string_lossy(c->matched_name.given));
+	if (c->matched_name.middle[0])
+		json_object_set_new(name, "middle", json_string_lossy(c->matched_name.middle));
+	json_object_set_new(name, "family", json_string_lossy(c->matched_name.family));
+	json_object_set_new(name, "kind",
+			    json_string(c->matched_name.kind == NAME_PRIMARY ? "primary" : "alias"));
+	for (size_t i = 0; i < c->n_reasons && i < MATCH_MAX_REASONS; i++)
+		json_array_append_new(reasons, json_string(c->reasons[i]));
+	json_object_set_new(summary, "birth_year",
+			    c->birth_year ? json_integer(c->birth_year) : json_null());
+	json_object_set_new(summary, "sex", c->sex ? json_string(sex) : json_null());
+	json_object_set_new(summary, "mappa_category",
+			    c->mappa_category ? json_integer(c->mappa_category) : json_null());
+	json_object_set_new(summary, "status", json_string(offender_status_name(c->status)));
+
+	json_object_set_new(o, "offender_id", json_string(c->offender_id));
+	json_object_set_new(o, "band", json_string(band_name(c->band)));
+	json_object_set_new(o, "score", json_real((double)(long long)(c->score * 100.0 + 0.5) / 100.0));
+	json_object_set_new(o, "matched_name", name);
+	json_object_set_new(o, "reasons", reasons);
+	json_object_set_new(o, "managing_force", json_string_lossy(c->managing_force));
+	json_object_set_new(o, "summary", summary);
+	return o;
+}
+
+static void checks_create_done(struct job *j)
+{
+	if (j->status == 200)
+		metrics_check_outcome(&j->w->metrics, j->outcome);
+	job_respond(j);
+}
+
+/* Builds the stored check, the audit result and the caller's answer. */
+static int check_build(struct job *j, const struct check_request *cr, json_t *query,
+		       const struct check_result *res)
+{
+	json_t *full = json_array(), *brief = json_array(), *stored = NULL, *response = NULL,
+	       *result = NULL;
+	char created[32];
+	int rc = DSC_ENOMEM;
+
+	if (full == NULL || brief == NULL)
+		goto out;
+	for (size_t i = 0; i < res->n_candidates; i++) {
+		const struct candidate *c = &res->candidates[i];
+		json_t *cj = candidate_json(c), *b = json_object();
+
+		if (cj == NULL || b == NULL) {
+			json_decref(cj);
+			json_decref(b);
+			goto out;
+		}
+		json_array_append_new(full, cj);
+		json_object_set_new(b, "offender_id", json_string(c->offender_id));
+		json_object_set_new(b, "band", json_string(band_name(c->band)));
+		json_object_set(b, "score", json_object_get(cj, "score"));
+		json_array_append_new(brief, b);
+	}
+	format_time_ms(now_ms(), created);
+	response = json_object();
+	stored = json_object();
+	result = json_object();
+	if (response == NULL || stored == NULL || result == NULL)
+		goto out;
+	json_object_set_new(response, "outcome", json_string(band_name(res->outcome)));
+	json_object_set(response, "candidates", full);
+
+	json_object_set_new(stored, "check_id", json_string(j->check_id));
+	json_object_set_new(stored, "created", json_string(created));
+	json_object_set_new(stored, "principal", json_string_lossy(j->p.id));
+	json_object_set_new(stored, "force", json_string_lossy(j->p.force));
+	json_object_set_new(stored, "case_ref", json_string(cr->case_ref));
+	json_object_set_new(stored, "purpose", json_string(purpose_name(cr->purpose)));
+	json_object_set_new(stored, "justification", json_string(cr->justification));
+	json_object_set(stored, "subject", query);
+	json_object_set(stored, "response", response);
+	json_object_set_new(stored, "decision", json_null());
+	j->store_val = json_dumps(stored, JSON_COMPACT | JSON_REAL_PRECISION(10));
+	if (j->store_val == NULL)
+		goto out;
+	j->store_len = strlen(j->store_val);
+
+	json_object_set_new(result, "check_id", json_string(j->check_id));
+	json_object_set_new(result, "outcome", json_string(band_name(res->outcome)));
+	json_object_set(result, "candidates", brief);
+	json_object_set(j->audit, "result", result);
+
+	j->resp = json_object();
+	if (j->resp == NULL)
+		goto out;
+	json_object_set_new(j->resp, "check_id", json_string(j->check_id));
+	json_object_set_new(j->resp, "outcome", json_string(band_name(res->outcome)));
+	json_object_set_new(j->resp, "candidates", candidates_filter(full, &j->p));
+	j->want_receipt = true;
+	j->outcome = res->outcome;
+	rc = DSC_OK;
+out:
+	json_decref(full);
+	json_decref(brief);
+	json_decref(stored);
+	json_decref(response);
+	json_decref(result);
+	return rc;
+}
+
+void checks_create(struct job *j, struct evhttp_request *req)
+{
+	struct check_request cr;
+	struct check_result *res;
+	struct dsc_error err;
+	const char *body;
+	json_t *query;
+	size_t len;
+	int rc;
+
+	j->kind = JOB_CHECK_CREATE;
+	if (!require_role(j, ROLE_CASEWORKER | ROLE_DISCLOSURE_OFFICER))
+		return;
+	if (!require_content_type(j, req, "application/json"))
+		return;
+	if (!require_body(j, req, j->d->cfg->server.max_body, &body, &len))
+		return;
+	memset(&cr, 0, sizeof(cr));
+	if (check_request_parse(body, len, &cr, &err) != DSC_OK) {
+		job_error_from(j, &err);
+		job_submit(j);
+		return;
+	}
+	query = check_subject_to_json(&cr.subject);
+	json_object_set_new(j->audit, "case_ref", json_string(cr.case_ref));
+	json_object_set_new(j->audit, "purpose", json_string(purpose_name(cr.purpose)));
+	json_object_set_new(j->audit, "justification", json_string(cr.justification));
+	json_object_set(j->audit, "query", query ? query : json_null());
+
+	res = malloc(sizeof(*res));
+	if (res == NULL || query == NULL) {
+		free(res);
+		json_decref(query);
+		check_request_release(&cr);
+		job_error(j, 503, "unavailable", NULL, "out of memory");
+		job_submit(j);
+		return;
+	}
+	/* The read transaction lives only around the match: never across a
+	 * wait on the client or the writer. */
+	rc = store_read_begin(j->w->reader, &err);
+	if (rc == DSC_OK) {
+		rc = match_run(j->w->mctx, j->w->reader, &cr.subject, res, &err);
+		store_read_end(j->w->reader);
+	}
+	if (rc != DSC_OK) {
+		log_warnx("request %s: check failed: %s", j->request_id, err.msg);
+		free(res);
+		json_decref(query);
+		check_request_release(&cr);
+		job_error(j, 500, "internal", NULL, "the check could not be run; the log has the details");
+		job_submit(j);
+		return;
+	}
+	memcpy(j->check_id, "chk_", 4);
+	worker_new_id(j->w, j->check_id + 4);
+	rc = check_build(j, &cr, query, res);
+	free(res);
+	json_decref(query);
+	check_request_release(&cr);
+	if (rc != DSC_OK) {
+		json_object_del(j->audit, "result");
+		job_error(j, 503, "unavailable", NULL, "out of memory");
+		j->status = 503;
+		job_submit(j);
+		return;
+	}
+	j->finish = checks_create_done;
+	job_submit(j);
+}
+
+/* ---- GET /v1/checks/{id} ---- */
+
+/* The stored check as this reader may see it. */
+static json_t *check_for_reader(const json_t *check, const struct principal *p)
+{
+	json_t *out = json_copy((json_t *)check), *resp, *filtered;
+	const json_t *cands;
+
+	if (out == NULL)
+		return NULL;
+	resp = json_copy(json_object_get(check, "response"));
+	if (resp != NULL) {
+		cands = json_object_get(resp, "candidates");
+		filtered = candidates_filter(cands, p);
+		if (filtered != NULL)
+			json_object_set_new(resp, "candidates", filtered);
+		json_object_set_new(out, "response", resp);
+	}
+	return out;
+}
+
+/* Loads the check or sets the error answer (404, 403, 503). */
+static json_t *check_for(struct job *j, const char *id, bool officer_only)
+{
+	struct dsc_error err;
+	json_t *check = NULL;
+	int rc;
+
+	if (!check_id_valid(id)) {
+		job_error(j, 404, "not_found", NULL, "no check %s", id);
+		return NULL;
+	}
+	rc = check_load(j->w, id, &check, &err);
+	if (rc == DSC_ENOTFOUND) {
+		job_error(j, 404, "not_found", NULL, "no check %s", id);
+		return NULL;
+	}
+	if (rc != DSC_OK) {
+		log_warnx("request %s: %s", j->request_id, err.msg);
+		job_error(j, 503, "unavailable", NULL, "the store could not be read; try again");
+		return NULL;
+	}
+	if (!check_readable(&j->p, check, officer_only)) {
+		json_decref(check);
+		job_error(j, 403, "forbidden", NULL, "principal '%s' may not %s check %s", j->p.id,
+			  officer_only ? "decide" : "read", id);
+		return NULL;
+	}
+	return check;
+}
+
+void checks_get(struct job *j, const char *id)
+{
+	json_t *check;
+
+	j->kind = JOB_AUDIT;
+	json_object_set_new(j->audit, "check_id", json_string_lossy(id));
+	if (!require_role(j, ROLE_CASEWORKER | ROLE_DISCLOSURE_OFFICER | ROLE_AUDITOR))
+		return;
+	check = check_for(j, id, false);
+	if (check != NULL) {
+		j->resp = check_for_reader(check, &j->p);
+		json_decref(check);
+		if (j->resp == NULL)
+			job_error(j, 503, "unavailable", NULL, "out of memory");
+		else
+			j->want_receipt = true;
+	}
+	job_submit(j);
+}
+
+/* ---- POST /v1/checks/{id}/decision ---- */
+
+static void checks_decide_done(struct job *j)
+{
+	if (j->status == 200 && !j->failed) {
+		json_decref(j->resp);
+		j->resp = json_object();
+		if (j->resp != NULL) {
+			json_object_set_new(j->resp, "check_id", json_string(j->check_id));
+			json_object_set(j->resp, "decision", j->decision);
+			j->want_receipt = true;
+		}
+	}
+	job_respond(j);
+}
+
+void checks_decide(struct job *j, struct evhttp_request *req, const char *id)
+{
+	struct decision_request dr;
+	struct dsc_error err;
+	const char *body;
+	json_t *check, *dec, *audit_dec;
+	char at[32];
+	size_t len;
+
+	j->kind = JOB_DECISION;
+	json_object_set_new(j->audit, "check_id", json_string_lossy(id));
+	if (!require_role(j, ROLE_DISCLOSURE_OFFICER))
+		return;
+	check = check_for(j, id, true);
+	if (check == NULL) {
+		job_submit(j);
+		return;
+	}
+	if (!require_content_type(j, req, "application/json") ||
+	    !require_body(j, req, j->d->cfg->server.max_body, &body, &len)) {
+		json_decref(check);
+		return;
+	}
+	memset(&dr, 0, sizeof(dr));
+	if (decision_request_parse(body, len, &dr, &err) != DSC_OK) {
+		json_decref(check);
+		job_error_from(j, &err);
+		job_submit(j);
+		return;
+	}
+	if (dr.offender_id != NULL && !check_has_candidate(check, dr.offender_id)) {
+		json_decref(check);
+		job_error(j, 400, "invalid_field", "offender_id",
+			  "offender_id: '%s' was not a candidate of check %s", dr.offender_id, id);
+		decision_request_release(&dr);
+		job_submit(j);
+		return;
+	}
+	json_decref(check);
+	format_time_ms(now_ms(), at);
+	dec = json_object();
+	audit_dec = json_object();
+	if (dec == NULL || audit_dec == NULL) {
+		json_decref(dec);
+		json_decref(audit_dec);
+		decision_request_release(&dr);
+		job_error(j, 503, "unavailable", NULL, "out of memory");
+		job_submit(j);
+		return;
+	}
+	json_object_set_new(dec, "decision", json_string(decision_name(dr.decision)));
+	json_object_set_new(dec, "offender_id", str_or_null(dr.offender_id));
+	json_object_set_new(dec, "recipient", str_or_null(dr.recipient));
+	json_object_set_new(dec, "rationale", str_or_null(dr.rationale));
+	json_object_update(audit_dec, dec);
+	json_object_set_new(dec, "decided_by", json_string_lossy(j->p.id));
+	json_object_set_new(dec, "decided_at", json_string(at));
+	json_object_set_new(j->audit, "decision", audit_dec);
+	decision_request_release(&dr);
+	snprintf(j->check_id, sizeof(j->check_id), "%s", id);
+	j->decision = dec;
+	j->finish = checks_decide_done;
+	job_submit(j);
+}

@@ -1,0 +1,324 @@
+/*
+ * disclosured.h - what the parts of the daemon share: the daemon itself,
+ * its worker threads, the per-connection state and the job, which carries
+ * one request from the worker that parsed it through the writer thread
+ * (which makes its audit entry durable) back to the worker that answers.
+ *
+ * The one rule every part keeps: a response that is audited never leaves
+ * before its audit entry is committed; only a job's finish function, run
+ * by the worker after the commit, sends it.
+ */
+#ifndef DISCLOSURED_H
+#define DISCLOSURED_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+
+#include "disclosure/acl.h"
+#include "disclosure/audit.h"
+#include "disclosure/config.h"
+#include "disclosure/error.h"
+#include "disclosure/match.h"
+#include "disclosure/offender.h"
+#include "disclosure/store.h"
+
+#define ID_LEN 26              /* ULID-like ids: 48-bit time + 80 random bits */
+#define CHECK_ID_LEN (4 + ID_LEN) /* "chk_" + id */
+#define REQUEST_PATH_MAX 512   /* bytes of the path kept for the audit log */
+#define MAX_HEADERS_SIZE 16384 /* request line + headers */
+#define AUDIT_PAGE_DEFAULT 1000
+#define AUDIT_PAGE_MAX 10000
+#define BULK_MAX_RUNNING 2
+
+/* ---- endpoints (router.c) ---- */
+enum endpoint {
+	EP_NONE = 0, /* unrouted: 404, 405, denied before routing */
+	EP_HEALTHZ,
+	EP_METRICS,
+	EP_CHECKS,
+	EP_CHECK,
+	EP_CHECK_DECISION,
+	EP_OFFENDER,
+	EP_OFFENDERS_BULK,
+	EP_AUDIT,
+	EP_AUDIT_CHECKPOINT,
+	EP_COUNT
+};
+const char *endpoint_name(enum endpoint ep);
+
+/* ---- metrics (metrics.c): relaxed atomics per worker, summed at scrape ---- */
+#define METRICS_STATUSES 14
+#define METRICS_LATENCY_BUCKETS 14
+struct worker_metrics {
+	atomic_uint_fast64_t requests[EP_COUNT][METRICS_STATUSES];
+	atomic_uint_fast64_t latency[METRICS_LATENCY_BUCKETS + 1]; /* last: +Inf */
+	atomic_uint_fast64_t latency_sum_us;
+	atomic_uint_fast64_t latency_count;
+	atomic_uint_fast64_t checks[3]; /* by outcome: no_match, possible_match, match */
+};
+void metrics_request_done(struct worker_metrics *m, enum endpoint ep, int status,
+			  uint64_t elapsed_ns);
+void metrics_check_outcome(struct worker_metrics *m, enum band outcome);
+struct daemon;
+/* Appends the Prometheus text exposition of every counter to out. */
+struct evbuffer;
+int metrics_render(struct daemon *d, struct evbuffer *out);
+
+/* ---- TLS (tls.c) ---- */
+struct tls_server;
+struct conn;
+int tls_server_new(const struct config *cfg, struct tls_server **out, struct dsc_error *err);
+void tls_server_free(struct tls_server *t);
+/* Rebuilds the context from the files; on failure the old one stays. */
+int tls_server_reload(struct tls_server *t, const struct config *cfg, struct dsc_error *err);
+/* A new server-side SSL on the current context, with conn attached (the
+ * SSL owns conn from then on and frees it with itself). */
+SSL *tls_server_ssl_new(struct tls_server *t, struct conn *conn);
+/* The conn attached to ssl, or NULL. */
+struct conn *tls_conn(SSL *ssl);
+/* The verified peer's subject CN; DSC_EPERM if there is no verified
+ * certificate or it has not exactly one usable CN. */
+int tls_peer_cn(SSL *ssl, char *cn, size_t cnlen, struct dsc_error *err);
+/* --check-config: the certificate and key pair, the key's mode, the CA and
+ * the CRL.  Says every problem in err (the first) and on stderr (all). */
+int tls_check_files(const struct config *cfg, struct dsc_error *err);
+/* Called by the free callback of a conn: the daemon's connection count. */
+void tls_set_conn_release(void (*fn)(struct conn *));
+
+/* ---- rate limiting (ratelimit.c) ---- */
+struct ratelimit;
+int ratelimit_new(unsigned per_second, struct ratelimit **out);
+void ratelimit_free(struct ratelimit *rl);
+/* true if the principal may make one more request now. */
+bool ratelimit_take(struct ratelimit *rl, const char *principal_id);
+
+/* ---- per connection ---- */
+struct conn {
+	struct daemon *d;
+	bool over_limit; /* counted past max_connections: the handshake is refused */
+	bool resolved;   /* principal looked up (once, on the first request) */
+	bool known;      /* CN found in the ACL */
+	char cn[PRINCIPAL_CN_MAX + 1];
+	struct principal principal;
+};
+
+/* ---- jobs ---- */
+enum job_kind {
+	JOB_AUDIT = 0,       /* the audit entry only */
+	JOB_CHECK_CREATE,    /* store the check, then its entry */
+	JOB_DECISION,        /* read-modify-write of a stored check */
+	JOB_OFFENDER_PUT,
+	JOB_OFFENDER_DELETE,
+	JOB_BULK_CHUNK,      /* a chunk of a bulk import, from the bulk thread */
+	JOB_AUDIT_PAGE,      /* audit.read entry (+ checkpoint if the page ends the log) */
+	JOB_CHECKPOINT,      /* checkpoint.read entry + a fresh checkpoint */
+	JOB_INTERNAL,        /* daemon.start / daemon.stop / config.reload from main */
+};
+
+struct worker;
+struct job;
+typedef void (*job_fn)(struct job *j);
+
+struct job {
+	struct job *next;
+	enum job_kind kind;
+	struct daemon *d;
+	struct worker *w;          /* the worker that answers (NULL: a waiter) */
+	job_fn finish;             /* in the worker after the commit; NULL = job_respond */
+	job_fn on_done;            /* in the writer after the commit, instead of posting to w */
+	void *waiter;              /* for on_done */
+
+	/* the request */
+	struct evhttp_request *req;
+	enum endpoint ep;
+	char request_id[ID_LEN + 1];
+	bool known;
+	struct principal p;        /* copy: the connection may be gone by the answer */
+	char cn[PRINCIPAL_CN_MAX + 1];
+	uint64_t start_ns;
+	bool close;                /* answer with Connection: close */
+	const char *allow;         /* Allow header of a 405 */
+	const char *content_type;  /* of the answer; NULL = application/json */
+
+	/* the audit entry: fields in the agreed order; NULL = not audited */
+	json_t *audit;
+
+	/* inputs for the writer */
+	char check_id[CHECK_ID_LEN + 1];
+	char record_id[OFFENDER_ID_MAX + 1];
+	char *store_val;           /* JOB_CHECK_CREATE: the stored check */
+	size_t store_len;
+	struct offender *offender; /* JOB_OFFENDER_PUT (owned) */
+	json_t *decision;          /* JOB_DECISION: the decision to store */
+	uint64_t page_from, page_limit;
+	struct offender **bulk;    /* JOB_BULK_CHUNK (owned, freed by the writer) */
+	size_t n_bulk;
+	uint64_t bulk_first_line, bulk_last_line, bulk_rejected;
+
+	/* outputs */
+	int status;                /* HTTP status of the answer */
+	bool failed;               /* the commit failed: answer 503, nothing else */
+	bool receipt;              /* receipt_seq/hash are set */
+	uint64_t receipt_seq;
+	char receipt_hash[AUDIT_HASH_HEX + 1];
+	bool replaced;             /* JOB_OFFENDER_PUT */
+	size_t bulk_created, bulk_replaced;
+	uint64_t page_end;         /* JOB_AUDIT_PAGE: entries [page_from, page_end) */
+	char *checkpoint_line;     /* JOB_CHECKPOINT (malloc'd) */
+	size_t checkpoint_len;
+	json_t *resp;              /* the body to send (JSON) */
+	struct evbuffer *body;     /* or this, if set (raw body, e.g. NDJSON) */
+	bool want_receipt;         /* add "audit":{seq,hash} to resp */
+	enum band outcome;         /* JOB_CHECK_CREATE, for metrics */
+	void *ctx;                 /* handler-private (bulk state) */
+};
+
+struct job *job_new(struct daemon *d, struct worker *w);
+void job_free(struct job *j);
+/* Starts the audit fields of j (principal, action, method, path...). */
+int job_audit_begin(struct job *j, const char *action, const char *method, const char *path);
+void job_set_action(struct job *j, const char *action);
+/* Sets an error answer: status, {"error":{code,message,field}}, and the
+ * audit entry's "error".  field may be NULL. */
+void job_error(struct job *j, int status, const char *code, const char *field,
+	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void job_error_from(struct job *j, const struct dsc_error *e); /* 400 invalid_json/invalid_field */
+/* Hands j on: to the writer if audited, else answered at once. */
+void job_submit(struct job *j);
+/* Sends j's answer (status, resp or body, headers) and frees j. */
+void job_respond(struct job *j);
+/* Called by the writer (any thread) when j is committed or failed. */
+void job_complete(struct job *j);
+
+/* ---- workers (server.c) ---- */
+struct worker {
+	int index;
+	struct daemon *d;
+	pthread_t thread;
+	struct event_base *base;
+	struct evhttp *http;
+	struct evhttp_bound_socket *bound;
+	int listen_fd;
+	struct event *done_ev;  /* activated by the writer: answers to send */
+	struct event *stop_ev;  /* activated by main: stop accepting, drain */
+	struct event *drain_ev; /* timer while draining */
+	pthread_mutex_t done_mtx;
+	struct job *done_head, *done_tail;
+	struct store_reader *reader;
+	struct match_ctx *mctx;
+	struct evbuffer *scratch; /* answers are built here, evhttp moves them out */
+	unsigned inflight;      /* requests handed to the writer or bulk thread */
+	bool draining;
+	uint64_t rng[2];        /* xorshift128+ for ids */
+	struct worker_metrics metrics;
+	int init_rc;
+	struct dsc_error init_err;
+};
+
+/* ---- the daemon ---- */
+struct daemon {
+	struct config *cfg;
+	pthread_rwlock_t acl_lock;
+	struct acl *acl;
+	struct tls_server *tls;
+	struct store *store;
+	struct matcher *matcher;
+	EVP_PKEY *audit_key;
+	struct writer *writer;
+	struct ratelimit *rl;
+	struct worker *workers;
+	int n_workers;
+	atomic_long open_conns;
+	atomic_uint_fast64_t audit_seq; /* committed entries (= next seq) */
+	atomic_uint_fast64_t records;
+	atomic_int bulk_running;
+	uint64_t boot_random; /* mixed into every worker's id generator */
+};
+
+/* "2026-11-28T18:00:00.123Z" */
+void format_time_ms(int64_t ms, char out[32]);
+/* A JSON string of s even if s is not UTF-8 (such bytes become %XX). */
+json_t *json_string_lossy(const char *s);
+
+/* checks.c, also used by offenders.c */
+bool check_id_valid(const char *id);
+/* Reads the stored check with the worker's reader: DSC_ENOTFOUND if none. */
+int check_load(struct worker *w, const char *check_id, json_t **out, struct dsc_error *err);
+/* Whether p may read the check: its owner, an auditor, or a disclosure
+ * officer of its force (or national).  officer_only: only the last. */
+bool check_readable(const struct principal *p, const json_t *check, bool officer_only);
+/* Whether offender_id is one of the check's candidates. */
+bool check_has_candidate(const json_t *check, const char *offender_id);
+
+/* Finds the principal for a CN under the ACL lock; copies it. */
+bool daemon_find_principal(struct daemon *d, const char *cn, struct principal *out);
+int64_t now_ms(void);
+uint64_t mono_ns(void);
+
+/* server.c */
+int server_start(struct daemon *d, struct dsc_error *err);
+void server_stop_accepting(struct daemon *d);
+void server_join(struct daemon *d);
+void server_free(struct daemon *d);
+void worker_new_id(struct worker *w, char out[ID_LEN + 1]);
+void worker_inflight_done(struct worker *w);
+
+/* router.c: the general callback of every worker's evhttp */
+void router_dispatch(struct evhttp_request *req, void *arg);
+
+/* handlers */
+void health_get(struct job *j);
+void metrics_get(struct job *j);
+void checks_create(struct job *j, struct evhttp_request *req);
+void checks_get(struct job *j, const char *check_id);
+void checks_decide(struct job *j, struct evhttp_request *req, const char *check_id);
+void offenders_get(struct job *j, const char *id, const char *query);
+void offenders_put(struct job *j, struct evhttp_request *req, const char *id);
+void offenders_delete(struct job *j, const char *id);
+void bulk_post(struct job *j, struct evhttp_request *req);
+void audit_api_page(struct job *j, const char *query);
+void audit_api_checkpoint(struct job *j);
+
+/* handler helpers (router.c) */
+/* 415 unless the request's Content-Type is want (parameters allowed). */
+bool require_content_type(struct job *j, struct evhttp_request *req, const char *want);
+/* 413 if the body is longer than limit; else points at the whole body. */
+bool require_body(struct job *j, struct evhttp_request *req, size_t limit, const char **body,
+		  size_t *len);
+/* 403 unless the principal has one of roles. */
+bool require_role(struct job *j, unsigned roles);
+/* Candidates as the contract shows them, filtered for the reader's force. */
+json_t *candidates_filter(const json_t *candidates, const struct principal *reader);
+/* The value of key in a query string (decoded, malloc'd), or NULL. */
+char *query_get(const char *query, const char *key, bool *present);
+
+/* ---- the writer thread (writer.c) ---- */
+struct writer;
+int writer_new(struct daemon *d, struct writer **out, struct dsc_error *err);
+void writer_submit(struct writer *wr, struct job *j);
+/* Submits and waits for the commit (threads other than workers). */
+int writer_submit_wait(struct writer *wr, struct job *j);
+/* The same in two steps, so that a thread can work while it waits. */
+struct writer_wait {
+	pthread_mutex_t mtx;
+	pthread_cond_t cond;
+	bool done;
+};
+void writer_submit_notify(struct writer *wr, struct job *j, struct writer_wait *w);
+int writer_wait(struct writer_wait *w, struct job *j); /* DSC_EIO if the commit failed */
+/* Writes daemon.stop and a final checkpoint, commits, joins. */
+void writer_stop(struct writer *wr, json_t *stop_fields);
+void writer_free(struct writer *wr);
+/* Histograms of batch sizes and commit times, for /metrics. */
+int writer_metrics_render(struct writer *wr, struct evbuffer *out);
+
+#endif

@@ -1,0 +1,390 @@
+/*
+ * main.c - disclosured: flags, start-up, signals and shutdown.
+ *
+ *   disclosured -c FILE                 serve in the foreground (systemd Type=notify)
+ *   disclosured -c FILE --check-config  say what is wrong with the setup, exit 0/1
+ *
+ * Start-up refuses to serve (exit 1, in words on stderr) when the
+ * configuration, the ACL, the certificates, the TLS key (mode included)
+ * or the audit signing key (mode included) is not right.  The main thread
+ * then only waits for signals: SIGHUP reloads the certificate, key, CRL
+ * and ACL (a broken new file keeps the old one), SIGTERM and SIGINT stop
+ * accepting, let the requests in flight finish, write daemon.stop and a
+ * final checkpoint, and exit 0.
+ *
+ * Never: report READY=1 before the sockets accept; exit on SIGTERM before
+ * the writer has committed the last entry.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/thread.h>
+#include <openssl/err.h>
+#include <systemd/sd-daemon.h>
+
+#include "disclosure/log.h"
+#include "disclosured.h"
+
+#define DEFAULT_CONFIG "/etc/disclosured/disclosured.conf"
+
+int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void format_time_ms(int64_t ms, char out[32])
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+
+	char buf[80];
+
+	gmtime_r(&secs, &tm);
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	memcpy(out, buf, 31);
+	out[31] = '\0';
+}
+
+uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+bool daemon_find_principal(struct daemon *d, const char *cn, struct principal *out)
+{
+	const struct principal *p;
+	bool found = false;
+
+	pthread_rwlock_rdlock(&d->acl_lock);
+	p = d->acl != NULL ? acl_find_cn(d->acl, cn) : NULL;
+	if (p != NULL) {
+		*out = *p;
+		found = true;
+	}
+	pthread_rwlock_unlock(&d->acl_lock);
+	return found;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: disclosured [-c FILE] [--check-config] [-v]\n"
+		   "       disclosured --version | --help\n"
+		   "\n"
+		   "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
+		   "      --check-config  check the configuration, certificates, key permissions,\n"
+		   "                      ACL and audit key; print what is wrong; exit 0 or 1\n"
+		   "  -v, --verbose       log debug lines too\n"
+		   "      --version       print the version\n"
+		   "  -h, --help          print this help\n");
+}
+
+/* ---- --check-config ---- */
+
+static int check_config(const char *path)
+{
+	struct config *cfg = NULL;
+	struct acl *acl = NULL;
+	EVP_PKEY *key = NULL;
+	struct matcher *m = NULL;
+	struct dsc_error err;
+	struct stat st;
+	int problems = 0;
+
+	if (config_load(path, &cfg, &err) != DSC_OK) {
+		fprintf(stderr, "disclosured: %s\n", err.msg);
+		return 1;
+	}
+	if (tls_check_files(cfg, &err) != DSC_OK) {
+		fprintf(stderr, "disclosured: %s\n", err.msg);
+		problems++;
+	}
+	if (acl_load(cfg->access.acl, &acl, &err) != DSC_OK) {
+		fprintf(stderr, "disclosured: %s\n", err.msg);
+		problems++;
+	} else if (acl_count(acl) == 0) {
+		fprintf(stderr, "disclosured: acl %s has no principals: every request would be "
+				"refused\n",
+			cfg->access.acl);
+		problems++;
+	}
+	if (audit_key_load(cfg->audit.signing_key, &key, &err) != DSC_OK) {
+		fprintf(stderr, "disclosured: %s\n", err.msg);
+		problems++;
+	}
+	if (stat(cfg->store.path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "disclosured: store path %s is not a directory\n", cfg->store.path);
+		problems++;
+	}
+	if (matcher_new(&m, cfg->match.nicknames, &err) != DSC_OK) {
+		fprintf(stderr, "disclosured: %s\n", err.msg);
+		problems++;
+	}
+	matcher_free(m);
+	EVP_PKEY_free(key);
+	acl_free(acl);
+	if (problems == 0)
+		printf("disclosured: configuration %s is OK\n", cfg->path ? cfg->path : path);
+	config_free(cfg);
+	ERR_clear_error();
+	return problems == 0 ? 0 : 1;
+}
+
+/* ---- audit entries of the daemon itself ---- */
+
+static json_t *internal_fields(const char *action)
+{
+	json_t *f = json_object();
+
+	if (f == NULL)
+		return NULL;
+	json_object_set_new(f, "request_id", json_null());
+	json_object_set_new(f, "principal", json_null());
+	json_object_set_new(f, "action", json_string(action));
+	return f;
+}
+
+/* Writes one entry of the daemon's own and waits until it is committed. */
+static int audit_internal(struct daemon *d, json_t *fields)
+{
+	struct job *j;
+	int rc;
+
+	if (fields == NULL)
+		return DSC_ENOMEM;
+	j = job_new(d, NULL);
+	if (j == NULL) {
+		json_decref(fields);
+		return DSC_ENOMEM;
+	}
+	j->kind = JOB_INTERNAL;
+	j->audit = fields;
+	rc = writer_submit_wait(d->writer, j);
+	job_free(j);
+	return rc;
+}
+
+/* ---- SIGHUP ---- */
+
+static void reload(struct daemon *d)
+{
+	struct dsc_error err;
+	struct acl *acl = NULL, *old;
+	json_t *f = internal_fields("config.reload");
+	bool ok = true;
+
+	sd_notify(0, "RELOADING=1");
+	if (tls_server_reload(d->tls, d->cfg, &err) != DSC_OK) {
+		log_warnx("reload: keeping the old TLS certificate, key and CRL: %s", err.msg);
+		json_object_set_new(f, "tls", json_string(err.msg));
+		ok = false;
+	} else {
+		log_info("reload: TLS certificate, key, CA and CRL reloaded");
+		json_object_set_new(f, "tls", json_string("reloaded"));
+	}
+	if (acl_load(d->cfg->access.acl, &acl, &err) != DSC_OK) {
+		log_warnx("reload: keeping the old ACL: %s", err.msg);
+		json_object_set_new(f, "acl", json_string(err.msg));
+		ok = false;
+	} else {
+		pthread_rwlock_wrlock(&d->acl_lock);
+		old = d->acl;
+		d->acl = acl;
+		pthread_rwlock_unlock(&d->acl_lock);
+		acl_free(old);
+		log_info("reload: ACL reloaded, %zu principals", acl_count(acl));
+		json_object_set_new(f, "acl", json_string("reloaded"));
+	}
+	json_object_set_new(f, "result", json_string(ok ? "ok" : "partial"));
+	if (audit_internal(d, f) != DSC_OK)
+		log_warnx("reload: the config.reload audit entry could not be written");
+	ERR_clear_error();
+	sd_notify(0, "READY=1");
+}
+
+/* ---- start and stop ---- */
+
+static int daemon_open(struct daemon *d, const char *path)
+{
+	struct store_options so;
+	struct dsc_error err;
+
+	if (config_load(path, &d->cfg, &err) != DSC_OK) {
+		log_errx("%s", err.msg);
+		return 1;
+	}
+	if (tls_server_new(d->cfg, &d->tls, &err) != DSC_OK) {
+		log_errx("%s", err.msg);
+		return 1;
+	}
+	if (acl_load(d->cfg->access.acl, &d->acl, &err) != DSC_OK) {
+		log_errx("%s", err.msg);
+		return 1;
+	}
+	if (audit_key_load(d->cfg->audit.signing_key, &d->audit_key, &err) != DSC_OK) {
+		log_errx("%s", err.msg);
+		return 1;
+	}
+	if (matcher_new(&d->matcher, d->cfg->match.nicknames, &err) != DSC_OK) {
+		log_errx("%s", err.msg);
+		return 1;
+	}
+	memset(&so, 0, sizeof(so));
+	so.path = d->cfg->store.path;
+	so.map_size = d->cfg->store.map_size;
+	so.max_readers = (unsigned)d->cfg->server.workers + 16;
+	if (store_open(&d->store, &so, matcher_indexer(d->matcher), &err) != DSC_OK) {
+		log_errx("%s", err.msg);
+		return 1;
+	}
+	if (d->cfg->server.rate_limit > 0 &&
+	    ratelimit_new((unsigned)d->cfg->server.rate_limit, &d->rl) != DSC_OK) {
+		log_errx("out of memory for the rate limiter");
+		return 1;
+	}
+	if (writer_new(d, &d->writer, &err) != DSC_OK) {
+		log_errx("%s", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+static void daemon_close(struct daemon *d)
+{
+	server_free(d);
+	writer_free(d->writer);
+	store_close(d->store);
+	matcher_free(d->matcher);
+	ratelimit_free(d->rl);
+	EVP_PKEY_free(d->audit_key);
+	acl_free(d->acl);
+	tls_server_free(d->tls);
+	config_free(d->cfg);
+	pthread_rwlock_destroy(&d->acl_lock);
+}
+
+static int run(const char *path)
+{
+	struct daemon d;
+	struct dsc_error err;
+	sigset_t sigs;
+	json_t *f;
+	int sig = 0;
+
+	memset(&d, 0, sizeof(d));
+	pthread_rwlock_init(&d.acl_lock, NULL);
+	if (getrandom(&d.boot_random, sizeof(d.boot_random), 0) != (ssize_t)sizeof(d.boot_random))
+		d.boot_random = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	signal(SIGPIPE, SIG_IGN);
+	/* Every thread inherits this mask: only sigwait() below takes them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	if (evthread_use_pthreads() != 0) {
+		log_errx("libevent has no pthreads support");
+		return 1;
+	}
+	if (daemon_open(&d, path) != 0) {
+		daemon_close(&d);
+		return 1;
+	}
+	f = internal_fields("daemon.start");
+	if (f != NULL) {
+		json_object_set_new(f, "version", json_string(VERSION));
+		json_object_set_new(f, "pid", json_integer(getpid()));
+	}
+	if (audit_internal(&d, f) != DSC_OK) {
+		log_errx("cannot write the daemon.start audit entry: is the store full or "
+			 "read-only? (%s)",
+			 d.cfg->store.path);
+		daemon_close(&d);
+		return 1;
+	}
+	if (server_start(&d, &err) != DSC_OK) {
+		log_errx("%s", err.msg);
+		server_stop_accepting(&d);
+		writer_stop(d.writer, internal_fields("daemon.stop"));
+		_exit(1); /* workers may be half started: do not free under them */
+	}
+	log_notice("serving on %s:%s with %d workers; %llu records, audit log at %llu entries",
+		   d.cfg->server.host, d.cfg->server.port, d.n_workers,
+		   (unsigned long long)atomic_load(&d.records),
+		   (unsigned long long)atomic_load(&d.audit_seq));
+	sd_notify(0, "READY=1\nSTATUS=serving");
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			log_info("SIGHUP: reloading certificates, CRL and ACL");
+			reload(&d);
+			continue;
+		}
+		break;
+	}
+	sd_notify(0, "STOPPING=1\nSTATUS=draining");
+	log_notice("%s: no new connections; finishing the requests in flight",
+		   sig == SIGINT ? "SIGINT" : "SIGTERM");
+	server_stop_accepting(&d);
+	server_join(&d);
+	f = internal_fields("daemon.stop");
+	if (f != NULL)
+		json_object_set_new(f, "signal", json_string(sig == SIGINT ? "SIGINT" : "SIGTERM"));
+	writer_stop(d.writer, f);
+	json_decref(f);
+	log_notice("stopped; audit log at %llu entries",
+		   (unsigned long long)atomic_load(&d.audit_seq));
+	daemon_close(&d);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", no_argument, NULL, 'C'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *path = DEFAULT_CONFIG;
+	bool check = false;
+	int level = LOG_LEVEL_INFO, ch;
+
+	log_init("disclosured", level);
+	while ((ch = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'C': check = true; break;
+		case 'v': level = LOG_LEVEL_DEBUG; break;
+		case 'V': printf("disclosured %s\n", VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "disclosured: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	log_set_level(level);
+	if (check)
+		return check_config(path);
+	return run(path);
+}

@@ -1,0 +1,659 @@
+/*
+ * router.c - every request's way in and out: it refuses a connection that
+ * is not TLS, finds the principal (once per connection), refuses
+ * smuggling attempts, applies the rate limit, routes by path and method
+ * (404, 405 with Allow), and hands the request to its endpoint's handler
+ * as a job.  It also holds the helpers every handler uses to answer:
+ * errors in the contract's shape, X-Request-Id, the audit receipt.
+ *
+ * Never: serve a request on a connection without a verified TLS session;
+ * send an audited answer other than through the writer (job_submit).
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "disclosure/log.h"
+#include "disclosured.h"
+
+#define ROUTE_ID_MAX 128 /* longest path segment taken as an id */
+
+const char *endpoint_name(enum endpoint ep)
+{
+	switch (ep) {
+	case EP_HEALTHZ: return "/healthz";
+	case EP_METRICS: return "/metrics";
+	case EP_CHECKS: return "/v1/checks";
+	case EP_CHECK: return "/v1/checks/{id}";
+	case EP_CHECK_DECISION: return "/v1/checks/{id}/decision";
+	case EP_OFFENDER: return "/v1/offenders/{id}";
+	case EP_OFFENDERS_BULK: return "/v1/offenders/_bulk";
+	case EP_AUDIT: return "/v1/audit";
+	case EP_AUDIT_CHECKPOINT: return "/v1/audit/checkpoint";
+	default: return "other";
+	}
+}
+
+/* ---- jobs ---- */
+
+struct job *job_new(struct daemon *d, struct worker *w)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL)
+		return NULL;
+	j->d = d;
+	j->w = w;
+	j->status = 200;
+	return j;
+}
+
+void job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	json_decref(j->audit);
+	json_decref(j->resp);
+	json_decref(j->decision);
+	if (j->body != NULL)
+		evbuffer_free(j->body);
+	free(j->store_val);
+	free(j->checkpoint_line);
+	offender_free(j->offender);
+	if (j->bulk != NULL) {
+		for (size_t i = 0; i < j->n_bulk; i++)
+			offender_free(j->bulk[i]);
+		free(j->bulk);
+	}
+	free(j);
+}
+
+json_t *json_string_lossy(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char buf[REQUEST_PATH_MAX * 3 + 1];
+	json_t *v = json_string(s);
+	size_t n = 0;
+
+	if (v != NULL)
+		return v;
+	for (const unsigned char *p = (const unsigned char *)s; *p && n + 4 < sizeof(buf); p++) {
+		if (*p >= 0x20 && *p < 0x7f) {
+			buf[n++] = (char)*p;
+		} else {
+			buf[n++] = '%';
+			buf[n++] = hex[*p >> 4];
+			buf[n++] = hex[*p & 15];
+		}
+	}
+	buf[n] = '\0';
+	return json_string(buf);
+}
+
+int job_audit_begin(struct job *j, const char *action, const char *method, const char *path)
+{
+	json_t *a = json_object(), *roles = json_array();
+	char trimmed[REQUEST_PATH_MAX + 1];
+
+	if (a == NULL || roles == NULL) {
+		json_decref(a);
+		json_decref(roles);
+		return DSC_ENOMEM;
+	}
+	snprintf(trimmed, sizeof(trimmed), "%s", path);
+	if (j->known) {
+		for (unsigned bit = 1; bit <= ROLE_MONITOR; bit <<= 1)
+			if (j->p.roles & bit)
+				json_array_append_new(roles, json_string(role_name((enum role)bit)));
+	}
+	json_object_set_new(a, "request_id", json_string(j->request_id));
+	json_object_set_new(a, "principal", j->known ? json_string_lossy(j->p.id) : json_null());
+	json_object_set_new(a, "cn", j->cn[0] ? json_string_lossy(j->cn) : json_null());
+	json_object_set_new(a, "roles", roles);
+	json_object_set_new(a, "force", j->known ? json_string_lossy(j->p.force) : json_null());
+	json_object_set_new(a, "action", json_string(action));
+	json_object_set_new(a, "method", json_string(method));
+	json_object_set_new(a, "path", json_string_lossy(trimmed));
+	json_object_set_new(a, "status", json_integer(0));
+	j->audit = a;
+	return DSC_OK;
+}
+
+void job_set_action(struct job *j, const char *action)
+{
+	if (j->audit != NULL)
+		json_object_set_new(j->audit, "action", json_string(action));
+}
+
+static const char *error_code_of(int status)
+{
+	switch (status) {
+	case 400: return "invalid_field";
+	case 403: return "forbidden";
+	case 404: return "not_found";
+	case 405: return "method_not_allowed";
+	case 409: return "conflict";
+	case 413: return "payload_too_large";
+	case 415: return "unsupported_media_type";
+	case 429: return "too_many_requests";
+	case 503: return "unavailable";
+	default: return "internal";
+	}
+}
+
+static void job_error_set(struct job *j, int status, const char *code, const char *field,
+			  const char *msg)
+{
+	json_t *e;
+
+	if (code == NULL)
+		code = error_code_of(status);
+	json_decref(j->resp);
+	j->resp = NULL;
+	if (j->body != NULL) {
+		evbuffer_free(j->body);
+		j->body = NULL;
+	}
+	j->content_type = NULL;
+	j->want_receipt = false;
+	j->status = status;
+	e = json_object();
+	if (e != NULL) {
+		json_object_set_new(e, "code", json_string(code));
+		json_object_set_new(e, "message", json_string_lossy(msg));
+		if (field != NULL && field[0] != '\0')
+			json_object_set_new(e, "field", json_string_lossy(field));
+		j->resp = json_object();
+		if (j->resp != NULL)
+			json_object_set_new(j->resp, "error", e);
+		else
+			json_decref(e);
+	}
+	if (j->audit != NULL)
+		json_object_set_new(j->audit, "error", json_string(code));
+}
+
+void job_error(struct job *j, int status, const char *code, const char *field, const char *fmt,
+	       ...)
+{
+	char msg[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	job_error_set(j, status, code, field, msg);
+}
+
+void job_error_from(struct job *j, const struct dsc_error *e)
+{
+	switch (e->code) {
+	case DSC_EJSON:
+		job_error_set(j, 400, "invalid_json", NULL, e->msg);
+		break;
+	case DSC_EINVAL:
+		job_error_set(j, 400, "invalid_field", e->field, e->msg);
+		break;
+	case DSC_ETOOBIG:
+		job_error_set(j, 413, "payload_too_large", e->field, e->msg);
+		break;
+	case DSC_ENOTFOUND:
+		job_error_set(j, 404, "not_found", NULL, e->msg);
+		break;
+	case DSC_ECONFLICT:
+		job_error_set(j, 409, "conflict", e->field, e->msg);
+		break;
+	case DSC_EFULL:
+	case DSC_EIO:
+		job_error_set(j, 503, "unavailable", NULL, "the store is unavailable; try again later");
+		break;
+	default:
+		job_error_set(j, 500, "internal", NULL, "internal error; the log has the details");
+		break;
+	}
+}
+
+void job_submit(struct job *j)
+{
+	if (j->audit == NULL) {
+		job_respond(j);
+		return;
+	}
+	j->w->inflight++;
+	writer_submit(j->d->writer, j);
+}
+
+static int dump_to_evbuffer(const char *buffer, size_t size, void *data)
+{
+	return evbuffer_add(data, buffer, size);
+}
+
+void job_respond(struct job *j)
+{
+	struct evhttp_request *req = j->req;
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	struct evbuffer *buf = j->w->scratch;
+	char seq[24];
+
+	evbuffer_drain(buf, evbuffer_get_length(buf));
+	evhttp_add_header(out, "X-Request-Id", j->request_id);
+	evhttp_add_header(out, "Cache-Control", "no-store");
+	if (j->allow != NULL)
+		evhttp_add_header(out, "Allow", j->allow);
+	if (j->close)
+		evhttp_add_header(out, "Connection", "close");
+	if (j->receipt) {
+		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)j->receipt_seq);
+		evhttp_add_header(out, "X-Audit-Seq", seq);
+	}
+	if (j->body != NULL) {
+		evhttp_add_header(out, "Content-Type",
+				  j->content_type ? j->content_type : "application/json");
+		evbuffer_add_buffer(buf, j->body);
+	} else if (j->resp != NULL) {
+		if (j->want_receipt && j->receipt && json_is_object(j->resp)) {
+			json_t *r = json_object();
+			if (r != NULL) {
+				json_object_set_new(r, "seq", json_integer((json_int_t)j->receipt_seq));
+				json_object_set_new(r, "hash", json_string(j->receipt_hash));
+				json_object_set_new(j->resp, "audit", r);
+			}
+		}
+		evhttp_add_header(out, "Content-Type",
+				  j->content_type ? j->content_type : "application/json");
+		if (json_dump_callback(j->resp, dump_to_evbuffer, buf,
+				       JSON_COMPACT | JSON_REAL_PRECISION(10)) != 0) {
+			log_warnx("request %s: could not encode the answer", j->request_id);
+			evbuffer_drain(buf, evbuffer_get_length(buf));
+			evbuffer_add_printf(buf, "{\"error\":{\"code\":\"internal\",\"message\":"
+						 "\"could not encode the answer\"}}");
+			j->status = 500;
+		}
+		evbuffer_add(buf, "\n", 1);
+	}
+	evhttp_send_reply(req, j->status, NULL, buf);
+	metrics_request_done(&j->w->metrics, j->ep, j->status, mono_ns() - j->start_ns);
+	job_free(j);
+}
+
+/* ---- helpers for handlers ---- */
+
+bool require_role(struct job *j, unsigned roles)
+{
+	if (principal_has(&j->p, roles))
+		return true;
+	job_error(j, 403, "forbidden", NULL, "principal '%s' may not use %s", j->p.id,
+		  endpoint_name(j->ep));
+	job_submit(j);
+	return false;
+}
+
+bool require_content_type(struct job *j, struct evhttp_request *req, const char *want)
+{
+	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+	size_t n, wl = strlen(want);
+
+	if (ct != NULL) {
+		while (*ct == ' ' || *ct == '\t')
+			ct++;
+		n = strcspn(ct, "; \t");
+		if (n == wl && strncasecmp(ct, want, wl) == 0)
+			return true;
+	}
+	job_error(j, 415, "unsupported_media_type", NULL, "the body must be %s%s%s", want,
+		  ct ? ", not " : "", ct ? ct : "");
+	job_submit(j);
+	return false;
+}
+
+bool require_body(struct job *j, struct evhttp_request *req, size_t limit, const char **body,
+		  size_t *len)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t n = evbuffer_get_length(in);
+	const unsigned char *p;
+
+	if (n > limit) {
+		job_error(j, 413, "payload_too_large", NULL,
+			  "the body has %zu bytes; at most %zu are taken here", n, limit);
+		j->close = true;
+		job_submit(j);
+		return false;
+	}
+	p = n > 0 ? evbuffer_pullup(in, -1) : NULL;
+	*body = p != NULL ? (const char *)p : "";
+	*len = n;
+	return true;
+}
+
+json_t *candidates_filter(const json_t *candidates, const struct principal *reader)
+{
+	static const char *const summary_keys[] = {"offender_id", "band", "score",
+						   "managing_force", "summary"};
+	json_t *out = json_array();
+	json_t *c;
+	size_t i;
+
+	if (out == NULL)
+		return NULL;
+	json_array_foreach(candidates, i, c) {
+		const char *force = json_string_value(json_object_get(c, "managing_force"));
+		json_t *o;
+
+		if (principal_national(reader) || (force != NULL && strcmp(force, reader->force) == 0)) {
+			json_array_append(out, c);
+			continue;
+		}
+		o = json_object();
+		if (o == NULL)
+			continue;
+		for (size_t k = 0; k < sizeof(summary_keys) / sizeof(summary_keys[0]); k++) {
+			json_t *v = json_object_get(c, summary_keys[k]);
+			if (v != NULL)
+				json_object_set(o, summary_keys[k], v);
+		}
+		json_array_append_new(out, o);
+	}
+	return out;
+}
+
+char *query_get(const char *query, const char *key, bool *present)
+{
+	struct evkeyvalq q;
+	const char *v;
+	char *out = NULL;
+
+	if (present != NULL)
+		*present = false;
+	if (query == NULL)
+		return NULL;
+	TAILQ_INIT(&q);
+	if (evhttp_parse_query_str(query, &q) != 0) {
+		evhttp_clear_headers(&q);
+		return NULL;
+	}
+	v = evhttp_find_header(&q, key);
+	if (v != NULL) {
+		if (present != NULL)
+			*present = true;
+		out = strdup(v);
+	}
+	evhttp_clear_headers(&q);
+	return out;
+}
+
+/* ---- routing ---- */
+
+static const char *method_name(enum evhttp_cmd_type m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE: return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	default: return "OTHER";
+	}
+}
+
+struct route {
+	enum endpoint ep;
+	char id[ROUTE_ID_MAX + 1];
+};
+
+/* Copies one path segment (up to the next '/' or the end) into out. */
+static const char *segment(const char *p, char *out, size_t outlen)
+{
+	size_t n = strcspn(p, "/");
+
+	if (n == 0 || n >= outlen)
+		return NULL;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return p + n;
+}
+
+static bool route_find(const char *path, struct route *r)
+{
+	const char *p;
+
+	r->ep = EP_NONE;
+	r->id[0] = '\0';
+	if (strcmp(path, "/healthz") == 0)
+		r->ep = EP_HEALTHZ;
+	else if (strcmp(path, "/metrics") == 0)
+		r->ep = EP_METRICS;
+	else if (strcmp(path, "/v1/checks") == 0)
+		r->ep = EP_CHECKS;
+	else if (strcmp(path, "/v1/audit") == 0)
+		r->ep = EP_AUDIT;
+	else if (strcmp(path, "/v1/audit/checkpoint") == 0)
+		r->ep = EP_AUDIT_CHECKPOINT;
+	else if (strcmp(path, "/v1/offenders/_bulk") == 0)
+		r->ep = EP_OFFENDERS_BULK;
+	else if (strncmp(path, "/v1/checks/", 11) == 0) {
+		p = segment(path + 11, r->id, sizeof(r->id));
+		if (p == NULL)
+			return false;
+		if (*p == '\0')
+			r->ep = EP_CHECK;
+		else if (strcmp(p, "/decision") == 0)
+			r->ep = EP_CHECK_DECISION;
+	} else if (strncmp(path, "/v1/offenders/", 14) == 0) {
+		p = segment(path + 14, r->id, sizeof(r->id));
+		if (p != NULL && *p == '\0')
+			r->ep = EP_OFFENDER;
+	}
+	return r->ep != EP_NONE;
+}
+
+/* The methods of an endpoint, as a bit set and as an Allow header. */
+static unsigned endpoint_methods(enum endpoint ep, const char **allow)
+{
+	switch (ep) {
+	case EP_CHECKS:
+	case EP_CHECK_DECISION:
+	case EP_OFFENDERS_BULK:
+		*allow = "POST";
+		return EVHTTP_REQ_POST;
+	case EP_OFFENDER:
+		*allow = "GET, PUT, DELETE";
+		return EVHTTP_REQ_GET | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE;
+	default:
+		*allow = "GET";
+		return EVHTTP_REQ_GET;
+	}
+}
+
+static const char *endpoint_action(enum endpoint ep, enum evhttp_cmd_type m)
+{
+	switch (ep) {
+	case EP_HEALTHZ: return "health.read";
+	case EP_METRICS: return "metrics.read";
+	case EP_CHECKS: return "check.create";
+	case EP_CHECK: return "check.read";
+	case EP_CHECK_DECISION: return "check.decide";
+	case EP_OFFENDER:
+		return m == EVHTTP_REQ_PUT ? "offender.put"
+		       : m == EVHTTP_REQ_DELETE ? "offender.delete"
+						: "offender.read";
+	case EP_OFFENDERS_BULK: return "offender.bulk";
+	case EP_AUDIT: return "audit.read";
+	case EP_AUDIT_CHECKPOINT: return "checkpoint.read";
+	default: return "request";
+	}
+}
+
+/* Request smuggling: two Content-Lengths, Transfer-Encoding with
+ * Content-Length, or a Transfer-Encoding other than chunked.  evhttp would
+ * pick one reading; a proxy in front might pick another. */
+static const char *smuggling(struct evhttp_request *req)
+{
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	struct evkeyval *kv;
+	int ncl = 0, nte = 0;
+	bool te_other = false;
+
+	TAILQ_FOREACH(kv, h, next) {
+		if (strcasecmp(kv->key, "Content-Length") == 0)
+			ncl++;
+		else if (strcasecmp(kv->key, "Transfer-Encoding") == 0) {
+			const char *v = kv->value;
+			size_t n;
+			nte++;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			n = strlen(v);
+			while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+				n--;
+			if (n != 7 || strncasecmp(v, "chunked", 7) != 0)
+				te_other = true;
+		}
+	}
+	if (ncl > 1)
+		return "more than one Content-Length";
+	if (nte > 0 && ncl > 0)
+		return "Transfer-Encoding together with Content-Length";
+	if (nte > 1 || te_other)
+		return "a Transfer-Encoding other than chunked";
+	return NULL;
+}
+
+/* Looks the peer up once per connection and remembers the answer. */
+static void conn_resolve(struct conn *c, SSL *ssl)
+{
+	struct dsc_error err;
+
+	c->resolved = true;
+	if (tls_peer_cn(ssl, c->cn, sizeof(c->cn), &err) != DSC_OK) {
+		c->cn[0] = '\0';
+		log_warnx("connection refused service: %s", err.msg);
+		return;
+	}
+	c->known = daemon_find_principal(c->d, c->cn, &c->principal);
+}
+
+/* A connection without TLS: answer nothing but a refusal, then close. */
+static void refuse_plaintext(struct evhttp_request *req)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+
+	log_warnx("refused a request on a connection without TLS");
+	evhttp_add_header(out, "Connection", "close");
+	evhttp_send_error(req, 400, "TLS required");
+}
+
+void router_dispatch(struct evhttp_request *req, void *arg)
+{
+	struct worker *w = arg;
+	struct daemon *d = w->d;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+	struct conn *c = tls_conn(ssl);
+	const struct evhttp_uri *uri;
+	enum evhttp_cmd_type m = evhttp_request_get_command(req);
+	const char *path, *query, *allow, *why;
+	struct route r;
+	struct job *j;
+
+	if (c == NULL || !SSL_is_init_finished(ssl)) {
+		refuse_plaintext(req);
+		return;
+	}
+	if (!c->resolved)
+		conn_resolve(c, ssl);
+	j = job_new(d, w);
+	if (j == NULL) {
+		log_warnx("out of memory for a request");
+		evhttp_send_error(req, 503, "Service Unavailable");
+		return;
+	}
+	j->req = req;
+	j->start_ns = mono_ns();
+	worker_new_id(w, j->request_id);
+	j->known = c->known;
+	if (c->known)
+		j->p = c->principal;
+	memcpy(j->cn, c->cn, sizeof(j->cn));
+
+	uri = evhttp_request_get_evhttp_uri(req);
+	path = uri ? evhttp_uri_get_path(uri) : NULL;
+	query = uri ? evhttp_uri_get_query(uri) : NULL;
+	if (path == NULL || path[0] == '\0')
+		path = "/";
+	if (job_audit_begin(j, "request", method_name(m), path) != DSC_OK) {
+		job_error(j, 503, "unavailable", NULL, "out of memory");
+		job_respond(j);
+		return;
+	}
+	if ((why = smuggling(req)) != NULL) {
+		job_error(j, 400, "invalid_field", NULL, "refused: the request has %s", why);
+		j->close = true;
+		job_submit(j);
+		return;
+	}
+	if (!j->known) {
+		job_error(j, 403, "forbidden", NULL,
+			  "the client certificate's CN '%s' is not in the access list", j->cn);
+		job_submit(j);
+		return;
+	}
+	if (d->rl != NULL && !ratelimit_take(d->rl, j->p.id)) {
+		job_error(j, 429, "too_many_requests", NULL,
+			  "more than %d requests a second from principal '%s'; slow down",
+			  d->cfg->server.rate_limit, j->p.id);
+		job_submit(j);
+		return;
+	}
+	if (!route_find(path, &r)) {
+		job_error(j, 404, "not_found", NULL, "no such path: %s", path);
+		job_submit(j);
+		return;
+	}
+	if ((endpoint_methods(r.ep, &allow) & m) == 0) {
+		job_error(j, 405, "method_not_allowed", NULL, "%s takes %s, not %s",
+			  endpoint_name(r.ep), allow, method_name(m));
+		j->allow = allow;
+		job_submit(j);
+		return;
+	}
+	j->ep = r.ep;
+	job_set_action(j, endpoint_action(r.ep, m));
+	switch (r.ep) {
+	case EP_HEALTHZ: health_get(j); break;
+	case EP_METRICS: metrics_get(j); break;
+	case EP_CHECKS: checks_create(j, req); break;
+	case EP_CHECK: checks_get(j, r.id); break;
+	case EP_CHECK_DECISION: checks_decide(j, req, r.id); break;
+	case EP_OFFENDER:
+		if (m == EVHTTP_REQ_GET)
+			offenders_get(j, r.id, query);
+		else if (m == EVHTTP_REQ_PUT)
+			offenders_put(j, req, r.id);
+		else
+			offenders_delete(j, r.id);
+		break;
+	case EP_OFFENDERS_BULK: bulk_post(j, req); break;
+	case EP_AUDIT: audit_api_page(j, query); break;
+	case EP_AUDIT_CHECKPOINT: audit_api_checkpoint(j); break;
+	default:
+		job_error(j, 404, "not_found", NULL, "no such path: %s", path);
+		job_submit(j);
+		break;
+	}
+}

@@ -1,0 +1,448 @@
+/*
+ * server.c - the worker threads.  Each worker owns one event_base and one
+ * evhttp bound to its own listening socket on the shared port
+ * (SO_REUSEPORT: the kernel spreads new connections over the workers), its
+ * own store reader and matcher context, and a list of jobs the writer has
+ * finished, which it answers.
+ *
+ * libevent 2.1's evhttp has no limits of its own: the headers size, the
+ * body size, the read/write timeout and the number of connections are set
+ * or counted here.  Connections are counted when their SSL is made and
+ * when it is freed; one past max_connections has its handshake refused.
+ *
+ * Never: let a connection be served without TLS (router.c refuses any
+ * request whose connection has no SSL); block a worker's loop on anything
+ * but its own reads of the store.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/http.h>
+#include <event2/util.h>
+
+#include "disclosure/log.h"
+#include "disclosured.h"
+
+#define LISTEN_BACKLOG 1024
+#define DRAIN_POLL_MS 50
+#define DRAIN_FLUSH_MS 200 /* lets the last answers leave before the loop ends */
+
+static void conn_release(struct conn *c)
+{
+	atomic_fetch_sub_explicit(&c->d->open_conns, 1, memory_order_relaxed);
+}
+
+/* evhttp asks for a bufferevent for every accepted connection.  Returning
+ * NULL would make evhttp serve plaintext, so when no TLS bufferevent can
+ * be made we still return NULL but the router refuses every request of a
+ * connection without an SSL. */
+static struct bufferevent *server_bevcb(struct event_base *base, void *arg)
+{
+	struct worker *w = arg;
+	struct daemon *d = w->d;
+	struct bufferevent *bev;
+	struct conn *c;
+	long open;
+	SSL *ssl;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		log_warnx("worker %d: out of memory for a new connection", w->index);
+		return NULL;
+	}
+	c->d = d;
+	open = atomic_fetch_add_explicit(&d->open_conns, 1, memory_order_relaxed) + 1;
+	if (open > d->cfg->server.max_connections)
+		c->over_limit = true;
+	ssl = tls_server_ssl_new(d->tls, c);
+	if (ssl == NULL) {
+		conn_release(c);
+		free(c);
+		log_warnx("worker %d: cannot create a TLS session for a new connection", w->index);
+		return NULL;
+	}
+	/* From here the SSL owns c (its ex_data free callback). */
+	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+					     BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		SSL_free(ssl);
+		log_warnx("worker %d: cannot create a TLS bufferevent", w->index);
+		return NULL;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	if (c->over_limit)
+		log_warnx("over max_connections (%d): refusing a new connection",
+			  d->cfg->server.max_connections);
+	return bev;
+}
+
+/* ---- ids: 48 bits of milliseconds and 80 random bits, Crockford base32 ---- */
+
+static uint64_t xorshift128p(uint64_t s[2])
+{
+	uint64_t a = s[0], b = s[1];
+
+	s[0] = b;
+	a ^= a << 23;
+	s[1] = a ^ b ^ (a >> 17) ^ (b >> 26);
+	return s[1] + b;
+}
+
+void worker_new_id(struct worker *w, char out[ID_LEN + 1])
+{
+	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+	uint64_t t = (uint64_t)now_ms() & 0xFFFFFFFFFFFFull;
+	uint64_t r1 = xorshift128p(w->rng), r2 = xorshift128p(w->rng);
+	unsigned char bytes[16];
+	int bit = 0;
+
+	for (int i = 0; i < 6; i++)
+		bytes[i] = (unsigned char)(t >> (40 - 8 * i));
+	for (int i = 0; i < 8; i++)
+		bytes[6 + i] = (unsigned char)(r1 >> (8 * i));
+	bytes[14] = (unsigned char)r2;
+	bytes[15] = (unsigned char)(r2 >> 8);
+	/* 128 bits as 26 base32 digits, the first carrying 3 bits (ULID). */
+	for (int i = 0; i < ID_LEN; i++) {
+		unsigned v = 0;
+		int nbits = i == 0 ? 3 : 5;
+		for (int k = 0; k < nbits; k++, bit++)
+			v = (v << 1) | ((bytes[bit / 8] >> (7 - bit % 8)) & 1u);
+		out[i] = alphabet[v];
+	}
+	out[ID_LEN] = '\0';
+}
+
+/* ---- answers from the writer ---- */
+
+static void worker_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct job *list, *next;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&w->done_mtx);
+	list = w->done_head;
+	w->done_head = w->done_tail = NULL;
+	pthread_mutex_unlock(&w->done_mtx);
+	for (; list != NULL; list = next) {
+		next = list->next;
+		list->next = NULL;
+		if (list->failed) {
+			json_decref(list->resp);
+			list->resp = NULL;
+			if (list->body != NULL) {
+				evbuffer_free(list->body);
+				list->body = NULL;
+			}
+			list->want_receipt = false;
+			list->receipt = false;
+			list->content_type = NULL;
+			list->allow = NULL;
+			json_decref(list->audit); /* no second entry: the log could not be written */
+			list->audit = NULL;
+			job_error(list, 503, "unavailable", NULL,
+				  "the audit log could not be written; nothing was done, try again later");
+			job_respond(list);
+		} else if (list->finish != NULL) {
+			list->finish(list);
+		} else {
+			job_respond(list);
+		}
+		worker_inflight_done(w);
+	}
+}
+
+void job_complete(struct job *j)
+{
+	struct worker *w = j->w;
+
+	if (j->on_done != NULL) {
+		j->on_done(j);
+		return;
+	}
+	pthread_mutex_lock(&w->done_mtx);
+	if (w->done_tail != NULL)
+		w->done_tail->next = j;
+	else
+		w->done_head = j;
+	w->done_tail = j;
+	pthread_mutex_unlock(&w->done_mtx);
+	event_active(w->done_ev, EV_READ, 0);
+}
+
+/* ---- draining ---- */
+
+static void worker_drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct timeval tv = {0, DRAIN_POLL_MS * 1000};
+
+	(void)fd;
+	(void)what;
+	if (w->inflight == 0) {
+		tv.tv_usec = DRAIN_FLUSH_MS * 1000;
+		event_base_loopexit(w->base, &tv);
+		return;
+	}
+	evtimer_add(w->drain_ev, &tv);
+}
+
+void worker_inflight_done(struct worker *w)
+{
+	if (w->inflight > 0)
+		w->inflight--;
+}
+
+static void worker_stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct timeval tv = {0, 0};
+
+	(void)fd;
+	(void)what;
+	if (w->draining)
+		return;
+	w->draining = true;
+	if (w->bound != NULL) {
+		evhttp_del_accept_socket(w->http, w->bound); /* closes the socket */
+		w->bound = NULL;
+		w->listen_fd = -1;
+	}
+	evtimer_add(w->drain_ev, &tv);
+}
+
+/* ---- listening sockets ---- */
+
+static int listen_socket(const struct config *cfg, struct dsc_error *err)
+{
+	struct addrinfo hints, *res = NULL;
+	int fd, one = 1, rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(cfg->server.host[0] ? cfg->server.host : NULL, cfg->server.port, &hints,
+			 &res);
+	if (rc != 0)
+		return dsc_error_set(err, DSC_EINVAL, "listen %s:%s: %s", cfg->server.host,
+				     cfg->server.port, gai_strerror(rc));
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		rc = dsc_error_set(err, DSC_EIO, "listen: socket: %s", strerror(errno));
+		goto out;
+	}
+	/* TCP_NODELAY is inherited by accepted sockets on Linux: without it
+	 * evhttp's separate header and body writes meet delayed ACKs. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0) {
+		rc = dsc_error_set(err, DSC_EIO, "listen: setsockopt: %s", strerror(errno));
+		close(fd);
+		goto out;
+	}
+	if (res->ai_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
+		rc = dsc_error_set(err, DSC_EIO, "listen %s:%s: bind: %s", cfg->server.host,
+				   cfg->server.port, strerror(errno));
+		close(fd);
+		goto out;
+	}
+	if (listen(fd, LISTEN_BACKLOG) != 0) {
+		rc = dsc_error_set(err, DSC_EIO, "listen %s:%s: %s", cfg->server.host,
+				   cfg->server.port, strerror(errno));
+		close(fd);
+		goto out;
+	}
+	rc = fd;
+out:
+	freeaddrinfo(res);
+	return rc;
+}
+
+/* ---- worker threads ---- */
+
+static pthread_mutex_t init_mtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t init_cond = PTHREAD_COND_INITIALIZER;
+static int init_pending;
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct daemon *d = w->d;
+	int rc;
+
+	/* LMDB read transactions belong to the thread that made them. */
+	rc = store_reader_new(d->store, &w->reader, &w->init_err);
+	if (rc == DSC_OK)
+		rc = match_ctx_new(d->matcher, &w->mctx, &w->init_err);
+	pthread_mutex_lock(&init_mtx);
+	w->init_rc = rc;
+	init_pending--;
+	pthread_cond_broadcast(&init_cond);
+	pthread_mutex_unlock(&init_mtx);
+	if (rc == DSC_OK)
+		event_base_dispatch(w->base);
+	match_ctx_free(w->mctx);
+	w->mctx = NULL;
+	store_reader_free(w->reader);
+	w->reader = NULL;
+	return NULL;
+}
+
+static int worker_setup(struct worker *w, struct daemon *d, int index, struct dsc_error *err)
+{
+	const struct config *cfg = d->cfg;
+	uint64_t seed[2];
+
+	w->index = index;
+	w->d = d;
+	w->listen_fd = -1;
+	pthread_mutex_init(&w->done_mtx, NULL);
+	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
+		seed[0] = (uint64_t)mono_ns() ^ d->boot_random;
+		seed[1] = (uint64_t)index * 0x9E3779B97F4A7C15ull ^ (uint64_t)time(NULL);
+	}
+	w->rng[0] = seed[0] | 1;
+	w->rng[1] = seed[1] ^ d->boot_random;
+	w->base = event_base_new();
+	if (w->base == NULL)
+		return dsc_error_set(err, DSC_ENOMEM, "worker %d: cannot create an event base",
+				     index);
+	w->done_ev = event_new(w->base, -1, 0, worker_done_cb, w);
+	w->stop_ev = event_new(w->base, -1, 0, worker_stop_cb, w);
+	w->drain_ev = evtimer_new(w->base, worker_drain_cb, w);
+	w->http = evhttp_new(w->base);
+	w->scratch = evbuffer_new();
+	if (w->scratch == NULL || w->done_ev == NULL || w->stop_ev == NULL || w->drain_ev == NULL || w->http == NULL)
+		return dsc_error_set(err, DSC_ENOMEM, "worker %d: cannot create its events", index);
+	/* Every method reaches the router, which answers 405 with Allow. */
+	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+						    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+						    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+						    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+	evhttp_set_max_headers_size(w->http, MAX_HEADERS_SIZE);
+	/* The bulk import's limit: max_body is enforced per path by the
+	 * router, so the bulk path can take more. */
+	evhttp_set_max_body_size(w->http, (ev_ssize_t)cfg->server.max_bulk_body);
+	evhttp_set_timeout(w->http, cfg->server.request_timeout);
+	evhttp_set_default_content_type(w->http, "application/json");
+	/* Without lingering close evhttp resets the connection of an oversized
+	 * body instead of letting its 413 be read. */
+	evhttp_set_flags(w->http, EVHTTP_SERVER_LINGERING_CLOSE);
+	evhttp_set_bevcb(w->http, server_bevcb, w);
+	evhttp_set_gencb(w->http, router_dispatch, w);
+	return DSC_OK;
+}
+
+int server_start(struct daemon *d, struct dsc_error *err)
+{
+	sigset_t block, old;
+	int i, rc;
+
+	tls_set_conn_release(conn_release);
+	d->workers = calloc((size_t)d->cfg->server.workers, sizeof(*d->workers));
+	if (d->workers == NULL)
+		return dsc_error_set(err, DSC_ENOMEM, "out of memory for the workers");
+	d->n_workers = d->cfg->server.workers;
+	for (i = 0; i < d->n_workers; i++) {
+		struct worker *w = &d->workers[i];
+		int fd;
+
+		if ((rc = worker_setup(w, d, i, err)) != DSC_OK)
+			return rc;
+		fd = listen_socket(d->cfg, err);
+		if (fd < 0)
+			return fd;
+		w->listen_fd = fd;
+		w->bound = evhttp_accept_socket_with_handle(w->http, fd);
+		if (w->bound == NULL) {
+			close(fd);
+			w->listen_fd = -1;
+			return dsc_error_set(err, DSC_EIO, "worker %d: evhttp cannot take the socket",
+					     i);
+		}
+	}
+	/* Signals are the main thread's: workers never see them. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	pthread_mutex_lock(&init_mtx);
+	init_pending = d->n_workers;
+	pthread_mutex_unlock(&init_mtx);
+	for (i = 0; i < d->n_workers; i++) {
+		if (pthread_create(&d->workers[i].thread, NULL, worker_main, &d->workers[i]) != 0) {
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+			fatalx("cannot start worker thread %d", i);
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_mutex_lock(&init_mtx);
+	while (init_pending > 0)
+		pthread_cond_wait(&init_cond, &init_mtx);
+	pthread_mutex_unlock(&init_mtx);
+	for (i = 0; i < d->n_workers; i++) {
+		if (d->workers[i].init_rc != DSC_OK) {
+			*err = d->workers[i].init_err;
+			return d->workers[i].init_rc;
+		}
+	}
+	return DSC_OK;
+}
+
+void server_stop_accepting(struct daemon *d)
+{
+	for (int i = 0; i < d->n_workers; i++)
+		if (d->workers[i].stop_ev != NULL)
+			event_active(d->workers[i].stop_ev, EV_READ, 0);
+}
+
+void server_join(struct daemon *d)
+{
+	for (int i = 0; i < d->n_workers; i++)
+		pthread_join(d->workers[i].thread, NULL);
+}
+
+void server_free(struct daemon *d)
+{
+	if (d->workers == NULL)
+		return;
+	for (int i = 0; i < d->n_workers; i++) {
+		struct worker *w = &d->workers[i];
+
+		/* Only a drained worker is freed: evhttp_free would free the
+		 * requests still waiting for the writer under their feet. */
+		if (w->http != NULL && w->inflight == 0)
+			evhttp_free(w->http);
+		if (w->done_ev != NULL)
+			event_free(w->done_ev);
+		if (w->scratch != NULL)
+			evbuffer_free(w->scratch);
+		if (w->stop_ev != NULL)
+			event_free(w->stop_ev);
+		if (w->drain_ev != NULL)
+			event_free(w->drain_ev);
+		if (w->base != NULL && w->inflight == 0)
+			event_base_free(w->base);
+		pthread_mutex_destroy(&w->done_mtx);
+	}
+	free(d->workers);
+	d->workers = NULL;
+}

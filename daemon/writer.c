@@ -1,0 +1,653 @@
+/*
+ * writer.c - the one thread that writes: stored checks, decisions,
+ * offender records and every audit entry, in batches (group commit).
+ * Workers queue jobs; the writer takes everything queued, applies it in one
+ * LMDB write transaction with each job's audit entry, adds a signed
+ * checkpoint when one is due (every checkpoint_every entries, every
+ * checkpoint_seconds while entries arrive, at shutdown), commits once, and
+ * only then hands each job back to the worker that answers it.  What queues
+ * during one commit goes into the next transaction, so one fsync carries
+ * many requests.
+ *
+ * It owns the head of the hash chain.  If a batch cannot be committed (map
+ * or disk full, I/O error) the transaction is aborted, the chain is put
+ * back as it was, and every job of the batch is answered 503 with nothing
+ * else: no candidate leaves without its audit entry on disk.
+ *
+ * Never: hand a job back before its entry is committed; let a job's own
+ * failure (a decision already made, a record not there) cost the other
+ * jobs of the batch their answers.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "disclosure/log.h"
+#include "disclosured.h"
+
+#define BATCH_BUCKETS 11
+static const double batch_bounds[BATCH_BUCKETS] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
+#define COMMIT_BUCKETS 12
+static const double commit_bounds[COMMIT_BUCKETS] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02,
+						     0.05,   0.1,   0.25,  0.5,   1,    2.5};
+
+struct histogram {
+	atomic_uint_fast64_t bucket[16];
+	atomic_uint_fast64_t count;
+	_Atomic double sum;
+};
+
+struct writer {
+	struct daemon *d;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mtx;
+	pthread_cond_t cond;
+	struct job *head, *tail;
+	bool stopping;
+	json_t *stop_fields;
+	struct audit_chain chain;
+	uint64_t last_checkpoint_mono_ms;
+	struct histogram batch, commit;
+	atomic_uint_fast64_t commit_failures;
+};
+
+static uint64_t mono_ms(void)
+{
+	return mono_ns() / 1000000u;
+}
+
+static void histogram_add(struct histogram *h, const double *bounds, int n, double v)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (v <= bounds[i])
+			break;
+	atomic_fetch_add_explicit(&h->bucket[i], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
+	/* Only the writer adds: a plain read-modify-write of the sum is enough. */
+	atomic_store_explicit(&h->sum, atomic_load_explicit(&h->sum, memory_order_relaxed) + v,
+			      memory_order_relaxed);
+}
+
+static void histogram_render(struct evbuffer *out, const char *name, const char *help,
+			     const struct histogram *h, const double *bounds, int n)
+{
+	uint64_t cum = 0;
+
+	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	for (int i = 0; i < n; i++) {
+		cum += atomic_load_explicit(&h->bucket[i], memory_order_relaxed);
+		evbuffer_add_printf(out, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name, bounds[i], cum);
+	}
+	cum += atomic_load_explicit(&h->bucket[n], memory_order_relaxed);
+	evbuffer_add_printf(out, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, cum);
+	evbuffer_add_printf(out, "%s_sum %.6f\n%s_count %" PRIu64 "\n", name,
+			    atomic_load_explicit(&h->sum, memory_order_relaxed), name,
+			    (uint64_t)atomic_load_explicit(&h->count, memory_order_relaxed));
+}
+
+int writer_metrics_render(struct writer *wr, struct evbuffer *out)
+{
+	histogram_render(out, "disclosured_commit_batch_size",
+			 "Jobs (requests) committed per write transaction.", &wr->batch,
+			 batch_bounds, BATCH_BUCKETS);
+	histogram_render(out, "disclosured_commit_duration_seconds",
+			 "Time to apply and commit one write transaction.", &wr->commit,
+			 commit_bounds, COMMIT_BUCKETS);
+	evbuffer_add_printf(out,
+			    "# HELP disclosured_commit_failures_total Write transactions that "
+			    "could not be committed (answered 503).\n"
+			    "# TYPE disclosured_commit_failures_total counter\n"
+			    "disclosured_commit_failures_total %" PRIu64 "\n",
+			    (uint64_t)atomic_load_explicit(&wr->commit_failures,
+							   memory_order_relaxed));
+	return DSC_OK;
+}
+
+/* ---- applying one job ---- */
+
+/* Appends one encoded entry for fields and remembers it as j's receipt
+ * (j may be NULL). */
+static int append_entry(struct writer *wr, struct store_txn *t, const json_t *fields,
+			int64_t ms, struct job *j, struct dsc_error *err)
+{
+	uint64_t seq = wr->chain.next_seq;
+	struct audit_chain before = wr->chain;
+	char *line = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = audit_entry_encode(&wr->chain, fields, ms, &line, &len, err);
+	if (rc != DSC_OK)
+		return rc;
+	rc = store_audit_append(t, seq, line, len, err);
+	free(line);
+	if (rc != DSC_OK) {
+		wr->chain = before;
+		return rc;
+	}
+	if (j != NULL) {
+		j->receipt = true;
+		j->receipt_seq = seq;
+		memcpy(j->receipt_hash, wr->chain.head, sizeof(j->receipt_hash));
+	}
+	return DSC_OK;
+}
+
+static int append_checkpoint(struct writer *wr, struct store_txn *t, int64_t ms, char **keep,
+			     size_t *keep_len, struct dsc_error *err)
+{
+	uint64_t seq = wr->chain.next_seq;
+	struct audit_chain before = wr->chain;
+	char *line = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = audit_checkpoint_encode(&wr->chain, wr->d->audit_key, ms, &line, &len, err);
+	if (rc != DSC_OK)
+		return rc;
+	rc = store_audit_append(t, seq, line, len, err);
+	if (rc != DSC_OK) {
+		free(line);
+		wr->chain = before;
+		return rc;
+	}
+	if (keep != NULL) {
+		*keep = line;
+		*keep_len = len;
+	} else {
+		free(line);
+	}
+	return DSC_OK;
+}
+
+/* Entries written since the last checkpoint, not counting it. */
+static uint64_t pending_entries(const struct writer *wr)
+{
+	uint64_t covered = wr->chain.last_checkpoint_size;
+
+	if (wr->chain.next_seq == 0)
+		return 0;
+	return wr->chain.next_seq - covered - (covered < wr->chain.next_seq ? 1 : 0);
+}
+
+/* Errors after which the LMDB transaction is unusable. */
+static bool fatal_store_error(int rc)
+{
+	return rc == DSC_EFULL || rc == DSC_EIO || rc == DSC_ENOMEM || rc == DSC_EINTERNAL;
+}
+
+static int apply_decision(struct store_txn *t, struct job *j, struct dsc_error *err)
+{
+	const void *val;
+	size_t vlen;
+	json_t *check, *cur;
+	char *dump;
+	int rc;
+
+	rc = store_txn_get(t, STORE_CHECKS, j->check_id, strlen(j->check_id), &val, &vlen);
+	if (rc == DSC_ENOTFOUND) {
+		job_error(j, 404, "not_found", NULL, "no check %s", j->check_id);
+		return DSC_OK;
+	}
+	if (rc != DSC_OK)
+		return dsc_error_set(err, rc, "reading check %s failed", j->check_id);
+	check = json_loadb(val, vlen, 0, NULL);
+	if (check == NULL)
+		return dsc_error_set(err, DSC_EINTERNAL, "stored check %s is not JSON", j->check_id);
+	cur = json_object_get(check, "decision");
+	if (cur != NULL && !json_is_null(cur)) {
+		json_decref(check);
+		job_error(j, 409, "conflict", NULL, "check %s is already decided", j->check_id);
+		return DSC_OK;
+	}
+	json_object_set(check, "decision", j->decision);
+	dump = json_dumps(check, JSON_COMPACT);
+	json_decref(check);
+	if (dump == NULL)
+		return dsc_error_set(err, DSC_ENOMEM, "out of memory encoding check %s", j->check_id);
+	rc = store_txn_put(t, STORE_CHECKS, j->check_id, strlen(j->check_id), dump, strlen(dump),
+			   err);
+	free(dump);
+	return rc;
+}
+
+static int apply_bulk(struct store_txn *t, struct job *j, long *records_delta,
+		      struct dsc_error *err)
+{
+	json_t *b;
+	int rc;
+
+	for (size_t i = 0; i < j->n_bulk; i++) {
+		bool replaced = false;
+		struct dsc_error e;
+
+		rc = store_put_offender(t, j->bulk[i], &replaced, &e);
+		if (rc == DSC_OK) {
+			if (replaced)
+				j->bulk_replaced++;
+			else {
+				j->bulk_created++;
+				(*records_delta)++;
+			}
+		} else if (!fatal_store_error(rc)) {
+			j->bulk_rejected++;
+			log_warnx("bulk import %s: record %s refused by the store: %s",
+				  j->request_id, j->bulk[i]->id, e.msg);
+		} else {
+			*err = e;
+			return rc;
+		}
+	}
+	b = json_object();
+	if (b == NULL)
+		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
+	json_object_set_new(b, "created", json_integer((json_int_t)j->bulk_created));
+	json_object_set_new(b, "replaced", json_integer((json_int_t)j->bulk_replaced));
+	json_object_set_new(b, "rejected", json_integer((json_int_t)j->bulk_rejected));
+	json_object_set_new(b, "first_line", json_integer((json_int_t)j->bulk_first_line));
+	json_object_set_new(b, "last_line", json_integer((json_int_t)j->bulk_last_line));
+	json_object_set_new(j->audit, "bulk", b);
+	return DSC_OK;
+}
+
+/* The page of an audit read: entries [from, end), ending with a checkpoint
+ * appended right after this request's own entry if it fits in the page, so
+ * that an export that reaches the end is always sealed. */
+static void audit_page_plan(struct writer *wr, struct job *j, bool *checkpoint)
+{
+	uint64_t a = wr->chain.next_seq; /* this request's entry */
+	uint64_t from = j->page_from, limit = j->page_limit;
+	json_t *ret;
+
+	*checkpoint = from <= a + 1 && a + 1 <= from + limit - 1;
+	if (*checkpoint)
+		j->page_end = a + 2;
+	else
+		j->page_end = from + limit < a + 1 ? from + limit : a + 1;
+	if (j->page_end < from)
+		j->page_end = from;
+	if (j->page_end > from) {
+		ret = json_object();
+		json_object_set_new(ret, "first", json_integer((json_int_t)from));
+		json_object_set_new(ret, "last", json_integer((json_int_t)(j->page_end - 1)));
+		json_object_set_new(j->audit, "returned", ret);
+	} else {
+		json_object_set_new(j->audit, "returned", json_null());
+	}
+}
+
+/* DSC_OK unless the transaction is lost (then err says why). */
+static int job_apply(struct writer *wr, struct store_txn *t, struct job *j, int64_t ms,
+		     long *records_delta, struct dsc_error *err)
+{
+	bool checkpoint = false;
+	int rc = DSC_OK;
+
+	switch (j->kind) {
+	case JOB_CHECK_CREATE:
+		if (j->status == 200)
+			rc = store_txn_put(t, STORE_CHECKS, j->check_id, strlen(j->check_id),
+					   j->store_val, j->store_len, err);
+		break;
+	case JOB_DECISION:
+		if (j->status == 200)
+			rc = apply_decision(t, j, err);
+		break;
+	case JOB_OFFENDER_PUT:
+		if (j->status == 200 && j->offender != NULL) {
+			struct dsc_error e;
+			bool replaced = false;
+
+			rc = store_put_offender(t, j->offender, &replaced, &e);
+			if (rc == DSC_OK) {
+				j->replaced = replaced;
+				j->status = replaced ? 200 : 201;
+				if (!replaced)
+					(*records_delta)++;
+			} else if (!fatal_store_error(rc)) {
+				job_error_from(j, &e);
+				rc = DSC_OK;
+			} else {
+				*err = e;
+			}
+		}
+		break;
+	case JOB_OFFENDER_DELETE:
+		if (j->status == 200) {
+			struct dsc_error e;
+
+			rc = store_delete_offender(t, j->record_id, &e);
+			if (rc == DSC_OK) {
+				(*records_delta)--;
+			} else if (rc == DSC_ENOTFOUND) {
+				job_error(j, 404, "not_found", NULL, "no offender record %s",
+					  j->record_id);
+				rc = DSC_OK;
+			} else if (!fatal_store_error(rc)) {
+				job_error_from(j, &e);
+				rc = DSC_OK;
+			} else {
+				*err = e;
+			}
+		}
+		break;
+	case JOB_BULK_CHUNK:
+		rc = apply_bulk(t, j, records_delta, err);
+		break;
+	case JOB_AUDIT_PAGE:
+		if (j->status == 200)
+			audit_page_plan(wr, j, &checkpoint);
+		break;
+	default:
+		break;
+	}
+	if (rc != DSC_OK)
+		return rc;
+	if (j->audit == NULL)
+		return DSC_OK;
+	if (j->kind != JOB_INTERNAL)
+		json_object_set_new(j->audit, "status", json_integer(j->status));
+	rc = append_entry(wr, t, j->audit, ms, j, err);
+	if (rc != DSC_OK)
+		return rc;
+	if (checkpoint || (j->kind == JOB_CHECKPOINT && j->status == 200))
+		rc = append_checkpoint(wr, t, ms, j->kind == JOB_CHECKPOINT ? &j->checkpoint_line : NULL,
+				       &j->checkpoint_len, err);
+	return rc;
+}
+
+/* ---- the batch ---- */
+
+static void writer_batch(struct writer *wr, struct job *batch, bool timer_due, json_t *final)
+{
+	struct daemon *d = wr->d;
+	struct audit_chain saved = wr->chain;
+	struct store_txn *t = NULL;
+	struct dsc_error err;
+	uint64_t t0 = mono_ns();
+	int64_t ms = now_ms();
+	long records_delta = 0;
+	bool failed = false, checkpointed = false;
+	size_t n = 0;
+	struct job *j, *next;
+	int rc;
+
+	dsc_error_clear(&err);
+	rc = store_write_begin(d->store, &t, &err);
+	if (rc != DSC_OK) {
+		failed = true;
+		t = NULL;
+	}
+	for (j = batch; !failed && j != NULL; j = j->next) {
+		uint64_t seq_before = wr->chain.last_checkpoint_size;
+
+		n++;
+		rc = job_apply(wr, t, j, ms, &records_delta, &err);
+		if (rc != DSC_OK) {
+			/* Whatever the job had put in the transaction cannot
+			 * stay without its entry: the whole batch is lost. */
+			failed = true;
+			break;
+		}
+		if (wr->chain.last_checkpoint_size != seq_before)
+			checkpointed = true;
+		if (d->cfg->audit.checkpoint_every > 0 &&
+		    pending_entries(wr) >= d->cfg->audit.checkpoint_every) {
+			rc = append_checkpoint(wr, t, ms, NULL, NULL, &err);
+			if (rc != DSC_OK) {
+				failed = true;
+				break;
+			}
+			checkpointed = true;
+		}
+	}
+	if (!failed && final != NULL) {
+		rc = append_entry(wr, t, final, ms, NULL, &err);
+		if (rc != DSC_OK)
+			failed = true;
+	}
+	if (!failed && pending_entries(wr) > 0 && timer_due) {
+		rc = append_checkpoint(wr, t, ms, NULL, NULL, &err);
+		if (rc != DSC_OK)
+			failed = true;
+		else
+			checkpointed = true;
+	}
+	if (!failed && t != NULL) {
+		rc = store_write_commit(t, &err);
+		t = NULL;
+		if (rc != DSC_OK)
+			failed = true;
+	}
+	if (t != NULL)
+		store_write_abort(t);
+	if (failed) {
+		wr->chain = saved;
+		atomic_fetch_add_explicit(&wr->commit_failures, 1, memory_order_relaxed);
+		log_errx("audit commit failed, %zu request(s) answered 503: %s",
+			 n, err.msg[0] ? err.msg : "unknown store error");
+		for (j = batch; j != NULL; j = j->next)
+			j->failed = true;
+	} else {
+		atomic_store_explicit(&d->audit_seq, wr->chain.next_seq, memory_order_relaxed);
+		if (records_delta != 0) {
+			uint64_t r = atomic_load_explicit(&d->records, memory_order_relaxed);
+			atomic_store_explicit(&d->records, (uint64_t)((long)r + records_delta),
+					      memory_order_relaxed);
+		}
+		if (checkpointed)
+			wr->last_checkpoint_mono_ms = mono_ms();
+	}
+	if (n > 0)
+		histogram_add(&wr->batch, batch_bounds, BATCH_BUCKETS, (double)n);
+	histogram_add(&wr->commit, commit_bounds, COMMIT_BUCKETS,
+		      (double)(mono_ns() - t0) / 1e9);
+	for (j = batch; j != NULL; j = next) {
+		next = j->next;
+		j->next = NULL;
+		job_complete(j);
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct writer *wr = arg;
+	const struct config *cfg = wr->d->cfg;
+	struct job *batch;
+	bool timer_due, stop = false;
+
+	for (;;) {
+		timer_due = false;
+		pthread_mutex_lock(&wr->mtx);
+		while (wr->head == NULL && !wr->stopping) {
+			if (cfg->audit.checkpoint_seconds > 0 && pending_entries(wr) > 0) {
+				uint64_t due = wr->last_checkpoint_mono_ms +
+					       (uint64_t)cfg->audit.checkpoint_seconds * 1000u;
+				uint64_t now = mono_ms();
+				struct timespec ts;
+
+				if (now >= due) {
+					timer_due = true;
+					break;
+				}
+				clock_gettime(CLOCK_MONOTONIC, &ts);
+				ts.tv_sec += (time_t)((due - now) / 1000u);
+				ts.tv_nsec += (long)((due - now) % 1000u) * 1000000L;
+				if (ts.tv_nsec >= 1000000000L) {
+					ts.tv_sec++;
+					ts.tv_nsec -= 1000000000L;
+				}
+				pthread_cond_timedwait(&wr->cond, &wr->mtx, &ts);
+			} else {
+				pthread_cond_wait(&wr->cond, &wr->mtx);
+			}
+		}
+		batch = wr->head;
+		wr->head = wr->tail = NULL;
+		if (batch == NULL && wr->stopping)
+			stop = true;
+		pthread_mutex_unlock(&wr->mtx);
+		if (stop) {
+			/* daemon.stop and the final checkpoint, sealing the log. */
+			writer_batch(wr, NULL, true, wr->stop_fields);
+			break;
+		}
+		if (batch == NULL && !timer_due)
+			continue;
+		if (!timer_due && cfg->audit.checkpoint_seconds > 0 && pending_entries(wr) > 0 &&
+		    mono_ms() >= wr->last_checkpoint_mono_ms +
+					 (uint64_t)cfg->audit.checkpoint_seconds * 1000u)
+			timer_due = true;
+		writer_batch(wr, batch, timer_due, NULL);
+	}
+	return NULL;
+}
+
+/* ---- the interface ---- */
+
+int writer_new(struct daemon *d, struct writer **out, struct dsc_error *err)
+{
+	struct store_reader *r = NULL;
+	pthread_condattr_t ca;
+	struct writer *wr;
+	const char *line = NULL;
+	size_t len = 0, records = 0;
+	uint64_t n = 0;
+	int rc;
+
+	wr = calloc(1, sizeof(*wr));
+	if (wr == NULL)
+		return dsc_error_set(err, DSC_ENOMEM, "out of memory for the writer");
+	wr->d = d;
+	audit_chain_init(&wr->chain);
+	if ((rc = store_reader_new(d->store, &r, err)) != DSC_OK)
+		goto fail;
+	if ((rc = store_read_begin(r, err)) != DSC_OK)
+		goto fail;
+	if ((rc = store_audit_count(r, &n)) != DSC_OK) {
+		dsc_error_set(err, rc, "cannot count the audit entries in the store");
+		goto fail_read;
+	}
+	if (n > 0 && (rc = store_audit_get(r, n - 1, &line, &len)) != DSC_OK) {
+		dsc_error_set(err, rc, "cannot read audit entry %" PRIu64 " from the store", n - 1);
+		goto fail_read;
+	}
+	if ((rc = audit_chain_resume(&wr->chain, n, line, len, err)) != DSC_OK)
+		goto fail_read;
+	if ((rc = store_offender_count(r, &records)) != DSC_OK) {
+		dsc_error_set(err, rc, "cannot count the offender records in the store");
+		goto fail_read;
+	}
+	store_read_end(r);
+	store_reader_free(r);
+	atomic_store(&d->audit_seq, wr->chain.next_seq);
+	atomic_store(&d->records, (uint64_t)records);
+	wr->last_checkpoint_mono_ms = mono_ms();
+	pthread_mutex_init(&wr->mtx, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&wr->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&wr->thread, NULL, writer_main, wr) != 0) {
+		pthread_cond_destroy(&wr->cond);
+		pthread_mutex_destroy(&wr->mtx);
+		free(wr);
+		return dsc_error_set(err, DSC_ENOMEM, "cannot start the writer thread");
+	}
+	wr->started = true;
+	*out = wr;
+	return DSC_OK;
+fail_read:
+	store_read_end(r);
+fail:
+	store_reader_free(r);
+	free(wr);
+	return rc;
+}
+
+void writer_submit(struct writer *wr, struct job *j)
+{
+	j->next = NULL;
+	pthread_mutex_lock(&wr->mtx);
+	if (wr->tail != NULL)
+		wr->tail->next = j;
+	else
+		wr->head = j;
+	wr->tail = j;
+	pthread_cond_signal(&wr->cond);
+	pthread_mutex_unlock(&wr->mtx);
+}
+
+static void waiter_wake(struct job *j)
+{
+	struct writer_wait *w = j->waiter;
+
+	pthread_mutex_lock(&w->mtx);
+	w->done = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->mtx);
+}
+
+void writer_submit_notify(struct writer *wr, struct job *j, struct writer_wait *w)
+{
+	pthread_mutex_init(&w->mtx, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	w->done = false;
+	j->waiter = w;
+	j->on_done = waiter_wake;
+	writer_submit(wr, j);
+}
+
+int writer_wait(struct writer_wait *w, struct job *j)
+{
+	pthread_mutex_lock(&w->mtx);
+	while (!w->done)
+		pthread_cond_wait(&w->cond, &w->mtx);
+	pthread_mutex_unlock(&w->mtx);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->mtx);
+	j->on_done = NULL;
+	j->waiter = NULL;
+	return j->failed ? DSC_EIO : DSC_OK;
+}
+
+int writer_submit_wait(struct writer *wr, struct job *j)
+{
+	struct writer_wait w;
+
+	writer_submit_notify(wr, j, &w);
+	return writer_wait(&w, j);
+}
+
+void writer_stop(struct writer *wr, json_t *stop_fields)
+{
+	if (wr == NULL || !wr->started)
+		return;
+	pthread_mutex_lock(&wr->mtx);
+	wr->stopping = true;
+	wr->stop_fields = stop_fields;
+	pthread_cond_signal(&wr->cond);
+	pthread_mutex_unlock(&wr->mtx);
+	pthread_join(wr->thread, NULL);
+	wr->started = false;
+}
+
+void writer_free(struct writer *wr)
+{
+	if (wr == NULL)
+		return;
+	if (wr->started)
+		writer_stop(wr, NULL);
+	pthread_cond_destroy(&wr->cond);
+	pthread_mutex_destroy(&wr->mtx);
+	free(wr);
+}
