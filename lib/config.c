@@ -552,11 +552,17 @@ static void config_defaults(struct config *c)
 	c->audit.checkpoint_seconds = 60;
 }
 
-/* realpath of the folder that holds path. */
+/*
+ * The folder that holds path: its realpath when it exists (config_load's
+ * case, since the file was just read), else the folder as written, made
+ * absolute against the working directory, so that config_parse() on text
+ * with an imagined path (tests, fuzzing) still resolves relative paths.
+ */
 static char *folder_of(const char *path, struct dsc_error *err)
 {
 	const char *slash = strrchr(path, '/');
-	char *dir, *real;
+	char *dir, *real, *cwd, *abs;
+	size_t cl, dl;
 
 	if (slash == NULL)
 		dir = strdup(".");
@@ -564,16 +570,38 @@ static char *folder_of(const char *path, struct dsc_error *err)
 		dir = strdup("/");
 	else
 		dir = strndup(path, (size_t)(slash - path));
-	if (dir == NULL) {
-		dsc_error_set(err, DSC_ENOMEM, "%s: out of memory", path);
-		return NULL;
-	}
+	if (dir == NULL)
+		goto nomem;
 	real = realpath(dir, NULL);
-	if (real == NULL)
+	if (real != NULL || dir[0] == '/') {
+		if (real == NULL)
+			return dir;
+		free(dir);
+		return real;
+	}
+	cwd = getcwd(NULL, 0);
+	if (cwd == NULL) {
 		dsc_error_set(err, DSC_EIO, "%s: cannot resolve its folder %s: %s", path, dir,
 			      strerror(errno));
+		free(dir);
+		return NULL;
+	}
+	cl = strlen(cwd);
+	dl = strlen(dir);
+	abs = malloc(cl + 1 + dl + 1);
+	if (abs != NULL) {
+		memcpy(abs, cwd, cl);
+		abs[cl] = '/';
+		memcpy(abs + cl + 1, dir, dl + 1);
+	}
+	free(cwd);
 	free(dir);
-	return real;
+	if (abs == NULL)
+		goto nomem;
+	return abs;
+nomem:
+	dsc_error_set(err, DSC_ENOMEM, "%s: out of memory", path);
+	return NULL;
 }
 
 int config_parse(const char *text, size_t len, const char *path, struct config **out,
@@ -594,9 +622,9 @@ int config_parse(const char *text, size_t len, const char *path, struct config *
 	c->path = strdup(path);
 	dir = folder_of(path, err);
 	if (c->path == NULL || dir == NULL) {
-		if (dir != NULL || c->path == NULL)
+		rc = dir == NULL && err != NULL ? err->code : DSC_ENOMEM;
+		if (dir != NULL)
 			dsc_error_set(err, DSC_ENOMEM, "%s: out of memory", path);
-		rc = err != NULL ? err->code : DSC_ENOMEM;
 		free(dir);
 		config_free(c);
 		return rc;

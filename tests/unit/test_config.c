@@ -240,6 +240,24 @@ static void ranges_accept_their_bounds(void **state)
 	config_free(c);
 }
 
+static void imagined_folder_still_resolves_relative_paths(void **state)
+{
+	static const char text[] = "[server]\nlisten = 127.0.0.1:8443\n"
+				   "[tls]\ncertificate = server.crt\nprivate_key = k\nclient_ca = c\n"
+				   "[store]\npath = /var/lib/d\n[audit]\nsigning_key = a.pem\n"
+				   "[access]\nacl = acl.conf\n";
+	struct dsc_error err;
+	struct config *c;
+
+	(void)state;
+	assert_int_equal(config_parse(text, strlen(text), "/nonexistent/etc/d.conf", &c, &err),
+			 DSC_OK);
+	assert_string_equal(c->tls.certificate, "/nonexistent/etc/server.crt");
+	assert_string_equal(c->access.acl, "/nonexistent/etc/acl.conf");
+	assert_string_equal(c->store.path, "/var/lib/d");
+	config_free(c);
+}
+
 static void missing_file_says_why(void **state)
 {
 	struct dsc_error err;
@@ -259,6 +277,7 @@ int main(void)
 		cmocka_unit_test(listen_addresses_are_parsed_or_refused),
 		cmocka_unit_test(broken_files_are_refused_with_file_and_line),
 		cmocka_unit_test(ranges_accept_their_bounds),
+		cmocka_unit_test(imagined_folder_still_resolves_relative_paths),
 		cmocka_unit_test(missing_file_says_why),
 	};
 
