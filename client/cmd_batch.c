@@ -424,7 +424,8 @@ static int write_result(struct batch *b, size_t row, int status, json_t *answer,
 			json_object_set(o, "error", json_object_get(answer, "error"));
 		else
 			json_object_set_new(o, "error", json_pack("{s:s}", "message", msg ? msg : ""));
-		line = json_dumps(o, JSON_COMPACT);
+		/* 15 digits: a score of 0.87 stays 0.87, not 0.86999999999999999. */
+		line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
 		json_decref(o);
 		if (line != NULL) {
 			size_t n = strlen(line);
@@ -491,7 +492,7 @@ static int run_row(struct ctl *c, struct batch *b, size_t row)
 	struct check_input in = {0};
 	struct https_body hb = {.content_type = "application/json"};
 	struct https_response resp;
-	char msg[256];
+	char msg[256] = "";
 	json_t *body, *fields, *answer;
 	char *text;
 	int rc;
@@ -552,7 +553,7 @@ static int run_row(struct ctl *c, struct batch *b, size_t row)
 	if (rc == EXIT_REFUSED)
 		snprintf(msg, sizeof(msg), "HTTP %d", resp.status);
 	{
-		int wr = write_result(b, row, resp.status, answer, msg);
+		int wr = write_result(b, row, resp.status, answer, rc == EXIT_OK ? NULL : msg);
 
 		if (wr != EXIT_OK)
 			rc = wr;
@@ -669,7 +670,7 @@ int cmd_batch(struct ctl *c, int argc, char **argv)
 			b.n_done, b.n_rows);
 		rc = EXIT_FAILURE_LOCAL;
 	} else if (refused + b.n_refused_before > 0) {
-		fprintf(stderr, "disclosurectl: %zu rows were refused; see their error in %s\n",
+		fprintf(stderr, "disclosurectl: rows refused: %zu; see their error in %s\n",
 			refused + b.n_refused_before, b.out_path);
 		rc = EXIT_REFUSED;
 	}

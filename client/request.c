@@ -94,7 +94,8 @@ static json_t *receipt_of(json_t *answer)
 	return json_pack("{s:O, s:O}", "seq", seq, "hash", hash);
 }
 
-static void print_server_error(const struct https_response *resp, const char *target)
+static void print_server_error(const struct https_response *resp, const char *method,
+			       const char *target)
 {
 	json_t *j = NULL, *e;
 	const char *code = NULL, *msg = NULL, *field = NULL;
@@ -108,12 +109,12 @@ static void print_server_error(const struct https_response *resp, const char *ta
 	msg = json_string_value(json_object_get(e, "message"));
 	field = json_string_value(json_object_get(e, "field"));
 	if (msg != NULL)
-		fprintf(stderr, "disclosurectl: %s (%s %d %s): %s%s%s%s\n", kind, target,
-			resp->status, code ? code : "", msg, field && field[0] ? " [field: " : "",
+		fprintf(stderr, "disclosurectl: %s (%s %s: HTTP %d %s): %s%s%s%s\n", kind, method,
+			target, resp->status, code ? code : "", msg, field && field[0] ? " [field: " : "",
 			field && field[0] ? field : "", field && field[0] ? "]" : "");
 	else
-		fprintf(stderr, "disclosurectl: %s (%s): HTTP %d%s%.200s\n", kind, target,
-			resp->status, resp->len ? ": " : "", resp->len ? (const char *)resp->body : "");
+		fprintf(stderr, "disclosurectl: %s (%s %s): HTTP %d%s%.200s\n", kind, method,
+			target, resp->status, resp->len ? ": " : "", resp->len ? (const char *)resp->body : "");
 	if (resp->request_id[0] != '\0')
 		fprintf(stderr, "disclosurectl: the server's request id: %s\n", resp->request_id);
 	json_decref(j);
@@ -192,7 +193,7 @@ static int request(struct ctl *c, const char *method, const char *path,
 		return EXIT_OK;
 	if (keep_refusal && resp->status >= 400 && resp->status < 500)
 		return EXIT_REFUSED;
-	print_server_error(resp, target);
+	print_server_error(resp, method, target);
 	rc = resp->status >= 400 && resp->status < 500 ? EXIT_REFUSED : EXIT_UNREACHABLE;
 	https_response_release(resp);
 	return rc;

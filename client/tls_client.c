@@ -50,6 +50,9 @@ struct https_client {
 	unsigned requests_on_conn; /* answered on the current connection */
 	char identity[256];
 	char own_cert_note[384]; /* "our certificate ... expired on ..." or "" */
+	/* What the verify callback saw of the certificate that failed: the
+	 * peer certificate is gone once the handshake has failed. */
+	char bad_names[512], bad_not_after[64], bad_not_before[64];
 	unsigned char rbuf[RBUF_SIZE];
 	size_t rpos, rlen;
 };
@@ -128,6 +131,21 @@ static void cert_names(X509 *x, char *out, size_t cap)
 	}
 }
 
+static int verify_cb(int ok, X509_STORE_CTX *store)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct https_client *c = ssl != NULL ? SSL_get_app_data(ssl) : NULL;
+	X509 *x = X509_STORE_CTX_get_current_cert(store);
+
+	if (!ok && c != NULL && x != NULL && c->bad_names[0] == '\0') {
+		cert_names(x, c->bad_names, sizeof(c->bad_names));
+		asn1_time_text(X509_get0_notAfter(x), c->bad_not_after, sizeof(c->bad_not_after));
+		asn1_time_text(X509_get0_notBefore(x), c->bad_not_before,
+			       sizeof(c->bad_not_before));
+	}
+	return ok;
+}
+
 static void close_conn(struct https_client *c)
 {
 	if (c->ssl != NULL) {
@@ -188,7 +206,7 @@ int https_client_new(const struct tls_endpoint *ep, struct https_client **out,
 	 * an end of stream, not an error; lengths are checked separately. */
 	SSL_CTX_set_options(c->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(c->ctx, SSL_MODE_AUTO_RETRY);
-	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, verify_cb);
 
 	if (SSL_CTX_load_verify_locations(c->ctx, c->ca, NULL) != 1) {
 		int e = dsc_error_set(err, DSC_EINVAL,
@@ -212,11 +230,17 @@ int https_client_new(const struct tls_endpoint *ep, struct https_client **out,
 			return e;
 		}
 		if (SSL_CTX_use_PrivateKey_file(c->ctx, c->key, SSL_FILETYPE_PEM) != 1) {
-			int e = dsc_error_set(
-				err, DSC_EINVAL, "cannot read the private key %s (from %s): %s", c->key,
-				c->key_src,
-				access(c->key, R_OK) != 0 ? strerror(errno)
-							  : ssl_reason("not a PEM private key"));
+			const char *why = access(c->key, R_OK) != 0
+						  ? strerror(errno)
+						  : ssl_reason("not a PEM private key");
+			int e = strstr(why, "mismatch") != NULL
+					? dsc_error_set(err, DSC_EINVAL,
+							"the private key %s (from %s) does not belong "
+							"to the certificate %s (from %s)",
+							c->key, c->key_src, c->cert, c->cert_src)
+					: dsc_error_set(err, DSC_EINVAL,
+							"cannot read the private key %s (from %s): %s",
+							c->key, c->key_src, why);
 			https_client_free(c);
 			return e;
 		}
@@ -376,11 +400,8 @@ static int tls_failure(struct https_client *c, int r, const char *what, struct d
 	int e = SSL_get_error(c->ssl, r);
 	int saved = errno;
 	long vr = SSL_get_verify_result(c->ssl);
-	X509 *peer = SSL_get0_peer_certificate(c->ssl);
-	char names[512] = "", when[64];
+	const char *names = c->bad_names[0] ? c->bad_names : "not shown";
 
-	if (vr != X509_V_OK && peer != NULL)
-		cert_names(peer, names, sizeof(names));
 	switch (vr) {
 	case X509_V_OK:
 		break;
@@ -396,17 +417,15 @@ static int tls_failure(struct https_client *c, int r, const char *what, struct d
 				     c->host, c->port, names, c->ca, c->ca_src,
 				     X509_verify_cert_error_string(vr));
 	case X509_V_ERR_CERT_HAS_EXPIRED:
-		asn1_time_text(X509_get0_notAfter(peer), when, sizeof(when));
 		return dsc_error_set(err, DSC_EIO,
 				     "TLS handshake with %s:%s failed: expired certificate: the "
 				     "server's certificate (%s) expired on %s",
-				     c->host, c->port, names, when);
+				     c->host, c->port, names, c->bad_not_after);
 	case X509_V_ERR_CERT_NOT_YET_VALID:
-		asn1_time_text(X509_get0_notBefore(peer), when, sizeof(when));
 		return dsc_error_set(err, DSC_EIO,
 				     "TLS handshake with %s:%s failed: the server's certificate "
 				     "(%s) is not valid before %s (check this machine's clock)",
-				     c->host, c->port, names, when);
+				     c->host, c->port, names, c->bad_not_before);
 	case X509_V_ERR_HOSTNAME_MISMATCH:
 	case X509_V_ERR_IP_ADDRESS_MISMATCH:
 		return dsc_error_set(err, DSC_EIO,
@@ -458,7 +477,8 @@ static int tls_connect(struct https_client *c, struct dsc_error *err)
 		return r;
 	ERR_clear_error();
 	c->ssl = SSL_new(c->ctx);
-	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
+	c->bad_names[0] = '\0';
+	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1 || SSL_set_app_data(c->ssl, c) != 1) {
 		close_conn(c);
 		return dsc_error_set(err, DSC_ENOMEM, "cannot set up TLS: %s", ssl_reason("no memory"));
 	}
