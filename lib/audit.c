@@ -585,7 +585,7 @@ static int read_line(FILE *f, char **buf, size_t *cap, size_t *len, bool *had_ne
 	int ch;
 
 	*had_newline = false;
-	while ((ch = getc(f)) != EOF) {
+	while ((ch = getc_unlocked(f)) != EOF) {
 		if (ch == '\n') {
 			*had_newline = true;
 			break;
@@ -595,7 +595,7 @@ static int read_line(FILE *f, char **buf, size_t *cap, size_t *len, bool *had_ne
 			char *nb;
 
 			if (n + 1 >= AUDIT_LINE_MAX) {
-				while ((ch = getc(f)) != EOF && ch != '\n')
+				while ((ch = getc_unlocked(f)) != EOF && ch != '\n')
 					;
 				return -2;
 			}
