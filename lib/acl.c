@@ -36,11 +36,9 @@ static const struct {
 	const char *name;
 	enum role role;
 } role_names[] = {
-	{"caseworker", ROLE_CASEWORKER},
-	{"disclosure_officer", ROLE_DISCLOSURE_OFFICER},
-	{"registrar", ROLE_REGISTRAR},
-	{"auditor", ROLE_AUDITOR},
-	{"monitor", ROLE_MONITOR},
+    {"caseworker", ROLE_CASEWORKER}, {"disclosure_officer", ROLE_DISCLOSURE_OFFICER},
+    {"registrar", ROLE_REGISTRAR},   {"auditor", ROLE_AUDITOR},
+    {"monitor", ROLE_MONITOR},
 };
 #define N_ROLES (sizeof(role_names) / sizeof(role_names[0]))
 
@@ -65,7 +63,7 @@ void roles_format(unsigned roles, char *out, size_t outlen)
 		if (!(roles & role_names[i].role))
 			continue;
 		n = snprintf(out + used, outlen - used, "%s%s", used ? "," : "",
-			     role_names[i].name);
+		             role_names[i].name);
 		if (n < 0 || (size_t)n >= outlen - used)
 			return; /* truncated, still NUL-terminated */
 		used += (size_t)n;
@@ -154,9 +152,9 @@ static int roles_parse(const char *v, unsigned *out, char *msg, size_t msglen)
 				break;
 		if (i == N_ROLES) {
 			snprintf(msg, msglen,
-				 "unknown role '%.*s' (roles: caseworker, disclosure_officer, "
-				 "registrar, auditor, monitor)",
-				 (int)(len > 64 ? 64 : len), start);
+			         "unknown role '%.*s' (roles: caseworker, disclosure_officer, "
+			         "registrar, auditor, monitor)",
+			         (int)(len > 64 ? 64 : len), start);
 			return -1;
 		}
 		roles |= role_names[i].role;
@@ -175,7 +173,7 @@ struct acl_parse {
 };
 
 static int acl_event(void *user, const struct config_ini_event *ev, unsigned *err_line, char *msg,
-		     size_t msglen)
+                     size_t msglen)
 {
 	struct acl_parse *ap = user;
 	struct acl *a = ap->a;
@@ -185,9 +183,9 @@ static int acl_event(void *user, const struct config_ini_event *ev, unsigned *er
 	case CONFIG_INI_SECTION_START:
 		if (!id_valid(ev->section)) {
 			snprintf(msg, msglen,
-				 "principal id [%.140s] must be 1-%d characters of A-Z a-z 0-9 . _ "
-				 "@ -",
-				 ev->section, PRINCIPAL_ID_MAX);
+			         "principal id [%.140s] must be 1-%d characters of A-Z a-z 0-9 . _ "
+			         "@ -",
+			         ev->section, PRINCIPAL_ID_MAX);
 			return -1;
 		}
 		if (a->n == ACL_PRINCIPALS_MAX) {
@@ -216,9 +214,13 @@ static int acl_event(void *user, const struct config_ini_event *ev, unsigned *er
 		e = ap->cur;
 		*err_line = ev->line;
 		if (e->cn_line == 0 || ap->roles_line == 0 || ap->force_line == 0) {
-			snprintf(msg, msglen, "[%s] lacks '%s' (every principal needs cn, roles and "
-					      "force)",
-				 e->p.id, e->cn_line == 0 ? "cn" : ap->roles_line == 0 ? "roles" : "force");
+			snprintf(msg, msglen,
+			         "[%s] lacks '%s' (every principal needs cn, roles and "
+			         "force)",
+			         e->p.id,
+			         e->cn_line == 0       ? "cn"
+			         : ap->roles_line == 0 ? "roles"
+			                               : "force");
 			return -1;
 		}
 		ap->cur = NULL;
@@ -235,8 +237,9 @@ static int acl_event(void *user, const struct config_ini_event *ev, unsigned *er
 		if (e->cn_line != 0)
 			goto twice;
 		if (!cn_valid(ev->value)) {
-			snprintf(msg, msglen, "cn must be 1-%d characters without control characters",
-				 PRINCIPAL_CN_MAX);
+			snprintf(msg, msglen,
+			         "cn must be 1-%d characters without control characters",
+			         PRINCIPAL_CN_MAX);
 			return -1;
 		}
 		snprintf(e->p.cn, sizeof(e->p.cn), "%s", ev->value);
@@ -252,15 +255,15 @@ static int acl_event(void *user, const struct config_ini_event *ev, unsigned *er
 			goto twice;
 		if (!force_valid(ev->value)) {
 			snprintf(msg, msglen,
-				 "force '%.80s' must be * or 1-%d characters of a-z 0-9 -", ev->value,
-				 FORCE_MAX);
+			         "force '%.80s' must be * or 1-%d characters of a-z 0-9 -",
+			         ev->value, FORCE_MAX);
 			return -1;
 		}
 		snprintf(e->p.force, sizeof(e->p.force), "%s", ev->value);
 		ap->force_line = ev->line;
 	} else {
-		snprintf(msg, msglen, "unknown key '%.60s' in [%s] (keys: cn, roles, force)", ev->key,
-			 e->p.id);
+		snprintf(msg, msglen, "unknown key '%.60s' in [%s] (keys: cn, roles, force)",
+		         ev->key, e->p.id);
 		return -1;
 	}
 	return 0;
@@ -303,8 +306,8 @@ static int acl_index(struct acl *a, const char *name, struct dsc_error *err)
 	for (size_t i = 1; i < a->n; i++) {
 		if (strcmp(v[i - 1]->p.id, v[i]->p.id) == 0) {
 			rc = dsc_error_set(err, DSC_EINVAL,
-					   "%s:%u: section [%s] appears twice (first at line %u)",
-					   name, v[i]->line, v[i]->p.id, v[i - 1]->line);
+			                   "%s:%u: section [%s] appears twice (first at line %u)",
+			                   name, v[i]->line, v[i]->p.id, v[i - 1]->line);
 			goto fail;
 		}
 	}
@@ -318,10 +321,10 @@ static int acl_index(struct acl *a, const char *name, struct dsc_error *err)
 				first = v[i];
 				later = v[i - 1];
 			}
-			rc = dsc_error_set(err, DSC_EINVAL,
-					   "%s:%u: cn '%s' of [%s] already belongs to [%s] (line %u)",
-					   name, later->cn_line, later->p.cn, later->p.id,
-					   first->p.id, first->cn_line);
+			rc = dsc_error_set(
+			    err, DSC_EINVAL,
+			    "%s:%u: cn '%s' of [%s] already belongs to [%s] (line %u)", name,
+			    later->cn_line, later->p.cn, later->p.id, first->p.id, first->cn_line);
 			goto fail;
 		}
 	}
@@ -333,7 +336,7 @@ fail:
 }
 
 int acl_parse(const char *text, size_t len, const char *name, struct acl **out,
-	      struct dsc_error *err)
+              struct dsc_error *err)
 {
 	struct acl_parse ap;
 	struct acl *a;

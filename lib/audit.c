@@ -29,15 +29,15 @@
 
 #include "disclosure/audit.h"
 
-#define AUDIT_LINE_MAX (1024 * 1024)     /* longest line the verifier reads */
-#define AUDIT_TIME_LEN 24                /* "2026-11-28T18:00:00.123Z" */
-#define AUDIT_SIG_LEN 64                 /* Ed25519 */
-#define AUDIT_SIG_B64_LEN 88             /* base64 of 64 bytes, padded */
+#define AUDIT_LINE_MAX (1024 * 1024)            /* longest line the verifier reads */
+#define AUDIT_TIME_LEN 24                       /* "2026-11-28T18:00:00.123Z" */
+#define AUDIT_SIG_LEN 64                        /* Ed25519 */
+#define AUDIT_SIG_B64_LEN 88                    /* base64 of 64 bytes, padded */
 #define AUDIT_RECEIPTS_MAX (256u * 1024 * 1024) /* bytes of receipts held in memory */
 
 static const char hash_sep[] = ",\"hash\":\"";
 static const char zero_hash[AUDIT_HASH_HEX + 1] =
-	"0000000000000000000000000000000000000000000000000000000000000000";
+    "0000000000000000000000000000000000000000000000000000000000000000";
 
 static void hex_encode(const unsigned char *in, size_t n, char *out)
 {
@@ -94,14 +94,14 @@ static int format_time(int64_t now_ms, char out[AUDIT_TIME_LEN + 1], struct dsc_
 
 	if (now_ms < 0)
 		return dsc_error_set(err, DSC_EINVAL, "audit: time before 1970 (%" PRId64 " ms)",
-				     now_ms);
+		                     now_ms);
 	secs = (time_t)(now_ms / 1000);
 	if (gmtime_r(&secs, &tm) == NULL || tm.tm_year + 1900 > 9999)
 		return dsc_error_set(err, DSC_EINVAL, "audit: time out of range (%" PRId64 " ms)",
-				     now_ms);
+		                     now_ms);
 	if (strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm) != 19)
 		return dsc_error_set(err, DSC_EINVAL, "audit: time out of range (%" PRId64 " ms)",
-				     now_ms);
+		                     now_ms);
 	snprintf(buf + 19, sizeof(buf) - 19, ".%03dZ", (int)(now_ms % 1000));
 	memcpy(out, buf, AUDIT_TIME_LEN + 1);
 	return DSC_OK;
@@ -145,8 +145,7 @@ struct parsed_line {
 	size_t hashed_len; /* bytes before ,"hash":" */
 };
 
-static int line_parse(const char *line, size_t len, struct parsed_line *p, char *msg,
-		      size_t msglen)
+static int line_parse(const char *line, size_t len, struct parsed_line *p, char *msg, size_t msglen)
 {
 	json_error_t jerr;
 	json_t *v;
@@ -208,7 +207,7 @@ bad:
 }
 
 int audit_chain_resume(struct audit_chain *c, uint64_t n, const char *last_line, size_t len,
-		       struct dsc_error *err)
+                       struct dsc_error *err)
 {
 	struct parsed_line p;
 	char msg[256];
@@ -221,14 +220,14 @@ int audit_chain_resume(struct audit_chain *c, uint64_t n, const char *last_line,
 	if (last_line == NULL)
 		return dsc_error_set(err, DSC_EINVAL, "audit: no last entry to resume from");
 	if (line_parse(last_line, len, &p, msg, sizeof(msg)) != DSC_OK)
-		return dsc_error_set(err, DSC_EINVAL, "audit: stored entry %" PRIu64 " is damaged: %s",
-				     n - 1, msg);
+		return dsc_error_set(err, DSC_EINVAL,
+		                     "audit: stored entry %" PRIu64 " is damaged: %s", n - 1, msg);
 	if (p.seq != n - 1) {
 		json_decref(p.obj);
 		return dsc_error_set(err, DSC_EINVAL,
-				     "audit: the last stored entry has seq %" PRIu64
-				     ", expected %" PRIu64,
-				     p.seq, n - 1);
+		                     "audit: the last stored entry has seq %" PRIu64
+		                     ", expected %" PRIu64,
+		                     p.seq, n - 1);
 	}
 	c->next_seq = n;
 	memcpy(c->head, p.hash, AUDIT_HASH_HEX + 1);
@@ -237,17 +236,16 @@ int audit_chain_resume(struct audit_chain *c, uint64_t n, const char *last_line,
 	 * "sign one soon"). */
 	action = json_object_get(p.obj, "action");
 	c->last_checkpoint_size =
-		json_is_string(action) && strcmp(json_string_value(action), "checkpoint") == 0
-			? p.seq
-			: 0;
+	    json_is_string(action) && strcmp(json_string_value(action), "checkpoint") == 0 ? p.seq
+	                                                                                   : 0;
 	json_decref(p.obj);
 	return DSC_OK;
 }
 
 /* Builds the line for fields at c's position without advancing c. */
 static int entry_build(const struct audit_chain *c, const json_t *fields, const char *time_str,
-		       char **line, size_t *len, char hash_out[AUDIT_HASH_HEX + 1],
-		       struct dsc_error *err)
+                       char **line, size_t *len, char hash_out[AUDIT_HASH_HEX + 1],
+                       struct dsc_error *err)
 {
 	json_t *obj;
 	const char *key;
@@ -270,12 +268,13 @@ static int entry_build(const struct audit_chain *c, const json_t *fields, const 
 		rc = dsc_error_set(err, DSC_ENOMEM, "audit: out of memory");
 		goto out;
 	}
-	json_object_foreach((json_t *)fields, key, value) {
+	json_object_foreach((json_t *)fields, key, value)
+	{
 		if (strcmp(key, "seq") == 0 || strcmp(key, "time") == 0 ||
 		    strcmp(key, "prev") == 0 || strcmp(key, "hash") == 0) {
 			rc = dsc_error_set(err, DSC_EINVAL,
-					   "audit: field '%s' is the chain's own, not the caller's",
-					   key);
+			                   "audit: field '%s' is the chain's own, not the caller's",
+			                   key);
 			goto out;
 		}
 		if (json_object_set(obj, key, value) != 0) {
@@ -299,7 +298,7 @@ static int entry_build(const struct audit_chain *c, const json_t *fields, const 
 	total = dlen + sizeof(hash_sep) - 1 + AUDIT_HASH_HEX + 2;
 	if (total > AUDIT_LINE_MAX - 1) {
 		rc = dsc_error_set(err, DSC_ETOOBIG, "audit: entry of %zu bytes exceeds %d", total,
-				   AUDIT_LINE_MAX - 1);
+		                   AUDIT_LINE_MAX - 1);
 		goto out;
 	}
 	if (audit_line_hash(dump, dlen, hash) != DSC_OK) {
@@ -327,7 +326,7 @@ out:
 }
 
 int audit_entry_encode(struct audit_chain *c, const json_t *fields, int64_t now_ms, char **line,
-		       size_t *len, struct dsc_error *err)
+                       size_t *len, struct dsc_error *err)
 {
 	char t[AUDIT_TIME_LEN + 1];
 	char hash[AUDIT_HASH_HEX + 1];
@@ -344,12 +343,12 @@ int audit_entry_encode(struct audit_chain *c, const json_t *fields, int64_t now_
 
 /* The exact bytes a checkpoint signs (docs/audit-format.md). */
 static int checkpoint_message(uint64_t size, const char *head, const char *signed_at,
-			      const char *key_id, char *out, size_t outlen)
+                              const char *key_id, char *out, size_t outlen)
 {
 	int n = snprintf(out, outlen,
-			 "disclosured-checkpoint-v1\nsize=%" PRIu64
-			 "\nhead=%s\nsigned_at=%s\nkey_id=%s\n",
-			 size, head, signed_at, key_id);
+	                 "disclosured-checkpoint-v1\nsize=%" PRIu64
+	                 "\nhead=%s\nsigned_at=%s\nkey_id=%s\n",
+	                 size, head, signed_at, key_id);
 
 	return n < 0 || (size_t)n >= outlen ? -1 : n;
 }
@@ -373,9 +372,8 @@ int audit_key_id(EVP_PKEY *key, char out[AUDIT_KEY_ID_HEX + 1])
 	return DSC_OK;
 }
 
-static int checkpoint_build(const struct audit_chain *c, EVP_PKEY *key, int64_t now_ms,
-			    char **line, size_t *len, char hash_out[AUDIT_HASH_HEX + 1],
-			    struct dsc_error *err)
+static int checkpoint_build(const struct audit_chain *c, EVP_PKEY *key, int64_t now_ms, char **line,
+                            size_t *len, char hash_out[AUDIT_HASH_HEX + 1], struct dsc_error *err)
 {
 	char t[AUDIT_TIME_LEN + 1], key_id[AUDIT_KEY_ID_HEX + 1], why[256];
 	char msg[256];
@@ -401,7 +399,7 @@ static int checkpoint_build(const struct audit_chain *c, EVP_PKEY *key, int64_t 
 	    siglen != sizeof(sig)) {
 		EVP_MD_CTX_free(md);
 		return dsc_error_set(err, DSC_EINTERNAL, "audit: signing the checkpoint failed: %s",
-				     ossl_reason(why, sizeof(why)));
+		                     ossl_reason(why, sizeof(why)));
 	}
 	EVP_MD_CTX_free(md);
 	if (EVP_EncodeBlock((unsigned char *)sig_b64, sig, (int)siglen) != AUDIT_SIG_B64_LEN)
@@ -431,7 +429,7 @@ static int checkpoint_build(const struct audit_chain *c, EVP_PKEY *key, int64_t 
 }
 
 int audit_checkpoint_encode(struct audit_chain *c, EVP_PKEY *key, int64_t now_ms, char **line,
-			    size_t *len, struct dsc_error *err)
+                            size_t *len, struct dsc_error *err)
 {
 	char hash[AUDIT_HASH_HEX + 1];
 	int rc;
@@ -445,7 +443,7 @@ int audit_checkpoint_encode(struct audit_chain *c, EVP_PKEY *key, int64_t now_ms
 }
 
 int audit_checkpoint_encode_unstored(const struct audit_chain *c, EVP_PKEY *key, int64_t now_ms,
-				     char **line, size_t *len, struct dsc_error *err)
+                                     char **line, size_t *len, struct dsc_error *err)
 {
 	char hash[AUDIT_HASH_HEX + 1];
 
@@ -455,7 +453,7 @@ int audit_checkpoint_encode_unstored(const struct audit_chain *c, EVP_PKEY *key,
 /* Opens path for reading and fstat()s the very file opened (no race
  * between the check and the read). */
 static int key_file_open(const char *path, const char *what, bool private_key, FILE **out,
-			 struct dsc_error *err)
+                         struct dsc_error *err)
 {
 	struct stat st;
 	int fd;
@@ -477,8 +475,8 @@ static int key_file_open(const char *path, const char *what, bool private_key, F
 	if (private_key && (st.st_mode & 077) != 0) {
 		close(fd);
 		return dsc_error_set(err, DSC_EPERM,
-				     "%s %s: mode %04o lets group/others read it; chmod 600", what,
-				     path, (unsigned)(st.st_mode & 07777));
+		                     "%s %s: mode %04o lets group/others read it; chmod 600", what,
+		                     path, (unsigned)(st.st_mode & 07777));
 	}
 	f = fdopen(fd, "r");
 	if (f == NULL) {
@@ -505,14 +503,14 @@ int audit_key_load(const char *path, EVP_PKEY **out, struct dsc_error *err)
 	fclose(f);
 	if (k == NULL)
 		return dsc_error_set(err, DSC_EINVAL,
-				     "%s %s: not a PEM private key (%s); make one with "
-				     "'openssl genpkey -algorithm ed25519'",
-				     what, path, ossl_reason(why, sizeof(why)));
+		                     "%s %s: not a PEM private key (%s); make one with "
+		                     "'openssl genpkey -algorithm ed25519'",
+		                     what, path, ossl_reason(why, sizeof(why)));
 	if (EVP_PKEY_get_id(k) != EVP_PKEY_ED25519) {
 		const char *type = EVP_PKEY_get0_type_name(k);
 
 		rc = dsc_error_set(err, DSC_EINVAL, "%s %s: a %s key, not Ed25519", what, path,
-				   type != NULL ? type : "non-Ed25519");
+		                   type != NULL ? type : "non-Ed25519");
 		EVP_PKEY_free(k);
 		return rc;
 	}
@@ -534,9 +532,9 @@ int audit_pubkey_load(const char *path, EVP_PKEY **out, struct dsc_error *err)
 	fclose(f);
 	if (k == NULL)
 		return dsc_error_set(err, DSC_EINVAL,
-				     "%s %s: not a PEM public key (%s); export it with "
-				     "'openssl pkey -in KEY -pubout'",
-				     what, path, ossl_reason(why, sizeof(why)));
+		                     "%s %s: not a PEM public key (%s); export it with "
+		                     "'openssl pkey -in KEY -pubout'",
+		                     what, path, ossl_reason(why, sizeof(why)));
 	if (EVP_PKEY_get_id(k) != EVP_PKEY_ED25519) {
 		EVP_PKEY_free(k);
 		return dsc_error_set(err, DSC_EINVAL, "%s %s: not an Ed25519 key", what, path);
@@ -560,7 +558,7 @@ struct receipt_set {
 };
 
 static int verify_fail(struct audit_verify_result *res, int64_t seq, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int verify_fail(struct audit_verify_result *res, int64_t seq, const char *fmt, ...)
 {
@@ -620,7 +618,7 @@ static int read_line(FILE *f, char **buf, size_t *cap, size_t *len, bool *had_ne
 
 /* Checks a checkpoint entry against the chain before it and the key. */
 static int checkpoint_verify(const struct parsed_line *p, const char *head_before, EVP_PKEY *pub,
-			     const char *pub_key_id, struct audit_verify_result *res)
+                             const char *pub_key_id, struct audit_verify_result *res)
 {
 	json_t *cp = json_object_get(p->obj, "checkpoint");
 	json_t *size_v;
@@ -633,8 +631,9 @@ static int checkpoint_verify(const struct parsed_line *p, const char *head_befor
 	int64_t seq = (int64_t)p->seq;
 
 	if (!json_is_object(cp))
-		return verify_fail(res, seq, "seq %" PRIu64 ": checkpoint without a \"checkpoint\" object",
-				   p->seq);
+		return verify_fail(res, seq,
+		                   "seq %" PRIu64 ": checkpoint without a \"checkpoint\" object",
+		                   p->seq);
 	size_v = json_object_get(cp, "size");
 	head = json_string_value(json_object_get(cp, "head"));
 	signed_at = json_string_value(json_object_get(cp, "signed_at"));
@@ -644,44 +643,49 @@ static int checkpoint_verify(const struct parsed_line *p, const char *head_befor
 	if (!json_is_integer(size_v) || head == NULL || signed_at == NULL || key_id == NULL ||
 	    alg == NULL || sig_b64 == NULL)
 		return verify_fail(res, seq,
-				   "seq %" PRIu64 ": checkpoint lacks size, head, signed_at, key_id, "
-				   "algorithm or signature",
-				   p->seq);
+		                   "seq %" PRIu64
+		                   ": checkpoint lacks size, head, signed_at, key_id, "
+		                   "algorithm or signature",
+		                   p->seq);
 	if (json_integer_value(size_v) < 0 || (uint64_t)json_integer_value(size_v) != p->seq)
 		return verify_fail(res, seq,
-				   "seq %" PRIu64 ": checkpoint claims size %" JSON_INTEGER_FORMAT
-				   " but %" PRIu64 " entries precede it",
-				   p->seq, json_integer_value(size_v), p->seq);
+		                   "seq %" PRIu64 ": checkpoint claims size %" JSON_INTEGER_FORMAT
+		                   " but %" PRIu64 " entries precede it",
+		                   p->seq, json_integer_value(size_v), p->seq);
 	if (strcmp(head, head_before) != 0)
 		return verify_fail(res, seq,
-				   "seq %" PRIu64 ": checkpoint head %.16s... is not the hash of the "
-				   "entries before it (%.16s...)",
-				   p->seq, head, head_before);
+		                   "seq %" PRIu64
+		                   ": checkpoint head %.16s... is not the hash of the "
+		                   "entries before it (%.16s...)",
+		                   p->seq, head, head_before);
 	if (strcmp(alg, "ed25519") != 0)
-		return verify_fail(res, seq, "seq %" PRIu64 ": checkpoint algorithm '%.32s' is not ed25519",
-				   p->seq, alg);
+		return verify_fail(res, seq,
+		                   "seq %" PRIu64 ": checkpoint algorithm '%.32s' is not ed25519",
+		                   p->seq, alg);
 	if (!time_valid(signed_at))
-		return verify_fail(res, seq, "seq %" PRIu64 ": checkpoint signed_at is not a UTC time",
-				   p->seq);
+		return verify_fail(
+		    res, seq, "seq %" PRIu64 ": checkpoint signed_at is not a UTC time", p->seq);
 	/* Bind the key: a checkpoint made with any other key (an older one,
 	 * or one the log's holder made later to re-sign a rewritten log) is
 	 * a failure, not something to look up and trust. */
 	if (strcmp(key_id, pub_key_id) != 0)
 		return verify_fail(res, seq,
-				   "seq %" PRIu64 ": checkpoint signed with key %.16s, not the given "
-				   "key %s",
-				   p->seq, key_id, pub_key_id);
+		                   "seq %" PRIu64
+		                   ": checkpoint signed with key %.16s, not the given "
+		                   "key %s",
+		                   p->seq, key_id, pub_key_id);
 	if (strlen(sig_b64) != AUDIT_SIG_B64_LEN ||
 	    EVP_DecodeBlock(sig, (const unsigned char *)sig_b64, AUDIT_SIG_B64_LEN) !=
-		    AUDIT_SIG_LEN + 2 ||
+	        AUDIT_SIG_LEN + 2 ||
 	    EVP_EncodeBlock((unsigned char *)reenc, sig, AUDIT_SIG_LEN) != AUDIT_SIG_B64_LEN ||
 	    strcmp(reenc, sig_b64) != 0)
-		return verify_fail(res, seq,
-				   "seq %" PRIu64 ": checkpoint signature is not 64 bytes of base64",
-				   p->seq);
+		return verify_fail(
+		    res, seq, "seq %" PRIu64 ": checkpoint signature is not 64 bytes of base64",
+		    p->seq);
 	n = checkpoint_message(p->seq, head, signed_at, key_id, msg, sizeof(msg));
 	if (n < 0)
-		return verify_fail(res, seq, "seq %" PRIu64 ": checkpoint message too long", p->seq);
+		return verify_fail(res, seq, "seq %" PRIu64 ": checkpoint message too long",
+		                   p->seq);
 	md = EVP_MD_CTX_new();
 	if (md == NULL)
 		return verify_fail(res, seq, "out of memory");
@@ -690,14 +694,14 @@ static int checkpoint_verify(const struct parsed_line *p, const char *head_befor
 	EVP_MD_CTX_free(md);
 	ERR_clear_error();
 	if (!ok)
-		return verify_fail(res, seq,
-				   "seq %" PRIu64 ": checkpoint signature does not verify with key %s",
-				   p->seq, pub_key_id);
+		return verify_fail(
+		    res, seq, "seq %" PRIu64 ": checkpoint signature does not verify with key %s",
+		    p->seq, pub_key_id);
 	return DSC_OK;
 }
 
 static int verify_run(FILE *f, EVP_PKEY *pub, bool allow_unsealed, struct receipt_set *rs,
-		      struct audit_verify_result *res)
+                      struct audit_verify_result *res)
 {
 	char *buf = NULL;
 	size_t cap = 0, len = 0;
@@ -723,8 +727,9 @@ static int verify_run(FILE *f, EVP_PKEY *pub, bool allow_unsealed, struct receip
 		if (r == 0)
 			break;
 		if (r == -1) {
-			rc = verify_fail(res, (int64_t)pos, "read error after %" PRIu64 " entries: %s",
-					 pos, strerror(errno));
+			rc = verify_fail(res, (int64_t)pos,
+			                 "read error after %" PRIu64 " entries: %s", pos,
+			                 strerror(errno));
 			goto out;
 		}
 		if (r == -3) {
@@ -733,32 +738,34 @@ static int verify_run(FILE *f, EVP_PKEY *pub, bool allow_unsealed, struct receip
 		}
 		if (r == -2) {
 			rc = verify_fail(res, (int64_t)pos,
-					 "line %" PRIu64 " (seq %" PRIu64 " expected) is longer than %d "
-					 "bytes",
-					 pos + 1, pos, AUDIT_LINE_MAX);
+			                 "line %" PRIu64 " (seq %" PRIu64
+			                 " expected) is longer than %d "
+			                 "bytes",
+			                 pos + 1, pos, AUDIT_LINE_MAX);
 			goto out;
 		}
 		res->entries = pos + 1;
 		if (line_parse(buf, len, &p, why, sizeof(why)) != DSC_OK) {
 			rc = verify_fail(res, (int64_t)pos,
-					 "line %" PRIu64 " (seq %" PRIu64 " expected): %s", pos + 1,
-					 pos, len == 0 ? "empty line" : why);
+			                 "line %" PRIu64 " (seq %" PRIu64 " expected): %s", pos + 1,
+			                 pos, len == 0 ? "empty line" : why);
 			goto out;
 		}
 		if (p.seq != pos) {
 			rc = verify_fail(res, (int64_t)pos,
-					 "line %" PRIu64 ": seq %" PRIu64 " where seq %" PRIu64
-					 " was expected (a line was removed, reordered, duplicated "
-					 "or inserted)",
-					 pos + 1, p.seq, pos);
+			                 "line %" PRIu64 ": seq %" PRIu64 " where seq %" PRIu64
+			                 " was expected (a line was removed, reordered, duplicated "
+			                 "or inserted)",
+			                 pos + 1, p.seq, pos);
 			json_decref(p.obj);
 			goto out;
 		}
 		if (strcmp(p.prev, head) != 0) {
 			rc = verify_fail(res, (int64_t)pos,
-					 "seq %" PRIu64 ": prev %.16s... is not the hash of seq %" PRId64
-					 " (%.16s...)",
-					 pos, p.prev, (int64_t)pos - 1, head);
+			                 "seq %" PRIu64
+			                 ": prev %.16s... is not the hash of seq %" PRId64
+			                 " (%.16s...)",
+			                 pos, p.prev, (int64_t)pos - 1, head);
 			json_decref(p.obj);
 			goto out;
 		}
@@ -769,15 +776,16 @@ static int verify_run(FILE *f, EVP_PKEY *pub, bool allow_unsealed, struct receip
 		}
 		if (strcmp(hash, p.hash) != 0) {
 			rc = verify_fail(res, (int64_t)pos,
-					 "seq %" PRIu64 ": hash does not match the line's bytes (the "
-					 "entry was changed)",
-					 pos);
+			                 "seq %" PRIu64
+			                 ": hash does not match the line's bytes (the "
+			                 "entry was changed)",
+			                 pos);
 			json_decref(p.obj);
 			goto out;
 		}
 		action = json_object_get(p.obj, "action");
-		last_was_checkpoint = json_is_string(action) &&
-				      strcmp(json_string_value(action), "checkpoint") == 0;
+		last_was_checkpoint =
+		    json_is_string(action) && strcmp(json_string_value(action), "checkpoint") == 0;
 		if (last_was_checkpoint) {
 			if (checkpoint_verify(&p, head, pub, pub_key_id, res) != DSC_OK) {
 				json_decref(p.obj);
@@ -790,11 +798,12 @@ static int verify_run(FILE *f, EVP_PKEY *pub, bool allow_unsealed, struct receip
 		json_decref(p.obj);
 		while (rs != NULL && rs->next < rs->n && rs->r[rs->next].seq == pos) {
 			if (strcmp(rs->r[rs->next].hash, hash) != 0) {
-				rc = verify_fail(res, (int64_t)pos,
-						 "seq %" PRIu64 ": the receipt (requests log line %" PRIu64
-						 ") holds hash %.16s... but the export has %.16s... "
-						 "(the entry was rewritten)",
-						 pos, rs->r[rs->next].line, rs->r[rs->next].hash, hash);
+				rc = verify_fail(
+				    res, (int64_t)pos,
+				    "seq %" PRIu64 ": the receipt (requests log line %" PRIu64
+				    ") holds hash %.16s... but the export has %.16s... "
+				    "(the entry was rewritten)",
+				    pos, rs->r[rs->next].line, rs->r[rs->next].hash, hash);
 				goto out;
 			}
 			rs->next++;
@@ -812,40 +821,42 @@ static int verify_run(FILE *f, EVP_PKEY *pub, bool allow_unsealed, struct receip
 	}
 	if (rs != NULL && rs->next < rs->n) {
 		rc = verify_fail(res, (int64_t)rs->r[rs->next].seq,
-				 "seq %" PRIu64 ": the receipt (requests log line %" PRIu64
-				 ") is not in the export, which ends at seq %" PRIu64
-				 " (the log was truncated or the export is incomplete)",
-				 rs->r[rs->next].seq, rs->r[rs->next].line, pos - 1);
+		                 "seq %" PRIu64 ": the receipt (requests log line %" PRIu64
+		                 ") is not in the export, which ends at seq %" PRIu64
+		                 " (the log was truncated or the export is incomplete)",
+		                 rs->r[rs->next].seq, rs->r[rs->next].line, pos - 1);
 		goto out;
 	}
 	if (!last_was_checkpoint && !allow_unsealed) {
 		uint64_t first = res->checkpoints ? res->sealed_size + 1 : 0;
 
 		if (res->checkpoints)
-			rc = verify_fail(res, (int64_t)first,
-					 "seq %" PRIu64 "-%" PRIu64 " come after the last checkpoint "
-					 "(seq %" PRIu64 ") and are not sealed: the file was truncated "
-					 "or never sealed (--allow-unsealed accepts them)",
-					 first, pos - 1, res->sealed_size);
+			rc = verify_fail(
+			    res, (int64_t)first,
+			    "seq %" PRIu64 "-%" PRIu64 " come after the last checkpoint "
+			    "(seq %" PRIu64 ") and are not sealed: the file was truncated "
+			    "or never sealed (--allow-unsealed accepts them)",
+			    first, pos - 1, res->sealed_size);
 		else
-			rc = verify_fail(res, 0,
-					 "seq 0-%" PRIu64 " are not sealed by any checkpoint: the file "
-					 "was truncated or never sealed (--allow-unsealed accepts them)",
-					 pos - 1);
+			rc = verify_fail(
+			    res, 0,
+			    "seq 0-%" PRIu64 " are not sealed by any checkpoint: the file "
+			    "was truncated or never sealed (--allow-unsealed accepts them)",
+			    pos - 1);
 		goto out;
 	}
 	res->ok = true;
 	res->first_bad_seq = -1;
 	if (res->checkpoints == 0)
 		snprintf(res->msg, sizeof(res->msg),
-			 "%" PRIu64 " entries, no checkpoint: nothing is sealed", res->entries);
+		         "%" PRIu64 " entries, no checkpoint: nothing is sealed", res->entries);
 	else
 		snprintf(res->msg, sizeof(res->msg),
-			 "%" PRIu64 " entries, %" PRIu64 " checkpoint%s, sealed through seq %" PRIu64
-			 "%s",
-			 res->entries, res->checkpoints, res->checkpoints == 1 ? "" : "s",
-			 res->sealed_size - 1,
-			 last_was_checkpoint ? "" : " (entries after it are unsealed)");
+		         "%" PRIu64 " entries, %" PRIu64
+		         " checkpoint%s, sealed through seq %" PRIu64 "%s",
+		         res->entries, res->checkpoints, res->checkpoints == 1 ? "" : "s",
+		         res->sealed_size - 1,
+		         last_was_checkpoint ? "" : " (entries after it are unsealed)");
 	rc = DSC_OK;
 out:
 	free(buf);
@@ -853,7 +864,7 @@ out:
 }
 
 int audit_verify_stream(FILE *f, EVP_PKEY *pub, bool allow_unsealed,
-			struct audit_verify_result *res)
+                        struct audit_verify_result *res)
 {
 	return verify_run(f, pub, allow_unsealed, NULL, res);
 }
@@ -887,8 +898,8 @@ static int receipts_read(FILE *log, struct receipt_set *rs, struct audit_verify_
 		obj = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 		if (!json_is_object(obj)) {
 			json_decref(obj);
-			rc = verify_fail(res, -1, "requests log line %" PRIu64 ": not a JSON object",
-					 lineno);
+			rc = verify_fail(
+			    res, -1, "requests log line %" PRIu64 ": not a JSON object", lineno);
 			goto out;
 		}
 		rc_obj = json_object_get(obj, "receipt");
@@ -902,9 +913,9 @@ static int receipts_read(FILE *log, struct receipt_set *rs, struct audit_verify_
 		    !is_hash_hex(hash)) {
 			json_decref(obj);
 			rc = verify_fail(res, -1,
-					 "requests log line %" PRIu64 ": \"receipt\" is not "
-					 "{\"seq\": N, \"hash\": \"<64 hex>\"}",
-					 lineno);
+			                 "requests log line %" PRIu64 ": \"receipt\" is not "
+			                 "{\"seq\": N, \"hash\": \"<64 hex>\"}",
+			                 lineno);
 			goto out;
 		}
 		if (rs->n == rs->cap) {
@@ -933,7 +944,7 @@ static int receipts_read(FILE *log, struct receipt_set *rs, struct audit_verify_
 	}
 	if (r == -2)
 		rc = verify_fail(res, -1, "requests log line %" PRIu64 " is longer than %d bytes",
-				 lineno + 1, AUDIT_LINE_MAX);
+		                 lineno + 1, AUDIT_LINE_MAX);
 	else if (r == -3)
 		rc = verify_fail(res, -1, "out of memory");
 	else if (r == -1)
@@ -944,7 +955,7 @@ out:
 }
 
 int audit_receipts_check(FILE *export, FILE *receipts_log, EVP_PKEY *pub, bool allow_unsealed,
-			 struct audit_verify_result *res)
+                         struct audit_verify_result *res)
 {
 	struct receipt_set rs = {0};
 	int rc;
@@ -961,8 +972,8 @@ int audit_receipts_check(FILE *export, FILE *receipts_log, EVP_PKEY *pub, bool a
 	if (rc == DSC_OK) {
 		size_t len = strlen(res->msg);
 
-		snprintf(res->msg + len, sizeof(res->msg) - len, "; %zu receipts found in the export",
-			 rs.n);
+		snprintf(res->msg + len, sizeof(res->msg) - len,
+		         "; %zu receipts found in the export", rs.n);
 	}
 out:
 	free(rs.r);

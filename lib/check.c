@@ -24,24 +24,24 @@
 #define NAME_PART_MAX 200 /* bytes, after trimming */
 #define POSTCODE_MAX 15
 #define AGE_MAX 130
-#define RECIPIENT_MAX 200 /* characters */
+#define RECIPIENT_MAX 200  /* characters */
 #define RATIONALE_MAX 2000 /* characters */
 #define DOB_YEAR_MIN 1880
 
 static const char *const purposes[] = {
-	[PURPOSE_CSODS_RIGHT_TO_ASK] = "csods_right_to_ask",
-	[PURPOSE_CSODS_RIGHT_TO_BE_TOLD] = "csods_right_to_be_told",
-	[PURPOSE_DVDS_RIGHT_TO_ASK] = "dvds_right_to_ask",
-	[PURPOSE_DVDS_RIGHT_TO_KNOW] = "dvds_right_to_know",
-	[PURPOSE_MAPPA_REVIEW] = "mappa_review",
-	[PURPOSE_OTHER] = "other",
+    [PURPOSE_CSODS_RIGHT_TO_ASK] = "csods_right_to_ask",
+    [PURPOSE_CSODS_RIGHT_TO_BE_TOLD] = "csods_right_to_be_told",
+    [PURPOSE_DVDS_RIGHT_TO_ASK] = "dvds_right_to_ask",
+    [PURPOSE_DVDS_RIGHT_TO_KNOW] = "dvds_right_to_know",
+    [PURPOSE_MAPPA_REVIEW] = "mappa_review",
+    [PURPOSE_OTHER] = "other",
 };
 #define N_PURPOSES (sizeof(purposes) / sizeof(purposes[0]))
 
 static const char *const decisions[] = {
-	[DECISION_DISCLOSE] = "disclose",
-	[DECISION_NO_DISCLOSURE] = "no_disclosure",
-	[DECISION_REFER] = "refer",
+    [DECISION_DISCLOSE] = "disclose",
+    [DECISION_NO_DISCLOSURE] = "no_disclosure",
+    [DECISION_REFER] = "refer",
 };
 #define N_DECISIONS (sizeof(decisions) / sizeof(decisions[0]))
 
@@ -128,7 +128,7 @@ static bool date_after_today(const struct date *d)
 	if (gmtime_r(&now, &tm) == NULL)
 		return false;
 	today = (unsigned)(tm.tm_year + 1900) * 10000 + (unsigned)(tm.tm_mon + 1) * 100 +
-		(unsigned)tm.tm_mday;
+	        (unsigned)tm.tm_mday;
 	that = (unsigned)d->year * 10000 + d->month * 100u + d->day;
 	return that > today;
 }
@@ -138,13 +138,14 @@ static bool date_after_today(const struct date *d)
  * object's own path ("" for the body).
  */
 static int no_unknown(json_t *obj, const char *path, const char *const *allowed,
-		      struct dsc_error *err)
+                      struct dsc_error *err)
 {
 	const char *key;
 	json_t *v;
 	char field[128];
 
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		size_t i;
 
 		(void)v;
@@ -171,7 +172,7 @@ static json_t *body_load(const char *body, size_t len, struct dsc_error *err)
 	j = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (j == NULL) {
 		dsc_error_set(err, DSC_EJSON, "body is not valid JSON: %s (line %d, column %d)",
-			      jerr.text, jerr.line, jerr.column);
+		              jerr.text, jerr.line, jerr.column);
 		return NULL;
 	}
 	if (!json_is_object(j)) {
@@ -205,7 +206,7 @@ static const char *trimmed(json_t *parent, const char *key, json_t *str)
  * or nothing but white space, is absent).  *out points into the tree.
  */
 static int name_part(json_t *name, const char *key, bool required, const char *path, char **out,
-		     struct dsc_error *err)
+                     struct dsc_error *err)
 {
 	json_t *v = json_object_get(name, key);
 	const char *s;
@@ -220,7 +221,7 @@ static int name_part(json_t *name, const char *key, bool required, const char *p
 	}
 	if (!json_is_string(v))
 		return dsc_error_field(err, DSC_EINVAL, field, "must be a string%s",
-				       required ? "" : " or null");
+		                       required ? "" : " or null");
 	if (memchr(json_string_value(v), '\0', json_string_length(v)) != NULL ||
 	    has_control(json_string_value(v), false))
 		return dsc_error_field(err, DSC_EINVAL, field, "holds a control character");
@@ -234,7 +235,7 @@ static int name_part(json_t *name, const char *key, bool required, const char *p
 	}
 	if (strlen(s) > NAME_PART_MAX)
 		return dsc_error_field(err, DSC_EINVAL, field, "longer than %d bytes",
-				       NAME_PART_MAX);
+		                       NAME_PART_MAX);
 	*out = (char *)s; /* struct person_name is not const; the tree owns it */
 	return DSC_OK;
 }
@@ -260,11 +261,11 @@ static int subject_parse(json_t *subj, struct check_subject *s, struct dsc_error
 		return dsc_error_field(err, DSC_EINVAL, "subject.names", "required");
 	if (!json_is_array(names))
 		return dsc_error_field(err, DSC_EINVAL, "subject.names",
-				       "must be an array of 1-%d names", CHECK_MAX_NAMES);
+		                       "must be an array of 1-%d names", CHECK_MAX_NAMES);
 	if (json_array_size(names) < 1 || json_array_size(names) > CHECK_MAX_NAMES)
 		return dsc_error_field(err, DSC_EINVAL, "subject.names",
-				       "must hold 1-%d names, not %zu", CHECK_MAX_NAMES,
-				       json_array_size(names));
+		                       "must hold 1-%d names, not %zu", CHECK_MAX_NAMES,
+		                       json_array_size(names));
 	for (size_t i = 0; i < json_array_size(names); i++) {
 		json_t *n = json_array_get(names, i);
 		struct person_name *pn = &s->names[i];
@@ -273,7 +274,7 @@ static int subject_parse(json_t *subj, struct check_subject *s, struct dsc_error
 		snprintf(path, sizeof(path), "subject.names[%zu]", i);
 		if (!json_is_object(n))
 			return dsc_error_field(err, DSC_EINVAL, path,
-					       "must be an object with family, given, middle");
+			                       "must be an object with family, given, middle");
 		if ((rc = no_unknown(n, path, name_keys, err)) != DSC_OK)
 			return rc;
 		if ((rc = name_part(n, "family", true, path, &pn->family, err)) != DSC_OK ||
@@ -288,10 +289,10 @@ static int subject_parse(json_t *subj, struct check_subject *s, struct dsc_error
 	if (v != NULL && !json_is_null(v)) {
 		if (!json_is_string(v) || !date_read(json_string_value(v), &s->dob))
 			return dsc_error_field(err, DSC_EINVAL, "subject.dob",
-					       "not a date (YYYY-MM-DD)");
+			                       "not a date (YYYY-MM-DD)");
 		if (s->dob.year < DOB_YEAR_MIN)
 			return dsc_error_field(err, DSC_EINVAL, "subject.dob", "before %d",
-					       DOB_YEAR_MIN);
+			                       DOB_YEAR_MIN);
 		if (date_after_today(&s->dob))
 			return dsc_error_field(err, DSC_EINVAL, "subject.dob", "in the future");
 	}
@@ -300,9 +301,9 @@ static int subject_parse(json_t *subj, struct check_subject *s, struct dsc_error
 	if (v != NULL && !json_is_null(v)) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		    json_integer_value(v) > AGE_MAX)
-			return dsc_error_field(err, DSC_EINVAL, "subject.age",
-					       "must be a whole number of years from 0 to %d, or null",
-					       AGE_MAX);
+			return dsc_error_field(
+			    err, DSC_EINVAL, "subject.age",
+			    "must be a whole number of years from 0 to %d, or null", AGE_MAX);
 		s->age = (int)json_integer_value(v);
 	}
 
@@ -313,17 +314,17 @@ static int subject_parse(json_t *subj, struct check_subject *s, struct dsc_error
 
 		if (pc == NULL)
 			return dsc_error_field(err, DSC_EINVAL, "subject.postcode",
-					       "must be a string or null");
+			                       "must be a string or null");
 		if (len > POSTCODE_MAX)
 			return dsc_error_field(err, DSC_EINVAL, "subject.postcode",
-					       "longer than %d characters", POSTCODE_MAX);
+			                       "longer than %d characters", POSTCODE_MAX);
 		for (size_t i = 0; i < len; i++) {
 			char c = pc[i];
 
 			if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 			      (c >= '0' && c <= '9') || c == ' '))
 				return dsc_error_field(err, DSC_EINVAL, "subject.postcode",
-						       "only letters, digits and spaces");
+				                       "only letters, digits and spaces");
 		}
 		/* An empty or blank postcode is no postcode (forms send ""). */
 		if (!only_space(pc))
@@ -335,7 +336,8 @@ static int subject_parse(json_t *subj, struct check_subject *s, struct dsc_error
 		const char *sx = json_string_value(v);
 
 		if (sx == NULL || strlen(sx) != 1 || strchr("MFX", sx[0]) == NULL)
-			return dsc_error_field(err, DSC_EINVAL, "subject.sex", "must be M, F, X or null");
+			return dsc_error_field(err, DSC_EINVAL, "subject.sex",
+			                       "must be M, F, X or null");
 		s->sex = sx[0];
 	}
 	return DSC_OK;
@@ -343,7 +345,7 @@ static int subject_parse(json_t *subj, struct check_subject *s, struct dsc_error
 
 /* A required or optional free-text string of min..max code points. */
 static int text_field(json_t *obj, const char *key, const char *field, bool required,
-		      size_t max_chars, const char **out, struct dsc_error *err)
+                      size_t max_chars, const char **out, struct dsc_error *err)
 {
 	json_t *v = json_object_get(obj, key);
 	const char *s;
@@ -366,7 +368,7 @@ static int text_field(json_t *obj, const char *key, const char *field, bool requ
 	}
 	if (utf8_chars(s) > max_chars)
 		return dsc_error_field(err, DSC_EINVAL, field, "longer than %zu characters",
-				       max_chars);
+		                       max_chars);
 	*out = s;
 	return DSC_OK;
 }
@@ -386,10 +388,10 @@ static bool case_ref_valid(const char *s)
 }
 
 int check_request_parse(const char *body, size_t len, struct check_request *out,
-			struct dsc_error *err)
+                        struct dsc_error *err)
 {
 	static const char *const top_keys[] = {"case_ref", "purpose", "justification", "subject",
-					       NULL};
+	                                       NULL};
 	json_t *j, *v;
 	size_t i;
 	int rc;
@@ -407,8 +409,9 @@ int check_request_parse(const char *body, size_t len, struct check_request *out,
 		goto fail;
 	}
 	if (!json_is_string(v) || !case_ref_valid(json_string_value(v))) {
-		rc = dsc_error_field(err, DSC_EINVAL, "case_ref",
-				     "must be 1-%d characters of A-Z a-z 0-9 / _ . -", CASE_REF_MAX);
+		rc =
+		    dsc_error_field(err, DSC_EINVAL, "case_ref",
+		                    "must be 1-%d characters of A-Z a-z 0-9 / _ . -", CASE_REF_MAX);
 		goto fail;
 	}
 	out->case_ref = json_string_value(v);
@@ -423,14 +426,14 @@ int check_request_parse(const char *body, size_t len, struct check_request *out,
 			break;
 	if (i == N_PURPOSES) {
 		rc = dsc_error_field(err, DSC_EINVAL, "purpose",
-				     "must be one of csods_right_to_ask, csods_right_to_be_told, "
-				     "dvds_right_to_ask, dvds_right_to_know, mappa_review, other");
+		                     "must be one of csods_right_to_ask, csods_right_to_be_told, "
+		                     "dvds_right_to_ask, dvds_right_to_know, mappa_review, other");
 		goto fail;
 	}
 	out->purpose = (enum purpose)i;
 
 	if ((rc = text_field(j, "justification", "justification", true, JUSTIFICATION_MAX,
-			     &out->justification, err)) != DSC_OK)
+	                     &out->justification, err)) != DSC_OK)
 		goto fail;
 	if ((rc = subject_parse(json_object_get(j, "subject"), &out->subject, err)) != DSC_OK)
 		goto fail;
@@ -479,7 +482,7 @@ json_t *check_subject_to_json(const struct check_subject *s)
 	}
 	if (s->dob.year != 0) {
 		snprintf(dob, sizeof(dob), "%04u-%02u-%02u", (unsigned)s->dob.year % 10000,
-			 (unsigned)s->dob.month % 100, (unsigned)s->dob.day % 100);
+		         (unsigned)s->dob.month % 100, (unsigned)s->dob.day % 100);
 		if (!put_str(o, "dob", dob))
 			goto fail;
 	}
@@ -520,10 +523,10 @@ static bool offender_ref_valid(const char *s)
 }
 
 int decision_request_parse(const char *body, size_t len, struct decision_request *out,
-			   struct dsc_error *err)
+                           struct dsc_error *err)
 {
 	static const char *const keys[] = {"decision", "offender_id", "recipient", "rationale",
-					   NULL};
+	                                   NULL};
 	json_t *j, *v;
 	size_t i;
 	int rc;
@@ -544,7 +547,7 @@ int decision_request_parse(const char *body, size_t len, struct decision_request
 			break;
 	if (i == N_DECISIONS) {
 		rc = dsc_error_field(err, DSC_EINVAL, "decision",
-				     "must be one of disclose, no_disclosure, refer");
+		                     "must be one of disclose, no_disclosure, refer");
 		goto fail;
 	}
 	out->decision = (enum decision_kind)i;
@@ -553,23 +556,23 @@ int decision_request_parse(const char *body, size_t len, struct decision_request
 	if (v == NULL || json_is_null(v)) {
 		if (out->decision != DECISION_NO_DISCLOSURE) {
 			rc = dsc_error_field(err, DSC_EINVAL, "offender_id",
-					     "required for a '%s' decision",
-					     decisions[out->decision]);
+			                     "required for a '%s' decision",
+			                     decisions[out->decision]);
 			goto fail;
 		}
 	} else if (!json_is_string(v) || !offender_ref_valid(json_string_value(v))) {
 		rc = dsc_error_field(err, DSC_EINVAL, "offender_id",
-				     "must be 1-%d characters of A-Z a-z 0-9 _ -", OFFENDER_ID_MAX);
+		                     "must be 1-%d characters of A-Z a-z 0-9 _ -", OFFENDER_ID_MAX);
 		goto fail;
 	} else {
 		out->offender_id = json_string_value(v);
 	}
 
 	if ((rc = text_field(j, "recipient", "recipient", out->decision == DECISION_DISCLOSE,
-			     RECIPIENT_MAX, &out->recipient, err)) != DSC_OK)
+	                     RECIPIENT_MAX, &out->recipient, err)) != DSC_OK)
 		goto fail;
 	if ((rc = text_field(j, "rationale", "rationale", false, RATIONALE_MAX, &out->rationale,
-			     err)) != DSC_OK)
+	                     err)) != DSC_OK)
 		goto fail;
 	out->json = j;
 	return DSC_OK;

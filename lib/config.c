@@ -46,7 +46,7 @@ struct ini_stream {
 };
 
 static void ini_fail(struct ini_stream *s, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void ini_fail(struct ini_stream *s, unsigned line, const char *fmt, ...)
 {
@@ -62,15 +62,15 @@ static void ini_fail(struct ini_stream *s, unsigned line, const char *fmt, ...)
 }
 
 static void ini_emit(struct ini_stream *s, enum config_ini_kind kind, unsigned line,
-		     const char *key, const char *value)
+                     const char *key, const char *value)
 {
 	struct config_ini_event ev = {
-		.kind = kind,
-		.line = line,
-		.section = s->in_section ? s->section : NULL,
-		.section_line = s->in_section ? s->section_line : 0,
-		.key = key,
-		.value = value,
+	    .kind = kind,
+	    .line = line,
+	    .section = s->in_section ? s->section : NULL,
+	    .section_line = s->in_section ? s->section_line : 0,
+	    .key = key,
+	    .value = value,
 	};
 	unsigned err_line = line;
 	char msg[sizeof(s->msg)];
@@ -107,7 +107,7 @@ static void ini_section(struct ini_stream *s, const char *p, size_t n)
 	name_len = (size_t)(close - (p + 1));
 	if (name_len >= sizeof(s->section)) {
 		ini_fail(s, s->lineno, "section name longer than %zu bytes",
-			 sizeof(s->section) - 1);
+		         sizeof(s->section) - 1);
 		return;
 	}
 	if (s->in_section)
@@ -174,7 +174,7 @@ static int key_handler(void *user, const char *section, const char *name, const 
 }
 
 int config_ini_parse(const char *text, size_t len, const char *name, config_ini_fn fn, void *user,
-		     struct dsc_error *err)
+                     struct dsc_error *err)
 {
 	struct ini_stream *s;
 	int ret, rc = DSC_OK;
@@ -190,8 +190,8 @@ int config_ini_parse(const char *text, size_t len, const char *name, config_ini_
 	ret = ini_parse_stream(line_reader, s, key_handler, s);
 	if (ret > 0 && (!s->failed || (unsigned)ret < s->err_line)) {
 		rc = dsc_error_set(err, DSC_EINVAL,
-				   "%s:%d: expected 'key = value', '[section]' or a comment", name,
-				   ret);
+		                   "%s:%d: expected 'key = value', '[section]' or a comment", name,
+		                   ret);
 		goto out;
 	}
 	if (ret < 0 && !s->failed) {
@@ -211,8 +211,7 @@ out:
 	return rc;
 }
 
-int config_file_read(const char *path, size_t max, char **text, size_t *len,
-		     struct dsc_error *err)
+int config_file_read(const char *path, size_t max, char **text, size_t *len, struct dsc_error *err)
 {
 	struct stat st;
 	char *buf;
@@ -236,7 +235,7 @@ int config_file_read(const char *path, size_t max, char **text, size_t *len,
 	if ((uintmax_t)st.st_size > max) {
 		close(fd);
 		return dsc_error_set(err, DSC_ETOOBIG, "%s: %jd bytes, more than the %zu allowed",
-				     path, (intmax_t)st.st_size, max);
+		                     path, (intmax_t)st.st_size, max);
 	}
 	buf = malloc((size_t)st.st_size + 1);
 	if (buf == NULL) {
@@ -256,7 +255,7 @@ int config_file_read(const char *path, size_t max, char **text, size_t *len,
 				free(buf);
 				close(fd);
 				return dsc_error_set(err, DSC_EIO, "%s: changed while being read",
-						     path);
+				                     path);
 			}
 		} else {
 			n = read(fd, buf + got, (size_t)st.st_size - got);
@@ -297,24 +296,24 @@ struct key_spec {
 #define OFF(f) offsetof(struct config, f)
 
 static const struct key_spec keys[] = {
-	{"server", "listen", K_LISTEN, true, 0, 0, 0},
-	{"server", "workers", K_INT, false, 1, 256, OFF(server.workers)},
-	{"server", "max_connections", K_INT, false, 1, 1000000, OFF(server.max_connections)},
-	{"server", "request_timeout", K_INT, false, 1, 3600, OFF(server.request_timeout)},
-	{"server", "max_body", K_SIZE, false, 1024, 1ull << 30, OFF(server.max_body)},
-	{"server", "max_bulk_body", K_SIZE, false, 1024, 1ull << 34, OFF(server.max_bulk_body)},
-	{"server", "rate_limit", K_INT, false, 0, 1000000, OFF(server.rate_limit)},
-	{"tls", "certificate", K_PATH, true, 0, 0, OFF(tls.certificate)},
-	{"tls", "private_key", K_PATH, true, 0, 0, OFF(tls.private_key)},
-	{"tls", "client_ca", K_PATH, true, 0, 0, OFF(tls.client_ca)},
-	{"tls", "crl", K_PATH, false, 0, 0, OFF(tls.crl)},
-	{"store", "path", K_PATH, true, 0, 0, OFF(store.path)},
-	{"store", "map_size", K_SIZE, false, 1ull << 20, 1ull << 46, OFF(store.map_size)},
-	{"audit", "signing_key", K_PATH, true, 0, 0, OFF(audit.signing_key)},
-	{"audit", "checkpoint_every", K_UINT, false, 1, 1000000, OFF(audit.checkpoint_every)},
-	{"audit", "checkpoint_seconds", K_UINT, false, 1, 86400, OFF(audit.checkpoint_seconds)},
-	{"access", "acl", K_PATH, true, 0, 0, OFF(access.acl)},
-	{"match", "nicknames", K_PATH, false, 0, 0, OFF(match.nicknames)},
+    {"server", "listen", K_LISTEN, true, 0, 0, 0},
+    {"server", "workers", K_INT, false, 1, 256, OFF(server.workers)},
+    {"server", "max_connections", K_INT, false, 1, 1000000, OFF(server.max_connections)},
+    {"server", "request_timeout", K_INT, false, 1, 3600, OFF(server.request_timeout)},
+    {"server", "max_body", K_SIZE, false, 1024, 1ull << 30, OFF(server.max_body)},
+    {"server", "max_bulk_body", K_SIZE, false, 1024, 1ull << 34, OFF(server.max_bulk_body)},
+    {"server", "rate_limit", K_INT, false, 0, 1000000, OFF(server.rate_limit)},
+    {"tls", "certificate", K_PATH, true, 0, 0, OFF(tls.certificate)},
+    {"tls", "private_key", K_PATH, true, 0, 0, OFF(tls.private_key)},
+    {"tls", "client_ca", K_PATH, true, 0, 0, OFF(tls.client_ca)},
+    {"tls", "crl", K_PATH, false, 0, 0, OFF(tls.crl)},
+    {"store", "path", K_PATH, true, 0, 0, OFF(store.path)},
+    {"store", "map_size", K_SIZE, false, 1ull << 20, 1ull << 46, OFF(store.map_size)},
+    {"audit", "signing_key", K_PATH, true, 0, 0, OFF(audit.signing_key)},
+    {"audit", "checkpoint_every", K_UINT, false, 1, 1000000, OFF(audit.checkpoint_every)},
+    {"audit", "checkpoint_seconds", K_UINT, false, 1, 86400, OFF(audit.checkpoint_seconds)},
+    {"access", "acl", K_PATH, true, 0, 0, OFF(access.acl)},
+    {"match", "nicknames", K_PATH, false, 0, 0, OFF(match.nicknames)},
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -331,7 +330,7 @@ struct config_parse {
 
 /* Whole decimal number, no sign, no suffix; false if not or over max. */
 static bool parse_number(const char *v, unsigned long long min, unsigned long long max,
-			 unsigned long long *out)
+                         unsigned long long *out)
 {
 	unsigned long long n = 0;
 
@@ -375,7 +374,8 @@ static int parse_listen(struct config *c, const char *v, char *msg, size_t msgle
 		host_len = (size_t)(close - host);
 		port = close + 2;
 		if (host_len == 0 || host_len >= sizeof(addr)) {
-			snprintf(msg, msglen, "listen: '%s' has no IPv6 address in its brackets", v);
+			snprintf(msg, msglen, "listen: '%s' has no IPv6 address in its brackets",
+			         v);
 			return -1;
 		}
 		memcpy(addr, host, host_len);
@@ -388,35 +388,39 @@ static int parse_listen(struct config *c, const char *v, char *msg, size_t msgle
 		const char *colon = strrchr(v, ':');
 
 		if (colon == NULL) {
-			snprintf(msg, msglen, "listen: '%s' has no port; write host:port, e.g. "
-					      "127.0.0.1:8443",
-				 v);
+			snprintf(msg, msglen,
+			         "listen: '%s' has no port; write host:port, e.g. "
+			         "127.0.0.1:8443",
+			         v);
 			return -1;
 		}
 		host = v;
 		host_len = (size_t)(colon - v);
 		port = colon + 1;
 		if (memchr(v, ':', host_len) != NULL) {
-			snprintf(msg, msglen, "listen: IPv6 addresses need brackets, e.g. [::1]:8443");
+			snprintf(msg, msglen,
+			         "listen: IPv6 addresses need brackets, e.g. [::1]:8443");
 			return -1;
 		}
 		if (host_len == 0) {
-			snprintf(msg, msglen, "listen: '%s' has no host; write e.g. 0.0.0.0:8443 "
-					      "for every address",
-				 v);
+			snprintf(msg, msglen,
+			         "listen: '%s' has no host; write e.g. 0.0.0.0:8443 "
+			         "for every address",
+			         v);
 			return -1;
 		}
 		for (size_t i = 0; i < host_len; i++) {
 			if (!host_char(host[i])) {
-				snprintf(msg, msglen, "listen: '%.*s' is not a host name or address",
-					 (int)host_len, host);
+				snprintf(msg, msglen,
+				         "listen: '%.*s' is not a host name or address",
+				         (int)host_len, host);
 				return -1;
 			}
 		}
 	}
 	if (host_len >= sizeof(c->server.host)) {
 		snprintf(msg, msglen, "listen: host longer than %zu bytes",
-			 sizeof(c->server.host) - 1);
+		         sizeof(c->server.host) - 1);
 		return -1;
 	}
 	if (!parse_number(port, 1, 65535, &p)) {
@@ -448,7 +452,7 @@ static char *path_resolve(const char *dir, const char *v)
 }
 
 static int config_event(void *user, const struct config_ini_event *ev, unsigned *err_line,
-			char *msg, size_t msglen)
+                        char *msg, size_t msglen)
 {
 	struct config_parse *cp = user;
 	const struct key_spec *k = NULL;
@@ -466,14 +470,14 @@ static int config_event(void *user, const struct config_ini_event *ev, unsigned 
 				break;
 		if (i == N_SECTIONS) {
 			snprintf(msg, msglen,
-				 "unknown section [%s] (sections: server, tls, store, audit, "
-				 "access, match)",
-				 ev->section);
+			         "unknown section [%s] (sections: server, tls, store, audit, "
+			         "access, match)",
+			         ev->section);
 			return -1;
 		}
 		if (cp->section_line[i] != 0) {
 			snprintf(msg, msglen, "section [%s] appears twice (first at line %u)",
-				 sections[i], cp->section_line[i]);
+			         sections[i], cp->section_line[i]);
 			return -1;
 		}
 		cp->section_line[i] = ev->line;
@@ -487,7 +491,8 @@ static int config_event(void *user, const struct config_ini_event *ev, unsigned 
 		return -1;
 	}
 	for (i = 0; i < N_KEYS; i++) {
-		if (strcmp(keys[i].section, ev->section) == 0 && strcmp(keys[i].key, ev->key) == 0) {
+		if (strcmp(keys[i].section, ev->section) == 0 &&
+		    strcmp(keys[i].key, ev->key) == 0) {
 			k = &keys[i];
 			break;
 		}
@@ -498,7 +503,7 @@ static int config_event(void *user, const struct config_ini_event *ev, unsigned 
 	}
 	if (cp->key_line[i] != 0) {
 		snprintf(msg, msglen, "key '%s' in [%s] given twice (first at line %u)", ev->key,
-			 ev->section, cp->key_line[i]);
+		         ev->section, cp->key_line[i]);
 		return -1;
 	}
 	cp->key_line[i] = ev->line;
@@ -513,8 +518,9 @@ static int config_event(void *user, const struct config_ini_event *ev, unsigned 
 	case K_UINT:
 	case K_SIZE:
 		if (!parse_number(ev->value, k->min, k->max, &n)) {
-			snprintf(msg, msglen, "%s must be a whole number from %llu to %llu, not '%s'",
-				 ev->key, k->min, k->max, ev->value);
+			snprintf(msg, msglen,
+			         "%s must be a whole number from %llu to %llu, not '%s'", ev->key,
+			         k->min, k->max, ev->value);
 			return -1;
 		}
 		if (k->type == K_INT)
@@ -582,7 +588,7 @@ static char *folder_of(const char *path, struct dsc_error *err)
 	cwd = getcwd(NULL, 0);
 	if (cwd == NULL) {
 		dsc_error_set(err, DSC_EIO, "%s: cannot resolve its folder %s: %s", path, dir,
-			      strerror(errno));
+		              strerror(errno));
 		free(dir);
 		return NULL;
 	}
@@ -605,7 +611,7 @@ nomem:
 }
 
 int config_parse(const char *text, size_t len, const char *path, struct config **out,
-		 struct dsc_error *err)
+                 struct dsc_error *err)
 {
 	struct config_parse cp;
 	struct config *c;
@@ -642,8 +648,9 @@ int config_parse(const char *text, size_t len, const char *path, struct config *
 	for (size_t i = 0; i < N_KEYS; i++) {
 		if (keys[i].required && cp.key_line[i] == 0) {
 			config_free(c);
-			return dsc_error_set(err, DSC_EINVAL, "%s: missing required key '%s' in [%s]",
-					     path, keys[i].key, keys[i].section);
+			return dsc_error_set(err, DSC_EINVAL,
+			                     "%s: missing required key '%s' in [%s]", path,
+			                     keys[i].key, keys[i].section);
 		}
 	}
 	if (c->server.max_body > c->server.max_bulk_body) {
@@ -651,8 +658,8 @@ int config_parse(const char *text, size_t len, const char *path, struct config *
 		unsigned line = cp.key_line[4] > cp.key_line[5] ? cp.key_line[4] : cp.key_line[5];
 
 		rc = dsc_error_set(err, DSC_EINVAL,
-				   "%s:%u: max_body (%zu) is larger than max_bulk_body (%zu)", path,
-				   line, c->server.max_body, c->server.max_bulk_body);
+		                   "%s:%u: max_body (%zu) is larger than max_bulk_body (%zu)", path,
+		                   line, c->server.max_body, c->server.max_bulk_body);
 		config_free(c);
 		return rc;
 	}

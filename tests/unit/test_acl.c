@@ -24,70 +24,65 @@ struct acl_case {
 };
 
 static const struct acl_case cases[] = {
-	{"the contract's example parses", ALICE
-	 "\n[dana.officer]\ncn = dana.officer\nroles = caseworker, disclosure_officer\n"
-	 "force = west-mercia\n",
-	 DSC_OK, NULL},
-	{"an empty file is an empty list", "", DSC_OK, NULL},
-	{"comments and blank lines are ignored", "; who may ask\n# and who may not\n\n" ALICE,
-	 DSC_OK, NULL},
-	{"inline comment after a value is not part of it",
-	 "[a]\ncn = a ; the CN\nroles = caseworker ; one role\nforce = * ; national\n", DSC_OK,
-	 NULL},
-	{"unknown role is rejected with its line",
-	 "[alice]\ncn = alice\nroles = caseworker, casewroker\nforce = west-mercia\n", DSC_EINVAL,
-	 "acl.conf:3: unknown role 'casewroker' (roles: caseworker, disclosure_officer, "
-	 "registrar, auditor, monitor)"},
-	{"empty role between commas is rejected",
-	 "[alice]\ncn = alice\nroles = caseworker,,auditor\nforce = *\n", DSC_EINVAL,
-	 "acl.conf:3: empty role in 'roles = caseworker,,auditor'"},
-	{"unknown key is rejected with its line",
-	 "[alice]\ncn = alice\nrole = caseworker\nforce = *\n", DSC_EINVAL,
-	 "acl.conf:3: unknown key 'role' in [alice] (keys: cn, roles, force)"},
-	{"missing cn is rejected at the section",
-	 "\n[alice]\nroles = caseworker\nforce = *\n", DSC_EINVAL,
-	 "acl.conf:2: [alice] lacks 'cn' (every principal needs cn, roles and force)"},
-	{"missing force is rejected at the section, also for the last one",
-	 ALICE "[bob]\ncn = bob\nroles = monitor\n", DSC_EINVAL,
-	 "acl.conf:5: [bob] lacks 'force' (every principal needs cn, roles and force)"},
-	{"empty section is rejected", "[alice]\n" ALICE, DSC_EINVAL,
-	 "acl.conf:1: [alice] lacks 'cn' (every principal needs cn, roles and force)"},
-	{"duplicate section is rejected at the second", ALICE "\n" ALICE, DSC_EINVAL,
-	 "acl.conf:6: section [alice.jones] appears twice (first at line 1)"},
-	{"duplicate CN is rejected at the second",
-	 ALICE "[alice2]\ncn = alice.jones\nroles = auditor\nforce = *\n", DSC_EINVAL,
-	 "acl.conf:6: cn 'alice.jones' of [alice2] already belongs to [alice.jones] (line 2)"},
-	{"key given twice in one section is rejected",
-	 "[alice]\ncn = alice\ncn = alice2\nroles = caseworker\nforce = *\n", DSC_EINVAL,
-	 "acl.conf:3: 'cn' given twice in [alice]"},
-	{"key before any section is rejected", "cn = alice\n" ALICE, DSC_EINVAL,
-	 "acl.conf:1: key 'cn' before any [principal] section"},
-	{"principal id with a space is rejected",
-	 "[alice jones]\ncn = a\nroles = caseworker\nforce = *\n", DSC_EINVAL,
-	 "acl.conf:1: principal id [alice jones] must be 1-128 characters of A-Z a-z 0-9 . _ @ -"},
-	{"empty principal id is rejected", "[]\ncn = a\nroles = caseworker\nforce = *\n",
-	 DSC_EINVAL,
-	 "acl.conf:1: principal id [] must be 1-128 characters of A-Z a-z 0-9 . _ @ -"},
-	{"force in capitals is rejected",
-	 "[alice]\ncn = alice\nroles = caseworker\nforce = West-Mercia\n", DSC_EINVAL,
-	 "acl.conf:4: force 'West-Mercia' must be * or 1-64 characters of a-z 0-9 -"},
-	{"empty cn is rejected", "[alice]\ncn =\nroles = caseworker\nforce = *\n", DSC_EINVAL,
-	 "acl.conf:2: cn must be 1-256 characters without control characters"},
-	{"section header without a bracket is rejected", "[alice\ncn = a\n", DSC_EINVAL,
-	 "acl.conf:1: section header without a closing ']'"},
-	{"text after a section header is rejected", "[alice] x\n", DSC_EINVAL,
-	 "acl.conf:1: text after the section header's ']'"},
-	{"line that is neither key nor section is rejected with its line",
-	 ALICE "just words\n", DSC_EINVAL,
-	 "acl.conf:5: expected 'key = value', '[section]' or a comment"},
-	{"line over inih's buffer is rejected, not split",
-	 "[alice]\ncn = "
-	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	 "aaaaaaaaaaaaaaaaaaaaaaaaa\nroles = caseworker\nforce = *\n",
-	 DSC_EINVAL, "acl.conf:2: line longer than 198 bytes"},
-	{"indented continuation line is not glued to the value above",
-	 "[alice]\ncn = alice\n    roles = monitor\nforce = *\n", DSC_OK, NULL},
+    {"the contract's example parses",
+     ALICE "\n[dana.officer]\ncn = dana.officer\nroles = caseworker, disclosure_officer\n"
+           "force = west-mercia\n",
+     DSC_OK, NULL},
+    {"an empty file is an empty list", "", DSC_OK, NULL},
+    {"comments and blank lines are ignored", "; who may ask\n# and who may not\n\n" ALICE, DSC_OK,
+     NULL},
+    {"inline comment after a value is not part of it",
+     "[a]\ncn = a ; the CN\nroles = caseworker ; one role\nforce = * ; national\n", DSC_OK, NULL},
+    {"unknown role is rejected with its line",
+     "[alice]\ncn = alice\nroles = caseworker, casewroker\nforce = west-mercia\n", DSC_EINVAL,
+     "acl.conf:3: unknown role 'casewroker' (roles: caseworker, disclosure_officer, "
+     "registrar, auditor, monitor)"},
+    {"empty role between commas is rejected",
+     "[alice]\ncn = alice\nroles = caseworker,,auditor\nforce = *\n", DSC_EINVAL,
+     "acl.conf:3: empty role in 'roles = caseworker,,auditor'"},
+    {"unknown key is rejected with its line", "[alice]\ncn = alice\nrole = caseworker\nforce = *\n",
+     DSC_EINVAL, "acl.conf:3: unknown key 'role' in [alice] (keys: cn, roles, force)"},
+    {"missing cn is rejected at the section", "\n[alice]\nroles = caseworker\nforce = *\n",
+     DSC_EINVAL, "acl.conf:2: [alice] lacks 'cn' (every principal needs cn, roles and force)"},
+    {"missing force is rejected at the section, also for the last one",
+     ALICE "[bob]\ncn = bob\nroles = monitor\n", DSC_EINVAL,
+     "acl.conf:5: [bob] lacks 'force' (every principal needs cn, roles and force)"},
+    {"empty section is rejected", "[alice]\n" ALICE, DSC_EINVAL,
+     "acl.conf:1: [alice] lacks 'cn' (every principal needs cn, roles and force)"},
+    {"duplicate section is rejected at the second", ALICE "\n" ALICE, DSC_EINVAL,
+     "acl.conf:6: section [alice.jones] appears twice (first at line 1)"},
+    {"duplicate CN is rejected at the second",
+     ALICE "[alice2]\ncn = alice.jones\nroles = auditor\nforce = *\n", DSC_EINVAL,
+     "acl.conf:6: cn 'alice.jones' of [alice2] already belongs to [alice.jones] (line 2)"},
+    {"key given twice in one section is rejected",
+     "[alice]\ncn = alice\ncn = alice2\nroles = caseworker\nforce = *\n", DSC_EINVAL,
+     "acl.conf:3: 'cn' given twice in [alice]"},
+    {"key before any section is rejected", "cn = alice\n" ALICE, DSC_EINVAL,
+     "acl.conf:1: key 'cn' before any [principal] section"},
+    {"principal id with a space is rejected",
+     "[alice jones]\ncn = a\nroles = caseworker\nforce = *\n", DSC_EINVAL,
+     "acl.conf:1: principal id [alice jones] must be 1-128 characters of A-Z a-z 0-9 . _ @ -"},
+    {"empty principal id is rejected", "[]\ncn = a\nroles = caseworker\nforce = *\n", DSC_EINVAL,
+     "acl.conf:1: principal id [] must be 1-128 characters of A-Z a-z 0-9 . _ @ -"},
+    {"force in capitals is rejected",
+     "[alice]\ncn = alice\nroles = caseworker\nforce = West-Mercia\n", DSC_EINVAL,
+     "acl.conf:4: force 'West-Mercia' must be * or 1-64 characters of a-z 0-9 -"},
+    {"empty cn is rejected", "[alice]\ncn =\nroles = caseworker\nforce = *\n", DSC_EINVAL,
+     "acl.conf:2: cn must be 1-256 characters without control characters"},
+    {"section header without a bracket is rejected", "[alice\ncn = a\n", DSC_EINVAL,
+     "acl.conf:1: section header without a closing ']'"},
+    {"text after a section header is rejected", "[alice] x\n", DSC_EINVAL,
+     "acl.conf:1: text after the section header's ']'"},
+    {"line that is neither key nor section is rejected with its line", ALICE "just words\n",
+     DSC_EINVAL, "acl.conf:5: expected 'key = value', '[section]' or a comment"},
+    {"line over inih's buffer is rejected, not split",
+     "[alice]\ncn = "
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaaaaa\nroles = caseworker\nforce = *\n",
+     DSC_EINVAL, "acl.conf:2: line longer than 198 bytes"},
+    {"indented continuation line is not glued to the value above",
+     "[alice]\ncn = alice\n    roles = monitor\nforce = *\n", DSC_OK, NULL},
 };
 
 static void acl_files_are_accepted_or_rejected_with_their_line(void **state)
@@ -109,7 +104,7 @@ static void acl_files_are_accepted_or_rejected_with_their_line(void **state)
 			assert_null(a);
 			if (strcmp(err.msg, t->msg) != 0)
 				fail_msg("case '%s':\n  got      '%s'\n  expected '%s'", t->name,
-					 err.msg, t->msg);
+				         err.msg, t->msg);
 		}
 		acl_free(a);
 	}
@@ -199,9 +194,9 @@ static void thousands_of_principals_are_each_found(void **state)
 	/* written in descending order, so the index has work to do */
 	for (int i = N - 1; i >= 0; i--)
 		len += (size_t)snprintf(text + len, cap - len,
-					"[worker%05d]\ncn = worker%05d.cn\nroles = caseworker\n"
-					"force = force-%d\n",
-					i, i, i % 43);
+		                        "[worker%05d]\ncn = worker%05d.cn\nroles = caseworker\n"
+		                        "force = force-%d\n",
+		                        i, i, i % 43);
 	assert_int_equal(acl_parse(text, len, "big.conf", &a, &err), DSC_OK);
 	assert_int_equal(acl_count(a), N);
 	for (int i = 0; i < N; i++) {
@@ -222,11 +217,11 @@ static void thousands_of_principals_are_each_found(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(acl_files_are_accepted_or_rejected_with_their_line),
-		cmocka_unit_test(principals_are_found_by_exact_cn),
-		cmocka_unit_test(roles_have_their_contract_names),
-		cmocka_unit_test(missing_file_says_why),
-		cmocka_unit_test(thousands_of_principals_are_each_found),
+	    cmocka_unit_test(acl_files_are_accepted_or_rejected_with_their_line),
+	    cmocka_unit_test(principals_are_found_by_exact_cn),
+	    cmocka_unit_test(roles_have_their_contract_names),
+	    cmocka_unit_test(missing_file_says_why),
+	    cmocka_unit_test(thousands_of_principals_are_each_found),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

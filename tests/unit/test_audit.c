@@ -44,8 +44,8 @@ static void log_free(struct log *l)
 static json_t *entry_fields(size_t i)
 {
 	return json_pack("{s:s, s:s, s:s, s:i, s:s}", "principal", "tamsin.okafor", "action",
-			 "check", "case_ref", i % 2 ? "WM-CSODS-2026-0042" : "WM-DVDS-2026-0007",
-			 "status", 200, "note", "caf\xc3\xa9 & \"quotes\"");
+	                 "check", "case_ref", i % 2 ? "WM-CSODS-2026-0042" : "WM-DVDS-2026-0007",
+	                 "status", 200, "note", "caf\xc3\xa9 & \"quotes\"");
 }
 
 /*
@@ -65,7 +65,8 @@ static void log_build(struct log *l, size_t n, const bool *is_cp, struct audit_c
 		int rc;
 
 		if (is_cp != NULL && is_cp[i]) {
-			rc = audit_checkpoint_encode(&c, key, T0_MS + (int64_t)i, &line, &len, &err);
+			rc =
+			    audit_checkpoint_encode(&c, key, T0_MS + (int64_t)i, &line, &len, &err);
 		} else {
 			json_t *f = entry_fields(i);
 
@@ -94,7 +95,7 @@ static FILE *log_file(const struct log *l, const char *trailer)
 }
 
 static int verify(const struct log *l, const char *trailer, bool allow_unsealed,
-		  struct audit_verify_result *res)
+                  struct audit_verify_result *res)
 {
 	FILE *f = log_file(l, trailer);
 	int rc = audit_verify_stream(f, key, allow_unsealed, res);
@@ -158,11 +159,11 @@ static void forge_line(struct log *l, size_t i, uint64_t seq, const char *prev)
 static void entry_line_has_the_documented_shape(void **state)
 {
 	static const char expected[] =
-		"{\"seq\":0,\"time\":\"2026-11-28T18:00:00.123Z\",\"prev\":\""
-		"0000000000000000000000000000000000000000000000000000000000000000\","
-		"\"principal\":\"tamsin.okafor\",\"action\":\"check\",\"case_ref\":"
-		"\"WM-DVDS-2026-0007\",\"status\":200,\"note\":\"caf\\u00E9 & "
-		"\\\"quotes\\\"\",\"hash\":\"";
+	    "{\"seq\":0,\"time\":\"2026-11-28T18:00:00.123Z\",\"prev\":\""
+	    "0000000000000000000000000000000000000000000000000000000000000000\","
+	    "\"principal\":\"tamsin.okafor\",\"action\":\"check\",\"case_ref\":"
+	    "\"WM-DVDS-2026-0007\",\"status\":200,\"note\":\"caf\\u00E9 & "
+	    "\\\"quotes\\\"\",\"hash\":\"";
 	struct log l;
 	char hash[AUDIT_HASH_HEX + 1];
 	const char *tail;
@@ -242,17 +243,16 @@ static void checkpoint_signs_the_documented_message(void **state)
 	assert_int_equal(audit_key_id(key, key_id), DSC_OK);
 	assert_string_equal(json_string_value(json_object_get(c, "key_id")), key_id);
 	assert_string_equal(json_string_value(json_object_get(c, "signed_at")),
-			    "2026-11-28T18:00:00.126Z");
+	                    "2026-11-28T18:00:00.126Z");
 	/* Rebuild the message by hand, as docs/audit-format.md says. */
 	snprintf(msg, sizeof(msg),
-		 "disclosured-checkpoint-v1\nsize=3\nhead=%s\nsigned_at=%s\nkey_id=%s\n",
-		 json_string_value(json_object_get(c, "head")),
-		 json_string_value(json_object_get(c, "signed_at")), key_id);
-	assert_int_equal(EVP_DecodeBlock(sig,
-					 (const unsigned char *)json_string_value(
-						 json_object_get(c, "signature")),
-					 88),
-			 66);
+	         "disclosured-checkpoint-v1\nsize=3\nhead=%s\nsigned_at=%s\nkey_id=%s\n",
+	         json_string_value(json_object_get(c, "head")),
+	         json_string_value(json_object_get(c, "signed_at")), key_id);
+	assert_int_equal(
+	    EVP_DecodeBlock(
+	        sig, (const unsigned char *)json_string_value(json_object_get(c, "signature")), 88),
+	    66);
 	md = EVP_MD_CTX_new();
 	assert_int_equal(EVP_DigestVerifyInit(md, NULL, NULL, NULL, key), 1);
 	assert_int_equal(EVP_DigestVerify(md, sig, 64, (unsigned char *)msg, strlen(msg)), 1);
@@ -275,18 +275,18 @@ static void resumed_chain_continues_where_it_stopped(void **state)
 	log_build(&whole, 6, cp, NULL);
 	log_build(&part, 5, cp, NULL);
 	assert_int_equal(audit_chain_resume(&c, 5, part.line[4], strlen(part.line[4]), &err),
-			 DSC_OK);
+	                 DSC_OK);
 	assert_int_equal(c.next_seq, 5);
 	assert_int_equal(audit_entry_encode(&c, f, T0_MS + 5, &line, &len, &err), DSC_OK);
 	assert_string_equal(line, whole.line[5]);
 	free(line);
 	/* a damaged or misplaced last line is refused */
 	assert_int_equal(audit_chain_resume(&c, 4, part.line[4], strlen(part.line[4]), &err),
-			 DSC_EINVAL);
+	                 DSC_EINVAL);
 	assert_int_equal(audit_chain_resume(&c, 5, "{\"seq\":4}", 9, &err), DSC_EINVAL);
 	/* after a checkpoint, the chain knows what it covers */
 	assert_int_equal(audit_chain_resume(&c, 3, part.line[2], strlen(part.line[2]), &err),
-			 DSC_OK);
+	                 DSC_OK);
 	assert_int_equal(c.last_checkpoint_size, 2);
 	json_decref(f);
 	log_free(&whole);
@@ -306,7 +306,7 @@ static void unstored_checkpoint_seals_without_moving_the_chain(void **state)
 	log_build(&l, 5, NULL, &c);
 	before = c;
 	assert_int_equal(audit_checkpoint_encode_unstored(&c, key, T0_MS + 9, &line, &len, &err),
-			 DSC_OK);
+	                 DSC_OK);
 	assert_memory_equal(&c, &before, sizeof(c));
 	l.line[l.n++] = line;
 	assert_int_equal(verify(&l, NULL, false, &res), DSC_OK);
@@ -405,7 +405,7 @@ static void rewrite_and_rehash_the_rest(struct log *l)
 			json_t *c = line_json(l->line[i]);
 
 			json_object_set_new(json_object_get(c, "checkpoint"), "head",
-					    json_string(prev));
+			                    json_string(prev));
 			json_object_set_new(c, "prev", json_string(prev));
 			free(l->line[i]);
 			l->line[i] = reseal(c);
@@ -435,7 +435,7 @@ static void append_after_last_checkpoint(struct log *l)
 	size_t len;
 
 	assert_int_equal(audit_chain_resume(&c, 12, l->line[11], strlen(l->line[11]), &err),
-			 DSC_OK);
+	                 DSC_OK);
 	assert_int_equal(audit_entry_encode(&c, f, T0_MS + 12, &line, &len, &err), DSC_OK);
 	l->line[l->n++] = line;
 	json_decref(f);
@@ -450,9 +450,9 @@ static void resign_with_another_key(struct log *l)
 	size_t len;
 
 	assert_int_equal(audit_chain_resume(&c, 11, l->line[10], strlen(l->line[10]), &err),
-			 DSC_OK);
+	                 DSC_OK);
 	assert_int_equal(audit_checkpoint_encode(&c, other_key, T0_MS + 11, &line, &len, &err),
-			 DSC_OK);
+	                 DSC_OK);
 	free(l->line[11]);
 	l->line[11] = line;
 }
@@ -487,7 +487,7 @@ static void checkpoint_claims_another_head(struct log *l)
 	json_t *j = line_json(l->line[4]);
 
 	json_object_set_new(json_object_get(j, "checkpoint"), "head",
-			    json_string(line_hash(l->line[2])));
+	                    json_string(line_hash(l->line[2])));
 	free(l->line[4]);
 	l->line[4] = reseal(j);
 	json_decref(j);
@@ -537,45 +537,45 @@ struct tamper_case {
 };
 
 static const struct tamper_case tamper_cases[] = {
-	{"changed byte in an entry is caught at that entry", change_one_byte, NULL, false, false,
-	 3, "hash does not match"},
-	{"removed line is caught where it is missing", remove_a_line, NULL, false, false, 6,
-	 "seq 7 where seq 6"},
-	{"swapped lines are caught at the first of them", swap_two_lines, NULL, false, false, 2,
-	 "seq 3 where seq 2"},
-	{"duplicated line is caught at the copy", duplicate_a_line, NULL, false, false, 6,
-	 "seq 5 where seq 6"},
-	{"inserted forged line with a true hash is caught at the next real entry",
-	 insert_forged_line, NULL, false, false, 8, "seq 7 where seq 8"},
-	{"rewritten and re-hashed chain is caught by the checkpoint signature",
-	 rewrite_and_rehash_the_rest, NULL, false, false, 11, "signature does not verify"},
-	{"truncation behind a checkpoint leaves an unsealed tail", truncate_behind_a_checkpoint,
-	 NULL, false, false, 5, "come after the last checkpoint (seq 4) and are not sealed"},
-	{"truncation behind a checkpoint is accepted only with allow_unsealed",
-	 truncate_behind_a_checkpoint, NULL, true, true, -1, "sealed through seq 3"},
-	{"forged line appended after the last checkpoint is unsealed",
-	 append_after_last_checkpoint, NULL, false, false, 12, "seq 12-12 come after"},
-	{"log re-signed with another key is refused by key id", resign_with_another_key, NULL,
-	 false, false, 11, "not the given key"},
-	{"checkpoint by another key claiming the right key id fails its signature",
-	 resign_and_claim_the_right_key_id, NULL, false, false, 11, "signature does not verify"},
-	{"checkpoint whose size does not match the entries before it", checkpoint_claims_another_size,
-	 NULL, false, false, 4, "claims size 3"},
-	{"checkpoint whose head is not the chain head", checkpoint_claims_another_head, NULL, false,
-	 false, 4, "is not the hash of the entries before it"},
-	{"unsealed file without any checkpoint fails", drop_every_checkpoint, NULL, false, false, 0,
-	 "not sealed by any checkpoint"},
-	{"unsealed file without any checkpoint passes with allow_unsealed", drop_every_checkpoint,
-	 NULL, true, true, -1, "4 entries, no checkpoint"},
-	{"trailing garbage after the last checkpoint fails", NULL, "garbage\n", false, false, 12,
-	 "not valid JSON"},
-	{"trailing blank line fails", NULL, "\n", false, false, 12, "empty line"},
-	{"last line cut in half fails", cut_the_last_line_in_half, NULL, false, false, 11,
-	 "not valid JSON"},
-	{"hash in upper case is not the documented form", hash_in_upper_case, NULL, false, false, 5,
-	 "lower-case"},
-	{"duplicate key in a line is refused", duplicate_key_in_a_line, NULL, false, false, 5,
-	 "not valid JSON"},
+    {"changed byte in an entry is caught at that entry", change_one_byte, NULL, false, false, 3,
+     "hash does not match"},
+    {"removed line is caught where it is missing", remove_a_line, NULL, false, false, 6,
+     "seq 7 where seq 6"},
+    {"swapped lines are caught at the first of them", swap_two_lines, NULL, false, false, 2,
+     "seq 3 where seq 2"},
+    {"duplicated line is caught at the copy", duplicate_a_line, NULL, false, false, 6,
+     "seq 5 where seq 6"},
+    {"inserted forged line with a true hash is caught at the next real entry", insert_forged_line,
+     NULL, false, false, 8, "seq 7 where seq 8"},
+    {"rewritten and re-hashed chain is caught by the checkpoint signature",
+     rewrite_and_rehash_the_rest, NULL, false, false, 11, "signature does not verify"},
+    {"truncation behind a checkpoint leaves an unsealed tail", truncate_behind_a_checkpoint, NULL,
+     false, false, 5, "come after the last checkpoint (seq 4) and are not sealed"},
+    {"truncation behind a checkpoint is accepted only with allow_unsealed",
+     truncate_behind_a_checkpoint, NULL, true, true, -1, "sealed through seq 3"},
+    {"forged line appended after the last checkpoint is unsealed", append_after_last_checkpoint,
+     NULL, false, false, 12, "seq 12-12 come after"},
+    {"log re-signed with another key is refused by key id", resign_with_another_key, NULL, false,
+     false, 11, "not the given key"},
+    {"checkpoint by another key claiming the right key id fails its signature",
+     resign_and_claim_the_right_key_id, NULL, false, false, 11, "signature does not verify"},
+    {"checkpoint whose size does not match the entries before it", checkpoint_claims_another_size,
+     NULL, false, false, 4, "claims size 3"},
+    {"checkpoint whose head is not the chain head", checkpoint_claims_another_head, NULL, false,
+     false, 4, "is not the hash of the entries before it"},
+    {"unsealed file without any checkpoint fails", drop_every_checkpoint, NULL, false, false, 0,
+     "not sealed by any checkpoint"},
+    {"unsealed file without any checkpoint passes with allow_unsealed", drop_every_checkpoint, NULL,
+     true, true, -1, "4 entries, no checkpoint"},
+    {"trailing garbage after the last checkpoint fails", NULL, "garbage\n", false, false, 12,
+     "not valid JSON"},
+    {"trailing blank line fails", NULL, "\n", false, false, 12, "empty line"},
+    {"last line cut in half fails", cut_the_last_line_in_half, NULL, false, false, 11,
+     "not valid JSON"},
+    {"hash in upper case is not the documented form", hash_in_upper_case, NULL, false, false, 5,
+     "lower-case"},
+    {"duplicate key in a line is refused", duplicate_key_in_a_line, NULL, false, false, 5,
+     "not valid JSON"},
 };
 
 static void tampered_exports_fail_at_the_right_seq(void **state)
@@ -596,7 +596,7 @@ static void tampered_exports_fail_at_the_right_seq(void **state)
 		if (res.ok != t->ok || res.first_bad_seq != t->first_bad_seq ||
 		    strstr(res.msg, t->msg_has) == NULL)
 			fail_msg("case '%s': ok=%d first_bad_seq=%lld msg='%s'", t->name, res.ok,
-				 (long long)res.first_bad_seq, res.msg);
+			         (long long)res.first_bad_seq, res.msg);
 		assert_int_equal(rc, t->ok ? DSC_OK : DSC_EINVAL);
 		log_free(&l);
 	}
@@ -645,26 +645,25 @@ static FILE *receipts_file(const char *text)
 
 struct receipt_case {
 	const char *name;
-	int seq;           /* receipt seq, or -1 for the literal line below */
-	bool true_hash;    /* the hash of that seq in the export, or a made-up one */
-	const char *line;  /* used when seq < 0 */
+	int seq;          /* receipt seq, or -1 for the literal line below */
+	bool true_hash;   /* the hash of that seq in the export, or a made-up one */
+	const char *line; /* used when seq < 0 */
 	bool ok;
 	int64_t first_bad_seq;
 	const char *msg_has;
 };
 
 static const struct receipt_case receipt_cases[] = {
-	{"receipt of an entry in the export holds", 7, true, NULL, true, -1, "receipts found"},
-	{"receipt of a checkpoint in the export holds", 4, true, NULL, true, -1, "receipts found"},
-	{"receipt whose hash differs names its seq", 7, false, NULL, false, 7, "rewritten"},
-	{"receipt beyond the end of the export names its seq", 30, false, NULL, false, 30,
-	 "not in the export"},
-	{"malformed receipt fails", -1, false, "{\"receipt\":{\"seq\":\"7\",\"hash\":\"ab\"}}\n",
-	 false, -1, "line 2"},
-	{"requests log line that is not JSON fails", -1, false, "{\"request\":\n", false, -1,
-	 "line 2"},
-	{"lines without a receipt are ignored", -1, false,
-	 "{\"request\":{\"method\":\"POST\"},\"receipt\":null}\n", true, -1, "receipts found"},
+    {"receipt of an entry in the export holds", 7, true, NULL, true, -1, "receipts found"},
+    {"receipt of a checkpoint in the export holds", 4, true, NULL, true, -1, "receipts found"},
+    {"receipt whose hash differs names its seq", 7, false, NULL, false, 7, "rewritten"},
+    {"receipt beyond the end of the export names its seq", 30, false, NULL, false, 30,
+     "not in the export"},
+    {"malformed receipt fails", -1, false, "{\"receipt\":{\"seq\":\"7\",\"hash\":\"ab\"}}\n", false,
+     -1, "line 2"},
+    {"requests log line that is not JSON fails", -1, false, "{\"request\":\n", false, -1, "line 2"},
+    {"lines without a receipt are ignored", -1, false,
+     "{\"request\":{\"method\":\"POST\"},\"receipt\":null}\n", true, -1, "receipts found"},
 };
 
 static void receipts_are_proved_against_the_export(void **state)
@@ -683,18 +682,19 @@ static void receipts_are_proved_against_the_export(void **state)
 
 		/* Every log starts with a true receipt of seq 2 and a request line. */
 		int n = snprintf(text, sizeof(text),
-				 "{\"request\":{\"method\":\"POST\",\"path\":\"/v1/checks\"}}\n"
-				 "{\"status\":200,\"receipt\":{\"seq\":2,\"hash\":\"%s\"}}\n",
-				 line_hash(l.line[2]));
+		                 "{\"request\":{\"method\":\"POST\",\"path\":\"/v1/checks\"}}\n"
+		                 "{\"status\":200,\"receipt\":{\"seq\":2,\"hash\":\"%s\"}}\n",
+		                 line_hash(l.line[2]));
 
 		if (t->seq >= 0) {
-			const char *h = t->true_hash ? line_hash(l.line[t->seq])
-						     : "1111111111111111111111111111111111111111111111"
-						       "111111111111111111";
+			const char *h = t->true_hash
+			                    ? line_hash(l.line[t->seq])
+			                    : "1111111111111111111111111111111111111111111111"
+			                      "111111111111111111";
 
 			snprintf(text + n, sizeof(text) - (size_t)n,
-				 "{\"status\":200,\"receipt\":{\"seq\":%d,\"hash\":\"%s\"}}\n", t->seq,
-				 h);
+			         "{\"status\":200,\"receipt\":{\"seq\":%d,\"hash\":\"%s\"}}\n",
+			         t->seq, h);
 		} else {
 			/* the literal line replaces the second line */
 			snprintf(text, sizeof(text), "{\"request\":{}}\n%s", t->line);
@@ -707,7 +707,7 @@ static void receipts_are_proved_against_the_export(void **state)
 		if (res.ok != t->ok || res.first_bad_seq != t->first_bad_seq ||
 		    strstr(res.msg, t->msg_has) == NULL)
 			fail_msg("case '%s': ok=%d first_bad_seq=%lld msg='%s'", t->name, res.ok,
-				 (long long)res.first_bad_seq, res.msg);
+			         (long long)res.first_bad_seq, res.msg);
 		assert_int_equal(rc, t->ok ? DSC_OK : DSC_EINVAL);
 	}
 	log_free(&l);
@@ -726,7 +726,7 @@ static void receipt_catches_truncation_to_an_earlier_sealed_prefix(void **state)
 	(void)state;
 	log_build(&l, 12, cp, NULL);
 	snprintf(text, sizeof(text), "{\"receipt\":{\"seq\":8,\"hash\":\"%s\"}}\n",
-		 line_hash(l.line[8]));
+	         line_hash(l.line[8]));
 	for (size_t i = 5; i < l.n; i++)
 		free(l.line[i]);
 	l.n = 5;
@@ -871,23 +871,23 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(entry_line_has_the_documented_shape),
-		cmocka_unit_test(chain_fields_may_not_be_given_by_the_caller),
-		cmocka_unit_test(time_before_1970_is_refused),
-		cmocka_unit_test(checkpoint_signs_the_documented_message),
-		cmocka_unit_test(resumed_chain_continues_where_it_stopped),
-		cmocka_unit_test(unstored_checkpoint_seals_without_moving_the_chain),
-		cmocka_unit_test(sealed_log_verifies),
-		cmocka_unit_test(tampered_exports_fail_at_the_right_seq),
-		cmocka_unit_test(empty_file_has_no_entries),
-		cmocka_unit_test(overlong_line_is_a_bad_entry),
-		cmocka_unit_test(receipts_are_proved_against_the_export),
-		cmocka_unit_test(receipt_catches_truncation_to_an_earlier_sealed_prefix),
-		cmocka_unit_test(signing_key_readable_by_others_is_refused),
-		cmocka_unit_test(signing_key_of_mode_600_loads_and_matches_its_public_key),
-		cmocka_unit_test(signing_key_of_another_type_is_refused),
-		cmocka_unit_test(missing_key_file_says_why),
-		cmocka_unit_test(garbage_key_file_is_refused),
+	    cmocka_unit_test(entry_line_has_the_documented_shape),
+	    cmocka_unit_test(chain_fields_may_not_be_given_by_the_caller),
+	    cmocka_unit_test(time_before_1970_is_refused),
+	    cmocka_unit_test(checkpoint_signs_the_documented_message),
+	    cmocka_unit_test(resumed_chain_continues_where_it_stopped),
+	    cmocka_unit_test(unstored_checkpoint_seals_without_moving_the_chain),
+	    cmocka_unit_test(sealed_log_verifies),
+	    cmocka_unit_test(tampered_exports_fail_at_the_right_seq),
+	    cmocka_unit_test(empty_file_has_no_entries),
+	    cmocka_unit_test(overlong_line_is_a_bad_entry),
+	    cmocka_unit_test(receipts_are_proved_against_the_export),
+	    cmocka_unit_test(receipt_catches_truncation_to_an_earlier_sealed_prefix),
+	    cmocka_unit_test(signing_key_readable_by_others_is_refused),
+	    cmocka_unit_test(signing_key_of_mode_600_loads_and_matches_its_public_key),
+	    cmocka_unit_test(signing_key_of_another_type_is_refused),
+	    cmocka_unit_test(missing_key_file_says_why),
+	    cmocka_unit_test(garbage_key_file_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -27,16 +27,18 @@ static char *body(const char *s)
 	return out;
 }
 
-#define HEAD "{'case_ref':'WM-CSODS-2026-0042','purpose':'csods_right_to_ask','justification':'New partner has contact with two children',"
+#define HEAD                                                                                       \
+	"{'case_ref':'WM-CSODS-2026-0042','purpose':'csods_right_to_ask','justification':'New "    \
+	"partner has contact with two children',"
 #define NAMES "'names':[{'given':'Jon','family':'Smith'}]"
 
 static void contract_example_parses(void **state)
 {
 	char *b = body("{'case_ref':'WM-CSODS-2026-0042','purpose':'csods_right_to_ask',"
-		       "'justification':'Applicant\\u2019s new partner has unsupervised contact',"
-		       "'subject':{'names':[{'given':'Jon','middle':'Paul','family':'Smith'},"
-		       "{'given':'John','family':'Smyth-Evans'}],'dob':'1970-03-12','age':null,"
-		       "'postcode':'WR1 2AB','sex':'M'}}");
+	               "'justification':'Applicant\\u2019s new partner has unsupervised contact',"
+	               "'subject':{'names':[{'given':'Jon','middle':'Paul','family':'Smith'},"
+	               "{'given':'John','family':'Smyth-Evans'}],'dob':'1970-03-12','age':null,"
+	               "'postcode':'WR1 2AB','sex':'M'}}");
 	struct check_request r;
 	struct dsc_error err;
 
@@ -64,9 +66,10 @@ static void contract_example_parses(void **state)
 
 static void names_are_trimmed_and_any_script_is_kept(void **state)
 {
-	char *b = body(HEAD "'subject':{'names':[{'given':'  \xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd ',"
-			    "'middle':'   ','family':' \xd0\x9f\xd0\xb5\xd1\x82\xd1\x80\xd0\xbe\xd0\xb2 '}],"
-			    "'age':44,'postcode':'','sex':null}}");
+	char *b = body(
+	    HEAD "'subject':{'names':[{'given':'  \xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd ',"
+	         "'middle':'   ','family':' \xd0\x9f\xd0\xb5\xd1\x82\xd1\x80\xd0\xbe\xd0\xb2 '}],"
+	         "'age':44,'postcode':'','sex':null}}");
 	struct check_request r;
 	struct dsc_error err;
 
@@ -74,7 +77,8 @@ static void names_are_trimmed_and_any_script_is_kept(void **state)
 	assert_int_equal(check_request_parse(b, strlen(b), &r, &err), DSC_OK);
 	assert_string_equal(r.subject.names[0].given, "\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd");
 	assert_null(r.subject.names[0].middle); /* blank is absent */
-	assert_string_equal(r.subject.names[0].family, "\xd0\x9f\xd0\xb5\xd1\x82\xd1\x80\xd0\xbe\xd0\xb2");
+	assert_string_equal(r.subject.names[0].family,
+	                    "\xd0\x9f\xd0\xb5\xd1\x82\xd1\x80\xd0\xbe\xd0\xb2");
 	assert_int_equal(r.subject.age, 44);
 	assert_int_equal(r.subject.dob.year, 0);
 	assert_string_equal(r.subject.postcode, "");
@@ -92,86 +96,87 @@ struct bad_case {
 };
 
 static const struct bad_case bad_checks[] = {
-	{"not JSON", "{'case_ref':", DSC_EJSON, "", NULL},
-	{"JSON but not an object", "['case_ref']", DSC_EJSON, "", "body is not a JSON object"},
-	{"invalid UTF-8", "{'case_ref':'\xff'}", DSC_EJSON, "", NULL},
-	{"duplicate key", "{'case_ref':'A','case_ref':'B'}", DSC_EJSON, "", NULL},
-	{"missing case_ref", "{'purpose':'other'}", DSC_EINVAL, "case_ref", "case_ref: required"},
-	{"case_ref with a space",
-	 "{'case_ref':'WM 1','purpose':'other','justification':'x','subject':{'names':[{'family':'A'}]}}",
-	 DSC_EINVAL, "case_ref", "case_ref: must be 1-64 characters of A-Z a-z 0-9 / _ . -"},
-	{"empty case_ref", "{'case_ref':''}", DSC_EINVAL, "case_ref",
-	 "case_ref: must be 1-64 characters of A-Z a-z 0-9 / _ . -"},
-	{"case_ref of 65 characters",
-	 "{'case_ref':'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'}", DSC_EINVAL,
-	 "case_ref", "case_ref: must be 1-64 characters of A-Z a-z 0-9 / _ . -"},
-	{"case_ref as a number", "{'case_ref':42}", DSC_EINVAL, "case_ref",
-	 "case_ref: must be 1-64 characters of A-Z a-z 0-9 / _ . -"},
-	{"unknown purpose", "{'case_ref':'A','purpose':'curiosity'}", DSC_EINVAL, "purpose",
-	 "purpose: must be one of csods_right_to_ask, csods_right_to_be_told, dvds_right_to_ask, "
-	 "dvds_right_to_know, mappa_review, other"},
-	{"missing justification", "{'case_ref':'A','purpose':'other'}", DSC_EINVAL,
-	 "justification", "justification: required"},
-	{"blank justification", "{'case_ref':'A','purpose':'other','justification':'  '}",
-	 DSC_EINVAL, "justification", "justification: must not be empty"},
-	{"missing subject", "{'case_ref':'A','purpose':'other','justification':'j'}", DSC_EINVAL,
-	 "subject", "subject: required"},
-	{"unknown top-level field", HEAD "'subjet':{}}", DSC_EINVAL, "subjet",
-	 "subjet: unknown field"},
-	{"unknown subject field", HEAD "'subject':{" NAMES ",'dob_':'1970-01-01'}}", DSC_EINVAL,
-	 "subject.dob_", "subject.dob_: unknown field"},
-	{"unknown name field", HEAD "'subject':{'names':[{'family':'A','nick':'B'}]}}", DSC_EINVAL,
-	 "subject.names[0].nick", "subject.names[0].nick: unknown field"},
-	{"no names", HEAD "'subject':{'names':[]}}", DSC_EINVAL, "subject.names",
-	 "subject.names: must hold 1-10 names, not 0"},
-	{"eleven names",
-	 HEAD "'subject':{'names':[{'family':'A'},{'family':'A'},{'family':'A'},{'family':'A'},"
-	      "{'family':'A'},{'family':'A'},{'family':'A'},{'family':'A'},{'family':'A'},"
-	      "{'family':'A'},{'family':'A'}]}}",
-	 DSC_EINVAL, "subject.names", "subject.names: must hold 1-10 names, not 11"},
-	{"names not an array", HEAD "'subject':{'names':'Smith'}}", DSC_EINVAL, "subject.names",
-	 "subject.names: must be an array of 1-10 names"},
-	{"family missing in the second name",
-	 HEAD "'subject':{'names':[{'family':'A'},{'given':'B'}]}}", DSC_EINVAL,
-	 "subject.names[1].family", "subject.names[1].family: required"},
-	{"family blank", HEAD "'subject':{'names':[{'family':'   '}]}}", DSC_EINVAL,
-	 "subject.names[0].family", "subject.names[0].family: must not be empty"},
-	{"family a number", HEAD "'subject':{'names':[{'family':7}]}}", DSC_EINVAL,
-	 "subject.names[0].family", "subject.names[0].family: must be a string"},
-	{"given a number", HEAD "'subject':{'names':[{'family':'A','given':7}]}}", DSC_EINVAL,
-	 "subject.names[0].given", "subject.names[0].given: must be a string or null"},
-	{"family with a control character", HEAD "'subject':{'names':[{'family':'A\\u0007'}]}}",
-	 DSC_EINVAL, "subject.names[0].family", "subject.names[0].family: holds a control character"},
-	{"family with a NUL", HEAD "'subject':{'names':[{'family':'A\\u0000B'}]}}", DSC_EJSON, "",
-	 NULL},
-	{"name not an object", HEAD "'subject':{'names':['Smith']}}", DSC_EINVAL,
-	 "subject.names[0]", "subject.names[0]: must be an object with family, given, middle"},
-	{"dob not a date", HEAD "'subject':{" NAMES ",'dob':'12/03/1970'}}", DSC_EINVAL,
-	 "subject.dob", "subject.dob: not a date (YYYY-MM-DD)"},
-	{"dob on the 30th of February", HEAD "'subject':{" NAMES ",'dob':'1970-02-30'}}",
-	 DSC_EINVAL, "subject.dob", "subject.dob: not a date (YYYY-MM-DD)"},
-	{"dob on the 29th of February of a common year", HEAD "'subject':{" NAMES ",'dob':'1900-02-29'}}",
-	 DSC_EINVAL, "subject.dob", "subject.dob: not a date (YYYY-MM-DD)"},
-	{"dob in month 13", HEAD "'subject':{" NAMES ",'dob':'1970-13-01'}}", DSC_EINVAL,
-	 "subject.dob", "subject.dob: not a date (YYYY-MM-DD)"},
-	{"dob in the future", HEAD "'subject':{" NAMES ",'dob':'2999-01-01'}}", DSC_EINVAL,
-	 "subject.dob", "subject.dob: in the future"},
-	{"dob as a number", HEAD "'subject':{" NAMES ",'dob':19700312}}", DSC_EINVAL, "subject.dob",
-	 "subject.dob: not a date (YYYY-MM-DD)"},
-	{"age of 131", HEAD "'subject':{" NAMES ",'age':131}}", DSC_EINVAL, "subject.age",
-	 "subject.age: must be a whole number of years from 0 to 130, or null"},
-	{"negative age", HEAD "'subject':{" NAMES ",'age':-1}}", DSC_EINVAL, "subject.age",
-	 "subject.age: must be a whole number of years from 0 to 130, or null"},
-	{"age with a fraction", HEAD "'subject':{" NAMES ",'age':40.5}}", DSC_EINVAL, "subject.age",
-	 "subject.age: must be a whole number of years from 0 to 130, or null"},
-	{"postcode of 16 characters", HEAD "'subject':{" NAMES ",'postcode':'WR1 2AB WR1 2AB1'}}",
-	 DSC_EINVAL, "subject.postcode", "subject.postcode: longer than 15 characters"},
-	{"postcode with a dash", HEAD "'subject':{" NAMES ",'postcode':'WR1-2AB'}}", DSC_EINVAL,
-	 "subject.postcode", "subject.postcode: only letters, digits and spaces"},
-	{"sex in lower case", HEAD "'subject':{" NAMES ",'sex':'m'}}", DSC_EINVAL, "subject.sex",
-	 "subject.sex: must be M, F, X or null"},
-	{"sex as a word", HEAD "'subject':{" NAMES ",'sex':'Male'}}", DSC_EINVAL, "subject.sex",
-	 "subject.sex: must be M, F, X or null"},
+    {"not JSON", "{'case_ref':", DSC_EJSON, "", NULL},
+    {"JSON but not an object", "['case_ref']", DSC_EJSON, "", "body is not a JSON object"},
+    {"invalid UTF-8", "{'case_ref':'\xff'}", DSC_EJSON, "", NULL},
+    {"duplicate key", "{'case_ref':'A','case_ref':'B'}", DSC_EJSON, "", NULL},
+    {"missing case_ref", "{'purpose':'other'}", DSC_EINVAL, "case_ref", "case_ref: required"},
+    {"case_ref with a space",
+     "{'case_ref':'WM "
+     "1','purpose':'other','justification':'x','subject':{'names':[{'family':'A'}]}}",
+     DSC_EINVAL, "case_ref", "case_ref: must be 1-64 characters of A-Z a-z 0-9 / _ . -"},
+    {"empty case_ref", "{'case_ref':''}", DSC_EINVAL, "case_ref",
+     "case_ref: must be 1-64 characters of A-Z a-z 0-9 / _ . -"},
+    {"case_ref of 65 characters",
+     "{'case_ref':'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'}", DSC_EINVAL,
+     "case_ref", "case_ref: must be 1-64 characters of A-Z a-z 0-9 / _ . -"},
+    {"case_ref as a number", "{'case_ref':42}", DSC_EINVAL, "case_ref",
+     "case_ref: must be 1-64 characters of A-Z a-z 0-9 / _ . -"},
+    {"unknown purpose", "{'case_ref':'A','purpose':'curiosity'}", DSC_EINVAL, "purpose",
+     "purpose: must be one of csods_right_to_ask, csods_right_to_be_told, dvds_right_to_ask, "
+     "dvds_right_to_know, mappa_review, other"},
+    {"missing justification", "{'case_ref':'A','purpose':'other'}", DSC_EINVAL, "justification",
+     "justification: required"},
+    {"blank justification", "{'case_ref':'A','purpose':'other','justification':'  '}", DSC_EINVAL,
+     "justification", "justification: must not be empty"},
+    {"missing subject", "{'case_ref':'A','purpose':'other','justification':'j'}", DSC_EINVAL,
+     "subject", "subject: required"},
+    {"unknown top-level field", HEAD "'subjet':{}}", DSC_EINVAL, "subjet", "subjet: unknown field"},
+    {"unknown subject field", HEAD "'subject':{" NAMES ",'dob_':'1970-01-01'}}", DSC_EINVAL,
+     "subject.dob_", "subject.dob_: unknown field"},
+    {"unknown name field", HEAD "'subject':{'names':[{'family':'A','nick':'B'}]}}", DSC_EINVAL,
+     "subject.names[0].nick", "subject.names[0].nick: unknown field"},
+    {"no names", HEAD "'subject':{'names':[]}}", DSC_EINVAL, "subject.names",
+     "subject.names: must hold 1-10 names, not 0"},
+    {"eleven names",
+     HEAD "'subject':{'names':[{'family':'A'},{'family':'A'},{'family':'A'},{'family':'A'},"
+          "{'family':'A'},{'family':'A'},{'family':'A'},{'family':'A'},{'family':'A'},"
+          "{'family':'A'},{'family':'A'}]}}",
+     DSC_EINVAL, "subject.names", "subject.names: must hold 1-10 names, not 11"},
+    {"names not an array", HEAD "'subject':{'names':'Smith'}}", DSC_EINVAL, "subject.names",
+     "subject.names: must be an array of 1-10 names"},
+    {"family missing in the second name",
+     HEAD "'subject':{'names':[{'family':'A'},{'given':'B'}]}}", DSC_EINVAL,
+     "subject.names[1].family", "subject.names[1].family: required"},
+    {"family blank", HEAD "'subject':{'names':[{'family':'   '}]}}", DSC_EINVAL,
+     "subject.names[0].family", "subject.names[0].family: must not be empty"},
+    {"family a number", HEAD "'subject':{'names':[{'family':7}]}}", DSC_EINVAL,
+     "subject.names[0].family", "subject.names[0].family: must be a string"},
+    {"given a number", HEAD "'subject':{'names':[{'family':'A','given':7}]}}", DSC_EINVAL,
+     "subject.names[0].given", "subject.names[0].given: must be a string or null"},
+    {"family with a control character", HEAD "'subject':{'names':[{'family':'A\\u0007'}]}}",
+     DSC_EINVAL, "subject.names[0].family", "subject.names[0].family: holds a control character"},
+    {"family with a NUL", HEAD "'subject':{'names':[{'family':'A\\u0000B'}]}}", DSC_EJSON, "",
+     NULL},
+    {"name not an object", HEAD "'subject':{'names':['Smith']}}", DSC_EINVAL, "subject.names[0]",
+     "subject.names[0]: must be an object with family, given, middle"},
+    {"dob not a date", HEAD "'subject':{" NAMES ",'dob':'12/03/1970'}}", DSC_EINVAL, "subject.dob",
+     "subject.dob: not a date (YYYY-MM-DD)"},
+    {"dob on the 30th of February", HEAD "'subject':{" NAMES ",'dob':'1970-02-30'}}", DSC_EINVAL,
+     "subject.dob", "subject.dob: not a date (YYYY-MM-DD)"},
+    {"dob on the 29th of February of a common year",
+     HEAD "'subject':{" NAMES ",'dob':'1900-02-29'}}", DSC_EINVAL, "subject.dob",
+     "subject.dob: not a date (YYYY-MM-DD)"},
+    {"dob in month 13", HEAD "'subject':{" NAMES ",'dob':'1970-13-01'}}", DSC_EINVAL, "subject.dob",
+     "subject.dob: not a date (YYYY-MM-DD)"},
+    {"dob in the future", HEAD "'subject':{" NAMES ",'dob':'2999-01-01'}}", DSC_EINVAL,
+     "subject.dob", "subject.dob: in the future"},
+    {"dob as a number", HEAD "'subject':{" NAMES ",'dob':19700312}}", DSC_EINVAL, "subject.dob",
+     "subject.dob: not a date (YYYY-MM-DD)"},
+    {"age of 131", HEAD "'subject':{" NAMES ",'age':131}}", DSC_EINVAL, "subject.age",
+     "subject.age: must be a whole number of years from 0 to 130, or null"},
+    {"negative age", HEAD "'subject':{" NAMES ",'age':-1}}", DSC_EINVAL, "subject.age",
+     "subject.age: must be a whole number of years from 0 to 130, or null"},
+    {"age with a fraction", HEAD "'subject':{" NAMES ",'age':40.5}}", DSC_EINVAL, "subject.age",
+     "subject.age: must be a whole number of years from 0 to 130, or null"},
+    {"postcode of 16 characters", HEAD "'subject':{" NAMES ",'postcode':'WR1 2AB WR1 2AB1'}}",
+     DSC_EINVAL, "subject.postcode", "subject.postcode: longer than 15 characters"},
+    {"postcode with a dash", HEAD "'subject':{" NAMES ",'postcode':'WR1-2AB'}}", DSC_EINVAL,
+     "subject.postcode", "subject.postcode: only letters, digits and spaces"},
+    {"sex in lower case", HEAD "'subject':{" NAMES ",'sex':'m'}}", DSC_EINVAL, "subject.sex",
+     "subject.sex: must be M, F, X or null"},
+    {"sex as a word", HEAD "'subject':{" NAMES ",'sex':'Male'}}", DSC_EINVAL, "subject.sex",
+     "subject.sex: must be M, F, X or null"},
 };
 
 static void bad_checks_name_the_field(void **state)
@@ -189,8 +194,9 @@ static void bad_checks_name_the_field(void **state)
 		if (rc != t->rc || strcmp(err.field, t->field) != 0 ||
 		    (t->msg != NULL && strcmp(err.msg, t->msg) != 0))
 			fail_msg("case '%s': rc %d field '%s' msg '%s'", t->name, rc, err.field,
-				 err.msg);
-		if (t->rc == DSC_EJSON && t->msg == NULL && strncmp(err.msg, "body is not", 11) != 0)
+			         err.msg);
+		if (t->rc == DSC_EJSON && t->msg == NULL &&
+		    strncmp(err.msg, "body is not", 11) != 0)
 			fail_msg("case '%s': msg '%s'", t->name, err.msg);
 		assert_null(r.json);
 		free(b);
@@ -210,17 +216,19 @@ static void justification_is_counted_in_characters(void **state)
 	for (size_t i = 0; i < n; i++)
 		memcpy(just + 2 * i, "\xc3\xa9", 2);
 	just[2 * n] = '\0';
-	sprintf(b, "{\"case_ref\":\"A\",\"purpose\":\"other\",\"justification\":\"%s\","
-		   "\"subject\":{\"names\":[{\"family\":\"A\"}]}}",
-		just);
+	sprintf(b,
+	        "{\"case_ref\":\"A\",\"purpose\":\"other\",\"justification\":\"%s\","
+	        "\"subject\":{\"names\":[{\"family\":\"A\"}]}}",
+	        just);
 	assert_int_equal(check_request_parse(b, strlen(b), &r, &err), DSC_OK);
 	assert_int_equal(strlen(r.justification), 2000);
 	check_request_release(&r);
 	/* one more is too many */
 	memcpy(just + 2 * n, "x", 2);
-	sprintf(b, "{\"case_ref\":\"A\",\"purpose\":\"other\",\"justification\":\"%s\","
-		   "\"subject\":{\"names\":[{\"family\":\"A\"}]}}",
-		just);
+	sprintf(b,
+	        "{\"case_ref\":\"A\",\"purpose\":\"other\",\"justification\":\"%s\","
+	        "\"subject\":{\"names\":[{\"family\":\"A\"}]}}",
+	        just);
 	assert_int_equal(check_request_parse(b, strlen(b), &r, &err), DSC_EINVAL);
 	assert_string_equal(err.msg, "justification: longer than 1000 characters");
 	free(just);
@@ -239,18 +247,19 @@ static void today_is_not_in_the_future(void **state)
 	gmtime_r(&now, &tm);
 	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
 	snprintf(b, sizeof(b),
-		 "{\"case_ref\":\"A\",\"purpose\":\"other\",\"justification\":\"j\","
-		 "\"subject\":{\"names\":[{\"family\":\"A\"}],\"dob\":\"%s\"}}",
-		 day);
+	         "{\"case_ref\":\"A\",\"purpose\":\"other\",\"justification\":\"j\","
+	         "\"subject\":{\"names\":[{\"family\":\"A\"}],\"dob\":\"%s\"}}",
+	         day);
 	assert_int_equal(check_request_parse(b, strlen(b), &r, &err), DSC_OK);
 	check_request_release(&r);
 }
 
 static void subject_is_recorded_as_normalised_json(void **state)
 {
-	char *b = body(HEAD "'subject':{'names':[{'given':' Jon ','family':'Smith'},"
-			    "{'family':'Smyth','middle':null}],'dob':'1970-03-12','postcode':'wr1 2ab',"
-			    "'sex':'X','age':null}}");
+	char *b =
+	    body(HEAD "'subject':{'names':[{'given':' Jon ','family':'Smith'},"
+	              "{'family':'Smyth','middle':null}],'dob':'1970-03-12','postcode':'wr1 2ab',"
+	              "'sex':'X','age':null}}");
 	struct check_request r;
 	struct dsc_error err;
 	json_t *j;
@@ -262,8 +271,8 @@ static void subject_is_recorded_as_normalised_json(void **state)
 	assert_non_null(j);
 	s = json_dumps(j, JSON_COMPACT);
 	assert_string_equal(s, "{\"names\":[{\"given\":\"Jon\",\"family\":\"Smith\"},"
-			       "{\"family\":\"Smyth\"}],\"dob\":\"1970-03-12\","
-			       "\"postcode\":\"wr1 2ab\",\"sex\":\"X\"}");
+	                       "{\"family\":\"Smyth\"}],\"dob\":\"1970-03-12\","
+	                       "\"postcode\":\"wr1 2ab\",\"sex\":\"X\"}");
 	free(s);
 	json_decref(j);
 	check_request_release(&r);
@@ -280,28 +289,28 @@ struct decision_case {
 };
 
 static const struct decision_case decision_cases[] = {
-	{"disclose with offender and recipient",
-	 "{'decision':'disclose','offender_id':'WMP-0001234','recipient':'Applicant (mother)',"
-	 "'rationale':'Risk to the children'}",
-	 DSC_OK, DECISION_DISCLOSE, "", NULL},
-	{"no disclosure without an offender", "{'decision':'no_disclosure','offender_id':null}",
-	 DSC_OK, DECISION_NO_DISCLOSURE, "", NULL},
-	{"refer with an offender", "{'decision':'refer','offender_id':'WMP-1'}", DSC_OK,
-	 DECISION_REFER, "", NULL},
-	{"disclose without a recipient", "{'decision':'disclose','offender_id':'WMP-1'}",
-	 DSC_EINVAL, 0, "recipient", "recipient: required"},
-	{"disclose without an offender", "{'decision':'disclose','recipient':'R'}", DSC_EINVAL, 0,
-	 "offender_id", "offender_id: required for a 'disclose' decision"},
-	{"refer without an offender", "{'decision':'refer'}", DSC_EINVAL, 0, "offender_id",
-	 "offender_id: required for a 'refer' decision"},
-	{"unknown decision", "{'decision':'maybe'}", DSC_EINVAL, 0, "decision",
-	 "decision: must be one of disclose, no_disclosure, refer"},
-	{"missing decision", "{}", DSC_EINVAL, 0, "decision", "decision: required"},
-	{"offender id with a space", "{'decision':'refer','offender_id':'WMP 1'}", DSC_EINVAL, 0,
-	 "offender_id", "offender_id: must be 1-64 characters of A-Z a-z 0-9 _ -"},
-	{"unknown field", "{'decision':'refer','offender_id':'W','reason':'x'}", DSC_EINVAL, 0,
-	 "reason", "reason: unknown field"},
-	{"not an object", "'disclose'", DSC_EJSON, 0, "", "body is not a JSON object"},
+    {"disclose with offender and recipient",
+     "{'decision':'disclose','offender_id':'WMP-0001234','recipient':'Applicant (mother)',"
+     "'rationale':'Risk to the children'}",
+     DSC_OK, DECISION_DISCLOSE, "", NULL},
+    {"no disclosure without an offender", "{'decision':'no_disclosure','offender_id':null}", DSC_OK,
+     DECISION_NO_DISCLOSURE, "", NULL},
+    {"refer with an offender", "{'decision':'refer','offender_id':'WMP-1'}", DSC_OK, DECISION_REFER,
+     "", NULL},
+    {"disclose without a recipient", "{'decision':'disclose','offender_id':'WMP-1'}", DSC_EINVAL, 0,
+     "recipient", "recipient: required"},
+    {"disclose without an offender", "{'decision':'disclose','recipient':'R'}", DSC_EINVAL, 0,
+     "offender_id", "offender_id: required for a 'disclose' decision"},
+    {"refer without an offender", "{'decision':'refer'}", DSC_EINVAL, 0, "offender_id",
+     "offender_id: required for a 'refer' decision"},
+    {"unknown decision", "{'decision':'maybe'}", DSC_EINVAL, 0, "decision",
+     "decision: must be one of disclose, no_disclosure, refer"},
+    {"missing decision", "{}", DSC_EINVAL, 0, "decision", "decision: required"},
+    {"offender id with a space", "{'decision':'refer','offender_id':'WMP 1'}", DSC_EINVAL, 0,
+     "offender_id", "offender_id: must be 1-64 characters of A-Z a-z 0-9 _ -"},
+    {"unknown field", "{'decision':'refer','offender_id':'W','reason':'x'}", DSC_EINVAL, 0,
+     "reason", "reason: unknown field"},
+    {"not an object", "'disclose'", DSC_EJSON, 0, "", "body is not a JSON object"},
 };
 
 static void decisions_follow_the_contract(void **state)
@@ -319,7 +328,7 @@ static void decisions_follow_the_contract(void **state)
 		if (rc != t->rc || strcmp(err.field, t->field) != 0 ||
 		    (t->msg != NULL && strcmp(err.msg, t->msg) != 0))
 			fail_msg("case '%s': rc %d field '%s' msg '%s'", t->name, rc, err.field,
-				 err.msg);
+			         err.msg);
 		if (rc == DSC_OK) {
 			assert_int_equal(d.decision, t->decision);
 			assert_non_null(d.json);
@@ -334,7 +343,7 @@ static void decisions_follow_the_contract(void **state)
 static void decision_fields_are_kept(void **state)
 {
 	char *b = body("{'decision':'disclose','offender_id':'WMP-0001234','recipient':'Ms Q. "
-		       "Example','rationale':'Contact with a child under 13'}");
+	               "Example','rationale':'Contact with a child under 13'}");
 	struct decision_request d;
 	struct dsc_error err;
 
@@ -351,14 +360,14 @@ static void decision_fields_are_kept(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(contract_example_parses),
-		cmocka_unit_test(names_are_trimmed_and_any_script_is_kept),
-		cmocka_unit_test(bad_checks_name_the_field),
-		cmocka_unit_test(justification_is_counted_in_characters),
-		cmocka_unit_test(today_is_not_in_the_future),
-		cmocka_unit_test(subject_is_recorded_as_normalised_json),
-		cmocka_unit_test(decisions_follow_the_contract),
-		cmocka_unit_test(decision_fields_are_kept),
+	    cmocka_unit_test(contract_example_parses),
+	    cmocka_unit_test(names_are_trimmed_and_any_script_is_kept),
+	    cmocka_unit_test(bad_checks_name_the_field),
+	    cmocka_unit_test(justification_is_counted_in_characters),
+	    cmocka_unit_test(today_is_not_in_the_future),
+	    cmocka_unit_test(subject_is_recorded_as_normalised_json),
+	    cmocka_unit_test(decisions_follow_the_contract),
+	    cmocka_unit_test(decision_fields_are_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

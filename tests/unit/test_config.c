@@ -18,11 +18,11 @@
 #define CONF "fixtures/disclosured.conf" /* the folder exists; the file need not */
 
 #define LISTEN "[server]\nlisten = 127.0.0.1:8443\n"
-#define REST                                                                                   \
-	"[tls]\ncertificate = /etc/d/server.crt\nprivate_key = /etc/d/server.key\n"              \
-	"client_ca = /etc/d/ca.crt\n"                                                            \
-	"[store]\npath = /var/lib/disclosured\n"                                                 \
-	"[audit]\nsigning_key = /etc/d/audit.pem\n"                                              \
+#define REST                                                                                       \
+	"[tls]\ncertificate = /etc/d/server.crt\nprivate_key = /etc/d/server.key\n"                \
+	"client_ca = /etc/d/ca.crt\n"                                                              \
+	"[store]\npath = /var/lib/disclosured\n"                                                   \
+	"[audit]\nsigning_key = /etc/d/audit.pem\n"                                                \
 	"[access]\nacl = /etc/d/acl.conf\n"
 #define MINIMAL LISTEN REST /* [server] is lines 1-2, so a key added after it is line 3 */
 
@@ -102,27 +102,26 @@ struct listen_case {
 };
 
 static const struct listen_case listen_cases[] = {
-	{"IPv4 address and port", "127.0.0.1:8443", "127.0.0.1", "8443", NULL},
-	{"every IPv4 address", "0.0.0.0:443", "0.0.0.0", "443", NULL},
-	{"host name", "localhost:8443", "localhost", "8443", NULL},
-	{"IPv6 in brackets", "[::1]:8443", "::1", "8443", NULL},
-	{"every IPv6 address", "[::]:1", "::", "1", NULL},
-	{"no port", "127.0.0.1", NULL, NULL,
-	 "listen: '127.0.0.1' has no port; write host:port, e.g. 127.0.0.1:8443"},
-	{"IPv6 without brackets", "::1:8443", NULL, NULL,
-	 "listen: IPv6 addresses need brackets, e.g. [::1]:8443"},
-	{"port zero", "127.0.0.1:0", NULL, NULL,
-	 "listen: port '0' is not a number from 1 to 65535"},
-	{"port too large", "127.0.0.1:65536", NULL, NULL,
-	 "listen: port '65536' is not a number from 1 to 65535"},
-	{"port by name", "127.0.0.1:https", NULL, NULL,
-	 "listen: port 'https' is not a number from 1 to 65535"},
-	{"brackets without a colon", "[::1]8443", NULL, NULL, "listen: '[::1]8443' is not [IPv6]:port"},
-	{"not an IPv6 address in brackets", "[localhost]:8443", NULL, NULL,
-	 "listen: 'localhost' is not an IPv6 address"},
-	{"no host", ":8443", NULL, NULL,
-	 "listen: ':8443' has no host; write e.g. 0.0.0.0:8443 for every address"},
-	{"host with a slash", "a/b:8443", NULL, NULL, "listen: 'a/b' is not a host name or address"},
+    {"IPv4 address and port", "127.0.0.1:8443", "127.0.0.1", "8443", NULL},
+    {"every IPv4 address", "0.0.0.0:443", "0.0.0.0", "443", NULL},
+    {"host name", "localhost:8443", "localhost", "8443", NULL},
+    {"IPv6 in brackets", "[::1]:8443", "::1", "8443", NULL},
+    {"every IPv6 address", "[::]:1", "::", "1", NULL},
+    {"no port", "127.0.0.1", NULL, NULL,
+     "listen: '127.0.0.1' has no port; write host:port, e.g. 127.0.0.1:8443"},
+    {"IPv6 without brackets", "::1:8443", NULL, NULL,
+     "listen: IPv6 addresses need brackets, e.g. [::1]:8443"},
+    {"port zero", "127.0.0.1:0", NULL, NULL, "listen: port '0' is not a number from 1 to 65535"},
+    {"port too large", "127.0.0.1:65536", NULL, NULL,
+     "listen: port '65536' is not a number from 1 to 65535"},
+    {"port by name", "127.0.0.1:https", NULL, NULL,
+     "listen: port 'https' is not a number from 1 to 65535"},
+    {"brackets without a colon", "[::1]8443", NULL, NULL, "listen: '[::1]8443' is not [IPv6]:port"},
+    {"not an IPv6 address in brackets", "[localhost]:8443", NULL, NULL,
+     "listen: 'localhost' is not an IPv6 address"},
+    {"no host", ":8443", NULL, NULL,
+     "listen: ':8443' has no host; write e.g. 0.0.0.0:8443 for every address"},
+    {"host with a slash", "a/b:8443", NULL, NULL, "listen: 'a/b' is not a host name or address"},
 };
 
 static void listen_addresses_are_parsed_or_refused(void **state)
@@ -147,7 +146,7 @@ static void listen_addresses_are_parsed_or_refused(void **state)
 			snprintf(want, sizeof(want), "%s:2: %s", CONF, t->msg);
 			if (rc != DSC_EINVAL || strcmp(err.msg, want) != 0)
 				fail_msg("case '%s':\n  got      '%s'\n  expected '%s'", t->name,
-					 rc == DSC_OK ? "accepted" : err.msg, want);
+				         rc == DSC_OK ? "accepted" : err.msg, want);
 			assert_null(c);
 		}
 	}
@@ -160,41 +159,41 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{"unknown key names its section and line", LISTEN "listne = 1\n" REST,
-	 ":3: unknown key 'listne' in [server]"},
-	{"unknown section names its line", MINIMAL "[srever]\nworkers = 2\n",
-	 ":13: unknown section [srever] (sections: server, tls, store, audit, access, match)"},
-	{"key given twice", LISTEN "workers = 2\nworkers = 3\n" REST,
-	 ":4: key 'workers' in [server] given twice (first at line 3)"},
-	{"section given twice", MINIMAL "[server]\nworkers = 3\n",
-	 ":13: section [server] appears twice (first at line 1)"},
-	{"key before any section", "workers = 2\n" MINIMAL, ":1: key 'workers' before any [section]"},
-	{"workers zero", LISTEN "workers = 0\n" REST,
-	 ":3: workers must be a whole number from 1 to 256, not '0'"},
-	{"workers in words", LISTEN "workers = two\n" REST,
-	 ":3: workers must be a whole number from 1 to 256, not 'two'"},
-	{"negative timeout", LISTEN "request_timeout = -1\n" REST,
-	 ":3: request_timeout must be a whole number from 1 to 3600, not '-1'"},
-	{"number that overflows", LISTEN "max_connections = 99999999999999999999999\n" REST,
-	 ":3: max_connections must be a whole number from 1 to 1000000, not "
-	 "'99999999999999999999999'"},
-	{"size with a unit suffix", LISTEN "max_body = 1M\n" REST,
-	 ":3: max_body must be a whole number from 1024 to 1073741824, not '1M'"},
-	{"checkpoint_every zero", LISTEN "[audit]\ncheckpoint_every = 0\n" REST,
-	 ":4: checkpoint_every must be a whole number from 1 to 1000000, not '0'"},
-	{"max_body larger than max_bulk_body",
-	 LISTEN "max_body = 1048576\nmax_bulk_body = 65536\n" REST,
-	 ":4: max_body (1048576) is larger than max_bulk_body (65536)"},
-	{"empty value", LISTEN "workers =\n" REST, ":3: workers: no value"},
-	{"missing listen", "[server]\nworkers = 2\n" REST,
-	 ": missing required key 'listen' in [server]"},
-	{"missing acl", LISTEN
-	 "[tls]\ncertificate = a\nprivate_key = b\nclient_ca = c\n[store]\npath = d\n"
-	 "[audit]\nsigning_key = e\n",
-	 ": missing required key 'acl' in [access]"},
-	{"not a key line", MINIMAL "listen 127.0.0.1\n",
-	 ":13: expected 'key = value', '[section]' or a comment"},
-	{"NUL byte in the file", "[server]\nlisten = 1.2.3.4:1\0\n" REST, ":2: line holds a NUL byte"},
+    {"unknown key names its section and line", LISTEN "listne = 1\n" REST,
+     ":3: unknown key 'listne' in [server]"},
+    {"unknown section names its line", MINIMAL "[srever]\nworkers = 2\n",
+     ":13: unknown section [srever] (sections: server, tls, store, audit, access, match)"},
+    {"key given twice", LISTEN "workers = 2\nworkers = 3\n" REST,
+     ":4: key 'workers' in [server] given twice (first at line 3)"},
+    {"section given twice", MINIMAL "[server]\nworkers = 3\n",
+     ":13: section [server] appears twice (first at line 1)"},
+    {"key before any section", "workers = 2\n" MINIMAL, ":1: key 'workers' before any [section]"},
+    {"workers zero", LISTEN "workers = 0\n" REST,
+     ":3: workers must be a whole number from 1 to 256, not '0'"},
+    {"workers in words", LISTEN "workers = two\n" REST,
+     ":3: workers must be a whole number from 1 to 256, not 'two'"},
+    {"negative timeout", LISTEN "request_timeout = -1\n" REST,
+     ":3: request_timeout must be a whole number from 1 to 3600, not '-1'"},
+    {"number that overflows", LISTEN "max_connections = 99999999999999999999999\n" REST,
+     ":3: max_connections must be a whole number from 1 to 1000000, not "
+     "'99999999999999999999999'"},
+    {"size with a unit suffix", LISTEN "max_body = 1M\n" REST,
+     ":3: max_body must be a whole number from 1024 to 1073741824, not '1M'"},
+    {"checkpoint_every zero", LISTEN "[audit]\ncheckpoint_every = 0\n" REST,
+     ":4: checkpoint_every must be a whole number from 1 to 1000000, not '0'"},
+    {"max_body larger than max_bulk_body",
+     LISTEN "max_body = 1048576\nmax_bulk_body = 65536\n" REST,
+     ":4: max_body (1048576) is larger than max_bulk_body (65536)"},
+    {"empty value", LISTEN "workers =\n" REST, ":3: workers: no value"},
+    {"missing listen", "[server]\nworkers = 2\n" REST,
+     ": missing required key 'listen' in [server]"},
+    {"missing acl",
+     LISTEN "[tls]\ncertificate = a\nprivate_key = b\nclient_ca = c\n[store]\npath = d\n"
+            "[audit]\nsigning_key = e\n",
+     ": missing required key 'acl' in [access]"},
+    {"not a key line", MINIMAL "listen 127.0.0.1\n",
+     ":13: expected 'key = value', '[section]' or a comment"},
+    {"NUL byte in the file", "[server]\nlisten = 1.2.3.4:1\0\n" REST, ":2: line holds a NUL byte"},
 };
 
 static void broken_files_are_refused_with_file_and_line(void **state)
@@ -214,7 +213,7 @@ static void broken_files_are_refused_with_file_and_line(void **state)
 		rc = config_parse(t->text, len, CONF, &c, &err);
 		if (rc != DSC_EINVAL || strcmp(err.msg, want) != 0)
 			fail_msg("case '%s':\n  got      '%s'\n  expected '%s'", t->name,
-				 rc == DSC_OK ? "accepted" : err.msg, want);
+			         rc == DSC_OK ? "accepted" : err.msg, want);
 		assert_null(c);
 	}
 }
@@ -222,12 +221,12 @@ static void broken_files_are_refused_with_file_and_line(void **state)
 static void ranges_accept_their_bounds(void **state)
 {
 	static const char text[] = "[server]\nlisten = 127.0.0.1:1\nworkers = 256\n"
-				   "max_connections = 1\nrequest_timeout = 3600\nrate_limit = 0\n"
-				   "max_body = 1024\nmax_bulk_body = 17179869184\n"
-				   "[audit]\ncheckpoint_every = 1\ncheckpoint_seconds = 86400\n"
-				   "signing_key = k\n"
-				   "[tls]\ncertificate = a\nprivate_key = b\nclient_ca = c\n"
-				   "[store]\npath = d\nmap_size = 1048576\n[access]\nacl = e\n";
+	                           "max_connections = 1\nrequest_timeout = 3600\nrate_limit = 0\n"
+	                           "max_body = 1024\nmax_bulk_body = 17179869184\n"
+	                           "[audit]\ncheckpoint_every = 1\ncheckpoint_seconds = 86400\n"
+	                           "signing_key = k\n"
+	                           "[tls]\ncertificate = a\nprivate_key = b\nclient_ca = c\n"
+	                           "[store]\npath = d\nmap_size = 1048576\n[access]\nacl = e\n";
 	struct dsc_error err;
 	struct config *c;
 
@@ -242,16 +241,17 @@ static void ranges_accept_their_bounds(void **state)
 
 static void imagined_folder_still_resolves_relative_paths(void **state)
 {
-	static const char text[] = "[server]\nlisten = 127.0.0.1:8443\n"
-				   "[tls]\ncertificate = server.crt\nprivate_key = k\nclient_ca = c\n"
-				   "[store]\npath = /var/lib/d\n[audit]\nsigning_key = a.pem\n"
-				   "[access]\nacl = acl.conf\n";
+	static const char text[] =
+	    "[server]\nlisten = 127.0.0.1:8443\n"
+	    "[tls]\ncertificate = server.crt\nprivate_key = k\nclient_ca = c\n"
+	    "[store]\npath = /var/lib/d\n[audit]\nsigning_key = a.pem\n"
+	    "[access]\nacl = acl.conf\n";
 	struct dsc_error err;
 	struct config *c;
 
 	(void)state;
 	assert_int_equal(config_parse(text, strlen(text), "/nonexistent/etc/d.conf", &c, &err),
-			 DSC_OK);
+	                 DSC_OK);
 	assert_string_equal(c->tls.certificate, "/nonexistent/etc/server.crt");
 	assert_string_equal(c->access.acl, "/nonexistent/etc/acl.conf");
 	assert_string_equal(c->store.path, "/var/lib/d");
@@ -272,13 +272,13 @@ static void missing_file_says_why(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(minimal_file_takes_the_contract_defaults),
-		cmocka_unit_test(every_key_is_read_and_relative_paths_follow_the_file),
-		cmocka_unit_test(listen_addresses_are_parsed_or_refused),
-		cmocka_unit_test(broken_files_are_refused_with_file_and_line),
-		cmocka_unit_test(ranges_accept_their_bounds),
-		cmocka_unit_test(imagined_folder_still_resolves_relative_paths),
-		cmocka_unit_test(missing_file_says_why),
+	    cmocka_unit_test(minimal_file_takes_the_contract_defaults),
+	    cmocka_unit_test(every_key_is_read_and_relative_paths_follow_the_file),
+	    cmocka_unit_test(listen_addresses_are_parsed_or_refused),
+	    cmocka_unit_test(broken_files_are_refused_with_file_and_line),
+	    cmocka_unit_test(ranges_accept_their_bounds),
+	    cmocka_unit_test(imagined_folder_still_resolves_relative_paths),
+	    cmocka_unit_test(missing_file_says_why),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
