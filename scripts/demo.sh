@@ -221,8 +221,13 @@ show_cmd "genregister --seed $SEED --count $COUNT -o demo/register.jsonl"
 "$GEN" --seed "$SEED" --count "$COUNT" -o "$DEMO/register.jsonl" 2>&1 | sed 's/^/    /'
 [ -s "$DEMO/register.jsonl" ] || die "genregister wrote no records"
 say "$(wc -l <"$DEMO/register.jsonl") records; the first one:"
-head -n 1 "$DEMO/register.jsonl" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin), indent=2, ensure_ascii=False))' |
-	head -n 30 | sed 's/^/      /'
+python3 - "$DEMO/register.jsonl" <<'PY'
+import json, sys, textwrap
+with open(sys.argv[1], encoding="utf-8") as f:
+    line = json.dumps(json.loads(f.readline()), ensure_ascii=False)
+for part in textwrap.wrap(line, 72)[:12]:
+    print("      " + part)
+PY
 
 # ---------------------------------------------------------------------------
 step "Daemon: start disclosured on 127.0.0.1:$PORT"
@@ -313,37 +318,43 @@ say "possible match: record $A_ID, $A_PRIMARY, also known as \"$A_ALIAS\";"
 say "                asked for as \"$A_GIVEN $A_FAMILY\" (a nickname of the alias), born $A_BIRTH_YEAR"
 say "no match:       $N_GIVEN $N_FAMILY, whom the register does not hold"
 
-outcome_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["outcome"])' "$1"; }
-check_id_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["check_id"])' "$1"; }
-expect_outcome() { # expect_outcome FILE WANTED
-	local got
-	got=$(outcome_of "$1")
-	[ "$got" = "$2" ] || die "expected outcome $2, the daemon answered $got (see $1)"
+# check_once NAME WANTED ARGS...: runs one check as the case worker (once:
+# every check is a consultation the audit log records), shows the client's
+# table, then reads the stored check back as JSON into demo/check-NAME.json
+# and dies unless its outcome is WANTED.  Sets CHECK_ID.
+check_once() {
+	local name=$1 want=$2 rc=0 out got
+	shift 2
+	out=$(ctl alice.jones check "$@" 2>&1) || rc=$?
+	printf '%s\n' "$out" | sed 's/^/    /'
+	[ "$rc" -eq 0 ] || die "disclosurectl check exited $rc"
+	CHECK_ID=$(printf '%s\n' "$out" | grep -o 'chk_[0-9A-Za-z]*' | head -n 1)
+	[ -n "$CHECK_ID" ] || die "no check id in the client's output"
+	ctl_quiet alice.jones show "$CHECK_ID" --json >"$DEMO/check-$name.json" ||
+		die "could not read check $CHECK_ID back"
+	got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["response"]["outcome"])' \
+		"$DEMO/check-$name.json") || die "demo/check-$name.json holds no outcome"
+	[ "$got" = "$want" ] || die "expected outcome $want, the daemon answered $got (demo/check-$name.json)"
 	say "${G}outcome: $got${N}, as expected"
 }
 
 # ---------------------------------------------------------------------------
 step "Check 1: the case worker asks about $M_GIVEN $M_FAMILY (exact name, date of birth, postcode)"
-args=(check --case WM-CSODS-2026-0001 --purpose csods_right_to_ask
+args=(--case WM-CSODS-2026-0001 --purpose csods_right_to_ask
 	--justification "Applicant's new partner has unsupervised contact with her children"
 	--given "$M_GIVEN" --family "$M_FAMILY" --dob "$M_DOB")
 [ -n "$M_PC" ] && args+=(--postcode "$M_PC")
-run 0 alice.jones "${args[@]}"
-ctl_quiet alice.jones "${args[@]}" --json >"$DEMO/check-match.json"
-expect_outcome "$DEMO/check-match.json" match
-CHECK_MATCH=$(check_id_of "$DEMO/check-match.json")
+check_once match match "${args[@]}"
+CHECK_MATCH=$CHECK_ID
 
 # ---------------------------------------------------------------------------
 step "Check 2: \"$A_GIVEN $A_FAMILY\", born $A_BIRTH_YEAR: found through an alias and a nickname"
-args=(check --case WM-DVDS-2026-0002 --purpose dvds_right_to_ask
-	--justification "Applicant asks about her new partner's history of abuse"
-	--given "$A_GIVEN" --family "$A_FAMILY" --age "$(($(date -u +%Y) - A_BIRTH_YEAR))")
-run 0 alice.jones "${args[@]}"
-ctl_quiet alice.jones "${args[@]}" --json >"$DEMO/check-alias.json"
-expect_outcome "$DEMO/check-alias.json" possible_match
+check_once alias possible_match --case WM-DVDS-2026-0002 --purpose dvds_right_to_ask \
+	--justification "Applicant asks about her new partner's history of abuse" \
+	--given "$A_GIVEN" --family "$A_FAMILY" --age "$(($(date -u +%Y) - A_BIRTH_YEAR))"
 python3 - "$DEMO/check-alias.json" "$A_ID" <<'PY' || die "the alias record is not among the candidates"
 import json, sys
-c = json.load(open(sys.argv[1]))
+c = json.load(open(sys.argv[1]))["response"]
 hit = [x for x in c["candidates"] if x["offender_id"] == sys.argv[2]]
 if not hit:
     sys.exit(1)
@@ -354,12 +365,9 @@ PY
 
 # ---------------------------------------------------------------------------
 step "Check 3: $N_GIVEN $N_FAMILY, whom the register does not hold"
-args=(check --case WM-CSODS-2026-0003 --purpose csods_right_to_ask
-	--justification "Applicant asks about a neighbour who babysits"
-	--given "$N_GIVEN" --family "$N_FAMILY" --dob 1984-07-19)
-run 0 alice.jones "${args[@]}"
-ctl_quiet alice.jones "${args[@]}" --json >"$DEMO/check-none.json"
-expect_outcome "$DEMO/check-none.json" no_match
+check_once none no_match --case WM-CSODS-2026-0003 --purpose csods_right_to_ask \
+	--justification "Applicant asks about a neighbour who babysits" \
+	--given "$N_GIVEN" --family "$N_FAMILY" --dob 1984-07-19
 
 # ---------------------------------------------------------------------------
 step "Decision: the disclosure officer reads check 1 and records a disclosure"
