@@ -4,7 +4,11 @@
  * store with their index entries, in large transactions without per-commit
  * fsync (MDB_NOSYNC), syncing once at the end.
  *
- *   store-import [--map-size BYTES] [--batch N] [--quiet] STORE_DIR FILE.jsonl
+ *   store-import [--map-size BYTES] [--batch N] [--jobs N] [--quiet] STORE_DIR FILE.jsonl
+ *
+ * Parsing and validation (most of the work: jansson) run on --jobs worker
+ * threads; the main thread reads the file and writes to the store in file
+ * order, so the result is the same as a single-threaded import.
  *
  * Prints the rejected lines ("line 7: names[1].family: required") on
  * stderr and a summary with the import rate and the store's size on
@@ -13,6 +17,7 @@
  * import (never the store's consistency: LMDB commits stay atomic).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,25 +73,186 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* ---- the pipeline: the main thread fills chunks of lines, workers parse
+ * them, the main thread writes them in order ---- */
+
+#define CHUNK_LINES 1000
+#define RING 16 /* chunks in flight */
+
+struct chunk {
+	char *text; /* the lines, NUL-separated */
+	size_t text_len, text_cap;
+	size_t n;
+	size_t off[CHUNK_LINES], len[CHUNK_LINES];
+	unsigned long long lineno[CHUNK_LINES];
+	struct offender *rec[CHUNK_LINES]; /* NULL if rejected */
+	char *reject[CHUNK_LINES];         /* the message if rejected */
+	bool parsed;
+};
+
+struct pipeline {
+	pthread_mutex_t lock;
+	pthread_cond_t work, done;
+	struct chunk ring[RING];
+	unsigned long long filled, taken, written; /* chunk sequence numbers */
+	bool eof;
+};
+
+static void *worker(void *arg)
+{
+	struct pipeline *p = arg;
+
+	for (;;) {
+		struct chunk *c;
+		size_t i;
+
+		pthread_mutex_lock(&p->lock);
+		while (p->taken == p->filled && !p->eof)
+			pthread_cond_wait(&p->work, &p->lock);
+		if (p->taken == p->filled) {
+			pthread_mutex_unlock(&p->lock);
+			return NULL;
+		}
+		c = &p->ring[p->taken++ % RING];
+		pthread_mutex_unlock(&p->lock);
+
+		for (i = 0; i < c->n; i++) {
+			struct dsc_error err;
+
+			c->reject[i] = NULL;
+			if (offender_parse(c->text + c->off[i], c->len[i], &c->rec[i], &err) != DSC_OK) {
+				c->rec[i] = NULL;
+				c->reject[i] = strdup(err.msg);
+				if (c->reject[i] == NULL)
+					c->reject[i] = strdup("out of memory");
+			}
+		}
+		pthread_mutex_lock(&p->lock);
+		c->parsed = true;
+		pthread_cond_broadcast(&p->done);
+		pthread_mutex_unlock(&p->lock);
+	}
+}
+
+/* Reads up to CHUNK_LINES non-empty lines into c. Returns false at the end
+ * of the file with nothing read, or on a read error / lack of memory. */
+static bool fill_chunk(struct chunk *c, FILE *in, char **line, size_t *cap,
+		       unsigned long long *lineno, bool *failed)
+{
+	ssize_t len;
+
+	c->n = 0;
+	c->text_len = 0;
+	c->parsed = false;
+	while (c->n < CHUNK_LINES && (len = getline(line, cap, in)) != -1) {
+		(*lineno)++;
+		while (len > 0 && ((*line)[len - 1] == '\n' || (*line)[len - 1] == '\r'))
+			len--;
+		if (len == 0)
+			continue;
+		if (c->text_len + (size_t)len + 1 > c->text_cap) {
+			size_t ncap = (c->text_cap + (size_t)len + 1) * 2;
+			char *t = realloc(c->text, ncap);
+
+			if (t == NULL) {
+				*failed = true;
+				return false;
+			}
+			c->text = t;
+			c->text_cap = ncap;
+		}
+		memcpy(c->text + c->text_len, *line, (size_t)len);
+		c->text[c->text_len + (size_t)len] = '\0';
+		c->off[c->n] = c->text_len;
+		c->len[c->n] = (size_t)len;
+		c->lineno[c->n] = *lineno;
+		c->text_len += (size_t)len + 1;
+		c->n++;
+	}
+	if (ferror(in))
+		*failed = true;
+	return c->n > 0;
+}
+
+static void chunk_clear(struct chunk *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		offender_free(c->rec[i]);
+		free(c->reject[i]);
+		c->rec[i] = NULL;
+		c->reject[i] = NULL;
+	}
+	c->n = 0;
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: store-import [--map-size BYTES] [--batch N] [--quiet] STORE_DIR FILE.jsonl\n");
+	fprintf(f, "usage: store-import [--map-size BYTES] [--batch N] [--jobs N] [--quiet] "
+		   "STORE_DIR FILE.jsonl\n");
+}
+
+struct totals {
+	unsigned long long created, replaced, rejected, in_txn, batch;
+};
+
+/* Writes one parsed chunk; commits every totals->batch records. */
+static int write_chunk(struct store *s, struct store_txn **t, struct chunk *c, struct totals *tot,
+		       struct dsc_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		bool rep;
+
+		if (c->rec[i] == NULL) {
+			if (tot->rejected++ < REJECTS_SHOWN)
+				fprintf(stderr, "line %llu: %s\n", c->lineno[i], c->reject[i]);
+			continue;
+		}
+		if (*t == NULL && store_write_begin(s, t, err) != DSC_OK)
+			return DSC_EIO;
+		if (store_put_offender(*t, c->rec[i], &rep, err) != DSC_OK) {
+			fprintf(stderr, "store-import: line %llu (%s): %s\n", c->lineno[i],
+				c->rec[i]->id, err->msg);
+			return DSC_EIO;
+		}
+		if (rep)
+			tot->replaced++;
+		else
+			tot->created++;
+		if (++tot->in_txn >= tot->batch) {
+			int rc = store_write_commit(*t, err);
+
+			*t = NULL;
+			tot->in_txn = 0;
+			if (rc != DSC_OK) {
+				fprintf(stderr, "store-import: after line %llu: %s\n", c->lineno[i],
+					err->msg);
+				return rc;
+			}
+		}
+	}
+	return DSC_OK;
 }
 
 int main(int argc, char **argv)
 {
 	struct store_options opt = { 0 };
 	const struct store_indexer *indexer;
-	unsigned long long map_size = 8ULL << 30, batch = 50000;
-	unsigned long long lineno = 0, created = 0, replaced = 0, rejected = 0, in_txn = 0;
+	unsigned long long map_size = 8ULL << 30, jobs = 2, lineno = 0;
+	struct totals tot = { 0, 0, 0, 0, 50000 };
 	struct store_txn *t = NULL;
 	struct store *s = NULL;
+	struct pipeline *p = NULL;
+	pthread_t threads[16];
+	unsigned long long n_threads = 0, i;
 	struct dsc_error err;
 	char *line = NULL;
 	size_t cap = 0, used = 0, mapped = 0, records = 0;
-	ssize_t len;
 	double t0, t1;
-	bool quiet = false;
+	bool quiet = false, failed = false;
 	FILE *in;
 	int a, rc = 1;
 #ifdef HAVE_MATCHER
@@ -103,9 +269,15 @@ int main(int argc, char **argv)
 				return 2;
 			}
 		} else if (strcmp(argv[a], "--batch") == 0 && a + 1 < argc) {
-			batch = strtoull(argv[++a], &end, 10);
-			if (*end != '\0' || batch == 0) {
+			tot.batch = strtoull(argv[++a], &end, 10);
+			if (*end != '\0' || tot.batch == 0) {
 				fprintf(stderr, "store-import: --batch: not a number: %s\n", argv[a]);
+				return 2;
+			}
+		} else if (strcmp(argv[a], "--jobs") == 0 && a + 1 < argc) {
+			jobs = strtoull(argv[++a], &end, 10);
+			if (*end != '\0' || jobs == 0 || jobs > 16) {
+				fprintf(stderr, "store-import: --jobs: a number 1-16: %s\n", argv[a]);
 				return 2;
 			}
 		} else if (strcmp(argv[a], "--quiet") == 0) {
@@ -146,49 +318,68 @@ int main(int argc, char **argv)
 		fprintf(stderr, "store-import: %s\n", err.msg);
 		goto out;
 	}
-	while ((len = getline(&line, &cap, in)) != -1) {
-		struct offender *o;
-		bool rep;
-
-		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (len == 0)
-			continue;
-		if (offender_parse(line, (size_t)len, &o, &err) != DSC_OK) {
-			if (rejected++ < REJECTS_SHOWN)
-				fprintf(stderr, "line %llu: %s\n", lineno, err.msg);
-			continue;
-		}
-		if (t == NULL && store_write_begin(s, &t, &err) != DSC_OK) {
-			offender_free(o);
-			fprintf(stderr, "store-import: %s\n", err.msg);
-			goto out;
-		}
-		if (store_put_offender(t, o, &rep, &err) != DSC_OK) {
-			fprintf(stderr, "store-import: line %llu (%s): %s\n", lineno, o->id, err.msg);
-			offender_free(o);
-			goto out;
-		}
-		offender_free(o);
-		if (rep)
-			replaced++;
-		else
-			created++;
-		if (++in_txn >= batch) {
-			rc = store_write_commit(t, &err);
-			t = NULL;
-			in_txn = 0;
-			if (rc != DSC_OK) {
-				fprintf(stderr, "store-import: after line %llu: %s\n", lineno, err.msg);
-				rc = 1;
-				goto out;
-			}
-			rc = 1;
-		}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		fprintf(stderr, "store-import: out of memory\n");
+		goto out;
 	}
-	if (ferror(in)) {
-		fprintf(stderr, "store-import: reading %s: %s\n", argv[a + 1], strerror(errno));
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	for (i = 0; i < jobs; i++) {
+		if (pthread_create(&threads[n_threads], NULL, worker, p) != 0) {
+			fprintf(stderr, "store-import: cannot start a worker thread\n");
+			failed = true;
+			break;
+		}
+		n_threads++;
+	}
+
+	while (!failed) {
+		struct chunk *c;
+
+		/* Keep the workers fed while there is room in the ring. */
+		if (!p->eof && p->filled - p->written < RING) {
+			c = &p->ring[p->filled % RING];
+			if (!fill_chunk(c, in, &line, &cap, &lineno, &failed)) {
+				pthread_mutex_lock(&p->lock);
+				p->eof = true;
+				pthread_cond_broadcast(&p->work);
+				pthread_mutex_unlock(&p->lock);
+			} else {
+				pthread_mutex_lock(&p->lock);
+				p->filled++;
+				pthread_cond_signal(&p->work);
+				pthread_mutex_unlock(&p->lock);
+			}
+			if (p->filled - p->written < RING / 2 && !p->eof)
+				continue;
+		}
+		if (p->written == p->filled) {
+			if (p->eof)
+				break;
+			continue;
+		}
+		c = &p->ring[p->written % RING];
+		pthread_mutex_lock(&p->lock);
+		while (!c->parsed)
+			pthread_cond_wait(&p->done, &p->lock);
+		pthread_mutex_unlock(&p->lock);
+		if (write_chunk(s, &t, c, &tot, &err) != DSC_OK)
+			failed = true;
+		chunk_clear(c);
+		p->written++;
+	}
+	/* Stop the workers (also after a failure: they finish their chunk). */
+	pthread_mutex_lock(&p->lock);
+	p->eof = true;
+	p->taken = p->filled; /* nothing more to take */
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->lock);
+	for (i = 0; i < n_threads; i++)
+		pthread_join(threads[i], NULL);
+	if (failed) {
+		if (ferror(in))
+			fprintf(stderr, "store-import: reading %s: %s\n", argv[a + 1], strerror(errno));
 		goto out;
 	}
 	if (t != NULL) {
@@ -206,17 +397,27 @@ int main(int argc, char **argv)
 	}
 	t1 = now();
 	store_stat(s, &used, &mapped, &records);
-	if (rejected > REJECTS_SHOWN)
-		fprintf(stderr, "... and %llu more rejected lines\n", rejected - REJECTS_SHOWN);
+	if (tot.rejected > REJECTS_SHOWN)
+		fprintf(stderr, "... and %llu more rejected lines\n", tot.rejected - REJECTS_SHOWN);
 	if (!quiet)
 		printf("imported %llu lines: %llu created, %llu replaced, %llu rejected, in %.2f s\n",
-		       lineno, created, replaced, rejected, t1 - t0);
+		       lineno, tot.created, tot.replaced, tot.rejected, t1 - t0);
 	printf("records=%zu seconds=%.3f rate=%.0f used_bytes=%zu\n", records, t1 - t0,
-	       (double)(created + replaced) / (t1 - t0), used);
+	       (double)(tot.created + tot.replaced) / (t1 - t0), used);
 	rc = 0;
 out:
 	store_write_abort(t);
 	store_close(s);
+	if (p != NULL) {
+		for (i = 0; i < RING; i++) {
+			chunk_clear(&p->ring[i]);
+			free(p->ring[i].text);
+		}
+		pthread_mutex_destroy(&p->lock);
+		pthread_cond_destroy(&p->work);
+		pthread_cond_destroy(&p->done);
+		free(p);
+	}
 #ifdef HAVE_MATCHER
 	matcher_free(m);
 #endif
