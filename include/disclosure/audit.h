@@ -84,6 +84,16 @@ int audit_verify_stream(FILE *f, EVP_PKEY *pub, bool allow_unsealed,
 int audit_line_hash(const char *line, size_t len, char out[AUDIT_HASH_HEX + 1]);
 
 /*
+ * Addition, on the encoding: lines are written with JSON_COMPACT |
+ * JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER, so every line is pure ASCII
+ * (non-ASCII as \uXXXX) and its bytes cannot depend on an auditor's
+ * encoding.  The checkpoint signs exactly the ASCII bytes
+ * "disclosured-checkpoint-v1\nsize=N\nhead=<64 hex>\nsigned_at=<time>\n"
+ * "key_id=<16 hex>\n" (pure Ed25519).  The verifier never re-encodes: it
+ * hashes the bytes as read, lines up to 1 MiB.
+ */
+
+/*
  * Addition: the checkpoint a page of GET /v1/audit that reaches the newest
  * entry ends with: signed over [0, c->next_seq) exactly like
  * audit_checkpoint_encode(), but c does not advance (it is not stored; the

@@ -34,6 +34,15 @@ struct check_request {
 
 /* DSC_EJSON for a body that is not a JSON object in UTF-8, DSC_EINVAL with
  * err->field for a field that breaks the contract. */
+/* Addition, the rules beyond contract.md: unknown members at any level are
+ * rejected as invalid_field naming them ("subject.nickname: unknown
+ * field"), and so are repeated member names (DSC_EJSON), so that nothing a
+ * caller typed is silently dropped.  Name parts are trimmed of spaces and
+ * tabs in place (a blank given/middle is absent; a blank family is an
+ * error); control characters are refused in names, and in free text
+ * except tab and newline.  A blank postcode is absent.  dob and age may
+ * both be given.  subject.names[i] point into r->json: valid until
+ * check_request_release(). */
 int check_request_parse(const char *body, size_t len, struct check_request *out,
 			struct dsc_error *err);
 void check_request_release(struct check_request *r);
