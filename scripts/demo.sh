@@ -19,6 +19,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+BUILD_REL=${BUILD#"$ROOT"/} # how the README names the programs
 DEMO="$ROOT/demo"
 DAEMON="$BUILD/disclosured"
 CTL="$BUILD/disclosurectl"
@@ -137,11 +138,16 @@ say "Every person in it is fictitious and generated."
 # ---------------------------------------------------------------------------
 step "Certificates: a throwaway CA, the server's certificate, one client per role, the audit key"
 if [ -e "$DEMO" ]; then
-	# The only process that may hold the demo's store is a demo daemon;
-	# a pid file names it if a person started one from the README.
-	if [ -f "$DEMO/disclosured.pid" ] && kill -0 "$(cat "$DEMO/disclosured.pid")" 2>/dev/null; then
-		die "a demo daemon (pid $(cat "$DEMO/disclosured.pid")) still runs from $DEMO: stop it first (kill $(cat "$DEMO/disclosured.pid"))"
-	fi
+	# A daemon started from demo/README may still hold the old store (LMDB
+	# maps its data file): wiping it under that daemon would confuse the
+	# person who started it, so say so instead.
+	for maps in /proc/[0-9]*/maps; do
+		if grep -qsF "$DEMO/data/data.mdb" "$maps"; then
+			pid=${maps#/proc/}
+			pid=${pid%/maps}
+			die "a daemon (pid $pid) still serves $DEMO/data: stop it first (kill $pid)"
+		fi
+	done
 	rm -rf "$DEMO"
 fi
 mkdir -p "$DEMO" "$DEMO/ctl" "$DEMO/state"
@@ -427,27 +433,27 @@ in register.jsonl is fictitious and generated.
 
 Start the daemon again (in the foreground; Ctrl-C stops it cleanly):
 
-  build/disclosured -c demo/disclosured.conf
+  $BUILD_REL/disclosured -c demo/disclosured.conf
 
 Then, in another terminal, from the project folder, run a check as the case
 worker alice.jones:
 
   . demo/ctl/alice.jones.env
-  build/disclosurectl check --case MY-CASE-1 --purpose csods_right_to_ask \\
+  $BUILD_REL/disclosurectl check --case MY-CASE-1 --purpose csods_right_to_ask \\
       --justification "Trying the demo" --given "$M_GIVEN" --family "$M_FAMILY" --dob $M_DOB
-  build/disclosurectl check --case MY-CASE-2 --purpose dvds_right_to_ask \\
+  $BUILD_REL/disclosurectl check --case MY-CASE-2 --purpose dvds_right_to_ask \\
       --justification "Trying the demo" --given "$A_GIVEN" --family "$A_FAMILY"
 
 Pick other people from demo/register.jsonl, or anyone at all.  The other
 principals:
 
   . demo/ctl/dana.officer.env     # disclosure officer: show, offender, decide
-  build/disclosurectl show CHECK_ID
+  $BUILD_REL/disclosurectl show CHECK_ID
   . demo/ctl/aldo.auditor.env     # auditor: the audit log
-  build/disclosurectl audit export -o demo/audit.ndjson
-  build/disclosurectl audit verify demo/audit.ndjson --key demo/pki/audit-public.pem
+  $BUILD_REL/disclosurectl audit export -o demo/audit.ndjson
+  $BUILD_REL/disclosurectl audit verify demo/audit.ndjson --key demo/pki/audit-public.pem
   . demo/ctl/rita.registrar.env   # registrar: import
-  build/disclosurectl import demo/register.jsonl
+  $BUILD_REL/disclosurectl import demo/register.jsonl
   . demo/ctl/mo.monitor.env       # monitor: health and metrics
   curl -s --cacert demo/pki/ca.crt --cert demo/pki/clients/mo.monitor.crt \\
       --key demo/pki/clients/mo.monitor.key https://127.0.0.1:$PORT/metrics
