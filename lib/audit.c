@@ -583,13 +583,20 @@ static int read_line(FILE *f, char **buf, size_t *cap, size_t *len, bool *had_ne
 	int ch;
 
 	*had_newline = false;
+	if (*buf == NULL) {
+		/* Room for the terminator even when the first line is empty. */
+		*buf = malloc(4096);
+		if (*buf == NULL)
+			return -3;
+		*cap = 4096;
+	}
 	while ((ch = getc_unlocked(f)) != EOF) {
 		if (ch == '\n') {
 			*had_newline = true;
 			break;
 		}
 		if (n + 1 >= *cap) {
-			size_t ncap = *cap ? *cap * 2 : 4096;
+			size_t ncap = *cap * 2;
 			char *nb;
 
 			if (n + 1 >= AUDIT_LINE_MAX) {

@@ -612,6 +612,21 @@ static void empty_file_has_no_entries(void **state)
 	assert_string_equal(res.msg, "no entries");
 }
 
+static void blank_first_line_is_a_bad_entry(void **state)
+{
+	/* the first read of a stream must have room for the terminator */
+	static const char text[] = "\n{\"seq\":0}\n";
+	struct audit_verify_result res;
+	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(audit_verify_stream(f, key, true, &res), DSC_EINVAL);
+	assert_int_equal(res.first_bad_seq, 0);
+	assert_string_equal(res.msg, "line 1 (seq 0 expected): empty line");
+	fclose(f);
+}
+
 static void overlong_line_is_a_bad_entry(void **state)
 {
 	struct log l;
