@@ -895,6 +895,7 @@ int main(void)
 	    cmocka_unit_test(sealed_log_verifies),
 	    cmocka_unit_test(tampered_exports_fail_at_the_right_seq),
 	    cmocka_unit_test(empty_file_has_no_entries),
+	    cmocka_unit_test(blank_first_line_is_a_bad_entry),
 	    cmocka_unit_test(overlong_line_is_a_bad_entry),
 	    cmocka_unit_test(receipts_are_proved_against_the_export),
 	    cmocka_unit_test(receipt_catches_truncation_to_an_earlier_sealed_prefix),
