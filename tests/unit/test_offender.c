@@ -1,0 +1,470 @@
+/*
+ * test_offender.c - the offender record parser (lib/offender.c): what it
+ * accepts, what it rejects and with which field path and words, that names
+ * in any script survive byte for byte, and that the canonical JSON is
+ * stable.  Every person here is made up.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "disclosure/offender.h"
+
+#define BASE_TAIL "\"managing_force\":\"west-mercia\",\"status\":\"active\""
+#define ONE_NAME "\"names\":[{\"given\":\"Testy\",\"family\":\"Fictionson\",\"kind\":\"primary\"}]"
+#define REC(...) "{\"id\":\"TST-0000001\"," __VA_ARGS__ "}"
+
+static const char full_record[] =
+	"{\"id\":\"WMP-0001234\","
+	"\"names\":[{\"given\":\"Johnny\",\"middle\":\"Paulo\",\"family\":\"Smithson\",\"kind\":\"primary\"},"
+	"{\"given\":\"Jack\",\"family\":\"Smythson\",\"kind\":\"alias\"}],"
+	"\"dob\":\"1970-03-12\",\"other_dobs\":[\"1970-12-03\"],\"sex\":\"M\","
+	"\"addresses\":[{\"text\":\"12 High Street, Worcester\",\"postcode\":\"WR1 2AB\","
+	"\"from\":\"2020-01-01\",\"to\":null}],"
+	"\"managing_force\":\"west-mercia\",\"status\":\"active\",\"mappa\":{\"category\":1,\"level\":2},"
+	"\"risk_level\":\"high\",\"registration\":{\"start\":\"2011-04-01\",\"end\":null},"
+	"\"convictions\":[{\"date\":\"2010-11-01\",\"offence\":\"generic offence\","
+	"\"victim_age_band\":\"under_13\"}],"
+	"\"orders\":[{\"type\":\"SHPO\",\"start\":\"2012-05-01\",\"end\":null,\"prohibitions\":[\"generic\"]}],"
+	"\"updated\":\"2026-10-01T09:00:00Z\"}";
+
+static struct offender *parse_ok(const char *text)
+{
+	struct offender *o = NULL;
+	struct dsc_error err;
+	int rc = offender_parse(text, strlen(text), &o, &err);
+
+	if (rc != DSC_OK)
+		print_error("unexpected rejection: %s\n  of %s\n", err.msg, text);
+	assert_int_equal(rc, DSC_OK);
+	assert_non_null(o);
+	return o;
+}
+
+/* ---- accepted records ---- */
+
+static void full_contract_example_is_accepted_with_every_field(void **state)
+{
+	struct offender *o = parse_ok(full_record);
+	char d[11];
+
+	(void)state;
+	assert_string_equal(o->id, "WMP-0001234");
+	assert_int_equal(o->n_names, 2);
+	assert_string_equal(o->names[0].given, "Johnny");
+	assert_string_equal(o->names[0].middle, "Paulo");
+	assert_string_equal(o->names[0].family, "Smithson");
+	assert_int_equal(o->names[0].kind, NAME_PRIMARY);
+	assert_null(o->names[1].middle);
+	assert_int_equal(o->names[1].kind, NAME_ALIAS);
+	assert_int_equal(offender_primary(o), 0);
+	date_format(&o->dob, d);
+	assert_string_equal(d, "1970-03-12");
+	assert_int_equal(o->n_other_dobs, 1);
+	assert_int_equal(o->other_dobs[0].month, 12);
+	assert_int_equal(o->sex, 'M');
+	assert_int_equal(o->n_addresses, 1);
+	assert_string_equal(o->addresses[0].postcode, "WR1 2AB");
+	assert_string_equal(o->addresses[0].text, "12 High Street, Worcester");
+	assert_int_equal(o->addresses[0].from.year, 2020);
+	assert_int_equal(o->addresses[0].to.year, 0);
+	assert_string_equal(o->managing_force, "west-mercia");
+	assert_int_equal(o->status, STATUS_ACTIVE);
+	assert_int_equal(o->mappa_category, 1);
+	assert_int_equal(o->mappa_level, 2);
+	assert_string_equal(o->risk_level, "high");
+	/* Already canonical: the stored form is the input, byte for byte. */
+	assert_string_equal(o->json, full_record);
+	assert_int_equal(o->json_len, strlen(full_record));
+	offender_free(o);
+}
+
+static void minimal_record_is_accepted_and_absent_fields_are_empty(void **state)
+{
+	struct offender *o = parse_ok(REC(ONE_NAME "," BASE_TAIL));
+
+	(void)state;
+	assert_int_equal(o->dob.year, 0);
+	assert_int_equal(o->sex, 0);
+	assert_int_equal(o->n_addresses, 0);
+	assert_int_equal(o->n_other_dobs, 0);
+	assert_int_equal(o->mappa_category, 0);
+	assert_null(o->risk_level);
+	assert_null(o->names[0].middle);
+	offender_free(o);
+}
+
+static void nulls_are_accepted_for_every_optional_field(void **state)
+{
+	struct offender *o = parse_ok(REC("\"names\":[{\"given\":null,\"middle\":null,\"family\":\"Nullby\"}],"
+					  "\"dob\":null,\"other_dobs\":null,\"sex\":null,\"addresses\":null,"
+					  "\"mappa\":null,\"risk_level\":null,\"registration\":null,"
+					  "\"convictions\":null,\"orders\":null,\"updated\":null," BASE_TAIL));
+
+	(void)state;
+	assert_null(o->names[0].given);
+	assert_int_equal(o->dob.year, 0);
+	offender_free(o);
+}
+
+static void a_single_name_without_kind_becomes_primary_and_says_so(void **state)
+{
+	struct offender *o = parse_ok(REC("\"names\":[{\"family\":\"Kindless\"}]," BASE_TAIL));
+
+	(void)state;
+	assert_int_equal(o->names[0].kind, NAME_PRIMARY);
+	assert_non_null(strstr(o->json, "{\"family\":\"Kindless\",\"kind\":\"primary\"}"));
+	offender_free(o);
+}
+
+static void further_names_without_kind_become_aliases(void **state)
+{
+	struct offender *o = parse_ok(REC("\"names\":[{\"family\":\"Alpha\"},{\"family\":\"Beta\",\"kind\":\"primary\"}],"
+					  BASE_TAIL));
+
+	(void)state;
+	assert_int_equal(o->names[0].kind, NAME_ALIAS);
+	assert_int_equal(o->names[1].kind, NAME_PRIMARY);
+	assert_int_equal(offender_primary(o), 1);
+	assert_non_null(strstr(o->json, "{\"family\":\"Alpha\",\"kind\":\"alias\"}"));
+	offender_free(o);
+}
+
+static void every_status_sex_and_risk_word_is_accepted(void **state)
+{
+	static const struct {
+		const char *status, *sex, *risk;
+		enum offender_status want;
+	} cases[] = {
+		{ "active", "M", "low", STATUS_ACTIVE },
+		{ "expired", "F", "medium", STATUS_EXPIRED },
+		{ "in_custody", "X", "high", STATUS_IN_CUSTODY },
+		{ "deceased", "M", "very_high", STATUS_DECEASED },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[512];
+		struct offender *o;
+
+		snprintf(text, sizeof(text),
+			 REC(ONE_NAME ",\"sex\":\"%s\",\"risk_level\":\"%s\","
+				      "\"managing_force\":\"south-wales\",\"status\":\"%s\""),
+			 cases[i].sex, cases[i].risk, cases[i].status);
+		o = parse_ok(text);
+		assert_int_equal(o->status, cases[i].want);
+		assert_string_equal(offender_status_name(o->status), cases[i].status);
+		assert_int_equal(o->sex, cases[i].sex[0]);
+		assert_string_equal(o->risk_level, cases[i].risk);
+		offender_free(o);
+	}
+}
+
+/* ---- rejected records: exact field path and words ---- */
+
+struct reject_case {
+	const char *name;
+	const char *text;
+	int code;
+	const char *field;
+	const char *msg;
+};
+
+static const struct reject_case rejects[] = {
+	{ "not JSON at all", "{\"id\":", DSC_EJSON, "", NULL },
+	{ "an array instead of an object", "[1,2]", DSC_EJSON, "", NULL },
+	{ "a duplicate key", REC("\"id\":\"TST-2\"," ONE_NAME "," BASE_TAIL), DSC_EJSON, "", NULL },
+	{ "invalid UTF-8 in a name", REC("\"names\":[{\"family\":\"Bad\xff\"}]," BASE_TAIL), DSC_EJSON, "",
+	  NULL },
+	{ "missing id", "{" ONE_NAME "," BASE_TAIL "}", DSC_EINVAL, "id", "id: required" },
+	{ "id with a space", "{\"id\":\"TST 1\"," ONE_NAME "," BASE_TAIL "}", DSC_EINVAL, "id",
+	  "id: must be 1-64 characters of A-Z a-z 0-9 _ -" },
+	{ "id of 65 characters",
+	  "{\"id\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"," ONE_NAME
+	  "," BASE_TAIL "}",
+	  DSC_EINVAL, "id", "id: must be 1-64 characters of A-Z a-z 0-9 _ -" },
+	{ "id as a number", "{\"id\":7," ONE_NAME "," BASE_TAIL "}", DSC_EINVAL, "id",
+	  "id: must be 1-64 characters of A-Z a-z 0-9 _ -" },
+	{ "names missing", REC(BASE_TAIL), DSC_EINVAL, "names", "names: required" },
+	{ "names empty", REC("\"names\":[]," BASE_TAIL), DSC_EINVAL, "names",
+	  "names: required (at least one name)" },
+	{ "names not an array", REC("\"names\":{\"family\":\"Obj\"}," BASE_TAIL), DSC_EINVAL, "names",
+	  "names: must be an array" },
+	{ "a name that is not an object", REC("\"names\":[\"Stringy\"]," BASE_TAIL), DSC_EINVAL,
+	  "names[0]", "names[0]: must be an object" },
+	{ "second name without family",
+	  REC("\"names\":[{\"family\":\"Onename\",\"kind\":\"primary\"},{\"given\":\"Nofam\",\"kind\":\"alias\"}]," BASE_TAIL),
+	  DSC_EINVAL, "names[1].family", "names[1].family: required" },
+	{ "blank family", REC("\"names\":[{\"family\":\"  \"}]," BASE_TAIL), DSC_EINVAL,
+	  "names[0].family", "names[0].family: required" },
+	{ "family as a number", REC("\"names\":[{\"family\":42}]," BASE_TAIL), DSC_EINVAL,
+	  "names[0].family", "names[0].family: must be a string" },
+	{ "given of 201 bytes",
+	  REC("\"names\":[{\"family\":\"Long\",\"given\":\""
+	      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	      "\"}]," BASE_TAIL),
+	  DSC_EINVAL, "names[0].given", "names[0].given: too long (at most 200 bytes)" },
+	{ "two primary names",
+	  REC("\"names\":[{\"family\":\"One\",\"kind\":\"primary\"},{\"family\":\"Two\",\"kind\":\"primary\"}]," BASE_TAIL),
+	  DSC_EINVAL, "names", "names: exactly one name must have kind \"primary\" (found 2)" },
+	{ "no primary name",
+	  REC("\"names\":[{\"family\":\"One\",\"kind\":\"alias\"},{\"family\":\"Two\"}]," BASE_TAIL),
+	  DSC_EINVAL, "names", "names: exactly one name must have kind \"primary\" (found 0)" },
+	{ "an unknown kind", REC("\"names\":[{\"family\":\"One\",\"kind\":\"maiden\"}]," BASE_TAIL),
+	  DSC_EINVAL, "names[0].kind", "names[0].kind: must be one of primary, alias" },
+	{ "an unknown field in a name",
+	  REC("\"names\":[{\"family\":\"One\",\"nick\":\"Oney\"}]," BASE_TAIL), DSC_EINVAL,
+	  "names[0].nick", "names[0].nick: unknown field" },
+	{ "a misspelt top-level field", REC(ONE_NAME ",\"dbo\":\"1970-01-01\"," BASE_TAIL), DSC_EINVAL,
+	  "dbo", "dbo: unknown field" },
+	{ "dob not a date", REC(ONE_NAME ",\"dob\":\"12/03/1970\"," BASE_TAIL), DSC_EINVAL, "dob",
+	  "dob: not a date (YYYY-MM-DD)" },
+	{ "dob on 30 February", REC(ONE_NAME ",\"dob\":\"1970-02-30\"," BASE_TAIL), DSC_EINVAL, "dob",
+	  "dob: not a date (YYYY-MM-DD)" },
+	{ "dob on 29 February 1900", REC(ONE_NAME ",\"dob\":\"1900-02-29\"," BASE_TAIL), DSC_EINVAL,
+	  "dob", "dob: not a date (YYYY-MM-DD)" },
+	{ "dob as a number", REC(ONE_NAME ",\"dob\":19700312," BASE_TAIL), DSC_EINVAL, "dob",
+	  "dob: not a date (YYYY-MM-DD)" },
+	{ "second other dob wrong",
+	  REC(ONE_NAME ",\"other_dobs\":[\"1970-01-01\",\"1970-13-01\"]," BASE_TAIL), DSC_EINVAL,
+	  "other_dobs[1]", "other_dobs[1]: not a date (YYYY-MM-DD)" },
+	{ "sex not M F or X", REC(ONE_NAME ",\"sex\":\"male\"," BASE_TAIL), DSC_EINVAL, "sex",
+	  "sex: must be one of M, F, X" },
+	{ "address from not a date",
+	  REC(ONE_NAME ",\"addresses\":[{\"postcode\":\"WR1 2AB\",\"from\":\"2020\"}]," BASE_TAIL),
+	  DSC_EINVAL, "addresses[0].from", "addresses[0].from: not a date (YYYY-MM-DD)" },
+	{ "address with an unknown field",
+	  REC(ONE_NAME ",\"addresses\":[{\"postcode\":\"WR1 2AB\"},{\"postcod\":\"WR1 2AB\"}]," BASE_TAIL),
+	  DSC_EINVAL, "addresses[1].postcod", "addresses[1].postcod: unknown field" },
+	{ "managing force missing", REC(ONE_NAME ",\"status\":\"active\""), DSC_EINVAL,
+	  "managing_force", "managing_force: required" },
+	{ "managing force in capitals",
+	  REC(ONE_NAME ",\"managing_force\":\"West Mercia\",\"status\":\"active\""), DSC_EINVAL,
+	  "managing_force", "managing_force: must be a force id of 1-64 characters of a-z 0-9 -" },
+	{ "status missing", REC(ONE_NAME ",\"managing_force\":\"west-mercia\""), DSC_EINVAL, "status",
+	  "status: required" },
+	{ "status unknown", REC(ONE_NAME ",\"managing_force\":\"west-mercia\",\"status\":\"gone\""),
+	  DSC_EINVAL, "status", "status: must be one of active, expired, in_custody, deceased" },
+	{ "mappa category 4", REC(ONE_NAME ",\"mappa\":{\"category\":4}," BASE_TAIL), DSC_EINVAL,
+	  "mappa.category", "mappa.category: must be an integer 1-3" },
+	{ "mappa level as a string", REC(ONE_NAME ",\"mappa\":{\"level\":\"2\"}," BASE_TAIL),
+	  DSC_EINVAL, "mappa.level", "mappa.level: must be an integer 1-3" },
+	{ "mappa not an object", REC(ONE_NAME ",\"mappa\":1," BASE_TAIL), DSC_EINVAL, "mappa",
+	  "mappa: must be an object" },
+	{ "risk level unknown", REC(ONE_NAME ",\"risk_level\":\"extreme\"," BASE_TAIL), DSC_EINVAL,
+	  "risk_level", "risk_level: must be one of low, medium, high, very_high" },
+	{ "registration end not a date",
+	  REC(ONE_NAME ",\"registration\":{\"start\":\"2011-04-01\",\"end\":\"never\"}," BASE_TAIL),
+	  DSC_EINVAL, "registration.end", "registration.end: not a date (YYYY-MM-DD)" },
+	{ "conviction date not a date",
+	  REC(ONE_NAME ",\"convictions\":[{\"date\":\"2010-11-31\"}]," BASE_TAIL), DSC_EINVAL,
+	  "convictions[0].date", "convictions[0].date: not a date (YYYY-MM-DD)" },
+	{ "order without a type", REC(ONE_NAME ",\"orders\":[{\"start\":\"2012-05-01\"}]," BASE_TAIL),
+	  DSC_EINVAL, "orders[0].type", "orders[0].type: required" },
+	{ "a prohibition that is not a string",
+	  REC(ONE_NAME ",\"orders\":[{\"type\":\"SHPO\",\"prohibitions\":[\"ok\",3]}]," BASE_TAIL),
+	  DSC_EINVAL, "orders[0].prohibitions[1]",
+	  "orders[0].prohibitions[1]: must be a string of at most 1000 bytes" },
+	{ "updated not a timestamp", REC(ONE_NAME ",\"updated\":\"yesterday\"," BASE_TAIL), DSC_EINVAL,
+	  "updated", "updated: not a timestamp (YYYY-MM-DDTHH:MM:SSZ)" },
+};
+
+static void every_rejected_record_names_its_field_and_problem(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rejects) / sizeof(rejects[0]); i++) {
+		const struct reject_case *c = &rejects[i];
+		struct offender *o = (struct offender *)1;
+		struct dsc_error err;
+		int rc = offender_parse(c->text, strlen(c->text), &o, &err);
+
+		if (rc != c->code || strcmp(err.field, c->field) != 0 ||
+		    (c->msg != NULL && strcmp(err.msg, c->msg) != 0))
+			fail_msg("case \"%s\": got %d field \"%s\" msg \"%s\"; want %d \"%s\" \"%s\"",
+				 c->name, rc, err.field, err.msg, c->code, c->field,
+				 c->msg ? c->msg : "(any)");
+		if (o != NULL)
+			fail_msg("case \"%s\": a record came back with the error", c->name);
+		assert_int_equal(err.code, c->code);
+		assert_true(err.msg[0] != '\0');
+	}
+}
+
+static void a_record_larger_than_the_limit_is_refused_before_parsing(void **state)
+{
+	size_t n = 300 * 1024;
+	char *big = malloc(n);
+	struct offender *o;
+	struct dsc_error err;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, ' ', n);
+	assert_int_equal(offender_parse(big, n, &o, &err), DSC_ETOOBIG);
+	assert_null(o);
+	free(big);
+}
+
+/* ---- names in any script ---- */
+
+static void names_in_any_script_survive_byte_for_byte(void **state)
+{
+	static const char *const families[] = {
+		"Иванова",      /* Cyrillic */
+		"Παπαδόπουλος", /* Greek */
+		"حداد",         /* Arabic */
+		"王",           /* Han */
+		"पटेल",         /* Devanagari */
+		"ਸਿੰਘ",         /* Gurmukhi */
+		"Wójcik-Żak",   /* Polish, precomposed */
+		"Zoe\xcc\x88",  /* e + combining diaeresis, left decomposed */
+		"O'Brien",
+		"Nguyễn",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		char text[512];
+		struct offender *o;
+
+		snprintf(text, sizeof(text),
+			 REC("\"names\":[{\"given\":\"Testy\",\"family\":\"%s\"}]," BASE_TAIL),
+			 families[i]);
+		o = parse_ok(text);
+		assert_string_equal(o->names[0].family, families[i]);
+		assert_non_null(strstr(o->json, families[i]));
+		offender_free(o);
+	}
+}
+
+/* ---- canonical JSON ---- */
+
+static void canonical_json_is_compact_ordered_and_stable(void **state)
+{
+	const char *spaced = "{ \"id\" : \"TST-9\",\n \"status\": \"active\", \"names\": [ {\"family\": \"Tab\\tby\","
+			     " \"given\": \"Quo\\\"te\", \"kind\": \"primary\"} ], \"managing_force\": \"kent\","
+			     " \"addresses\": [{\"text\": \"1 Back\\\\Slash Road\\u0001\"}] }";
+	struct offender *o = parse_ok(spaced), *again;
+	json_t *root;
+	char *ref;
+
+	(void)state;
+	/* Keys stay in the order given; whitespace goes. */
+	assert_string_equal(o->json,
+			    "{\"id\":\"TST-9\",\"status\":\"active\",\"names\":[{\"family\":\"Tab\\tby\","
+			    "\"given\":\"Quo\\\"te\",\"kind\":\"primary\"}],\"managing_force\":\"kent\","
+			    "\"addresses\":[{\"text\":\"1 Back\\\\Slash Road\\u0001\"}]}");
+	/* The same bytes as jansson's own compact dump. */
+	root = json_loads(spaced, 0, NULL);
+	assert_non_null(root);
+	ref = json_dumps(root, JSON_COMPACT);
+	assert_string_equal(o->json, ref);
+	free(ref);
+	json_decref(root);
+	/* Parsing the canonical form gives the canonical form again. */
+	again = parse_ok(o->json);
+	assert_string_equal(again->json, o->json);
+	assert_string_equal(again->names[0].given, "Quo\"te");
+	offender_free(again);
+	offender_free(o);
+}
+
+static void from_json_validates_an_object_already_parsed(void **state)
+{
+	json_t *root = json_loads(full_record, 0, NULL);
+	struct offender *o;
+	struct dsc_error err;
+
+	(void)state;
+	assert_int_equal(offender_from_json(root, &o, &err), DSC_OK);
+	assert_string_equal(o->json, full_record);
+	offender_free(o);
+	assert_int_equal(offender_from_json(json_object_get(root, "names"), &o, &err), DSC_EJSON);
+	assert_null(o);
+	json_decref(root);
+}
+
+/* ---- dates and ids ---- */
+
+static void dates_are_real_calendar_dates(void **state)
+{
+	static const struct {
+		const char *s;
+		bool ok;
+	} cases[] = {
+		{ "2024-02-29", true },  { "2023-02-29", false }, { "2000-02-29", true },
+		{ "1900-02-29", false }, { "1970-12-31", true },  { "1970-04-31", false },
+		{ "1970-00-10", false }, { "1970-01-00", false }, { "0000-01-01", false },
+		{ "1970-1-01", false },  { "1970-01-01T", false }, { "19700101", false },
+		{ "abcd-ef-gh", false }, { "", false },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct date d;
+		char back[11];
+
+		if (date_parse(cases[i].s, &d) != cases[i].ok)
+			fail_msg("date \"%s\": want %s", cases[i].s, cases[i].ok ? "valid" : "invalid");
+		if (cases[i].ok) {
+			date_format(&d, back);
+			assert_string_equal(back, cases[i].s);
+		}
+	}
+	assert_false(date_parse(NULL, NULL));
+}
+
+static void ids_are_1_to_64_safe_characters(void **state)
+{
+	static const struct {
+		const char *id;
+		bool ok;
+	} cases[] = {
+		{ "WMP-0001234", true }, { "a", true }, { "under_score", true }, { "", false },
+		{ "has space", false },  { "slash/no", false }, { "dot.no", false }, { "ü", false },
+		{ "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", true },
+		{ "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", false },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (offender_id_valid(cases[i].id) != cases[i].ok)
+			fail_msg("id \"%s\": want %s", cases[i].id, cases[i].ok ? "valid" : "invalid");
+	}
+	assert_false(offender_id_valid(NULL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(full_contract_example_is_accepted_with_every_field),
+		cmocka_unit_test(minimal_record_is_accepted_and_absent_fields_are_empty),
+		cmocka_unit_test(nulls_are_accepted_for_every_optional_field),
+		cmocka_unit_test(a_single_name_without_kind_becomes_primary_and_says_so),
+		cmocka_unit_test(further_names_without_kind_become_aliases),
+		cmocka_unit_test(every_status_sex_and_risk_word_is_accepted),
+		cmocka_unit_test(every_rejected_record_names_its_field_and_problem),
+		cmocka_unit_test(a_record_larger_than_the_limit_is_refused_before_parsing),
+		cmocka_unit_test(names_in_any_script_survive_byte_for_byte),
+		cmocka_unit_test(canonical_json_is_compact_ordered_and_stable),
+		cmocka_unit_test(from_json_validates_an_object_already_parsed),
+		cmocka_unit_test(dates_are_real_calendar_dates),
+		cmocka_unit_test(ids_are_1_to_64_safe_characters),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
