@@ -320,6 +320,17 @@ static bool in_measurement(uint64_t t)
 static void conn_start(struct conn *c, uint64_t now);
 static void conn_drive(struct conn *c, uint64_t now);
 
+/* --requests counts every measured request that finished, answered or
+ * failed, so that a server that only fails still ends the run. */
+static void count_finished(uint64_t now)
+{
+	if (S.requests == 0)
+		return;
+	uint64_t n = atomic_fetch_add_explicit(&g_recorded, 1, memory_order_relaxed) + 1;
+	if (n == S.requests && !atomic_exchange(&g_stop, true))
+		atomic_store(&g_stop_at, now);
+}
+
 static void conn_close(struct conn *c)
 {
 	if (c->ssl != NULL) {
@@ -341,10 +352,12 @@ static void conn_close(struct conn *c)
 static void conn_fail(struct conn *c, enum err_kind kind, uint64_t now)
 {
 	struct worker *w = c->w;
-	if (in_measurement(now))
+	if (in_measurement(now) && now < g_deadline) {
 		w->errors[kind]++;
-	else
+		count_finished(now);
+	} else if (!in_measurement(now)) {
 		w->warmup_errors++;
+	}
 	conn_close(c);
 	c->state = CS_WAITING;
 	c->retry_at = now + RETRY_NS;
@@ -362,7 +375,13 @@ static void tls_error(struct conn *c, const char *what, int sslerr)
 		ERR_error_string_n(e, buf, sizeof(buf));
 		worker_note_error(c->w, "%s: %s", what, buf);
 	} else if (sslerr == SSL_ERROR_SYSCALL && errno != 0) {
-		worker_note_error(c->w, "%s: %s", what, strerror(errno));
+		/* TLS 1.3 finishes the client's handshake before the server has
+		 * judged its certificate: a refusal surfaces on first use. */
+		worker_note_error(c->w, "%s: %s%s", what, strerror(errno),
+				  c->served == 0 && c->state != CS_HANDSHAKING
+					  ? " (on a new TLS 1.3 connection: was the client "
+					    "certificate refused?)"
+					  : "");
 	} else if (sslerr == SSL_ERROR_SYSCALL || sslerr == SSL_ERROR_ZERO_RETURN) {
 		worker_note_error(c->w, "%s: the server closed the connection", what);
 	} else {
@@ -723,11 +742,7 @@ static void record_answer(struct conn *c)
 	w->status_class[cls >= 1 && cls <= 5 ? cls : 0]++;
 	if (cls != 2)
 		w->non2xx++;
-	if (S.requests > 0) {
-		uint64_t n = atomic_fetch_add_explicit(&g_recorded, 1, memory_order_relaxed) + 1;
-		if (n >= S.requests && !atomic_exchange(&g_stop, true))
-			atomic_store(&g_stop_at, now);
-	}
+	count_finished(now);
 }
 
 static int session_new_cb(SSL *ssl, SSL_SESSION *sess)
@@ -951,7 +966,7 @@ static void usage(FILE *f)
 		"  --insecure           do not verify the server (never outside benchmarks)\n"
 		"  -c, --connections N  concurrent connections (default 1)\n"
 		"  -d, --duration S     seconds to measure (default 10; 0 = until --requests)\n"
-		"  -n, --requests N     stop after N measured answers\n"
+		"  -n, --requests N     stop after N measured requests (answered or failed)\n"
 		"  --warmup S           seconds to run before measuring (default 0)\n"
 		"  --timeout S          seconds allowed per connect and per request (default 10)\n"
 		"  --threads N          event-loop threads (default 1)\n"
