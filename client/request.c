@@ -94,6 +94,42 @@ static json_t *receipt_of(json_t *answer)
 	return json_pack("{s:O, s:O}", "seq", seq, "hash", hash);
 }
 
+/*
+ * An NDJSON answer (an audit page) carries no "audit" member, only the
+ * X-Audit-Seq header; when the page holds that very entry (it reaches the
+ * newest), its line gives the hash, and so a full receipt.
+ */
+static json_t *receipt_of_page(const struct https_response *resp)
+{
+	char *end;
+	unsigned long long seq;
+	char want[40];
+	const char *p;
+	json_t *line, *receipt = NULL;
+	int n;
+
+	if (resp->audit_seq[0] == '\0')
+		return NULL;
+	errno = 0;
+	seq = strtoull(resp->audit_seq, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return NULL;
+	n = snprintf(want, sizeof(want), "{\"seq\":%llu,", seq);
+	for (p = (const char *)resp->body; p != NULL && *p; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (strncmp(p, want, (size_t)n) != 0)
+			continue;
+		line = json_loadb(p, strcspn(p, "\n"), 0, NULL);
+		if (json_is_string(json_object_get(line, "hash")))
+			receipt = json_pack("{s:I, s:O}", "seq", (json_int_t)seq, "hash",
+					    json_object_get(line, "hash"));
+		json_decref(line);
+		break;
+	}
+	return receipt;
+}
+
 static void print_server_error(const struct https_response *resp, const char *method,
 			       const char *target)
 {
@@ -179,9 +215,16 @@ static int request(struct ctl *c, const char *method, const char *path,
 
 	if (strcmp(resp->content_type, "application/json") == 0 && resp->len > 0)
 		answer = json_loadb((const char *)resp->body, resp->len, 0, NULL);
-	receipt = receipt_of(answer);
+	receipt = answer != NULL ? receipt_of(answer) : NULL;
+	if (receipt == NULL && strcmp(resp->content_type, "application/x-ndjson") == 0)
+		receipt = receipt_of_page(resp);
+	answered_fields = json_object();
 	if (json_is_string(json_object_get(answer, "check_id")))
-		answered_fields = json_pack("{s:O}", "check_id", json_object_get(answer, "check_id"));
+		json_object_set(answered_fields, "check_id", json_object_get(answer, "check_id"));
+	/* The entry's seq alone, when the answer gives no hash to make a receipt of. */
+	if (receipt == NULL && resp->audit_seq[0] != '\0')
+		json_object_set_new(answered_fields, "audit_seq",
+				    json_integer(strtoll(resp->audit_seq, NULL, 10)));
 	if (reqlog_answered(c->reqlog, id, resp->status, resp->request_id, receipt, answered_fields,
 			    &err) != DSC_OK)
 		ctl_warn("the answer arrived but its receipt could not be logged: %s", err.msg);

@@ -517,8 +517,29 @@ static int write_all(struct https_client *c, const void *buf, size_t len, struct
 
 		errno = 0;
 		r = SSL_write_ex(c->ssl, p, len, &n);
-		if (r != 1)
-			return tls_failure(c, r, "sending the request", err);
+		if (r != 1) {
+			unsigned char junk[256];
+			size_t got;
+			int rr;
+
+			if (c->requests_on_conn > 0 || SSL_get_error(c->ssl, r) != SSL_ERROR_SYSCALL)
+				return tls_failure(c, r, "sending the request", err);
+			/* With TLS 1.3 the server judges our certificate after our side
+			 * of the handshake is done, then sends an alert and closes, so
+			 * the first write meets a closed socket.  The alert that says
+			 * why is still waiting to be read. */
+			ERR_clear_error();
+			errno = 0;
+			rr = SSL_read_ex(c->ssl, junk, sizeof(junk), &got);
+			if (rr != 1 && SSL_get_error(c->ssl, rr) == SSL_ERROR_SSL)
+				return tls_failure(c, rr, "sending the request", err);
+			return dsc_error_set(err, DSC_EIO,
+					     "sending the request to %s:%s failed: the server closed the "
+					     "connection right after the handshake; it probably refused "
+					     "our client certificate (%s from %s)%s",
+					     c->host, c->port, c->cert ? c->cert : "none",
+					     c->cert ? c->cert_src : "not configured", c->own_cert_note);
+		}
 		p += n;
 		len -= n;
 	}
@@ -754,6 +775,8 @@ static int read_response(struct https_client *c, bool head, struct https_respons
 					*must_close = true;
 			} else if (strcasecmp(line, "X-Request-Id") == 0) {
 				copy_header_value(out->request_id, sizeof(out->request_id), v);
+			} else if (strcasecmp(line, "X-Audit-Seq") == 0) {
+				copy_header_value(out->audit_seq, sizeof(out->audit_seq), v);
 			} else if (strcasecmp(line, "Content-Type") == 0) {
 				copy_header_value(out->content_type, sizeof(out->content_type), v);
 				out->content_type[strcspn(out->content_type, "; ")] = '\0';

@@ -38,6 +38,7 @@ struct https_response {
 	int status;
 	char request_id[128];   /* X-Request-Id, "" if absent */
 	char content_type[128]; /* without parameters, lower case */
+	char audit_seq[24];     /* X-Audit-Seq: the seq of the request's audit entry, or "" */
 	unsigned char *body;    /* malloc'd, NUL-terminated (not counted in len) */
 	size_t len;
 };
