@@ -1,0 +1,803 @@
+/*
+ * test_store.c - the LMDB store (lib/store.c): create, replace and delete
+ * with their index entries, reads through reused readers, iteration, the
+ * generic tables and the audit sequence, reopening, the schema check,
+ * re-indexing when the indexer changes, and a full map.
+ *
+ * The tests use an indexer of their own (one key per family name, ASCII
+ * lower-cased, "f:" prefix), not the matcher's, so that they test the
+ * store's bookkeeping and nothing else.  Every person here is made up.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <lmdb.h>
+
+#include "disclosure/store.h"
+
+static int family_keys(const struct offender *o, store_emit_fn emit, void *sink, void *arg)
+{
+	const char *prefix = arg ? arg : "f:";
+	size_t i, j;
+	int rc;
+
+	for (i = 0; i < o->n_names; i++) {
+		char key[256];
+		const char *src = strcmp(prefix, "g:") == 0 ? o->names[i].given : o->names[i].family;
+		size_t n, p = strlen(prefix);
+
+		if (src == NULL)
+			continue;
+		n = strlen(src);
+		if (n > sizeof(key) - p)
+			n = sizeof(key) - p;
+		memcpy(key, prefix, p);
+		for (j = 0; j < n; j++)
+			key[p + j] = (src[j] >= 'A' && src[j] <= 'Z') ? (char)(src[j] + 32) : src[j];
+		if ((rc = emit(sink, key, p + n)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* The view is the id, so a test can tell which record a view belongs to. */
+static int id_view(const struct offender *o, struct store_buf *out, void *arg)
+{
+	(void)arg;
+	return store_buf_append(out, o->id, strlen(o->id));
+}
+
+static const struct store_indexer family_indexer = { family_keys, id_view, NULL, 1 };
+static const struct store_indexer given_indexer = { family_keys, id_view, (void *)"g:", 2 };
+
+struct fixture {
+	char dir[64];
+	struct store *s;
+	struct store_reader *r;
+};
+
+static int open_store(struct fixture *f, size_t map_size, const struct store_indexer *ix)
+{
+	struct store_options opt = { 0 };
+	struct dsc_error err;
+	int rc;
+
+	opt.path = f->dir;
+	opt.map_size = map_size;
+	rc = store_open(&f->s, &opt, ix, &err);
+	if (rc != DSC_OK)
+		print_error("store_open: %s\n", err.msg);
+	return rc;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct dsc_error err;
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_store.XXXXXX");
+	if (mkdtemp(f->dir) == NULL || open_store(f, 16u << 20, &family_indexer) != DSC_OK ||
+	    store_reader_new(f->s, &f->r, &err) != DSC_OK) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static void remove_dir(const char *dir)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_reader_free(f->r);
+	store_close(f->s);
+	remove_dir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void reopen(struct fixture *f, const struct store_indexer *ix)
+{
+	struct dsc_error err;
+
+	store_reader_free(f->r);
+	store_close(f->s);
+	f->r = NULL;
+	f->s = NULL;
+	assert_int_equal(open_store(f, 16u << 20, ix), DSC_OK);
+	assert_int_equal(store_reader_new(f->s, &f->r, &err), DSC_OK);
+}
+
+static struct offender *record(const char *id, const char *given, const char *family,
+			       const char *alias_family)
+{
+	char text[512];
+	struct offender *o;
+	struct dsc_error err;
+
+	if (alias_family != NULL)
+		snprintf(text, sizeof(text),
+			 "{\"id\":\"%s\",\"names\":[{\"given\":\"%s\",\"family\":\"%s\",\"kind\":\"primary\"},"
+			 "{\"family\":\"%s\",\"kind\":\"alias\"}],\"managing_force\":\"kent\",\"status\":\"active\"}",
+			 id, given, family, alias_family);
+	else
+		snprintf(text, sizeof(text),
+			 "{\"id\":\"%s\",\"names\":[{\"given\":\"%s\",\"family\":\"%s\",\"kind\":\"primary\"}],"
+			 "\"managing_force\":\"kent\",\"status\":\"active\"}",
+			 id, given, family);
+	if (offender_parse(text, strlen(text), &o, &err) != DSC_OK)
+		fail_msg("test record does not parse: %s", err.msg);
+	return o;
+}
+
+static void put(struct store *s, const char *id, const char *given, const char *family,
+		const char *alias_family, bool want_replaced)
+{
+	struct offender *o = record(id, given, family, alias_family);
+	struct store_txn *t;
+	struct dsc_error err;
+	bool replaced = !want_replaced;
+
+	assert_int_equal(store_write_begin(s, &t, &err), DSC_OK);
+	if (store_put_offender(t, o, &replaced, &err) != DSC_OK)
+		fail_msg("put %s: %s", id, err.msg);
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	assert_int_equal(replaced, want_replaced);
+	offender_free(o);
+}
+
+struct collect {
+	uint32_t recnos[8192];
+	size_t n, calls;
+};
+
+static int collect_fn(void *arg, const uint32_t *recnos, size_t n)
+{
+	struct collect *c = arg;
+	size_t i;
+
+	c->calls++;
+	for (i = 0; i < n && c->n < 8192; i++)
+		c->recnos[c->n++] = recnos[i];
+	return 0;
+}
+
+/* The record numbers under a key, through both index calls (which must agree). */
+static size_t key_count(struct store_reader *r, const char *key, struct collect *c)
+{
+	size_t n = 99;
+
+	memset(c, 0, sizeof(*c));
+	assert_int_equal(store_index_count(r, key, strlen(key), &n), DSC_OK);
+	assert_int_equal(store_index_each(r, key, strlen(key), collect_fn, c), DSC_OK);
+	assert_int_equal(c->n, n);
+	return n;
+}
+
+/* ---- create, get ---- */
+
+static void a_created_record_can_be_read_by_id_and_number_with_its_keys(void **state)
+{
+	struct fixture *f = *state;
+	struct dsc_error err;
+	struct collect c;
+	const char *json;
+	const void *view;
+	size_t len, n;
+	uint32_t recno;
+
+	put(f->s, "KEN-1", "Alfie", "Fictus", "Madeup", false);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(store_get_offender(f->r, "KEN-1", &json, &len), DSC_OK);
+	assert_non_null(memmem(json, len, "\"family\":\"Fictus\"", 17));
+	assert_int_equal(store_get_recno(f->r, "KEN-1", &recno), DSC_OK);
+	assert_true(recno >= 1);
+	assert_int_equal(store_get_offender_by_recno(f->r, recno, &json, &len), DSC_OK);
+	assert_int_equal(store_get_view(f->r, recno, &view, &len), DSC_OK);
+	assert_int_equal(len, 5);
+	assert_memory_equal(view, "KEN-1", 5);
+	assert_int_equal(key_count(f->r, "f:fictus", &c), 1);
+	assert_int_equal(c.recnos[0], recno);
+	assert_int_equal(key_count(f->r, "f:madeup", &c), 1);
+	assert_int_equal(key_count(f->r, "f:nobody", &c), 0);
+	assert_int_equal(store_offender_count(f->r, &n), DSC_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_get_offender(f->r, "KEN-2", &json, &len), DSC_ENOTFOUND);
+	assert_int_equal(store_get_offender(f->r, "not an id", &json, &len), DSC_ENOTFOUND);
+	assert_int_equal(store_get_view(f->r, recno + 100, &view, &len), DSC_ENOTFOUND);
+	store_read_end(f->r);
+}
+
+/* ---- replace ---- */
+
+static void a_replaced_record_keeps_its_number_and_loses_its_old_keys(void **state)
+{
+	struct fixture *f = *state;
+	struct dsc_error err;
+	struct collect c;
+	const char *json;
+	size_t len, n;
+	uint32_t before, after;
+
+	put(f->s, "KEN-1", "Alfie", "Fictus", "Madeup", false);
+	put(f->s, "KEN-2", "Bertie", "Fictus", NULL, false);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(store_get_recno(f->r, "KEN-1", &before), DSC_OK);
+	store_read_end(f->r);
+
+	put(f->s, "KEN-1", "Alfie", "Newname", NULL, true);
+
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(store_get_recno(f->r, "KEN-1", &after), DSC_OK);
+	assert_int_equal(before, after);
+	assert_int_equal(store_get_offender(f->r, "KEN-1", &json, &len), DSC_OK);
+	assert_non_null(memmem(json, len, "Newname", 7));
+	/* The old alias key is gone; the shared key keeps only the other record. */
+	assert_int_equal(key_count(f->r, "f:madeup", &c), 0);
+	assert_int_equal(key_count(f->r, "f:fictus", &c), 1);
+	assert_int_not_equal(c.recnos[0], after);
+	assert_int_equal(key_count(f->r, "f:newname", &c), 1);
+	assert_int_equal(c.recnos[0], after);
+	assert_int_equal(store_offender_count(f->r, &n), DSC_OK);
+	assert_int_equal(n, 2);
+	store_read_end(f->r);
+}
+
+static void the_same_id_twice_in_one_transaction_leaves_only_the_last_keys(void **state)
+{
+	struct fixture *f = *state;
+	struct offender *a = record("KEN-7", "Cyril", "Firstly", NULL);
+	struct offender *b = record("KEN-7", "Cyril", "Secondly", NULL);
+	struct store_txn *t;
+	struct dsc_error err;
+	struct collect c;
+	bool replaced;
+
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	assert_int_equal(store_put_offender(t, a, &replaced, &err), DSC_OK);
+	assert_false(replaced);
+	assert_int_equal(store_put_offender(t, b, &replaced, &err), DSC_OK);
+	assert_true(replaced);
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	offender_free(a);
+	offender_free(b);
+
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(key_count(f->r, "f:firstly", &c), 0);
+	assert_int_equal(key_count(f->r, "f:secondly", &c), 1);
+	store_read_end(f->r);
+}
+
+/* ---- delete ---- */
+
+static void a_deleted_record_leaves_no_key_pointing_at_it(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct dsc_error err;
+	struct collect c;
+	const char *json;
+	const void *view;
+	size_t len, n;
+	uint32_t gone;
+
+	put(f->s, "KEN-1", "Alfie", "Fictus", "Madeup", false);
+	put(f->s, "KEN-2", "Bertie", "Fictus", NULL, false);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(store_get_recno(f->r, "KEN-1", &gone), DSC_OK);
+	store_read_end(f->r);
+
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	assert_int_equal(store_delete_offender(t, "KEN-1", &err), DSC_OK);
+	assert_int_equal(store_delete_offender(t, "KEN-1", &err), DSC_ENOTFOUND);
+	assert_int_equal(store_delete_offender(t, "KEN-404", &err), DSC_ENOTFOUND);
+	/* A not-found delete does not spoil the rest of the transaction. */
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(store_get_offender(f->r, "KEN-1", &json, &len), DSC_ENOTFOUND);
+	assert_int_equal(store_get_offender_by_recno(f->r, gone, &json, &len), DSC_ENOTFOUND);
+	assert_int_equal(store_get_view(f->r, gone, &view, &len), DSC_ENOTFOUND);
+	assert_int_equal(key_count(f->r, "f:madeup", &c), 0);
+	assert_int_equal(key_count(f->r, "f:fictus", &c), 1);
+	assert_int_not_equal(c.recnos[0], gone);
+	assert_int_equal(store_offender_count(f->r, &n), DSC_OK);
+	assert_int_equal(n, 1);
+	store_read_end(f->r);
+
+	/* A new record never takes the deleted one's number. */
+	put(f->s, "KEN-3", "Cedric", "Later", NULL, false);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(key_count(f->r, "f:later", &c), 1);
+	assert_true(c.recnos[0] > gone);
+	store_read_end(f->r);
+}
+
+/* ---- iteration and many records under one key ---- */
+
+struct seen {
+	char ids[16][16];
+	size_t n;
+};
+
+static int seen_fn(void *arg, uint32_t recno, const char *json, size_t len)
+{
+	struct seen *s = arg;
+	const char *p = memmem(json, len, "\"id\":\"", 6);
+
+	(void)recno;
+	if (p == NULL || s->n >= 16)
+		return -1;
+	sscanf(p + 6, "%15[^\"]", s->ids[s->n++]);
+	return 0;
+}
+
+static int stop_fn(void *arg, uint32_t recno, const char *json, size_t len)
+{
+	(void)arg;
+	(void)recno;
+	(void)json;
+	(void)len;
+	return 7;
+}
+
+static void iteration_visits_every_record_in_id_order(void **state)
+{
+	struct fixture *f = *state;
+	struct dsc_error err;
+	struct seen seen = { .n = 0 };
+
+	put(f->s, "KEN-3", "Cedric", "Gamma", NULL, false);
+	put(f->s, "KEN-1", "Alfie", "Alpha", NULL, false);
+	put(f->s, "KEN-2", "Bertie", "Beta", NULL, false);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(store_offender_each(f->r, seen_fn, &seen), 0);
+	assert_int_equal(seen.n, 3);
+	assert_string_equal(seen.ids[0], "KEN-1");
+	assert_string_equal(seen.ids[1], "KEN-2");
+	assert_string_equal(seen.ids[2], "KEN-3");
+	/* A non-zero return stops the walk and comes back. */
+	assert_int_equal(store_offender_each(f->r, stop_fn, NULL), 7);
+	store_read_end(f->r);
+}
+
+static void thousands_of_records_under_one_key_come_back_in_chunks(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct dsc_error err;
+	struct collect c;
+	size_t i;
+
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (i = 0; i < 3000; i++) {
+		char id[32];
+		struct offender *o;
+
+		snprintf(id, sizeof(id), "KEN-%05zu", i);
+		o = record(id, "Common", "Commonname", NULL);
+		assert_int_equal(store_put_offender(t, o, NULL, &err), DSC_OK);
+		offender_free(o);
+	}
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(key_count(f->r, "f:commonname", &c), 3000);
+	/* More than one page of duplicates: more than one chunk. */
+	assert_true(c.calls > 1);
+	for (i = 1; i < c.n; i++)
+		assert_true(c.recnos[i - 1] < c.recnos[i]);
+	store_read_end(f->r);
+}
+
+/* ---- readers ---- */
+
+static void a_reader_is_reused_and_sees_new_data_after_each_begin(void **state)
+{
+	struct fixture *f = *state;
+	struct dsc_error err;
+	const char *json;
+	size_t len, n;
+	int round;
+
+	/* Not begun: no read, no crash. */
+	assert_int_equal(store_get_offender(f->r, "KEN-1", &json, &len), DSC_EINTERNAL);
+	for (round = 0; round < 5; round++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "KEN-%d", round);
+		put(f->s, id, "Reuse", "Reader", NULL, false);
+		assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+		assert_int_equal(store_offender_count(f->r, &n), DSC_OK);
+		assert_int_equal(n, (size_t)round + 1);
+		assert_int_equal(store_get_offender(f->r, id, &json, &len), DSC_OK);
+		store_read_end(f->r);
+	}
+	/* Beginning twice is a fresh snapshot, ending twice is harmless. */
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	store_read_end(f->r);
+	store_read_end(f->r);
+}
+
+static void a_begun_reader_keeps_its_snapshot_while_the_writer_commits(void **state)
+{
+	struct fixture *f = *state;
+	struct dsc_error err;
+	size_t n;
+
+	put(f->s, "KEN-1", "Alfie", "Snap", NULL, false);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	put(f->s, "KEN-2", "Bertie", "Snap", NULL, false);
+	assert_int_equal(store_offender_count(f->r, &n), DSC_OK);
+	assert_int_equal(n, 1);
+	store_read_end(f->r);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(store_offender_count(f->r, &n), DSC_OK);
+	assert_int_equal(n, 2);
+	store_read_end(f->r);
+}
+
+/* ---- tables and the audit sequence ---- */
+
+static void checks_meta_and_audit_entries_are_kept_in_their_tables(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct dsc_error err;
+	const void *val;
+	const char *line;
+	size_t len;
+	uint64_t n;
+
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	assert_int_equal(store_txn_put(t, STORE_CHECKS, "chk_1", 5, "{\"a\":1}", 7, &err), DSC_OK);
+	assert_int_equal(store_txn_put(t, STORE_META, "chk_1", 5, "meta", 4, &err), DSC_OK);
+	assert_int_equal(store_txn_get(t, STORE_CHECKS, "chk_1", 5, &val, &len), DSC_OK);
+	assert_int_equal(len, 7);
+	assert_int_equal(store_audit_append(t, 0, "entry0", 6, &err), DSC_OK);
+	assert_int_equal(store_audit_append(t, 1, "entry1", 6, &err), DSC_OK);
+	/* A gap or a repeat is refused, and the transaction goes on. */
+	assert_int_equal(store_audit_append(t, 3, "entry3", 6, &err), DSC_ECONFLICT);
+	assert_non_null(strstr(err.msg, "out of order"));
+	assert_int_equal(store_audit_append(t, 1, "again", 5, &err), DSC_ECONFLICT);
+	assert_int_equal(store_txn_audit_count(t, &n), DSC_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_txn_audit_get(t, 1, &line, &len), DSC_OK);
+	assert_memory_equal(line, "entry1", 6);
+	assert_int_equal(store_txn_put(t, STORE_CHECKS, "", 0, "x", 1, &err), DSC_EINVAL);
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(store_get(f->r, STORE_CHECKS, "chk_1", 5, &val, &len), DSC_OK);
+	assert_memory_equal(val, "{\"a\":1}", 7);
+	assert_int_equal(store_get(f->r, STORE_META, "chk_1", 5, &val, &len), DSC_OK);
+	assert_memory_equal(val, "meta", 4);
+	assert_int_equal(store_get(f->r, STORE_CHECKS, "chk_2", 5, &val, &len), DSC_ENOTFOUND);
+	assert_int_equal(store_audit_count(f->r, &n), DSC_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_audit_get(f->r, 0, &line, &len), DSC_OK);
+	assert_memory_equal(line, "entry0", 6);
+	assert_int_equal(store_audit_get(f->r, 2, &line, &len), DSC_ENOTFOUND);
+	store_read_end(f->r);
+}
+
+static void audit_entries_past_255_stay_in_sequence_order(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct dsc_error err;
+	const char *line;
+	size_t len;
+	uint64_t seq;
+
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (seq = 0; seq < 600; seq++) {
+		char buf[32];
+		int n = snprintf(buf, sizeof(buf), "entry%llu", (unsigned long long)seq);
+
+		/* MDB_APPEND would refuse an entry out of byte order. */
+		assert_int_equal(store_audit_append(t, seq, buf, (size_t)n, &err), DSC_OK);
+	}
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(store_audit_get(f->r, 256, &line, &len), DSC_OK);
+	assert_memory_equal(line, "entry256", 8);
+	store_read_end(f->r);
+}
+
+/* ---- reopening ---- */
+
+static void reopening_keeps_records_keys_tables_and_numbers(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct dsc_error err;
+	struct collect c;
+	const char *json;
+	size_t len, n;
+	uint64_t an;
+	uint32_t first, second;
+
+	put(f->s, "KEN-1", "Alfie", "Durable", "Alsodurable", false);
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	assert_int_equal(store_audit_append(t, 0, "entry0", 6, &err), DSC_OK);
+	assert_int_equal(store_txn_put(t, STORE_CHECKS, "chk_9", 5, "kept", 4, &err), DSC_OK);
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+
+	reopen(f, &family_indexer);
+
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(store_get_offender(f->r, "KEN-1", &json, &len), DSC_OK);
+	assert_int_equal(store_get_recno(f->r, "KEN-1", &first), DSC_OK);
+	assert_int_equal(key_count(f->r, "f:durable", &c), 1);
+	assert_int_equal(key_count(f->r, "f:alsodurable", &c), 1);
+	assert_int_equal(store_audit_count(f->r, &an), DSC_OK);
+	assert_int_equal(an, 1);
+	assert_int_equal(store_offender_count(f->r, &n), DSC_OK);
+	assert_int_equal(n, 1);
+	store_read_end(f->r);
+
+	put(f->s, "KEN-2", "Bertie", "After", NULL, false);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(store_get_recno(f->r, "KEN-2", &second), DSC_OK);
+	assert_true(second > first);
+	store_read_end(f->r);
+}
+
+static void a_store_of_another_schema_version_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store_options opt = { 0 };
+	struct store *s2 = NULL;
+	struct dsc_error err;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	uint32_t v = STORE_SCHEMA_VERSION + 1;
+	MDB_val k = { 14, (void *)"schema_version" }, d = { sizeof(v), &v };
+
+	store_reader_free(f->r);
+	store_close(f->s);
+	f->r = NULL;
+	f->s = NULL;
+	/* Forge a future schema version with LMDB directly. */
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "_store", 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	opt.path = f->dir;
+	opt.map_size = 16u << 20;
+	assert_int_equal(store_open(&s2, &opt, &family_indexer, &err), DSC_ECONFLICT);
+	assert_null(s2);
+	assert_non_null(strstr(err.msg, "schema version 2"));
+	assert_non_null(strstr(err.msg, f->dir));
+
+	/* Put version 1 back so that teardown can open nothing and clean up. */
+	v = STORE_SCHEMA_VERSION;
+	assert_int_equal(open_store(f, 16u << 20, &family_indexer), DSC_ECONFLICT);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "_store", 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	reopen(f, &family_indexer);
+}
+
+static void a_new_indexer_version_rebuilds_the_index_on_open(void **state)
+{
+	struct fixture *f = *state;
+	struct dsc_error err;
+	struct collect c;
+	const void *view;
+	size_t len;
+	uint32_t recno;
+
+	put(f->s, "KEN-1", "Alfie", "Rebuilt", NULL, false);
+	reopen(f, &given_indexer);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(key_count(f->r, "f:rebuilt", &c), 0);
+	assert_int_equal(key_count(f->r, "g:alfie", &c), 1);
+	assert_int_equal(store_get_recno(f->r, "KEN-1", &recno), DSC_OK);
+	assert_int_equal(c.recnos[0], recno);
+	assert_int_equal(store_get_view(f->r, recno, &view, &len), DSC_OK);
+	assert_memory_equal(view, "KEN-1", 5);
+	store_read_end(f->r);
+	/* And back: the family keys return, the given ones go. */
+	reopen(f, &family_indexer);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(key_count(f->r, "f:rebuilt", &c), 1);
+	assert_int_equal(key_count(f->r, "g:alfie", &c), 0);
+	store_read_end(f->r);
+}
+
+static void a_read_only_store_reads_but_refuses_writes(void **state)
+{
+	struct fixture *f = *state;
+	struct store_options opt = { 0 };
+	struct store *ro;
+	struct store_reader *r;
+	struct store_txn *t;
+	struct dsc_error err;
+	const char *json;
+	size_t len;
+
+	put(f->s, "KEN-1", "Alfie", "Readonly", NULL, false);
+	opt.path = f->dir;
+	opt.map_size = 16u << 20;
+	opt.read_only = true;
+	assert_int_equal(store_open(&ro, &opt, NULL, &err), DSC_OK);
+	assert_int_equal(store_reader_new(ro, &r, &err), DSC_OK);
+	assert_int_equal(store_read_begin(r, &err), DSC_OK);
+	assert_int_equal(store_get_offender(r, "KEN-1", &json, &len), DSC_OK);
+	store_read_end(r);
+	store_reader_free(r);
+	assert_int_equal(store_write_begin(ro, &t, &err), DSC_EPERM);
+	store_close(ro);
+}
+
+static void opening_without_an_indexer_for_writing_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store_options opt = { 0 };
+	struct store *s2 = NULL;
+	struct dsc_error err;
+
+	opt.path = f->dir;
+	assert_int_equal(store_open(&s2, &opt, NULL, &err), DSC_EINVAL);
+	assert_null(s2);
+	opt.path = NULL;
+	assert_int_equal(store_open(&s2, &opt, &family_indexer, &err), DSC_EINVAL);
+	assert_non_null(strstr(err.msg, "no path"));
+}
+
+/* ---- a full map ---- */
+
+static void a_full_map_is_an_error_with_words_and_the_store_goes_on(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct dsc_error err;
+	const char *json;
+	size_t len, n_before, n_after, i;
+	int rc = DSC_OK;
+
+	store_reader_free(f->r);
+	store_close(f->s);
+	f->r = NULL;
+	f->s = NULL;
+	remove_dir(f->dir);
+	assert_int_equal(open_store(f, 256u * 1024, &family_indexer), DSC_OK);
+	assert_int_equal(store_reader_new(f->s, &f->r, &err), DSC_OK);
+	put(f->s, "KEN-0", "Before", "Full", NULL, false);
+
+	/* Commit in small transactions until the map is full. */
+	for (i = 1; i < 100000 && rc == DSC_OK; i += 50) {
+		size_t j;
+
+		assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+		for (j = 0; j < 50 && rc == DSC_OK; j++) {
+			char id[32];
+			struct offender *o;
+
+			snprintf(id, sizeof(id), "KEN-%06zu", i + j);
+			o = record(id, "Filling", "Themap", NULL);
+			rc = store_put_offender(t, o, NULL, &err);
+			offender_free(o);
+		}
+		if (rc == DSC_OK)
+			rc = store_write_commit(t, &err);
+		else
+			store_write_abort(t);
+	}
+	assert_int_equal(rc, DSC_EFULL);
+	assert_non_null(strstr(err.msg, "store full (map_size 262144 bytes)"));
+
+	/* Everything committed before is there; the store takes small writes. */
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(store_get_offender(f->r, "KEN-0", &json, &len), DSC_OK);
+	assert_int_equal(store_offender_count(f->r, &n_before), DSC_OK);
+	store_read_end(f->r);
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	assert_int_equal(store_delete_offender(t, "KEN-000001", &err), DSC_OK);
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(store_offender_count(f->r, &n_after), DSC_OK);
+	assert_int_equal(n_after, n_before - 1);
+	store_read_end(f->r);
+}
+
+static void a_failed_write_poisons_its_transaction_until_aborted(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct dsc_error err;
+	struct offender *o;
+	size_t used = 0, map = 0, n = 0;
+
+	store_reader_free(f->r);
+	store_close(f->s);
+	f->r = NULL;
+	f->s = NULL;
+	remove_dir(f->dir);
+	assert_int_equal(open_store(f, 128u * 1024, &family_indexer), DSC_OK);
+	assert_int_equal(store_reader_new(f->s, &f->r, &err), DSC_OK);
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (size_t i = 0; i < 100000; i++) {
+		char id[32];
+		int rc;
+
+		snprintf(id, sizeof(id), "KEN-%06zu", i);
+		o = record(id, "Poison", "Pill", NULL);
+		rc = store_put_offender(t, o, NULL, &err);
+		offender_free(o);
+		if (rc != DSC_OK) {
+			assert_int_equal(rc, DSC_EFULL);
+			break;
+		}
+	}
+	/* Later writes in it are refused, and the commit does not pretend. */
+	o = record("KEN-X", "After", "Failure", NULL);
+	assert_int_equal(store_put_offender(t, o, NULL, &err), DSC_EFULL);
+	offender_free(o);
+	assert_int_equal(store_write_commit(t, &err), DSC_EFULL);
+	assert_non_null(strstr(err.msg, "not committed"));
+	assert_int_equal(store_stat(f->s, &used, &map, &n), DSC_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(map, 128u * 1024);
+	assert_true(used > 0 && used <= map);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(a_created_record_can_be_read_by_id_and_number_with_its_keys),
+		T(a_replaced_record_keeps_its_number_and_loses_its_old_keys),
+		T(the_same_id_twice_in_one_transaction_leaves_only_the_last_keys),
+		T(a_deleted_record_leaves_no_key_pointing_at_it),
+		T(iteration_visits_every_record_in_id_order),
+		T(thousands_of_records_under_one_key_come_back_in_chunks),
+		T(a_reader_is_reused_and_sees_new_data_after_each_begin),
+		T(a_begun_reader_keeps_its_snapshot_while_the_writer_commits),
+		T(checks_meta_and_audit_entries_are_kept_in_their_tables),
+		T(audit_entries_past_255_stay_in_sequence_order),
+		T(reopening_keeps_records_keys_tables_and_numbers),
+		T(a_store_of_another_schema_version_is_refused),
+		T(a_new_indexer_version_rebuilds_the_index_on_open),
+		T(a_read_only_store_reads_but_refuses_writes),
+		T(opening_without_an_indexer_for_writing_is_refused),
+		T(a_full_map_is_an_error_with_words_and_the_store_goes_on),
+		T(a_failed_write_poisons_its_transaction_until_aborted),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
