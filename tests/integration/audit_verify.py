@@ -170,6 +170,8 @@ def verify_lines(lines, pub_pem, allow_unsealed=False, first_seq=0):
             if cp.get("key_id") != kid:
                 return bad(seq, "checkpoint key_id %r is not the given key's (%s)"
                            % (cp.get("key_id"), kid))
+            if cp.get("algorithm", "ed25519") != "ed25519":
+                return bad(seq, "checkpoint algorithm %r is not ed25519" % (cp.get("algorithm"),))
             if not isinstance(cp.get("signed_at"), str):
                 return bad(seq, "checkpoint without signed_at")
             try:

@@ -690,7 +690,9 @@ def parse_responses(data):
             headers.append((k.strip().decode("latin-1"), v.strip().decode("latin-1")))
         r = Response(int(m.group(1)), m.group(2).decode("latin-1"), headers, None)
         cl = r.header("Content-Length")
-        if cl is not None:
+        if 100 <= r.status < 200:  # interim answers have no body
+            r.body, data = b"", rest
+        elif cl is not None:
             n = int(cl)
             if len(rest) < n:
                 r.body = None

@@ -8,11 +8,10 @@ import hashlib
 import os
 import shutil
 import socket
-import threading
 import time
 import unittest
 
-from harness import (DAEMON_BIN, Daemon, DaemonTestCase, acl_text, audit_entries, check_body,
+from harness import (Daemon, DaemonTestCase, acl_text, audit_entries, check_body,
                      export_audit, fixture_records, load_records, openssl, pki, tls_context, tmo,
                      try_handshake_and_get)
 
@@ -31,7 +30,7 @@ class CommandLine(unittest.TestCase):
 
     def test_bad_flags_exit_2(self):
         d = Daemon("flags")
-        for args in (["--no-such-flag"], ["-c"], []):
+        for args in (["--no-such-flag"], ["-c"], ["-c", "a.conf", "extra-argument"]):
             with self.subTest(args=args):
                 r = d.run_once(*args)
                 self.assertEqual(r.returncode, 2, (r.stdout, r.stderr))
