@@ -150,6 +150,8 @@ static int line_parse(const char *line, size_t len, struct parsed_line *p, char 
 	json_error_t jerr;
 	json_t *v;
 	const char *tail;
+	char head[160];
+	int n;
 	size_t tail_len = sizeof(hash_sep) - 1 + AUDIT_HASH_HEX + 2;
 
 	memset(p, 0, sizeof(*p));
@@ -185,6 +187,16 @@ static int line_parse(const char *line, size_t len, struct parsed_line *p, char 
 		goto bad;
 	}
 	p->hash = json_string_value(v);
+	/* seq, time and prev open the line, written as the encoder writes
+	 * them (no escapes, no spaces): one line, one spelling. */
+	n = snprintf(head, sizeof(head), "{\"seq\":%" PRIu64 ",\"time\":\"%s\",\"prev\":\"%s\",",
+	             p->seq, json_string_value(json_object_get(p->obj, "time")), p->prev);
+	if (n < 0 || (size_t)n >= sizeof(head) || len < (size_t)n ||
+	    memcmp(line, head, (size_t)n) != 0) {
+		snprintf(msg, msglen,
+		         "line does not begin {\"seq\":N,\"time\":\"...\",\"prev\":\"...\",");
+		goto bad;
+	}
 	/* The hash must be the last member, written exactly as the encoder
 	 * writes it, so that "the bytes before it" is well defined. */
 	if (len < tail_len + 1) {

@@ -515,6 +515,40 @@ static void hash_in_upper_case(struct log *l)
 			h[i] = (char)(h[i] - 'a' + 'A');
 }
 
+static void members_in_another_order(struct log *l)
+{
+	/* same members, same values: time before seq */
+	json_t *j = line_json(l->line[5]), *o = json_object();
+	const char *k;
+	json_t *v;
+
+	json_object_set(o, "time", json_object_get(j, "time"));
+	json_object_foreach(j, k, v)
+	{
+		if (strcmp(k, "time") != 0)
+			json_object_set(o, k, v);
+	}
+	free(l->line[5]);
+	l->line[5] = reseal(o);
+	json_decref(o);
+	json_decref(j);
+}
+
+/* A space after the first colon, re-hashed: the same JSON, another
+ * spelling. */
+static void spaces_after_the_colons(struct log *l)
+{
+	char *p = l->line[5], *cut = strstr(p, ",\"hash\":\""), hash[AUDIT_HASH_HEX + 1];
+	size_t n = (size_t)(cut - p) + 1;
+	char *out = malloc(n + 80);
+
+	snprintf(out, n + 80, "{\"seq\": %.*s", (int)(cut - p - 7), p + 7);
+	assert_int_equal(audit_line_hash(out, strlen(out), hash), DSC_OK);
+	snprintf(out + strlen(out), 80, ",\"hash\":\"%s\"}", hash);
+	free(l->line[5]);
+	l->line[5] = out;
+}
+
 static void duplicate_key_in_a_line(struct log *l)
 {
 	/* two "seq" members: a parser that keeps the last would see 99 */
@@ -576,6 +610,10 @@ static const struct tamper_case tamper_cases[] = {
      "lower-case"},
     {"duplicate key in a line is refused", duplicate_key_in_a_line, NULL, false, false, 5,
      "not valid JSON"},
+    {"members in another order are refused", members_in_another_order, NULL, false, false, 5,
+     "line does not begin"},
+    {"another spelling of the same JSON is refused", spaces_after_the_colons, NULL, false, false, 5,
+     "line does not begin"},
 };
 
 static void tampered_exports_fail_at_the_right_seq(void **state)
