@@ -170,6 +170,54 @@ static void roles_have_their_contract_names(void **state)
 	assert_true(strlen(out) < 8);
 }
 
+struct value_case {
+	const char *name;
+	const char *text;
+	const char *cn; /* looked up */
+	unsigned roles;
+	const char *force;
+};
+
+static const struct value_case value_cases[] = {
+    {"CRLF line ends are not part of the values",
+     "[alice]\r\ncn = alice\r\nroles = caseworker\r\nforce = west-mercia\r\n", "alice",
+     ROLE_CASEWORKER, "west-mercia"},
+    {"a # inside a value is kept", "[a]\ncn = team#2\nroles = monitor\nforce = *\n", "team#2",
+     ROLE_MONITOR, "*"},
+    {"a ; without a space before it is kept", "[a]\ncn = x;y\nroles = monitor\nforce = *\n", "x;y",
+     ROLE_MONITOR, "*"},
+    {"roles with tabs and spaces around the commas",
+     "[a]\ncn = a\nroles =\tcaseworker ,\tdisclosure_officer , registrar,auditor,monitor\n"
+     "force = *\n",
+     "a", ROLE_CASEWORKER | ROLE_DISCLOSURE_OFFICER | ROLE_REGISTRAR | ROLE_AUDITOR | ROLE_MONITOR,
+     "*"},
+    {"a role named twice is one role", "[a]\ncn = a\nroles = auditor, auditor\nforce = *\n", "a",
+     ROLE_AUDITOR, "*"},
+    {"a UTF-8 byte order mark is skipped",
+     "\xEF\xBB\xBF[a]\ncn = a\nroles = auditor\nforce = north-wessex\n", "a", ROLE_AUDITOR,
+     "north-wessex"},
+    {"keys written with a colon", "[a]\ncn: a\nroles: auditor\nforce: *\n", "a", ROLE_AUDITOR, "*"},
+};
+
+static void values_are_read_as_written(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(value_cases) / sizeof(value_cases[0]); i++) {
+		const struct value_case *t = &value_cases[i];
+		struct dsc_error err;
+		struct acl *a;
+		const struct principal *p;
+
+		if (acl_parse(t->text, strlen(t->text), "acl.conf", &a, &err) != DSC_OK)
+			fail_msg("case '%s': %s", t->name, err.msg);
+		p = acl_find_cn(a, t->cn);
+		if (p == NULL || p->roles != t->roles || strcmp(p->force, t->force) != 0)
+			fail_msg("case '%s': cn '%s' %s", t->name, t->cn,
+			         p == NULL ? "not found" : "has other roles or force");
+		acl_free(a);
+	}
+}
+
 static void missing_file_says_why(void **state)
 {
 	struct dsc_error err;
@@ -220,6 +268,7 @@ int main(void)
 	    cmocka_unit_test(acl_files_are_accepted_or_rejected_with_their_line),
 	    cmocka_unit_test(principals_are_found_by_exact_cn),
 	    cmocka_unit_test(roles_have_their_contract_names),
+	    cmocka_unit_test(values_are_read_as_written),
 	    cmocka_unit_test(missing_file_says_why),
 	    cmocka_unit_test(thousands_of_principals_are_each_found),
 	};
