@@ -122,6 +122,7 @@ struct progress {
 	uint64_t total, done;
 	const char *label;
 	double started, last_draw;
+	bool full_drawn, finished;
 };
 void progress_init(struct progress *p, bool enabled, const char *label, uint64_t total);
 void progress_update(struct progress *p, uint64_t done);

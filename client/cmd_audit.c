@@ -420,11 +420,7 @@ static int audit_verify(int argc, char **argv, struct ctl *c)
 	fclose(f);
 	EVP_PKEY_free(pub);
 	if (rc == DSC_OK && res.ok) {
-		printf("audit verify: OK: %s: %" PRIu64 " entries, %" PRIu64
-		       " signed checkpoints, sealed through seq %" PRIu64 "%s%s\n",
-		       file, res.entries, res.checkpoints,
-		       res.sealed_size > 0 ? res.sealed_size - 1 : 0, res.msg[0] ? "; " : "",
-		       res.msg);
+		printf("audit verify: OK: %s: %s\n", file, res.msg);
 		return EXIT_OK;
 	}
 	if (res.first_bad_seq >= 0)

@@ -63,6 +63,11 @@ static int upload_read(void *arg, unsigned char *buf, size_t cap, size_t *n,
 	*n = (size_t)r;
 	u->sent += (uint64_t)r;
 	progress_update(&u->bar, u->sent);
+	if (r == 0 && u->bar.enabled) {
+		/* Applying a large file takes the server a while: say so. */
+		progress_finish(&u->bar);
+		fprintf(stderr, "import: sent; waiting for the server to apply the records...\n");
+	}
 	return DSC_OK;
 }
 

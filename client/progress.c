@@ -26,6 +26,8 @@ void progress_init(struct progress *p, bool enabled, const char *label, uint64_t
 	p->label = label;
 	p->started = monotonic_seconds();
 	p->last_draw = 0;
+	p->full_drawn = false;
+	p->finished = false;
 }
 
 static void draw(struct progress *p)
@@ -61,19 +63,22 @@ void progress_update(struct progress *p, uint64_t done)
 	double now;
 
 	p->done = done;
-	if (!p->enabled)
+	if (!p->enabled || p->finished || (done >= p->total && p->full_drawn))
 		return;
 	now = monotonic_seconds();
 	if (now - p->last_draw < 0.1 && done < p->total)
 		return;
 	p->last_draw = now;
+	p->full_drawn = done >= p->total;
 	draw(p);
 }
 
 void progress_finish(struct progress *p)
 {
-	if (!p->enabled)
+	if (!p->enabled || p->finished)
 		return;
-	draw(p);
+	p->finished = true;
+	if (!p->full_drawn || p->done < p->total)
+		draw(p);
 	fputc('\n', stderr);
 }

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <arpa/inet.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -48,6 +49,7 @@ struct https_client {
 	SSL *ssl;
 	int fd;
 	unsigned requests_on_conn; /* answered on the current connection */
+	int wait_now;              /* seconds the current wait may take, for messages */
 	char identity[256];
 	char own_cert_note[384]; /* "our certificate ... expired on ..." or "" */
 	/* What the verify callback saw of the certificate that failed: the
@@ -177,6 +179,7 @@ int https_client_new(const struct tls_endpoint *ep, struct https_client **out,
 		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
 	c->fd = -1;
 	c->timeout_s = ep->timeout_s > 0 ? ep->timeout_s : 30;
+	c->wait_now = c->timeout_s;
 	c->host = dup_or_null(ep->host);
 	c->port = dup_or_null(ep->port);
 	c->cert = dup_or_null(ep->cert);
@@ -442,20 +445,28 @@ static int tls_failure(struct https_client *c, int r, const char *what, struct d
 		const char *reason = ssl_reason("protocol error");
 		const char *words = alert_words(reason);
 
+		char ours[PATH_MAX + SETTING_SOURCE_MAX + 32];
+
+		if (c->cert != NULL)
+			snprintf(ours, sizeof(ours), "our certificate: %s from %s", c->cert,
+				 c->cert_src);
+		else
+			snprintf(ours, sizeof(ours), "no client certificate is configured");
 		if (words != NULL)
-			return dsc_error_set(err, DSC_EIO, "%s with %s:%s failed: %s (%s; our "
-					     "certificate: %s from %s)%s",
-					     what, c->host, c->port, words, reason,
-					     c->cert != NULL ? c->cert : "none",
-					     c->cert != NULL ? c->cert_src : "not configured",
-					     c->own_cert_note);
+			return dsc_error_set(err, DSC_EIO, "%s with %s:%s failed: %s (%s; %s)%s", what,
+					     c->host, c->port, words, reason, ours, c->own_cert_note);
 		return dsc_error_set(err, DSC_EIO, "%s with %s:%s failed: %s%s", what, c->host,
 				     c->port, reason, c->own_cert_note);
 	}
+	/* SO_RCVTIMEO/SO_SNDTIMEO expiring shows up as "want read/write". */
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		return dsc_error_set(err, DSC_EIO, "%s with %s:%s: no answer within %d s (--timeout)",
+				     what, c->host, c->port, c->wait_now);
 	if (e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN) {
 		if (saved == EAGAIN || saved == EWOULDBLOCK)
-			return dsc_error_set(err, DSC_EIO, "%s with %s:%s: no answer within %d s",
-					     what, c->host, c->port, c->timeout_s);
+			return dsc_error_set(err, DSC_EIO,
+					     "%s with %s:%s: no answer within %d s (--timeout)", what,
+					     c->host, c->port, c->wait_now);
 		if (saved != 0 && e == SSL_ERROR_SYSCALL)
 			return dsc_error_set(err, DSC_EIO, "%s with %s:%s failed: %s%s", what,
 					     c->host, c->port, strerror(saved), c->own_cert_note);
@@ -504,6 +515,7 @@ static int tls_connect(struct https_client *c, struct dsc_error *err)
 	}
 	c->rpos = c->rlen = 0;
 	c->requests_on_conn = 0;
+	c->wait_now = c->timeout_s;
 	return DSC_OK;
 }
 
@@ -917,7 +929,8 @@ int https_request(struct https_client *c, const char *method, const char *target
 		r = send_request(c, method, target, body, err);
 		if (r == DSC_OK) {
 			sent = true;
-			set_socket_timeout(c->fd, wait_s > 0 ? wait_s : c->timeout_s);
+			c->wait_now = wait_s > 0 ? wait_s : c->timeout_s;
+			set_socket_timeout(c->fd, c->wait_now);
 			r = read_response(c, strcmp(method, "HEAD") == 0, out, &must_close, &nothing,
 					  err);
 			if (c->fd >= 0)

@@ -364,6 +364,17 @@ class ClientCommands(DaemonTestCase):
         self.assertEqual(p.returncode, OK, out(p))
         self.assertEqual(self.checks_sent(), 5, "a finished batch runs nothing")
 
+    def test_batch_reads_quoted_fields_with_commas_quotes_and_line_breaks(self):
+        why = 'Fictitious referral, line one\nthe applicant said "urgent"'
+        f = self.batch_csv([["WM-B-Q", "other", why, "Farthingale", "Tobias", "1971-04-09", ""]])
+        res = self.work / "results.csv"
+        p = self.ctl("cw.wm", "batch", f, "-o", res)
+        self.assertEqual(p.returncode, OK, out(p))
+        row = list(csv.DictReader(open(res)))[0]
+        p = self.ctl("cw.wm", "show", row["check_id"], "--json")
+        self.assertEqual(p.returncode, OK, out(p))
+        self.assertEqual(json.loads(p.stdout)["justification"], why)
+
     def test_batch_ndjson_output_keeps_the_servers_answer(self):
         f = self.batch_csv(self.ROWS[:2])
         res = self.work / "results.ndjson"
