@@ -61,11 +61,13 @@
 #define W_MIDDLE_FUZZY 1.0
 #define W_MIDDLE_DISAGREE -1.5
 #define W_NAMES_SWAPPED -1.0
-#define W_DOB_EXACT 12.0
-#define W_DOB_OTHER 10.0
-#define W_DOB_SWAPPED 8.0
-#define W_DOB_ONE_DIGIT 7.0
-#define W_DOB_YEAR 6.0
+/* Dates: log2(m/u) with about 22,000 possible dates of birth; a one-digit
+ * slip agrees by chance with some 30 dates, so it weighs little. */
+#define W_DOB_EXACT 14.0
+#define W_DOB_OTHER 12.0
+#define W_DOB_SWAPPED 9.0
+#define W_DOB_ONE_DIGIT 5.0
+#define W_DOB_YEAR 8.0
 #define W_DOB_AGE 2.5
 #define W_DOB_AGE_INCONSISTENT -6.0
 #define W_DOB_MISMATCH -12.0
@@ -77,24 +79,35 @@
 #define W_SEX_MISMATCH -4.0
 #define M_PROB 0.95 /* P(agreement | same person), for the frequency weights */
 
-/* Bands, on the summed weight.  The displayed score is a logistic map of
- * the weight with 0.50 at the possible_match threshold and 0.90 at the
- * match threshold. */
-#define THRESHOLD_MATCH 20.0
+/*
+ * Bands, on the summed weight.  The match threshold grows with the
+ * register: among N records about N * 2^-W score W or more by chance, so
+ * the match band asks for log2(N) + THRESHOLD_MATCH_MARGIN bits (and never
+ * fewer than THRESHOLD_MATCH_MIN).  The possible_match threshold stays
+ * low on purpose: a miss costs more than a look at a namesake.
+ * The displayed score is a logistic map of the weight with 0.50 at the
+ * possible_match threshold and 0.90 at the match threshold.
+ */
+#define THRESHOLD_MATCH_MIN 20.0
+#define THRESHOLD_MATCH_MARGIN 5.5
 #define THRESHOLD_POSSIBLE 8.0
+/* A candidate this far below the best one is at most a possible match:
+ * the match band says "this is very likely the person", which cannot be
+ * said of two people at once when one fits clearly better. */
+#define MATCH_MARGIN 4.0
 
 /* Comparison thresholds of the string comparators. */
 #define JW_HIGH 0.92
 #define JW_LOW 0.85
 
 /* Candidate generation budget (see docs/matching.md, "Blocking"). */
-#define KEY_CAP 600       /* keys with more records are left to more selective keys */
-#define SCAN_BUDGET 1500  /* records read per check at most */
-#define FALLBACK_SCAN 600 /* when every key is too common: the smallest, partly */
+#define KEY_CAP 300       /* keys with more records are left to more selective keys */
+#define SCAN_BUDGET 700   /* records read per check at most */
+#define FALLBACK_SCAN 300 /* when every key is too common: the smallest, partly */
 
 /* ------------------------------------------------------------------ */
 
-#define INDEXER_VERSION 1
+#define INDEXER_VERSION 3
 #define VIEW_MAGIC 0xD1
 #define VIEW_NAMES_MAX 16
 #define VIEW_DOBS_MAX 4
@@ -189,6 +202,7 @@ struct match_ctx {
 	bool swapped[SUBJ_VARIANTS];
 	size_t n_subj;
 	char postcode[PC_MAX + 1];
+	char sector[16];
 	/* blocking */
 	struct qkey keys[QKEYS_MAX];
 	size_t n_keys;
@@ -201,6 +215,8 @@ struct match_ctx {
 	struct rview view;
 	struct scored top[MATCH_MAX_CANDIDATES];
 	size_t n_top;
+	size_t demoted;
+	double t_match; /* the match threshold for this register's size */
 	struct date today;
 	size_t n_records;
 };
@@ -355,6 +371,9 @@ static size_t query_years(const struct check_subject *s, const struct date *toda
  *   N<dm family>:<dm given>    family sound + given sound
  *   Y<dm family>:<year>        family sound + birth year
  *   G<dm given>:<year>         given sound + birth year
+ *   B<dm family>:<dm given>:<year>  whole name + birth year (common names)
+ *   M<dm family>:<dm given>:<mmdd>  whole name + birthday (a wrong year)
+ *   P<postcode sector>:<dm given>  where a given name lived (any address)
  *   D<yyyymmdd>                date of birth (and other dates of birth)
  *   T<family token>            exact family token (frequencies only)
  *   U<given token>             exact given token (frequencies only)
@@ -390,7 +409,8 @@ static size_t tok_code_list(const struct mtok *t, const char *out[2])
 }
 
 /* The keys of one record name (years: birth years of the record). */
-static int record_name_keys(const struct mname *n, const int *years, size_t n_years, key_fn fn, void *arg)
+static int record_name_keys(const struct mname *n, const int *years, size_t n_years, const int *mmdd,
+			    size_t n_mmdd, char sectors[][16], size_t n_sectors, key_fn fn, void *arg)
 {
 	const char *fc[2], *gc[2];
 	size_t nfc, ngc = n->ng > 0 ? tok_code_list(&n->given[0], gc) : 0;
@@ -416,9 +436,16 @@ static int record_name_keys(const struct mname *n, const int *years, size_t n_ye
 			for (size_t i = 0; i < ni; i++)
 				if ((rc = key_emitf(fn, arg, "F%s:%c", fc[c], initials[i])) != DSC_OK)
 					return rc;
-			for (size_t g = 0; g < ngc; g++)
+			for (size_t g = 0; g < ngc; g++) {
 				if ((rc = key_emitf(fn, arg, "N%s:%s", fc[c], gc[g])) != DSC_OK)
 					return rc;
+				for (size_t y = 0; y < n_years; y++)
+					if ((rc = key_emitf(fn, arg, "B%s:%s:%d", fc[c], gc[g], years[y])) != DSC_OK)
+						return rc;
+				for (size_t d = 0; d < n_mmdd; d++)
+					if ((rc = key_emitf(fn, arg, "M%s:%s:%04d", fc[c], gc[g], mmdd[d])) != DSC_OK)
+						return rc;
+			}
 			for (size_t y = 0; y < n_years; y++)
 				if ((rc = key_emitf(fn, arg, "Y%s:%d", fc[c], years[y])) != DSC_OK)
 					return rc;
@@ -427,10 +454,14 @@ static int record_name_keys(const struct mname *n, const int *years, size_t n_ye
 	if (n->ng > 0) {
 		if ((rc = key_emitf(fn, arg, "U%s", n->given[0].s)) != DSC_OK)
 			return rc;
-		for (size_t g = 0; g < ngc; g++)
+		for (size_t g = 0; g < ngc; g++) {
 			for (size_t y = 0; y < n_years; y++)
 				if ((rc = key_emitf(fn, arg, "G%s:%d", gc[g], years[y])) != DSC_OK)
 					return rc;
+			for (size_t p = 0; p < n_sectors; p++)
+				if ((rc = key_emitf(fn, arg, "P%s:%s", sectors[p], gc[g])) != DSC_OK)
+					return rc;
+		}
 	}
 	return DSC_OK;
 }
@@ -500,15 +531,39 @@ static int indexer_keys(const struct offender *o, store_emit_fn emit, void *sink
 	struct matcher *m = arg;
 	static __thread struct mname names[VIEW_NAMES_MAX];
 	struct emit_adapter ad = {emit, sink};
-	int years[VIEW_DOBS_MAX];
-	size_t n, ny;
+	int years[VIEW_DOBS_MAX], mmdd[VIEW_DOBS_MAX];
+	char sectors[VIEW_POSTCODES_MAX][16];
+	size_t n, ny, ns = 0, nd = 0;
 	int rc = DSC_OK;
 
+	for (size_t i = 0; i < o->n_addresses && ns < VIEW_POSTCODES_MAX; i++) {
+		char pc[PC_MAX + 1];
+		bool dup = false;
+		if (o->addresses[i].postcode == NULL)
+			continue;
+		normalize_postcode(o->addresses[i].postcode, pc, sizeof(pc));
+		if (postcode_sector(pc, sectors[ns]) == 0)
+			continue;
+		for (size_t j = 0; j < ns && !dup; j++)
+			dup = strcmp(sectors[j], sectors[ns]) == 0;
+		if (!dup)
+			ns++;
+	}
+	if (o->dob.year != 0)
+		mmdd[nd++] = o->dob.month * 100 + o->dob.day;
+	for (size_t i = 0; i < o->n_other_dobs && nd < VIEW_DOBS_MAX; i++) {
+		int v = o->other_dobs[i].month * 100 + o->other_dobs[i].day;
+		bool dup = false;
+		for (size_t j = 0; j < nd && !dup; j++)
+			dup = mmdd[j] == v;
+		if (!dup)
+			mmdd[nd++] = v;
+	}
 	pthread_mutex_lock(&m->lock);
 	n = record_normalise(m, o, names);
 	ny = record_years(o, years);
 	for (size_t i = 0; i < n && rc == DSC_OK; i++)
-		rc = record_name_keys(&names[i], years, ny, adapter_fn, &ad);
+		rc = record_name_keys(&names[i], years, ny, mmdd, nd, sectors, ns, adapter_fn, &ad);
 	pthread_mutex_unlock(&m->lock);
 	if (rc != DSC_OK)
 		return rc;
@@ -862,7 +917,8 @@ static int qkey_add(void *arg, const char *key, size_t len)
 	return DSC_OK;
 }
 
-static void query_name_keys(struct match_ctx *c, const struct mname *n, const int *years, size_t n_years)
+static void query_name_keys(struct match_ctx *c, const struct mname *n, const int *years, size_t n_years,
+			    const int *mmdd, size_t n_mmdd)
 {
 	const char *fc[2], *gc[2];
 	char initials[64];
@@ -908,8 +964,13 @@ static void query_name_keys(struct match_ctx *c, const struct mname *n, const in
 		for (size_t f = 0; f < nfc; f++) {
 			for (size_t y = 0; y < n_years; y++)
 				key_emitf(qkey_add, c, "Y%s:%d", fc[f], years[y]);
-			for (size_t g = 0; g < ngc; g++)
+			for (size_t g = 0; g < ngc; g++) {
 				key_emitf(qkey_add, c, "N%s:%s", fc[f], gcodes[g]);
+				for (size_t y = 0; y < n_years && y < 3; y++)
+					key_emitf(qkey_add, c, "B%s:%s:%d", fc[f], gcodes[g], years[y]);
+				for (size_t d = 0; d < n_mmdd; d++)
+					key_emitf(qkey_add, c, "M%s:%s:%04d", fc[f], gcodes[g], mmdd[d]);
+			}
 			for (size_t i = 0; i < ni; i++)
 				key_emitf(qkey_add, c, "F%s:%c", fc[f], initials[i]);
 		}
@@ -917,6 +978,9 @@ static void query_name_keys(struct match_ctx *c, const struct mname *n, const in
 	for (size_t g = 0; g < ngc && g < 2; g++)
 		for (size_t y = 0; y < n_years; y++)
 			key_emitf(qkey_add, c, "G%s:%d", gcodes[g], years[y]);
+	if (c->sector[0] != '\0')
+		for (size_t g = 0; g < ngc; g++)
+			key_emitf(qkey_add, c, "P%s:%s", c->sector, gcodes[g]);
 }
 
 static int qkey_cmp(const void *a, const void *b)
@@ -963,8 +1027,8 @@ static int scan_key(struct match_ctx *c, struct store_reader *r, const struct qk
 static int generate_candidates(struct match_ctx *c, struct store_reader *r, const struct check_subject *s,
 			       struct dsc_error *err)
 {
-	int years[4];
-	size_t ny = query_years(s, &c->today, years), total = 0;
+	int years[4], mmdd[2];
+	size_t ny = query_years(s, &c->today, years), total = 0, nd = 0;
 	bool scanned = false;
 	int rc;
 
@@ -981,8 +1045,13 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 		if (d->day <= 12 && d->day != d->month)
 			key_emitf(qkey_add, c, "D%04u%02u%02u", d->year, d->day, d->month);
 	}
+	if (s->dob.year != 0) {
+		mmdd[nd++] = s->dob.month * 100 + s->dob.day;
+		if (s->dob.day <= 12 && s->dob.day != s->dob.month)
+			mmdd[nd++] = s->dob.day * 100 + s->dob.month;
+	}
 	for (size_t i = 0; i < c->n_subj; i++)
-		query_name_keys(c, &c->subj[i], years, ny);
+		query_name_keys(c, &c->subj[i], years, ny, mmdd, nd);
 
 	for (size_t i = 0; i < c->n_keys; i++) {
 		rc = store_index_count(r, c->keys[i].k, c->keys[i].len, &c->keys[i].count);
@@ -1030,21 +1099,26 @@ static void reason(struct reasons *rs, const char *s)
 		rs->r[rs->n++] = s;
 }
 
-/* Frequency weight: log2(m/u) with u the share of records with the token. */
+/*
+ * Frequency weight log2(m/u), u the share of records with the token,
+ * smoothed towards the default weight's share as if one record in
+ * 1/u0 had it: a small register (a test, a new force) says little about
+ * how rare a name is, a large one says a lot.
+ */
 static double tf_weight(struct store_reader *r, char kind, const char *tok, size_t n_records, double lo,
 			double hi, double dflt)
 {
 	char k[QKEY_LEN];
 	size_t count = 0;
 	int n = snprintf(k, sizeof(k), "%c%s", kind, tok);
+	double u0 = M_PROB / exp_approx(dflt * 0.69314718055994530942), u;
 
-	if (n <= 0 || (size_t)n >= sizeof(k) || n_records == 0)
+	if (n <= 0 || (size_t)n >= sizeof(k))
 		return dflt;
 	if (store_index_count(r, k, (size_t)n, &count) != DSC_OK)
 		return dflt;
-	if (count == 0)
-		count = 1;
-	return clampd(log2_approx(M_PROB * (double)n_records / (double)count), lo, hi);
+	u = ((double)count + 1.0) / ((double)n_records + 1.0 / u0);
+	return clampd(log2_approx(M_PROB / u), lo, hi);
 }
 
 static void subject_weights(struct match_ctx *c, struct store_reader *r, struct mname *n)
@@ -1064,16 +1138,38 @@ static void subject_weights(struct match_ctx *c, struct store_reader *r, struct 
 			       : 0.0;
 }
 
+/*
+ * True when a and b (4 letters or more) differ by one insertion, deletion,
+ * substitution or swap of adjacent letters: Damerau-Levenshtein <= 1,
+ * decided in one pass because the scorer asks this of every name pair.
+ */
 static bool one_edit(const struct mtok *a, const struct mtok *b)
 {
-	int dl;
+	const char *x = a->s, *y = b->s;
+	size_t xl = a->len, yl = b->len, i = 0;
 
-	if (a->len < 4 || b->len < 4)
+	if (xl < 4 || yl < 4)
 		return false;
-	if (abs((int)a->len - (int)b->len) > 1)
+	if (xl < yl) {
+		const char *t = x;
+		x = y;
+		y = t;
+		xl = b->len;
+		yl = a->len;
+	}
+	if (xl - yl > 1)
 		return false;
-	dl = damerau_levenshtein(a->s, a->len, b->s, b->len);
-	return dl <= 1;
+	while (i < yl && x[i] == y[i])
+		i++;
+	if (i == yl)
+		return true; /* equal, or one letter added at the end */
+	if (xl == yl) {
+		if (memcmp(x + i + 1, y + i + 1, xl - i - 1) == 0)
+			return true; /* substitution */
+		return i + 1 < xl && x[i] == y[i + 1] && x[i + 1] == y[i] &&
+		       memcmp(x + i + 2, y + i + 2, xl - i - 2) == 0; /* adjacent swap */
+	}
+	return memcmp(x + i + 1, y + i, yl - i) == 0; /* deletion from x */
 }
 
 enum fam_level { FAM_NONE, FAM_EXACT, FAM_COMPOUND, FAM_FUZZY, FAM_PHONETIC, FAM_FUZZY_LOW, FAM_DISAGREE };
@@ -1170,7 +1266,7 @@ static double given_tok_score(const struct match_ctx *c, const struct mtok *a, c
 	}
 	if (nickname_related(c->m->nick, a->s, b->s)) {
 		*why = "given:nickname";
-		return W_GIVEN_NICKNAME;
+		return min_d(W_GIVEN_NICKNAME, cap);
 	}
 	double jw = jaro_winkler(a->s, a->len, b->s, b->len);
 	if (jw >= JW_HIGH || one_edit(a, b)) {
@@ -1267,6 +1363,7 @@ static double middle_score(const struct match_ctx *c, const struct mname *q, con
 
 struct name_result {
 	double w;
+	bool name_conflict; /* the family or the given name disagrees */
 	const char *why[4];
 	size_t name_idx;
 	bool swapped, translit;
@@ -1293,6 +1390,8 @@ static void score_names(const struct match_ctx *c, const struct rview *v, struct
 				best->why[1] = wg;
 				best->why[2] = wm;
 				best->why[3] = c->swapped[i] ? "names:swapped" : NULL;
+				best->name_conflict = (wf != NULL && strcmp(wf, "family:mismatch") == 0) ||
+						      (wg != NULL && strcmp(wg, "given:mismatch") == 0);
 				best->name_idx = j;
 				best->swapped = c->swapped[i];
 				best->translit = rn->translit || q->translit;
@@ -1326,8 +1425,9 @@ static double dob_score(const struct match_ctx *c, const struct check_subject *s
 		for (size_t i = 0; i < v->n_dobs; i++) {
 			int a = age_on(&v->dobs[i], &c->today);
 			if (a >= 0 && abs(a - s->age) <= 1) {
+				/* Consistent, but a span of two years of births: not
+				 * enough on its own for the match band. */
 				*why = "dob:age_consistent";
-				*agrees = true;
 				return W_DOB_AGE;
 			}
 		}
@@ -1389,21 +1489,33 @@ static double postcode_score(const struct match_ctx *c, const struct rview *v, c
 	return weights[best];
 }
 
-static double score_of(double w)
+static double score_of(double w, double t_match, enum band band)
 {
-	double k = ln_approx(9.0) / (THRESHOLD_MATCH - THRESHOLD_POSSIBLE);
+	double k = ln_approx(9.0) / (t_match - THRESHOLD_POSSIBLE);
 	double s = 1.0 / (1.0 + exp_approx(-(w - THRESHOLD_POSSIBLE) * k));
 	/* Rounded down so that the displayed score never crosses a band edge. */
-	return (double)(long)(s * 100.0 + 1e-9) / 100.0;
+	s = (double)(long)(s * 100.0 + 1e-9) / 100.0;
+	/* A possible match never shows the score of a match (it may have the
+	 * weight of one, without agreeing dates). */
+	return band != BAND_MATCH && s > 0.89 ? 0.89 : s;
 }
 
-/* Inserts into the top list (sorted by weight, then record number). */
+/* Order of the result: band, then weight, then record number (stable). */
+static bool scored_before(const struct scored *a, const struct scored *b)
+{
+	if (a->band != b->band)
+		return a->band > b->band;
+	if (a->w != b->w)
+		return a->w > b->w;
+	return a->recno < b->recno;
+}
+
+/* Inserts into the top list. */
 static void top_insert(struct match_ctx *c, const struct scored *sc)
 {
 	size_t pos = c->n_top;
 
-	while (pos > 0 && (c->top[pos - 1].w < sc->w ||
-			   (c->top[pos - 1].w == sc->w && c->top[pos - 1].recno > sc->recno)))
+	while (pos > 0 && scored_before(sc, &c->top[pos - 1]))
 		pos--;
 	if (pos >= MATCH_MAX_CANDIDATES)
 		return;
@@ -1449,9 +1561,8 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	sc.w = w;
 	/* The match band needs agreeing dates: a name alone, however rare,
 	 * or a conflicting date of birth, is never more than possible. */
-	sc.band = w >= THRESHOLD_MATCH && dob_agrees && !dob_conflicts ? BAND_MATCH : BAND_POSSIBLE_MATCH;
-	if (sc.band != BAND_MATCH && w >= THRESHOLD_MATCH)
-		w = THRESHOLD_MATCH - 0.01; /* scores stay in band order */
+	sc.band = w >= c->t_match && dob_agrees && !dob_conflicts && !nr.name_conflict ? BAND_MATCH
+										       : BAND_POSSIBLE_MATCH;
 	sc.w = w;
 	sc.name_idx = nr.name_idx;
 	memcpy(sc.reasons, rs.r, sizeof(rs.r));
@@ -1487,7 +1598,7 @@ static int fill_candidate(struct match_ctx *c, struct store_reader *r, const str
 	copy_orig(out->offender_id, v->id, v->id_len);
 	out->recno = sc->recno;
 	out->band = sc->band;
-	out->score = score_of(sc->w);
+	out->score = score_of(sc->w, c->t_match, sc->band);
 	copy_orig(out->matched_name.given, v->names[ni].orig[0], v->names[ni].orig_len[0]);
 	copy_orig(out->matched_name.middle, v->names[ni].orig[1], v->names[ni].orig_len[1]);
 	copy_orig(out->matched_name.family, v->names[ni].orig[2], v->names[ni].orig_len[2]);
@@ -1569,7 +1680,11 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 	c->today.day = (uint8_t)tm.tm_mday;
 	if (store_offender_count(r, &c->n_records) != DSC_OK)
 		c->n_records = 0;
+	c->t_match = log2_approx((double)c->n_records + 1.0) + THRESHOLD_MATCH_MARGIN;
+	if (c->t_match < THRESHOLD_MATCH_MIN)
+		c->t_match = THRESHOLD_MATCH_MIN;
 	normalize_postcode(subject->postcode, c->postcode, sizeof(c->postcode));
+	postcode_sector(c->postcode, c->sector);
 
 	subject_prepare(c, r, subject);
 	if (c->n_subj == 0)
@@ -1578,6 +1693,7 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 		return rc;
 
 	c->n_top = 0;
+	c->demoted = 0;
 	for (size_t i = 0; i < c->n_cands; i++) {
 		const void *data;
 		size_t len;
@@ -1592,6 +1708,21 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 		score_candidate(c, subject, c->cands[i], &c->view);
 	}
 
+	for (size_t i = 1; i < c->n_top; i++) {
+		struct scored *sc = &c->top[i];
+		if (sc->band == BAND_MATCH && sc->w < c->top[0].w - MATCH_MARGIN)
+			sc->band = BAND_POSSIBLE_MATCH;
+	}
+	/* Demotions can reorder: keep the result in band order. */
+	for (size_t i = 1; i < c->n_top; i++) {
+		struct scored t = c->top[i];
+		size_t j = i;
+		while (j > 0 && scored_before(&t, &c->top[j - 1])) {
+			c->top[j] = c->top[j - 1];
+			j--;
+		}
+		c->top[j] = t;
+	}
 	for (size_t i = 0; i < c->n_top; i++) {
 		rc = fill_candidate(c, r, subject, &c->top[i], &out->candidates[out->n_candidates]);
 		if (rc != DSC_OK)

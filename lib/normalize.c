@@ -17,18 +17,41 @@
 
 /*
  * NFKC first so that compatibility forms (full-width Latin, ligatures)
- * become ordinary letters; Any-Latin covers Cyrillic, Greek, Arabic,
+ * become ordinary letters; Cyrillic goes through the BGN/PCGN
+ * romanisation, the one British officials use (zh, kh, ts, ch, sh, yu,
+ * ya), because ICU's default gives bare s for sh and z for zh; Any-Latin
+ * covers Cyrillic, Greek, Arabic,
  * Han, Devanagari, Gurmukhi and the rest; Latin-ASCII removes diacritics
  * and expands letters such as ß and æ; Lower is the case fold.
  */
-#define NORM_TRANSLIT_ID "NFKC; Any-Latin; Latin-ASCII; Any-Lower"
+#define NORM_TRANSLIT_ID "NFKC; Russian-Latin/BGN; Any-Latin; Latin-ASCII; Any-Lower"
 #define NORM_UCAP 4096 /* UTF-16 units: transliteration can expand text */
 
+/*
+ * Transliteration results are cached (direct-mapped, per normalizer):
+ * names repeat, and ICU costs microseconds per name while the cache costs
+ * a hash and a compare.
+ */
+#define NORM_CACHE_SLOTS 2048
+#define NORM_CACHE_KEY 96
+
+struct norm_cache_entry {
+	uint32_t hash;
+	uint8_t kind, used, translit;
+	uint16_t len;
+	char text[NORM_CACHE_KEY];
+	struct norm_part part;
+};
+
 struct normalizer {
+	struct norm_cache_entry cache[NORM_CACHE_SLOTS];
 	UTransliterator *trans;
 	UChar ubuf[NORM_UCAP];
 	char abuf[NORM_UCAP * 3];
 };
+
+static void normalize_icu(struct normalizer *n, const char *text, size_t len, enum norm_part_kind kind,
+			  struct norm_part *out, bool *transliterated);
 
 int normalizer_new(struct normalizer **out, struct dsc_error *err)
 {
@@ -48,6 +71,30 @@ int normalizer_new(struct normalizer **out, struct dsc_error *err)
 		return dsc_error_set(err, DSC_EINTERNAL,
 				     "cannot open the ICU transliterator \"%s\": %s (is the ICU data package installed?)",
 				     NORM_TRANSLIT_ID, u_errorName(st));
+	}
+	/*
+	 * ICU loads the rules of each script the first time it meets it (Han
+	 * took over 100 ms here): pay that now, at start, not in a check.
+	 */
+	{
+		static const char *const warm[] = {
+			"\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd",             /* Cyrillic */
+			"\xce\x93\xce\xb9\xcf\x8e\xcf\x81\xce\xb3\xce\xbf\xcf\x82", /* Greek */
+			"\xd8\xae\xd8\xa7\xd9\x86",                         /* Arabic */
+			"\xe5\xbc\xa0\xe4\xbc\x9f",                         /* Han */
+			"\xe0\xa4\xb9\xe0\xa4\xb0",                         /* Devanagari */
+			"\xe0\xa8\x97\xe0\xa9\x81",                         /* Gurmukhi */
+			"\xe0\xa6\xb0\xe0\xa6\xb9",                         /* Bengali */
+			"\xd7\xa9\xd7\x9c",                                     /* Hebrew */
+			"\xe0\xb8\x81\xe0\xb8\xb2",                         /* Thai */
+			"\xea\xb9\x80",                                         /* Hangul */
+			"\xe3\x81\x8b\xe3\x82\xab",                         /* Kana */
+			"Nguy\xe1\xbb\x85n",                                     /* Latin with marks */
+		};
+		struct norm_part p;
+		bool t;
+		for (size_t i = 0; i < sizeof(warm) / sizeof(warm[0]); i++)
+			normalize_icu(n, warm[i], strlen(warm[i]), NORM_FAMILY, &p, &t);
 	}
 	*out = n;
 	return DSC_OK;
@@ -154,14 +201,42 @@ static void tokenize_ascii(const char *s, size_t len, enum norm_part_kind kind, 
 	}
 }
 
+/* BGN writes the English J (Джеймс, James) as "dzh": write it as j. */
+static size_t english_j(char *s, size_t len)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (i + 2 < len && s[i] == 'd' && s[i + 1] == 'z' && s[i + 2] == 'h') {
+			s[k++] = 'j';
+			i += 2;
+			continue;
+		}
+		s[k++] = s[i];
+	}
+	return k;
+}
+
+static uint32_t text_hash(const char *s, size_t len, unsigned kind)
+{
+	uint32_t h = 2166136261u ^ kind;
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static void normalize_icu(struct normalizer *n, const char *text, size_t len, enum norm_part_kind kind,
+			  struct norm_part *out, bool *transliterated);
+
 void normalize_part(struct normalizer *n, const char *text, enum norm_part_kind kind,
 		    struct norm_part *out, bool *transliterated)
 {
 	size_t len;
-	bool ascii = true;
-	UErrorCode st = U_ZERO_ERROR;
-	int32_t ulen = 0, limit, alen = 0;
-	bool other_script = false;
+	bool ascii = true, tr = false;
+	struct norm_cache_entry *e;
+	uint32_t h;
 
 	out->n = 0;
 	if (transliterated != NULL)
@@ -179,10 +254,41 @@ void normalize_part(struct normalizer *n, const char *text, enum norm_part_kind 
 		tokenize_ascii(text, len, kind, out);
 		return;
 	}
+	h = text_hash(text, len, kind);
+	e = &n->cache[h & (NORM_CACHE_SLOTS - 1)];
+	if (e->used && e->hash == h && e->kind == kind && e->len == len && memcmp(e->text, text, len) == 0) {
+		*out = e->part;
+		if (transliterated != NULL)
+			*transliterated = e->translit;
+		return;
+	}
+	normalize_icu(n, text, len, kind, out, &tr);
+	if (transliterated != NULL)
+		*transliterated = tr;
+	if (len <= NORM_CACHE_KEY) {
+		e->used = 1;
+		e->hash = h;
+		e->kind = (uint8_t)kind;
+		e->len = (uint16_t)len;
+		e->translit = tr;
+		memcpy(e->text, text, len);
+		e->part = *out;
+	}
+}
+
+static void normalize_icu(struct normalizer *n, const char *text, size_t len, enum norm_part_kind kind,
+			  struct norm_part *out, bool *transliterated)
+{
+	UErrorCode st = U_ZERO_ERROR;
+	int32_t ulen = 0, limit, alen = 0;
+	bool other_script = false;
+
+	*transliterated = false;
 
 	/* Do not cut a UTF-8 sequence in half at the input limit. */
-	while (len > 0 && len == NORM_INPUT_MAX && ((unsigned char)text[len] & 0xC0) == 0x80)
-		len--;
+	if (len == NORM_INPUT_MAX)
+		while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
+			len--;
 	u_strFromUTF8WithSub(n->ubuf, NORM_UCAP / 4, &ulen, text, (int32_t)len, 0xFFFD, NULL, &st);
 	if (U_FAILURE(st)) {
 		tokenize_ascii(text, len, kind, out); /* keeps the ASCII letters */
@@ -209,9 +315,9 @@ void normalize_part(struct normalizer *n, const char *text, enum norm_part_kind 
 		tokenize_ascii(text, len, kind, out);
 		return;
 	}
+	alen = (int32_t)english_j(n->abuf, (size_t)alen);
 	tokenize_ascii(n->abuf, (size_t)alen, kind, out);
-	if (transliterated != NULL)
-		*transliterated = other_script;
+	*transliterated = other_script;
 }
 
 size_t normalize_postcode(const char *text, char *out, size_t cap)

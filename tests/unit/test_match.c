@@ -1,0 +1,435 @@
+/*
+ * test_match.c - whole checks (lib/match.c) against a real LMDB store in a
+ * temporary directory, indexed by the matcher's own indexer: each case is
+ * a query a case worker might type and the outcome, first candidate and
+ * reasons it must give.  Also the store keeping the keys right through
+ * replace and delete, and the limits of the result.
+ * Every person here is invented.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "disclosure/match.h"
+#include "disclosure/offender.h"
+#include "disclosure/store.h"
+
+static const char *const register_lines[] = {
+	"{\"id\":\"WMP-0000001\",\"names\":[{\"given\":\"Gareth\",\"middle\":\"Huw\",\"family\":\"Llewellyn\",\"kind\":\"primary\"},"
+	"{\"given\":\"Gary\",\"family\":\"Llewelyn\",\"kind\":\"alias\"}],\"dob\":\"1970-03-12\",\"sex\":\"M\","
+	"\"addresses\":[{\"postcode\":\"WR1 2AB\"}],\"managing_force\":\"west-mercia\",\"status\":\"active\",\"mappa\":{\"category\":1,\"level\":2}}",
+	"{\"id\":\"WMP-0000002\",\"names\":[{\"given\":\"William\",\"family\":\"Quennell\",\"kind\":\"primary\"}],"
+	"\"dob\":\"1964-11-05\",\"other_dobs\":[\"1964-05-11\"],\"sex\":\"M\",\"addresses\":[{\"postcode\":\"HR4 9QT\"}],"
+	"\"managing_force\":\"west-mercia\",\"status\":\"in_custody\"}",
+	"{\"id\":\"MET-0000003\",\"names\":[{\"given\":\"Siobhan\",\"family\":\"Carrow-Pellin\",\"kind\":\"primary\"}],"
+	"\"dob\":\"1982-07-23\",\"sex\":\"F\",\"addresses\":[{\"postcode\":\"SE17 9JN\"}],\"managing_force\":\"metropolitan\",\"status\":\"active\"}",
+	"{\"id\":\"MET-0000004\",\"names\":[{\"given\":\"Oleg\",\"family\":\"Vashtenko\",\"kind\":\"primary\"},"
+	"{\"given\":\"\xd0\x9e\xd0\xbb\xd0\xb5\xd0\xb3\",\"family\":\"\xd0\x92\xd0\xb0\xd1\x89\xd0\xb5\xd0\xbd\xd0\xba\xd0\xbe\",\"kind\":\"alias\"}],"
+	"\"dob\":\"1979-01-30\",\"sex\":\"M\",\"managing_force\":\"metropolitan\",\"status\":\"active\"}",
+	"{\"id\":\"GMP-0000005\",\"names\":[{\"given\":\"Darren\",\"family\":\"Ormsby\",\"kind\":\"primary\"}],"
+	"\"dob\":\"1975-09-14\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"M14 5RT\"}],\"managing_force\":\"greater-manchester\",\"status\":\"active\"}",
+	"{\"id\":\"GMP-0000006\",\"names\":[{\"given\":\"Kelly\",\"family\":\"Ormsby\",\"kind\":\"primary\"}],"
+	"\"dob\":\"1999-02-02\",\"sex\":\"F\",\"addresses\":[{\"postcode\":\"M14 5RT\"}],\"managing_force\":\"greater-manchester\",\"status\":\"active\"}",
+	"{\"id\":\"GMP-0000007\",\"names\":[{\"given\":\"Tobias\",\"family\":\"Fenwright\",\"kind\":\"primary\"}],"
+	"\"dob\":\"1988-10-04\",\"sex\":\"M\",\"managing_force\":\"greater-manchester\",\"status\":\"active\"}",
+};
+
+/* Twelve namesakes, for the limits of the result. */
+#define N_NAMESAKES 12
+
+struct fixture {
+	char dir[64];
+	struct matcher *m;
+	struct match_ctx *c;
+	struct store *s;
+	struct store_reader *r;
+};
+
+static void put_line(struct store *s, const char *line)
+{
+	struct offender *o;
+	struct store_txn *t;
+	struct dsc_error err;
+
+	if (offender_parse(line, strlen(line), &o, &err) != DSC_OK) {
+		print_error("fixture record: %s\n", err.msg);
+		fail();
+	}
+	assert_int_equal(store_write_begin(s, &t, &err), DSC_OK);
+	assert_int_equal(store_put_offender(t, o, NULL, &err), DSC_OK);
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	offender_free(o);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct store_options opt = {0};
+	struct dsc_error err;
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_match-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	opt.path = f->dir;
+	opt.map_size = 64u << 20;
+	if (matcher_new(&f->m, NULL, &err) != DSC_OK || match_ctx_new(f->m, &f->c, &err) != DSC_OK ||
+	    store_open(&f->s, &opt, matcher_indexer(f->m), &err) != DSC_OK ||
+	    store_reader_new(f->s, &f->r, &err) != DSC_OK) {
+		print_error("setup: %s\n", err.msg);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(register_lines) / sizeof(register_lines[0]); i++)
+		put_line(f->s, register_lines[i]);
+	for (int i = 0; i < N_NAMESAKES; i++) {
+		char line[512];
+		snprintf(line, sizeof(line),
+			 "{\"id\":\"NS-%04d\",\"names\":[{\"given\":\"Peter\",\"family\":\"Ashdown\",\"kind\":\"primary\"}],"
+			 "\"dob\":\"19%02d-04-%02d\",\"managing_force\":\"kent\",\"status\":\"active\"}",
+			 i, 50 + i, 1 + i);
+		put_line(f->s, line);
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	store_reader_free(f->r);
+	store_close(f->s);
+	match_ctx_free(f->c);
+	matcher_free(f->m);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		print_error("could not remove %s\n", f->dir);
+	free(f);
+	return 0;
+}
+
+struct query {
+	const char *given, *middle, *family;
+	const char *given2, *family2; /* a second name (alias) of the subject, optional */
+	const char *dob;
+	int age;
+	const char *postcode;
+	char sex;
+};
+
+static void run(struct fixture *f, const struct query *q, struct check_result *res)
+{
+	struct check_subject s;
+	struct dsc_error err;
+
+	memset(&s, 0, sizeof(s));
+	s.names[0].given = (char *)q->given;
+	s.names[0].middle = (char *)q->middle;
+	s.names[0].family = (char *)q->family;
+	s.n_names = 1;
+	if (q->family2 != NULL) {
+		s.names[1].given = (char *)q->given2;
+		s.names[1].family = (char *)q->family2;
+		s.n_names = 2;
+	}
+	if (q->dob != NULL)
+		assert_true(date_parse(q->dob, &s.dob));
+	s.age = q->dob == NULL && q->age > 0 ? q->age : -1;
+	if (q->postcode != NULL)
+		snprintf(s.postcode, sizeof(s.postcode), "%s", q->postcode);
+	s.sex = q->sex;
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	if (match_run(f->c, f->r, &s, res, &err) != DSC_OK) {
+		print_error("match_run: %s\n", err.msg);
+		store_read_end(f->r);
+		fail();
+	}
+	store_read_end(f->r);
+}
+
+static bool has_reason(const struct candidate *c, const char *r)
+{
+	for (size_t i = 0; i < c->n_reasons; i++)
+		if (strcmp(c->reasons[i], r) == 0)
+			return true;
+	return false;
+}
+
+struct check_case {
+	const char *name;
+	struct query q;
+	enum band outcome;
+	const char *first;      /* id of the first candidate, NULL: none expected */
+	const char *reasons[4]; /* reasons the first candidate must give */
+};
+
+static const struct check_case cases[] = {
+	{"exact name and dob is a match, the person first",
+	 {.given = "Gareth", NULL, "Llewellyn", .dob = "1970-03-12"}, BAND_MATCH, "WMP-0000001",
+	 {"family:exact", "given:exact", "dob:exact"}},
+	{"alias with a one-letter slip and no dob is a candidate",
+	 {.given = "Gary", NULL, "Llewellen"}, BAND_POSSIBLE_MATCH, "WMP-0000001", {"name:alias", "dob:absent"}},
+	{"alias spelt as the primary, no dob, is a candidate",
+	 {.given = "Gary", NULL, "Llewellyn"}, BAND_POSSIBLE_MATCH, "WMP-0000001", {"family:exact"}},
+	{"unknown person with a dob is no match",
+	 {.given = "Zebedee", NULL, "Quarrington", .dob = "1981-06-17"}, BAND_NONE, NULL, {NULL}},
+	{"nickname with exact dob is a match with the nickname reason",
+	 {.given = "Bill", NULL, "Quennell", .dob = "1964-11-05"}, BAND_MATCH, "WMP-0000002", {"given:nickname", "dob:exact"}},
+	{"day and month swapped",
+	 {.given = "Darren", NULL, "Ormsby", .dob = "1975-09-14", .postcode = "M14 5RT"}, BAND_MATCH, "GMP-0000005",
+	 {"dob:exact", "postcode:full"}},
+	{"another recorded dob counts as other_dob",
+	 {.given = "William", NULL, "Quennell", .dob = "1964-05-11"}, BAND_MATCH, "WMP-0000002", {"dob:other_dob"}},
+	{"one digit of the dob slipped",
+	 {.given = "Tobias", NULL, "Fenwright", .dob = "1988-10-07"}, BAND_MATCH, "GMP-0000007", {"dob:one_digit"}},
+	{"year off by one across a decade (not a one-digit slip)",
+	 {.given = "Oleg", NULL, "Vashtenko", .dob = "1980-01-30"}, BAND_MATCH, "MET-0000004",
+	 {"dob:year_off_by_one"}},
+	{"one digit of the year slipped",
+	 {.given = "Tobias", NULL, "Fenwright", .dob = "1987-10-04"}, BAND_MATCH, "GMP-0000007", {"dob:one_digit"}},
+	{"given and family swapped",
+	 {.given = "Fenwright", NULL, "Tobias", .dob = "1988-10-04"}, BAND_MATCH, "GMP-0000007", {"names:swapped"}},
+	{"one part of a hyphenated surname",
+	 {.given = "Siobhan", NULL, "Pellin", .dob = "1982-07-23"}, BAND_MATCH, "MET-0000003", {"family:compound_part"}},
+	{"Irish spelling variant is a nickname hit",
+	 {.given = "Shevaun", NULL, "Carrow-Pellin", .dob = "1982-07-23"}, BAND_MATCH, "MET-0000003", {"given:nickname"}},
+	{"initial only with exact dob",
+	 {.given = "T", NULL, "Fenwright", .dob = "1988-10-04"}, BAND_MATCH, "GMP-0000007", {"given:initial"}},
+	{"Cyrillic query finds the Latin record",
+	 {.given = "\xd0\x9e\xd0\xbb\xd0\xb5\xd0\xb3", NULL, "\xd0\x92\xd0\xb0\xd1\x88\xd1\x82\xd0\xb5\xd0\xbd\xd0\xba\xd0\xbe",
+	  .dob = "1979-01-30"}, BAND_MATCH, "MET-0000004", {"name:transliterated"}},
+	{"age only is at most a possible match",
+	 {.given = "Tobias", NULL, "Fenwright", .age = 0}, BAND_POSSIBLE_MATCH, "GMP-0000007", {"dob:absent"}},
+	{"a second name of the subject finds the alias",
+	 {.given = "Zebedee", .family = "Quarrington", .given2 = "Gary", .family2 = "Llewelyn", .dob = "1970-03-12"}, BAND_MATCH, "WMP-0000001",
+	 {"name:alias"}},
+	{"a relative sharing surname, address and even the dob is not a match",
+	 {.given = "Kelly", NULL, "Ormsby", .dob = "1975-09-14", .postcode = "M14 5RT"}, BAND_POSSIBLE_MATCH, "GMP-0000005",
+	 {"given:mismatch", "dob:exact"}},
+	{"a relative sharing surname and address with another dob is no match",
+	 {.given = "Kevin", NULL, "Ormsby", .dob = "2003-12-25", .postcode = "M14 5RT"}, BAND_NONE, NULL, {NULL}},
+	{"names of punctuation only give no match",
+	 {.given = "--", NULL, "'."}, BAND_NONE, NULL, {NULL}},
+};
+
+static void test_check_table(void **state)
+{
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct check_case *k = &cases[i];
+		struct check_result res;
+		run(f, &k->q, &res);
+		if (res.outcome != k->outcome) {
+			print_error("%s: outcome %s, want %s\n", k->name, band_name(res.outcome), band_name(k->outcome));
+			fail();
+		}
+		if (k->first == NULL) {
+			if (res.n_candidates != 0) {
+				print_error("%s: %zu candidates, want none\n", k->name, res.n_candidates);
+				fail();
+			}
+			continue;
+		}
+		if (res.n_candidates == 0 || strcmp(res.candidates[0].offender_id, k->first) != 0) {
+			print_error("%s: first candidate %s, want %s\n", k->name,
+				    res.n_candidates ? res.candidates[0].offender_id : "(none)", k->first);
+			fail();
+		}
+		for (size_t j = 0; j < 4 && k->reasons[j] != NULL; j++) {
+			if (!has_reason(&res.candidates[0], k->reasons[j])) {
+				print_error("%s: reason %s missing\n", k->name, k->reasons[j]);
+				fail();
+			}
+		}
+	}
+}
+
+static void test_age_consistent_reason(void **state)
+{
+	struct fixture *f = *state;
+	struct check_result res;
+	struct query q = {.given = "Tobias", NULL, "Fenwright", .age = 0};
+	struct date dob = {1988, 10, 4}, today;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	today.year = (uint16_t)(tm.tm_year + 1900);
+	today.month = (uint8_t)(tm.tm_mon + 1);
+	today.day = (uint8_t)tm.tm_mday;
+	q.age = today.year - dob.year - ((today.month < dob.month || (today.month == dob.month && today.day < dob.day)) ? 1 : 0);
+	run(f, &q, &res);
+	assert_true(res.n_candidates > 0);
+	assert_string_equal(res.candidates[0].offender_id, "GMP-0000007");
+	assert_true(has_reason(&res.candidates[0], "dob:age_consistent"));
+	assert_int_equal(res.candidates[0].band, BAND_POSSIBLE_MATCH);
+}
+
+static void test_candidate_details(void **state)
+{
+	struct fixture *f = *state;
+	struct check_result res;
+	const struct query q = {.given = "Gary", NULL, "Llewelyn", .dob = "1970-03-12"};
+	const struct candidate *c;
+
+	run(f, &q, &res);
+	assert_true(res.n_candidates >= 1);
+	c = &res.candidates[0];
+	assert_string_equal(c->offender_id, "WMP-0000001");
+	/* The record's name that matched, in its own spelling, and its kind. */
+	assert_string_equal(c->matched_name.given, "Gary");
+	assert_string_equal(c->matched_name.family, "Llewelyn");
+	assert_int_equal(c->matched_name.kind, NAME_ALIAS);
+	assert_string_equal(c->managing_force, "west-mercia");
+	assert_int_equal(c->birth_year, 1970);
+	assert_int_equal(c->sex, 'M');
+	assert_int_equal(c->mappa_category, 1);
+	assert_int_equal(c->status, STATUS_ACTIVE);
+	assert_true(c->score >= 0.90 && c->score <= 1.0);
+	/* Two decimals. */
+	assert_true(c->score * 100.0 - (double)(long)(c->score * 100.0 + 1e-9) < 1e-6);
+	assert_true(res.n_considered >= 1);
+}
+
+static void test_namesake_with_other_dob_and_address_is_never_a_match(void **state)
+{
+	struct fixture *f = *state;
+	struct check_result res;
+	const struct query q = {.given = "Gareth", "Huw", "Llewellyn", .dob = "1958-08-27", .postcode = "SE1 7PB"};
+
+	run(f, &q, &res);
+	assert_int_not_equal(res.outcome, BAND_MATCH);
+	for (size_t i = 0; i < res.n_candidates; i++)
+		assert_int_not_equal(res.candidates[i].band, BAND_MATCH);
+}
+
+static void test_at_most_ten_sorted_and_no_weak_candidates(void **state)
+{
+	struct fixture *f = *state;
+	struct check_result res;
+	const struct query q = {.given = "Peter", NULL, "Ashdown"};
+
+	run(f, &q, &res);
+	assert_int_equal(res.n_candidates, MATCH_MAX_CANDIDATES); /* twelve namesakes, ten shown */
+	assert_int_equal(res.outcome, BAND_POSSIBLE_MATCH);
+	for (size_t i = 0; i < res.n_candidates; i++) {
+		assert_true(res.candidates[i].band >= BAND_POSSIBLE_MATCH);
+		assert_true(res.candidates[i].score >= 0.50);
+		if (i > 0)
+			assert_true(res.candidates[i - 1].score >= res.candidates[i].score);
+	}
+}
+
+static void test_only_one_of_two_close_people_is_a_match(void **state)
+{
+	struct fixture *f = *state;
+	struct check_result res;
+	/* Exact for NS-0003 (1953-04-04); NS-0002 (1952-04-03) is a one-digit
+	 * slip away and must not share the match band with the clear winner. */
+	const struct query q = {.given = "Peter", NULL, "Ashdown", .dob = "1953-04-04"};
+
+	run(f, &q, &res);
+	assert_int_equal(res.outcome, BAND_MATCH);
+	assert_string_equal(res.candidates[0].offender_id, "NS-0003");
+	for (size_t i = 1; i < res.n_candidates; i++)
+		assert_int_not_equal(res.candidates[i].band, BAND_MATCH);
+}
+
+static void test_index_follows_replace_and_delete(void **state)
+{
+	struct fixture *f = *state;
+	struct check_result res;
+	struct store_txn *t;
+	struct dsc_error err;
+	const struct query old_name = {.given = "Tobias", NULL, "Fenwright", .dob = "1988-10-04"};
+	const struct query new_name = {.given = "Tobias", NULL, "Marchbanks", .dob = "1988-10-04"};
+
+	/* Replace: the record changes its family name. */
+	put_line(f->s, "{\"id\":\"GMP-0000007\",\"names\":[{\"given\":\"Tobias\",\"family\":\"Marchbanks\",\"kind\":\"primary\"}],"
+		       "\"dob\":\"1988-10-04\",\"sex\":\"M\",\"managing_force\":\"greater-manchester\",\"status\":\"active\"}");
+	run(f, &new_name, &res);
+	assert_int_equal(res.outcome, BAND_MATCH);
+	assert_string_equal(res.candidates[0].offender_id, "GMP-0000007");
+	assert_string_equal(res.candidates[0].matched_name.family, "Marchbanks");
+	run(f, &old_name, &res);
+	assert_int_not_equal(res.outcome, BAND_MATCH); /* the old name is gone from the view */
+
+	/* Delete: nothing is found any more. */
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	assert_int_equal(store_delete_offender(t, "GMP-0000007", &err), DSC_OK);
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	run(f, &new_name, &res);
+	for (size_t i = 0; i < res.n_candidates; i++)
+		assert_string_not_equal(res.candidates[i].offender_id, "GMP-0000007");
+}
+
+static void test_subject_without_names_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct check_subject s;
+	struct check_result res;
+	struct dsc_error err;
+
+	memset(&s, 0, sizeof(s));
+	s.age = -1;
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(match_run(f->c, f->r, &s, &res, &err), DSC_EINVAL);
+	store_read_end(f->r);
+	assert_string_equal(err.field, "subject.names");
+	assert_int_equal(res.n_candidates, 0);
+}
+
+static void test_band_names(void **state)
+{
+	(void)state;
+	assert_string_equal(band_name(BAND_MATCH), "match");
+	assert_string_equal(band_name(BAND_POSSIBLE_MATCH), "possible_match");
+	assert_string_equal(band_name(BAND_NONE), "no_match");
+}
+
+static void test_nickname_file_errors_name_the_line(void **state)
+{
+	char path[] = "/tmp/test_match-nick-XXXXXX";
+	int fd = mkstemp(path);
+	struct matcher *m = NULL;
+	struct dsc_error err;
+	const char *text = "# a comment\nwilliam\tbill billy\nb!ll\twilliam\n";
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	assert_int_equal(matcher_new(&m, path, &err), DSC_EINVAL);
+	assert_null(m);
+	assert_non_null(strstr(err.msg, ":3: "));
+	unlink(path);
+	assert_int_equal(matcher_new(&m, "/nonexistent/nicknames.tsv", &err), DSC_EIO);
+	assert_non_null(strstr(err.msg, "/nonexistent/nicknames.tsv"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_check_table),
+		cmocka_unit_test(test_age_consistent_reason),
+		cmocka_unit_test(test_candidate_details),
+		cmocka_unit_test(test_namesake_with_other_dob_and_address_is_never_a_match),
+		cmocka_unit_test(test_at_most_ten_sorted_and_no_weak_candidates),
+		cmocka_unit_test(test_only_one_of_two_close_people_is_a_match),
+		cmocka_unit_test(test_subject_without_names_is_refused),
+		cmocka_unit_test(test_band_names),
+		cmocka_unit_test(test_nickname_file_errors_name_the_line),
+		/* last: it changes the register */
+		cmocka_unit_test(test_index_follows_replace_and_delete),
+	};
+	return cmocka_run_group_tests_name("match", tests, setup, teardown);
+}

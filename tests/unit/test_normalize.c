@@ -1,0 +1,192 @@
+/*
+ * test_normalize.c - names to comparable tokens (lib/normalize.c): a
+ * table of names as people type them, each with the tokens the matcher
+ * must see, for the ASCII fast path and the ICU path (accents, other
+ * scripts, compatibility forms), and the bounds on hostile input.
+ * All names are invented or common given/family names, no real people.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../lib/normalize.h"
+
+struct norm_case {
+	const char *name;
+	const char *text;
+	enum norm_part_kind kind;
+	const char *want; /* tokens joined by single spaces */
+	int transliterated; /* -1: do not check */
+};
+
+static const struct norm_case cases[] = {
+	{"plain name is lower-cased", "Smith", NORM_FAMILY, "smith", 0},
+	{"surrounding spaces are dropped", "  Smith  ", NORM_FAMILY, "smith", 0},
+	{"hyphenated surname gives two tokens", "Smith-Jones", NORM_FAMILY, "smith jones", 0},
+	{"double-barrelled with a space gives two tokens", "Smyth Evans", NORM_FAMILY, "smyth evans", 0},
+	{"apostrophe joins O'Brien", "O'Brien", NORM_FAMILY, "obrien", 0},
+	{"detached O joins the next token", "O Brien", NORM_FAMILY, "obrien", 0},
+	{"Mc becomes Mac", "McDonald", NORM_FAMILY, "macdonald", 0},
+	{"MacDonald stays Mac", "MacDonald", NORM_FAMILY, "macdonald", 0},
+	{"detached Mac joins the next token", "Mac Donald", NORM_FAMILY, "macdonald", 0},
+	{"detached Mc joins and becomes Mac", "Mc Donald", NORM_FAMILY, "macdonald", 0},
+	{"Mc with a hyphenated second part", "McLeod-Cameron", NORM_FAMILY, "macleod cameron", 0},
+	{"a given name is not treated as Mc", "Mcebisi", NORM_GIVEN, "mcebisi", 0},
+	{"initials with dots are tokens", "J.P.", NORM_GIVEN, "j p", 0},
+	{"a title before the given name is dropped", "Mr John", NORM_GIVEN, "john", 0},
+	{"a title alone is kept (it may be a name)", "Ms", NORM_GIVEN, "ms", 0},
+	{"digits and symbols separate tokens", "Anne2Marie!", NORM_GIVEN, "anne marie", 0},
+	{"acute accent is removed", "Jos\xc3\xa9", NORM_GIVEN, "jose", 0},
+	{"Polish L with stroke", "\xc5\x81ukasz", NORM_GIVEN, "lukasz", 0},
+	{"umlaut is removed", "M\xc3\xbcller", NORM_FAMILY, "muller", 0},
+	{"sharp s becomes ss", "Stra\xc3\x9f" "er", NORM_FAMILY, "strasser", 0},
+	{"Turkish dotless i", "Y\xc4\xb1lmaz", NORM_FAMILY, "yilmaz", 0},
+	{"Vietnamese stacked marks", "Nguy\xe1\xbb\x85n", NORM_FAMILY, "nguyen", 0},
+	{"full-width Latin (NFKC)", "\xef\xbc\xb3\xef\xbd\x8d\xef\xbd\x89\xef\xbd\x94\xef\xbd\x88", NORM_FAMILY,
+	 "smith", 0},
+	{"typographic apostrophe joins", "O\xe2\x80\x99" "Brien", NORM_FAMILY, "obrien", 0},
+	{"Cyrillic Ivan (BGN)", "\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd", NORM_GIVEN, "ivan", 1},
+	{"Cyrillic sh and kh keep their h", "\xd0\xa8\xd0\xb0\xd1\x85", NORM_FAMILY, "shakh", 1},
+	{"Cyrillic dzh is an English j", "\xd0\x94\xd0\xb6\xd0\xbe\xd0\xbd\xd1\x81", NORM_FAMILY, "jons", 1},
+	{"Greek", "\xce\x93\xce\xb9\xcf\x8e\xcf\x81\xce\xb3\xce\xbf\xcf\x82", NORM_GIVEN, "giorgos", 1},
+	{"Arabic", "\xd8\xae\xd8\xa7\xd9\x86", NORM_FAMILY, "khan", 1},
+	{"Han gives pinyin syllables", "\xe5\xbc\xa0\xe4\xbc\x9f", NORM_GIVEN, "zhang wei", 1},
+	{"absent part has no tokens", NULL, NORM_MIDDLE, "", 0},
+	{"punctuation only has no tokens", "-- ' .", NORM_FAMILY, "", 0},
+	{"a very long token is cut", "Abcdefghijklmnopqrstuvwxyzabcdefghij", NORM_FAMILY,
+	 "abcdefghijklmnopqrstuvwx", 0},
+	{"more than six tokens keeps six", "a b c d e f g h", NORM_GIVEN, "a b c d e f", 0},
+	{"invalid UTF-8 keeps the ASCII letters", "Sm\xff\xfeith", NORM_FAMILY, "sm ith", -1},
+};
+
+static void join(const struct norm_part *p, char *out, size_t cap)
+{
+	size_t k = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < p->n; i++) {
+		int n = snprintf(out + k, cap - k, "%s%s", i ? " " : "", p->tok[i]);
+		if (n < 0 || (size_t)n >= cap - k)
+			return;
+		k += (size_t)n;
+	}
+}
+
+static void test_name_table(void **state)
+{
+	struct normalizer *n = *state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct norm_part p;
+		bool tr = false;
+		char got[256];
+		normalize_part(n, cases[i].text, cases[i].kind, &p, &tr);
+		join(&p, got, sizeof(got));
+		if (strcmp(got, cases[i].want) != 0) {
+			print_error("%s: got '%s', want '%s'\n", cases[i].name, got, cases[i].want);
+			fail();
+		}
+		for (size_t t = 0; t < p.n; t++)
+			assert_int_equal(p.len[t], strlen(p.tok[t]));
+		if (cases[i].transliterated >= 0 && tr != (cases[i].transliterated == 1)) {
+			print_error("%s: transliterated %d, want %d\n", cases[i].name, tr, cases[i].transliterated);
+			fail();
+		}
+	}
+}
+
+static void test_cache_gives_the_same_answer(void **state)
+{
+	struct normalizer *n = *state;
+	struct norm_part a, b;
+	bool ta, tb;
+
+	/* The second call is served from the transliteration cache. */
+	normalize_part(n, "\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd", NORM_GIVEN, &a, &ta);
+	normalize_part(n, "\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd", NORM_GIVEN, &b, &tb);
+	assert_int_equal(a.n, b.n);
+	assert_string_equal(a.tok[0], b.tok[0]);
+	assert_true(ta && tb);
+	/* Same text as another part kind is not confused with the cached one. */
+	normalize_part(n, "Mc \xc3\x89vans", NORM_FAMILY, &a, &ta);
+	normalize_part(n, "Mc \xc3\x89vans", NORM_GIVEN, &b, &tb);
+	assert_string_equal(a.tok[0], "macevans");
+	assert_int_equal(b.n, 2);
+	assert_string_equal(b.tok[0], "mc");
+}
+
+static void test_input_longer_than_the_limit(void **state)
+{
+	struct normalizer *n = *state;
+	struct norm_part p;
+	char *big = malloc(NORM_INPUT_MAX * 4 + 1);
+
+	assert_non_null(big);
+	/* Cyrillic letters (2 bytes) so that the cut falls inside a sequence. */
+	for (size_t i = 0; i < NORM_INPUT_MAX * 2; i++) {
+		big[2 * i] = (char)0xd0;
+		big[2 * i + 1] = (char)0xb0;
+	}
+	big[NORM_INPUT_MAX * 4] = '\0';
+	normalize_part(n, big + 1, NORM_FAMILY, &p, NULL); /* starts mid-sequence too */
+	assert_true(p.n <= NORM_TOKENS_MAX);
+	for (size_t t = 0; t < p.n; t++)
+		assert_true(p.len[t] <= NORM_TOKEN_MAX);
+	free(big);
+}
+
+static void test_postcodes(void **state)
+{
+	static const struct {
+		const char *name, *in, *want;
+	} pcs[] = {
+		{"spaces and case", "wr1 2ab", "WR12AB"},
+		{"already normal", "SE179JN", "SE179JN"},
+		{"punctuation dropped", " b-1 2ab.", "B12AB"},
+		{"absent", NULL, ""},
+	};
+	char out[16];
+	(void)state;
+	for (size_t i = 0; i < sizeof(pcs) / sizeof(pcs[0]); i++) {
+		normalize_postcode(pcs[i].in, out, sizeof(out));
+		if (strcmp(out, pcs[i].want) != 0) {
+			print_error("%s: got '%s', want '%s'\n", pcs[i].name, out, pcs[i].want);
+			fail();
+		}
+	}
+	/* Bounded by the output size. */
+	assert_int_equal(normalize_postcode("ABCDEFGHIJKLMNOPQRSTUVWXYZ", out, 8), 7);
+}
+
+static int setup(void **state)
+{
+	struct normalizer *n;
+	struct dsc_error err;
+
+	if (normalizer_new(&n, &err) != DSC_OK) {
+		print_error("normalizer_new: %s\n", err.msg);
+		return -1;
+	}
+	*state = n;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	normalizer_free(*state);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_name_table),
+		cmocka_unit_test(test_cache_gives_the_same_answer),
+		cmocka_unit_test(test_input_longer_than_the_limit),
+		cmocka_unit_test(test_postcodes),
+	};
+	return cmocka_run_group_tests_name("normalize", tests, setup, teardown);
+}
