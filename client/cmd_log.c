@@ -184,15 +184,22 @@ int cmd_log(struct ctl *c, int argc, char **argv)
 	}
 	if (!l.raw) {
 		size_t from = l.last && l.last < l.n ? l.n - l.last : 0;
+		int w = 7; /* strlen("REQUEST") */
 
-		printf("%-24s  %-16s  %-12s  %-40s  %-6s  %s\n", "TIME", "ID", "COMMAND", "REQUEST",
+		for (size_t i = from; i < l.n; i++) {
+			int n = (int)(strlen(l.rows[i].method) + 1 + strlen(l.rows[i].path));
+
+			if (n > w)
+				w = n;
+		}
+		printf("%-24s  %-16s  %-12s  %-*s  %-6s  %s\n", "TIME", "ID", "COMMAND", w, "REQUEST",
 		       "STATUS", "RECEIPT");
 		for (size_t i = from; i < l.n; i++) {
 			struct log_row *r = &l.rows[i];
 			char req[200];
 
 			snprintf(req, sizeof(req), "%s %s", r->method, r->path);
-			printf("%-24s  %-16s  %-12s  %-40s  %-6s  %s\n", r->time, r->id, r->command,
+			printf("%-24s  %-16s  %-12s  %-*s  %-6s  %s\n", r->time, r->id, r->command, w,
 			       req, r->outcome, r->receipt);
 		}
 	}

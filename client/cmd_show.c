@@ -88,12 +88,19 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 	res = json_object_get(j, "response");
 	dec = json_object_get(j, "decision");
 	printf("Check %s\n", argv[optind]);
-	print_scalars(stdout, j, "check_id", "");
+	print_scalars(stdout, j, "check_id", "decision");
+	if (json_is_object(json_object_get(j, "subject"))) {
+		printf("\nSubject:\n");
+		print_json_readable(stdout, json_object_get(j, "subject"), 2);
+	}
 	if (json_is_object(req)) {
 		printf("\nRequest:\n");
 		print_json_readable(stdout, req, 2);
 	}
 	if (json_is_object(res)) {
+		/* The stored result may not repeat the id it is filed under. */
+		if (json_object_get(res, "check_id") == NULL)
+			json_object_set_new(res, "check_id", json_string(argv[optind]));
 		printf("\n");
 		print_check_result(stdout, res);
 	}

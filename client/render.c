@@ -19,28 +19,39 @@ struct word {
 /* Whole reason codes with an established phrasing. */
 static const struct word reason_table[] = {
 	{"family:exact", "family name exact"},
+	{"family:fuzzy", "family name spelt similarly"},
+	{"family:phonetic", "family name sounds the same"},
+	{"family:compound_part", "one part of a compound family name exact"},
+	{"family:mismatch", "family name differs"},
 	{"given:exact", "given name exact"},
-	{"middle:exact", "middle name exact"},
+	{"given:fuzzy", "given name spelt similarly"},
+	{"given:phonetic", "given name sounds the same"},
 	{"given:nickname", "given name is a nickname"},
 	{"given:initial", "given name: initial only"},
+	{"given:middle_name", "given name matches a middle name"},
+	{"given:missing", "given name not given"},
+	{"given:mismatch", "given name differs"},
+	{"middle:exact", "middle name exact"},
+	{"middle:fuzzy", "middle name spelt similarly"},
 	{"middle:initial", "middle name: initial only"},
+	{"middle:mismatch", "middle name differs"},
+	{"name:alias", "matched a recorded alias"},
+	{"name:transliterated", "name matched across scripts (transliterated)"},
 	{"names:swapped", "given and family names swapped"},
-	{"name:swapped", "given and family names swapped"},
-	{"family:token", "one part of a compound family name exact"},
-	{"family:compound", "one part of a compound family name exact"},
 	{"dob:exact", "date of birth exact"},
 	{"dob:day_month_swapped", "date of birth: day and month swapped"},
 	{"dob:one_digit", "date of birth: one digit different"},
-	{"dob:year_pm1", "date of birth: year off by one"},
 	{"dob:year_off_by_one", "date of birth: year off by one"},
 	{"dob:other_dob", "date of birth matches a recorded alternative date"},
 	{"dob:age_consistent", "age consistent with the date of birth"},
-	{"age:consistent", "age consistent with the date of birth"},
+	{"dob:age_inconsistent", "age does not fit the date of birth"},
+	{"dob:absent", "no date of birth to compare"},
+	{"dob:mismatch", "date of birth differs"},
 	{"postcode:full", "postcode exact"},
-	{"postcode:exact", "postcode exact"},
 	{"postcode:sector", "same postcode sector"},
 	{"postcode:district", "same postcode district"},
-	{"sex:exact", "sex matches"},
+	{"postcode:area", "same postcode area"},
+	{"postcode:different", "postcode differs"},
 	{"sex:mismatch", "sex differs"},
 };
 
@@ -278,37 +289,53 @@ static void print_scalar(FILE *out, json_t *v)
 	}
 }
 
-void print_json_readable(FILE *out, json_t *v, int indent)
+/* Members of object o, one "key: value" line each; the first line's
+ * indentation is first_indent (it may follow a "- " already printed). */
+static void print_object(FILE *out, json_t *o, int indent, int first_indent)
 {
 	const char *k;
+	json_t *m;
+	bool first = true;
+
+	json_object_foreach(o, k, m) {
+		fprintf(out, "%*s%s:", first ? first_indent : indent, "", k);
+		first = false;
+		if (json_is_object(m) && json_object_size(m) > 0) {
+			fputc('\n', out);
+			print_object(out, m, indent + 2, indent + 2);
+		} else if (json_is_array(m) && json_array_size(m) > 0) {
+			fputc('\n', out);
+			print_json_readable(out, m, indent + 2);
+		} else if (json_is_object(m) || json_is_array(m)) {
+			fputs(" -\n", out);
+		} else {
+			fputc(' ', out);
+			print_scalar(out, m);
+			fputc('\n', out);
+		}
+	}
+	if (first)
+		fprintf(out, "%*s-\n", first_indent, "");
+}
+
+void print_json_readable(FILE *out, json_t *v, int indent)
+{
 	json_t *m;
 	size_t i;
 
 	if (json_is_object(v)) {
-		json_object_foreach(v, k, m) {
-			fprintf(out, "%*s%s:", indent, "", k);
-			if (json_is_object(m) || (json_is_array(m) && json_array_size(m) > 0)) {
-				fputc('\n', out);
-				print_json_readable(out, m, indent + 2);
-			} else if (json_is_array(m)) {
-				fputs(" -\n", out);
-			} else {
-				fputc(' ', out);
-				print_scalar(out, m);
-				fputc('\n', out);
-			}
-		}
+		print_object(out, v, indent, indent);
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, m) {
-			bool scalars = !json_is_object(m) && !json_is_array(m);
-
 			fprintf(out, "%*s- ", indent, "");
-			if (scalars) {
-				print_scalar(out, m);
-				fputc('\n', out);
-			} else {
+			if (json_is_object(m)) {
+				print_object(out, m, indent + 2, 0);
+			} else if (json_is_array(m)) {
 				fputc('\n', out);
 				print_json_readable(out, m, indent + 2);
+			} else {
+				print_scalar(out, m);
+				fputc('\n', out);
 			}
 		}
 	} else {
