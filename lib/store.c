@@ -196,6 +196,73 @@ static int pending_cmp(const void *a, const void *b, void *arg)
 	return x->recno < y->recno ? -1 : x->recno > y->recno;
 }
 
+/*
+ * Sorts the pending entries into LMDB's key order: a stable LSD radix sort
+ * on the 8-byte prefix (a few passes over the array instead of a million
+ * comparisons), then a comparison sort of the runs whose prefixes are equal.
+ * Entries were added in record-number order and both steps are stable, so
+ * equal keys keep their record numbers ascending.
+ */
+static int pending_sort(struct store_txn *t)
+{
+	struct pending_key *a = t->pending, *b, *tmp;
+	size_t n = t->n_pending, i, j, run;
+	int shift;
+
+	if (n < 2)
+		return DSC_OK;
+	b = malloc(n * sizeof(*b));
+	if (b == NULL)
+		return DSC_ENOMEM;
+	for (shift = 0; shift < 64; shift += 8) {
+		size_t count[256] = { 0 }, pos = 0;
+
+		for (i = 0; i < n; i++)
+			count[(a[i].prefix >> shift) & 0xff]++;
+		if (count[(a[0].prefix >> shift) & 0xff] == n)
+			continue; /* every entry has the same byte here */
+		for (i = 0; i < 256; i++) {
+			size_t c = count[i];
+
+			count[i] = pos;
+			pos += c;
+		}
+		for (i = 0; i < n; i++)
+			b[count[(a[i].prefix >> shift) & 0xff]++] = a[i];
+		tmp = a;
+		a = b;
+		b = tmp;
+	}
+	if (a != t->pending) {
+		memcpy(t->pending, a, n * sizeof(*a));
+		b = a;
+	}
+	free(b);
+	a = t->pending;
+	for (run = 0; run < n; run = j) {
+		for (j = run + 1; j < n && a[j].prefix == a[run].prefix; j++)
+			;
+		if (j - run > 32) {
+			/* Long runs (one family name with many years) would make
+			 * insertion sort quadratic; the comparison includes the
+			 * record number, so the order is total. */
+			qsort_r(a + run, j - run, sizeof(*a), pending_cmp, t->arena.data);
+			continue;
+		}
+		for (i = run + 1; i < j; i++) {
+			struct pending_key x = a[i];
+			size_t k = i;
+
+			while (k > run && pending_cmp(&a[k - 1], &x, t->arena.data) > 0) {
+				a[k] = a[k - 1];
+				k--;
+			}
+			a[k] = x;
+		}
+	}
+	return DSC_OK;
+}
+
 /* Writes the pending index entries in key order. */
 static int pending_flush(struct store_txn *t, struct dsc_error *err)
 {
@@ -205,12 +272,17 @@ static int pending_flush(struct store_txn *t, struct dsc_error *err)
 
 	if (t->n_pending == 0)
 		return DSC_OK;
-	qsort_r(t->pending, t->n_pending, sizeof(*t->pending), pending_cmp, t->arena.data);
+	if ((rc = pending_sort(t)) != DSC_OK)
+		return dsc_error_set(err, rc, "out of memory sorting index entries");
 	if ((rc = mdb_cursor_open(t->txn, t->s->db_index, &cur)) != 0)
 		return mdb_fail(t->s, err, rc, "writing the index");
 	for (i = 0; i < t->n_pending; i++) {
 		const struct pending_key *p = &t->pending[i];
 		uint16_t klen;
+
+		/* Sorted entries point all over the arena: fetch ahead. */
+		if (i + 8 < t->n_pending)
+			__builtin_prefetch(t->arena.data + t->pending[i + 8].off);
 		uint32_t recno = p->recno;
 		MDB_val k, v = { sizeof(recno), &recno };
 
@@ -1088,8 +1160,113 @@ static int txn_usable(struct store_txn *t, struct dsc_error *err)
 	return DSC_OK;
 }
 
+struct store_prepared {
+	struct store_buf keys; /* (uint16_t length, bytes) per key */
+	struct store_buf view;
+	bool has_view;
+};
+
+static int prepared_emit(void *sink, const void *key, size_t len)
+{
+	struct store_buf *keys = sink;
+	uint16_t klen = (uint16_t)len;
+
+	if (len == 0 || len > STORE_KEY_MAX)
+		return DSC_EINTERNAL;
+	if (store_buf_append(keys, &klen, sizeof(klen)) != DSC_OK ||
+	    store_buf_append(keys, key, len) != DSC_OK)
+		return DSC_ENOMEM;
+	return DSC_OK;
+}
+
+int store_prepare(const struct store *s, const struct offender *o, struct store_prepared **out,
+		  struct dsc_error *err)
+{
+	struct store_prepared *p;
+	int rc;
+
+	*out = NULL;
+	if (!s->has_indexer)
+		return dsc_error_set(err, DSC_EINVAL, "store %s has no indexer", s->path);
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
+	rc = s->indexer.keys(o, prepared_emit, &p->keys, s->indexer.arg);
+	if (rc != DSC_OK) {
+		store_prepared_free(p);
+		return dsc_error_set(err, rc < 0 ? rc : DSC_EINTERNAL,
+				     "indexing record %s failed (%s)", o->id, dsc_status_name(rc));
+	}
+	if (s->indexer.view != NULL) {
+		rc = s->indexer.view(o, &p->view, s->indexer.arg);
+		if (rc != DSC_OK) {
+			store_prepared_free(p);
+			return dsc_error_set(err, rc < 0 ? rc : DSC_EINTERNAL,
+					     "match view of record %s failed (%s)", o->id,
+					     dsc_status_name(rc));
+		}
+		p->has_view = true;
+	}
+	*out = p;
+	return DSC_OK;
+}
+
+void store_prepared_free(struct store_prepared *p)
+{
+	if (p == NULL)
+		return;
+	free(p->keys.data);
+	free(p->view.data);
+	free(p);
+}
+
+static int add_prepared(struct store_txn *t, const struct offender *o,
+			const struct store_prepared *p, uint32_t recno, bool append,
+			struct dsc_error *err)
+{
+	MDB_val k = { sizeof(recno), &recno }, v;
+	size_t at = 0;
+	int rc;
+
+	while (at + 2 <= p->keys.len) {
+		uint16_t klen;
+
+		memcpy(&klen, p->keys.data + at, sizeof(klen));
+		if (at + 2 + klen > p->keys.len)
+			return dsc_error_set(err, DSC_EINTERNAL, "prepared keys of %s are cut", o->id);
+		if ((rc = pending_add(t, p->keys.data + at + 2, klen, recno, err)) != DSC_OK)
+			return rc;
+		at += 2 + (size_t)klen;
+	}
+	if (!p->has_view)
+		return DSC_OK;
+	v.mv_size = p->view.len;
+	v.mv_data = p->view.data;
+	rc = mdb_put(t->txn, t->s->db_views, &k, &v, append ? MDB_APPEND : 0);
+	if (rc != 0)
+		return mdb_fail(t->s, err, rc, "writing a match view");
+	return DSC_OK;
+}
+
+static int put_offender(struct store_txn *t, const struct offender *o,
+			const struct store_prepared *prep, bool *replaced, struct dsc_error *err);
+
 int store_put_offender(struct store_txn *t, const struct offender *o, bool *replaced,
 		       struct dsc_error *err)
+{
+	return put_offender(t, o, NULL, replaced, err);
+}
+
+int store_put_prepared(struct store_txn *t, const struct offender *o,
+		       const struct store_prepared *prep, bool *replaced, struct dsc_error *err)
+{
+	if (prep == NULL)
+		return dsc_error_set(err, DSC_EINVAL, "no prepared index keys");
+	return put_offender(t, o, prep, replaced, err);
+}
+
+static int put_offender(struct store_txn *t, const struct offender *o,
+			const struct store_prepared *prep, bool *replaced, struct dsc_error *err)
 {
 	struct store *s = t->s;
 	uint32_t recno = t->next_recno;
@@ -1134,8 +1311,11 @@ int store_put_offender(struct store_txn *t, const struct offender *o, bool *repl
 	rc = mdb_put(t->txn, s->db_records, &k, &v, old ? 0 : MDB_APPEND);
 	if (rc != 0)
 		return txn_failed(t, mdb_fail(s, err, rc, "writing the record"));
-	if ((rc = index_record(t, o, recno, false, err)) != DSC_OK ||
-	    (rc = put_view(t, o, recno, !old, err)) != DSC_OK)
+	if (prep != NULL)
+		rc = add_prepared(t, o, prep, recno, !old, err);
+	else if ((rc = index_record(t, o, recno, false, err)) == DSC_OK)
+		rc = put_view(t, o, recno, !old, err);
+	if (rc != DSC_OK)
 		return txn_failed(t, rc);
 	if (replaced != NULL)
 		*replaced = old;

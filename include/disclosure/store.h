@@ -110,6 +110,19 @@ void store_write_abort(struct store_txn *t);
 /* Create or replace by o->id, with all index keys and the view. */
 int store_put_offender(struct store_txn *t, const struct offender *o, bool *replaced,
 		       struct dsc_error *err);
+/*
+ * For bulk loads: the record's index keys and view computed ahead by the
+ * store's indexer, on any thread (the indexer must then be thread-safe),
+ * so that the writer only writes.  store_put_prepared() is
+ * store_put_offender() with them; the prepared keys must come from the
+ * same record.
+ */
+struct store_prepared;
+int store_prepare(const struct store *s, const struct offender *o, struct store_prepared **out,
+		  struct dsc_error *err);
+void store_prepared_free(struct store_prepared *p);
+int store_put_prepared(struct store_txn *t, const struct offender *o,
+		       const struct store_prepared *prep, bool *replaced, struct dsc_error *err);
 /* DSC_ENOTFOUND if absent. */
 int store_delete_offender(struct store_txn *t, const char *id, struct dsc_error *err);
 int store_txn_get(struct store_txn *t, enum store_table tb, const void *key, size_t klen,
