@@ -59,14 +59,17 @@ enum {
 	CTL_OPT_LOG,
 	CTL_OPT_TIMEOUT,
 };
-#define CTL_GLOBAL_OPTIONS                                                                         \
-	{"server", required_argument, NULL, CTL_OPT_SERVER},                                       \
-		{"cert", required_argument, NULL, CTL_OPT_CERT},                                   \
-		{"key", required_argument, NULL, CTL_OPT_KEY},                                     \
-		{"ca", required_argument, NULL, CTL_OPT_CA},                                       \
-		{"log", required_argument, NULL, CTL_OPT_LOG},                                     \
-		{"timeout", required_argument, NULL, CTL_OPT_TIMEOUT},                             \
-		{"help", no_argument, NULL, 'h'}, { NULL, 0, NULL, 0 }
+/* clang-format off */
+#define CTL_GLOBAL_OPTIONS \
+	{"server", required_argument, NULL, CTL_OPT_SERVER}, \
+	{"cert", required_argument, NULL, CTL_OPT_CERT}, \
+	{"key", required_argument, NULL, CTL_OPT_KEY}, \
+	{"ca", required_argument, NULL, CTL_OPT_CA}, \
+	{"log", required_argument, NULL, CTL_OPT_LOG}, \
+	{"timeout", required_argument, NULL, CTL_OPT_TIMEOUT}, \
+	{"help", no_argument, NULL, 'h'}, \
+	{NULL, 0, NULL, 0}
+/* clang-format on */
 
 /* Text of the global options for every --help. */
 extern const char ctl_global_help[];
@@ -95,11 +98,11 @@ int ctl_log_path(struct ctl *c, char *buf, size_t cap);
  * wait_s: how long to wait for the answer (0: --timeout).
  */
 int ctl_request(struct ctl *c, const char *method, const char *path, const struct https_body *body,
-		json_t *log_fields, int wait_s, struct https_response *resp);
+                json_t *log_fields, int wait_s, struct https_response *resp);
 /* The same, but a 4xx answer is kept in *resp (not printed), with EXIT_REFUSED. */
 int ctl_request_keep(struct ctl *c, const char *method, const char *path,
-		     const struct https_body *body, json_t *log_fields, int wait_s,
-		     struct https_response *resp);
+                     const struct https_body *body, json_t *log_fields, int wait_s,
+                     struct https_response *resp);
 /* Parses a 2xx JSON answer; prints why not and returns NULL. */
 json_t *ctl_response_json(const struct https_response *resp, const char *what);
 /* Writes the answer's body to stdout as received (ending it with a newline). */
@@ -110,7 +113,7 @@ void ctl_free(struct ctl *c);
 
 /* render.c: words for people */
 const char *reason_words(const char *code, char *buf, size_t cap);
-const char *band_words(const char *band);        /* "POSSIBLE MATCH" */
+const char *band_words(const char *band);           /* "POSSIBLE MATCH" */
 void print_check_result(FILE *out, json_t *result); /* outcome, table, receipt */
 void print_receipt(FILE *out, json_t *audit);
 /* Prints v (a JSON value) in "key: value" lines, nested with indentation. */

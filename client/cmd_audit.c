@@ -28,37 +28,37 @@
 #define EXPORT_PAGE_MAX 10000
 
 static const char audit_help[] =
-	"usage: disclosurectl audit export [--from SEQ] [--limit N] [-o FILE]\n"
-	"       disclosurectl audit verify FILE --key PUBKEY [--receipts LOG] [--allow-unsealed]\n"
-	"\n"
-	"audit export (role auditor) fetches the audit log from seq SEQ (default 0) to\n"
-	"the newest entry, paging through GET /v1/audit (N entries a page, default and\n"
-	"at most 10000), and writes the NDJSON lines exactly as received to FILE (written\n"
-	"as FILE.partial, flushed to disk, then renamed) or to standard output. A complete\n"
-	"export ends with a checkpoint the server signs over all entries before it.\n"
-	"\n"
-	"  --from SEQ         first entry to fetch (default 0; verify needs a whole log)\n"
-	"  --limit N          entries per page (2-10000, default 10000)\n"
-	"  -o, --output FILE  write to FILE instead of standard output\n"
-	"\n"
-	"audit verify checks an export offline, with nothing but the file and the\n"
-	"server's Ed25519 public key: every line parses, seq runs 0, 1, 2... without\n"
-	"gaps, every prev links, every hash holds, every checkpoint's size, head and\n"
-	"signature hold, and the file ends with a checkpoint covering all entries.\n"
-	"On failure it prints \"audit verify: FAILED at seq N: <why>\" naming the first\n"
-	"bad entry.\n"
-	"\n"
-	"  --key PUBKEY       the audit public key (PEM), e.g. audit-public.pem\n"
-	"  --receipts LOG     also prove that every audit receipt in the request log LOG\n"
-	"                     (as written by this client) is in the export with the same\n"
-	"                     hash: a rewritten or truncated server log is caught\n"
-	"  --allow-unsealed   accept entries after the last checkpoint\n"
-	"\n"
-	"%s"
-	"\n"
-	"Exit codes: 0 exported / verified; 1 verification failed, or a local file cannot\n"
-	"be read or written; 2 usage; 3 refused by the server (403: not an auditor);\n"
-	"4 server unreachable, TLS failure or 5xx.\n";
+    "usage: disclosurectl audit export [--from SEQ] [--limit N] [-o FILE]\n"
+    "       disclosurectl audit verify FILE --key PUBKEY [--receipts LOG] [--allow-unsealed]\n"
+    "\n"
+    "audit export (role auditor) fetches the audit log from seq SEQ (default 0) to\n"
+    "the newest entry, paging through GET /v1/audit (N entries a page, default and\n"
+    "at most 10000), and writes the NDJSON lines exactly as received to FILE (written\n"
+    "as FILE.partial, flushed to disk, then renamed) or to standard output. A complete\n"
+    "export ends with a checkpoint the server signs over all entries before it.\n"
+    "\n"
+    "  --from SEQ         first entry to fetch (default 0; verify needs a whole log)\n"
+    "  --limit N          entries per page (2-10000, default 10000)\n"
+    "  -o, --output FILE  write to FILE instead of standard output\n"
+    "\n"
+    "audit verify checks an export offline, with nothing but the file and the\n"
+    "server's Ed25519 public key: every line parses, seq runs 0, 1, 2... without\n"
+    "gaps, every prev links, every hash holds, every checkpoint's size, head and\n"
+    "signature hold, and the file ends with a checkpoint covering all entries.\n"
+    "On failure it prints \"audit verify: FAILED at seq N: <why>\" naming the first\n"
+    "bad entry.\n"
+    "\n"
+    "  --key PUBKEY       the audit public key (PEM), e.g. audit-public.pem\n"
+    "  --receipts LOG     also prove that every audit receipt in the request log LOG\n"
+    "                     (as written by this client) is in the export with the same\n"
+    "                     hash: a rewritten or truncated server log is caught\n"
+    "  --allow-unsealed   accept entries after the last checkpoint\n"
+    "\n"
+    "%s"
+    "\n"
+    "Exit codes: 0 exported / verified; 1 verification failed, or a local file cannot\n"
+    "be read or written; 2 usage; 3 refused by the server (403: not an auditor);\n"
+    "4 server unreachable, TLS failure or 5xx.\n";
 
 /* The seq of an audit line: fast path for {"seq":N,...}, else parse it. */
 static int line_seq(const char *line, size_t len, int64_t *seq)
@@ -118,10 +118,10 @@ struct line {
 static int audit_export(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"from", required_argument, NULL, 'f'},
-		{"limit", required_argument, NULL, 'l'},
-		{"output", required_argument, NULL, 'o'},
-		CTL_GLOBAL_OPTIONS,
+	    {"from", required_argument, NULL, 'f'},
+	    {"limit", required_argument, NULL, 'l'},
+	    {"output", required_argument, NULL, 'o'},
+	    CTL_GLOBAL_OPTIONS,
 	};
 	const char *out_path = NULL;
 	char tmp_path[PATH_MAX], path[128];
@@ -138,7 +138,9 @@ static int audit_export(struct ctl *c, int argc, char **argv)
 		char *end;
 
 		switch (ch) {
-		case 'h': printf(audit_help, ctl_global_help); return EXIT_OK;
+		case 'h':
+			printf(audit_help, ctl_global_help);
+			return EXIT_OK;
 		case 'f':
 		case 'l': {
 			long long v;
@@ -147,18 +149,22 @@ static int audit_export(struct ctl *c, int argc, char **argv)
 			v = strtoll(optarg, &end, 10);
 			if (errno != 0 || end == optarg || *end != '\0' || v < 0 ||
 			    (ch == 'l' && (v < 2 || v > EXPORT_PAGE_MAX)))
-				return ctl_usage_error("audit export", "--%s %s: not a valid number",
-						       ch == 'f' ? "from" : "limit", optarg);
+				return ctl_usage_error("audit export",
+				                       "--%s %s: not a valid number",
+				                       ch == 'f' ? "from" : "limit", optarg);
 			if (ch == 'f')
 				from = v;
 			else
 				limit = v;
 			break;
 		}
-		case 'o': out_path = optarg; break;
+		case 'o':
+			out_path = optarg;
+			break;
 		case '?':
-			return ctl_usage_error("audit export", "unknown option or missing value: %s",
-					       argv[optind - 1]);
+			return ctl_usage_error("audit export",
+			                       "unknown option or missing value: %s",
+			                       argv[optind - 1]);
 		default:
 			rc = ctl_global_option(c, ch, optarg);
 			if (rc != EXIT_OK)
@@ -185,7 +191,8 @@ static int audit_export(struct ctl *c, int argc, char **argv)
 		json_t *fields;
 		bool full;
 
-		snprintf(path, sizeof(path), "/v1/audit?from=%" PRId64 "&limit=%" PRId64, from, limit);
+		snprintf(path, sizeof(path), "/v1/audit?from=%" PRId64 "&limit=%" PRId64, from,
+		         limit);
 		fields = json_pack("{s:I}", "from", (json_int_t)from);
 		rc = ctl_request(c, "GET", path, NULL, fields, 120, &resp);
 		json_decref(fields);
@@ -253,8 +260,9 @@ static int audit_export(struct ctl *c, int argc, char **argv)
 			int64_t seq;
 
 			if (line_seq(lines[i].p, lines[i].len, &seq) != 0) {
-				ctl_err("GET %s: line %zu of the answer is not an audit entry: %.80s", path,
-					i + 1, lines[i].p);
+				ctl_err(
+				    "GET %s: line %zu of the answer is not an audit entry: %.80s",
+				    path, i + 1, lines[i].p);
 				https_response_release(&resp);
 				rc = EXIT_UNREACHABLE;
 				goto fail;
@@ -319,9 +327,10 @@ static int audit_export(struct ctl *c, int argc, char **argv)
 			(void)fsync(dfd); /* the rename itself survives a crash */
 			close(dfd);
 		}
-		fprintf(stderr, "disclosurectl: exported %" PRIu64 " lines (seq %" PRId64 "-%" PRId64
-				") to %s\n",
-			written, first, last, out_path);
+		fprintf(stderr,
+		        "disclosurectl: exported %" PRIu64 " lines (seq %" PRId64 "-%" PRId64
+		        ") to %s\n",
+		        written, first, last, out_path);
 	} else {
 		(void)fdatasync(STDOUT_FILENO); /* a regular file; pipes say EINVAL */
 	}
@@ -356,10 +365,10 @@ static const char *without_seq_prefix(const struct audit_verify_result *res)
 static int audit_verify(int argc, char **argv, struct ctl *c)
 {
 	static const struct option opts[] = {
-		{"key", required_argument, NULL, 'k'},
-		{"receipts", required_argument, NULL, 'r'},
-		{"allow-unsealed", no_argument, NULL, 'u'},
-		CTL_GLOBAL_OPTIONS,
+	    {"key", required_argument, NULL, 'k'},
+	    {"receipts", required_argument, NULL, 'r'},
+	    {"allow-unsealed", no_argument, NULL, 'u'},
+	    CTL_GLOBAL_OPTIONS,
 	};
 	const char *key_path = NULL, *receipts = NULL, *file;
 	bool allow_unsealed = false;
@@ -372,13 +381,22 @@ static int audit_verify(int argc, char **argv, struct ctl *c)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'h': printf(audit_help, ctl_global_help); return EXIT_OK;
-		case 'k': key_path = optarg; break;
-		case 'r': receipts = optarg; break;
-		case 'u': allow_unsealed = true; break;
+		case 'h':
+			printf(audit_help, ctl_global_help);
+			return EXIT_OK;
+		case 'k':
+			key_path = optarg;
+			break;
+		case 'r':
+			receipts = optarg;
+			break;
+		case 'u':
+			allow_unsealed = true;
+			break;
 		case '?':
-			return ctl_usage_error("audit verify", "unknown option or missing value: %s",
-					       argv[optind - 1]);
+			return ctl_usage_error("audit verify",
+			                       "unknown option or missing value: %s",
+			                       argv[optind - 1]);
 		default:
 			/* Connection flags are accepted (scripts pass them everywhere)
 			 * but verification never connects. */
@@ -407,7 +425,7 @@ static int audit_verify(int argc, char **argv, struct ctl *c)
 		rl = fopen(receipts, "re");
 		if (rl == NULL) {
 			ctl_err("--receipts %s: cannot read the request log: %s", receipts,
-				strerror(errno));
+			        strerror(errno));
 			fclose(f);
 			EVP_PKEY_free(pub);
 			return EXIT_FAILURE_LOCAL;

@@ -24,36 +24,36 @@
 #include "csv.h"
 
 static const char batch_help[] =
-	"usage: disclosurectl batch FILE.csv -o OUT [--format csv|ndjson]\n"
-	"\n"
-	"Runs one check (POST /v1/checks) for each row of FILE.csv and appends each\n"
-	"result to OUT as soon as it arrives, with a progress bar when stderr is a\n"
-	"terminal. Interrupted (Ctrl-C, network lost)? Run the same command again: rows\n"
-	"already in OUT are skipped, so answered checks are not repeated.\n"
-	"\n"
-	"FILE.csv has a header row naming its columns, in any order:\n"
-	"  case_ref, purpose, justification, family   required in every row\n"
-	"  given, middle, dob, age, postcode, sex      optional (dob or age, not both)\n"
-	"  alias, alias2, ... (any column named alias*) other names of the subject,\n"
-	"                                             \"GIVEN FAMILY\" or \"FAMILY, GIVEN\"\n"
-	"Fields follow RFC 4180 (quotes for commas, \"\" for a quote; UTF-8).\n"
-	"\n"
-	"  -o, --output OUT       results file (required; created mode 0600, appended)\n"
-	"  --format csv|ndjson    format of OUT (default: ndjson if OUT ends in .ndjson or\n"
-	"                         .jsonl, else csv)\n"
-	"\n"
-	"CSV results: row,case_ref,status,check_id,outcome,candidates,best_offender_id,\n"
-	"best_band,best_score,audit_seq,audit_hash,error. NDJSON results: one object a\n"
-	"row, {\"row\":N,\"case_ref\":...,\"status\":200,\"result\":{the server's answer}} or\n"
-	"{... \"status\":400,\"error\":{...}}. row counts the data rows of FILE from 1;\n"
-	"status 0 marks a row the client could not send (its error says why).\n"
-	"\n"
-	"%s"
-	"\n"
-	"Exit codes: 0 every row answered; 1 interrupted, or a file cannot be read or\n"
-	"written, or OUT belongs to another input; 2 usage; 3 some rows were refused\n"
-	"(see their error); 4 stopped: server unreachable, TLS failure or 5xx (run again\n"
-	"to resume).\n";
+    "usage: disclosurectl batch FILE.csv -o OUT [--format csv|ndjson]\n"
+    "\n"
+    "Runs one check (POST /v1/checks) for each row of FILE.csv and appends each\n"
+    "result to OUT as soon as it arrives, with a progress bar when stderr is a\n"
+    "terminal. Interrupted (Ctrl-C, network lost)? Run the same command again: rows\n"
+    "already in OUT are skipped, so answered checks are not repeated.\n"
+    "\n"
+    "FILE.csv has a header row naming its columns, in any order:\n"
+    "  case_ref, purpose, justification, family   required in every row\n"
+    "  given, middle, dob, age, postcode, sex      optional (dob or age, not both)\n"
+    "  alias, alias2, ... (any column named alias*) other names of the subject,\n"
+    "                                             \"GIVEN FAMILY\" or \"FAMILY, GIVEN\"\n"
+    "Fields follow RFC 4180 (quotes for commas, \"\" for a quote; UTF-8).\n"
+    "\n"
+    "  -o, --output OUT       results file (required; created mode 0600, appended)\n"
+    "  --format csv|ndjson    format of OUT (default: ndjson if OUT ends in .ndjson or\n"
+    "                         .jsonl, else csv)\n"
+    "\n"
+    "CSV results: row,case_ref,status,check_id,outcome,candidates,best_offender_id,\n"
+    "best_band,best_score,audit_seq,audit_hash,error. NDJSON results: one object a\n"
+    "row, {\"row\":N,\"case_ref\":...,\"status\":200,\"result\":{the server's answer}} or\n"
+    "{... \"status\":400,\"error\":{...}}. row counts the data rows of FILE from 1;\n"
+    "status 0 marks a row the client could not send (its error says why).\n"
+    "\n"
+    "%s"
+    "\n"
+    "Exit codes: 0 every row answered; 1 interrupted, or a file cannot be read or\n"
+    "written, or OUT belongs to another input; 2 usage; 3 some rows were refused\n"
+    "(see their error); 4 stopped: server unreachable, TLS failure or 5xx (run again\n"
+    "to resume).\n";
 
 enum col {
 	COL_CASE_REF,
@@ -69,17 +69,17 @@ enum col {
 	COL_N
 };
 static const char *const col_names[COL_N] = {"case_ref", "purpose", "justification", "family",
-					     "given",    "middle",  "dob",           "age",
-					     "postcode", "sex"};
+                                             "given",    "middle",  "dob",           "age",
+                                             "postcode", "sex"};
 
 #define MAX_ALIAS_COLS 9
 
 enum format { FORMAT_CSV, FORMAT_NDJSON };
 
-static const char *const out_header[] = {"row",          "case_ref",   "status",
-					 "check_id",     "outcome",    "candidates",
-					 "best_offender_id", "best_band", "best_score",
-					 "audit_seq",    "audit_hash", "error"};
+static const char *const out_header[] = {
+    "row",        "case_ref",   "status",           "check_id",
+    "outcome",    "candidates", "best_offender_id", "best_band",
+    "best_score", "audit_seq",  "audit_hash",       "error"};
 #define OUT_COLS (sizeof(out_header) / sizeof(out_header[0]))
 
 struct batch {
@@ -133,26 +133,28 @@ static int read_header(struct batch *b, const struct csv_record *h)
 		}
 		if (!known && strncmp(name, "alias", 5) == 0) {
 			if (b->n_alias >= MAX_ALIAS_COLS) {
-				ctl_err("%s:1: more than %d alias columns", b->in_path, MAX_ALIAS_COLS);
+				ctl_err("%s:1: more than %d alias columns", b->in_path,
+				        MAX_ALIAS_COLS);
 				return EXIT_FAILURE_LOCAL;
 			}
 			b->alias_col[b->n_alias++] = (int)i;
 			known = true;
 		}
 		if (!known) {
-			ctl_err("%s:1: unknown column '%s' (known: case_ref, purpose, justification, "
-				"family, given, middle, dob, age, postcode, sex, alias...)",
-				b->in_path, name);
+			ctl_err(
+			    "%s:1: unknown column '%s' (known: case_ref, purpose, justification, "
+			    "family, given, middle, dob, age, postcode, sex, alias...)",
+			    b->in_path, name);
 			return EXIT_FAILURE_LOCAL;
 		}
 	}
 	static const enum col required[] = {COL_CASE_REF, COL_PURPOSE, COL_JUSTIFICATION,
-					    COL_FAMILY};
+	                                    COL_FAMILY};
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (b->col[required[i]] < 0) {
 			ctl_err("%s:1: the header has no '%s' column (the first row must name the "
-				"columns)",
-				b->in_path, col_names[required[i]]);
+			        "columns)",
+			        b->in_path, col_names[required[i]]);
 			return EXIT_FAILURE_LOCAL;
 		}
 	return EXIT_OK;
@@ -223,22 +225,22 @@ static int read_input(struct batch *b)
 
 /* Marks row (1-based) done after checking that OUT's row matches FILE's. */
 static int mark_done(struct batch *b, long long row, const char *case_ref, long long status,
-		     size_t out_line)
+                     size_t out_line)
 {
 	const char *want;
 
 	if (row < 1 || (unsigned long long)row > b->n_rows) {
 		ctl_err("%s:%zu: row %lld is not a row of %s (it has %zu): is OUT the result of "
-			"another input? Use another -o file",
-			b->out_path, out_line, row, b->in_path, b->n_rows);
+		        "another input? Use another -o file",
+		        b->out_path, out_line, row, b->in_path, b->n_rows);
 		return EXIT_FAILURE_LOCAL;
 	}
 	want = cell(b, &b->rows[row - 1], COL_CASE_REF);
 	if (strcmp(want ? want : "", case_ref ? case_ref : "") != 0) {
 		ctl_err("%s:%zu: row %lld has case_ref '%s' there but '%s' in %s: OUT belongs to "
-			"another input; use another -o file",
-			b->out_path, out_line, row, case_ref ? case_ref : "", want ? want : "",
-			b->in_path);
+		        "another input; use another -o file",
+		        b->out_path, out_line, row, case_ref ? case_ref : "", want ? want : "",
+		        b->in_path);
 		return EXIT_FAILURE_LOCAL;
 	}
 	if (!b->done[row - 1]) {
@@ -267,7 +269,8 @@ static int trim_partial_line(struct batch *b)
 		ssize_t n = pread(b->out_fd, buf, (size_t)(end - from), from);
 
 		if (n <= 0) {
-			ctl_err("cannot read %s: %s", b->out_path, n < 0 ? strerror(errno) : "short");
+			ctl_err("cannot read %s: %s", b->out_path,
+			        n < 0 ? strerror(errno) : "short");
 			return EXIT_FAILURE_LOCAL;
 		}
 		char *nl = memrchr(buf, '\n', (size_t)n);
@@ -279,8 +282,9 @@ static int trim_partial_line(struct batch *b)
 		end = from;
 	}
 	if (end != st.st_size) {
-		ctl_warn("%s: dropping an unfinished last line (%lld bytes) left by an interruption",
-			 b->out_path, (long long)(st.st_size - end));
+		ctl_warn(
+		    "%s: dropping an unfinished last line (%lld bytes) left by an interruption",
+		    b->out_path, (long long)(st.st_size - end));
 		if (ftruncate(b->out_fd, end) != 0) {
 			ctl_err("cannot truncate %s: %s", b->out_path, strerror(errno));
 			return EXIT_FAILURE_LOCAL;
@@ -299,7 +303,8 @@ static int write_line(struct batch *b, const char *line)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			ctl_err("cannot write %s: %s", b->out_path, w < 0 ? strerror(errno) : "short");
+			ctl_err("cannot write %s: %s", b->out_path,
+			        w < 0 ? strerror(errno) : "short");
 			return EXIT_FAILURE_LOCAL;
 		}
 		off += (size_t)w;
@@ -355,8 +360,8 @@ static int open_output(struct batch *b)
 		r = csv_read(f, &lineno, &rec, &err);
 		if (r <= 0 || rec.n != OUT_COLS || strcmp(rec.fields[0], "row") != 0) {
 			ctl_err("%s exists but is not a batch results CSV (its header should be "
-				"row,case_ref,...): use another -o file",
-				b->out_path);
+			        "row,case_ref,...): use another -o file",
+			        b->out_path);
 			rc = EXIT_FAILURE_LOCAL;
 		}
 		csv_record_release(&rec);
@@ -368,8 +373,8 @@ static int open_output(struct batch *b)
 				rc = mark_done(b, -1, NULL, 0, rec.line);
 			else
 				rc = mark_done(b, row, rec.fields[1],
-					       rec.n > 2 ? strtoll(rec.fields[2], NULL, 10) : 0,
-					       rec.line);
+				               rec.n > 2 ? strtoll(rec.fields[2], NULL, 10) : 0,
+				               rec.line);
 			csv_record_release(&rec);
 		}
 		if (rc == EXIT_OK && r < 0) {
@@ -389,12 +394,13 @@ static int open_output(struct batch *b)
 			j = json_loads(line, 0, NULL);
 			if (!json_is_integer(json_object_get(j, "row"))) {
 				ctl_err("%s:%zu: not a batch result line: use another -o file",
-					b->out_path, lineno);
+				        b->out_path, lineno);
 				rc = EXIT_FAILURE_LOCAL;
 			} else {
 				rc = mark_done(b, json_integer_value(json_object_get(j, "row")),
-					       json_string_value(json_object_get(j, "case_ref")),
-					       json_integer_value(json_object_get(j, "status")), lineno);
+				               json_string_value(json_object_get(j, "case_ref")),
+				               json_integer_value(json_object_get(j, "status")),
+				               lineno);
 			}
 			json_decref(j);
 		}
@@ -414,7 +420,7 @@ static int write_result(struct batch *b, size_t row, int status, json_t *answer,
 
 	if (b->format == FORMAT_NDJSON) {
 		json_t *o = json_pack("{s:I, s:s?, s:i}", "row", (json_int_t)row, "case_ref",
-				      case_ref, "status", status);
+		                      case_ref, "status", status);
 
 		if (o == NULL)
 			return EXIT_FAILURE_LOCAL;
@@ -423,7 +429,8 @@ static int write_result(struct batch *b, size_t row, int status, json_t *answer,
 		else if (answer != NULL && json_object_get(answer, "error") != NULL)
 			json_object_set(o, "error", json_object_get(answer, "error"));
 		else
-			json_object_set_new(o, "error", json_pack("{s:s}", "message", msg ? msg : ""));
+			json_object_set_new(o, "error",
+			                    json_pack("{s:s}", "message", msg ? msg : ""));
 		/* 15 digits: a score of 0.87 stays 0.87, not 0.86999999999999999. */
 		line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
 		json_decref(o);
@@ -453,13 +460,13 @@ static int write_result(struct batch *b, size_t row, int status, json_t *answer,
 			snprintf(ncand, sizeof(ncand), "%zu", json_array_size(cands));
 			if (json_is_number(json_object_get(best, "score")))
 				snprintf(score, sizeof(score), "%.2f",
-					 json_number_value(json_object_get(best, "score")));
+				         json_number_value(json_object_get(best, "score")));
 			if (json_is_integer(json_object_get(audit, "seq")))
 				snprintf(seq, sizeof(seq), "%" JSON_INTEGER_FORMAT,
-					 json_integer_value(json_object_get(audit, "seq")));
+				         json_integer_value(json_object_get(audit, "seq")));
 		} else if (answer != NULL) {
 			err_msg = json_string_value(
-				json_object_get(json_object_get(answer, "error"), "message"));
+			    json_object_get(json_object_get(answer, "error"), "message"));
 		}
 		f[0] = rowtxt;
 		f[1] = case_ref;
@@ -515,9 +522,10 @@ static int run_row(struct ctl *c, struct batch *b, size_t row)
 	}
 	if (in.case_ref == NULL || in.purpose == NULL || in.justification == NULL ||
 	    in.family == NULL) {
-		snprintf(msg, sizeof(msg), "line %zu: case_ref, purpose, justification and family "
-					   "are required",
-			 r->line);
+		snprintf(msg, sizeof(msg),
+		         "line %zu: case_ref, purpose, justification and family "
+		         "are required",
+		         r->line);
 		rc = write_result(b, row, 0, NULL, msg);
 		return rc == EXIT_OK ? EXIT_REFUSED : rc;
 	}
@@ -538,7 +546,7 @@ static int run_row(struct ctl *c, struct batch *b, size_t row)
 	hb.data = text;
 	hb.len = strlen(text);
 	fields = json_pack("{s:s, s:s, s:I}", "case_ref", in.case_ref, "purpose", in.purpose,
-			   "batch_row", (json_int_t)row);
+	                   "batch_row", (json_int_t)row);
 	rc = ctl_request_keep(c, "POST", "/v1/checks", &hb, fields, 0, &resp);
 	json_decref(fields);
 	free(text);
@@ -573,9 +581,9 @@ static bool ends_with(const char *s, const char *suffix)
 int cmd_batch(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"format", required_argument, NULL, 'F'},
-		CTL_GLOBAL_OPTIONS,
+	    {"output", required_argument, NULL, 'o'},
+	    {"format", required_argument, NULL, 'F'},
+	    CTL_GLOBAL_OPTIONS,
 	};
 	struct batch b = {.out_fd = -1};
 	const char *format = NULL;
@@ -587,12 +595,18 @@ int cmd_batch(struct ctl *c, int argc, char **argv)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'h': printf(batch_help, ctl_global_help); return EXIT_OK;
-		case 'o': b.out_path = optarg; break;
-		case 'F': format = optarg; break;
+		case 'h':
+			printf(batch_help, ctl_global_help);
+			return EXIT_OK;
+		case 'o':
+			b.out_path = optarg;
+			break;
+		case 'F':
+			format = optarg;
+			break;
 		case '?':
 			return ctl_usage_error("batch", "unknown option or missing value: %s",
-					       argv[optind - 1]);
+			                       argv[optind - 1]);
 		default:
 			rc = ctl_global_option(c, ch, optarg);
 			if (rc != EXIT_OK)
@@ -603,12 +617,12 @@ int cmd_batch(struct ctl *c, int argc, char **argv)
 		return ctl_usage_error("batch", "give exactly one input FILE.csv");
 	if (b.out_path == NULL)
 		return ctl_usage_error("batch", "-o OUT is required (it is also what makes a "
-						"rerun resume)");
+		                                "rerun resume)");
 	b.in_path = argv[optind];
 	if (format == NULL)
 		b.format = ends_with(b.out_path, ".ndjson") || ends_with(b.out_path, ".jsonl")
-				   ? FORMAT_NDJSON
-				   : FORMAT_CSV;
+		               ? FORMAT_NDJSON
+		               : FORMAT_CSV;
 	else if (strcmp(format, "csv") == 0)
 		b.format = FORMAT_CSV;
 	else if (strcmp(format, "ndjson") == 0)
@@ -624,7 +638,7 @@ int cmd_batch(struct ctl *c, int argc, char **argv)
 	resumed = b.n_done;
 	if (resumed > 0)
 		fprintf(stderr, "disclosurectl: resuming: %zu of %zu rows already answered in %s\n",
-			resumed, b.n_rows, b.out_path);
+		        resumed, b.n_rows, b.out_path);
 
 	/* Ctrl-C finishes the row in flight, so OUT stays consistent. */
 	sa.sa_handler = on_interrupt;
@@ -661,17 +675,19 @@ int cmd_batch(struct ctl *c, int argc, char **argv)
 	       "results in %s\n",
 	       b.in_path, b.n_rows, answered, refused, resumed, b.out_path);
 	if (rc != EXIT_OK) {
-		fprintf(stderr, "disclosurectl: batch stopped at row %zu of %zu; run the same "
-				"command again to resume\n",
-			b.n_done + 1, b.n_rows);
+		fprintf(stderr,
+		        "disclosurectl: batch stopped at row %zu of %zu; run the same "
+		        "command again to resume\n",
+		        b.n_done + 1, b.n_rows);
 	} else if (interrupted) {
-		fprintf(stderr, "disclosurectl: interrupted after %zu of %zu rows; run the same "
-				"command again to resume\n",
-			b.n_done, b.n_rows);
+		fprintf(stderr,
+		        "disclosurectl: interrupted after %zu of %zu rows; run the same "
+		        "command again to resume\n",
+		        b.n_done, b.n_rows);
 		rc = EXIT_FAILURE_LOCAL;
 	} else if (refused + b.n_refused_before > 0) {
 		fprintf(stderr, "disclosurectl: rows refused: %zu; see their error in %s\n",
-			refused + b.n_refused_before, b.out_path);
+		        refused + b.n_refused_before, b.out_path);
 		rc = EXIT_REFUSED;
 	}
 out:

@@ -14,33 +14,33 @@
 #include "client.h"
 
 static const char check_help[] =
-	"usage: disclosurectl check --case REF --purpose PURPOSE --justification TEXT\n"
-	"                          --family FAMILY [--given GIVEN] [--middle MIDDLE]\n"
-	"                          [--alias \"GIVEN FAMILY\"]... [--dob YYYY-MM-DD | --age YEARS]\n"
-	"                          [--postcode POSTCODE] [--sex M|F|X] [--json]\n"
-	"\n"
-	"Runs one disclosure check (POST /v1/checks; roles caseworker, disclosure_officer)\n"
-	"and prints the outcome, then the candidates ranked by score with their band,\n"
-	"score, managing force, the record's name that matched and the reasons in words,\n"
-	"then the audit receipt. Candidates outside your force show a summary only.\n"
-	"\n"
-	"  --case REF             case reference, 1-64 of A-Z a-z 0-9 / _ . -\n"
-	"  --purpose PURPOSE      csods_right_to_ask, csods_right_to_be_told, dvds_right_to_ask,\n"
-	"                         dvds_right_to_know, mappa_review or other\n"
-	"  --justification TEXT   why this check is needed (1-1000 characters; audited)\n"
-	"  --family, --given, --middle NAME   the subject's name (family required)\n"
-	"  --alias NAME           another name of the subject, \"GIVEN FAMILY\" (the last word\n"
-	"                         is the family name) or \"FAMILY, GIVEN\"; up to 9 times\n"
-	"  --dob DATE             date of birth, YYYY-MM-DD\n"
-	"  --age YEARS            age in whole years, when the date of birth is unknown\n"
-	"  --postcode PC          last known postcode\n"
-	"  --sex S                M, F or X\n"
-	"  --json                 print the server's JSON answer instead of the table\n"
-	"\n"
-	"%s"
-	"\n"
-	"Exit codes: 0 the check ran (whatever its outcome); 2 usage; 3 refused by the\n"
-	"server (bad field, not allowed); 4 server unreachable, TLS failure or 5xx.\n";
+    "usage: disclosurectl check --case REF --purpose PURPOSE --justification TEXT\n"
+    "                          --family FAMILY [--given GIVEN] [--middle MIDDLE]\n"
+    "                          [--alias \"GIVEN FAMILY\"]... [--dob YYYY-MM-DD | --age YEARS]\n"
+    "                          [--postcode POSTCODE] [--sex M|F|X] [--json]\n"
+    "\n"
+    "Runs one disclosure check (POST /v1/checks; roles caseworker, disclosure_officer)\n"
+    "and prints the outcome, then the candidates ranked by score with their band,\n"
+    "score, managing force, the record's name that matched and the reasons in words,\n"
+    "then the audit receipt. Candidates outside your force show a summary only.\n"
+    "\n"
+    "  --case REF             case reference, 1-64 of A-Z a-z 0-9 / _ . -\n"
+    "  --purpose PURPOSE      csods_right_to_ask, csods_right_to_be_told, dvds_right_to_ask,\n"
+    "                         dvds_right_to_know, mappa_review or other\n"
+    "  --justification TEXT   why this check is needed (1-1000 characters; audited)\n"
+    "  --family, --given, --middle NAME   the subject's name (family required)\n"
+    "  --alias NAME           another name of the subject, \"GIVEN FAMILY\" (the last word\n"
+    "                         is the family name) or \"FAMILY, GIVEN\"; up to 9 times\n"
+    "  --dob DATE             date of birth, YYYY-MM-DD\n"
+    "  --age YEARS            age in whole years, when the date of birth is unknown\n"
+    "  --postcode PC          last known postcode\n"
+    "  --sex S                M, F or X\n"
+    "  --json                 print the server's JSON answer instead of the table\n"
+    "\n"
+    "%s"
+    "\n"
+    "Exit codes: 0 the check ran (whatever its outcome); 2 usage; 3 refused by the\n"
+    "server (bad field, not allowed); 4 server unreachable, TLS failure or 5xx.\n";
 
 /* "GIVEN ... FAMILY" or "FAMILY, GIVEN ..." into a name object. */
 static json_t *alias_name(const char *text, char *msg, size_t cap)
@@ -82,8 +82,8 @@ static json_t *alias_name(const char *text, char *msg, size_t cap)
 		return NULL;
 	}
 	json_t *name = given != NULL && given[0] != '\0'
-			       ? json_pack("{s:s, s:s}", "given", given, "family", family)
-			       : json_pack("{s:s}", "family", family);
+	                   ? json_pack("{s:s, s:s}", "given", given, "family", family)
+	                   : json_pack("{s:s}", "family", family);
 
 	if (name == NULL)
 		snprintf(msg, cap, "alias '%s' is not valid UTF-8 text", text);
@@ -107,7 +107,7 @@ json_t *check_body_new(const struct check_input *in, char *msg, size_t cap)
 	json_object_set_new(body, "case_ref", json_string(in->case_ref ? in->case_ref : ""));
 	json_object_set_new(body, "purpose", json_string(in->purpose ? in->purpose : ""));
 	json_object_set_new(body, "justification",
-			    json_string(in->justification ? in->justification : ""));
+	                    json_string(in->justification ? in->justification : ""));
 	if (in->given != NULL && in->given[0] != '\0')
 		json_object_set_new(name, "given", json_string(in->given));
 	if (in->middle != NULL && in->middle[0] != '\0')
@@ -184,7 +184,7 @@ int check_run(struct ctl *c, json_t *body, json_t **result)
 	hb.data = text;
 	hb.len = strlen(text);
 	fields = json_pack("{s:O?, s:O?}", "case_ref", json_object_get(body, "case_ref"), "purpose",
-			   json_object_get(body, "purpose"));
+	                   json_object_get(body, "purpose"));
 	rc = ctl_request(c, "POST", "/v1/checks", &hb, fields, 0, &resp);
 	json_decref(fields);
 	free(text);
@@ -198,19 +198,19 @@ int check_run(struct ctl *c, json_t *body, json_t **result)
 int cmd_check(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"case", required_argument, NULL, 'c'},
-		{"purpose", required_argument, NULL, 'p'},
-		{"justification", required_argument, NULL, 'j'},
-		{"family", required_argument, NULL, 'f'},
-		{"given", required_argument, NULL, 'g'},
-		{"middle", required_argument, NULL, 'm'},
-		{"alias", required_argument, NULL, 'a'},
-		{"dob", required_argument, NULL, 'd'},
-		{"age", required_argument, NULL, 'A'},
-		{"postcode", required_argument, NULL, 'P'},
-		{"sex", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'J'},
-		CTL_GLOBAL_OPTIONS,
+	    {"case", required_argument, NULL, 'c'},
+	    {"purpose", required_argument, NULL, 'p'},
+	    {"justification", required_argument, NULL, 'j'},
+	    {"family", required_argument, NULL, 'f'},
+	    {"given", required_argument, NULL, 'g'},
+	    {"middle", required_argument, NULL, 'm'},
+	    {"alias", required_argument, NULL, 'a'},
+	    {"dob", required_argument, NULL, 'd'},
+	    {"age", required_argument, NULL, 'A'},
+	    {"postcode", required_argument, NULL, 'P'},
+	    {"sex", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'J'},
+	    CTL_GLOBAL_OPTIONS,
 	};
 	struct check_input in = {0};
 	struct https_response resp;
@@ -224,26 +224,51 @@ int cmd_check(struct ctl *c, int argc, char **argv)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'h': printf(check_help, ctl_global_help); return EXIT_OK;
-		case 'c': in.case_ref = optarg; break;
-		case 'p': in.purpose = optarg; break;
-		case 'j': in.justification = optarg; break;
-		case 'f': in.family = optarg; break;
-		case 'g': in.given = optarg; break;
-		case 'm': in.middle = optarg; break;
+		case 'h':
+			printf(check_help, ctl_global_help);
+			return EXIT_OK;
+		case 'c':
+			in.case_ref = optarg;
+			break;
+		case 'p':
+			in.purpose = optarg;
+			break;
+		case 'j':
+			in.justification = optarg;
+			break;
+		case 'f':
+			in.family = optarg;
+			break;
+		case 'g':
+			in.given = optarg;
+			break;
+		case 'm':
+			in.middle = optarg;
+			break;
 		case 'a':
 			if (in.n_aliases >= sizeof(in.aliases) / sizeof(in.aliases[0]))
-				return ctl_usage_error("check", "at most 9 --alias (10 names in all)");
+				return ctl_usage_error("check",
+				                       "at most 9 --alias (10 names in all)");
 			in.aliases[in.n_aliases++] = optarg;
 			break;
-		case 'd': in.dob = optarg; break;
-		case 'A': in.age = optarg; break;
-		case 'P': in.postcode = optarg; break;
-		case 's': in.sex = optarg; break;
-		case 'J': json_out = true; break;
+		case 'd':
+			in.dob = optarg;
+			break;
+		case 'A':
+			in.age = optarg;
+			break;
+		case 'P':
+			in.postcode = optarg;
+			break;
+		case 's':
+			in.sex = optarg;
+			break;
+		case 'J':
+			json_out = true;
+			break;
 		case '?':
 			return ctl_usage_error("check", "unknown option or missing value: %s",
-					       argv[optind - 1]);
+			                       argv[optind - 1]);
 		default:
 			rc = ctl_global_option(c, ch, optarg);
 			if (rc != EXIT_OK)
@@ -254,8 +279,9 @@ int cmd_check(struct ctl *c, int argc, char **argv)
 		return ctl_usage_error("check", "unexpected argument '%s'", argv[optind]);
 	if (in.case_ref == NULL || in.purpose == NULL || in.justification == NULL ||
 	    in.family == NULL)
-		return ctl_usage_error("check", "--case, --purpose, --justification and --family are "
-						"required");
+		return ctl_usage_error("check",
+		                       "--case, --purpose, --justification and --family are "
+		                       "required");
 	body = check_body_new(&in, msg, sizeof(msg));
 	if (body == NULL)
 		return ctl_usage_error("check", "%s", msg);

@@ -9,33 +9,33 @@
 #include "client.h"
 
 static const char decide_help[] =
-	"usage: disclosurectl decide CHECK_ID disclose|no_disclosure|refer\n"
-	"                            [--offender ID] [--recipient WHO] [--rationale TEXT] [--json]\n"
-	"\n"
-	"Records the decision on a check (POST /v1/checks/CHECK_ID/decision; role\n"
-	"disclosure_officer, on checks of your force). A check is decided once.\n"
-	"\n"
-	"  DECISION            disclose, no_disclosure or refer (or --decision DECISION)\n"
-	"  --offender ID       the candidate the decision is about; required unless\n"
-	"                      no_disclosure\n"
-	"  --recipient WHO     who receives the disclosure; required for disclose\n"
-	"  --rationale TEXT    the reasons for the decision\n"
-	"  --json              print the server's JSON answer\n"
-	"\n"
-	"%s"
-	"\n"
-	"Exit codes: 0 recorded; 2 usage; 3 refused (400 bad field, 403 not allowed,\n"
-	"404 no such check, 409 already decided); 4 server unreachable, TLS failure, 5xx.\n";
+    "usage: disclosurectl decide CHECK_ID disclose|no_disclosure|refer\n"
+    "                            [--offender ID] [--recipient WHO] [--rationale TEXT] [--json]\n"
+    "\n"
+    "Records the decision on a check (POST /v1/checks/CHECK_ID/decision; role\n"
+    "disclosure_officer, on checks of your force). A check is decided once.\n"
+    "\n"
+    "  DECISION            disclose, no_disclosure or refer (or --decision DECISION)\n"
+    "  --offender ID       the candidate the decision is about; required unless\n"
+    "                      no_disclosure\n"
+    "  --recipient WHO     who receives the disclosure; required for disclose\n"
+    "  --rationale TEXT    the reasons for the decision\n"
+    "  --json              print the server's JSON answer\n"
+    "\n"
+    "%s"
+    "\n"
+    "Exit codes: 0 recorded; 2 usage; 3 refused (400 bad field, 403 not allowed,\n"
+    "404 no such check, 409 already decided); 4 server unreachable, TLS failure, 5xx.\n";
 
 int cmd_decide(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"decision", required_argument, NULL, 'd'},
-		{"offender", required_argument, NULL, 'o'},
-		{"recipient", required_argument, NULL, 'r'},
-		{"rationale", required_argument, NULL, 'R'},
-		{"json", no_argument, NULL, 'J'},
-		CTL_GLOBAL_OPTIONS,
+	    {"decision", required_argument, NULL, 'd'},
+	    {"offender", required_argument, NULL, 'o'},
+	    {"recipient", required_argument, NULL, 'r'},
+	    {"rationale", required_argument, NULL, 'R'},
+	    {"json", no_argument, NULL, 'J'},
+	    CTL_GLOBAL_OPTIONS,
 	};
 	const char *decision = NULL, *offender = NULL, *recipient = NULL, *rationale = NULL;
 	const char *check_id;
@@ -50,15 +50,27 @@ int cmd_decide(struct ctl *c, int argc, char **argv)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'h': printf(decide_help, ctl_global_help); return EXIT_OK;
-		case 'd': decision = optarg; break;
-		case 'o': offender = optarg; break;
-		case 'r': recipient = optarg; break;
-		case 'R': rationale = optarg; break;
-		case 'J': json_out = true; break;
+		case 'h':
+			printf(decide_help, ctl_global_help);
+			return EXIT_OK;
+		case 'd':
+			decision = optarg;
+			break;
+		case 'o':
+			offender = optarg;
+			break;
+		case 'r':
+			recipient = optarg;
+			break;
+		case 'R':
+			rationale = optarg;
+			break;
+		case 'J':
+			json_out = true;
+			break;
 		case '?':
 			return ctl_usage_error("decide", "unknown option or missing value: %s",
-					       argv[optind - 1]);
+			                       argv[optind - 1]);
 		default:
 			rc = ctl_global_option(c, ch, optarg);
 			if (rc != EXIT_OK)
@@ -73,13 +85,14 @@ int cmd_decide(struct ctl *c, int argc, char **argv)
 	if (optind < argc)
 		return ctl_usage_error("decide", "unexpected argument '%s'", argv[optind]);
 	if (decision == NULL)
-		return ctl_usage_error("decide", "give the decision: disclose, no_disclosure or refer");
+		return ctl_usage_error("decide",
+		                       "give the decision: disclose, no_disclosure or refer");
 	if (ctl_escape(check_id, esc, sizeof(esc)) != 0 || check_id[0] == '\0')
 		return ctl_usage_error("decide", "CHECK_ID '%.40s' is empty or too long", check_id);
 	snprintf(path, sizeof(path), "/v1/checks/%s/decision", esc);
 
 	body = json_pack("{s:s, s:s?, s:s?, s:s?}", "decision", decision, "offender_id", offender,
-			 "recipient", recipient, "rationale", rationale);
+	                 "recipient", recipient, "rationale", rationale);
 	if (body == NULL)
 		return ctl_usage_error("decide", "a value is not valid UTF-8 text");
 	if (offender == NULL)

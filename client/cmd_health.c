@@ -5,23 +5,23 @@
 #include "client.h"
 
 static const char health_help[] =
-	"usage: disclosurectl health [--json]\n"
-	"\n"
-	"Asks the server whether it is up (GET /healthz; any known principal) and prints\n"
-	"its status, the number of offender records and the newest audit seq.\n"
-	"\n"
-	"  --json   print the server's JSON answer\n"
-	"\n"
-	"%s"
-	"\n"
-	"Exit codes: 0 up; 2 usage; 3 refused (403: certificate not in the ACL);\n"
-	"4 server unreachable, TLS failure or 5xx (503: not ready).\n";
+    "usage: disclosurectl health [--json]\n"
+    "\n"
+    "Asks the server whether it is up (GET /healthz; any known principal) and prints\n"
+    "its status, the number of offender records and the newest audit seq.\n"
+    "\n"
+    "  --json   print the server's JSON answer\n"
+    "\n"
+    "%s"
+    "\n"
+    "Exit codes: 0 up; 2 usage; 3 refused (403: certificate not in the ACL);\n"
+    "4 server unreachable, TLS failure or 5xx (503: not ready).\n";
 
 int cmd_health(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'J'},
-		CTL_GLOBAL_OPTIONS,
+	    {"json", no_argument, NULL, 'J'},
+	    CTL_GLOBAL_OPTIONS,
 	};
 	struct https_response resp;
 	bool json_out = false;
@@ -31,11 +31,15 @@ int cmd_health(struct ctl *c, int argc, char **argv)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'h': printf(health_help, ctl_global_help); return EXIT_OK;
-		case 'J': json_out = true; break;
+		case 'h':
+			printf(health_help, ctl_global_help);
+			return EXIT_OK;
+		case 'J':
+			json_out = true;
+			break;
 		case '?':
 			return ctl_usage_error("health", "unknown option or missing value: %s",
-					       argv[optind - 1]);
+			                       argv[optind - 1]);
 		default:
 			rc = ctl_global_option(c, ch, optarg);
 			if (rc != EXIT_OK)

@@ -21,23 +21,23 @@
 #define IMPORT_MIN_WAIT 600             /* seconds the server may take to apply a big file */
 
 static const char import_help[] =
-	"usage: disclosurectl import FILE.jsonl [--json]\n"
-	"\n"
-	"Bulk import of offender records (POST /v1/offenders/_bulk; role registrar):\n"
-	"FILE holds one record a line in the import format of the contract (up to 256\n"
-	"MiB). It is streamed from disk, with a progress bar when stderr is a terminal.\n"
-	"All valid lines are applied; the summary says how many records were created and\n"
-	"replaced, then lists every rejected line with the server's reason.\n"
-	"The answer may take a while for a large file: it waits at least 600 s\n"
-	"(or --timeout, if longer).\n"
-	"\n"
-	"  --json   print the server's JSON answer instead of the summary\n"
-	"\n"
-	"%s"
-	"\n"
-	"Exit codes: 0 every line applied; 1 some lines rejected (listed), or FILE cannot\n"
-	"be read; 2 usage; 3 refused by the server (403 not a registrar, 413 too large);\n"
-	"4 server unreachable, TLS failure or 5xx.\n";
+    "usage: disclosurectl import FILE.jsonl [--json]\n"
+    "\n"
+    "Bulk import of offender records (POST /v1/offenders/_bulk; role registrar):\n"
+    "FILE holds one record a line in the import format of the contract (up to 256\n"
+    "MiB). It is streamed from disk, with a progress bar when stderr is a terminal.\n"
+    "All valid lines are applied; the summary says how many records were created and\n"
+    "replaced, then lists every rejected line with the server's reason.\n"
+    "The answer may take a while for a large file: it waits at least 600 s\n"
+    "(or --timeout, if longer).\n"
+    "\n"
+    "  --json   print the server's JSON answer instead of the summary\n"
+    "\n"
+    "%s"
+    "\n"
+    "Exit codes: 0 every line applied; 1 some lines rejected (listed), or FILE cannot\n"
+    "be read; 2 usage; 3 refused by the server (403 not a registrar, 413 too large);\n"
+    "4 server unreachable, TLS failure or 5xx.\n";
 
 struct upload {
 	int fd;
@@ -47,8 +47,7 @@ struct upload {
 	bool local_error;
 };
 
-static int upload_read(void *arg, unsigned char *buf, size_t cap, size_t *n,
-		       struct dsc_error *err)
+static int upload_read(void *arg, unsigned char *buf, size_t cap, size_t *n, struct dsc_error *err)
 {
 	struct upload *u = arg;
 	ssize_t r;
@@ -128,8 +127,8 @@ static void print_rejected(const char *path, json_t *rejected)
 int cmd_import(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'J'},
-		CTL_GLOBAL_OPTIONS,
+	    {"json", no_argument, NULL, 'J'},
+	    CTL_GLOBAL_OPTIONS,
 	};
 	struct upload u = {.fd = -1};
 	struct https_body hb = {.content_type = "application/x-ndjson"};
@@ -142,11 +141,15 @@ int cmd_import(struct ctl *c, int argc, char **argv)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'h': printf(import_help, ctl_global_help); return EXIT_OK;
-		case 'J': json_out = true; break;
+		case 'h':
+			printf(import_help, ctl_global_help);
+			return EXIT_OK;
+		case 'J':
+			json_out = true;
+			break;
 		case '?':
 			return ctl_usage_error("import", "unknown option or missing value: %s",
-					       argv[optind - 1]);
+			                       argv[optind - 1]);
 		default:
 			rc = ctl_global_option(c, ch, optarg);
 			if (rc != EXIT_OK)
@@ -168,8 +171,8 @@ int cmd_import(struct ctl *c, int argc, char **argv)
 	}
 	if ((uint64_t)st.st_size > IMPORT_MAX_BYTES)
 		ctl_warn("%s is %" PRIu64 " MiB; the server accepts up to 256 MiB a request: "
-			 "split the file at line boundaries",
-			 u.path, (uint64_t)st.st_size >> 20);
+		         "split the file at line boundaries",
+		         u.path, (uint64_t)st.st_size >> 20);
 	u.size = (uint64_t)st.st_size;
 	hb.len = (size_t)st.st_size;
 	hb.read = upload_read;
@@ -187,7 +190,8 @@ int cmd_import(struct ctl *c, int argc, char **argv)
 		ctl_print_body(&resp);
 		j = json_loadb((const char *)resp.body, resp.len, 0, NULL);
 		https_response_release(&resp);
-		rc = json_array_size(json_object_get(j, "rejected")) > 0 ? EXIT_FAILURE_LOCAL : EXIT_OK;
+		rc = json_array_size(json_object_get(j, "rejected")) > 0 ? EXIT_FAILURE_LOCAL
+		                                                         : EXIT_OK;
 		json_decref(j);
 		return rc;
 	}

@@ -11,21 +11,21 @@
 #include "client.h"
 
 static const char log_help[] =
-	"usage: disclosurectl log [--last N] [--json]\n"
-	"\n"
-	"Lists this client's request log (--log FILE, default\n"
-	"$XDG_STATE_HOME/disclosurectl/requests.log): one row a request with its time,\n"
-	"id, command, method and path, the HTTP status (or why it failed, or \"-\" if no\n"
-	"answer was recorded) and the audit receipt (seq and start of the hash).\n"
-	"Never contacts the server.\n"
-	"\n"
-	"  --last N   only the newest N requests\n"
-	"  --json     print the log's NDJSON records as they are\n"
-	"\n"
-	"%s"
-	"\n"
-	"Exit codes: 0 listed (also when the log does not exist yet); 1 the log cannot\n"
-	"be read; 2 usage.\n";
+    "usage: disclosurectl log [--last N] [--json]\n"
+    "\n"
+    "Lists this client's request log (--log FILE, default\n"
+    "$XDG_STATE_HOME/disclosurectl/requests.log): one row a request with its time,\n"
+    "id, command, method and path, the HTTP status (or why it failed, or \"-\" if no\n"
+    "answer was recorded) and the audit receipt (seq and start of the hash).\n"
+    "Never contacts the server.\n"
+    "\n"
+    "  --last N   only the newest N requests\n"
+    "  --json     print the log's NDJSON records as they are\n"
+    "\n"
+    "%s"
+    "\n"
+    "Exit codes: 0 listed (also when the log does not exist yet); 1 the log cannot\n"
+    "be read; 2 usage.\n";
 
 struct log_row {
 	char id[REQLOG_ID_LEN + 1];
@@ -101,13 +101,13 @@ static int collect(void *arg, json_t *rec, size_t lineno)
 		const char *hash = json_string_value(json_object_get(rc, "hash"));
 
 		snprintf(r->outcome, sizeof(r->outcome), "%" JSON_INTEGER_FORMAT,
-			 json_integer_value(json_object_get(rec, "status")));
+		         json_integer_value(json_object_get(rec, "status")));
 		if (json_is_integer(seq))
 			snprintf(r->receipt, sizeof(r->receipt), "%" JSON_INTEGER_FORMAT " %.12s",
-				 json_integer_value(seq), hash ? hash : "");
+			         json_integer_value(seq), hash ? hash : "");
 	} else if (strcmp(state, "failed") == 0) {
 		snprintf(r->outcome, sizeof(r->outcome), "failed: %.80s",
-			 json_string_value(json_object_get(rec, "error")) ?: "");
+		         json_string_value(json_object_get(rec, "error")) ?: "");
 	}
 	return DSC_OK;
 }
@@ -132,9 +132,9 @@ static int print_raw(void *arg, json_t *rec, size_t lineno)
 int cmd_log(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"last", required_argument, NULL, 'n'},
-		{"json", no_argument, NULL, 'J'},
-		CTL_GLOBAL_OPTIONS,
+	    {"last", required_argument, NULL, 'n'},
+	    {"json", no_argument, NULL, 'J'},
+	    CTL_GLOBAL_OPTIONS,
 	};
 	struct log_list l = {0};
 	struct dsc_error err;
@@ -144,8 +144,12 @@ int cmd_log(struct ctl *c, int argc, char **argv)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'h': printf(log_help, ctl_global_help); return EXIT_OK;
-		case 'J': l.raw = true; break;
+		case 'h':
+			printf(log_help, ctl_global_help);
+			return EXIT_OK;
+		case 'J':
+			l.raw = true;
+			break;
 		case 'n': {
 			char *end;
 
@@ -153,12 +157,12 @@ int cmd_log(struct ctl *c, int argc, char **argv)
 			l.last = strtoul(optarg, &end, 10);
 			if (errno != 0 || end == optarg || *end != '\0' || l.last == 0)
 				return ctl_usage_error("log", "--last %s: not a positive number",
-						       optarg);
+				                       optarg);
 			break;
 		}
 		case '?':
 			return ctl_usage_error("log", "unknown option or missing value: %s",
-					       argv[optind - 1]);
+			                       argv[optind - 1]);
 		default:
 			rc = ctl_global_option(c, ch, optarg);
 			if (rc != EXIT_OK)
@@ -174,7 +178,8 @@ int cmd_log(struct ctl *c, int argc, char **argv)
 	dsc_error_clear(&err);
 	rc = reqlog_each(path, l.raw ? print_raw : collect, &l, &err);
 	if (rc == DSC_ENOTFOUND) {
-		fprintf(stderr, "disclosurectl: no requests logged yet (%s does not exist)\n", path);
+		fprintf(stderr, "disclosurectl: no requests logged yet (%s does not exist)\n",
+		        path);
 		return EXIT_OK;
 	}
 	if (rc != DSC_OK) {
@@ -192,15 +197,15 @@ int cmd_log(struct ctl *c, int argc, char **argv)
 			if (n > w)
 				w = n;
 		}
-		printf("%-24s  %-16s  %-12s  %-*s  %-6s  %s\n", "TIME", "ID", "COMMAND", w, "REQUEST",
-		       "STATUS", "RECEIPT");
+		printf("%-24s  %-16s  %-12s  %-*s  %-6s  %s\n", "TIME", "ID", "COMMAND", w,
+		       "REQUEST", "STATUS", "RECEIPT");
 		for (size_t i = from; i < l.n; i++) {
 			struct log_row *r = &l.rows[i];
 			char req[200];
 
 			snprintf(req, sizeof(req), "%s %s", r->method, r->path);
-			printf("%-24s  %-16s  %-12s  %-*s  %-6s  %s\n", r->time, r->id, r->command, w,
-			       req, r->outcome, r->receipt);
+			printf("%-24s  %-16s  %-12s  %-*s  %-6s  %s\n", r->time, r->id, r->command,
+			       w, req, r->outcome, r->receipt);
 		}
 	}
 	free(l.rows);

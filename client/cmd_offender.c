@@ -10,26 +10,26 @@
 #include "client.h"
 
 static const char offender_help[] =
-	"usage: disclosurectl offender ID --check CHECK_ID [--json]\n"
-	"\n"
-	"Shows the full offender record ID (GET /v1/offenders/ID?check_id=CHECK_ID; role\n"
-	"disclosure_officer). ID must have been a candidate of CHECK_ID, a check you may\n"
-	"read, and be managed by your force.\n"
-	"\n"
-	"  --check CHECK_ID   the check in which ID appeared as a candidate (required)\n"
-	"  --json             print the server's JSON answer\n"
-	"\n"
-	"%s"
-	"\n"
-	"Exit codes: 0 shown; 2 usage; 3 refused (403 not allowed or not a candidate,\n"
-	"404 no such record); 4 server unreachable, TLS failure or 5xx.\n";
+    "usage: disclosurectl offender ID --check CHECK_ID [--json]\n"
+    "\n"
+    "Shows the full offender record ID (GET /v1/offenders/ID?check_id=CHECK_ID; role\n"
+    "disclosure_officer). ID must have been a candidate of CHECK_ID, a check you may\n"
+    "read, and be managed by your force.\n"
+    "\n"
+    "  --check CHECK_ID   the check in which ID appeared as a candidate (required)\n"
+    "  --json             print the server's JSON answer\n"
+    "\n"
+    "%s"
+    "\n"
+    "Exit codes: 0 shown; 2 usage; 3 refused (403 not allowed or not a candidate,\n"
+    "404 no such record); 4 server unreachable, TLS failure or 5xx.\n";
 
 int cmd_offender(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"check", required_argument, NULL, 'c'},
-		{"json", no_argument, NULL, 'J'},
-		CTL_GLOBAL_OPTIONS,
+	    {"check", required_argument, NULL, 'c'},
+	    {"json", no_argument, NULL, 'J'},
+	    CTL_GLOBAL_OPTIONS,
 	};
 	const char *check_id = NULL, *id;
 	struct https_response resp;
@@ -41,12 +41,18 @@ int cmd_offender(struct ctl *c, int argc, char **argv)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'h': printf(offender_help, ctl_global_help); return EXIT_OK;
-		case 'c': check_id = optarg; break;
-		case 'J': json_out = true; break;
+		case 'h':
+			printf(offender_help, ctl_global_help);
+			return EXIT_OK;
+		case 'c':
+			check_id = optarg;
+			break;
+		case 'J':
+			json_out = true;
+			break;
 		case '?':
 			return ctl_usage_error("offender", "unknown option or missing value: %s",
-					       argv[optind - 1]);
+			                       argv[optind - 1]);
 		default:
 			rc = ctl_global_option(c, ch, optarg);
 			if (rc != EXIT_OK)

@@ -8,19 +8,19 @@
 #include "client.h"
 
 static const char show_help[] =
-	"usage: disclosurectl show CHECK_ID [--json]\n"
-	"\n"
-	"Shows a stored check (GET /v1/checks/CHECK_ID): who ran it and why, the subject\n"
-	"asked about, the outcome and candidates as `check` prints them, and the decision\n"
-	"if one was recorded. Allowed for the check's owner, a disclosure officer of the\n"
-	"same force, and auditors.\n"
-	"\n"
-	"  --json   print the server's JSON answer\n"
-	"\n"
-	"%s"
-	"\n"
-	"Exit codes: 0 shown; 2 usage; 3 refused (403 not yours to read, 404 no such\n"
-	"check); 4 server unreachable, TLS failure or 5xx.\n";
+    "usage: disclosurectl show CHECK_ID [--json]\n"
+    "\n"
+    "Shows a stored check (GET /v1/checks/CHECK_ID): who ran it and why, the subject\n"
+    "asked about, the outcome and candidates as `check` prints them, and the decision\n"
+    "if one was recorded. Allowed for the check's owner, a disclosure officer of the\n"
+    "same force, and auditors.\n"
+    "\n"
+    "  --json   print the server's JSON answer\n"
+    "\n"
+    "%s"
+    "\n"
+    "Exit codes: 0 shown; 2 usage; 3 refused (403 not yours to read, 404 no such\n"
+    "check); 4 server unreachable, TLS failure or 5xx.\n";
 
 /* Prints the members of o that are not objects or arrays, as "Key: value". */
 static void print_scalars(FILE *out, json_t *o, const char *skip1, const char *skip2)
@@ -28,7 +28,8 @@ static void print_scalars(FILE *out, json_t *o, const char *skip1, const char *s
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(o, k, v) {
+	json_object_foreach(o, k, v)
+	{
 		if (json_is_object(v) || json_is_array(v) || strcmp(k, skip1) == 0 ||
 		    strcmp(k, skip2) == 0)
 			continue;
@@ -42,8 +43,8 @@ static void print_scalars(FILE *out, json_t *o, const char *skip1, const char *s
 int cmd_show(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'J'},
-		CTL_GLOBAL_OPTIONS,
+	    {"json", no_argument, NULL, 'J'},
+	    CTL_GLOBAL_OPTIONS,
 	};
 	struct https_response resp;
 	char esc[512], path[600];
@@ -54,11 +55,15 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'h': printf(show_help, ctl_global_help); return EXIT_OK;
-		case 'J': json_out = true; break;
+		case 'h':
+			printf(show_help, ctl_global_help);
+			return EXIT_OK;
+		case 'J':
+			json_out = true;
+			break;
 		case '?':
 			return ctl_usage_error("show", "unknown option or missing value: %s",
-					       argv[optind - 1]);
+			                       argv[optind - 1]);
 		default:
 			rc = ctl_global_option(c, ch, optarg);
 			if (rc != EXIT_OK)
@@ -68,7 +73,8 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 	if (argc - optind != 1)
 		return ctl_usage_error("show", "give exactly one CHECK_ID");
 	if (ctl_escape(argv[optind], esc, sizeof(esc)) != 0 || argv[optind][0] == '\0')
-		return ctl_usage_error("show", "CHECK_ID '%.40s' is empty or too long", argv[optind]);
+		return ctl_usage_error("show", "CHECK_ID '%.40s' is empty or too long",
+		                       argv[optind]);
 	snprintf(path, sizeof(path), "/v1/checks/%s", esc);
 	fields = json_pack("{s:s}", "check_id", argv[optind]);
 	rc = ctl_request(c, "GET", path, NULL, fields, 0, &resp);

@@ -33,13 +33,13 @@ static int field_add(struct field_buf *b, char ch)
 }
 
 static int field_end(struct csv_record *rec, struct field_buf *b, size_t lineno,
-		     struct dsc_error *err)
+                     struct dsc_error *err)
 {
 	char *s;
 
 	if (rec->n >= CSV_FIELDS_MAX)
 		return dsc_error_set(err, DSC_ETOOBIG, "line %zu: more than %d fields", lineno,
-				     CSV_FIELDS_MAX);
+		                     CSV_FIELDS_MAX);
 	s = malloc(b->len + 1);
 	if (s == NULL)
 		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
@@ -85,10 +85,11 @@ int csv_read(FILE *f, size_t *lineno, struct csv_record *rec, struct dsc_error *
 		ch = getc(f);
 		if (quoted) {
 			if (ch == EOF) {
-				r = dsc_error_set(err, DSC_EINVAL,
-						  "line %zu: a quoted field is not closed before the "
-						  "end of the file",
-						  rec->line);
+				r = dsc_error_set(
+				    err, DSC_EINVAL,
+				    "line %zu: a quoted field is not closed before the "
+				    "end of the file",
+				    rec->line);
 				break;
 			}
 			if (ch == '"') {
@@ -143,10 +144,11 @@ int csv_read(FILE *f, size_t *lineno, struct csv_record *rec, struct dsc_error *
 			continue;
 		}
 		if (after_quote) {
-			r = dsc_error_set(err, DSC_EINVAL,
-					  "line %zu: text after a closing quote (write \"\" for a quote "
-					  "inside a quoted field)",
-					  *lineno);
+			r = dsc_error_set(
+			    err, DSC_EINVAL,
+			    "line %zu: text after a closing quote (write \"\" for a quote "
+			    "inside a quoted field)",
+			    *lineno);
 			break;
 		}
 		if (ch == '"' && b.len == 0) {
@@ -163,7 +165,7 @@ too_long:
 	free(b.p);
 	csv_record_release(rec);
 	return dsc_error_set(err, DSC_ETOOBIG, "line %zu: a field is longer than %d bytes",
-			     rec->line, CSV_FIELD_MAX);
+	                     rec->line, CSV_FIELD_MAX);
 }
 
 char *csv_format(const char *const *fields, size_t n)
@@ -180,7 +182,7 @@ char *csv_format(const char *const *fields, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const char *s = fields[i] ? fields[i] : "";
 		bool quote = strpbrk(s, ",\"\r\n") != NULL ||
-			     (s[0] != '\0' && (s[0] == ' ' || s[strlen(s) - 1] == ' '));
+		             (s[0] != '\0' && (s[0] == ' ' || s[strlen(s) - 1] == ' '));
 
 		if (i > 0)
 			*p++ = ',';

@@ -18,46 +18,46 @@
 #include "client.h"
 
 const char ctl_global_help[] =
-	"Connection (flags, else DISCLOSURE_SERVER/CERT/KEY/CA, else the keys server, cert,\n"
-	"key, ca of $XDG_CONFIG_HOME/disclosurectl/config):\n"
-	"  --server URL      https://HOST[:PORT] of disclosured (port 8443 if omitted)\n"
-	"  --cert FILE       client certificate (PEM)\n"
-	"  --key FILE        its private key (PEM; default: the --cert file)\n"
-	"  --ca FILE         CA certificate(s) that sign the server's certificate\n"
-	"  --timeout SEC     connect and answer timeout (default 30)\n"
-	"  --log FILE        request log (default $XDG_STATE_HOME/disclosurectl/requests.log)\n"
-	"  -h, --help        this help\n";
+    "Connection (flags, else DISCLOSURE_SERVER/CERT/KEY/CA, else the keys server, cert,\n"
+    "key, ca of $XDG_CONFIG_HOME/disclosurectl/config):\n"
+    "  --server URL      https://HOST[:PORT] of disclosured (port 8443 if omitted)\n"
+    "  --cert FILE       client certificate (PEM)\n"
+    "  --key FILE        its private key (PEM; default: the --cert file)\n"
+    "  --ca FILE         CA certificate(s) that sign the server's certificate\n"
+    "  --timeout SEC     connect and answer timeout (default 30)\n"
+    "  --log FILE        request log (default $XDG_STATE_HOME/disclosurectl/requests.log)\n"
+    "  -h, --help        this help\n";
 
 static const char main_help[] =
-	"usage: disclosurectl [GLOBAL FLAGS] COMMAND [ARGS]\n"
-	"\n"
-	"The client of disclosured: disclosure checks, decisions, offender records,\n"
-	"bulk import, batch checks and the audit log.\n"
-	"\n"
-	"Commands:\n"
-	"  check       run one disclosure check (caseworker, disclosure_officer)\n"
-	"  show        show a stored check: request, result, decision\n"
-	"  decide      record the decision on a check (disclosure_officer)\n"
-	"  offender    show the full record of a candidate of a check (disclosure_officer)\n"
-	"  import      bulk import offender records from NDJSON (registrar)\n"
-	"  batch       run many checks from a CSV file, resumable\n"
-	"  audit       export the audit log (auditor) or verify an export offline\n"
-	"  log         list this client's request log\n"
-	"  health      ask the server whether it is up (GET /healthz)\n"
-	"\n"
-	"Run `disclosurectl COMMAND --help` for the flags of each command.\n"
-	"\n"
-	"Global flags (also accepted after the command):\n"
-	"  --version         print the version and exit\n"
-	"%s"
-	"\n"
-	"Exit codes: 0 success; 1 failure (verification failed, local file error);\n"
-	"2 usage error; 3 the server refused the request (4xx); 4 could not reach the\n"
-	"server, TLS failure, or server error (5xx).\n"
-	"\n"
-	"Every request is appended to the request log before it is sent, and its\n"
-	"answer with the server's audit receipt (seq, hash) when it arrives\n"
-	"(NDJSON, mode 0600); `audit verify --receipts LOG` proves them later.\n";
+    "usage: disclosurectl [GLOBAL FLAGS] COMMAND [ARGS]\n"
+    "\n"
+    "The client of disclosured: disclosure checks, decisions, offender records,\n"
+    "bulk import, batch checks and the audit log.\n"
+    "\n"
+    "Commands:\n"
+    "  check       run one disclosure check (caseworker, disclosure_officer)\n"
+    "  show        show a stored check: request, result, decision\n"
+    "  decide      record the decision on a check (disclosure_officer)\n"
+    "  offender    show the full record of a candidate of a check (disclosure_officer)\n"
+    "  import      bulk import offender records from NDJSON (registrar)\n"
+    "  batch       run many checks from a CSV file, resumable\n"
+    "  audit       export the audit log (auditor) or verify an export offline\n"
+    "  log         list this client's request log\n"
+    "  health      ask the server whether it is up (GET /healthz)\n"
+    "\n"
+    "Run `disclosurectl COMMAND --help` for the flags of each command.\n"
+    "\n"
+    "Global flags (also accepted after the command):\n"
+    "  --version         print the version and exit\n"
+    "%s"
+    "\n"
+    "Exit codes: 0 success; 1 failure (verification failed, local file error);\n"
+    "2 usage error; 3 the server refused the request (4xx); 4 could not reach the\n"
+    "server, TLS failure, or server error (5xx).\n"
+    "\n"
+    "Every request is appended to the request log before it is sent, and its\n"
+    "answer with the server's audit receipt (seq, hash) when it arrives\n"
+    "(NDJSON, mode 0600); `audit verify --receipts LOG` proves them later.\n";
 
 void ctl_err(const char *fmt, ...)
 {
@@ -99,17 +99,27 @@ int ctl_global_option(struct ctl *c, int opt, const char *arg)
 	long v;
 
 	switch (opt) {
-	case CTL_OPT_SERVER: c->flag_server = arg; return EXIT_OK;
-	case CTL_OPT_CERT: c->flag_cert = arg; return EXIT_OK;
-	case CTL_OPT_KEY: c->flag_key = arg; return EXIT_OK;
-	case CTL_OPT_CA: c->flag_ca = arg; return EXIT_OK;
-	case CTL_OPT_LOG: c->flag_log = arg; return EXIT_OK;
+	case CTL_OPT_SERVER:
+		c->flag_server = arg;
+		return EXIT_OK;
+	case CTL_OPT_CERT:
+		c->flag_cert = arg;
+		return EXIT_OK;
+	case CTL_OPT_KEY:
+		c->flag_key = arg;
+		return EXIT_OK;
+	case CTL_OPT_CA:
+		c->flag_ca = arg;
+		return EXIT_OK;
+	case CTL_OPT_LOG:
+		c->flag_log = arg;
+		return EXIT_OK;
 	case CTL_OPT_TIMEOUT:
 		errno = 0;
 		v = strtol(arg, &end, 10);
 		if (errno != 0 || end == arg || *end != '\0' || v < 1 || v > 86400)
-			return ctl_usage_error(NULL, "--timeout %s: not a number of seconds (1-86400)",
-					       arg);
+			return ctl_usage_error(
+			    NULL, "--timeout %s: not a number of seconds (1-86400)", arg);
 		c->flag_timeout = (int)v;
 		return EXIT_OK;
 	}
@@ -122,16 +132,16 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"check", cmd_check},   {"show", cmd_show},   {"decide", cmd_decide},
-	{"offender", cmd_offender}, {"import", cmd_import}, {"batch", cmd_batch},
-	{"audit", cmd_audit},   {"log", cmd_log},     {"health", cmd_health},
+    {"check", cmd_check},       {"show", cmd_show},     {"decide", cmd_decide},
+    {"offender", cmd_offender}, {"import", cmd_import}, {"batch", cmd_batch},
+    {"audit", cmd_audit},       {"log", cmd_log},       {"health", cmd_health},
 };
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"version", no_argument, NULL, 'V'},
-		CTL_GLOBAL_OPTIONS,
+	    {"version", no_argument, NULL, 'V'},
+	    CTL_GLOBAL_OPTIONS,
 	};
 	struct ctl c = {0};
 	int ch, rc;
@@ -145,14 +155,18 @@ int main(int argc, char **argv)
 	/* "+": stop at the command name; the command parses the rest. */
 	while ((ch = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'h': printf(main_help, ctl_global_help); return EXIT_OK;
-		case 'V': printf("disclosurectl %s\n", VERSION); return EXIT_OK;
+		case 'h':
+			printf(main_help, ctl_global_help);
+			return EXIT_OK;
+		case 'V':
+			printf("disclosurectl %s\n", VERSION);
+			return EXIT_OK;
 		case '?':
 			if (optopt != 0)
-				return ctl_usage_error(NULL, "option -%c needs a value or is unknown",
-						       optopt);
+				return ctl_usage_error(
+				    NULL, "option -%c needs a value or is unknown", optopt);
 			return ctl_usage_error(NULL, "unknown option or missing value: %s",
-					       argv[optind - 1]);
+			                       argv[optind - 1]);
 		default:
 			rc = ctl_global_option(&c, ch, optarg);
 			if (rc != EXIT_OK)

@@ -50,10 +50,10 @@ static void draw(struct progress *p)
 		double eta = elapsed / frac - elapsed;
 
 		fprintf(stderr, "\r%s [%s] %5.1f%% %llu/%llu, %.0f s left   ", p->label, bar,
-			frac * 100, (unsigned long long)p->done, (unsigned long long)p->total, eta);
+		        frac * 100, (unsigned long long)p->done, (unsigned long long)p->total, eta);
 	} else {
-		fprintf(stderr, "\r%s [%s] %5.1f%% %llu/%llu            ", p->label, bar, frac * 100,
-			(unsigned long long)p->done, (unsigned long long)p->total);
+		fprintf(stderr, "\r%s [%s] %5.1f%% %llu/%llu            ", p->label, bar,
+		        frac * 100, (unsigned long long)p->done, (unsigned long long)p->total);
 	}
 	fflush(stderr);
 }

@@ -18,65 +18,71 @@ struct word {
 
 /* Whole reason codes with an established phrasing. */
 static const struct word reason_table[] = {
-	{"family:exact", "family name exact"},
-	{"family:fuzzy", "family name spelt similarly"},
-	{"family:phonetic", "family name sounds the same"},
-	{"family:compound_part", "one part of a compound family name exact"},
-	{"family:mismatch", "family name differs"},
-	{"given:exact", "given name exact"},
-	{"given:fuzzy", "given name spelt similarly"},
-	{"given:phonetic", "given name sounds the same"},
-	{"given:nickname", "given name is a nickname"},
-	{"given:initial", "given name: initial only"},
-	{"given:middle_name", "given name matches a middle name"},
-	{"given:missing", "given name not given"},
-	{"given:mismatch", "given name differs"},
-	{"middle:exact", "middle name exact"},
-	{"middle:fuzzy", "middle name spelt similarly"},
-	{"middle:initial", "middle name: initial only"},
-	{"middle:mismatch", "middle name differs"},
-	{"name:alias", "matched a recorded alias"},
-	{"name:transliterated", "name matched across scripts (transliterated)"},
-	{"names:swapped", "given and family names swapped"},
-	{"dob:exact", "date of birth exact"},
-	{"dob:day_month_swapped", "date of birth: day and month swapped"},
-	{"dob:one_digit", "date of birth: one digit different"},
-	{"dob:year_off_by_one", "date of birth: year off by one"},
-	{"dob:other_dob", "date of birth matches a recorded alternative date"},
-	{"dob:age_consistent", "age consistent with the date of birth"},
-	{"dob:age_inconsistent", "age does not fit the date of birth"},
-	{"dob:absent", "no date of birth to compare"},
-	{"dob:mismatch", "date of birth differs"},
-	{"postcode:full", "postcode exact"},
-	{"postcode:sector", "same postcode sector"},
-	{"postcode:district", "same postcode district"},
-	{"postcode:area", "same postcode area"},
-	{"postcode:different", "postcode differs"},
-	{"sex:mismatch", "sex differs"},
+    {"family:exact", "family name exact"},
+    {"family:fuzzy", "family name spelt similarly"},
+    {"family:phonetic", "family name sounds the same"},
+    {"family:compound_part", "one part of a compound family name exact"},
+    {"family:mismatch", "family name differs"},
+    {"given:exact", "given name exact"},
+    {"given:fuzzy", "given name spelt similarly"},
+    {"given:phonetic", "given name sounds the same"},
+    {"given:nickname", "given name is a nickname"},
+    {"given:initial", "given name: initial only"},
+    {"given:middle_name", "given name matches a middle name"},
+    {"given:missing", "given name not given"},
+    {"given:mismatch", "given name differs"},
+    {"middle:exact", "middle name exact"},
+    {"middle:fuzzy", "middle name spelt similarly"},
+    {"middle:initial", "middle name: initial only"},
+    {"middle:mismatch", "middle name differs"},
+    {"name:alias", "matched a recorded alias"},
+    {"name:transliterated", "name matched across scripts (transliterated)"},
+    {"names:swapped", "given and family names swapped"},
+    {"dob:exact", "date of birth exact"},
+    {"dob:day_month_swapped", "date of birth: day and month swapped"},
+    {"dob:one_digit", "date of birth: one digit different"},
+    {"dob:year_off_by_one", "date of birth: year off by one"},
+    {"dob:other_dob", "date of birth matches a recorded alternative date"},
+    {"dob:age_consistent", "age consistent with the date of birth"},
+    {"dob:age_inconsistent", "age does not fit the date of birth"},
+    {"dob:absent", "no date of birth to compare"},
+    {"dob:mismatch", "date of birth differs"},
+    {"postcode:full", "postcode exact"},
+    {"postcode:sector", "same postcode sector"},
+    {"postcode:district", "same postcode district"},
+    {"postcode:area", "same postcode area"},
+    {"postcode:different", "postcode differs"},
+    {"sex:mismatch", "sex differs"},
 };
 
 static const struct word field_table[] = {
-	{"family", "family name"}, {"given", "given name"},   {"middle", "middle name"},
-	{"dob", "date of birth"},  {"postcode", "postcode"}, {"sex", "sex"},
-	{"age", "age"},            {"name", "name"},         {"names", "names"},
+    {"family", "family name"},
+    {"given", "given name"},
+    {"middle", "middle name"},
+    {"dob", "date of birth"},
+    {"postcode", "postcode"},
+    {"sex", "sex"},
+    {"age", "age"},
+    {"name", "name"},
+    {"names", "names"},
 };
 
 static const struct word level_table[] = {
-	{"exact", "exact"},
-	{"nickname", "is a nickname"},
-	{"phonetic", "sounds the same"},
-	{"jw92", "very similar spelling"},
-	{"jw88", "similar spelling"},
-	{"jw_high", "very similar spelling"},
-	{"jw_low", "similar spelling"},
-	{"similar", "similar spelling"},
-	{"initial", "initial only"},
-	{"swapped", "swapped"},
-	{"transliterated", "same name in another script"},
-	{"absent", "not given"},
-	{"missing", "not given"},
-	{"mismatch", "differs"},
-	{"rare", "rare name"},
+    {"exact", "exact"},
+    {"nickname", "is a nickname"},
+    {"phonetic", "sounds the same"},
+    {"jw92", "very similar spelling"},
+    {"jw88", "similar spelling"},
+    {"jw_high", "very similar spelling"},
+    {"jw_low", "similar spelling"},
+    {"similar", "similar spelling"},
+    {"initial", "initial only"},
+    {"swapped", "swapped"},
+    {"transliterated", "same name in another script"},
+    {"absent", "not given"},
+    {"missing", "not given"},
+    {"mismatch", "differs"},
+    {"rare", "rare name"},
 };
 
 const char *reason_words(const char *code, char *buf, size_t cap)
@@ -191,7 +197,7 @@ void print_receipt(FILE *out, json_t *audit)
 
 	if (json_is_integer(seq))
 		fprintf(out, "Audit receipt: seq %" JSON_INTEGER_FORMAT ", hash %s\n",
-			json_integer_value(seq), str(audit, "hash"));
+		        json_integer_value(seq), str(audit, "hash"));
 }
 
 void print_check_result(FILE *out, json_t *result)
@@ -201,7 +207,7 @@ void print_check_result(FILE *out, json_t *result)
 	size_t idx;
 
 	fprintf(out, "Outcome: %s (check %s)\n", band_words(str(result, "outcome")),
-		str(result, "check_id"));
+	        str(result, "check_id"));
 	if (!json_is_array(cands) || json_array_size(cands) == 0) {
 		fprintf(out, "No candidates.\n");
 		print_receipt(out, json_object_get(result, "audit"));
@@ -212,13 +218,14 @@ void print_check_result(FILE *out, json_t *result)
 		ctl_err("out of memory");
 		return;
 	}
-	static const char *const head[TABLE_COLS] = {"RANK", "BAND",         "SCORE",  "OFFENDER",
-						      "FORCE", "MATCHED NAME (KIND)", "REASONS"};
+	static const char *const head[TABLE_COLS] = {
+	    "RANK", "BAND", "SCORE", "OFFENDER", "FORCE", "MATCHED NAME (KIND)", "REASONS"};
 	for (size_t i = 0; i < TABLE_COLS; i++)
 		snprintf(t.cells[0][i], CELL_MAX, "%s", head[i]);
 	t.rows = 1;
-	json_array_foreach(cands, idx, cand) {
-		char (*row)[CELL_MAX] = t.cells[t.rows++];
+	json_array_foreach(cands, idx, cand)
+	{
+		char(*row)[CELL_MAX] = t.cells[t.rows++];
 		json_t *mn = json_object_get(cand, "matched_name");
 		json_t *reasons = json_object_get(cand, "reasons"), *reason;
 		json_t *score = json_object_get(cand, "score");
@@ -226,7 +233,8 @@ void print_check_result(FILE *out, json_t *result)
 
 		snprintf(row[0], CELL_MAX, "%zu", idx + 1);
 		snprintf(row[1], CELL_MAX, "%s", band_words(str(cand, "band")));
-		for (char *p = row[1]; *p; p++) /* lower case in the table, capitals for the outcome */
+		for (char *p = row[1]; *p;
+		     p++) /* lower case in the table, capitals for the outcome */
 			if (*p >= 'A' && *p <= 'Z')
 				*p = (char)(*p - 'A' + 'a');
 		if (json_is_number(score))
@@ -247,14 +255,15 @@ void print_check_result(FILE *out, json_t *result)
 
 			if (json_is_integer(by))
 				snprintf(yb, sizeof(yb), "born %" JSON_INTEGER_FORMAT ", ",
-					 json_integer_value(by));
+				         json_integer_value(by));
 			if (json_is_integer(mc))
 				snprintf(mb, sizeof(mb), "MAPPA %" JSON_INTEGER_FORMAT ", ",
-					 json_integer_value(mc));
+				         json_integer_value(mc));
 			snprintf(row[5], CELL_MAX, "(other force: %s%ssex %s, %s)", yb, mb,
-				 str(s, "sex")[0] ? str(s, "sex") : "?", str(s, "status"));
+			         str(s, "sex")[0] ? str(s, "sex") : "?", str(s, "status"));
 		}
-		json_array_foreach(reasons, ri, reason) {
+		json_array_foreach(reasons, ri, reason)
+		{
 			char wb[256];
 			const char *code = json_string_value(reason);
 			int w;
@@ -262,14 +271,14 @@ void print_check_result(FILE *out, json_t *result)
 			if (code == NULL)
 				continue;
 			w = snprintf(row[6] + n, CELL_MAX - n, "%s%s", n ? "; " : "",
-				     reason_words(code, wb, sizeof(wb)));
+			             reason_words(code, wb, sizeof(wb)));
 			if (w < 0 || (size_t)w >= CELL_MAX - n)
 				break;
 			n += (size_t)w;
 		}
 		if (!json_is_array(reasons))
 			snprintf(row[6], CELL_MAX, "(contact %s for details)",
-				 str(cand, "managing_force"));
+			         str(cand, "managing_force"));
 	}
 	table_print(out, &t);
 	free(t.cells);
@@ -279,13 +288,26 @@ void print_check_result(FILE *out, json_t *result)
 static void print_scalar(FILE *out, json_t *v)
 {
 	switch (json_typeof(v)) {
-	case JSON_STRING: fprintf(out, "%s", json_string_value(v)); break;
-	case JSON_INTEGER: fprintf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); break;
-	case JSON_REAL: fprintf(out, "%g", json_real_value(v)); break;
-	case JSON_TRUE: fputs("yes", out); break;
-	case JSON_FALSE: fputs("no", out); break;
-	case JSON_NULL: fputs("-", out); break;
-	default: break;
+	case JSON_STRING:
+		fprintf(out, "%s", json_string_value(v));
+		break;
+	case JSON_INTEGER:
+		fprintf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		fprintf(out, "%g", json_real_value(v));
+		break;
+	case JSON_TRUE:
+		fputs("yes", out);
+		break;
+	case JSON_FALSE:
+		fputs("no", out);
+		break;
+	case JSON_NULL:
+		fputs("-", out);
+		break;
+	default:
+		break;
 	}
 }
 
@@ -297,7 +319,8 @@ static void print_object(FILE *out, json_t *o, int indent, int first_indent)
 	json_t *m;
 	bool first = true;
 
-	json_object_foreach(o, k, m) {
+	json_object_foreach(o, k, m)
+	{
 		fprintf(out, "%*s%s:", first ? first_indent : indent, "", k);
 		first = false;
 		if (json_is_object(m) && json_object_size(m) > 0) {
@@ -326,7 +349,8 @@ void print_json_readable(FILE *out, json_t *v, int indent)
 	if (json_is_object(v)) {
 		print_object(out, v, indent, indent);
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, m) {
+		json_array_foreach(v, i, m)
+		{
 			fprintf(out, "%*s- ", indent, "");
 			if (json_is_object(m)) {
 				print_object(out, m, indent + 2, 0);

@@ -52,8 +52,8 @@ int reqlog_default_path(char *buf, size_t cap, struct dsc_error *err)
 		n = snprintf(buf, cap, "%s/.local/state/disclosurectl/requests.log", home);
 	else
 		return dsc_error_set(err, DSC_EINVAL,
-				     "no place for the request log: set XDG_STATE_HOME or HOME, "
-				     "or give --log FILE");
+		                     "no place for the request log: set XDG_STATE_HOME or HOME, "
+		                     "or give --log FILE");
 	if (n < 0 || (size_t)n >= cap)
 		return dsc_error_set(err, DSC_EINVAL, "the request log path is too long");
 	return DSC_OK;
@@ -72,7 +72,7 @@ static int make_parents(const char *path, struct dsc_error *err)
 		*p = '\0';
 		if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
 			return dsc_error_set(err, DSC_EIO, "cannot create the folder %s: %s", tmp,
-					     strerror(errno));
+			                     strerror(errno));
 		*p = '/';
 	}
 	return DSC_OK;
@@ -100,7 +100,7 @@ int reqlog_open(const char *path, int make_dirs, struct reqlog **out, struct dsc
 	l->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (l->fd < 0) {
 		r = dsc_error_set(err, DSC_EIO, "cannot open the request log %s: %s", path,
-				  strerror(errno));
+		                  strerror(errno));
 		free(l);
 		return r;
 	}
@@ -112,9 +112,9 @@ int reqlog_open(const char *path, int make_dirs, struct reqlog **out, struct dsc
 	/* It names cases and holds receipts: it is for its owner only. */
 	if ((st.st_mode & 0077) != 0 && fchmod(l->fd, 0600) != 0)
 		fprintf(stderr,
-			"disclosurectl: warning: the request log %s is readable by others (mode "
-			"%04o) and could not be made 0600: %s\n",
-			path, (unsigned)(st.st_mode & 07777), strerror(errno));
+		        "disclosurectl: warning: the request log %s is readable by others (mode "
+		        "%04o) and could not be made 0600: %s\n",
+		        path, (unsigned)(st.st_mode & 07777), strerror(errno));
 	*out = l;
 	return DSC_OK;
 }
@@ -150,7 +150,7 @@ static int append(struct reqlog *l, json_t *rec, struct dsc_error *err)
 			continue;
 		if (w <= 0) {
 			r = dsc_error_set(err, DSC_EIO, "cannot append to the request log %s: %s",
-					  l->path, w < 0 ? strerror(errno) : "short write");
+			                  l->path, w < 0 ? strerror(errno) : "short write");
 			break;
 		}
 		off += (size_t)w;
@@ -158,7 +158,7 @@ static int append(struct reqlog *l, json_t *rec, struct dsc_error *err)
 	free(line);
 	if (r == DSC_OK && fdatasync(l->fd) != 0)
 		r = dsc_error_set(err, DSC_EIO, "cannot flush the request log %s to disk: %s",
-				  l->path, strerror(errno));
+		                  l->path, strerror(errno));
 	return r;
 }
 
@@ -177,14 +177,15 @@ static void merge(json_t *rec, json_t *fields)
 
 	if (fields == NULL || !json_is_object(fields))
 		return;
-	json_object_foreach(fields, k, v) {
+	json_object_foreach(fields, k, v)
+	{
 		if (json_object_get(rec, k) == NULL) /* never overwrite id/state/time */
 			json_object_set(rec, k, v);
 	}
 }
 
 int reqlog_sent(struct reqlog *l, const char *method, const char *path, json_t *fields,
-		char id[REQLOG_ID_LEN + 1], struct dsc_error *err)
+                char id[REQLOG_ID_LEN + 1], struct dsc_error *err)
 {
 	unsigned char raw[REQLOG_ID_LEN / 2];
 	json_t *rec;
@@ -192,7 +193,7 @@ int reqlog_sent(struct reqlog *l, const char *method, const char *path, json_t *
 
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
 		return dsc_error_set(err, DSC_EIO, "cannot get random bytes for a request id: %s",
-				     strerror(errno));
+		                     strerror(errno));
 	for (size_t i = 0; i < sizeof(raw); i++)
 		snprintf(id + 2 * i, 3, "%02x", raw[i]);
 	rec = record_new(id, "sent");
@@ -208,7 +209,7 @@ int reqlog_sent(struct reqlog *l, const char *method, const char *path, json_t *
 }
 
 int reqlog_answered(struct reqlog *l, const char *id, int status, const char *request_id,
-		    json_t *receipt, json_t *fields, struct dsc_error *err)
+                    json_t *receipt, json_t *fields, struct dsc_error *err)
 {
 	json_t *rec = record_new(id, "answered");
 	int r;
@@ -251,7 +252,7 @@ int reqlog_each(const char *path, reqlog_fn fn, void *arg, struct dsc_error *err
 
 	if (f == NULL)
 		return dsc_error_set(err, errno == ENOENT ? DSC_ENOTFOUND : DSC_EIO,
-				     "cannot read the request log %s: %s", path, strerror(errno));
+		                     "cannot read the request log %s: %s", path, strerror(errno));
 	while ((n = getline(&line, &cap, f)) >= 0) {
 		json_t *rec;
 
@@ -270,7 +271,7 @@ int reqlog_each(const char *path, reqlog_fn fn, void *arg, struct dsc_error *err
 	}
 	if (r == DSC_OK && ferror(f))
 		r = dsc_error_set(err, DSC_EIO, "cannot read the request log %s: %s", path,
-				  strerror(errno));
+		                  strerror(errno));
 	free(line);
 	fclose(f);
 	return r;

@@ -39,10 +39,10 @@ const char *reqlog_path(const struct reqlog *l);
 /* Appends a "sent" record; fields (borrowed, may be NULL) are added to it.
  * id receives the new request's id. */
 int reqlog_sent(struct reqlog *l, const char *method, const char *path, json_t *fields,
-		char id[REQLOG_ID_LEN + 1], struct dsc_error *err);
+                char id[REQLOG_ID_LEN + 1], struct dsc_error *err);
 /* Appends an "answered" record; receipt and fields are borrowed, may be NULL. */
 int reqlog_answered(struct reqlog *l, const char *id, int status, const char *request_id,
-		    json_t *receipt, json_t *fields, struct dsc_error *err);
+                    json_t *receipt, json_t *fields, struct dsc_error *err);
 int reqlog_failed(struct reqlog *l, const char *id, const char *error, struct dsc_error *err);
 
 /*

@@ -51,7 +51,7 @@ static int ensure_connection(struct ctl *c)
 			return rc;
 		if (reqlog_open(path, c->flag_log == NULL, &c->reqlog, &err) != DSC_OK) {
 			ctl_err("%s; nothing was sent (every request is logged before it is sent)",
-				err.msg);
+			        err.msg);
 			return EXIT_FAILURE_LOCAL;
 		}
 	}
@@ -66,8 +66,8 @@ int ctl_escape(const char *s, char *out, size_t cap)
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
 		bool plain = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-			     (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' ||
-			     ch == '~';
+		             (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' ||
+		             ch == '~';
 
 		if (n + (plain ? 1 : 3) >= cap)
 			return -1;
@@ -123,7 +123,7 @@ static json_t *receipt_of_page(const struct https_response *resp)
 		line = json_loadb(p, strcspn(p, "\n"), 0, NULL);
 		if (json_is_string(json_object_get(line, "hash")))
 			receipt = json_pack("{s:I, s:O}", "seq", (json_int_t)seq, "hash",
-					    json_object_get(line, "hash"));
+			                    json_object_get(line, "hash"));
 		json_decref(line);
 		break;
 	}
@@ -131,12 +131,12 @@ static json_t *receipt_of_page(const struct https_response *resp)
 }
 
 static void print_server_error(const struct https_response *resp, const char *method,
-			       const char *target)
+                               const char *target)
 {
 	json_t *j = NULL, *e;
 	const char *code = NULL, *msg = NULL, *field = NULL;
 	const char *kind = resp->status < 500 ? "the server refused the request"
-					      : "the server failed to answer the request";
+	                                      : "the server failed to answer the request";
 
 	if (resp->len > 0)
 		j = json_loadb((const char *)resp->body, resp->len, 0, NULL);
@@ -146,19 +146,21 @@ static void print_server_error(const struct https_response *resp, const char *me
 	field = json_string_value(json_object_get(e, "field"));
 	if (msg != NULL)
 		fprintf(stderr, "disclosurectl: %s (%s %s: HTTP %d %s): %s%s%s%s\n", kind, method,
-			target, resp->status, code ? code : "", msg, field && field[0] ? " [field: " : "",
-			field && field[0] ? field : "", field && field[0] ? "]" : "");
+		        target, resp->status, code ? code : "", msg,
+		        field && field[0] ? " [field: " : "", field && field[0] ? field : "",
+		        field && field[0] ? "]" : "");
 	else
 		fprintf(stderr, "disclosurectl: %s (%s %s): HTTP %d%s%.200s\n", kind, method,
-			target, resp->status, resp->len ? ": " : "", resp->len ? (const char *)resp->body : "");
+		        target, resp->status, resp->len ? ": " : "",
+		        resp->len ? (const char *)resp->body : "");
 	if (resp->request_id[0] != '\0')
 		fprintf(stderr, "disclosurectl: the server's request id: %s\n", resp->request_id);
 	json_decref(j);
 }
 
 static int request(struct ctl *c, const char *method, const char *path,
-		   const struct https_body *body, json_t *log_fields, int wait_s,
-		   struct https_response *resp, bool keep_refusal)
+                   const struct https_body *body, json_t *log_fields, int wait_s,
+                   struct https_response *resp, bool keep_refusal)
 {
 	char target[TARGET_MAX], id[REQLOG_ID_LEN + 1];
 	struct dsc_error err;
@@ -174,8 +176,9 @@ static int request(struct ctl *c, const char *method, const char *path,
 		return EXIT_FAILURE_LOCAL;
 	}
 
-	fields = json_pack("{s:s, s:s, s:s}", "server", c->server.value, "principal",
-			   https_client_identity(c->https), "command", c->command ? c->command : "");
+	fields =
+	    json_pack("{s:s, s:s, s:s}", "server", c->server.value, "principal",
+	              https_client_identity(c->https), "command", c->command ? c->command : "");
 	if (fields == NULL) {
 		ctl_err("out of memory");
 		return EXIT_FAILURE_LOCAL;
@@ -224,9 +227,9 @@ static int request(struct ctl *c, const char *method, const char *path,
 	/* The entry's seq alone, when the answer gives no hash to make a receipt of. */
 	if (receipt == NULL && resp->audit_seq[0] != '\0')
 		json_object_set_new(answered_fields, "audit_seq",
-				    json_integer(strtoll(resp->audit_seq, NULL, 10)));
+		                    json_integer(strtoll(resp->audit_seq, NULL, 10)));
 	if (reqlog_answered(c->reqlog, id, resp->status, resp->request_id, receipt, answered_fields,
-			    &err) != DSC_OK)
+	                    &err) != DSC_OK)
 		ctl_warn("the answer arrived but its receipt could not be logged: %s", err.msg);
 	json_decref(receipt);
 	json_decref(answered_fields);
@@ -243,14 +246,14 @@ static int request(struct ctl *c, const char *method, const char *path,
 }
 
 int ctl_request(struct ctl *c, const char *method, const char *path, const struct https_body *body,
-		json_t *log_fields, int wait_s, struct https_response *resp)
+                json_t *log_fields, int wait_s, struct https_response *resp)
 {
 	return request(c, method, path, body, log_fields, wait_s, resp, false);
 }
 
 int ctl_request_keep(struct ctl *c, const char *method, const char *path,
-		     const struct https_body *body, json_t *log_fields, int wait_s,
-		     struct https_response *resp)
+                     const struct https_body *body, json_t *log_fields, int wait_s,
+                     struct https_response *resp)
 {
 	return request(c, method, path, body, log_fields, wait_s, resp, true);
 }
@@ -262,7 +265,7 @@ json_t *ctl_response_json(const struct https_response *resp, const char *what)
 
 	if (j == NULL)
 		ctl_err("%s: the server's answer is not JSON (%s at byte %d)", what, je.text,
-			je.position);
+		        je.position);
 	return j;
 }
 

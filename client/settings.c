@@ -33,7 +33,7 @@ struct config_read {
 static const char *const config_keys[] = {"server", "cert", "key", "ca", "timeout"};
 
 static int setting_set(struct setting *s, const char *value, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int setting_set(struct setting *s, const char *value, const char *fmt, ...)
 {
@@ -55,8 +55,8 @@ static int config_handler(void *user, const char *section, const char *name, con
 
 	if (section[0] != '\0' && strcmp(section, "disclosurectl") != 0) {
 		snprintf(cr->error, sizeof(cr->error),
-			 "unknown section [%s] (keys go at the top or under [disclosurectl])",
-			 section);
+		         "unknown section [%s] (keys go at the top or under [disclosurectl])",
+		         section);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
@@ -73,7 +73,8 @@ static int config_handler(void *user, const char *section, const char *name, con
 		}
 		/* cert, key, ca: relative to the config file's folder */
 		if (i >= 1 && i <= 3 && value[0] != '/') {
-			if (snprintf(path, sizeof(path), "%s/%s", cr->dir, value) >= (int)sizeof(path)) {
+			if (snprintf(path, sizeof(path), "%s/%s", cr->dir, value) >=
+			    (int)sizeof(path)) {
 				snprintf(cr->error, sizeof(cr->error), "%s: path too long", name);
 				return 0;
 			}
@@ -86,7 +87,7 @@ static int config_handler(void *user, const char *section, const char *name, con
 		return 1;
 	}
 	snprintf(cr->error, sizeof(cr->error),
-		 "unknown key '%s' (known: server, cert, key, ca, timeout)", name);
+	         "unknown key '%s' (known: server, cert, key, ca, timeout)", name);
 	return 0;
 }
 
@@ -124,7 +125,8 @@ static int read_config(struct ctl *c, struct config_read *cr, const char *path)
 		return EXIT_FAILURE_LOCAL;
 	}
 	if (line != 0) {
-		ctl_err("%s:%d: %s", path, line, cr->error[0] ? cr->error : "not INI (key = value)");
+		ctl_err("%s:%d: %s", path, line,
+		        cr->error[0] ? cr->error : "not INI (key = value)");
 		return EXIT_FAILURE_LOCAL;
 	}
 	return EXIT_OK;
@@ -138,16 +140,16 @@ static int parse_url(struct ctl *c)
 
 	if (strncmp(u, "https://", 8) != 0) {
 		ctl_err("%s: server '%s' must start with https:// (the server speaks only HTTPS "
-			"with client certificates)",
-			c->server.source, u);
+		        "with client certificates)",
+		        c->server.source, u);
 		return EXIT_USAGE;
 	}
 	h = u + 8;
 	if (*h == '[') {
 		hend = strchr(h, ']');
 		if (hend == NULL) {
-			ctl_err("%s: server '%s': missing ']' after the IPv6 address", c->server.source,
-				u);
+			ctl_err("%s: server '%s': missing ']' after the IPv6 address",
+			        c->server.source, u);
 			return EXIT_USAGE;
 		}
 		c->host = strndup(h + 1, (size_t)(hend - h - 1));
@@ -191,10 +193,11 @@ static int parse_url(struct ctl *c)
 int ctl_settings_resolve(struct ctl *c)
 {
 	static const char *const envs[] = {"DISCLOSURE_SERVER", "DISCLOSURE_CERT", "DISCLOSURE_KEY",
-					   "DISCLOSURE_CA", "DISCLOSURE_TIMEOUT"};
+	                                   "DISCLOSURE_CA", "DISCLOSURE_TIMEOUT"};
 	struct setting *all[] = {&c->server, &c->cert, &c->key, &c->ca, &c->timeout};
 	const char *flags[] = {c->flag_server, c->flag_cert, c->flag_key, c->flag_ca, NULL};
-	static const char *const flag_names[] = {"--server", "--cert", "--key", "--ca", "--timeout"};
+	static const char *const flag_names[] = {"--server", "--cert", "--key", "--ca",
+	                                         "--timeout"};
 	struct config_read cr = {0};
 	char cfg[PATH_MAX];
 	bool missing = false;
@@ -234,21 +237,22 @@ int ctl_settings_resolve(struct ctl *c)
 			return rc;
 	}
 	if (c->server.value == NULL) {
-		ctl_err("no server given: use --server https://HOST:PORT, set DISCLOSURE_SERVER, or "
-			"put 'server = https://HOST:PORT' in %s",
-			cfg[0] ? cfg : "$XDG_CONFIG_HOME/disclosurectl/config");
+		ctl_err(
+		    "no server given: use --server https://HOST:PORT, set DISCLOSURE_SERVER, or "
+		    "put 'server = https://HOST:PORT' in %s",
+		    cfg[0] ? cfg : "$XDG_CONFIG_HOME/disclosurectl/config");
 		return EXIT_USAGE;
 	}
 	if (c->ca.value == NULL) {
 		ctl_err("no CA certificate given to check the server with: use --ca FILE, set "
-			"DISCLOSURE_CA, or put 'ca = FILE' in %s",
-			cfg[0] ? cfg : "$XDG_CONFIG_HOME/disclosurectl/config");
+		        "DISCLOSURE_CA, or put 'ca = FILE' in %s",
+		        cfg[0] ? cfg : "$XDG_CONFIG_HOME/disclosurectl/config");
 		return EXIT_USAGE;
 	}
 	if (c->key.value != NULL && c->cert.value == NULL) {
 		ctl_err("%s gives a private key but no certificate is set (--cert, DISCLOSURE_CERT "
-			"or 'cert =')",
-			c->key.source);
+		        "or 'cert =')",
+		        c->key.source);
 		return EXIT_USAGE;
 	}
 	c->timeout_s = 30;
@@ -260,7 +264,7 @@ int ctl_settings_resolve(struct ctl *c)
 		v = strtol(c->timeout.value, &end, 10);
 		if (errno != 0 || end == c->timeout.value || *end != '\0' || v < 1 || v > 86400) {
 			ctl_err("%s: timeout '%s' is not a number of seconds (1-86400)",
-				c->timeout.source, c->timeout.value);
+			        c->timeout.source, c->timeout.value);
 			return EXIT_USAGE;
 		}
 		c->timeout_s = (int)v;

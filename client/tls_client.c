@@ -105,17 +105,18 @@ static void cert_names(X509 *x, char *out, size_t cap)
 
 			if (g->type == GEN_DNS) {
 				w = snprintf(out + n, cap - n, "%sDNS:%.*s", n ? ", " : "",
-					     ASN1_STRING_length(g->d.dNSName),
-					     (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+				             ASN1_STRING_length(g->d.dNSName),
+				             (const char *)ASN1_STRING_get0_data(g->d.dNSName));
 			} else if (g->type == GEN_IPADD) {
 				const unsigned char *ip = ASN1_STRING_get0_data(g->d.iPAddress);
 				int len = ASN1_STRING_length(g->d.iPAddress);
 
 				if (len == 4)
 					w = snprintf(out + n, cap - n, "%sIP:%u.%u.%u.%u",
-						     n ? ", " : "", ip[0], ip[1], ip[2], ip[3]);
+					             n ? ", " : "", ip[0], ip[1], ip[2], ip[3]);
 				else
-					w = snprintf(out + n, cap - n, "%sIP:(IPv6)", n ? ", " : "");
+					w = snprintf(out + n, cap - n, "%sIP:(IPv6)",
+					             n ? ", " : "");
 			}
 			if (w > 0 && (size_t)w < cap - n)
 				n += (size_t)w;
@@ -126,7 +127,7 @@ static void cert_names(X509 *x, char *out, size_t cap)
 		char cn[256];
 
 		if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn,
-					      sizeof(cn)) > 0)
+		                              sizeof(cn)) > 0)
 			snprintf(out, cap, "CN=%s (no subjectAltName)", cn);
 		else
 			snprintf(out, cap, "no names");
@@ -143,7 +144,7 @@ static int verify_cb(int ok, X509_STORE_CTX *store)
 		cert_names(x, c->bad_names, sizeof(c->bad_names));
 		asn1_time_text(X509_get0_notAfter(x), c->bad_not_after, sizeof(c->bad_not_after));
 		asn1_time_text(X509_get0_notBefore(x), c->bad_not_before,
-			       sizeof(c->bad_not_before));
+		               sizeof(c->bad_not_before));
 	}
 	return ok;
 }
@@ -166,7 +167,7 @@ static void close_conn(struct https_client *c)
 }
 
 int https_client_new(const struct tls_endpoint *ep, struct https_client **out,
-		     struct dsc_error *err)
+                     struct dsc_error *err)
 {
 	struct https_client *c;
 	struct in6_addr a6;
@@ -195,14 +196,15 @@ int https_client_new(const struct tls_endpoint *ep, struct https_client **out,
 		https_client_free(c);
 		return dsc_error_set(err, DSC_ENOMEM, "out of memory (or no server or CA given)");
 	}
-	c->host_is_ip = inet_pton(AF_INET, c->host, &a4) == 1 || inet_pton(AF_INET6, c->host, &a6) == 1;
+	c->host_is_ip =
+	    inet_pton(AF_INET, c->host, &a4) == 1 || inet_pton(AF_INET6, c->host, &a6) == 1;
 
 	ERR_clear_error();
 	c->ctx = SSL_CTX_new(TLS_client_method());
 	if (c->ctx == NULL) {
 		https_client_free(c);
 		return dsc_error_set(err, DSC_ENOMEM, "cannot create a TLS context: %s",
-				     ssl_reason("unknown error"));
+		                     ssl_reason("unknown error"));
 	}
 	SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
 	/* A peer that closes without close_notify after "Connection: close" is
@@ -212,11 +214,11 @@ int https_client_new(const struct tls_endpoint *ep, struct https_client **out,
 	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, verify_cb);
 
 	if (SSL_CTX_load_verify_locations(c->ctx, c->ca, NULL) != 1) {
-		int e = dsc_error_set(err, DSC_EINVAL,
-				      "cannot read the CA certificates in %s (from %s): %s", c->ca,
-				      c->ca_src,
-				      access(c->ca, R_OK) != 0 ? strerror(errno)
-							       : ssl_reason("not PEM certificates"));
+		int e = dsc_error_set(
+		    err, DSC_EINVAL, "cannot read the CA certificates in %s (from %s): %s", c->ca,
+		    c->ca_src,
+		    access(c->ca, R_OK) != 0 ? strerror(errno)
+		                             : ssl_reason("not PEM certificates"));
 		https_client_free(c);
 		return e;
 	}
@@ -225,57 +227,58 @@ int https_client_new(const struct tls_endpoint *ep, struct https_client **out,
 
 		if (SSL_CTX_use_certificate_chain_file(c->ctx, c->cert) != 1) {
 			int e = dsc_error_set(
-				err, DSC_EINVAL, "cannot read the client certificate %s (from %s): %s",
-				c->cert, c->cert_src,
-				access(c->cert, R_OK) != 0 ? strerror(errno)
-							   : ssl_reason("not a PEM certificate"));
+			    err, DSC_EINVAL, "cannot read the client certificate %s (from %s): %s",
+			    c->cert, c->cert_src,
+			    access(c->cert, R_OK) != 0 ? strerror(errno)
+			                               : ssl_reason("not a PEM certificate"));
 			https_client_free(c);
 			return e;
 		}
 		if (SSL_CTX_use_PrivateKey_file(c->ctx, c->key, SSL_FILETYPE_PEM) != 1) {
 			const char *why = access(c->key, R_OK) != 0
-						  ? strerror(errno)
-						  : ssl_reason("not a PEM private key");
+			                      ? strerror(errno)
+			                      : ssl_reason("not a PEM private key");
 			int e = strstr(why, "mismatch") != NULL
-					? dsc_error_set(err, DSC_EINVAL,
-							"the private key %s (from %s) does not belong "
-							"to the certificate %s (from %s)",
-							c->key, c->key_src, c->cert, c->cert_src)
-					: dsc_error_set(err, DSC_EINVAL,
-							"cannot read the private key %s (from %s): %s",
-							c->key, c->key_src, why);
+			            ? dsc_error_set(err, DSC_EINVAL,
+			                            "the private key %s (from %s) does not belong "
+			                            "to the certificate %s (from %s)",
+			                            c->key, c->key_src, c->cert, c->cert_src)
+			            : dsc_error_set(err, DSC_EINVAL,
+			                            "cannot read the private key %s (from %s): %s",
+			                            c->key, c->key_src, why);
 			https_client_free(c);
 			return e;
 		}
 		if (SSL_CTX_check_private_key(c->ctx) != 1) {
 			int e = dsc_error_set(err, DSC_EINVAL,
-					      "the private key %s (from %s) does not belong to the "
-					      "certificate %s (from %s)",
-					      c->key, c->key_src, c->cert, c->cert_src);
+			                      "the private key %s (from %s) does not belong to the "
+			                      "certificate %s (from %s)",
+			                      c->key, c->key_src, c->cert, c->cert_src);
 			https_client_free(c);
 			return e;
 		}
 		if (stat(c->key, &st) == 0 && (st.st_mode & 0077) != 0)
 			fprintf(stderr,
-				"disclosurectl: warning: the private key %s can be read by other "
-				"users (mode %04o); chmod 600 it\n",
-				c->key, (unsigned)(st.st_mode & 07777));
+			        "disclosurectl: warning: the private key %s can be read by other "
+			        "users (mode %04o); chmod 600 it\n",
+			        c->key, (unsigned)(st.st_mode & 07777));
 		own = SSL_CTX_get0_certificate(c->ctx);
 		if (own != NULL) {
 			char when[64];
 
 			X509_NAME_get_text_by_NID(X509_get_subject_name(own), NID_commonName,
-						  c->identity, sizeof(c->identity));
+			                          c->identity, sizeof(c->identity));
 			if (X509_cmp_current_time(X509_get0_notAfter(own)) < 0) {
 				asn1_time_text(X509_get0_notAfter(own), when, sizeof(when));
 				snprintf(c->own_cert_note, sizeof(c->own_cert_note),
-					 "; note: our certificate %s (from %s) expired on %s", c->cert,
-					 c->cert_src, when);
+				         "; note: our certificate %s (from %s) expired on %s",
+				         c->cert, c->cert_src, when);
 			} else if (X509_cmp_current_time(X509_get0_notBefore(own)) > 0) {
 				asn1_time_text(X509_get0_notBefore(own), when, sizeof(when));
-				snprintf(c->own_cert_note, sizeof(c->own_cert_note),
-					 "; note: our certificate %s (from %s) is valid only from %s",
-					 c->cert, c->cert_src, when);
+				snprintf(
+				    c->own_cert_note, sizeof(c->own_cert_note),
+				    "; note: our certificate %s (from %s) is valid only from %s",
+				    c->cert, c->cert_src, when);
 			}
 		}
 	}
@@ -330,10 +333,10 @@ static int tcp_connect(struct https_client *c, struct dsc_error *err)
 	r = getaddrinfo(c->host, c->port, &hints, &res);
 	if (r != 0)
 		return dsc_error_set(err, DSC_EIO, "cannot resolve %s (from %s): %s", c->host,
-				     c->server_src, gai_strerror(r));
+		                     c->server_src, gai_strerror(r));
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-				ai->ai_protocol);
+		                ai->ai_protocol);
 
 		if (fd < 0) {
 			last_errno = errno;
@@ -372,8 +375,8 @@ static int tcp_connect(struct https_client *c, struct dsc_error *err)
 	}
 	freeaddrinfo(res);
 	return dsc_error_set(err, DSC_EIO, "cannot connect to %s port %s (from %s): %s", c->host,
-			     c->port, c->server_src,
-			     last_errno == ETIMEDOUT ? "timed out" : strerror(last_errno));
+	                     c->port, c->server_src,
+	                     last_errno == ETIMEDOUT ? "timed out" : strerror(last_errno));
 }
 
 /* Words for an alert the server sent, which is always about our certificate. */
@@ -389,10 +392,12 @@ static const char *alert_words(const char *reason)
 		return "the server refused our client certificate as expired";
 	if (strstr(reason, "certificate revoked") != NULL)
 		return "the server refused our client certificate: it has been revoked";
-	if (strstr(reason, "bad certificate") != NULL || strstr(reason, "certificate unknown") != NULL ||
+	if (strstr(reason, "bad certificate") != NULL ||
+	    strstr(reason, "certificate unknown") != NULL ||
 	    strstr(reason, "unsupported certificate") != NULL)
 		return "the server refused our client certificate";
-	if (strstr(reason, "wrong version number") != NULL || strstr(reason, "packet length") != NULL)
+	if (strstr(reason, "wrong version number") != NULL ||
+	    strstr(reason, "packet length") != NULL)
 		return "the server does not speak TLS on this port (is the URL right?)";
 	return NULL;
 }
@@ -415,31 +420,31 @@ static int tls_failure(struct https_client *c, int r, const char *what, struct d
 	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
 	case X509_V_ERR_CERT_SIGNATURE_FAILURE:
 		return dsc_error_set(err, DSC_EIO,
-				     "TLS handshake with %s:%s failed: unknown CA: the server's "
-				     "certificate (%s) is not signed by a CA in %s (from %s): %s",
-				     c->host, c->port, names, c->ca, c->ca_src,
-				     X509_verify_cert_error_string(vr));
+		                     "TLS handshake with %s:%s failed: unknown CA: the server's "
+		                     "certificate (%s) is not signed by a CA in %s (from %s): %s",
+		                     c->host, c->port, names, c->ca, c->ca_src,
+		                     X509_verify_cert_error_string(vr));
 	case X509_V_ERR_CERT_HAS_EXPIRED:
 		return dsc_error_set(err, DSC_EIO,
-				     "TLS handshake with %s:%s failed: expired certificate: the "
-				     "server's certificate (%s) expired on %s",
-				     c->host, c->port, names, c->bad_not_after);
+		                     "TLS handshake with %s:%s failed: expired certificate: the "
+		                     "server's certificate (%s) expired on %s",
+		                     c->host, c->port, names, c->bad_not_after);
 	case X509_V_ERR_CERT_NOT_YET_VALID:
 		return dsc_error_set(err, DSC_EIO,
-				     "TLS handshake with %s:%s failed: the server's certificate "
-				     "(%s) is not valid before %s (check this machine's clock)",
-				     c->host, c->port, names, c->bad_not_before);
+		                     "TLS handshake with %s:%s failed: the server's certificate "
+		                     "(%s) is not valid before %s (check this machine's clock)",
+		                     c->host, c->port, names, c->bad_not_before);
 	case X509_V_ERR_HOSTNAME_MISMATCH:
 	case X509_V_ERR_IP_ADDRESS_MISMATCH:
 		return dsc_error_set(err, DSC_EIO,
-				     "TLS handshake with %s:%s failed: hostname mismatch: the "
-				     "server's certificate is for %s, not for %s (from %s)",
-				     c->host, c->port, names, c->host, c->server_src);
+		                     "TLS handshake with %s:%s failed: hostname mismatch: the "
+		                     "server's certificate is for %s, not for %s (from %s)",
+		                     c->host, c->port, names, c->host, c->server_src);
 	default:
 		return dsc_error_set(err, DSC_EIO,
-				     "TLS handshake with %s:%s failed: the server's certificate "
-				     "(%s) was refused: %s",
-				     c->host, c->port, names, X509_verify_cert_error_string(vr));
+		                     "TLS handshake with %s:%s failed: the server's certificate "
+		                     "(%s) was refused: %s",
+		                     c->host, c->port, names, X509_verify_cert_error_string(vr));
 	}
 	if (e == SSL_ERROR_SSL) {
 		const char *reason = ssl_reason("protocol error");
@@ -449,34 +454,36 @@ static int tls_failure(struct https_client *c, int r, const char *what, struct d
 
 		if (c->cert != NULL)
 			snprintf(ours, sizeof(ours), "our certificate: %s from %s", c->cert,
-				 c->cert_src);
+			         c->cert_src);
 		else
 			snprintf(ours, sizeof(ours), "no client certificate is configured");
 		if (words != NULL)
-			return dsc_error_set(err, DSC_EIO, "%s with %s:%s failed: %s (%s; %s)%s", what,
-					     c->host, c->port, words, reason, ours, c->own_cert_note);
+			return dsc_error_set(err, DSC_EIO, "%s with %s:%s failed: %s (%s; %s)%s",
+			                     what, c->host, c->port, words, reason, ours,
+			                     c->own_cert_note);
 		return dsc_error_set(err, DSC_EIO, "%s with %s:%s failed: %s%s", what, c->host,
-				     c->port, reason, c->own_cert_note);
+		                     c->port, reason, c->own_cert_note);
 	}
 	/* SO_RCVTIMEO/SO_SNDTIMEO expiring shows up as "want read/write". */
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-		return dsc_error_set(err, DSC_EIO, "%s with %s:%s: no answer within %d s (--timeout)",
-				     what, c->host, c->port, c->wait_now);
+		return dsc_error_set(err, DSC_EIO,
+		                     "%s with %s:%s: no answer within %d s (--timeout)", what,
+		                     c->host, c->port, c->wait_now);
 	if (e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN) {
 		if (saved == EAGAIN || saved == EWOULDBLOCK)
 			return dsc_error_set(err, DSC_EIO,
-					     "%s with %s:%s: no answer within %d s (--timeout)", what,
-					     c->host, c->port, c->wait_now);
+			                     "%s with %s:%s: no answer within %d s (--timeout)",
+			                     what, c->host, c->port, c->wait_now);
 		if (saved != 0 && e == SSL_ERROR_SYSCALL)
 			return dsc_error_set(err, DSC_EIO, "%s with %s:%s failed: %s%s", what,
-					     c->host, c->port, strerror(saved), c->own_cert_note);
+			                     c->host, c->port, strerror(saved), c->own_cert_note);
 		return dsc_error_set(err, DSC_EIO,
-				     "%s with %s:%s failed: the server closed the connection "
-				     "(it may have refused our certificate)%s",
-				     what, c->host, c->port, c->own_cert_note);
+		                     "%s with %s:%s failed: the server closed the connection "
+		                     "(it may have refused our certificate)%s",
+		                     what, c->host, c->port, c->own_cert_note);
 	}
 	return dsc_error_set(err, DSC_EIO, "%s with %s:%s failed (OpenSSL error %d)", what, c->host,
-			     c->port, e);
+	                     c->port, e);
 }
 
 static int tls_connect(struct https_client *c, struct dsc_error *err)
@@ -491,19 +498,20 @@ static int tls_connect(struct https_client *c, struct dsc_error *err)
 	c->bad_names[0] = '\0';
 	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1 || SSL_set_app_data(c->ssl, c) != 1) {
 		close_conn(c);
-		return dsc_error_set(err, DSC_ENOMEM, "cannot set up TLS: %s", ssl_reason("no memory"));
+		return dsc_error_set(err, DSC_ENOMEM, "cannot set up TLS: %s",
+		                     ssl_reason("no memory"));
 	}
 	if (c->host_is_ip) {
 		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), c->host) != 1) {
 			close_conn(c);
-			return dsc_error_set(err, DSC_EINVAL, "bad IP address %s (from %s)", c->host,
-					     c->server_src);
+			return dsc_error_set(err, DSC_EINVAL, "bad IP address %s (from %s)",
+			                     c->host, c->server_src);
 		}
 	} else if (SSL_set_tlsext_host_name(c->ssl, c->host) != 1 ||
-		   SSL_set1_host(c->ssl, c->host) != 1) {
+	           SSL_set1_host(c->ssl, c->host) != 1) {
 		close_conn(c);
 		return dsc_error_set(err, DSC_EINVAL, "bad host name %s (from %s)", c->host,
-				     c->server_src);
+		                     c->server_src);
 	}
 	errno = 0;
 	r = SSL_connect(c->ssl);
@@ -534,7 +542,8 @@ static int write_all(struct https_client *c, const void *buf, size_t len, struct
 			size_t got;
 			int rr;
 
-			if (c->requests_on_conn > 0 || SSL_get_error(c->ssl, r) != SSL_ERROR_SYSCALL)
+			if (c->requests_on_conn > 0 ||
+			    SSL_get_error(c->ssl, r) != SSL_ERROR_SYSCALL)
 				return tls_failure(c, r, "sending the request", err);
 			/* With TLS 1.3 the server judges our certificate after our side
 			 * of the handshake is done, then sends an alert and closes, so
@@ -545,12 +554,13 @@ static int write_all(struct https_client *c, const void *buf, size_t len, struct
 			rr = SSL_read_ex(c->ssl, junk, sizeof(junk), &got);
 			if (rr != 1 && SSL_get_error(c->ssl, rr) == SSL_ERROR_SSL)
 				return tls_failure(c, rr, "sending the request", err);
-			return dsc_error_set(err, DSC_EIO,
-					     "sending the request to %s:%s failed: the server closed the "
-					     "connection right after the handshake; it probably refused "
-					     "our client certificate (%s from %s)%s",
-					     c->host, c->port, c->cert ? c->cert : "none",
-					     c->cert ? c->cert_src : "not configured", c->own_cert_note);
+			return dsc_error_set(
+			    err, DSC_EIO,
+			    "sending the request to %s:%s failed: the server closed the "
+			    "connection right after the handshake; it probably refused "
+			    "our client certificate (%s from %s)%s",
+			    c->host, c->port, c->cert ? c->cert : "none",
+			    c->cert ? c->cert_src : "not configured", c->own_cert_note);
 		}
 		p += n;
 		len -= n;
@@ -580,7 +590,7 @@ static int fill(struct https_client *c, struct dsc_error *err)
 
 /* Reads one line without its CRLF.  *eof set if the stream ended first. */
 static int read_line(struct https_client *c, char *line, size_t cap, bool *eof,
-		     struct dsc_error *err)
+                     struct dsc_error *err)
 {
 	size_t n = 0;
 
@@ -593,8 +603,8 @@ static int read_line(struct https_client *c, char *line, size_t cap, bool *eof,
 		if (r == 0) {
 			*eof = true;
 			return n == 0 ? DSC_OK
-				      : dsc_error_set(err, DSC_EIO,
-						      "the server closed the connection mid-line");
+			              : dsc_error_set(err, DSC_EIO,
+			                              "the server closed the connection mid-line");
 		}
 		while (c->rpos < c->rlen) {
 			char ch = (char)c->rbuf[c->rpos++];
@@ -606,16 +616,15 @@ static int read_line(struct https_client *c, char *line, size_t cap, bool *eof,
 				return DSC_OK;
 			}
 			if (n + 1 >= cap)
-				return dsc_error_set(err, DSC_EIO,
-						     "the server sent a header line longer than %zu bytes",
-						     cap);
+				return dsc_error_set(
+				    err, DSC_EIO,
+				    "the server sent a header line longer than %zu bytes", cap);
 			line[n++] = ch;
 		}
 	}
 }
 
-static int read_exact(struct https_client *c, unsigned char *dst, size_t len,
-		      struct dsc_error *err)
+static int read_exact(struct https_client *c, unsigned char *dst, size_t len, struct dsc_error *err)
 {
 	while (len > 0) {
 		int r = fill(c, err);
@@ -625,9 +634,9 @@ static int read_exact(struct https_client *c, unsigned char *dst, size_t len,
 			return r;
 		if (r == 0)
 			return dsc_error_set(err, DSC_EIO,
-					     "the server closed the connection before the end of "
-					     "the answer (%zu bytes missing)",
-					     len);
+			                     "the server closed the connection before the end of "
+			                     "the answer (%zu bytes missing)",
+			                     len);
 		n = c->rlen - c->rpos;
 		if (n > len)
 			n = len;
@@ -646,8 +655,8 @@ static int body_grow(struct https_response *out, size_t *cap, size_t need, struc
 
 	if (need > HTTPS_MAX_RESPONSE)
 		return dsc_error_set(err, DSC_ETOOBIG,
-				     "the answer is larger than %u MiB; refusing to hold it",
-				     HTTPS_MAX_RESPONSE >> 20);
+		                     "the answer is larger than %u MiB; refusing to hold it",
+		                     HTTPS_MAX_RESPONSE >> 20);
 	if (need + 1 <= *cap)
 		return DSC_OK;
 	ncap = *cap ? *cap : 4096;
@@ -664,7 +673,7 @@ static int body_grow(struct https_response *out, size_t *cap, size_t need, struc
 }
 
 static int read_chunked(struct https_client *c, struct https_response *out, size_t *cap,
-			struct dsc_error *err)
+                        struct dsc_error *err)
 {
 	char line[LINE_MAX_LEN];
 	bool eof;
@@ -686,7 +695,8 @@ static int read_chunked(struct https_client *c, struct https_response *out, size
 		if (size == 0)
 			break;
 		if (size > HTTPS_MAX_RESPONSE)
-			return dsc_error_set(err, DSC_ETOOBIG, "a chunk of the answer is too large");
+			return dsc_error_set(err, DSC_ETOOBIG,
+			                     "a chunk of the answer is too large");
 		r = body_grow(out, cap, out->len + (size_t)size, err);
 		if (r != DSC_OK)
 			return r;
@@ -723,7 +733,7 @@ static void copy_header_value(char *dst, size_t cap, const char *v)
  * byte (a kept-alive connection the server had already closed).
  */
 static int read_response(struct https_client *c, bool head, struct https_response *out,
-			 bool *must_close, bool *nothing, struct dsc_error *err)
+                         bool *must_close, bool *nothing, struct dsc_error *err)
 {
 	char line[LINE_MAX_LEN];
 	size_t cap = 0, header_bytes;
@@ -740,12 +750,12 @@ static int read_response(struct https_client *c, bool head, struct https_respons
 		if (eof) {
 			*nothing = true;
 			return dsc_error_set(err, DSC_EIO,
-					     "the server closed the connection without answering");
+			                     "the server closed the connection without answering");
 		}
 		if (sscanf(line, "HTTP/1.%d %3d", &minor, &out->status) != 2 || out->status < 100 ||
 		    out->status > 599)
-			return dsc_error_set(err, DSC_EIO,
-					     "the server's answer is not HTTP/1.x: \"%.60s\"", line);
+			return dsc_error_set(
+			    err, DSC_EIO, "the server's answer is not HTTP/1.x: \"%.60s\"", line);
 		if (minor == 0)
 			*must_close = true;
 		content_length = -1;
@@ -758,13 +768,15 @@ static int read_response(struct https_client *c, bool head, struct https_respons
 			if (r != DSC_OK)
 				return r;
 			if (eof)
-				return dsc_error_set(err, DSC_EIO,
-						     "the server closed the connection in the headers");
+				return dsc_error_set(
+				    err, DSC_EIO,
+				    "the server closed the connection in the headers");
 			if (line[0] == '\0')
 				break;
 			header_bytes += strlen(line) + 2;
 			if (header_bytes > HEADERS_MAX)
-				return dsc_error_set(err, DSC_EIO, "the server's headers are too long");
+				return dsc_error_set(err, DSC_EIO,
+				                     "the server's headers are too long");
 			colon = strchr(line, ':');
 			if (colon == NULL)
 				continue;
@@ -779,7 +791,7 @@ static int read_response(struct https_client *c, bool head, struct https_respons
 				content_length = strtoll(v, &end, 10);
 				if (errno != 0 || end == v || content_length < 0)
 					return dsc_error_set(err, DSC_EIO,
-							     "bad Content-Length from the server");
+					                     "bad Content-Length from the server");
 			} else if (strcasecmp(line, "Transfer-Encoding") == 0) {
 				chunked = strcasestr(v, "chunked") != NULL;
 			} else if (strcasecmp(line, "Connection") == 0) {
@@ -813,8 +825,8 @@ static int read_response(struct https_client *c, bool head, struct https_respons
 	} else if (content_length >= 0) {
 		if ((unsigned long long)content_length > HTTPS_MAX_RESPONSE)
 			return dsc_error_set(err, DSC_ETOOBIG,
-					     "the answer (%lld bytes) is larger than %u MiB",
-					     content_length, HTTPS_MAX_RESPONSE >> 20);
+			                     "the answer (%lld bytes) is larger than %u MiB",
+			                     content_length, HTTPS_MAX_RESPONSE >> 20);
 		r = body_grow(out, &cap, (size_t)content_length, err);
 		if (r != DSC_OK)
 			return r;
@@ -847,7 +859,7 @@ static int read_response(struct https_client *c, bool head, struct https_respons
 }
 
 static int send_request(struct https_client *c, const char *method, const char *target,
-			const struct https_body *body, struct dsc_error *err)
+                        const struct https_body *body, struct dsc_error *err)
 {
 	char head[4096];
 	int n;
@@ -855,18 +867,18 @@ static int send_request(struct https_client *c, const char *method, const char *
 
 	if (body != NULL && body->content_type != NULL)
 		n = snprintf(head, sizeof(head),
-			     "%s %s HTTP/1.1\r\nHost: %s%s%s:%s\r\nUser-Agent: disclosurectl/%s\r\n"
-			     "Accept: application/json, application/x-ndjson\r\n"
-			     "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n",
-			     method, target, strchr(c->host, ':') ? "[" : "", c->host,
-			     strchr(c->host, ':') ? "]" : "", c->port, VERSION, body->content_type,
-			     body->len);
+		             "%s %s HTTP/1.1\r\nHost: %s%s%s:%s\r\nUser-Agent: disclosurectl/%s\r\n"
+		             "Accept: application/json, application/x-ndjson\r\n"
+		             "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n",
+		             method, target, strchr(c->host, ':') ? "[" : "", c->host,
+		             strchr(c->host, ':') ? "]" : "", c->port, VERSION, body->content_type,
+		             body->len);
 	else
 		n = snprintf(head, sizeof(head),
-			     "%s %s HTTP/1.1\r\nHost: %s%s%s:%s\r\nUser-Agent: disclosurectl/%s\r\n"
-			     "Accept: application/json, application/x-ndjson\r\n\r\n",
-			     method, target, strchr(c->host, ':') ? "[" : "", c->host,
-			     strchr(c->host, ':') ? "]" : "", c->port, VERSION);
+		             "%s %s HTTP/1.1\r\nHost: %s%s%s:%s\r\nUser-Agent: disclosurectl/%s\r\n"
+		             "Accept: application/json, application/x-ndjson\r\n\r\n",
+		             method, target, strchr(c->host, ':') ? "[" : "", c->host,
+		             strchr(c->host, ':') ? "]" : "", c->port, VERSION);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return dsc_error_set(err, DSC_EINVAL, "request target too long: %.80s...", target);
 	r = write_all(c, head, (size_t)n, err);
@@ -890,9 +902,9 @@ static int send_request(struct https_client *c, const char *method, const char *
 			break;
 		if (got > body->len - sent) {
 			r = dsc_error_set(err, DSC_EIO,
-					  "the upload grew while it was being sent (announced %zu "
-					  "bytes)",
-					  body->len);
+			                  "the upload grew while it was being sent (announced %zu "
+			                  "bytes)",
+			                  body->len);
 			break;
 		}
 		r = write_all(c, buf, got, err);
@@ -903,17 +915,17 @@ static int send_request(struct https_client *c, const char *method, const char *
 	free(buf);
 	if (r == DSC_OK && sent != body->len)
 		r = dsc_error_set(err, DSC_EIO,
-				  "the upload shrank while it was being sent (%zu of %zu bytes)", sent,
-				  body->len);
+		                  "the upload shrank while it was being sent (%zu of %zu bytes)",
+		                  sent, body->len);
 	return r;
 }
 
 int https_request(struct https_client *c, const char *method, const char *target,
-		  const struct https_body *body, int wait_s, struct https_response *out,
-		  struct dsc_error *err)
+                  const struct https_body *body, int wait_s, struct https_response *out,
+                  struct dsc_error *err)
 {
-	bool streamed = body != NULL && body->content_type != NULL && body->data == NULL &&
-			body->read != NULL;
+	bool streamed =
+	    body != NULL && body->content_type != NULL && body->data == NULL && body->read != NULL;
 
 	memset(out, 0, sizeof(*out));
 	for (int attempt = 0;; attempt++) {
@@ -931,8 +943,8 @@ int https_request(struct https_client *c, const char *method, const char *target
 			sent = true;
 			c->wait_now = wait_s > 0 ? wait_s : c->timeout_s;
 			set_socket_timeout(c->fd, c->wait_now);
-			r = read_response(c, strcmp(method, "HEAD") == 0, out, &must_close, &nothing,
-					  err);
+			r = read_response(c, strcmp(method, "HEAD") == 0, out, &must_close,
+			                  &nothing, err);
 			if (c->fd >= 0)
 				set_socket_timeout(c->fd, c->timeout_s);
 		}

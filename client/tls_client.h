@@ -49,7 +49,7 @@ void https_response_release(struct https_response *r);
  * Returns DSC_OK or a failure (with err set) that aborts the request.
  */
 typedef int (*https_body_reader)(void *arg, unsigned char *buf, size_t cap, size_t *n,
-				 struct dsc_error *err);
+                                 struct dsc_error *err);
 
 struct https_body {
 	const char *content_type; /* NULL: no body */
@@ -63,7 +63,7 @@ struct https_client;
 
 /* Checks the files and builds the TLS context; does not connect yet. */
 int https_client_new(const struct tls_endpoint *ep, struct https_client **out,
-		     struct dsc_error *err);
+                     struct dsc_error *err);
 void https_client_free(struct https_client *c);
 
 /*
@@ -73,8 +73,8 @@ void https_client_free(struct https_client *c);
  * a failure means no complete answer arrived (err says why in words).
  */
 int https_request(struct https_client *c, const char *method, const char *target,
-		  const struct https_body *body, int wait_s, struct https_response *out,
-		  struct dsc_error *err);
+                  const struct https_body *body, int wait_s, struct https_response *out,
+                  struct dsc_error *err);
 
 /* Common name of the client certificate, "" if none (for the request log). */
 const char *https_client_identity(const struct https_client *c);
