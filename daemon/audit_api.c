@@ -3,11 +3,12 @@
  * (auditor) and GET /v1/audit/checkpoint (any known principal).
  *
  * A read of the log is itself logged.  The writer appends this request's
- * audit.read entry and, when the page reaches the newest entry, a
- * checkpoint signed over everything before it, in the same commit; the
- * worker then reads the page with its own read transaction and sends the
- * stored lines byte for byte, so an export that reaches the end always
- * ends sealed.
+ * audit.read entry and, when the page reaches the newest entry, signs a
+ * checkpoint over everything before it (not stored: docs/audit-format.md);
+ * after the commit the worker reads the page with its own read transaction
+ * and sends the stored lines byte for byte, then that checkpoint, so an
+ * export that reaches the end always ends sealed.  GET /v1/audit/checkpoint
+ * stores its checkpoint in the chain.
  *
  * Never: send a line other than exactly as stored; hold the read
  * transaction while the answer is being written to the network (the page
@@ -65,6 +66,10 @@ static void audit_page_done(struct job *j)
 		}
 		store_read_end(j->w->reader);
 	}
+	if (rc == DSC_OK && j->checkpoint_line != NULL &&
+	    (evbuffer_add(j->body, j->checkpoint_line, j->checkpoint_len) != 0 ||
+	     evbuffer_add(j->body, "\n", 1) != 0))
+		rc = DSC_ENOMEM;
 	if (rc != DSC_OK) {
 		log_warnx("request %s: reading audit entries %" PRIu64 "..%" PRIu64 " failed (%s)",
 			  j->request_id, j->page_from, j->page_end, dsc_status_name(rc));

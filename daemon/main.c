@@ -82,10 +82,10 @@ bool daemon_find_principal(struct daemon *d, const char *cn, struct principal *o
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: disclosured [-c FILE] [--check-config] [-v]\n"
+	fprintf(f, "usage: disclosured -c FILE [--check-config] [-v]\n"
 		   "       disclosured --version | --help\n"
 		   "\n"
-		   "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
+		   "  -c, --config FILE   the configuration file, e.g. " DEFAULT_CONFIG "\n"
 		   "      --check-config  check the configuration, certificates, key permissions,\n"
 		   "                      ACL and audit key; print what is wrong; exit 0 or 1\n"
 		   "  -v, --verbose       log debug lines too\n"
@@ -363,7 +363,7 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *path = DEFAULT_CONFIG;
+	const char *path = NULL;
 	bool check = false;
 	int level = LOG_LEVEL_INFO, ch;
 
@@ -380,6 +380,11 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc) {
 		fprintf(stderr, "disclosured: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (path == NULL) {
+		fprintf(stderr, "disclosured: -c FILE is required (e.g. -c " DEFAULT_CONFIG ")\n");
 		usage(stderr);
 		return 2;
 	}

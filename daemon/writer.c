@@ -53,6 +53,7 @@ struct writer {
 	bool stopping;
 	json_t *stop_fields;
 	struct audit_chain chain;
+	uint64_t since_checkpoint; /* entries after the last checkpoint */
 	uint64_t last_checkpoint_mono_ms;
 	struct histogram batch, commit;
 	atomic_uint_fast64_t commit_failures;
@@ -134,6 +135,7 @@ static int append_entry(struct writer *wr, struct store_txn *t, const json_t *fi
 		wr->chain = before;
 		return rc;
 	}
+	wr->since_checkpoint++;
 	if (j != NULL) {
 		j->receipt = true;
 		j->receipt_seq = seq;
@@ -160,6 +162,7 @@ static int append_checkpoint(struct writer *wr, struct store_txn *t, int64_t ms,
 		wr->chain = before;
 		return rc;
 	}
+	wr->since_checkpoint = 0;
 	if (keep != NULL) {
 		*keep = line;
 		*keep_len = len;
@@ -172,11 +175,7 @@ static int append_checkpoint(struct writer *wr, struct store_txn *t, int64_t ms,
 /* Entries written since the last checkpoint, not counting it. */
 static uint64_t pending_entries(const struct writer *wr)
 {
-	uint64_t covered = wr->chain.last_checkpoint_size;
-
-	if (wr->chain.next_seq == 0)
-		return 0;
-	return wr->chain.next_seq - covered - (covered < wr->chain.next_seq ? 1 : 0);
+	return wr->since_checkpoint;
 }
 
 /* Errors after which the LMDB transaction is unusable. */
@@ -259,28 +258,33 @@ static int apply_bulk(struct store_txn *t, struct job *j, long *records_delta,
 	return DSC_OK;
 }
 
-/* The page of an audit read: entries [from, end), ending with a checkpoint
- * appended right after this request's own entry if it fits in the page, so
- * that an export that reaches the end is always sealed. */
-static void audit_page_plan(struct writer *wr, struct job *j, bool *checkpoint)
+/* The page of an audit read: stored entries [from, page_end), and, when
+ * the page reaches the newest entry (this request's own) with room to
+ * spare, a checkpoint signed over everything before it.  That seal is not
+ * stored (docs/audit-format.md): the next stored entry takes its seq, so
+ * paging with from = last seq + 1 ends, whatever the page size. */
+static void audit_page_plan(struct writer *wr, struct job *j, bool *seal)
 {
 	uint64_t a = wr->chain.next_seq; /* this request's entry */
 	uint64_t from = j->page_from, limit = j->page_limit;
 	json_t *ret;
 
-	*checkpoint = from <= a + 1 && a + 1 <= from + limit - 1;
-	if (*checkpoint)
-		j->page_end = a + 2;
+	*seal = from <= a + 1 && a + 1 <= from + limit - 1;
+	if (*seal)
+		j->page_end = a + 1;
 	else
 		j->page_end = from + limit < a + 1 ? from + limit : a + 1;
 	if (j->page_end < from)
 		j->page_end = from;
-	if (j->page_end > from) {
-		ret = json_object();
+	ret = json_object();
+	if (ret != NULL && (j->page_end > from || *seal)) {
 		json_object_set_new(ret, "first", json_integer((json_int_t)from));
-		json_object_set_new(ret, "last", json_integer((json_int_t)(j->page_end - 1)));
+		json_object_set_new(ret, "last",
+				    json_integer((json_int_t)(*seal ? a + 1 : j->page_end - 1)));
+		json_object_set_new(ret, "sealed", json_boolean(*seal));
 		json_object_set_new(j->audit, "returned", ret);
 	} else {
+		json_decref(ret);
 		json_object_set_new(j->audit, "returned", json_null());
 	}
 }
@@ -289,7 +293,7 @@ static void audit_page_plan(struct writer *wr, struct job *j, bool *checkpoint)
 static int job_apply(struct writer *wr, struct store_txn *t, struct job *j, int64_t ms,
 		     long *records_delta, struct dsc_error *err)
 {
-	bool checkpoint = false;
+	bool seal = false;
 	int rc = DSC_OK;
 
 	switch (j->kind) {
@@ -345,7 +349,7 @@ static int job_apply(struct writer *wr, struct store_txn *t, struct job *j, int6
 		break;
 	case JOB_AUDIT_PAGE:
 		if (j->status == 200)
-			audit_page_plan(wr, j, &checkpoint);
+			audit_page_plan(wr, j, &seal);
 		break;
 	default:
 		break;
@@ -359,7 +363,10 @@ static int job_apply(struct writer *wr, struct store_txn *t, struct job *j, int6
 	rc = append_entry(wr, t, j->audit, ms, j, err);
 	if (rc != DSC_OK)
 		return rc;
-	if (checkpoint || (j->kind == JOB_CHECKPOINT && j->status == 200))
+	if (seal)
+		rc = audit_checkpoint_encode_unstored(&wr->chain, wr->d->audit_key, ms,
+						      &j->checkpoint_line, &j->checkpoint_len, err);
+	else if (j->kind == JOB_CHECKPOINT && j->status == 200)
 		rc = append_checkpoint(wr, t, ms, j->kind == JOB_CHECKPOINT ? &j->checkpoint_line : NULL,
 				       &j->checkpoint_len, err);
 	return rc;
@@ -371,6 +378,7 @@ static void writer_batch(struct writer *wr, struct job *batch, bool timer_due, j
 {
 	struct daemon *d = wr->d;
 	struct audit_chain saved = wr->chain;
+	uint64_t saved_since = wr->since_checkpoint;
 	struct store_txn *t = NULL;
 	struct dsc_error err;
 	uint64_t t0 = mono_ns();
@@ -432,6 +440,7 @@ static void writer_batch(struct writer *wr, struct job *batch, bool timer_due, j
 		store_write_abort(t);
 	if (failed) {
 		wr->chain = saved;
+		wr->since_checkpoint = saved_since;
 		atomic_fetch_add_explicit(&wr->commit_failures, 1, memory_order_relaxed);
 		log_errx("audit commit failed, %zu request(s) answered 503: %s",
 			 n, err.msg[0] ? err.msg : "unknown store error");
@@ -549,6 +558,12 @@ int writer_new(struct daemon *d, struct writer **out, struct dsc_error *err)
 	}
 	store_read_end(r);
 	store_reader_free(r);
+	/* After a restart: a log that does not end with a checkpoint gets one
+	 * soon (its tail is "pending"); one that does starts afresh. */
+	if (n == 0 || wr->chain.last_checkpoint_size == n - 1)
+		wr->since_checkpoint = 0;
+	else
+		wr->since_checkpoint = n;
 	atomic_store(&d->audit_seq, wr->chain.next_seq);
 	atomic_store(&d->records, (uint64_t)records);
 	wr->last_checkpoint_mono_ms = mono_ms();
