@@ -56,11 +56,11 @@ struct store_reader {
 	bool active;
 };
 
-/* An index entry waiting to be written: the first 8 key bytes big-endian
- * (so most comparisons are one integer compare), where the key lies in the
- * arena (a uint16_t length, then the bytes), and the record number. */
+/* An index entry waiting to be written: the first 16 key bytes as two
+ * big-endian integers (the sort key), where the key lies in the arena (a
+ * uint16_t length, then the bytes), and the record number. */
 struct pending_key {
-	uint64_t prefix;
+	uint64_t prefix, prefix2;
 	uint32_t off;
 	uint32_t recno;
 };
@@ -185,6 +185,8 @@ static int pending_cmp(const void *a, const void *b, void *arg)
 
 	if (x->prefix != y->prefix)
 		return x->prefix < y->prefix ? -1 : 1;
+	if (x->prefix2 != y->prefix2)
+		return x->prefix2 < y->prefix2 ? -1 : 1;
 	memcpy(&xl, arena + x->off, sizeof(xl));
 	memcpy(&yl, arena + y->off, sizeof(yl));
 	/* LMDB's order for keys: bytes, then the shorter first. */
@@ -198,8 +200,9 @@ static int pending_cmp(const void *a, const void *b, void *arg)
 
 /*
  * Sorts the pending entries into LMDB's key order: a stable LSD radix sort
- * on the 8-byte prefix (a few passes over the array instead of a million
- * comparisons), then a comparison sort of the runs whose prefixes are equal.
+ * on the 16-byte prefix (passes over the array instead of millions of
+ * comparisons; the matcher's keys share long prefixes such as "BSM0:JN:"),
+ * then a comparison sort of the runs whose prefixes are equal.
  * Entries were added in record-number order and both steps are stable, so
  * equal keys keep their record numbers ascending.
  */
@@ -207,19 +210,23 @@ static int pending_sort(struct store_txn *t)
 {
 	struct pending_key *a = t->pending, *b, *tmp;
 	size_t n = t->n_pending, i, j, run;
-	int shift;
+	int pass;
 
 	if (n < 2)
 		return DSC_OK;
 	b = malloc(n * sizeof(*b));
 	if (b == NULL)
 		return DSC_ENOMEM;
-	for (shift = 0; shift < 64; shift += 8) {
+	for (pass = 0; pass < 16; pass++) {
 		size_t count[256] = { 0 }, pos = 0;
+		/* Least significant byte first: bytes 15..8, then 7..0. */
+		int shift = (pass % 8) * 8;
+		bool second = pass < 8;
 
+#define RADIX_BYTE(e) ((unsigned)(((second ? (e).prefix2 : (e).prefix) >> shift) & 0xff))
 		for (i = 0; i < n; i++)
-			count[(a[i].prefix >> shift) & 0xff]++;
-		if (count[(a[0].prefix >> shift) & 0xff] == n)
+			count[RADIX_BYTE(a[i])]++;
+		if (count[RADIX_BYTE(a[0])] == n)
 			continue; /* every entry has the same byte here */
 		for (i = 0; i < 256; i++) {
 			size_t c = count[i];
@@ -228,7 +235,8 @@ static int pending_sort(struct store_txn *t)
 			pos += c;
 		}
 		for (i = 0; i < n; i++)
-			b[count[(a[i].prefix >> shift) & 0xff]++] = a[i];
+			b[count[RADIX_BYTE(a[i])]++] = a[i];
+#undef RADIX_BYTE
 		tmp = a;
 		a = b;
 		b = tmp;
@@ -240,12 +248,13 @@ static int pending_sort(struct store_txn *t)
 	free(b);
 	a = t->pending;
 	for (run = 0; run < n; run = j) {
-		for (j = run + 1; j < n && a[j].prefix == a[run].prefix; j++)
+		for (j = run + 1; j < n && a[j].prefix == a[run].prefix &&
+			    a[j].prefix2 == a[run].prefix2; j++)
 			;
 		if (j - run > 32) {
-			/* Long runs (one family name with many years) would make
-			 * insertion sort quadratic; the comparison includes the
-			 * record number, so the order is total. */
+			/* Long runs would make insertion sort quadratic; the
+			 * comparison includes the record number, so the order
+			 * is total. */
 			qsort_r(a + run, j - run, sizeof(*a), pending_cmp, t->arena.data);
 			continue;
 		}
@@ -306,7 +315,7 @@ static int pending_flush(struct store_txn *t, struct dsc_error *err)
 static int pending_add(struct store_txn *t, const void *key, size_t len, uint32_t recno,
 		       struct dsc_error *err)
 {
-	unsigned char be[8] = { 0 };
+	unsigned char be[16] = { 0 };
 	uint16_t klen = (uint16_t)len;
 	struct pending_key *p;
 	size_t i;
@@ -326,10 +335,13 @@ static int pending_add(struct store_txn *t, const void *key, size_t len, uint32_
 	p = &t->pending[t->n_pending];
 	p->off = (uint32_t)t->arena.len;
 	p->recno = recno;
-	memcpy(be, key, len < 8 ? len : 8);
+	memcpy(be, key, len < 16 ? len : 16);
 	p->prefix = 0;
-	for (i = 0; i < 8; i++)
+	p->prefix2 = 0;
+	for (i = 0; i < 8; i++) {
 		p->prefix = (p->prefix << 8) | be[i];
+		p->prefix2 = (p->prefix2 << 8) | be[8 + i];
+	}
 	if (store_buf_append(&t->arena, &klen, sizeof(klen)) != DSC_OK ||
 	    store_buf_append(&t->arena, key, len) != DSC_OK)
 		return dsc_error_set(err, DSC_ENOMEM, "out of memory for index entries");

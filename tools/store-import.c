@@ -109,6 +109,8 @@ static void *worker(void *arg)
 {
 	struct pipeline *p = arg;
 
+	pthread_setname_np(pthread_self(), "import-parse"); /* for top and perf */
+
 	for (;;) {
 		struct chunk *c;
 		size_t i;

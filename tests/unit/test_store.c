@@ -775,6 +775,81 @@ static void a_failed_write_poisons_its_transaction_until_aborted(void **state)
 	assert_true(used > 0 && used <= map);
 }
 
+
+/* ---- prepared records (bulk loads) ---- */
+
+static void a_prepared_record_gets_the_same_keys_and_view_as_a_direct_put(void **state)
+{
+	struct fixture *f = *state;
+	struct offender *o = record("KEN-5", "Prepped", "Ahead", "Beforehand");
+	struct store_prepared *prep;
+	struct store_txn *t;
+	struct dsc_error err;
+	struct collect c;
+	const void *view;
+	size_t len;
+	uint32_t recno;
+	bool replaced = true;
+
+	assert_int_equal(store_prepare(f->s, o, &prep, &err), DSC_OK);
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	assert_int_equal(store_put_prepared(t, o, prep, &replaced, &err), DSC_OK);
+	assert_false(replaced);
+	assert_int_equal(store_put_prepared(t, o, NULL, &replaced, &err), DSC_EINVAL);
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	store_prepared_free(prep);
+	offender_free(o);
+
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(store_get_recno(f->r, "KEN-5", &recno), DSC_OK);
+	assert_int_equal(key_count(f->r, "f:ahead", &c), 1);
+	assert_int_equal(c.recnos[0], recno);
+	assert_int_equal(key_count(f->r, "f:beforehand", &c), 1);
+	assert_int_equal(store_get_view(f->r, recno, &view, &len), DSC_OK);
+	assert_memory_equal(view, "KEN-5", 5);
+	store_read_end(f->r);
+
+	/* Replacing it the ordinary way removes the prepared keys. */
+	put(f->s, "KEN-5", "Prepped", "Afterwards", NULL, true);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(key_count(f->r, "f:ahead", &c), 0);
+	assert_int_equal(key_count(f->r, "f:beforehand", &c), 0);
+	assert_int_equal(key_count(f->r, "f:afterwards", &c), 1);
+	store_read_end(f->r);
+}
+
+static void many_distinct_keys_with_long_shared_prefixes_are_all_found(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct dsc_error err;
+	struct collect c;
+	size_t i;
+
+	/* Family names alike in their first 16 bytes and more, in no order. */
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (i = 0; i < 500; i++) {
+		char id[32], family[64];
+		struct offender *o;
+
+		snprintf(id, sizeof(id), "KEN-%04zu", i);
+		snprintf(family, sizeof(family), "Longsharedprefixname%03zu", (i * 7919) % 500);
+		o = record(id, "Same", family, "Longsharedprefixname");
+		assert_int_equal(store_put_offender(t, o, NULL, &err), DSC_OK);
+		offender_free(o);
+	}
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	for (i = 0; i < 500; i++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "f:longsharedprefixname%03zu", i);
+		assert_int_equal(key_count(f->r, key, &c), 1);
+	}
+	assert_int_equal(key_count(f->r, "f:longsharedprefixname", &c), 500);
+	store_read_end(f->r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -796,6 +871,8 @@ int main(void)
 		T(opening_without_an_indexer_for_writing_is_refused),
 		T(a_full_map_is_an_error_with_words_and_the_store_goes_on),
 		T(a_failed_write_poisons_its_transaction_until_aborted),
+		T(a_prepared_record_gets_the_same_keys_and_view_as_a_direct_put),
+		T(many_distinct_keys_with_long_shared_prefixes_are_all_found),
 #undef T
 	};
 
