@@ -1,0 +1,62 @@
+#!/bin/sh
+# bench-store.sh - import rate of the offline bulk loader and the store's
+# size on disk, for registers of 100,000 and 1,000,000 generated people.
+#
+# Each size is imported into a fresh store STORE_BENCH_RUNS times (3 by
+# default) and the median rate is printed.  The generated registers are
+# cached under $BUILD/bench-data/ (same seed, same bytes), the stores are
+# removed afterwards.  STORE_BENCH_SIZES overrides the sizes.
+set -eu
+cd "$(dirname "$0")/.."
+: "${BUILD:=build}"
+: "${STORE_BENCH_SIZES:=100000 1000000}"
+: "${STORE_BENCH_RUNS:=3}"
+
+gen="$BUILD/genregister"
+imp="$BUILD/store-import"
+for p in "$gen" "$imp"; do
+	if [ ! -x "$p" ]; then
+		echo "bench-store: $p is missing: run make BUILD=$BUILD first" >&2
+		exit 1
+	fi
+done
+data="$BUILD/bench-data"
+mkdir -p "$data"
+store="$data/store-bench.$$"
+trap 'rm -rf "$store"' EXIT INT TERM
+
+median() {
+	sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; print v[int((NR + 1) / 2)] }'
+}
+
+echo "store import (offline bulk loader, $(nproc) cores, $STORE_BENCH_RUNS runs each, median)"
+for n in $STORE_BENCH_SIZES; do
+	reg="$data/register-$n.jsonl"
+	if [ ! -s "$reg" ]; then
+		"$gen" --seed 1 --count "$n" -o "$reg.tmp"
+		mv "$reg.tmp" "$reg"
+	fi
+	rates=""
+	secs=""
+	run=1
+	while [ "$run" -le "$STORE_BENCH_RUNS" ]; do
+		rm -rf "$store"
+		out=$("$imp" --quiet "$store" "$reg")
+		rate=$(printf '%s\n' "$out" | sed -n 's/.* rate=\([0-9]*\).*/\1/p')
+		sec=$(printf '%s\n' "$out" | sed -n 's/.* seconds=\([0-9.]*\).*/\1/p')
+		used=$(printf '%s\n' "$out" | sed -n 's/.* used_bytes=\([0-9]*\).*/\1/p')
+		records=$(printf '%s\n' "$out" | sed -n 's/^records=\([0-9]*\).*/\1/p')
+		rates="$rates $rate"
+		secs="$secs $sec"
+		run=$((run + 1))
+	done
+	med=$(printf '%s\n' $rates | median)
+	medsec=$(printf '%s\n' $secs | median)
+	disk_kib=$(du -k "$store/data.mdb" | cut -f1)
+	input_mib=$(du -k "$reg" | awk '{ printf "%.0f", $1 / 1024 }')
+	printf '  %8s records: %7s records/s median (%s s; runs:%s records/s), ' \
+		"$records" "$med" "$medsec" "$rates"
+	printf 'data.mdb %s MiB on disk, %s MiB of pages in use (input %s MiB)\n' \
+		"$(awk -v k="$disk_kib" 'BEGIN { printf "%.0f", k / 1024 }')" \
+		"$(awk -v b="$used" 'BEGIN { printf "%.0f", b / 1048576 }')" "$input_mib"
+done
