@@ -88,30 +88,32 @@ static int rng_pct(struct rng *r, double pct)
 	return rng_unit(r) * 100.0 < pct;
 }
 
-/* Zipf-like: rank k drawn with weight 1/(k+1), so common names are common
- * and the tail of a pool is rare. */
+/* Zipf-like (Zipf-Mandelbrot): rank k drawn with weight 1/(k+3), so
+ * common names are common, the tail of a pool is rare, and the top name
+ * of a pool is not absurdly dominant (Smith ends up at about 4%). */
 #define ZIPF_MAX 128
-static double harmonic[ZIPF_MAX + 1]; /* harmonic[n] = sum of 1/k, k = 1..n */
+#define ZIPF_SHIFT 2
+static double harmonic[ZIPF_MAX + ZIPF_SHIFT + 2]; /* harmonic[n] = sum of 1/k, k = 1..n */
 
 static void zipf_init(void)
 {
 	int k;
 
 	harmonic[0] = 0.0;
-	for (k = 1; k <= ZIPF_MAX; k++)
+	for (k = 1; k < ZIPF_MAX + ZIPF_SHIFT + 2; k++)
 		harmonic[k] = harmonic[k - 1] + 1.0 / k;
 }
 
 static size_t rng_zipf(struct rng *r, size_t n)
 {
-	double x;
+	double lo = harmonic[ZIPF_SHIFT], x;
 	size_t k;
 
 	if (n > ZIPF_MAX)
 		n = ZIPF_MAX;
-	x = rng_unit(r) * harmonic[n];
+	x = lo + rng_unit(r) * (harmonic[n + ZIPF_SHIFT] - lo);
 	for (k = 0; k + 1 < n; k++) {
-		if (x < harmonic[k + 1])
+		if (x < harmonic[k + ZIPF_SHIFT + 1])
 			return k;
 	}
 	return n - 1;
@@ -851,8 +853,9 @@ static void person(struct rng *r, struct out *o, const struct force *f, unsigned
 	}
 	names[0].primary = 1;
 
-	/* Aliases: about 30% of people have 1-3. */
-	if (rng_pct(r, 30)) {
+	/* Aliases: about 30% of people have 1-3 (some draws below find
+	 * nothing to vary and are skipped, hence the higher rate here). */
+	if (rng_pct(r, 36)) {
 		size_t want = 1 + rng_below(r, 3) / 2 + (rng_pct(r, 15) ? 1 : 0);
 
 		for (i = 0; i < want && n_names < COUNT(names); i++) {
