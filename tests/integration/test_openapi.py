@@ -423,16 +423,11 @@ class TheDocument(unittest.TestCase):
                 self.assertTrue(any(want in e for e in errs), errs)
 
 
-class RealAnswers(DaemonTestCase):
-    """The running daemon's answers, each validated against the document."""
+class Conformance:
+    """Sends requests to the class's daemon and validates every answer
+    against the document (mixed into DaemonTestCase classes)."""
 
-    records = fixture_records()
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.validator = Validator(SPEC)
-        cls.seen = set()  # (method, template, status) validated
+    validator = Validator(SPEC)
 
     def operation(self, method, path):
         for template, item in SPEC["paths"].items():
@@ -488,8 +483,13 @@ class RealAnswers(DaemonTestCase):
             self.assertIsInstance(r.body, bytes)
         if r.status == 405:
             self.assertTrue(r.header("Allow"), "405 without an Allow header")
-        self.seen.add((method.upper(), template, r.status))
         return r
+
+
+class RealAnswers(Conformance, DaemonTestCase):
+    """The running daemon's answers, each validated against the document."""
+
+    records = fixture_records()
 
     def test_health_and_metrics(self):
         self.conforms("mon.wm", "GET", "/healthz")
@@ -533,6 +533,10 @@ class RealAnswers(DaemonTestCase):
         self.assertEqual(r.status, 415, r)
         r = self.conforms("mon.wm", "POST", "/v1/checks", check_body())
         self.assertEqual(r.status, 403, r)
+        r = self.conforms("cw.wm", "POST", "/v1/checks",
+                          check_body(justification="x" * 1000, case_ref="WM-OAS-" + "9" * 40,
+                                     postcode="Z" * 100000))
+        self.assertEqual(r.status, 413, r)
         r = self.conforms("cw.wm", "DELETE", "/v1/checks")
         self.assertEqual(r.status, 405, r)
         r = self.conforms("cw.wm", "GET", "/v1/nowhere")
@@ -572,6 +576,22 @@ class RealAnswers(DaemonTestCase):
         r = self.conforms("aud.nat", "GET", "/v1/audit?from=0&limit=0")
         self.assertEqual(r.status, 400, r)
         self.conforms("cw.wm", "GET", "/v1/audit?from=0&limit=10")  # 403
+
+
+class RateLimitedAnswers(Conformance, DaemonTestCase):
+    """429 too_many_requests, which needs a daemon with a rate limit."""
+
+    daemon_conf = {"server": {"rate_limit": "2"}}
+
+    def test_a_flooding_principal_gets_429_in_the_documented_shape(self):
+        statuses = []
+        for _ in range(20):
+            r = self.conforms("cw.wm", "GET", "/v1/checks/chk_00000000000000000000000000")
+            statuses.append(r.status)
+            if r.status == 429:
+                self.assertEqual(r.json()["error"]["code"], "too_many_requests")
+                break
+        self.assertIn(429, statuses, "20 requests at once never met the rate limit of 2/s")
 
 
 if __name__ == "__main__":
