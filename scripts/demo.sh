@@ -83,11 +83,13 @@ quote() {
 	printf '%s' "${out# }"
 }
 
-# ctl PRINCIPAL ARGS...: the client with the principal's settings, shown.
+# ctl PRINCIPAL ARGS...: the client with the principal's settings, the
+# command shown first (the callers indent the whole).  Paths given to it
+# are relative to the project folder, the current folder of this script.
 ctl() {
 	local who=$1
 	shift
-	show_cmd "disclosurectl $(quote "$@")   ${D}# as $who$N"
+	printf '%s$ disclosurectl %s   # as %s%s\n' "$D" "$(quote "$@")" "$who" "$N"
 	(
 		# shellcheck disable=SC1090
 		. "$DEMO/ctl/$who.env"
@@ -257,7 +259,7 @@ run 0 mo.monitor health
 # ---------------------------------------------------------------------------
 step "Import: the registrar loads the register through the client"
 t0=$(date +%s.%N)
-run 0 rita.registrar import "$DEMO/register.jsonl"
+run 0 rita.registrar import demo/register.jsonl
 t1=$(date +%s.%N)
 say "$(python3 -c "print(f'{$COUNT / max($t1 - $t0, 1e-6):,.0f} records/s through the API, TLS and audit included')")"
 run 0 mo.monitor health
@@ -387,11 +389,11 @@ run 3 dana.officer decide "$CHECK_MATCH" --decision no_disclosure --rationale "s
 
 # ---------------------------------------------------------------------------
 step "Audit: the auditor exports the log and verifies it offline with the public key"
-run 0 aldo.auditor audit export -o "$DEMO/audit.ndjson"
+run 0 aldo.auditor audit export -o demo/audit.ndjson
 say "$(wc -l <"$DEMO/audit.ndjson") entries; the last one is a signed checkpoint:"
 tail -n 1 "$DEMO/audit.ndjson" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin), indent=2))' | sed 's/^/      /'
-run 0 aldo.auditor audit verify "$DEMO/audit.ndjson" --key "$DEMO/pki/audit-public.pem" \
-	--receipts "$DEMO/state/alice.jones/disclosurectl/requests.log"
+run 0 aldo.auditor audit verify demo/audit.ndjson --key demo/pki/audit-public.pem \
+	--receipts demo/state/alice.jones/disclosurectl/requests.log
 say "and a copy with one changed byte is rejected:"
 python3 - "$DEMO/audit.ndjson" "$DEMO/audit-tampered.ndjson" <<'PY'
 import sys
@@ -401,7 +403,7 @@ lines[i] = lines[i].replace('"status":200', '"status":201', 1) if '"status":200'
     else lines[i].replace('"seq":', '"seq": ', 1)
 open(sys.argv[2], "w", encoding="utf-8").writelines(lines)
 PY
-run 1 aldo.auditor audit verify "$DEMO/audit-tampered.ndjson" --key "$DEMO/pki/audit-public.pem"
+run 1 aldo.auditor audit verify demo/audit-tampered.ndjson --key demo/pki/audit-public.pem
 rm -f "$DEMO/audit-tampered.ndjson"
 say "${G}rejected${N} (exit 1)"
 
