@@ -1,7 +1,8 @@
 # docs.mk - `make check-docs`: the documentation and the unit are part of
 # what is shipped, so they are checked like code.
 #
-#   - every man page renders with man(1) and groff without a warning;
+#   - every man page renders with man(1) and groff without a warning (and
+#     passes mandoc -Tlint, where mandoc is installed);
 #   - `systemd-analyze security --offline=true` rates the unit's sandbox at
 #     an exposure of 2.0 or lower;
 #   - docs/openapi.yaml passes a real OpenAPI 3.1 linter (Redocly CLI,
@@ -24,6 +25,7 @@ check-man:
 	@set -e; fail=0; for p in $(MAN_PAGES); do \
 		out=$$(LC_ALL=C.UTF-8 MANWIDTH=80 man -l --warnings=w -E UTF-8 $$p 2>&1 >/dev/null); \
 		out="$$out$$(groff -t -man -ww -z -K utf8 $$p 2>&1)"; \
+		if command -v mandoc >/dev/null 2>&1; then out="$$out$$(mandoc -Tlint -W warning $$p 2>&1)"; fi; \
 		if [ -n "$$out" ]; then echo "$$p: warnings:"; echo "$$out"; fail=1; \
 		else echo "$$p: renders without warnings"; fi; \
 	done; test $$fail = 0
