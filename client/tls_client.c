@@ -37,8 +37,8 @@
 
 #define RBUF_SIZE 16384
 #define LINE_MAX_LEN 8192
-#define HEADERS_MAX (64 * 1024)
-#define UPLOAD_CHUNK (64 * 1024)
+#define HEADERS_MAX (64u * 1024u)
+#define UPLOAD_CHUNK (64u * 1024u)
 
 struct https_client {
 	char *host, *port, *cert, *key, *ca;
@@ -50,6 +50,8 @@ struct https_client {
 	int fd;
 	unsigned requests_on_conn; /* answered on the current connection */
 	int wait_now;              /* seconds the current wait may take, for messages */
+	size_t got_bytes;          /* of the current answer: 0 = nothing came back yet */
+	bool timed_out;            /* the last failure was a timeout */
 	char identity[256];
 	char own_cert_note[384]; /* "our certificate ... expired on ..." or "" */
 	/* What the verify callback saw of the certificate that failed: the
@@ -465,6 +467,9 @@ static int tls_failure(struct https_client *c, int r, const char *what, struct d
 		                     c->port, reason, c->own_cert_note);
 	}
 	/* SO_RCVTIMEO/SO_SNDTIMEO expiring shows up as "want read/write". */
+	c->timed_out = e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ||
+	               ((e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN) &&
+	                (saved == EAGAIN || saved == EWOULDBLOCK));
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 		return dsc_error_set(err, DSC_EIO,
 		                     "%s with %s:%s: no answer within %d s (--timeout)", what,
@@ -581,6 +586,7 @@ static int fill(struct https_client *c, struct dsc_error *err)
 	if (r == 1) {
 		c->rpos = 0;
 		c->rlen = n;
+		c->got_bytes += n;
 		return 1;
 	}
 	if (SSL_get_error(c->ssl, r) == SSL_ERROR_ZERO_RETURN)
@@ -938,6 +944,8 @@ int https_request(struct https_client *c, const char *method, const char *target
 				return r;
 		}
 		reused = c->requests_on_conn > 0;
+		c->got_bytes = 0;
+		c->timed_out = false;
 		r = send_request(c, method, target, body, err);
 		if (r == DSC_OK) {
 			sent = true;
@@ -962,6 +970,7 @@ int https_request(struct https_client *c, const char *method, const char *target
 		 * the server never saw the request.  Never after a timeout or a
 		 * partial answer (a check must not run twice), and never for a
 		 * streamed upload, which cannot be replayed. */
+		nothing = nothing || (c->got_bytes == 0 && !c->timed_out);
 		if (!reused || attempt > 0 || streamed || (sent && !nothing))
 			return r;
 		dsc_error_clear(err);
