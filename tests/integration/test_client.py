@@ -307,6 +307,29 @@ class ClientCommands(DaemonTestCase):
         p = self.ctl("reg.wm", "import", good, "--json")
         self.assertEqual(json.loads(p.stdout)["replaced"], 3)
 
+    def test_import_of_a_file_larger_than_a_request_goes_in_parts_with_true_line_numbers(self):
+        lines = []
+        for i in range(60):
+            if i in (7, 41):  # no names: rejected
+                lines.append(json.dumps({"id": "WMP-PRT%04d" % i, "managing_force": "west-mercia",
+                                         "status": "active"}))
+            else:
+                lines.append(json.dumps({"id": "WMP-PRT%04d" % i, "names": [
+                    {"given": "Peregrine", "family": "Partwhistle%d" % i, "kind": "primary"}],
+                    "managing_force": "west-mercia", "status": "active"}))
+        f = self.work / "parts.jsonl"
+        f.write_text("\n".join(lines) + "\n")
+        p = self.ctl("reg.wm", "import", f, "--json",
+                     env_extra={"DISCLOSURECTL_IMPORT_PART_MAX": "2048"})
+        self.assertEqual(p.returncode, FAILURE, out(p))
+        j = json.loads(p.stdout)
+        self.assertGreater(j["parts"], 2)
+        self.assertEqual(j["created"], 58)
+        self.assertEqual(sorted(r["line"] for r in j["rejected"]), [8, 42])
+        sent = [r for r in read_log(self.log) if r["state"] == "sent"]
+        self.assertEqual(len(sent), j["parts"])
+        self.assertTrue(all(r["body_bytes"] <= 2048 for r in sent))
+
     def test_import_refusals_and_local_errors(self):
         f = self.work / "one.jsonl"
         f.write_text(json.dumps(fixture_records()[0]) + "\n")
