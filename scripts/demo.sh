@@ -205,7 +205,7 @@ for entry in "${PRINCIPALS[@]}"; do
 	mkdir -p "$DEMO/state/$id"
 	cat >"$DEMO/ctl/$id.env" <<EOF
 # disclosurectl settings for $id ($roles, force $force).
-# Use:  . demo/ctl/$id.env && build/disclosurectl health
+# Use:  . demo/ctl/$id.env && $BUILD_REL/disclosurectl health
 export DISCLOSURE_SERVER=https://127.0.0.1:$PORT
 export DISCLOSURE_CERT=$DEMO/pki/clients/$id.crt
 export DISCLOSURE_KEY=$DEMO/pki/clients/$id.key
@@ -302,7 +302,8 @@ for line in open(path, encoding="utf-8"):
 if not exact or not alias:
     sys.exit("demo: the register has no suitable record for the demo's queries")
 nobody = "Quillfeather-Zanzibarre"
-assert nobody.lower() not in families
+if nobody.lower() in families:
+    sys.exit("demo: the register holds the no-match query's family name " + nobody)
 
 def emit(k, v):
     print(f"{k}={shlex.quote(str(v))}")
