@@ -20,8 +20,8 @@ import time
 import unittest
 from pathlib import Path
 
-from harness import (CTL_BIN, HEX64, Daemon, DaemonTestCase, check_body, ctl, ctl_available,
-                     ctl_raw, export_audit, fixture_records, free_port, openssl, pki, tmo)
+from harness import (HEX64, Daemon, DaemonTestCase, ctl, ctl_available, ctl_raw, export_audit,
+                     fixture_records, free_port, openssl, pki, register_lines, tmo)
 
 OK, FAILURE, USAGE, REFUSED, UNREACHABLE = 0, 1, 2, 3, 4
 
@@ -642,6 +642,23 @@ class ClientConnection(DaemonTestCase):
                 p = ctl_raw(*args, env=env)
                 self.assertEqual(p.returncode, code, "%s: %s" % (name, out(p)))
                 self.assertIn(words, out(p))
+
+    def test_a_server_error_exits_4_with_the_servers_words(self):
+        # A store of 1 MiB cannot take a register of thousands: the daemon
+        # answers 503 unavailable, which is "the server failed", not a refusal.
+        small = Daemon("ctl-smallstore", conf={"store": {"map_size": str(1 << 20)}})
+        small.start()
+        try:
+            f = Path(small.dir) / "register.jsonl"
+            f.write_bytes(b"\n".join(register_lines(5, 3000)) + b"\n")
+            log = Path(small.dir) / "requests.log"
+            p = ctl(small, "reg.wm", "import", str(f), log=log)
+            self.assertEqual(p.returncode, UNREACHABLE, out(p))
+            self.assertIn("503", out(p))
+            self.assertIn("unavailable", out(p))
+            self.assertEqual(read_log(log)[-1]["status"], 503)
+        finally:
+            small.stop(expect_rc=None)
 
     def test_tls_failures_exit_4_and_say_why(self):
         env, d = self.base_env()
