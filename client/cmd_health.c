@@ -1,6 +1,8 @@
 /*
  * cmd_health.c - `disclosurectl health`: GET /healthz, for operators and
- * for checking that the connection settings work at all.
+ * for checking that the connection settings work at all.  Like every
+ * command it goes through the request log: even a health probe is a
+ * request someone may later need to account for.
  */
 #include "client.h"
 

@@ -2,6 +2,9 @@
  * cmd_show.c - `disclosurectl show CHECK_ID`: a stored check (GET
  * /v1/checks/{id}) with its request, its result and the decision if one
  * was recorded.  Reading a check is itself audited by the server.
+ *
+ * Never hides what the stored check holds: fields it does not know are
+ * printed as they come, so a newer server's additions still show.
  */
 #include <string.h>
 
