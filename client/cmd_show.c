@@ -113,6 +113,21 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 		printf("\n");
 		print_check_result(stdout, res);
 	}
+	/* Sections a newer server may add. */
+	{
+		const char *k;
+		json_t *v;
+
+		json_object_foreach(j, k, v)
+		{
+			if ((!json_is_object(v) && !json_is_array(v)) ||
+			    strcmp(k, "subject") == 0 || strcmp(k, "request") == 0 ||
+			    strcmp(k, "response") == 0 || strcmp(k, "decision") == 0)
+				continue;
+			printf("\n%s:\n", k);
+			print_json_readable(stdout, v, 2);
+		}
+	}
 	printf("\nDecision:");
 	if (json_is_object(dec)) {
 		printf("\n");
