@@ -39,6 +39,13 @@
 #define DEFAULT_MAP_SIZE ((size_t)1 << 30)
 #define REINDEX_BATCH 20000 /* records per transaction while re-indexing */
 
+/* Index entries waiting to be written in key order. */
+struct pending_set {
+	struct store_buf arena; /* per entry: uint16_t length, key bytes */
+	struct pending_key *keys;
+	size_t n, cap;
+};
+
 struct store {
 	MDB_env *env;
 	MDB_dbi db_store, db_ids, db_records, db_views, db_index;
@@ -48,6 +55,15 @@ struct store {
 	bool read_only;
 	size_t map_size;
 	char path[PATH_MAX];
+	/* Between store_bulk_begin() and store_bulk_end(): the new index
+	 * entries of all transactions, written once at the end; which record
+	 * numbers have entries there (a replace of one must write them
+	 * first); whether the index was empty (then entries are appended). */
+	struct pending_set *bulk;
+	unsigned char *bulk_touched;
+	size_t bulk_touched_bytes;
+	bool bulk_append;
+	bool bulk_broken; /* entries were lost with an aborted transaction */
 };
 
 struct store_reader {
@@ -74,13 +90,18 @@ struct store_txn {
 	/* New index entries, written sorted at commit: in key order LMDB
 	 * finds each leaf beside the last one instead of descending from
 	 * the root at a random place, which made bulk loads several times
-	 * faster.  Removals are never deferred. */
-	struct store_buf arena;
-	struct pending_key *pending;
-	size_t n_pending, cap_pending;
+	 * faster.  Removals are never deferred.  pend is own, or the store's
+	 * bulk set during a bulk load; bulk_mark is where this transaction's
+	 * entries start in it, to drop them if it aborts. */
+	struct pending_set own;
+	struct pending_set *pend;
+	size_t bulk_mark_n, bulk_mark_arena;
+	bool bulk_flushed;
 };
 
 #define PENDING_ARENA_MAX ((size_t)64 << 20)
+#define BULK_ARENA_MAX ((size_t)2 << 30)  /* offsets are uint32_t */
+#define BULK_WRITE_CHUNK ((size_t)4 << 20) /* entries per transaction at the end */
 
 /* Words for an LMDB failure; MDB_MAP_FULL and friends say what to do. */
 static int mdb_fail(const struct store *s, struct dsc_error *err, int rc, const char *what)
@@ -206,10 +227,10 @@ static int pending_cmp(const void *a, const void *b, void *arg)
  * Entries were added in record-number order and both steps are stable, so
  * equal keys keep their record numbers ascending.
  */
-static int pending_sort(struct store_txn *t)
+static int pending_sort(struct pending_set *ps)
 {
-	struct pending_key *a = t->pending, *b, *tmp;
-	size_t n = t->n_pending, i, j, run;
+	struct pending_key *a = ps->keys, *b, *tmp;
+	size_t n = ps->n, i, j, run;
 	int pass;
 
 	if (n < 2)
@@ -241,12 +262,12 @@ static int pending_sort(struct store_txn *t)
 		a = b;
 		b = tmp;
 	}
-	if (a != t->pending) {
-		memcpy(t->pending, a, n * sizeof(*a));
+	if (a != ps->keys) {
+		memcpy(ps->keys, a, n * sizeof(*a));
 		b = a;
 	}
 	free(b);
-	a = t->pending;
+	a = ps->keys;
 	for (run = 0; run < n; run = j) {
 		for (j = run + 1; j < n && a[j].prefix == a[run].prefix &&
 			    a[j].prefix2 == a[run].prefix2; j++)
@@ -255,14 +276,14 @@ static int pending_sort(struct store_txn *t)
 			/* Long runs would make insertion sort quadratic; the
 			 * comparison includes the record number, so the order
 			 * is total. */
-			qsort_r(a + run, j - run, sizeof(*a), pending_cmp, t->arena.data);
+			qsort_r(a + run, j - run, sizeof(*a), pending_cmp, ps->arena.data);
 			continue;
 		}
 		for (i = run + 1; i < j; i++) {
 			struct pending_key x = a[i];
 			size_t k = i;
 
-			while (k > run && pending_cmp(&a[k - 1], &x, t->arena.data) > 0) {
+			while (k > run && pending_cmp(&a[k - 1], &x, ps->arena.data) > 0) {
 				a[k] = a[k - 1];
 				k--;
 			}
@@ -272,44 +293,99 @@ static int pending_sort(struct store_txn *t)
 	return DSC_OK;
 }
 
-/* Writes the pending index entries in key order. */
-static int pending_flush(struct store_txn *t, struct dsc_error *err)
+static void pending_reset(struct pending_set *ps)
 {
+	ps->n = 0;
+	ps->arena.len = 0;
+}
+
+static void pending_free(struct pending_set *ps)
+{
+	free(ps->arena.data);
+	free(ps->keys);
+	memset(ps, 0, sizeof(*ps));
+}
+
+/*
+ * Writes sorted entries [from, to) into the index.  With append (the index
+ * was empty and every entry so far came in order) LMDB is told so and
+ * fills each page completely instead of searching and splitting.
+ */
+static int pending_write(struct store *s, MDB_txn *txn, const struct pending_set *ps,
+			 size_t from, size_t to, bool append, struct dsc_error *err)
+{
+	const struct pending_key *prev = NULL;
 	MDB_cursor *cur;
 	size_t i;
-	int rc;
+	int rc = 0;
 
-	if (t->n_pending == 0)
-		return DSC_OK;
-	if ((rc = pending_sort(t)) != DSC_OK)
-		return dsc_error_set(err, rc, "out of memory sorting index entries");
-	if ((rc = mdb_cursor_open(t->txn, t->s->db_index, &cur)) != 0)
-		return mdb_fail(t->s, err, rc, "writing the index");
-	for (i = 0; i < t->n_pending; i++) {
-		const struct pending_key *p = &t->pending[i];
+	if ((rc = mdb_cursor_open(txn, s->db_index, &cur)) != 0)
+		return mdb_fail(s, err, rc, "writing the index");
+	for (i = from; i < to; i++) {
+		const struct pending_key *p = &ps->keys[i];
+		uint32_t recno = p->recno;
+		MDB_val k, v = { sizeof(recno), &recno };
+		unsigned flags = MDB_NODUPDATA;
 		uint16_t klen;
 
 		/* Sorted entries point all over the arena: fetch ahead. */
-		if (i + 8 < t->n_pending)
-			__builtin_prefetch(t->arena.data + t->pending[i + 8].off);
-		uint32_t recno = p->recno;
-		MDB_val k, v = { sizeof(recno), &recno };
-
-		memcpy(&klen, t->arena.data + p->off, sizeof(klen));
+		if (i + 8 < to)
+			__builtin_prefetch(ps->arena.data + ps->keys[i + 8].off);
+		memcpy(&klen, ps->arena.data + p->off, sizeof(klen));
 		k.mv_size = klen;
-		k.mv_data = t->arena.data + p->off + 2;
-		rc = mdb_cursor_put(cur, &k, &v, MDB_NODUPDATA);
-		if (rc == MDB_KEYEXIST) /* the indexer emitted this key twice */
+		k.mv_data = ps->arena.data + p->off + 2;
+		if (append) {
+			bool same = false;
+
+			if (prev != NULL && prev->prefix == p->prefix && prev->prefix2 == p->prefix2) {
+				uint16_t plen;
+
+				memcpy(&plen, ps->arena.data + prev->off, sizeof(plen));
+				same = plen == klen &&
+				       memcmp(ps->arena.data + prev->off + 2, k.mv_data, klen) == 0;
+			}
+			if (same && prev->recno == p->recno)
+				continue; /* the indexer emitted this key twice */
+			/* A new key goes after the last one; a known key gets a
+			 * larger record number after its last one. */
+			flags = same ? MDB_APPENDDUP : MDB_APPEND;
+		}
+		rc = mdb_cursor_put(cur, &k, &v, flags);
+		if (rc == MDB_KEYEXIST && !append) /* the indexer emitted this key twice */
 			rc = 0;
 		if (rc != 0)
 			break;
+		prev = p;
 	}
 	mdb_cursor_close(cur);
-	t->n_pending = 0;
-	t->arena.len = 0;
 	if (rc != 0)
-		return mdb_fail(t->s, err, rc, "writing the index");
+		return mdb_fail(s, err, rc, "writing the index");
 	return DSC_OK;
+}
+
+/* Writes the transaction's pending index entries (during a bulk load, all
+ * of the bulk's so far) in key order, inside the transaction. */
+static int pending_flush(struct store_txn *t, struct dsc_error *err)
+{
+	struct pending_set *ps = t->pend;
+	int rc;
+
+	if (ps->n == 0)
+		return DSC_OK;
+	if ((rc = pending_sort(ps)) != DSC_OK)
+		return dsc_error_set(err, rc, "out of memory sorting index entries");
+	rc = pending_write(t->s, t->txn, ps, 0, ps->n, false, err);
+	pending_reset(ps);
+	if (ps != &t->own) {
+		/* Entries of earlier, committed transactions now live in this
+		 * one: if it aborts they are gone (see store_write_abort). */
+		t->bulk_flushed = true;
+		t->bulk_mark_n = 0;
+		t->bulk_mark_arena = 0;
+		t->s->bulk_append = false;
+		memset(t->s->bulk_touched, 0, t->s->bulk_touched_bytes);
+	}
+	return rc;
 }
 
 static int pending_add(struct store_txn *t, const void *key, size_t len, uint32_t recno,
@@ -321,19 +397,22 @@ static int pending_add(struct store_txn *t, const void *key, size_t len, uint32_
 	size_t i;
 	int rc;
 
-	if (t->arena.len + len + 2 > PENDING_ARENA_MAX && (rc = pending_flush(t, err)) != DSC_OK)
-		return rc;
-	if (t->n_pending == t->cap_pending) {
-		size_t cap = t->cap_pending ? t->cap_pending * 2 : 4096;
+	struct pending_set *ps = t->pend;
+	size_t limit = ps == &t->own ? PENDING_ARENA_MAX : BULK_ARENA_MAX;
 
-		p = realloc(t->pending, cap * sizeof(*p));
+	if (ps->arena.len + len + 2 > limit && (rc = pending_flush(t, err)) != DSC_OK)
+		return rc;
+	if (ps->n == ps->cap) {
+		size_t cap = ps->cap ? ps->cap * 2 : 4096;
+
+		p = realloc(ps->keys, cap * sizeof(*p));
 		if (p == NULL)
 			return dsc_error_set(err, DSC_ENOMEM, "out of memory for index entries");
-		t->pending = p;
-		t->cap_pending = cap;
+		ps->keys = p;
+		ps->cap = cap;
 	}
-	p = &t->pending[t->n_pending];
-	p->off = (uint32_t)t->arena.len;
+	p = &ps->keys[ps->n];
+	p->off = (uint32_t)ps->arena.len;
 	p->recno = recno;
 	memcpy(be, key, len < 16 ? len : 16);
 	p->prefix = 0;
@@ -342,10 +421,10 @@ static int pending_add(struct store_txn *t, const void *key, size_t len, uint32_
 		p->prefix = (p->prefix << 8) | be[i];
 		p->prefix2 = (p->prefix2 << 8) | be[8 + i];
 	}
-	if (store_buf_append(&t->arena, &klen, sizeof(klen)) != DSC_OK ||
-	    store_buf_append(&t->arena, key, len) != DSC_OK)
+	if (store_buf_append(&ps->arena, &klen, sizeof(klen)) != DSC_OK ||
+	    store_buf_append(&ps->arena, key, len) != DSC_OK)
 		return dsc_error_set(err, DSC_ENOMEM, "out of memory for index entries");
-	t->n_pending++;
+	ps->n++;
 	return DSC_OK;
 }
 
@@ -420,6 +499,30 @@ static int put_view(struct store_txn *t, const struct offender *o, uint32_t recn
 	return DSC_OK;
 }
 
+static bool bulk_touched(const struct store *s, uint32_t recno)
+{
+	return (size_t)(recno / 8) < s->bulk_touched_bytes &&
+	       (s->bulk_touched[recno / 8] & (1u << (recno % 8))) != 0;
+}
+
+static int bulk_touch(struct store *s, uint32_t recno, struct dsc_error *err)
+{
+	size_t need = (size_t)recno / 8 + 1;
+
+	if (need > s->bulk_touched_bytes) {
+		size_t n = need * 2;
+		unsigned char *b = realloc(s->bulk_touched, n);
+
+		if (b == NULL)
+			return dsc_error_set(err, DSC_ENOMEM, "out of memory");
+		memset(b + s->bulk_touched_bytes, 0, n - s->bulk_touched_bytes);
+		s->bulk_touched = b;
+		s->bulk_touched_bytes = n;
+	}
+	s->bulk_touched[recno / 8] |= (unsigned char)(1u << (recno % 8));
+	return DSC_OK;
+}
+
 /* Removes the index keys of the record stored under recno, as the indexer
  * derives them from the stored JSON. */
 static int unindex_stored(struct store_txn *t, uint32_t recno, struct dsc_error *err)
@@ -430,8 +533,10 @@ static int unindex_stored(struct store_txn *t, uint32_t recno, struct dsc_error 
 	int rc;
 
 	/* The old keys may still be pending (the same id twice in one
-	 * transaction): write them first so the removal finds them. */
-	if ((rc = pending_flush(t, err)) != DSC_OK)
+	 * transaction or bulk load): write them first so the removal finds
+	 * them. */
+	if ((t->pend == &t->own || bulk_touched(t->s, recno)) &&
+	    (rc = pending_flush(t, err)) != DSC_OK)
 		return rc;
 	rc = mdb_get(t->txn, t->s->db_records, &k, &v);
 	if (rc != 0)
@@ -732,12 +837,107 @@ fail:
 	return err ? err->code : DSC_EIO;
 }
 
+static void bulk_free(struct store *s)
+{
+	if (s->bulk != NULL) {
+		pending_free(s->bulk);
+		free(s->bulk);
+		s->bulk = NULL;
+	}
+	free(s->bulk_touched);
+	s->bulk_touched = NULL;
+	s->bulk_touched_bytes = 0;
+	s->bulk_broken = false;
+}
+
 void store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	/* A bulk load not ended leaves index_version 0: rebuilt at open. */
+	bulk_free(s);
 	mdb_env_close(s->env);
 	free(s);
+}
+
+int store_bulk_begin(struct store *s, struct dsc_error *err)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (s->read_only)
+		return dsc_error_set(err, DSC_EPERM, "store %s is open read-only", s->path);
+	if (s->bulk != NULL)
+		return dsc_error_set(err, DSC_ECONFLICT, "store %s: a bulk load is already going on",
+				     s->path);
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return mdb_fail(s, err, rc, "starting a bulk load");
+	s->bulk_append = db_entries(txn, s->db_index) == 0;
+	/* Until store_bulk_end() the index is incomplete: a crash in between
+	 * makes the next store_open() rebuild it. */
+	if ((rc = meta_put_u32(txn, s->db_store, "index_version", 0)) != 0 ||
+	    (rc = mdb_txn_commit(txn)) != 0) {
+		if (rc == 0)
+			mdb_txn_abort(txn);
+		return mdb_fail(s, err, rc, "starting a bulk load");
+	}
+	s->bulk = calloc(1, sizeof(*s->bulk));
+	if (s->bulk == NULL)
+		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
+	s->bulk_broken = false;
+	return DSC_OK;
+}
+
+int store_bulk_end(struct store *s, struct dsc_error *err)
+{
+	struct pending_set *ps = s->bulk;
+	MDB_txn *txn;
+	size_t from;
+	int rc;
+
+	if (ps == NULL)
+		return dsc_error_set(err, DSC_EINVAL, "store %s: no bulk load to end", s->path);
+	if (s->bulk_broken) {
+		bulk_free(s);
+		return dsc_error_set(err, DSC_EIO,
+				     "store %s: index entries were lost with an aborted transaction; "
+				     "the index is rebuilt at the next open", s->path);
+	}
+	if ((rc = pending_sort(ps)) != DSC_OK) {
+		bulk_free(s);
+		return dsc_error_set(err, rc, "out of memory sorting index entries");
+	}
+	/* In chunks, so that no transaction outgrows LMDB's dirty-page limit. */
+	for (from = 0; from < ps->n; from += BULK_WRITE_CHUNK) {
+		size_t to = ps->n - from > BULK_WRITE_CHUNK ? from + BULK_WRITE_CHUNK : ps->n;
+
+		if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
+			rc = mdb_fail(s, err, rc, "writing the index");
+			bulk_free(s);
+			return rc;
+		}
+		rc = pending_write(s, txn, ps, from, to, s->bulk_append, err);
+		if (rc != DSC_OK) {
+			mdb_txn_abort(txn);
+			bulk_free(s);
+			return rc;
+		}
+		if ((rc = mdb_txn_commit(txn)) != 0) {
+			rc = mdb_fail(s, err, rc, "writing the index");
+			bulk_free(s);
+			return rc;
+		}
+	}
+	bulk_free(s);
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return mdb_fail(s, err, rc, "ending the bulk load");
+	if ((rc = meta_put_u32(txn, s->db_store, "index_version", s->indexer.version)) != 0 ||
+	    (rc = mdb_txn_commit(txn)) != 0) {
+		if (rc == 0)
+			mdb_txn_abort(txn);
+		return mdb_fail(s, err, rc, "ending the bulk load");
+	}
+	return DSC_OK;
 }
 
 int store_sync(struct store *s, struct dsc_error *err)
@@ -1105,6 +1305,11 @@ int store_write_begin(struct store *s, struct store_txn **out, struct dsc_error 
 	}
 	/* Record numbers start at 1 so that 0 can mean "none" to callers. */
 	t->next_recno = t->start_next_recno = next;
+	t->pend = s->bulk != NULL ? s->bulk : &t->own;
+	if (s->bulk != NULL) {
+		t->bulk_mark_n = s->bulk->n;
+		t->bulk_mark_arena = s->bulk->arena.len;
+	}
 	*out = t;
 	return DSC_OK;
 }
@@ -1112,8 +1317,7 @@ int store_write_begin(struct store *s, struct store_txn **out, struct dsc_error 
 static void txn_free(struct store_txn *t)
 {
 	free(t->view.data);
-	free(t->arena.data);
-	free(t->pending);
+	pending_free(&t->own);
 	free(t);
 }
 
@@ -1122,14 +1326,25 @@ void store_write_abort(struct store_txn *t)
 	if (t == NULL)
 		return;
 	mdb_txn_abort(t->txn);
+	if (t->pend != &t->own) {
+		/* Drop this transaction's bulk entries; if it had written the
+		 * bulk's earlier entries, those are lost with it. */
+		t->pend->n = t->bulk_mark_n;
+		t->pend->arena.len = t->bulk_mark_arena;
+		if (t->bulk_flushed)
+			t->s->bulk_broken = true;
+	}
 	txn_free(t);
 }
 
 int store_write_commit(struct store_txn *t, struct dsc_error *err)
 {
-	struct store *s = t->s;
+	struct store *s;
 	int rc;
 
+	if (t == NULL)
+		return dsc_error_set(err, DSC_EINTERNAL, "store: commit without a transaction");
+	s = t->s;
 	if (t->failed != DSC_OK) {
 		rc = t->failed;
 		store_write_abort(t);
@@ -1137,7 +1352,7 @@ int store_write_commit(struct store_txn *t, struct dsc_error *err)
 				     "write not committed: a change in it failed earlier (%s)",
 				     dsc_status_name(rc));
 	}
-	if ((rc = pending_flush(t, err)) != DSC_OK) {
+	if (t->pend == &t->own && (rc = pending_flush(t, err)) != DSC_OK) {
 		store_write_abort(t);
 		return rc;
 	}
@@ -1149,6 +1364,12 @@ int store_write_commit(struct store_txn *t, struct dsc_error *err)
 	}
 	rc = mdb_txn_commit(t->txn);
 	t->txn = NULL;
+	if (rc != 0 && t->pend != &t->own) {
+		t->pend->n = t->bulk_mark_n;
+		t->pend->arena.len = t->bulk_mark_arena;
+		if (t->bulk_flushed)
+			s->bulk_broken = true;
+	}
 	txn_free(t);
 	if (rc != 0)
 		return mdb_fail(s, err, rc, "committing");
@@ -1323,6 +1544,8 @@ static int put_offender(struct store_txn *t, const struct offender *o,
 	rc = mdb_put(t->txn, s->db_records, &k, &v, old ? 0 : MDB_APPEND);
 	if (rc != 0)
 		return txn_failed(t, mdb_fail(s, err, rc, "writing the record"));
+	if (t->pend != &t->own && (rc = bulk_touch(s, recno, err)) != DSC_OK)
+		return txn_failed(t, rc);
 	if (prep != NULL)
 		rc = add_prepared(t, o, prep, recno, !old, err);
 	else if ((rc = index_record(t, o, recno, false, err)) == DSC_OK)

@@ -4,7 +4,10 @@
  * store with their index entries, in large transactions without per-commit
  * fsync (MDB_NOSYNC), syncing once at the end.
  *
- *   store-import [--map-size BYTES] [--batch N] [--jobs N] [--quiet] STORE_DIR FILE.jsonl
+ *   store-import [--map-size BYTES] [--batch N] [--jobs N] [--no-bulk] [--quiet] STORE_DIR FILE.jsonl
+ *
+ * --no-bulk writes each transaction's index entries at its commit instead
+ * of all of them at the end (store_bulk_begin), for comparison.
  *
  * Parsing, validation (most of the work: jansson) and the indexer's keys
  * and view run on --jobs worker threads; the main thread reads the file and writes to the store in file
@@ -204,7 +207,7 @@ static void chunk_clear(struct chunk *c)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: store-import [--map-size BYTES] [--batch N] [--jobs N] [--quiet] "
+	fprintf(f, "usage: store-import [--map-size BYTES] [--batch N] [--jobs N] [--no-bulk] [--quiet] "
 		   "STORE_DIR FILE.jsonl\n");
 }
 
@@ -267,7 +270,7 @@ int main(int argc, char **argv)
 	char *line = NULL;
 	size_t cap = 0, used = 0, mapped = 0, records = 0;
 	double t0, t1;
-	bool quiet = false, failed = false;
+	bool quiet = false, failed = false, bulk = true;
 	FILE *in;
 	int a, rc = 1;
 #ifdef HAVE_MATCHER
@@ -295,6 +298,8 @@ int main(int argc, char **argv)
 				fprintf(stderr, "store-import: --jobs: a number 1-16: %s\n", argv[a]);
 				return 2;
 			}
+		} else if (strcmp(argv[a], "--no-bulk") == 0) {
+			bulk = false;
 		} else if (strcmp(argv[a], "--quiet") == 0) {
 			quiet = true;
 		} else if (strcmp(argv[a], "--help") == 0) {
@@ -330,6 +335,11 @@ int main(int argc, char **argv)
 	opt.bulk_nosync = true;
 	t0 = now();
 	if (store_open(&s, &opt, indexer, &err) != DSC_OK) {
+		fprintf(stderr, "store-import: %s\n", err.msg);
+		goto out;
+	}
+	/* Index entries are written once, sorted, at the end. */
+	if (bulk && store_bulk_begin(s, &err) != DSC_OK) {
 		fprintf(stderr, "store-import: %s\n", err.msg);
 		goto out;
 	}
@@ -406,6 +416,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "store-import: at the end: %s\n", err.msg);
 			goto out;
 		}
+	}
+	if (bulk && store_bulk_end(s, &err) != DSC_OK) {
+		fprintf(stderr, "store-import: writing the index: %s\n", err.msg);
+		goto out;
 	}
 	if (store_sync(s, &err) != DSC_OK) {
 		fprintf(stderr, "store-import: %s\n", err.msg);

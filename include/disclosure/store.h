@@ -123,6 +123,17 @@ int store_prepare(const struct store *s, const struct offender *o, struct store_
 void store_prepared_free(struct store_prepared *p);
 int store_put_prepared(struct store_txn *t, const struct offender *o,
 		       const struct store_prepared *prep, bool *replaced, struct dsc_error *err);
+/*
+ * Offline bulk loads only (no other writer, no reader relying on the index
+ * meanwhile): between these two calls the new index entries of every
+ * write transaction are kept in memory and written at store_bulk_end(),
+ * sorted, in a few large transactions; records, ids and views are
+ * committed as usual.  The index is marked incomplete meanwhile, so a crash
+ * or a store_close() without store_bulk_end() makes the next store_open()
+ * rebuild it.
+ */
+int store_bulk_begin(struct store *s, struct dsc_error *err);
+int store_bulk_end(struct store *s, struct dsc_error *err);
 /* DSC_ENOTFOUND if absent. */
 int store_delete_offender(struct store_txn *t, const char *id, struct dsc_error *err);
 int store_txn_get(struct store_txn *t, enum store_table tb, const void *key, size_t klen,

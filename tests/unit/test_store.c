@@ -850,6 +850,118 @@ static void many_distinct_keys_with_long_shared_prefixes_are_all_found(void **st
 	store_read_end(f->r);
 }
 
+/* ---- bulk loads ---- */
+
+static void a_bulk_load_writes_every_key_at_its_end_and_drops_aborted_ones(void **state)
+{
+	struct fixture *f = *state;
+	struct offender *a = record("KEN-1", "Bulk", "Early", NULL);
+	struct offender *b = record("KEN-1", "Bulk", "Late", NULL);
+	struct offender *c2 = record("KEN-2", "Bulk", "Aborted", NULL);
+	struct offender *d = record("KEN-3", "Bulk", "Late", "Other");
+	struct store_txn *t;
+	struct dsc_error err;
+	struct collect c;
+	bool replaced;
+
+	put(f->s, "KEN-0", "Before", "Early", NULL, false);
+	assert_int_equal(store_bulk_begin(f->s, &err), DSC_OK);
+	assert_int_equal(store_bulk_begin(f->s, &err), DSC_ECONFLICT);
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	assert_int_equal(store_put_offender(t, a, &replaced, &err), DSC_OK);
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	/* Replaced in a later transaction of the same bulk load. */
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	assert_int_equal(store_put_offender(t, b, &replaced, &err), DSC_OK);
+	assert_true(replaced);
+	assert_int_equal(store_put_offender(t, d, &replaced, &err), DSC_OK);
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	/* An aborted transaction leaves no key behind. */
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	assert_int_equal(store_put_offender(t, c2, &replaced, &err), DSC_OK);
+	store_write_abort(t);
+	assert_int_equal(store_bulk_end(f->s, &err), DSC_OK);
+	assert_int_equal(store_bulk_end(f->s, &err), DSC_EINVAL);
+
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(key_count(f->r, "f:early", &c), 1); /* KEN-0 only */
+	assert_int_equal(key_count(f->r, "f:late", &c), 2);
+	assert_int_equal(key_count(f->r, "f:other", &c), 1);
+	assert_int_equal(key_count(f->r, "f:aborted", &c), 0);
+	store_read_end(f->r);
+	offender_free(a);
+	offender_free(b);
+	offender_free(c2);
+	offender_free(d);
+
+	/* The index is marked complete: a reopen keeps it as it is. */
+	reopen(f, &family_indexer);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(key_count(f->r, "f:late", &c), 2);
+	store_read_end(f->r);
+}
+
+static void a_bulk_load_never_ended_is_reindexed_at_the_next_open(void **state)
+{
+	struct fixture *f = *state;
+	struct offender *o = record("KEN-1", "Bulk", "Unfinished", NULL);
+	struct store_txn *t;
+	struct dsc_error err;
+	struct collect c;
+
+	assert_int_equal(store_bulk_begin(f->s, &err), DSC_OK);
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	assert_int_equal(store_put_offender(t, o, NULL, &err), DSC_OK);
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	offender_free(o);
+	/* As after a crash: the record is there, its keys are not yet. */
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(key_count(f->r, "f:unfinished", &c), 0);
+	store_read_end(f->r);
+
+	reopen(f, &family_indexer);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(key_count(f->r, "f:unfinished", &c), 1);
+	store_read_end(f->r);
+}
+
+static void a_bulk_load_into_an_empty_store_appends_keys_in_order(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct dsc_error err;
+	struct collect c;
+	size_t i, round;
+
+	assert_int_equal(store_bulk_begin(f->s, &err), DSC_OK);
+	for (round = 0; round < 2; round++) {
+		assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+		for (i = 0; i < 300; i++) {
+			char id[32], family[32];
+			struct offender *o;
+
+			snprintf(id, sizeof(id), "KEN-%zu-%03zu", round, i);
+			snprintf(family, sizeof(family), "Fam%02zu", (i * 13) % 40);
+			o = record(id, "Append", family, "Everyone");
+			assert_int_equal(store_put_offender(t, o, NULL, &err), DSC_OK);
+			offender_free(o);
+		}
+		assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	}
+	assert_int_equal(store_bulk_end(f->s, &err), DSC_OK);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(key_count(f->r, "f:everyone", &c), 600);
+	for (i = 1; i < c.n; i++)
+		assert_true(c.recnos[i - 1] < c.recnos[i]);
+	for (i = 0; i < 40; i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "f:fam%02zu", i);
+		assert_int_equal(key_count(f->r, key, &c), 2 * 300 / 40);
+	}
+	store_read_end(f->r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -873,6 +985,9 @@ int main(void)
 		T(a_failed_write_poisons_its_transaction_until_aborted),
 		T(a_prepared_record_gets_the_same_keys_and_view_as_a_direct_put),
 		T(many_distinct_keys_with_long_shared_prefixes_are_all_found),
+		T(a_bulk_load_writes_every_key_at_its_end_and_drops_aborted_ones),
+		T(a_bulk_load_never_ended_is_reindexed_at_the_next_open),
+		T(a_bulk_load_into_an_empty_store_appends_keys_in_order),
 #undef T
 	};
 
