@@ -936,7 +936,7 @@ static void a_bulk_load_into_an_empty_store_appends_keys_in_order(void **state)
 	assert_int_equal(store_bulk_begin(f->s, &err), DSC_OK);
 	for (round = 0; round < 2; round++) {
 		assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
-		for (i = 0; i < 300; i++) {
+		for (i = 0; i < 320; i++) {
 			char id[32], family[32];
 			struct offender *o;
 
@@ -950,14 +950,14 @@ static void a_bulk_load_into_an_empty_store_appends_keys_in_order(void **state)
 	}
 	assert_int_equal(store_bulk_end(f->s, &err), DSC_OK);
 	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
-	assert_int_equal(key_count(f->r, "f:everyone", &c), 600);
+	assert_int_equal(key_count(f->r, "f:everyone", &c), 640);
 	for (i = 1; i < c.n; i++)
 		assert_true(c.recnos[i - 1] < c.recnos[i]);
 	for (i = 0; i < 40; i++) {
 		char key[32];
 
 		snprintf(key, sizeof(key), "f:fam%02zu", i);
-		assert_int_equal(key_count(f->r, key, &c), 2 * 300 / 40);
+		assert_int_equal(key_count(f->r, key, &c), 2 * 320 / 40);
 	}
 	store_read_end(f->r);
 }
