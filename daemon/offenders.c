@@ -89,10 +89,11 @@ void offenders_get(struct job *j, const char *id, const char *query)
 	}
 	force = json_string_value(json_object_get(rec, "managing_force"));
 	if (!principal_national(&j->p) && (force == NULL || strcmp(force, j->p.force) != 0)) {
-		json_decref(rec);
+		/* force points into rec: word the answer before letting rec go. */
 		job_error(j, 403, "forbidden", NULL,
 			  "record %s is managed by another force; ask %s", id,
 			  force != NULL ? force : "its managing force");
+		json_decref(rec);
 		job_submit(j);
 		return;
 	}
