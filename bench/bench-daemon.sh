@@ -226,11 +226,22 @@ api() { # api PRINCIPAL METHOD PATH [curl args...]: body to stdout
 }
 
 # ---- the load generator ----
+CLK_TCK=$(getconf CLK_TCK)
+
+cpu_ticks() { # cpu_ticks PID: user + system CPU of the whole process, in ticks
+	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
 # lg NAME PORT PRINCIPAL PATH [loadgen args...]: one run, its RESULT line
-# appended to $results/NAME.
+# appended to $results/NAME, with the server's CPU time per request
+# (cpu_us=, warm-up included) added: on a machine others are using, the
+# CPU a request costs is a steadier figure than requests per second.
 lg() {
 	lg_name=$1 lg_port=$2 lg_who=$3 lg_path=$4
 	shift 4
+	lg_pid=$nginx_pid
+	[ "$lg_port" != "$daemon_port" ] || lg_pid=$daemon_pid
+	lg_t0=$(cpu_ticks "$lg_pid")
 	# shellcheck disable=SC2086
 	lg_out=$(timeout $((BENCH_SECONDS + WARMUP + 60)) $PIN_CLIENT "$loadgen" \
 		--url "https://127.0.0.1:$lg_port$lg_path" --cert "$work/pki/$lg_who.crt" \
@@ -239,9 +250,13 @@ lg() {
 	lg_line=$(printf '%s\n' "$lg_out" | grep '^RESULT ' | tail -n 1)
 	if [ -z "$lg_line" ]; then
 		printf '%s\n' "$lg_out" | tail -n 5 >&2
-		lg_line="RESULT requests=0 errors=1 rps=0 p50_ms=0 p90_ms=0 p99_ms=0 max_ms=0 non2xx=0"
+		lg_line="RESULT requests=0 errors=1 rps=0 p50_ms=0 p90_ms=0 p99_ms=0 max_ms=0 non2xx=0 warmup_requests=0"
 	fi
-	printf '%s\n' "$lg_line" >>"$results/$lg_name"
+	lg_t1=$(cpu_ticks "$lg_pid")
+	lg_n=$(($(field requests "$lg_line") + $(field warmup_requests "$lg_line")))
+	lg_cpu=$(awk -v t="$((lg_t1 - lg_t0))" -v hz="$CLK_TCK" -v n="$lg_n" \
+		'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "-" }')
+	printf '%s cpu_us=%s\n' "$lg_line" "$lg_cpu" >>"$results/$lg_name"
 	lg_err=$(field errors "$lg_line")
 	lg_bad=$(field non2xx "$lg_line")
 	if [ "$lg_err" != 0 ] || [ "$lg_bad" != 0 ]; then
@@ -442,7 +457,7 @@ check_row() { # check_row SIZE CONNS BODIES WITH_NGINX
 		if [ -n "$NGINX" ] && [ "$4" = 1 ]; then
 			lg "nginx-post-$2" "$nginx_port" bench.caseworker /v1/checks -c "$2" --body-file "$3"
 		fi
-		cr_r=$((r + 1))
+		cr_r=$((cr_r + 1))
 	done
 	cr_s1=$(metric disclosured_commit_batch_size_sum)
 	cr_n1=$(metric disclosured_commit_batch_size_count)
@@ -460,7 +475,7 @@ both_rows() { # both_rows NAME PATH [loadgen args...]: daemon-NAME and nginx-NAM
 	while [ $br_r -le "$BENCH_REPEATS" ]; do
 		lg "daemon-$br_name" "$daemon_port" bench.monitor "$br_path" "$@"
 		[ -z "$NGINX" ] || lg "nginx-$br_name" "$nginx_port" bench.monitor "$br_path" "$@"
-		br_r=$((r + 1))
+		br_r=$((br_r + 1))
 	done
 }
 
@@ -539,6 +554,18 @@ verdict() { # verdict VALUE OP LIMIT: ok / MISSED / -
 row() { # row LABEL VALUE NGINX RATIO TARGET VERDICT
 	printf '%-56s %16s %16s %6s  %-15s %s\n' "$@"
 }
+# cpu_row DAEMON-NAME NGINX-NAME TARGET: the server CPU per request of both,
+# and nginx's over the daemon's: the throughput ratio were both CPU-bound.
+cpu_row() {
+	cw_d=$(median "$1" cpu_us)
+	cw_n=$(median "$2" cpu_us)
+	cw_r=$(ratio "$cw_n" "$cw_d")
+	if [ -n "$3" ]; then
+		row "  server CPU per request, us (ratio: nginx/daemon)" "$cw_d" "$cw_n" "$cw_r" "(>= ${3}x)" "$(verdict "$cw_r" ">=" "$3")"
+	else
+		row "  server CPU per request, us (ratio: nginx/daemon)" "$cw_d" "$cw_n" "$cw_r" "" ""
+	fi
+}
 errs() { # errs NAME: " (N errors)" if any run had errors or non-2xx
 	er_e=$(total "$1" errors)
 	er_b=$(total "$1" non2xx)
@@ -552,13 +579,16 @@ h=$(median daemon-healthz rps)
 hn=$(median nginx-healthz rps)
 hr=$(ratio "$h" "$hn")
 row "GET /healthz, 32 conns, req/s$(errs daemon-healthz)" "$h" "$hn" "$hr" ">= 0.45x nginx" "$(verdict "$hr" ">=" 0.45)"
+cpu_row daemon-healthz nginx-healthz 0.45
 v=$(median daemon-newconn rps)
 vn=$(median nginx-newconn rps)
 vr=$(ratio "$v" "$vn")
 row "new TLS connection per request, req/s$(errs daemon-newconn)" "$v" "$vn" "$vr" ">= 0.7x nginx" "$(verdict "$vr" ">=" 0.7)"
+cpu_row daemon-newconn nginx-newconn 0.7
 v=$(median daemon-newconn-resumed rps)
 vn=$(median nginx-newconn-resumed rps)
 row "  ... with TLS session resumption, req/s" "$v" "$vn" "$(ratio "$v" "$vn")" "" ""
+cpu_row daemon-newconn-resumed nginx-newconn-resumed ""
 for size in $BENCH_SIZES; do
 	for c in $CHECK_CONNS; do
 		n="checks-$size-$c"
@@ -571,6 +601,7 @@ for size in $BENCH_SIZES; do
 			ok=$(verdict "$vr" ">=" 0.15)
 		fi
 		row "checks/s, $size records, $c conns$(errs "$n")" "$v" "$vn" "$vr" "$tgt" "$ok"
+		if [ "$c" = 32 ]; then cpu_row "$n" "nginx-post-$c" 0.15; else cpu_row "$n" "nginx-post-$c" ""; fi
 		p50=$(median "$n" p50_ms)
 		p99=$(median "$n" p99_ms)
 		n50=$(median "nginx-post-$c" p50_ms)
@@ -624,4 +655,7 @@ say "  day/month swap, typo + age only, not in the register); nginx rows: the sa
 say "  'return 200' (it reads and discards the body).  New connections: $NEWCONN_C at a time, full"
 say "  ECDHE + ECDSA P-256 handshake with a client certificate unless resumed.  Latency: first byte"
 say "  sent to last byte received, closed loop; memory: RssAnon (heap, stacks) of the daemon after the"
-say "  runs; the store is an LMDB map whose pages are the kernel's page cache."
+say "  runs; the store is an LMDB map whose pages are the kernel's page cache.  Server CPU per request:"
+say "  user+system time of the server process over a run (warm-up included) per request answered;"
+say "  its ratio is what the throughput ratio would be if both servers had CPU 0 to themselves."
+say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1545,11 +1545,12 @@ static void print_report(struct worker *ws, int nw, double elapsed)
 		printf("  first error: %s\n", first_error);
 	printf("RESULT requests=%" PRIu64 " errors=%" PRIu64 " rps=%.1f p50_ms=%.3f p90_ms=%.3f "
 	       "p99_ms=%.3f max_ms=%.3f non2xx=%" PRIu64 " mean_ms=%.3f connections=%d "
-	       "connects=%" PRIu64 " resumed=%" PRIu64 " duration_s=%.3f\n",
+	       "connects=%" PRIu64 " resumed=%" PRIu64 " duration_s=%.3f warmup_requests=%" PRIu64
+	       "\n",
 	       answers, errors, rps, (double)hist_percentile(h, 50) * ms,
 	       (double)hist_percentile(h, 90) * ms, (double)hist_percentile(h, 99) * ms,
 	       (double)h->max * ms, non2xx, h->total ? h->sum / (double)h->total * ms : 0.0,
-	       S.connections, connects, resumed, elapsed);
+	       S.connections, connects, resumed, elapsed, warm);
 	fflush(stdout);
 	free(h);
 }
