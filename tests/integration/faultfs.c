@@ -85,17 +85,23 @@ REAL(ssize_t, writev, int, const struct iovec *, int)
 
 static int groups(void)
 {
-	const char *ops = getenv("FAULTFS_OPS");
+	const char *ops = getenv("FAULTFS_OPS"), *p;
 	int g = 0;
 
 	if (ops == NULL || *ops == '\0')
 		return G_SYNC | G_WRITE;
-	if (strstr(ops, "sync") != NULL)
-		g |= G_SYNC;
-	if (strstr(ops, "write") != NULL)
-		g |= G_WRITE;
-	if (strstr(ops, "meta") != NULL)
-		g |= G_META;
+	for (p = ops; *p != '\0'; p += strcspn(p, ",")) {
+		size_t n;
+
+		p += strspn(p, ", ");
+		n = strcspn(p, ", ");
+		if (n == 4 && strncmp(p, "sync", n) == 0)
+			g |= G_SYNC;
+		else if (n == 5 && strncmp(p, "write", n) == 0)
+			g |= G_WRITE;
+		else if (n == 4 && strncmp(p, "meta", n) == 0)
+			g |= G_META;
+	}
 	return g;
 }
 
