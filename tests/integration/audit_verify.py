@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """audit_verify.py - an independent offline verifier of a disclosured audit
-export (contract.md "Audit export", include/disclosure/audit.h).
+export (contract.md "Audit export", docs/audit-format.md).
 
 What it is for: checking, after each integration run, that the chain the
 daemon wrote holds, with code that shares nothing with the daemon's own
@@ -16,7 +16,8 @@ action "checkpoint" carries {"size","head","signed_at","key_id",
 
     disclosured-checkpoint-v1\\nsize=N\\nhead=HEX\\nsigned_at=TIME\\nkey_id=HEX\\n
 
-where head is the hash of entry size-1 and key_id the first 16 hex of the
+where size is the checkpoint's own seq, head the hash of entry size-1
+(its prev) and key_id the first 16 hex of the
 SHA-256 of the raw 32-byte public key.  Ed25519 is checked with the openssl
 command-line tool (no third-party Python packages).
 
@@ -36,7 +37,9 @@ import tempfile
 from pathlib import Path
 
 ZERO = "0" * 64
-_LINE = re.compile(rb'^(\{.*),"hash":"([0-9a-f]{64})"\}$', re.S)
+_LINE = re.compile(rb'^(\{"seq":(0|[1-9][0-9]*),"time":"[^"\\]*","prev":"[0-9a-f]{64}",.*)'
+                   rb',"hash":"([0-9a-f]{64})"\}$', re.S)
+_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _HEX16 = re.compile(r"^[0-9a-f]{16}$")
 CHECKPOINT_PREFIX = "disclosured-checkpoint-v1"
@@ -54,6 +57,13 @@ class VerifyResult:
     def __repr__(self):
         return "<VerifyResult ok=%s entries=%d checkpoints=%d sealed=%d bad=%d %s>" % (
             self.ok, self.entries, self.checkpoints, self.sealed_size, self.first_bad_seq, self.msg)
+
+
+def _no_duplicates(pairs):
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("a member name is repeated")
+    return dict(pairs)
 
 
 def raw_public_key(pub_pem):
@@ -126,9 +136,10 @@ def verify_lines(lines, pub_pem, allow_unsealed=False, first_seq=0):
         line = line.rstrip(b"\n")
         m = _LINE.match(line)
         if not m:
-            return bad(expect, "line %d is not an entry ending with a \"hash\" field" % (pos + 1))
+            return bad(expect, "line %d does not begin {\"seq\":N,\"time\":..,\"prev\":..,"
+                               " and end ,\"hash\":\"<64 hex>\"}" % (pos + 1))
         try:
-            e = json.loads(line.decode("utf-8"))
+            e = json.loads(line.decode("utf-8"), object_pairs_hook=_no_duplicates)
         except (UnicodeDecodeError, ValueError) as err:
             return bad(expect, "line %d is not JSON in UTF-8: %s" % (pos + 1, err))
         if not isinstance(e, dict):
@@ -140,7 +151,7 @@ def verify_lines(lines, pub_pem, allow_unsealed=False, first_seq=0):
             return bad(expect, "found seq %d where %d was due (removed, reordered, duplicated "
                                "or inserted line)" % (seq, expect))
         got = hashlib.sha256(m.group(1)).hexdigest()
-        if got != m.group(2).decode() or e.get("hash") != got:
+        if got != m.group(3).decode() or e.get("hash") != got:
             return bad(seq, "hash does not match the entry's bytes")
         p = e.get("prev")
         if not isinstance(p, str) or not _HEX64.match(p):
@@ -150,16 +161,18 @@ def verify_lines(lines, pub_pem, allow_unsealed=False, first_seq=0):
                 return bad(seq, "the first entry's prev is not 64 zeros")
         elif p != prev:
             return bad(seq, "prev does not link to the previous entry's hash")
-        for f in ("time", "action"):
-            if not isinstance(e.get(f), str):
-                return bad(seq, "no %s" % f)
+        if not isinstance(e.get("time"), str) or not _TIME.match(e["time"]):
+            return bad(seq, "time is not YYYY-MM-DDTHH:MM:SS.mmmZ")
+        if not isinstance(e.get("action"), str):
+            return bad(seq, "no action")
         if e["action"] == "checkpoint":
             cp = e.get("checkpoint")
             if not isinstance(cp, dict):
                 return bad(seq, "checkpoint entry without a checkpoint object")
             size = cp.get("size")
-            if not isinstance(size, int) or isinstance(size, bool) or size < 0 or size > seq:
-                return bad(seq, "checkpoint size %r is not a count of entries before it" % (size,))
+            if not isinstance(size, int) or isinstance(size, bool) or size != seq:
+                return bad(seq, "checkpoint size %r is not the number of entries before it (%d)"
+                           % (size, seq))
             head = cp.get("head")
             want = ZERO if size == 0 else hashes.get(size - 1)
             if want is None:
@@ -181,9 +194,8 @@ def verify_lines(lines, pub_pem, allow_unsealed=False, first_seq=0):
             if not ed25519_verify(pub_pem, checkpoint_message(cp), sig):
                 return bad(seq, "checkpoint signature does not verify")
             res.checkpoints += 1
-            if size == seq:
-                last_cp_cover = seq
-                res.sealed_size = size
+            last_cp_cover = seq
+            res.sealed_size = size
         hashes[seq] = got
         prev = got
         expect = seq + 1

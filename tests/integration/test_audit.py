@@ -130,11 +130,25 @@ class AuditLog(DaemonTestCase):
                                                     audit_verify.checkpoint_message(c), sig))
         self.assertFalse(audit_verify.ed25519_verify(pki().other_pub,
                                                      audit_verify.checkpoint_message(c), sig))
-        # it is in the chain, where its seq says, byte for byte
+        # it seals the chain as it was: its size is its seq, its head the
+        # hash of the entry before it (it need not be stored itself)
+        self.assertEqual(c["size"], cp["seq"])
+        self.assertEqual(cp["prev"], c["head"])
         lines = export_audit(self.daemon)
-        self.assertEqual(json.loads(lines[cp["seq"]]), cp)
-        self.assertEqual(lines[cp["seq"]], r.body.strip())
         self.assertEqual(json.loads(lines[c["size"] - 1])["hash"], c["head"])
+        res = audit_verify.verify_lines(lines[:c["size"]] + [r.body.strip()], pki().audit_pub)
+        self.assertTrue(res.ok, res.msg)
+
+    def test_lines_are_ascii_and_names_in_any_script_are_kept_exactly(self):
+        body = check_body(given="Зольтимир", family="Ζόλτιμιρ-Quennelbrook", case_ref="WM-ASCII-1")
+        r = self.client("cw.wm").post("/v1/checks", body)
+        self.assertEqual(r.status, 200, r)
+        lines = export_audit(self.daemon)
+        for line in lines:
+            self.assertTrue(line.isascii(), "a non-ASCII byte in %r" % line[:120])
+        e = find_entry(audit_entries(lines), r.request_id)
+        self.assertIn("Зольтимир", json.dumps(e["query"], ensure_ascii=False))
+        self.assertIn("Ζόλτιμιρ-Quennelbrook", json.dumps(e["query"], ensure_ascii=False))
 
 
 class PeriodicCheckpoints(DaemonTestCase):
