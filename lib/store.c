@@ -314,7 +314,8 @@ static void pending_free(struct pending_set *ps)
 static int pending_write(struct store *s, MDB_txn *txn, const struct pending_set *ps,
 			 size_t from, size_t to, bool append, struct dsc_error *err)
 {
-	const struct pending_key *prev = NULL;
+	/* The entry before a chunk decides whether its first one is a new key. */
+	const struct pending_key *prev = from > 0 ? &ps->keys[from - 1] : NULL;
 	MDB_cursor *cur;
 	size_t i;
 	int rc = 0;
