@@ -102,14 +102,30 @@ void ratelimit_free(struct ratelimit *rl);
 bool ratelimit_take(struct ratelimit *rl, const char *principal_id);
 
 /* ---- per connection ---- */
+enum guard_state { GUARD_HEAD = 0, GUARD_BODY, GUARD_PASS };
+
 struct conn {
 	struct daemon *d;
+	/* the request guard (guard.c) */
+	enum guard_state guard_state;
+	bool guard_frozen, guard_busy;
+	size_t guard_scan;     /* GUARD_HEAD: offset of the next header block */
+	size_t guard_body_end; /* GUARD_BODY: offset where the body ends */
+	struct evbuffer *guard_input;
+	struct evbuffer_cb_entry *guard_entry;
 	bool over_limit; /* counted past max_connections: the handshake is refused */
 	bool resolved;   /* principal looked up (once, on the first request) */
 	bool known;      /* CN found in the ACL */
 	char cn[PRINCIPAL_CN_MAX + 1];
 	struct principal principal;
 };
+
+/* ---- the request guard (guard.c) ---- */
+struct bufferevent;
+/* Watches the input of tls_bev for c; guard_detach() before c is freed. */
+int guard_attach(struct bufferevent *tls_bev, struct conn *c);
+void guard_detach(struct conn *c);
+#define DECLARED_LENGTH_HEADER "X-Disclosured-Declared-Length"
 
 /* ---- jobs ---- */
 enum job_kind {

@@ -320,9 +320,18 @@ bool require_body(struct job *j, struct evhttp_request *req, size_t limit, const
 		  size_t *len)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	const char *declared =
+		evhttp_find_header(evhttp_request_get_input_headers(req), DECLARED_LENGTH_HEADER);
 	size_t n = evbuffer_get_length(in);
 	const unsigned char *p;
 
+	if (declared != NULL) {
+		job_error(j, 413, "payload_too_large", NULL,
+			  "the body would have %s bytes; at most %zu are taken here", declared, limit);
+		j->close = true;
+		job_submit(j);
+		return false;
+	}
 	if (n > limit) {
 		job_error(j, 413, "payload_too_large", NULL,
 			  "the body has %zu bytes; at most %zu are taken here", n, limit);
@@ -563,14 +572,17 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 	struct daemon *d = w->d;
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
-	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
-	struct conn *c = tls_conn(ssl);
+	SSL *ssl = NULL;
+	struct conn *c;
 	const struct evhttp_uri *uri;
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
-	const char *path, *query, *allow, *why;
+	const char *path, *query, *allow, *why, *declared;
 	struct route r;
 	struct job *j;
 
+	if (bev != NULL)
+		ssl = bufferevent_openssl_get_ssl(bev);
+	c = tls_conn(ssl);
 	if (c == NULL || !SSL_is_init_finished(ssl)) {
 		refuse_plaintext(req);
 		return;
@@ -601,6 +613,11 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 		job_respond(j);
 		return;
 	}
+	/* A body declared over its path's limit was never read (guard.c):
+	 * the stream cannot go on after the answer. */
+	declared = evhttp_find_header(evhttp_request_get_input_headers(req), DECLARED_LENGTH_HEADER);
+	if (declared != NULL)
+		j->close = true;
 	if ((why = smuggling(req)) != NULL) {
 		job_error(j, 400, "invalid_field", NULL, "refused: the request has %s", why);
 		j->close = true;
