@@ -151,6 +151,19 @@ static int verify_cb(int ok, X509_STORE_CTX *store)
 	return ok;
 }
 
+/*
+ * A signal (Ctrl-C in a batch, which finishes the row in flight) makes a
+ * socket call with SO_RCVTIMEO fail with EINTR even under SA_RESTART;
+ * OpenSSL reports that like a timeout.  Such a call is simply repeated.
+ */
+static bool interrupted_call(SSL *ssl, int r, int saved_errno)
+{
+	int e = SSL_get_error(ssl, r);
+
+	return saved_errno == EINTR &&
+	       (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_SYSCALL);
+}
+
 static void close_conn(struct https_client *c)
 {
 	if (c->ssl != NULL) {
@@ -353,7 +366,9 @@ static int tcp_connect(struct https_client *c, struct dsc_error *err)
 		int soerr = 0;
 		socklen_t sl = sizeof(soerr);
 
-		r = poll(&p, 1, c->timeout_s * 1000);
+		do
+			r = poll(&p, 1, c->timeout_s * 1000);
+		while (r < 0 && errno == EINTR);
 		if (r == 0) {
 			last_errno = ETIMEDOUT;
 			close(fd);
@@ -518,8 +533,10 @@ static int tls_connect(struct https_client *c, struct dsc_error *err)
 		return dsc_error_set(err, DSC_EINVAL, "bad host name %s (from %s)", c->host,
 		                     c->server_src);
 	}
-	errno = 0;
-	r = SSL_connect(c->ssl);
+	do {
+		errno = 0;
+		r = SSL_connect(c->ssl);
+	} while (r != 1 && interrupted_call(c->ssl, r, errno));
 	if (r != 1) {
 		int e = tls_failure(c, r, "TLS handshake", err);
 
@@ -541,7 +558,10 @@ static int write_all(struct https_client *c, const void *buf, size_t len, struct
 		int r;
 
 		errno = 0;
-		r = SSL_write_ex(c->ssl, p, len, &n);
+		do {
+			errno = 0;
+			r = SSL_write_ex(c->ssl, p, len, &n);
+		} while (r != 1 && interrupted_call(c->ssl, r, errno));
 		if (r != 1) {
 			unsigned char junk[256];
 			size_t got;
@@ -582,7 +602,10 @@ static int fill(struct https_client *c, struct dsc_error *err)
 	if (c->rpos < c->rlen)
 		return 1;
 	errno = 0;
-	r = SSL_read_ex(c->ssl, c->rbuf, sizeof(c->rbuf), &n);
+	do {
+		errno = 0;
+		r = SSL_read_ex(c->ssl, c->rbuf, sizeof(c->rbuf), &n);
+	} while (r != 1 && interrupted_call(c->ssl, r, errno));
 	if (r == 1) {
 		c->rpos = 0;
 		c->rlen = n;

@@ -13,14 +13,16 @@ import csv
 import hashlib
 import json
 import os
+import signal
 import socket
+import subprocess
 import stat
 import tempfile
 import time
 import unittest
 from pathlib import Path
 
-from harness import (HEX64, Daemon, DaemonTestCase, ctl, ctl_available, ctl_raw, export_audit,
+from harness import (CTL_BIN, HEX64, Daemon, DaemonTestCase, ctl, ctl_available, ctl_raw, export_audit,
                      fixture_records, free_port, openssl, pki, register_lines, tmo)
 
 OK, FAILURE, USAGE, REFUSED, UNREACHABLE = 0, 1, 2, 3, 4
@@ -397,6 +399,34 @@ class ClientCommands(DaemonTestCase):
         p = self.ctl("cw.wm", "show", row["check_id"], "--json")
         self.assertEqual(p.returncode, OK, out(p))
         self.assertEqual(json.loads(p.stdout)["justification"], why)
+
+    def test_ctrl_c_finishes_the_row_in_flight_and_a_rerun_repeats_nothing(self):
+        rows = [["WM-INT-%d" % i, "other", "fictitious", "Xylophanides", "Quorra", "", ""]
+                for i in range(200)]
+        f = self.batch_csv(rows)
+        res = self.work / "results.csv"
+        crt, key = client_files("cw.wm")
+        proc = subprocess.Popen(
+            [str(CTL_BIN), "--server", "https://localhost:%d" % self.daemon.port, "--cert", crt,
+             "--key", key, "--ca", str(pki().server_ca), "--log", str(self.log), "batch", str(f),
+             "-o", str(res)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + tmo(30)
+        while time.monotonic() < deadline and proc.poll() is None:
+            if res.exists() and res.read_text().count("\n") >= 3:
+                break
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=tmo(30))
+        self.assertEqual(proc.returncode, FAILURE, (stdout + stderr).decode())
+        self.assertIn(b"interrupted", stderr)
+        done = len(list(csv.DictReader(open(res))))
+        self.assertLess(done, 200)
+        self.assertEqual(self.checks_sent(), done, "every sent check is in the results")
+        p = self.ctl("cw.wm", "batch", f, "-o", res)
+        self.assertEqual(p.returncode, OK, out(p))
+        self.assertEqual(self.checks_sent(), 200, "no check ran twice")
+        self.assertEqual(sorted(int(r["row"]) for r in csv.DictReader(open(res))),
+                         list(range(1, 201)))
 
     def test_batch_ndjson_output_keeps_the_servers_answer(self):
         f = self.batch_csv(self.ROWS[:2])
