@@ -614,9 +614,13 @@ static int check_schema(struct store *s, MDB_txn *txn, struct dsc_error *err)
 	return DSC_OK;
 }
 
-/* Rebuilds the index and views from the records, in batches so that a large
- * store does not overflow one transaction.  index_version is written last:
- * an interrupted rebuild starts again at the next open. */
+static void bulk_free(struct store *s);
+
+/* Rebuilds the index and views from the records as a bulk load (views in
+ * batches of transactions, the index sorted at the end), so that a large
+ * store neither overflows one transaction nor rewrites its index pages
+ * once per batch.  index_version is written last: an interrupted rebuild
+ * starts again at the next open. */
 static int reindex(struct store *s, struct dsc_error *err)
 {
 	struct store_txn *t = NULL;
@@ -631,6 +635,12 @@ static int reindex(struct store *s, struct dsc_error *err)
 	    (rc = meta_put_u32(t->txn, s->db_store, "index_version", 0)) != 0) {
 		rc = mdb_fail(s, err, rc, "clearing the index for a rebuild");
 		store_write_abort(t);
+		return rc;
+	}
+	if ((rc = store_write_commit(t, err)) != DSC_OK ||
+	    (rc = store_bulk_begin(s, err)) != DSC_OK ||
+	    (rc = store_write_begin(s, &t, err)) != DSC_OK) {
+		bulk_free(s);
 		return rc;
 	}
 	for (;;) {
@@ -680,23 +690,23 @@ static int reindex(struct store *s, struct dsc_error *err)
 			n++;
 		}
 		mdb_cursor_close(cur);
-		if (rc == DSC_OK && done) {
-			rc = meta_put_u32(t->txn, s->db_store, "index_version", s->indexer.version);
-			if (rc != 0)
-				rc = mdb_fail(s, err, rc, "writing the index version");
-		}
 		if (rc != DSC_OK) {
 			store_write_abort(t);
+			bulk_free(s);
 			return rc;
 		}
 		rc = store_write_commit(t, err);
-		if (rc != DSC_OK || done)
+		if (rc != DSC_OK) {
+			bulk_free(s);
 			return rc;
-		if (from == 0) /* wrapped past UINT32_MAX */
-			return DSC_OK;
+		}
+		if (done || from == 0) /* from 0: wrapped past UINT32_MAX */
+			return store_bulk_end(s, err); /* writes index_version */
 		rc = store_write_begin(s, &t, err);
-		if (rc != DSC_OK)
+		if (rc != DSC_OK) {
+			bulk_free(s);
 			return rc;
+		}
 	}
 }
 
@@ -833,6 +843,7 @@ int store_open(struct store **out, const struct store_options *opt,
 fail:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
+	bulk_free(s);
 	mdb_env_close(s->env);
 	free(s);
 	return err ? err->code : DSC_EIO;
