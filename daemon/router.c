@@ -577,6 +577,7 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri *uri;
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
 	const char *path, *query, *allow, *why, *declared;
+	bool limited = false;
 	struct route r;
 	struct job *j;
 
@@ -608,6 +609,23 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 	query = uri ? evhttp_uri_get_query(uri) : NULL;
 	if (path == NULL || path[0] == '\0')
 		path = "/";
+	declared = evhttp_find_header(evhttp_request_get_input_headers(req), DECLARED_LENGTH_HEADER);
+	why = smuggling(req);
+	/* The monitor's polls: answered from counters and, when they succeed,
+	 * not audited, so no audit fields are built for them. */
+	if (j->known && m == EVHTTP_REQ_GET && why == NULL && declared == NULL &&
+	    (strcmp(path, "/healthz") == 0 ||
+	     (strcmp(path, "/metrics") == 0 && principal_has(&j->p, ROLE_MONITOR)))) {
+		if (d->rl == NULL || ratelimit_take(d->rl, j->p.id)) {
+			j->ep = path[1] == 'h' ? EP_HEALTHZ : EP_METRICS;
+			if (j->ep == EP_HEALTHZ)
+				health_get(j);
+			else
+				metrics_get(j);
+			return;
+		}
+		limited = true;
+	}
 	if (job_audit_begin(j, "request", method_name(m), path) != DSC_OK) {
 		job_error(j, 503, "unavailable", NULL, "out of memory");
 		job_respond(j);
@@ -615,10 +633,9 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 	}
 	/* A body declared over its path's limit was never read (guard.c):
 	 * the stream cannot go on after the answer. */
-	declared = evhttp_find_header(evhttp_request_get_input_headers(req), DECLARED_LENGTH_HEADER);
 	if (declared != NULL)
 		j->close = true;
-	if ((why = smuggling(req)) != NULL) {
+	if (why != NULL) {
 		job_error(j, 400, "invalid_field", NULL, "refused: the request has %s", why);
 		j->close = true;
 		job_submit(j);
@@ -630,7 +647,7 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 		job_submit(j);
 		return;
 	}
-	if (d->rl != NULL && !ratelimit_take(d->rl, j->p.id)) {
+	if (limited || (d->rl != NULL && !ratelimit_take(d->rl, j->p.id))) {
 		job_error(j, 429, "too_many_requests", NULL,
 			  "more than %d requests a second from principal '%s'; slow down",
 			  d->cfg->server.rate_limit, j->p.id);

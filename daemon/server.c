@@ -347,13 +347,10 @@ static int worker_setup(struct worker *w, struct daemon *d, int index, struct ds
 	evhttp_set_max_body_size(w->http, (ev_ssize_t)cfg->server.max_bulk_body);
 	evhttp_set_timeout(w->http, cfg->server.request_timeout);
 	evhttp_set_default_content_type(w->http, "application/json");
-	/* No EVHTTP_SERVER_LINGERING_CLOSE: with it, evhttp 2.1 answers a
-	 * declared length over the bulk limit only after reading and
-	 * discarding that many bytes, so a client that declares 1 GB and sends
-	 * nothing gets no answer at all.  Without it evhttp answers 413 (its
-	 * own page, not our JSON: 2.1 has no hook between the headers and the
-	 * body) and closes at once.  Bodies over max_body but within the bulk
-	 * limit are read and answered 413 in the contract's shape. */
+	/* No EVHTTP_SERVER_LINGERING_CLOSE: with it evhttp 2.1 answers a
+	 * declared length over its limit only after reading and discarding
+	 * that many bytes.  The guard (guard.c) answers those first, in the
+	 * contract's shape; evhttp's limit is only the backstop. */
 	evhttp_set_bevcb(w->http, server_bevcb, w);
 	evhttp_set_gencb(w->http, router_dispatch, w);
 	return DSC_OK;
