@@ -594,21 +594,28 @@ struct outbuf {
 	bool failed;
 };
 
-static void out_bytes(struct outbuf *b, const char *s, size_t n)
+static bool out_grow(struct outbuf *b, size_t n)
 {
-	if (b->failed)
-		return;
-	if (n > b->cap - b->len) {
-		size_t cap = b->cap * 2 + n;
-		char *p = realloc(b->p, cap);
+	size_t cap = b->cap * 2 + n;
+	char *p;
 
-		if (p == NULL) {
-			b->failed = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
+	if (b->failed)
+		return false;
+	p = realloc(b->p, cap);
+	if (p == NULL) {
+		b->failed = true;
+		return false;
 	}
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
+
+/* Called per token: the common case is one compare and a copy. */
+static inline void out_bytes(struct outbuf *b, const char *s, size_t n)
+{
+	if (__builtin_expect(n > b->cap - b->len, 0) && !out_grow(b, n))
+		return;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 }
