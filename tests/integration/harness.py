@@ -374,7 +374,21 @@ class Daemon:
 
     # -- process --
     def start(self, wait=True, timeout=None):
-        """Starts the daemon and, with wait, returns once /healthz answers."""
+        """Starts the daemon and, with wait, returns once /healthz answers.
+        Other test runs share the machine: if the free port we picked was
+        taken meanwhile, pick another and try again."""
+        for attempt in range(3):
+            size = len(self.log_text())
+            try:
+                return self._start_once(wait, timeout)
+            except DaemonError:
+                new = self.log_text()[size:].lower()
+                if attempt == 2 or "in use" not in new:
+                    raise
+                self.port = None
+                self.write_conf()
+
+    def _start_once(self, wait, timeout):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([str(DAEMON_BIN), "-c", str(self.conf_path)],
                                      stdin=subprocess.DEVNULL, stdout=self.log,
@@ -410,6 +424,9 @@ class Daemon:
             except (OSError, http.client.HTTPException, ssl.SSLError) as e:
                 last = repr(e)
             time.sleep(0.05)
+        self.proc.kill()  # hung: do not leave it to the end of the run
+        self.proc.wait()
+        self._forget()
         raise DaemonError("disclosured did not serve /healthz within %.0fs (%s); log:\n%s"
                           % (timeout, last, self.log_tail()))
 

@@ -67,16 +67,31 @@ class Checks(DaemonTestCase):
     # -- answers --
 
     def test_exact_name_and_date_of_birth_is_a_match_with_a_receipt(self):
-        r = self.check("do.nat", check_body(case_ref="WM-CHK-0001"))
+        body = check_body(given="Zoltimir", family="Quennelbrook", dob="1985-11-23",
+                          case_ref="WM-CHK-0001")
+        r = self.check("cw.wm", body)
         self.assertTrue(r.request_id)
         j = r.json()
         self.assertWellFormedAnswer(j)
         self.assertEqual(j["outcome"], "match")
+        self.assertEqual(j["candidates"][0]["offender_id"], "WMP-T000002")
+        self.assertEqual(j["candidates"][0]["summary"].get("birth_year"), 1985)
+
+    def test_two_namesakes_are_both_candidates_and_the_postcode_ranks_them(self):
+        # Same name, same date of birth, two forces: never assert identity
+        # from a name alone, rank both (design notes, section 1).
+        j = self.check("do.nat", check_body(case_ref="WM-CHK-0002")).json()
+        self.assertWellFormedAnswer(j)
         by_id = {c["offender_id"]: c for c in j["candidates"]}
         self.assertIn("WMP-T000001", by_id)
         self.assertIn("MET-T000001", by_id, "the namesake of the other force is missing")
-        self.assertEqual(by_id["WMP-T000001"]["band"], "match")
+        self.assertEqual(by_id["WMP-T000001"]["band"], by_id["MET-T000001"]["band"])
         self.assertEqual(by_id["WMP-T000001"]["summary"].get("birth_year"), 1971)
+        j = self.check("do.nat", check_body(case_ref="WM-CHK-0003", postcode="WR2 5QQ")).json()
+        self.assertWellFormedAnswer(j)
+        self.assertEqual(j["candidates"][0]["offender_id"], "WMP-T000001")
+        self.assertEqual(j["outcome"], "match")
+        self.assertIn("MET-T000001", [c["offender_id"] for c in j["candidates"]])
 
     def test_nobody_on_the_register_is_no_match(self):
         j = self.check("cw.wm", check_body(given="Xanthippe", family="Qwyzzlethorpe-Vmbrk",
