@@ -96,6 +96,7 @@ struct chunk {
 	struct offender *rec[CHUNK_LINES]; /* NULL if rejected */
 	struct store_prepared *prep[CHUNK_LINES]; /* its index keys and view */
 	char *reject[CHUNK_LINES];         /* the message if rejected */
+	size_t stale; /* entries of the slot's last use, freed by a worker */
 	bool parsed;
 };
 
@@ -107,6 +108,8 @@ struct pipeline {
 	unsigned long long filled, taken, written; /* chunk sequence numbers */
 	bool eof;
 };
+
+static void chunk_release(struct chunk *c);
 
 static void *worker(void *arg)
 {
@@ -128,6 +131,8 @@ static void *worker(void *arg)
 		c = &p->ring[p->taken++ % RING];
 		pthread_mutex_unlock(&p->lock);
 
+		/* Freeing is a good part of the cost: done here, not in the writer. */
+		chunk_release(c);
 		for (i = 0; i < c->n; i++) {
 			struct dsc_error err;
 
@@ -190,11 +195,11 @@ static bool fill_chunk(struct chunk *c, FILE *in, char **line, size_t *cap,
 	return c->n > 0;
 }
 
-static void chunk_clear(struct chunk *c)
+static void chunk_free_entries(struct chunk *c, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < c->n; i++) {
+	for (i = 0; i < n; i++) {
 		offender_free(c->rec[i]);
 		store_prepared_free(c->prep[i]);
 		free(c->reject[i]);
@@ -202,7 +207,20 @@ static void chunk_clear(struct chunk *c)
 		c->prep[i] = NULL;
 		c->reject[i] = NULL;
 	}
+}
+
+/* Frees what the slot held the last time round. */
+static void chunk_release(struct chunk *c)
+{
+	chunk_free_entries(c, c->stale);
+	c->stale = 0;
+}
+
+static void chunk_clear(struct chunk *c)
+{
+	chunk_free_entries(c, c->n > c->stale ? c->n : c->stale);
 	c->n = 0;
+	c->stale = 0;
 }
 
 static void usage(FILE *f)
@@ -392,7 +410,7 @@ int main(int argc, char **argv)
 		pthread_mutex_unlock(&p->lock);
 		if (write_chunk(s, &t, c, &tot, &err) != DSC_OK)
 			failed = true;
-		chunk_clear(c);
+		c->stale = c->n; /* the next worker to take this slot frees them */
 		p->written++;
 	}
 	/* Stop the workers (also after a failure: they finish their chunk). */
