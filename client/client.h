@@ -47,6 +47,9 @@ struct ctl {
 	struct reqlog *reqlog;
 	const char *command; /* "check", "audit export", ... for the request log */
 	bool stdout_tty, stderr_tty;
+	/* --json: a refusal's or failure's JSON body also goes to stdout, so a
+	 * script reads the server's error as it reads its answers. */
+	bool json_errors;
 };
 
 /* Long options every command accepts (their codes are >= CTL_OPT_BASE). */

@@ -35,7 +35,8 @@ static const char check_help[] =
     "  --age YEARS            age in whole years, when the date of birth is unknown\n"
     "  --postcode PC          last known postcode\n"
     "  --sex S                M, F or X\n"
-    "  --json                 print the server's JSON answer instead of the table\n"
+    "  --json                 print the server's JSON answer instead of the table (and\n"
+    "                         its JSON error on stdout too when it refuses or fails)\n"
     "\n"
     "%s"
     "\n"
@@ -264,7 +265,7 @@ int cmd_check(struct ctl *c, int argc, char **argv)
 			in.sex = optarg;
 			break;
 		case 'J':
-			json_out = true;
+			json_out = c->json_errors = true;
 			break;
 		case '?':
 			return ctl_usage_error("check", "unknown option or missing value: %s",

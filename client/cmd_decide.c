@@ -20,7 +20,7 @@ static const char decide_help[] =
     "                      no_disclosure\n"
     "  --recipient WHO     who receives the disclosure; required for disclose\n"
     "  --rationale TEXT    the reasons for the decision\n"
-    "  --json              print the server's JSON answer\n"
+    "  --json              print the server's JSON answer (or its JSON error)\n"
     "\n"
     "%s"
     "\n"
@@ -66,7 +66,7 @@ int cmd_decide(struct ctl *c, int argc, char **argv)
 			rationale = optarg;
 			break;
 		case 'J':
-			json_out = true;
+			json_out = c->json_errors = true;
 			break;
 		case '?':
 			return ctl_usage_error("decide", "unknown option or missing value: %s",

@@ -12,7 +12,7 @@ static const char health_help[] =
     "Asks the server whether it is up (GET /healthz; any known principal) and prints\n"
     "its status, the number of offender records and the newest audit seq.\n"
     "\n"
-    "  --json   print the server's JSON answer\n"
+    "  --json   print the server's JSON answer (or its JSON error)\n"
     "\n"
     "%s"
     "\n"
@@ -37,7 +37,7 @@ int cmd_health(struct ctl *c, int argc, char **argv)
 			printf(health_help, ctl_global_help);
 			return EXIT_OK;
 		case 'J':
-			json_out = true;
+			json_out = c->json_errors = true;
 			break;
 		case '?':
 			return ctl_usage_error("health", "unknown option or missing value: %s",

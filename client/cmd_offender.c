@@ -17,7 +17,7 @@ static const char offender_help[] =
     "read, and be managed by your force.\n"
     "\n"
     "  --check CHECK_ID   the check in which ID appeared as a candidate (required)\n"
-    "  --json             print the server's JSON answer\n"
+    "  --json             print the server's JSON answer (or its JSON error)\n"
     "\n"
     "%s"
     "\n"
@@ -48,7 +48,7 @@ int cmd_offender(struct ctl *c, int argc, char **argv)
 			check_id = optarg;
 			break;
 		case 'J':
-			json_out = true;
+			json_out = c->json_errors = true;
 			break;
 		case '?':
 			return ctl_usage_error("offender", "unknown option or missing value: %s",

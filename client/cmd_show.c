@@ -18,7 +18,7 @@ static const char show_help[] =
     "if one was recorded. Allowed for the check's owner, a disclosure officer of the\n"
     "same force, and auditors.\n"
     "\n"
-    "  --json   print the server's JSON answer\n"
+    "  --json   print the server's JSON answer (or its JSON error)\n"
     "\n"
     "%s"
     "\n"
@@ -62,7 +62,7 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 			printf(show_help, ctl_global_help);
 			return EXIT_OK;
 		case 'J':
-			json_out = true;
+			json_out = c->json_errors = true;
 			break;
 		case '?':
 			return ctl_usage_error("show", "unknown option or missing value: %s",

@@ -240,6 +240,8 @@ static int request(struct ctl *c, const char *method, const char *path,
 	if (keep_refusal && resp->status >= 400 && resp->status < 500)
 		return EXIT_REFUSED;
 	print_server_error(resp, method, target);
+	if (c->json_errors && strcmp(resp->content_type, "application/json") == 0 && resp->len > 0)
+		ctl_print_body(resp);
 	rc = resp->status >= 400 && resp->status < 500 ? EXIT_REFUSED : EXIT_UNREACHABLE;
 	https_response_release(resp);
 	return rc;

@@ -165,6 +165,9 @@ class ClientCommands(DaemonTestCase):
         self.assertEqual(p.returncode, REFUSED, out(p))
         self.assertIn("subject.dob", out(p))
         self.assertIn("400", out(p))
+        p = self.ctl("cw.wm", "check", *args, "--json")
+        self.assertEqual(p.returncode, REFUSED, out(p))
+        self.assertEqual(json.loads(p.stdout)["error"]["field"], "subject.dob")
 
     def test_a_role_that_may_not_check_is_refused_with_exit_3(self):
         for who in ("mon.wm", "aud.nat", "reg.wm", "unknown"):
