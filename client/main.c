@@ -18,14 +18,17 @@
 #include "client.h"
 
 const char ctl_global_help[] =
-    "Connection (flags, else DISCLOSURE_SERVER/CERT/KEY/CA, else the keys server, cert,\n"
-    "key, ca of $XDG_CONFIG_HOME/disclosurectl/config):\n"
+    "Global flags, before or after the command. Each connection setting comes from its\n"
+    "flag, else from DISCLOSURE_SERVER, DISCLOSURE_CERT, DISCLOSURE_KEY, DISCLOSURE_CA,\n"
+    "DISCLOSURE_TIMEOUT, else from the key server, cert, key, ca or timeout of\n"
+    "$XDG_CONFIG_HOME/disclosurectl/config (INI; paths relative to its folder):\n"
     "  --server URL      https://HOST[:PORT] of disclosured (port 8443 if omitted)\n"
     "  --cert FILE       client certificate (PEM)\n"
     "  --key FILE        its private key (PEM; default: the --cert file)\n"
     "  --ca FILE         CA certificate(s) that sign the server's certificate\n"
-    "  --timeout SEC     connect and answer timeout (default 30)\n"
-    "  --log FILE        request log (default $XDG_STATE_HOME/disclosurectl/requests.log)\n"
+    "  --timeout SEC     connect and answer timeout in seconds (default 30)\n"
+    "  --log FILE        request log (default $XDG_STATE_HOME/disclosurectl/requests.log,\n"
+    "                    else ~/.local/state/disclosurectl/requests.log)\n"
     "  -h, --help        this help\n";
 
 static const char main_help[] =
@@ -47,9 +50,8 @@ static const char main_help[] =
     "\n"
     "Run `disclosurectl COMMAND --help` for the flags of each command.\n"
     "\n"
-    "Global flags (also accepted after the command):\n"
-    "  --version         print the version and exit\n"
     "%s"
+    "  --version         print the version and exit\n"
     "\n"
     "Exit codes: 0 success; 1 failure (verification failed, local file error);\n"
     "2 usage error; 3 the server refused the request (4xx); 4 could not reach the\n"
