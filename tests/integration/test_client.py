@@ -556,8 +556,8 @@ class ClientAuditVerify(DaemonTestCase):
             ("a changed byte", L[:mid] + [changed] + L[mid + 1:], seq_of[mid]),
             ("a removed line", L[:mid] + L[mid + 1:], seq_of[mid]),
             ("two lines swapped", L[:mid] + [L[mid + 1], L[mid]] + L[mid + 2:], seq_of[mid]),
-            ("truncated behind a checkpoint", L[:behind + 3], None),
-            ("a forged line appended", L + [forge_line(L[-1], seq_of[-1] + 1)], None),
+            ("truncated behind a checkpoint", L[:behind + 3], seq_of[behind] + 1),
+            ("a forged line appended", L + [forge_line(L[-1], seq_of[-1] + 1)], seq_of[-1] + 1),
             ("an empty file", [], None),
         ]
         for name, lines, bad in cases:
