@@ -270,9 +270,17 @@ run 0 mo.monitor health
 # an alias; and a person the register does not hold.
 step "Choosing the demo's subjects from the register"
 python3 - "$DEMO/register.jsonl" "$FORCE" data/nicknames.tsv >"$DEMO/queries.env" <<'PY'
-import json, shlex, sys
+import json, shlex, sys, unicodedata
 
 path, force, nickfile = sys.argv[1], sys.argv[2], sys.argv[3]
+
+
+def folded(name):
+    """Lower case, without diacritics: names the matcher treats as one."""
+    d = unicodedata.normalize("NFKD", name or "")
+    return "".join(c for c in d if not unicodedata.combining(c)).lower()
+
+
 # The matcher's own nickname table: "name<TAB>related related ...".
 NICK = {}
 for line in open(nickfile, encoding="utf-8"):
@@ -281,7 +289,7 @@ for line in open(nickfile, encoding="utf-8"):
     name, related = line.rstrip("\n").split("\t", 1)
     if related.split():
         NICK.setdefault(name.strip(), related.split()[0].capitalize())
-families, exact, alias = set(), None, None
+families, exact, alias, alias_diminutive = set(), None, None, False
 for line in open(path, encoding="utf-8"):
     r = json.loads(line)
     for n in r["names"]:
@@ -292,12 +300,18 @@ for line in open(path, encoding="utf-8"):
     ascii_name = all(c.isascii() for c in prim.get("given", "") + prim["family"])
     if exact is None and r.get("dob") and prim.get("given") and ascii_name:
         exact = (r, prim)
-    if alias is None and r.get("dob"):
+    if r.get("dob"):
+        # an alias under another family name, whose given name has a
+        # nickname that is not the primary given name either; a short
+        # diminutive (Jim for James) rather than a spelling variant
         for n in r["names"]:
-            g = (n.get("given") or "").lower()
+            g = folded(n.get("given"))
             if n.get("kind") != "primary" and g in NICK and n["family"].isascii() \
-                    and prim["family"].lower() != n["family"].lower():
-                alias = (r, n)
+                    and folded(prim["family"]) != folded(n["family"]) \
+                    and folded(NICK[g]) != folded(prim.get("given")):
+                diminutive = len(NICK[g]) <= len(g) - 2
+                if alias is None or (diminutive and not alias_diminutive):
+                    alias, alias_diminutive = (r, n), diminutive
                 break
 if not exact or not alias:
     sys.exit("demo: the register has no suitable record for the demo's queries")
@@ -316,7 +330,7 @@ r, n = alias
 prim = next(x for x in r["names"] if x.get("kind") == "primary")
 emit("A_ID", r["id"]); emit("A_PRIMARY", f'{prim.get("given", "")} {prim["family"]}'.strip())
 emit("A_ALIAS", f'{n.get("given")} {n["family"]}')
-emit("A_GIVEN", NICK[n["given"].lower()]); emit("A_FAMILY", n["family"])
+emit("A_GIVEN", NICK[folded(n["given"])]); emit("A_FAMILY", n["family"])
 emit("A_BIRTH_YEAR", r["dob"][:4])
 emit("N_GIVEN", "Ottoline"); emit("N_FAMILY", nobody)
 PY
@@ -324,7 +338,7 @@ PY
 . "$DEMO/queries.env"
 say "match:          $M_GIVEN $M_FAMILY, born $M_DOB (record $M_ID)"
 say "possible match: record $A_ID, $A_PRIMARY, also known as \"$A_ALIAS\";"
-say "                asked for as \"$A_GIVEN $A_FAMILY\" (a nickname of the alias), born $A_BIRTH_YEAR"
+say "                asked for as \"$A_GIVEN $A_FAMILY\" (a nickname of the alias's given name), born $A_BIRTH_YEAR"
 say "no match:       $N_GIVEN $N_FAMILY, whom the register does not hold"
 
 # check_once NAME WANTED ARGS...: runs one check as the case worker (once:
@@ -357,19 +371,23 @@ check_once match match "${args[@]}"
 CHECK_MATCH=$CHECK_ID
 
 # ---------------------------------------------------------------------------
-step "Check 2: \"$A_GIVEN $A_FAMILY\", born $A_BIRTH_YEAR: found through an alias and a nickname"
+step "Check 2: \"$A_GIVEN $A_FAMILY\", born $A_BIRTH_YEAR: a nickname of one of the person's aliases"
 check_once alias possible_match --case WM-DVDS-2026-0002 --purpose dvds_right_to_ask \
 	--justification "Applicant asks about her new partner's history of abuse" \
 	--given "$A_GIVEN" --family "$A_FAMILY" --age "$(($(date -u +%Y) - A_BIRTH_YEAR))"
-python3 - "$DEMO/check-alias.json" "$A_ID" <<'PY' || die "the alias record is not among the candidates"
+python3 - "$DEMO/check-alias.json" "$A_ID" <<'PY' || die "record $A_ID was not found through its alias or a nickname (demo/check-alias.json)"
 import json, sys
 c = json.load(open(sys.argv[1]))["response"]
 hit = [x for x in c["candidates"] if x["offender_id"] == sys.argv[2]]
 if not hit:
-    sys.exit(1)
+    sys.exit("demo: record %s is not among the candidates" % sys.argv[2])
 mn = hit[0].get("matched_name") or {}
+reasons = hit[0].get("reasons", [])
+if mn.get("kind") == "primary" and not any("nickname" in r for r in reasons):
+    sys.exit("demo: record %s matched through its primary name, not an alias or nickname"
+             % sys.argv[2])
 print(f'    record {sys.argv[2]} matched through its {mn.get("kind", "?")} name '
-      f'"{mn.get("given", "")} {mn.get("family", "")}": {", ".join(hit[0].get("reasons", []))}')
+      f'"{mn.get("given", "")} {mn.get("family", "")}": {", ".join(reasons)}')
 PY
 
 # ---------------------------------------------------------------------------
