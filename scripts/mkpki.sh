@@ -6,8 +6,9 @@
 # publish the CRL, make and rotate the audit signing key.
 #
 # It must never overwrite a private key that exists (a lost CA or audit key
-# cannot be recovered) and never leave a private key readable by group or
-# others: disclosured refuses such keys.
+# cannot be recovered; a replaced server or audit key is kept aside under a
+# dated name) and never leave a private key readable by group or others:
+# disclosured refuses such keys.
 #
 #   mkpki.sh init DIR [HOST...]   CA, server certificate (SAN localhost,
 #                                 127.0.0.1, ::1 and HOST...), empty CRL,
@@ -139,8 +140,14 @@ cmd_server() { # cmd_server DIR HOST...
 	MKPKI_SAN=$san
 	sign "$d" "$d/ca/server.csr" "$d/server.crt.new" ext_server
 	MKPKI_SAN=DNS:localhost
-	mv -f "$d/server.key.new" "$d/server.key"
-	mv -f "$d/server.crt.new" "$d/server.crt"
+	if [ -e "$d/server.key" ]; then
+		stamp=$(date -u +%Y%m%dT%H%M%SZ)
+		mv "$d/server.key" "$d/server-$stamp.key"
+		[ -e "$d/server.crt" ] && mv "$d/server.crt" "$d/server-$stamp.crt"
+		echo "$prog: previous server key kept as $d/server-$stamp.key"
+	fi
+	mv "$d/server.key.new" "$d/server.key"
+	mv "$d/server.crt.new" "$d/server.crt"
 	echo "$prog: server certificate $d/server.crt ($san)"
 }
 
