@@ -509,6 +509,8 @@ class ClientAuditVerify(DaemonTestCase):
     """audit verify with nothing but the export, the key and the receipts."""
 
     records = fixture_records()
+    # Stored checkpoints inside the chain, not only the one that seals an export.
+    daemon_conf = {"audit": {"checkpoint_every": "4"}}
 
     @classmethod
     def setUpClass(cls):
@@ -517,7 +519,7 @@ class ClientAuditVerify(DaemonTestCase):
         cls.log = cls.work / "requests.log"
         for i in range(3):
             ctl(cls.daemon, "cw.wm", "check", *TOBIAS[:1], "WM-V-%d" % i, *TOBIAS[2:], log=cls.log)
-        cls.early = export_audit(cls.daemon)  # ends with a stored checkpoint
+        cls.early = export_audit(cls.daemon)  # ends with a checkpoint
         for i in range(3):
             ctl(cls.daemon, "cw.wm", "check", *TOBIAS[:1], "WM-W-%d" % i, *TOBIAS[2:], log=cls.log)
         cls.export = cls.work / "export.ndjson"
@@ -551,7 +553,9 @@ class ClientAuditVerify(DaemonTestCase):
             changed = L[mid][:20] + bytes([L[mid][20] ^ 1]) + L[mid][21:]
         seq_of = [json.loads(l)["seq"] for l in L]
         cps = [i for i, l in enumerate(L) if json.loads(l).get("action") == "checkpoint"]
-        behind = cps[-2] if len(cps) >= 2 else cps[-1]
+        self.assertGreaterEqual(len(cps), 2, "checkpoint_every=4 should store checkpoints")
+        behind = cps[-2]
+        self.assertGreater(cps[-1] - behind, 2)
         cases = [
             ("a changed byte", L[:mid] + [changed] + L[mid + 1:], seq_of[mid]),
             ("a removed line", L[:mid] + L[mid + 1:], seq_of[mid]),
@@ -577,9 +581,10 @@ class ClientAuditVerify(DaemonTestCase):
         p = self.verify(early, "--receipts", self.log)
         self.assertEqual(p.returncode, FAILURE, out(p))
         receipts = [r["receipt"] for r in read_log(self.log) if r.get("receipt")]
-        missing = [r["seq"] for r in receipts if r["seq"] >= len(early)]
+        sealed = json.loads(early[-1])["checkpoint"]["size"]
+        missing = [r["seq"] for r in receipts if r["seq"] >= sealed]
         self.assertTrue(missing)
-        self.assertIn("seq %d" % min(missing), out(p))
+        self.assertIn("FAILED at seq %d" % min(missing), out(p))
 
         # A receipt whose hash the export does not hold (a rewritten entry).
         recs = read_log(self.log)
