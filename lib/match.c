@@ -91,19 +91,25 @@
 #define THRESHOLD_MATCH_MIN 20.0
 #define THRESHOLD_MATCH_MARGIN 5.5
 #define THRESHOLD_POSSIBLE 8.0
-/* A candidate this far below the best one is at most a possible match:
- * the match band says "this is very likely the person", which cannot be
- * said of two people at once when one fits clearly better. */
-#define MATCH_MARGIN 4.0
+/* The match band says "very likely this person", which cannot be said of
+ * two records: when the runner-up is within this many bits of the best,
+ * neither is a match (a person must tell them apart). */
+#define MATCH_MARGIN 3.0
 
 /* Comparison thresholds of the string comparators. */
 #define JW_HIGH 0.92
 #define JW_LOW 0.85
 
 /* Candidate generation budget (see docs/matching.md, "Blocking"). */
+#ifndef KEY_CAP /* (overridable at build time for measurements) */
 #define KEY_CAP 300       /* keys with more records are left to more selective keys */
+#endif
+#ifndef SCAN_BUDGET
 #define SCAN_BUDGET 700   /* records read per check at most */
+#endif
 #define FALLBACK_SCAN 300 /* when every key is too common: the smallest, partly */
+#define DECISIVE_MARGIN 4.0 /* a match this far above the threshold ends the search... */
+#define EARLY_STOP_MIN 16  /* ...except through keys this small, which cost nothing */
 
 /* ------------------------------------------------------------------ */
 
@@ -119,6 +125,9 @@
 #define SEEN_SLOTS 8192 /* > 2 * SCAN_BUDGET, a power of two */
 #define SUBJ_VARIANTS (CHECK_MAX_NAMES * 2)
 #define NICK_VARIANTS_MAX 24
+/* Sounds of a given name and its variants used in keys: the own ones
+ * first, then the variants' in table order (bounds the keys of a check). */
+#define QUERY_GIVEN_CODES_MAX 6
 
 const char *band_name(enum band b)
 {
@@ -189,12 +198,26 @@ struct scored {
 	double w;
 	enum band band;
 	size_t name_idx;
+	bool decisive;
 	const char *reasons[MATCH_MAX_REASONS];
 	size_t n_reasons;
 };
 
+#define MEMO_SLOTS 1024
+#define MEMO_KEY 64
+
+struct memo_entry {
+	uint32_t gen, hash;
+	uint16_t salt;
+	uint8_t len;
+	char key[MEMO_KEY];
+	double w;
+	const char *why;
+};
+
 struct match_ctx {
 	const struct matcher *m;
+	struct memo_entry memo[MEMO_SLOTS];
 	struct normalizer *norm;
 	/* the subject */
 	struct norm_part parts[CHECK_MAX_NAMES][3];
@@ -215,7 +238,6 @@ struct match_ctx {
 	struct rview view;
 	struct scored top[MATCH_MAX_CANDIDATES];
 	size_t n_top;
-	size_t demoted;
 	double t_match; /* the match threshold for this register's size */
 	struct date today;
 	size_t n_records;
@@ -917,14 +939,21 @@ static int qkey_add(void *arg, const char *key, size_t len)
 	return DSC_OK;
 }
 
-static void query_name_keys(struct match_ctx *c, const struct mname *n, const int *years, size_t n_years,
-			    const int *mmdd, size_t n_mmdd)
+/*
+ * The keys of one subject name.  The record side indexes both Double
+ * Metaphone codes of each token; the query side uses the primary code
+ * only (any agreement between the two pairs of codes nearly always
+ * involves the query's primary), which keeps a check near a hundred key
+ * look-ups.  swapped: the name given the other way round, for which only
+ * the name keys are worth their look-ups.
+ */
+static void query_name_keys(struct match_ctx *c, const struct mname *n, bool swapped, const int *years,
+			    size_t n_years, const int *mmdd, size_t n_mmdd)
 {
-	const char *fc[2], *gc[2];
 	char initials[64];
-	const char *gcodes[2 + 2 * NICK_VARIANTS_MAX];
-	char gcode_buf[NICK_VARIANTS_MAX][2][DM_CODE_MAX + 1];
-	size_t ni = 0, ngc = 0;
+	const char *gcodes[QUERY_GIVEN_CODES_MAX];
+	char gcode_buf[NICK_VARIANTS_MAX][DM_CODE_MAX + 1];
+	size_t ni = 0, ngc = 0, own = 0;
 
 	/* Initials and sounds of the given name and its nickname variants. */
 	for (size_t i = 0; i < n->ng; i++)
@@ -933,23 +962,22 @@ static void query_name_keys(struct match_ctx *c, const struct mname *n, const in
 	for (size_t i = 0; i < n->nm; i++)
 		if (memchr(initials, n->middle[i].s[0], ni) == NULL)
 			initials[ni++] = n->middle[i].s[0];
-	if (n->ng > 0) {
+	if (n->ng > 0 && n->given[0].dm1[0] != '\0') {
 		const char *vars[NICK_VARIANTS_MAX];
 		size_t nv = nickname_variants(c->m->nick, n->given[0].s, vars, NICK_VARIANTS_MAX);
-		ngc = tok_code_list(&n->given[0], gc);
-		for (size_t g = 0; g < ngc; g++)
-			gcodes[g] = gc[g];
+		gcodes[ngc++] = n->given[0].dm1;
+		own = ngc;
 		for (size_t v = 0; v < nv; v++) {
+			char alt[DM_CODE_MAX + 1];
+			bool dup;
 			if (memchr(initials, vars[v][0], ni) == NULL && ni < sizeof(initials))
 				initials[ni++] = vars[v][0];
-			double_metaphone(vars[v], strlen(vars[v]), gcode_buf[v][0], gcode_buf[v][1]);
-			for (size_t k = 0; k < 2; k++) {
-				bool dup = gcode_buf[v][k][0] == '\0';
-				for (size_t g = 0; g < ngc && !dup; g++)
-					dup = strcmp(gcodes[g], gcode_buf[v][k]) == 0;
-				if (!dup)
-					gcodes[ngc++] = gcode_buf[v][k];
-			}
+			double_metaphone(vars[v], strlen(vars[v]), gcode_buf[v], alt);
+			dup = gcode_buf[v][0] == '\0';
+			for (size_t g = 0; g < ngc && !dup; g++)
+				dup = strcmp(gcodes[g], gcode_buf[v]) == 0;
+			if (!dup && ngc < QUERY_GIVEN_CODES_MAX)
+				gcodes[ngc++] = gcode_buf[v];
 		}
 	}
 	if (ni == 0) {
@@ -960,27 +988,32 @@ static void query_name_keys(struct match_ctx *c, const struct mname *n, const in
 	}
 
 	for (size_t t = 0; t < n->nf; t++) {
-		size_t nfc = tok_code_list(&n->family[t], fc);
-		for (size_t f = 0; f < nfc; f++) {
-			for (size_t y = 0; y < n_years; y++)
-				key_emitf(qkey_add, c, "Y%s:%d", fc[f], years[y]);
-			for (size_t g = 0; g < ngc; g++) {
-				key_emitf(qkey_add, c, "N%s:%s", fc[f], gcodes[g]);
-				for (size_t y = 0; y < n_years && y < 3; y++)
-					key_emitf(qkey_add, c, "B%s:%s:%d", fc[f], gcodes[g], years[y]);
-				for (size_t d = 0; d < n_mmdd; d++)
-					key_emitf(qkey_add, c, "M%s:%s:%04d", fc[f], gcodes[g], mmdd[d]);
-			}
-			for (size_t i = 0; i < ni; i++)
-				key_emitf(qkey_add, c, "F%s:%c", fc[f], initials[i]);
+		const char *fc = n->family[t].dm1;
+		if (fc[0] == '\0')
+			continue;
+		for (size_t g = 0; g < ngc; g++) {
+			key_emitf(qkey_add, c, "N%s:%s", fc, gcodes[g]);
+			if (g >= own)
+				continue;
+			for (size_t y = 0; y < n_years && y < 3; y++)
+				key_emitf(qkey_add, c, "B%s:%s:%d", fc, gcodes[g], years[y]);
+			for (size_t d = 0; d < n_mmdd; d++)
+				key_emitf(qkey_add, c, "M%s:%s:%04d", fc, gcodes[g], mmdd[d]);
 		}
+		for (size_t i = 0; i < ni; i++)
+			key_emitf(qkey_add, c, "F%s:%c", fc, initials[i]);
+		if (!swapped)
+			for (size_t y = 0; y < n_years; y++)
+				key_emitf(qkey_add, c, "Y%s:%d", fc, years[y]);
 	}
-	for (size_t g = 0; g < ngc && g < 2; g++)
+	if (swapped)
+		return;
+	for (size_t g = 0; g < own; g++) {
 		for (size_t y = 0; y < n_years; y++)
 			key_emitf(qkey_add, c, "G%s:%d", gcodes[g], years[y]);
-	if (c->sector[0] != '\0')
-		for (size_t g = 0; g < ngc; g++)
+		if (c->sector[0] != '\0')
 			key_emitf(qkey_add, c, "P%s:%s", c->sector, gcodes[g]);
+	}
 }
 
 static int qkey_cmp(const void *a, const void *b)
@@ -1028,14 +1061,14 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 			       struct dsc_error *err)
 {
 	int years[4], mmdd[2];
-	size_t ny = query_years(s, &c->today, years), total = 0, nd = 0;
-	bool scanned = false;
+	size_t ny = query_years(s, &c->today, years), nd = 0;
 	int rc;
 
 	c->n_keys = 0;
 	c->n_cands = 0;
 	if (++c->gen == 0) {
 		memset(c->seen_gen, 0, sizeof(c->seen_gen));
+		memset(c->memo, 0, sizeof(c->memo));
 		c->gen = 1;
 	}
 	/* Dates first (name-independent), then names as given, then swapped. */
@@ -1051,7 +1084,7 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 			mmdd[nd++] = s->dob.day * 100 + s->dob.month;
 	}
 	for (size_t i = 0; i < c->n_subj; i++)
-		query_name_keys(c, &c->subj[i], years, ny, mmdd, nd);
+		query_name_keys(c, &c->subj[i], c->swapped[i], years, ny, mmdd, nd);
 
 	for (size_t i = 0; i < c->n_keys; i++) {
 		rc = store_index_count(r, c->keys[i].k, c->keys[i].len, &c->keys[i].count);
@@ -1060,28 +1093,6 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 	}
 	qsort(c->keys, c->n_keys, sizeof(c->keys[0]), qkey_cmp);
 
-	c->cand_limit = SCAN_BUDGET;
-	for (size_t i = 0; i < c->n_keys; i++) {
-		const struct qkey *k = &c->keys[i];
-		if (k->count == 0)
-			continue;
-		if (k->count > KEY_CAP || total + k->count > SCAN_BUDGET)
-			break; /* sorted: every later key is at least as common */
-		if ((rc = scan_key(c, r, k, err)) != DSC_OK)
-			return rc;
-		total += k->count;
-		scanned = true;
-	}
-	if (!scanned) {
-		/* Every key is very common (a common name and nothing else):
-		 * read part of the most selective one rather than nothing. */
-		for (size_t i = 0; i < c->n_keys; i++) {
-			if (c->keys[i].count == 0)
-				continue;
-			c->cand_limit = FALLBACK_SCAN;
-			return scan_key(c, r, &c->keys[i], err);
-		}
-	}
 	return DSC_OK;
 }
 
@@ -1285,6 +1296,20 @@ static double given_tok_score(const struct match_ctx *c, const struct mtok *a, c
 	return W_GIVEN_DISAGREE;
 }
 
+/* A given name used in another position (a middle name one is known by)
+ * counts only when spelt the same or as a listed variant: fuzzy matches
+ * between any two of a person's names would find too much. */
+static double alt_given(const struct match_ctx *c, const struct mtok *a, const struct mtok *b, double w_exact)
+{
+	if (a->len == 1 || b->len == 1)
+		return -1.0;
+	if (tok_eq(a, b))
+		return w_exact;
+	if (nickname_related(c->m->nick, a->s, b->s))
+		return min_d(W_GIVEN_NICKNAME, w_exact - W_FUZZY_BELOW_EXACT);
+	return -1.0;
+}
+
 static double given_score(const struct match_ctx *c, const struct mname *q, const struct mname *rn,
 			  const char **why)
 {
@@ -1301,12 +1326,12 @@ static double given_score(const struct match_ctx *c, const struct mname *q, cons
 	 * second given or middle name, or the other way round. */
 	{
 		double best = w;
-		const char *bw = *why, *tw;
+		const char *bw = *why;
 		for (size_t i = 0; i < (size_t)rn->nm + rn->ng; i++) {
 			const struct mtok *t = i < rn->nm ? &rn->middle[i] : &rn->given[i - rn->nm];
 			if (t == &rn->given[0] || t->len == 1)
 				continue;
-			double v = given_tok_score(c, &q->given[0], t, q->w_given, &tw);
+			double v = alt_given(c, &q->given[0], t, q->w_given);
 			if (v > 0 && v - W_GIVEN_MIDDLE_AS_GIVEN_DROP > best) {
 				best = v - W_GIVEN_MIDDLE_AS_GIVEN_DROP;
 				bw = "given:middle_name";
@@ -1316,7 +1341,7 @@ static double given_score(const struct match_ctx *c, const struct mname *q, cons
 			const struct mtok *t = i < q->nm ? &q->middle[i] : &q->given[i - q->nm];
 			if (t == &q->given[0] || t->len == 1)
 				continue;
-			double v = given_tok_score(c, t, &rn->given[0], W_GIVEN_EXACT_DEFAULT, &tw);
+			double v = alt_given(c, t, &rn->given[0], W_GIVEN_EXACT_DEFAULT);
 			if (v > 0 && v - W_GIVEN_MIDDLE_AS_GIVEN_DROP > best) {
 				best = v - W_GIVEN_MIDDLE_AS_GIVEN_DROP;
 				bw = "given:middle_name";
@@ -1369,7 +1394,111 @@ struct name_result {
 	bool swapped, translit;
 };
 
-static void score_names(const struct match_ctx *c, const struct rview *v, struct name_result *best)
+/*
+ * Memo of name comparisons within one check: candidates found through a
+ * common name share their family and given names, and the string
+ * comparators are most of the cost of scoring.  Keyed by the subject name
+ * variant, the part and the record's tokens; cleared per check by a
+ * generation number.
+ */
+static uint32_t memo_hash(const char *s, size_t len, unsigned salt)
+{
+	uint32_t h = 2166136261u ^ (salt * 16777619u);
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* Writes the tokens of up to two parts, separated, into key; returns its
+ * length, or 0 if it does not fit (then the comparison is not memoised). */
+static size_t memo_key(char *key, size_t cap, const struct mtok *a, size_t na, const struct mtok *b, size_t nb)
+{
+	size_t k = 0;
+
+	for (size_t part = 0; part < 2; part++) {
+		const struct mtok *t = part == 0 ? a : b;
+		size_t n = part == 0 ? na : nb;
+		for (size_t i = 0; i < n; i++) {
+			if (k + t[i].len + 1 > cap)
+				return 0;
+			memcpy(key + k, t[i].s, t[i].len);
+			k += t[i].len;
+			key[k++] = ' ';
+		}
+		if (k + 1 > cap)
+			return 0;
+		key[k++] = '|';
+	}
+	return k;
+}
+
+static bool memo_get(struct match_ctx *c, unsigned salt, const char *key, size_t len, double *w, const char **why,
+		     struct memo_entry **slot)
+{
+	uint32_t h = memo_hash(key, len, salt);
+	struct memo_entry *e = &c->memo[h & (MEMO_SLOTS - 1)];
+
+	*slot = e;
+	if (e->gen == c->gen && e->hash == h && e->salt == salt && e->len == len && memcmp(e->key, key, len) == 0) {
+		*w = e->w;
+		*why = e->why;
+		return true;
+	}
+	e->gen = 0; /* filled by memo_put */
+	e->hash = h;
+	return false;
+}
+
+static void memo_put(struct match_ctx *c, struct memo_entry *e, unsigned salt, const char *key, size_t len,
+		     double w, const char *why)
+{
+	e->gen = c->gen;
+	e->salt = salt;
+	e->len = (uint8_t)len;
+	memcpy(e->key, key, len);
+	e->w = w;
+	e->why = why;
+}
+
+static double family_score_memo(struct match_ctx *c, size_t variant, const struct mname *q, const struct mname *rn,
+				const char **why)
+{
+	char key[MEMO_KEY];
+	size_t len = memo_key(key, sizeof(key), rn->family, rn->nf, NULL, 0);
+	unsigned salt = (unsigned)variant * 2;
+	struct memo_entry *e;
+	double w;
+
+	if (len == 0)
+		return family_score(q, rn, why);
+	if (memo_get(c, salt, key, len, &w, why, &e))
+		return w;
+	w = family_score(q, rn, why);
+	memo_put(c, e, salt, key, len, w, *why);
+	return w;
+}
+
+static double given_score_memo(struct match_ctx *c, size_t variant, const struct mname *q, const struct mname *rn,
+			       const char **why)
+{
+	char key[MEMO_KEY];
+	size_t len = memo_key(key, sizeof(key), rn->given, rn->ng, rn->middle, rn->nm);
+	unsigned salt = (unsigned)variant * 2 + 1;
+	struct memo_entry *e;
+	double w;
+
+	if (len == 0)
+		return given_score(c, q, rn, why);
+	if (memo_get(c, salt, key, len, &w, why, &e))
+		return w;
+	w = given_score(c, q, rn, why);
+	memo_put(c, e, salt, key, len, w, *why);
+	return w;
+}
+
+static void score_names(struct match_ctx *c, const struct rview *v, struct name_result *best)
 {
 	memset(best, 0, sizeof(*best));
 	best->w = -1e9;
@@ -1378,8 +1507,8 @@ static void score_names(const struct match_ctx *c, const struct rview *v, struct
 		for (size_t j = 0; j < v->n_names; j++) {
 			const struct mname *rn = &v->names[j];
 			const char *wf, *wg, *wm;
-			double w = family_score(q, rn, &wf);
-			w += given_score(c, q, rn, &wg);
+			double w = family_score_memo(c, i, q, rn, &wf);
+			w += given_score_memo(c, i, q, rn, &wg);
 			w += middle_score(c, q, rn, &wm);
 			if (c->swapped[i])
 				w += W_NAMES_SWAPPED;
@@ -1500,6 +1629,12 @@ static double score_of(double w, double t_match, enum band band)
 	return band != BAND_MATCH && s > 0.89 ? 0.89 : s;
 }
 
+static void reason_add(struct scored *sc, const char *r)
+{
+	if (sc->n_reasons < MATCH_MAX_REASONS)
+		sc->reasons[sc->n_reasons++] = r;
+}
+
 /* Order of the result: band, then weight, then record number (stable). */
 static bool scored_before(const struct scored *a, const struct scored *b)
 {
@@ -1532,12 +1667,13 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	struct reasons rs = {.n = 0};
 	struct scored sc;
 	const char *wd, *wp;
-	bool dob_agrees, dob_conflicts;
+	bool dob_agrees, dob_conflicts, dob_exact;
 	double w;
 
 	score_names(c, v, &nr);
 	w = nr.w;
 	w += dob_score(c, s, v, &wd, &dob_agrees, &dob_conflicts);
+	dob_exact = strcmp(wd, "dob:exact") == 0 || strcmp(wd, "dob:other_dob") == 0;
 	w += postcode_score(c, v, &wp);
 	if (s->sex != 0 && s->sex != 'X' && v->sex != 0 && v->sex != 'X' && (char)v->sex != s->sex)
 		w += W_SEX_MISMATCH;
@@ -1563,8 +1699,8 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	 * or a conflicting date of birth, is never more than possible. */
 	sc.band = w >= c->t_match && dob_agrees && !dob_conflicts && !nr.name_conflict ? BAND_MATCH
 										       : BAND_POSSIBLE_MATCH;
-	sc.w = w;
 	sc.name_idx = nr.name_idx;
+	sc.decisive = sc.band == BAND_MATCH && dob_exact && w >= c->t_match + DECISIVE_MARGIN;
 	memcpy(sc.reasons, rs.r, sizeof(rs.r));
 	sc.n_reasons = rs.n;
 	top_insert(c, &sc);
@@ -1655,10 +1791,87 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 		w->nm = q->nm;
 		w->translit = q->translit;
 		name_join_family(w);
-		subject_weights(c, r, w);
+		/* The same tokens are the same evidence whichever way round:
+		 * take the frequencies of their roles as typed, not of the
+		 * (rare) records that hold a surname as a given name. */
+		w->w_family_joined = clampd(q->w_given, W_FAMILY_EXACT_MIN, W_FAMILY_EXACT_MAX);
+		for (size_t t = 0; t < w->nf; t++)
+			w->w_family_tok[t] = w->w_family_joined;
+		w->w_given = clampd(q->w_family_joined, W_GIVEN_EXACT_MIN, W_GIVEN_EXACT_MAX);
 		c->swapped[c->n_subj] = true;
 		c->n_subj++;
 	}
+}
+
+/* Reads the views of the candidates from index `from` on and scores them. */
+static int score_new(struct match_ctx *c, struct store_reader *r, const struct check_subject *s, size_t from,
+		     struct check_result *out, struct dsc_error *err)
+{
+	for (size_t i = from; i < c->n_cands; i++) {
+		const void *data;
+		size_t len;
+		int rc = store_get_view(r, c->cands[i], &data, &len);
+		if (rc == DSC_ENOTFOUND)
+			continue; /* an index entry without a view: skipped */
+		if (rc != DSC_OK)
+			return dsc_error_set(err, rc, "reading a match view failed (%s)", dsc_status_name(rc));
+		if (view_decode(data, len, &c->view) != DSC_OK)
+			continue; /* a damaged view: skipped rather than trusted */
+		out->n_considered++;
+		score_candidate(c, s, c->cands[i], &c->view);
+	}
+	return DSC_OK;
+}
+
+/*
+ * Reads the keys from the most selective on, scoring as it goes, within
+ * the budget.  Stops early once the best candidate is decisive (the names
+ * agree, the date of birth is exactly a recorded one and the weight is
+ * well above the match threshold) and every exact-date key has been read:
+ * any record not yet seen lacks that date, so it can only rank below.
+ */
+static int scan_and_score(struct match_ctx *c, struct store_reader *r, const struct check_subject *s,
+			  struct check_result *out, struct dsc_error *err)
+{
+	size_t total = 0, dates_left = 0;
+	bool scanned = false;
+	int rc;
+
+	for (size_t i = 0; i < c->n_keys; i++)
+		if (c->keys[i].k[0] == 'D' && c->keys[i].count > 0)
+			dates_left++;
+	c->cand_limit = SCAN_BUDGET;
+	for (size_t i = 0; i < c->n_keys; i++) {
+		const struct qkey *k = &c->keys[i];
+		size_t from = c->n_cands;
+		if (k->count == 0)
+			continue;
+		if (k->count > KEY_CAP || total + k->count > SCAN_BUDGET)
+			break; /* sorted: every later key is at least as common */
+		if (dates_left == 0 && c->n_top > 0 && c->top[0].decisive && k->count > EARLY_STOP_MIN)
+			break;
+		if ((rc = scan_key(c, r, k, err)) != DSC_OK)
+			return rc;
+		if (k->k[0] == 'D')
+			dates_left--;
+		total += k->count;
+		scanned = true;
+		if ((rc = score_new(c, r, s, from, out, err)) != DSC_OK)
+			return rc;
+	}
+	if (!scanned) {
+		/* Every key is very common (a common name and nothing else):
+		 * read part of the most selective one rather than nothing. */
+		for (size_t i = 0; i < c->n_keys; i++) {
+			if (c->keys[i].count == 0)
+				continue;
+			c->cand_limit = FALLBACK_SCAN;
+			if ((rc = scan_key(c, r, &c->keys[i], err)) != DSC_OK)
+				return rc;
+			return score_new(c, r, s, 0, out, err);
+		}
+	}
+	return DSC_OK;
 }
 
 int match_run(struct match_ctx *c, struct store_reader *r, const struct check_subject *subject,
@@ -1689,28 +1902,26 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 	subject_prepare(c, r, subject);
 	if (c->n_subj == 0)
 		return DSC_OK; /* no letters in any name: nobody can match */
+	c->n_top = 0;
 	if ((rc = generate_candidates(c, r, subject, err)) != DSC_OK)
 		return rc;
+	if ((rc = scan_and_score(c, r, subject, out, err)) != DSC_OK)
+		return rc;
 
-	c->n_top = 0;
-	c->demoted = 0;
-	for (size_t i = 0; i < c->n_cands; i++) {
-		const void *data;
-		size_t len;
-		rc = store_get_view(r, c->cands[i], &data, &len);
-		if (rc == DSC_ENOTFOUND)
-			continue; /* deleted since the index was read: cannot happen in one txn */
-		if (rc != DSC_OK)
-			return dsc_error_set(err, rc, "reading a match view failed (%s)", dsc_status_name(rc));
-		if (view_decode(data, len, &c->view) != DSC_OK)
-			continue; /* a damaged view: skipped rather than trusted */
-		out->n_considered++;
-		score_candidate(c, subject, c->cands[i], &c->view);
+	/* One match at most, and only a clear one: a runner-up within the
+	 * margin of the best makes both possible matches (two records fit as
+	 * well: a person must tell them apart), one further below is only a
+	 * possible match. */
+	if (c->n_top > 1 && c->top[0].band == BAND_MATCH && c->top[1].band == BAND_MATCH &&
+	    c->top[1].w >= c->top[0].w - MATCH_MARGIN) {
+		for (size_t i = 0; i < c->n_top && c->top[i].band == BAND_MATCH; i++) {
+			c->top[i].band = BAND_POSSIBLE_MATCH;
+			reason_add(&c->top[i], "match:ambiguous");
+		}
 	}
-
 	for (size_t i = 1; i < c->n_top; i++) {
 		struct scored *sc = &c->top[i];
-		if (sc->band == BAND_MATCH && sc->w < c->top[0].w - MATCH_MARGIN)
+		if (sc->band == BAND_MATCH)
 			sc->band = BAND_POSSIBLE_MATCH;
 	}
 	/* Demotions can reorder: keep the result in band order. */
