@@ -598,6 +598,10 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 	}
 	j->req = req;
 	j->start_ns = mono_ns();
+	/* Stopping: this request is served, but its connection ends with it,
+	 * so that busy keep-alive clients cannot hold the shutdown off. */
+	if (w->draining)
+		j->close = true;
 	worker_new_id(w, j->request_id);
 	j->known = c->known;
 	if (c->known)
