@@ -373,14 +373,14 @@ class Daemon:
         return "\n".join(self.log_text().splitlines()[-n:])
 
     # -- process --
-    def start(self, wait=True, timeout=None):
+    def start(self, wait=True, timeout=None, env=None):
         """Starts the daemon and, with wait, returns once /healthz answers.
         Other test runs share the machine: if the free port we picked was
         taken meanwhile, pick another and try again."""
         for attempt in range(3):
             size = len(self.log_text())
             try:
-                return self._start_once(wait, timeout)
+                return self._start_once(wait, timeout, env)
             except DaemonError:
                 new = self.log_text()[size:].lower()
                 if attempt == 2 or "in use" not in new:
@@ -388,11 +388,15 @@ class Daemon:
                 self.port = None
                 self.write_conf()
 
-    def _start_once(self, wait, timeout):
+    def _start_once(self, wait, timeout, env):
         self.log = open(self.log_path, "ab")
+        full_env = None
+        if env:
+            full_env = dict(os.environ)
+            full_env.update(env)
         self.proc = subprocess.Popen([str(DAEMON_BIN), "-c", str(self.conf_path)],
                                      stdin=subprocess.DEVNULL, stdout=self.log,
-                                     stderr=self.log, cwd=self.dir)
+                                     stderr=self.log, cwd=self.dir, env=full_env)
         with _running_lock:
             _running.add(self.proc)
         if wait:
@@ -1027,6 +1031,78 @@ class DaemonTestCase(unittest.TestCase):
 
     def client(self, principal):
         return self.daemon.client(principal)
+
+
+class CheckLoad:
+    """Threads posting checks as fast as the daemon answers, one keep-alive
+    connection each, recording every acknowledged check (its receipt) and
+    every status.  A connection error ends a thread: that is how they learn
+    the daemon was killed or stopped."""
+
+    def __init__(self, daemon, principals=("cw.wm", "cw.met", "do.wm", "do.nat"), tag="LOAD"):
+        self.daemon = daemon
+        self.principals = principals
+        self.tag = tag
+        self.acked = []     # (check_id, seq, hash, request_id, principal)
+        self.statuses = []
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.threads = []
+
+    def _worker(self, principal, n):
+        c = Client(self.daemon, principal, timeout=tmo(10))
+        i = 0
+        try:
+            while not self.stopping.is_set():
+                try:
+                    r = c.post("/v1/checks", check_body(case_ref="%s-%d-%d" % (self.tag, n, i)))
+                except Exception:
+                    return
+                with self.lock:
+                    self.statuses.append(r.status)
+                    if r.status == 200:
+                        j = r.json()
+                        self.acked.append((j["check_id"], j["audit"]["seq"], j["audit"]["hash"],
+                                           r.request_id, principal))
+                i += 1
+        finally:
+            c.close()
+
+    def start(self):
+        self.threads = [threading.Thread(target=self._worker, args=(p, n), daemon=True)
+                        for n, p in enumerate(self.principals)]
+        for t in self.threads:
+            t.start()
+        return self
+
+    def wait_for(self, n, timeout=None):
+        deadline = time.monotonic() + (timeout or tmo(20))
+        while time.monotonic() < deadline:
+            with self.lock:
+                if len(self.acked) >= n:
+                    return True
+            time.sleep(0.02)
+        return False
+
+    def stop(self):
+        self.stopping.set()
+        for t in self.threads:
+            t.join(tmo(15))
+        with self.lock:
+            return list(self.acked)
+
+
+def assert_receipts_in(testcase, entries, acked):
+    """Every acknowledged check is in the log, at its seq, with its hash."""
+    by_seq = {e["seq"]: e for e in entries}
+    for cid, seq, h, rid, principal in acked:
+        e = by_seq.get(seq)
+        testcase.assertIsNotNone(e, "acknowledged check %s (seq %d) is gone" % (cid, seq))
+        testcase.assertEqual(e["hash"], h, "the entry at seq %d is not the receipt's" % seq)
+        testcase.assertEqual(e["action"], "check.create")
+        testcase.assertEqual(e["request_id"], rid)
+        testcase.assertEqual(e["result"]["check_id"], cid)
+        testcase.assertEqual(e["principal"], principal)
 
 
 def verify_daemon_audit(daemon, expect_entries_from_zero=True):

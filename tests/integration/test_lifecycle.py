@@ -1,0 +1,113 @@
+"""test_lifecycle.py - the daemon's life as systemd and operators see it:
+READY=1 only once it accepts connections, SIGTERM and SIGINT drain the
+requests in flight, commit the audit log and exit 0.
+
+Contract: "SIGTERM/SIGINT stop accepting, finish in-flight requests,
+commit the audit log, and exit 0. When started by systemd with
+Type=notify it reports READY=1 only once it accepts connections."
+"""
+
+import signal
+import socket
+import time
+import unittest
+
+from harness import (CheckLoad, Daemon, assert_receipts_in, audit_entries, fixture_records,
+                     load_records, tls_context, tmo, try_handshake_and_get, verify_daemon_audit)
+
+
+class SystemdNotify(unittest.TestCase):
+
+    def test_ready_is_sent_only_once_connections_are_accepted(self):
+        d = Daemon("notify")
+        path = str(d.dir / "notify.sock")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        sock.settimeout(tmo(20))
+        try:
+            d.start(wait=False, env={"NOTIFY_SOCKET": path})
+            messages = []
+            while not any(m.startswith("READY=1") for m in messages):
+                try:
+                    data = sock.recv(4096).decode()
+                except socket.timeout:
+                    self.fail("no READY=1 on NOTIFY_SOCKET (got %r); log:\n%s"
+                              % (messages, d.log_tail()))
+                messages += data.splitlines()
+            # at the moment READY=1 arrives, a client is served at once
+            self.assertEqual(try_handshake_and_get(d, tls_context("mon.wm")), ("response", 200))
+            d.signal(signal.SIGTERM)
+            got_stopping = False
+            deadline = time.monotonic() + tmo(10)
+            while time.monotonic() < deadline and not got_stopping:
+                try:
+                    got_stopping = "STOPPING=1" in sock.recv(4096).decode()
+                except socket.timeout:
+                    break
+            self.assertTrue(got_stopping, "no STOPPING=1 after SIGTERM")
+            self.assertEqual(d.stop(), 0)
+        finally:
+            sock.close()
+            if d.alive():
+                d.stop(expect_rc=None)
+
+
+class StopSignals(unittest.TestCase):
+
+    def drain(self, sig):
+        d = Daemon("drain").start()
+        try:
+            load_records(d, fixture_records())
+            load = CheckLoad(d, tag="DRAIN").start()
+            load.wait_for(40)
+            d.signal(sig)
+            try:
+                rc = d.proc.wait(tmo(20))
+            except Exception:
+                self.fail("the daemon did not exit within 20 s of %s" % sig.name)
+            acked = load.stop()
+            self.assertEqual(rc, 0, "exit status after %s under load; log:\n%s"
+                             % (sig.name, d.log_tail()))
+            d.stop()  # reaps, checks the log for sanitizer reports
+            self.assertGreaterEqual(len(acked), 10)
+            bad = [s for s in load.statuses if s not in (200, 503)]
+            self.assertEqual(bad, [], "answers other than 200/503 while stopping")
+            d.start()
+            entries = audit_entries(verify_daemon_audit(d))
+            assert_receipts_in(self, entries, acked)
+            actions = [e["action"] for e in entries]
+            i = actions.index("daemon.stop")
+            j = actions.index("daemon.start", 1)
+            self.assertLess(i, j)
+            self.assertIn("checkpoint", actions[i + 1:j],
+                          "the log was not sealed at shutdown (no checkpoint after daemon.stop)")
+            self.assertEqual(d.stop(), 0)
+        finally:
+            if d.alive():
+                d.stop(expect_rc=None)
+
+    def test_sigterm_under_load_finishes_in_flight_requests_and_exits_0(self):
+        self.drain(signal.SIGTERM)
+
+    def test_sigint_under_load_finishes_in_flight_requests_and_exits_0(self):
+        self.drain(signal.SIGINT)
+
+    def test_an_idle_keep_alive_connection_does_not_hold_up_the_stop(self):
+        d = Daemon("idlestop").start()
+        try:
+            c = d.client("cw.wm")
+            self.assertEqual(c.get("/healthz").status, 200)
+            t0 = time.monotonic()
+            d.signal(signal.SIGTERM)
+            rc = d.proc.wait(tmo(20))
+            self.assertEqual(rc, 0)
+            # request_timeout is 10 s: a drain must not wait for idle clients
+            self.assertLess(time.monotonic() - t0, tmo(5), "stop waited for an idle connection")
+            d.stop()
+        finally:
+            if d.alive():
+                d.stop(expect_rc=None)
+
+
+if __name__ == "__main__":
+    unittest.main()
