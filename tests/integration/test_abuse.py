@@ -130,7 +130,8 @@ class ConnectionAbuse(DaemonTestCase):
         for i in range(30):
             with socket.create_connection(("127.0.0.1", self.daemon.port), timeout=5) as s:
                 try:
-                    s.sendall(os.urandom(3000))
+                    # not starting 0x16, else it could pass for a TLS record
+                    s.sendall(b"NOISE" + os.urandom(3000))
                     self.assertTrue(is_closed(s, tmo(5)), "noise kept a connection open")
                 except (ConnectionResetError, BrokenPipeError):
                     pass

@@ -101,6 +101,44 @@ class AuditLog(DaemonTestCase):
                 self.assertEqual(e["status"], status)
                 self.assertEqual(e["error"], r.error_code)
 
+    def test_each_endpoint_is_audited_under_its_action(self):
+        cw, do, reg, aud = (self.client(p) for p in ("cw.wm", "do.wm", "reg.wm", "aud.nat"))
+        r = cw.post("/v1/checks", check_body(case_ref="WM-ACTIONS"))
+        cid = r.json()["check_id"]
+        rec = {"id": "WMP-T000300", "names": [{"given": "Leofric", "family": "Ashdown-Pell",
+                                               "kind": "primary"}],
+               "managing_force": "west-mercia", "status": "active"}
+        table = [
+            ("check.create", 200, r),
+            ("check.read", 200, cw.get("/v1/checks/" + cid)),
+            ("check.decide", 400, do.post("/v1/checks/%s/decision" % cid, {"decision": "?"})),
+            ("offender.read", 200, do.get("/v1/offenders/WMP-T000001?check_id=" + cid)),
+            ("offender.put", 201, reg.put("/v1/offenders/WMP-T000300", rec)),
+            ("offender.delete", 200, reg.delete("/v1/offenders/WMP-T000300")),
+            ("offender.bulk", 200, reg.post("/v1/offenders/_bulk", json.dumps(rec).encode() + b"\n",
+                                            ctype="application/x-ndjson")),
+            ("audit.read", 200, aud.get("/v1/audit?from=0&limit=2")),
+            ("checkpoint.read", 200, cw.get("/v1/audit/checkpoint")),
+            ("metrics.read", 403, cw.get("/metrics")),
+            ("request", 404, cw.get("/v1/nothing-here")),
+        ]
+        entries = audit_entries(export_audit(self.daemon))
+        for action, status, resp in table:
+            with self.subTest(action=action):
+                self.assertEqual(resp.status, status, resp)
+                e = find_entry(entries, resp.request_id)
+                self.assertIsNotNone(e, "no entry for the %s request" % action)
+                self.assertEqual(e["action"], action)
+                self.assertEqual(e["status"], status)
+
+    def test_health_counts_the_entries_of_the_log(self):
+        seq = self.client("mon.wm").get("/healthz").json()["audit_seq"]
+        r = self.client("aud.nat").get("/v1/audit?from=%d&limit=10" % seq)
+        first = r.ndjson()[0]
+        # /healthz is not audited, so the next entry is this very read
+        self.assertEqual(first["seq"], seq)
+        self.assertEqual(first["request_id"], r.request_id)
+
     def test_successful_health_and_metrics_are_not_audited(self):
         r1 = self.client("mon.wm").get("/healthz")
         r2 = self.client("mon.wm").get("/metrics")

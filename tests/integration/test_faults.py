@@ -102,6 +102,12 @@ class StartupRefusals(unittest.TestCase):
         (d.dir / "audit-ed25519.pem").write_text("-----BEGIN PRIVATE KEY-----\ngarbage\n")
         self.refuse(d, "audit-ed25519.pem")
 
+    @unittest.skipIf(os.geteuid() == 0, "root reads a file of mode 000 all the same")
+    def test_an_audit_key_the_daemon_cannot_read_is_refused(self):
+        d = Daemon("badkey")
+        os.chmod(d.dir / "audit-ed25519.pem", 0o000)
+        self.refuse(d, "audit-ed25519.pem")
+
     def test_a_world_readable_tls_private_key_is_refused(self):
         d = Daemon("badtlskey")
         os.chmod(d.dir / "server.key", 0o644)

@@ -15,10 +15,13 @@ from harness import (DaemonTestCase, audit_entries, curl, export_audit, find_ent
 
 class MutualTls(DaemonTestCase):
 
-    def assertRefused(self, ctx, what):
-        verdict, detail = try_handshake_and_get(self.daemon, ctx)
-        self.assertEqual(verdict, "refused",
-                         "%s got an HTTP answer (%s) instead of a failed handshake" % (what, detail))
+    def assertRefused(self, principal, what):
+        for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+            with self.subTest(version=version.name):
+                ctx = tls_context(principal, min_version=version, max_version=version)
+                verdict, detail = try_handshake_and_get(self.daemon, ctx)
+                self.assertEqual(verdict, "refused", "%s got an HTTP answer (%s) instead of a "
+                                 "failed handshake" % (what, detail))
 
     def test_known_principal_gets_health_over_mutual_tls(self):
         r = self.client("cw.wm").get("/healthz")
@@ -38,23 +41,23 @@ class MutualTls(DaemonTestCase):
         self.assertTrue(r.header("X-Request-Id"))
 
     def test_client_without_certificate_never_gets_an_answer(self):
-        self.assertRefused(tls_context(None), "a client without a certificate")
+        self.assertRefused(None, "a client without a certificate")
         r = curl(self.daemon, None, "GET", "/healthz")
         self.assertNotEqual(r.rc, 0, "curl without a certificate succeeded: %d %r" % (r.status, r.body))
         self.assertEqual(r.status, 0)
 
     def test_certificate_from_another_ca_is_refused(self):
         # Same CN as a real principal, signed by a CA the daemon does not trust.
-        self.assertRefused(tls_context("rogue"), "a certificate from another CA")
+        self.assertRefused("rogue", "a certificate from another CA")
         r = curl(self.daemon, "rogue", "GET", "/healthz")
         self.assertNotEqual(r.rc, 0, "curl with a rogue certificate succeeded")
 
     def test_expired_certificate_is_refused(self):
-        self.assertRefused(tls_context("expired"), "an expired certificate")
+        self.assertRefused("expired", "an expired certificate")
 
     def test_revoked_certificate_is_refused(self):
         # revoked.wm is in the ACL; only the CRL keeps it out.
-        self.assertRefused(tls_context("revoked.wm"), "a revoked certificate")
+        self.assertRefused("revoked.wm", "a revoked certificate")
 
     def test_not_yet_revoked_certificate_is_accepted(self):
         # later.wm is revoked only in the second CRL, not the one loaded.
