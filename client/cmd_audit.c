@@ -189,7 +189,8 @@ static int audit_export(struct ctl *c, int argc, char **argv)
 		struct https_response resp;
 		size_t n = 0, upto;
 		json_t *fields;
-		bool full;
+		int64_t own;
+		bool full, reached;
 
 		snprintf(path, sizeof(path), "/v1/audit?from=%" PRId64 "&limit=%" PRId64, from,
 		         limit);
@@ -242,9 +243,31 @@ static int audit_export(struct ctl *c, int argc, char **argv)
 			free(held);
 			held = NULL;
 		}
-		full = (int64_t)n >= limit;
+		/* The page that ends with the seal right after this very request's
+		 * own entry (X-Audit-Seq) reached the newest entry: it is the last,
+		 * even when it is exactly limit lines long.  Without the header, a
+		 * short page is the last (contract.md). */
+		own = -1;
+		if (resp.audit_seq[0] != '\0') {
+			char *end;
+			long long v;
+
+			errno = 0;
+			v = strtoll(resp.audit_seq, &end, 10);
+			if (errno == 0 && *end == '\0' && v >= 0)
+				own = v;
+		}
+		reached = false;
+		if (own >= 0 && n > 0 && line_is_checkpoint(lines[n - 1].p, lines[n - 1].len)) {
+			int64_t seq;
+
+			reached =
+			    line_seq(lines[n - 1].p, lines[n - 1].len, &seq) == 0 && seq == own + 1;
+		}
+		full = (int64_t)n >= limit && !reached;
 		upto = n;
-		if (full && n > 0 && line_is_checkpoint(lines[n - 1].p, lines[n - 1].len)) {
+		if (full && own < 0 && n > 0 &&
+		    line_is_checkpoint(lines[n - 1].p, lines[n - 1].len)) {
 			held = malloc(lines[n - 1].len);
 			if (held == NULL) {
 				https_response_release(&resp);

@@ -539,6 +539,21 @@ class ClientAuditVerify(DaemonTestCase):
         self.assertEqual(p.returncode, OK, out(p))
         self.assertIn("receipts found", out(p))
 
+    def test_exports_in_small_pages_end_sealed_and_verify(self):
+        # Every page read is itself audited, so the log grows while it is
+        # read; the export must still end, sealed, whatever the page size.
+        for limit in (2, 3, 5):
+            with self.subTest(limit=limit):
+                f = self.work / ("small-%d.ndjson" % limit)
+                p = ctl(self.daemon, "aud.nat", "audit", "export", "--limit", str(limit),
+                        "-o", str(f), timeout=tmo(60))
+                self.assertEqual(p.returncode, OK, out(p))
+                lines = f.read_bytes().splitlines()
+                self.assertEqual([json.loads(l)["seq"] for l in lines], list(range(len(lines))))
+                self.assertEqual(json.loads(lines[-1])["action"], "checkpoint")
+                v = ctl_raw("audit", "verify", f, "--key", pki().audit_pub)
+                self.assertEqual(v.returncode, OK, out(v))
+
     def test_another_key_is_refused(self):
         f = self.export
         p = ctl_raw("audit", "verify", f, "--key", pki().other_pub)
