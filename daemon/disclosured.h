@@ -114,7 +114,8 @@ struct conn {
 	struct evbuffer *guard_input;
 	struct evbuffer_cb_entry *guard_entry;
 	bool over_limit; /* counted past max_connections: the handshake is refused */
-	bool resolved;   /* principal looked up (once, on the first request) */
+	bool resolved;   /* CN read from the certificate (once per connection) */
+	unsigned acl_gen; /* the ACL generation principal was looked up in */
 	bool known;      /* CN found in the ACL */
 	char cn[PRINCIPAL_CN_MAX + 1];
 	struct principal principal;
@@ -234,6 +235,7 @@ struct worker {
 	struct evbuffer *scratch; /* answers are built here, evhttp moves them out */
 	unsigned inflight;      /* requests handed to the writer or bulk thread */
 	bool draining;
+	uint64_t quiet_since_ns; /* draining: when inflight last became 0 */
 	uint64_t rng[2];        /* xorshift128+ for ids */
 	struct worker_metrics metrics;
 	int init_rc;
@@ -245,6 +247,7 @@ struct daemon {
 	struct config *cfg;
 	pthread_rwlock_t acl_lock;
 	struct acl *acl;
+	atomic_uint acl_gen; /* bumped by every ACL reload */
 	struct tls_server *tls;
 	struct store *store;
 	struct matcher *matcher;

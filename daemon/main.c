@@ -204,6 +204,7 @@ static void reload(struct daemon *d)
 		pthread_rwlock_wrlock(&d->acl_lock);
 		old = d->acl;
 		d->acl = acl;
+		atomic_fetch_add(&d->acl_gen, 1);
 		pthread_rwlock_unlock(&d->acl_lock);
 		acl_free(old);
 		log_info("reload: ACL reloaded, %zu principals", acl_count(acl));

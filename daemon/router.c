@@ -542,18 +542,28 @@ static const char *smuggling(struct evhttp_request *req)
 	return NULL;
 }
 
-/* Looks the peer up once per connection and remembers the answer. */
+/* Reads the peer's CN once per connection and looks it up in the ACL;
+ * again only after a reload, so that a principal removed from the ACL is
+ * refused on the connections it already has open. */
 static void conn_resolve(struct conn *c, SSL *ssl)
 {
+	unsigned gen = atomic_load_explicit(&c->d->acl_gen, memory_order_acquire);
 	struct dsc_error err;
 
-	c->resolved = true;
-	if (tls_peer_cn(ssl, c->cn, sizeof(c->cn), &err) != DSC_OK) {
-		c->cn[0] = '\0';
-		log_warnx("connection refused service: %s", err.msg);
+	if (c->resolved && c->acl_gen == gen)
 		return;
+	if (!c->resolved) {
+		c->resolved = true;
+		if (tls_peer_cn(ssl, c->cn, sizeof(c->cn), &err) != DSC_OK) {
+			c->cn[0] = '\0';
+			c->known = false;
+			c->acl_gen = gen;
+			log_warnx("connection refused service: %s", err.msg);
+			return;
+		}
 	}
-	c->known = daemon_find_principal(c->d, c->cn, &c->principal);
+	c->acl_gen = gen;
+	c->known = c->cn[0] != '\0' && daemon_find_principal(c->d, c->cn, &c->principal);
 }
 
 /* A connection without TLS: answer nothing but a refusal, then close. */
@@ -588,8 +598,7 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 		refuse_plaintext(req);
 		return;
 	}
-	if (!c->resolved)
-		conn_resolve(c, ssl);
+	conn_resolve(c, ssl);
 	j = job_new(d, w);
 	if (j == NULL) {
 		log_warnx("out of memory for a request");

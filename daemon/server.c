@@ -191,16 +191,23 @@ void job_complete(struct job *j)
 
 /* ---- draining ---- */
 
+/* Ends the loop once nothing has been in flight for DRAIN_FLUSH_MS: the
+ * last answers leave, and a request that came in on an open connection
+ * meanwhile is still answered. */
 static void worker_drain_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 	struct timeval tv = {0, DRAIN_POLL_MS * 1000};
+	uint64_t now = mono_ns();
 
 	(void)fd;
 	(void)what;
-	if (w->inflight == 0) {
-		tv.tv_usec = DRAIN_FLUSH_MS * 1000;
-		event_base_loopexit(w->base, &tv);
+	if (w->inflight > 0) {
+		w->quiet_since_ns = 0;
+	} else if (w->quiet_since_ns == 0) {
+		w->quiet_since_ns = now;
+	} else if (now - w->quiet_since_ns >= (uint64_t)DRAIN_FLUSH_MS * 1000000u) {
+		event_base_loopbreak(w->base);
 		return;
 	}
 	evtimer_add(w->drain_ev, &tv);
