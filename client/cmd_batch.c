@@ -36,7 +36,8 @@ static const char batch_help[] =
     "  given, middle, dob, age, postcode, sex      optional (dob or age, not both)\n"
     "  alias, alias2, ... (any column named alias*) other names of the subject,\n"
     "                                             \"GIVEN FAMILY\" or \"FAMILY, GIVEN\"\n"
-    "Fields follow RFC 4180 (quotes for commas, \"\" for a quote; UTF-8).\n"
+    "Fields follow RFC 4180 (quotes for commas, \"\" for a quote; UTF-8); a row with\n"
+    "more or fewer fields than the header is reported, not sent.\n"
     "\n"
     "  -o, --output OUT       results file (required; created mode 0600, appended)\n"
     "  --format csv|ndjson    format of OUT (default: ndjson if OUT ends in .ndjson or\n"
@@ -88,6 +89,7 @@ struct batch {
 	int col[COL_N];
 	int alias_col[MAX_ALIAS_COLS];
 	size_t n_alias;
+	size_t n_cols; /* fields of the header; every row must have as many */
 	struct csv_record *rows;
 	size_t n_rows, rows_cap;
 	bool *done;
@@ -181,6 +183,7 @@ static int read_input(struct batch *b)
 		return EXIT_FAILURE_LOCAL;
 	}
 	rc = read_header(b, &h);
+	b->n_cols = h.n;
 	csv_record_release(&h);
 	while (rc == EXIT_OK) {
 		struct csv_record rec = {0};
@@ -504,6 +507,17 @@ static int run_row(struct ctl *c, struct batch *b, size_t row)
 	char *text;
 	int rc;
 
+	/* A comma left unquoted shifts every later column: the family name
+	 * would be read from the wrong field and the wrong person checked. */
+	if (r->n != b->n_cols) {
+		snprintf(
+		    msg, sizeof(msg),
+		    "line %zu: %zu fields where the header has %zu (quote a field that holds a "
+		    "comma); not sent",
+		    r->line, r->n, b->n_cols);
+		rc = write_result(b, row, 0, NULL, msg);
+		return rc == EXIT_OK ? EXIT_REFUSED : rc;
+	}
 	in.case_ref = cell(b, r, COL_CASE_REF);
 	in.purpose = cell(b, r, COL_PURPOSE);
 	in.justification = cell(b, r, COL_JUSTIFICATION);

@@ -463,6 +463,15 @@ class ClientCommands(DaemonTestCase):
         p = self.ctl("cw.wm", "batch", other, "-o", res)
         self.assertEqual(p.returncode, FAILURE, out(p))
         self.assertIn("another input", out(p))
+        shifted = self.work / "shifted.csv"
+        shifted.write_text("case_ref,purpose,justification,family,given\n"
+                           "WM-SHIFT,other,a reason, with a comma,Farthingale,Tobias\n")
+        p = self.ctl("cw.wm", "batch", shifted, "-o", self.work / "r1.csv")
+        self.assertEqual(p.returncode, REFUSED, out(p))
+        row = list(csv.DictReader(open(self.work / "r1.csv")))[0]
+        self.assertEqual(row["status"], "0")
+        self.assertIn("6 fields where the header has 5", row["error"])
+        self.assertEqual(self.checks_sent(), 1, "a shifted row must not be sent")
         bad = self.work / "bad.csv"
         bad.write_text("case_ref,purpose,colour\n")
         p = self.ctl("cw.wm", "batch", bad, "-o", self.work / "r2.csv")
