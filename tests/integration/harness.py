@@ -316,7 +316,10 @@ class DaemonError(AssertionError):
 
 class Daemon:
     """One disclosured in its own folder: configuration, ACL, certificates
-    and key copied in (so a test may change them), store, log."""
+    and key copied in (so a test may change them), store, log.  The
+    configuration names them by relative paths and the daemon runs from
+    another folder, so every start also tests that relative paths are
+    relative to the configuration file's folder."""
 
     DEFAULTS = {
         "server": {"listen": None, "workers": "2", "max_connections": "256",
@@ -396,7 +399,7 @@ class Daemon:
             full_env.update(env)
         self.proc = subprocess.Popen([str(DAEMON_BIN), "-c", str(self.conf_path)],
                                      stdin=subprocess.DEVNULL, stdout=self.log,
-                                     stderr=self.log, cwd=self.dir, env=full_env)
+                                     stderr=self.log, cwd=SESSION_DIR, env=full_env)
         with _running_lock:
             _running.add(self.proc)
         if wait:
@@ -406,7 +409,7 @@ class Daemon:
     def run_once(self, *args, timeout=None):
         """Runs disclosured with other flags (--check-config...) to its exit."""
         return subprocess.run([str(DAEMON_BIN), *args], capture_output=True,
-                              timeout=timeout or tmo(30), cwd=self.dir)
+                              timeout=timeout or tmo(30), cwd=SESSION_DIR)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

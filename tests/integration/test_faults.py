@@ -40,6 +40,16 @@ class CommandLine(unittest.TestCase):
         r = d.run_once("-c", str(d.conf_path), "--check-config")
         self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_check_config_names_the_line_of_an_unknown_section(self):
+        d = Daemon("checkconf", conf={"extras": {"colour": "blue"}})
+        text = d.conf_path.read_text().splitlines()
+        line = [i + 1 for i, l in enumerate(text) if l.startswith("[extras]")][0]
+        r = d.run_once("-c", str(d.conf_path), "--check-config")
+        self.assertEqual(r.returncode, 1)
+        out = (r.stdout + r.stderr).decode()
+        self.assertIn("extras", out)
+        self.assertIn(str(line), out, "the message does not give line %d: %s" % (line, out))
+
     def test_check_config_names_the_line_of_an_unknown_key(self):
         d = Daemon("checkconf", conf={"server": {"lisen": "127.0.0.1:1"}})
         text = d.conf_path.read_text().splitlines()

@@ -52,6 +52,48 @@ class SystemdNotify(unittest.TestCase):
                 d.stop(expect_rc=None)
 
 
+def ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+            return s.getsockname()[1]
+    except OSError:
+        return None
+
+
+class ListenForms(unittest.TestCase):
+
+    @unittest.skipUnless(ipv6_loopback(), "no IPv6 loopback on this machine")
+    def test_an_ipv6_listen_address_in_brackets_is_served(self):
+        d = Daemon("ipv6")
+        port = ipv6_loopback()
+        d.conf["server"]["listen"] = "[::1]:%d" % port
+        # write_conf() would put 127.0.0.1 back: write the file as is
+        text = d.conf_path.read_text().replace("listen = 127.0.0.1:%d" % d.port,
+                                               "listen = [::1]:%d" % port)
+        d.conf_path.write_text(text)
+        d.start(wait=False)
+        try:
+            ctx = tls_context("mon.wm")
+            deadline = time.monotonic() + tmo(20)
+            status = None
+            while time.monotonic() < deadline and d.alive():
+                try:
+                    with socket.create_connection(("::1", port), timeout=5) as raw:
+                        with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n"
+                                      b"Connection: close\r\n\r\n")
+                            status = s.recv(64).split(b" ")[1]
+                            break
+                except OSError:
+                    time.sleep(0.1)
+            self.assertEqual(status, b"200", d.log_tail())
+            self.assertEqual(d.stop(), 0)
+        finally:
+            if d.alive():
+                d.stop(expect_rc=None)
+
+
 class StopSignals(unittest.TestCase):
 
     def drain(self, sig):

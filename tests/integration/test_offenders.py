@@ -78,9 +78,14 @@ class Offenders(DaemonTestCase):
                 self.assertTrue((r.error_field or "").startswith(field),
                                 "field %r does not name %r" % (r.error_field, field))
 
-    def test_an_invalid_id_in_the_path_is_refused(self):
-        r = self.reg().put("/v1/offenders/bad.id!", record("bad.id!"))
-        self.assertIn(r.status, (400, 404), r)
+    def test_an_invalid_id_is_refused(self):
+        for rid in ["bad.id!", "A" * 65, "sp%20ace"]:
+            with self.subTest(id=rid[:20]):
+                r = self.reg().put("/v1/offenders/" + rid, record(rid))
+                self.assertIn(r.status, (400, 404), r)
+                self.assertNotIn(r.status, (200, 201))
+        r = self.reg().put("/v1/offenders/" + "A" * 64, record("A" * 64))
+        self.assertEqual(r.status, 201, "an id of 64 allowed characters was refused: %r" % r)
 
     def test_put_needs_a_json_body(self):
         r = self.reg().put("/v1/offenders/WMP-T000104", json.dumps(record("WMP-T000104")),
