@@ -287,6 +287,55 @@ class DiskErrorsUnderTheAuditCommit(unittest.TestCase):
             if d.alive():
                 d.stop(expect_rc=None)
 
+    def stop_while_the_disk_fails(self, name, ops="sync", check_during=False):
+        """SIGTERM while the disk fails (after a check refused for it, with
+        check_during), so the final commit (daemon.stop and a sealing
+        checkpoint) cannot be made; then a restart without the shim must
+        find every acknowledged check.  Returns the exit status of the
+        stop."""
+        d = FaultyDaemon(name, ops, "EIO")
+        d.start()
+        try:
+            load_records(d, fixture_records())
+            cw = Client(d, "cw.wm")
+            acked = [self.assert_check_succeeds(cw, "IOF-STOP-%d" % i) for i in range(3)]
+            d.fail_disk()
+            if check_during:
+                self.assert_refused_cleanly(cw.post("/v1/checks",
+                                                    check_body(case_ref="IOF-STOP-DURING")),
+                                            "the check whose commit fails")
+            cw.close()
+            rc = d.stop(expect_rc=None)
+            self.assertTrue(d.faults_injected(), "the shim injected no fault at shutdown")
+            self.assertIn(rc, (0, 1), "exit status %s after SIGTERM; log:\n%s"
+                          % (rc, d.log_tail()))
+            d.heal_disk()
+            d.faults_on = False
+            d.start()
+            self.assert_receipts_kept(d, acked)
+            d.stop()
+            return rc
+        finally:
+            d.heal_disk()
+            if d.alive():
+                d.stop(expect_rc=None)
+
+    def test_sigterm_while_the_disk_fails_loses_nothing(self):
+        self.stop_while_the_disk_fails("iofault-stop")
+
+    def test_a_failed_meta_page_write_loses_nothing_across_a_restart(self):
+        self.stop_while_the_disk_fails("iofault-meta-stop", ops="meta", check_during=True)
+
+    # Known daemon bug (reported to the lead, 2026-11-28): writer_stop()
+    # returns nothing, so main() exits 0 whatever the final commit did,
+    # though the contract's exit 0 follows "commit the audit log".
+    # Remove this line once run.py prints XPASS here.
+    @unittest.expectedFailure
+    def test_sigterm_while_the_disk_fails_exits_1(self):
+        rc = self.stop_while_the_disk_fails("iofault-stop-rc")
+        self.assertEqual(rc, 1, "exit status %s after SIGTERM although the final audit commit "
+                                "failed" % rc)
+
     def test_disk_errors_toggled_under_load_lose_no_acknowledged_check(self):
         d = FaultyDaemon("iofault-load", "sync,write", "EIO",
                          conf={"audit": {"checkpoint_every": "50"}})
