@@ -31,7 +31,7 @@ cd "$(dirname "$0")/.."
 : "${BENCH_NGINX:=1}"
 : "${BENCH_PROFILE:=0}"
 : "${BENCH_KEEP:=0}"
-WARMUP=1
+WARMUP=2              # seconds; 128 handshakes must be over before measuring
 NEWCONN_C=16          # connections of the new-connection rows
 CHECK_CONNS="1 32 128"
 CHECK_BODIES=4000     # distinct check bodies per register, cycled
@@ -145,10 +145,12 @@ start_nginx() {
 	}
 }
 
-start_daemon() { # start_daemon NAME: a fresh store under $work/NAME
+start_daemon() { # start_daemon NAME [keep]: a fresh store under $work/NAME, or the one there
 	sd_dir="$work/$1"
-	rm -rf "$sd_dir"
-	mkdir -p "$sd_dir"
+	if [ "${2:-}" != keep ]; then
+		rm -rf "$sd_dir"
+		mkdir -p "$sd_dir"
+	fi
 	daemon_port=$(free_port)
 	cat >"$sd_dir/acl.conf" <<-EOF
 	[bench.caseworker]
@@ -192,7 +194,7 @@ start_daemon() { # start_daemon NAME: a fresh store under $work/NAME
 	acl = $sd_dir/acl.conf
 	EOF
 	# shellcheck disable=SC2086
-	$PIN_SERVER "$daemon_bin" -c "$sd_dir/disclosured.conf" >"$sd_dir/daemon.log" 2>&1 &
+	$PIN_SERVER "$daemon_bin" -c "$sd_dir/disclosured.conf" >>"$sd_dir/daemon.log" 2>&1 &
 	daemon_pid=$!
 	wait_https "$daemon_port" /healthz bench.monitor disclosured || {
 		tail -n 20 "$sd_dir/daemon.log" >&2 || true
@@ -519,6 +521,16 @@ for size in $BENCH_SIZES; do
 	say "    $3 imported, $4 rejected in $2 s"
 	records=$(metric disclosured_records)
 	[ -z "$records" ] || say "    the daemon reports $records records"
+	# The import's buffers stay in the daemon's heap (glibc keeps freed
+	# memory); what it needs to serve is measured after a restart, which
+	# also shows how long opening a store of this size takes.
+	memory "$daemon_pid" >"$results/memory-import-$size"
+	stop_daemon
+	t_restart0=$(date +%s.%N)
+	start_daemon "store-$size" keep
+	t_restart1=$(date +%s.%N)
+	awk -v a="$t_restart0" -v b="$t_restart1" 'BEGIN { printf "%.2f\n", b - a }' >"$results/restart-$size"
+	say "    restarted on the same store in $(cat "$results/restart-$size") s (to /healthz answering)"
 
 	with_nginx=0
 	[ "$size" != "$first_size" ] || with_nginx=1
@@ -648,14 +660,18 @@ for size in $BENCH_SIZES; do
 	fi
 	row "daemon private (anonymous) memory, $size, MiB" "$anon" "" "" "$tgt" "$ok"
 	row "  private incl. mapped store pages / store on disk, MiB" "$priv / $disk" "" "" "" ""
+	# shellcheck disable=SC2046 # split into its fields on purpose
+	set -- $(cat "$results/memory-import-$size")
+	row "  anonymous memory right after the bulk import, MiB" "$(awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }')" "" "" "" ""
 done
 say ""
 say "checks: POST /v1/checks with $CHECK_BODIES distinct bodies per register (exact, alias or initial, typo +"
 say "  day/month swap, typo + age only, not in the register); nginx rows: the same requests answered by"
 say "  'return 200' (it reads and discards the body).  New connections: $NEWCONN_C at a time, full"
 say "  ECDHE + ECDSA P-256 handshake with a client certificate unless resumed.  Latency: first byte"
-say "  sent to last byte received, closed loop; memory: RssAnon (heap, stacks) of the daemon after the"
-say "  runs; the store is an LMDB map whose pages are the kernel's page cache.  Server CPU per request:"
+say "  sent to last byte received, closed loop; memory: RssAnon (heap, stacks) of the daemon restarted"
+say "  after the import, after the runs; the store is an LMDB map whose pages are the kernel's page"
+say "  cache.  Server CPU per request:"
 say "  user+system time of the server process over a run (warm-up included) per request answered;"
 say "  its ratio is what the throughput ratio would be if both servers had CPU 0 to themselves."
 say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
