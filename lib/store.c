@@ -21,6 +21,12 @@
  * opened.  A record number is never reused for another id: ids keep theirs
  * across replace, and next_recno only grows.
  *
+ * New index entries are collected per transaction and written sorted at
+ * commit; between store_bulk_begin() and store_bulk_end() (the offline
+ * loader, re-indexing) they are collected across transactions and written
+ * once, appended in key order when the index was empty.  While a bulk load
+ * runs, index_version is 0, so a crash in it means a rebuild at next open.
+ *
  * It must never: abort on an LMDB failure (MDB_MAP_FULL above all comes back
  * as DSC_EFULL and the writer can go on after aborting), commit a record
  * without its index entries, or keep a read transaction open between
