@@ -2,7 +2,8 @@
  * bulk.c - POST /v1/offenders/_bulk (registrar): up to max_bulk_body of
  * NDJSON, one offender record a line.  Parsing a million lines would stall
  * a worker's event loop for seconds, so the body is moved (not copied) to
- * a thread of its own, which parses it in chunks and hands each chunk to
+ * a thread of its own, which parses it in chunks (with each record's index
+ * keys and match view, store_prepare) and hands each chunk to
  * the writer as one job with its own "offender.bulk" audit entry; while
  * the writer stores one chunk, the next is being parsed.  Every valid line
  * is applied, every invalid one reported with its line number.  The answer
@@ -25,7 +26,7 @@
 #include "disclosure/log.h"
 #include "disclosured.h"
 
-#define BULK_CHUNK 5000        /* records per write transaction */
+#define BULK_CHUNK 20000       /* records per write transaction */
 #define BULK_REJECTED_MAX 1000 /* rejected lines listed in the answer */
 
 struct bulk {
@@ -125,7 +126,8 @@ static struct job *next_chunk(struct bulk *b, bool first)
 	c->status = 200;
 	c->audit = json_deep_copy(b->req->audit);
 	c->bulk = calloc(BULK_CHUNK, sizeof(*c->bulk));
-	if (c->audit == NULL || c->bulk == NULL) {
+	c->bulk_prep = calloc(BULK_CHUNK, sizeof(*c->bulk_prep));
+	if (c->audit == NULL || c->bulk == NULL || c->bulk_prep == NULL) {
 		job_free(c);
 		return NULL;
 	}
@@ -150,6 +152,12 @@ static struct job *next_chunk(struct bulk *b, bool first)
 			reject(b, b->lineno, err.msg);
 			continue;
 		}
+		/* Index keys and view here, so the writer only writes. */
+		if (store_prepare(b->d->store, o, &c->bulk_prep[c->n_bulk], &err) != DSC_OK) {
+			offender_free(o);
+			reject(b, b->lineno, err.msg);
+			continue;
+		}
 		c->bulk[c->n_bulk++] = o;
 	}
 	c->bulk_last_line = b->lineno;
@@ -169,6 +177,7 @@ static void *bulk_main(void *arg)
 	struct writer_wait wait;
 	bool failed = false, first = true;
 
+	pthread_setname_np(pthread_self(), "bulk-import");
 	for (;;) {
 		next = next_chunk(b, first);
 		first = false;

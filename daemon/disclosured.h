@@ -177,7 +177,8 @@ struct job {
 	struct offender *offender; /* JOB_OFFENDER_PUT (owned) */
 	json_t *decision;          /* JOB_DECISION: the decision to store */
 	uint64_t page_from, page_limit;
-	struct offender **bulk;    /* JOB_BULK_CHUNK (owned, freed by the writer) */
+	struct offender **bulk;    /* JOB_BULK_CHUNK (owned) */
+	struct store_prepared **bulk_prep; /* their index keys and views, or NULL */
 	size_t n_bulk;
 	uint64_t bulk_first_line, bulk_last_line, bulk_rejected;
 

@@ -297,8 +297,11 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct daemon *d = w->d;
+	char name[16];
 	int rc;
 
+	snprintf(name, sizeof(name), "worker%d", w->index);
+	pthread_setname_np(pthread_self(), name); /* top -H, perf */
 	/* LMDB read transactions belong to the thread that made them. */
 	rc = store_reader_new(d->store, &w->reader, &w->init_err);
 	if (rc == DSC_OK)

@@ -229,7 +229,10 @@ static int apply_bulk(struct store_txn *t, struct job *j, long *records_delta,
 		bool replaced = false;
 		struct dsc_error e;
 
-		rc = store_put_offender(t, j->bulk[i], &replaced, &e);
+		if (j->bulk_prep != NULL && j->bulk_prep[i] != NULL)
+			rc = store_put_prepared(t, j->bulk[i], j->bulk_prep[i], &replaced, &e);
+		else
+			rc = store_put_offender(t, j->bulk[i], &replaced, &e);
 		if (rc == DSC_OK) {
 			if (replaced)
 				j->bulk_replaced++;
@@ -473,6 +476,8 @@ static void *writer_main(void *arg)
 	const struct config *cfg = wr->d->cfg;
 	struct job *batch;
 	bool timer_due, stop = false;
+
+	pthread_setname_np(pthread_self(), "writer");
 
 	for (;;) {
 		timer_due = false;
