@@ -287,6 +287,9 @@ void job_respond(struct job *j)
 	}
 	evhttp_send_reply(req, j->status, NULL, buf);
 	metrics_request_done(&j->w->metrics, j->ep, j->status, mono_ns() - j->start_ns);
+	/* Ids and statuses only: never a name or a date of birth. */
+	log_debug("request %s %s %s -> %d%s", j->request_id, j->known ? j->p.id : "-",
+		  endpoint_name(j->ep), j->status, j->receipt ? " (audited)" : "");
 	job_free(j);
 }
 
