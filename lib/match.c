@@ -102,10 +102,10 @@
 
 /* Candidate generation budget (see docs/matching.md, "Blocking"). */
 #ifndef KEY_CAP /* (overridable at build time for measurements) */
-#define KEY_CAP 300       /* keys with more records are left to more selective keys */
+#define KEY_CAP 250       /* keys with more records are left to more selective keys */
 #endif
 #ifndef SCAN_BUDGET
-#define SCAN_BUDGET 700   /* records read per check at most */
+#define SCAN_BUDGET 450   /* records read per check at most */
 #endif
 #define FALLBACK_SCAN 300 /* when every key is too common: the smallest, partly */
 #define DECISIVE_MARGIN 4.0 /* a match this far above the threshold ends the search... */
@@ -113,7 +113,7 @@
 
 /* ------------------------------------------------------------------ */
 
-#define INDEXER_VERSION 3
+#define INDEXER_VERSION 4
 #define VIEW_MAGIC 0xD1
 #define VIEW_NAMES_MAX 16
 #define VIEW_DOBS_MAX 4
@@ -396,6 +396,7 @@ static size_t query_years(const struct check_subject *s, const struct date *toda
  *   B<dm family>:<dm given>:<year>  whole name + birth year (common names)
  *   M<dm family>:<dm given>:<mmdd>  whole name + birthday (a wrong year)
  *   P<postcode sector>:<dm given>  where a given name lived (any address)
+ *   Q<postcode sector>:<dm family> where a family name lived (any address)
  *   D<yyyymmdd>                date of birth (and other dates of birth)
  *   T<family token>            exact family token (frequencies only)
  *   U<given token>             exact given token (frequencies only)
@@ -470,6 +471,9 @@ static int record_name_keys(const struct mname *n, const int *years, size_t n_ye
 			}
 			for (size_t y = 0; y < n_years; y++)
 				if ((rc = key_emitf(fn, arg, "Y%s:%d", fc[c], years[y])) != DSC_OK)
+					return rc;
+			for (size_t p = 0; p < n_sectors; p++)
+				if ((rc = key_emitf(fn, arg, "Q%s:%s", sectors[p], fc[c])) != DSC_OK)
 					return rc;
 		}
 	}
@@ -995,16 +999,21 @@ static void query_name_keys(struct match_ctx *c, const struct mname *n, bool swa
 			key_emitf(qkey_add, c, "N%s:%s", fc, gcodes[g]);
 			if (g >= own)
 				continue;
-			for (size_t y = 0; y < n_years && y < 3; y++)
+			/* With a dob, the year as given only: a year off by one or
+			 * slipped keeps the birthday, which the M key covers. */
+			for (size_t y = 0; y < n_years && (n_mmdd == 0 || y < 1); y++)
 				key_emitf(qkey_add, c, "B%s:%s:%d", fc, gcodes[g], years[y]);
 			for (size_t d = 0; d < n_mmdd; d++)
 				key_emitf(qkey_add, c, "M%s:%s:%04d", fc, gcodes[g], mmdd[d]);
 		}
 		for (size_t i = 0; i < ni; i++)
 			key_emitf(qkey_add, c, "F%s:%c", fc, initials[i]);
-		if (!swapped)
+		if (!swapped) {
 			for (size_t y = 0; y < n_years; y++)
 				key_emitf(qkey_add, c, "Y%s:%d", fc, years[y]);
+			if (c->sector[0] != '\0')
+				key_emitf(qkey_add, c, "Q%s:%s", c->sector, fc);
+		}
 	}
 	if (swapped)
 		return;
@@ -1846,7 +1855,7 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 		size_t from = c->n_cands;
 		if (k->count == 0)
 			continue;
-		if (k->count > KEY_CAP || total + k->count > SCAN_BUDGET)
+		if (k->count > KEY_CAP || total >= SCAN_BUDGET)
 			break; /* sorted: every later key is at least as common */
 		if (dates_left == 0 && c->n_top > 0 && c->top[0].decisive && k->count > EARLY_STOP_MIN)
 			break;
@@ -1854,7 +1863,7 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 			return rc;
 		if (k->k[0] == 'D')
 			dates_left--;
-		total += k->count;
+		total += k->count; /* the last key may have been read in part */
 		scanned = true;
 		if ((rc = score_new(c, r, s, from, out, err)) != DSC_OK)
 			return rc;

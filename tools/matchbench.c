@@ -529,7 +529,8 @@ static int taken_fn(void *arg, const uint32_t *recnos, size_t n)
 		const char *json;
 		size_t len;
 		if (store_get_offender_by_recno(oracle_reader, recnos[i], &json, &len) == DSC_OK &&
-		    json_has_name(json, len, t->q->given, t->q->family))
+		    (json_has_name(json, len, t->q->given, t->q->family) ||
+		     (t->q->has_middle && json_has_name(json, len, t->q->middle, t->q->family))))
 			t->taken = true;
 	}
 	return t->taken ? 1 : 0;

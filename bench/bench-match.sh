@@ -1,0 +1,46 @@
+#!/bin/sh
+# bench-match.sh - matching quality and check latency, in-process.
+#
+# For each register size: genregister writes a fictitious register,
+# matchbench loads it into a throwaway store with the matcher's indexer,
+# makes a labelled query set of its own (every corruption kind alone and
+# in pairs, and negatives), runs every check with match_run and prints
+# recall, rank-1, wrong-person-in-match, possible_match on negatives and
+# latency (wall clock and CPU time of the checking thread).
+#
+#   BUILD=build sh bench/bench-match.sh            sizes 10000 100000 1000000
+#   MATCHBENCH_SIZES="10000" sh bench/bench-match.sh
+#
+# `make bench` runs this with the default sizes; `make bench-match` too.
+# Needs about 3 GB of free space under $TMPDIR for the 1,000,000 store.
+set -eu
+cd "$(dirname "$0")/.."
+: "${BUILD:=build}"
+: "${MATCHBENCH_SIZES:=10000 100000 1000000}"
+: "${MATCHBENCH_SEED:=20261128}"
+: "${TMPDIR:=/tmp}"
+
+for prog in "$BUILD/genregister" "$BUILD/matchbench"; do
+	if [ ! -x "$prog" ]; then
+		echo "bench-match: $prog is missing: run make BUILD=$BUILD $prog" >&2
+		exit 1
+	fi
+done
+
+work=$(mktemp -d "$TMPDIR/bench-match.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+
+summary=""
+for n in $MATCHBENCH_SIZES; do
+	echo "--- register of $n records"
+	"$BUILD/genregister" --seed "$MATCHBENCH_SEED" --count "$n" -o "$work/register.jsonl"
+	# The same number of checks at every size, so that the tables compare.
+	"$BUILD/matchbench" --register "$work/register.jsonl" --store "$work/store-$n" \
+		--seed "$MATCHBENCH_SEED" --per-kind 150 --pairs 1000 --negatives 300 | tee "$work/out-$n"
+	summary="$summary$(grep '^RESULT' "$work/out-$n")
+"
+	rm -rf "$work/store-$n" "$work/register.jsonl"
+done
+
+echo "--- summary (recall and rates in %, latency in microseconds)"
+printf '%s' "$summary"
