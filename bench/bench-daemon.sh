@@ -406,7 +406,7 @@ check_bodies() { # check_bodies N
 }
 
 # Imports a register through POST /v1/offenders/_bulk in chunks; prints
-# "RECORDS SECONDS CREATED REJECTED".
+# "RECORDS SECONDS CREATED REJECTED CPU_US_PER_RECORD".
 bulk_import() { # bulk_import N
 	bi_reg=$(register "$1")
 	bi_chunks="$data/chunks-$1"
@@ -416,6 +416,7 @@ bulk_import() { # bulk_import N
 		split -l "$IMPORT_CHUNK" -d -a 4 "$bi_reg" "$bi_chunks/part-"
 		date >"$bi_chunks/done"
 	fi
+	bi_cpu0=$(cpu_ticks "$daemon_pid")
 	bi_t0=$(date +%s.%N)
 	bi_created=0
 	bi_rejected=0
@@ -431,8 +432,11 @@ bulk_import() { # bulk_import N
 		bi_rejected=$((bi_rejected + ${bi_c#* }))
 	done
 	bi_t1=$(date +%s.%N)
-	printf '%s %s %s %s\n' "$1" "$(awk -v a="$bi_t0" -v b="$bi_t1" 'BEGIN { printf "%.2f", b - a }')" \
-		"$bi_created" "$bi_rejected"
+	bi_cpu1=$(cpu_ticks "$daemon_pid")
+	printf '%s %s %s %s %s\n' "$1" "$(awk -v a="$bi_t0" -v b="$bi_t1" 'BEGIN { printf "%.2f", b - a }')" \
+		"$bi_created" "$bi_rejected" \
+		"$(awk -v t="$((bi_cpu1 - bi_cpu0))" -v hz="$CLK_TCK" -v n="$bi_created" \
+			'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "-" }')"
 }
 
 # ---- the daemon's own figures ----
@@ -646,6 +650,7 @@ for size in $BENCH_SIZES; do
 	set -- $(cat "$results/import-$size")
 	rate=$(awk -v n="$3" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "-" }')
 	row "bulk import through the API, $size records/s" "$rate" "" "" ">= 30000" "$(verdict "$rate" ">=" 30000)"
+	row "  server CPU per record, us (records/s if alone)" "$5 ($(awk -v c="$5" 'BEGIN { if (c + 0 > 0) printf "%.0f", 1e6 / c; else print "-" }'))" "" "" "" ""
 done
 for size in $BENCH_SIZES; do
 	# shellcheck disable=SC2046 # split into its fields on purpose
