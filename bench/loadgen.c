@@ -53,8 +53,8 @@
 #include <openssl/x509v3.h>
 
 #define LOADGEN_VERSION "1"
-#define HEAD_MAX 8192          /* response headers longer than this are an error */
-#define READ_CHUNK 65536       /* one SSL_read into the worker's buffer */
+#define HEAD_MAX 8192    /* response headers longer than this are an error */
+#define READ_CHUNK 65536 /* one SSL_read into the worker's buffer */
 #define MAX_EVENTS 256
 #define MAX_CONNECTIONS 65536
 #define MAX_BODY_LINE (16u << 20) /* one NDJSON line; larger is refused */
@@ -165,10 +165,10 @@ struct settings {
 	const char *ca;
 	bool insecure;
 	int connections;
-	double duration;  /* seconds of measurement; 0 = until --requests */
-	double warmup;    /* seconds before measuring */
+	double duration;   /* seconds of measurement; 0 = until --requests */
+	double warmup;     /* seconds before measuring */
 	uint64_t requests; /* stop after this many measured answers; 0 = no limit */
-	double timeout;   /* seconds per connect or request */
+	double timeout;    /* seconds per connect or request */
 	int threads;
 	bool new_conn;
 	bool resume;
@@ -244,7 +244,7 @@ enum err_kind {
 };
 
 static const char *const err_kind_name[E_KINDS] = {
-	"connect", "tls", "io", "closed", "protocol", "timeout",
+    "connect", "tls", "io", "closed", "protocol", "timeout",
 };
 
 struct worker;
@@ -266,11 +266,11 @@ struct conn {
 	int status;
 	bool close_after;
 	bool head_only;
-	uint64_t left;      /* body bytes or chunk bytes still to come */
-	unsigned line_len;  /* chunk-size / trailer line length so far */
-	unsigned digits;    /* hex digits of the chunk size so far */
-	bool in_ext;        /* in a chunk extension (after ';') */
-	bool line_blank;    /* trailer line has had no visible characters */
+	uint64_t left;     /* body bytes or chunk bytes still to come */
+	unsigned line_len; /* chunk-size / trailer line length so far */
+	unsigned digits;   /* hex digits of the chunk size so far */
+	bool in_ext;       /* in a chunk extension (after ';') */
+	bool line_blank;   /* trailer line has had no visible characters */
 	size_t hlen;
 	char head[HEAD_MAX];
 };
@@ -286,7 +286,7 @@ struct worker {
 	char *rbuf;
 
 	struct histogram hist;
-	uint64_t answers;   /* measured */
+	uint64_t answers; /* measured */
 	uint64_t non2xx;
 	uint64_t status_class[6]; /* 1xx..5xx, [0] = other */
 	uint64_t errors[E_KINDS];
@@ -300,7 +300,7 @@ struct worker {
 };
 
 static void worker_note_error(struct worker *w, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void worker_note_error(struct worker *w, const char *fmt, ...)
 {
@@ -320,15 +320,22 @@ static bool in_measurement(uint64_t t)
 static void conn_start(struct conn *c, uint64_t now);
 static void conn_drive(struct conn *c, uint64_t now);
 
-/* --requests counts every measured request that finished, answered or
- * failed, so that a server that only fails still ends the run. */
-static void count_finished(uint64_t now)
+/*
+ * --requests counts every measured request that finished, answered or
+ * failed, so that a server that only fails still ends the run.  Returns
+ * false for a request past the limit (others finished in the same
+ * batch), which is then not counted at all.
+ */
+static bool count_finished(uint64_t now)
 {
 	if (S.requests == 0)
-		return;
+		return true;
 	uint64_t n = atomic_fetch_add_explicit(&g_recorded, 1, memory_order_relaxed) + 1;
+	if (n > S.requests)
+		return false;
 	if (n == S.requests && !atomic_exchange(&g_stop, true))
 		atomic_store(&g_stop_at, now);
+	return true;
 }
 
 static void conn_close(struct conn *c)
@@ -353,8 +360,8 @@ static void conn_fail(struct conn *c, enum err_kind kind, uint64_t now)
 {
 	struct worker *w = c->w;
 	if (in_measurement(now) && now < g_deadline) {
-		w->errors[kind]++;
-		count_finished(now);
+		if (count_finished(now))
+			w->errors[kind]++;
 	} else if (!in_measurement(now)) {
 		w->warmup_errors++;
 	}
@@ -370,7 +377,7 @@ static void tls_error(struct conn *c, const char *what, int sslerr)
 	char buf[256];
 	if (vr != X509_V_OK) {
 		worker_note_error(c->w, "%s: server certificate not accepted: %s", what,
-				  X509_verify_cert_error_string(vr));
+		                  X509_verify_cert_error_string(vr));
 	} else if (e != 0) {
 		ERR_error_string_n(e, buf, sizeof(buf));
 		worker_note_error(c->w, "%s: %s", what, buf);
@@ -378,10 +385,10 @@ static void tls_error(struct conn *c, const char *what, int sslerr)
 		/* TLS 1.3 finishes the client's handshake before the server has
 		 * judged its certificate: a refusal surfaces on first use. */
 		worker_note_error(c->w, "%s: %s%s", what, strerror(errno),
-				  c->served == 0 && c->state != CS_HANDSHAKING
-					  ? " (on a new TLS 1.3 connection: was the client "
-					    "certificate refused?)"
-					  : "");
+		                  c->served == 0 && c->state != CS_HANDSHAKING
+		                      ? " (on a new TLS 1.3 connection: was the client "
+		                        "certificate refused?)"
+		                      : "");
 	} else if (sslerr == SSL_ERROR_SYSCALL || sslerr == SSL_ERROR_ZERO_RETURN) {
 		worker_note_error(c->w, "%s: the server closed the connection", what);
 	} else {
@@ -423,8 +430,8 @@ static void conn_start(struct conn *c, uint64_t now)
 		return;
 	}
 	struct epoll_event ev = {
-		.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-		.data.ptr = c,
+	    .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+	    .data.ptr = c,
 	};
 	if (epoll_ctl(w->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
 		worker_note_error(w, "epoll_ctl: %s", strerror(errno));
@@ -449,7 +456,7 @@ static bool conn_setup_tls(struct conn *c, uint64_t now)
 	if (!S.insecure) {
 		X509_VERIFY_PARAM *vp = SSL_get0_param(c->ssl);
 		int ok = S.host_is_ip ? X509_VERIFY_PARAM_set1_ip_asc(vp, S.host)
-				      : SSL_set1_host(c->ssl, S.host);
+		                      : SSL_set1_host(c->ssl, S.host);
 		if (ok != 1) {
 			tls_error(c, "TLS setup (server name check)", SSL_ERROR_SSL);
 			conn_fail(c, E_TLS, now);
@@ -605,8 +612,9 @@ static int parse_feed(struct conn *c, const char *p, size_t n)
 			const char *e = memmem(c->head + from, c->hlen - from, "\r\n\r\n", 4);
 			if (e == NULL) {
 				if (c->hlen == HEAD_MAX) {
-					worker_note_error(c->w, "response headers longer than %d bytes",
-							  HEAD_MAX);
+					worker_note_error(c->w,
+					                  "response headers longer than %d bytes",
+					                  HEAD_MAX);
 					return -1;
 				}
 				return 0;
@@ -659,8 +667,9 @@ static int parse_feed(struct conn *c, const char *p, size_t n)
 			} else if (ch == ';') {
 				c->in_ext = true;
 			} else if (isxdigit((unsigned char)ch) && c->digits < 15) {
-				int d = isdigit((unsigned char)ch) ? ch - '0'
-								   : tolower((unsigned char)ch) - 'a' + 10;
+				int d = isdigit((unsigned char)ch)
+				            ? ch - '0'
+				            : tolower((unsigned char)ch) - 'a' + 10;
 				c->left = c->left * 16 + (uint64_t)d;
 				c->digits++;
 			} else {
@@ -734,7 +743,7 @@ static void record_answer(struct conn *c)
 		w->warmup_answers++;
 		return;
 	}
-	if (now >= g_deadline)
+	if (now >= g_deadline || !count_finished(now))
 		return; /* finished after the end: not part of the window */
 	hist_record(&w->hist, now - c->t_req);
 	w->answers++;
@@ -742,7 +751,6 @@ static void record_answer(struct conn *c)
 	w->status_class[cls >= 1 && cls <= 5 ? cls : 0]++;
 	if (cls != 2)
 		w->non2xx++;
-	count_finished(now);
 }
 
 static int session_new_cb(SSL *ssl, SSL_SESSION *sess)
@@ -773,7 +781,7 @@ static void conn_drive(struct conn *c, uint64_t now)
 				return;
 			if (soerr != 0) {
 				worker_note_error(w, "connect to %s:%s: %s", S.host, S.port,
-						  strerror(soerr));
+				                  strerror(soerr));
 				conn_fail(c, E_CONNECT, now);
 				return;
 			}
@@ -802,13 +810,15 @@ static void conn_drive(struct conn *c, uint64_t now)
 			if (c->sent == 0)
 				parse_reset(c);
 			ERR_clear_error();
-			int r = SSL_write(c->ssl, c->req->bytes + c->sent, (int)(c->req->len - c->sent));
+			int r = SSL_write(c->ssl, c->req->bytes + c->sent,
+			                  (int)(c->req->len - c->sent));
 			if (r <= 0) {
 				int e = SSL_get_error(c->ssl, r);
 				if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 					return;
 				tls_error(c, "sending a request", e);
-				conn_fail(c, c->served > 0 && e != SSL_ERROR_SSL ? E_CLOSED : E_IO, now);
+				conn_fail(c, c->served > 0 && e != SSL_ERROR_SSL ? E_CLOSED : E_IO,
+				          now);
 				return;
 			}
 			c->sent += (size_t)r;
@@ -826,11 +836,11 @@ static void conn_drive(struct conn *c, uint64_t now)
 				int e = SSL_get_error(c->ssl, r);
 				if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 					return;
-				bool eof = e == SSL_ERROR_ZERO_RETURN ||
-					   (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) ||
-					   (e == SSL_ERROR_SSL &&
-					    ERR_GET_REASON(ERR_peek_last_error()) ==
-						    SSL_R_UNEXPECTED_EOF_WHILE_READING);
+				bool eof =
+				    e == SSL_ERROR_ZERO_RETURN ||
+				    (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) ||
+				    (e == SSL_ERROR_SSL && ERR_GET_REASON(ERR_peek_last_error()) ==
+				                               SSL_R_UNEXPECTED_EOF_WHILE_READING);
 				if (eof && c->ps == P_UNTIL_CLOSE) {
 					record_answer(c);
 					c->served++;
@@ -840,8 +850,9 @@ static void conn_drive(struct conn *c, uint64_t now)
 				}
 				if (eof) {
 					worker_note_error(w, "the server closed the connection %s",
-							  c->hlen == 0 ? "before answering"
-								       : "in the middle of an answer");
+					                  c->hlen == 0
+					                      ? "before answering"
+					                      : "in the middle of an answer");
 				} else {
 					tls_error(c, "reading an answer", e);
 				}
@@ -858,7 +869,8 @@ static void conn_drive(struct conn *c, uint64_t now)
 				break;
 			record_answer(c);
 			c->served++;
-			if (atomic_load_explicit(&g_stop, memory_order_relaxed) || now >= g_deadline) {
+			if (atomic_load_explicit(&g_stop, memory_order_relaxed) ||
+			    now >= g_deadline) {
 				conn_close(c);
 				c->state = CS_STOPPED;
 				return;
@@ -948,38 +960,39 @@ static void *worker_run(void *arg)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: loadgen --url https://HOST:PORT/PATH [options]\n"
-		"\n"
-		"Drives an HTTPS server with HTTP/1.1 requests over mutual TLS, closed-loop,\n"
-		"and reports answers per second and the latency distribution.\n"
-		"\n"
-		"  --url URL            https://HOST[:PORT]/PATH (IPv6 as [::1])\n"
-		"  --method M           GET (default without a body) or POST (default with one)\n"
-		"  --body-file FILE     NDJSON: one request body per line, cycled in order\n"
-		"  --body TEXT          one request body for every request\n"
-		"  --header 'N: V'      an extra request header (repeatable); the default\n"
-		"                       Content-Type of a body is application/json\n"
-		"  --cert FILE          client certificate (PEM, may hold the chain)\n"
-		"  --key FILE           its private key (PEM)\n"
-		"  --ca FILE            CA certificate(s) to verify the server with\n"
-		"  --insecure           do not verify the server (never outside benchmarks)\n"
-		"  -c, --connections N  concurrent connections (default 1)\n"
-		"  -d, --duration S     seconds to measure (default 10; 0 = until --requests)\n"
-		"  -n, --requests N     stop after N measured requests (answered or failed)\n"
-		"  --warmup S           seconds to run before measuring (default 0)\n"
-		"  --timeout S          seconds allowed per connect and per request (default 10)\n"
-		"  --threads N          event-loop threads (default 1)\n"
-		"  --new-conn           a new TCP+TLS connection for every request\n"
-		"  --resume             with --new-conn: resume the last TLS session\n"
-		"  --allow-non2xx       a non-2xx answer is not a failure of the run\n"
-		"  -h, --help           this text;  --version  the version\n"
-		"\n"
-		"Latency runs from the request's first byte (with --new-conn, from connect)\n"
-		"to the last byte of the answer.  The last line of the output is\n"
-		"  RESULT requests=N errors=N rps=X p50_ms=X p90_ms=X p99_ms=X max_ms=X non2xx=N ...\n"
-		"Exit status: 0 if answers arrived and none was an error or (unless\n"
-		"--allow-non2xx) a non-2xx; 1 otherwise; 2 on a usage error.\n");
+	fprintf(
+	    f,
+	    "usage: loadgen --url https://HOST:PORT/PATH [options]\n"
+	    "\n"
+	    "Drives an HTTPS server with HTTP/1.1 requests over mutual TLS, closed-loop,\n"
+	    "and reports answers per second and the latency distribution.\n"
+	    "\n"
+	    "  --url URL            https://HOST[:PORT]/PATH (IPv6 as [::1])\n"
+	    "  --method M           GET (default without a body) or POST (default with one)\n"
+	    "  --body-file FILE     NDJSON: one request body per line, cycled in order\n"
+	    "  --body TEXT          one request body for every request\n"
+	    "  --header 'N: V'      an extra request header (repeatable); the default\n"
+	    "                       Content-Type of a body is application/json\n"
+	    "  --cert FILE          client certificate (PEM, may hold the chain)\n"
+	    "  --key FILE           its private key (PEM)\n"
+	    "  --ca FILE            CA certificate(s) to verify the server with\n"
+	    "  --insecure           do not verify the server (never outside benchmarks)\n"
+	    "  -c, --connections N  concurrent connections (default 1)\n"
+	    "  -d, --duration S     seconds to measure (default 10; 0 = until --requests)\n"
+	    "  -n, --requests N     stop after N measured requests (answered or failed)\n"
+	    "  --warmup S           seconds to run before measuring (default 0)\n"
+	    "  --timeout S          seconds allowed per connect and per request (default 10)\n"
+	    "  --threads N          event-loop threads (default 1)\n"
+	    "  --new-conn           a new TCP+TLS connection for every request\n"
+	    "  --resume             with --new-conn: resume the last TLS session\n"
+	    "  --allow-non2xx       a non-2xx answer is not a failure of the run\n"
+	    "  -h, --help           this text;  --version  the version\n"
+	    "\n"
+	    "Latency runs from the request's first byte (with --new-conn, from connect)\n"
+	    "to the last byte of the answer.  The last line of the output is\n"
+	    "  RESULT requests=N errors=N rps=X p50_ms=X p90_ms=X p99_ms=X max_ms=X non2xx=N ...\n"
+	    "Exit status: 0 if answers arrived and none was an error or (unless\n"
+	    "--allow-non2xx) a non-2xx; 1 otherwise; 2 on a usage error.\n");
 }
 
 static bool parse_double(const char *s, double lo, double hi, double *out)
@@ -1054,7 +1067,8 @@ static bool parse_url(const char *url)
 	strcpy(S.path, path);
 
 	struct in6_addr a6;
-	S.host_is_ip = inet_pton(AF_INET, S.host, &a6) == 1 || inet_pton(AF_INET6, S.host, &a6) == 1;
+	S.host_is_ip =
+	    inet_pton(AF_INET, S.host, &a6) == 1 || inet_pton(AF_INET6, S.host, &a6) == 1;
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
 	struct addrinfo *res = NULL;
 	int r = getaddrinfo(S.host, S.port, &hints, &res);
@@ -1112,7 +1126,7 @@ static bool build_request(struct request *rq, const char *body, size_t blen, boo
 	struct strbuf b = {0};
 	char num[64];
 	bool ok = sb_str(&b, S.method) && sb_str(&b, " ") && sb_str(&b, S.path) &&
-		  sb_str(&b, " HTTP/1.1\r\nHost: ");
+	          sb_str(&b, " HTTP/1.1\r\nHost: ");
 	if (ok && strchr(S.host, ':') != NULL)
 		ok = sb_str(&b, "[") && sb_str(&b, S.host) && sb_str(&b, "]");
 	else if (ok)
@@ -1120,7 +1134,7 @@ static bool build_request(struct request *rq, const char *body, size_t blen, boo
 	if (ok && strcmp(S.port, "443") != 0)
 		ok = sb_str(&b, ":") && sb_str(&b, S.port);
 	ok = ok && sb_str(&b, "\r\nUser-Agent: disclosured-loadgen/" LOADGEN_VERSION
-			     "\r\nAccept: */*\r\n");
+	                      "\r\nAccept: */*\r\n");
 	if (ok && S.new_conn)
 		ok = sb_str(&b, "Connection: close\r\n");
 	if (ok && with_body) {
@@ -1177,8 +1191,8 @@ static bool load_requests(void)
 		if (n == 0)
 			continue;
 		if ((size_t)n > MAX_BODY_LINE) {
-			fprintf(stderr, "loadgen: %s:%lu: a body longer than %u bytes\n", S.body_file,
-				lineno, MAX_BODY_LINE);
+			fprintf(stderr, "loadgen: %s:%lu: a body longer than %u bytes\n",
+			        S.body_file, lineno, MAX_BODY_LINE);
 			ok = false;
 			break;
 		}
@@ -1242,7 +1256,8 @@ static bool setup_tls(void)
 		return false;
 	}
 	SSL_CTX_set_min_proto_version(g_ctx, TLS1_2_VERSION);
-	SSL_CTX_set_mode(g_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_mode(g_ctx,
+	                 SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_options(g_ctx, SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF);
 	/* One read(2) per answer instead of one per record header and body. */
 	SSL_CTX_set_read_ahead(g_ctx, 1);
@@ -1262,7 +1277,7 @@ static bool setup_tls(void)
 		SSL_CTX_set_verify(g_ctx, SSL_VERIFY_NONE, NULL);
 	} else {
 		int r = S.ca != NULL ? SSL_CTX_load_verify_locations(g_ctx, S.ca, NULL)
-				     : SSL_CTX_set_default_verify_paths(g_ctx);
+		                     : SSL_CTX_set_default_verify_paths(g_ctx);
 		if (r != 1) {
 			print_ssl_errors("--ca", S.ca != NULL ? S.ca : "(system default)");
 			return false;
@@ -1271,7 +1286,7 @@ static bool setup_tls(void)
 	}
 	if (S.resume) {
 		SSL_CTX_set_session_cache_mode(g_ctx, SSL_SESS_CACHE_CLIENT |
-							      SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		                                          SSL_SESS_CACHE_NO_INTERNAL_STORE);
 		SSL_CTX_sess_set_new_cb(g_ctx, session_new_cb);
 	} else {
 		SSL_CTX_set_session_cache_mode(g_ctx, SSL_SESS_CACHE_OFF);
@@ -1308,27 +1323,27 @@ enum {
 static int parse_args(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"url", required_argument, NULL, OPT_URL},
-		{"method", required_argument, NULL, OPT_METHOD},
-		{"body-file", required_argument, NULL, OPT_BODY_FILE},
-		{"body", required_argument, NULL, OPT_BODY},
-		{"header", required_argument, NULL, OPT_HEADER},
-		{"cert", required_argument, NULL, OPT_CERT},
-		{"key", required_argument, NULL, OPT_KEY},
-		{"ca", required_argument, NULL, OPT_CA},
-		{"insecure", no_argument, NULL, OPT_INSECURE},
-		{"connections", required_argument, NULL, 'c'},
-		{"duration", required_argument, NULL, 'd'},
-		{"requests", required_argument, NULL, 'n'},
-		{"warmup", required_argument, NULL, OPT_WARMUP},
-		{"timeout", required_argument, NULL, OPT_TIMEOUT},
-		{"threads", required_argument, NULL, OPT_THREADS},
-		{"new-conn", no_argument, NULL, OPT_NEW_CONN},
-		{"resume", no_argument, NULL, OPT_RESUME},
-		{"allow-non2xx", no_argument, NULL, OPT_ALLOW_NON2XX},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{NULL, 0, NULL, 0},
+	    {"url", required_argument, NULL, OPT_URL},
+	    {"method", required_argument, NULL, OPT_METHOD},
+	    {"body-file", required_argument, NULL, OPT_BODY_FILE},
+	    {"body", required_argument, NULL, OPT_BODY},
+	    {"header", required_argument, NULL, OPT_HEADER},
+	    {"cert", required_argument, NULL, OPT_CERT},
+	    {"key", required_argument, NULL, OPT_KEY},
+	    {"ca", required_argument, NULL, OPT_CA},
+	    {"insecure", no_argument, NULL, OPT_INSECURE},
+	    {"connections", required_argument, NULL, 'c'},
+	    {"duration", required_argument, NULL, 'd'},
+	    {"requests", required_argument, NULL, 'n'},
+	    {"warmup", required_argument, NULL, OPT_WARMUP},
+	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"threads", required_argument, NULL, OPT_THREADS},
+	    {"new-conn", no_argument, NULL, OPT_NEW_CONN},
+	    {"resume", no_argument, NULL, OPT_RESUME},
+	    {"allow-non2xx", no_argument, NULL, OPT_ALLOW_NON2XX},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, OPT_VERSION},
+	    {NULL, 0, NULL, 0},
 	};
 	bool duration_given = false;
 	uint64_t u;
@@ -1360,7 +1375,7 @@ static int parse_args(int argc, char **argv)
 			if (strchr(optarg, ':') == NULL || strpbrk(optarg, "\r\n") != NULL ||
 			    optarg[0] == ':') {
 				fprintf(stderr, "loadgen: --header '%s': expected 'Name: value'\n",
-					optarg);
+				        optarg);
 				return 2;
 			}
 			S.headers[S.nheaders++].line = optarg;
@@ -1379,41 +1394,46 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 'c':
 			if (!parse_u64(optarg, 1, MAX_CONNECTIONS, &u)) {
-				fprintf(stderr, "loadgen: -c %s: expected 1 to %d connections\n", optarg,
-					MAX_CONNECTIONS);
+				fprintf(stderr, "loadgen: -c %s: expected 1 to %d connections\n",
+				        optarg, MAX_CONNECTIONS);
 				return 2;
 			}
 			S.connections = (int)u;
 			break;
 		case 'd':
 			if (!parse_double(optarg, 0, 86400, &S.duration)) {
-				fprintf(stderr, "loadgen: -d %s: expected seconds (0 to 86400)\n", optarg);
+				fprintf(stderr, "loadgen: -d %s: expected seconds (0 to 86400)\n",
+				        optarg);
 				return 2;
 			}
 			duration_given = true;
 			break;
 		case 'n':
 			if (!parse_u64(optarg, 1, UINT64_MAX / 2, &S.requests)) {
-				fprintf(stderr, "loadgen: -n %s: expected a positive count\n", optarg);
+				fprintf(stderr, "loadgen: -n %s: expected a positive count\n",
+				        optarg);
 				return 2;
 			}
 			break;
 		case OPT_WARMUP:
 			if (!parse_double(optarg, 0, 3600, &S.warmup)) {
-				fprintf(stderr, "loadgen: --warmup %s: expected seconds (0 to 3600)\n",
-					optarg);
+				fprintf(stderr,
+				        "loadgen: --warmup %s: expected seconds (0 to 3600)\n",
+				        optarg);
 				return 2;
 			}
 			break;
 		case OPT_TIMEOUT:
 			if (!parse_double(optarg, 0.001, 3600, &S.timeout)) {
-				fprintf(stderr, "loadgen: --timeout %s: expected seconds\n", optarg);
+				fprintf(stderr, "loadgen: --timeout %s: expected seconds\n",
+				        optarg);
 				return 2;
 			}
 			break;
 		case OPT_THREADS:
 			if (!parse_u64(optarg, 1, 256, &u)) {
-				fprintf(stderr, "loadgen: --threads %s: expected 1 to 256\n", optarg);
+				fprintf(stderr, "loadgen: --threads %s: expected 1 to 256\n",
+				        optarg);
 				return 2;
 			}
 			S.threads = (int)u;
@@ -1469,7 +1489,7 @@ static int parse_args(int argc, char **argv)
 	for (const char *m = S.method; *m; m++) {
 		if (!isupper((unsigned char)*m)) {
 			fprintf(stderr, "loadgen: --method %s: expected an upper-case token\n",
-				S.method);
+			        S.method);
 			return 2;
 		}
 	}
@@ -1514,8 +1534,8 @@ static void print_report(struct worker *ws, int nw, double elapsed)
 	double rps = elapsed > 0 ? (double)answers / elapsed : 0;
 	double ms = 1e-6;
 
-	printf("loadgen: %s %s, %d connection%s%s, %d thread%s, %.2f s measured",
-	       S.method, S.url, S.connections, S.connections == 1 ? "" : "s",
+	printf("loadgen: %s %s, %d connection%s%s, %d thread%s, %.2f s measured", S.method, S.url,
+	       S.connections, S.connections == 1 ? "" : "s",
 	       S.new_conn ? (S.resume ? " (new per request, resumed)" : " (new per request)") : "",
 	       nw, nw == 1 ? "" : "s", elapsed);
 	if (S.warmup > 0)
@@ -1592,7 +1612,7 @@ int main(int argc, char **argv)
 		w->next_request = g_nrequests * (size_t)i / (size_t)nw;
 		if (w->conns == NULL || w->rbuf == NULL || w->ep < 0) {
 			fprintf(stderr, "loadgen: cannot set up thread %d: %s\n", i,
-				w->ep < 0 ? strerror(errno) : "out of memory");
+			        w->ep < 0 ? strerror(errno) : "out of memory");
 			ok = false;
 			break;
 		}
@@ -1609,12 +1629,13 @@ int main(int argc, char **argv)
 		g_t0 = now_ns();
 		g_measure_start = g_t0 + (uint64_t)(S.warmup * (double)NS_PER_SEC);
 		g_deadline = S.duration > 0
-				     ? g_measure_start + (uint64_t)(S.duration * (double)NS_PER_SEC)
-				     : UINT64_MAX;
+		                 ? g_measure_start + (uint64_t)(S.duration * (double)NS_PER_SEC)
+		                 : UINT64_MAX;
 		for (; started < nw; started++) {
 			int e = pthread_create(&ws[started].thread, NULL, worker_run, &ws[started]);
 			if (e != 0) {
-				fprintf(stderr, "loadgen: cannot start a thread: %s\n", strerror(e));
+				fprintf(stderr, "loadgen: cannot start a thread: %s\n",
+				        strerror(e));
 				atomic_store(&g_stop, true);
 				ok = false;
 				break;
@@ -1630,8 +1651,8 @@ int main(int argc, char **argv)
 		uint64_t stop_at = atomic_load(&g_stop_at);
 		uint64_t end = stop_at != 0 ? stop_at : (t_end < g_deadline ? t_end : g_deadline);
 		double elapsed = end > g_measure_start
-					 ? (double)(end - g_measure_start) / (double)NS_PER_SEC
-					 : 0.0;
+		                     ? (double)(end - g_measure_start) / (double)NS_PER_SEC
+		                     : 0.0;
 		print_report(ws, nw, elapsed);
 		for (int i = 0; i < nw; i++) {
 			answers += ws[i].answers;
@@ -1659,9 +1680,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (errors > 0 || (non2xx > 0 && !S.allow_non2xx)) {
-		fprintf(stderr, "loadgen: the run had %" PRIu64 " errors and %" PRIu64
-				" non-2xx answers\n",
-			errors, non2xx);
+		fprintf(stderr,
+		        "loadgen: the run had %" PRIu64 " errors and %" PRIu64 " non-2xx answers\n",
+		        errors, non2xx);
 		return 1;
 	}
 	return 0;
