@@ -668,12 +668,17 @@ def raw_tls(daemon, principal, data, timeout=None, read_until_close=True, wait=N
     raw = socket.create_connection(("127.0.0.1", daemon.port), timeout=timeout)
     s = tls_context(principal).wrap_socket(raw, server_hostname="localhost")
     try:
-        if isinstance(data, (list, tuple)):
-            for part in data:
-                s.sendall(part)
-                time.sleep(wait or 0.05)
-        else:
-            s.sendall(data)
+        try:
+            if isinstance(data, (list, tuple)):
+                for part in data:
+                    s.sendall(part)
+                    time.sleep(wait or 0.05)
+            else:
+                s.sendall(data)
+        except (ssl.SSLError, BrokenPipeError, ConnectionResetError):
+            # closed on us mid-request (an oversized header, say): what
+            # it answered before closing may still be readable
+            pass
         out = b""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

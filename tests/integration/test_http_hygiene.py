@@ -200,15 +200,36 @@ class HttpHygiene(DaemonTestCase):
                 self.assertTrue(closed, "connection kept open after Transfer-Encoding: %s" % te)
 
     def test_bad_content_lengths_are_refused(self):
-        for cl in [b"-1", b"abc", b"0x10", b"1 2"]:
+        # Content-Length = 1*DIGIT (RFC 9112 6.2); anything else is a 400,
+        # never a length some other parser might read differently.
+        n = len(VALID)
+        for cl in [b"-1", b"abc", b"0x%x" % n, b"%d %d" % (n, n), b"+%d" % n, b"%d.0" % n,
+                   b" "]:
             with self.subTest(cl=cl):
                 req = (b"POST /v1/checks HTTP/1.1\r\nHost: localhost\r\n"
-                       b"Content-Type: application/json\r\nContent-Length: %s\r\n\r\n{}" % cl)
+                       b"Content-Type: application/json\r\nContent-Length: %s\r\n\r\n" % cl
+                       + VALID)
                 rs, closed, out = self.raw(req)
                 if rs:
                     self.assertEqual(rs[0].status, 400, rs[0])
                 else:
                     self.assertTrue(closed, "neither answered nor closed")
+
+    def test_whitespace_before_the_colon_is_refused(self):
+        # RFC 9112 5.1: a server MUST reject it with 400; a proxy that
+        # reads "Transfer-Encoding : chunked" as chunked and an origin
+        # that ignores it disagree on where the request ends.
+        chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(VALID), VALID)
+        smuggled = http_request_bytes("GET", "/healthz")
+        cases = [("Transfer-Encoding", b"Transfer-Encoding : chunked\r\nContent-Length: %d\r\n"
+                  % len(chunked), chunked),
+                 ("Content-Length", b"Content-Length : 5\r\nContent-Length: %d\r\n"
+                  % len(VALID), VALID)]
+        for name, headers, body in cases:
+            with self.subTest(header=name):
+                req = (b"POST /v1/checks HTTP/1.1\r\nHost: localhost\r\n"
+                       b"Content-Type: application/json\r\n" + headers + b"\r\n" + body + smuggled)
+                self.assertRefusedAndClosed(req, "%s with a space before the colon" % name)
 
     # -- well-formed oddities --
 
