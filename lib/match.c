@@ -239,6 +239,7 @@ struct match_ctx {
 	struct scored top[MATCH_MAX_CANDIDATES];
 	size_t n_top;
 	double t_match; /* the match threshold for this register's size */
+	double name_bound; /* the most any name pair can weigh in this check */
 	struct date today;
 	size_t n_records;
 };
@@ -1679,13 +1680,19 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	bool dob_agrees, dob_conflicts, dob_exact;
 	double w;
 
-	score_names(c, v, &nr);
-	w = nr.w;
-	w += dob_score(c, s, v, &wd, &dob_agrees, &dob_conflicts);
+	/* Dates, postcode and sex first: they are cheap, and when even the
+	 * best possible name agreement could not lift the candidate to the
+	 * possible band (a namesake born on another day), the names need
+	 * not be compared at all. */
+	w = dob_score(c, s, v, &wd, &dob_agrees, &dob_conflicts);
 	dob_exact = strcmp(wd, "dob:exact") == 0 || strcmp(wd, "dob:other_dob") == 0;
 	w += postcode_score(c, v, &wp);
 	if (s->sex != 0 && s->sex != 'X' && v->sex != 0 && v->sex != 'X' && (char)v->sex != s->sex)
 		w += W_SEX_MISMATCH;
+	if (w + c->name_bound < THRESHOLD_POSSIBLE)
+		return;
+	score_names(c, v, &nr);
+	w += nr.w;
 	if (w < THRESHOLD_POSSIBLE)
 		return;
 
@@ -1784,6 +1791,7 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 		c->n_subj++;
 	}
 	/* Given and family the wrong way round: the same names swapped. */
+	c->name_bound = 0.0;
 	for (size_t i = 0, k = c->n_subj; i < k; i++) {
 		const struct mname *q = &c->subj[i];
 		struct mname *w = &c->subj[c->n_subj];
@@ -1809,6 +1817,13 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 		w->w_given = clampd(q->w_family_joined, W_GIVEN_EXACT_MIN, W_GIVEN_EXACT_MAX);
 		c->swapped[c->n_subj] = true;
 		c->n_subj++;
+	}
+	for (size_t i = 0; i < c->n_subj; i++) {
+		const struct mname *q = &c->subj[i];
+		double g = q->w_given > W_GIVEN_EXACT_DEFAULT ? q->w_given : W_GIVEN_EXACT_DEFAULT;
+		double b = q->w_family_joined + g + W_MIDDLE_EXACT;
+		if (b > c->name_bound)
+			c->name_bound = b;
 	}
 }
 

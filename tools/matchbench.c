@@ -522,6 +522,24 @@ static bool json_has_name(const char *json, size_t len, const char *given, const
 	return strcasestr(json, g) != NULL && strcasestr(json, f) != NULL;
 }
 
+/* The same given name spelt as one of its listed variants
+ * (Mohammed/Muhammad) is the same name for this purpose. */
+static bool json_has_variant(const char *json, size_t len, const char *given, const char *family)
+{
+	char low[NAME_BUF], cap[NAME_BUF];
+	const char *vars[32];
+	size_t n;
+
+	lower_copy(low, given);
+	n = nickname_variants(nick, low, vars, 32);
+	for (size_t i = 0; i < n; i++) {
+		set_str(cap, vars[i]);
+		if (json_has_name(json, len, cap, family))
+			return true;
+	}
+	return false;
+}
+
 static int taken_fn(void *arg, const uint32_t *recnos, size_t n)
 {
 	struct taken_ctx *t = arg;
@@ -530,7 +548,8 @@ static int taken_fn(void *arg, const uint32_t *recnos, size_t n)
 		size_t len;
 		if (store_get_offender_by_recno(oracle_reader, recnos[i], &json, &len) == DSC_OK &&
 		    (json_has_name(json, len, t->q->given, t->q->family) ||
-		     (t->q->has_middle && json_has_name(json, len, t->q->middle, t->q->family))))
+		     (t->q->has_middle && json_has_name(json, len, t->q->middle, t->q->family)) ||
+		     json_has_variant(json, len, t->q->given, t->q->family)))
 			t->taken = true;
 	}
 	return t->taken ? 1 : 0;
