@@ -5,8 +5,8 @@ tampered ones.
 """
 
 import json
-import shutil
 import tempfile
+import time
 import unittest
 from pathlib import Path
 
@@ -209,6 +209,22 @@ class PeriodicCheckpoints(DaemonTestCase):
                 self.assertLessEqual(gap, 5, "more than 5 entries without a checkpoint at seq %d"
                                      % e["seq"])
         self.assertGreaterEqual(sum(e["action"] == "checkpoint" for e in entries), 4)
+
+
+class CheckpointTimer(DaemonTestCase):
+    daemon_conf = {"audit": {"checkpoint_seconds": "1"}}
+
+    def test_a_checkpoint_is_stored_within_checkpoint_seconds_of_an_entry(self):
+        r = self.client("cw.wm").post("/v1/checks", check_body(case_ref="TIMER-1"))
+        self.assertEqual(r.status, 200, r)
+        seq = r.json()["audit"]["seq"]
+        time.sleep(2.5)
+        entries = audit_entries(export_audit(self.daemon))
+        after = [e for e in entries if e["seq"] > seq]
+        # the first entry after the check is the timer's checkpoint, not
+        # the page seal of this export (which comes after the audit.read)
+        self.assertEqual(after[0]["action"], "checkpoint", [e["action"] for e in after])
+        self.assertEqual(after[0]["checkpoint"]["size"], seq + 1)
 
 
 class RestartContinuesTheChain(unittest.TestCase):

@@ -322,6 +322,36 @@ class Checks(DaemonTestCase):
         self.assertEqual(r.error_code, "forbidden")
         self.decide("do.nat", cid, {"decision": "refer", "offender_id": "WMP-T000001"}, 200)
 
+    def test_concurrent_decisions_on_one_check_are_taken_exactly_once(self):
+        import threading
+        cid = self.check("cw.wm", check_body(case_ref="WM-DEC-RACE")).json()["check_id"]
+        statuses = []
+        lock = threading.Lock()
+        go = threading.Event()
+
+        def decide(principal, n):
+            from harness import Client
+            c = Client(self.daemon, principal)
+            try:
+                c.get("/healthz")  # connect first, so the posts race
+                go.wait()
+                r = c.post("/v1/checks/%s/decision" % cid,
+                           {"decision": "refer", "offender_id": "WMP-T000001",
+                            "rationale": "racer %d" % n})
+                with lock:
+                    statuses.append(r.status)
+            finally:
+                c.close()
+
+        threads = [threading.Thread(target=decide, args=(p, n))
+                   for n, p in enumerate(["do.wm", "do.nat"] * 4)]
+        for t in threads:
+            t.start()
+        go.set()
+        for t in threads:
+            t.join(30)
+        self.assertEqual(sorted(statuses), [200] + [409] * 7, statuses)
+
     def test_a_decision_on_an_unknown_check_is_404(self):
         self.decide("do.nat", "chk_00000000000000000000000000",
                     {"decision": "no_disclosure", "offender_id": None}, 404)

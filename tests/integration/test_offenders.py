@@ -195,6 +195,42 @@ class Offenders(DaemonTestCase):
         j = r.json()
         self.assertEqual((j["created"], j["replaced"]), (0, 3), j)
 
+    def test_concurrent_puts_of_one_new_record_create_it_once(self):
+        import threading
+        statuses = []
+        lock = threading.Lock()
+        go = threading.Event()
+
+        def put(principal):
+            from harness import Client
+            c = Client(self.daemon, principal)
+            try:
+                c.get("/v1/audit/checkpoint")  # connect first, so the puts race
+                go.wait()
+                r = c.put("/v1/offenders/WMP-T000400", record("WMP-T000400"))
+                with lock:
+                    statuses.append(r.status)
+            finally:
+                c.close()
+
+        threads = [threading.Thread(target=put, args=(p,)) for p in ["reg.wm", "reg.met"] * 3]
+        for t in threads:
+            t.start()
+        go.set()
+        for t in threads:
+            t.join(30)
+        self.assertEqual(sorted(statuses), [200] * 5 + [201], statuses)
+
+    def test_bulk_lines_with_invalid_utf8_are_rejected_alone(self):
+        good = json.dumps(record("WMP-T000401", given="Osric", family="Tamworth-Vale")).encode()
+        bad = json.dumps(record("WMP-T000402")).encode().replace(b"Hepzibah", b"Hep\xffzibah")
+        r = self.reg().post("/v1/offenders/_bulk", good + b"\n" + bad + b"\n",
+                            ctype="application/x-ndjson")
+        self.assertEqual(r.status, 200, r)
+        j = r.json()
+        self.assertEqual(j["created"], 1, j)
+        self.assertEqual([x["line"] for x in j["rejected"]], [2], j)
+
     def test_bulk_needs_ndjson(self):
         line = json.dumps(record("WMP-T000297")).encode()
         r = self.reg().post("/v1/offenders/_bulk", line, ctype="application/json")
@@ -255,3 +291,27 @@ def Client_long(tc):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class BulkLimit(DaemonTestCase):
+    """The bulk import has its own limit (max_bulk_body, an addition to the
+    contract's keys); past it, 413 like any other body."""
+    daemon_conf = {"server": {"max_bulk_body": "200000"}}
+
+    def test_a_bulk_body_past_max_bulk_body_is_413(self):
+        lines = [json.dumps(record("WMP-L%06d" % i, given="Ysolde", family="Brightwater%d" % i,
+                                   addresses=[{"text": "x" * 200, "postcode": "WR1 1AA"}])).encode()
+                 for i in range(800)]
+        body = b"\n".join(lines) + b"\n"
+        self.assertGreater(len(body), 200000)
+        r = self.client("reg.wm").post("/v1/offenders/_bulk", body, ctype="application/x-ndjson")
+        self.assertEqual(r.status, 413, r)
+        self.assertEqual(r.error_code, "payload_too_large")
+        self.assertEqual(self.client("mon.wm").get("/healthz").json()["records"], 0,
+                         "records of a refused bulk body were stored")
+        small = b"\n".join(lines[:100]) + b"\n"
+        self.assertLess(len(small), 200000)
+        self.assertGreater(len(small), 65536)  # past max_body, within max_bulk_body
+        r = self.client("reg.wm").post("/v1/offenders/_bulk", small, ctype="application/x-ndjson")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["created"], 100)
