@@ -380,6 +380,21 @@ class Checks(DaemonTestCase):
                          [c["offender_id"] for c in j["candidates"]])
         self.assertIn("query", e)
 
+    # -- privacy --
+
+    def test_the_daemon_log_holds_no_personal_data(self):
+        body = check_body(given="Wilhelmina", family="Oddfellow-Strang", dob="1966-06-16",
+                          case_ref="WM-PRIV-1", postcode="WR9 9ZZ",
+                          justification="Fictitious applicant Rosalind Quimby-Harte asked")
+        self.check("cw.wm", body)
+        bad = dict(body, subject=dict(body["subject"], dob="1966-13-45"))
+        self.client("cw.wm").post("/v1/checks", bad)
+        self.client("do.wm").get("/v1/offenders/WMP-T000001?check_id=chk_nothing")
+        log = self.daemon.log_text()
+        for secret in ("Wilhelmina", "Oddfellow", "1966-06-16", "WR9 9ZZ", "Quimby",
+                       "Farthingale", "Quennelbrook"):
+            self.assertNotIn(secret, log, "the daemon's log holds personal data")
+
     # -- the project's client --
 
     @unittest.skipUnless(ctl_available(), "build/disclosurectl not built")

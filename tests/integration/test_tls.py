@@ -97,6 +97,18 @@ class MutualTls(DaemonTestCase):
                 verdict, detail = try_handshake_and_get(self.daemon, ctx)
                 self.assertEqual((verdict, detail), ("response", 200))
 
+    def test_tls_1_2_offers_only_forward_secret_aead_suites(self):
+        for suite, want in [("ECDHE-ECDSA-AES128-GCM-SHA256", "response"),
+                            ("ECDHE-ECDSA-CHACHA20-POLY1305", "response"),
+                            ("ECDHE-ECDSA-AES128-SHA", "refused"),
+                            ("ECDHE-ECDSA-AES256-SHA384", "refused")]:
+            with self.subTest(suite=suite):
+                ctx = tls_context("cw.wm", min_version=ssl.TLSVersion.TLSv1_2,
+                                  max_version=ssl.TLSVersion.TLSv1_2)
+                ctx.set_ciphers(suite + ":@SECLEVEL=0")
+                verdict, detail = try_handshake_and_get(self.daemon, ctx)
+                self.assertEqual(verdict, want, detail)
+
     def test_tls_1_1_is_refused(self):
         ctx = tls_context("cw.wm", min_version=ssl.TLSVersion.TLSv1_1,
                           max_version=ssl.TLSVersion.TLSv1_1)
