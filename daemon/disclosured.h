@@ -91,8 +91,9 @@ int tls_peer_cn(SSL *ssl, char *cn, size_t cnlen, struct dsc_error *err);
 /* --check-config: the certificate and key pair, the key's mode, the CA and
  * the CRL.  Says every problem in err (the first) and on stderr (all). */
 int tls_check_files(const struct config *cfg, struct dsc_error *err);
-/* Called by the free callback of a conn: the daemon's connection count. */
-void tls_set_conn_release(void (*fn)(struct conn *));
+/* Called by the free callback of a conn, with the SSL being freed (NULL
+ * if there is none): the daemon's connection count and lingering close. */
+void tls_set_conn_release(void (*fn)(struct conn *, SSL *));
 
 /* ---- rate limiting (ratelimit.c) ---- */
 struct ratelimit;
@@ -106,6 +107,8 @@ enum guard_state { GUARD_HEAD = 0, GUARD_BODY, GUARD_PASS };
 
 struct conn {
 	struct daemon *d;
+	struct worker *w;
+	int linger_fd; /* a copy of the socket after a refused handshake, or -1 */
 	/* the request guard (guard.c) */
 	enum guard_state guard_state;
 	bool guard_frozen, guard_busy;
@@ -235,6 +238,7 @@ struct worker {
 	struct match_ctx *mctx;
 	struct evbuffer *scratch; /* answers are built here, evhttp moves them out */
 	unsigned inflight;      /* requests handed to the writer or bulk thread */
+	unsigned lingering;     /* sockets drained after a failed handshake */
 	bool draining;
 	uint64_t quiet_since_ns; /* draining: when inflight last became 0 */
 	uint64_t rng[2];        /* xorshift128+ for ids */

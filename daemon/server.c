@@ -15,6 +15,7 @@
  * but its own reads of the store.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -39,9 +40,85 @@
 #define DRAIN_POLL_MS 50
 #define DRAIN_FLUSH_MS 200 /* lets the last answers leave before the loop ends */
 
-static void conn_release(struct conn *c)
+#define LINGER_MAX 256          /* sockets per worker drained at once */
+#define LINGER_MS 1000          /* how long a refused client has to read its alert */
+#define LINGER_BYTES (1u << 20) /* read and dropped at most */
+
+struct lingering_close {
+	struct worker *w;
+	struct event *ev;
+	int fd;
+	size_t drained;
+};
+
+static void linger_end(struct lingering_close *l)
 {
+	event_free(l->ev);
+	close(l->fd);
+	l->w->lingering--;
+	free(l);
+}
+
+static void linger_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lingering_close *l = arg;
+	char buf[16384];
+	ssize_t n;
+
+	if (what & EV_TIMEOUT) {
+		linger_end(l);
+		return;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		l->drained += (size_t)n;
+		if (l->drained > LINGER_BYTES) {
+			linger_end(l);
+			return;
+		}
+	}
+	if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+		linger_end(l);
+}
+
+/*
+ * A refused handshake (no or a bad client certificate, one connection too
+ * many) ends with an alert the client should be able to read.  evhttp
+ * closes the socket at once, and a socket closed with unread bytes (the
+ * client's request, sent right after its half of a TLS 1.3 handshake)
+ * answers with a reset that can destroy the alert before the client reads
+ * it.  So the copy tls.c made of such a socket is kept for a moment after
+ * evhttp's shutdown(SHUT_WR), and what arrives is read and dropped.
+ */
+static void linger_start(struct worker *w, int fd)
+{
+	struct timeval tv = {LINGER_MS / 1000, (LINGER_MS % 1000) * 1000};
+	struct lingering_close *l;
+
+	if (w == NULL || w->lingering >= LINGER_MAX || w->draining ||
+	    evutil_make_socket_nonblocking(fd) != 0 || (l = calloc(1, sizeof(*l))) == NULL) {
+		close(fd);
+		return;
+	}
+	l->w = w;
+	l->fd = fd;
+	l->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, linger_cb, l);
+	if (l->ev == NULL || event_add(l->ev, &tv) != 0) {
+		if (l->ev != NULL)
+			event_free(l->ev);
+		close(fd);
+		free(l);
+		return;
+	}
+	w->lingering++;
+}
+
+static void conn_release(struct conn *c, SSL *ssl)
+{
+	(void)ssl;
 	guard_detach(c);
+	if (c->linger_fd >= 0)
+		linger_start(c->w, c->linger_fd);
+	c->linger_fd = -1;
 	atomic_fetch_sub_explicit(&c->d->open_conns, 1, memory_order_relaxed);
 }
 
@@ -64,12 +141,14 @@ static struct bufferevent *server_bevcb(struct event_base *base, void *arg)
 		return NULL;
 	}
 	c->d = d;
+	c->w = w;
+	c->linger_fd = -1;
 	open = atomic_fetch_add_explicit(&d->open_conns, 1, memory_order_relaxed) + 1;
 	if (open > d->cfg->server.max_connections)
 		c->over_limit = true;
 	ssl = tls_server_ssl_new(d->tls, c);
 	if (ssl == NULL) {
-		conn_release(c);
+		conn_release(c, NULL);
 		free(c);
 		log_warnx("worker %d: cannot create a TLS session for a new connection", w->index);
 		return NULL;

@@ -47,9 +47,9 @@ struct tls_server {
 
 static int conn_idx = -1;
 static pthread_once_t conn_idx_once = PTHREAD_ONCE_INIT;
-static void (*conn_release)(struct conn *);
+static void (*conn_release)(struct conn *, SSL *);
 
-void tls_set_conn_release(void (*fn)(struct conn *))
+void tls_set_conn_release(void (*fn)(struct conn *, SSL *))
 {
 	conn_release = fn;
 }
@@ -59,7 +59,6 @@ static void conn_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, l
 {
 	struct conn *c = ptr;
 
-	(void)parent;
 	(void)ad;
 	(void)idx;
 	(void)argl;
@@ -67,7 +66,7 @@ static void conn_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, l
 	if (c == NULL)
 		return;
 	if (conn_release != NULL)
-		conn_release(c);
+		conn_release(c, parent);
 	free(c);
 }
 
@@ -108,6 +107,26 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
 		return SSL_CLIENT_HELLO_ERROR;
 	}
 	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+/* A fatal alert during the handshake: the socket is kept a moment after
+ * evhttp closes it (server.c, lingering close), so that the client can
+ * read why it was refused.  The copy must be made now: by the time the
+ * SSL is freed, libevent has closed the socket. */
+static void info_cb(const SSL *ssl, int where, int ret)
+{
+	struct conn *c;
+	int fd;
+
+	if (!(where & SSL_CB_WRITE_ALERT) || (ret >> 8) != SSL3_AL_FATAL ||
+	    SSL_is_init_finished(ssl))
+		return;
+	c = tls_conn((SSL *)ssl);
+	if (c == NULL || c->linger_fd >= 0)
+		return;
+	fd = SSL_get_fd(ssl);
+	if (fd >= 0)
+		c->linger_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 }
 
 /* Reads the private key from an open descriptor after checking the mode of
@@ -261,6 +280,7 @@ static int ctx_build(const struct config *cfg, SSL_CTX **out, struct dsc_error *
 	SSL_CTX_set_timeout(ctx, 1800);
 	SSL_CTX_set_num_tickets(ctx, 1);
 	SSL_CTX_set_client_hello_cb(ctx, client_hello_cb, NULL);
+	SSL_CTX_set_info_callback(ctx, info_cb);
 	*out = ctx;
 	return DSC_OK;
 fail:
