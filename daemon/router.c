@@ -514,9 +514,10 @@ static const char *endpoint_action(enum endpoint ep, enum evhttp_cmd_type m)
 	}
 }
 
-/* Request smuggling: two Content-Lengths, Transfer-Encoding with
- * Content-Length, or a Transfer-Encoding other than chunked.  evhttp would
- * pick one reading; a proxy in front might pick another. */
+/* Request smuggling: two Content-Lengths, one that is not a plain number,
+ * Transfer-Encoding with Content-Length, a Transfer-Encoding other than
+ * chunked, white space in a header name.  evhttp would pick one reading; a
+ * proxy in front might pick another. */
 static const char *smuggling(struct evhttp_request *req)
 {
 	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
@@ -525,8 +526,17 @@ static const char *smuggling(struct evhttp_request *req)
 	bool te_other = false;
 
 	TAILQ_FOREACH(kv, h, next) {
-		if (strcasecmp(kv->key, "Content-Length") == 0)
+		/* "Transfer-Encoding : chunked" is not a header to evhttp, but
+		 * is to some proxies (RFC 9112 5.1: refuse it). */
+		if (kv->key[strcspn(kv->key, " \t")] != '\0')
+			return "white space in a header name";
+		if (strcasecmp(kv->key, "Content-Length") == 0) {
+			size_t n = strlen(kv->value);
+			/* 1*DIGIT only: evhttp also takes "+12" */
+			if (n == 0 || n > 18 || strspn(kv->value, "0123456789") != n)
+				return "a Content-Length that is not a plain number";
 			ncl++;
+		}
 		else if (strcasecmp(kv->key, "Transfer-Encoding") == 0) {
 			const char *v = kv->value;
 			size_t n;
