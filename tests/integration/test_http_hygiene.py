@@ -49,7 +49,8 @@ class HttpHygiene(DaemonTestCase):
                  ("PATCH", "/v1/offenders/WMP-T000001", "PUT"),
                  ("POST", "/v1/offenders/WMP-T000001", "DELETE"),
                  ("GET", "/v1/checks/chk_00000000000000000000000000/decision", "POST"),
-                 ("PUT", "/v1/audit", "GET"), ("DELETE", "/v1/audit/checkpoint", "GET")]
+                 ("PUT", "/v1/audit", "GET"), ("DELETE", "/v1/audit/checkpoint", "GET"),
+                 ("OPTIONS", "/healthz", "GET"), ("TRACE", "/v1/checks", "POST")]
         for method, path, allowed in cases:
             with self.subTest(request="%s %s" % (method, path)):
                 r = c.request(method, path, body=b"{}" if method in ("PUT", "POST", "PATCH")
@@ -266,6 +267,22 @@ class HttpHygiene(DaemonTestCase):
                     self.assertNotEqual(r.status, 200, "garbage %r was served" % junk)
                 self.assertTrue(rs or closed, "garbage %r: neither answered nor closed" % junk)
         self.assertEqual(self.client("mon.wm").get("/healthz").status, 200)
+
+    def test_malformed_requests_get_the_contracts_error_shape(self):
+        # "Every response has X-Request-Id" and "errors are always
+        # {"error": ...}": also for requests evhttp itself cannot parse.
+        for junk in [b"HELLO\r\n\r\n", b"GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n",
+                     b"GET /healthz HTTP/1.1\r\nHost: x\r\nbad header line\r\n\r\n"]:
+            with self.subTest(junk=junk[:24]):
+                rs, closed, out = self.raw(junk)
+                self.assertTrue(rs, "no answer to %r" % junk)
+                r = rs[0]
+                self.assertEqual(r.status, 400, r)
+                self.assertTrue(r.header("X-Request-Id"), "no X-Request-Id: %r" % out[:200])
+                self.assertIn("application/json", r.header("Content-Type", ""), out[:200])
+                # the contract has no code of its own for broken HTTP
+                self.assertIn(json.loads(r.body)["error"]["code"],
+                              ("invalid_json", "invalid_field"))
 
     def test_a_chunked_body_alone_is_either_accepted_or_refused_cleanly(self):
         req = (b"POST /v1/checks HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
