@@ -89,7 +89,9 @@
  * possible_match threshold and 0.90 at the match threshold.
  */
 #define THRESHOLD_MATCH_MIN 20.0
-#define THRESHOLD_MATCH_MARGIN 5.5
+#ifndef THRESHOLD_MATCH_MARGIN
+#define THRESHOLD_MATCH_MARGIN 6.5
+#endif
 #define THRESHOLD_POSSIBLE 8.0
 /* The match band says "very likely this person", which cannot be said of
  * two records: when the runner-up is within this many bits of the best,
@@ -102,12 +104,12 @@
 
 /* Candidate generation budget (see docs/matching.md, "Blocking"). */
 #ifndef KEY_CAP /* (overridable at build time for measurements) */
-#define KEY_CAP 250       /* keys with more records are left to more selective keys */
+#define KEY_CAP 200       /* keys with more records are left to more selective keys */
 #endif
 #ifndef SCAN_BUDGET
-#define SCAN_BUDGET 450   /* records read per check at most */
+#define SCAN_BUDGET 350   /* records read per check at most */
 #endif
-#define FALLBACK_SCAN 300 /* when every key is too common: the smallest, partly */
+#define FALLBACK_SCAN 250 /* when every key is too common: the smallest, partly */
 #define DECISIVE_MARGIN 4.0 /* a match this far above the threshold ends the search... */
 #define EARLY_STOP_MIN 16  /* ...except through keys this small, which cost nothing */
 
