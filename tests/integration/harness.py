@@ -13,7 +13,6 @@ the external contract (shared/spec/contract.md) and the decisions the lead
 wrote down for the daemon.  Every person it generates is fictitious.
 """
 
-import base64
 import http.client
 import json
 import os
@@ -1113,7 +1112,7 @@ def assert_receipts_in(testcase, entries, acked):
         testcase.assertEqual(e["principal"], principal)
 
 
-def verify_daemon_audit(daemon, expect_entries_from_zero=True):
+def verify_daemon_audit(daemon):
     """Exports the daemon's audit log and verifies it completely (own
     verifier; and disclosurectl audit verify when it is built)."""
     import audit_verify
@@ -1142,13 +1141,6 @@ def find_entry(entries, request_id):
 
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
-
-
-def b64_or_hex(s):
-    if re.fullmatch(r"[0-9a-fA-F]{128}", s):
-        return bytes.fromhex(s)
-    s2 = s.replace("-", "+").replace("_", "/")
-    return base64.b64decode(s2 + "=" * (-len(s2) % 4))
 
 
 if __name__ == "__main__":
