@@ -380,6 +380,36 @@ class Checks(DaemonTestCase):
                          [c["offender_id"] for c in j["candidates"]])
         self.assertIn("query", e)
 
+    def test_many_concurrent_checks_each_get_their_own_entry(self):
+        import threading
+        from harness import Client
+        receipts, lock = [], threading.Lock()
+
+        def run(principal, n):
+            c = Client(self.daemon, principal)
+            try:
+                for i in range(8):
+                    r = c.post("/v1/checks", check_body(case_ref="CONC-%d-%d" % (n, i)))
+                    with lock:
+                        receipts.append((r.status, r.json().get("audit", {}).get("seq"),
+                                         r.request_id))
+            finally:
+                c.close()
+
+        threads = [threading.Thread(target=run, args=(p, n))
+                   for n, p in enumerate(["cw.wm", "cw.met", "do.wm", "do.nat"] * 4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(len(receipts), 128)
+        self.assertEqual({s for s, _, _ in receipts}, {200})
+        seqs = [q for _, q, _ in receipts]
+        self.assertEqual(len(set(seqs)), len(seqs), "two answers carry the same receipt seq")
+        entries = {e["seq"]: e for e in audit_entries(export_audit(self.daemon))}
+        for _, seq, rid in receipts:
+            self.assertEqual(entries[seq]["request_id"], rid)
+
     # -- privacy --
 
     def test_the_daemon_log_holds_no_personal_data(self):

@@ -11,7 +11,7 @@ import socket
 import time
 import unittest
 
-from harness import (Daemon, DaemonTestCase, acl_text, audit_entries, check_body,
+from harness import (PRINCIPALS, Daemon, DaemonTestCase, acl_text, audit_entries, check_body,
                      export_audit, fixture_records, load_records, openssl, pki, tls_context, tmo,
                      try_handshake_and_get)
 
@@ -237,6 +237,35 @@ class ReloadOnSighup(DaemonTestCase):
                 finally:
                     c.close()
             self.poll(admitted, "the principal added to the ACL is still refused")
+        finally:
+            acl.write_text(good)
+            self.hup_and_settle()
+
+    def test_a_tls_key_made_world_readable_is_not_taken_on_reload(self):
+        key = self.daemon.dir / "server.key"
+        os.chmod(key, 0o644)
+        try:
+            before = self.daemon.log_text()
+            self.hup_and_settle()
+            self.assertEqual(self.client("cw.wm").get("/healthz").status, 200)
+            self.assertIn("server.key", self.daemon.log_text()[len(before):],
+                          "the refused key is not named in the log")
+        finally:
+            os.chmod(key, 0o600)
+            self.hup_and_settle()
+
+    def test_a_principal_removed_from_the_acl_loses_its_open_connections_too(self):
+        c = self.client("cw2.wm")
+        self.assertEqual(c.get("/healthz").status, 200)
+        sock = c.conn.sock
+        acl = self.daemon.dir / "acl.conf"
+        good = acl.read_text()
+        acl.write_text(acl_text({k: v for k, v in PRINCIPALS.items() if k != "cw2.wm"}))
+        try:
+            self.hup_and_settle()
+            self.poll(lambda: c.get("/healthz").status == 403,
+                      "a removed principal is still served on its open connection")
+            self.assertIs(c.conn.sock, sock)
         finally:
             acl.write_text(good)
             self.hup_and_settle()
