@@ -1195,7 +1195,6 @@ static bool one_edit(const struct mtok *a, const struct mtok *b)
 	return memcmp(x + i + 1, y + i, yl - i) == 0; /* deletion from x */
 }
 
-enum fam_level { FAM_NONE, FAM_EXACT, FAM_COMPOUND, FAM_FUZZY, FAM_PHONETIC, FAM_FUZZY_LOW, FAM_DISAGREE };
 
 static double family_score(const struct mname *q, const struct mname *rn, const char **why)
 {
@@ -1401,6 +1400,8 @@ static double middle_score(const struct match_ctx *c, const struct mname *q, con
 struct name_result {
 	double w;
 	bool name_conflict; /* the family or the given name disagrees */
+	bool name_partial;  /* both only partly agree (one part of a compound
+			     * surname, an initial, a middle name used as given) */
 	const char *why[4];
 	size_t name_idx;
 	bool swapped, translit;
@@ -1533,6 +1534,10 @@ static void score_names(struct match_ctx *c, const struct rview *v, struct name_
 				best->why[3] = c->swapped[i] ? "names:swapped" : NULL;
 				best->name_conflict = (wf != NULL && strcmp(wf, "family:mismatch") == 0) ||
 						      (wg != NULL && strcmp(wg, "given:mismatch") == 0);
+				best->name_partial = wf != NULL && wg != NULL &&
+						     strcmp(wf, "family:compound_part") == 0 &&
+						     (strcmp(wg, "given:middle_name") == 0 ||
+						      strcmp(wg, "given:initial") == 0);
 				best->name_idx = j;
 				best->swapped = c->swapped[i];
 				best->translit = rn->translit || q->translit;
@@ -1715,8 +1720,9 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	sc.w = w;
 	/* The match band needs agreeing dates: a name alone, however rare,
 	 * or a conflicting date of birth, is never more than possible. */
-	sc.band = w >= c->t_match && dob_agrees && !dob_conflicts && !nr.name_conflict ? BAND_MATCH
-										       : BAND_POSSIBLE_MATCH;
+	sc.band = w >= c->t_match && dob_agrees && !dob_conflicts && !nr.name_conflict && !nr.name_partial
+			  ? BAND_MATCH
+			  : BAND_POSSIBLE_MATCH;
 	sc.name_idx = nr.name_idx;
 	sc.decisive = sc.band == BAND_MATCH && dob_exact && w >= c->t_match + DECISIVE_MARGIN;
 	memcpy(sc.reasons, rs.r, sizeof(rs.r));
