@@ -287,6 +287,74 @@ class DiskErrorsUnderTheAuditCommit(unittest.TestCase):
             if d.alive():
                 d.stop(expect_rc=None)
 
+    def test_a_decision_refused_for_a_disk_error_is_not_kept(self):
+        # A 503 decision must leave the check undecided: made again once
+        # the disk works, it is accepted (not 409), and only it is stored.
+        d = FaultyDaemon("iofault-decide", "sync", "EIO")
+        d.start()
+        try:
+            load_records(d, fixture_records())
+            do = Client(d, "do.wm")
+            cid = self.assert_check_succeeds(do, "IOF-DECIDE")["check_id"]
+            first = {"decision": "refer", "offender_id": "WMP-T000001",
+                     "rationale": "Fictitious rationale made while the disk fails"}
+            second = {"decision": "disclose", "offender_id": "WMP-T000001",
+                      "recipient": "Fictitious Applicant", "rationale": "Fictitious rationale"}
+            d.fail_disk()
+            r = do.post("/v1/checks/%s/decision" % cid, first)
+            self.assertEqual(r.status, 503, "a decision while the disk fails: %r" % r)
+            self.assertEqual(r.error_code, "unavailable", r)
+            self.assertNotIn(b'"audit"', r.body, "a 503 carries a receipt: %r" % r)
+            self.assertTrue(d.faults_injected(), "the shim injected no fault")
+            d.heal_disk()
+            r = do.post("/v1/checks/%s/decision" % cid, second)
+            self.assertEqual(r.status, 200, "the decision refused for the disk error stuck: %r" % r)
+            receipt = r.json()["audit"]
+            stored = do.get("/v1/checks/" + cid).json()
+            self.assertEqual(stored["decision"]["decision"], "disclose", stored["decision"])
+            do.close()
+            entries = audit_entries(verify_daemon_audit(d))
+            decided = [e for e in entries if e.get("action") == "check.decide"]
+            self.assertEqual([e["seq"] for e in decided], [receipt["seq"]],
+                             "the audit log holds a decision that was answered 503")
+            d.stop()
+        finally:
+            d.heal_disk()
+            if d.alive():
+                d.stop(expect_rc=None)
+
+    def test_a_bulk_import_refused_for_a_disk_error_stores_nothing(self):
+        # One chunk, one transaction: a failed commit stores no line of it
+        # and says so; the same body imported again creates every record.
+        d = FaultyDaemon("iofault-bulk", "write", "ENOSPC")
+        d.start()
+        try:
+            lines = harness.register_lines(seed=31, count=300)
+            body = b"\n".join(lines) + b"\n"
+            reg, mon = Client(d, "reg.wm", timeout=tmo(60)), Client(d, "mon.wm")
+            before = mon.get("/healthz").json()["records"]
+            d.fail_disk()
+            r = reg.post("/v1/offenders/_bulk", body, ctype="application/x-ndjson")
+            self.assertEqual(r.status, 503, "a bulk import while the disk fails: %r" % r)
+            self.assertEqual(r.error_code, "unavailable", r)
+            self.assertTrue(d.faults_injected(), "the shim injected no fault")
+            self.assertEqual(mon.get("/healthz").json()["records"], before,
+                             "records were counted from an import answered 503")
+            d.heal_disk()
+            r = reg.post("/v1/offenders/_bulk", body, ctype="application/x-ndjson")
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual((r.json()["created"], r.json()["replaced"]), (len(lines), 0),
+                             "an import answered 503 left records behind: %r" % r.json())
+            self.assertEqual(mon.get("/healthz").json()["records"], before + len(lines))
+            reg.close()
+            mon.close()
+            verify_daemon_audit(d)
+            d.stop()
+        finally:
+            d.heal_disk()
+            if d.alive():
+                d.stop(expect_rc=None)
+
     def stop_while_the_disk_fails(self, name, ops="sync", check_during=False):
         """SIGTERM while the disk fails (after a check refused for it, with
         check_during), so the final commit (daemon.stop and a sealing
