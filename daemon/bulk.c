@@ -251,6 +251,8 @@ void bulk_post(struct job *j, struct evhttp_request *req)
 		return;
 	if (!require_content_type(j, req, "application/x-ndjson"))
 		return;
+	if (!require_length(j, req, j->d->cfg->server.max_bulk_body))
+		return;
 	running = atomic_fetch_add(&j->d->bulk_running, 1);
 	if (running >= BULK_MAX_RUNNING) {
 		atomic_fetch_sub(&j->d->bulk_running, 1);

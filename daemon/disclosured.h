@@ -129,7 +129,11 @@ struct bufferevent;
 /* Watches the input of tls_bev for c; guard_detach() before c is freed. */
 int guard_attach(struct bufferevent *tls_bev, struct conn *c);
 void guard_detach(struct conn *c);
-#define DECLARED_LENGTH_HEADER "X-Disclosured-Declared-Length"
+/* Headers only the guard writes (any a client sends is dropped). */
+#define MARKER_PREFIX "X-Disclosured-"
+#define DECLARED_LENGTH_HEADER "X-Disclosured-Declared-Length" /* too large: 413 */
+#define METHOD_HEADER "X-Disclosured-Method"           /* unknown method: 405/404 */
+#define BAD_REQUEST_HEADER "X-Disclosured-Bad-Request" /* not HTTP: 400 */
 
 /* ---- jobs ---- */
 enum job_kind {
@@ -315,7 +319,9 @@ void audit_api_checkpoint(struct job *j);
 /* handler helpers (router.c) */
 /* 415 unless the request's Content-Type is want (parameters allowed). */
 bool require_content_type(struct job *j, struct evhttp_request *req, const char *want);
-/* 413 if the body is longer than limit; else points at the whole body. */
+/* 413 if the body is (or was declared) longer than limit. */
+bool require_length(struct job *j, struct evhttp_request *req, size_t limit);
+/* require_length(), then points at the whole body. */
 bool require_body(struct job *j, struct evhttp_request *req, size_t limit, const char **body,
 		  size_t *len);
 /* 403 unless the principal has one of roles. */

@@ -90,12 +90,59 @@ static bool target_is_bulk(const char *line, size_t len)
 }
 
 struct head_scan {
-	size_t end;   /* bytes of the block, blank line included */
-	size_t line1; /* bytes of the request line, without its end */
+	size_t end;      /* bytes of the block, blank line included */
+	size_t line1;    /* bytes of the request line, without its end */
 	int n_cl, n_te;
 	bool cl_bad, marker;
 	uint64_t cl;
+	const char *bad; /* why the block is not HTTP evhttp should see, or NULL */
+	bool unknown_method; /* a well-formed method evhttp does not know */
+	size_t method_len;
 };
+
+static bool tchar(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
+}
+
+/* METHOD SP target SP HTTP/1.x, as evhttp reads it. */
+static const char *request_line_check(const char *l, size_t len, struct head_scan *hs)
+{
+	static const char *const known[] = {"GET",     "POST",  "HEAD",    "PUT",  "DELETE",
+					    "OPTIONS", "TRACE", "CONNECT", "PATCH"};
+	const char *sp1 = memchr(l, ' ', len), *sp2, *t;
+	size_t mlen, tlen, vlen;
+
+	if (sp1 == NULL)
+		return "a request line without a target";
+	mlen = (size_t)(sp1 - l);
+	sp2 = memchr(sp1 + 1, ' ', len - mlen - 1);
+	if (mlen == 0 || mlen > 32 || sp2 == NULL)
+		return "a request line that is not METHOD TARGET VERSION";
+	for (size_t i = 0; i < mlen; i++)
+		if (!tchar((unsigned char)l[i]))
+			return "a method that is not a token";
+	hs->method_len = mlen;
+	hs->unknown_method = true;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strlen(known[i]) == mlen && memcmp(l, known[i], mlen) == 0)
+			hs->unknown_method = false;
+	t = sp1 + 1;
+	tlen = (size_t)(sp2 - t);
+	if (tlen == 0)
+		return "an empty request target";
+	for (size_t i = 0; i < tlen; i++)
+		if ((unsigned char)t[i] <= 0x20 || (unsigned char)t[i] >= 0x7f)
+			return "a request target with spaces, controls or bytes outside ASCII";
+	if (t[0] != '/' && !(tlen == 1 && t[0] == '*') && !(tlen >= 7 && memcmp(t, "http://", 7) == 0) &&
+	    !(tlen >= 8 && memcmp(t, "https://", 8) == 0))
+		return "a request target that is not a path";
+	vlen = len - (size_t)(sp2 + 1 - l);
+	if (vlen != 8 || (memcmp(sp2 + 1, "HTTP/1.1", 8) != 0 && memcmp(sp2 + 1, "HTTP/1.0", 8) != 0))
+		return "an HTTP version other than HTTP/1.1 or HTTP/1.0";
+	return NULL;
+}
 
 /* Reads the header block at the start of b[0, n): false if incomplete. */
 static bool head_scan(const char *b, size_t n, struct head_scan *hs)
@@ -104,8 +151,8 @@ static bool head_scan(const char *b, size_t n, struct head_scan *hs)
 
 	memset(hs, 0, sizeof(*hs));
 	for (;;) {
-		const char *nl = memchr(b + start, '\n', n - start);
-		size_t le, len;
+		const char *nl = memchr(b + start, '\n', n - start), *line;
+		size_t le, len, name_len;
 
 		if (nl == NULL)
 			return false;
@@ -113,16 +160,29 @@ static bool head_scan(const char *b, size_t n, struct head_scan *hs)
 		len = le - start;
 		if (len > 0 && b[le - 1] == '\r')
 			len--;
-		if (start == 0)
+		line = b + start;
+		if (hs->bad == NULL && memchr(line, '\0', len) != NULL)
+			hs->bad = "a NUL byte in the head";
+		if (start == 0) {
 			hs->line1 = len;
-		if (len == 0 && start > 0) {
+			if (hs->bad == NULL)
+				hs->bad = request_line_check(line, len, hs);
+		} else if (len == 0) {
 			hs->end = le + 1;
 			return true;
-		}
-		if (start > 0) {
-			const char *line = b + start, *v;
+		} else if (line[0] == ' ' || line[0] == '\t') {
+			if (hs->bad == NULL)
+				hs->bad = "a folded header line";
+		} else {
+			const char *v;
 			size_t vlen;
 
+			for (name_len = 0; name_len < len && tchar((unsigned char)line[name_len]);
+			     name_len++)
+				;
+			if (hs->bad == NULL &&
+			    (name_len == 0 || name_len == len || line[name_len] != ':'))
+				hs->bad = "a header line that is not 'name: value'";
 			if (name_is(line, len, "Content-Length")) {
 				hs->n_cl++;
 				header_value(line, len, &v, &vlen);
@@ -130,7 +190,8 @@ static bool head_scan(const char *b, size_t n, struct head_scan *hs)
 					hs->cl_bad = true;
 			} else if (name_is(line, len, "Transfer-Encoding")) {
 				hs->n_te++;
-			} else if (name_is(line, len, DECLARED_LENGTH_HEADER)) {
+			} else if (len > sizeof(MARKER_PREFIX) - 1 &&
+				   strncasecmp(line, MARKER_PREFIX, sizeof(MARKER_PREFIX) - 1) == 0) {
 				hs->marker = true;
 			}
 		}
@@ -138,13 +199,17 @@ static bool head_scan(const char *b, size_t n, struct head_scan *hs)
 	}
 }
 
-/* The block again without any marker of the client's own; if declared is
- * not 0, also without Content-Length and Expect, and with Content-Length: 0
- * and the marker.  Returns a malloc'd block, its length in *out_len. */
+/*
+ * The block as evhttp should see it: without any marker header of the
+ * client's own; with an unknown method replaced by GET and named in
+ * METHOD_HEADER (the router answers 405 or 404 for it); if declared is not
+ * 0, without Content-Length and Expect and with Content-Length: 0 and
+ * DECLARED_LENGTH_HEADER.  Returns a malloc'd block, its length in *out_len.
+ */
 static char *head_rewrite(const char *b, const struct head_scan *hs, uint64_t declared,
 			  size_t *out_len)
 {
-	size_t cap = hs->end + 128, n = 0, start = 0;
+	size_t cap = hs->end + 256, n = 0, start = 0;
 	char *out = malloc(cap);
 	int r;
 
@@ -160,7 +225,17 @@ static char *head_rewrite(const char *b, const struct head_scan *hs, uint64_t de
 			len--;
 		if (len == 0 && start > 0)
 			break;
-		drop = start > 0 && (name_is(line, len, DECLARED_LENGTH_HEADER) ||
+		if (start == 0 && hs->unknown_method) {
+			memcpy(out, "GET", 3);
+			memcpy(out + 3, line + hs->method_len, len - hs->method_len);
+			n = 3 + len - hs->method_len;
+			memcpy(out + n, "\r\n", 2);
+			n += 2;
+			start = le + 1;
+			continue;
+		}
+		drop = start > 0 && ((len > sizeof(MARKER_PREFIX) - 1 &&
+				      strncasecmp(line, MARKER_PREFIX, sizeof(MARKER_PREFIX) - 1) == 0) ||
 				     (declared > 0 && (name_is(line, len, "Content-Length") ||
 						       name_is(line, len, "Expect"))));
 		if (!drop) {
@@ -170,16 +245,42 @@ static char *head_rewrite(const char *b, const struct head_scan *hs, uint64_t de
 		}
 		start = le + 1;
 	}
+	r = 0;
+	if (hs->unknown_method)
+		r = snprintf(out + n, cap - n, "%s: %.*s\r\n", METHOD_HEADER, (int)hs->method_len, b);
+	if (r < 0 || (size_t)r >= cap - n)
+		goto fail;
+	n += (size_t)r;
 	if (declared > 0)
 		r = snprintf(out + n, cap - n, "%s: %llu\r\nContent-Length: 0\r\n\r\n",
 			     DECLARED_LENGTH_HEADER, (unsigned long long)declared);
 	else
 		r = snprintf(out + n, cap - n, "\r\n");
-	if (r < 0 || (size_t)r >= cap - n) {
+	if (r < 0 || (size_t)r >= cap - n)
+		goto fail;
+	*out_len = n + (size_t)r;
+	return out;
+fail:
+	free(out);
+	return NULL;
+}
+
+/* A head evhttp would refuse with its own page becomes a request the
+ * router answers 400 in the contract's shape (and closes). */
+static char *head_bad(const char *why, size_t *out_len)
+{
+	char *out = malloc(256);
+	int r;
+
+	if (out == NULL)
+		return NULL;
+	r = snprintf(out, 256, "GET / HTTP/1.1\r\n%s: %s\r\nContent-Length: 0\r\n\r\n",
+		     BAD_REQUEST_HEADER, why);
+	if (r < 0 || r >= 256) {
 		free(out);
 		return NULL;
 	}
-	*out_len = n + (size_t)r;
+	*out_len = (size_t)r;
 	return out;
 }
 
@@ -200,18 +301,17 @@ static void guard_stop(struct conn *c, struct evbuffer *buf)
 	c->guard_state = GUARD_PASS;
 }
 
-/* Replaces the block at the front of buf; the connection ends after the
- * answer when declared is not 0. */
-static bool guard_replace_front(struct conn *c, struct evbuffer *buf, const char *b,
-				const struct head_scan *hs, uint64_t declared, size_t *new_len)
+/* Replaces the block of old_len bytes at the front of buf by nb. */
+static bool guard_replace_front(struct conn *c, struct evbuffer *buf, size_t old_len, char *nb,
+				size_t new_len)
 {
-	char *nb = head_rewrite(b, hs, declared, new_len);
 	bool ok;
 
 	if (nb == NULL)
 		return false;
+	guard_freeze(c, buf, false);
 	c->guard_busy = true; /* our own changes are not evhttp's reads */
-	ok = evbuffer_drain(buf, hs->end) == 0 && evbuffer_prepend(buf, nb, *new_len) == 0;
+	ok = evbuffer_drain(buf, old_len) == 0 && evbuffer_prepend(buf, nb, new_len) == 0;
 	c->guard_busy = false;
 	free(nb);
 	return ok;
@@ -227,6 +327,7 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 	struct head_scan hs;
 	uint64_t limit;
 	ev_ssize_t got;
+	bool too_big;
 
 	for (;;) {
 		if (c->guard_state == GUARD_BODY) {
@@ -248,6 +349,19 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 			guard_stop(c, buf);
 			return;
 		}
+		if (b[0] == '\n' || (n >= 2 && b[0] == '\r' && b[1] == '\n')) {
+			/* A blank line before a request (RFC 9112 2.2: ignore it). */
+			if (c->guard_scan != 0) {
+				guard_stop(c, buf);
+				return;
+			}
+			guard_freeze(c, buf, false);
+			c->guard_busy = true;
+			evbuffer_drain(buf, b[0] == '\n' ? 1 : 2);
+			c->guard_busy = false;
+			len = evbuffer_get_length(buf);
+			continue;
+		}
 		if (!head_scan(b, n, &hs)) {
 			if (n >= sizeof(b)) {
 				guard_stop(c, buf); /* too long: evhttp refuses it */
@@ -258,23 +372,31 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 			guard_freeze(c, buf, c->guard_scan == 0);
 			return;
 		}
+		if (hs.bad != NULL) {
+			if (c->guard_scan == 0) {
+				char *nb = head_bad(hs.bad, &new_len);
+				(void)guard_replace_front(c, buf, hs.end, nb, new_len);
+			}
+			guard_stop(c, buf); /* answered 400, then closed */
+			return;
+		}
 		if (hs.n_te > 0 || hs.n_cl > 1 || hs.cl_bad) {
 			guard_stop(c, buf); /* the router refuses smuggling */
 			return;
 		}
 		limit = target_is_bulk(b, hs.line1) ? cfg->server.max_bulk_body
 						    : cfg->server.max_body;
-		if ((hs.n_cl == 1 && hs.cl > limit) || hs.marker) {
-			bool too_big = hs.n_cl == 1 && hs.cl > limit;
+		too_big = hs.n_cl == 1 && hs.cl > limit;
+		if (too_big || hs.marker || hs.unknown_method) {
+			char *nb;
 
-			guard_freeze(c, buf, false);
-			if (c->guard_scan != 0 ||
-			    !guard_replace_front(c, buf, b, &hs, too_big ? hs.cl : 0, &new_len)) {
+			if (c->guard_scan != 0) {
 				guard_stop(c, buf);
 				return;
 			}
-			if (too_big) {
-				guard_stop(c, buf); /* answered 413, then closed */
+			nb = head_rewrite(b, &hs, too_big ? hs.cl : 0, &new_len);
+			if (!guard_replace_front(c, buf, hs.end, nb, new_len) || too_big) {
+				guard_stop(c, buf); /* 413 (or trouble), then closed */
 				return;
 			}
 			len = evbuffer_get_length(buf);

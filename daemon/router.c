@@ -323,14 +323,11 @@ bool require_content_type(struct job *j, struct evhttp_request *req, const char 
 	return false;
 }
 
-bool require_body(struct job *j, struct evhttp_request *req, size_t limit, const char **body,
-		  size_t *len)
+bool require_length(struct job *j, struct evhttp_request *req, size_t limit)
 {
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	const char *declared =
 		evhttp_find_header(evhttp_request_get_input_headers(req), DECLARED_LENGTH_HEADER);
-	size_t n = evbuffer_get_length(in);
-	const unsigned char *p;
+	size_t n = evbuffer_get_length(evhttp_request_get_input_buffer(req));
 
 	if (declared != NULL) {
 		job_error(j, 413, "payload_too_large", NULL,
@@ -346,6 +343,18 @@ bool require_body(struct job *j, struct evhttp_request *req, size_t limit, const
 		job_submit(j);
 		return false;
 	}
+	return true;
+}
+
+bool require_body(struct job *j, struct evhttp_request *req, size_t limit, const char **body,
+		  size_t *len)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t n = evbuffer_get_length(in);
+	const unsigned char *p;
+
+	if (!require_length(j, req, limit))
+		return false;
 	p = n > 0 ? evbuffer_pullup(in, -1) : NULL;
 	*body = p != NULL ? (const char *)p : "";
 	*len = n;
@@ -603,7 +612,7 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 	struct conn *c;
 	const struct evhttp_uri *uri;
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
-	const char *path, *query, *allow, *why, *declared;
+	const char *path, *query, *allow, *why, *declared, *method;
 	bool limited = false;
 	struct route r;
 	struct job *j;
@@ -640,7 +649,17 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 	if (path == NULL || path[0] == '\0')
 		path = "/";
 	declared = evhttp_find_header(evhttp_request_get_input_headers(req), DECLARED_LENGTH_HEADER);
-	why = smuggling(req);
+	why = evhttp_find_header(evhttp_request_get_input_headers(req), BAD_REQUEST_HEADER);
+	if (why != NULL)
+		path = "-"; /* what came was not a request line */
+	else
+		why = smuggling(req);
+	/* A method evhttp does not know came as GET (guard.c). */
+	method = evhttp_find_header(evhttp_request_get_input_headers(req), METHOD_HEADER);
+	if (method != NULL)
+		m = 0;
+	else
+		method = method_name(m);
 	/* The monitor's polls: answered from counters and, when they succeed,
 	 * not audited, so no audit fields are built for them. */
 	if (j->known && m == EVHTTP_REQ_GET && why == NULL && declared == NULL &&
@@ -656,7 +675,7 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 		}
 		limited = true;
 	}
-	if (job_audit_begin(j, "request", method_name(m), path) != DSC_OK) {
+	if (job_audit_begin(j, "request", method, path) != DSC_OK) {
 		job_error(j, 503, "unavailable", NULL, "out of memory");
 		job_respond(j);
 		return;
@@ -668,6 +687,7 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 	if (why != NULL) {
 		job_error(j, 400, "invalid_field", NULL, "refused: the request has %s", why);
 		j->close = true;
+		j->ep = EP_NONE;
 		job_submit(j);
 		return;
 	}
@@ -691,7 +711,7 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 	}
 	if ((endpoint_methods(r.ep, &allow) & m) == 0) {
 		job_error(j, 405, "method_not_allowed", NULL, "%s takes %s, not %s",
-			  endpoint_name(r.ep), allow, method_name(m));
+			  endpoint_name(r.ep), allow, method);
 		j->allow = allow;
 		job_submit(j);
 		return;
