@@ -344,6 +344,44 @@ static void test_only_one_of_two_close_people_is_a_match(void **state)
 		assert_int_not_equal(res.candidates[i].band, BAND_MATCH);
 }
 
+static void test_two_records_that_fit_equally_are_not_a_match(void **state)
+{
+	struct fixture *f = *state;
+	struct check_result res;
+	const struct query q = {.given = "Quentin", .family = "Marlowe", .dob = "1966-06-06"};
+
+	/* The same name and date of birth under two ids (another force's
+	 * record of someone else, or a duplicate): a person must decide. */
+	put_line(f->s, "{\"id\":\"DUP-0001\",\"names\":[{\"given\":\"Quentin\",\"family\":\"Marlowe\",\"kind\":\"primary\"}],"
+		       "\"dob\":\"1966-06-06\",\"managing_force\":\"kent\",\"status\":\"active\"}");
+	put_line(f->s, "{\"id\":\"DUP-0002\",\"names\":[{\"given\":\"Quentin\",\"family\":\"Marlowe\",\"kind\":\"primary\"}],"
+		       "\"dob\":\"1966-06-06\",\"managing_force\":\"essex\",\"status\":\"active\"}");
+	run(f, &q, &res);
+	assert_int_equal(res.outcome, BAND_POSSIBLE_MATCH);
+	assert_true(res.n_candidates >= 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(res.candidates[i].band, BAND_POSSIBLE_MATCH);
+		assert_true(has_reason(&res.candidates[i], "match:ambiguous"));
+		assert_true(res.candidates[i].score <= 0.89);
+	}
+}
+
+static void test_partial_names_with_exact_dob_are_not_a_match(void **state)
+{
+	struct fixture *f = *state;
+	struct check_result res;
+	/* Part of the compound surname and the middle name as given name:
+	 * two partial agreements, however exact the date. */
+	const struct query q = {.given = "Huw", .family = "Llewellyn-Prothero", .dob = "1970-03-12"};
+
+	run(f, &q, &res);
+	assert_true(res.n_candidates >= 1);
+	assert_string_equal(res.candidates[0].offender_id, "WMP-0000001");
+	assert_int_equal(res.candidates[0].band, BAND_POSSIBLE_MATCH);
+	assert_true(has_reason(&res.candidates[0], "family:compound_part"));
+	assert_true(has_reason(&res.candidates[0], "given:middle_name"));
+}
+
 static void test_index_follows_replace_and_delete(void **state)
 {
 	struct fixture *f = *state;
@@ -428,6 +466,8 @@ int main(void)
 		cmocka_unit_test(test_subject_without_names_is_refused),
 		cmocka_unit_test(test_band_names),
 		cmocka_unit_test(test_nickname_file_errors_name_the_line),
+		cmocka_unit_test(test_two_records_that_fit_equally_are_not_a_match),
+		cmocka_unit_test(test_partial_names_with_exact_dob_are_not_a_match),
 		/* last: it changes the register */
 		cmocka_unit_test(test_index_follows_replace_and_delete),
 	};
