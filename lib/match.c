@@ -1928,7 +1928,14 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 	c->t_match = log2_approx((double)c->n_records + 1.0) + THRESHOLD_MATCH_MARGIN;
 	if (c->t_match < THRESHOLD_MATCH_MIN)
 		c->t_match = THRESHOLD_MATCH_MIN;
-	normalize_postcode(subject->postcode, c->postcode, sizeof(c->postcode));
+	{
+		/* The subject's postcode field may be full to the last byte. */
+		char pc[sizeof(subject->postcode) + 1];
+		size_t n = strnlen(subject->postcode, sizeof(subject->postcode));
+		memcpy(pc, subject->postcode, n);
+		pc[n] = '\0';
+		normalize_postcode(pc, c->postcode, sizeof(c->postcode));
+	}
 	postcode_sector(c->postcode, c->sector);
 
 	subject_prepare(c, r, subject);

@@ -327,8 +327,8 @@ size_t normalize_postcode(const char *text, char *out, size_t cap)
 	if (cap == 0)
 		return 0;
 	if (text != NULL) {
-		for (const char *p = text; *p != '\0' && k + 1 < cap; p++) {
-			char c = *p;
+		for (size_t i = 0; text[i] != '\0' && i < NORM_INPUT_MAX && k + 1 < cap; i++) {
+			char c = text[i];
 			if (c >= 'a' && c <= 'z')
 				c = (char)(c - 'a' + 'A');
 			if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
