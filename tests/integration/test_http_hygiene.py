@@ -42,6 +42,17 @@ class HttpHygiene(DaemonTestCase):
             with self.subTest(path=path[:40]):
                 self.assertContractError(c.get(path), 404, "not_found")
 
+    def test_path_tricks_never_reach_an_endpoint_the_role_may_not_use(self):
+        c = self.client("cw.wm")
+        for path in ["/v1/checks/../audit?from=0&limit=1", "//v1/audit?from=0&limit=1",
+                     "/v1/audit/?from=0&limit=1", "/v1/%61udit?from=0&limit=1", "/%6detrics",
+                     "/V1/AUDIT?from=0&limit=1", "/v1/audit;x?from=0&limit=1",
+                     "/./metrics", "/v1/audit%2f?from=0&limit=1", "/metrics%00"]:
+            with self.subTest(path=path):
+                r = c.get(path)
+                self.assertIn(r.status, (400, 403, 404), r)
+                self.assertNotIn(b'"seq"', r.body)
+
     def test_wrong_methods_are_405_with_allow(self):
         c = self.client("do.nat")
         cases = [("GET", "/v1/checks", "POST"), ("PUT", "/v1/checks", "POST"),
