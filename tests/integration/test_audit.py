@@ -17,6 +17,8 @@ from harness import (HEX64, Daemon, DaemonTestCase, audit_entries, check_body, c
 
 class AuditLog(DaemonTestCase):
     records = fixture_records()
+    # no timer checkpoint in the middle of a test's reasoning about seqs
+    daemon_conf = {"audit": {"checkpoint_seconds": "3600"}}
 
     @classmethod
     def setUpClass(cls):
