@@ -654,6 +654,14 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 		path = "-"; /* what came was not a request line */
 	else
 		why = smuggling(req);
+	/* evhttp reads no body for these: one declared would be taken for the
+	 * next request. */
+	if (why == NULL && (m == EVHTTP_REQ_HEAD || m == EVHTTP_REQ_TRACE) &&
+	    (evhttp_find_header(evhttp_request_get_input_headers(req), "Transfer-Encoding") ||
+	     (evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Length") &&
+	      strcmp(evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Length"),
+		     "0") != 0)))
+		why = "a body on a HEAD or TRACE request";
 	/* A method evhttp does not know came as GET (guard.c). */
 	method = evhttp_find_header(evhttp_request_get_input_headers(req), METHOD_HEADER);
 	if (method != NULL)
