@@ -158,6 +158,21 @@ class HttpHygiene(DaemonTestCase):
         self.assertContractError(self.client("cw.wm").post("/v1/checks", body), 400,
                                  "invalid_json")
 
+    def test_invalid_utf8_is_refused_on_every_json_endpoint(self):
+        rec = {"id": "WMP-T000500", "names": [{"given": "AnaX", "family": "Quill",
+                                               "kind": "primary"}],
+               "managing_force": "west-mercia", "status": "active"}
+        bad_rec = json.dumps(rec).encode().replace(b"AnaX", b"Ana\xc3")  # a cut sequence
+        cid = self.client("cw.wm").post("/v1/checks", VALID).json()["check_id"]
+        bad_decision = b'{"decision": "refer", "offender_id": "WMP-T000001", "rationale": "\xe2\x28"}'
+        for who, method, path, body in [
+                ("reg.wm", "PUT", "/v1/offenders/WMP-T000500", bad_rec),
+                ("do.wm", "POST", "/v1/checks/%s/decision" % cid, bad_decision)]:
+            with self.subTest(path=path):
+                self.assertNotEqual(body.decode("utf-8", "replace").encode(), body)
+                r = self.client(who).request(method, path, body=body)
+                self.assertContractError(r, 400, "invalid_json")
+
     def test_an_escaped_nul_in_a_field_is_refused(self):
         body = VALID.replace(b"WM-HYG-1", b"WM\\u0000HYG", 1)
         r = self.client("cw.wm").post("/v1/checks", body)
