@@ -1,27 +1,31 @@
 /*
- * guard.c - reads each request's header block before evhttp does, so that
- * a body declared larger than its path allows (max_body, or max_bulk_body
- * for the bulk import) is refused before it is sent: evhttp 2.1 has one
- * body limit for every path and no hook between the headers and the body
- * (with its own limit it either sends "100 Continue" or waits for the whole
- * declared body before answering).
+ * guard.c - reads each request's head before evhttp does, for what evhttp
+ * 2.1 cannot do itself: it has one body limit for every path and no hook
+ * between the headers and the body (with its own limit it either sends
+ * "100 Continue" or waits for the whole declared body), and it answers a
+ * head it cannot parse, or a method it does not know, with its own HTML.
  *
  * It watches the TLS bufferevent's input buffer (an evbuffer callback, so
  * it runs as bytes arrive, before evhttp's read callback, and as evhttp
  * consumes them), follows the requests' framing by Content-Length, and
- * while a header block at the front of the buffer is incomplete it
- * freezes the front so that evhttp waits for it whole.  A request whose
- * declared body is too large has its header block replaced by the same
- * headers with "Content-Length: 0", without "Expect" (no "100 Continue"
- * invites the body) and with X-Disclosured-Declared-Length; the router
- * answers 413 in the contract's shape and closes.  Anything it cannot
- * follow (Transfer-Encoding, two lengths, a pipelined header block behind
- * an unread body) it leaves to evhttp and the router for the rest of the
- * connection.
+ * while a head at the front of the buffer is incomplete it freezes the
+ * front so that evhttp waits for it whole.  Then it hands evhttp, in place
+ * of the head:
+ *   - a body declared larger than its path allows (max_body, or
+ *     max_bulk_body for the bulk import): the same headers with
+ *     "Content-Length: 0", without "Expect" (no "100 Continue" invites the
+ *     body) and with DECLARED_LENGTH_HEADER; the body is never read;
+ *   - a head that is not HTTP/1.x (request line, version, header lines,
+ *     folding, NUL): a GET with BAD_REQUEST_HEADER saying why;
+ *   - a well-formed method evhttp does not know: GET with METHOD_HEADER;
+ * and the router answers 413, 400 (and closes) or 405/404 in the
+ * contract's shape.  Anything it cannot follow (Transfer-Encoding, two
+ * lengths, a head behind an unread body) it leaves to evhttp and the
+ * router for the rest of the connection.
  *
- * Never: change the bytes of a request within its limits (a marker header
- * a client sent itself is dropped, nothing else); hold back more than one
- * header block.
+ * Never: change the bytes of a well-formed request within its limits (a
+ * marker header a client sent itself is dropped, nothing else); hold back
+ * more than one head.
  */
 #include <stdio.h>
 #include <stdlib.h>
