@@ -195,6 +195,12 @@ class Checks(DaemonTestCase):
             ("age a fraction", subject(age=3.5, dob=None), "subject.age"),
             ("age a string", subject(age="forty", dob=None), "subject.age"),
             ("sex unknown", subject(sex="Q"), "subject.sex"),
+            ("age negative", subject(age=-1, dob=None), "subject.age"),
+            ("family empty", subject(names=[{"family": ""}]), "subject.names"),
+            ("names not a list", subject(names={"family": "Farthingale"}), "subject.names"),
+            ("subject null", dict(check_body(), subject=None), "subject"),
+            ("justification of 1001 characters outside the BMP",
+             check_body(justification="\U0001F600" * 1001), "justification"),
         ]
         for name, body, field in cases:
             with self.subTest(case=name):
@@ -210,6 +216,10 @@ class Checks(DaemonTestCase):
         cases = [
             ("case_ref of 64 allowed characters", check_body(case_ref="Az09/_.-" * 8)),
             ("justification of 1000 two-byte characters", check_body(justification="é" * 1000)),
+            ("justification of 1000 characters outside the BMP",
+             check_body(justification="\U0001F600" * 1000)),
+            ("names with punctuation only", dict(check_body(), subject={
+                "names": [{"family": "'-."}]})),
             ("ten names", dict(check_body(), subject={"names": [{"family": "Farthingale"}] * 10})),
             ("an initial as given name", check_body(given="T")),
             ("age instead of dob", dict(check_body(dob=None), subject={
