@@ -135,10 +135,12 @@ def main():
         return 0
     if not tests:
         print("no test matches %s" % " or ".join(a.k), file=sys.stderr)
+        shutil.rmtree(harness.SESSION_DIR, ignore_errors=True)
         return 1
     if not harness.DAEMON_BIN.exists():
         print("%s does not exist: build it first (make BUILD=%s)"
               % (harness.DAEMON_BIN, harness.BUILD.name), file=sys.stderr)
+        shutil.rmtree(harness.SESSION_DIR, ignore_errors=True)
         return 1
 
     atexit.register(harness.kill_leftovers)
