@@ -7,6 +7,19 @@ a subprocess (stderr into a log file), and talks to it with real clients:
 Python's ssl + http.client with keep-alive, curl, and raw TLS or TCP
 sockets for requests no well-behaved client would send.
 
+What test modules use (other parts' tests too, so keep these stable):
+  pki(), PRINCIPALS, FORCE_A/FORCE_B   the throwaway PKI and who is in the ACL
+  Daemon(name, conf=, acl=)            .start(env=) .stop() .kill9() .signal()
+                                       .client(principal) .log_text() .dir .port
+  DaemonTestCase                       one daemon per class; audit verified at the end
+  Client / curl() / raw_tls()          keep-alive https, curl, hand-written bytes
+  try_handshake_and_get(), tls_context()
+  fixture_records(), register_lines(), check_body(), load_records()
+  export_audit(), verify_daemon_audit(), audit_entries(), find_entry()
+  CheckLoad, assert_receipts_in()      a load of checks and its receipts
+  ctl(), ctl_raw(), ctl_available()    the project's client
+  tmo(seconds)                         timeouts scaled for sanitizer builds
+
 What it must never do: reach behind the daemon's back (no reading or
 writing its LMDB files while it runs, no patching), or rely on anything but
 the external contract (shared/spec/contract.md) and the decisions the lead
