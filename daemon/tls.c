@@ -212,6 +212,18 @@ static int crl_load(SSL_CTX *ctx, const char *path, struct dsc_error *err)
 	return DSC_OK;
 }
 
+/* OpenSSL says "system lib" for a missing file: say it in words first. */
+static int file_readable(const char *what, const char *path, struct dsc_error *err)
+{
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return dsc_error_set(err, errno == EACCES ? DSC_EPERM : DSC_EIO,
+				     "%s %s: cannot open: %s", what, path, strerror(errno));
+	fclose(f);
+	return DSC_OK;
+}
+
 static int ctx_build(const struct config *cfg, SSL_CTX **out, struct dsc_error *err)
 {
 	char why[256];
@@ -220,6 +232,10 @@ static int ctx_build(const struct config *cfg, SSL_CTX **out, struct dsc_error *
 	SSL_CTX *ctx;
 	int rc;
 
+	if ((rc = file_readable("tls certificate", cfg->tls.certificate, err)) != DSC_OK ||
+	    (rc = file_readable("tls client_ca", cfg->tls.client_ca, err)) != DSC_OK ||
+	    (cfg->tls.crl != NULL && (rc = file_readable("tls crl", cfg->tls.crl, err)) != DSC_OK))
+		return rc;
 	ctx = SSL_CTX_new(TLS_server_method());
 	if (ctx == NULL)
 		return dsc_error_set(err, DSC_ENOMEM, "tls: cannot create a context: %s",
