@@ -309,9 +309,9 @@ class BulkLimit(DaemonTestCase):
         self.assertEqual(r.error_code, "payload_too_large")
         self.assertEqual(self.client("mon.wm").get("/healthz").json()["records"], 0,
                          "records of a refused bulk body were stored")
-        small = b"\n".join(lines[:100]) + b"\n"
+        small = b"\n".join(lines[:300]) + b"\n"
         self.assertLess(len(small), 200000)
         self.assertGreater(len(small), 65536)  # past max_body, within max_bulk_body
         r = self.client("reg.wm").post("/v1/offenders/_bulk", small, ctype="application/x-ndjson")
         self.assertEqual(r.status, 200, r)
-        self.assertEqual(r.json()["created"], 100)
+        self.assertEqual(r.json()["created"], 300)
