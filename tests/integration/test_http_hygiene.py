@@ -61,7 +61,8 @@ class HttpHygiene(DaemonTestCase):
                  ("POST", "/v1/offenders/WMP-T000001", "DELETE"),
                  ("GET", "/v1/checks/chk_00000000000000000000000000/decision", "POST"),
                  ("PUT", "/v1/audit", "GET"), ("DELETE", "/v1/audit/checkpoint", "GET"),
-                 ("OPTIONS", "/healthz", "GET"), ("TRACE", "/v1/checks", "POST")]
+                 ("OPTIONS", "/healthz", "GET"), ("TRACE", "/v1/checks", "POST"),
+                 ("BREW", "/healthz", "GET"), ("PROPFIND", "/v1/checks", "POST")]
         for method, path, allowed in cases:
             with self.subTest(request="%s %s" % (method, path)):
                 r = c.request(method, path, body=b"{}" if method in ("PUT", "POST", "PATCH")
