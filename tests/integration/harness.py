@@ -1065,6 +1065,7 @@ class CheckLoad:
         self.tag = tag
         self.acked = []     # (check_id, seq, hash, request_id, principal)
         self.statuses = []
+        self.errors = []    # exceptions that ended a thread (expected after a kill)
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.threads = []
@@ -1076,7 +1077,9 @@ class CheckLoad:
             while not self.stopping.is_set():
                 try:
                     r = c.post("/v1/checks", check_body(case_ref="%s-%d-%d" % (self.tag, n, i)))
-                except Exception:
+                except Exception as e:
+                    with self.lock:
+                        self.errors.append(repr(e))
                     return
                 with self.lock:
                     self.statuses.append(r.status)

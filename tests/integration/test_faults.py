@@ -11,7 +11,7 @@ import socket
 import time
 import unittest
 
-from harness import (PRINCIPALS, Daemon, DaemonTestCase, acl_text, audit_entries, check_body,
+from harness import (PRINCIPALS, CheckLoad, Daemon, DaemonTestCase, acl_text, audit_entries, check_body,
                      export_audit, fixture_records, load_records, openssl, pki, tls_context, tmo,
                      try_handshake_and_get)
 
@@ -284,6 +284,22 @@ class ReloadOnSighup(DaemonTestCase):
         finally:
             self.restore("clients.crl", pki().crl1)
             self.hup_and_settle()
+
+    def test_reloads_under_load_drop_no_request(self):
+        load = CheckLoad(self.daemon, tag="HUP").start()
+        try:
+            load.wait_for(10)
+            for _ in range(5):
+                self.daemon.signal(1)
+                time.sleep(0.1)
+            n = len(load.acked)
+            load.wait_for(n + 20)
+        finally:
+            acked = load.stop()
+        self.assertTrue(self.daemon.alive())
+        self.assertEqual(load.errors, [], "requests failed while reloading")
+        self.assertEqual(set(load.statuses), {200})
+        self.assertGreaterEqual(len(acked), 30)
 
     def test_reloads_are_audited(self):
         self.hup_and_settle()
