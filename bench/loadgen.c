@@ -396,7 +396,7 @@ static void tls_error(struct conn *c, const char *what, int sslerr)
 	}
 }
 
-static void next_request(struct conn *c, uint64_t now)
+static void next_request(struct conn *c)
 {
 	struct worker *w = c->w;
 	c->req = &g_requests[w->next_request];
@@ -404,7 +404,7 @@ static void next_request(struct conn *c, uint64_t now)
 		w->next_request = 0;
 	c->sent = 0;
 	/* a fresh clock: the batch's time may be stale by a whole batch */
-	c->t_req = S.new_conn ? c->t_conn : (now = now_ns());
+	c->t_req = S.new_conn ? c->t_conn : now_ns();
 	c->state = CS_SENDING;
 }
 
@@ -803,7 +803,7 @@ static void conn_drive(struct conn *c, uint64_t now)
 			w->handshakes++;
 			if (SSL_session_reused(c->ssl))
 				w->resumed++;
-			next_request(c, now);
+			next_request(c);
 			break;
 		}
 		case CS_SENDING: {
@@ -880,7 +880,7 @@ static void conn_drive(struct conn *c, uint64_t now)
 				conn_start(c, now);
 				return;
 			}
-			next_request(c, now);
+			next_request(c);
 			break;
 		}
 		}
