@@ -345,8 +345,9 @@ struct writer_wait {
 };
 void writer_submit_notify(struct writer *wr, struct job *j, struct writer_wait *w);
 int writer_wait(struct writer_wait *w, struct job *j); /* DSC_EIO if the commit failed */
-/* Writes daemon.stop and a final checkpoint, commits, joins. */
-void writer_stop(struct writer *wr, json_t *stop_fields);
+/* Writes daemon.stop and a final checkpoint, commits, joins.  DSC_EIO if
+ * that last commit failed or the store broke on the way. */
+int writer_stop(struct writer *wr, json_t *stop_fields);
 void writer_free(struct writer *wr);
 /* Histograms of batch sizes and commit times, for /metrics. */
 int writer_metrics_render(struct writer *wr, struct evbuffer *out);

@@ -284,7 +284,7 @@ static int run(const char *path)
 	struct dsc_error err;
 	sigset_t sigs;
 	json_t *f;
-	int sig = 0;
+	int sig = 0, rc;
 
 	memset(&d, 0, sizeof(d));
 	pthread_rwlock_init(&d.acl_lock, NULL);
@@ -320,7 +320,7 @@ static int run(const char *path)
 	if (server_start(&d, &err) != DSC_OK) {
 		log_errx("%s", err.msg);
 		server_stop_accepting(&d);
-		writer_stop(d.writer, internal_fields("daemon.stop"));
+		(void)writer_stop(d.writer, internal_fields("daemon.stop"));
 		_exit(1); /* workers may be half started: do not free under them */
 	}
 	log_notice("serving on %s:%s with %d workers; %llu records, audit log at %llu entries",
@@ -346,8 +346,16 @@ static int run(const char *path)
 	f = internal_fields("daemon.stop");
 	if (f != NULL)
 		json_object_set_new(f, "signal", json_string(sig == SIGINT ? "SIGINT" : "SIGTERM"));
-	writer_stop(d.writer, f);
+	rc = writer_stop(d.writer, f);
 	json_decref(f);
+	if (rc != DSC_OK) {
+		/* Exit 0 promises a committed audit log. */
+		log_errx("stopped, but the last audit entries could not be committed (see above); "
+			 "the log holds %llu entries, every acknowledged request among them",
+			 (unsigned long long)atomic_load(&d.audit_seq));
+		daemon_close(&d);
+		return 1;
+	}
 	log_notice("stopped; audit log at %llu entries",
 		   (unsigned long long)atomic_load(&d.audit_seq));
 	daemon_close(&d);

@@ -20,6 +20,7 @@
  */
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,8 @@ struct writer {
 	struct audit_chain chain;
 	uint64_t since_checkpoint; /* entries after the last checkpoint */
 	uint64_t last_checkpoint_mono_ms;
+	bool broken;   /* a write transaction could not even begin */
+	bool final_ok; /* the last batch (daemon.stop, final checkpoint) committed */
 	struct histogram batch, commit;
 	atomic_uint_fast64_t commit_failures;
 };
@@ -377,7 +380,8 @@ static int job_apply(struct writer *wr, struct store_txn *t, struct job *j, int6
 
 /* ---- the batch ---- */
 
-static void writer_batch(struct writer *wr, struct job *batch, bool timer_due, json_t *final)
+/* Returns whether the batch was committed. */
+static bool writer_batch(struct writer *wr, struct job *batch, bool timer_due, json_t *final)
 {
 	struct daemon *d = wr->d;
 	struct audit_chain saved = wr->chain;
@@ -397,6 +401,17 @@ static void writer_batch(struct writer *wr, struct job *batch, bool timer_due, j
 	if (rc != DSC_OK) {
 		failed = true;
 		t = NULL;
+		/* LMDB refuses every transaction after a failed meta-page write
+		 * (MDB_PANIC) until the environment is opened again: stop (exit
+		 * 1), so that the service manager starts a daemon that serves,
+		 * rather than answer 503 for good. */
+		if (!wr->broken) {
+			wr->broken = true;
+			log_errx("the store cannot begin a write transaction (%s): stopping; "
+				 "every acknowledged request is on disk",
+				 err.msg);
+			kill(getpid(), SIGTERM);
+		}
 	}
 	for (j = batch; !failed && j != NULL; j = j->next) {
 		uint64_t seq_before = wr->chain.last_checkpoint_size;
@@ -468,6 +483,7 @@ static void writer_batch(struct writer *wr, struct job *batch, bool timer_due, j
 		j->next = NULL;
 		job_complete(j);
 	}
+	return !failed;
 }
 
 static void *writer_main(void *arg)
@@ -512,7 +528,7 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&wr->mtx);
 		if (stop) {
 			/* daemon.stop and the final checkpoint, sealing the log. */
-			writer_batch(wr, NULL, true, wr->stop_fields);
+			wr->final_ok = writer_batch(wr, NULL, true, wr->stop_fields);
 			break;
 		}
 		if (batch == NULL && !timer_due)
@@ -521,7 +537,7 @@ static void *writer_main(void *arg)
 		    mono_ms() >= wr->last_checkpoint_mono_ms +
 					 (uint64_t)cfg->audit.checkpoint_seconds * 1000u)
 			timer_due = true;
-		writer_batch(wr, batch, timer_due, NULL);
+		(void)writer_batch(wr, batch, timer_due, NULL);
 	}
 	return NULL;
 }
@@ -648,10 +664,10 @@ int writer_submit_wait(struct writer *wr, struct job *j)
 	return writer_wait(&w, j);
 }
 
-void writer_stop(struct writer *wr, json_t *stop_fields)
+int writer_stop(struct writer *wr, json_t *stop_fields)
 {
 	if (wr == NULL || !wr->started)
-		return;
+		return DSC_OK;
 	pthread_mutex_lock(&wr->mtx);
 	wr->stopping = true;
 	wr->stop_fields = stop_fields;
@@ -659,6 +675,7 @@ void writer_stop(struct writer *wr, json_t *stop_fields)
 	pthread_mutex_unlock(&wr->mtx);
 	pthread_join(wr->thread, NULL);
 	wr->started = false;
+	return wr->final_ok && !wr->broken ? DSC_OK : DSC_EIO;
 }
 
 void writer_free(struct writer *wr)
@@ -666,7 +683,7 @@ void writer_free(struct writer *wr)
 	if (wr == NULL)
 		return;
 	if (wr->started)
-		writer_stop(wr, NULL);
+		(void)writer_stop(wr, NULL);
 	pthread_cond_destroy(&wr->cond);
 	pthread_mutex_destroy(&wr->mtx);
 	free(wr);
