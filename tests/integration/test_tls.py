@@ -142,11 +142,25 @@ class MutualTls(DaemonTestCase):
             self.assertEqual(r.status, 200)
         self.assertIs(c.conn.sock, sock, "the connection was not kept alive")
 
-    def test_pki_really_differs(self):
-        # Guards the tests above: the rogue certificate must not chain to
-        # the client CA, else "refused" would prove nothing.
+    def test_the_refused_certificates_fail_only_for_their_own_reason(self):
+        # Guards the tests above: each odd certificate must fail openssl's
+        # own verification for the reason the test names, and a good one
+        # must pass, else "refused" would prove nothing.
+        import subprocess
         p = pki()
-        self.assertNotEqual(p.fingerprint(p.rogue_ca), p.fingerprint(p.client_ca))
+
+        def verify(name, *extra):
+            r = subprocess.run(["openssl", "verify", "-CAfile", str(p.client_ca), *extra,
+                                str(p.certs[name][0])], capture_output=True, text=True)
+            return r.returncode, r.stdout + r.stderr
+
+        crl = ["-crl_check", "-CRLfile", str(p.crl1)]
+        self.assertEqual(verify("cw.wm", *crl)[0], 0)
+        self.assertIn("unable to get local issuer", verify("rogue")[1])
+        self.assertIn("expired", verify("expired")[1])
+        self.assertEqual(verify("revoked.wm")[0], 0, "revoked.wm must be valid but for the CRL")
+        self.assertIn("revoked", verify("revoked.wm", *crl)[1])
+        self.assertEqual(verify("later.wm", *crl)[0], 0)
 
 
 if __name__ == "__main__":
