@@ -160,8 +160,16 @@ def main():
             name = full_name(test) if hasattr(test, "_testMethodName") else str(test)
             print("\n======== %s %s\n%s" % (kind, name, tb), flush=True)
     bad = len(result.failures) + len(result.errors)
-    print("\n%d passed, %d failed, %d skipped in %.1fs"
-          % (result.passed, bad, len(result.skipped), time.monotonic() - t0))
+    extra = ""
+    if result.expectedFailures:
+        extra += ", %d known bugs still failing (xfail)" % len(result.expectedFailures)
+    if result.unexpectedSuccesses:
+        # not a failure of the run: a bug marked as known got fixed, and
+        # the marker should go
+        extra += ", %d known bugs now passing (XPASS: remove their markers)" % len(
+            result.unexpectedSuccesses)
+    print("\n%d passed, %d failed, %d skipped%s in %.1fs"
+          % (result.passed, bad, len(result.skipped), extra, time.monotonic() - t0))
     if bad == 0 and not a.keep:
         shutil.rmtree(harness.SESSION_DIR, ignore_errors=True)
     else:
