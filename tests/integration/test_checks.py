@@ -386,8 +386,8 @@ class Checks(DaemonTestCase):
         self.assertEqual(e["justification"], body["justification"])
         self.assertEqual(e["result"]["check_id"], j["check_id"])
         self.assertEqual(e["result"]["outcome"], j["outcome"])
-        self.assertEqual([c["offender_id"] for c in e["result"]["candidates"]],
-                         [c["offender_id"] for c in j["candidates"]])
+        self.assertEqual([(c["offender_id"], c["band"]) for c in e["result"]["candidates"]],
+                         [(c["offender_id"], c["band"]) for c in j["candidates"]])
         self.assertIn("query", e)
 
     def test_many_concurrent_checks_each_get_their_own_entry(self):
