@@ -132,6 +132,27 @@ class MutualTls(DaemonTestCase):
                         self.assertTrue(cert)
                         self.assertIn(s.version(), ("TLSv1.2", "TLSv1.3"))
 
+    def test_a_reconnecting_client_resumes_its_tls_session(self):
+        # Not in the contract, a decision for speed: a new connection per
+        # request costs a full handshake unless the session resumes.
+        import socket
+        for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+            with self.subTest(version=version.name):
+                ctx = tls_context("mon.wm", min_version=version, max_version=version)
+                session = None
+                reused = []
+                for _ in range(2):
+                    with socket.create_connection(("127.0.0.1", self.daemon.port), timeout=10) as raw:
+                        with ctx.wrap_socket(raw, server_hostname="localhost",
+                                             session=session) as s:
+                            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n"
+                                      b"Connection: close\r\n\r\n")
+                            while s.recv(4096):
+                                pass
+                            reused.append(s.session_reused)
+                            session = s.session
+                self.assertEqual(reused, [False, True])
+
     def test_keep_alive_serves_many_requests_on_one_connection(self):
         c = self.client("mon.wm")
         r = c.get("/healthz")
