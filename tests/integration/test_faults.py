@@ -138,6 +138,35 @@ class StartupRefusals(unittest.TestCase):
         self.refuse(d, "nowhere-ca.crt")
 
 
+class SecondInstance(unittest.TestCase):
+    """The store has one writer (design notes, section 5).  A second daemon
+    started on the same store, by an operator's slip or an overlapping
+    restart, must refuse to start rather than take the log over: the first
+    one would otherwise answer 503 to everything from then on."""
+
+    def test_a_second_daemon_on_the_same_store_refuses_to_start(self):
+        first = Daemon("first").start()
+        second = Daemon("second")
+        second.conf["store"]["path"] = str(first.dir / "store")
+        second.write_conf()
+        try:
+            second.start(wait=False)
+            try:
+                rc = second.proc.wait(tmo(10))
+            except Exception:
+                rc = None
+            self.assertEqual(rc, 1, "a second daemon is serving the same store")
+            second._forget()
+            self.assertIn(str(first.dir / "store"), second.log_text())
+            r = first.client("cw.wm").post("/v1/checks", check_body(case_ref="FIRST-1"))
+            self.assertEqual(r.status, 200, "the first daemon lost its store: %r" % r)
+            first.stop()
+        finally:
+            for d in (second, first):
+                if d.alive():
+                    d.stop(expect_rc=None)
+
+
 def presented_fingerprint(daemon):
     ctx = tls_context("cw.wm")
     with socket.create_connection(("127.0.0.1", daemon.port), timeout=tmo(10)) as raw:
