@@ -266,16 +266,22 @@ static int apply_bulk(struct store_txn *t, struct job *j, long *records_delta,
 
 /* The page of an audit read: stored entries [from, page_end), and, when
  * the page reaches the newest entry (this request's own) with room to
- * spare, a checkpoint signed over everything before it.  That seal is not
- * stored (docs/audit-format.md): the next stored entry takes its seq, so
- * paging with from = last seq + 1 ends, whatever the page size. */
-static void audit_page_plan(struct writer *wr, struct job *j, bool *seal)
+ * spare, a checkpoint signed over everything before it.  That seal is
+ * usually not stored (docs/audit-format.md): the next stored entry takes its
+ * seq.  But when entries and seal fill the page exactly, a client paging
+ * "until a page is shorter than limit, from the last seq + 1" asks again
+ * from the seal's seq + 1, and would skip the entry that took the seal's
+ * seq; so that seal is stored in the chain (*store_seal), and the export
+ * stays contiguous whichever way it is paged.  Not for limit <= 2, where a
+ * stored seal would fill every following page too. */
+static void audit_page_plan(struct writer *wr, struct job *j, bool *seal, bool *store_seal)
 {
 	uint64_t a = wr->chain.next_seq; /* this request's entry */
 	uint64_t from = j->page_from, limit = j->page_limit;
 	json_t *ret;
 
 	*seal = from <= a + 1 && a + 1 <= from + limit - 1;
+	*store_seal = *seal && limit > 2 && a + 1 == from + limit - 1;
 	if (*seal)
 		j->page_end = a + 1;
 	else
@@ -299,7 +305,7 @@ static void audit_page_plan(struct writer *wr, struct job *j, bool *seal)
 static int job_apply(struct writer *wr, struct store_txn *t, struct job *j, int64_t ms,
 		     long *records_delta, struct dsc_error *err)
 {
-	bool seal = false;
+	bool seal = false, store_seal = false;
 	int rc = DSC_OK;
 
 	switch (j->kind) {
@@ -355,7 +361,7 @@ static int job_apply(struct writer *wr, struct store_txn *t, struct job *j, int6
 		break;
 	case JOB_AUDIT_PAGE:
 		if (j->status == 200)
-			audit_page_plan(wr, j, &seal);
+			audit_page_plan(wr, j, &seal, &store_seal);
 		break;
 	default:
 		break;
@@ -369,7 +375,9 @@ static int job_apply(struct writer *wr, struct store_txn *t, struct job *j, int6
 	rc = append_entry(wr, t, j->audit, ms, j, err);
 	if (rc != DSC_OK)
 		return rc;
-	if (seal)
+	if (seal && store_seal)
+		rc = append_checkpoint(wr, t, ms, &j->checkpoint_line, &j->checkpoint_len, err);
+	else if (seal)
 		rc = audit_checkpoint_encode_unstored(&wr->chain, wr->d->audit_key, ms,
 						      &j->checkpoint_line, &j->checkpoint_len, err);
 	else if (j->kind == JOB_CHECKPOINT && j->status == 200)
