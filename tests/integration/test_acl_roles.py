@@ -148,5 +148,50 @@ class RolesAgainstEndpoints(DaemonTestCase):
         self.assertRegex(text, r"(?m)^disclosured_\w+(\{[^}]*\})? [0-9.eE+-]+$")
 
 
+
+def scrape(daemon):
+    """Prometheus text -> {(name, frozenset(labels)): value}."""
+    import re
+    out = {}
+    text = daemon.client("mon.met").get("/metrics").body.decode()
+    for line in text.splitlines():
+        m = re.match(r'^(\w+)(?:\{([^}]*)\})? (\S+)$', line)
+        if m:
+            labels = frozenset(re.findall(r'(\w+)="([^"]*)"', m.group(2) or ""))
+            out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
+class MetricsTellTheTruth(DaemonTestCase):
+    """The metric names are the daemon's (not the contract's); what they
+    count must agree with what the API says."""
+    records = fixture_records()
+
+    def test_counters_move_with_the_requests_they_count(self):
+        before = scrape(self.daemon)
+        checks = sum(v for (n, _), v in before.items() if n == "disclosured_checks_total")
+        ok = before.get(("disclosured_requests_total",
+                         frozenset({("endpoint", "/v1/checks"), ("status", "200")})), 0)
+        c = self.client("cw.wm")
+        for i in range(3):
+            self.assertEqual(c.post("/v1/checks", check_body(case_ref="MET-%d" % i)).status, 200)
+        self.assertEqual(self.client("reg.wm").post("/v1/checks", check_body()).status, 403)
+        after = scrape(self.daemon)
+        self.assertEqual(sum(v for (n, _), v in after.items() if n == "disclosured_checks_total"),
+                         checks + 3)
+        self.assertEqual(after[("disclosured_requests_total",
+                                frozenset({("endpoint", "/v1/checks"), ("status", "200")}))],
+                         ok + 3)
+        self.assertGreaterEqual(after.get(("disclosured_requests_total", frozenset(
+            {("endpoint", "/v1/checks"), ("status", "403")})), 0), 1)
+
+    def test_gauges_agree_with_healthz(self):
+        h = self.client("mon.wm").get("/healthz").json()
+        m = scrape(self.daemon)
+        self.assertEqual(m[("disclosured_records", frozenset())], h["records"])
+        self.assertEqual(m[("disclosured_audit_seq", frozenset())], h["audit_seq"])
+        self.assertGreaterEqual(m[("disclosured_open_connections", frozenset())], 1)
+
+
 if __name__ == "__main__":
     unittest.main()
