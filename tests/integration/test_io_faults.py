@@ -211,12 +211,9 @@ class DiskErrorsUnderTheAuditCommit(unittest.TestCase):
     def test_an_io_error_on_page_writes_answers_503_then_service_resumes(self):
         self.fault_cycle("iofault-eio", "write", "EIO")
 
-    # Known daemon bug (reported to the lead, 2026-11-28): after the
-    # failed write the daemon stays up answering 503 to everything, reads
-    # included, while /healthz says ok.  Marked so that `make check` stays
-    # usable meanwhile; run.py prints it as "xfail", and as "XPASS" once
-    # fixed: then remove this line so that it gates again.
-    @unittest.expectedFailure
+    # After a failed meta-page write LMDB refuses every later transaction
+    # (MDB_PANIC): the daemon must exit 1 so that systemd restarts it
+    # (Restart=on-failure), and the restart must serve again.
     def test_a_failed_meta_page_write_ends_in_service_again(self):
         # LMDB marks its environment fatally broken (MDB_PANIC) when the
         # meta page cannot be written: every later transaction, read or
@@ -394,11 +391,8 @@ class DiskErrorsUnderTheAuditCommit(unittest.TestCase):
     def test_a_failed_meta_page_write_loses_nothing_across_a_restart(self):
         self.stop_while_the_disk_fails("iofault-meta-stop", ops="meta", check_during=True)
 
-    # Known daemon bug (reported to the lead, 2026-11-28): writer_stop()
-    # returns nothing, so main() exits 0 whatever the final commit did,
-    # though the contract's exit 0 follows "commit the audit log".
-    # Remove this line once run.py prints XPASS here.
-    @unittest.expectedFailure
+    # The contract's exit 0 follows "commit the audit log": a final commit
+    # that fails must show in the exit status.
     def test_sigterm_while_the_disk_fails_exits_1(self):
         rc = self.stop_while_the_disk_fails("iofault-stop-rc")
         self.assertEqual(rc, 1, "exit status %s after SIGTERM although the final audit commit "
