@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,10 @@ struct store {
 	size_t bulk_touched_bytes;
 	bool bulk_append;
 	bool bulk_broken; /* entries were lost with an aborted transaction */
+	/* Held shared by every reader between store_read_begin() and
+	 * store_read_end(), exclusively by store_set_map_size(): LMDB may
+	 * remap only while no transaction of this process is active. */
+	pthread_rwlock_t resize_lock;
 };
 
 struct store_reader {
@@ -782,6 +787,7 @@ int store_open(struct store **out, const struct store_options *opt,
 		free(s);
 		return dsc_error_set(err, DSC_EINVAL, "store: path too long");
 	}
+	s->resize_lock = (pthread_rwlock_t)PTHREAD_RWLOCK_INITIALIZER;
 	s->read_only = opt->read_only;
 	s->map_size = opt->map_size ? opt->map_size : DEFAULT_MAP_SIZE;
 	if (indexer != NULL) {
@@ -875,6 +881,7 @@ void store_close(struct store *s)
 	/* A bulk load not ended leaves index_version 0: rebuilt at open. */
 	bulk_free(s);
 	mdb_env_close(s->env);
+	pthread_rwlock_destroy(&s->resize_lock);
 	free(s);
 }
 
@@ -1019,6 +1026,7 @@ void store_reader_free(struct store_reader *r)
 {
 	if (r == NULL)
 		return;
+	store_read_end(r);
 	mdb_txn_abort(r->txn);
 	free(r);
 }
@@ -1027,12 +1035,13 @@ int store_read_begin(struct store_reader *r, struct dsc_error *err)
 {
 	int rc;
 
-	if (r->active)
-		mdb_txn_reset(r->txn);
-	r->active = false;
+	store_read_end(r);
+	pthread_rwlock_rdlock(&r->s->resize_lock);
 	rc = mdb_txn_renew(r->txn);
-	if (rc != 0)
+	if (rc != 0) {
+		pthread_rwlock_unlock(&r->s->resize_lock);
 		return mdb_fail(r->s, err, rc, "starting a read");
+	}
 	r->active = true;
 	return DSC_OK;
 }
@@ -1042,7 +1051,28 @@ void store_read_end(struct store_reader *r)
 	if (r != NULL && r->active) {
 		mdb_txn_reset(r->txn);
 		r->active = false;
+		pthread_rwlock_unlock(&r->s->resize_lock);
 	}
+}
+
+int store_set_map_size(struct store *s, size_t map_size, struct dsc_error *err)
+{
+	int rc;
+
+	if (map_size <= s->map_size)
+		return dsc_error_set(err, DSC_EINVAL,
+				     "store %s: map_size %zu is not larger than the current %zu (LMDB "
+				     "maps only grow while open)", s->path, map_size, s->map_size);
+	/* Waits for readers to end their (short) transactions; the caller is
+	 * the one writer, between its transactions. */
+	pthread_rwlock_wrlock(&s->resize_lock);
+	rc = mdb_env_set_mapsize(s->env, map_size);
+	if (rc == 0)
+		s->map_size = map_size;
+	pthread_rwlock_unlock(&s->resize_lock);
+	if (rc != 0)
+		return mdb_fail(s, err, rc, "growing the map");
+	return DSC_OK;
 }
 
 static int rget(struct store_reader *r, MDB_dbi dbi, const void *key, size_t klen, MDB_val *v)

@@ -70,6 +70,12 @@ int store_sync(struct store *s, struct dsc_error *err);
 /* Bytes used by the data file (pages in use * page size). */
 int store_stat(struct store *s, size_t *used_bytes, size_t *map_size, size_t *records);
 
+/* Addition: grows the map to map_size bytes while the store is open, so a
+ * full store serves again without a restart.  Only from the writer's
+ * thread, outside a write transaction; waits for readers to end their
+ * read transactions (store_read_begin() .. store_read_end()). */
+int store_set_map_size(struct store *s, size_t map_size, struct dsc_error *err);
+
 /* ---- reading (one reader per thread) ---- */
 int store_reader_new(struct store *s, struct store_reader **out, struct dsc_error *err);
 void store_reader_free(struct store_reader *r);

@@ -734,6 +734,64 @@ static void a_full_map_is_an_error_with_words_and_the_store_goes_on(void **state
 	store_read_end(f->r);
 }
 
+static void a_full_map_grown_while_open_takes_writes_again(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t = NULL;
+	struct dsc_error err;
+	const char *json;
+	size_t len, used = 0, map = 0, n = 0, i;
+	int rc = DSC_OK;
+
+	store_reader_free(f->r);
+	store_close(f->s);
+	f->r = NULL;
+	f->s = NULL;
+	remove_dir(f->dir);
+	assert_int_equal(open_store(f, 256u * 1024, &family_indexer), DSC_OK);
+	assert_int_equal(store_reader_new(f->s, &f->r, &err), DSC_OK);
+	for (i = 0; i < 100000 && rc == DSC_OK; i++) {
+		char id[32];
+		struct offender *o;
+
+		snprintf(id, sizeof(id), "GRO-%06zu", i);
+		o = record(id, "Growing", "Themap", NULL);
+		assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+		rc = store_put_offender(t, o, NULL, &err);
+		offender_free(o);
+		if (rc == DSC_OK)
+			rc = store_write_commit(t, &err);
+		else
+			store_write_abort(t);
+	}
+	assert_int_equal(rc, DSC_EFULL);
+
+	/* Shrinking, or a size no larger, is refused in words. */
+	assert_int_equal(store_set_map_size(f->s, 128u * 1024, &err), DSC_EINVAL);
+	assert_non_null(strstr(err.msg, "not larger"));
+
+	/* A reader between its transactions does not hold the growth off. */
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	store_read_end(f->r);
+	assert_int_equal(store_set_map_size(f->s, 4u * 1024 * 1024, &err), DSC_OK);
+	assert_int_equal(store_stat(f->s, &used, &map, &n), DSC_OK);
+	assert_int_equal(map, 4u * 1024 * 1024);
+
+	/* The write that did not fit now does, and earlier records are read
+	 * through the same reader after the remap. */
+	{
+		struct offender *o = record("GRO-LAST", "After", "Growth", NULL);
+		assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+		assert_int_equal(store_put_offender(t, o, NULL, &err), DSC_OK);
+		assert_int_equal(store_write_commit(t, &err), DSC_OK);
+		offender_free(o);
+	}
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(store_get_offender(f->r, "GRO-000000", &json, &len), DSC_OK);
+	assert_int_equal(store_get_offender(f->r, "GRO-LAST", &json, &len), DSC_OK);
+	store_read_end(f->r);
+}
+
 static void a_failed_write_poisons_its_transaction_until_aborted(void **state)
 {
 	struct fixture *f = *state;
@@ -982,6 +1040,7 @@ int main(void)
 		T(a_read_only_store_reads_but_refuses_writes),
 		T(opening_without_an_indexer_for_writing_is_refused),
 		T(a_full_map_is_an_error_with_words_and_the_store_goes_on),
+		T(a_full_map_grown_while_open_takes_writes_again),
 		T(a_failed_write_poisons_its_transaction_until_aborted),
 		T(a_prepared_record_gets_the_same_keys_and_view_as_a_direct_put),
 		T(many_distinct_keys_with_long_shared_prefixes_are_all_found),
