@@ -347,6 +347,9 @@ void writer_submit_notify(struct writer *wr, struct job *j, struct writer_wait *
 int writer_wait(struct writer_wait *w, struct job *j); /* DSC_EIO if the commit failed */
 /* Writes daemon.stop and a final checkpoint, commits, joins.  DSC_EIO if
  * that last commit failed or the store broke on the way. */
+/* Asks the writer to grow the store's map to map_size bytes before its
+ * next transaction (SIGHUP with a larger [store] map_size). */
+void writer_grow_map(struct writer *wr, size_t map_size);
 int writer_stop(struct writer *wr, json_t *stop_fields);
 void writer_free(struct writer *wr);
 /* Histograms of batch sizes and commit times, for /metrics. */

@@ -210,6 +210,27 @@ static void reload(struct daemon *d)
 		log_info("reload: ACL reloaded, %zu principals", acl_count(acl));
 		json_object_set_new(f, "acl", json_string("reloaded"));
 	}
+	{
+		/* The map may grow while the daemon runs (a full store serves
+		 * again); nothing else of the configuration file changes on a
+		 * reload. */
+		struct config *nc = NULL;
+
+		if (config_load(d->cfg->path, &nc, &err) != DSC_OK) {
+			log_warnx("reload: %s: store map size unchanged", err.msg);
+		} else if (nc->store.map_size > d->cfg->store.map_size) {
+			log_info("reload: growing the store map from %zu to %zu bytes",
+				 d->cfg->store.map_size, nc->store.map_size);
+			json_object_set_new(f, "map_size", json_integer((json_int_t)nc->store.map_size));
+			writer_grow_map(d->writer, nc->store.map_size);
+			d->cfg->store.map_size = nc->store.map_size;
+		} else if (nc->store.map_size < d->cfg->store.map_size) {
+			log_warnx("reload: [store] map_size %zu is smaller than the %zu in use; an open "
+				  "map only grows (restart to shrink it)",
+				  nc->store.map_size, d->cfg->store.map_size);
+		}
+		config_free(nc);
+	}
 	json_object_set_new(f, "result", json_string(ok ? "ok" : "partial"));
 	if (audit_internal(d, f) != DSC_OK)
 		log_warnx("reload: the config.reload audit entry could not be written");

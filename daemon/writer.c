@@ -60,6 +60,7 @@ struct writer {
 	bool final_ok; /* the last batch (daemon.stop, final checkpoint) committed */
 	struct histogram batch, commit;
 	atomic_uint_fast64_t commit_failures;
+	atomic_size_t grow_to; /* map size asked for by a reload, 0 = none */
 };
 
 static uint64_t mono_ms(void)
@@ -504,9 +505,20 @@ static void *writer_main(void *arg)
 	pthread_setname_np(pthread_self(), "writer");
 
 	for (;;) {
+		size_t grow = atomic_exchange(&wr->grow_to, 0);
+
+		if (grow > 0) {
+			/* Between transactions, as LMDB requires. */
+			struct dsc_error gerr;
+
+			if (store_set_map_size(wr->d->store, grow, &gerr) == DSC_OK)
+				log_notice("store map grown to %zu bytes", grow);
+			else
+				log_warnx("reload: %s", gerr.msg);
+		}
 		timer_due = false;
 		pthread_mutex_lock(&wr->mtx);
-		while (wr->head == NULL && !wr->stopping) {
+		while (wr->head == NULL && !wr->stopping && atomic_load(&wr->grow_to) == 0) {
 			if (cfg->audit.checkpoint_seconds > 0 && pending_entries(wr) > 0) {
 				uint64_t due = wr->last_checkpoint_mono_ms +
 					       (uint64_t)cfg->audit.checkpoint_seconds * 1000u;
@@ -670,6 +682,14 @@ int writer_submit_wait(struct writer *wr, struct job *j)
 
 	writer_submit_notify(wr, j, &w);
 	return writer_wait(&w, j);
+}
+
+void writer_grow_map(struct writer *wr, size_t map_size)
+{
+	pthread_mutex_lock(&wr->mtx);
+	atomic_store(&wr->grow_to, map_size);
+	pthread_cond_signal(&wr->cond);
+	pthread_mutex_unlock(&wr->mtx);
 }
 
 int writer_stop(struct writer *wr, json_t *stop_fields)

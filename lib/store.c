@@ -787,7 +787,16 @@ int store_open(struct store **out, const struct store_options *opt,
 		free(s);
 		return dsc_error_set(err, DSC_EINVAL, "store: path too long");
 	}
-	s->resize_lock = (pthread_rwlock_t)PTHREAD_RWLOCK_INITIALIZER;
+	{
+		/* Writer-preferring, so that a stream of requests cannot hold a
+		 * growth off for ever (readers never nest the lock). */
+		pthread_rwlockattr_t ra;
+
+		pthread_rwlockattr_init(&ra);
+		pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+		pthread_rwlock_init(&s->resize_lock, &ra);
+		pthread_rwlockattr_destroy(&ra);
+	}
 	s->read_only = opt->read_only;
 	s->map_size = opt->map_size ? opt->map_size : DEFAULT_MAP_SIZE;
 	if (indexer != NULL) {

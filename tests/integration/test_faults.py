@@ -7,6 +7,7 @@ stay, the error is logged, service goes on), and a full store (checks get
 import hashlib
 import os
 import shutil
+import signal
 import socket
 import time
 import unittest
@@ -366,6 +367,22 @@ class StoreFull(unittest.TestCase):
             r = d.client("mon.wm").get("/healthz")
             self.assertEqual(r.status, 200, "the daemon stopped serving /healthz: %r" % r)
             self.assertIn("503", "".join(map(str, statuses)))
+
+            # Space is made: a larger map_size and SIGHUP grow the map
+            # while the daemon runs, and checks are answered again.
+            d.conf["store"]["map_size"] = str(8 << 20)
+            d.write_conf()
+            d.signal(signal.SIGHUP)
+            deadline = time.monotonic() + tmo(10)
+            while True:
+                r = c.post("/v1/checks", body)
+                if r.status == 200 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            self.assertEqual(r.status, 200, "no check answered after the map grew: %r\n%s"
+                             % (r, d.log_tail()))
+            self.assertTrue(r.json()["candidates"])
+            self.assertIn("store map grown", d.log_text())
             rc = d.stop(expect_rc=None)
             self.assertIn(rc, (0, 1), "exit status %s after SIGTERM with a full store" % rc)
         finally:
