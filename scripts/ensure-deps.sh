@@ -43,6 +43,12 @@ for profile in "$@"; do
 		;;
 	bench)
 		want_cmd openssl openssl
+		want_cmd python3 python3
+		want_cmd curl curl
+		want_cmd taskset util-linux
+		want_cmd perf linux-perf
+		# the yardstick the figures are given as ratios of
+		[ -x /usr/sbin/nginx ] || need="$need nginx-light"
 		;;
 	demo)
 		want_cmd openssl openssl
