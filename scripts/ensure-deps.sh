@@ -46,7 +46,6 @@ for profile in "$@"; do
 		want_cmd python3 python3
 		want_cmd curl curl
 		want_cmd taskset util-linux
-		want_cmd perf linux-perf
 		# the yardstick the figures are given as ratios of
 		[ -x /usr/sbin/nginx ] || need="$need nginx-light"
 		;;
