@@ -82,18 +82,406 @@ static int field_err(struct dsc_error *err, const char *prefix, const char *key,
 	return dsc_error_field(err, DSC_EINVAL, path, "%s", what);
 }
 
-/* Refuses keys that are not in the allowed list. */
-static int check_keys(json_t *obj, const char *prefix, const char *const *allowed,
-		      struct dsc_error *err)
+/* ---- the record as a tree ----
+ * Validation and the canonical JSON work on a light tree of the record
+ * (struct jv) rather than on jansson's values: building jansson's objects
+ * (a hash table, a copy of every key and string) and freeing them again
+ * was most of the cost of a bulk import.  offender_parse builds the tree
+ * with its own strict reader, in one allocation; anything that reader does
+ * not take (escapes, real numbers, doubtful input of any kind) goes to
+ * json_loadb as before and the tree is made from jansson's values, so
+ * errors and their messages stay jansson's and the validator's own. */
+
+enum jv_type { JV_NULL, JV_TRUE, JV_FALSE, JV_INTEGER, JV_REAL, JV_STRING, JV_ARRAY, JV_OBJECT };
+
+struct jv {
+	enum jv_type type;
+	const char *key;  /* the member's name in an object, else NULL */
+	struct jv *next;  /* the next element or member */
+	struct jv *child; /* the first element or member */
+	struct jv *last;  /* the last one, to append */
+	const char *s;    /* a string, NUL-terminated (it may hold NULs before) */
+	size_t len;       /* a string's length, or a container's size */
+	json_int_t i;
+	json_t *src;      /* the jansson value it was made from, or NULL */
+};
+
+/* The nodes of one record and the spare ones for the kinds written in. */
+struct jv_tree {
+	struct jv *nodes;
+	size_t n, cap;
+	char *text; /* the reader's copy of the input, strings cut out in place */
+};
+
+static struct jv *jv_node(struct jv_tree *t, enum jv_type type)
 {
+	struct jv *v;
+
+	if (t->n >= t->cap)
+		return NULL;
+	v = &t->nodes[t->n++];
+	memset(v, 0, sizeof(*v));
+	v->type = type;
+	return v;
+}
+
+static void jv_append(struct jv *parent, struct jv *v)
+{
+	if (parent->last != NULL)
+		parent->last->next = v;
+	else
+		parent->child = v;
+	parent->last = v;
+	parent->len++;
+}
+
+static struct jv *jv_get(const struct jv *obj, const char *key)
+{
+	struct jv *m;
+
+	for (m = obj->child; m != NULL; m = m->next) {
+		if (strcmp(m->key, key) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+/* Functions, not macros: a json_t has a member named type too. */
+static inline bool jv_is_null(const struct jv *v) { return v->type == JV_NULL; }
+static inline bool jv_is_string(const struct jv *v) { return v->type == JV_STRING; }
+static inline bool jv_is_array(const struct jv *v) { return v->type == JV_ARRAY; }
+static inline bool jv_is_object(const struct jv *v) { return v->type == JV_OBJECT; }
+static inline bool jv_is_integer(const struct jv *v) { return v->type == JV_INTEGER; }
+
+static void jv_tree_free(struct jv_tree *t)
+{
+	free(t->nodes);
+	free(t->text);
+	t->nodes = NULL;
+	t->text = NULL;
+}
+
+/* -- from jansson's values (offender_from_json, and input the reader left) -- */
+
+static size_t jv_count(json_t *v, int depth)
+{
+	size_t n = 1, i;
 	const char *key;
 	json_t *val;
 
-	json_object_foreach (obj, key, val) {
+	if (depth > 64) /* refused by the validator long before */
+		return n;
+	if (json_is_array(v)) {
+		for (i = 0; i < json_array_size(v); i++)
+			n += jv_count(json_array_get(v, i), depth + 1);
+	} else if (json_is_object(v)) {
+		json_object_foreach (v, key, val)
+			n += jv_count(val, depth + 1);
+	}
+	return n;
+}
+
+static struct jv *jv_from_jansson(struct jv_tree *t, json_t *v, int depth)
+{
+	struct jv *out, *c;
+	const char *key;
+	json_t *val;
+	size_t i;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		if ((out = jv_node(t, JV_OBJECT)) == NULL)
+			return NULL;
+		if (depth > 64)
+			break;
+		json_object_foreach (v, key, val) {
+			if ((c = jv_from_jansson(t, val, depth + 1)) == NULL)
+				return NULL;
+			c->key = key;
+			jv_append(out, c);
+		}
+		break;
+	case JSON_ARRAY:
+		if ((out = jv_node(t, JV_ARRAY)) == NULL)
+			return NULL;
+		if (depth > 64)
+			break;
+		for (i = 0; i < json_array_size(v); i++) {
+			if ((c = jv_from_jansson(t, json_array_get(v, i), depth + 1)) == NULL)
+				return NULL;
+			jv_append(out, c);
+		}
+		break;
+	case JSON_STRING:
+		if ((out = jv_node(t, JV_STRING)) == NULL)
+			return NULL;
+		out->s = json_string_value(v);
+		out->len = json_string_length(v);
+		break;
+	case JSON_INTEGER:
+		if ((out = jv_node(t, JV_INTEGER)) == NULL)
+			return NULL;
+		out->i = json_integer_value(v);
+		break;
+	case JSON_REAL:
+		out = jv_node(t, JV_REAL);
+		break;
+	case JSON_TRUE:
+		out = jv_node(t, JV_TRUE);
+		break;
+	case JSON_FALSE:
+		out = jv_node(t, JV_FALSE);
+		break;
+	default:
+		out = jv_node(t, JV_NULL);
+		break;
+	}
+	if (out != NULL)
+		out->src = v;
+	return out;
+}
+
+static struct jv *jv_tree_from_jansson(struct jv_tree *t, json_t *root)
+{
+	memset(t, 0, sizeof(*t));
+	t->cap = jv_count(root, 0) + NAMES_MAX;
+	t->nodes = malloc(t->cap * sizeof(*t->nodes));
+	if (t->nodes == NULL)
+		return NULL;
+	return jv_from_jansson(t, root, 0);
+}
+
+/* -- the reader: strict JSON of the usual kind, or NULL to leave it to
+ * jansson.  It takes no escapes, no real numbers, no integers past 18
+ * digits, nothing deeper than 16 and no duplicate keys; strings must be
+ * valid UTF-8 without control characters (as jansson requires).  Whatever
+ * it accepts, json_loadb accepts with the same values. -- */
+
+struct reader {
+	char *p, *end;
+	struct jv_tree *t;
+};
+
+static inline void skip_space(struct reader *r)
+{
+	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
+		r->p++;
+}
+
+/* A string at r->p (the opening quote): cut out in place, NUL for the
+ * closing quote. */
+static const char *read_string(struct reader *r, size_t *len)
+{
+	unsigned char *p = (unsigned char *)r->p + 1, *end = (unsigned char *)r->end, *start = p;
+
+	for (;;) {
+		unsigned c;
+		unsigned need, cp, min;
+
+		if (p >= end)
+			return NULL;
+		c = *p;
+		if (c == '"')
+			break;
+		if (c < 0x80) {
+			if (c < 0x20 || c == '\\')
+				return NULL;
+			p++;
+			continue;
+		}
+		/* UTF-8, as strictly as jansson: no overlong forms, no
+		 * surrogates, nothing past U+10FFFF. */
+		if (c >= 0xC2 && c <= 0xDF) {
+			need = 1;
+			cp = c & 0x1F;
+			min = 0x80;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			need = 2;
+			cp = c & 0x0F;
+			min = 0x800;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			need = 3;
+			cp = c & 0x07;
+			min = 0x10000;
+		} else {
+			return NULL;
+		}
+		if ((size_t)(end - p) <= need)
+			return NULL;
+		for (unsigned k = 1; k <= need; k++) {
+			if ((p[k] & 0xC0) != 0x80)
+				return NULL;
+			cp = (cp << 6) | (p[k] & 0x3F);
+		}
+		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return NULL;
+		p += need + 1;
+	}
+	*p = '\0';
+	*len = (size_t)(p - start);
+	r->p = (char *)p + 1;
+	return (const char *)start;
+}
+
+static struct jv *read_value(struct reader *r, int depth);
+
+static struct jv *read_container(struct reader *r, int depth, bool object)
+{
+	struct jv *c = jv_node(r->t, object ? JV_OBJECT : JV_ARRAY), *v, *m;
+	char close = object ? '}' : ']';
+
+	if (c == NULL || depth > 16)
+		return NULL;
+	r->p++;
+	skip_space(r);
+	if (r->p < r->end && *r->p == close) {
+		r->p++;
+		return c;
+	}
+	for (;;) {
+		const char *key = NULL;
+		size_t klen;
+
+		if (object) {
+			if (r->p >= r->end || *r->p != '"' || (key = read_string(r, &klen)) == NULL)
+				return NULL;
+			/* jansson keys end at a NUL, and these have none. */
+			for (m = c->child; m != NULL; m = m->next) {
+				if (strcmp(m->key, key) == 0)
+					return NULL; /* a duplicate: jansson words the error */
+			}
+			skip_space(r);
+			if (r->p >= r->end || *r->p != ':')
+				return NULL;
+			r->p++;
+			skip_space(r);
+		}
+		if ((v = read_value(r, depth + 1)) == NULL)
+			return NULL;
+		v->key = key;
+		jv_append(c, v);
+		skip_space(r);
+		if (r->p >= r->end)
+			return NULL;
+		if (*r->p == close) {
+			r->p++;
+			return c;
+		}
+		if (*r->p != ',')
+			return NULL;
+		r->p++;
+		skip_space(r);
+	}
+}
+
+static bool word_at(const struct reader *r, const char *w, size_t n)
+{
+	return (size_t)(r->end - r->p) >= n && memcmp(r->p, w, n) == 0;
+}
+
+static struct jv *read_value(struct reader *r, int depth)
+{
+	struct jv *v;
+
+	if (r->p >= r->end)
+		return NULL;
+	switch (*r->p) {
+	case '{':
+		return read_container(r, depth, true);
+	case '[':
+		return read_container(r, depth, false);
+	case '"':
+		if ((v = jv_node(r->t, JV_STRING)) == NULL || (v->s = read_string(r, &v->len)) == NULL)
+			return NULL;
+		return v;
+	case 't':
+		if (!word_at(r, "true", 4))
+			return NULL;
+		r->p += 4;
+		return jv_node(r->t, JV_TRUE);
+	case 'f':
+		if (!word_at(r, "false", 5))
+			return NULL;
+		r->p += 5;
+		return jv_node(r->t, JV_FALSE);
+	case 'n':
+		if (!word_at(r, "null", 4))
+			return NULL;
+		r->p += 4;
+		return jv_node(r->t, JV_NULL);
+	default: {
+		/* -?(0|[1-9][0-9]*), at most 18 digits, then no . e or E */
+		bool neg = false;
+		json_int_t n = 0;
+		size_t nd = 0;
+
+		if (*r->p == '-') {
+			neg = true;
+			r->p++;
+		}
+		if (r->p >= r->end || *r->p < '0' || *r->p > '9')
+			return NULL;
+		if (*r->p == '0' && r->p + 1 < r->end && r->p[1] >= '0' && r->p[1] <= '9')
+			return NULL;
+		while (r->p < r->end && *r->p >= '0' && *r->p <= '9') {
+			if (++nd > 18)
+				return NULL;
+			n = n * 10 + (*r->p++ - '0');
+		}
+		if (r->p < r->end && (*r->p == '.' || *r->p == 'e' || *r->p == 'E'))
+			return NULL;
+		if ((v = jv_node(r->t, JV_INTEGER)) == NULL)
+			return NULL;
+		v->i = neg ? -n : n;
+		return v;
+	}
+	}
+}
+
+/* The tree of text, or NULL (t freed) if the reader leaves it to jansson. */
+static struct jv *jv_tree_read(struct jv_tree *t, const char *text, size_t len)
+{
+	struct reader r;
+	struct jv *root;
+
+	memset(t, 0, sizeof(*t));
+	/* Every value takes at least two bytes with its separator. */
+	t->cap = (len + 1) / 2 + 1 + NAMES_MAX;
+	t->nodes = malloc(t->cap * sizeof(*t->nodes));
+	t->text = malloc(len + 1);
+	if (t->nodes == NULL || t->text == NULL) {
+		jv_tree_free(t);
+		return NULL;
+	}
+	memcpy(t->text, text, len);
+	t->text[len] = '\0';
+	r.p = t->text;
+	r.end = t->text + len;
+	r.t = t;
+	skip_space(&r);
+	if (r.p >= r.end || *r.p != '{' || (root = read_value(&r, 0)) == NULL) {
+		jv_tree_free(t);
+		return NULL;
+	}
+	skip_space(&r);
+	if (r.p != r.end) {
+		jv_tree_free(t);
+		return NULL;
+	}
+	return root;
+}
+
+/* Refuses keys that are not in the allowed list. */
+static int check_keys(const struct jv *obj, const char *prefix, const char *const *allowed,
+		      struct dsc_error *err)
+{
+	const struct jv *m;
+
+	for (m = obj->child; m != NULL; m = m->next) {
+		const char *key = m->key;
 		size_t i;
 		bool ok = false;
 
-		(void)val;
 		for (i = 0; allowed[i] != NULL; i++) {
 			if (strcmp(key, allowed[i]) == 0) {
 				ok = true;
@@ -119,25 +507,25 @@ static bool is_blank(const char *s)
  * An optional string: absent or null leaves *out NULL.  With required set,
  * absent, null and blank are refused.  Copies into *out when out != NULL.
  */
-static int get_string(json_t *obj, const char *prefix, const char *key, bool required,
+static int get_string(const struct jv *obj, const char *prefix, const char *key, bool required,
 		      size_t max, char **out, struct dsc_error *err)
 {
-	json_t *v = json_object_get(obj, key);
+	struct jv *v = jv_get(obj, key);
 	const char *s;
 	size_t len;
 	char msg[64];
 
 	if (out != NULL)
 		*out = NULL;
-	if (v == NULL || json_is_null(v)) {
+	if (v == NULL || jv_is_null(v)) {
 		if (required)
 			return field_err(err, prefix, key, "required");
 		return DSC_OK;
 	}
-	if (!json_is_string(v))
+	if (!jv_is_string(v))
 		return field_err(err, prefix, key, "must be a string");
-	s = json_string_value(v);
-	len = json_string_length(v);
+	s = v->s;
+	len = v->len;
 	if (len > max) {
 		snprintf(msg, sizeof(msg), "too long (at most %zu bytes)", max);
 		return field_err(err, prefix, key, msg);
@@ -153,20 +541,20 @@ static int get_string(json_t *obj, const char *prefix, const char *key, bool req
 }
 
 /* An optional date: absent or null leaves *out zero. */
-static int get_date(json_t *obj, const char *prefix, const char *key, bool required,
+static int get_date(const struct jv *obj, const char *prefix, const char *key, bool required,
 		    struct date *out, struct dsc_error *err)
 {
-	json_t *v = json_object_get(obj, key);
+	struct jv *v = jv_get(obj, key);
 	struct date d = { 0, 0, 0 };
 
-	if (v == NULL || json_is_null(v)) {
+	if (v == NULL || jv_is_null(v)) {
 		if (required)
 			return field_err(err, prefix, key, "required");
 		if (out != NULL)
 			*out = d;
 		return DSC_OK;
 	}
-	if (!json_is_string(v) || json_string_length(v) != 10 || !date_parse(json_string_value(v), &d))
+	if (!jv_is_string(v) || v->len != 10 || !date_parse(v->s, &d))
 		return field_err(err, prefix, key, "not a date (YYYY-MM-DD)");
 	if (out != NULL)
 		*out = d;
@@ -174,18 +562,18 @@ static int get_date(json_t *obj, const char *prefix, const char *key, bool requi
 }
 
 /* An optional array: *arr NULL if absent or null; refuses more than max. */
-static int get_array(json_t *obj, const char *prefix, const char *key, size_t max, json_t **arr,
+static int get_array(const struct jv *obj, const char *prefix, const char *key, size_t max, struct jv **arr,
 		     struct dsc_error *err)
 {
-	json_t *v = json_object_get(obj, key);
+	struct jv *v = jv_get(obj, key);
 	char msg[64];
 
 	*arr = NULL;
-	if (v == NULL || json_is_null(v))
+	if (v == NULL || jv_is_null(v))
 		return DSC_OK;
-	if (!json_is_array(v))
+	if (!jv_is_array(v))
 		return field_err(err, prefix, key, "must be an array");
-	if (json_array_size(v) > max) {
+	if (v->len > max) {
 		snprintf(msg, sizeof(msg), "too many entries (at most %zu)", max);
 		return field_err(err, prefix, key, msg);
 	}
@@ -193,38 +581,38 @@ static int get_array(json_t *obj, const char *prefix, const char *key, size_t ma
 	return DSC_OK;
 }
 
-static int get_object(json_t *obj, const char *prefix, const char *key, json_t **out,
+static int get_object(const struct jv *obj, const char *prefix, const char *key, struct jv **out,
 		      struct dsc_error *err)
 {
-	json_t *v = json_object_get(obj, key);
+	struct jv *v = jv_get(obj, key);
 
 	*out = NULL;
-	if (v == NULL || json_is_null(v))
+	if (v == NULL || jv_is_null(v))
 		return DSC_OK;
-	if (!json_is_object(v))
+	if (!jv_is_object(v))
 		return field_err(err, prefix, key, "must be an object");
 	*out = v;
 	return DSC_OK;
 }
 
 /* One of a fixed set of words; *index is its position, -1 if absent. */
-static int get_enum(json_t *obj, const char *prefix, const char *key, bool required,
+static int get_enum(const struct jv *obj, const char *prefix, const char *key, bool required,
 		    const char *const *words, const char *wordlist, int *index,
 		    struct dsc_error *err)
 {
-	json_t *v = json_object_get(obj, key);
+	struct jv *v = jv_get(obj, key);
 	char msg[160];
 	int i;
 
 	*index = -1;
-	if (v == NULL || json_is_null(v)) {
+	if (v == NULL || jv_is_null(v)) {
 		if (required)
 			return field_err(err, prefix, key, "required");
 		return DSC_OK;
 	}
-	if (json_is_string(v)) {
+	if (jv_is_string(v)) {
 		for (i = 0; words[i] != NULL; i++) {
-			if (strcmp(json_string_value(v), words[i]) == 0) {
+			if (strcmp(v->s, words[i]) == 0) {
 				*index = i;
 				return DSC_OK;
 			}
@@ -234,20 +622,20 @@ static int get_enum(json_t *obj, const char *prefix, const char *key, bool requi
 	return field_err(err, prefix, key, msg);
 }
 
-static int get_small_int(json_t *obj, const char *prefix, const char *key, int lo, int hi,
+static int get_small_int(const struct jv *obj, const char *prefix, const char *key, int lo, int hi,
 			 int *out, struct dsc_error *err)
 {
-	json_t *v = json_object_get(obj, key);
+	struct jv *v = jv_get(obj, key);
 	char msg[64];
 
 	*out = 0;
-	if (v == NULL || json_is_null(v))
+	if (v == NULL || jv_is_null(v))
 		return DSC_OK;
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+	if (!jv_is_integer(v) || v->i < lo || v->i > hi) {
 		snprintf(msg, sizeof(msg), "must be an integer %d-%d", lo, hi);
 		return field_err(err, prefix, key, msg);
 	}
-	*out = (int)json_integer_value(v);
+	*out = (int)v->i;
 	return DSC_OK;
 }
 
@@ -389,17 +777,40 @@ static const char *const sex_words[] = { "M", "F", "X", NULL };
 static const char *const kind_words[] = { "primary", "alias", NULL };
 static const char *const risk_words[] = { "low", "medium", "high", "very_high", NULL };
 
-static int parse_names(json_t *root, struct offender *o, struct dsc_error *err)
+/* Sets a name's kind (absent or null), in the tree and in the jansson
+ * object it came from if any (offender_from_json's caller sees it too). */
+static int set_kind(struct jv_tree *t, struct jv *nm, const char *word)
 {
-	json_t *arr = json_object_get(root, "names");
+	struct jv *k = jv_get(nm, "kind");
+
+	if (nm->src != NULL && json_object_set_new(nm->src, "kind", json_string(word)) != 0)
+		return -1;
+	if (k == NULL) {
+		if ((k = jv_node(t, JV_STRING)) == NULL)
+			return -1;
+		k->key = "kind";
+		jv_append(nm, k);
+	}
+	/* A null kind keeps its place, as it does in jansson's object. */
+	k->type = JV_STRING;
+	k->s = word;
+	k->len = strlen(word);
+	k->src = NULL;
+	return 0;
+}
+
+static int parse_names(struct jv_tree *t, struct jv *root, struct offender *o,
+		       struct dsc_error *err)
+{
+	struct jv *arr = jv_get(root, "names"), *nm;
 	size_t i, n, primaries = 0;
 	int rc;
 
-	if (arr == NULL || json_is_null(arr))
+	if (arr == NULL || jv_is_null(arr))
 		return field_err(err, "", "names", "required");
-	if (!json_is_array(arr))
+	if (!jv_is_array(arr))
 		return field_err(err, "", "names", "must be an array");
-	n = json_array_size(arr);
+	n = arr->len;
 	if (n == 0)
 		return field_err(err, "", "names", "required (at least one name)");
 	if (n > NAMES_MAX)
@@ -407,14 +818,13 @@ static int parse_names(json_t *root, struct offender *o, struct dsc_error *err)
 	o->names = calloc(n, sizeof(*o->names));
 	if (o->names == NULL)
 		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
-	for (i = 0; i < n; i++) {
-		json_t *nm = json_array_get(arr, i);
+	for (i = 0, nm = arr->child; i < n; i++, nm = nm->next) {
 		struct person_name *pn = &o->names[i];
 		char path[64];
 		int kind;
 
 		path_index(path, sizeof(path), "names", i);
-		if (!json_is_object(nm))
+		if (!jv_is_object(nm))
 			return dsc_error_field(err, DSC_EINVAL, path, "must be an object");
 		o->n_names = i + 1; /* so offender_free sees what was filled */
 		if ((rc = check_keys(nm, path, name_keys, err)) != DSC_OK ||
@@ -426,7 +836,7 @@ static int parse_names(json_t *root, struct offender *o, struct dsc_error *err)
 		if (kind < 0) {
 			kind = n == 1 ? NAME_PRIMARY : NAME_ALIAS;
 			/* Written back so the stored record says what was decided. */
-			if (json_object_set_new(nm, "kind", json_string(kind_words[kind])) != 0)
+			if (set_kind(t, nm, kind_words[kind]) != 0)
 				return dsc_error_set(err, DSC_ENOMEM, "out of memory");
 		}
 		pn->kind = (enum name_kind)kind;
@@ -440,25 +850,24 @@ static int parse_names(json_t *root, struct offender *o, struct dsc_error *err)
 	return DSC_OK;
 }
 
-static int parse_other_dobs(json_t *root, struct offender *o, struct dsc_error *err)
+static int parse_other_dobs(struct jv *root, struct offender *o, struct dsc_error *err)
 {
-	json_t *arr;
+	struct jv *arr, *v;
 	size_t i, n;
 	int rc;
 
 	if ((rc = get_array(root, "", "other_dobs", 20, &arr, err)) != DSC_OK || arr == NULL)
 		return rc;
-	n = json_array_size(arr);
+	n = arr->len;
 	if (n == 0)
 		return DSC_OK;
 	o->other_dobs = calloc(n, sizeof(*o->other_dobs));
 	if (o->other_dobs == NULL)
 		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
-	for (i = 0; i < n; i++) {
-		json_t *v = json_array_get(arr, i);
+	for (i = 0, v = arr->child; i < n; i++, v = v->next) {
 		char path[64];
 
-		if (!json_is_string(v) || !date_parse(json_string_value(v), &o->other_dobs[i])) {
+		if (!jv_is_string(v) || !date_parse(v->s, &o->other_dobs[i])) {
 			path_index(path, sizeof(path), "other_dobs", i);
 			return dsc_error_field(err, DSC_EINVAL, path, "not a date (YYYY-MM-DD)");
 		}
@@ -467,27 +876,26 @@ static int parse_other_dobs(json_t *root, struct offender *o, struct dsc_error *
 	return DSC_OK;
 }
 
-static int parse_addresses(json_t *root, struct offender *o, struct dsc_error *err)
+static int parse_addresses(struct jv *root, struct offender *o, struct dsc_error *err)
 {
-	json_t *arr;
+	struct jv *arr, *a;
 	size_t i, n;
 	int rc;
 
 	if ((rc = get_array(root, "", "addresses", LIST_MAX, &arr, err)) != DSC_OK || arr == NULL)
 		return rc;
-	n = json_array_size(arr);
+	n = arr->len;
 	if (n == 0)
 		return DSC_OK;
 	o->addresses = calloc(n, sizeof(*o->addresses));
 	if (o->addresses == NULL)
 		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
-	for (i = 0; i < n; i++) {
-		json_t *a = json_array_get(arr, i);
+	for (i = 0, a = arr->child; i < n; i++, a = a->next) {
 		struct address *ad = &o->addresses[i];
 		char path[64];
 
 		path_index(path, sizeof(path), "addresses", i);
-		if (!json_is_object(a))
+		if (!jv_is_object(a))
 			return dsc_error_field(err, DSC_EINVAL, path, "must be an object");
 		o->n_addresses = i + 1;
 		if ((rc = check_keys(a, path, address_keys, err)) != DSC_OK ||
@@ -501,9 +909,9 @@ static int parse_addresses(json_t *root, struct offender *o, struct dsc_error *e
 }
 
 /* Parts the struct does not model, validated so the stored JSON is sound. */
-static int check_history(json_t *root, struct dsc_error *err)
+static int check_history(struct jv *root, struct dsc_error *err)
 {
-	json_t *obj, *arr;
+	struct jv *obj, *arr, *c, *od, *p;
 	size_t i;
 	int rc;
 
@@ -517,12 +925,11 @@ static int check_history(json_t *root, struct dsc_error *err)
 
 	if ((rc = get_array(root, "", "convictions", LIST_MAX, &arr, err)) != DSC_OK)
 		return rc;
-	for (i = 0; arr != NULL && i < json_array_size(arr); i++) {
-		json_t *c = json_array_get(arr, i);
+	for (i = 0, c = arr != NULL ? arr->child : NULL; c != NULL; i++, c = c->next) {
 		char path[64];
 
 		path_index(path, sizeof(path), "convictions", i);
-		if (!json_is_object(c))
+		if (!jv_is_object(c))
 			return dsc_error_field(err, DSC_EINVAL, path, "must be an object");
 		if ((rc = check_keys(c, path, conviction_keys, err)) != DSC_OK ||
 		    (rc = get_date(c, path, "date", false, NULL, err)) != DSC_OK ||
@@ -533,13 +940,13 @@ static int check_history(json_t *root, struct dsc_error *err)
 
 	if ((rc = get_array(root, "", "orders", LIST_MAX, &arr, err)) != DSC_OK)
 		return rc;
-	for (i = 0; arr != NULL && i < json_array_size(arr); i++) {
-		json_t *od = json_array_get(arr, i), *pro;
+	for (i = 0, od = arr != NULL ? arr->child : NULL; od != NULL; i++, od = od->next) {
+		struct jv *pro;
 		char path[64], ppath[128];
 		size_t j;
 
 		path_index(path, sizeof(path), "orders", i);
-		if (!json_is_object(od))
+		if (!jv_is_object(od))
 			return dsc_error_field(err, DSC_EINVAL, path, "must be an object");
 		if ((rc = check_keys(od, path, order_keys, err)) != DSC_OK ||
 		    (rc = get_string(od, path, "type", true, SHORT_MAX, NULL, err)) != DSC_OK ||
@@ -547,10 +954,9 @@ static int check_history(json_t *root, struct dsc_error *err)
 		    (rc = get_date(od, path, "end", false, NULL, err)) != DSC_OK ||
 		    (rc = get_array(od, path, "prohibitions", LIST_MAX, &pro, err)) != DSC_OK)
 			return rc;
-		for (j = 0; pro != NULL && j < json_array_size(pro); j++) {
-			json_t *p = json_array_get(pro, j);
+		for (j = 0, p = pro != NULL ? pro->child : NULL; p != NULL; j++, p = p->next) {
 
-			if (!json_is_string(p) || json_string_length(p) > TEXT_MAX) {
+			if (!jv_is_string(p) || p->len > TEXT_MAX) {
 				snprintf(ppath, sizeof(ppath), "%s.prohibitions[%zu]", path, j);
 				return dsc_error_field(err, DSC_EINVAL, ppath,
 						       "must be a string of at most %d bytes", TEXT_MAX);
@@ -560,18 +966,18 @@ static int check_history(json_t *root, struct dsc_error *err)
 	return DSC_OK;
 }
 
-static int check_updated(json_t *root, struct dsc_error *err)
+static int check_updated(struct jv *root, struct dsc_error *err)
 {
-	json_t *v = json_object_get(root, "updated");
+	struct jv *v = jv_get(root, "updated");
 	const char *s;
 	char day[11];
 
-	if (v == NULL || json_is_null(v))
+	if (v == NULL || jv_is_null(v))
 		return DSC_OK;
-	if (!json_is_string(v))
+	if (!jv_is_string(v))
 		return field_err(err, "", "updated", "not a timestamp (YYYY-MM-DDTHH:MM:SSZ)");
-	s = json_string_value(v);
-	if (json_string_length(v) < 19 || json_string_length(v) > 40 || s[10] != 'T' ||
+	s = v->s;
+	if (v->len < 19 || v->len > 40 || s[10] != 'T' ||
 	    s[13] != ':' || s[16] != ':' || digits(s + 11, 2) < 0 || digits(s + 11, 2) > 23 ||
 	    digits(s + 14, 2) < 0 || digits(s + 14, 2) > 59 || digits(s + 17, 2) < 0 ||
 	    digits(s + 17, 2) > 60)
@@ -658,64 +1064,68 @@ static void out_string(struct outbuf *b, const char *s, size_t n)
 	out_bytes(b, "\"", 1);
 }
 
-static void out_value(struct outbuf *b, json_t *v, int depth)
+static void out_integer(struct outbuf *b, json_int_t v)
 {
-	char num[32];
-	int n;
+	char num[24], *d = num + sizeof(num);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do {
+		*--d = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		*--d = '-';
+	out_bytes(b, d, (size_t)(num + sizeof(num) - d));
+}
+
+static void out_value(struct outbuf *b, const struct jv *v, int depth)
+{
+	const struct jv *c;
 
 	if (depth > 32) { /* validated records are 4 deep; jansson caps input depth too */
 		b->failed = true;
 		return;
 	}
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: {
-		const char *key;
-		json_t *val;
-		bool first = true;
-
+	switch (v->type) {
+	case JV_OBJECT:
 		out_bytes(b, "{", 1);
-		json_object_foreach (v, key, val) {
-			if (!first)
+		for (c = v->child; c != NULL; c = c->next) {
+			if (c != v->child)
 				out_bytes(b, ",", 1);
-			first = false;
-			out_string(b, key, strlen(key));
+			out_string(b, c->key, strlen(c->key));
 			out_bytes(b, ":", 1);
-			out_value(b, val, depth + 1);
+			out_value(b, c, depth + 1);
 		}
 		out_bytes(b, "}", 1);
 		break;
-	}
-	case JSON_ARRAY: {
-		size_t i;
-
+	case JV_ARRAY:
 		out_bytes(b, "[", 1);
-		for (i = 0; i < json_array_size(v); i++) {
-			if (i > 0)
+		for (c = v->child; c != NULL; c = c->next) {
+			if (c != v->child)
 				out_bytes(b, ",", 1);
-			out_value(b, json_array_get(v, i), depth + 1);
+			out_value(b, c, depth + 1);
 		}
 		out_bytes(b, "]", 1);
 		break;
-	}
-	case JSON_STRING:
-		out_string(b, json_string_value(v), json_string_length(v));
+	case JV_STRING:
+		out_string(b, v->s, v->len);
 		break;
-	case JSON_INTEGER:
-		n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		out_bytes(b, num, (size_t)n);
+	case JV_INTEGER:
+		out_integer(b, v->i);
 		break;
-	case JSON_TRUE:
+	case JV_TRUE:
 		out_bytes(b, "true", 4);
 		break;
-	case JSON_FALSE:
+	case JV_FALSE:
 		out_bytes(b, "false", 5);
 		break;
-	case JSON_NULL:
+	case JV_NULL:
 		out_bytes(b, "null", 4);
 		break;
-	case JSON_REAL: {
-		/* Never in a validated record (no field is a real number). */
-		char *d = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	case JV_REAL: {
+		/* Never in a validated record (no field is a real number), and
+		 * only from jansson (the reader leaves reals to it). */
+		char *d = v->src != NULL ? json_dumps(v->src, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
 
 		if (d == NULL) {
 			b->failed = true;
@@ -729,7 +1139,7 @@ static void out_value(struct outbuf *b, json_t *v, int depth)
 }
 
 /* The canonical form, NUL-terminated; size_hint is the input's length. */
-static char *canonical_json(json_t *root, size_t size_hint, size_t *len)
+static char *canonical_json(const struct jv *root, size_t size_hint, size_t *len)
 {
 	struct outbuf b = { NULL, 0, size_hint + 256, false };
 
@@ -746,23 +1156,24 @@ static char *canonical_json(json_t *root, size_t size_hint, size_t *len)
 	return b.p;
 }
 
-static int validate(json_t *root, struct offender *o, struct dsc_error *err)
+static int validate(struct jv_tree *t, struct jv *root, struct offender *o,
+		    struct dsc_error *err)
 {
-	json_t *mappa, *idv;
+	struct jv *mappa, *idv;
 	char *force = NULL;
 	int rc, idx;
 
 	if ((rc = check_keys(root, "", top_keys, err)) != DSC_OK)
 		return rc;
 
-	idv = json_object_get(root, "id");
-	if (idv == NULL || json_is_null(idv))
+	idv = jv_get(root, "id");
+	if (idv == NULL || jv_is_null(idv))
 		return field_err(err, "", "id", "required");
-	if (!json_is_string(idv) || !offender_id_valid(json_string_value(idv)))
+	if (!jv_is_string(idv) || !offender_id_valid(idv->s))
 		return field_err(err, "", "id", "must be 1-64 characters of A-Z a-z 0-9 _ -");
-	snprintf(o->id, sizeof(o->id), "%s", json_string_value(idv));
+	snprintf(o->id, sizeof(o->id), "%s", idv->s);
 
-	if ((rc = parse_names(root, o, err)) != DSC_OK ||
+	if ((rc = parse_names(t, root, o, err)) != DSC_OK ||
 	    (rc = get_date(root, "", "dob", false, &o->dob, err)) != DSC_OK ||
 	    (rc = parse_other_dobs(root, o, err)) != DSC_OK)
 		return rc;
@@ -805,22 +1216,20 @@ static int validate(json_t *root, struct offender *o, struct dsc_error *err)
 	return DSC_OK;
 }
 
-static int from_json(json_t *obj, size_t size_hint, struct offender **out,
-		     struct dsc_error *err)
+static int from_tree(struct jv_tree *t, struct jv *root, size_t size_hint,
+		     struct offender **out, struct dsc_error *err)
 {
 	struct offender *o;
 	int rc;
 
-	*out = NULL;
-	dsc_error_clear(err);
-	if (!json_is_object(obj))
+	if (!jv_is_object(root))
 		return dsc_error_set(err, DSC_EJSON, "a record must be a JSON object");
 	o = calloc(1, sizeof(*o));
 	if (o == NULL)
 		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
-	rc = validate(obj, o, err);
+	rc = validate(t, root, o, err);
 	if (rc == DSC_OK) {
-		o->json = canonical_json(obj, size_hint, &o->json_len);
+		o->json = canonical_json(root, size_hint, &o->json_len);
 		if (o->json == NULL)
 			rc = dsc_error_set(err, DSC_ENOMEM, "out of memory writing the record's JSON");
 	}
@@ -832,6 +1241,26 @@ static int from_json(json_t *obj, size_t size_hint, struct offender **out,
 	return DSC_OK;
 }
 
+static int from_json(json_t *obj, size_t size_hint, struct offender **out,
+		     struct dsc_error *err)
+{
+	struct jv_tree t;
+	struct jv *root;
+	int rc;
+
+	*out = NULL;
+	dsc_error_clear(err);
+	if (!json_is_object(obj))
+		return dsc_error_set(err, DSC_EJSON, "a record must be a JSON object");
+	if ((root = jv_tree_from_jansson(&t, obj)) == NULL) {
+		jv_tree_free(&t);
+		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
+	}
+	rc = from_tree(&t, root, size_hint, out, err);
+	jv_tree_free(&t);
+	return rc;
+}
+
 int offender_from_json(json_t *obj, struct offender **out, struct dsc_error *err)
 {
 	return from_json(obj, 1024, out, err);
@@ -841,6 +1270,8 @@ int offender_parse(const char *text, size_t len, struct offender **out, struct d
 {
 	json_error_t jerr;
 	json_t *root;
+	struct jv_tree t;
+	struct jv *tree;
 	int rc;
 
 	*out = NULL;
@@ -848,7 +1279,14 @@ int offender_parse(const char *text, size_t len, struct offender **out, struct d
 	if (len > RECORD_MAX)
 		return dsc_error_set(err, DSC_ETOOBIG, "record too large (%zu bytes, at most %d)", len,
 				     RECORD_MAX);
-	/* Duplicate keys would let one value silently win over the other. */
+	/* The usual record: read here, without jansson. */
+	if ((tree = jv_tree_read(&t, text, len)) != NULL) {
+		rc = from_tree(&t, tree, len, out, err);
+		jv_tree_free(&t);
+		return rc;
+	}
+	/* Anything else, jansson reads and words the errors as before.
+	 * Duplicate keys would let one value silently win over the other. */
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
 		return dsc_error_set(err, DSC_EJSON, "not JSON: %s (column %d)", jerr.text,
