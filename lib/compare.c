@@ -684,6 +684,11 @@ enum dob_level compare_dob(const struct date *q, const struct date *r)
 		return DOB_EXACT;
 	if (q->year == r->year && q->day == r->month && q->month == r->day)
 		return DOB_DAY_MONTH_SWAPPED;
+	/* Year, month and day all different: at least three digits differ
+	 * and the birthday is not kept, so no nearer level can apply.  Most
+	 * candidates a scorer sees are like this. */
+	if (q->year != r->year && q->month != r->month && q->day != r->day)
+		return DOB_MISMATCH;
 	date_digits(q, a);
 	date_digits(r, b);
 	for (int i = 0; i < 8; i++) {
@@ -755,6 +760,9 @@ enum postcode_level compare_postcode(const char *a, const char *b)
 
 	if (al == 0 || bl == 0)
 		return POSTCODE_ABSENT;
+	/* Every level below compares from the first character on. */
+	if (a[0] != b[0])
+		return POSTCODE_DIFFERENT;
 	if (al == bl && memcmp(a, b, al) == 0)
 		return outward_len(a, al) < al ? POSTCODE_FULL : POSTCODE_DISTRICT;
 	ao = outward_len(a, al);

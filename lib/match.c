@@ -125,6 +125,8 @@
 #define QKEYS_MAX 768
 #define QKEY_LEN 48
 #define SEEN_SLOTS 8192 /* > 2 * SCAN_BUDGET, a power of two */
+#define QKEY_SLOTS 2048 /* > 2 * QKEYS_MAX, a power of two */
+#define NICK_CODE_SLOTS 256 /* primary codes of nickname-table names, a power of two */
 #define SUBJ_VARIANTS (CHECK_MAX_NAMES * 2)
 #define NICK_VARIANTS_MAX 24
 /* Sounds of a given name and its variants used in keys: the own ones
@@ -231,6 +233,16 @@ struct match_ctx {
 	/* blocking */
 	struct qkey keys[QKEYS_MAX];
 	size_t n_keys;
+	/* the keys already added (an index into keys), valid when the
+	 * generation is this check's: a check emits ~100 keys, many twice */
+	uint16_t qkey_idx[QKEY_SLOTS];
+	uint32_t qkey_gen[QKEY_SLOTS];
+	/* primary Double Metaphone codes of the nickname table's names, by
+	 * their (stable) address in the shared table: kept across checks */
+	struct {
+		const char *name;
+		char code[DM_CODE_MAX + 1];
+	} nick_code[NICK_CODE_SLOTS];
 	uint32_t cands[SCAN_BUDGET + 1024];
 	size_t n_cands, cand_limit;
 	uint32_t seen_key[SEEN_SLOTS];
@@ -420,6 +432,51 @@ static int key_emitf(key_fn fn, void *arg, const char *fmt, ...)
 	if (n <= 0 || (size_t)n >= sizeof(k))
 		return DSC_OK; /* cannot happen with bounded tokens; never index a cut key */
 	return fn(arg, k, (size_t)n);
+}
+
+/*
+ * The query side builds its keys by hand: a check makes a hundred or more
+ * and vsnprintf was a tenth of its cost.  The bytes must be exactly those
+ * key_emitf makes for the indexer, or a check silently finds nobody.
+ */
+struct kbuf {
+	char b[QKEY_LEN];
+	size_t n;
+	bool over; /* too long: never looked up, as key_emitf never indexes it */
+};
+
+static void kb_ch(struct kbuf *k, char ch)
+{
+	if (k->n + 1 >= sizeof(k->b)) {
+		k->over = true;
+		return;
+	}
+	k->b[k->n++] = ch;
+}
+
+static void kb_str(struct kbuf *k, const char *s)
+{
+	while (*s != '\0')
+		kb_ch(k, *s++);
+}
+
+/* As printf's %0*d with width digits at least. */
+static void kb_int(struct kbuf *k, int v, int width)
+{
+	char d[12];
+	int n = 0;
+	unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
+
+	do {
+		d[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		kb_ch(k, '-');
+	for (int i = n; i < width - (v < 0); i++)
+		kb_ch(k, '0');
+	while (n > 0)
+		kb_ch(k, d[--n]);
 }
 
 /* Distinct codes of a token (1 or 2). */
@@ -798,7 +855,13 @@ static uint8_t rd_tokens(struct rd *r, struct mtok *t)
 	return r->bad ? 0 : (uint8_t)n;
 }
 
-static int view_decode(const void *data, size_t len, struct rview *v)
+/*
+ * The view is decoded in two steps: the head (sex, dates, postcodes, id,
+ * force) and then the names.  The scorer rules most candidates in or out
+ * on the head alone (a namesake born on another day), so it decodes the
+ * names only of those worth comparing.  *rest is left at the names.
+ */
+static int view_decode_head(const void *data, size_t len, struct rview *v, struct rd *rest)
 {
 	struct rd r = {data, (const unsigned char *)data + len, false};
 	unsigned n;
@@ -834,25 +897,45 @@ static int view_decode(const void *data, size_t len, struct rview *v)
 	v->id = rd_bytes(&r, v->id_len);
 	v->force_len = (uint8_t)rd_u8(&r);
 	v->force = rd_bytes(&r, v->force_len);
-	n = rd_u8(&r);
-	if (r.bad || n > VIEW_NAMES_MAX || v->id_len > OFFENDER_ID_MAX)
+	v->n_names = 0;
+	if (r.bad || v->id_len > OFFENDER_ID_MAX)
 		return DSC_EINTERNAL;
-	v->n_names = (uint8_t)n;
-	for (unsigned i = 0; i < n && !r.bad; i++) {
+	*rest = r;
+	return DSC_OK;
+}
+
+static int view_decode_names(struct rd *r, struct rview *v)
+{
+	unsigned n = rd_u8(r);
+
+	if (r->bad || n > VIEW_NAMES_MAX)
+		return DSC_EINTERNAL;
+	for (unsigned i = 0; i < n && !r->bad; i++) {
 		struct mname *nm = &v->names[i];
-		nm->kind = (uint8_t)rd_u8(&r);
-		nm->translit = rd_u8(&r) != 0;
+		nm->kind = (uint8_t)rd_u8(r);
+		nm->translit = rd_u8(r) != 0;
 		for (size_t p = 0; p < 3; p++) {
-			nm->orig_len[p] = (uint16_t)rd_u16(&r);
-			nm->orig[p] = rd_bytes(&r, nm->orig_len[p]);
+			nm->orig_len[p] = (uint16_t)rd_u16(r);
+			nm->orig[p] = rd_bytes(r, nm->orig_len[p]);
 		}
-		nm->ng = rd_tokens(&r, nm->given);
-		nm->nm = rd_tokens(&r, nm->middle);
-		nm->nf = rd_tokens(&r, nm->family);
-		if (!r.bad)
+		nm->ng = rd_tokens(r, nm->given);
+		nm->nm = rd_tokens(r, nm->middle);
+		nm->nf = rd_tokens(r, nm->family);
+		if (!r->bad)
 			name_join_family(nm);
 	}
-	return r.bad ? DSC_EINTERNAL : DSC_OK;
+	if (r->bad)
+		return DSC_EINTERNAL;
+	v->n_names = (uint8_t)n;
+	return DSC_OK;
+}
+
+static int view_decode(const void *data, size_t len, struct rview *v)
+{
+	struct rd r;
+	int rc = view_decode_head(data, len, v, &r);
+
+	return rc != DSC_OK ? rc : view_decode_names(&r, v);
 }
 
 /* ------------------------------------------------------------------ */
@@ -933,17 +1016,62 @@ static int qkey_add(void *arg, const char *key, size_t len)
 {
 	struct match_ctx *c = arg;
 
+	uint32_t h = 2166136261u;
+	size_t slot;
+
 	if (len >= QKEY_LEN)
 		return DSC_OK;
-	for (size_t i = 0; i < c->n_keys; i++)
-		if (c->keys[i].len == len && memcmp(c->keys[i].k, key, len) == 0)
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)key[i];
+		h *= 16777619u;
+	}
+	for (slot = h & (QKEY_SLOTS - 1); c->qkey_gen[slot] == c->gen; slot = (slot + 1) & (QKEY_SLOTS - 1)) {
+		const struct qkey *k = &c->keys[c->qkey_idx[slot]];
+		if (k->len == len && memcmp(k->k, key, len) == 0)
 			return DSC_OK;
+	}
 	if (c->n_keys == QKEYS_MAX)
 		return DSC_OK; /* bounded: the most important keys come first */
+	c->qkey_gen[slot] = c->gen;
+	c->qkey_idx[slot] = (uint16_t)c->n_keys;
 	memcpy(c->keys[c->n_keys].k, key, len);
 	c->keys[c->n_keys].len = (uint8_t)len;
 	c->n_keys++;
 	return DSC_OK;
+}
+
+/* Adds the key  kind a[:b][:num]  (num when width >= 0, at least width
+ * digits), byte for byte what key_emitf makes of the same format. */
+static void qkey_put(struct match_ctx *c, char kind, const char *a, const char *b, int num, int width)
+{
+	struct kbuf k = {.n = 0, .over = false};
+
+	kb_ch(&k, kind);
+	kb_str(&k, a);
+	if (b != NULL) {
+		kb_ch(&k, ':');
+		kb_str(&k, b);
+	}
+	if (width >= 0) {
+		kb_ch(&k, ':');
+		kb_int(&k, num, width);
+	}
+	if (!k.over)
+		qkey_add(c, k.b, k.n);
+}
+
+/* The primary code of a name of the nickname table (vars of
+ * nickname_variants), computed once per ctx. */
+static const char *nick_primary_code(struct match_ctx *c, const char *name)
+{
+	size_t h = (size_t)(((uintptr_t)name >> 3) * 2654435761u) & (NICK_CODE_SLOTS - 1);
+
+	if (c->nick_code[h].name != name) {
+		char alt[DM_CODE_MAX + 1];
+		double_metaphone(name, strlen(name), c->nick_code[h].code, alt);
+		c->nick_code[h].name = name;
+	}
+	return c->nick_code[h].code;
 }
 
 /*
@@ -975,11 +1103,10 @@ static void query_name_keys(struct match_ctx *c, const struct mname *n, bool swa
 		gcodes[ngc++] = n->given[0].dm1;
 		own = ngc;
 		for (size_t v = 0; v < nv; v++) {
-			char alt[DM_CODE_MAX + 1];
 			bool dup;
 			if (memchr(initials, vars[v][0], ni) == NULL && ni < sizeof(initials))
 				initials[ni++] = vars[v][0];
-			double_metaphone(vars[v], strlen(vars[v]), gcode_buf[v], alt);
+			memcpy(gcode_buf[v], nick_primary_code(c, vars[v]), DM_CODE_MAX + 1);
 			dup = gcode_buf[v][0] == '\0';
 			for (size_t g = 0; g < ngc && !dup; g++)
 				dup = strcmp(gcodes[g], gcode_buf[v]) == 0;
@@ -999,32 +1126,32 @@ static void query_name_keys(struct match_ctx *c, const struct mname *n, bool swa
 		if (fc[0] == '\0')
 			continue;
 		for (size_t g = 0; g < ngc; g++) {
-			key_emitf(qkey_add, c, "N%s:%s", fc, gcodes[g]);
+			qkey_put(c, 'N', fc, gcodes[g], 0, -1);
 			if (g >= own)
 				continue;
 			/* With a dob, the year as given only: a year off by one or
 			 * slipped keeps the birthday, which the M key covers. */
 			for (size_t y = 0; y < n_years && (n_mmdd == 0 || y < 1); y++)
-				key_emitf(qkey_add, c, "B%s:%s:%d", fc, gcodes[g], years[y]);
+				qkey_put(c, 'B', fc, gcodes[g], years[y], 0);
 			for (size_t d = 0; d < n_mmdd; d++)
-				key_emitf(qkey_add, c, "M%s:%s:%04d", fc, gcodes[g], mmdd[d]);
+				qkey_put(c, 'M', fc, gcodes[g], mmdd[d], 4);
 		}
 		for (size_t i = 0; i < ni; i++)
-			key_emitf(qkey_add, c, "F%s:%c", fc, initials[i]);
+			qkey_put(c, 'F', fc, (char[2]){initials[i], '\0'}, 0, -1);
 		if (!swapped) {
 			for (size_t y = 0; y < n_years; y++)
-				key_emitf(qkey_add, c, "Y%s:%d", fc, years[y]);
+				qkey_put(c, 'Y', fc, NULL, years[y], 0);
 			if (c->sector[0] != '\0')
-				key_emitf(qkey_add, c, "Q%s:%s", c->sector, fc);
+				qkey_put(c, 'Q', c->sector, fc, 0, -1);
 		}
 	}
 	if (swapped)
 		return;
 	for (size_t g = 0; g < own; g++) {
 		for (size_t y = 0; y < n_years; y++)
-			key_emitf(qkey_add, c, "G%s:%d", gcodes[g], years[y]);
+			qkey_put(c, 'G', gcodes[g], NULL, years[y], 0);
 		if (c->sector[0] != '\0')
-			key_emitf(qkey_add, c, "P%s:%s", c->sector, gcodes[g]);
+			qkey_put(c, 'P', c->sector, gcodes[g], 0, -1);
 	}
 }
 
@@ -1080,15 +1207,28 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 	c->n_cands = 0;
 	if (++c->gen == 0) {
 		memset(c->seen_gen, 0, sizeof(c->seen_gen));
+		memset(c->qkey_gen, 0, sizeof(c->qkey_gen));
 		memset(c->memo, 0, sizeof(c->memo));
 		c->gen = 1;
 	}
 	/* Dates first (name-independent), then names as given, then swapped. */
 	if (s->dob.year != 0) {
 		const struct date *d = &s->dob;
-		key_emitf(qkey_add, c, "D%04u%02u%02u", d->year, d->month, d->day);
-		if (d->day <= 12 && d->day != d->month)
-			key_emitf(qkey_add, c, "D%04u%02u%02u", d->year, d->day, d->month);
+		struct kbuf k = {.n = 0, .over = false};
+		kb_ch(&k, 'D');
+		kb_int(&k, d->year, 4);
+		kb_int(&k, d->month, 2);
+		kb_int(&k, d->day, 2);
+		if (!k.over)
+			qkey_add(c, k.b, k.n);
+		if (d->day <= 12 && d->day != d->month) {
+			k.n = 1;
+			kb_int(&k, d->year, 4);
+			kb_int(&k, d->day, 2);
+			kb_int(&k, d->month, 2);
+			if (!k.over)
+				qkey_add(c, k.b, k.n);
+		}
 	}
 	if (s->dob.year != 0) {
 		mmdd[nd++] = s->dob.month * 100 + s->dob.day;
@@ -1131,14 +1271,15 @@ static void reason(struct reasons *rs, const char *s)
 static double tf_weight(struct store_reader *r, char kind, const char *tok, size_t n_records, double lo,
 			double hi, double dflt)
 {
-	char k[QKEY_LEN];
+	struct kbuf k = {.n = 0, .over = false};
 	size_t count = 0;
-	int n = snprintf(k, sizeof(k), "%c%s", kind, tok);
 	double u0 = M_PROB / exp_approx(dflt * 0.69314718055994530942), u;
 
-	if (n <= 0 || (size_t)n >= sizeof(k))
+	kb_ch(&k, kind);
+	kb_str(&k, tok);
+	if (k.over)
 		return dflt;
-	if (store_index_count(r, k, (size_t)n, &count) != DSC_OK)
+	if (store_index_count(r, k.b, k.n, &count) != DSC_OK)
 		return dflt;
 	u = ((double)count + 1.0) / ((double)n_records + 1.0 / u0);
 	return clampd(log2_approx(M_PROB / u), lo, hi);
@@ -1678,7 +1819,7 @@ static void top_insert(struct match_ctx *c, const struct scored *sc)
 }
 
 static void score_candidate(struct match_ctx *c, const struct check_subject *s, uint32_t recno,
-			    const struct rview *v)
+			    struct rview *v, struct rd *names)
 {
 	struct name_result nr;
 	struct reasons rs = {.n = 0};
@@ -1698,6 +1839,8 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 		w += W_SEX_MISMATCH;
 	if (w + c->name_bound < THRESHOLD_POSSIBLE)
 		return;
+	if (view_decode_names(names, v) != DSC_OK || v->n_names == 0)
+		return; /* damaged, or no name to compare: skipped, not trusted */
 	score_names(c, v, &nr);
 	w += nr.w;
 	if (w < THRESHOLD_POSSIBLE)
@@ -1842,15 +1985,16 @@ static int score_new(struct match_ctx *c, struct store_reader *r, const struct c
 	for (size_t i = from; i < c->n_cands; i++) {
 		const void *data;
 		size_t len;
+		struct rd names;
 		int rc = store_get_view(r, c->cands[i], &data, &len);
 		if (rc == DSC_ENOTFOUND)
 			continue; /* an index entry without a view: skipped */
 		if (rc != DSC_OK)
 			return dsc_error_set(err, rc, "reading a match view failed (%s)", dsc_status_name(rc));
-		if (view_decode(data, len, &c->view) != DSC_OK)
+		if (view_decode_head(data, len, &c->view, &names) != DSC_OK)
 			continue; /* a damaged view: skipped rather than trusted */
 		out->n_considered++;
-		score_candidate(c, s, c->cands[i], &c->view);
+		score_candidate(c, s, c->cands[i], &c->view, &names);
 	}
 	return DSC_OK;
 }

@@ -166,6 +166,9 @@ static void test_dob_levels(void **state)
 		{"year off by one across a decade", {1980, 3, 12}, {1979, 3, 12}, DOB_YEAR_OFF_BY_ONE},
 		{"unrelated dates mismatch", {1955, 7, 28}, {1970, 3, 12}, DOB_MISMATCH},
 		{"same year other day and month mismatch", {1970, 8, 25}, {1970, 3, 12}, DOB_MISMATCH},
+		{"year, month and day all different mismatch", {1971, 4, 13}, {1970, 3, 12}, DOB_MISMATCH},
+		{"year and month digits transposed across the boundary", {1981, 2, 5}, {1980, 12, 5}, DOB_ONE_DIGIT},
+		{"one digit of the month slipped", {1970, 8, 12}, {1970, 3, 12}, DOB_ONE_DIGIT},
 		{"absent query dob", {0, 0, 0}, {1970, 3, 12}, DOB_ABSENT},
 		{"absent record dob", {1970, 3, 12}, {0, 0, 0}, DOB_ABSENT},
 	};
@@ -207,6 +210,8 @@ static void test_postcode_levels(void **state)
 		{"one-letter areas agree", "B12AB", "B992XY", POSTCODE_AREA},
 		{"district only against a full postcode", "WR1", "WR12AB", POSTCODE_DISTRICT},
 		{"different area", "WR12AB", "SE179JN", POSTCODE_DIFFERENT},
+		{"areas differ from the first letter", "WR12AB", "HR12AB", POSTCODE_DIFFERENT},
+		{"first letters agree, areas differ", "WR12AB", "WA12AB", POSTCODE_DIFFERENT},
 		{"absent", "", "WR12AB", POSTCODE_ABSENT},
 	};
 	(void)state;
