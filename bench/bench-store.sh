@@ -43,7 +43,7 @@ for n in $STORE_BENCH_SIZES; do
 		"$gen" --seed 1 --count "$n" -o "$reg.tmp"
 		mv "$reg.tmp" "$reg"
 	fi
-	rates="" secs="" cpus="" writers="" loads=""
+	rates="" secs="" cpus="" writers="" indexes="" loads=""
 	run=1
 	while [ "$run" -le "$STORE_BENCH_RUNS" ]; do
 		rm -rf "$store"
@@ -58,6 +58,7 @@ for n in $STORE_BENCH_SIZES; do
 		secs="$secs $(field seconds "$out")"
 		cpus="$cpus $(field cpu_total "$out")"
 		writers="$writers $(field cpu_writer "$out")"
+		indexes="$indexes $(field index_seconds "$out")"
 		used=$(field used_bytes "$out")
 		run=$((run + 1))
 	done
@@ -67,6 +68,10 @@ for n in $STORE_BENCH_SIZES; do
 		"$n" "$(printf '%s\n' $rates | median)" "$(printf '%s\n' $secs | median)" "$rates"
 	printf '  %8s          CPU %s s in all, %s s in the writer thread (medians); load average before each run:%s\n' \
 		"" "$(printf '%s\n' $cpus | median)" "$(printf '%s\n' $writers | median)" "$loads"
+	# The index entries are sorted and written after the records, by one
+	# thread while the parsers wait: the part of the wall clock to watch.
+	printf '  %8s          of which %s s writing the index at the end (median)\n' \
+		"" "$(printf '%s\n' $indexes | median)"
 	printf '  %8s          data.mdb %s MiB on disk, %s MiB of pages in use (input %s MiB of JSON lines)\n' \
 		"" "$(awk -v k="$disk_kib" 'BEGIN { printf "%.0f", k / 1024 }')" \
 		"$(awk -v b="$used" 'BEGIN { printf "%.0f", b / 1048576 }')" "$input_mib"

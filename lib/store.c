@@ -236,43 +236,57 @@ static int pending_cmp(const void *a, const void *b, void *arg)
  * comparisons; the matcher's keys share long prefixes such as "BSM0:JN:"),
  * then a comparison sort of the runs whose prefixes are equal.
  * Entries were added in record-number order and both steps are stable, so
- * equal keys keep their record numbers ascending.
+ * equal keys keep their record numbers ascending.  The counts of all 16
+ * byte positions are taken in one pass first: a pass whose byte is the
+ * same everywhere is skipped, and the others only move entries.
  */
 static int pending_sort(struct pending_set *ps)
 {
 	struct pending_key *a = ps->keys, *b, *tmp;
 	size_t n = ps->n, i, j, run;
+	size_t(*count)[256];
 	int pass;
 
 	if (n < 2)
 		return DSC_OK;
 	b = malloc(n * sizeof(*b));
-	if (b == NULL)
+	count = calloc(16, sizeof(*count));
+	if (b == NULL || count == NULL) {
+		free(b);
+		free(count);
 		return DSC_ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t p1 = a[i].prefix, p2 = a[i].prefix2;
+
+		for (pass = 0; pass < 8; pass++) {
+			count[pass][(p2 >> (pass * 8)) & 0xff]++;
+			count[8 + pass][(p1 >> (pass * 8)) & 0xff]++;
+		}
+	}
+	/* count[0..7]: bytes 15..8 (prefix2), count[8..15]: bytes 7..0. */
 	for (pass = 0; pass < 16; pass++) {
-		size_t count[256] = { 0 }, pos = 0;
-		/* Least significant byte first: bytes 15..8, then 7..0. */
+		size_t *c = count[pass], pos = 0;
 		int shift = (pass % 8) * 8;
 		bool second = pass < 8;
 
 #define RADIX_BYTE(e) ((unsigned)(((second ? (e).prefix2 : (e).prefix) >> shift) & 0xff))
-		for (i = 0; i < n; i++)
-			count[RADIX_BYTE(a[i])]++;
-		if (count[RADIX_BYTE(a[0])] == n)
+		if (c[RADIX_BYTE(a[0])] == n)
 			continue; /* every entry has the same byte here */
 		for (i = 0; i < 256; i++) {
-			size_t c = count[i];
+			size_t k = c[i];
 
-			count[i] = pos;
-			pos += c;
+			c[i] = pos;
+			pos += k;
 		}
 		for (i = 0; i < n; i++)
-			b[count[RADIX_BYTE(a[i])]++] = a[i];
+			b[c[RADIX_BYTE(a[i])]++] = a[i];
 #undef RADIX_BYTE
 		tmp = a;
 		a = b;
 		b = tmp;
 	}
+	free(count);
 	if (a != ps->keys) {
 		memcpy(ps->keys, a, n * sizeof(*a));
 		b = a;
@@ -280,9 +294,18 @@ static int pending_sort(struct pending_set *ps)
 	free(b);
 	a = ps->keys;
 	for (run = 0; run < n; run = j) {
+		bool sorted = true;
+
 		for (j = run + 1; j < n && a[j].prefix == a[run].prefix &&
-			    a[j].prefix2 == a[run].prefix2; j++)
-			;
+			    a[j].prefix2 == a[run].prefix2; j++) {
+			if (sorted && pending_cmp(&a[j - 1], &a[j], ps->arena.data) > 0)
+				sorted = false;
+		}
+		/* Most runs are one short key in many records, already in
+		 * record-number order (the radix sort is stable): a run of
+		 * thousands must not go through qsort for nothing. */
+		if (sorted)
+			continue;
 		if (j - run > 32) {
 			/* Long runs would make insertion sort quadratic; the
 			 * comparison includes the record number, so the order

@@ -287,7 +287,7 @@ int main(int argc, char **argv)
 	struct dsc_error err;
 	char *line = NULL;
 	size_t cap = 0, used = 0, mapped = 0, records = 0;
-	double t0, t1;
+	double t0, t1, t_index = 0;
 	bool quiet = false, failed = false, bulk = true;
 	FILE *in;
 	int a, rc = 1;
@@ -435,6 +435,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	t_index = now();
 	if (bulk && store_bulk_end(s, &err) != DSC_OK) {
 		fprintf(stderr, "store-import: writing the index: %s\n", err.msg);
 		goto out;
@@ -444,6 +445,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	t1 = now();
+	t_index = t1 - t_index;
 	store_stat(s, &used, &mapped, &records);
 	if (tot.rejected > REJECTS_SHOWN)
 		fprintf(stderr, "... and %llu more rejected lines\n", tot.rejected - REJECTS_SHOWN);
@@ -452,9 +454,10 @@ int main(int argc, char **argv)
 		       lineno, tot.created, tot.replaced, tot.rejected, t1 - t0);
 	/* CPU seconds too: on a shared machine the wall clock says as much
 	 * about the neighbours as about the loader. */
-	printf("records=%zu seconds=%.3f rate=%.0f used_bytes=%zu cpu_total=%.3f cpu_writer=%.3f\n",
+	printf("records=%zu seconds=%.3f rate=%.0f used_bytes=%zu cpu_total=%.3f cpu_writer=%.3f "
+	       "index_seconds=%.3f\n",
 	       records, t1 - t0, (double)(tot.created + tot.replaced) / (t1 - t0), used,
-	       clock_s(CLOCK_PROCESS_CPUTIME_ID), clock_s(CLOCK_THREAD_CPUTIME_ID));
+	       clock_s(CLOCK_PROCESS_CPUTIME_ID), clock_s(CLOCK_THREAD_CPUTIME_ID), t_index);
 	rc = 0;
 out:
 	store_write_abort(t);
