@@ -194,6 +194,7 @@ struct matcher {
 struct qkey {
 	char k[QKEY_LEN];
 	uint8_t len;
+	bool counted; /* count already read */
 	size_t count;
 };
 
@@ -1036,6 +1037,7 @@ static int qkey_add(void *arg, const char *key, size_t len)
 	c->qkey_idx[slot] = (uint16_t)c->n_keys;
 	memcpy(c->keys[c->n_keys].k, key, len);
 	c->keys[c->n_keys].len = (uint8_t)len;
+	c->keys[c->n_keys].counted = false;
 	c->n_keys++;
 	return DSC_OK;
 }
@@ -1074,6 +1076,33 @@ static const char *nick_primary_code(struct match_ctx *c, const char *name)
 	return c->nick_code[h].code;
 }
 
+/* True when the key  kind a:b  was added and holds no record; reads its
+ * count once (generate_candidates then does not).  A failed read says
+ * "not empty", so that the keys below it are still looked up. */
+static bool qkey_empty(struct match_ctx *c, struct store_reader *r, char kind, const char *a, const char *b)
+{
+	struct kbuf k = {.n = 0, .over = false};
+
+	kb_ch(&k, kind);
+	kb_str(&k, a);
+	kb_ch(&k, ':');
+	kb_str(&k, b);
+	if (k.over)
+		return false;
+	for (size_t i = c->n_keys; i-- > 0;) {
+		struct qkey *q = &c->keys[i];
+		if (q->len != k.n || memcmp(q->k, k.b, k.n) != 0)
+			continue;
+		if (!q->counted) {
+			if (store_index_count(r, q->k, q->len, &q->count) != DSC_OK)
+				return false;
+			q->counted = true;
+		}
+		return q->count == 0;
+	}
+	return false;
+}
+
 /*
  * The keys of one subject name.  The record side indexes both Double
  * Metaphone codes of each token; the query side uses the primary code
@@ -1082,8 +1111,8 @@ static const char *nick_primary_code(struct match_ctx *c, const char *name)
  * look-ups.  swapped: the name given the other way round, for which only
  * the name keys are worth their look-ups.
  */
-static void query_name_keys(struct match_ctx *c, const struct mname *n, bool swapped, const int *years,
-			    size_t n_years, const int *mmdd, size_t n_mmdd)
+static void query_name_keys(struct match_ctx *c, struct store_reader *r, const struct mname *n, bool swapped,
+			    const int *years, size_t n_years, const int *mmdd, size_t n_mmdd)
 {
 	char initials[64];
 	const char *gcodes[QUERY_GIVEN_CODES_MAX];
@@ -1128,6 +1157,11 @@ static void query_name_keys(struct match_ctx *c, const struct mname *n, bool swa
 		for (size_t g = 0; g < ngc; g++) {
 			qkey_put(c, 'N', fc, gcodes[g], 0, -1);
 			if (g >= own)
+				continue;
+			/* Every record with a B or M key of this name has its N key
+			 * too: when that is empty (most swapped readings, names not
+			 * on the register), theirs are, and need no look-ups. */
+			if (qkey_empty(c, r, 'N', fc, gcodes[g]))
 				continue;
 			/* With a dob, the year as given only: a year off by one or
 			 * slipped keeps the birthday, which the M key covers. */
@@ -1236,9 +1270,11 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 			mmdd[nd++] = s->dob.day * 100 + s->dob.month;
 	}
 	for (size_t i = 0; i < c->n_subj; i++)
-		query_name_keys(c, &c->subj[i], c->swapped[i], years, ny, mmdd, nd);
+		query_name_keys(c, r, &c->subj[i], c->swapped[i], years, ny, mmdd, nd);
 
 	for (size_t i = 0; i < c->n_keys; i++) {
+		if (c->keys[i].counted)
+			continue;
 		rc = store_index_count(r, c->keys[i].k, c->keys[i].len, &c->keys[i].count);
 		if (rc < 0)
 			return dsc_error_set(err, rc, "reading the candidate index failed (%s)", dsc_status_name(rc));
