@@ -139,8 +139,10 @@ static struct jv *jv_get(const struct jv *obj, const char *key)
 {
 	struct jv *m;
 
+	/* The first byte first: most keys differ there, and this runs for
+	 * every field of every record. */
 	for (m = obj->child; m != NULL; m = m->next) {
-		if (strcmp(m->key, key) == 0)
+		if (m->key[0] == key[0] && strcmp(m->key, key) == 0)
 			return m;
 	}
 	return NULL;
@@ -347,7 +349,7 @@ static struct jv *read_container(struct reader *r, int depth, bool object)
 				return NULL;
 			/* jansson keys end at a NUL, and these have none. */
 			for (m = c->child; m != NULL; m = m->next) {
-				if (strcmp(m->key, key) == 0)
+				if (m->key[0] == key[0] && strcmp(m->key, key) == 0)
 					return NULL; /* a duplicate: jansson words the error */
 			}
 			skip_space(r);
@@ -483,7 +485,7 @@ static int check_keys(const struct jv *obj, const char *prefix, const char *cons
 		bool ok = false;
 
 		for (i = 0; allowed[i] != NULL; i++) {
-			if (strcmp(key, allowed[i]) == 0) {
+			if (key[0] == allowed[i][0] && strcmp(key, allowed[i]) == 0) {
 				ok = true;
 				break;
 			}

@@ -88,9 +88,13 @@ struct store_reader {
  * uint16_t length, then the bytes), and the record number. */
 struct pending_key {
 	uint64_t prefix, prefix2;
-	uint32_t off;
+	uint32_t off; /* or PENDING_SHORT | length, for keys of up to 16 bytes */
 	uint32_t recno;
 };
+
+/* A key of at most 16 bytes is all in its prefix and has no arena bytes
+ * (arena offsets stay below BULK_ARENA_MAX, 2^31). */
+#define PENDING_SHORT 0x80000000u
 
 struct store_txn {
 	struct store *s;
@@ -208,10 +212,33 @@ static size_t db_entries(MDB_txn *txn, MDB_dbi dbi)
 
 /* ---- index maintenance ---- */
 
+/* The bytes and length of a pending key: a short one is rebuilt from its
+ * prefix into buf (no trip to the arena, which sorted entries visit in
+ * random order), a long one lies in the arena. */
+static inline const unsigned char *pending_key_bytes(const struct pending_key *p,
+						     const unsigned char *arena,
+						     unsigned char buf[16], uint16_t *len)
+{
+	int i;
+
+	if (p->off & PENDING_SHORT) {
+		*len = (uint16_t)(p->off & ~PENDING_SHORT);
+		for (i = 0; i < 8; i++) {
+			buf[i] = (unsigned char)(p->prefix >> (56 - 8 * i));
+			buf[8 + i] = (unsigned char)(p->prefix2 >> (56 - 8 * i));
+		}
+		return buf;
+	}
+	memcpy(len, arena + p->off, sizeof(*len));
+	return arena + p->off + 2;
+}
+
 static int pending_cmp(const void *a, const void *b, void *arg)
 {
 	const struct pending_key *x = a, *y = b;
 	const unsigned char *arena = arg;
+	unsigned char xb[16], yb[16];
+	const unsigned char *xk, *yk;
 	uint16_t xl, yl;
 	int c;
 
@@ -219,12 +246,19 @@ static int pending_cmp(const void *a, const void *b, void *arg)
 		return x->prefix < y->prefix ? -1 : 1;
 	if (x->prefix2 != y->prefix2)
 		return x->prefix2 < y->prefix2 ? -1 : 1;
-	memcpy(&xl, arena + x->off, sizeof(xl));
-	memcpy(&yl, arena + y->off, sizeof(yl));
-	/* LMDB's order for keys: bytes, then the shorter first. */
-	c = memcmp(arena + x->off + 2, arena + y->off + 2, xl < yl ? xl : yl);
-	if (c != 0)
-		return c;
+	if ((x->off & y->off & PENDING_SHORT) != 0) {
+		/* Equal prefixes that are the whole keys, padded with zeros:
+		 * only the lengths can differ. */
+		xl = (uint16_t)(x->off & ~PENDING_SHORT);
+		yl = (uint16_t)(y->off & ~PENDING_SHORT);
+	} else {
+		xk = pending_key_bytes(x, arena, xb, &xl);
+		yk = pending_key_bytes(y, arena, yb, &yl);
+		/* LMDB's order for keys: bytes, then the shorter first. */
+		c = memcmp(xk, yk, xl < yl ? xl : yl);
+		if (c != 0)
+			return c;
+	}
 	if (xl != yl)
 		return xl < yl ? -1 : 1;
 	return x->recno < y->recno ? -1 : x->recno > y->recno;
@@ -361,23 +395,24 @@ static int pending_write(struct store *s, MDB_txn *txn, const struct pending_set
 		uint32_t recno = p->recno;
 		MDB_val k, v = { sizeof(recno), &recno };
 		unsigned flags = MDB_NODUPDATA;
+		unsigned char kbuf[16];
 		uint16_t klen;
 
 		/* Sorted entries point all over the arena: fetch ahead. */
-		if (i + 8 < to)
+		if (i + 8 < to && !(ps->keys[i + 8].off & PENDING_SHORT))
 			__builtin_prefetch(ps->arena.data + ps->keys[i + 8].off);
-		memcpy(&klen, ps->arena.data + p->off, sizeof(klen));
+		k.mv_data = (void *)pending_key_bytes(p, ps->arena.data, kbuf, &klen);
 		k.mv_size = klen;
-		k.mv_data = ps->arena.data + p->off + 2;
 		if (append) {
 			bool same = false;
 
 			if (prev != NULL && prev->prefix == p->prefix && prev->prefix2 == p->prefix2) {
+				unsigned char pbuf[16];
 				uint16_t plen;
+				const unsigned char *pk =
+					pending_key_bytes(prev, ps->arena.data, pbuf, &plen);
 
-				memcpy(&plen, ps->arena.data + prev->off, sizeof(plen));
-				same = plen == klen &&
-				       memcmp(ps->arena.data + prev->off + 2, k.mv_data, klen) == 0;
+				same = plen == klen && memcmp(pk, k.mv_data, klen) == 0;
 			}
 			if (same && prev->recno == p->recno)
 				continue; /* the indexer emitted this key twice */
@@ -447,7 +482,7 @@ static int pending_add(struct store_txn *t, const void *key, size_t len, uint32_
 		ps->cap = cap;
 	}
 	p = &ps->keys[ps->n];
-	p->off = (uint32_t)ps->arena.len;
+	p->off = len <= 16 ? PENDING_SHORT | (uint32_t)len : (uint32_t)ps->arena.len;
 	p->recno = recno;
 	memcpy(be, key, len < 16 ? len : 16);
 	p->prefix = 0;
@@ -456,8 +491,8 @@ static int pending_add(struct store_txn *t, const void *key, size_t len, uint32_
 		p->prefix = (p->prefix << 8) | be[i];
 		p->prefix2 = (p->prefix2 << 8) | be[8 + i];
 	}
-	if (store_buf_append(&ps->arena, &klen, sizeof(klen)) != DSC_OK ||
-	    store_buf_append(&ps->arena, key, len) != DSC_OK)
+	if (len > 16 && (store_buf_append(&ps->arena, &klen, sizeof(klen)) != DSC_OK ||
+			 store_buf_append(&ps->arena, key, len) != DSC_OK))
 		return dsc_error_set(err, DSC_ENOMEM, "out of memory for index entries");
 	ps->n++;
 	return DSC_OK;
