@@ -59,6 +59,8 @@ LIBDSC      := $(BUILD)/libdisclosure.a
 PROGRAMS    := $(BUILD)/disclosured $(BUILD)/disclosurectl
 
 .PHONY: all deps check check-unit check-integration install clean distclean bench
+# Objects of tests and tools are intermediate files of pattern rules: keep them.
+.SECONDARY:
 all: $(PROGRAMS) $(TOOLS)
 
 deps:
