@@ -19,9 +19,15 @@
  *   - Unknown keys are refused at every level ("unknown field"), so that a
  *     typo never silently drops data; duplicate keys are refused too.
  *
+ * Text is read by a strict reader of its own when it can (the usual
+ * record: no escapes, no real numbers) and by jansson otherwise; both make
+ * the same tree for one validator, so what is accepted and how errors read
+ * do not depend on which one read it.
+ *
  * It must never: change a name (names are kept byte for byte, any script;
  * normalisation is the matcher's), accept a record it cannot give back as
- * the same JSON, or abort on any input.
+ * the same JSON, let its reader take text jansson would refuse, or abort
+ * on any input.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +117,7 @@ struct jv_tree {
 	struct jv *nodes;
 	size_t n, cap;
 	char *text; /* the reader's copy of the input, strings cut out in place */
+	bool plain; /* made by the reader: no string or key needs an escape */
 };
 
 static struct jv *jv_node(struct jv_tree *t, enum jv_type type)
@@ -157,8 +164,7 @@ static inline bool jv_is_integer(const struct jv *v) { return v->type == JV_INTE
 
 static void jv_tree_free(struct jv_tree *t)
 {
-	free(t->nodes);
-	free(t->text);
+	free(t->nodes); /* the reader's text lies in the same block */
 	t->nodes = NULL;
 	t->text = NULL;
 }
@@ -449,14 +455,15 @@ static struct jv *jv_tree_read(struct jv_tree *t, const char *text, size_t len)
 	memset(t, 0, sizeof(*t));
 	/* Every value takes at least two bytes with its separator. */
 	t->cap = (len + 1) / 2 + 1 + NAMES_MAX;
-	t->nodes = malloc(t->cap * sizeof(*t->nodes));
-	t->text = malloc(len + 1);
-	if (t->nodes == NULL || t->text == NULL) {
-		jv_tree_free(t);
+	/* One allocation for both: each large malloc may make glibc tidy
+	 * its free lists, and this runs for every record. */
+	t->nodes = malloc(t->cap * sizeof(*t->nodes) + len + 1);
+	if (t->nodes == NULL)
 		return NULL;
-	}
+	t->text = (char *)(t->nodes + t->cap);
 	memcpy(t->text, text, len);
 	t->text[len] = '\0';
+	t->plain = true; /* read_string takes no '\\' and no control character */
 	r.p = t->text;
 	r.end = t->text + len;
 	r.t = t;
@@ -1080,7 +1087,18 @@ static void out_integer(struct outbuf *b, json_int_t v)
 	out_bytes(b, d, (size_t)(num + sizeof(num) - d));
 }
 
-static void out_value(struct outbuf *b, const struct jv *v, int depth)
+/* A string the reader took: nothing in it needs an escape. */
+static inline void out_plain(struct outbuf *b, const char *s, size_t n)
+{
+	if (__builtin_expect(n + 2 > b->cap - b->len, 0) && !out_grow(b, n + 2))
+		return;
+	b->p[b->len] = '"';
+	memcpy(b->p + b->len + 1, s, n);
+	b->p[b->len + 1 + n] = '"';
+	b->len += n + 2;
+}
+
+static void out_value(struct outbuf *b, const struct jv *v, int depth, bool plain)
 {
 	const struct jv *c;
 
@@ -1094,9 +1112,12 @@ static void out_value(struct outbuf *b, const struct jv *v, int depth)
 		for (c = v->child; c != NULL; c = c->next) {
 			if (c != v->child)
 				out_bytes(b, ",", 1);
-			out_string(b, c->key, strlen(c->key));
+			if (plain)
+				out_plain(b, c->key, strlen(c->key));
+			else
+				out_string(b, c->key, strlen(c->key));
 			out_bytes(b, ":", 1);
-			out_value(b, c, depth + 1);
+			out_value(b, c, depth + 1, plain);
 		}
 		out_bytes(b, "}", 1);
 		break;
@@ -1105,12 +1126,15 @@ static void out_value(struct outbuf *b, const struct jv *v, int depth)
 		for (c = v->child; c != NULL; c = c->next) {
 			if (c != v->child)
 				out_bytes(b, ",", 1);
-			out_value(b, c, depth + 1);
+			out_value(b, c, depth + 1, plain);
 		}
 		out_bytes(b, "]", 1);
 		break;
 	case JV_STRING:
-		out_string(b, v->s, v->len);
+		if (plain)
+			out_plain(b, v->s, v->len);
+		else
+			out_string(b, v->s, v->len);
 		break;
 	case JV_INTEGER:
 		out_integer(b, v->i);
@@ -1141,14 +1165,14 @@ static void out_value(struct outbuf *b, const struct jv *v, int depth)
 }
 
 /* The canonical form, NUL-terminated; size_hint is the input's length. */
-static char *canonical_json(const struct jv *root, size_t size_hint, size_t *len)
+static char *canonical_json(const struct jv *root, bool plain, size_t size_hint, size_t *len)
 {
 	struct outbuf b = { NULL, 0, size_hint + 256, false };
 
 	b.p = malloc(b.cap);
 	if (b.p == NULL)
 		return NULL;
-	out_value(&b, root, 0);
+	out_value(&b, root, 0, plain);
 	out_bytes(&b, "", 1);
 	if (b.failed) {
 		free(b.p);
@@ -1173,7 +1197,7 @@ static int validate(struct jv_tree *t, struct jv *root, struct offender *o,
 		return field_err(err, "", "id", "required");
 	if (!jv_is_string(idv) || !offender_id_valid(idv->s))
 		return field_err(err, "", "id", "must be 1-64 characters of A-Z a-z 0-9 _ -");
-	snprintf(o->id, sizeof(o->id), "%s", idv->s);
+	memcpy(o->id, idv->s, strlen(idv->s) + 1); /* offender_id_valid: at most 64 */
 
 	if ((rc = parse_names(t, root, o, err)) != DSC_OK ||
 	    (rc = get_date(root, "", "dob", false, &o->dob, err)) != DSC_OK ||
@@ -1231,7 +1255,7 @@ static int from_tree(struct jv_tree *t, struct jv *root, size_t size_hint,
 		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
 	rc = validate(t, root, o, err);
 	if (rc == DSC_OK) {
-		o->json = canonical_json(root, size_hint, &o->json_len);
+		o->json = canonical_json(root, t->plain, size_hint, &o->json_len);
 		if (o->json == NULL)
 			rc = dsc_error_set(err, DSC_ENOMEM, "out of memory writing the record's JSON");
 	}
