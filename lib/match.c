@@ -1016,7 +1016,6 @@ void match_ctx_free(struct match_ctx *c)
 static int qkey_add(void *arg, const char *key, size_t len)
 {
 	struct match_ctx *c = arg;
-
 	uint32_t h = 2166136261u;
 	size_t slot;
 
