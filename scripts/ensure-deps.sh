@@ -57,6 +57,7 @@ for profile in "$@"; do
 		;;
 	docs)
 		want_cmd man man-db
+		want_cmd systemd-analyze systemd
 		want_cmd npm npm
 		;;
 	*)
