@@ -110,6 +110,10 @@ int ctl_request_keep(struct ctl *c, const char *method, const char *path,
 json_t *ctl_response_json(const struct https_response *resp, const char *what);
 /* Writes the answer's body to stdout as received (ending it with a newline). */
 void ctl_print_body(const struct https_response *resp);
+/* Takes a 2xx answer and releases resp: with json_out prints the body as
+ * received and sets *out = NULL; otherwise parses it into *out (the
+ * caller's to json_decref).  EXIT_OK, or EXIT_UNREACHABLE if it is not JSON. */
+int ctl_take_answer(struct https_response *resp, bool json_out, const char *what, json_t **out);
 /* Percent-encodes s as one path segment or query value. */
 int ctl_escape(const char *s, char *out, size_t cap);
 void ctl_free(struct ctl *c);

@@ -111,15 +111,9 @@ int cmd_decide(struct ctl *c, int argc, char **argv)
 	free(text);
 	if (rc != EXIT_OK)
 		return rc;
-	if (json_out) {
-		ctl_print_body(&resp);
-		https_response_release(&resp);
-		return EXIT_OK;
-	}
-	j = ctl_response_json(&resp, "decide");
-	https_response_release(&resp);
-	if (j == NULL)
-		return EXIT_UNREACHABLE;
+	rc = ctl_take_answer(&resp, json_out, "decide", &j);
+	if (rc != EXIT_OK || j == NULL)
+		return rc;
 	printf("Decision recorded on check %s: %s", check_id, decision);
 	if (offender != NULL)
 		printf(", offender %s", offender);

@@ -53,15 +53,9 @@ int cmd_health(struct ctl *c, int argc, char **argv)
 	rc = ctl_request(c, "GET", "/healthz", NULL, NULL, 0, &resp);
 	if (rc != EXIT_OK)
 		return rc;
-	if (json_out) {
-		ctl_print_body(&resp);
-		https_response_release(&resp);
-		return EXIT_OK;
-	}
-	j = ctl_response_json(&resp, "health");
-	https_response_release(&resp);
-	if (j == NULL)
-		return EXIT_UNREACHABLE;
+	rc = ctl_take_answer(&resp, json_out, "health", &j);
+	if (rc != EXIT_OK || j == NULL)
+		return rc;
 	print_json_readable(stdout, j, 0);
 	json_decref(j);
 	return EXIT_OK;

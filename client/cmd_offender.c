@@ -73,15 +73,9 @@ int cmd_offender(struct ctl *c, int argc, char **argv)
 	json_decref(fields);
 	if (rc != EXIT_OK)
 		return rc;
-	if (json_out) {
-		ctl_print_body(&resp);
-		https_response_release(&resp);
-		return EXIT_OK;
-	}
-	j = ctl_response_json(&resp, "offender");
-	https_response_release(&resp);
-	if (j == NULL)
-		return EXIT_UNREACHABLE;
+	rc = ctl_take_answer(&resp, json_out, "offender", &j);
+	if (rc != EXIT_OK || j == NULL)
+		return rc;
 	/* The record itself may carry the receipt under "audit"; show it last. */
 	json_t *audit = json_incref(json_object_get(j, "audit"));
 

@@ -84,15 +84,9 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 	json_decref(fields);
 	if (rc != EXIT_OK)
 		return rc;
-	if (json_out) {
-		ctl_print_body(&resp);
-		https_response_release(&resp);
-		return EXIT_OK;
-	}
-	j = ctl_response_json(&resp, "show");
-	https_response_release(&resp);
-	if (j == NULL)
-		return EXIT_UNREACHABLE;
+	rc = ctl_take_answer(&resp, json_out, "show", &j);
+	if (rc != EXIT_OK || j == NULL)
+		return rc;
 	req = json_object_get(j, "request");
 	res = json_object_get(j, "response");
 	dec = json_object_get(j, "decision");

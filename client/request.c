@@ -278,6 +278,17 @@ void ctl_print_body(const struct https_response *resp)
 		putchar('\n');
 }
 
+int ctl_take_answer(struct https_response *resp, bool json_out, const char *what, json_t **out)
+{
+	*out = NULL;
+	if (json_out)
+		ctl_print_body(resp);
+	else
+		*out = ctl_response_json(resp, what);
+	https_response_release(resp);
+	return json_out || *out != NULL ? EXIT_OK : EXIT_UNREACHABLE;
+}
+
 void ctl_free(struct ctl *c)
 {
 	https_client_free(c->https);
