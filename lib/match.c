@@ -105,6 +105,11 @@
 /* Candidate generation budget (see docs/matching.md, "Blocking"). */
 #ifndef KEY_CAP /* (overridable at build time for measurements) */
 #define KEY_CAP 200       /* keys with more records are left to more selective keys */
+/* With a date of birth or an age to rule namesakes out by their entries'
+ * tags, larger keys are worth reading: most entries cost a comparison of
+ * 32 bits, not a view. */
+#define KEY_CAP_TAGGED 3000
+#define REF_BUDGET 6000   /* index entries examined per check at most */
 #endif
 #ifndef SCAN_BUDGET
 #define SCAN_BUDGET 350   /* records read per check at most */
@@ -115,7 +120,7 @@
 
 /* ------------------------------------------------------------------ */
 
-#define INDEXER_VERSION 4
+#define INDEXER_VERSION 5
 #define VIEW_MAGIC 0xD1
 #define VIEW_NAMES_MAX 16
 #define VIEW_DOBS_MAX 4
@@ -125,6 +130,20 @@
 #define QKEYS_MAX 768
 #define QKEY_LEN 48
 #define SEEN_SLOTS 8192 /* > 2 * SCAN_BUDGET, a power of two */
+
+/*
+ * The tag of every index entry of a record (store.h): what a check needs
+ * to rule a namesake out from the index alone, without reading the view.
+ *   bit 31      set: the tag is filled in (0: nothing known, never ruled out)
+ *   bit 30      other dates of birth, or one that does not fit: not by date
+ *   bit 29      the record has a postcode
+ *   bits 27-28  sex: 0 unknown or X, 1 M, 2 F
+ *   bits 9-20   year of the date of birth (0: none), 5-8 month, 0-4 day
+ */
+#define TAG_KNOWN (1u << 31)
+#define TAG_MORE_DOBS (1u << 30)
+#define TAG_POSTCODE (1u << 29)
+#define TAG_SEX_SHIFT 27
 #define QKEY_SLOTS 2048 /* > 2 * QKEYS_MAX, a power of two */
 #define NICK_CODE_SLOTS 256 /* primary codes of nickname-table names, a power of two */
 #define SUBJ_VARIANTS (CHECK_MAX_NAMES * 2)
@@ -246,6 +265,8 @@ struct match_ctx {
 	} nick_code[NICK_CODE_SLOTS];
 	uint32_t cands[SCAN_BUDGET + 1024];
 	size_t n_cands, cand_limit;
+	size_t n_pruned; /* entries ruled out by their tags */
+	const struct check_subject *s; /* the subject of the check under way */
 	uint32_t seen_key[SEEN_SLOTS];
 	uint32_t seen_gen[SEEN_SLOTS];
 	uint32_t gen;
@@ -665,6 +686,25 @@ static int indexer_keys(const struct offender *o, store_emit_fn emit, void *sink
 	return DSC_OK;
 }
 
+static uint32_t indexer_tag(const struct offender *o, void *arg)
+{
+	uint32_t t = TAG_KNOWN;
+
+	(void)arg;
+	if (o->n_other_dobs > 0 || o->dob.year > 4095)
+		t |= TAG_MORE_DOBS;
+	else if (o->dob.year != 0)
+		t |= (uint32_t)o->dob.year << 9 | (uint32_t)(o->dob.month & 15) << 5 | (uint32_t)(o->dob.day & 31);
+	for (size_t i = 0; i < o->n_addresses; i++)
+		if (o->addresses[i].postcode != NULL)
+			t |= TAG_POSTCODE;
+	if (o->sex == 'M')
+		t |= 1u << TAG_SEX_SHIFT;
+	else if (o->sex == 'F')
+		t |= 2u << TAG_SEX_SHIFT;
+	return t;
+}
+
 static int put_u8(struct store_buf *b, unsigned v)
 {
 	unsigned char c = (unsigned char)v;
@@ -963,6 +1003,7 @@ int matcher_new(struct matcher **out, const char *nickname_file, struct dsc_erro
 	pthread_mutex_init(&m->lock, NULL);
 	m->indexer.keys = indexer_keys;
 	m->indexer.view = indexer_view;
+	m->indexer.tag = indexer_tag;
 	m->indexer.arg = m;
 	m->indexer.version = INDEXER_VERSION;
 	*out = m;
@@ -1194,14 +1235,23 @@ static int qkey_cmp(const void *a, const void *b)
 	return x->count < y->count ? -1 : x->count > y->count;
 }
 
-static int collect_fn(void *arg, const uint32_t *recnos, size_t n)
+static bool tag_rules_out(const struct match_ctx *c, uint32_t tag);
+
+static int collect_fn(void *arg, const struct store_ref *refs, size_t n)
 {
 	struct match_ctx *c = arg;
 
 	for (size_t i = 0; i < n; i++) {
-		uint32_t r = recnos[i];
+		uint32_t r = refs[i].recno;
 		size_t h = (r * 2654435761u) & (SEEN_SLOTS - 1);
 		bool found = false;
+
+		/* A pure function of the tag: the same from any key, so a
+		 * ruled-out record needs no place in the seen set. */
+		if (tag_rules_out(c, refs[i].tag)) {
+			c->n_pruned++;
+			continue;
+		}
 		while (c->seen_gen[h] == c->gen) {
 			if (c->seen_key[h] == r) {
 				found = true;
@@ -1722,8 +1772,17 @@ static void score_names(struct match_ctx *c, const struct rview *v, struct name_
 	}
 }
 
+static double dob_score_dates(const struct match_ctx *c, const struct check_subject *s, const struct date *dobs,
+			      size_t n_dobs, bool has_main_dob, const char **why, bool *agrees, bool *conflicts);
+
 static double dob_score(const struct match_ctx *c, const struct check_subject *s, const struct rview *v,
 			const char **why, bool *agrees, bool *conflicts)
+{
+	return dob_score_dates(c, s, v->dobs, v->n_dobs, v->has_main_dob, why, agrees, conflicts);
+}
+
+static double dob_score_dates(const struct match_ctx *c, const struct check_subject *s, const struct date *dobs,
+			      size_t n_dobs, bool has_main_dob, const char **why, bool *agrees, bool *conflicts)
 {
 	static const struct {
 		enum dob_level level;
@@ -1740,12 +1799,12 @@ static double dob_score(const struct match_ctx *c, const struct check_subject *s
 	*agrees = false;
 	*conflicts = false;
 	*why = "dob:absent";
-	if (v->n_dobs == 0 || (s->dob.year == 0 && s->age < 0))
+	if (n_dobs == 0 || (s->dob.year == 0 && s->age < 0))
 		return 0.0;
 	if (s->dob.year == 0) {
 		/* Age only: consistent with any of the record's dates. */
-		for (size_t i = 0; i < v->n_dobs; i++) {
-			int a = age_on(&v->dobs[i], &c->today);
+		for (size_t i = 0; i < n_dobs; i++) {
+			int a = age_on(&dobs[i], &c->today);
 			if (a >= 0 && abs(a - s->age) <= 1) {
 				/* Consistent, but a span of two years of births: not
 				 * enough on its own for the match band. */
@@ -1753,8 +1812,8 @@ static double dob_score(const struct match_ctx *c, const struct check_subject *s
 				return W_DOB_AGE;
 			}
 		}
-		for (size_t i = 0; i < v->n_dobs; i++) {
-			int a = age_on(&v->dobs[i], &c->today);
+		for (size_t i = 0; i < n_dobs; i++) {
+			int a = age_on(&dobs[i], &c->today);
 			if (a >= 0 && abs(a - s->age) <= 3)
 				return 0.0; /* a rough guess of age: neither way */
 		}
@@ -1762,9 +1821,9 @@ static double dob_score(const struct match_ctx *c, const struct check_subject *s
 		*conflicts = true;
 		return W_DOB_AGE_INCONSISTENT;
 	}
-	for (size_t i = 0; i < v->n_dobs; i++) {
-		enum dob_level l = compare_dob(&s->dob, &v->dobs[i]);
-		bool other = !(i == 0 && v->has_main_dob);
+	for (size_t i = 0; i < n_dobs; i++) {
+		enum dob_level l = compare_dob(&s->dob, &dobs[i]);
+		bool other = !(i == 0 && has_main_dob);
 		for (size_t k = 0; k < sizeof(levels) / sizeof(levels[0]); k++) {
 			if (levels[k].level != l)
 				continue;
@@ -1789,6 +1848,43 @@ static double dob_score(const struct match_ctx *c, const struct check_subject *s
 	*why = "dob:mismatch";
 	*conflicts = true;
 	return W_DOB_MISMATCH;
+}
+
+/*
+ * True when no name agreement could lift a record with this tag to the
+ * possible band, or into the top list once that is full: the most its
+ * names could weigh (name_bound) plus what its date of birth, sex and
+ * postcode at best add.  Exactly the weights score_candidate would give,
+ * so a record ruled out here would have been left out there.
+ */
+static bool tag_rules_out(const struct match_ctx *c, uint32_t tag)
+{
+	const struct check_subject *s = c->s;
+	double w = c->name_bound;
+	unsigned sex = (tag >> TAG_SEX_SHIFT) & 3u;
+	struct date d;
+	const char *why;
+	bool agrees, conflicts;
+
+	if ((tag & TAG_KNOWN) == 0 || (tag & TAG_MORE_DOBS) != 0)
+		return false;
+	d.year = (uint16_t)((tag >> 9) & 4095u);
+	d.month = (uint8_t)((tag >> 5) & 15u);
+	d.day = (uint8_t)(tag & 31u);
+	if (d.year != 0)
+		w += dob_score_dates(c, s, &d, 1, true, &why, &agrees, &conflicts);
+	if (c->postcode[0] != '\0' && (tag & TAG_POSTCODE) != 0)
+		w += W_POSTCODE_FULL;
+	if (s->sex != 0 && s->sex != 'X' && sex != 0 && (sex == 1 ? 'M' : 'F') != s->sex)
+		w += W_SEX_MISMATCH;
+	if (w < THRESHOLD_POSSIBLE)
+		return true;
+	if (c->n_top == MATCH_MAX_CANDIDATES) {
+		const struct scored *last = &c->top[MATCH_MAX_CANDIDATES - 1];
+		if (w < last->w && (last->band == BAND_MATCH || w < c->t_match))
+			return true;
+	}
+	return false;
 }
 
 static double postcode_score(const struct match_ctx *c, const struct rview *v, const char **why)
@@ -2004,10 +2100,25 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 		c->swapped[c->n_subj] = true;
 		c->n_subj++;
 	}
+	/* The most a record's names can weigh against any variant: the
+	 * family name exactly (a compound part or a near spelling weighs
+	 * less), the given name exactly or at best a nickname, near spelling
+	 * or middle name used as given (W_GIVEN_NICKNAME, W_GIVEN_FUZZY,
+	 * W_GIVEN_EXACT_DEFAULT - W_GIVEN_MIDDLE_AS_GIVEN_DROP), the middle
+	 * name exactly.  Records are ruled out against it (tag_rules_out,
+	 * score_candidate): it must never be less than score_names gives. */
 	for (size_t i = 0; i < c->n_subj; i++) {
 		const struct mname *q = &c->subj[i];
-		double g = q->w_given > W_GIVEN_EXACT_DEFAULT ? q->w_given : W_GIVEN_EXACT_DEFAULT;
-		double b = q->w_family_joined + g + W_MIDDLE_EXACT;
+		double g = 0.0, b;
+		if (q->ng > 0) {
+			g = q->w_given;
+			g = g > W_GIVEN_NICKNAME ? g : W_GIVEN_NICKNAME;
+			g = g > W_GIVEN_FUZZY ? g : W_GIVEN_FUZZY;
+			g = g > W_GIVEN_EXACT_DEFAULT - W_GIVEN_MIDDLE_AS_GIVEN_DROP
+				    ? g
+				    : W_GIVEN_EXACT_DEFAULT - W_GIVEN_MIDDLE_AS_GIVEN_DROP;
+		}
+		b = (q->nf > 0 ? q->w_family_joined : 0.0) + g + (q->nm > 0 ? W_MIDDLE_EXACT : 0.0);
 		if (b > c->name_bound)
 			c->name_bound = b;
 	}
@@ -2029,6 +2140,7 @@ static int score_new(struct match_ctx *c, struct store_reader *r, const struct c
 		if (view_decode_head(data, len, &c->view, &names) != DSC_OK)
 			continue; /* a damaged view: skipped rather than trusted */
 		out->n_considered++;
+		out->n_views++;
 		score_candidate(c, s, c->cands[i], &c->view, &names);
 	}
 	return DSC_OK;
@@ -2045,6 +2157,7 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 			  struct check_result *out, struct dsc_error *err)
 {
 	size_t total = 0, dates_left = 0;
+	size_t cap = s->dob.year != 0 || s->age >= 0 ? KEY_CAP_TAGGED : KEY_CAP;
 	bool scanned = false;
 	int rc;
 
@@ -2057,7 +2170,7 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 		size_t from = c->n_cands;
 		if (k->count == 0)
 			continue;
-		if (k->count > KEY_CAP || total >= SCAN_BUDGET)
+		if (k->count > cap || total >= REF_BUDGET || c->n_cands >= SCAN_BUDGET)
 			break; /* sorted: every later key is at least as common */
 		if (dates_left == 0 && c->n_top > 0 && c->top[0].decisive && k->count > EARLY_STOP_MIN)
 			break;
@@ -2070,6 +2183,8 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 		if ((rc = score_new(c, r, s, from, out, err)) != DSC_OK)
 			return rc;
 	}
+	out->n_considered += c->n_pruned;
+	c->n_pruned = 0;
 	if (!scanned) {
 		/* Every key is very common (a common name and nothing else):
 		 * read part of the most selective one rather than nothing. */
@@ -2079,7 +2194,9 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 			c->cand_limit = FALLBACK_SCAN;
 			if ((rc = scan_key(c, r, &c->keys[i], err)) != DSC_OK)
 				return rc;
-			return score_new(c, r, s, 0, out, err);
+			rc = score_new(c, r, s, 0, out, err);
+			out->n_considered += c->n_pruned;
+			return rc;
 		}
 	}
 	return DSC_OK;
@@ -2096,6 +2213,7 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 	out->outcome = BAND_NONE;
 	out->n_candidates = 0;
 	out->n_considered = 0;
+	out->n_views = 0;
 	if (subject->n_names == 0)
 		return dsc_error_field(err, DSC_EINVAL, "subject.names", "at least one name is needed");
 	gmtime_r(&now, &tm);
@@ -2121,6 +2239,8 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 	if (c->n_subj == 0)
 		return DSC_OK; /* no letters in any name: nobody can match */
 	c->n_top = 0;
+	c->n_pruned = 0;
+	c->s = subject;
 	if ((rc = generate_candidates(c, r, subject, err)) != DSC_OK)
 		return rc;
 	if ((rc = scan_and_score(c, r, subject, out, err)) != DSC_OK)

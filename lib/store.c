@@ -71,6 +71,11 @@ struct store {
 	size_t bulk_touched_bytes;
 	bool bulk_append;
 	bool bulk_broken; /* entries were lost with an aborted transaction */
+	/* The indexer's tag of each record whose entries are pending, by
+	 * record number: a record's pending entries are all of its latest
+	 * version (a replace writes the old ones first), so one tag each. */
+	uint32_t *tags;
+	size_t n_tags;
 	/* Held shared by every reader between store_read_begin() and
 	 * store_read_end(), exclusively by store_set_map_size(): LMDB may
 	 * remap only while no transaction of this process is active. */
@@ -233,6 +238,29 @@ static inline const unsigned char *pending_key_bytes(const struct pending_key *p
 	return arena + p->off + 2;
 }
 
+/* The index value: record number in the high half, so that a key's
+ * values (MDB_INTEGERDUP) come in record-number order. */
+static uint64_t index_value(uint32_t recno, uint32_t tag)
+{
+	return (uint64_t)recno << 32 | tag;
+}
+
+static int tag_set(struct store *s, uint32_t recno, uint32_t tag, struct dsc_error *err)
+{
+	if (recno >= s->n_tags) {
+		size_t n = (size_t)recno + 1 > s->n_tags * 2 ? (size_t)recno + 1024 : s->n_tags * 2;
+		uint32_t *t = realloc(s->tags, n * sizeof(*t));
+
+		if (t == NULL)
+			return dsc_error_set(err, DSC_ENOMEM, "out of memory for index tags");
+		memset(t + s->n_tags, 0, (n - s->n_tags) * sizeof(*t));
+		s->tags = t;
+		s->n_tags = n;
+	}
+	s->tags[recno] = tag;
+	return DSC_OK;
+}
+
 static int pending_cmp(const void *a, const void *b, void *arg)
 {
 	const struct pending_key *x = a, *y = b;
@@ -392,8 +420,8 @@ static int pending_write(struct store *s, MDB_txn *txn, const struct pending_set
 		return mdb_fail(s, err, rc, "writing the index");
 	for (i = from; i < to; i++) {
 		const struct pending_key *p = &ps->keys[i];
-		uint32_t recno = p->recno;
-		MDB_val k, v = { sizeof(recno), &recno };
+		uint64_t value = index_value(p->recno, p->recno < s->n_tags ? s->tags[p->recno] : 0);
+		MDB_val k, v = { sizeof(value), &value };
 		unsigned flags = MDB_NODUPDATA;
 		unsigned char kbuf[16];
 		uint16_t klen;
@@ -501,6 +529,7 @@ static int pending_add(struct store_txn *t, const void *key, size_t len, uint32_
 struct emit_ctx {
 	struct store_txn *t;
 	uint32_t recno;
+	uint32_t tag;
 	bool del;
 	int rc;
 	struct dsc_error *err;
@@ -509,7 +538,8 @@ struct emit_ctx {
 static int emit_key(void *sink, const void *key, size_t len)
 {
 	struct emit_ctx *c = sink;
-	MDB_val k = { len, (void *)key }, v = { sizeof(c->recno), &c->recno };
+	uint64_t value = index_value(c->recno, c->tag);
+	MDB_val k = { len, (void *)key }, v = { sizeof(value), &value };
 	int rc;
 
 	if (c->rc != DSC_OK)
@@ -536,9 +566,13 @@ static int emit_key(void *sink, const void *key, size_t len)
 static int index_record(struct store_txn *t, const struct offender *o, uint32_t recno, bool del,
 			struct dsc_error *err)
 {
-	struct emit_ctx c = { t, recno, del, DSC_OK, err };
+	struct emit_ctx c = { t, recno, 0, del, DSC_OK, err };
 	int rc;
 
+	if (t->s->indexer.tag != NULL)
+		c.tag = t->s->indexer.tag(o, t->s->indexer.arg);
+	if (!del && (rc = tag_set(t->s, recno, c.tag, err)) != DSC_OK)
+		return rc;
 	rc = t->s->indexer.keys(o, emit_key, &c, t->s->indexer.arg);
 	if (c.rc != DSC_OK)
 		return c.rc;
@@ -923,6 +957,7 @@ fail:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	bulk_free(s);
+	free(s->tags);
 	mdb_env_close(s->env);
 	free(s);
 	return err ? err->code : DSC_EIO;
@@ -947,6 +982,7 @@ void store_close(struct store *s)
 		return;
 	/* A bulk load not ended leaves index_version 0: rebuilt at open. */
 	bulk_free(s);
+	free(s->tags);
 	mdb_env_close(s->env);
 	pthread_rwlock_destroy(&s->resize_lock);
 	free(s);
@@ -1286,11 +1322,11 @@ int store_index_count(struct store_reader *r, const void *key, size_t klen, size
 }
 
 int store_index_each(struct store_reader *r, const void *key, size_t klen,
-		     int (*fn)(void *arg, const uint32_t *recnos, size_t n), void *arg)
+		     int (*fn)(void *arg, const struct store_ref *refs, size_t n), void *arg)
 {
 	/* Values of a small duplicate set live inside the node, after a key of
 	 * any length, so they may be unaligned: copy before handing out. */
-	uint32_t chunk[1024];
+	struct store_ref chunk[512];
 	MDB_cursor *cur;
 	MDB_val k = { klen, (void *)key }, v;
 	int rc;
@@ -1306,15 +1342,25 @@ int store_index_each(struct store_reader *r, const void *key, size_t klen,
 		rc = mdb_cursor_get(cur, &k, &v, MDB_GET_MULTIPLE);
 	while (rc == 0) {
 		const unsigned char *p = v.mv_data;
-		size_t left = v.mv_size / sizeof(uint32_t);
+		size_t left = v.mv_size / sizeof(uint64_t);
 
+		if (v.mv_size % sizeof(uint64_t) != 0) {
+			rc = DSC_EINTERNAL; /* not an index this program wrote */
+			goto out;
+		}
 		while (left > 0) {
-			size_t n = left < 1024 ? left : 1024;
+			size_t n = left < 512 ? left : 512;
 
-			memcpy(chunk, p, n * sizeof(uint32_t));
+			for (size_t i = 0; i < n; i++) {
+				uint64_t x;
+
+				memcpy(&x, p + i * sizeof(x), sizeof(x));
+				chunk[i].recno = (uint32_t)(x >> 32);
+				chunk[i].tag = (uint32_t)x;
+			}
 			if ((rc = fn(arg, chunk, n)) != 0)
 				goto out;
-			p += n * sizeof(uint32_t);
+			p += n * sizeof(uint64_t);
 			left -= n;
 		}
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_MULTIPLE);
@@ -1512,6 +1558,7 @@ struct store_prepared {
 	struct store_buf keys; /* (uint16_t length, bytes) per key */
 	struct store_buf view;
 	bool has_view;
+	uint32_t tag;
 };
 
 static int prepared_emit(void *sink, const void *key, size_t len)
@@ -1539,6 +1586,8 @@ int store_prepare(const struct store *s, const struct offender *o, struct store_
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
+	if (s->indexer.tag != NULL)
+		p->tag = s->indexer.tag(o, s->indexer.arg);
 	rc = s->indexer.keys(o, prepared_emit, &p->keys, s->indexer.arg);
 	if (rc != DSC_OK) {
 		store_prepared_free(p);
@@ -1576,6 +1625,8 @@ static int add_prepared(struct store_txn *t, const struct offender *o,
 	size_t at = 0;
 	int rc;
 
+	if ((rc = tag_set(t->s, recno, p->tag, err)) != DSC_OK)
+		return rc;
 	while (at + 2 <= p->keys.len) {
 		uint16_t klen;
 

@@ -540,13 +540,13 @@ static bool json_has_variant(const char *json, size_t len, const char *given, co
 	return false;
 }
 
-static int taken_fn(void *arg, const uint32_t *recnos, size_t n)
+static int taken_fn(void *arg, const struct store_ref *refs, size_t n)
 {
 	struct taken_ctx *t = arg;
 	for (size_t i = 0; i < n && !t->taken; i++) {
 		const char *json;
 		size_t len;
-		if (store_get_offender_by_recno(oracle_reader, recnos[i], &json, &len) == DSC_OK &&
+		if (store_get_offender_by_recno(oracle_reader, refs[i].recno, &json, &len) == DSC_OK &&
 		    (json_has_name(json, len, t->q->given, t->q->family) ||
 		     (t->q->has_middle && json_has_name(json, len, t->q->middle, t->q->family)) ||
 		     json_has_variant(json, len, t->q->given, t->q->family)))
@@ -752,6 +752,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 static bool verbose;
+static size_t sum_views, sum_considered, n_measured;
 
 static void run_query(struct match_ctx *c, struct store_reader *r, const struct query *q, struct result_row *row,
 		      struct result_row *all, double *lat)
@@ -781,8 +782,12 @@ static void run_query(struct match_ctx *c, struct store_reader *r, const struct 
 	}
 	store_read_end(r);
 	*lat = now_us() - t0;
-	if (cpu_lat != NULL)
+	if (cpu_lat != NULL) {
 		cpu_lat[n_cpu_lat++] = cpu_us() - c0;
+		sum_views += res.n_views;
+		sum_considered += res.n_considered;
+		n_measured++;
+	}
 
 	if (verbose && cpu_lat != NULL && cpu_lat[n_cpu_lat - 1] > 700.0)
 		printf("  SLOW %.0f us cpu %s%s%s: %s|%s|%s considered %zu\n", cpu_lat[n_cpu_lat - 1], kind_names[q->k1], q->pair ? "+" : "",
@@ -1014,6 +1019,9 @@ int main(int argc, char **argv)
 		printf("  CPU time per check: p50 %.0f us, p90 %.0f us, p99 %.0f us, max %.0f us\n",
 		       cpu_lat[n_cpu_lat / 2], cpu_lat[n_cpu_lat * 9 / 10], cpu_lat[n_cpu_lat * 99 / 100],
 		       cpu_lat[n_cpu_lat - 1]);
+	if (n_measured > 0)
+		printf("  records weighed per check: %.1f, of which by reading their view: %.1f\n",
+		       (double)sum_considered / (double)n_measured, (double)sum_views / (double)n_measured);
 	printf("RESULT records=%zu recall=%.2f in_match=%.2f rank1=%.2f wrong_match=%.3f neg_possible=%.2f "
 	       "namesake_match=%zu p50_us=%.0f p99_us=%.0f cpu_p50_us=%.0f cpu_p99_us=%.0f\n",
 	       loaded, pct(all_pos.found, all_pos.n), pct(all_pos.found_match, all_pos.n), pct(all_pos.rank1, all_pos.n),

@@ -61,7 +61,8 @@ struct check_result {
 	enum band outcome;
 	struct candidate candidates[MATCH_MAX_CANDIDATES];
 	size_t n_candidates;
-	size_t n_considered; /* records scored (for metrics and benchmarks) */
+	size_t n_considered; /* records weighed, by their view or their index tags */
+	size_t n_views;      /* of which by their view (for metrics and benchmarks) */
 };
 
 struct matcher;

@@ -12,8 +12,12 @@
  * The secondary indexes are generic: the matcher supplies a store_indexer
  * that turns a record into index keys and a compact "match view"; the store
  * keeps every key of every record consistent on create, replace and delete
- * in the same transaction.  Index values are record numbers (uint32_t),
- * stored MDB_DUPSORT|MDB_DUPFIXED.
+ * in the same transaction.  Index values are (record number, tag) pairs:
+ * the tag is 32 bits the indexer derives from the record (the matcher
+ * packs the date of birth and sex into it, so that a check can rule a
+ * namesake out without reading its view).  Stored MDB_DUPSORT|MDB_DUPFIXED
+ * as one 64-bit integer, record number in the high half, so the values of
+ * a key come in record-number order.
  */
 #ifndef DISCLOSURE_STORE_H
 #define DISCLOSURE_STORE_H
@@ -51,6 +55,10 @@ struct store_indexer {
 	/* Bump when keys or view change: a store built with another version
 	 * is re-indexed on open. */
 	uint32_t version;
+	/* The 32-bit tag stored with every index entry of the record (may be
+	 * NULL: then 0).  A pure function of the record: the same record
+	 * must give the same tag when its entries are removed. */
+	uint32_t (*tag)(const struct offender *o, void *arg);
 };
 
 struct store_options {
@@ -93,10 +101,15 @@ int store_offender_each(struct store_reader *r,
 			int (*fn)(void *arg, uint32_t recno, const char *json, size_t len), void *arg);
 /* Number of records under an index key (0 if none). */
 int store_index_count(struct store_reader *r, const void *key, size_t klen, size_t *n);
-/* Calls fn with the record numbers under key, in chunks (MDB_GET_MULTIPLE);
- * a non-zero return stops and is returned. */
+/* One index entry: the record and the indexer's tag for it. */
+struct store_ref {
+	uint32_t recno;
+	uint32_t tag;
+};
+/* Calls fn with the entries under key in record-number order, in chunks
+ * (MDB_GET_MULTIPLE); a non-zero return stops and is returned. */
 int store_index_each(struct store_reader *r, const void *key, size_t klen,
-		     int (*fn)(void *arg, const uint32_t *recnos, size_t n), void *arg);
+		     int (*fn)(void *arg, const struct store_ref *refs, size_t n), void *arg);
 
 /* ---- generic tables for checks, audit entries and metadata ---- */
 enum store_table { STORE_CHECKS = 0, STORE_AUDIT = 1, STORE_META = 2 };

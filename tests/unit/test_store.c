@@ -54,8 +54,16 @@ static int id_view(const struct offender *o, struct store_buf *out, void *arg)
 	return store_buf_append(out, o->id, strlen(o->id));
 }
 
-static const struct store_indexer family_indexer = { family_keys, id_view, NULL, 1 };
-static const struct store_indexer given_indexer = { family_keys, id_view, (void *)"g:", 2 };
+/* The tag: the length of the first given name, so that a replace that
+ * changes it changes the tag of every entry. */
+static uint32_t given_tag(const struct offender *o, void *arg)
+{
+	(void)arg;
+	return o->n_names > 0 && o->names[0].given != NULL ? 0x1000u + (uint32_t)strlen(o->names[0].given) : 0;
+}
+
+static const struct store_indexer family_indexer = { family_keys, id_view, NULL, 1, given_tag };
+static const struct store_indexer given_indexer = { family_keys, id_view, (void *)"g:", 2, given_tag };
 
 struct fixture {
 	char dir[64];
@@ -167,18 +175,20 @@ static void put(struct store *s, const char *id, const char *given, const char *
 }
 
 struct collect {
-	uint32_t recnos[8192];
+	uint32_t recnos[8192], tags[8192];
 	size_t n, calls;
 };
 
-static int collect_fn(void *arg, const uint32_t *recnos, size_t n)
+static int collect_fn(void *arg, const struct store_ref *refs, size_t n)
 {
 	struct collect *c = arg;
 	size_t i;
 
 	c->calls++;
-	for (i = 0; i < n && c->n < 8192; i++)
-		c->recnos[c->n++] = recnos[i];
+	for (i = 0; i < n && c->n < 8192; i++) {
+		c->tags[c->n] = refs[i].tag;
+		c->recnos[c->n++] = refs[i].recno;
+	}
 	return 0;
 }
 
@@ -260,6 +270,47 @@ static void a_replaced_record_keeps_its_number_and_loses_its_old_keys(void **sta
 	assert_int_equal(c.recnos[0], after);
 	assert_int_equal(store_offender_count(f->r, &n), DSC_OK);
 	assert_int_equal(n, 2);
+	store_read_end(f->r);
+}
+
+/* The old entries are removed by their exact value, tag included: a
+ * replace that changes the tag must leave one entry, with the new tag. */
+static void every_entry_carries_its_records_tag_and_a_replace_renews_it(void **state)
+{
+	struct fixture *f = *state;
+	struct dsc_error err;
+	struct collect c;
+	uint32_t recno;
+
+	put(f->s, "KEN-1", "Alfie", "Fictus", "Madeup", false);
+	put(f->s, "KEN-2", "Bartholomew", "Fictus", NULL, false);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(key_count(f->r, "f:fictus", &c), 2);
+	assert_int_equal(c.tags[0], 0x1000u + 5);
+	assert_int_equal(c.tags[1], 0x1000u + 11);
+	store_read_end(f->r);
+
+	put(f->s, "KEN-1", "Alfred", "Fictus", "Madeup", true);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(store_get_recno(f->r, "KEN-1", &recno), DSC_OK);
+	assert_int_equal(key_count(f->r, "f:madeup", &c), 1);
+	assert_int_equal(c.recnos[0], recno);
+	assert_int_equal(c.tags[0], 0x1000u + 6);
+	assert_int_equal(key_count(f->r, "f:fictus", &c), 2);
+	assert_int_equal(c.recnos[0] == recno ? c.tags[0] : c.tags[1], 0x1000u + 6);
+	store_read_end(f->r);
+
+	/* And a delete finds them by the same value. */
+	{
+		struct store_txn *t;
+		assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+		assert_int_equal(store_delete_offender(t, "KEN-1", &err), DSC_OK);
+		assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	}
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(key_count(f->r, "f:madeup", &c), 0);
+	assert_int_equal(key_count(f->r, "f:fictus", &c), 1);
+	assert_int_equal(c.tags[0], 0x1000u + 11);
 	store_read_end(f->r);
 }
 
@@ -1026,6 +1077,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(a_created_record_can_be_read_by_id_and_number_with_its_keys),
 		T(a_replaced_record_keeps_its_number_and_loses_its_old_keys),
+		T(every_entry_carries_its_records_tag_and_a_replace_renews_it),
 		T(the_same_id_twice_in_one_transaction_leaves_only_the_last_keys),
 		T(a_deleted_record_leaves_no_key_pointing_at_it),
 		T(iteration_visits_every_record_in_id_order),
