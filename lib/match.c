@@ -19,7 +19,6 @@
  * the match band.  Never allocates on the check path after
  * match_ctx_new().  Never trusts a stored view: every read is bounded.
  */
-#include <stdarg.h>
 #include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -441,30 +440,16 @@ static size_t query_years(const struct check_subject *s, const struct date *toda
 
 typedef int (*key_fn)(void *arg, const char *key, size_t len);
 
-static int key_emitf(key_fn fn, void *arg, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int key_emitf(key_fn fn, void *arg, const char *fmt, ...)
-{
-	char k[QKEY_LEN];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(k, sizeof(k), fmt, ap);
-	va_end(ap);
-	if (n <= 0 || (size_t)n >= sizeof(k))
-		return DSC_OK; /* cannot happen with bounded tokens; never index a cut key */
-	return fn(arg, k, (size_t)n);
-}
-
 /*
- * The query side builds its keys by hand: a check makes a hundred or more
- * and vsnprintf was a tenth of its cost.  The bytes must be exactly those
- * key_emitf makes for the indexer, or a check silently finds nobody.
+ * Keys are built by hand on both sides, by the same few functions: a check
+ * makes a hundred or more and a record dozens, and vsnprintf was a tenth
+ * of either's cost.  Indexer and query must make the very same bytes, or a
+ * check silently finds nobody: both go through key_build.
  */
 struct kbuf {
 	char b[QKEY_LEN];
 	size_t n;
-	bool over; /* too long: never looked up, as key_emitf never indexes it */
+	bool over; /* too long: neither indexed nor looked up */
 };
 
 static void kb_ch(struct kbuf *k, char ch)
@@ -501,6 +486,47 @@ static void kb_int(struct kbuf *k, int v, int width)
 		kb_ch(k, d[--n]);
 }
 
+/* Builds the key  kind a[:b][:num]  (num when width >= 0, at least width
+ * digits, as printf's %0*d).  False when it would be too long: such a key
+ * is neither indexed nor looked up. */
+static bool key_build(struct kbuf *k, char kind, const char *a, const char *b, int num, int width)
+{
+	k->n = 0;
+	k->over = false;
+	kb_ch(k, kind);
+	kb_str(k, a);
+	if (b != NULL) {
+		kb_ch(k, ':');
+		kb_str(k, b);
+	}
+	if (width >= 0) {
+		kb_ch(k, ':');
+		kb_int(k, num, width);
+	}
+	return !k->over;
+}
+
+/* The date key  D<yyyymmdd>. */
+static bool key_date(struct kbuf *k, unsigned year, unsigned month, unsigned day)
+{
+	k->n = 0;
+	k->over = false;
+	kb_ch(k, 'D');
+	kb_int(k, (int)year, 4);
+	kb_int(k, (int)month, 2);
+	kb_int(k, (int)day, 2);
+	return !k->over;
+}
+
+static int key_emit(key_fn fn, void *arg, char kind, const char *a, const char *b, int num, int width)
+{
+	struct kbuf k;
+
+	if (!key_build(&k, kind, a, b, num, width))
+		return DSC_OK; /* cannot happen with bounded tokens; never index a cut key */
+	return fn(arg, k.b, k.n);
+}
+
 /* Distinct codes of a token (1 or 2). */
 static size_t tok_code_list(const struct mtok *t, const char *out[2])
 {
@@ -534,40 +560,40 @@ static int record_name_keys(const struct mname *n, const int *years, size_t n_ye
 
 	for (size_t t = 0; t < n->nf; t++) {
 		const struct mtok *ft = &n->family[t];
-		if ((rc = key_emitf(fn, arg, "T%s", ft->s)) != DSC_OK)
+		if ((rc = key_emit(fn, arg, 'T', ft->s, NULL, 0, -1)) != DSC_OK)
 			return rc;
 		nfc = tok_code_list(ft, fc);
 		for (size_t c = 0; c < nfc; c++) {
 			for (size_t i = 0; i < ni; i++)
-				if ((rc = key_emitf(fn, arg, "F%s:%c", fc[c], initials[i])) != DSC_OK)
+				if ((rc = key_emit(fn, arg, 'F', fc[c], (char[2]){initials[i], '\0'}, 0, -1)) != DSC_OK)
 					return rc;
 			for (size_t g = 0; g < ngc; g++) {
-				if ((rc = key_emitf(fn, arg, "N%s:%s", fc[c], gc[g])) != DSC_OK)
+				if ((rc = key_emit(fn, arg, 'N', fc[c], gc[g], 0, -1)) != DSC_OK)
 					return rc;
 				for (size_t y = 0; y < n_years; y++)
-					if ((rc = key_emitf(fn, arg, "B%s:%s:%d", fc[c], gc[g], years[y])) != DSC_OK)
+					if ((rc = key_emit(fn, arg, 'B', fc[c], gc[g], years[y], 0)) != DSC_OK)
 						return rc;
 				for (size_t d = 0; d < n_mmdd; d++)
-					if ((rc = key_emitf(fn, arg, "M%s:%s:%04d", fc[c], gc[g], mmdd[d])) != DSC_OK)
+					if ((rc = key_emit(fn, arg, 'M', fc[c], gc[g], mmdd[d], 4)) != DSC_OK)
 						return rc;
 			}
 			for (size_t y = 0; y < n_years; y++)
-				if ((rc = key_emitf(fn, arg, "Y%s:%d", fc[c], years[y])) != DSC_OK)
+				if ((rc = key_emit(fn, arg, 'Y', fc[c], NULL, years[y], 0)) != DSC_OK)
 					return rc;
 			for (size_t p = 0; p < n_sectors; p++)
-				if ((rc = key_emitf(fn, arg, "Q%s:%s", sectors[p], fc[c])) != DSC_OK)
+				if ((rc = key_emit(fn, arg, 'Q', sectors[p], fc[c], 0, -1)) != DSC_OK)
 					return rc;
 		}
 	}
 	if (n->ng > 0) {
-		if ((rc = key_emitf(fn, arg, "U%s", n->given[0].s)) != DSC_OK)
+		if ((rc = key_emit(fn, arg, 'U', n->given[0].s, NULL, 0, -1)) != DSC_OK)
 			return rc;
 		for (size_t g = 0; g < ngc; g++) {
 			for (size_t y = 0; y < n_years; y++)
-				if ((rc = key_emitf(fn, arg, "G%s:%d", gc[g], years[y])) != DSC_OK)
+				if ((rc = key_emit(fn, arg, 'G', gc[g], NULL, years[y], 0)) != DSC_OK)
 					return rc;
 			for (size_t p = 0; p < n_sectors; p++)
-				if ((rc = key_emitf(fn, arg, "P%s:%s", sectors[p], gc[g])) != DSC_OK)
+				if ((rc = key_emit(fn, arg, 'P', sectors[p], gc[g], 0, -1)) != DSC_OK)
 					return rc;
 		}
 	}
@@ -675,12 +701,10 @@ static int indexer_keys(const struct offender *o, store_emit_fn emit, void *sink
 	pthread_mutex_unlock(&m->lock);
 	if (rc != DSC_OK)
 		return rc;
-	if (o->dob.year != 0 &&
-	    (rc = key_emitf(adapter_fn, &ad, "D%04u%02u%02u", o->dob.year, o->dob.month, o->dob.day)) != DSC_OK)
-		return rc;
-	for (size_t i = 0; i < o->n_other_dobs && i < VIEW_DOBS_MAX; i++) {
-		const struct date *d = &o->other_dobs[i];
-		if (d->year != 0 && (rc = key_emitf(adapter_fn, &ad, "D%04u%02u%02u", d->year, d->month, d->day)) != DSC_OK)
+	for (size_t i = 0; i <= o->n_other_dobs && i <= VIEW_DOBS_MAX; i++) {
+		const struct date *d = i == 0 ? &o->dob : &o->other_dobs[i - 1];
+		struct kbuf k;
+		if (d->year != 0 && key_date(&k, d->year, d->month, d->day) && (rc = ad.emit(ad.sink, k.b, k.n)) != DSC_OK)
 			return rc;
 	}
 	return DSC_OK;
@@ -1082,23 +1106,12 @@ static int qkey_add(void *arg, const char *key, size_t len)
 	return DSC_OK;
 }
 
-/* Adds the key  kind a[:b][:num]  (num when width >= 0, at least width
- * digits), byte for byte what key_emitf makes of the same format. */
+/* Adds the key  kind a[:b][:num]  (see key_build). */
 static void qkey_put(struct match_ctx *c, char kind, const char *a, const char *b, int num, int width)
 {
-	struct kbuf k = {.n = 0, .over = false};
+	struct kbuf k;
 
-	kb_ch(&k, kind);
-	kb_str(&k, a);
-	if (b != NULL) {
-		kb_ch(&k, ':');
-		kb_str(&k, b);
-	}
-	if (width >= 0) {
-		kb_ch(&k, ':');
-		kb_int(&k, num, width);
-	}
-	if (!k.over)
+	if (key_build(&k, kind, a, b, num, width))
 		qkey_add(c, k.b, k.n);
 }
 
@@ -1121,13 +1134,9 @@ static const char *nick_primary_code(struct match_ctx *c, const char *name)
  * "not empty", so that the keys below it are still looked up. */
 static bool qkey_empty(struct match_ctx *c, struct store_reader *r, char kind, const char *a, const char *b)
 {
-	struct kbuf k = {.n = 0, .over = false};
+	struct kbuf k;
 
-	kb_ch(&k, kind);
-	kb_str(&k, a);
-	kb_ch(&k, ':');
-	kb_str(&k, b);
-	if (k.over)
+	if (!key_build(&k, kind, a, b, 0, -1))
 		return false;
 	for (size_t i = c->n_keys; i-- > 0;) {
 		struct qkey *q = &c->keys[i];
@@ -1297,21 +1306,11 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 	/* Dates first (name-independent), then names as given, then swapped. */
 	if (s->dob.year != 0) {
 		const struct date *d = &s->dob;
-		struct kbuf k = {.n = 0, .over = false};
-		kb_ch(&k, 'D');
-		kb_int(&k, d->year, 4);
-		kb_int(&k, d->month, 2);
-		kb_int(&k, d->day, 2);
-		if (!k.over)
+		struct kbuf k;
+		if (key_date(&k, d->year, d->month, d->day))
 			qkey_add(c, k.b, k.n);
-		if (d->day <= 12 && d->day != d->month) {
-			k.n = 1;
-			kb_int(&k, d->year, 4);
-			kb_int(&k, d->day, 2);
-			kb_int(&k, d->month, 2);
-			if (!k.over)
-				qkey_add(c, k.b, k.n);
-		}
+		if (d->day <= 12 && d->day != d->month && key_date(&k, d->year, d->day, d->month))
+			qkey_add(c, k.b, k.n);
 	}
 	if (s->dob.year != 0) {
 		mmdd[nd++] = s->dob.month * 100 + s->dob.day;
@@ -1356,13 +1355,11 @@ static void reason(struct reasons *rs, const char *s)
 static double tf_weight(struct store_reader *r, char kind, const char *tok, size_t n_records, double lo,
 			double hi, double dflt)
 {
-	struct kbuf k = {.n = 0, .over = false};
+	struct kbuf k;
 	size_t count = 0;
 	double u0 = M_PROB / exp_approx(dflt * 0.69314718055994530942), u;
 
-	kb_ch(&k, kind);
-	kb_str(&k, tok);
-	if (k.over)
+	if (!key_build(&k, kind, tok, NULL, 0, -1))
 		return dflt;
 	if (store_index_count(r, k.b, k.n, &count) != DSC_OK)
 		return dflt;
