@@ -103,7 +103,7 @@
 
 /* Candidate generation budget (see docs/matching.md, "Blocking"). */
 #ifndef KEY_CAP /* (overridable at build time for measurements) */
-#define KEY_CAP 200       /* keys with more records are left to more selective keys */
+#define KEY_CAP 400       /* keys with more records are left to more selective keys */
 /* With a date of birth or an age to rule namesakes out by their entries'
  * tags, larger keys are worth reading: most entries cost a comparison of
  * 32 bits, not a view. */
