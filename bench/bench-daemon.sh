@@ -579,7 +579,8 @@ for size in $BENCH_SIZES; do
 		profile_daemon "$size" "$bodies"
 	fi
 	stop_daemon
-	rm -rf "$work/store-$size"
+	# BENCH_KEEP=1 keeps the imported store too, to run the daemon on it again.
+	[ "$BENCH_KEEP" = 1 ] || rm -rf "$work/store-$size"
 done
 
 # ---- the table ----

@@ -94,45 +94,6 @@ static json_t *str_or_null(const char *s)
 	return s != NULL && s[0] != '\0' ? json_string_lossy(s) : json_null();
 }
 
-static json_t *candidate_json(const struct candidate *c)
-{
-	json_t *o = json_object(), *name = json_object(), *reasons = json_array(),
-	       *summary = json_object();
-	char sex[2] = {c->sex, '\0'};
-
-	if (o == NULL || name == NULL || reasons == NULL || summary == NULL) {
-		json_decref(o);
-		json_decref(name);
-		json_decref(reasons);
-		json_decref(summary);
-		return NULL;
-	}
-	if (c->matched_name.given[0])
-		json_object_set_new(name, "given", json_string_lossy(c->matched_name.given));
-	if (c->matched_name.middle[0])
-		json_object_set_new(name, "middle", json_string_lossy(c->matched_name.middle));
-	json_object_set_new(name, "family", json_string_lossy(c->matched_name.family));
-	json_object_set_new(name, "kind",
-			    json_string(c->matched_name.kind == NAME_PRIMARY ? "primary" : "alias"));
-	for (size_t i = 0; i < c->n_reasons && i < MATCH_MAX_REASONS; i++)
-		json_array_append_new(reasons, json_string(c->reasons[i]));
-	json_object_set_new(summary, "birth_year",
-			    c->birth_year ? json_integer(c->birth_year) : json_null());
-	json_object_set_new(summary, "sex", c->sex ? json_string(sex) : json_null());
-	json_object_set_new(summary, "mappa_category",
-			    c->mappa_category ? json_integer(c->mappa_category) : json_null());
-	json_object_set_new(summary, "status", json_string(offender_status_name(c->status)));
-
-	json_object_set_new(o, "offender_id", json_string(c->offender_id));
-	json_object_set_new(o, "band", json_string(band_name(c->band)));
-	json_object_set_new(o, "score", json_real((double)(long long)(c->score * 100.0 + 0.5) / 100.0));
-	json_object_set_new(o, "matched_name", name);
-	json_object_set_new(o, "reasons", reasons);
-	json_object_set_new(o, "managing_force", json_string_lossy(c->managing_force));
-	json_object_set_new(o, "summary", summary);
-	return o;
-}
-
 static void checks_create_done(struct job *j)
 {
 	if (j->status == 200)
@@ -140,75 +101,58 @@ static void checks_create_done(struct job *j)
 	job_respond(j);
 }
 
-/* Builds the stored check, the audit result and the caller's answer. */
+/*
+ * Builds the stored check and the caller's answer as text (check_json.c),
+ * and the audit entry's result: ids, bands and scores only.
+ */
 static int check_build(struct job *j, const struct check_request *cr, json_t *query,
 		       const struct check_result *res)
 {
-	json_t *full = json_array(), *brief = json_array(), *stored = NULL, *response = NULL,
-	       *result = NULL;
+	struct check_json_fields f;
+	struct jbuf b = {0};
+	json_t *brief = json_array(), *result = json_object();
 	char created[32];
 	int rc = DSC_ENOMEM;
 
-	if (full == NULL || brief == NULL)
+	if (brief == NULL || result == NULL)
 		goto out;
 	for (size_t i = 0; i < res->n_candidates; i++) {
 		const struct candidate *c = &res->candidates[i];
-		json_t *cj = candidate_json(c), *b = json_object();
+		json_t *o = json_object();
 
-		if (cj == NULL || b == NULL) {
-			json_decref(cj);
-			json_decref(b);
+		if (o == NULL || json_array_append_new(brief, o) != 0)
 			goto out;
-		}
-		json_array_append_new(full, cj);
-		json_object_set_new(b, "offender_id", json_string(c->offender_id));
-		json_object_set_new(b, "band", json_string(band_name(c->band)));
-		json_object_set(b, "score", json_object_get(cj, "score"));
-		json_array_append_new(brief, b);
+		json_object_set_new(o, "offender_id", json_string_lossy(c->offender_id));
+		json_object_set_new(o, "band", json_string(band_name(c->band)));
+		json_object_set_new(o, "score", json_real((double)(long long)(c->score * 100.0 + 0.5) /
+							 100.0));
 	}
 	format_time_ms(now_ms(), created);
-	response = json_object();
-	stored = json_object();
-	result = json_object();
-	if (response == NULL || stored == NULL || result == NULL)
+	f.check_id = j->check_id;
+	f.created = created;
+	f.principal = j->p.id;
+	f.force = j->p.force;
+	f.case_ref = cr->case_ref;
+	f.purpose = purpose_name(cr->purpose);
+	f.justification = cr->justification;
+	f.subject = query;
+	if (check_json_stored(&b, &f, res) != DSC_OK ||
+	    (j->store_val = jbuf_steal(&b, &j->store_len)) == NULL)
 		goto out;
-	json_object_set_new(response, "outcome", json_string(band_name(res->outcome)));
-	json_object_set(response, "candidates", full);
-
-	json_object_set_new(stored, "check_id", json_string(j->check_id));
-	json_object_set_new(stored, "created", json_string(created));
-	json_object_set_new(stored, "principal", json_string_lossy(j->p.id));
-	json_object_set_new(stored, "force", json_string_lossy(j->p.force));
-	json_object_set_new(stored, "case_ref", json_string(cr->case_ref));
-	json_object_set_new(stored, "purpose", json_string(purpose_name(cr->purpose)));
-	json_object_set_new(stored, "justification", json_string(cr->justification));
-	json_object_set(stored, "subject", query);
-	json_object_set(stored, "response", response);
-	json_object_set_new(stored, "decision", json_null());
-	j->store_val = json_dumps(stored, JSON_COMPACT | JSON_REAL_PRECISION(10));
-	if (j->store_val == NULL)
+	if (check_json_answer(&b, j->check_id, res, &j->p) != DSC_OK ||
+	    (j->answer = jbuf_steal(&b, &j->answer_len)) == NULL)
 		goto out;
-	j->store_len = strlen(j->store_val);
 
 	json_object_set_new(result, "check_id", json_string(j->check_id));
 	json_object_set_new(result, "outcome", json_string(band_name(res->outcome)));
 	json_object_set(result, "candidates", brief);
 	json_object_set(j->audit, "result", result);
-
-	j->resp = json_object();
-	if (j->resp == NULL)
-		goto out;
-	json_object_set_new(j->resp, "check_id", json_string(j->check_id));
-	json_object_set_new(j->resp, "outcome", json_string(band_name(res->outcome)));
-	json_object_set_new(j->resp, "candidates", candidates_filter(full, &j->p));
 	j->want_receipt = true;
 	j->outcome = res->outcome;
 	rc = DSC_OK;
 out:
-	json_decref(full);
+	jbuf_release(&b);
 	json_decref(brief);
-	json_decref(stored);
-	json_decref(response);
 	json_decref(result);
 	return rc;
 }
@@ -242,10 +186,8 @@ void checks_create(struct job *j, struct evhttp_request *req)
 	json_object_set_new(j->audit, "justification", json_string(cr.justification));
 	json_object_set(j->audit, "query", query ? query : json_null());
 
-	res = malloc(sizeof(*res));
-	if (res == NULL || query == NULL) {
-		free(res);
-		json_decref(query);
+	res = j->w->check_res;
+	if (query == NULL) {
 		check_request_release(&cr);
 		job_error(j, 503, "unavailable", NULL, "out of memory");
 		job_submit(j);
@@ -260,7 +202,6 @@ void checks_create(struct job *j, struct evhttp_request *req)
 	}
 	if (rc != DSC_OK) {
 		log_warnx("request %s: check failed: %s", j->request_id, err.msg);
-		free(res);
 		json_decref(query);
 		check_request_release(&cr);
 		job_error(j, 500, "internal", NULL, "the check could not be run; the log has the details");
@@ -270,7 +211,6 @@ void checks_create(struct job *j, struct evhttp_request *req)
 	memcpy(j->check_id, "chk_", 4);
 	worker_new_id(j->w, j->check_id + 4);
 	rc = check_build(j, &cr, query, res);
-	free(res);
 	json_decref(query);
 	check_request_release(&cr);
 	if (rc != DSC_OK) {

@@ -201,6 +201,8 @@ struct job {
 	char *checkpoint_line;     /* JOB_CHECKPOINT (malloc'd) */
 	size_t checkpoint_len;
 	json_t *resp;              /* the body to send (JSON) */
+	char *answer;              /* or this JSON text, without its closing '}' (malloc'd) */
+	size_t answer_len;
 	struct evbuffer *body;     /* or this, if set (raw body, e.g. NDJSON) */
 	bool want_receipt;         /* add "audit":{seq,hash} to resp */
 	enum band outcome;         /* JOB_CHECK_CREATE, for metrics */
@@ -238,9 +240,14 @@ struct worker {
 	struct event *drain_ev; /* timer while draining */
 	pthread_mutex_t done_mtx;
 	struct job *done_head, *done_tail;
+	/* Jobs of this pass of the event loop, handed to the writer together
+	 * when the pass ends (worker_submit_flush), so one commit takes all
+	 * the requests that arrived together. */
+	struct job *submit_head, *submit_tail;
 	struct store_reader *reader;
 	struct match_ctx *mctx;
 	struct evbuffer *scratch; /* answers are built here, evhttp moves them out */
+	struct check_result *check_res; /* one check's result at a time */
 	unsigned inflight;      /* requests handed to the writer or bulk thread */
 	unsigned lingering;     /* sockets drained after a failed handshake */
 	bool draining;
@@ -277,6 +284,42 @@ void format_time_ms(int64_t ms, char out[32]);
 /* A JSON string of s even if s is not UTF-8 (such bytes become %XX). */
 json_t *json_string_lossy(const char *s);
 
+/* ---- JSON texts written directly (check_json.c) ---- */
+/* A growing text; a failed allocation sets oom and ends all writing. */
+struct jbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+void jbuf_reset(struct jbuf *b);
+void jbuf_release(struct jbuf *b);
+/* The text (NUL-terminated, malloc'd, the caller frees it), the buffer
+ * emptied; NULL after a failed allocation. */
+char *jbuf_steal(struct jbuf *b, size_t *len);
+void jbuf_add(struct jbuf *b, const char *s, size_t n);
+void jbuf_lit(struct jbuf *b, const char *s);
+/* s as a JSON string: escaped, or as json_string_lossy() if not UTF-8. */
+void jbuf_str(struct jbuf *b, const char *s);
+void jbuf_int(struct jbuf *b, long long v);
+/* v dumped compactly ("null" for NULL). */
+int jbuf_json(struct jbuf *b, const json_t *v);
+
+struct check_result;
+struct check_json_fields {
+	const char *check_id, *created, *principal, *force, *case_ref, *purpose, *justification;
+	const json_t *subject;
+};
+/* The stored check: the full candidates, decision null. */
+int check_json_stored(struct jbuf *b, const struct check_json_fields *f,
+		      const struct check_result *res);
+/* The answer to POST /v1/checks for reader, without its closing '}' (the
+ * audit receipt goes there once committed). */
+int check_json_answer(struct jbuf *b, const char *check_id, const struct check_result *res,
+		      const struct principal *reader);
+/* The candidates as reader may see them (NULL: all of them, in full). */
+void check_json_candidates(struct jbuf *b, const struct check_result *res,
+			   const struct principal *reader);
+
 /* checks.c, also used by offenders.c */
 bool check_id_valid(const char *id);
 /* Reads the stored check with the worker's reader: DSC_ENOTFOUND if none. */
@@ -299,6 +342,10 @@ void server_join(struct daemon *d);
 void server_free(struct daemon *d);
 void worker_new_id(struct worker *w, char out[ID_LEN + 1]);
 void worker_inflight_done(struct worker *w);
+/* Hands the jobs queued in this pass to the writer (worker thread). */
+void worker_submit_flush(struct worker *w);
+/* Queues the finished list head..tail for w to answer (any thread). */
+void worker_post_done(struct worker *w, struct job *head, struct job *tail);
 
 /* router.c: the general callback of every worker's evhttp */
 void router_dispatch(struct evhttp_request *req, void *arg);
@@ -335,6 +382,8 @@ char *query_get(const char *query, const char *key, bool *present);
 struct writer;
 int writer_new(struct daemon *d, struct writer **out, struct dsc_error *err);
 void writer_submit(struct writer *wr, struct job *j);
+/* Submits the list head..tail (linked by next) under one lock. */
+void writer_submit_list(struct writer *wr, struct job *head, struct job *tail);
 /* Submits and waits for the commit (threads other than workers). */
 int writer_submit_wait(struct writer *wr, struct job *j);
 /* The same in two steps, so that a thread can work while it waits. */

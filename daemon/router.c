@@ -68,6 +68,7 @@ void job_free(struct job *j)
 	if (j->body != NULL)
 		evbuffer_free(j->body);
 	free(j->store_val);
+	free(j->answer);
 	free(j->checkpoint_line);
 	offender_free(j->offender);
 	if (j->bulk != NULL) {
@@ -164,6 +165,8 @@ static void job_error_set(struct job *j, int status, const char *code, const cha
 		code = error_code_of(status);
 	json_decref(j->resp);
 	j->resp = NULL;
+	free(j->answer);
+	j->answer = NULL;
 	if (j->body != NULL) {
 		evbuffer_free(j->body);
 		j->body = NULL;
@@ -233,8 +236,15 @@ void job_submit(struct job *j)
 		job_respond(j);
 		return;
 	}
+	/* Queued for the end of this pass of the event loop: the writer then
+	 * commits every request of the pass at once (server.c). */
 	j->w->inflight++;
-	writer_submit(j->d->writer, j);
+	j->next = NULL;
+	if (j->w->submit_tail != NULL)
+		j->w->submit_tail->next = j;
+	else
+		j->w->submit_head = j;
+	j->w->submit_tail = j;
 }
 
 static int dump_to_evbuffer(const char *buffer, size_t size, void *data)
@@ -242,11 +252,17 @@ static int dump_to_evbuffer(const char *buffer, size_t size, void *data)
 	return evbuffer_add(data, buffer, size);
 }
 
+/* The largest answer made into one TLS record (TLS's own limit). */
+#define ONE_RECORD_MAX 16384
+
 void job_respond(struct job *j)
 {
 	struct evhttp_request *req = j->req;
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 	struct evbuffer *buf = j->w->scratch;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	struct evbuffer *wire;
 	char seq[24];
 
 	evbuffer_drain(buf, evbuffer_get_length(buf));
@@ -264,6 +280,15 @@ void job_respond(struct job *j)
 		evhttp_add_header(out, "Content-Type",
 				  j->content_type ? j->content_type : "application/json");
 		evbuffer_add_buffer(buf, j->body);
+	} else if (j->answer != NULL) {
+		/* A text written by its handler without its closing brace. */
+		evhttp_add_header(out, "Content-Type",
+				  j->content_type ? j->content_type : "application/json");
+		evbuffer_add(buf, j->answer, j->answer_len);
+		if (j->want_receipt && j->receipt)
+			evbuffer_add_printf(buf, ",\"audit\":{\"seq\":%llu,\"hash\":\"%s\"}",
+					    (unsigned long long)j->receipt_seq, j->receipt_hash);
+		evbuffer_add(buf, "}\n", 2);
 	} else if (j->resp != NULL) {
 		if (j->want_receipt && j->receipt && json_is_object(j->resp)) {
 			json_t *r = json_object();
@@ -286,6 +311,12 @@ void job_respond(struct job *j)
 		evbuffer_add(buf, "\n", 1);
 	}
 	evhttp_send_reply(req, j->status, NULL, buf);
+	/* evhttp leaves the head and the body in separate chains, and the TLS
+	 * bufferevent writes each chain as its own record and write(2): one
+	 * chain makes a small answer one record, one segment, one syscall. */
+	wire = bev != NULL ? bufferevent_get_output(bev) : NULL;
+	if (wire != NULL && evbuffer_get_length(wire) <= ONE_RECORD_MAX)
+		evbuffer_pullup(wire, -1);
 	metrics_request_done(&j->w->metrics, j->ep, j->status, mono_ns() - j->start_ns);
 	/* Ids and statuses only: never a name or a date of birth. */
 	log_debug("request %s %s %s -> %d%s", j->request_id, j->known ? j->p.id : "-",

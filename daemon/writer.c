@@ -487,10 +487,23 @@ static bool writer_batch(struct writer *wr, struct job *batch, bool timer_due, j
 		histogram_add(&wr->batch, batch_bounds, BATCH_BUCKETS, (double)n);
 	histogram_add(&wr->commit, commit_bounds, COMMIT_BUCKETS,
 		      (double)(mono_ns() - t0) / 1e9);
+	/* Back to the workers, a run of one worker's jobs under one lock and
+	 * one wake-up. */
 	for (j = batch; j != NULL; j = next) {
+		struct job *last = j;
+
 		next = j->next;
-		j->next = NULL;
-		job_complete(j);
+		if (j->on_done != NULL) {
+			j->next = NULL;
+			job_complete(j);
+			continue;
+		}
+		while (next != NULL && next->on_done == NULL && next->w == j->w) {
+			last = next;
+			next = next->next;
+		}
+		last->next = NULL;
+		worker_post_done(j->w, j, last);
 	}
 	return !failed;
 }
@@ -630,17 +643,22 @@ fail:
 	return rc;
 }
 
-void writer_submit(struct writer *wr, struct job *j)
+void writer_submit_list(struct writer *wr, struct job *head, struct job *tail)
 {
-	j->next = NULL;
+	tail->next = NULL;
 	pthread_mutex_lock(&wr->mtx);
 	if (wr->tail != NULL)
-		wr->tail->next = j;
+		wr->tail->next = head;
 	else
-		wr->head = j;
-	wr->tail = j;
+		wr->head = head;
+	wr->tail = tail;
 	pthread_cond_signal(&wr->cond);
 	pthread_mutex_unlock(&wr->mtx);
+}
+
+void writer_submit(struct writer *wr, struct job *j)
+{
+	writer_submit_list(wr, j, j);
 }
 
 static void waiter_wake(struct job *j)
