@@ -211,25 +211,47 @@ static void jbuf_key(struct jbuf *b, const char *key, bool first)
 	jbuf_add(b, "\":", 2);
 }
 
-void jbuf_int(struct jbuf *b, long long v)
+/* Decimal digits of v at the end of buf; returns where they start. */
+static char *digits(unsigned long long v, char *end)
 {
-	char num[24];
-	int n = snprintf(num, sizeof(num), "%lld", v);
-
-	if (n > 0 && (size_t)n < sizeof(num))
-		jbuf_add(b, num, (size_t)n);
-	else
-		b->oom = true;
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	return end;
 }
 
-/* A score as jansson writes a real with JSON_REAL_PRECISION(10):
- * "%.10g", with ".0" added to a whole number. */
+void jbuf_int(struct jbuf *b, long long v)
+{
+	char num[24], *end = num + sizeof(num), *p;
+	unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+
+	p = digits(u, end);
+	if (v < 0)
+		*--p = '-';
+	jbuf_add(b, p, (size_t)(end - p));
+}
+
+/* A score as jansson writes a real with JSON_REAL_PRECISION(10) ("%.10g",
+ * ".0" added to a whole number), rounded to hundredths as the contract
+ * shows it.  Scores are 0..1: written from the hundredths without printf;
+ * anything else (never seen) through snprintf. */
 static void jbuf_score(struct jbuf *b, double score)
 {
 	double v = (double)(long long)(score * 100.0 + 0.5) / 100.0;
+	long long cents = (long long)(score * 100.0 + 0.5);
 	char num[40];
-	int n = snprintf(num, sizeof(num), "%.10g", v);
+	int n;
 
+	if (cents >= 0 && cents <= 100000) {
+		char frac[2] = {(char)('0' + cents % 100 / 10), (char)('0' + cents % 10)};
+
+		jbuf_int(b, cents / 100);
+		jbuf_add(b, ".", 1);
+		jbuf_add(b, frac, frac[1] == '0' ? 1 : 2);
+		return;
+	}
+	n = snprintf(num, sizeof(num), "%.10g", v);
 	if (n <= 0 || (size_t)n >= sizeof(num) - 2) {
 		b->oom = true;
 		return;
@@ -241,21 +263,25 @@ static void jbuf_score(struct jbuf *b, double score)
 	jbuf_add(b, num, (size_t)n);
 }
 
+static int jbuf_dump_cb(const char *buffer, size_t size, void *data)
+{
+	struct jbuf *b = data;
+
+	jbuf_add(b, buffer, size);
+	return b->oom ? -1 : 0;
+}
+
 int jbuf_json(struct jbuf *b, const json_t *v)
 {
-	char *s;
-
 	if (v == NULL) {
 		jbuf_lit(b, "null");
 		return DSC_OK;
 	}
-	s = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(10) | JSON_ENCODE_ANY);
-	if (s == NULL) {
+	if (json_dump_callback(v, jbuf_dump_cb, b,
+			       JSON_COMPACT | JSON_REAL_PRECISION(10) | JSON_ENCODE_ANY) != 0) {
 		b->oom = true;
 		return DSC_ENOMEM;
 	}
-	jbuf_lit(b, s);
-	free(s);
 	return DSC_OK;
 }
 
