@@ -118,6 +118,7 @@ struct sample {
 
 struct result_row {
 	size_t n, found, found_match, rank1, wrong_match, any_candidate;
+	size_t views; /* view reads, the main cost of a check */
 };
 
 static struct sample samples[SAMPLE_MAX];
@@ -809,6 +810,7 @@ static void run_query(struct match_ctx *c, struct store_reader *r, const struct 
 			    strcmp(res.candidates[0].offender_id, q->truth) == 0;
 		x->wrong_match += wrong;
 		x->any_candidate += res.n_candidates > 0;
+		x->views += res.n_views;
 	}
 	if (verbose && ((q->truth[0] != '\0' && !found) || wrong)) {
 		char d[11] = "-";
@@ -831,12 +833,14 @@ static double pct(size_t a, size_t b)
 
 static void print_row(const char *name, const struct result_row *x, bool negative)
 {
+	double views = x->n > 0 ? (double)x->views / (double)x->n : 0.0;
+
 	if (negative)
-		printf("  %-30s %6zu %9s %9s %9s %8.2f%% %8.2f%%\n", name, x->n, "-", "-", "-", pct(x->wrong_match, x->n),
-		       pct(x->any_candidate, x->n));
+		printf("  %-30s %6zu %9s %9s %9s %8.2f%% %8.2f%% %6.0f\n", name, x->n, "-", "-", "-",
+		       pct(x->wrong_match, x->n), pct(x->any_candidate, x->n), views);
 	else
-		printf("  %-30s %6zu %8.2f%% %8.2f%% %8.2f%% %8.2f%% %9s\n", name, x->n, pct(x->found, x->n),
-		       pct(x->found_match, x->n), pct(x->rank1, x->n), pct(x->wrong_match, x->n), "-");
+		printf("  %-30s %6zu %8.2f%% %8.2f%% %8.2f%% %8.2f%% %9s %6.0f\n", name, x->n, pct(x->found, x->n),
+		       pct(x->found_match, x->n), pct(x->rank1, x->n), pct(x->wrong_match, x->n), "-", views);
 }
 
 static void usage(FILE *f)
@@ -981,6 +985,7 @@ int main(int argc, char **argv)
 	all_pos.n = all_single.n + all_pairs.n;
 	all_pos.found = all_single.found + all_pairs.found;
 	all_pos.found_match = all_single.found_match + all_pairs.found_match;
+	all_pos.views = all_single.views + all_pairs.views;
 	all_pos.rank1 = all_single.rank1 + all_pairs.rank1;
 	all_pos.wrong_match = all_single.wrong_match + all_pairs.wrong_match;
 	all_checks.n = all_pos.n + all_neg.n;
@@ -989,8 +994,8 @@ int main(int argc, char **argv)
 	qsort(lat, n_lat, sizeof(*lat), cmp_double);
 	qsort(cpu_lat, n_cpu_lat, sizeof(*cpu_lat), cmp_double);
 	printf("register: %zu records (loaded in %.1f s), seed %llu, %zu checks\n", loaded, t_load, seed, n_lat);
-	printf("  %-30s %6s %9s %9s %9s %9s %9s\n", "kind", "n", "recall", "in_match", "rank1", "wrong_m",
-	       "neg_cand");
+	printf("  %-30s %6s %9s %9s %9s %9s %9s %6s\n", "kind", "n", "recall", "in_match", "rank1", "wrong_m",
+	       "neg_cand", "views");
 	for (int k = K_EXACT; k < K_N_POSITIVE; k++)
 		print_row(kind_names[k], &rows[k], false);
 	{
