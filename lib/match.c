@@ -1883,6 +1883,13 @@ static bool tag_rules_out(const struct match_ctx *c, uint32_t tag)
 		w += W_SEX_MISMATCH;
 	if (w < THRESHOLD_POSSIBLE)
 		return true;
+	/* With a clear match in hand, a record that cannot come within the
+	 * margin of it could only be listed as a weaker possible match: not
+	 * worth a view.  One that could (and would make the match ambiguous)
+	 * is still read. */
+	if (c->n_top > 0 && c->top[0].band == BAND_MATCH && c->top[0].w >= c->t_match + DECISIVE_MARGIN &&
+	    w < c->top[0].w - MATCH_MARGIN)
+		return true;
 	if (c->n_top == MATCH_MAX_CANDIDATES) {
 		const struct scored *last = &c->top[MATCH_MAX_CANDIDATES - 1];
 		if (w < last->w && (last->band == BAND_MATCH || w < c->t_match))
