@@ -126,7 +126,7 @@
 
 /* ------------------------------------------------------------------ */
 
-#define INDEXER_VERSION 5
+#define INDEXER_VERSION 6
 #define VIEW_MAGIC 0xD1
 #define VIEW_NAMES_MAX 16
 #define VIEW_DOBS_MAX 4
@@ -138,18 +138,22 @@
 #define SEEN_SLOTS 8192 /* > 2 * SCAN_BUDGET, a power of two */
 
 /*
- * The tag of every index entry of a record (store.h): what a check needs
- * to rule a namesake out from the index alone, without reading the view.
+ * The tag of every index entry of a record (store.h): its dates of birth,
+ * so that a check can rule a namesake born on another day out from the
+ * index alone, without reading the view.
  *   bit 31      set: the tag is filled in (0: nothing known, never ruled out)
- *   bit 30      other dates of birth, or one that does not fit: not by date
- *   bit 29      the record has a postcode
- *   bits 27-28  sex: 0 unknown or X, 1 M, 2 F
- *   bits 9-20   year of the date of birth (0: none), 5-8 month, 0-4 day
+ *   bit 30      dates that do not fit below: never ruled out by date
+ *   bits 13-29  the date of birth: year - 1850 (8 bits, 0: none), month
+ *               (4), day (5)
+ *   bits 0-12   one other date of birth: its year's distance from the
+ *               first plus 8 (4 bits, 0: none), month (4), day (5)
+ * One other date is the common case (an alias's); a record with more, or
+ * with dates outside 1851-2105 or seven years apart, is never ruled out.
  */
 #define TAG_KNOWN (1u << 31)
-#define TAG_MORE_DOBS (1u << 30)
-#define TAG_POSTCODE (1u << 29)
-#define TAG_SEX_SHIFT 27
+#define TAG_UNFIT (1u << 30)
+#define TAG_MAIN_SHIFT 13
+#define TAG_YEAR_BASE 1850
 #define QKEY_SLOTS 2048 /* > 2 * QKEYS_MAX, a power of two */
 #define NICK_CODE_SLOTS 256 /* primary codes of nickname-table names, a power of two */
 #define SUBJ_VARIANTS (CHECK_MAX_NAMES * 2)
@@ -719,20 +723,19 @@ static int indexer_keys(const struct offender *o, store_emit_fn emit, void *sink
 
 static uint32_t indexer_tag(const struct offender *o, void *arg)
 {
+	const struct date *d = &o->dob, *od = o->n_other_dobs > 0 ? &o->other_dobs[0] : NULL;
 	uint32_t t = TAG_KNOWN;
 
 	(void)arg;
-	if (o->n_other_dobs > 0 || o->dob.year > 4095)
-		t |= TAG_MORE_DOBS;
-	else if (o->dob.year != 0)
-		t |= (uint32_t)o->dob.year << 9 | (uint32_t)(o->dob.month & 15) << 5 | (uint32_t)(o->dob.day & 31);
-	for (size_t i = 0; i < o->n_addresses; i++)
-		if (o->addresses[i].postcode != NULL)
-			t |= TAG_POSTCODE;
-	if (o->sex == 'M')
-		t |= 1u << TAG_SEX_SHIFT;
-	else if (o->sex == 'F')
-		t |= 2u << TAG_SEX_SHIFT;
+	if (d->year == 0)
+		return od == NULL ? t : t | TAG_UNFIT;
+	if (d->year <= TAG_YEAR_BASE || d->year > TAG_YEAR_BASE + 255 || d->month > 12 || d->day > 31 ||
+	    o->n_other_dobs > 1 ||
+	    (od != NULL && (abs((int)od->year - (int)d->year) > 7 || od->month > 12 || od->day > 31)))
+		return t | TAG_UNFIT;
+	t |= ((uint32_t)(d->year - TAG_YEAR_BASE) << 9 | (uint32_t)d->month << 5 | d->day) << TAG_MAIN_SHIFT;
+	if (od != NULL)
+		t |= (uint32_t)((int)od->year - (int)d->year + 8) << 9 | (uint32_t)od->month << 5 | od->day;
 	return t;
 }
 
@@ -1865,22 +1868,32 @@ static bool tag_rules_out(const struct match_ctx *c, uint32_t tag)
 {
 	const struct check_subject *s = c->s;
 	double w = c->name_bound;
-	unsigned sex = (tag >> TAG_SEX_SHIFT) & 3u;
-	struct date d;
+	uint32_t main = (tag >> TAG_MAIN_SHIFT) & 0x1ffffu, other = tag & 0x1fffu;
+	struct date d[2];
+	size_t n = 0;
 	const char *why;
 	bool agrees, conflicts;
 
-	if ((tag & TAG_KNOWN) == 0 || (tag & TAG_MORE_DOBS) != 0)
+	if ((tag & TAG_KNOWN) == 0 || (tag & TAG_UNFIT) != 0)
 		return false;
-	d.year = (uint16_t)((tag >> 9) & 4095u);
-	d.month = (uint8_t)((tag >> 5) & 15u);
-	d.day = (uint8_t)(tag & 31u);
-	if (d.year != 0)
-		w += dob_score_dates(c, s, &d, 1, true, &why, &agrees, &conflicts);
-	if (c->postcode[0] != '\0' && (tag & TAG_POSTCODE) != 0)
+	if ((main >> 9) != 0) {
+		d[n].year = (uint16_t)(TAG_YEAR_BASE + (main >> 9));
+		d[n].month = (uint8_t)((main >> 5) & 15u);
+		d[n].day = (uint8_t)(main & 31u);
+		n++;
+		if ((other >> 9) != 0) {
+			d[n].year = (uint16_t)((int)d[0].year + (int)(other >> 9) - 8);
+			d[n].month = (uint8_t)((other >> 5) & 15u);
+			d[n].day = (uint8_t)(other & 31u);
+			n++;
+		}
+	}
+	if (n > 0)
+		w += dob_score_dates(c, s, d, n, true, &why, &agrees, &conflicts);
+	/* Whether the record has a postcode, and its sex, are not in the tag:
+	 * assume the most they could add. */
+	if (c->postcode[0] != '\0')
 		w += W_POSTCODE_FULL;
-	if (s->sex != 0 && s->sex != 'X' && sex != 0 && (sex == 1 ? 'M' : 'F') != s->sex)
-		w += W_SEX_MISMATCH;
 	if (w < THRESHOLD_POSSIBLE)
 		return true;
 	/* With a clear match in hand, a record that cannot come within the

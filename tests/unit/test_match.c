@@ -38,6 +38,14 @@ static const char *const register_lines[] = {
 	"\"dob\":\"1999-02-02\",\"sex\":\"F\",\"addresses\":[{\"postcode\":\"M14 5RT\"}],\"managing_force\":\"greater-manchester\",\"status\":\"active\"}",
 	"{\"id\":\"GMP-0000007\",\"names\":[{\"given\":\"Tobias\",\"family\":\"Fenwright\",\"kind\":\"primary\"}],"
 	"\"dob\":\"1988-10-04\",\"sex\":\"M\",\"managing_force\":\"greater-manchester\",\"status\":\"active\"}",
+	/* Other dates of birth the index tag describes (one, six years off)
+	 * and cannot (two; one eleven years off): never ruled out wrongly. */
+	"{\"id\":\"WMP-0000008\",\"names\":[{\"given\":\"Cornelius\",\"family\":\"Vantreight\",\"kind\":\"primary\"}],"
+	"\"dob\":\"1950-03-03\",\"other_dobs\":[\"1956-08-19\"],\"sex\":\"M\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
+	"{\"id\":\"WMP-0000009\",\"names\":[{\"given\":\"Perpetua\",\"family\":\"Ashcombe\",\"kind\":\"primary\"}],"
+	"\"dob\":\"1960-01-01\",\"other_dobs\":[\"1966-06-06\",\"1971-07-27\"],\"sex\":\"F\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
+	"{\"id\":\"WMP-0000010\",\"names\":[{\"given\":\"Ignatius\",\"family\":\"Pelloe\",\"kind\":\"primary\"}],"
+	"\"dob\":\"1990-04-04\",\"other_dobs\":[\"1979-12-30\"],\"sex\":\"M\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
 };
 
 /* Twelve namesakes, for the limits of the result. */
@@ -188,6 +196,12 @@ static const struct check_case cases[] = {
 	 {"dob:exact", "postcode:full"}},
 	{"another recorded dob counts as other_dob",
 	 {.given = "William", NULL, "Quennell", .dob = "1964-05-11"}, BAND_MATCH, "WMP-0000002", {"dob:other_dob"}},
+	{"an other dob six years from the first is a match",
+	 {.given = "Cornelius", NULL, "Vantreight", .dob = "1956-08-19"}, BAND_MATCH, "WMP-0000008", {"dob:other_dob"}},
+	{"the second of two other dobs is a match",
+	 {.given = "Perpetua", NULL, "Ashcombe", .dob = "1971-07-27"}, BAND_MATCH, "WMP-0000009", {"dob:other_dob"}},
+	{"an other dob eleven years from the first is a match",
+	 {.given = "Ignatius", NULL, "Pelloe", .dob = "1979-12-30"}, BAND_MATCH, "WMP-0000010", {"dob:other_dob"}},
 	{"one digit of the dob slipped",
 	 {.given = "Tobias", NULL, "Fenwright", .dob = "1988-10-07"}, BAND_MATCH, "GMP-0000007", {"dob:one_digit"}},
 	{"year off by one across a decade (not a one-digit slip)",
