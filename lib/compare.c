@@ -753,6 +753,15 @@ size_t postcode_sector(const char *pc, char out[16])
 	return ol + 1;
 }
 
+size_t postcode_outward(const char *pc, char out[16])
+{
+	size_t len = strnlen(pc, 15), ol = outward_len(pc, len);
+
+	memcpy(out, pc, ol);
+	out[ol] = '\0';
+	return ol;
+}
+
 enum postcode_level compare_postcode(const char *a, const char *b)
 {
 	size_t al = strnlen(a, 15), bl = strnlen(b, 15);

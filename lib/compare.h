@@ -66,5 +66,10 @@ enum postcode_level compare_postcode(const char *a, const char *b);
 /* The sector of a normalised postcode ("WR12AB" -> "WR12"); returns its
  * length, 0 if the postcode has no inward part. */
 size_t postcode_sector(const char *pc, char out[16]);
+/* The outward code (district) of a normalised postcode ("WR12AB" ->
+ * "WR1"; the whole of one without an inward part); returns its length.
+ * compare_postcode gives POSTCODE_DISTRICT or better only to two
+ * postcodes with the same outward code. */
+size_t postcode_outward(const char *pc, char out[16]);
 
 #endif

@@ -126,7 +126,7 @@
 
 /* ------------------------------------------------------------------ */
 
-#define INDEXER_VERSION 6
+#define INDEXER_VERSION 7
 #define VIEW_MAGIC 0xD1
 #define VIEW_NAMES_MAX 16
 #define VIEW_DOBS_MAX 4
@@ -138,22 +138,29 @@
 #define SEEN_SLOTS 8192 /* > 2 * SCAN_BUDGET, a power of two */
 
 /*
- * The tag of every index entry of a record (store.h): its dates of birth,
- * so that a check can rule a namesake born on another day out from the
- * index alone, without reading the view.
+ * The tag of every index entry of a record (store.h): its dates of birth
+ * and where it lived, so that a check can rule a namesake born on another
+ * day or living elsewhere out from the index alone, without reading the
+ * view.
  *   bit 31      set: the tag is filled in (0: nothing known, never ruled out)
  *   bit 30      dates that do not fit below: never ruled out by date
- *   bits 13-29  the date of birth: year - 1850 (8 bits, 0: none), month
+ *   bit 29      bits 0-11 hold another date of birth, not the districts
+ *   bits 12-28  the date of birth: year - 1850 (8 bits, 0: none), month
  *               (4), day (5)
- *   bits 0-12   one other date of birth: its year's distance from the
- *               first plus 8 (4 bits, 0: none), month (4), day (5)
+ *   bits 0-11   with bit 29: one other date of birth, its year's distance
+ *               from the first plus 4 (3 bits), month (4), day (5);
+ *               without: the postcode districts (outward codes) of every
+ *               address, one bit each of 12 by hash
  * One other date is the common case (an alias's); a record with more, or
- * with dates outside 1851-2105 or seven years apart, is never ruled out.
+ * with dates outside 1851-2105 or three years apart, is never ruled out
+ * by date, and one with another date never by postcode.
  */
 #define TAG_KNOWN (1u << 31)
 #define TAG_UNFIT (1u << 30)
-#define TAG_MAIN_SHIFT 13
+#define TAG_OTHER (1u << 29)
+#define TAG_MAIN_SHIFT 12
 #define TAG_YEAR_BASE 1850
+#define TAG_DISTRICTS 12
 #define QKEY_SLOTS 2048 /* > 2 * QKEYS_MAX, a power of two */
 #define NICK_CODE_SLOTS 256 /* primary codes of nickname-table names, a power of two */
 #define SUBJ_VARIANTS (CHECK_MAX_NAMES * 2)
@@ -276,6 +283,7 @@ struct match_ctx {
 	uint32_t cands[SCAN_BUDGET + 1024];
 	size_t n_cands, cand_limit;
 	size_t n_pruned; /* entries ruled out by their tags */
+	uint32_t district_bit; /* of the subject's postcode in a tag (0: none) */
 	const struct check_subject *s; /* the subject of the check under way */
 	uint32_t seen_key[SEEN_SLOTS];
 	uint32_t seen_gen[SEEN_SLOTS];
@@ -721,22 +729,44 @@ static int indexer_keys(const struct offender *o, store_emit_fn emit, void *sink
 	return DSC_OK;
 }
 
+/* The bit of a postcode district (outward code) in a tag. */
+static uint32_t district_bit(const char *normalised_postcode)
+{
+	char out[16];
+	uint32_t h = 2166136261u;
+	size_t n = postcode_outward(normalised_postcode, out);
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)out[i];
+		h *= 16777619u;
+	}
+	return 1u << (h % TAG_DISTRICTS);
+}
+
 static uint32_t indexer_tag(const struct offender *o, void *arg)
 {
 	const struct date *d = &o->dob, *od = o->n_other_dobs > 0 ? &o->other_dobs[0] : NULL;
-	uint32_t t = TAG_KNOWN;
+	uint32_t t = TAG_KNOWN, districts = 0;
 
 	(void)arg;
+	for (size_t i = 0; i < o->n_addresses; i++) {
+		char pc[PC_MAX + 1];
+		if (o->addresses[i].postcode == NULL)
+			continue;
+		normalize_postcode(o->addresses[i].postcode, pc, sizeof(pc));
+		if (pc[0] != '\0')
+			districts |= district_bit(pc);
+	}
 	if (d->year == 0)
-		return od == NULL ? t : t | TAG_UNFIT;
+		return od == NULL ? t | districts : t | TAG_UNFIT | districts;
 	if (d->year <= TAG_YEAR_BASE || d->year > TAG_YEAR_BASE + 255 || d->month > 12 || d->day > 31 ||
 	    o->n_other_dobs > 1 ||
-	    (od != NULL && (abs((int)od->year - (int)d->year) > 7 || od->month > 12 || od->day > 31)))
-		return t | TAG_UNFIT;
+	    (od != NULL && (abs((int)od->year - (int)d->year) > 3 || od->month > 12 || od->day > 31)))
+		return t | TAG_UNFIT | districts;
 	t |= ((uint32_t)(d->year - TAG_YEAR_BASE) << 9 | (uint32_t)d->month << 5 | d->day) << TAG_MAIN_SHIFT;
-	if (od != NULL)
-		t |= (uint32_t)((int)od->year - (int)d->year + 8) << 9 | (uint32_t)od->month << 5 | od->day;
-	return t;
+	if (od == NULL)
+		return t | districts;
+	return t | TAG_OTHER | (uint32_t)((int)od->year - (int)d->year + 4) << 9 | (uint32_t)od->month << 5 | od->day;
 }
 
 static int put_u8(struct store_buf *b, unsigned v)
@@ -1868,40 +1898,45 @@ static bool tag_rules_out(const struct match_ctx *c, uint32_t tag)
 {
 	const struct check_subject *s = c->s;
 	double w = c->name_bound;
-	uint32_t main = (tag >> TAG_MAIN_SHIFT) & 0x1ffffu, other = tag & 0x1fffu;
+	uint32_t main = (tag >> TAG_MAIN_SHIFT) & 0x1ffffu, low = tag & 0xfffu;
 	struct date d[2];
 	size_t n = 0;
 	const char *why;
 	bool agrees, conflicts;
 
-	if ((tag & TAG_KNOWN) == 0 || (tag & TAG_UNFIT) != 0)
+	if ((tag & TAG_KNOWN) == 0)
 		return false;
-	if ((main >> 9) != 0) {
+	if (s->dob.year == 0 && s->age < 0) {
+		/* No date to compare: the record's dates weigh nothing. */
+	} else if ((tag & TAG_UNFIT) != 0) {
+		return false;
+	} else if ((main >> 9) != 0) {
 		d[n].year = (uint16_t)(TAG_YEAR_BASE + (main >> 9));
 		d[n].month = (uint8_t)((main >> 5) & 15u);
 		d[n].day = (uint8_t)(main & 31u);
 		n++;
-		if ((other >> 9) != 0) {
-			d[n].year = (uint16_t)((int)d[0].year + (int)(other >> 9) - 8);
-			d[n].month = (uint8_t)((other >> 5) & 15u);
-			d[n].day = (uint8_t)(other & 31u);
+		if ((tag & TAG_OTHER) != 0) {
+			d[n].year = (uint16_t)((int)d[0].year + (int)(low >> 9) - 4);
+			d[n].month = (uint8_t)((low >> 5) & 15u);
+			d[n].day = (uint8_t)(low & 31u);
 			n++;
 		}
-	}
-	if (n > 0)
 		w += dob_score_dates(c, s, d, n, true, &why, &agrees, &conflicts);
-	/* Whether the record has a postcode, and its sex, are not in the tag:
-	 * assume the most they could add. */
+	}
+	/* A record none of whose districts is the subject's can agree on the
+	 * postcode area at best.  Its sex is not in the tag: assume it agrees. */
 	if (c->postcode[0] != '\0')
-		w += W_POSTCODE_FULL;
+		w += (tag & TAG_OTHER) != 0 || (low & c->district_bit) != 0 ? W_POSTCODE_FULL : W_POSTCODE_AREA;
 	if (w < THRESHOLD_POSSIBLE)
 		return true;
-	/* With a clear match in hand, a record that cannot come within the
-	 * margin of it could only be listed as a weaker possible match: not
-	 * worth a view.  One that could (and would make the match ambiguous)
-	 * is still read. */
+	/* With a clear match in hand, a record that can neither come within
+	 * the margin of it nor weigh as much as a match itself could only be
+	 * listed as a weak possible match: not worth a view.  One that could
+	 * make the match ambiguous is read, and so is a namesake with the
+	 * same date of birth living elsewhere, which the person deciding
+	 * must see beside the match. */
 	if (c->n_top > 0 && c->top[0].band == BAND_MATCH && c->top[0].w >= c->t_match + DECISIVE_MARGIN &&
-	    w < c->top[0].w - MATCH_MARGIN)
+	    w < c->top[0].w - MATCH_MARGIN && w < c->t_match)
 		return true;
 	if (c->n_top == MATCH_MAX_CANDIDATES) {
 		const struct scored *last = &c->top[MATCH_MAX_CANDIDATES - 1];
@@ -2260,6 +2295,7 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 		normalize_postcode(pc, c->postcode, sizeof(c->postcode));
 	}
 	postcode_sector(c->postcode, c->sector);
+	c->district_bit = c->postcode[0] != '\0' ? district_bit(c->postcode) : 0;
 
 	subject_prepare(c, r, subject);
 	if (c->n_subj == 0)

@@ -235,6 +235,34 @@ static void test_postcode_sector(void **state)
 	assert_int_equal(postcode_sector("WR1", out), 0); /* no inward part, no sector */
 }
 
+/* Two postcodes at district level or better share their outward code: the
+ * index tag rules records out on it. */
+static void test_postcode_outward(void **state)
+{
+	static const char *const pairs[][2] = {
+		{"WR12AB", "WR12AB"}, {"WR12AB", "WR12XY"}, {"WR12AB", "WR19ZZ"}, {"WR1", "WR12AB"},
+		{"WR1", "WR1"},       {"SE179JN", "SE17"},  {"M145RT", "M14"},    {"XYZ", "XYZ"},
+	};
+	char out[16], o2[16];
+	(void)state;
+	assert_int_equal(postcode_outward("WR12AB", out), 3);
+	assert_string_equal(out, "WR1");
+	assert_int_equal(postcode_outward("SE179JN", out), 4);
+	assert_string_equal(out, "SE17");
+	assert_int_equal(postcode_outward("WR1", out), 3);
+	assert_string_equal(out, "WR1");
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		enum postcode_level l = compare_postcode(pairs[i][0], pairs[i][1]);
+		assert_true(l == POSTCODE_FULL || l == POSTCODE_SECTOR || l == POSTCODE_DISTRICT);
+		postcode_outward(pairs[i][0], out);
+		postcode_outward(pairs[i][1], o2);
+		assert_string_equal(out, o2);
+	}
+	assert_int_equal(compare_postcode("WR12AB", "WR22AB"), POSTCODE_AREA);
+	postcode_outward("WR22AB", o2);
+	assert_string_not_equal(postcode_outward("WR12AB", out) ? out : "", o2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_age_on),
 		cmocka_unit_test(test_postcode_levels),
 		cmocka_unit_test(test_postcode_sector),
+		cmocka_unit_test(test_postcode_outward),
 	};
 	return cmocka_run_group_tests_name("compare", tests, NULL, NULL);
 }
