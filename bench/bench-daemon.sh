@@ -509,10 +509,11 @@ profile_daemon() { # profile_daemon SIZE BODIES: perf profile of a 32-connection
 		say "  (BENCH_PROFILE=1: perf is not installed)"
 		return
 	fi
-	# cpu-clock: virtual machines often expose no hardware counters; no
-	# call graphs: the libraries have no frame pointers, flat is honest.
-	perf record -e cpu-clock -F 999 -p "$daemon_pid" -o "$work/perf.data" -- sleep "$BENCH_SECONDS" \
-		>/dev/null 2>&1 &
+	# cpu-clock: virtual machines often expose no hardware counters.  The
+	# libraries have no frame pointers, so call graphs are unwound from
+	# DWARF (copies of the stack: a lower rate keeps the file small).
+	perf record -e cpu-clock -F 499 --call-graph dwarf,8192 -p "$daemon_pid" \
+		-o "$work/perf.data" -- sleep "$BENCH_SECONDS" >/dev/null 2>&1 &
 	perf_pid=$!
 	lg "profile-$1" "$daemon_port" bench.caseworker /v1/checks -c 32 --body-file "$2"
 	wait "$perf_pid" || true
@@ -523,6 +524,10 @@ profile_daemon() { # profile_daemon SIZE BODIES: perf profile of a 32-connection
 	say "  ... and the top 25 symbols:"
 	perf report -i "$work/perf.data" --no-children -g none --sort dso,sym --stdio 2>/dev/null |
 		grep -E '^ +[0-9]' | head -n 25
+	say "  ... and by stage of a check (inclusive: the function and all it calls):"
+	perf report -i "$work/perf.data" --children -g none --sort sym --stdio 2>/dev/null |
+		awk '$3 == "[.]" && $4 ~ /^(worker_main|writer_main|router_dispatch|checks_create|match_run|check_request_parse|check_build|job_respond|worker_done_cb|writer_batch|append_entry|store_write_commit|SSL_read|SSL_write)$/ {
+			printf "    %8s  %s\n", $1, $4 }'
 }
 
 # ---- the run ----
