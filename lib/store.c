@@ -8,7 +8,7 @@
  *   ids      offender id -> recno (uint32)
  *   records  recno -> canonical compact JSON          (MDB_INTEGERKEY)
  *   views    recno -> the matcher's match view        (MDB_INTEGERKEY)
- *   index    key bytes -> recno, sorted duplicates    (DUPSORT|DUPFIXED|INTEGERDUP)
+ *   index    key bytes -> (recno << 32 | tag), sorted duplicates (DUPSORT|DUPFIXED|INTEGERDUP)
  *   checks   check id -> stored check                 (STORE_CHECKS)
  *   audit    seq (uint64 big-endian) -> entry line    (STORE_AUDIT)
  *   meta     anything the daemon keeps                (STORE_META)
