@@ -526,7 +526,7 @@ profile_daemon() { # profile_daemon SIZE BODIES: perf profile of a 32-connection
 		grep -E '^ +[0-9]' | head -n 25
 	say "  ... and by stage of a check (inclusive: the function and all it calls):"
 	perf report -i "$work/perf.data" --children -g none --sort sym --stdio 2>/dev/null |
-		awk '$3 == "[.]" && $4 ~ /^(worker_main|writer_main|router_dispatch|checks_create|match_run|check_request_parse|check_build|job_respond|worker_done_cb|writer_batch|append_entry|store_write_commit|SSL_read|SSL_write)$/ {
+		awk '$3 == "[.]" && !seen[$4]++ && $4 ~ /^(worker_main|writer_main|router_dispatch|checks_create|match_run|check_request_parse|check_build|job_respond|worker_done_cb|writer_batch|append_entry|store_write_commit|SSL_read|SSL_write)$/ {
 			printf "    %8s  %s\n", $1, $4 }'
 }
 
