@@ -162,6 +162,10 @@
 #define TAG_YEAR_BASE 1850
 #define TAG_DISTRICTS 12
 #define QKEY_SLOTS 2048 /* > 2 * QKEYS_MAX, a power of two */
+/* Entries read together with a key's count (one B-tree descent instead of
+ * two for the keys a check will read), per key at most and per check. */
+#define KEY_REFS_MAX 256
+#define REF_ARENA 4096
 #define NICK_CODE_SLOTS 256 /* primary codes of nickname-table names, a power of two */
 #define SUBJ_VARIANTS (CHECK_MAX_NAMES * 2)
 #define NICK_VARIANTS_MAX 24
@@ -232,6 +236,9 @@ struct qkey {
 	uint8_t len;
 	bool counted; /* count already read */
 	size_t count;
+	/* The entries, read with the count when the key is small and the
+	 * check's arena has room (n_refs == count), else 0: read later. */
+	uint32_t refs_at, n_refs;
 };
 
 struct scored {
@@ -280,6 +287,8 @@ struct match_ctx {
 		const char *name;
 		char code[DM_CODE_MAX + 1];
 	} nick_code[NICK_CODE_SLOTS];
+	struct store_ref ref_arena[REF_ARENA];
+	size_t ref_used;
 	uint32_t cands[SCAN_BUDGET + 1024];
 	size_t n_cands, cand_limit;
 	size_t n_pruned; /* entries ruled out by their tags */
@@ -1142,6 +1151,7 @@ static int qkey_add(void *arg, const char *key, size_t len)
 	memcpy(c->keys[c->n_keys].k, key, len);
 	c->keys[c->n_keys].len = (uint8_t)len;
 	c->keys[c->n_keys].counted = false;
+	c->keys[c->n_keys].n_refs = 0;
 	c->n_keys++;
 	return DSC_OK;
 }
@@ -1153,6 +1163,25 @@ static void qkey_put(struct match_ctx *c, char kind, const char *a, const char *
 
 	if (key_build(&k, kind, a, b, num, width))
 		qkey_add(c, k.b, k.n);
+}
+
+/* Reads the count of a key and, when it is small and the arena has room,
+ * its entries with it. */
+static int qkey_count(struct match_ctx *c, struct store_reader *r, struct qkey *q)
+{
+	size_t room = REF_ARENA - c->ref_used, got;
+	int rc;
+
+	if (room > KEY_REFS_MAX)
+		room = KEY_REFS_MAX;
+	rc = store_index_get(r, q->k, q->len, c->ref_arena + c->ref_used, room, &q->count, &got);
+	if (rc != DSC_OK)
+		return rc;
+	q->counted = true;
+	q->refs_at = (uint32_t)c->ref_used;
+	q->n_refs = (uint32_t)got;
+	c->ref_used += got;
+	return DSC_OK;
 }
 
 /* The primary code of a name of the nickname table (vars of
@@ -1182,11 +1211,8 @@ static bool qkey_empty(struct match_ctx *c, struct store_reader *r, char kind, c
 		struct qkey *q = &c->keys[i];
 		if (q->len != k.n || memcmp(q->k, k.b, k.n) != 0)
 			continue;
-		if (!q->counted) {
-			if (store_index_count(r, q->k, q->len, &q->count) != DSC_OK)
-				return false;
-			q->counted = true;
-		}
+		if (!q->counted && qkey_count(c, r, q) != DSC_OK)
+			return false;
 		return q->count == 0;
 	}
 	return false;
@@ -1321,7 +1347,13 @@ static int collect_fn(void *arg, const struct store_ref *refs, size_t n)
 
 static int scan_key(struct match_ctx *c, struct store_reader *r, const struct qkey *k, struct dsc_error *err)
 {
-	int rc = store_index_each(r, k->k, k->len, collect_fn, c);
+	int rc;
+
+	if (k->n_refs > 0 && k->n_refs == k->count) {
+		collect_fn(c, c->ref_arena + k->refs_at, k->n_refs);
+		return DSC_OK;
+	}
+	rc = store_index_each(r, k->k, k->len, collect_fn, c);
 
 	if (rc < 0)
 		return dsc_error_set(err, rc, "reading the candidate index failed (%s)", dsc_status_name(rc));
@@ -1337,6 +1369,7 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 
 	c->n_keys = 0;
 	c->n_cands = 0;
+	c->ref_used = 0;
 	if (++c->gen == 0) {
 		memset(c->seen_gen, 0, sizeof(c->seen_gen));
 		memset(c->qkey_gen, 0, sizeof(c->qkey_gen));
@@ -1363,7 +1396,7 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 	for (size_t i = 0; i < c->n_keys; i++) {
 		if (c->keys[i].counted)
 			continue;
-		rc = store_index_count(r, c->keys[i].k, c->keys[i].len, &c->keys[i].count);
+		rc = qkey_count(c, r, &c->keys[i]);
 		if (rc < 0)
 			return dsc_error_set(err, rc, "reading the candidate index failed (%s)", dsc_status_name(rc));
 	}

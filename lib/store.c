@@ -86,6 +86,10 @@ struct store_reader {
 	struct store *s;
 	MDB_txn *txn;
 	bool active;
+	/* A cursor on the index kept across reads (a check makes dozens of
+	 * look-ups): renewed on first use in each read transaction. */
+	MDB_cursor *icur;
+	bool icur_ready;
 };
 
 /* An index entry waiting to be written: the first 16 key bytes as two
@@ -1130,6 +1134,8 @@ void store_reader_free(struct store_reader *r)
 	if (r == NULL)
 		return;
 	store_read_end(r);
+	if (r->icur != NULL)
+		mdb_cursor_close(r->icur);
 	mdb_txn_abort(r->txn);
 	free(r);
 }
@@ -1146,6 +1152,7 @@ int store_read_begin(struct store_reader *r, struct dsc_error *err)
 		return mdb_fail(r->s, err, rc, "starting a read");
 	}
 	r->active = true;
+	r->icur_ready = false;
 	return DSC_OK;
 }
 
@@ -1295,37 +1302,126 @@ int store_offender_each(struct store_reader *r,
 	return rc;
 }
 
-int store_index_count(struct store_reader *r, const void *key, size_t klen, size_t *n)
+/* The reader's index cursor, ready for this read transaction. */
+static int index_cursor(struct store_reader *r, MDB_cursor **cur)
+{
+	int rc;
+
+	if (r->icur == NULL) {
+		if ((rc = mdb_cursor_open(r->txn, r->s->db_index, &r->icur)) != 0)
+			return mdb_status(rc);
+		r->icur_ready = true;
+	} else if (!r->icur_ready) {
+		if ((rc = mdb_cursor_renew(r->txn, r->icur)) != 0)
+			return mdb_status(rc);
+		r->icur_ready = true;
+	}
+	*cur = r->icur;
+	return DSC_OK;
+}
+
+/* Hands out the values of the multiple-value page in v (as
+ * MDB_GET_MULTIPLE gives it) as refs, in chunks; fn's non-zero return is
+ * returned. */
+static int refs_of_page(const MDB_val *v, struct store_ref *chunk, size_t cap,
+			int (*fn)(void *arg, const struct store_ref *refs, size_t n), void *arg)
+{
+	/* Values of a small duplicate set live inside the node, after a key of
+	 * any length, so they may be unaligned: copy before handing out. */
+	const unsigned char *p = v->mv_data;
+	size_t left = v->mv_size / sizeof(uint64_t);
+	int rc;
+
+	if (v->mv_size % sizeof(uint64_t) != 0)
+		return DSC_EINTERNAL; /* not an index this program wrote */
+	while (left > 0) {
+		size_t n = left < cap ? left : cap;
+
+		for (size_t i = 0; i < n; i++) {
+			uint64_t x;
+
+			memcpy(&x, p + i * sizeof(x), sizeof(x));
+			chunk[i].recno = (uint32_t)(x >> 32);
+			chunk[i].tag = (uint32_t)x;
+		}
+		if ((rc = fn(arg, chunk, n)) != 0)
+			return rc;
+		p += n * sizeof(uint64_t);
+		left -= n;
+	}
+	return 0;
+}
+
+struct fill_ctx {
+	struct store_ref *out;
+	size_t cap, n;
+};
+
+static int fill_fn(void *arg, const struct store_ref *refs, size_t n)
+{
+	struct fill_ctx *f = arg;
+
+	if (n > f->cap - f->n)
+		n = f->cap - f->n;
+	memcpy(f->out + f->n, refs, n * sizeof(*refs));
+	f->n += n;
+	return f->n == f->cap ? 1 : 0;
+}
+
+int store_index_get(struct store_reader *r, const void *key, size_t klen, struct store_ref *refs, size_t cap,
+		    size_t *count, size_t *got)
 {
 	MDB_cursor *cur;
 	MDB_val k = { klen, (void *)key }, v;
-	size_t count = 0;
+	struct fill_ctx f = { refs, cap, 0 };
+	size_t n = 0;
 	int rc;
 
-	*n = 0;
+	*count = 0;
+	*got = 0;
 	if (!r->active)
 		return DSC_EINTERNAL;
 	if (klen == 0 || klen > STORE_KEY_MAX)
 		return DSC_OK;
-	if ((rc = mdb_cursor_open(r->txn, r->s->db_index, &cur)) != 0)
-		return mdb_status(rc);
+	if ((rc = index_cursor(r, &cur)) != DSC_OK)
+		return rc;
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
 	if (rc == 0)
-		rc = mdb_cursor_count(cur, &count);
-	mdb_cursor_close(cur);
+		rc = mdb_cursor_count(cur, &n);
 	if (rc == MDB_NOTFOUND)
 		return DSC_OK;
 	if (rc != 0)
 		return mdb_status(rc);
-	*n = count;
+	*count = n;
+	if (n > cap || cap == 0)
+		return DSC_OK;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_GET_MULTIPLE);
+	while (rc == 0) {
+		struct store_ref chunk[64];
+		int frc = refs_of_page(&v, chunk, 64, fill_fn, &f);
+
+		if (frc == 1)
+			break; /* all cap of them: the count said no more */
+		if (frc != 0)
+			return frc;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_MULTIPLE);
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_status(rc);
+	*got = f.n;
 	return DSC_OK;
+}
+
+int store_index_count(struct store_reader *r, const void *key, size_t klen, size_t *n)
+{
+	size_t got;
+
+	return store_index_get(r, key, klen, NULL, 0, n, &got);
 }
 
 int store_index_each(struct store_reader *r, const void *key, size_t klen,
 		     int (*fn)(void *arg, const struct store_ref *refs, size_t n), void *arg)
 {
-	/* Values of a small duplicate set live inside the node, after a key of
-	 * any length, so they may be unaligned: copy before handing out. */
 	struct store_ref chunk[512];
 	MDB_cursor *cur;
 	MDB_val k = { klen, (void *)key }, v;
@@ -1335,40 +1431,17 @@ int store_index_each(struct store_reader *r, const void *key, size_t klen,
 		return DSC_EINTERNAL;
 	if (klen == 0 || klen > STORE_KEY_MAX)
 		return DSC_OK;
-	if ((rc = mdb_cursor_open(r->txn, r->s->db_index, &cur)) != 0)
-		return mdb_status(rc);
+	if ((rc = index_cursor(r, &cur)) != DSC_OK)
+		return rc;
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
 	if (rc == 0)
 		rc = mdb_cursor_get(cur, &k, &v, MDB_GET_MULTIPLE);
 	while (rc == 0) {
-		const unsigned char *p = v.mv_data;
-		size_t left = v.mv_size / sizeof(uint64_t);
-
-		if (v.mv_size % sizeof(uint64_t) != 0) {
-			rc = DSC_EINTERNAL; /* not an index this program wrote */
-			goto out;
-		}
-		while (left > 0) {
-			size_t n = left < 512 ? left : 512;
-
-			for (size_t i = 0; i < n; i++) {
-				uint64_t x;
-
-				memcpy(&x, p + i * sizeof(x), sizeof(x));
-				chunk[i].recno = (uint32_t)(x >> 32);
-				chunk[i].tag = (uint32_t)x;
-			}
-			if ((rc = fn(arg, chunk, n)) != 0)
-				goto out;
-			p += n * sizeof(uint64_t);
-			left -= n;
-		}
+		if ((rc = refs_of_page(&v, chunk, 512, fn, arg)) != 0)
+			return rc;
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_MULTIPLE);
 	}
-	rc = rc == MDB_NOTFOUND ? DSC_OK : mdb_status(rc);
-out:
-	mdb_cursor_close(cur);
-	return rc;
+	return rc == MDB_NOTFOUND ? DSC_OK : mdb_status(rc);
 }
 
 static MDB_dbi table_dbi(const struct store *s, enum store_table t)

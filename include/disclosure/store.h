@@ -106,6 +106,11 @@ struct store_ref {
 	uint32_t recno;
 	uint32_t tag;
 };
+/* The number of entries under key in *count and, when that is at most cap,
+ * all of them in refs (*got = *count; otherwise *got = 0): one B-tree
+ * descent where a count and a read would take two. */
+int store_index_get(struct store_reader *r, const void *key, size_t klen, struct store_ref *refs, size_t cap,
+		    size_t *count, size_t *got);
 /* Calls fn with the entries under key in record-number order, in chunks
  * (MDB_GET_MULTIPLE); a non-zero return stops and is returned. */
 int store_index_each(struct store_reader *r, const void *key, size_t klen,

@@ -197,10 +197,27 @@ static size_t key_count(struct store_reader *r, const char *key, struct collect 
 {
 	size_t n = 99;
 
+	static struct store_ref refs[8192];
+	size_t count, got;
+
 	memset(c, 0, sizeof(*c));
 	assert_int_equal(store_index_count(r, key, strlen(key), &n), DSC_OK);
 	assert_int_equal(store_index_each(r, key, strlen(key), collect_fn, c), DSC_OK);
 	assert_int_equal(c->n, n);
+	/* store_index_get: the same entries with the count when they fit,
+	 * none when they do not. */
+	assert_int_equal(store_index_get(r, key, strlen(key), refs, 8192, &count, &got), DSC_OK);
+	assert_int_equal(count, n);
+	assert_int_equal(got, n);
+	for (size_t i = 0; i < got; i++) {
+		assert_int_equal(refs[i].recno, c->recnos[i]);
+		assert_int_equal(refs[i].tag, c->tags[i]);
+	}
+	if (n > 0) {
+		assert_int_equal(store_index_get(r, key, strlen(key), refs, n - 1, &count, &got), DSC_OK);
+		assert_int_equal(count, n);
+		assert_int_equal(got, 0);
+	}
 	return n;
 }
 
