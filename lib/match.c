@@ -291,6 +291,7 @@ struct match_ctx {
 	size_t ref_used;
 	uint32_t cands[SCAN_BUDGET + 1024];
 	size_t n_cands, cand_limit;
+	size_t n_refs_seen, ref_limit; /* index entries examined, and the most */
 	size_t n_pruned; /* entries ruled out by their tags */
 	uint32_t district_bit; /* of the subject's postcode in a tag (0: none) */
 	const struct check_subject *s; /* the subject of the check under way */
@@ -1321,6 +1322,8 @@ static int collect_fn(void *arg, const struct store_ref *refs, size_t n)
 		size_t h = (r * 2654435761u) & (SEEN_SLOTS - 1);
 		bool found = false;
 
+		if (++c->n_refs_seen > c->ref_limit)
+			return 1; /* examined enough of a huge key */
 		/* A pure function of the tag: the same from any key, so a
 		 * ruled-out record needs no place in the seen set. */
 		if (tag_rules_out(c, refs[i].tag)) {
@@ -1370,6 +1373,7 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 	c->n_keys = 0;
 	c->n_cands = 0;
 	c->ref_used = 0;
+	c->n_refs_seen = 0;
 	if (++c->gen == 0) {
 		memset(c->seen_gen, 0, sizeof(c->seen_gen));
 		memset(c->qkey_gen, 0, sizeof(c->qkey_gen));
@@ -2253,12 +2257,12 @@ static int score_new(struct match_ctx *c, struct store_reader *r, const struct c
 static int scan_and_score(struct match_ctx *c, struct store_reader *r, const struct check_subject *s,
 			  struct check_result *out, struct dsc_error *err)
 {
-	size_t total = 0;
+	size_t total = 0, over = SIZE_MAX;
 	size_t cap = s->dob.year != 0 || s->age >= 0 ? KEY_CAP_TAGGED : KEY_CAP;
-	bool scanned = false;
 	int rc;
 
 	c->cand_limit = SCAN_BUDGET;
+	c->ref_limit = SIZE_MAX;
 	for (size_t i = 0; i < c->n_keys; i++) {
 		const struct qkey *k = &c->keys[i];
 		size_t from = c->n_cands;
@@ -2266,33 +2270,42 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 			continue;
 		if ((k->k[0] == 'F' || k->k[0] == 'Y' || k->k[0] == 'G') && k->count > SECONDARY_CAP)
 			continue;
-		if (k->count > cap || total >= REF_BUDGET || c->n_cands >= SCAN_BUDGET)
+		if (k->count > cap) {
+			over = i;
 			break; /* sorted: every later key is at least as common */
+		}
+		if (total >= REF_BUDGET || c->n_cands >= SCAN_BUDGET)
+			break;
 		if (c->n_top > 0 && c->top[0].decisive && k->count > EARLY_STOP_MIN)
 			break;
 		if ((rc = scan_key(c, r, k, err)) != DSC_OK)
 			return rc;
 		total += k->count; /* the last key may have been read in part */
-		scanned = true;
+		if ((rc = score_new(c, r, s, from, out, err)) != DSC_OK)
+			return rc;
+	}
+	if (over == SIZE_MAX && c->n_cands == 0) {
+		/* Nothing read: every key was a secondary one over its cap. */
+		for (size_t i = 0; i < c->n_keys && over == SIZE_MAX; i++)
+			if (c->keys[i].count > 0)
+				over = i;
+	}
+	if (over != SIZE_MAX && c->n_cands < SCAN_BUDGET && !(c->n_top > 0 && c->top[0].decisive)) {
+		/* The most selective key left is over its cap (a common name and
+		 * little else to go on): read part of it rather than none, or the
+		 * answer would hold the people of the smaller keys (a nickname,
+		 * a sound-alike) and none of the many with the very name given.
+		 * Its first records are as good as any. */
+		size_t from = c->n_cands;
+		c->cand_limit = c->n_cands + FALLBACK_SCAN < SCAN_BUDGET ? c->n_cands + FALLBACK_SCAN : SCAN_BUDGET;
+		c->ref_limit = c->n_refs_seen + REF_BUDGET;
+		if ((rc = scan_key(c, r, &c->keys[over], err)) != DSC_OK)
+			return rc;
 		if ((rc = score_new(c, r, s, from, out, err)) != DSC_OK)
 			return rc;
 	}
 	out->n_considered += c->n_pruned;
 	c->n_pruned = 0;
-	if (!scanned) {
-		/* Every key is very common (a common name and nothing else):
-		 * read part of the most selective one rather than nothing. */
-		for (size_t i = 0; i < c->n_keys; i++) {
-			if (c->keys[i].count == 0)
-				continue;
-			c->cand_limit = FALLBACK_SCAN;
-			if ((rc = scan_key(c, r, &c->keys[i], err)) != DSC_OK)
-				return rc;
-			rc = score_new(c, r, s, 0, out, err);
-			out->n_considered += c->n_pruned;
-			return rc;
-		}
-	}
 	return DSC_OK;
 }
 

@@ -343,6 +343,37 @@ static void test_at_most_ten_sorted_and_no_weak_candidates(void **state)
 	}
 }
 
+/* A name held by more people than a key is read for, given with nothing
+ * else: the answer holds people of that very name, not only those of the
+ * smaller keys (a nickname). */
+static void test_a_very_common_name_alone_still_finds_people_of_that_name(void **state)
+{
+	struct fixture *f = *state;
+	struct check_result res;
+	const struct query q = {.given = "Michael", NULL, "Hallworth"};
+	struct store_txn *t;
+	struct dsc_error err;
+
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (int i = 0; i < 430; i++) {
+		char line[512];
+		struct offender *o;
+		snprintf(line, sizeof(line),
+			 "{\"id\":\"HW-%04d\",\"names\":[{\"given\":\"%s\",\"family\":\"Hallworth\",\"kind\":\"primary\"}],"
+			 "\"dob\":\"19%02d-%02d-%02d\",\"managing_force\":\"kent\",\"status\":\"active\"}",
+			 i, i < 3 ? "Mick" : "Michael", 40 + i % 50, 1 + i % 12, 1 + i % 28);
+		assert_int_equal(offender_parse(line, strlen(line), &o, &err), DSC_OK);
+		assert_int_equal(store_put_offender(t, o, NULL, &err), DSC_OK);
+		offender_free(o);
+	}
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+
+	run(f, &q, &res);
+	assert_int_equal(res.n_candidates, MATCH_MAX_CANDIDATES);
+	for (size_t i = 0; i < res.n_candidates; i++)
+		assert_string_equal(res.candidates[i].matched_name.given, "Michael");
+}
+
 static void test_only_one_of_two_close_people_is_a_match(void **state)
 {
 	struct fixture *f = *state;
@@ -475,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_age_consistent_reason),
 		cmocka_unit_test(test_candidate_details),
 		cmocka_unit_test(test_namesake_with_other_dob_and_address_is_never_a_match),
+		cmocka_unit_test_setup_teardown(test_a_very_common_name_alone_still_finds_people_of_that_name, setup, teardown),
 		cmocka_unit_test(test_at_most_ten_sorted_and_no_weak_candidates),
 		cmocka_unit_test(test_only_one_of_two_close_people_is_a_match),
 		cmocka_unit_test(test_subject_without_names_is_refused),
