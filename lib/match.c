@@ -104,6 +104,7 @@
 /* Candidate generation budget (see docs/matching.md, "Blocking"). */
 #ifndef KEY_CAP /* (overridable at build time for measurements) */
 #define KEY_CAP 400       /* keys with more records are left to more selective keys */
+#endif
 /* With a date of birth or an age to rule namesakes out by their entries'
  * tags, larger keys are worth reading: most entries cost a comparison of
  * 32 bits, not a view. */
@@ -116,11 +117,10 @@
  * keys: bench-match finds the same people at 100,000 and 1,000,000
  * records without them at all, and reads half the views. */
 #define SECONDARY_CAP 40
-#endif
 #ifndef SCAN_BUDGET
-#define SCAN_BUDGET 350   /* records read per check at most */
+#define SCAN_BUDGET 350   /* views read per check at most */
 #endif
-#define FALLBACK_SCAN 250 /* when every key is too common: the smallest, partly */
+#define FALLBACK_SCAN 250 /* of the first key over its cap: read partly, budget permitting */
 #define DECISIVE_MARGIN 4.0 /* a match this far above the threshold ends the search... */
 #define EARLY_STOP_MIN 16  /* ...except through keys this small, which cost nothing */
 
