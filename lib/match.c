@@ -205,6 +205,10 @@ struct mname {
 	double w_family_tok[NORM_TOKENS_MAX];
 	double w_family_joined;
 	double w_given;
+	/* Whether any record has a family token / first given name spelt as
+	 * this name's (subject only): if not, neither can agree exactly,
+	 * which bounds what the names can weigh (name_bound). */
+	bool family_seen, given_seen;
 };
 
 /* A decoded match view. */
@@ -1430,16 +1434,18 @@ static void reason(struct reasons *rs, const char *s)
  * how rare a name is, a large one says a lot.
  */
 static double tf_weight(struct store_reader *r, char kind, const char *tok, size_t n_records, double lo,
-			double hi, double dflt)
+			double hi, double dflt, bool *seen)
 {
 	struct kbuf k;
 	size_t count = 0;
 	double u0 = M_PROB / exp_approx(dflt * 0.69314718055994530942), u;
 
+	*seen = true; /* unless the register says otherwise */
 	if (!key_build(&k, kind, tok, NULL, 0, -1))
 		return dflt;
 	if (store_index_count(r, k.b, k.n, &count) != DSC_OK)
 		return dflt;
+	*seen = count > 0;
 	u = ((double)count + 1.0) / ((double)n_records + 1.0 / u0);
 	return clampd(log2_approx(M_PROB / u), lo, hi);
 }
@@ -1447,18 +1453,34 @@ static double tf_weight(struct store_reader *r, char kind, const char *tok, size
 static void subject_weights(struct match_ctx *c, struct store_reader *r, struct mname *n)
 {
 	double best = W_FAMILY_EXACT_MIN;
+	bool seen;
 
+	n->family_seen = false;
 	for (size_t t = 0; t < n->nf; t++) {
 		n->w_family_tok[t] = tf_weight(r, 'T', n->family[t].s, c->n_records, W_FAMILY_EXACT_MIN,
-					       W_FAMILY_EXACT_MAX, W_FAMILY_EXACT_DEFAULT);
+					       W_FAMILY_EXACT_MAX, W_FAMILY_EXACT_DEFAULT, &seen);
+		n->family_seen = n->family_seen || seen;
 		if (n->w_family_tok[t] > best)
 			best = n->w_family_tok[t];
 	}
 	/* A compound name as a whole is at least as rare as its rarest part. */
 	n->w_family_joined = clampd(best + (n->nf > 1 ? 2.0 : 0.0), W_FAMILY_EXACT_MIN, W_FAMILY_EXACT_MAX);
+	n->given_seen = true;
 	n->w_given = n->ng > 0 ? tf_weight(r, 'U', n->given[0].s, c->n_records, W_GIVEN_EXACT_MIN,
-					   W_GIVEN_EXACT_MAX, W_GIVEN_EXACT_DEFAULT)
+					   W_GIVEN_EXACT_MAX, W_GIVEN_EXACT_DEFAULT, &n->given_seen)
 			       : 0.0;
+}
+
+/* True unless the register holds no index entry under kind+tok (a failed
+ * read counts as seen). */
+static bool token_seen(struct store_reader *r, char kind, const char *tok)
+{
+	struct kbuf k;
+	size_t count = 0;
+
+	if (!key_build(&k, kind, tok, NULL, 0, -1) || store_index_count(r, k.b, k.n, &count) != DSC_OK)
+		return true;
+	return count > 0;
 }
 
 /*
@@ -2193,6 +2215,11 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 		for (size_t t = 0; t < w->nf; t++)
 			w->w_family_tok[t] = w->w_family_joined;
 		w->w_given = clampd(q->w_family_joined, W_GIVEN_EXACT_MIN, W_GIVEN_EXACT_MAX);
+		/* The given tokens as family names, the family as a given name. */
+		w->family_seen = false;
+		for (size_t t = 0; t < w->nf && !w->family_seen; t++)
+			w->family_seen = token_seen(r, 'T', w->family[t].s);
+		w->given_seen = token_seen(r, 'U', w->given[0].s);
 		c->swapped[c->n_subj] = true;
 		c->n_subj++;
 	}
@@ -2203,18 +2230,29 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 	 * W_GIVEN_EXACT_DEFAULT - W_GIVEN_MIDDLE_AS_GIVEN_DROP), the middle
 	 * name exactly.  Records are ruled out against it (tag_rules_out,
 	 * score_candidate): it must never be less than score_names gives. */
+	/* A name nobody on the register spells so (a typo, most often) cannot
+	 * agree exactly: its family name then weighs at most a near spelling
+	 * (family_score caps those below the exact weight), its given name at
+	 * most a nickname, near spelling, or the same spelling as a middle
+	 * name of the record (given_score's middle-name case, which the U
+	 * key does not cover). */
 	for (size_t i = 0; i < c->n_subj; i++) {
 		const struct mname *q = &c->subj[i];
-		double g = 0.0, b;
+		double g = 0.0, f = 0.0, b;
 		if (q->ng > 0) {
-			g = q->w_given;
+			g = q->given_seen ? q->w_given : q->w_given - W_GIVEN_MIDDLE_AS_GIVEN_DROP;
 			g = g > W_GIVEN_NICKNAME ? g : W_GIVEN_NICKNAME;
 			g = g > W_GIVEN_FUZZY ? g : W_GIVEN_FUZZY;
 			g = g > W_GIVEN_EXACT_DEFAULT - W_GIVEN_MIDDLE_AS_GIVEN_DROP
 				    ? g
 				    : W_GIVEN_EXACT_DEFAULT - W_GIVEN_MIDDLE_AS_GIVEN_DROP;
 		}
-		b = (q->nf > 0 ? q->w_family_joined : 0.0) + g + (q->nm > 0 ? W_MIDDLE_EXACT : 0.0);
+		if (q->nf > 0) {
+			f = q->w_family_joined;
+			if (!q->family_seen)
+				f = min_d(W_FAMILY_FUZZY, q->w_family_joined - W_FUZZY_BELOW_EXACT);
+		}
+		b = f + g + (q->nm > 0 ? W_MIDDLE_EXACT : 0.0);
 		if (b > c->name_bound)
 			c->name_bound = b;
 	}
