@@ -133,44 +133,15 @@ static bool utf8_valid(const char *s, size_t n)
 	return true;
 }
 
+static void jbuf_put(void *arg, const char *p, size_t n)
+{
+	jbuf_add(arg, p, n);
+}
+
 /* s (valid UTF-8) as a JSON string, escaped as jansson escapes it. */
 static void jbuf_escaped(struct jbuf *b, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t run = 0;
-
-	jbuf_add(b, "\"", 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[6];
-		size_t elen = 2;
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		jbuf_add(b, s + run, i - run);
-		run = i + 1;
-		esc[0] = '\\';
-		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		default:
-			esc[1] = 'u';
-			esc[2] = '0';
-			esc[3] = '0';
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			elen = 6;
-			break;
-		}
-		jbuf_add(b, esc, elen);
-	}
-	jbuf_add(b, s + run, n - run);
-	jbuf_add(b, "\"", 1);
+	json_quote(s, n, jbuf_put, b);
 }
 
 void jbuf_str(struct jbuf *b, const char *s)

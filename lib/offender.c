@@ -1035,12 +1035,12 @@ static inline void out_bytes(struct outbuf *b, const char *s, size_t n)
 	b->len += n;
 }
 
-static void out_string(struct outbuf *b, const char *s, size_t n)
+void json_quote(const char *s, size_t n, void (*put)(void *arg, const char *p, size_t len), void *arg)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t i, run = 0;
 
-	out_bytes(b, "\"", 1);
+	put(arg, "\"", 1);
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		char esc[6];
@@ -1048,7 +1048,7 @@ static void out_string(struct outbuf *b, const char *s, size_t n)
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		out_bytes(b, s + run, i - run);
+		put(arg, s + run, i - run);
 		run = i + 1;
 		esc[0] = '\\';
 		switch (c) {
@@ -1067,10 +1067,20 @@ static void out_string(struct outbuf *b, const char *s, size_t n)
 			esc[5] = hex[c & 15];
 			elen = 6;
 		}
-		out_bytes(b, esc, elen);
+		put(arg, esc, elen);
 	}
-	out_bytes(b, s + run, n - run);
-	out_bytes(b, "\"", 1);
+	put(arg, s + run, n - run);
+	put(arg, "\"", 1);
+}
+
+static void out_put(void *arg, const char *p, size_t n)
+{
+	out_bytes(arg, p, n);
+}
+
+static void out_string(struct outbuf *b, const char *s, size_t n)
+{
+	json_quote(s, n, out_put, b);
 }
 
 static void out_integer(struct outbuf *b, json_int_t v)

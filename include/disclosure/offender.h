@@ -70,6 +70,12 @@ int offender_parse(const char *text, size_t len, struct offender **out, struct d
 int offender_from_json(json_t *obj, struct offender **out, struct dsc_error *err);
 void offender_free(struct offender *o);
 
+/* Writes s (n bytes of valid UTF-8) as a JSON string, quotes included,
+ * escaped as jansson escapes it (the quote, the backslash and control
+ * characters; nothing else), through put(arg, bytes, len) in a few runs.
+ * The record's canonical JSON and the daemon's answers use it. */
+void json_quote(const char *s, size_t n, void (*put)(void *arg, const char *p, size_t len), void *arg);
+
 /* Index of the primary name in o->names. */
 size_t offender_primary(const struct offender *o);
 

@@ -448,9 +448,47 @@ static void ids_are_1_to_64_safe_characters(void **state)
 	assert_false(offender_id_valid(NULL));
 }
 
+struct qbuf {
+	char b[256];
+	size_t n;
+};
+
+static void qput(void *arg, const char *p, size_t n)
+{
+	struct qbuf *q = arg;
+	assert_true(q->n + n < sizeof(q->b));
+	memcpy(q->b + q->n, p, n);
+	q->n += n;
+	q->b[q->n] = '\0';
+}
+
+/* json_quote writes what jansson's compact dump writes, byte for byte. */
+static void json_quote_writes_what_jansson_writes(void **state)
+{
+	static const char *const cases[] = {
+		"", "Smith", "O'Brien", "say \"no\"", "back\\slash", "a/b", "tab\there", "new\nline",
+		"\x01\x1f\x7f", "\b\f\r", "Ze\xc5\x82\xc3\xb3" "d\xc5\xba", "\xd0\x9e\xd0\xbb\xd0\xb5\xd0\xb3",
+		"\xe2\x80\xa8 and \xf0\x9f\x98\x80",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct qbuf q = {.n = 0};
+		json_t *js = json_string(cases[i]);
+		char *want;
+		assert_non_null(js);
+		want = json_dumps(js, JSON_COMPACT | JSON_ENCODE_ANY);
+		assert_non_null(want);
+		json_quote(cases[i], strlen(cases[i]), qput, &q);
+		assert_string_equal(q.b, want);
+		free(want);
+		json_decref(js);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(json_quote_writes_what_jansson_writes),
 		cmocka_unit_test(full_contract_example_is_accepted_with_every_field),
 		cmocka_unit_test(minimal_record_is_accepted_and_absent_fields_are_empty),
 		cmocka_unit_test(nulls_are_accepted_for_every_optional_field),
