@@ -2297,7 +2297,15 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 {
 	size_t total = 0, over = SIZE_MAX;
 	size_t cap = s->dob.year != 0 || s->age >= 0 ? KEY_CAP_TAGGED : KEY_CAP;
+	bool initials_only = true;
 	int rc;
+
+	/* A subject known only by initials (or by no given name) has no
+	 * whole-name keys worth the name: the family name with an initial
+	 * (F) or a year (Y) is what finds it, so those are read as any. */
+	for (size_t i = 0; i < c->n_subj && initials_only; i++)
+		if (!c->swapped[i] && c->subj[i].ng > 0 && c->subj[i].given[0].len > 1)
+			initials_only = false;
 
 	c->cand_limit = SCAN_BUDGET;
 	c->ref_limit = SIZE_MAX;
@@ -2306,7 +2314,8 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 		size_t from = c->n_cands;
 		if (k->count == 0)
 			continue;
-		if ((k->k[0] == 'F' || k->k[0] == 'Y' || k->k[0] == 'G') && k->count > SECONDARY_CAP)
+		if ((k->k[0] == 'G' || (!initials_only && (k->k[0] == 'F' || k->k[0] == 'Y'))) &&
+		    k->count > SECONDARY_CAP)
 			continue;
 		if (k->count > cap) {
 			over = i;
@@ -2319,6 +2328,24 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 		if ((rc = scan_key(c, r, k, err)) != DSC_OK)
 			return rc;
 		total += k->count; /* the last key may have been read in part */
+		if ((rc = score_new(c, r, s, from, out, err)) != DSC_OK)
+			return rc;
+	}
+	/* The family name with an initial (F) passed over for its size, when
+	 * a date of birth rules most of its people out by their tags and
+	 * nothing decisive was found: a typo that changes the given name's
+	 * sound, with a slipped date, leaves little else to go on. */
+	for (size_t i = 0; i < c->n_keys && s->dob.year != 0 && !initials_only; i++) {
+		const struct qkey *k = &c->keys[i];
+		size_t from = c->n_cands;
+		if (k->k[0] != 'F' || k->count <= SECONDARY_CAP)
+			continue;
+		if (k->count > KEY_CAP || total >= REF_BUDGET || c->n_cands >= SCAN_BUDGET ||
+		    (c->n_top > 0 && c->top[0].decisive))
+			break;
+		if ((rc = scan_key(c, r, k, err)) != DSC_OK)
+			return rc;
+		total += k->count;
 		if ((rc = score_new(c, r, s, from, out, err)) != DSC_OK)
 			return rc;
 	}

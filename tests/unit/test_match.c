@@ -374,6 +374,91 @@ static void test_a_very_common_name_alone_still_finds_people_of_that_name(void *
 		assert_string_equal(res.candidates[i].matched_name.given, "Michael");
 }
 
+/* A subject known by an initial, with a slipped date of birth, under a
+ * family name many share: only the family-and-initial and family-and-year
+ * keys lead to the person, however many they hold. */
+static void test_an_initial_and_a_slipped_date_still_find_the_person(void **state)
+{
+	static const char *const given[] = {"Jack", "James", "Jacob", "Joseph", "Joshua"};
+	struct fixture *f = *state;
+	struct check_result res;
+	const struct query q = {.given = "J", NULL, "Ashdale", .dob = "1980-05-18"};
+	struct store_txn *t;
+	struct dsc_error err;
+	bool found = false;
+
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (int i = 0; i < 49; i++) {
+		char line[512];
+		struct offender *o;
+		if (i < 45)
+			snprintf(line, sizeof(line),
+				 "{\"id\":\"AD-%04d\",\"names\":[{\"given\":\"%s\",\"family\":\"Ashdale\",\"kind\":\"primary\"}],"
+				 "\"dob\":\"1980-%02d-%02d\",\"managing_force\":\"kent\",\"status\":\"active\"}",
+				 i, given[i % 5], 1 + i % 4, 1 + i % 28); /* January to April */
+		else if (i < 48) /* others born on the day given: they fill the date key */
+			snprintf(line, sizeof(line),
+				 "{\"id\":\"AD-%04d\",\"names\":[{\"given\":\"Zebulon\",\"family\":\"Quarrington%c\",\"kind\":\"primary\"}],"
+				 "\"dob\":\"1980-05-18\",\"managing_force\":\"kent\",\"status\":\"active\"}",
+				 i, 'a' + i - 45);
+		else
+			snprintf(line, sizeof(line),
+				 "{\"id\":\"AD-TRUTH\",\"names\":[{\"given\":\"Jonathan\",\"family\":\"Ashdale\",\"kind\":\"primary\"}],"
+				 "\"dob\":\"1980-05-17\",\"managing_force\":\"kent\",\"status\":\"active\"}");
+		assert_int_equal(offender_parse(line, strlen(line), &o, &err), DSC_OK);
+		assert_int_equal(store_put_offender(t, o, NULL, &err), DSC_OK);
+		offender_free(o);
+	}
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+
+	run(f, &q, &res);
+	for (size_t i = 0; i < res.n_candidates; i++)
+		found = found || strcmp(res.candidates[i].offender_id, "AD-TRUTH") == 0;
+	assert_true(found);
+}
+
+/* The same with a typo that changes the sound of the given name: the
+ * family name with its initial leads to the person. */
+static void test_a_given_name_typo_and_a_slipped_date_still_find_the_person(void **state)
+{
+	static const char *const given[] = {"Jack", "James", "Jacob", "Joseph", "Joshua"};
+	struct fixture *f = *state;
+	struct check_result res;
+	const struct query q = {.given = "Jomathan", NULL, "Ashdale", .dob = "1980-05-18"};
+	struct store_txn *t;
+	struct dsc_error err;
+	bool found = false;
+
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (int i = 0; i < 49; i++) {
+		char line[512];
+		struct offender *o;
+		if (i < 45)
+			snprintf(line, sizeof(line),
+				 "{\"id\":\"AD-%04d\",\"names\":[{\"given\":\"%s\",\"family\":\"Ashdale\",\"kind\":\"primary\"}],"
+				 "\"dob\":\"1980-%02d-%02d\",\"managing_force\":\"kent\",\"status\":\"active\"}",
+				 i, given[i % 5], 1 + i % 4, 1 + i % 28); /* the year key holds them all */
+		else if (i < 48)
+			snprintf(line, sizeof(line),
+				 "{\"id\":\"AD-%04d\",\"names\":[{\"given\":\"Zebulon\",\"family\":\"Quarrington%c\",\"kind\":\"primary\"}],"
+				 "\"dob\":\"1980-05-18\",\"managing_force\":\"kent\",\"status\":\"active\"}",
+				 i, 'a' + i - 45);
+		else
+			snprintf(line, sizeof(line),
+				 "{\"id\":\"AD-TRUTH\",\"names\":[{\"given\":\"Jonathan\",\"family\":\"Ashdale\",\"kind\":\"primary\"}],"
+				 "\"dob\":\"1980-05-17\",\"managing_force\":\"kent\",\"status\":\"active\"}");
+		assert_int_equal(offender_parse(line, strlen(line), &o, &err), DSC_OK);
+		assert_int_equal(store_put_offender(t, o, NULL, &err), DSC_OK);
+		offender_free(o);
+	}
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+
+	run(f, &q, &res);
+	for (size_t i = 0; i < res.n_candidates; i++)
+		found = found || strcmp(res.candidates[i].offender_id, "AD-TRUTH") == 0;
+	assert_true(found);
+}
+
 static void test_only_one_of_two_close_people_is_a_match(void **state)
 {
 	struct fixture *f = *state;
@@ -507,6 +592,8 @@ int main(void)
 		cmocka_unit_test(test_candidate_details),
 		cmocka_unit_test(test_namesake_with_other_dob_and_address_is_never_a_match),
 		cmocka_unit_test_setup_teardown(test_a_very_common_name_alone_still_finds_people_of_that_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_an_initial_and_a_slipped_date_still_find_the_person, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_given_name_typo_and_a_slipped_date_still_find_the_person, setup, teardown),
 		cmocka_unit_test(test_at_most_ten_sorted_and_no_weak_candidates),
 		cmocka_unit_test(test_only_one_of_two_close_people_is_a_match),
 		cmocka_unit_test(test_subject_without_names_is_refused),
