@@ -2297,15 +2297,7 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 {
 	size_t total = 0, over = SIZE_MAX;
 	size_t cap = s->dob.year != 0 || s->age >= 0 ? KEY_CAP_TAGGED : KEY_CAP;
-	bool initials_only = true;
 	int rc;
-
-	/* A subject known only by initials (or by no given name) has no
-	 * whole-name keys worth the name: the family name with an initial
-	 * (F) or a year (Y) is what finds it, so those are read as any. */
-	for (size_t i = 0; i < c->n_subj && initials_only; i++)
-		if (!c->swapped[i] && c->subj[i].ng > 0 && c->subj[i].given[0].len > 1)
-			initials_only = false;
 
 	c->cand_limit = SCAN_BUDGET;
 	c->ref_limit = SIZE_MAX;
@@ -2314,8 +2306,7 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 		size_t from = c->n_cands;
 		if (k->count == 0)
 			continue;
-		if ((k->k[0] == 'G' || (!initials_only && (k->k[0] == 'F' || k->k[0] == 'Y'))) &&
-		    k->count > SECONDARY_CAP)
+		if ((k->k[0] == 'F' || k->k[0] == 'Y' || k->k[0] == 'G') && k->count > SECONDARY_CAP)
 			continue;
 		if (k->count > cap) {
 			over = i;
@@ -2335,7 +2326,7 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 	 * a date of birth rules most of its people out by their tags and
 	 * nothing decisive was found: a typo that changes the given name's
 	 * sound, with a slipped date, leaves little else to go on. */
-	for (size_t i = 0; i < c->n_keys && s->dob.year != 0 && !initials_only; i++) {
+	for (size_t i = 0; i < c->n_keys && s->dob.year != 0; i++) {
 		const struct qkey *k = &c->keys[i];
 		size_t from = c->n_cands;
 		if (k->k[0] != 'F' || k->count <= SECONDARY_CAP)

@@ -59,20 +59,29 @@ struct fixture {
 	struct store_reader *r;
 };
 
-static void put_line(struct store *s, const char *line)
+/* Parses a record and puts it in an open transaction (a fixture record
+ * that does not parse fails the test, saying why). */
+static void put_in(struct store_txn *t, const char *line)
 {
 	struct offender *o;
-	struct store_txn *t;
 	struct dsc_error err;
 
 	if (offender_parse(line, strlen(line), &o, &err) != DSC_OK) {
 		print_error("fixture record: %s\n", err.msg);
 		fail();
 	}
-	assert_int_equal(store_write_begin(s, &t, &err), DSC_OK);
 	assert_int_equal(store_put_offender(t, o, NULL, &err), DSC_OK);
-	assert_int_equal(store_write_commit(t, &err), DSC_OK);
 	offender_free(o);
+}
+
+static void put_line(struct store *s, const char *line)
+{
+	struct store_txn *t;
+	struct dsc_error err;
+
+	assert_int_equal(store_write_begin(s, &t, &err), DSC_OK);
+	put_in(t, line);
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
 }
 
 static int setup(void **state)
@@ -357,14 +366,11 @@ static void test_a_very_common_name_alone_still_finds_people_of_that_name(void *
 	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
 	for (int i = 0; i < 430; i++) {
 		char line[512];
-		struct offender *o;
 		snprintf(line, sizeof(line),
 			 "{\"id\":\"HW-%04d\",\"names\":[{\"given\":\"%s\",\"family\":\"Hallworth\",\"kind\":\"primary\"}],"
 			 "\"dob\":\"19%02d-%02d-%02d\",\"managing_force\":\"kent\",\"status\":\"active\"}",
 			 i, i < 3 ? "Mick" : "Michael", 40 + i % 50, 1 + i % 12, 1 + i % 28);
-		assert_int_equal(offender_parse(line, strlen(line), &o, &err), DSC_OK);
-		assert_int_equal(store_put_offender(t, o, NULL, &err), DSC_OK);
-		offender_free(o);
+		put_in(t, line);
 	}
 	assert_int_equal(store_write_commit(t, &err), DSC_OK);
 
@@ -374,89 +380,67 @@ static void test_a_very_common_name_alone_still_finds_people_of_that_name(void *
 		assert_string_equal(res.candidates[i].matched_name.given, "Michael");
 }
 
-/* A subject known by an initial, with a slipped date of birth, under a
- * family name many share: only the family-and-initial and family-and-year
- * keys lead to the person, however many they hold. */
-static void test_an_initial_and_a_slipped_date_still_find_the_person(void **state)
+/* 45 Ashdales born in 1980 with J- names (more than the family-and-initial
+ * and family-and-year keys are read for on a first pass), three others
+ * born on 1980-05-18 (so the date key holds someone), and AD-TRUTH,
+ * Jonathan Ashdale, born 1980-05-17. */
+static void put_ashdales(struct fixture *f)
 {
 	static const char *const given[] = {"Jack", "James", "Jacob", "Joseph", "Joshua"};
-	struct fixture *f = *state;
-	struct check_result res;
-	const struct query q = {.given = "J", NULL, "Ashdale", .dob = "1980-05-18"};
 	struct store_txn *t;
 	struct dsc_error err;
-	bool found = false;
+	char line[512];
 
 	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
-	for (int i = 0; i < 49; i++) {
-		char line[512];
-		struct offender *o;
-		if (i < 45)
-			snprintf(line, sizeof(line),
-				 "{\"id\":\"AD-%04d\",\"names\":[{\"given\":\"%s\",\"family\":\"Ashdale\",\"kind\":\"primary\"}],"
-				 "\"dob\":\"1980-%02d-%02d\",\"managing_force\":\"kent\",\"status\":\"active\"}",
-				 i, given[i % 5], 1 + i % 4, 1 + i % 28); /* January to April */
-		else if (i < 48) /* others born on the day given: they fill the date key */
-			snprintf(line, sizeof(line),
-				 "{\"id\":\"AD-%04d\",\"names\":[{\"given\":\"Zebulon\",\"family\":\"Quarrington%c\",\"kind\":\"primary\"}],"
-				 "\"dob\":\"1980-05-18\",\"managing_force\":\"kent\",\"status\":\"active\"}",
-				 i, 'a' + i - 45);
-		else
-			snprintf(line, sizeof(line),
-				 "{\"id\":\"AD-TRUTH\",\"names\":[{\"given\":\"Jonathan\",\"family\":\"Ashdale\",\"kind\":\"primary\"}],"
-				 "\"dob\":\"1980-05-17\",\"managing_force\":\"kent\",\"status\":\"active\"}");
-		assert_int_equal(offender_parse(line, strlen(line), &o, &err), DSC_OK);
-		assert_int_equal(store_put_offender(t, o, NULL, &err), DSC_OK);
-		offender_free(o);
+	for (int i = 0; i < 45; i++) {
+		snprintf(line, sizeof(line),
+			 "{\"id\":\"AD-%04d\",\"names\":[{\"given\":\"%s\",\"family\":\"Ashdale\",\"kind\":\"primary\"}],"
+			 "\"dob\":\"1980-%02d-%02d\",\"managing_force\":\"kent\",\"status\":\"active\"}",
+			 i, given[i % 5], 1 + i % 4, 1 + i % 28); /* January to April */
+		put_in(t, line);
 	}
+	for (int i = 0; i < 3; i++) {
+		snprintf(line, sizeof(line),
+			 "{\"id\":\"AD-%04d\",\"names\":[{\"given\":\"Zebulon\",\"family\":\"Quarrington%c\",\"kind\":\"primary\"}],"
+			 "\"dob\":\"1980-05-18\",\"managing_force\":\"kent\",\"status\":\"active\"}",
+			 45 + i, 'a' + i);
+		put_in(t, line);
+	}
+	put_in(t, "{\"id\":\"AD-TRUTH\",\"names\":[{\"given\":\"Jonathan\",\"family\":\"Ashdale\",\"kind\":\"primary\"}],"
+		  "\"dob\":\"1980-05-17\",\"managing_force\":\"kent\",\"status\":\"active\"}");
 	assert_int_equal(store_write_commit(t, &err), DSC_OK);
-
-	run(f, &q, &res);
-	for (size_t i = 0; i < res.n_candidates; i++)
-		found = found || strcmp(res.candidates[i].offender_id, "AD-TRUTH") == 0;
-	assert_true(found);
 }
 
-/* The same with a typo that changes the sound of the given name: the
- * family name with its initial leads to the person. */
-static void test_a_given_name_typo_and_a_slipped_date_still_find_the_person(void **state)
+static bool among_candidates(const struct check_result *res, const char *id)
 {
-	static const char *const given[] = {"Jack", "James", "Jacob", "Joseph", "Joshua"};
+	for (size_t i = 0; i < res->n_candidates; i++)
+		if (strcmp(res->candidates[i].offender_id, id) == 0)
+			return true;
+	return false;
+}
+
+/* Under a family name many share, with a slipped date of birth, only the
+ * family name with the initial (or the year) leads to the person: for a
+ * subject known by an initial, and for a given name whose typo changes
+ * its sound. */
+static void test_an_initial_or_a_sound_changing_typo_with_a_slipped_date_still_find_the_person(void **state)
+{
+	static const struct query queries[] = {
+		{.given = "J", NULL, "Ashdale", .dob = "1980-05-18"},
+		{.given = "Jomathan", NULL, "Ashdale", .dob = "1980-05-18"},
+	};
 	struct fixture *f = *state;
 	struct check_result res;
-	const struct query q = {.given = "Jomathan", NULL, "Ashdale", .dob = "1980-05-18"};
-	struct store_txn *t;
-	struct dsc_error err;
-	bool found = false;
 
-	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
-	for (int i = 0; i < 49; i++) {
-		char line[512];
-		struct offender *o;
-		if (i < 45)
-			snprintf(line, sizeof(line),
-				 "{\"id\":\"AD-%04d\",\"names\":[{\"given\":\"%s\",\"family\":\"Ashdale\",\"kind\":\"primary\"}],"
-				 "\"dob\":\"1980-%02d-%02d\",\"managing_force\":\"kent\",\"status\":\"active\"}",
-				 i, given[i % 5], 1 + i % 4, 1 + i % 28); /* the year key holds them all */
-		else if (i < 48)
-			snprintf(line, sizeof(line),
-				 "{\"id\":\"AD-%04d\",\"names\":[{\"given\":\"Zebulon\",\"family\":\"Quarrington%c\",\"kind\":\"primary\"}],"
-				 "\"dob\":\"1980-05-18\",\"managing_force\":\"kent\",\"status\":\"active\"}",
-				 i, 'a' + i - 45);
-		else
-			snprintf(line, sizeof(line),
-				 "{\"id\":\"AD-TRUTH\",\"names\":[{\"given\":\"Jonathan\",\"family\":\"Ashdale\",\"kind\":\"primary\"}],"
-				 "\"dob\":\"1980-05-17\",\"managing_force\":\"kent\",\"status\":\"active\"}");
-		assert_int_equal(offender_parse(line, strlen(line), &o, &err), DSC_OK);
-		assert_int_equal(store_put_offender(t, o, NULL, &err), DSC_OK);
-		offender_free(o);
+	put_ashdales(f);
+	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		run(f, &queries[i], &res);
+		if (!among_candidates(&res, "AD-TRUTH")) {
+			print_error("%s %s %s: AD-TRUTH is not among the candidates\n", queries[i].given,
+				    queries[i].family, queries[i].dob);
+			fail();
+		}
 	}
-	assert_int_equal(store_write_commit(t, &err), DSC_OK);
-
-	run(f, &q, &res);
-	for (size_t i = 0; i < res.n_candidates; i++)
-		found = found || strcmp(res.candidates[i].offender_id, "AD-TRUTH") == 0;
-	assert_true(found);
 }
 
 static void test_only_one_of_two_close_people_is_a_match(void **state)
@@ -592,8 +576,8 @@ int main(void)
 		cmocka_unit_test(test_candidate_details),
 		cmocka_unit_test(test_namesake_with_other_dob_and_address_is_never_a_match),
 		cmocka_unit_test_setup_teardown(test_a_very_common_name_alone_still_finds_people_of_that_name, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_an_initial_and_a_slipped_date_still_find_the_person, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_a_given_name_typo_and_a_slipped_date_still_find_the_person, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_an_initial_or_a_sound_changing_typo_with_a_slipped_date_still_find_the_person,
+						setup, teardown),
 		cmocka_unit_test(test_at_most_ten_sorted_and_no_weak_candidates),
 		cmocka_unit_test(test_only_one_of_two_close_people_is_a_match),
 		cmocka_unit_test(test_subject_without_names_is_refused),
