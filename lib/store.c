@@ -586,10 +586,20 @@ static int index_record(struct store_txn *t, const struct offender *o, uint32_t 
 	return DSC_OK;
 }
 
+static int write_view(struct store_txn *t, uint32_t recno, const struct store_buf *view, bool append,
+		      struct dsc_error *err)
+{
+	MDB_val k = { sizeof(recno), &recno }, v = { view->len, view->data };
+	int rc = mdb_put(t->txn, t->s->db_views, &k, &v, append ? MDB_APPEND : 0);
+
+	if (rc != 0)
+		return mdb_fail(t->s, err, rc, "writing a match view");
+	return DSC_OK;
+}
+
 static int put_view(struct store_txn *t, const struct offender *o, uint32_t recno, bool append,
 		    struct dsc_error *err)
 {
-	MDB_val k = { sizeof(recno), &recno }, v;
 	int rc;
 
 	if (t->s->indexer.view == NULL)
@@ -599,12 +609,7 @@ static int put_view(struct store_txn *t, const struct offender *o, uint32_t recn
 	if (rc != DSC_OK)
 		return dsc_error_set(err, rc < 0 ? rc : DSC_EINTERNAL,
 				     "match view of record %s failed (%s)", o->id, dsc_status_name(rc));
-	v.mv_size = t->view.len;
-	v.mv_data = t->view.data;
-	rc = mdb_put(t->txn, t->s->db_views, &k, &v, append ? MDB_APPEND : 0);
-	if (rc != 0)
-		return mdb_fail(t->s, err, rc, "writing a match view");
-	return DSC_OK;
+	return write_view(t, recno, &t->view, append, err);
 }
 
 static bool bulk_touched(const struct store *s, uint32_t recno)
@@ -1694,7 +1699,6 @@ static int add_prepared(struct store_txn *t, const struct offender *o,
 			const struct store_prepared *p, uint32_t recno, bool append,
 			struct dsc_error *err)
 {
-	MDB_val k = { sizeof(recno), &recno }, v;
 	size_t at = 0;
 	int rc;
 
@@ -1712,12 +1716,7 @@ static int add_prepared(struct store_txn *t, const struct offender *o,
 	}
 	if (!p->has_view)
 		return DSC_OK;
-	v.mv_size = p->view.len;
-	v.mv_data = p->view.data;
-	rc = mdb_put(t->txn, t->s->db_views, &k, &v, append ? MDB_APPEND : 0);
-	if (rc != 0)
-		return mdb_fail(t->s, err, rc, "writing a match view");
-	return DSC_OK;
+	return write_view(t, recno, &p->view, append, err);
 }
 
 static int put_offender(struct store_txn *t, const struct offender *o,
