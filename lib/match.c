@@ -1433,17 +1433,22 @@ static void reason(struct reasons *rs, const char *s)
  * 1/u0 had it: a small register (a test, a new force) says little about
  * how rare a name is, a large one says a lot.
  */
+/* The number of records under the key kind+tok; false if it cannot be read. */
+static bool token_count(struct store_reader *r, char kind, const char *tok, size_t *count)
+{
+	struct kbuf k;
+
+	return key_build(&k, kind, tok, NULL, 0, -1) && store_index_count(r, k.b, k.n, count) == DSC_OK;
+}
+
 static double tf_weight(struct store_reader *r, char kind, const char *tok, size_t n_records, double lo,
 			double hi, double dflt, bool *seen)
 {
-	struct kbuf k;
 	size_t count = 0;
 	double u0 = M_PROB / exp_approx(dflt * 0.69314718055994530942), u;
 
 	*seen = true; /* unless the register says otherwise */
-	if (!key_build(&k, kind, tok, NULL, 0, -1))
-		return dflt;
-	if (store_index_count(r, k.b, k.n, &count) != DSC_OK)
+	if (!token_count(r, kind, tok, &count))
 		return dflt;
 	*seen = count > 0;
 	u = ((double)count + 1.0) / ((double)n_records + 1.0 / u0);
@@ -1475,12 +1480,9 @@ static void subject_weights(struct match_ctx *c, struct store_reader *r, struct 
  * read counts as seen). */
 static bool token_seen(struct store_reader *r, char kind, const char *tok)
 {
-	struct kbuf k;
 	size_t count = 0;
 
-	if (!key_build(&k, kind, tok, NULL, 0, -1) || store_index_count(r, k.b, k.n, &count) != DSC_OK)
-		return true;
-	return count > 0;
+	return !token_count(r, kind, tok, &count) || count > 0;
 }
 
 /*
