@@ -259,6 +259,34 @@ static struct jv *jv_tree_from_jansson(struct jv_tree *t, json_t *root)
 	return jv_from_jansson(t, root, 0);
 }
 
+size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0], v;
+	size_t len;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		len = 2, v = c & 0x1F;
+	else if (c >= 0xE0 && c <= 0xEF)
+		len = 3, v = c & 0x0F;
+	else if (c >= 0xF0 && c <= 0xF4)
+		len = 4, v = c & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		v = (v << 6) | (s[i] & 0x3F);
+	}
+	if ((len == 3 && v < 0x800) || (len == 4 && v < 0x10000) || v > 0x10FFFF ||
+	    (v >= 0xD800 && v <= 0xDFFF))
+		return 0;
+	return len;
+}
+
 /* -- the reader: strict JSON of the usual kind, or NULL to leave it to
  * jansson.  It takes no escapes, no real numbers, no integers past 18
  * digits, nothing deeper than 16 and no duplicate keys; strings must be
@@ -284,7 +312,7 @@ static const char *read_string(struct reader *r, size_t *len)
 
 	for (;;) {
 		unsigned c;
-		unsigned need, cp, min;
+		size_t seq;
 
 		if (p >= end)
 			return NULL;
@@ -297,33 +325,9 @@ static const char *read_string(struct reader *r, size_t *len)
 			p++;
 			continue;
 		}
-		/* UTF-8, as strictly as jansson: no overlong forms, no
-		 * surrogates, nothing past U+10FFFF. */
-		if (c >= 0xC2 && c <= 0xDF) {
-			need = 1;
-			cp = c & 0x1F;
-			min = 0x80;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			need = 2;
-			cp = c & 0x0F;
-			min = 0x800;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			need = 3;
-			cp = c & 0x07;
-			min = 0x10000;
-		} else {
+		if ((seq = utf8_seq_len(p, (size_t)(end - p))) == 0)
 			return NULL;
-		}
-		if ((size_t)(end - p) <= need)
-			return NULL;
-		for (unsigned k = 1; k <= need; k++) {
-			if ((p[k] & 0xC0) != 0x80)
-				return NULL;
-			cp = (cp << 6) | (p[k] & 0x3F);
-		}
-		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			return NULL;
-		p += need + 1;
+		p += seq;
 	}
 	*p = '\0';
 	*len = (size_t)(p - start);

@@ -75,6 +75,10 @@ void offender_free(struct offender *o);
  * characters; nothing else), through put(arg, bytes, len) in a few runs.
  * The record's canonical JSON and the daemon's answers use it. */
 void json_quote(const char *s, size_t n, void (*put)(void *arg, const char *p, size_t len), void *arg);
+/* The length of the UTF-8 sequence at s (at most n bytes) if it is one
+ * jansson accepts (no overlong form, no surrogate, nothing past
+ * U+10FFFF; ASCII is 1), else 0. */
+size_t utf8_seq_len(const unsigned char *s, size_t n);
 
 /* Index of the primary name in o->names. */
 size_t offender_primary(const struct offender *o);

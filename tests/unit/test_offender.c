@@ -485,10 +485,54 @@ static void json_quote_writes_what_jansson_writes(void **state)
 	}
 }
 
+static bool utf8_ours(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_seq_len(s + i, n - i);
+		if (k == 0)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+/* utf8_seq_len accepts exactly the strings jansson accepts: every string
+ * of one and two bytes, every three-byte one led by 0xE0-0xEF, and
+ * four-byte ones led by 0xEF-0xF5 over every second and third byte. */
+static void utf8_seq_len_agrees_with_jansson(void **state)
+{
+	unsigned char b[4];
+	(void)state;
+	for (unsigned long x = 1; x < (1ul << 24); x++) {
+		size_t len = x < 0x100 ? 1 : x < 0x10000 ? 2 : 3;
+		json_t *j;
+		for (size_t i = 0; i < len; i++)
+			b[i] = (unsigned char)(x >> (8 * (len - 1 - i)));
+		if (memchr(b, 0, len) != NULL || (len == 3 && (b[0] < 0xE0 || b[0] > 0xEF)))
+			continue;
+		j = json_stringn((const char *)b, len);
+		if ((j != NULL) != utf8_ours(b, len)) {
+			print_error("%zu bytes %02x %02x %02x: jansson %d\n", len, b[0], b[1], b[2], j != NULL);
+			fail();
+		}
+		json_decref(j);
+	}
+	for (unsigned lead = 0xEF; lead <= 0xF5; lead++)
+		for (unsigned x = 0x7F; x <= 0xC0; x++)
+			for (unsigned y = 0x7F; y <= 0xC0; y++) {
+				json_t *j;
+				b[0] = (unsigned char)lead, b[1] = (unsigned char)x, b[2] = (unsigned char)y, b[3] = 0x80;
+				j = json_stringn((const char *)b, 4);
+				assert_int_equal(j != NULL, utf8_ours(b, 4));
+				json_decref(j);
+			}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(json_quote_writes_what_jansson_writes),
+		cmocka_unit_test(utf8_seq_len_agrees_with_jansson),
 		cmocka_unit_test(full_contract_example_is_accepted_with_every_field),
 		cmocka_unit_test(minimal_record_is_accepted_and_absent_fields_are_empty),
 		cmocka_unit_test(nulls_are_accepted_for_every_optional_field),
