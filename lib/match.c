@@ -1292,12 +1292,14 @@ static void query_name_keys(struct match_ctx *c, struct store_reader *r, const s
 		}
 		for (size_t i = 0; i < ni; i++)
 			qkey_put(c, 'F', fc, (char[2]){initials[i], '\0'}, 0, -1);
-		if (!swapped) {
+		if (!swapped)
 			for (size_t y = 0; y < n_years; y++)
 				qkey_put(c, 'Y', fc, NULL, years[y], 0);
-			if (c->sector[0] != '\0')
-				qkey_put(c, 'Q', c->sector, fc, 0, -1);
-		}
+		/* The family name in the postcode sector, read either way round:
+		 * small, and with no date of birth often all that tells a
+		 * swapped name's owner from the many who share it. */
+		if (c->sector[0] != '\0')
+			qkey_put(c, 'Q', c->sector, fc, 0, -1);
 	}
 	if (swapped)
 		return;
