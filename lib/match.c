@@ -167,7 +167,8 @@
 #define KEY_REFS_MAX 256
 #define REF_ARENA 4096
 #define NICK_CODE_SLOTS 256 /* primary codes of nickname-table names, a power of two */
-#define SUBJ_VARIANTS (CHECK_MAX_NAMES * 2)
+#define HEARD_READINGS_MAX 6 /* "as heard" readings of Cyrillic names, per check */
+#define SUBJ_VARIANTS ((CHECK_MAX_NAMES + HEARD_READINGS_MAX) * 2)
 #define NICK_VARIANTS_MAX 24
 /* Sounds of a given name and its variants used in keys: the own ones
  * first, then the variants' in table order (bounds the keys of a check). */
@@ -272,7 +273,7 @@ struct match_ctx {
 	struct memo_entry memo[MEMO_SLOTS];
 	struct normalizer *norm;
 	/* the subject */
-	struct norm_part parts[CHECK_MAX_NAMES][3];
+	struct norm_part parts[CHECK_MAX_NAMES + HEARD_READINGS_MAX][3];
 	struct mname subj[SUBJ_VARIANTS];
 	bool swapped[SUBJ_VARIANTS];
 	size_t n_subj;
@@ -2174,25 +2175,100 @@ static int fill_candidate(struct match_ctx *c, struct store_reader *r, const str
 	return DSC_OK;
 }
 
+/* Whether UTF-8 text holds a Cyrillic letter (U+0400-U+04FF). */
+static bool has_cyrillic(const char *text)
+{
+	if (text == NULL)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++)
+		if (*p >= 0xD0 && *p <= 0xD3 && (p[1] & 0xC0) == 0x80)
+			return true;
+	return false;
+}
+
+/*
+ * The romanisation of a Cyrillic name read back as an English speaker
+ * would have written it: Cyrillic has no h and no w, so a clerk writes
+ * the h of Hersi or Singh as х (kh) and the w of Owusu as в (v).
+ * Returns whether any token changed.
+ */
+static bool heard_reading(struct norm_part *p)
+{
+	bool changed = false;
+
+	for (size_t i = 0; i < p->n; i++) {
+		char *t = p->tok[i];
+		size_t k = 0;
+		for (size_t j = 0; j < p->len[i]; j++) {
+			if (t[j] == 'k' && j + 1 < p->len[i] && t[j + 1] == 'h') {
+				t[k++] = 'h';
+				j++;
+				changed = true;
+			} else if (t[j] == 'v') {
+				t[k++] = 'w';
+				changed = true;
+			} else {
+				t[k++] = t[j];
+			}
+		}
+		t[k] = '\0';
+		p->len[i] = (uint8_t)k;
+	}
+	return changed;
+}
+
+/* Adds the parts as a reading of the subject; false if nothing usable. */
+static bool subject_add(struct match_ctx *c, struct store_reader *r, struct norm_part parts[3], bool translit)
+{
+	struct mname *q = &c->subj[c->n_subj];
+
+	if (parts[NORM_FAMILY].n == 0 && parts[NORM_GIVEN].n == 0)
+		return false; /* nothing usable (punctuation only) */
+	name_from_parts(q, parts);
+	q->translit = translit;
+	subject_weights(c, r, q);
+	c->swapped[c->n_subj] = false;
+	c->n_subj++;
+	return true;
+}
+
+/*
+ * Readings of a name written in Cyrillic as heard: the given name, the
+ * family name, or both read back (Сухвиндер Сингх: Sukhvinder as
+ * romanised, Singh as heard), each only when it differs.
+ */
+static void subject_add_heard(struct match_ctx *c, struct store_reader *r, size_t from, size_t *n_heard)
+{
+	const struct norm_part *src = c->parts[from];
+	struct norm_part given = src[NORM_GIVEN], middle = src[NORM_MIDDLE], family = src[NORM_FAMILY];
+	bool g = heard_reading(&given) | heard_reading(&middle), f = heard_reading(&family);
+
+	for (unsigned which = 1; which <= 3; which++) {
+		struct norm_part *dst;
+		if (((which & 1) != 0 && !g) || ((which & 2) != 0 && !f) || *n_heard == HEARD_READINGS_MAX)
+			continue;
+		dst = c->parts[CHECK_MAX_NAMES + (*n_heard)++];
+		dst[NORM_GIVEN] = (which & 1) != 0 ? given : src[NORM_GIVEN];
+		dst[NORM_MIDDLE] = (which & 1) != 0 ? middle : src[NORM_MIDDLE];
+		dst[NORM_FAMILY] = (which & 2) != 0 ? family : src[NORM_FAMILY];
+		subject_add(c, r, dst, true);
+	}
+}
+
 static void subject_prepare(struct match_ctx *c, struct store_reader *r, const struct check_subject *s)
 {
-	size_t n = s->n_names < CHECK_MAX_NAMES ? s->n_names : CHECK_MAX_NAMES;
+	size_t n = s->n_names < CHECK_MAX_NAMES ? s->n_names : CHECK_MAX_NAMES, n_heard = 0;
 
 	c->n_subj = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct person_name *pn = &s->names[i];
-		struct mname *q = &c->subj[c->n_subj];
 		bool t1, t2, t3;
 		normalize_part(c->norm, pn->given, NORM_GIVEN, &c->parts[i][NORM_GIVEN], &t1);
 		normalize_part(c->norm, pn->middle, NORM_MIDDLE, &c->parts[i][NORM_MIDDLE], &t2);
 		normalize_part(c->norm, pn->family, NORM_FAMILY, &c->parts[i][NORM_FAMILY], &t3);
-		if (c->parts[i][NORM_FAMILY].n == 0 && c->parts[i][NORM_GIVEN].n == 0)
-			continue; /* nothing usable (punctuation only) */
-		name_from_parts(q, c->parts[i]);
-		q->translit = t1 || t2 || t3;
-		subject_weights(c, r, q);
-		c->swapped[c->n_subj] = false;
-		c->n_subj++;
+		if (subject_add(c, r, c->parts[i], t1 || t2 || t3) &&
+		    (has_cyrillic(pn->given) || has_cyrillic(pn->middle) || has_cyrillic(pn->family)))
+			subject_add_heard(c, r, i, &n_heard);
 	}
 	/* Given and family the wrong way round: the same names swapped. */
 	c->name_bound = 0.0;

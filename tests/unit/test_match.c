@@ -46,6 +46,8 @@ static const char *const register_lines[] = {
 	"\"dob\":\"1960-01-01\",\"other_dobs\":[\"1966-06-06\",\"1971-07-27\"],\"sex\":\"F\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
 	"{\"id\":\"WMP-0000010\",\"names\":[{\"given\":\"Ignatius\",\"family\":\"Pelloe\",\"kind\":\"primary\"}],"
 	"\"dob\":\"1990-04-04\",\"other_dobs\":[\"1979-12-30\"],\"sex\":\"M\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
+	"{\"id\":\"WMP-0000011\",\"names\":[{\"given\":\"Kwesi\",\"family\":\"Owusu\",\"kind\":\"primary\"}],"
+	"\"dob\":\"1983-05-17\",\"sex\":\"M\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
 };
 
 /* Twelve namesakes, for the limits of the result. */
@@ -229,6 +231,9 @@ static const struct check_case cases[] = {
 	{"Cyrillic query finds the Latin record",
 	 {.given = "\xd0\x9e\xd0\xbb\xd0\xb5\xd0\xb3", NULL, "\xd0\x92\xd0\xb0\xd1\x88\xd1\x82\xd0\xb5\xd0\xbd\xd0\xba\xd0\xbe",
 	  .dob = "1979-01-30"}, BAND_MATCH, "MET-0000004", {"name:transliterated"}},
+	{"a name written in Cyrillic as heard (its w and h become v and kh in romanisation) finds the Latin record",
+	 {.given = "\xd0\x9a\xd0\xb2\xd0\xb5\xd1\x81\xd0\xb8", NULL, "\xd0\x9e\xd0\xb2\xd1\x83\xd1\x81\xd1\x83",
+	  .dob = "1983-05-17"}, BAND_MATCH, "WMP-0000011", {"name:transliterated", "family:exact", "given:exact"}},
 	{"age only is at most a possible match",
 	 {.given = "Tobias", NULL, "Fenwright", .age = 0}, BAND_POSSIBLE_MATCH, "GMP-0000007", {"dob:absent"}},
 	{"a second name of the subject finds the alias",
