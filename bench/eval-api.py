@@ -321,7 +321,7 @@ DIMINUTIVES = {
     "gary": ["Gaz"], "dafydd": ["Dai", "Dafi"], "callum": ["Cal"], "hamish": ["Hamie"],
     "rajesh": ["Raj"], "gurpreet": ["Preet"], "piotr": ["Piotrek"], "andrei": ["Andi"],
     "seamus": ["Shay"], "simon": ["Si"], "paul": ["Paulie"], "mark": ["Marky"],
-    "alasdair": ["Ali", "Al"], "terence": ["Terry"], "raymond": ["Ray"], "ronald": ["Ron"],
+    "alasdair": ["Al", "Ally"], "terence": ["Terry"], "raymond": ["Ray"], "ronald": ["Ron"],
     "kenneth": ["Ken", "Kenny"], "jonathan": ["Jon", "Jonny"], "timothy": ["Tim"],
     "gregory": ["Greg"], "philip": ["Phil"], "stuart": ["Stu"], "leonard": ["Len", "Lenny"],
 }
@@ -751,6 +751,15 @@ def k_dob_first_of_january(rng, rec, q, ctx):
     return True
 
 
+def k_dob_first_of_month(rng, rec, q, ctx):
+    """Only the month and year known, entered as the 1st."""
+    d = parse_date(q.get("dob"))
+    if not d or d.day == 1:
+        return False
+    q["dob"] = "%04d-%02d-01" % (d.year, d.month)
+    return True
+
+
 def k_age_approx(rng, rec, q, ctx):
     """"About 40": an age a year or two off."""
     d = parse_date(q.get("dob"))
@@ -918,6 +927,7 @@ KINDS = [
     ("dob_day_month_swapped", "dob", "dob", k_dob_swap),
     ("dob_digits_transposed", "dob", "dob", k_dob_transposed),
     ("dob_first_of_january", "dob", "dob", k_dob_first_of_january),
+    ("dob_first_of_month", "dob", "dob", k_dob_first_of_month),
     ("age_approximate", "dob", "dob", k_age_approx),
     ("dob_one_digit", "dob", "dob", k_dob_digit),
     ("dob_year_off", "dob", "dob", k_dob_year),
@@ -1060,6 +1070,7 @@ class Row:
         self.any_candidate = 0
         self.errors = 0
         self.misses = []
+        self.wrong = []     # positives with another person in the match band
 
     def add(self, o):
         self.n += 1
@@ -1081,8 +1092,9 @@ class Row:
             self.rank1 += ids[0] == o["true_id"]
         else:
             self.misses.append(o)
-        self.wrong_match += any(c.get("band") == "match" and c.get("offender_id") != o["true_id"]
-                                for c in o["candidates"])
+        if any(c.get("band") == "match" and c.get("offender_id") != o["true_id"] for c in o["candidates"]):
+            self.wrong_match += 1
+            self.wrong.append(o)
 
 
 def pct(a, b):
@@ -1299,6 +1311,14 @@ def report(args, ctx, rows, pos, neg, allr, lat, elapsed):
                 print("    cand: %s" % describe_candidate(cand, ctx.reg))
             if not o["candidates"]:
                 print("    cand: (none)")
+    if pos.wrong:
+        print()
+        print("Another person in the match band (positives):")
+        for o in pos.wrong[:args.misses]:
+            print("  %s: %s" % (o["kind"], describe_query(o["query"])))
+            print("    true: %s" % describe_record(ctx.reg.by_id.get(o["true_id"])))
+            for cand in o["candidates"][:3]:
+                print("    cand: %s" % describe_candidate(cand, ctx.reg))
     neg_rows = [rows[n] for n, _ in NEGATIVES if n in rows and rows[n].misses]
     if neg_rows:
         print()
