@@ -1844,10 +1844,18 @@ static void score_names(struct match_ctx *c, const struct rview *v, struct name_
 	best->w = -1e9;
 	for (size_t i = 0; i < c->n_subj; i++) {
 		const struct mname *q = &c->subj[i];
+		/* The most the given and middle names can add (given_score:
+		 * exact, or a nickname, near spelling or middle name, all below
+		 * the default exact weight; middle_score): once the family name
+		 * is weighed, a pair that cannot beat the best so far is left. */
+		double rest_ub = (q->ng > 0 ? (q->w_given > W_GIVEN_EXACT_DEFAULT ? q->w_given : W_GIVEN_EXACT_DEFAULT) : 0.0) +
+				 (q->nm > 0 ? W_MIDDLE_EXACT : 0.0) + (c->swapped[i] ? W_NAMES_SWAPPED : 0.0);
 		for (size_t j = 0; j < v->n_names; j++) {
 			const struct mname *rn = &v->names[j];
 			const char *wf, *wg, *wm;
 			double w = family_score_memo(c, i, q, rn, &wf);
+			if (w + rest_ub <= best->w + 1e-9)
+				continue;
 			w += given_score_memo(c, i, q, rn, &wg);
 			w += middle_score(c, q, rn, &wm);
 			if (c->swapped[i])
