@@ -1290,7 +1290,7 @@ def report(args, ctx, rows, pos, neg, allr, lat, elapsed):
     if pair_rows:
         print()
         print("Pairs with misses:")
-        for r in pair_rows[:25]:
+        for r in pair_rows:
             print("  %-50s %3d/%-3d found" % (r.name, r.found, r.n))
 
     # Single kinds first (what the matcher should fix generically), then
