@@ -25,8 +25,9 @@ disclosured over mutual TLS.  It
      misses of the worst kinds (query -> candidates), API latency, and a
      final RESULT line.
 
-Deterministic for a seed (Python's own PRNG; nothing iterates a set or a
-dict whose order depends on string hashing).  Every person is generated
+Deterministic for a seed and a day (Python's own PRNG; nothing iterates
+a set or a dict whose order depends on string hashing; ages are counted
+to today, as the daemon counts them).  Every person is generated
 by genregister or by mechanical corruption of its records.
 
 What it must never do: tune the corruptions to what the matcher handles
@@ -66,13 +67,6 @@ def fold(s):
 
 def is_plain_latin(s):
     return bool(s) and all(("a" <= c.lower() <= "z") or c in " -'" for c in s)
-
-
-def match_case(src, dst):
-    """dst with the capitalisation pattern of src's first letter."""
-    if src[:1].isupper():
-        return dst[:1].upper() + dst[1:]
-    return dst
 
 
 # QWERTY neighbours (same row and the rows above and below).
@@ -971,10 +965,6 @@ def base_query(rng, rec):
     if rec.get("sex") and rng.random() < 0.5:
         q["sex"] = rec["sex"]
     return q
-
-
-def q_copy(q):
-    return json.loads(json.dumps(q))
 
 
 def make_positive(rng, ctx, kinds):
