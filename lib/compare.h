@@ -46,6 +46,11 @@ enum dob_level {
 	DOB_DAY_MONTH_SWAPPED,
 	DOB_ONE_DIGIT,      /* one digit of YYYYMMDD differs, or two adjacent swapped */
 	DOB_YEAR_OFF_BY_ONE,
+	/* One of the two is the 1st of a month (of January), as a date known
+	 * only to its month (year) is often written, and the other agrees on
+	 * the month and year (the year). */
+	DOB_MONTH_ONLY,
+	DOB_YEAR_ONLY,
 	DOB_MISMATCH,
 };
 /* Compares two dates (either absent -> DOB_ABSENT). */

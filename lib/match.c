@@ -67,6 +67,8 @@
 #define W_DOB_SWAPPED 9.0
 #define W_DOB_ONE_DIGIT 5.0
 #define W_DOB_YEAR 8.0
+#define W_DOB_MONTH_ONLY 6.0 /* the same month, one date the 1st: possibly the month only */
+#define W_DOB_YEAR_ONLY 4.0  /* the same year, one date 1 January: possibly the year only */
 #define W_DOB_AGE 2.5
 #define W_DOB_AGE_INCONSISTENT -6.0
 #define W_DOB_MISMATCH -12.0
@@ -1893,17 +1895,23 @@ static double dob_score(const struct match_ctx *c, const struct check_subject *s
 static double dob_score_dates(const struct match_ctx *c, const struct check_subject *s, const struct date *dobs,
 			      size_t n_dobs, bool has_main_dob, const char **why, bool *agrees, bool *conflicts)
 {
+	/* A date known only to its month or year agrees too little for the
+	 * match band: like an age, it only keeps the person in view. */
 	static const struct {
 		enum dob_level level;
 		double w;
 		const char *why;
+		bool agrees;
 	} levels[] = {
-		{DOB_EXACT, W_DOB_EXACT, "dob:exact"},
-		{DOB_DAY_MONTH_SWAPPED, W_DOB_SWAPPED, "dob:day_month_swapped"},
-		{DOB_ONE_DIGIT, W_DOB_ONE_DIGIT, "dob:one_digit"},
-		{DOB_YEAR_OFF_BY_ONE, W_DOB_YEAR, "dob:year_off_by_one"},
+		{DOB_EXACT, W_DOB_EXACT, "dob:exact", true},
+		{DOB_DAY_MONTH_SWAPPED, W_DOB_SWAPPED, "dob:day_month_swapped", true},
+		{DOB_ONE_DIGIT, W_DOB_ONE_DIGIT, "dob:one_digit", true},
+		{DOB_YEAR_OFF_BY_ONE, W_DOB_YEAR, "dob:year_off_by_one", true},
+		{DOB_MONTH_ONLY, W_DOB_MONTH_ONLY, "dob:month_only", false},
+		{DOB_YEAR_ONLY, W_DOB_YEAR_ONLY, "dob:year_only", false},
 	};
 	double best = -1e9;
+	bool best_agrees = false;
 
 	*agrees = false;
 	*conflicts = false;
@@ -1946,12 +1954,13 @@ static double dob_score_dates(const struct match_ctx *c, const struct check_subj
 			}
 			if (w > best) {
 				best = w;
+				best_agrees = levels[k].agrees;
 				*why = reason_str;
 			}
 		}
 	}
 	if (best > -1e9) {
-		*agrees = true;
+		*agrees = best_agrees;
 		return best;
 	}
 	*why = "dob:mismatch";

@@ -169,6 +169,12 @@ static void test_dob_levels(void **state)
 		{"year, month and day all different mismatch", {1971, 4, 13}, {1970, 3, 12}, DOB_MISMATCH},
 		{"year and month digits transposed across the boundary", {1981, 2, 5}, {1980, 12, 5}, DOB_ONE_DIGIT},
 		{"one digit of the month slipped", {1970, 8, 12}, {1970, 3, 12}, DOB_ONE_DIGIT},
+		{"the 1st of the same month: the month only", {1970, 3, 1}, {1970, 3, 24}, DOB_MONTH_ONLY},
+		{"the record's date the 1st: the month only", {1970, 3, 24}, {1970, 3, 1}, DOB_MONTH_ONLY},
+		{"1 January of the same year: the year only", {1970, 1, 1}, {1970, 8, 25}, DOB_YEAR_ONLY},
+		{"the record's date 1 January: the year only", {1970, 8, 25}, {1970, 1, 1}, DOB_YEAR_ONLY},
+		{"the 1st of another month mismatch", {1970, 4, 1}, {1970, 3, 24}, DOB_MISMATCH},
+		{"1 January of another year mismatch", {1971, 1, 1}, {1970, 8, 25}, DOB_MISMATCH},
 		{"absent query dob", {0, 0, 0}, {1970, 3, 12}, DOB_ABSENT},
 		{"absent record dob", {1970, 3, 12}, {0, 0, 0}, DOB_ABSENT},
 	};
