@@ -39,7 +39,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "disclosure/store.h"
 
@@ -1188,6 +1191,87 @@ int store_set_map_size(struct store *s, size_t map_size, struct dsc_error *err)
 	if (rc != 0)
 		return mdb_fail(s, err, rc, "growing the map");
 	return DSC_OK;
+}
+
+/*
+ * Addition: after a start every page of the map is a page fault the first
+ * time a read touches it, even when the file is in the page cache: at
+ * 1,000,000 records some 20,000 faults over the first few thousand checks,
+ * several µs each on a virtual machine.  This enters [offset, offset + len)
+ * of the data file into the process's page tables ahead
+ * (MADV_POPULATE_READ, Linux 5.14), reading from disk what is not cached.
+ * *next is where to go on from, SIZE_MAX once the file's end is reached.
+ * The map is found in /proc/self/maps by the data file's inode (LMDB does
+ * not give its address) and held (resize_lock) only for one call, so a
+ * caller goes in chunks and may stop between them.  DSC_EINVAL if the
+ * kernel cannot: then the first reads map the pages, as before.
+ */
+int store_prefault(struct store *s, size_t offset, size_t len, size_t *next, struct dsc_error *err)
+{
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = 0, end;
+	uintptr_t lo = 0, hi = 0;
+	char *line = NULL;
+	struct stat st;
+	FILE *maps;
+	int fd, rc = DSC_OK;
+
+	*next = SIZE_MAX;
+	pthread_rwlock_rdlock(&s->resize_lock);
+	if (mdb_env_get_fd(s->env, &fd) != 0 || fstat(fd, &st) != 0) {
+		rc = dsc_error_set(err, DSC_EIO, "store %s: cannot stat the data file: %s", s->path,
+				   strerror(errno));
+		goto out;
+	}
+	if ((maps = fopen("/proc/self/maps", "re")) == NULL) {
+		rc = dsc_error_set(err, DSC_EIO, "store %s: cannot read /proc/self/maps: %s", s->path,
+				   strerror(errno));
+		goto out;
+	}
+	while (getline(&line, &n, maps) > 0) {
+		unsigned long a, b, off, ino;
+		unsigned int maj, min;
+		char perms[8];
+
+		if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &a, &b, perms, &off, &maj, &min, &ino) == 7 &&
+		    ino == (unsigned long)st.st_ino && makedev(maj, min) == st.st_dev && off == 0) {
+			lo = a;
+			hi = b;
+			break;
+		}
+	}
+	free(line);
+	fclose(maps);
+	if (lo == 0) {
+		rc = dsc_error_set(err, DSC_ENOTFOUND, "store %s: its map is not in /proc/self/maps",
+				   s->path);
+		goto out;
+	}
+	end = (size_t)st.st_size < hi - lo ? (size_t)st.st_size : hi - lo;
+	end -= end % page;
+	offset -= offset % page;
+	if (offset >= end)
+		goto out;
+	if (len > end - offset)
+		len = end - offset;
+	if (madvise((void *)(lo + offset), len, MADV_POPULATE_READ) == 0) {
+		*next = offset + len < end ? offset + len : SIZE_MAX;
+	} else if (errno == EINTR || errno == EAGAIN) {
+		*next = offset; /* interrupted: the caller goes on from here */
+	} else if (errno == EINVAL) {
+		rc = dsc_error_set(err, DSC_EINVAL,
+				   "store %s: this kernel cannot map pages ahead (MADV_POPULATE_READ "
+				   "needs Linux 5.14); the first reads map them",
+				   s->path);
+	} else {
+		rc = dsc_error_set(err, DSC_EIO, "store %s: mapping pages ahead at byte %zu: %s",
+				   s->path, offset, strerror(errno));
+	}
+out:
+	pthread_rwlock_unlock(&s->resize_lock);
+	return rc;
 }
 
 static int rget(struct store_reader *r, MDB_dbi dbi, const void *key, size_t klen, MDB_val *v)

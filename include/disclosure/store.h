@@ -84,6 +84,14 @@ int store_stat(struct store *s, size_t *used_bytes, size_t *map_size, size_t *re
  * read transactions (store_read_begin() .. store_read_end()). */
 int store_set_map_size(struct store *s, size_t map_size, struct dsc_error *err);
 
+/* Addition: enters [offset, offset + len) of the data file into the
+ * process's page tables now (MADV_POPULATE_READ), so that the first reads
+ * after a start do not each take a page fault; *next: where to go on
+ * from, SIZE_MAX at the end.  Holds the map for one call only: call it in
+ * chunks (a few MiB), from any thread.  DSC_EINVAL if the kernel cannot
+ * (before Linux 5.14): nothing is lost, the first reads map the pages. */
+int store_prefault(struct store *s, size_t offset, size_t len, size_t *next, struct dsc_error *err);
+
 /* ---- reading (one reader per thread) ---- */
 int store_reader_new(struct store *s, struct store_reader **out, struct dsc_error *err);
 void store_reader_free(struct store_reader *r);
