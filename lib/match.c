@@ -169,7 +169,7 @@
 #define KEY_REFS_MAX 256
 #define REF_ARENA 4096
 #define NICK_CODE_SLOTS 256 /* primary codes of nickname-table names, a power of two */
-#define HEARD_READINGS_MAX 6 /* "as heard" readings of Cyrillic names, per check */
+#define HEARD_READINGS_MAX 6 /* "as heard" readings of Cyrillic and Greek names, per check */
 #define SUBJ_VARIANTS ((CHECK_MAX_NAMES + HEARD_READINGS_MAX) * 2)
 #define NICK_VARIANTS_MAX 24
 /* Sounds of a given name and its variants used in keys: the own ones
@@ -2192,41 +2192,79 @@ static int fill_candidate(struct match_ctx *c, struct store_reader *r, const str
 	return DSC_OK;
 }
 
-/* Whether UTF-8 text holds a Cyrillic letter (U+0400-U+04FF). */
-static bool has_cyrillic(const char *text)
+/*
+ * Scripts whose romanisation of an English (or other Latin-script) name
+ * is not what an English speaker would read back.
+ */
+enum heard_script { HEARD_NONE = 0, HEARD_CYRILLIC, HEARD_GREEK };
+
+/* The script of UTF-8 text, as far as as-heard readings go: Cyrillic
+ * (U+0400-U+04FF) or Greek (U+0370-U+03FF), whichever letter comes first. */
+static enum heard_script heard_script_of(const char *text)
 {
 	if (text == NULL)
-		return false;
-	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++)
-		if (*p >= 0xD0 && *p <= 0xD3 && (p[1] & 0xC0) == 0x80)
-			return true;
-	return false;
+		return HEARD_NONE;
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+		if ((p[1] & 0xC0) != 0x80)
+			continue;
+		if (*p >= 0xD0 && *p <= 0xD3)
+			return HEARD_CYRILLIC;
+		if (*p == 0xCE || *p == 0xCF || (*p == 0xCD && p[1] >= 0xB0))
+			return HEARD_GREEK;
+	}
+	return HEARD_NONE;
+}
+
+static bool is_vowel(char ch)
+{
+	return ch == 'a' || ch == 'e' || ch == 'i' || ch == 'o' || ch == 'u' || ch == 'y';
 }
 
 /*
- * The romanisation of a Cyrillic name read back as an English speaker
- * would have written it: Cyrillic has no h and no w, so a clerk writes
- * the h of Hersi or Singh as х (kh) and the w of Owusu as в (v).
- * Returns whether any token changed.
+ * The romanisation of a name written in another script read back as an
+ * English speaker would have written it.  Cyrillic has no h and no w: a
+ * clerk writes the h of Hersi or Singh as х (kh) and the w of Owusu as в
+ * (v).  Modern Greek writes b, d, g and j as μπ, ντ, γκ and τζ (ICU: mp,
+ * nt, nk, tz), ch as τσ (ts), w and u as ου (ou), and β is v.  Each rule
+ * rewrites to no more letters than it reads, in place.  Returns whether
+ * any token changed.
  */
-static bool heard_reading(struct norm_part *p)
+static bool heard_reading(struct norm_part *p, enum heard_script script)
 {
+	static const struct {
+		const char *from, *to;
+	} cyrillic[] = {{"kh", "h"}, {"v", "w"}, {NULL, NULL}},
+	  greek[] = {{"tz", "j"}, {"mp", "b"}, {"nt", "d"}, {"nk", "g"}, {"gk", "g"}, {"ts", "ch"},
+		     {"b", "v"}, {NULL, NULL}};
 	bool changed = false;
 
 	for (size_t i = 0; i < p->n; i++) {
 		char *t = p->tok[i];
-		size_t k = 0;
-		for (size_t j = 0; j < p->len[i]; j++) {
-			if (t[j] == 'k' && j + 1 < p->len[i] && t[j + 1] == 'h') {
-				t[k++] = 'h';
-				j++;
-				changed = true;
-			} else if (t[j] == 'v') {
-				t[k++] = 'w';
-				changed = true;
+		size_t k = 0, len = p->len[i];
+		for (size_t j = 0; j < len;) {
+			size_t r;
+			const char *to = NULL;
+			if (script == HEARD_GREEK && t[j] == 'o' && j + 1 < len && t[j + 1] == 'u') {
+				to = j + 2 < len && is_vowel(t[j + 2]) ? "w" : "u"; /* Edouard, Broun */
+				r = 2;
 			} else {
-				t[k++] = t[j];
+				for (size_t m = 0; (script == HEARD_GREEK ? greek : cyrillic)[m].from != NULL; m++) {
+					const char *from = (script == HEARD_GREEK ? greek : cyrillic)[m].from;
+					r = strlen(from);
+					if (j + r <= len && memcmp(t + j, from, r) == 0) {
+						to = (script == HEARD_GREEK ? greek : cyrillic)[m].to;
+						break;
+					}
+				}
 			}
+			if (to == NULL) {
+				t[k++] = t[j++];
+				continue;
+			}
+			for (const char *q = to; *q != '\0'; q++)
+				t[k++] = *q;
+			j += r;
+			changed = true;
 		}
 		t[k] = '\0';
 		p->len[i] = (uint8_t)k;
@@ -2250,15 +2288,16 @@ static bool subject_add(struct match_ctx *c, struct store_reader *r, struct norm
 }
 
 /*
- * Readings of a name written in Cyrillic as heard: the given name, the
- * family name, or both read back (Сухвиндер Сингх: Sukhvinder as
- * romanised, Singh as heard), each only when it differs.
+ * Readings of a name written in Cyrillic or Greek as heard: the given
+ * name, the family name, or both read back (Сухвиндер Сингх: Sukhvinder
+ * as romanised, Singh as heard), each only when it differs.
  */
-static void subject_add_heard(struct match_ctx *c, struct store_reader *r, size_t from, size_t *n_heard)
+static void subject_add_heard(struct match_ctx *c, struct store_reader *r, size_t from, enum heard_script script,
+			      size_t *n_heard)
 {
 	const struct norm_part *src = c->parts[from];
 	struct norm_part given = src[NORM_GIVEN], middle = src[NORM_MIDDLE], family = src[NORM_FAMILY];
-	bool g = heard_reading(&given) | heard_reading(&middle), f = heard_reading(&family);
+	bool g = heard_reading(&given, script) | heard_reading(&middle, script), f = heard_reading(&family, script);
 
 	for (unsigned which = 1; which <= 3; which++) {
 		struct norm_part *dst;
@@ -2283,9 +2322,13 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 		normalize_part(c->norm, pn->given, NORM_GIVEN, &c->parts[i][NORM_GIVEN], &t1);
 		normalize_part(c->norm, pn->middle, NORM_MIDDLE, &c->parts[i][NORM_MIDDLE], &t2);
 		normalize_part(c->norm, pn->family, NORM_FAMILY, &c->parts[i][NORM_FAMILY], &t3);
-		if (subject_add(c, r, c->parts[i], t1 || t2 || t3) &&
-		    (has_cyrillic(pn->given) || has_cyrillic(pn->middle) || has_cyrillic(pn->family)))
-			subject_add_heard(c, r, i, &n_heard);
+		enum heard_script script = heard_script_of(pn->family);
+		if (script == HEARD_NONE)
+			script = heard_script_of(pn->given);
+		if (script == HEARD_NONE)
+			script = heard_script_of(pn->middle);
+		if (subject_add(c, r, c->parts[i], t1 || t2 || t3) && script != HEARD_NONE)
+			subject_add_heard(c, r, i, script, &n_heard);
 	}
 	/* Given and family the wrong way round: the same names swapped. */
 	c->name_bound = 0.0;

@@ -48,6 +48,8 @@ static const char *const register_lines[] = {
 	"\"dob\":\"1990-04-04\",\"other_dobs\":[\"1979-12-30\"],\"sex\":\"M\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
 	"{\"id\":\"WMP-0000011\",\"names\":[{\"given\":\"Kwesi\",\"family\":\"Owusu\",\"kind\":\"primary\"}],"
 	"\"dob\":\"1983-05-17\",\"sex\":\"M\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
+	"{\"id\":\"WMP-0000012\",\"names\":[{\"given\":\"Jason\",\"family\":\"Baker\",\"kind\":\"primary\"}],"
+	"\"dob\":\"1991-06-14\",\"sex\":\"M\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
 };
 
 /* Twelve namesakes, for the limits of the result. */
@@ -234,6 +236,10 @@ static const struct check_case cases[] = {
 	{"a name written in Cyrillic as heard (its w and h become v and kh in romanisation) finds the Latin record",
 	 {.given = "\xd0\x9a\xd0\xb2\xd0\xb5\xd1\x81\xd0\xb8", NULL, "\xd0\x9e\xd0\xb2\xd1\x83\xd1\x81\xd1\x83",
 	  .dob = "1983-05-17"}, BAND_MATCH, "WMP-0000011", {"name:transliterated", "family:exact", "given:exact"}},
+	{"a name written in modern Greek (its j and b romanised tz and mp) finds the Latin record",
+	 {.given = "\xce\xa4\xce\xb6\xce\xb5\xcf\x8a\xcf\x83\xce\xbf\xce\xbd", NULL,
+	  "\xce\x9c\xcf\x80\xce\xb5\xcf\x8a\xce\xba\xce\xb5\xcf\x81", .dob = "1991-06-14"}, BAND_MATCH, "WMP-0000012",
+	 {"name:transliterated", "dob:exact"}},
 	{"a date known only to its month, written as the 1st, is at most a possible match",
 	 {.given = "Siobhan", NULL, "Carrow-Pellin", .dob = "1982-07-01"}, BAND_POSSIBLE_MATCH, "MET-0000003",
 	 {"dob:month_only", "family:exact", "given:exact"}},
