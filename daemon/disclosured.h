@@ -270,6 +270,7 @@ struct daemon {
 	EVP_PKEY *audit_key;
 	struct writer *writer;
 	struct ratelimit *rl;
+	struct prefault *prefault; /* the store's pages mapped ahead (prefault.c) */
 	struct worker *workers;
 	int n_workers;
 	atomic_long open_conns;
@@ -334,6 +335,12 @@ bool check_has_candidate(const json_t *check, const char *offender_id);
 bool daemon_find_principal(struct daemon *d, const char *cn, struct principal *out);
 int64_t now_ms(void);
 uint64_t mono_ns(void);
+
+/* prefault.c: one background thread maps the store's pages ahead of the
+ * first reads after a start; prefault_stop() stops and joins it (NULL: none). */
+struct prefault;
+int prefault_start(struct daemon *d, struct prefault **out);
+void prefault_stop(struct prefault *p);
 
 /* server.c */
 int server_start(struct daemon *d, struct dsc_error *err);

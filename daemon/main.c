@@ -332,6 +332,8 @@ static int daemon_open(struct daemon *d, const char *path)
 
 static void daemon_close(struct daemon *d)
 {
+	prefault_stop(d->prefault);
+	d->prefault = NULL;
 	server_free(d);
 	writer_free(d->writer);
 	store_close(d->store);
@@ -389,6 +391,10 @@ static int run(const char *path)
 		(void)writer_stop(d.writer, internal_fields("daemon.stop"));
 		_exit(1); /* workers may be half started: do not free under them */
 	}
+	/* Beside the workers, not before them: start-up does not wait for it. */
+	if (prefault_start(&d, &d.prefault) != DSC_OK)
+		log_warnx("out of memory for the thread that maps the store ahead; the first "
+			  "checks will map it");
 	log_notice("serving on %s:%s with %d workers; %llu records, audit log at %llu entries",
 		   d.cfg->server.host, d.cfg->server.port, d.n_workers,
 		   (unsigned long long)atomic_load(&d.records),
