@@ -450,6 +450,20 @@ metric() { # metric NAME: the value of a metric line without labels (or "")
 	api bench.monitor GET /metrics 2>/dev/null | awk -v n="$1" '$1 == n { print $2; exit }'
 }
 
+metric_sum() { # metric_sum NAME: the sum of NAME's lines, with labels or without (0 if none)
+	api bench.monitor GET /metrics 2>/dev/null |
+		awk -v n="$1" '{ k = $1; sub(/[{].*/, "", k) } k == n { s += $2 } END { print s + 0 }'
+}
+
+# "CHECKS WEIGHED VIEWS CANDIDATES": the matcher's work so far, summed over
+# every check the daemon ran.
+check_work() {
+	printf '%s %s %s %s\n' "$(metric_sum disclosured_checks_total)" \
+		"$(metric_sum disclosured_check_records_weighed_total)" \
+		"$(metric_sum disclosured_check_views_read_total)" \
+		"$(metric_sum disclosured_check_candidates_total)"
+}
+
 memory() { # memory PID: "RSS_ANON_KIB PRIVATE_KIB RSS_KIB"
 	mem_anon=$(awk '/^RssAnon:/ { print $2 }' "/proc/$1/status")
 	mem_rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$1/status")
@@ -461,6 +475,7 @@ memory() { # memory PID: "RSS_ANON_KIB PRIVATE_KIB RSS_KIB"
 # nginx (nginx-post-C) when WITH_NGINX is 1, and notes the mean commit
 # batch of the daemon's runs.
 check_row() { # check_row SIZE CONNS BODIES WITH_NGINX
+	cr_w0=$(check_work)
 	cr_s0=$(metric disclosured_commit_batch_size_sum)
 	cr_n0=$(metric disclosured_commit_batch_size_count)
 	batch_buckets >"$results/buckets0"
@@ -476,6 +491,12 @@ check_row() { # check_row SIZE CONNS BODIES WITH_NGINX
 		fi
 		cr_r=$((cr_r + 1))
 	done
+	cr_w1=$(check_work)
+	# Per check, the records the matcher weighed, the views it read and
+	# the candidates answered: what makes a check dearer on a larger register.
+	printf '%s %s\n' "$cr_w0" "$cr_w1" | awk '{ n = $5 - $1
+		if (n > 0) printf "%.0f / %.1f / %.2f\n", ($6 - $2) / n, ($7 - $3) / n, ($8 - $4) / n
+		else print "-" }' >"$results/work-$1-$2"
 	cr_s1=$(metric disclosured_commit_batch_size_sum)
 	cr_n1=$(metric disclosured_commit_batch_size_count)
 	batch_buckets >"$results/buckets1"
@@ -664,6 +685,9 @@ for size in $BENCH_SIZES; do
 		bm="-"
 		[ ! -s "$results/batchmax-$size-$c" ] || bm=$(cat "$results/batchmax-$size-$c")
 		row "  audit commit batch, checks: mean / largest (<=)" "$b / $bm" "" "" "" ""
+		wk="-"
+		[ ! -s "$results/work-$size-$c" ] || wk=$(cat "$results/work-$size-$c")
+		row "  per check: records weighed / views read / candidates" "$wk" "" "" "" ""
 	done
 done
 # shellcheck disable=SC2086 # a list of sizes

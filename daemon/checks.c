@@ -208,6 +208,9 @@ void checks_create(struct job *j, struct evhttp_request *req)
 		job_submit(j);
 		return;
 	}
+	/* Counted here: res is the worker's, and the next check reuses it
+	 * before this one's answer leaves. */
+	metrics_check_work(&j->w->metrics, res);
 	memcpy(j->check_id, "chk_", 4);
 	worker_new_id(j->w, j->check_id + 4);
 	rc = check_build(j, &cr, query, res);

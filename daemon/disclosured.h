@@ -64,10 +64,16 @@ struct worker_metrics {
 	atomic_uint_fast64_t latency_sum_us;
 	atomic_uint_fast64_t latency_count;
 	atomic_uint_fast64_t checks[3]; /* by outcome: no_match, possible_match, match */
+	/* The matcher's work, summed over the checks run: records weighed,
+	 * of which by their view, and candidates answered.  Per check they
+	 * say why a check costs more on a larger register. */
+	atomic_uint_fast64_t check_considered, check_views, check_candidates;
 };
 void metrics_request_done(struct worker_metrics *m, enum endpoint ep, int status,
 			  uint64_t elapsed_ns);
 void metrics_check_outcome(struct worker_metrics *m, enum band outcome);
+struct check_result;
+void metrics_check_work(struct worker_metrics *m, const struct check_result *res);
 struct daemon;
 /* Appends the Prometheus text exposition of every counter to out. */
 struct evbuffer;

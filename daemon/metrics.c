@@ -7,6 +7,7 @@
  * id): the label sets are fixed here, so the output stays bounded.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,6 +50,13 @@ void metrics_check_outcome(struct worker_metrics *m, enum band outcome)
 	int i = outcome == BAND_MATCH ? 2 : outcome == BAND_POSSIBLE_MATCH ? 1 : 0;
 
 	atomic_fetch_add_explicit(&m->checks[i], 1, memory_order_relaxed);
+}
+
+void metrics_check_work(struct worker_metrics *m, const struct check_result *res)
+{
+	atomic_fetch_add_explicit(&m->check_considered, res->n_considered, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->check_views, res->n_views, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->check_candidates, res->n_candidates, memory_order_relaxed);
 }
 
 static uint64_t ld(const atomic_uint_fast64_t *v)
@@ -117,6 +125,30 @@ int metrics_render(struct daemon *d, struct evbuffer *out)
 			sum += ld(&d->workers[w].metrics.checks[i]);
 		evbuffer_add_printf(out, "disclosured_checks_total{outcome=\"%s\"} %" PRIu64 "\n",
 				    outcomes[i], sum);
+	}
+	{
+		static const struct {
+			const char *name, *help;
+			size_t off;
+		} work[] = {
+			{"disclosured_check_records_weighed_total",
+			 "Records the matcher weighed, by their view or their index tags, over all checks run.",
+			 offsetof(struct worker_metrics, check_considered)},
+			{"disclosured_check_views_read_total",
+			 "Match views the matcher read from the store, over all checks run.",
+			 offsetof(struct worker_metrics, check_views)},
+			{"disclosured_check_candidates_total",
+			 "Candidates in the answers of all checks run.",
+			 offsetof(struct worker_metrics, check_candidates)},
+		};
+		for (size_t i = 0; i < sizeof(work) / sizeof(work[0]); i++) {
+			sum = 0;
+			for (int w = 0; w < d->n_workers; w++)
+				sum += ld((const atomic_uint_fast64_t *)((const char *)&d->workers[w].metrics +
+									 work[i].off));
+			evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s %" PRIu64 "\n",
+					    work[i].name, work[i].help, work[i].name, work[i].name, sum);
+		}
 	}
 	evbuffer_add_printf(out,
 			    "# HELP disclosured_open_connections TLS connections open now.\n"
