@@ -1975,6 +1975,30 @@ static double dob_score_dates(const struct match_ctx *c, const struct check_subj
  * postcode at best add.  Exactly the weights score_candidate would give,
  * so a record ruled out here would have been left out there.
  */
+/*
+ * Whether a record that can weigh at most `ub` is not worth scoring
+ * given the list so far.  With a clear match in hand, a record that can
+ * neither come within the margin of it nor weigh as much as a match
+ * itself could only be listed as a weak possible match.  One that could
+ * make the match ambiguous is scored, and so is a namesake with the same
+ * date of birth living elsewhere, which the person deciding must see
+ * beside the match.  With ten listed, one that cannot pass the tenth
+ * cannot enter.  tag_rules_out asks before a view is read (a bound from
+ * the tag), score_candidate after (from the view's dates and postcodes).
+ */
+static bool weighs_too_little(const struct match_ctx *c, double ub)
+{
+	if (c->n_top > 0 && c->top[0].band == BAND_MATCH && c->top[0].w >= c->t_match + DECISIVE_MARGIN &&
+	    ub < c->top[0].w - MATCH_MARGIN && ub < c->t_match)
+		return true;
+	if (c->n_top == MATCH_MAX_CANDIDATES) {
+		const struct scored *last = &c->top[MATCH_MAX_CANDIDATES - 1];
+		if (ub < last->w && (last->band == BAND_MATCH || ub < c->t_match))
+			return true;
+	}
+	return false;
+}
+
 static bool tag_rules_out(const struct match_ctx *c, uint32_t tag)
 {
 	const struct check_subject *s = c->s;
@@ -2008,23 +2032,7 @@ static bool tag_rules_out(const struct match_ctx *c, uint32_t tag)
 	 * postcode area at best.  Its sex is not in the tag: assume it agrees. */
 	if (c->postcode[0] != '\0')
 		w += (tag & TAG_OTHER) != 0 || (low & c->district_bit) != 0 ? W_POSTCODE_FULL : W_POSTCODE_AREA;
-	if (w < THRESHOLD_POSSIBLE)
-		return true;
-	/* With a clear match in hand, a record that can neither come within
-	 * the margin of it nor weigh as much as a match itself could only be
-	 * listed as a weak possible match: not worth a view.  One that could
-	 * make the match ambiguous is read, and so is a namesake with the
-	 * same date of birth living elsewhere, which the person deciding
-	 * must see beside the match. */
-	if (c->n_top > 0 && c->top[0].band == BAND_MATCH && c->top[0].w >= c->t_match + DECISIVE_MARGIN &&
-	    w < c->top[0].w - MATCH_MARGIN && w < c->t_match)
-		return true;
-	if (c->n_top == MATCH_MAX_CANDIDATES) {
-		const struct scored *last = &c->top[MATCH_MAX_CANDIDATES - 1];
-		if (w < last->w && (last->band == BAND_MATCH || w < c->t_match))
-			return true;
-	}
-	return false;
+	return w < THRESHOLD_POSSIBLE || weighs_too_little(c, w);
 }
 
 static double postcode_score(const struct match_ctx *c, const struct rview *v, const char **why)
@@ -2108,7 +2116,7 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	w += postcode_score(c, v, &wp);
 	if (s->sex != 0 && s->sex != 'X' && v->sex != 0 && v->sex != 'X' && (char)v->sex != s->sex)
 		w += W_SEX_MISMATCH;
-	if (w + c->name_bound < THRESHOLD_POSSIBLE)
+	if (w + c->name_bound < THRESHOLD_POSSIBLE || weighs_too_little(c, w + c->name_bound))
 		return;
 	if (view_decode_names(names, v) != DSC_OK || v->n_names == 0)
 		return; /* damaged, or no name to compare: skipped, not trusted */
