@@ -44,6 +44,7 @@ static void *prefault_main(void *arg)
 	size_t ram = pages > 0 && psize > 0 ? (size_t)pages * (size_t)psize : 0;
 	int rc = DSC_OK;
 
+	pthread_setname_np(pthread_self(), "prefault"); /* top -H, perf */
 	/* Only this thread: the workers keep their priority. */
 	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), PREFAULT_NICE);
 	/* A store that would not fit in memory beside everything else is
