@@ -128,7 +128,7 @@
 
 /* ------------------------------------------------------------------ */
 
-#define INDEXER_VERSION 7
+#define INDEXER_VERSION 8
 #define VIEW_MAGIC 0xD1
 #define VIEW_NAMES_MAX 16
 #define VIEW_DOBS_MAX 4

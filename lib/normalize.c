@@ -176,8 +176,18 @@ static void tokenize_ascii(const char *s, size_t len, enum norm_part_kind kind, 
 				out->tok[out->n][cur++] = (char)c;
 			continue;
 		}
-		if (c == '\'' || c == '`')
-			continue; /* O'Brien, D'Souza: one token */
+		if (c == '\'' || c == '`') {
+			/* O'Brien, D'Souza: one token.  M' is the old short form
+			 * of Mac (M'Donald, M'Kenzie): written out, so that it
+			 * meets Mac and Mc; but not before a b, the West African
+			 * M'Baye, M'Bala (Mbaye). */
+			if (kind == NORM_FAMILY && open && cur == 1 && out->tok[out->n][0] == 'm' && i + 1 < len &&
+			    (s[i + 1] | 0x20) >= 'a' && (s[i + 1] | 0x20) <= 'z' && (s[i + 1] | 0x20) != 'b') {
+				out->tok[out->n][cur++] = 'a';
+				out->tok[out->n][cur++] = 'c';
+			}
+			continue;
+		}
 		if (open) {
 			out->tok[out->n][cur] = '\0';
 			out->len[out->n] = (uint8_t)cur;
