@@ -1977,7 +1977,7 @@ static double dob_score_dates(const struct match_ctx *c, const struct check_subj
  */
 /*
  * Whether a record that can weigh at most `ub` is not worth scoring
- * given the list so far.  With a clear match in hand, a record that can
+ * given the list so far.  With a match in hand, a record that can
  * neither come within the margin of it nor weigh as much as a match
  * itself could only be listed as a weak possible match.  One that could
  * make the match ambiguous is scored, and so is a namesake with the same
@@ -1988,7 +1988,7 @@ static double dob_score_dates(const struct match_ctx *c, const struct check_subj
  */
 static bool weighs_too_little(const struct match_ctx *c, double ub)
 {
-	if (c->n_top > 0 && c->top[0].band == BAND_MATCH && c->top[0].w >= c->t_match + DECISIVE_MARGIN &&
+	if (c->n_top > 0 && c->top[0].band == BAND_MATCH &&
 	    ub < c->top[0].w - MATCH_MARGIN && ub < c->t_match)
 		return true;
 	if (c->n_top == MATCH_MAX_CANDIDATES) {
