@@ -1254,6 +1254,8 @@ int store_prefault(struct store *s, size_t offset, size_t len, size_t *next, str
 	offset -= offset % page;
 	if (offset >= end)
 		goto out;
+	if (len < page)
+		len = page; /* at least a page, or a caller would never get on */
 	if (len > end - offset)
 		len = end - offset;
 	if (madvise((void *)(lo + offset), len, MADV_POPULATE_READ) == 0) {
