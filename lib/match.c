@@ -212,6 +212,9 @@ struct mname {
 	 * this name's (subject only): if not, neither can agree exactly,
 	 * which bounds what the names can weigh (name_bound). */
 	bool family_seen, given_seen;
+	/* The most the given and middle names (and a swap) can weigh
+	 * against any record's name (subject only; subject_prepare). */
+	double rest_ub;
 };
 
 /* A decoded match view. */
@@ -1846,17 +1849,14 @@ static void score_names(struct match_ctx *c, const struct rview *v, struct name_
 	best->w = -1e9;
 	for (size_t i = 0; i < c->n_subj; i++) {
 		const struct mname *q = &c->subj[i];
-		/* The most the given and middle names can add (given_score:
-		 * exact, or a nickname, near spelling or middle name, all below
-		 * the default exact weight; middle_score): once the family name
-		 * is weighed, a pair that cannot beat the best so far is left. */
-		double rest_ub = (q->ng > 0 ? (q->w_given > W_GIVEN_EXACT_DEFAULT ? q->w_given : W_GIVEN_EXACT_DEFAULT) : 0.0) +
-				 (q->nm > 0 ? W_MIDDLE_EXACT : 0.0) + (c->swapped[i] ? W_NAMES_SWAPPED : 0.0);
 		for (size_t j = 0; j < v->n_names; j++) {
 			const struct mname *rn = &v->names[j];
 			const char *wf, *wg, *wm;
 			double w = family_score_memo(c, i, q, rn, &wf);
-			if (w + rest_ub <= best->w + 1e-9)
+			/* Once the family name is weighed, a pair whose given and
+			 * middle names cannot lift it above the best so far is left
+			 * (rest_ub: subject_prepare). */
+			if (w + q->rest_ub <= best->w + 1e-9)
 				continue;
 			w += given_score_memo(c, i, q, rn, &wg);
 			w += middle_score(c, q, rn, &wm);
@@ -2371,36 +2371,41 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 		c->swapped[c->n_subj] = true;
 		c->n_subj++;
 	}
-	/* The most a record's names can weigh against any variant: the
-	 * family name exactly (a compound part or a near spelling weighs
-	 * less), the given name exactly or at best a nickname, near spelling
-	 * or middle name used as given (W_GIVEN_NICKNAME, W_GIVEN_FUZZY,
-	 * W_GIVEN_EXACT_DEFAULT - W_GIVEN_MIDDLE_AS_GIVEN_DROP), the middle
-	 * name exactly.  Records are ruled out against it (tag_rules_out,
-	 * score_candidate): it must never be less than score_names gives. */
-	/* A name nobody on the register spells so (a typo, most often) cannot
-	 * agree exactly: its family name then weighs at most a near spelling
-	 * (family_score caps those below the exact weight), its given name at
-	 * most a nickname, near spelling, or the same spelling as a middle
-	 * name of the record (given_score's middle-name case, which the U
-	 * key does not cover). */
+	/* The most a record's names can weigh against any variant.  Records
+	 * are ruled out against it (tag_rules_out, score_candidate): it must
+	 * never be less than score_names gives.
+	 *
+	 * Family: exactly (a compound part or a near spelling weighs less);
+	 * a name nobody on the register spells so (a typo, most often)
+	 * cannot agree exactly and weighs at most a near spelling
+	 * (family_score caps those below the exact weight).
+	 *
+	 * Given (given_score): exactly only if some record has it as its
+	 * first given name (the U key); a nickname, near or phonetic
+	 * spelling at most min(W_GIVEN_NICKNAME, exact - W_FUZZY_BELOW_EXACT);
+	 * an initial W_GIVEN_INITIAL; the given name as the record's middle
+	 * name its exact weight less W_GIVEN_MIDDLE_AS_GIVEN_DROP; and, when
+	 * the subject has a middle or second given name, that name as the
+	 * record's given name W_GIVEN_EXACT_DEFAULT less the same.  Middle:
+	 * exactly.  A swapped reading: W_NAMES_SWAPPED on top. */
 	for (size_t i = 0; i < c->n_subj; i++) {
-		const struct mname *q = &c->subj[i];
+		struct mname *q = &c->subj[i];
 		double g = 0.0, f = 0.0, b;
 		if (q->ng > 0) {
-			g = q->given_seen ? q->w_given : q->w_given - W_GIVEN_MIDDLE_AS_GIVEN_DROP;
-			g = g > W_GIVEN_NICKNAME ? g : W_GIVEN_NICKNAME;
-			g = g > W_GIVEN_FUZZY ? g : W_GIVEN_FUZZY;
-			g = g > W_GIVEN_EXACT_DEFAULT - W_GIVEN_MIDDLE_AS_GIVEN_DROP
-				    ? g
-				    : W_GIVEN_EXACT_DEFAULT - W_GIVEN_MIDDLE_AS_GIVEN_DROP;
+			double near = min_d(W_GIVEN_NICKNAME, q->w_given - W_FUZZY_BELOW_EXACT);
+			g = q->given_seen ? q->w_given : near;
+			g = g > W_GIVEN_INITIAL ? g : W_GIVEN_INITIAL;
+			g = g > q->w_given - W_GIVEN_MIDDLE_AS_GIVEN_DROP ? g : q->w_given - W_GIVEN_MIDDLE_AS_GIVEN_DROP;
+			if (q->nm + q->ng > 1 && g < W_GIVEN_EXACT_DEFAULT - W_GIVEN_MIDDLE_AS_GIVEN_DROP)
+				g = W_GIVEN_EXACT_DEFAULT - W_GIVEN_MIDDLE_AS_GIVEN_DROP;
 		}
 		if (q->nf > 0) {
 			f = q->w_family_joined;
 			if (!q->family_seen)
 				f = min_d(W_FAMILY_FUZZY, q->w_family_joined - W_FUZZY_BELOW_EXACT);
 		}
-		b = f + g + (q->nm > 0 ? W_MIDDLE_EXACT : 0.0);
+		q->rest_ub = g + (q->nm > 0 ? W_MIDDLE_EXACT : 0.0) + (c->swapped[i] ? W_NAMES_SWAPPED : 0.0);
+		b = f + q->rest_ub;
 		if (b > c->name_bound)
 			c->name_bound = b;
 	}
