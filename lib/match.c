@@ -1969,13 +1969,6 @@ static double dob_score_dates(const struct match_ctx *c, const struct check_subj
 }
 
 /*
- * True when no name agreement could lift a record with this tag to the
- * possible band, or into the top list once that is full: the most its
- * names could weigh (name_bound) plus what its date of birth, sex and
- * postcode at best add.  Exactly the weights score_candidate would give,
- * so a record ruled out here would have been left out there.
- */
-/*
  * Whether a record that can weigh at most `ub` is not worth scoring
  * given the list so far.  With a match in hand, a record that can
  * neither come within the margin of it nor weigh as much as a match
@@ -1999,6 +1992,13 @@ static bool weighs_too_little(const struct match_ctx *c, double ub)
 	return false;
 }
 
+/*
+ * True when no name agreement could lift a record with this tag to the
+ * possible band, or into the top list once that is full: the most its
+ * names could weigh (name_bound) plus what its date of birth, sex and
+ * postcode at best add.  Exactly the weights score_candidate would give,
+ * so a record ruled out here would have been left out there.
+ */
 static bool tag_rules_out(const struct match_ctx *c, uint32_t tag)
 {
 	const struct check_subject *s = c->s;
@@ -2239,11 +2239,12 @@ static bool is_vowel(char ch)
  */
 static bool heard_reading(struct norm_part *p, enum heard_script script)
 {
-	static const struct {
+	static const struct rule {
 		const char *from, *to;
 	} cyrillic[] = {{"kh", "h"}, {"v", "w"}, {NULL, NULL}},
 	  greek[] = {{"tz", "j"}, {"mp", "b"}, {"nt", "d"}, {"nk", "g"}, {"gk", "g"}, {"ts", "ch"},
 		     {"b", "v"}, {NULL, NULL}};
+	const struct rule *rules = script == HEARD_GREEK ? greek : cyrillic;
 	bool changed = false;
 
 	for (size_t i = 0; i < p->n; i++) {
@@ -2256,13 +2257,10 @@ static bool heard_reading(struct norm_part *p, enum heard_script script)
 				to = j + 2 < len && is_vowel(t[j + 2]) ? "w" : "u"; /* Edouard, Broun */
 				r = 2;
 			} else {
-				for (size_t m = 0; (script == HEARD_GREEK ? greek : cyrillic)[m].from != NULL; m++) {
-					const char *from = (script == HEARD_GREEK ? greek : cyrillic)[m].from;
-					r = strlen(from);
-					if (j + r <= len && memcmp(t + j, from, r) == 0) {
-						to = (script == HEARD_GREEK ? greek : cyrillic)[m].to;
-						break;
-					}
+				for (const struct rule *u = rules; u->from != NULL && to == NULL; u++) {
+					r = strlen(u->from);
+					if (j + r <= len && memcmp(t + j, u->from, r) == 0)
+						to = u->to;
 				}
 			}
 			if (to == NULL) {
