@@ -584,13 +584,17 @@ def k_given_prefix(rng, rec, q, ctx):
     return True
 
 
-def k_given_diminutive(rng, rec, q, ctx):
-    n = q["names"][0]
-    opts = DIMINUTIVES.get((n.get("given") or "").lower())
-    if not opts:
-        return False
-    n["given"] = rng.choice(opts)
-    return True
+def k_given_from(table):
+    """The given name replaced by one the table gives for it (a
+    diminutive, a native or anglicised equivalent)."""
+    def kind(rng, rec, q, ctx):
+        n = q["names"][0]
+        opts = table.get((n.get("given") or "").lower())
+        if not opts:
+            return False
+        n["given"] = rng.choice(opts)
+        return True
+    return kind
 
 
 def k_alias_surname(rng, rec, q, ctx):
@@ -629,15 +633,6 @@ def k_script(script, table):
         n.pop("middle", None)
         return True
     return kind
-
-
-def k_given_equivalent(rng, rec, q, ctx):
-    n = q["names"][0]
-    opts = EQUIVALENTS.get((n.get("given") or "").lower())
-    if not opts:
-        return False
-    n["given"] = rng.choice(opts)
-    return True
 
 
 def k_given_formal(rng, rec, q, ctx):
@@ -899,7 +894,7 @@ KINDS = [
     ("mc_mac_o_variant", "name", "family", k_mc_mac_o),
     ("middle_as_given", "name", "given", k_middle_as_given),
     ("given_shortened", "name", "given", k_given_prefix),
-    ("given_diminutive", "name", "given", k_given_diminutive),
+    ("given_diminutive", "name", "given", k_given_from(DIMINUTIVES)),
     ("alias_surname", "name", "family", k_alias_surname),
     ("names_swapped", "name", "name", k_names_swapped),
     ("script_cyrillic", "name", "name", k_script("cyrillic", CYRILLIC)),
@@ -910,7 +905,7 @@ KINDS = [
     ("ocr_misread", "name", "family", on_name_part(ocr_misread, "either")),
     ("family_truncated", "name", "family", on_name_part(truncated, "family")),
     ("compound_one_part", "name", "family", k_compound_one_part),
-    ("given_equivalent", "name", "given", k_given_equivalent),
+    ("given_equivalent", "name", "given", k_given_from(EQUIVALENTS)),
     ("given_formal", "name", "given", k_given_formal),
     ("given_split_or_joined", "name", "given", k_given_split),
     ("given_missing", "name", "given", k_given_missing),
