@@ -1088,6 +1088,83 @@ static void a_bulk_load_into_an_empty_store_appends_keys_in_order(void **state)
 	store_read_end(f->r);
 }
 
+/* ---- mapping pages ahead ---- */
+
+/* Bytes of the store's data file map in this process's page tables
+ * (the Rss of its mapping in /proc/self/smaps). */
+static size_t map_rss(const char *dir)
+{
+	char want[128], *line = NULL;
+	size_t n = 0, rss = 0, wl;
+	bool in = false;
+	FILE *fp = fopen("/proc/self/smaps", "re");
+
+	assert_non_null(fp);
+	wl = (size_t)snprintf(want, sizeof(want), "%s/data.mdb", dir);
+	while (getline(&line, &n, fp) > 0) {
+		unsigned long a, b, kb;
+		size_t l = strcspn(line, "\n");
+
+		line[l] = '\0';
+		if (sscanf(line, "%lx-%lx ", &a, &b) == 2)
+			in = l >= wl && strcmp(line + l - wl, want) == 0;
+		else if (in && sscanf(line, "Rss: %lu kB", &kb) == 1)
+			rss += (size_t)kb * 1024;
+	}
+	free(line);
+	fclose(fp);
+	return rss;
+}
+
+static void prefault_maps_the_used_file_in_chunks_and_ends(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct dsc_error err;
+	size_t used, map_size, records, before, after, off, next, calls = 0;
+	int rc;
+
+	for (size_t round = 0; round < 6; round++) {
+		assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+		for (size_t i = 0; i < 500; i++) {
+			char id[32], family[32];
+			struct offender *o;
+
+			snprintf(id, sizeof(id), "KEN-%zu-%03zu", round, i);
+			snprintf(family, sizeof(family), "Prefault%03zu", i % 97);
+			o = record(id, "Mapped", family, NULL);
+			assert_int_equal(store_put_offender(t, o, NULL, &err), DSC_OK);
+			offender_free(o);
+		}
+		assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	}
+	reopen(f, &family_indexer); /* a fresh map: hardly a page in it yet */
+	assert_int_equal(store_stat(f->s, &used, &map_size, &records), DSC_OK);
+	assert_int_equal(records, 3000);
+	before = map_rss(f->dir);
+
+	/* A zero length still gets on (at least a page). */
+	rc = store_prefault(f->s, 0, 0, &next, &err);
+	if (rc == DSC_EINVAL)
+		skip(); /* before Linux 5.14: nothing to test */
+	assert_int_equal(rc, DSC_OK);
+	assert_true(next > 0 && next != SIZE_MAX);
+
+	for (off = 0; off != SIZE_MAX; off = next, calls++) {
+		assert_int_equal(store_prefault(f->s, off, 64u << 10, &next, &err), DSC_OK);
+		assert_true(next > off);
+	}
+	after = map_rss(f->dir);
+	if (after < used || after <= before || calls < used / (64u << 10)) {
+		print_error("used %zu bytes: %zu mapped before, %zu after, in %zu calls\n", used, before, after,
+			    calls);
+		fail();
+	}
+	/* Past the end of the file: nothing to do, and the end is said. */
+	assert_int_equal(store_prefault(f->s, (size_t)1 << 40, 4096, &next, &err), DSC_OK);
+	assert_true(next == SIZE_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1116,6 +1193,7 @@ int main(void)
 		T(a_bulk_load_writes_every_key_at_its_end_and_drops_aborted_ones),
 		T(a_bulk_load_never_ended_is_reindexed_at_the_next_open),
 		T(a_bulk_load_into_an_empty_store_appends_keys_in_order),
+		T(prefault_maps_the_used_file_in_chunks_and_ends),
 #undef T
 	};
 
