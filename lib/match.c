@@ -2303,7 +2303,9 @@ static void subject_add_heard(struct match_ctx *c, struct store_reader *r, size_
 {
 	const struct norm_part *src = c->parts[from];
 	struct norm_part given = src[NORM_GIVEN], middle = src[NORM_MIDDLE], family = src[NORM_FAMILY];
-	bool g = heard_reading(&given, script) | heard_reading(&middle, script), f = heard_reading(&family, script);
+	/* Each part read back, all three (no short cut). */
+	bool gv = heard_reading(&given, script), md = heard_reading(&middle, script);
+	bool g = gv || md, f = heard_reading(&family, script);
 
 	for (unsigned which = 1; which <= 3; which++) {
 		struct norm_part *dst;
