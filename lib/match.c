@@ -253,6 +253,8 @@ struct qkey {
 
 struct scored {
 	uint32_t recno;
+	const void *view; /* the record's match view, valid until the read ends */
+	size_t view_len;
 	double w;
 	enum band band;
 	size_t name_idx;
@@ -2098,7 +2100,7 @@ static void top_insert(struct match_ctx *c, const struct scored *sc)
 }
 
 static void score_candidate(struct match_ctx *c, const struct check_subject *s, uint32_t recno,
-			    struct rview *v, struct rd *names)
+			    const void *view, size_t view_len, struct rview *v, struct rd *names)
 {
 	struct name_result nr;
 	struct reasons rs = {.n = 0};
@@ -2139,6 +2141,8 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 		reason(&rs, "name:alias");
 
 	sc.recno = recno;
+	sc.view = view;
+	sc.view_len = view_len;
 	sc.w = w;
 	/* The match band needs agreeing dates: a name alone, however rare,
 	 * or a conflicting date of birth, is never more than possible. */
@@ -2171,7 +2175,10 @@ static int fill_candidate(struct match_ctx *c, struct store_reader *r, const str
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = store_get_view(r, sc->recno, &data, &len);
+	/* The view scored, still in the read transaction: not read twice. */
+	data = sc->view;
+	len = sc->view_len;
+	rc = data != NULL ? DSC_OK : store_get_view(r, sc->recno, &data, &len);
 	if (rc != DSC_OK || view_decode(data, len, v) != DSC_OK)
 		return rc != DSC_OK ? rc : DSC_EINTERNAL;
 	(void)s;
@@ -2428,7 +2435,7 @@ static int score_new(struct match_ctx *c, struct store_reader *r, const struct c
 			continue; /* a damaged view: skipped rather than trusted */
 		out->n_considered++;
 		out->n_views++;
-		score_candidate(c, s, c->cands[i], &c->view, &names);
+		score_candidate(c, s, c->cands[i], data, len, &c->view, &names);
 	}
 	return DSC_OK;
 }
