@@ -128,7 +128,7 @@
 
 /* ------------------------------------------------------------------ */
 
-#define INDEXER_VERSION 8
+#define INDEXER_VERSION 9
 #define VIEW_MAGIC 0xD1
 #define VIEW_NAMES_MAX 16
 #define VIEW_DOBS_MAX 4
@@ -548,7 +548,8 @@ static bool key_build(struct kbuf *k, char kind, const char *a, const char *b, i
 }
 
 /* The date key  D<yyyymmdd>. */
-static bool key_date(struct kbuf *k, unsigned year, unsigned month, unsigned day)
+/* "D" YYYYMMDD and the first letter of a name token. */
+static bool key_date(struct kbuf *k, unsigned year, unsigned month, unsigned day, char letter)
 {
 	k->n = 0;
 	k->over = false;
@@ -556,7 +557,36 @@ static bool key_date(struct kbuf *k, unsigned year, unsigned month, unsigned day
 	kb_int(k, (int)year, 4);
 	kb_int(k, (int)month, 2);
 	kb_int(k, (int)day, 2);
+	kb_ch(k, letter);
 	return !k->over;
+}
+
+/*
+ * The first letters of a name's tokens (given, middle and family), added
+ * to letters[] (NUL-terminated, at most cap - 1) without repeats: with a
+ * date of birth, the D keys.  A name corrupted past every name key (a
+ * typo in each part that changes their sounds) still keeps the first
+ * letter of one of its words, and a date shared by some 35 people at a
+ * million records by one or two.
+ */
+static void letter_add(char *letters, size_t cap, char ch)
+{
+	size_t k = strlen(letters);
+
+	if (ch < 'a' || ch > 'z' || memchr(letters, ch, k) != NULL || k + 1 >= cap)
+		return;
+	letters[k] = ch;
+	letters[k + 1] = '\0';
+}
+
+static void name_letters(const struct mname *n, char *letters, size_t cap)
+{
+	for (size_t part = 0; part < 3; part++) {
+		const struct mtok *t = part == 0 ? n->given : part == 1 ? n->middle : n->family;
+		size_t nt = part == 0 ? n->ng : part == 1 ? n->nm : n->nf;
+		for (size_t i = 0; i < nt; i++)
+			letter_add(letters, cap, t[i].s[0]);
+	}
 }
 
 static int key_emit(key_fn fn, void *arg, char kind, const char *a, const char *b, int num, int width)
@@ -707,7 +737,7 @@ static int indexer_keys(const struct offender *o, store_emit_fn emit, void *sink
 	static __thread struct mname names[VIEW_NAMES_MAX];
 	struct emit_adapter ad = {emit, sink};
 	int years[VIEW_DOBS_MAX], mmdd[VIEW_DOBS_MAX];
-	char sectors[VIEW_POSTCODES_MAX][16];
+	char sectors[VIEW_POSTCODES_MAX][16], letters[27];
 	size_t n, ny, ns = 0, nd = 0;
 	int rc = DSC_OK;
 
@@ -737,16 +767,21 @@ static int indexer_keys(const struct offender *o, store_emit_fn emit, void *sink
 	pthread_mutex_lock(&m->lock);
 	n = record_normalise(m, o, names);
 	ny = record_years(o, years);
-	for (size_t i = 0; i < n && rc == DSC_OK; i++)
+	letters[0] = '\0';
+	for (size_t i = 0; i < n && rc == DSC_OK; i++) {
 		rc = record_name_keys(&names[i], years, ny, mmdd, nd, sectors, ns, adapter_fn, &ad);
+		name_letters(&names[i], letters, sizeof(letters));
+	}
 	pthread_mutex_unlock(&m->lock);
 	if (rc != DSC_OK)
 		return rc;
 	for (size_t i = 0; i <= o->n_other_dobs && i <= VIEW_DOBS_MAX; i++) {
 		const struct date *d = i == 0 ? &o->dob : &o->other_dobs[i - 1];
 		struct kbuf k;
-		if (d->year != 0 && key_date(&k, d->year, d->month, d->day) && (rc = ad.emit(ad.sink, k.b, k.n)) != DSC_OK)
-			return rc;
+		for (size_t l = 0; d->year != 0 && letters[l] != '\0'; l++)
+			if (key_date(&k, d->year, d->month, d->day, letters[l]) &&
+			    (rc = ad.emit(ad.sink, k.b, k.n)) != DSC_OK)
+				return rc;
 	}
 	return DSC_OK;
 }
@@ -1394,16 +1429,26 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 		memset(c->memo, 0, sizeof(c->memo));
 		c->gen = 1;
 	}
-	/* Dates first (name-independent), then names as given, then swapped.
-	 * The date as given only: everyone born on it is read (their names
-	 * cannot be judged from the index), some 35 people a day at a
-	 * million records; a date with its day and month swapped is found
-	 * through the names (the M keys hold the swapped birthday). */
+	/* Dates first, then names as given, then swapped.  The date as
+	 * given only, with the first letter of any word of any reading's
+	 * names (name_letters); a date with its day and month swapped is
+	 * found through the names (the M keys hold the swapped birthday). */
 	if (s->dob.year != 0) {
 		const struct date *d = &s->dob;
+		char letters[27] = "";
 		struct kbuf k;
-		if (key_date(&k, d->year, d->month, d->day))
-			qkey_add(c, k.b, k.n);
+		for (size_t i = 0; i < c->n_subj; i++) {
+			const struct mname *q = &c->subj[i];
+			const char *vars[NICK_VARIANTS_MAX];
+			size_t nv = q->ng > 0 ? nickname_variants(c->m->nick, q->given[0].s, vars, NICK_VARIANTS_MAX) : 0;
+			name_letters(q, letters, sizeof(letters));
+			/* Willie for Liam: the given name's variants' letters too. */
+			for (size_t v = 0; v < nv; v++)
+				letter_add(letters, sizeof(letters), vars[v][0]);
+		}
+		for (size_t l = 0; letters[l] != '\0'; l++)
+			if (key_date(&k, d->year, d->month, d->day, letters[l]))
+				qkey_add(c, k.b, k.n);
 	}
 	if (s->dob.year != 0) {
 		mmdd[nd++] = s->dob.month * 100 + s->dob.day;

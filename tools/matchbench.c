@@ -504,8 +504,10 @@ static bool make_positive(struct query *q, enum kind k1, enum kind k2, bool pair
  * A negative must really be nobody on the register: with a skewed name
  * distribution a random date can land on (or one slip away from) another
  * record of the same name.  Checks every date related to q->dob through the
- * matcher's date keys ("D" + YYYYMMDD, see lib/match.c) and rejects the
- * query if a record there carries the same given and family name.
+ * matcher's date keys ("D" + YYYYMMDD + the first letter of a name word,
+ * see lib/match.c: the family name's here, or every letter when it does
+ * not begin with a plain one) and rejects the query if a record there
+ * carries the same given and family name.
  */
 static struct store_reader *oracle_reader;
 
@@ -562,7 +564,8 @@ static bool name_dob_taken(const struct query *q)
 	struct dsc_error err;
 	struct date d = q->dob;
 	int y = d.year, m = d.month, dd = d.day;
-	char key[32];
+	char key[32], first = (char)(q->family[0] | 0x20);
+	const char *letters = first >= 'a' && first <= 'z' ? (char[2]){first, '\0'} : "abcdefghijklmnopqrstuvwxyz";
 
 	if (oracle_reader == NULL || store_read_begin(oracle_reader, &err) != DSC_OK)
 		return false;
@@ -578,8 +581,10 @@ static bool name_dob_taken(const struct query *q)
 			else { nd = pos == 6 ? digit * 10 + dd % 10 : dd / 10 * 10 + digit; }
 			if (!date_valid(ny, nm, nd))
 				continue;
-			snprintf(key, sizeof(key), "D%04d%02d%02d", ny, nm, nd);
-			store_index_each(oracle_reader, key, strlen(key), taken_fn, &t);
+			for (const char *l = letters; *l != '\0' && !t.taken; l++) {
+				snprintf(key, sizeof(key), "D%04d%02d%02d%c", ny, nm, nd, *l);
+				store_index_each(oracle_reader, key, strlen(key), taken_fn, &t);
+			}
 		}
 	}
 	store_read_end(oracle_reader);
