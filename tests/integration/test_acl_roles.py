@@ -185,6 +185,27 @@ class MetricsTellTheTruth(DaemonTestCase):
         self.assertGreaterEqual(after.get(("disclosured_requests_total", frozenset(
             {("endpoint", "/v1/checks"), ("status", "403")})), 0), 1)
 
+    def test_the_matchers_work_counters_agree_with_the_answers(self):
+        names = ("disclosured_check_candidates_total", "disclosured_check_views_read_total",
+                 "disclosured_check_records_weighed_total")
+        before = scrape(self.daemon)
+        c = self.client("cw.wm")
+        answered = 0
+        for i in range(3):
+            r = c.post("/v1/checks", check_body(case_ref="WORK-%d" % i))
+            self.assertEqual(r.status, 200)
+            answered += len(r.json()["candidates"])
+        self.assertEqual(self.client("reg.wm").post("/v1/checks", check_body()).status, 403)
+        after = scrape(self.daemon)
+        delta = {n: after[(n, frozenset())] - before[(n, frozenset())] for n in names}
+        self.assertGreater(answered, 0, "the fixture check should find someone")
+        self.assertEqual(delta["disclosured_check_candidates_total"], answered)
+        # every candidate answered was scored from its view, and every view
+        # read is a record weighed
+        self.assertGreaterEqual(delta["disclosured_check_views_read_total"], answered)
+        self.assertGreaterEqual(delta["disclosured_check_records_weighed_total"],
+                                delta["disclosured_check_views_read_total"])
+
     def test_gauges_agree_with_healthz(self):
         h = self.client("mon.wm").get("/healthz").json()
         m = scrape(self.daemon)
