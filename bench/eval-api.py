@@ -814,11 +814,14 @@ def k_dob_year(rng, rec, q, ctx):
     return True
 
 
-def k_dob_missing(rng, rec, q, ctx):
-    if "dob" not in q:
-        return False
-    del q["dob"]
-    return True
+def k_drop(field):
+    """The field left out of the query (date of birth, postcode)."""
+    def kind(rng, rec, q, ctx):
+        if field not in q:
+            return False
+        del q[field]
+        return True
+    return kind
 
 
 def k_dob_age(rng, rec, q, ctx):
@@ -827,13 +830,6 @@ def k_dob_age(rng, rec, q, ctx):
         return False
     del q["dob"]
     q["age"] = age_on(d, ctx.today)
-    return True
-
-
-def k_pc_missing(rng, rec, q, ctx):
-    if "postcode" not in q:
-        return False
-    del q["postcode"]
     return True
 
 
@@ -920,9 +916,9 @@ KINDS = [
     ("age_approximate", "dob", "dob", k_age_approx),
     ("dob_one_digit", "dob", "dob", k_dob_digit),
     ("dob_year_off", "dob", "dob", k_dob_year),
-    ("dob_missing", "dob", "dob", k_dob_missing),
+    ("dob_missing", "dob", "dob", k_drop("dob")),
     ("dob_age_only", "dob", "dob", k_dob_age),
-    ("postcode_missing", "pc", "pc", k_pc_missing),
+    ("postcode_missing", "pc", "pc", k_drop("postcode")),
     ("postcode_other", "pc", "pc", k_pc_other),
     ("postcode_outward_only", "pc", "pc", k_pc_outward),
     ("postcode_format_noise", "pc", "pc", k_pc_noise),
