@@ -256,6 +256,10 @@ struct worker {
 	struct check_result *check_res; /* one check's result at a time */
 	unsigned inflight;      /* requests handed to the writer or bulk thread */
 	unsigned lingering;     /* sockets drained after a failed handshake */
+	/* Connections refused over max_connections: logged once a second at
+	 * most, with how many since, so a flood cannot flood the log too. */
+	int64_t refused_logged_ms;
+	unsigned refused_unlogged;
 	bool draining;
 	uint64_t quiet_since_ns; /* draining: when inflight last became 0 */
 	uint64_t rng[2];        /* xorshift128+ for ids */

@@ -162,9 +162,18 @@ static struct bufferevent *server_bevcb(struct event_base *base, void *arg)
 		return NULL;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	if (c->over_limit)
-		log_warnx("over max_connections (%d): refusing a new connection",
-			  d->cfg->server.max_connections);
+	if (c->over_limit) {
+		int64_t now = now_ms();
+		w->refused_unlogged++;
+		if (now - w->refused_logged_ms >= 1000) {
+			log_warnx("worker %d: over max_connections (%d): refused %u new connection%s "
+				  "since this worker last said so",
+				  w->index, d->cfg->server.max_connections, w->refused_unlogged,
+				  w->refused_unlogged == 1 ? "" : "s");
+			w->refused_logged_ms = now;
+			w->refused_unlogged = 0;
+		}
+	}
 	/* The guard refuses bodies too large for their path before they are
 	 * sent; without it evhttp's own (bulk) limit still holds. */
 	if (guard_attach(bev, c) != 0)

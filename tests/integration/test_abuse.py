@@ -7,6 +7,7 @@ In each case nothing crashes and a normal check still succeeds within 2 s
 """
 
 import os
+import re
 import socket
 import ssl
 import time
@@ -181,6 +182,16 @@ class FloodPastMaxConnections(DaemonTestCase):
                                     "max_connections=32 but %d connections stayed open"
                                     % len(kept))
             self.assertTrue(self.daemon.alive())
+            # the refusals are logged with their count, a line a second per
+            # worker at most: a flood does not flood the log
+            lines = [l for l in self.daemon.log_text().splitlines()
+                     if "over max_connections" in l]
+            self.assertGreaterEqual(len(lines), 1, "the refusals were not logged")
+            refused = sum(int(re.search(r"refused (\d+) new connection", l).group(1))
+                          for l in lines)
+            self.assertLessEqual(refused, shed)
+            self.assertLess(len(lines), shed // 4,
+                            "%d log lines for %d refusals" % (len(lines), shed))
         finally:
             for s in kept:
                 s.close()
