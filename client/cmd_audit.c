@@ -29,7 +29,8 @@
 
 static const char audit_help[] =
     "usage: disclosurectl audit export [--from SEQ] [--limit N] [-o FILE]\n"
-    "       disclosurectl audit verify FILE --key PUBKEY [--receipts LOG] [--allow-unsealed]\n"
+    "       disclosurectl audit verify FILE --key PUBKEY [--key PUBKEY...] [--receipts LOG]\n"
+    "                                   [--allow-unsealed]\n"
     "\n"
     "audit export (role auditor) fetches the audit log from seq SEQ (default 0) to\n"
     "the newest entry, paging through GET /v1/audit (N entries a page, default and\n"
@@ -48,7 +49,9 @@ static const char audit_help[] =
     "On failure it prints \"audit verify: FAILED at seq N: <why>\" naming the first\n"
     "bad entry.\n"
     "\n"
-    "  --key PUBKEY       the audit public key (PEM), e.g. audit-public.pem\n"
+    "  --key PUBKEY       the audit public key (PEM), e.g. audit-public.pem; after a\n"
+    "                     key rotation, every key the log used, oldest first (each\n"
+    "                     must sign a checkpoint, and never after a newer one)\n"
     "  --receipts LOG     also prove that every audit receipt in the request log LOG\n"
     "                     (as written by this client) is in the export with the same\n"
     "                     hash: a rewritten or truncated server log is caught\n"
@@ -385,6 +388,12 @@ static const char *without_seq_prefix(const struct audit_verify_result *res)
 	return res->msg;
 }
 
+static void pubkeys_free(EVP_PKEY **pubs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		EVP_PKEY_free(pubs[i]);
+}
+
 static int audit_verify(int argc, char **argv, struct ctl *c)
 {
 	static const struct option opts[] = {
@@ -393,11 +402,12 @@ static int audit_verify(int argc, char **argv, struct ctl *c)
 	    {"allow-unsealed", no_argument, NULL, 'u'},
 	    CTL_GLOBAL_OPTIONS,
 	};
-	const char *key_path = NULL, *receipts = NULL, *file;
+	const char *key_paths[AUDIT_VERIFY_KEYS_MAX], *receipts = NULL, *file;
+	size_t n_keys = 0;
 	bool allow_unsealed = false;
 	struct audit_verify_result res;
 	struct dsc_error err;
-	EVP_PKEY *pub = NULL;
+	EVP_PKEY *pubs[AUDIT_VERIFY_KEYS_MAX];
 	FILE *f, *rl = NULL;
 	int ch, rc;
 
@@ -408,7 +418,10 @@ static int audit_verify(int argc, char **argv, struct ctl *c)
 			printf(audit_help, ctl_global_help);
 			return EXIT_OK;
 		case 'k':
-			key_path = optarg;
+			if (n_keys == AUDIT_VERIFY_KEYS_MAX)
+				return ctl_usage_error("audit verify", "at most %d --key options",
+				                       AUDIT_VERIFY_KEYS_MAX);
+			key_paths[n_keys++] = optarg;
 			break;
 		case 'r':
 			receipts = optarg;
@@ -430,18 +443,21 @@ static int audit_verify(int argc, char **argv, struct ctl *c)
 	}
 	if (argc - optind != 1)
 		return ctl_usage_error("audit verify", "give exactly one export FILE");
-	if (key_path == NULL)
+	if (n_keys == 0)
 		return ctl_usage_error("audit verify", "--key PUBKEY is required");
 	file = argv[optind];
 	dsc_error_clear(&err);
-	if (audit_pubkey_load(key_path, &pub, &err) != DSC_OK) {
-		ctl_err("--key %s: %s", key_path, err.msg);
-		return EXIT_FAILURE_LOCAL;
+	for (size_t i = 0; i < n_keys; i++) {
+		if (audit_pubkey_load(key_paths[i], &pubs[i], &err) != DSC_OK) {
+			ctl_err("--key %s: %s", key_paths[i], err.msg);
+			pubkeys_free(pubs, i);
+			return EXIT_FAILURE_LOCAL;
+		}
 	}
 	f = fopen(file, "re");
 	if (f == NULL) {
 		ctl_err("cannot read the export %s: %s", file, strerror(errno));
-		EVP_PKEY_free(pub);
+		pubkeys_free(pubs, n_keys);
 		return EXIT_FAILURE_LOCAL;
 	}
 	if (receipts != NULL) {
@@ -450,16 +466,16 @@ static int audit_verify(int argc, char **argv, struct ctl *c)
 			ctl_err("--receipts %s: cannot read the request log: %s", receipts,
 			        strerror(errno));
 			fclose(f);
-			EVP_PKEY_free(pub);
+			pubkeys_free(pubs, n_keys);
 			return EXIT_FAILURE_LOCAL;
 		}
-		rc = audit_receipts_check(f, rl, pub, allow_unsealed, &res);
+		rc = audit_receipts_check_keys(f, rl, pubs, n_keys, allow_unsealed, &res);
 		fclose(rl);
 	} else {
-		rc = audit_verify_stream(f, pub, allow_unsealed, &res);
+		rc = audit_verify_stream_keys(f, pubs, n_keys, allow_unsealed, &res);
 	}
 	fclose(f);
-	EVP_PKEY_free(pub);
+	pubkeys_free(pubs, n_keys);
 	if (rc == DSC_OK && res.ok) {
 		printf("audit verify: OK: %s: %s\n", file, res.msg);
 		return EXIT_OK;

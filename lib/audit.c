@@ -635,10 +635,26 @@ static int read_line(FILE *f, char **buf, size_t *cap, size_t *len, bool *had_ne
 	return 1;
 }
 
-/* Checks a checkpoint entry against the chain before it and the key. */
-static int checkpoint_verify(const struct parsed_line *p, const char *head_before, EVP_PKEY *pub,
-                             const char *pub_key_id, struct audit_verify_result *res)
+/*
+ * The keys an auditor gives, in the order the log used them (oldest
+ * first): a checkpoint must be signed by one of them, never by one older
+ * than an earlier checkpoint's, and each must sign at least one.
+ */
+struct verify_keys {
+	EVP_PKEY *const *pubs;
+	size_t n;
+	char ids[AUDIT_VERIFY_KEYS_MAX][AUDIT_KEY_ID_HEX + 1];
+	bool used[AUDIT_VERIFY_KEYS_MAX];
+	size_t at; /* the key of the last checkpoint */
+};
+
+/* Checks a checkpoint entry against the chain before it and the keys. */
+static int checkpoint_verify(const struct parsed_line *p, const char *head_before, struct verify_keys *k,
+                             struct audit_verify_result *res)
 {
+	EVP_PKEY *pub;
+	const char *pub_key_id;
+	size_t ki;
 	json_t *cp = json_object_get(p->obj, "checkpoint");
 	json_t *size_v;
 	const char *head, *signed_at, *key_id, *alg, *sig_b64;
@@ -684,15 +700,31 @@ static int checkpoint_verify(const struct parsed_line *p, const char *head_befor
 	if (!time_valid(signed_at))
 		return verify_fail(
 		    res, seq, "seq %" PRIu64 ": checkpoint signed_at is not a UTC time", p->seq);
-	/* Bind the key: a checkpoint made with any other key (an older one,
-	 * or one the log's holder made later to re-sign a rewritten log) is
-	 * a failure, not something to look up and trust. */
-	if (strcmp(key_id, pub_key_id) != 0)
+	/* Bind the key: a checkpoint made with any key the auditor did not
+	 * give (an older one, or one the log's holder made later to re-sign a
+	 * rewritten log) is a failure, not something to look up and trust;
+	 * and the keys given sign in their order, never going back. */
+	for (ki = 0; ki < k->n && strcmp(key_id, k->ids[ki]) != 0; ki++)
+		;
+	if (ki == k->n) {
+		if (k->n == 1)
+			return verify_fail(res, seq,
+			                   "seq %" PRIu64
+			                   ": checkpoint signed with key %.16s, not the given "
+			                   "key %s",
+			                   p->seq, key_id, k->ids[0]);
+		return verify_fail(res, seq,
+		                   "seq %" PRIu64 ": checkpoint signed with key %.16s, none of the %zu keys given",
+		                   p->seq, key_id, k->n);
+	}
+	if (ki < k->at)
 		return verify_fail(res, seq,
 		                   "seq %" PRIu64
-		                   ": checkpoint signed with key %.16s, not the given "
-		                   "key %s",
-		                   p->seq, key_id, pub_key_id);
+		                   ": checkpoint signed with key %s (key %zu given) after one signed "
+		                   "with key %s (key %zu given): the log went back to an older key",
+		                   p->seq, k->ids[ki], ki + 1, k->ids[k->at], k->at + 1);
+	pub = k->pubs[ki];
+	pub_key_id = k->ids[ki];
 	if (strlen(sig_b64) != AUDIT_SIG_B64_LEN ||
 	    EVP_DecodeBlock(sig, (const unsigned char *)sig_b64, AUDIT_SIG_B64_LEN) !=
 	        AUDIT_SIG_LEN + 2 ||
@@ -716,15 +748,18 @@ static int checkpoint_verify(const struct parsed_line *p, const char *head_befor
 		return verify_fail(
 		    res, seq, "seq %" PRIu64 ": checkpoint signature does not verify with key %s",
 		    p->seq, pub_key_id);
+	k->at = ki;
+	k->used[ki] = true;
 	return DSC_OK;
 }
 
-static int verify_run(FILE *f, EVP_PKEY *pub, bool allow_unsealed, struct receipt_set *rs,
-                      struct audit_verify_result *res)
+static int verify_run(FILE *f, EVP_PKEY *const *pubs, size_t n_pubs, bool allow_unsealed,
+                      struct receipt_set *rs, struct audit_verify_result *res)
 {
+	struct verify_keys keys = {.pubs = pubs, .n = n_pubs};
 	char *buf = NULL;
 	size_t cap = 0, len = 0;
-	char head[AUDIT_HASH_HEX + 1], pub_key_id[AUDIT_KEY_ID_HEX + 1];
+	char head[AUDIT_HASH_HEX + 1];
 	char hash[AUDIT_HASH_HEX + 1], why[256];
 	uint64_t pos = 0;
 	bool had_newline = true, last_was_checkpoint = false;
@@ -732,10 +767,19 @@ static int verify_run(FILE *f, EVP_PKEY *pub, bool allow_unsealed, struct receip
 
 	memset(res, 0, sizeof(*res));
 	res->first_bad_seq = -1;
-	if (f == NULL || pub == NULL)
+	if (f == NULL || pubs == NULL || n_pubs == 0)
 		return verify_fail(res, -1, "no export or no public key given");
-	if (audit_key_id(pub, pub_key_id) != DSC_OK)
-		return verify_fail(res, -1, "the public key is not an Ed25519 key");
+	if (n_pubs > AUDIT_VERIFY_KEYS_MAX)
+		return verify_fail(res, -1, "%zu public keys given, at most %d", n_pubs,
+		                   AUDIT_VERIFY_KEYS_MAX);
+	for (size_t i = 0; i < n_pubs; i++) {
+		if (pubs[i] == NULL || audit_key_id(pubs[i], keys.ids[i]) != DSC_OK)
+			return verify_fail(res, -1, "public key %zu is not an Ed25519 key", i + 1);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(keys.ids[i], keys.ids[j]) == 0)
+				return verify_fail(res, -1, "public keys %zu and %zu are the same key %s",
+				                   j + 1, i + 1, keys.ids[i]);
+	}
 	memcpy(head, zero_hash, sizeof(head));
 
 	for (;;) {
@@ -806,7 +850,7 @@ static int verify_run(FILE *f, EVP_PKEY *pub, bool allow_unsealed, struct receip
 		last_was_checkpoint =
 		    json_is_string(action) && strcmp(json_string_value(action), "checkpoint") == 0;
 		if (last_was_checkpoint) {
-			if (checkpoint_verify(&p, head, pub, pub_key_id, res) != DSC_OK) {
+			if (checkpoint_verify(&p, head, &keys, res) != DSC_OK) {
 				json_decref(p.obj);
 				rc = DSC_EINVAL;
 				goto out;
@@ -864,6 +908,16 @@ static int verify_run(FILE *f, EVP_PKEY *pub, bool allow_unsealed, struct receip
 			    pos - 1);
 		goto out;
 	}
+	/* Every key given signs something: a key the log never used, or used
+	 * only where a rewrite replaced its checkpoints, is the auditor's to
+	 * hear about. */
+	for (size_t i = 0; i < n_pubs && res->checkpoints > 0; i++) {
+		if (!keys.used[i]) {
+			rc = verify_fail(res, -1, "key %zu given (%s) signs no checkpoint of this export",
+			                 i + 1, keys.ids[i]);
+			goto out;
+		}
+	}
 	res->ok = true;
 	res->first_bad_seq = -1;
 	if (res->checkpoints == 0)
@@ -885,7 +939,13 @@ out:
 int audit_verify_stream(FILE *f, EVP_PKEY *pub, bool allow_unsealed,
                         struct audit_verify_result *res)
 {
-	return verify_run(f, pub, allow_unsealed, NULL, res);
+	return verify_run(f, &pub, 1, allow_unsealed, NULL, res);
+}
+
+int audit_verify_stream_keys(FILE *f, EVP_PKEY *const *pubs, size_t n_pubs, bool allow_unsealed,
+                             struct audit_verify_result *res)
+{
+	return verify_run(f, pubs, n_pubs, allow_unsealed, NULL, res);
 }
 
 static int receipt_cmp(const void *a, const void *b)
@@ -976,6 +1036,12 @@ out:
 int audit_receipts_check(FILE *export, FILE *receipts_log, EVP_PKEY *pub, bool allow_unsealed,
                          struct audit_verify_result *res)
 {
+	return audit_receipts_check_keys(export, receipts_log, &pub, 1, allow_unsealed, res);
+}
+
+int audit_receipts_check_keys(FILE *export, FILE *receipts_log, EVP_PKEY *const *pubs, size_t n_pubs,
+                              bool allow_unsealed, struct audit_verify_result *res)
+{
 	struct receipt_set rs = {0};
 	int rc;
 
@@ -987,7 +1053,7 @@ int audit_receipts_check(FILE *export, FILE *receipts_log, EVP_PKEY *pub, bool a
 		goto out;
 	if (rs.n > 1)
 		qsort(rs.r, rs.n, sizeof(*rs.r), receipt_cmp);
-	rc = verify_run(export, pub, allow_unsealed, &rs, res);
+	rc = verify_run(export, pubs, n_pubs, allow_unsealed, &rs, res);
 	if (rc == DSC_OK) {
 		size_t len = strlen(res->msg);
 

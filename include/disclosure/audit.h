@@ -118,4 +118,19 @@ int audit_checkpoint_encode_unstored(const struct audit_chain *c, EVP_PKEY *key,
 int audit_receipts_check(FILE *export, FILE *receipts_log, EVP_PKEY *pub, bool allow_unsealed,
 			 struct audit_verify_result *res);
 
+/*
+ * Addition, for a log whose signing key was rotated: audit_verify_stream()
+ * and audit_receipts_check() with the public keys the log used, oldest
+ * first (at most AUDIT_VERIFY_KEYS_MAX, no key twice).  Every checkpoint
+ * must be signed by one of them, never by a key given before the key of
+ * an earlier checkpoint (a log does not go back to a retired key), and
+ * every key given must sign at least one checkpoint.  With one key these
+ * are exactly the functions above.
+ */
+#define AUDIT_VERIFY_KEYS_MAX 8
+int audit_verify_stream_keys(FILE *f, EVP_PKEY *const *pubs, size_t n_pubs, bool allow_unsealed,
+			     struct audit_verify_result *res);
+int audit_receipts_check_keys(FILE *export, FILE *receipts_log, EVP_PKEY *const *pubs, size_t n_pubs,
+			      bool allow_unsealed, struct audit_verify_result *res);
+
 #endif

@@ -223,6 +223,7 @@ class Pki:
         other = self.dir / "other-ed25519.pem"
         openssl("genpkey", "-algorithm", "ed25519", "-out", other)
         openssl("pkey", "-in", other, "-pubout", "-out", self.other_pub)
+        self.other_key = other  # the key a rotation moves to
 
     def _self_signed(self, key, crt, cn):
         openssl("req", "-config", self.cnf, "-x509", "-new", "-newkey", "ec",

@@ -13,6 +13,7 @@ import csv
 import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -22,7 +23,7 @@ import time
 import unittest
 from pathlib import Path
 
-from harness import (CTL_BIN, HEX64, Daemon, DaemonTestCase, ctl, ctl_available, ctl_raw, export_audit,
+from harness import (CTL_BIN, HEX64, Daemon, DaemonTestCase, check_body, ctl, ctl_available, ctl_raw, export_audit,
                      fixture_records, free_port, openssl, pki, register_lines, tmo)
 
 OK, FAILURE, USAGE, REFUSED, UNREACHABLE = 0, 1, 2, 3, 4
@@ -630,6 +631,43 @@ class ClientAuditVerify(DaemonTestCase):
         p = ctl_raw("audit", "verify", self.export, "--key", self.work / "nokey.pem")
         self.assertEqual(p.returncode, FAILURE, out(p))
         self.assertIn("nokey.pem", out(p))
+
+
+@unittest.skipUnless(ctl_available(), "build/disclosurectl not built")
+class AuditKeyRotation(DaemonTestCase):
+    """The audit key rotated as the operator's guide says (a restart with a
+    new key): an export across the rotation verifies in one pass with both
+    public keys, oldest first, and with nothing less."""
+    records = fixture_records()[:2]
+    verify_audit = False  # verified here, with both keys
+
+    def test_an_export_across_a_rotation_verifies_with_both_keys_in_order(self):
+        self.assertEqual(self.client("cw.wm").post("/v1/checks", check_body(case_ref="ROT-1")).status,
+                         200)
+        self.daemon.stop()
+        key = self.daemon.dir / "audit-ed25519.pem"
+        shutil.copy(pki().other_key, key)
+        os.chmod(key, 0o600)
+        self.daemon.start()
+        self.assertEqual(self.client("cw.wm").post("/v1/checks", check_body(case_ref="ROT-2")).status,
+                         200)
+        work = Path(tempfile.mkdtemp(prefix="rotation-"))
+        try:
+            f = work / "audit.ndjson"
+            p = ctl(self.daemon, "aud.nat", "audit", "export", "-o", str(f), timeout=tmo(60))
+            self.assertEqual(p.returncode, OK, out(p))
+            old, new = pki().audit_pub, pki().other_pub
+            p = ctl_raw("audit", "verify", f, "--key", old, "--key", new)
+            self.assertEqual(p.returncode, OK, out(p))
+            for keys, says in (((old,), "FAILED at seq"), ((new,), "FAILED at seq"),
+                               ((new, old), "older key")):
+                with self.subTest(keys=[k.name for k in keys]):
+                    args = [a for k in keys for a in ("--key", k)]
+                    p = ctl_raw("audit", "verify", f, *args)
+                    self.assertEqual(p.returncode, FAILURE, out(p))
+                    self.assertIn(says, out(p))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 @unittest.skipUnless(ctl_available(), "build/disclosurectl not built")

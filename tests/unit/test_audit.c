@@ -616,6 +616,95 @@ static const struct tamper_case tamper_cases[] = {
      "line does not begin"},
 };
 
+/*
+ * A log whose key was rotated: checkpoints at seq 3 and 7 signed with key,
+ * at 11 and 15 with other_key (the chain goes on across the rotation).
+ */
+static void log_build_rotated(struct log *l)
+{
+	struct audit_chain c;
+	struct dsc_error err;
+
+	audit_chain_init(&c);
+	l->n = 0;
+	for (size_t i = 0; i < 16; i++) {
+		char *line = NULL;
+		size_t len = 0;
+		int rc;
+
+		if (i % 4 == 3) {
+			rc = audit_checkpoint_encode(&c, i < 8 ? key : other_key, T0_MS + (int64_t)i, &line,
+			                             &len, &err);
+		} else {
+			json_t *f = entry_fields(i);
+
+			rc = audit_entry_encode(&c, f, T0_MS + (int64_t)i, &line, &len, &err);
+			json_decref(f);
+		}
+		assert_int_equal(rc, DSC_OK);
+		l->line[l->n++] = line;
+	}
+}
+
+static void a_rotated_log_verifies_with_its_keys_in_order_only(void **state)
+{
+	static const struct {
+		const char *name;
+		int keys[3]; /* 1: key, 2: other_key, 0: end */
+		bool ok;
+		int64_t bad_seq;
+		const char *says;
+	} cases[] = {
+		{"both keys, oldest first", {1, 2, 0}, true, -1, "4 checkpoints"},
+		{"the old key alone", {1, 0, 0}, false, 11, "not the given key"},
+		{"the new key alone", {2, 0, 0}, false, 3, "not the given key"},
+		{"both keys, newest first", {2, 1, 0}, false, 11, "went back to an older key"},
+		{"a key given twice", {1, 1, 0}, false, -1, "are the same key"},
+	};
+	struct log l;
+	(void)state;
+
+	log_build_rotated(&l);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		EVP_PKEY *pubs[3];
+		size_t n = 0;
+		struct audit_verify_result res;
+		FILE *f = log_file(&l, NULL);
+		int rc;
+
+		while (n < 3 && cases[i].keys[n] != 0) {
+			pubs[n] = cases[i].keys[n] == 1 ? key : other_key;
+			n++;
+		}
+		rc = audit_verify_stream_keys(f, pubs, n, false, &res);
+		fclose(f);
+		if ((rc == DSC_OK) != cases[i].ok || res.ok != cases[i].ok ||
+		    res.first_bad_seq != cases[i].bad_seq || strstr(res.msg, cases[i].says) == NULL) {
+			print_error("%s: rc %d ok %d at seq %lld: %s\n", cases[i].name, rc, res.ok,
+			            (long long)res.first_bad_seq, res.msg);
+			fail();
+		}
+	}
+	/* Key A (then B) given for a log that only ever used A: B signs
+	 * nothing, which the auditor is told. */
+	{
+		struct log one;
+		static const bool cp[8] = {false, false, false, true, false, false, false, true};
+		EVP_PKEY *pubs[2] = {key, other_key};
+		struct audit_verify_result res;
+		FILE *f;
+
+		log_build(&one, 8, cp, NULL);
+		f = log_file(&one, NULL);
+		assert_int_equal(audit_verify_stream_keys(f, pubs, 2, false, &res), DSC_EINVAL);
+		fclose(f);
+		assert_non_null(strstr(res.msg, "key 2 given"));
+		assert_non_null(strstr(res.msg, "signs no checkpoint"));
+		log_free(&one);
+	}
+	log_free(&l);
+}
+
 static void tampered_exports_fail_at_the_right_seq(void **state)
 {
 	bool cp[12] = {[4] = true, [11] = true};
@@ -932,6 +1021,7 @@ int main(void)
 	    cmocka_unit_test(unstored_checkpoint_seals_without_moving_the_chain),
 	    cmocka_unit_test(sealed_log_verifies),
 	    cmocka_unit_test(tampered_exports_fail_at_the_right_seq),
+	    cmocka_unit_test(a_rotated_log_verifies_with_its_keys_in_order_only),
 	    cmocka_unit_test(empty_file_has_no_entries),
 	    cmocka_unit_test(blank_first_line_is_a_bad_entry),
 	    cmocka_unit_test(overlong_line_is_a_bad_entry),
