@@ -169,7 +169,7 @@
 #define KEY_REFS_MAX 256
 #define REF_ARENA 4096
 #define NICK_CODE_SLOTS 256 /* primary codes of nickname-table names, a power of two */
-#define HEARD_READINGS_MAX 6 /* "as heard" readings of Cyrillic and Greek names, per check */
+#define HEARD_READINGS_MAX 6 /* "as heard" readings of Cyrillic, Greek and Arabic names, per check */
 #define SUBJ_VARIANTS ((CHECK_MAX_NAMES + HEARD_READINGS_MAX) * 2)
 #define NICK_VARIANTS_MAX 24
 /* Sounds of a given name and its variants used in keys: the own ones
@@ -2258,10 +2258,11 @@ static int fill_candidate(struct match_ctx *c, struct store_reader *r, const str
  * Scripts whose romanisation of an English (or other Latin-script) name
  * is not what an English speaker would read back.
  */
-enum heard_script { HEARD_NONE = 0, HEARD_CYRILLIC, HEARD_GREEK };
+enum heard_script { HEARD_NONE = 0, HEARD_CYRILLIC, HEARD_GREEK, HEARD_ARABIC };
 
 /* The script of UTF-8 text, as far as as-heard readings go: Cyrillic
- * (U+0400-U+04FF) or Greek (U+0370-U+03FF), whichever letter comes first. */
+ * (U+0400-U+04FF), Greek (U+0370-U+03FF) or Arabic (U+0600-U+06FF),
+ * whichever letter comes first. */
 static enum heard_script heard_script_of(const char *text)
 {
 	if (text == NULL)
@@ -2273,6 +2274,8 @@ static enum heard_script heard_script_of(const char *text)
 			return HEARD_CYRILLIC;
 		if (*p == 0xCE || *p == 0xCF || (*p == 0xCD && p[1] >= 0xB0))
 			return HEARD_GREEK;
+		if (*p >= 0xD8 && *p <= 0xDB)
+			return HEARD_ARABIC;
 	}
 	return HEARD_NONE;
 }
@@ -2287,9 +2290,12 @@ static bool is_vowel(char ch)
  * English speaker would have written it.  Cyrillic has no h and no w: a
  * clerk writes the h of Hersi or Singh as х (kh) and the w of Owusu as в
  * (v).  Modern Greek writes b, d, g and j as μπ, ντ, γκ and τζ (ICU: mp,
- * nt, nk, tz), ch as τσ (ts), w and u as ου (ou), and β is v.  Each rule
- * rewrites to no more letters than it reads, in place.  Returns whether
- * any token changed.
+ * nt, nk, tz), ch as τσ (ts), w and u as ου (ou), and β is v.  Arabic
+ * writes the long vowels of a foreign name with و and ي (ICU: w, y):
+ * after a letter and before no vowel they are o and i (جون jwn: Jon,
+ * سميث smyth: Smith, ماركين markyn: Markin).  Each rule rewrites to no
+ * more letters than it reads, in place.  Returns whether any token
+ * changed.
  */
 static bool heard_reading(struct norm_part *p, enum heard_script script)
 {
@@ -2298,7 +2304,7 @@ static bool heard_reading(struct norm_part *p, enum heard_script script)
 	} cyrillic[] = {{"kh", "h"}, {"v", "w"}, {NULL, NULL}},
 	  greek[] = {{"tz", "j"}, {"mp", "b"}, {"nt", "d"}, {"nk", "g"}, {"gk", "g"}, {"ts", "ch"},
 		     {"b", "v"}, {NULL, NULL}};
-	const struct rule *rules = script == HEARD_GREEK ? greek : cyrillic;
+	const struct rule *rules = script == HEARD_GREEK ? greek : cyrillic; /* Arabic: its own */
 	bool changed = false;
 
 	for (size_t i = 0; i < p->n; i++) {
@@ -2310,6 +2316,10 @@ static bool heard_reading(struct norm_part *p, enum heard_script script)
 			if (script == HEARD_GREEK && t[j] == 'o' && j + 1 < len && t[j + 1] == 'u') {
 				to = j + 2 < len && is_vowel(t[j + 2]) ? "w" : "u"; /* Edouard, Broun */
 				r = 2;
+			} else if (script == HEARD_ARABIC) {
+				if (j > 0 && (t[j] == 'w' || t[j] == 'y') && !(j + 1 < len && is_vowel(t[j + 1])))
+					to = t[j] == 'w' ? "o" : "i";
+				r = 1;
 			} else {
 				for (const struct rule *u = rules; u->from != NULL && to == NULL; u++) {
 					r = strlen(u->from);

@@ -52,6 +52,9 @@ static const char *const register_lines[] = {
 	"\"dob\":\"1991-06-14\",\"sex\":\"M\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
 	"{\"id\":\"WMP-0000013\",\"names\":[{\"given\":\"Gideon\",\"family\":\"Pellow\",\"kind\":\"primary\"}],"
 	"\"dob\":\"1966-05-14\",\"sex\":\"M\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
+	"{\"id\":\"WMP-0000014\",\"names\":[{\"given\":\"Marcin\",\"family\":\"Kowalczyk\",\"kind\":\"primary\"}],"
+	"\"dob\":\"1986-05-24\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"E2 2XH\"}],\"managing_force\":\"west-mercia\","
+	"\"status\":\"active\"}",
 };
 
 /* Twelve namesakes, for the limits of the result. */
@@ -242,6 +245,10 @@ static const struct check_case cases[] = {
 	 {.given = "\xce\xa4\xce\xb6\xce\xb5\xcf\x8a\xcf\x83\xce\xbf\xce\xbd", NULL,
 	  "\xce\x9c\xcf\x80\xce\xb5\xcf\x8a\xce\xba\xce\xb5\xcf\x81", .dob = "1991-06-14"}, BAND_MATCH, "WMP-0000012",
 	 {"name:transliterated", "dob:exact"}},
+	{"a name written in Arabic, its vowels as waw and ya, finds the Latin record",
+	 {.given = "\xd9\x85\xd8\xa7\xd8\xb1\xd9\x83\xd9\x8a\xd9\x86", NULL,
+	  "\xd9\x83\xd9\x88\xd9\x88\xd8\xa7\xd9\x84\xd9\x83\xd8\xb2\xd9\x8a\xd9\x83", .dob = "1986-05-24",
+	  .postcode = "E2 2XH"}, BAND_MATCH, "WMP-0000014", {"name:transliterated", "dob:exact", "postcode:full"}},
 	{"typos that change the sound of both names, with the exact date, still find the person (date keys)",
 	 {.given = "Gixeon", NULL, "Pezlow", .dob = "1966-05-14"}, BAND_MATCH, "WMP-0000013",
 	 {"given:fuzzy", "family:fuzzy", "dob:exact"}},
