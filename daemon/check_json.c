@@ -90,19 +90,6 @@ void jbuf_lit(struct jbuf *b, const char *s)
 	jbuf_add(b, s, strlen(s));
 }
 
-static bool utf8_valid(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	for (size_t i = 0; i < n;) {
-		size_t k = utf8_seq_len(p + i, n - i);
-		if (k == 0)
-			return false;
-		i += k;
-	}
-	return true;
-}
-
 static void jbuf_put(void *arg, const char *p, size_t n)
 {
 	jbuf_add(arg, p, n);

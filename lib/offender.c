@@ -287,6 +287,19 @@ size_t utf8_seq_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+bool utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_seq_len(p + i, n - i);
+		if (k == 0)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
 /* -- the reader: strict JSON of the usual kind, or NULL to leave it to
  * jansson.  It takes no escapes, no real numbers, no integers past 18
  * digits, nothing deeper than 16 and no duplicate keys; strings must be

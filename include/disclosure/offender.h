@@ -79,6 +79,8 @@ void json_quote(const char *s, size_t n, void (*put)(void *arg, const char *p, s
  * jansson accepts (no overlong form, no surrogate, nothing past
  * U+10FFFF; ASCII is 1), else 0. */
 size_t utf8_seq_len(const unsigned char *s, size_t n);
+/* Whether all n bytes of s are such sequences (a string jansson accepts). */
+bool utf8_valid(const char *s, size_t n);
 
 /* Index of the primary name in o->names. */
 size_t offender_primary(const struct offender *o);
