@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,11 +74,31 @@ static const char *ossl_reason(char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * SHA-256 fetched from the provider once: EVP_sha256() makes OpenSSL 3
+ * look the algorithm up again on every digest, which cost as much as
+ * hashing a 1.5 KB line.  Never freed: it lives as long as the process.
+ */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (sha256_md == NULL)
+		ERR_clear_error(); /* EVP_sha256() below still works, only slower */
+}
+
 int audit_line_hash(const char *line, size_t len, char out[AUDIT_HASH_HEX + 1])
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
+	const EVP_MD *alg;
 
-	if (EVP_Digest(line, len, md, NULL, EVP_sha256(), NULL) != 1) {
+	if (pthread_once(&sha256_once, sha256_fetch) != 0 || sha256_md == NULL)
+		alg = EVP_sha256();
+	else
+		alg = sha256_md;
+	if (EVP_Digest(line, len, md, NULL, alg, NULL) != 1) {
 		ERR_clear_error();
 		return DSC_EINTERNAL;
 	}
@@ -254,87 +275,430 @@ int audit_chain_resume(struct audit_chain *c, uint64_t n, const char *last_line,
 	return DSC_OK;
 }
 
+/*
+ * The line encoder.  Entries used to be built by copying the caller's
+ * fields into a new object behind seq/time/prev and handing it to
+ * json_dumps(JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER); that
+ * was a twelfth of the daemon's CPU per check.  The line is now written
+ * directly, and must stay byte for byte what jansson 2.14 wrote for every
+ * tree (old logs, receipts and docs/audit-format.md depend on the bytes;
+ * tests/unit/test_audit.c compares the two over generated trees):
+ *
+ *   - no white space; members in the object's own (insertion) order;
+ *   - strings: \" \\ \b \f \n \r \t, every other character below U+0020
+ *     and every one above U+007F as \uXXXX with upper-case hex (beyond
+ *     U+FFFF as a UTF-16 surrogate pair); '/' and DEL as they are;
+ *   - integers as "%lld"; reals as "%.17g" with ".0" added when neither
+ *     '.' nor 'e' appears, and the exponent without '+' or leading zeros.
+ *
+ * Where jansson refused (text that is not UTF-8), the encoder refuses
+ * too; it never writes a line jansson would not have written.
+ *
+ * The buffer is the caller's line itself, grown by doubling: the writer
+ * hands every line to the store and frees it, so a buffer kept in
+ * struct audit_chain or per thread would cost one more copy per entry and
+ * a free that no caller of this API makes.
+ */
+
+/* The longest prefix of a line: the part the hash is computed over. */
+#define AUDIT_TAIL_LEN (sizeof(hash_sep) - 1 + AUDIT_HASH_HEX + 2) /* ,"hash":"<hex>"} */
+#define AUDIT_BODY_MAX (AUDIT_LINE_MAX - 1 - AUDIT_TAIL_LEN)
+#define LINE_FIRST_CAP 4096 /* a check's entry is about 1.5 KB */
+
+struct line_buf {
+	char *p;
+	size_t len, cap;
+};
+
+/* Room for n more bytes; DSC_ETOOBIG once the line could no longer be
+ * read back by the verifier (which also ends a cyclic tree). */
+static int lb_grow(struct line_buf *b, size_t n)
+{
+	size_t cap = b->cap ? b->cap : LINE_FIRST_CAP;
+	char *p;
+
+	if (n > AUDIT_BODY_MAX - b->len)
+		return DSC_ETOOBIG;
+	while (cap - b->len < n)
+		cap *= 2;
+	/* + AUDIT_TAIL_LEN + 1: the hash and the NUL never need a realloc. */
+	p = realloc(b->p, cap + AUDIT_TAIL_LEN + 1);
+	if (p == NULL)
+		return DSC_ENOMEM;
+	b->p = p;
+	b->cap = cap;
+	return DSC_OK;
+}
+
+static inline int lb_reserve(struct line_buf *b, size_t n)
+{
+	return n <= b->cap - b->len ? DSC_OK : lb_grow(b, n);
+}
+
+static inline int lb_put(struct line_buf *b, const char *s, size_t n)
+{
+	int rc = lb_reserve(b, n);
+
+	if (rc == DSC_OK) {
+		memcpy(b->p + b->len, s, n);
+		b->len += n;
+	}
+	return rc;
+}
+
+static inline int lb_putc(struct line_buf *b, char ch)
+{
+	int rc = lb_reserve(b, 1);
+
+	if (rc == DSC_OK)
+		b->p[b->len++] = ch;
+	return rc;
+}
+
+/*
+ * Decodes the UTF-8 character at s (n > 0 bytes left) as jansson's
+ * utf8_iterate() does: no overlong forms, no surrogates, nothing beyond
+ * U+10FFFF.  Returns its length in bytes, 0 if it is not valid.
+ */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	size_t len, i;
+	uint32_t v, min;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	} else if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2, v = s[0] & 0x1f, min = 0x80;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3, v = s[0] & 0x0f, min = 0x800;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4, v = s[0] & 0x07, min = 0x10000;
+	} else {
+		return 0; /* a continuation byte, 0xc0, 0xc1 or 0xf5 and above */
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (s[i] & 0x3f);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return len;
+}
+
+static void put_u16_escape(char *out, uint32_t u)
+{
+	static const char hex[] = "0123456789ABCDEF"; /* jansson's case */
+
+	out[0] = '\\';
+	out[1] = 'u';
+	out[2] = hex[(u >> 12) & 0xf];
+	out[3] = hex[(u >> 8) & 0xf];
+	out[4] = hex[(u >> 4) & 0xf];
+	out[5] = hex[u & 0xf];
+}
+
+/* A JSON string of the n bytes at s; DSC_EINVAL if they are not UTF-8. */
+static int put_string(struct line_buf *b, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, run = 0, clen;
+	char esc[12];
+	size_t elen;
+	uint32_t cp;
+	int rc;
+
+	if ((rc = lb_putc(b, '"')) != DSC_OK)
+		return rc;
+	while (i < n) {
+		unsigned char ch = u[i];
+
+		/* Printable ASCII goes out in runs, untouched. */
+		if (ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\') {
+			i++;
+			continue;
+		}
+		if (i > run && (rc = lb_put(b, s + run, i - run)) != DSC_OK)
+			return rc;
+		if (ch < 0x80) {
+			clen = 1;
+			cp = ch;
+		} else if ((clen = utf8_decode(u + i, n - i, &cp)) == 0) {
+			return DSC_EINVAL;
+		}
+		elen = 2;
+		esc[0] = '\\';
+		switch (cp) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			if (cp < 0x10000) {
+				put_u16_escape(esc, cp);
+				elen = 6;
+			} else {
+				cp -= 0x10000;
+				put_u16_escape(esc, 0xd800 | (cp >> 10));
+				put_u16_escape(esc + 6, 0xdc00 | (cp & 0x3ff));
+				elen = 12;
+			}
+			break;
+		}
+		if ((rc = lb_put(b, esc, elen)) != DSC_OK)
+			return rc;
+		i += clen;
+		run = i;
+	}
+	if (i > run && (rc = lb_put(b, s + run, i - run)) != DSC_OK)
+		return rc;
+	return lb_putc(b, '"');
+}
+
+static int put_integer(struct line_buf *b, long long v)
+{
+	char digits[24];
+	size_t n = sizeof(digits);
+	/* The magnitude in unsigned arithmetic: -LLONG_MIN does not fit. */
+	unsigned long long m = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do {
+		digits[--n] = (char)('0' + m % 10);
+		m /= 10;
+	} while (m != 0);
+	if (v < 0)
+		digits[--n] = '-';
+	return lb_put(b, digits + n, sizeof(digits) - n);
+}
+
+/* A real as jansson's jsonp_dtostr() writes it with precision 17. */
+static int put_real(struct line_buf *b, double v)
+{
+	char s[64];
+	char *e, *from, *to;
+	int n = snprintf(s, sizeof(s) - 2, "%.17g", v);
+	size_t len;
+
+	if (n < 0 || (size_t)n >= sizeof(s) - 2)
+		return DSC_EINTERNAL; /* json_real() holds only finite values */
+	len = (size_t)n;
+	/* The daemon never calls setlocale(), but a locale's decimal point
+	 * is what jansson turns back into '.', so do the same. */
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '+' || s[i] == 'e'))
+			s[i] = '.';
+	/* A real must not read back as an integer. */
+	if (memchr(s, '.', len) == NULL && memchr(s, 'e', len) == NULL) {
+		s[len++] = '.';
+		s[len++] = '0';
+		s[len] = '\0';
+	}
+	/* "1e+300" -> "1e300", "1e-05" -> "1e-5" */
+	if ((e = memchr(s, 'e', len)) != NULL) {
+		to = e + 1;
+		if (*to == '-')
+			to++;
+		from = to;
+		if (*from == '+')
+			from++;
+		while (*from == '0' && from[1] != '\0')
+			from++;
+		if (from != to) {
+			memmove(to, from, (size_t)(s + len + 1 - from));
+			len -= (size_t)(from - to);
+		}
+	}
+	return lb_put(b, s, len);
+}
+
+/* Where the encoder is inside an object or array. */
+struct enc_frame {
+	const json_t *container;
+	void *iter;   /* object: the member to write next, NULL when done */
+	size_t index; /* members or elements written so far */
+};
+
+#define ENC_FRAMES_LOCAL 16
+
+/*
+ * Writes v.  Iterative, with its own stack, rather than recursive: a deep
+ * tree cannot exhaust the thread's stack, and a cyclic one (which jansson
+ * refused) ends in DSC_ETOOBIG when the line passes its limit.
+ */
+static int put_value(struct line_buf *b, const json_t *v)
+{
+	struct enc_frame local[ENC_FRAMES_LOCAL], *stack = local, *top, *bigger;
+	size_t depth = 0, cap = ENC_FRAMES_LOCAL;
+	int rc = DSC_OK;
+
+	for (;;) {
+		/* Write v, or open it. */
+		switch (json_typeof(v)) {
+		case JSON_NULL: rc = lb_put(b, "null", 4); break;
+		case JSON_TRUE: rc = lb_put(b, "true", 4); break;
+		case JSON_FALSE: rc = lb_put(b, "false", 5); break;
+		case JSON_INTEGER: rc = put_integer(b, json_integer_value(v)); break;
+		case JSON_REAL: rc = put_real(b, json_real_value(v)); break;
+		case JSON_STRING:
+			rc = put_string(b, json_string_value(v), json_string_length(v));
+			break;
+		case JSON_OBJECT:
+		case JSON_ARRAY:
+			if (depth == cap) {
+				if (cap > SIZE_MAX / 2 / sizeof(*stack)) {
+					rc = DSC_ENOMEM;
+					break;
+				}
+				bigger = stack == local ? malloc(2 * cap * sizeof(*stack))
+							: realloc(stack, 2 * cap * sizeof(*stack));
+				if (bigger == NULL) {
+					rc = DSC_ENOMEM;
+					break;
+				}
+				if (stack == local)
+					memcpy(bigger, local, sizeof(local));
+				stack = bigger;
+				cap *= 2;
+			}
+			top = &stack[depth++];
+			top->container = v;
+			top->index = 0;
+			if (json_is_object(v)) {
+				top->iter = json_object_iter((json_t *)v);
+				rc = lb_putc(b, '{');
+			} else {
+				top->iter = NULL;
+				rc = lb_putc(b, '[');
+			}
+			break;
+		default:
+			rc = DSC_EINTERNAL;
+			break;
+		}
+		if (rc != DSC_OK)
+			goto out;
+
+		/* Find the next value to write, closing what is finished. */
+		for (v = NULL; v == NULL && depth > 0;) {
+			top = &stack[depth - 1];
+			if (json_is_object(top->container)) {
+				if (top->iter == NULL) {
+					rc = lb_putc(b, '}');
+					depth--;
+				} else {
+					if (top->index++ > 0 && (rc = lb_putc(b, ',')) != DSC_OK)
+						goto out;
+					rc = put_string(b, json_object_iter_key(top->iter),
+							json_object_iter_key_len(top->iter));
+					if (rc == DSC_OK)
+						rc = lb_putc(b, ':');
+					v = json_object_iter_value(top->iter);
+					top->iter = json_object_iter_next((json_t *)top->container,
+									  top->iter);
+				}
+			} else if (top->index == json_array_size(top->container)) {
+				rc = lb_putc(b, ']');
+				depth--;
+			} else {
+				if (top->index > 0 && (rc = lb_putc(b, ',')) != DSC_OK)
+					goto out;
+				v = json_array_get(top->container, top->index++);
+			}
+			if (rc != DSC_OK)
+				goto out;
+		}
+		if (v == NULL)
+			break;
+	}
+out:
+	if (stack != local)
+		free(stack);
+	return rc;
+}
+
 /* Builds the line for fields at c's position without advancing c. */
 static int entry_build(const struct audit_chain *c, const json_t *fields, const char *time_str,
                        char **line, size_t *len, char hash_out[AUDIT_HASH_HEX + 1],
                        struct dsc_error *err)
 {
-	json_t *obj;
-	const char *key;
-	json_t *value;
-	char *dump = NULL, *out;
-	size_t dlen, total;
+	struct line_buf b = {NULL, 0, 0};
+	const char *key = "";
+	size_t key_len;
 	char hash[AUDIT_HASH_HEX + 1];
+	void *iter;
 	int rc;
 
 	if (!json_is_object(fields))
 		return dsc_error_set(err, DSC_EINVAL, "audit: entry fields must be a JSON object");
 	if (c->next_seq > (uint64_t)INT64_MAX)
 		return dsc_error_set(err, DSC_EINTERNAL, "audit: seq overflow");
-	obj = json_object();
-	if (obj == NULL)
-		return dsc_error_set(err, DSC_ENOMEM, "audit: out of memory");
-	if (json_object_set_new(obj, "seq", json_integer((json_int_t)c->next_seq)) != 0 ||
-	    json_object_set_new(obj, "time", json_string(time_str)) != 0 ||
-	    json_object_set_new(obj, "prev", json_string(c->head)) != 0) {
-		rc = dsc_error_set(err, DSC_ENOMEM, "audit: out of memory");
-		goto out;
-	}
-	json_object_foreach((json_t *)fields, key, value)
-	{
+	if ((rc = lb_put(&b, "{\"seq\":", 7)) != DSC_OK ||
+	    (rc = put_integer(&b, (long long)c->next_seq)) != DSC_OK ||
+	    (rc = lb_put(&b, ",\"time\":\"", 9)) != DSC_OK ||
+	    (rc = lb_put(&b, time_str, strlen(time_str))) != DSC_OK ||
+	    (rc = lb_put(&b, "\",\"prev\":\"", 10)) != DSC_OK ||
+	    (rc = lb_put(&b, c->head, AUDIT_HASH_HEX)) != DSC_OK ||
+	    (rc = lb_putc(&b, '"')) != DSC_OK)
+		goto fail;
+	for (iter = json_object_iter((json_t *)fields); iter != NULL;
+	     iter = json_object_iter_next((json_t *)fields, iter)) {
+		key = json_object_iter_key(iter);
+		key_len = json_object_iter_key_len(iter);
 		if (strcmp(key, "seq") == 0 || strcmp(key, "time") == 0 ||
 		    strcmp(key, "prev") == 0 || strcmp(key, "hash") == 0) {
-			rc = dsc_error_set(err, DSC_EINVAL,
-			                   "audit: field '%s' is the chain's own, not the caller's",
-			                   key);
-			goto out;
+			free(b.p);
+			return dsc_error_set(err, DSC_EINVAL,
+			                     "audit: field '%s' is the chain's own, not the caller's",
+			                     key);
 		}
-		if (json_object_set(obj, key, value) != 0) {
-			rc = dsc_error_set(err, DSC_ENOMEM, "audit: out of memory");
-			goto out;
+		/* The old encoder copied members by C string, so a name with a
+		 * NUL in it would have been cut short: refuse it instead. */
+		if (memchr(key, '\0', key_len) != NULL) {
+			free(b.p);
+			return dsc_error_set(err, DSC_EINVAL,
+			                     "audit: field name '%s...' holds a NUL byte", key);
 		}
+		if ((rc = lb_putc(&b, ',')) != DSC_OK ||
+		    (rc = put_string(&b, key, key_len)) != DSC_OK || (rc = lb_putc(&b, ':')) != DSC_OK ||
+		    (rc = put_value(&b, json_object_iter_value(iter))) != DSC_OK)
+			goto fail;
 	}
-	/* ENSURE_ASCII: every line is pure ASCII, so no auditor's tool can
-	 * disagree about its bytes (encodings, normalisation forms). */
-	dump = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
-	if (dump == NULL) {
-		rc = dsc_error_set(err, DSC_ENOMEM, "audit: could not encode the entry");
-		goto out;
+	if (audit_line_hash(b.p, b.len, hash) != DSC_OK) {
+		free(b.p);
+		return dsc_error_set(err, DSC_EINTERNAL, "audit: SHA-256 failed");
 	}
-	dlen = strlen(dump);
-	if (dlen < 2 || dump[dlen - 1] != '}') {
-		rc = dsc_error_set(err, DSC_EINTERNAL, "audit: encoder wrote an odd object");
-		goto out;
-	}
-	dlen--; /* drop the closing brace: the hash goes before it */
-	total = dlen + sizeof(hash_sep) - 1 + AUDIT_HASH_HEX + 2;
-	if (total > AUDIT_LINE_MAX - 1) {
-		rc = dsc_error_set(err, DSC_ETOOBIG, "audit: entry of %zu bytes exceeds %d", total,
-		                   AUDIT_LINE_MAX - 1);
-		goto out;
-	}
-	if (audit_line_hash(dump, dlen, hash) != DSC_OK) {
-		rc = dsc_error_set(err, DSC_EINTERNAL, "audit: SHA-256 failed");
-		goto out;
-	}
-	out = malloc(total + 1);
-	if (out == NULL) {
-		rc = dsc_error_set(err, DSC_ENOMEM, "audit: out of memory");
-		goto out;
-	}
-	memcpy(out, dump, dlen);
-	memcpy(out + dlen, hash_sep, sizeof(hash_sep) - 1);
-	memcpy(out + dlen + sizeof(hash_sep) - 1, hash, AUDIT_HASH_HEX);
-	memcpy(out + total - 2, "\"}", 3);
-	*line = out;
+	/* lb_grow() always left room for the tail and the NUL. */
+	memcpy(b.p + b.len, hash_sep, sizeof(hash_sep) - 1);
+	memcpy(b.p + b.len + sizeof(hash_sep) - 1, hash, AUDIT_HASH_HEX);
+	memcpy(b.p + b.len + AUDIT_TAIL_LEN - 2, "\"}", 3);
+	*line = b.p;
 	if (len != NULL)
-		*len = total;
+		*len = b.len + AUDIT_TAIL_LEN;
 	memcpy(hash_out, hash, sizeof(hash));
-	rc = DSC_OK;
-out:
-	free(dump);
-	json_decref(obj);
-	return rc;
+	return DSC_OK;
+fail:
+	free(b.p);
+	switch (rc) {
+	case DSC_ENOMEM:
+		return dsc_error_set(err, DSC_ENOMEM, "audit: out of memory");
+	case DSC_ETOOBIG:
+		return dsc_error_set(err, DSC_ETOOBIG,
+		                     "audit: entry longer than %d bytes, the longest line the "
+		                     "verifier reads (at field '%s')",
+		                     AUDIT_LINE_MAX - 1, key);
+	case DSC_EINVAL:
+		return dsc_error_set(err, DSC_EINVAL,
+		                     "audit: field '%s' holds text that is not valid UTF-8", key);
+	default:
+		return dsc_error_set(err, rc, "audit: could not encode field '%s'", key);
+	}
 }
 
 int audit_entry_encode(struct audit_chain *c, const json_t *fields, int64_t now_ms, char **line,
