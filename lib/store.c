@@ -54,6 +54,9 @@ struct pending_set {
 	struct store_buf arena; /* per entry: uint16_t length, key bytes */
 	struct pending_key *keys;
 	size_t n, cap;
+	size_t high; /* the most entries held at once since it was kept */
+	struct pending_key *tmp; /* the radix sort's other array */
+	size_t tmp_cap;
 };
 
 struct store {
@@ -79,6 +82,13 @@ struct store {
 	 * version (a replace writes the old ones first), so one tag each. */
 	uint32_t *tags;
 	size_t n_tags;
+	/* The buffers of the last write transaction's entries, given to the
+	 * next one: a bulk import writes tens of megabytes of entries per
+	 * transaction, and allocating them afresh each time cost a page
+	 * fault per 4 KiB and the heap's growing and trimming.  Touched only
+	 * while LMDB's write lock is held (between mdb_txn_begin and the
+	 * commit or abort), so writers never share it. */
+	struct pending_set kept;
 	/* Held shared by every reader between store_read_begin() and
 	 * store_read_end(), exclusively by store_set_map_size(): LMDB may
 	 * remap only while no transaction of this process is active. */
@@ -318,13 +328,18 @@ static int pending_sort(struct pending_set *ps)
 
 	if (n < 2)
 		return DSC_OK;
-	b = malloc(n * sizeof(*b));
-	count = calloc(16, sizeof(*count));
-	if (b == NULL || count == NULL) {
-		free(b);
-		free(count);
-		return DSC_ENOMEM;
+	if (ps->tmp_cap < n) {
+		/* Not realloc: the old contents are not wanted. */
+		free(ps->tmp);
+		ps->tmp_cap = 0;
+		if ((ps->tmp = malloc(ps->cap * sizeof(*ps->tmp))) == NULL)
+			return DSC_ENOMEM;
+		ps->tmp_cap = ps->cap;
 	}
+	b = ps->tmp;
+	count = calloc(16, sizeof(*count));
+	if (count == NULL)
+		return DSC_ENOMEM;
 	for (i = 0; i < n; i++) {
 		uint64_t p1 = a[i].prefix, p2 = a[i].prefix2;
 
@@ -357,10 +372,13 @@ static int pending_sort(struct pending_set *ps)
 	}
 	free(count);
 	if (a != ps->keys) {
-		memcpy(ps->keys, a, n * sizeof(*a));
-		b = a;
+		/* An odd number of passes: the arrays swap roles, no copy. */
+		ps->tmp = ps->keys;
+		ps->keys = a;
+		i = ps->tmp_cap;
+		ps->tmp_cap = ps->cap;
+		ps->cap = i;
 	}
-	free(b);
 	a = ps->keys;
 	for (run = 0; run < n; run = j) {
 		bool sorted = true;
@@ -398,6 +416,8 @@ static int pending_sort(struct pending_set *ps)
 
 static void pending_reset(struct pending_set *ps)
 {
+	if (ps->n > ps->high)
+		ps->high = ps->n;
 	ps->n = 0;
 	ps->arena.len = 0;
 }
@@ -406,6 +426,32 @@ static void pending_free(struct pending_set *ps)
 {
 	free(ps->arena.data);
 	free(ps->keys);
+	free(ps->tmp);
+	memset(ps, 0, sizeof(*ps));
+}
+
+/* Entries (32 bytes each) a kept set may hold however little it is used. */
+#define PENDING_KEEP_SMALL 4096
+
+/*
+ * Gives the transaction's own entry buffers back to the store for the next
+ * one, emptied, while the write lock is still held.  Buffers grown for a
+ * large transaction (a bulk import's chunk) are kept only while
+ * transactions keep using a quarter of them: the first ordinary write after
+ * an import frees them instead of leaving tens of megabytes in the heap.
+ */
+static void pending_keep(struct store_txn *t)
+{
+	struct pending_set *ps = &t->own;
+
+	pending_reset(ps);
+	if (ps->cap > PENDING_KEEP_SMALL && ps->high * 4 < ps->cap) {
+		pending_free(ps);
+		return;
+	}
+	ps->high = 0;
+	pending_free(&t->s->kept); /* empty unless a writer raced: never kept twice */
+	t->s->kept = *ps;
 	memset(ps, 0, sizeof(*ps));
 }
 
@@ -994,6 +1040,7 @@ void store_close(struct store *s)
 		return;
 	/* A bulk load not ended leaves index_version 0: rebuilt at open. */
 	bulk_free(s);
+	pending_free(&s->kept);
 	free(s->tags);
 	mdb_env_close(s->env);
 	pthread_rwlock_destroy(&s->resize_lock);
@@ -1630,6 +1677,9 @@ int store_write_begin(struct store *s, struct store_txn **out, struct dsc_error 
 	}
 	/* Record numbers start at 1 so that 0 can mean "none" to callers. */
 	t->next_recno = t->start_next_recno = next;
+	/* The write lock is ours: the last transaction's buffers are free. */
+	t->own = s->kept;
+	memset(&s->kept, 0, sizeof(s->kept));
 	t->pend = s->bulk != NULL ? s->bulk : &t->own;
 	if (s->bulk != NULL) {
 		t->bulk_mark_n = s->bulk->n;
@@ -1650,6 +1700,7 @@ void store_write_abort(struct store_txn *t)
 {
 	if (t == NULL)
 		return;
+	pending_keep(t); /* before the write lock goes */
 	mdb_txn_abort(t->txn);
 	if (t->pend != &t->own) {
 		/* Drop this transaction's bulk entries; if it had written the
@@ -1687,6 +1738,7 @@ int store_write_commit(struct store_txn *t, struct dsc_error *err)
 		store_write_abort(t);
 		return rc;
 	}
+	pending_keep(t); /* before the write lock goes */
 	rc = mdb_txn_commit(t->txn);
 	t->txn = NULL;
 	if (rc != 0 && t->pend != &t->own) {

@@ -976,6 +976,57 @@ static void many_distinct_keys_with_long_shared_prefixes_are_all_found(void **st
 	store_read_end(f->r);
 }
 
+/* The store hands one transaction's entry buffers to the next, keeps them
+ * after a large one and frees them after a small one: transactions of
+ * every size in turn, one aborted, must each leave exactly their keys. */
+static void entry_buffers_passed_between_transactions_of_any_size_lose_nothing(void **state)
+{
+	static const size_t sizes[] = { 3000, 2, 4500, 1, 1, 6000, 2500 };
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct dsc_error err;
+	struct collect c;
+	size_t i, k, next = 0;
+
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		bool abort_it = k == 3;
+
+		assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+		for (i = 0; i < sizes[k]; i++) {
+			char id[32], family[64], alias[64];
+			size_t n = abort_it ? 90000 + i : next + i;
+			struct offender *o;
+
+			/* A short key and a long one, in no order. */
+			snprintf(id, sizeof(id), "BUF-%05zu", n);
+			snprintf(family, sizeof(family), "Fam%05zu", (n * 7919) % 100000);
+			snprintf(alias, sizeof(alias), "Longsharedprefixname%05zu", n);
+			o = record(id, "Same", family, alias);
+			assert_int_equal(store_put_offender(t, o, NULL, &err), DSC_OK);
+			offender_free(o);
+		}
+		if (abort_it) {
+			store_write_abort(t);
+			continue;
+		}
+		assert_int_equal(store_write_commit(t, &err), DSC_OK);
+		next += sizes[k];
+	}
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	for (i = 0; i < next; i++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "f:fam%05zu", (i * 7919) % 100000);
+		assert_int_equal(key_count(f->r, key, &c), 1);
+		snprintf(key, sizeof(key), "f:longsharedprefixname%05zu", i);
+		assert_int_equal(key_count(f->r, key, &c), 1);
+		assert_int_equal(c.recnos[0], i + 1);
+	}
+	assert_int_equal(key_count(f->r, "f:longsharedprefixname90000", &c), 0);
+	assert_int_equal(key_count(f->r, "f:fam00000", &c), 1);
+	store_read_end(f->r);
+}
+
 /* ---- bulk loads ---- */
 
 static void a_bulk_load_writes_every_key_at_its_end_and_drops_aborted_ones(void **state)
@@ -1190,6 +1241,7 @@ int main(void)
 		T(a_failed_write_poisons_its_transaction_until_aborted),
 		T(a_prepared_record_gets_the_same_keys_and_view_as_a_direct_put),
 		T(many_distinct_keys_with_long_shared_prefixes_are_all_found),
+		T(entry_buffers_passed_between_transactions_of_any_size_lose_nothing),
 		T(a_bulk_load_writes_every_key_at_its_end_and_drops_aborted_ones),
 		T(a_bulk_load_never_ended_is_reindexed_at_the_next_open),
 		T(a_bulk_load_into_an_empty_store_appends_keys_in_order),
