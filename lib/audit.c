@@ -321,6 +321,10 @@ static int lb_grow(struct line_buf *b, size_t n)
 		return DSC_ETOOBIG;
 	while (cap - b->len < n)
 		cap *= 2;
+	/* Never more room than the limit, so that every byte past it comes
+	 * through here and is refused. */
+	if (cap > AUDIT_BODY_MAX)
+		cap = AUDIT_BODY_MAX;
 	/* + AUDIT_TAIL_LEN + 1: the hash and the NUL never need a realloc. */
 	p = realloc(b->p, cap + AUDIT_TAIL_LEN + 1);
 	if (p == NULL)

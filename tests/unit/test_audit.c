@@ -307,7 +307,10 @@ static void unstored_checkpoint_seals_without_moving_the_chain(void **state)
 	before = c;
 	assert_int_equal(audit_checkpoint_encode_unstored(&c, key, T0_MS + 9, &line, &len, &err),
 	                 DSC_OK);
-	assert_memory_equal(&c, &before, sizeof(c));
+	/* member by member: the struct's padding is not the chain */
+	assert_int_equal(c.next_seq, before.next_seq);
+	assert_string_equal(c.head, before.head);
+	assert_int_equal(c.last_checkpoint_size, before.last_checkpoint_size);
 	l.line[l.n++] = line;
 	assert_int_equal(verify(&l, NULL, false, &res), DSC_OK);
 	assert_int_equal(res.sealed_size, 5);
@@ -990,6 +993,600 @@ static void garbage_key_file_is_refused(void **state)
 	unlink(path);
 }
 
+/* ---- the encoder writes what jansson's json_dumps wrote ----
+ *
+ * Lines were once written by json_dumps(JSON_COMPACT | JSON_ENSURE_ASCII |
+ * JSON_PRESERVE_ORDER) of {seq, time, prev, ...fields}; old logs, receipts
+ * and the documented format depend on those bytes, so the encoder is held
+ * to them over every character and many generated trees. */
+
+#define DUMP_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER)
+#define LINE_MAX_BYTES (1024 * 1024 - 1) /* the longest line audit.c writes */
+
+/* What the old encoder wrote before ,"hash":" for fields at c's position. */
+static char *jansson_body(const struct audit_chain *c, const json_t *fields, size_t *len)
+{
+	json_t *obj = json_object(), *v;
+	const char *k;
+	char *dump;
+
+	assert_non_null(obj);
+	assert_int_equal(json_object_set_new(obj, "seq", json_integer((json_int_t)c->next_seq)), 0);
+	assert_int_equal(json_object_set_new(obj, "time", json_string("2026-11-28T18:00:00.123Z")),
+	                 0);
+	assert_int_equal(json_object_set_new(obj, "prev", json_string(c->head)), 0);
+	/* As the old encoder did; json_object_set() refuses a name that is
+	 * not UTF-8, and so did the old encoder. */
+	json_object_foreach((json_t *)fields, k, v) {
+		if (json_object_set(obj, k, v) != 0) {
+			json_decref(obj);
+			return NULL;
+		}
+	}
+	dump = json_dumps(obj, DUMP_FLAGS);
+	json_decref(obj);
+	if (dump == NULL)
+		return NULL;
+	*len = strlen(dump) - 1; /* without the closing brace */
+	return dump;
+}
+
+/*
+ * Encodes fields on c and fails, naming the case, unless the line is
+ * jansson's bytes followed by the right hash.  Consumes fields.
+ */
+static void assert_encodes_as_jansson(struct audit_chain *c, const char *what, json_t *fields)
+{
+	struct dsc_error err;
+	char *line = NULL, *want, hash[AUDIT_HASH_HEX + 1];
+	size_t len = 0, want_len = 0, i;
+	uint64_t seq = c->next_seq;
+
+	assert_non_null(fields);
+	want = jansson_body(c, fields, &want_len);
+	if (want == NULL)
+		fail_msg("%s: json_dumps refused the fields", what);
+	if (audit_entry_encode(c, fields, T0_MS, &line, &len, &err) != DSC_OK)
+		fail_msg("%s: audit_entry_encode failed: %s", what, err.msg);
+	for (i = 0; i < want_len && i < len && line[i] == want[i]; i++)
+		;
+	if (i < want_len)
+		fail_msg("%s: byte %zu differs from json_dumps:\n  ours:    ...%.60s\n  jansson: ...%.60s",
+		         what, i, line + (i > 20 ? i - 20 : 0), want + (i > 20 ? i - 20 : 0));
+	assert_int_equal(len, want_len + 9 + AUDIT_HASH_HEX + 2);
+	assert_int_equal(line[len], '\0');
+	assert_int_equal(audit_line_hash(want, want_len, hash), DSC_OK);
+	assert_memory_equal(line + want_len, ",\"hash\":\"", 9);
+	assert_memory_equal(line + want_len + 9, hash, AUDIT_HASH_HEX);
+	assert_string_equal(line + len - 2, "\"}");
+	assert_int_equal(c->next_seq, seq + 1);
+	assert_string_equal(c->head, hash);
+	free(want);
+	free(line);
+	json_decref(fields);
+}
+
+/* Appends the UTF-8 of cp to out at *n. */
+static void utf8_put(char *out, size_t *n, uint32_t cp)
+{
+	if (cp < 0x80) {
+		out[(*n)++] = (char)cp;
+	} else if (cp < 0x800) {
+		out[(*n)++] = (char)(0xc0 | cp >> 6);
+		out[(*n)++] = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		out[(*n)++] = (char)(0xe0 | cp >> 12);
+		out[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[(*n)++] = (char)(0x80 | (cp & 0x3f));
+	} else {
+		out[(*n)++] = (char)(0xf0 | cp >> 18);
+		out[(*n)++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		out[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[(*n)++] = (char)(0x80 | (cp & 0x3f));
+	}
+}
+
+static bool is_surrogate(uint32_t cp)
+{
+	return cp >= 0xd800 && cp <= 0xdfff;
+}
+
+/* A string of the code points from, from+step, ... below to (surrogates
+ * skipped), at most max of them; *next is where it stopped. */
+static json_t *string_of_code_points(uint32_t from, uint32_t to, uint32_t step, size_t max,
+                                     uint32_t *next)
+{
+	char *buf = malloc(max * 4 + 1);
+	size_t n = 0, count = 0;
+	uint32_t cp;
+	json_t *s;
+
+	assert_non_null(buf);
+	for (cp = from; cp < to && count < max; cp += step) {
+		if (is_surrogate(cp))
+			continue;
+		utf8_put(buf, &n, cp);
+		count++;
+	}
+	*next = cp;
+	s = json_stringn(buf, n);
+	assert_non_null(s);
+	free(buf);
+	return s;
+}
+
+/* fields holding s as a value, as a nested key and, when it has no NUL,
+ * as a field name (the same text in every place a string is written). */
+static json_t *fields_around(json_t *s)
+{
+	json_t *f = json_object(), *inner = json_object(), *arr = json_array();
+	const char *text = json_string_value(s);
+	size_t len = json_string_length(s);
+
+	assert_non_null(f);
+	assert_non_null(inner);
+	assert_non_null(arr);
+	assert_int_equal(json_object_set_new(f, "action", json_string("check")), 0);
+	assert_int_equal(json_object_set(f, "text", s), 0);
+	assert_int_equal(json_object_setn(inner, text, len, s), 0);
+	assert_int_equal(json_array_append(arr, s), 0);
+	assert_int_equal(json_array_append_new(arr, json_string("after")), 0);
+	assert_int_equal(json_object_set_new(inner, "list", arr), 0);
+	assert_int_equal(json_object_set_new(f, "nested", inner), 0);
+	if (memchr(text, '\0', len) == NULL)
+		assert_int_equal(json_object_set(f, text, s), 0);
+	json_decref(s);
+	return f;
+}
+
+static void every_ascii_character_is_written_as_jansson_writes_it(void **state)
+{
+	struct audit_chain c;
+	char what[64], text[3];
+
+	(void)state;
+	audit_chain_init(&c);
+	for (unsigned ch = 0; ch < 0x80; ch++) {
+		/* alone, and between letters (a run cut by an escape) */
+		text[0] = 'a';
+		text[1] = (char)ch;
+		text[2] = 'z';
+		snprintf(what, sizeof(what), "U+%04X alone", ch);
+		assert_encodes_as_jansson(&c, what, fields_around(json_stringn(text + 1, 1)));
+		snprintf(what, sizeof(what), "U+%04X between letters", ch);
+		assert_encodes_as_jansson(&c, what, fields_around(json_stringn(text, 3)));
+	}
+	/* the empty string */
+	assert_encodes_as_jansson(&c, "empty string", fields_around(json_string("")));
+}
+
+static void every_two_and_three_byte_character_is_written_as_jansson_writes_it(void **state)
+{
+	struct audit_chain c;
+	char what[64];
+	uint32_t cp = 0x80, next;
+
+	(void)state;
+	audit_chain_init(&c);
+	/* U+0080..U+FFFF in strings of 1024, surrogates excepted */
+	while (cp < 0x10000) {
+		snprintf(what, sizeof(what), "1024 characters from U+%04X", cp);
+		assert_encodes_as_jansson(
+		    &c, what, fields_around(string_of_code_points(cp, 0x10000, 1, 1024, &next)));
+		cp = next;
+	}
+	/* the edges of each length alone */
+	static const uint32_t edges[] = {0x80, 0x7ff, 0x800, 0xd7ff, 0xe000, 0xfeff, 0xfffd, 0xffff};
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		snprintf(what, sizeof(what), "U+%04X alone", edges[i]);
+		assert_encodes_as_jansson(
+		    &c, what, fields_around(string_of_code_points(edges[i], edges[i] + 1, 1, 1, &next)));
+	}
+}
+
+static void four_byte_characters_are_written_as_surrogate_pairs_as_jansson_does(void **state)
+{
+	struct audit_chain c;
+	char what[64];
+	uint32_t cp = 0x10000, next;
+
+	(void)state;
+	audit_chain_init(&c);
+	/* every 61st code point of the planes above the BMP, 512 a string */
+	while (cp < 0x110000) {
+		snprintf(what, sizeof(what), "every 61st from U+%05X", cp);
+		assert_encodes_as_jansson(
+		    &c, what, fields_around(string_of_code_points(cp, 0x110000, 61, 512, &next)));
+		cp = next;
+	}
+	/* every character of the emoji block, and the edges */
+	assert_encodes_as_jansson(&c, "U+1F300..U+1F5FF",
+	                          fields_around(string_of_code_points(0x1f300, 0x1f600, 1, 768, &next)));
+	static const uint32_t edges[] = {0x10000, 0x103ff, 0x10400, 0x1ffff, 0x10fc00, 0x10ffff};
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		snprintf(what, sizeof(what), "U+%05X alone", edges[i]);
+		assert_encodes_as_jansson(
+		    &c, what, fields_around(string_of_code_points(edges[i], edges[i] + 1, 1, 1, &next)));
+	}
+}
+
+static void integers_at_the_extremes_are_written_as_jansson_writes_them(void **state)
+{
+	static const json_int_t cases[] = {
+	    0, 1, -1, 9, 10, -10, 99, 100, 201, 65535, 2147483647LL, -2147483648LL,
+	    4294967296LL, 999999999999999999LL, 1000000000000000000LL, INT64_MAX - 1, INT64_MAX,
+	    INT64_MIN + 1, INT64_MIN,
+	};
+	struct audit_chain c;
+	char what[64];
+
+	(void)state;
+	audit_chain_init(&c);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(what, sizeof(what), "integer %lld", (long long)cases[i]);
+		assert_encodes_as_jansson(&c, what,
+		                          json_pack("{s:I, s:[I]}", "status", cases[i], "list", cases[i]));
+	}
+}
+
+/* A reproducible stream of numbers for the generated cases (xorshift64*). */
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+static void reals_are_written_as_jansson_formats_them(void **state)
+{
+	static const double cases[] = {
+	    0.5, 1e300, -0.0, 0.0, 1.0, -1.0, 0.1, 123456789.123, 0.87, 0.92, 1.0 / 3.0, 100.0,
+	    1e15, 1e16, 1e17, 1e21, 1e22, 123456789012345678.0, 1e-4, 1e-5, 1.5e-7, -2.5e-10,
+	    1e-300, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, -1.7976931348623157e308,
+	    3.141592653589793, 2.718281828459045, 6.02214076e23, 9007199254740993.0,
+	};
+	struct audit_chain c;
+	char what[96];
+
+	(void)state;
+	audit_chain_init(&c);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(what, sizeof(what), "real %.17g", cases[i]);
+		assert_encodes_as_jansson(&c, what,
+		                          json_pack("{s:f, s:[f]}", "score", cases[i], "list", cases[i]));
+	}
+	/* scores as the daemon rounds them, and doubles of any bit pattern */
+	for (int k = 0; k <= 100; k++) {
+		snprintf(what, sizeof(what), "score %d/100", k);
+		assert_encodes_as_jansson(&c, what, json_pack("{s:f}", "score", k / 100.0));
+	}
+	rng_state = 0x9e3779b97f4a7c15ULL;
+	for (int k = 0; k < 2000; k++) {
+		uint64_t bits = rng();
+		double d;
+
+		memcpy(&d, &bits, sizeof(d));
+		if (d != d || d - d != 0.0) /* NaN or infinite: jansson holds neither */
+			continue;
+		snprintf(what, sizeof(what), "real of bits %016llx", (unsigned long long)bits);
+		assert_encodes_as_jansson(&c, what, json_pack("{s:f}", "score", d));
+	}
+}
+
+static void nesting_and_empty_containers_are_written_as_jansson_writes_them(void **state)
+{
+	struct audit_chain c;
+	json_t *deep, *inner;
+
+	(void)state;
+	audit_chain_init(&c);
+	assert_encodes_as_jansson(&c, "no fields at all", json_object());
+	assert_encodes_as_jansson(&c, "empty object and array",
+	                          json_pack("{s:{}, s:[], s:[{}, [], [[]], {s:{}}]}", "o", "a", "m", "x"));
+	assert_encodes_as_jansson(&c, "true false null",
+	                          json_pack("{s:b, s:b, s:n, s:[b, n, b]}", "t", 1, "f", 0, "z", "l",
+	                                    1, 0));
+	/* 200 levels, objects and arrays in turn */
+	deep = json_string("bottom");
+	for (int level = 0; level < 200; level++) {
+		inner = level % 2 ? json_pack("{s:o, s:i}", "down", deep, "level", level)
+		                  : json_pack("[i, o, s]", level, deep, "/");
+		assert_non_null(inner);
+		deep = inner;
+	}
+	assert_encodes_as_jansson(&c, "200 levels deep", json_pack("{s:o}", "deep", deep));
+}
+
+/* The fields daemon/router.c and daemon/checks.c give a check's entry;
+ * the people are invented. */
+static json_t *check_entry_fields(const char *given, const char *family, size_t n_candidates)
+{
+	json_t *cands = json_array();
+
+	assert_non_null(cands);
+	for (size_t i = 0; i < n_candidates; i++) {
+		char id[32];
+
+		snprintf(id, sizeof(id), "OFF-2026-%06zu", 100 + 37 * i);
+		assert_int_equal(json_array_append_new(cands, json_pack("{s:s, s:s, s:f}", "offender_id", id,
+		                                                        "band", i < 2 ? "strong" : "possible",
+		                                                        "score", (double)(long long)(95 - 7 * (long long)i) / 100.0)),
+		                 0);
+	}
+	return json_pack(
+	    "{s:s, s:s, s:s, s:[s, s], s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s,"
+	    " s:{s:[{s:s, s:s, s:s}], s:s, s:i, s:s, s:s},"
+	    " s:{s:s, s:s, s:o}, s:s}",
+	    "request_id", "6f1c0d2e9a4b7c3d5e8f1a2b3c4d5e6f", "principal", "tamsin.okafor", "cn",
+	    "tamsin.okafor@wm.police.example", "roles", "caseworker", "disclosure_officer", "force",
+	    "west-midlands", "action", "check", "method", "POST", "path", "/v1/checks", "status", 201,
+	    "case_ref", "WM-CSODS-2026-0042", "purpose", "sarahs_law", "justification",
+	    "Applicant (parent of two) asks about a new partner who stays \"most nights\";\n"
+	    "school raised a concern on 2026-11-20\t(ref S/114).",
+	    "query", "names", "given", given, "middle", "Ol\xc3\xa1", "family", family, "dob",
+	    "1979-03-14", "age", 47, "postcode", "WV10 6QH", "sex", "M", "result", "check_id",
+	    "chk_9a8b7c6d5e4f3a2b", "outcome", n_candidates ? "strong" : "none", "candidates", cands,
+	    "check_id", "chk_9a8b7c6d5e4f3a2b");
+}
+
+static void a_check_entry_is_written_as_jansson_writes_it(void **state)
+{
+	static const struct {
+		const char *what, *given, *family;
+		size_t n_candidates;
+	} cases[] = {
+	    {"Latin name, eight candidates", "Bj\xc3\xb8rn", "Halvorsen-Achterberg", 8},
+	    {"Greek name, no candidate", "\xce\x9d\xce\xb9\xce\xba\xce\xbf\xce\xbb\xce\xac\xce\xbf\xcf\x82",
+	     "\xce\xa0\xce\xb1\xcf\x80\xce\xb1\xce\xb4\xcf\x8c\xcf\x80\xce\xbf\xcf\x85\xce\xbb\xce\xbf\xcf\x82", 0},
+	    {"Arabic name, three candidates", "\xd8\xb3\xd8\xa7\xd9\x85\xd8\xb1",
+	     "\xd8\xa7\xd9\x84\xd8\xad\xd8\xaf\xd8\xa7\xd8\xaf", 3},
+	    {"Chinese name, twenty candidates", "\xe5\xbb\xba\xe5\x9b\xbd", "\xe6\xa2\x81", 20},
+	    {"name with an astral character", "Zo\xc3\xab \xf0\x9f\x8c\xbb", "O'Dowd", 1},
+	};
+	struct audit_chain c;
+
+	(void)state;
+	audit_chain_init(&c);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_encodes_as_jansson(&c, cases[i].what,
+		                          check_entry_fields(cases[i].given, cases[i].family,
+		                                             cases[i].n_candidates));
+}
+
+/* A random string: mostly the characters that need thought. */
+static json_t *random_string(void)
+{
+	static const char specials[] = "\"\\/\b\f\n\r\t\x7f";
+	char buf[16 * 4];
+	size_t n = 0, count = rng() % 16;
+
+	for (size_t i = 0; i < count; i++) {
+		uint32_t cp;
+
+		switch (rng() % 8) {
+		case 0: cp = (uint32_t)(rng() % 0x20); break;
+		case 1: cp = (unsigned char)specials[rng() % (sizeof(specials) - 1)]; break;
+		case 2: cp = 0x80 + (uint32_t)(rng() % (0x800 - 0x80)); break;
+		case 3: cp = 0x800 + (uint32_t)(rng() % (0x10000 - 0x800)); break;
+		case 4: cp = 0x10000 + (uint32_t)(rng() % (0x110000 - 0x10000)); break;
+		default: cp = 0x20 + (uint32_t)(rng() % 0x5f); break;
+		}
+		if (is_surrogate(cp))
+			cp = 0xfffd;
+		utf8_put(buf, &n, cp);
+	}
+	return json_stringn(buf, n);
+}
+
+static json_t *random_value(int depth)
+{
+	json_t *v;
+	double d;
+	uint64_t bits;
+	size_t n;
+
+	switch (rng() % (depth < 4 ? 9 : 7)) {
+	case 0: return json_null();
+	case 1: return json_boolean(rng() % 2);
+	case 2: return json_integer((json_int_t)rng());
+	case 3:
+		bits = rng();
+		memcpy(&d, &bits, sizeof(d));
+		return json_real(d != d || d - d != 0.0 ? (double)(int64_t)bits / 1e6 : d);
+	case 4: return json_real((double)(rng() % 100000) / 100.0);
+	case 5:
+	case 6: return random_string();
+	case 7:
+		v = json_array();
+		for (n = rng() % 5; n > 0; n--)
+			json_array_append_new(v, random_value(depth + 1));
+		return v;
+	default:
+		v = json_object();
+		for (n = rng() % 5; n > 0; n--) {
+			json_t *k = random_string();
+
+			json_object_setn_new(v, json_string_value(k), json_string_length(k),
+			                     random_value(depth + 1));
+			json_decref(k);
+		}
+		return v;
+	}
+}
+
+static void generated_trees_are_written_as_jansson_writes_them(void **state)
+{
+	struct audit_chain c;
+	char what[64];
+
+	(void)state;
+	audit_chain_init(&c);
+	rng_state = 0x2545f4914f6cdd1dULL;
+	for (int t = 0; t < 1500; t++) {
+		json_t *f = json_object();
+
+		for (size_t n = 1 + rng() % 6; n > 0; n--) {
+			json_t *k = random_string();
+			const char *name = json_string_value(k);
+
+			/* field names: no NUL, none of the chain's own */
+			if (memchr(name, '\0', json_string_length(k)) == NULL &&
+			    strcmp(name, "seq") != 0 && strcmp(name, "time") != 0 &&
+			    strcmp(name, "prev") != 0 && strcmp(name, "hash") != 0)
+				json_object_set_new(f, name, random_value(0));
+			json_decref(k);
+		}
+		snprintf(what, sizeof(what), "generated tree %d", t);
+		assert_encodes_as_jansson(&c, what, f);
+	}
+}
+
+static void text_that_is_not_utf8_is_refused_as_jansson_refused_it(void **state)
+{
+	static const struct {
+		const char *what, *bytes;
+	} cases[] = {
+	    {"a lone continuation byte", "a\x80z"},
+	    {"0xff", "\xff"},
+	    {"an overlong slash", "\xc0\xaf"},
+	    {"an overlong NUL", "\xc0\x80"},
+	    {"an overlong three-byte form", "\xe0\x80\xaf"},
+	    {"an overlong four-byte form", "\xf0\x80\x80\xaf"},
+	    {"a surrogate", "\xed\xa0\x80"},
+	    {"beyond U+10FFFF", "\xf4\x90\x80\x80"},
+	    {"0xf5", "\xf5\x80\x80\x80"},
+	    {"a character cut short", "caf\xc3"},
+	    {"a three-byte character cut short", "\xe2\x82"},
+	    {"a continuation byte missing", "\xe2\x28\xa1"},
+	};
+	struct audit_chain c;
+	struct dsc_error err;
+
+	(void)state;
+	audit_chain_init(&c);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *in_value = json_pack("{s:s, s:o}", "action", "check", "note",
+		                             json_string_nocheck(cases[i].bytes));
+		json_t *in_list = json_pack("{s:[s, o]}", "list", "ok",
+		                            json_string_nocheck(cases[i].bytes));
+		json_t *as_name = json_object();
+		json_t *tries[] = {in_value, in_list, as_name};
+		char *line = NULL;
+		size_t len, n;
+
+		json_object_set_new_nocheck(as_name, cases[i].bytes, json_true());
+		for (size_t t = 0; t < 3; t++) {
+			char *dump = jansson_body(&c, tries[t], &n);
+
+			/* jansson refused these too (for names, json_object_set did) */
+			if (dump != NULL)
+				fail_msg("%s: json_dumps wrote it", cases[i].what);
+			if (audit_entry_encode(&c, tries[t], T0_MS, &line, &len, &err) != DSC_EINVAL)
+				fail_msg("%s (try %zu): not refused as invalid", cases[i].what, t);
+			assert_null(line);
+			assert_non_null(strstr(err.msg, "UTF-8"));
+			assert_int_equal(c.next_seq, 0);
+			json_decref(tries[t]);
+		}
+	}
+}
+
+static void field_name_holding_a_nul_is_refused(void **state)
+{
+	struct audit_chain c;
+	struct dsc_error err;
+	json_t *f = json_object();
+	char *line = NULL;
+	size_t len;
+
+	(void)state;
+	audit_chain_init(&c);
+	/* The old encoder would have cut the name at the NUL: refused now. */
+	assert_int_equal(json_object_setn_new(f, "note\0x", 6, json_string("a")), 0);
+	assert_int_equal(audit_entry_encode(&c, f, T0_MS, &line, &len, &err), DSC_EINVAL);
+	assert_null(line);
+	assert_non_null(strstr(err.msg, "NUL"));
+	assert_int_equal(c.next_seq, 0);
+	json_decref(f);
+}
+
+/* Fields {"note":"<n bytes: n-1 letters and c>"}. */
+static json_t *note_of(size_t n, const char *last)
+{
+	char *s = malloc(n + 1);
+	json_t *f;
+
+	assert_non_null(s);
+	memset(s, 'x', n);
+	memcpy(s + n - strlen(last), last, strlen(last));
+	s[n] = '\0';
+	f = json_pack("{s:s}", "note", s);
+	free(s);
+	assert_non_null(f);
+	return f;
+}
+
+static void entry_longer_than_the_verifier_reads_is_refused(void **state)
+{
+	/* {"seq":0,"time":"…","prev":"<64>","note":"…" then ,"hash":"<64>"} */
+	const size_t fixed = strlen("{\"seq\":0,\"time\":\"2026-11-28T18:00:00.123Z\",\"prev\":\"\","
+	                            "\"note\":\"\",\"hash\":\"\"}") +
+	                     2 * AUDIT_HASH_HEX;
+	const size_t fits = LINE_MAX_BYTES - fixed;
+	static const char *const last[] = {"x", "\xc3\xa9" /* é: \u00E9 */,
+	                                   "\xf0\x9f\x8c\xbb" /* \uD83C\uDF3B */};
+	static const size_t escaped_len[] = {1, 6, 12};
+	struct audit_chain c;
+	struct dsc_error err;
+	char *line = NULL;
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		/* exactly the longest line, the last character escaped or not */
+		size_t n = fits - escaped_len[i] + strlen(last[i]);
+		json_t *f = note_of(n, last[i]);
+
+		audit_chain_init(&c);
+		assert_int_equal(audit_entry_encode(&c, f, T0_MS, &line, &len, &err), DSC_OK);
+		assert_int_equal(len, LINE_MAX_BYTES);
+		free(line);
+		json_decref(f);
+		/* one byte more */
+		f = note_of(n + 1, last[i]);
+		line = NULL;
+		assert_int_equal(audit_entry_encode(&c, f, T0_MS, &line, &len, &err), DSC_ETOOBIG);
+		assert_null(line);
+		assert_int_equal(c.next_seq, 1);
+		json_decref(f);
+	}
+}
+
+static void tree_that_holds_itself_is_refused_not_followed_forever(void **state)
+{
+	struct audit_chain c;
+	struct dsc_error err;
+	json_t *a = json_array(), *b = json_array(), *f;
+	char *line = NULL;
+	size_t len;
+
+	(void)state;
+	audit_chain_init(&c);
+	assert_int_equal(json_array_append(a, b), 0);
+	assert_int_equal(json_array_append(b, a), 0);
+	f = json_pack("{s:O}", "loop", a);
+	assert_int_not_equal(audit_entry_encode(&c, f, T0_MS, &line, &len, &err), DSC_OK);
+	assert_null(line);
+	assert_int_equal(c.next_seq, 0);
+	json_array_clear(b); /* break the loop so that the tree can be freed */
+	json_decref(f);
+	json_decref(a);
+	json_decref(b);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -1015,6 +1612,18 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(entry_line_has_the_documented_shape),
 	    cmocka_unit_test(chain_fields_may_not_be_given_by_the_caller),
+	    cmocka_unit_test(every_ascii_character_is_written_as_jansson_writes_it),
+	    cmocka_unit_test(every_two_and_three_byte_character_is_written_as_jansson_writes_it),
+	    cmocka_unit_test(four_byte_characters_are_written_as_surrogate_pairs_as_jansson_does),
+	    cmocka_unit_test(integers_at_the_extremes_are_written_as_jansson_writes_them),
+	    cmocka_unit_test(reals_are_written_as_jansson_formats_them),
+	    cmocka_unit_test(nesting_and_empty_containers_are_written_as_jansson_writes_them),
+	    cmocka_unit_test(a_check_entry_is_written_as_jansson_writes_it),
+	    cmocka_unit_test(generated_trees_are_written_as_jansson_writes_them),
+	    cmocka_unit_test(text_that_is_not_utf8_is_refused_as_jansson_refused_it),
+	    cmocka_unit_test(field_name_holding_a_nul_is_refused),
+	    cmocka_unit_test(entry_longer_than_the_verifier_reads_is_refused),
+	    cmocka_unit_test(tree_that_holds_itself_is_refused_not_followed_forever),
 	    cmocka_unit_test(time_before_1970_is_refused),
 	    cmocka_unit_test(checkpoint_signs_the_documented_message),
 	    cmocka_unit_test(resumed_chain_continues_where_it_stopped),
