@@ -291,8 +291,12 @@ int audit_chain_resume(struct audit_chain *c, uint64_t n, const char *last_line,
  *   - integers as "%lld"; reals as "%.17g" with ".0" added when neither
  *     '.' nor 'e' appears, and the exponent without '+' or leading zeros.
  *
- * Where jansson refused (text that is not UTF-8), the encoder refuses
- * too; it never writes a line jansson would not have written.
+ * Where jansson refused (text that is not UTF-8, a tree that holds
+ * itself), the encoder refuses too.  It also refuses the two inputs the
+ * old code wrote wrongly: a member name inside the fields that is not
+ * UTF-8 (jansson wrote a broken string and went on) and a field name with a
+ * NUL byte (the copy cut it short).  So it never writes a line jansson
+ * would not have written, and no line that is not JSON.
  *
  * The buffer is the caller's line itself, grown by doubling: the writer
  * hands every line to the store and frees it, so a buffer kept in
@@ -300,8 +304,10 @@ int audit_chain_resume(struct audit_chain *c, uint64_t n, const char *last_line,
  * a free that no caller of this API makes.
  */
 
-/* The longest prefix of a line: the part the hash is computed over. */
-#define AUDIT_TAIL_LEN (sizeof(hash_sep) - 1 + AUDIT_HASH_HEX + 2) /* ,"hash":"<hex>"} */
+/* A line is its body (the bytes the hash covers) and the tail
+ * ,"hash":"<hex>"}; the whole must fit the verifier's AUDIT_LINE_MAX
+ * with its newline. */
+#define AUDIT_TAIL_LEN (sizeof(hash_sep) - 1 + AUDIT_HASH_HEX + 2)
 #define AUDIT_BODY_MAX (AUDIT_LINE_MAX - 1 - AUDIT_TAIL_LEN)
 #define LINE_FIRST_CAP 4096 /* a check's entry is about 1.5 KB */
 
@@ -437,13 +443,27 @@ static int put_string(struct line_buf *b, const char *s, size_t n)
 		elen = 2;
 		esc[0] = '\\';
 		switch (cp) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
+		case '"':
+			esc[1] = '"';
+			break;
+		case '\\':
+			esc[1] = '\\';
+			break;
+		case '\b':
+			esc[1] = 'b';
+			break;
+		case '\f':
+			esc[1] = 'f';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
 		default:
 			if (cp < 0x10000) {
 				put_u16_escape(esc, cp);
@@ -545,11 +565,21 @@ static int put_value(struct line_buf *b, const json_t *v)
 	for (;;) {
 		/* Write v, or open it. */
 		switch (json_typeof(v)) {
-		case JSON_NULL: rc = lb_put(b, "null", 4); break;
-		case JSON_TRUE: rc = lb_put(b, "true", 4); break;
-		case JSON_FALSE: rc = lb_put(b, "false", 5); break;
-		case JSON_INTEGER: rc = put_integer(b, json_integer_value(v)); break;
-		case JSON_REAL: rc = put_real(b, json_real_value(v)); break;
+		case JSON_NULL:
+			rc = lb_put(b, "null", 4);
+			break;
+		case JSON_TRUE:
+			rc = lb_put(b, "true", 4);
+			break;
+		case JSON_FALSE:
+			rc = lb_put(b, "false", 5);
+			break;
+		case JSON_INTEGER:
+			rc = put_integer(b, json_integer_value(v));
+			break;
+		case JSON_REAL:
+			rc = put_real(b, json_real_value(v));
+			break;
 		case JSON_STRING:
 			rc = put_string(b, json_string_value(v), json_string_length(v));
 			break;
@@ -561,7 +591,7 @@ static int put_value(struct line_buf *b, const json_t *v)
 					break;
 				}
 				bigger = stack == local ? malloc(2 * cap * sizeof(*stack))
-							: realloc(stack, 2 * cap * sizeof(*stack));
+				                        : realloc(stack, 2 * cap * sizeof(*stack));
 				if (bigger == NULL) {
 					rc = DSC_ENOMEM;
 					break;
@@ -600,12 +630,12 @@ static int put_value(struct line_buf *b, const json_t *v)
 					if (top->index++ > 0 && (rc = lb_putc(b, ',')) != DSC_OK)
 						goto out;
 					rc = put_string(b, json_object_iter_key(top->iter),
-							json_object_iter_key_len(top->iter));
+					                json_object_iter_key_len(top->iter));
 					if (rc == DSC_OK)
 						rc = lb_putc(b, ':');
 					v = json_object_iter_value(top->iter);
 					top->iter = json_object_iter_next((json_t *)top->container,
-									  top->iter);
+					                                  top->iter);
 				}
 			} else if (top->index == json_array_size(top->container)) {
 				rc = lb_putc(b, ']');
@@ -658,9 +688,9 @@ static int entry_build(const struct audit_chain *c, const json_t *fields, const 
 		if (strcmp(key, "seq") == 0 || strcmp(key, "time") == 0 ||
 		    strcmp(key, "prev") == 0 || strcmp(key, "hash") == 0) {
 			free(b.p);
-			return dsc_error_set(err, DSC_EINVAL,
-			                     "audit: field '%s' is the chain's own, not the caller's",
-			                     key);
+			return dsc_error_set(
+			    err, DSC_EINVAL,
+			    "audit: field '%s' is the chain's own, not the caller's", key);
 		}
 		/* The old encoder copied members by C string, so a name with a
 		 * NUL in it would have been cut short: refuse it instead. */
@@ -670,7 +700,8 @@ static int entry_build(const struct audit_chain *c, const json_t *fields, const 
 			                     "audit: field name '%s...' holds a NUL byte", key);
 		}
 		if ((rc = lb_putc(&b, ',')) != DSC_OK ||
-		    (rc = put_string(&b, key, key_len)) != DSC_OK || (rc = lb_putc(&b, ':')) != DSC_OK ||
+		    (rc = put_string(&b, key, key_len)) != DSC_OK ||
+		    (rc = lb_putc(&b, ':')) != DSC_OK ||
 		    (rc = put_value(&b, json_object_iter_value(iter))) != DSC_OK)
 			goto fail;
 	}
