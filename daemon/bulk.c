@@ -15,6 +15,7 @@
  */
 #include <ctype.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,7 +176,7 @@ static void *bulk_main(void *arg)
 	struct bulk *b = arg;
 	struct job *req = b->req, *pending = NULL, *next;
 	struct writer_wait wait;
-	bool failed = false, first = true;
+	bool failed = false, first = true, last;
 
 	pthread_setname_np(pthread_self(), "bulk-import");
 	for (;;) {
@@ -230,12 +231,17 @@ static void *bulk_main(void *arg)
 			 " rejected",
 			 req->request_id, req->p.id, b->created, b->replaced, b->rejected_count);
 	}
-	atomic_fetch_sub(&b->d->bulk_running, 1);
+	last = atomic_fetch_sub(&b->d->bulk_running, 1) == 1;
 	evbuffer_free(b->in);
 	json_decref(b->rejected);
 	free(b->line);
 	free(b);
 	job_complete(req); /* to the worker, which answers */
+	/* The body and the chunks' records are freed: give their pages back
+	 * now rather than keep them in the arenas (main.c's M_TOP_PAD keeps
+	 * up to 64 MiB each) until the daemon restarts. */
+	if (last)
+		malloc_trim(0);
 	return NULL;
 }
 
