@@ -4,6 +4,7 @@
  * in any script survive byte for byte, and that the canonical JSON is
  * stable.  Every person here is made up.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -381,6 +382,80 @@ static void canonical_json_is_compact_ordered_and_stable(void **state)
 	offender_free(o);
 }
 
+/* A record with n addresses of text_len letters each: sizes from 200 bytes
+ * to 100 KB, so that the reader's kept block is too small, fits, or is
+ * passed by for a block of the record's own. */
+static char *sized_record(size_t n, size_t text_len)
+{
+	size_t cap = 256 + n * (text_len + 64), at;
+	char *t = malloc(cap);
+
+	assert_non_null(t);
+	at = (size_t)snprintf(t, cap, "{\"id\":\"TST-%zu-%zu\"," ONE_NAME ",\"addresses\":[", n, text_len);
+	for (size_t i = 0; i < n; i++) {
+		at += (size_t)snprintf(t + at, cap - at, "%s{\"text\":\"", i ? "," : "");
+		for (size_t j = 0; j < text_len; j++)
+			t[at++] = (char)('a' + (i + j) % 26);
+		at += (size_t)snprintf(t + at, cap - at, "\",\"postcode\":\"WR%zu 1AA\"}", i % 10);
+	}
+	snprintf(t + at, cap - at, "]," BASE_TAIL "}");
+	return t;
+}
+
+static void *parse_sizes_in_turn(void *arg)
+{
+	static const struct { size_t n, text_len; bool bad; } cases[] = {
+		{ 1, 10, false },  { 40, 200, false }, { 1, 10, false }, { 5, 100, false },
+		{ 100, 1000, false }, { 2, 30, true }, { 3, 30, false }, { 20, 200, false },
+		{ 100, 900, true }, { 60, 500, false }, { 1, 1, false },
+	};
+	int *failures = arg;
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		char *text = sized_record(cases[k].n, cases[k].text_len), *ref;
+		struct offender *o = NULL;
+		struct dsc_error err;
+		json_t *root;
+		size_t len = strlen(text);
+
+		if (cases[k].bad) {
+			/* Cut short: the reader gives up half way, and its
+			 * block must still go back for the next record. */
+			if (offender_parse(text, len / 2, &o, &err) != DSC_EJSON || o != NULL)
+				(*failures)++;
+			free(text);
+			continue;
+		}
+		root = json_loads(text, 0, NULL);
+		ref = root != NULL ? json_dumps(root, JSON_COMPACT) : NULL;
+		if (ref == NULL || offender_parse(text, len, &o, &err) != DSC_OK ||
+		    strcmp(o->json, ref) != 0 || o->n_addresses != cases[k].n ||
+		    strlen(o->addresses[cases[k].n - 1].text) != cases[k].text_len)
+			(*failures)++;
+		offender_free(o);
+		free(ref);
+		json_decref(root);
+		free(text);
+	}
+	return NULL;
+}
+
+static void records_of_every_size_in_turn_parse_alike_on_any_thread(void **state)
+{
+	int main_failures = 0, thread_failures = 0;
+	pthread_t tid;
+
+	(void)state;
+	parse_sizes_in_turn(&main_failures);
+	assert_int_equal(main_failures, 0);
+	/* A second thread has a block of its own, freed when it ends. */
+	assert_int_equal(pthread_create(&tid, NULL, parse_sizes_in_turn, &thread_failures), 0);
+	assert_int_equal(pthread_join(tid, NULL), 0);
+	assert_int_equal(thread_failures, 0);
+	parse_sizes_in_turn(&main_failures);
+	assert_int_equal(main_failures, 0);
+}
+
 static void from_json_validates_an_object_already_parsed(void **state)
 {
 	json_t *root = json_loads(full_record, 0, NULL);
@@ -532,6 +607,7 @@ int main(void)
 		cmocka_unit_test(a_record_larger_than_the_limit_is_refused_before_parsing),
 		cmocka_unit_test(names_in_any_script_survive_byte_for_byte),
 		cmocka_unit_test(canonical_json_is_compact_ordered_and_stable),
+		cmocka_unit_test(records_of_every_size_in_turn_parse_alike_on_any_thread),
 		cmocka_unit_test(from_json_validates_an_object_already_parsed),
 		cmocka_unit_test(dates_are_real_calendar_dates),
 		cmocka_unit_test(ids_are_1_to_64_safe_characters),
