@@ -1102,6 +1102,55 @@ static void a_bulk_load_never_ended_is_reindexed_at_the_next_open(void **state)
 	store_read_end(f->r);
 }
 
+/* Tens of thousands of entries: the sort splits them by leading bytes
+ * before finishing each part in the cache.  Appending to the empty index
+ * (MDB_APPEND) refuses any key out of order, so the load ending at all
+ * says the order was LMDB's; the counts say nothing was lost. */
+static void a_large_bulk_load_of_keys_in_no_order_is_sorted_exactly(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct dsc_error err;
+	struct collect c;
+	size_t i, n = 12000;
+	char key[64];
+
+	assert_int_equal(store_bulk_begin(f->s, &err), DSC_OK);
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (i = 0; i < n; i++) {
+		char id[32], family[64];
+		size_t h = (i * 2654435761u) % 1000003;
+		struct offender *o;
+
+		snprintf(id, sizeof(id), "SRT-%05zu", i);
+		/* Short keys and long ones alike in their first 16 bytes. */
+		if (i % 2)
+			snprintf(family, sizeof(family), "F%zu", h);
+		else
+			snprintf(family, sizeof(family), "Longsharedprefix%zux%zu", h % 7, h);
+		o = record(id, "Sorted", family, i % 3 == 0 ? "Everyone" : "Other");
+		assert_int_equal(store_put_offender(t, o, NULL, &err), DSC_OK);
+		offender_free(o);
+	}
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	if (store_bulk_end(f->s, &err) != DSC_OK)
+		fail_msg("bulk end: %s", err.msg);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(key_count(f->r, "f:everyone", &c), n / 3);
+	for (i = 1; i < c.n; i++)
+		assert_true(c.recnos[i - 1] < c.recnos[i]);
+	for (i = 0; i < n; i += 7) {
+		size_t h = (i * 2654435761u) % 1000003;
+
+		if (i % 2)
+			snprintf(key, sizeof(key), "f:f%zu", h);
+		else
+			snprintf(key, sizeof(key), "f:longsharedprefix%zux%zu", h % 7, h);
+		assert_true(key_count(f->r, key, &c) >= 1);
+	}
+	store_read_end(f->r);
+}
+
 static void a_bulk_load_into_an_empty_store_appends_keys_in_order(void **state)
 {
 	struct fixture *f = *state;
@@ -1245,6 +1294,7 @@ int main(void)
 		T(a_bulk_load_writes_every_key_at_its_end_and_drops_aborted_ones),
 		T(a_bulk_load_never_ended_is_reindexed_at_the_next_open),
 		T(a_bulk_load_into_an_empty_store_appends_keys_in_order),
+		T(a_large_bulk_load_of_keys_in_no_order_is_sorted_exactly),
 		T(prefault_maps_the_used_file_in_chunks_and_ends),
 #undef T
 	};
