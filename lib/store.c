@@ -1845,47 +1845,131 @@ static int prepared_emit(void *sink, const void *key, size_t len)
 	return DSC_OK;
 }
 
+/*
+ * A record's keys and view are built in buffers kept per thread (the
+ * daemon's import thread, store-import's workers) and then copied into one
+ * block with the struct: a bulk import prepares a million records, and a
+ * struct and two buffers grown by doubling each time were a dozen mallocs,
+ * reallocs and frees a record.  Buffers grown past PREP_SCRATCH_KEEP by an
+ * unusual record are not kept.
+ */
+#define PREP_SCRATCH_KEEP ((size_t)64 * 1024)
+
+struct prep_scratch {
+	struct store_buf keys, view;
+};
+
+static pthread_key_t prep_key;
+static pthread_once_t prep_once = PTHREAD_ONCE_INIT;
+static bool prep_key_ready;
+
+static void prep_scratch_destroy(void *arg)
+{
+	struct prep_scratch *sc = arg;
+
+	free(sc->keys.data);
+	free(sc->view.data);
+	free(sc);
+}
+
+static void prep_key_init(void)
+{
+	prep_key_ready = pthread_key_create(&prep_key, prep_scratch_destroy) == 0;
+}
+
+/* The thread's scratch, emptied, or NULL (then the caller uses its own). */
+static struct prep_scratch *prep_scratch_get(void)
+{
+	struct prep_scratch *sc;
+
+	pthread_once(&prep_once, prep_key_init);
+	if (!prep_key_ready)
+		return NULL;
+	sc = pthread_getspecific(prep_key);
+	if (sc == NULL) {
+		if ((sc = calloc(1, sizeof(*sc))) == NULL)
+			return NULL;
+		if (pthread_setspecific(prep_key, sc) != 0) {
+			free(sc);
+			return NULL;
+		}
+	}
+	sc->keys.len = 0;
+	sc->view.len = 0;
+	return sc;
+}
+
+static void prep_scratch_done(struct prep_scratch *sc, bool kept)
+{
+	if (!kept || sc->keys.cap > PREP_SCRATCH_KEEP) {
+		free(sc->keys.data);
+		sc->keys.data = NULL;
+		sc->keys.cap = 0;
+	}
+	if (!kept || sc->view.cap > PREP_SCRATCH_KEEP) {
+		free(sc->view.data);
+		sc->view.data = NULL;
+		sc->view.cap = 0;
+	}
+}
+
 int store_prepare(const struct store *s, const struct offender *o, struct store_prepared **out,
 		  struct dsc_error *err)
 {
-	struct store_prepared *p;
+	struct prep_scratch own = { { NULL, 0, 0 }, { NULL, 0, 0 } }, *sc;
+	struct store_prepared *p = NULL;
+	uint32_t tag = 0;
+	bool has_view = false;
 	int rc;
 
 	*out = NULL;
 	if (!s->has_indexer)
 		return dsc_error_set(err, DSC_EINVAL, "store %s has no indexer", s->path);
-	p = calloc(1, sizeof(*p));
-	if (p == NULL)
-		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
+	if ((sc = prep_scratch_get()) == NULL)
+		sc = &own;
 	if (s->indexer.tag != NULL)
-		p->tag = s->indexer.tag(o, s->indexer.arg);
-	rc = s->indexer.keys(o, prepared_emit, &p->keys, s->indexer.arg);
+		tag = s->indexer.tag(o, s->indexer.arg);
+	rc = s->indexer.keys(o, prepared_emit, &sc->keys, s->indexer.arg);
 	if (rc != DSC_OK) {
-		store_prepared_free(p);
-		return dsc_error_set(err, rc < 0 ? rc : DSC_EINTERNAL,
-				     "indexing record %s failed (%s)", o->id, dsc_status_name(rc));
+		rc = dsc_error_set(err, rc < 0 ? rc : DSC_EINTERNAL, "indexing record %s failed (%s)",
+				   o->id, dsc_status_name(rc));
+		goto done;
 	}
 	if (s->indexer.view != NULL) {
-		rc = s->indexer.view(o, &p->view, s->indexer.arg);
+		rc = s->indexer.view(o, &sc->view, s->indexer.arg);
 		if (rc != DSC_OK) {
-			store_prepared_free(p);
-			return dsc_error_set(err, rc < 0 ? rc : DSC_EINTERNAL,
-					     "match view of record %s failed (%s)", o->id,
-					     dsc_status_name(rc));
+			rc = dsc_error_set(err, rc < 0 ? rc : DSC_EINTERNAL,
+					   "match view of record %s failed (%s)", o->id,
+					   dsc_status_name(rc));
+			goto done;
 		}
-		p->has_view = true;
+		has_view = true;
 	}
+	p = malloc(sizeof(*p) + sc->keys.len + sc->view.len);
+	if (p == NULL) {
+		rc = dsc_error_set(err, DSC_ENOMEM, "out of memory");
+		goto done;
+	}
+	p->keys.data = (unsigned char *)(p + 1);
+	p->keys.len = p->keys.cap = sc->keys.len;
+	p->view.data = p->keys.data + sc->keys.len;
+	p->view.len = p->view.cap = sc->view.len;
+	if (sc->keys.len > 0)
+		memcpy(p->keys.data, sc->keys.data, sc->keys.len);
+	if (sc->view.len > 0)
+		memcpy(p->view.data, sc->view.data, sc->view.len);
+	p->has_view = has_view;
+	p->tag = tag;
 	*out = p;
-	return DSC_OK;
+	rc = DSC_OK;
+done:
+	prep_scratch_done(sc, sc != &own);
+	return rc;
 }
 
 void store_prepared_free(struct store_prepared *p)
 {
-	if (p == NULL)
-		return;
-	free(p->keys.data);
-	free(p->view.data);
-	free(p);
+	free(p); /* keys and view lie in the same block */
 }
 
 static int add_prepared(struct store_txn *t, const struct offender *o,

@@ -944,6 +944,56 @@ static void a_prepared_record_gets_the_same_keys_and_view_as_a_direct_put(void *
 	store_read_end(f->r);
 }
 
+/* Records prepared one after another, all held at once as the import
+ * holds a chunk, each keep their own keys and view: a long one first, then
+ * shorter ones built in the same kept buffers. */
+static void records_prepared_in_turn_each_keep_their_own_keys_and_view(void **state)
+{
+	static const char *const families[] = {
+		"Averyveryverylongfamilynamethatgoesonandonforthetest", "Bo", "Carrow", "Da",
+	};
+	enum { N = sizeof(families) / sizeof(families[0]) };
+	struct fixture *f = *state;
+	struct offender *o[N];
+	struct store_prepared *prep[N];
+	struct store_txn *t;
+	struct dsc_error err;
+	struct collect c;
+	size_t i, len;
+	const void *view;
+	uint32_t recno;
+
+	for (i = 0; i < N; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "PRE-%zu", i);
+		o[i] = record(id, "Turn", families[i], i == 0 ? "Aliasfamilyofthefirst" : NULL);
+		assert_int_equal(store_prepare(f->s, o[i], &prep[i], &err), DSC_OK);
+	}
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (i = 0; i < N; i++)
+		assert_int_equal(store_put_prepared(t, o[i], prep[i], NULL, &err), DSC_OK);
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	for (i = 0; i < N; i++) {
+		char key[80];
+
+		snprintf(key, sizeof(key), "f:%s", families[i]);
+		for (char *k = key; *k != '\0'; k++)
+			*k = (char)(*k >= 'A' && *k <= 'Z' ? *k + 32 : *k);
+		assert_int_equal(store_get_recno(f->r, o[i]->id, &recno), DSC_OK);
+		assert_int_equal(key_count(f->r, key, &c), 1);
+		assert_int_equal(c.recnos[0], recno);
+		assert_int_equal(store_get_view(f->r, recno, &view, &len), DSC_OK);
+		assert_int_equal(len, strlen(o[i]->id));
+		assert_memory_equal(view, o[i]->id, len);
+		store_prepared_free(prep[i]);
+		offender_free(o[i]);
+	}
+	assert_int_equal(key_count(f->r, "f:aliasfamilyofthefirst", &c), 1);
+	store_read_end(f->r);
+}
+
 static void many_distinct_keys_with_long_shared_prefixes_are_all_found(void **state)
 {
 	struct fixture *f = *state;
@@ -1289,6 +1339,7 @@ int main(void)
 		T(a_full_map_grown_while_open_takes_writes_again),
 		T(a_failed_write_poisons_its_transaction_until_aborted),
 		T(a_prepared_record_gets_the_same_keys_and_view_as_a_direct_put),
+		T(records_prepared_in_turn_each_keep_their_own_keys_and_view),
 		T(many_distinct_keys_with_long_shared_prefixes_are_all_found),
 		T(entry_buffers_passed_between_transactions_of_any_size_lose_nothing),
 		T(a_bulk_load_writes_every_key_at_its_end_and_drops_aborted_ones),
