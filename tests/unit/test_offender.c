@@ -456,6 +456,50 @@ static void records_of_every_size_in_turn_parse_alike_on_any_thread(void **state
 	assert_int_equal(main_failures, 0);
 }
 
+/* The reader takes plain strings eight bytes a step: whatever stands at
+ * any place in a name, before, across or after an eight-byte step, reads
+ * as jansson reads it (a control byte refused, an escape or UTF-8 kept). */
+static void a_special_byte_at_any_place_in_a_string_reads_as_jansson_reads_it(void **state)
+{
+	static const struct {
+		const char *in;   /* as written in the JSON */
+		const char *out;  /* the name's bytes, NULL if refused */
+	} cases[] = {
+		{ "\x01", NULL }, { "\x1f", NULL }, { "\t", NULL },
+		{ "\\\"", "\"" }, { "\\\\", "\\" }, { "\\u00e9", "\xc3\xa9" },
+		{ "\xc3\xa9", "\xc3\xa9" }, { "\xe2\x82\xac", "\xe2\x82\xac" }, { "\xc3", NULL },
+		{ " ", " " }, { "~", "~" }, { "\x7f", "\x7f" },
+	};
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		for (size_t at = 0; at < 19; at++) {
+			char family[64], expect[64], text[256];
+			struct offender *o = NULL;
+			struct dsc_error err;
+			int rc;
+
+			snprintf(family, sizeof(family), "%.*s%s%.*s", (int)at, "Abcdefghijklmnopqrstu",
+				 cases[k].in, 3, "xyz");
+			snprintf(text, sizeof(text), REC("\"names\":[{\"family\":\"%s\"}]," BASE_TAIL),
+				 family);
+			rc = offender_parse(text, strlen(text), &o, &err);
+			if (cases[k].out == NULL) {
+				if (rc == DSC_OK)
+					fail_msg("case %zu at %zu accepted: %s", k, at, text);
+				assert_int_equal(rc, DSC_EJSON);
+				continue;
+			}
+			if (rc != DSC_OK)
+				fail_msg("case %zu at %zu refused (%s): %s", k, at, err.msg, text);
+			snprintf(expect, sizeof(expect), "%.*s%sxyz", (int)at, "Abcdefghijklmnopqrstu",
+				 cases[k].out);
+			assert_string_equal(o->names[0].family, expect);
+			offender_free(o);
+		}
+	}
+}
+
 static void from_json_validates_an_object_already_parsed(void **state)
 {
 	json_t *root = json_loads(full_record, 0, NULL);
@@ -607,6 +651,7 @@ int main(void)
 		cmocka_unit_test(a_record_larger_than_the_limit_is_refused_before_parsing),
 		cmocka_unit_test(names_in_any_script_survive_byte_for_byte),
 		cmocka_unit_test(canonical_json_is_compact_ordered_and_stable),
+		cmocka_unit_test(a_special_byte_at_any_place_in_a_string_reads_as_jansson_reads_it),
 		cmocka_unit_test(records_of_every_size_in_turn_parse_alike_on_any_thread),
 		cmocka_unit_test(from_json_validates_an_object_already_parsed),
 		cmocka_unit_test(dates_are_real_calendar_dates),
