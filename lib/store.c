@@ -32,6 +32,7 @@
  * without its index entries, or keep a read transaction open between
  * store_read_end() and store_read_begin().
  */
+#include <endian.h>
 #include <errno.h>
 #include <limits.h>
 #include <lmdb.h>
@@ -600,7 +601,6 @@ static int pending_add(struct store_txn *t, const void *key, size_t len, uint32_
 	unsigned char be[16] = { 0 };
 	uint16_t klen = (uint16_t)len;
 	struct pending_key *p;
-	size_t i;
 	int rc;
 
 	struct pending_set *ps = t->pend;
@@ -621,12 +621,10 @@ static int pending_add(struct store_txn *t, const void *key, size_t len, uint32_
 	p->off = len <= 16 ? PENDING_SHORT | (uint32_t)len : (uint32_t)ps->arena.len;
 	p->recno = recno;
 	memcpy(be, key, len < 16 ? len : 16);
-	p->prefix = 0;
-	p->prefix2 = 0;
-	for (i = 0; i < 8; i++) {
-		p->prefix = (p->prefix << 8) | be[i];
-		p->prefix2 = (p->prefix2 << 8) | be[8 + i];
-	}
+	memcpy(&p->prefix, be, 8);
+	memcpy(&p->prefix2, be + 8, 8);
+	p->prefix = be64toh(p->prefix);
+	p->prefix2 = be64toh(p->prefix2);
 	if (len > 16 && (store_buf_append(&ps->arena, &klen, sizeof(klen)) != DSC_OK ||
 			 store_buf_append(&ps->arena, key, len) != DSC_OK))
 		return dsc_error_set(err, DSC_ENOMEM, "out of memory for index entries");
@@ -1839,6 +1837,13 @@ static int prepared_emit(void *sink, const void *key, size_t len)
 
 	if (len == 0 || len > STORE_KEY_MAX)
 		return DSC_EINTERNAL;
+	if (keys->cap - keys->len >= len + 2) {
+		/* The kept buffer has room: no call per key. */
+		memcpy(keys->data + keys->len, &klen, sizeof(klen));
+		memcpy(keys->data + keys->len + 2, key, len);
+		keys->len += len + 2;
+		return DSC_OK;
+	}
 	if (store_buf_append(keys, &klen, sizeof(klen)) != DSC_OK ||
 	    store_buf_append(keys, key, len) != DSC_OK)
 		return DSC_ENOMEM;
