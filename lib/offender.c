@@ -420,33 +420,43 @@ static inline bool plain8(uint64_t v)
 static const char *read_string(struct reader *r, size_t *len)
 {
 	unsigned char *p = (unsigned char *)r->p + 1, *end = (unsigned char *)r->end, *start = p;
+	unsigned char *stop;
 
 	for (;;) {
-		unsigned c;
-		size_t seq;
 		uint64_t v;
 
-		while (end - p >= 8) {
+		if (end - p >= 8) {
 			memcpy(&v, p, sizeof(v));
-			if (!plain8(v))
-				break;
-			p += 8;
+			if (plain8(v)) {
+				p += 8;
+				continue;
+			}
+			stop = p + 8;
+		} else {
+			stop = end;
+		}
+		/* Something in these bytes: each on its own, up to the step's
+		 * end (so a short string's quote is not tested for twice). */
+		while (p < stop) {
+			unsigned c = *p;
+			size_t seq;
+
+			if (c == '"')
+				goto done;
+			if (c < 0x80) {
+				if (c < 0x20 || c == '\\')
+					return NULL;
+				p++;
+				continue;
+			}
+			if ((seq = utf8_seq_len(p, (size_t)(end - p))) == 0)
+				return NULL;
+			p += seq;
 		}
 		if (p >= end)
 			return NULL;
-		c = *p;
-		if (c == '"')
-			break;
-		if (c < 0x80) {
-			if (c < 0x20 || c == '\\')
-				return NULL;
-			p++;
-			continue;
-		}
-		if ((seq = utf8_seq_len(p, (size_t)(end - p))) == 0)
-			return NULL;
-		p += seq;
 	}
+done:
 	*p = '\0';
 	*len = (size_t)(p - start);
 	r->p = (char *)p + 1;
