@@ -317,8 +317,13 @@ static inline unsigned prefix_byte(const struct pending_key *e, int pos)
 		       : (unsigned)(e->prefix2 >> (56 - 8 * (pos - 8))) & 0xff;
 }
 
-/* Ranges of at most this many entries (256 KiB) are finished in cache. */
-#define SORT_IN_CACHE 8192
+/* Ranges of at most this many entries are finished by insertion. */
+#define SORT_INSERTION 16
+
+static inline bool prefix_less(const struct pending_key *x, const struct pending_key *y)
+{
+	return x->prefix != y->prefix ? x->prefix < y->prefix : x->prefix2 < y->prefix2;
+}
 
 /* Whether byte pos of the prefixes varies, from the XOR of all of them
  * with the first (diff1 for bytes 0-7, diff2 for 8-15). */
@@ -329,78 +334,73 @@ static inline bool byte_varies(uint64_t diff1, uint64_t diff2, int pos)
 }
 
 /*
- * Sorts n entries stably by prefix bytes pos..15.  home and other are two
- * arrays of n; the entries are in other when in_other, and end in home.
- * One pass finds which bytes vary in the range (the matcher's keys share
- * long prefixes: most bytes do not).  A large range is split by its first
- * byte that varies, each part sorted on its own, until parts fit in the
- * cache; there an LSD radix sort does the rest, one pass per byte that
- * varies.  count is 16 x 256 counters of scratch.
+ * Sorts n entries stably by prefix bytes pos..15 (the bytes before pos are
+ * equal).  home and other are two arrays of n; the entries are in other
+ * when in_other, and end in home.  A most-significant-byte-first radix
+ * sort: one pass finds the first byte that varies in the range (the
+ * matcher's keys share long prefixes: most bytes do not), two more split
+ * the range by it into the other array, and each part is sorted on its
+ * own; a few entries are sorted by insertion.  Each entry is moved about
+ * once per byte that tells it from its neighbours, instead of once per
+ * byte that varies anywhere.
  */
 static void radix_sort(struct pending_key *home, struct pending_key *other, size_t n, int pos,
-		       bool in_other, size_t (*count)[256])
+		       bool in_other)
 {
-	struct pending_key *src = in_other ? other : home, *dst = in_other ? home : other, *tmp;
+	struct pending_key *src = in_other ? other : home, *dst = in_other ? home : other;
 	uint64_t diff1 = 0, diff2 = 0;
 	size_t i, c[256], at;
-	int p, np = 0;
-	unsigned char vary[16];
+	unsigned b, lo = 255, hi = 0;
 
+	if (n <= SORT_INSERTION) {
+		if (in_other)
+			memcpy(home, other, n * sizeof(*home));
+		for (i = 1; i < n; i++) {
+			struct pending_key x = home[i];
+			size_t k = i;
+
+			while (k > 0 && prefix_less(&x, &home[k - 1])) {
+				home[k] = home[k - 1];
+				k--;
+			}
+			home[k] = x;
+		}
+		return;
+	}
 	for (i = 1; i < n; i++) {
 		diff1 |= src[i].prefix ^ src[0].prefix;
 		diff2 |= src[i].prefix2 ^ src[0].prefix2;
 	}
-	for (p = pos; p < 16; p++) {
-		if (byte_varies(diff1, diff2, p))
-			vary[np++] = (unsigned char)p;
-	}
-	if (np == 0) {
+	while (pos < 16 && !byte_varies(diff1, diff2, pos))
+		pos++;
+	if (pos == 16) {
 		if (in_other)
 			memcpy(home, other, n * sizeof(*home));
 		return;
 	}
-	if (n > SORT_IN_CACHE) {
-		pos = vary[0];
-		memset(c, 0, sizeof(c));
-		for (i = 0; i < n; i++)
-			c[prefix_byte(&src[i], pos)]++;
-		for (i = 0, at = 0; i < 256; i++) {
-			size_t k = c[i];
-
-			c[i] = at;
-			at += k;
-		}
-		for (i = 0; i < n; i++)
-			dst[c[prefix_byte(&src[i], pos)]++] = src[i];
-		/* c[b] is now where part b ends. */
-		for (i = 0, at = 0; i < 256; at = c[i], i++) {
-			if (c[i] - at > 0)
-				radix_sort(home + at, other + at, c[i] - at, pos + 1, !in_other, count);
-		}
-		return;
-	}
-	memset(count, 0, (size_t)np * sizeof(*count));
+	/* Only the byte values from lo to hi are visited: most ranges are
+	 * small, and 256 counters each would cost more than their entries. */
+	memset(c, 0, sizeof(c));
 	for (i = 0; i < n; i++) {
-		for (p = 0; p < np; p++)
-			count[p][prefix_byte(&src[i], vary[p])]++;
-	}
-	for (p = np - 1; p >= 0; p--) {
-		size_t *k = count[p];
+		unsigned v = prefix_byte(&src[i], pos);
 
-		for (i = 0, at = 0; i < 256; i++) {
-			size_t m = k[i];
-
-			k[i] = at;
-			at += m;
-		}
-		for (i = 0; i < n; i++)
-			dst[k[prefix_byte(&src[i], vary[p])]++] = src[i];
-		tmp = src;
-		src = dst;
-		dst = tmp;
+		c[v]++;
+		lo = v < lo ? v : lo;
+		hi = v > hi ? v : hi;
 	}
-	if (src != home)
-		memcpy(home, src, n * sizeof(*home));
+	for (b = lo, at = 0; b <= hi; b++) {
+		size_t k = c[b];
+
+		c[b] = at;
+		at += k;
+	}
+	for (i = 0; i < n; i++)
+		dst[c[prefix_byte(&src[i], pos)]++] = src[i];
+	/* c[b] is now where part b ends. */
+	for (b = lo, at = 0; b <= hi; at = c[b], b++) {
+		if (c[b] - at > 0)
+			radix_sort(home + at, other + at, c[b] - at, pos + 1, !in_other);
+	}
 }
 
 /*
@@ -410,15 +410,16 @@ static void radix_sort(struct pending_key *home, struct pending_key *other, size
  * then a comparison sort of the runs whose prefixes are equal.
  * Entries were added in record-number order and both steps are stable, so
  * equal keys keep their record numbers ascending.  The radix sort splits
- * by leading bytes first so that most of its passes run in the cache: a
- * bulk import's chunk has half a million entries (15 MB), and sixteen
- * passes over all of them were most of the sort's time.
+ * by leading bytes first: a bulk import's chunk has half a million
+ * entries (12 MB), and an LSD sort's pass over all of them for each of up
+ * to sixteen bytes was most of the sort's time; split this way the parts
+ * soon fit in the cache, and each entry moves once per byte that tells it
+ * from its neighbours.
  */
 static int pending_sort(struct pending_set *ps)
 {
 	struct pending_key *a = ps->keys;
 	size_t n = ps->n, i, j, run;
-	size_t(*count)[256];
 
 	if (n < 2)
 		return DSC_OK;
@@ -430,11 +431,7 @@ static int pending_sort(struct pending_set *ps)
 			return DSC_ENOMEM;
 		ps->tmp_cap = ps->cap;
 	}
-	count = calloc(16, sizeof(*count));
-	if (count == NULL)
-		return DSC_ENOMEM;
-	radix_sort(ps->keys, ps->tmp, n, 0, false, count);
-	free(count);
+	radix_sort(ps->keys, ps->tmp, n, 0, false);
 	a = ps->keys;
 	for (run = 0; run < n; run = j) {
 		bool sorted = true;
