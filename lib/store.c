@@ -508,55 +508,124 @@ static void pending_keep(struct store_txn *t)
 	memset(ps, 0, sizeof(*ps));
 }
 
+/* Whether two pending entries have the same key bytes. */
+static bool pending_same_key(const struct pending_key *x, const struct pending_key *y,
+			     const unsigned char *arena)
+{
+	unsigned char xb[16], yb[16];
+	const unsigned char *xk, *yk;
+	uint16_t xl, yl;
+
+	if (x->prefix != y->prefix || x->prefix2 != y->prefix2)
+		return false;
+	/* Keys of up to 16 bytes are all in the prefix: the lengths tell. */
+	if ((x->off | y->off) & PENDING_SHORT)
+		return x->off == y->off;
+	xk = pending_key_bytes(x, arena, xb, &xl);
+	yk = pending_key_bytes(y, arena, yb, &yl);
+	return xl == yl && memcmp(xk, yk, xl) == 0;
+}
+
+#define PUT_MULTIPLE_MAX 512 /* values of one key given to LMDB at once */
+
+/* Puts n values (ascending record numbers) under one key with a single
+ * MDB_MULTIPLE call where LMDB takes them: one search for the key instead
+ * of one per value.  A value already there is skipped (the indexer
+ * emitted the key twice), as mdb_cursor_put with MDB_NODUPDATA would. */
+static int put_values(MDB_cursor *cur, MDB_val *k, uint64_t *vals, size_t n)
+{
+	while (n > 0) {
+		MDB_val d[2] = { { sizeof(*vals), vals }, { n, NULL } };
+		int rc;
+
+		if (n == 1)
+			rc = mdb_cursor_put(cur, k, &d[0], MDB_NODUPDATA);
+		else
+			rc = mdb_cursor_put(cur, k, d, MDB_MULTIPLE | MDB_NODUPDATA);
+		if (rc == 0)
+			return 0;
+		if (rc != MDB_KEYEXIST)
+			return rc;
+		/* d[1] says how many went in before the one already there. */
+		if (n == 1 || d[1].mv_size >= n)
+			return 0;
+		vals += d[1].mv_size + 1;
+		n -= d[1].mv_size + 1;
+	}
+	return 0;
+}
+
 /*
  * Writes sorted entries [from, to) into the index.  With append (the index
  * was empty and every entry so far came in order) LMDB is told so and
- * fills each page completely instead of searching and splitting.
+ * fills each page completely instead of searching and splitting.  Without
+ * it, the values of each key go in together (put_values).
  */
 static int pending_write(struct store *s, MDB_txn *txn, const struct pending_set *ps,
 			 size_t from, size_t to, bool append, struct dsc_error *err)
 {
 	/* The entry before a chunk decides whether its first one is a new key. */
 	const struct pending_key *prev = from > 0 ? &ps->keys[from - 1] : NULL;
+	uint64_t vals[PUT_MULTIPLE_MAX];
 	MDB_cursor *cur;
-	size_t i;
+	size_t i, j, nv;
 	int rc = 0;
 
 	if ((rc = mdb_cursor_open(txn, s->db_index, &cur)) != 0)
 		return mdb_fail(s, err, rc, "writing the index");
-	for (i = from; i < to; i++) {
+	for (i = from; i < to && !append; i = j) {
+		const struct pending_key *p = &ps->keys[i];
+		unsigned char kbuf[16];
+		uint16_t klen;
+		MDB_val k;
+
+		k.mv_data = (void *)pending_key_bytes(p, ps->arena.data, kbuf, &klen);
+		k.mv_size = klen;
+		nv = 0;
+		for (j = i; j < to && (j == i || pending_same_key(&ps->keys[j], p, ps->arena.data));
+		     j++) {
+			const struct pending_key *q = &ps->keys[j];
+
+			/* Sorted entries point all over the arena: fetch ahead. */
+			if (j + 8 < to && !(ps->keys[j + 8].off & PENDING_SHORT))
+				__builtin_prefetch(ps->arena.data + ps->keys[j + 8].off);
+			if (j > i && q->recno == ps->keys[j - 1].recno)
+				continue; /* the indexer emitted this key twice */
+			if (nv == PUT_MULTIPLE_MAX) {
+				if ((rc = put_values(cur, &k, vals, nv)) != 0)
+					break;
+				nv = 0;
+			}
+			vals[nv++] = index_value(q->recno, q->recno < s->n_tags ? s->tags[q->recno] : 0);
+		}
+		if (rc != 0 || (rc = put_values(cur, &k, vals, nv)) != 0)
+			break;
+	}
+	for (i = from; i < to && append; i++) {
 		const struct pending_key *p = &ps->keys[i];
 		uint64_t value = index_value(p->recno, p->recno < s->n_tags ? s->tags[p->recno] : 0);
 		MDB_val k, v = { sizeof(value), &value };
-		unsigned flags = MDB_NODUPDATA;
 		unsigned char kbuf[16];
 		uint16_t klen;
+		bool same = false;
 
 		/* Sorted entries point all over the arena: fetch ahead. */
 		if (i + 8 < to && !(ps->keys[i + 8].off & PENDING_SHORT))
 			__builtin_prefetch(ps->arena.data + ps->keys[i + 8].off);
 		k.mv_data = (void *)pending_key_bytes(p, ps->arena.data, kbuf, &klen);
 		k.mv_size = klen;
-		if (append) {
-			bool same = false;
+		if (prev != NULL && prev->prefix == p->prefix && prev->prefix2 == p->prefix2) {
+			unsigned char pbuf[16];
+			uint16_t plen;
+			const unsigned char *pk = pending_key_bytes(prev, ps->arena.data, pbuf, &plen);
 
-			if (prev != NULL && prev->prefix == p->prefix && prev->prefix2 == p->prefix2) {
-				unsigned char pbuf[16];
-				uint16_t plen;
-				const unsigned char *pk =
-					pending_key_bytes(prev, ps->arena.data, pbuf, &plen);
-
-				same = plen == klen && memcmp(pk, k.mv_data, klen) == 0;
-			}
-			if (same && prev->recno == p->recno)
-				continue; /* the indexer emitted this key twice */
-			/* A new key goes after the last one; a known key gets a
-			 * larger record number after its last one. */
-			flags = same ? MDB_APPENDDUP : MDB_APPEND;
+			same = plen == klen && memcmp(pk, k.mv_data, klen) == 0;
 		}
-		rc = mdb_cursor_put(cur, &k, &v, flags);
-		if (rc == MDB_KEYEXIST && !append) /* the indexer emitted this key twice */
-			rc = 0;
+		if (same && prev->recno == p->recno)
+			continue; /* the indexer emitted this key twice */
+		/* A new key goes after the last one; a known key gets a larger
+		 * record number after its last one. */
+		rc = mdb_cursor_put(cur, &k, &v, same ? MDB_APPENDDUP : MDB_APPEND);
 		if (rc != 0)
 			break;
 		prev = p;
