@@ -645,7 +645,8 @@ static bool is_blank(const char *s)
 
 /*
  * An optional string: absent or null leaves *out NULL.  With required set,
- * absent, null and blank are refused.  Copies into *out when out != NULL.
+ * absent, null and blank are refused.  Points *out (when out != NULL) at
+ * the tree's NUL-terminated string, which offender_block() copies.
  */
 static int get_string(const struct jv *obj, const char *prefix, const char *key, bool required,
 		      size_t max, char **out, struct dsc_error *err)
@@ -672,11 +673,8 @@ static int get_string(const struct jv *obj, const char *prefix, const char *key,
 	}
 	if (required && (len == 0 || is_blank(s)))
 		return field_err(err, prefix, key, "required");
-	if (out != NULL) {
-		*out = strdup(s);
-		if (*out == NULL)
-			return dsc_error_set(err, DSC_ENOMEM, "out of memory");
-	}
+	if (out != NULL)
+		*out = (char *)s;
 	return DSC_OK;
 }
 
@@ -880,26 +878,90 @@ size_t offender_primary(const struct offender *o)
 
 void offender_free(struct offender *o)
 {
-	size_t i;
+	free(o); /* one block: see offender_block() */
+}
 
-	if (o == NULL)
-		return;
-	for (i = 0; i < o->n_names; i++) {
-		free(o->names[i].given);
-		free(o->names[i].middle);
-		free(o->names[i].family);
-	}
+/* Frees a record being validated: its arrays are its own, its strings
+ * the tree's. */
+static void draft_free(struct offender *o)
+{
 	free(o->names);
 	free(o->other_dobs);
-	for (i = 0; i < o->n_addresses; i++) {
-		free(o->addresses[i].text);
-		free(o->addresses[i].postcode);
-	}
 	free(o->addresses);
-	free(o->managing_force);
-	free(o->risk_level);
-	free(o->json);
-	free(o);
+}
+
+static size_t str_size(const char *s)
+{
+	return s != NULL ? strlen(s) + 1 : 0;
+}
+
+/* Copies s (NULL stays NULL) to *at, moving *at past it. */
+static char *str_copy(char **at, const char *s)
+{
+	size_t n;
+	char *d = *at;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s) + 1;
+	memcpy(d, s, n);
+	*at += n;
+	return d;
+}
+
+/*
+ * The validated draft (strings in the tree, arrays of its own) and its
+ * canonical JSON, copied into one allocation: the struct, the arrays, then
+ * the strings.  A bulk import holds twenty thousand records a chunk, and
+ * a dozen small allocations each, freed one by one, kept glibc busy
+ * merging free chunks.  A string stops at its first NUL, as strdup's copy
+ * did.
+ */
+static struct offender *offender_block(const struct offender *d, const char *json, size_t json_len)
+{
+	size_t size = sizeof(*d), i;
+	struct offender *o;
+	char *at;
+
+	size += d->n_names * sizeof(*d->names) + d->n_addresses * sizeof(*d->addresses) +
+		d->n_other_dobs * sizeof(*d->other_dobs);
+	for (i = 0; i < d->n_names; i++)
+		size += str_size(d->names[i].given) + str_size(d->names[i].middle) +
+			str_size(d->names[i].family);
+	for (i = 0; i < d->n_addresses; i++)
+		size += str_size(d->addresses[i].text) + str_size(d->addresses[i].postcode);
+	size += str_size(d->managing_force) + str_size(d->risk_level) + json_len + 1;
+	if ((o = malloc(size)) == NULL)
+		return NULL;
+	*o = *d;
+	/* Pointer arrays first, dates after: each stays aligned. */
+	at = (char *)(o + 1);
+	o->names = d->n_names > 0 ? (struct person_name *)(void *)at : NULL;
+	at += d->n_names * sizeof(*d->names);
+	o->addresses = d->n_addresses > 0 ? (struct address *)(void *)at : NULL;
+	at += d->n_addresses * sizeof(*d->addresses);
+	o->other_dobs = d->n_other_dobs > 0 ? (struct date *)(void *)at : NULL;
+	if (d->n_other_dobs > 0)
+		memcpy(o->other_dobs, d->other_dobs, d->n_other_dobs * sizeof(*d->other_dobs));
+	at += d->n_other_dobs * sizeof(*d->other_dobs);
+	for (i = 0; i < d->n_names; i++) {
+		o->names[i].kind = d->names[i].kind;
+		o->names[i].given = str_copy(&at, d->names[i].given);
+		o->names[i].middle = str_copy(&at, d->names[i].middle);
+		o->names[i].family = str_copy(&at, d->names[i].family);
+	}
+	for (i = 0; i < d->n_addresses; i++) {
+		o->addresses[i] = d->addresses[i];
+		o->addresses[i].text = str_copy(&at, d->addresses[i].text);
+		o->addresses[i].postcode = str_copy(&at, d->addresses[i].postcode);
+	}
+	o->managing_force = str_copy(&at, d->managing_force);
+	o->risk_level = str_copy(&at, d->risk_level);
+	o->json = at;
+	memcpy(o->json, json, json_len);
+	o->json[json_len] = '\0';
+	o->json_len = json_len;
+	return o;
 }
 
 static const char *const top_keys[] = { "id", "names", "dob", "other_dobs", "sex", "addresses",
@@ -966,7 +1028,7 @@ static int parse_names(struct jv_tree *t, struct jv *root, struct offender *o,
 		path_index(path, sizeof(path), "names", i);
 		if (!jv_is_object(nm))
 			return dsc_error_field(err, DSC_EINVAL, path, "must be an object");
-		o->n_names = i + 1; /* so offender_free sees what was filled */
+		o->n_names = i + 1;
 		if ((rc = check_keys(nm, path, name_keys, err)) != DSC_OK ||
 		    (rc = get_string(nm, path, "family", true, NAME_PART_MAX, &pn->family, err)) != DSC_OK ||
 		    (rc = get_string(nm, path, "given", false, NAME_PART_MAX, &pn->given, err)) != DSC_OK ||
@@ -1375,8 +1437,8 @@ static int validate(struct jv_tree *t, struct jv *root, struct offender *o,
 	if ((rc = get_enum(root, "", "risk_level", false, risk_words, "low, medium, high, very_high",
 			   &idx, err)) != DSC_OK)
 		return rc;
-	if (idx >= 0 && (o->risk_level = strdup(risk_words[idx])) == NULL)
-		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
+	if (idx >= 0)
+		o->risk_level = (char *)risk_words[idx];
 
 	if ((rc = check_history(root, err)) != DSC_OK || (rc = check_updated(root, err)) != DSC_OK)
 		return rc;
@@ -1386,26 +1448,23 @@ static int validate(struct jv_tree *t, struct jv *root, struct offender *o,
 static int from_tree(struct jv_tree *t, struct jv *root, size_t size_hint,
 		     struct offender **out, struct dsc_error *err)
 {
-	struct offender *o;
+	struct offender draft;
+	char *json;
+	size_t json_len;
 	int rc;
 
 	if (!jv_is_object(root))
 		return dsc_error_set(err, DSC_EJSON, "a record must be a JSON object");
-	o = calloc(1, sizeof(*o));
-	if (o == NULL)
-		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
-	rc = validate(t, root, o, err);
+	memset(&draft, 0, sizeof(draft));
+	rc = validate(t, root, &draft, err);
 	if (rc == DSC_OK) {
-		o->json = canonical_json(root, t->plain, size_hint, &o->json_len);
-		if (o->json == NULL)
+		json = canonical_json(root, t->plain, size_hint, &json_len);
+		if (json == NULL || (*out = offender_block(&draft, json, json_len)) == NULL)
 			rc = dsc_error_set(err, DSC_ENOMEM, "out of memory writing the record's JSON");
+		free(json);
 	}
-	if (rc != DSC_OK) {
-		offender_free(o);
-		return rc;
-	}
-	*out = o;
-	return DSC_OK;
+	draft_free(&draft);
+	return rc;
 }
 
 static int from_json(json_t *obj, size_t size_hint, struct offender **out,

@@ -500,6 +500,47 @@ static void a_special_byte_at_any_place_in_a_string_reads_as_jansson_reads_it(vo
 	}
 }
 
+/* A record is one block of its own: every field reads the same after the
+ * text it came from is overwritten and freed. */
+static void a_record_keeps_every_field_after_its_text_is_gone(void **state)
+{
+	size_t n = strlen(full_record);
+	char *text = malloc(n + 1);
+	struct offender *o = NULL;
+	struct dsc_error err;
+	char *json;
+
+	(void)state;
+	assert_non_null(text);
+	memcpy(text, full_record, n + 1);
+	assert_int_equal(offender_parse(text, n, &o, &err), DSC_OK);
+	json = strdup(o->json);
+	assert_non_null(json);
+	memset(text, 'x', n);
+	free(text);
+	assert_string_equal(o->id, "WMP-0001234");
+	assert_int_equal(o->n_names, 2);
+	assert_string_equal(o->names[0].given, "Johnny");
+	assert_string_equal(o->names[0].middle, "Paulo");
+	assert_string_equal(o->names[0].family, "Smithson");
+	assert_string_equal(o->names[1].given, "Jack");
+	assert_null(o->names[1].middle);
+	assert_string_equal(o->names[1].family, "Smythson");
+	assert_int_equal(o->n_other_dobs, 1);
+	assert_int_equal(o->other_dobs[0].year, 1970);
+	assert_int_equal(o->other_dobs[0].month, 12);
+	assert_int_equal(o->n_addresses, 1);
+	assert_string_equal(o->addresses[0].text, "12 High Street, Worcester");
+	assert_string_equal(o->addresses[0].postcode, "WR1 2AB");
+	assert_int_equal(o->addresses[0].from.year, 2020);
+	assert_string_equal(o->managing_force, "west-mercia");
+	assert_string_equal(o->risk_level, "high");
+	assert_int_equal(o->json_len, strlen(json));
+	assert_string_equal(o->json, json);
+	free(json);
+	offender_free(o);
+}
+
 static void from_json_validates_an_object_already_parsed(void **state)
 {
 	json_t *root = json_loads(full_record, 0, NULL);
@@ -651,6 +692,7 @@ int main(void)
 		cmocka_unit_test(a_record_larger_than_the_limit_is_refused_before_parsing),
 		cmocka_unit_test(names_in_any_script_survive_byte_for_byte),
 		cmocka_unit_test(canonical_json_is_compact_ordered_and_stable),
+		cmocka_unit_test(a_record_keeps_every_field_after_its_text_is_gone),
 		cmocka_unit_test(a_special_byte_at_any_place_in_a_string_reads_as_jansson_reads_it),
 		cmocka_unit_test(records_of_every_size_in_turn_parse_alike_on_any_thread),
 		cmocka_unit_test(from_json_validates_an_object_already_parsed),
