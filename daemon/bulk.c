@@ -27,7 +27,20 @@
 #include "disclosure/log.h"
 #include "disclosured.h"
 
-#define BULK_CHUNK 20000       /* records per write transaction */
+/*
+ * Records per write transaction: a fifth of the register, between these.
+ * Each transaction writes its index entries in key order, rewriting every
+ * index page one of them lands on; in a large register nearly every page
+ * gets one, so a transaction costs about the same however many records it
+ * carries.  Measured here, importing the last 100,000 of 1,000,000 records:
+ * 13,300-14,100 records/s in chunks of 20,000, 17,700 in 50,000, 25,000-
+ * 26,400 in 100,000.  The price is the wait of checks arriving meanwhile,
+ * whose audit entries commit after the chunk's: at most 1.9 s, 2.4 s and
+ * 3.4 s there.  Up to 100,000 records (the national register is about
+ * 70,000) chunks stay at 20,000.
+ */
+#define BULK_CHUNK_MIN 20000
+#define BULK_CHUNK_MAX 100000
 #define BULK_REJECTED_MAX 1000 /* rejected lines listed in the answer */
 
 struct bulk {
@@ -108,12 +121,20 @@ static bool blank(const char *s, size_t n)
 	return true;
 }
 
-/* Parses up to BULK_CHUNK records into a new chunk job; NULL when the body
- * is used up (and at least one chunk was made) or memory ran out. */
+/* The size of the next chunk, from the records stored so far. */
+static size_t chunk_size(const struct daemon *d)
+{
+	uint64_t n = atomic_load_explicit(&d->records, memory_order_relaxed) / 5;
+
+	return n < BULK_CHUNK_MIN ? BULK_CHUNK_MIN : n > BULK_CHUNK_MAX ? BULK_CHUNK_MAX : (size_t)n;
+}
+
+/* Parses up to chunk_size() records into a new chunk job; NULL when the
+ * body is used up (and at least one chunk was made) or memory ran out. */
 static struct job *next_chunk(struct bulk *b, bool first)
 {
 	struct job *c;
-	size_t len, max = b->d->cfg->server.max_body;
+	size_t len, max = b->d->cfg->server.max_body, size = chunk_size(b->d);
 	bool too_long;
 	uint64_t rejected_before = b->rejected_count;
 
@@ -126,14 +147,14 @@ static struct job *next_chunk(struct bulk *b, bool first)
 	memcpy(c->request_id, b->req->request_id, sizeof(c->request_id));
 	c->status = 200;
 	c->audit = json_deep_copy(b->req->audit);
-	c->bulk = calloc(BULK_CHUNK, sizeof(*c->bulk));
-	c->bulk_prep = calloc(BULK_CHUNK, sizeof(*c->bulk_prep));
+	c->bulk = calloc(size, sizeof(*c->bulk));
+	c->bulk_prep = calloc(size, sizeof(*c->bulk_prep));
 	if (c->audit == NULL || c->bulk == NULL || c->bulk_prep == NULL) {
 		job_free(c);
 		return NULL;
 	}
 	c->bulk_first_line = b->lineno + 1;
-	while (c->n_bulk < BULK_CHUNK) {
+	while (c->n_bulk < size) {
 		struct offender *o = NULL;
 		struct dsc_error err;
 		char msg[sizeof(err.msg) + 32];

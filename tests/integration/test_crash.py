@@ -57,8 +57,8 @@ class KillDuringLoad(unittest.TestCase):
                 d.stop(expect_rc=None)
 
     def test_kill_9_during_a_bulk_import_keeps_records_and_log_in_step(self):
-        # The import commits in chunks (of 20,000 records at the time of
-        # writing), each with its offender.bulk entry: after a kill, the
+        # The import commits in chunks (of 20,000 records while the register
+        # holds fewer than 100,000), each with its offender.bulk entry: after a kill, the
         # store holds exactly the records the log says were created, no
         # more, no fewer.  45,000 records make three chunks.
         lines = register_lines(seed=31, count=45000)
