@@ -37,7 +37,10 @@
  * 26,400 in 100,000.  The price is the wait of checks arriving meanwhile,
  * whose audit entries commit after the chunk's: at most 1.9 s, 2.4 s and
  * 3.4 s there.  Up to 100,000 records (the national register is about
- * 70,000) chunks stay at 20,000.
+ * 70,000) chunks stay at 20,000, except into an empty register, whose
+ * first load nobody can be checking against yet: 100,000 at once there
+ * (100,000 records into an empty store: 29,300 records/s against 25,500
+ * in chunks of 20,000, medians of three).
  */
 #define BULK_CHUNK_MIN 20000
 #define BULK_CHUNK_MAX 100000
@@ -124,8 +127,10 @@ static bool blank(const char *s, size_t n)
 /* The size of the next chunk, from the records stored so far. */
 static size_t chunk_size(const struct daemon *d)
 {
-	uint64_t n = atomic_load_explicit(&d->records, memory_order_relaxed) / 5;
+	uint64_t records = atomic_load_explicit(&d->records, memory_order_relaxed), n = records / 5;
 
+	if (records == 0)
+		return BULK_CHUNK_MAX;
 	return n < BULK_CHUNK_MIN ? BULK_CHUNK_MIN : n > BULK_CHUNK_MAX ? BULK_CHUNK_MAX : (size_t)n;
 }
 

@@ -58,16 +58,23 @@ class KillDuringLoad(unittest.TestCase):
 
     def test_kill_9_during_a_bulk_import_keeps_records_and_log_in_step(self):
         # The import commits in chunks (of 20,000 records while the register
-        # holds fewer than 100,000), each with its offender.bulk entry: after a kill, the
-        # store holds exactly the records the log says were created, no
-        # more, no fewer.  45,000 records make three chunks.
+        # holds fewer than 100,000 but is not empty), each with its
+        # offender.bulk entry: after a kill, the store holds exactly the
+        # records the log says were created, no more, no fewer.  Ten
+        # records first, so that the next 44,990 make three chunks (into an
+        # empty register they would go in one).
         lines = register_lines(seed=31, count=45000)
         d = Daemon("crashbulk").start()
         try:
+            r = d.client("reg.wm").post("/v1/offenders/_bulk", b"\n".join(lines[:10]) + b"\n",
+                                        ctype="application/x-ndjson")
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.json()["created"], 10)
+
             def post():
                 c = Client(d, "reg.wm", timeout=tmo(60))
                 try:
-                    c.post("/v1/offenders/_bulk", b"\n".join(lines) + b"\n",
+                    c.post("/v1/offenders/_bulk", b"\n".join(lines[10:]) + b"\n",
                            ctype="application/x-ndjson")
                 except Exception:
                     pass  # killed under it
@@ -79,7 +86,7 @@ class KillDuringLoad(unittest.TestCase):
             mon = Client(d, "mon.wm", timeout=tmo(10))
             deadline = time.monotonic() + tmo(30)
             while time.monotonic() < deadline:
-                if mon.get("/healthz").json()["records"] > 0:
+                if mon.get("/healthz").json()["records"] > 10:
                     break
                 time.sleep(0.01)
             mon.close()

@@ -315,3 +315,28 @@ class BulkLimit(DaemonTestCase):
         r = self.client("reg.wm").post("/v1/offenders/_bulk", small, ctype="application/x-ndjson")
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json()["created"], 300)
+
+
+class BulkChunks(DaemonTestCase):
+    """A bulk import commits in chunks, each with its offender.bulk entry:
+    one chunk of up to 100,000 records into an empty register, chunks of a
+    fifth of the register (20,000 to 100,000 records) into one that holds
+    records (daemon/bulk.c says why)."""
+
+    def chunks_of(self, r):
+        return [e["bulk"]["created"] for e in audit_entries(export_audit(self.daemon))
+                if e.get("action") == "offender.bulk" and e.get("request_id") == r.request_id]
+
+    def test_an_empty_register_loads_in_one_chunk_then_in_fifths(self):
+        lines = register_lines(seed=41, count=42000)
+        r = Client_long(self).post("/v1/offenders/_bulk", b"\n".join(lines[:21000]) + b"\n",
+                                   ctype="application/x-ndjson")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["created"], 21000)
+        self.assertEqual(self.chunks_of(r), [21000])
+        r = Client_long(self).post("/v1/offenders/_bulk", b"\n".join(lines[21000:]) + b"\n",
+                                   ctype="application/x-ndjson")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["created"], 21000)
+        self.assertEqual(self.chunks_of(r), [20000, 1000])
+        self.assertEqual(self.client("mon.wm").get("/healthz").json()["records"], 42000)
