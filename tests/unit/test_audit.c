@@ -1162,58 +1162,55 @@ static void every_ascii_character_is_written_as_jansson_writes_it(void **state)
 	assert_encodes_as_jansson(&c, "empty string", fields_around(json_string("")));
 }
 
+/* Every step-th code point of [from, to) in strings of per, then each of
+ * the edges alone, each compared with jansson's line. */
+static void assert_code_points_encode_as_jansson(struct audit_chain *c, uint32_t from, uint32_t to,
+						 uint32_t step, size_t per, const uint32_t *edges,
+						 size_t n_edges)
+{
+	char what[64];
+	uint32_t cp = from, next;
+
+	while (cp < to) {
+		snprintf(what, sizeof(what), "every %u from U+%04X, %zu a string", step, cp, per);
+		assert_encodes_as_jansson(c, what,
+					  fields_around(string_of_code_points(cp, to, step, per, &next)));
+		cp = next;
+	}
+	for (size_t i = 0; i < n_edges; i++) {
+		snprintf(what, sizeof(what), "U+%04X alone", edges[i]);
+		assert_encodes_as_jansson(
+		    c, what, fields_around(string_of_code_points(edges[i], edges[i] + 1, 1, 1, &next)));
+	}
+}
+
 static void every_two_and_three_byte_character_is_written_as_jansson_writes_it(void **state)
 {
+	static const uint32_t edges[] = {0x80,   0x7ff,  0x800,  0xd7ff,
+	                                 0xe000, 0xfeff, 0xfffd, 0xffff};
 	struct audit_chain c;
-	char what[64];
-	uint32_t cp = 0x80, next;
 
 	(void)state;
 	audit_chain_init(&c);
-	/* U+0080..U+FFFF in strings of 1024, surrogates excepted */
-	while (cp < 0x10000) {
-		snprintf(what, sizeof(what), "1024 characters from U+%04X", cp);
-		assert_encodes_as_jansson(
-		    &c, what, fields_around(string_of_code_points(cp, 0x10000, 1, 1024, &next)));
-		cp = next;
-	}
-	/* the edges of each length alone */
-	static const uint32_t edges[] = {0x80,   0x7ff,  0x800,  0xd7ff,
-	                                 0xe000, 0xfeff, 0xfffd, 0xffff};
-	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
-		snprintf(what, sizeof(what), "U+%04X alone", edges[i]);
-		assert_encodes_as_jansson(
-		    &c, what,
-		    fields_around(string_of_code_points(edges[i], edges[i] + 1, 1, 1, &next)));
-	}
+	/* U+0080..U+FFFF in strings of 1024, surrogates excepted; the edges
+	 * of each length alone */
+	assert_code_points_encode_as_jansson(&c, 0x80, 0x10000, 1, 1024, edges,
+					     sizeof(edges) / sizeof(edges[0]));
 }
 
 static void four_byte_characters_are_written_as_surrogate_pairs_as_jansson_does(void **state)
 {
+	static const uint32_t edges[] = {0x10000, 0x103ff, 0x10400, 0x1ffff, 0x10fc00, 0x10ffff};
 	struct audit_chain c;
-	char what[64];
-	uint32_t cp = 0x10000, next;
 
 	(void)state;
 	audit_chain_init(&c);
-	/* every 61st code point of the planes above the BMP, 512 a string */
-	while (cp < 0x110000) {
-		snprintf(what, sizeof(what), "every 61st from U+%05X", cp);
-		assert_encodes_as_jansson(
-		    &c, what, fields_around(string_of_code_points(cp, 0x110000, 61, 512, &next)));
-		cp = next;
-	}
-	/* every character of the emoji block, and the edges */
-	assert_encodes_as_jansson(
-	    &c, "U+1F300..U+1F5FF",
-	    fields_around(string_of_code_points(0x1f300, 0x1f600, 1, 768, &next)));
-	static const uint32_t edges[] = {0x10000, 0x103ff, 0x10400, 0x1ffff, 0x10fc00, 0x10ffff};
-	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
-		snprintf(what, sizeof(what), "U+%05X alone", edges[i]);
-		assert_encodes_as_jansson(
-		    &c, what,
-		    fields_around(string_of_code_points(edges[i], edges[i] + 1, 1, 1, &next)));
-	}
+	/* every 61st code point of the planes above the BMP, 512 a string,
+	 * and the edges */
+	assert_code_points_encode_as_jansson(&c, 0x10000, 0x110000, 61, 512, edges,
+					     sizeof(edges) / sizeof(edges[0]));
+	/* every character of the emoji block */
+	assert_code_points_encode_as_jansson(&c, 0x1f300, 0x1f600, 1, 768, NULL, 0);
 }
 
 static void integers_at_the_extremes_are_written_as_jansson_writes_them(void **state)
