@@ -33,8 +33,9 @@
  * index page one of them lands on; in a large register nearly every page
  * gets one, so a transaction costs about the same however many records it
  * carries.  Measured here, importing the last 100,000 of 1,000,000 records:
- * 13,300-14,100 records/s in chunks of 20,000, 17,700 in 50,000, 25,000-
- * 26,400 in 100,000.  The price is the wait of checks arriving meanwhile,
+ * 10,700-14,100 records/s in chunks of 20,000, 17,700 in 50,000, 18,500-
+ * 26,400 in 100,000 (the machine's speed varies; alternating runs: 61 and
+ * 42 us of CPU a record).  The price is the wait of checks arriving meanwhile,
  * whose audit entries commit after the chunk's: at most 1.9 s, 2.4 s and
  * 3.4 s there.  Up to 100,000 records (the national register is about
  * 70,000) chunks stay at 20,000, except into an empty register, whose
