@@ -29,6 +29,7 @@
 #include <openssl/sha.h>
 
 #include "disclosure/audit.h"
+#include "disclosure/offender.h" /* utf8_decode() */
 
 #define AUDIT_LINE_MAX (1024 * 1024)            /* longest line the verifier reads */
 #define AUDIT_TIME_LEN 24                       /* "2026-11-28T18:00:00.123Z" */
@@ -363,41 +364,6 @@ static inline int lb_putc(struct line_buf *b, char ch)
 	if (rc == DSC_OK)
 		b->p[b->len++] = ch;
 	return rc;
-}
-
-/*
- * Decodes the UTF-8 character at s (n > 0 bytes left) as jansson's
- * utf8_iterate() does: no overlong forms, no surrogates, nothing beyond
- * U+10FFFF.  Returns its length in bytes, 0 if it is not valid.
- */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t len, i;
-	uint32_t v, min;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	} else if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2, v = s[0] & 0x1f, min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3, v = s[0] & 0x0f, min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4, v = s[0] & 0x07, min = 0x10000;
-	} else {
-		return 0; /* a continuation byte, 0xc0, 0xc1 or 0xf5 and above */
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return len;
 }
 
 static void put_u16_escape(char *out, uint32_t u)

@@ -343,13 +343,15 @@ static struct jv *jv_tree_from_jansson(struct jv_tree *t, json_t *root)
 	return jv_from_jansson(t, root, 0);
 }
 
-size_t utf8_seq_len(const unsigned char *s, size_t n)
+size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
 	unsigned c = s[0], v;
 	size_t len;
 
-	if (c < 0x80)
+	if (c < 0x80) {
+		*cp = c;
 		return 1;
+	}
 	if (c >= 0xC2 && c <= 0xDF)
 		len = 2, v = c & 0x1F;
 	else if (c >= 0xE0 && c <= 0xEF)
@@ -368,7 +370,15 @@ size_t utf8_seq_len(const unsigned char *s, size_t n)
 	if ((len == 3 && v < 0x800) || (len == 4 && v < 0x10000) || v > 0x10FFFF ||
 	    (v >= 0xD800 && v <= 0xDFFF))
 		return 0;
+	*cp = v;
 	return len;
+}
+
+size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+	uint32_t cp;
+
+	return utf8_decode(s, n, &cp);
 }
 
 bool utf8_valid(const char *s, size_t n)

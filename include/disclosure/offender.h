@@ -79,6 +79,8 @@ void json_quote(const char *s, size_t n, void (*put)(void *arg, const char *p, s
  * jansson accepts (no overlong form, no surrogate, nothing past
  * U+10FFFF; ASCII is 1), else 0. */
 size_t utf8_seq_len(const unsigned char *s, size_t n);
+/* utf8_seq_len() that also gives the sequence's code point in *cp. */
+size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 /* Whether all n bytes of s are such sequences (a string jansson accepts). */
 bool utf8_valid(const char *s, size_t n);
 
