@@ -7,7 +7,7 @@
  * algorithm (C/C++ Users Journal, June 2000), rule by rule.
  */
 #include <ctype.h>
-#include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,32 +139,49 @@ static bool dm_vowel(const struct dm *d, int i)
 	return c == 'A' || c == 'E' || c == 'I' || c == 'O' || c == 'U' || c == 'Y';
 }
 
-/* True if one of the NULL-terminated strings (all of length n) starts at i. */
-static bool dm_is(const struct dm *d, int i, int n, ...)
+/*
+ * True if one of the NULL-terminated strings (all of length n) starts at i.
+ * The list comes as an array (the IS macro builds it), not varargs: this
+ * runs at every rule of every letter.  Past the end reads as NUL (w is
+ * padded with them), so a pattern's trailing space (the published rules'
+ * word separator) matches the end of the word.
+ */
+static bool dm_is(const struct dm *d, int i, int n, const char *const *list)
 {
-	va_list ap;
 	const char *s;
-	bool found = false;
 
-	/* Past the end reads as NUL, so a pattern's trailing space (the
-	 * published rules' word separator) matches the end of the word. */
 	if (i < 0)
 		return false;
-	va_start(ap, n);
-	while ((s = va_arg(ap, const char *)) != NULL) {
+	if (i + n > (int)sizeof(d->w)) {
+		/* Never from the rules' offsets (at most 6 past the last
+		 * letter); kept exact all the same, through dm_at. */
+		for (; (s = *list) != NULL; list++) {
+			int k;
+			for (k = 0; k < n; k++) {
+				char c = dm_at(d, i + k);
+				if (s[k] == ' ' ? c != '\0' && c != ' ' : c != s[k])
+					break;
+			}
+			if (k == n)
+				return true;
+		}
+		return false;
+	}
+	for (; (s = *list) != NULL; list++) {
 		int k;
+
+		/* Most patterns differ from the word at their first letter. */
+		if (s[0] != ' ' && s[0] != d->w[i])
+			continue;
 		for (k = 0; k < n; k++) {
-			char c = dm_at(d, i + k);
+			char c = d->w[i + k];
 			if (s[k] == ' ' ? c != '\0' && c != ' ' : c != s[k])
 				break;
 		}
-		if (k == n) {
-			found = true;
-			break;
-		}
+		if (k == n)
+			return true;
 	}
-	va_end(ap);
-	return found;
+	return false;
 }
 
 static void dm_add2(struct dm *d, const char *p, const char *a)
@@ -180,7 +197,7 @@ static void dm_add(struct dm *d, const char *both)
 	dm_add2(d, both, both);
 }
 
-#define IS(i, n, ...) dm_is(d, (i), (n), __VA_ARGS__, (const char *)NULL)
+#define IS(i, n, ...) dm_is(d, (i), (n), (const char *const[]){ __VA_ARGS__, NULL })
 
 static int dm_c(struct dm *d, int cur)
 {
@@ -443,8 +460,8 @@ static int dm_w(struct dm *d, int cur)
 	return cur + 1;
 }
 
-void double_metaphone(const char *word, size_t len, char primary[DM_CODE_MAX + 1],
-		      char alternate[DM_CODE_MAX + 1])
+void double_metaphone_cold(const char *word, size_t len, char primary[DM_CODE_MAX + 1],
+			   char alternate[DM_CODE_MAX + 1])
 {
 	struct dm dd, *d = &dd;
 	int cur = 0;
@@ -605,6 +622,51 @@ void double_metaphone(const char *word, size_t len, char primary[DM_CODE_MAX + 1
 	primary[d->plen] = '\0';
 	memcpy(alternate, d->a, (size_t)d->alen);
 	alternate[d->alen] = '\0';
+}
+
+/*
+ * The codes of the words this thread encoded last, by the word's bytes.  A
+ * register repeats its names (a few thousand family names among 100,000
+ * people) and the indexer encodes every token of every name and alias, so
+ * most words were encoded moments ago.  Direct-mapped and fixed in size
+ * (128 KiB a thread, touched only by threads that encode): a collision
+ * just replaces the older word, and a word longer than a slot's key is
+ * encoded every time.  The codes depend on nothing but the bytes, so a hit
+ * gives what a cold call would.
+ */
+#define DM_MEMO_SLOTS 4096 /* a power of two */
+#define DM_MEMO_KEY 21     /* makes a slot 32 bytes */
+
+struct dm_memo {
+	unsigned char len; /* 0: empty (the empty word is not kept) */
+	char key[DM_MEMO_KEY];
+	char p[DM_CODE_MAX + 1], a[DM_CODE_MAX + 1];
+};
+
+static _Thread_local struct dm_memo dm_memo[DM_MEMO_SLOTS];
+
+void double_metaphone(const char *word, size_t len, char primary[DM_CODE_MAX + 1],
+		      char alternate[DM_CODE_MAX + 1])
+{
+	struct dm_memo *m;
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	if (len == 0 || len > DM_MEMO_KEY) {
+		double_metaphone_cold(word, len, primary, alternate);
+		return;
+	}
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)word[i]) * 16777619u;
+	m = &dm_memo[(h ^ h >> 16) & (DM_MEMO_SLOTS - 1)];
+	if (m->len != len || memcmp(m->key, word, len) != 0) {
+		memset(m->p, 0, sizeof(m->p)); /* what follows a code's NUL too */
+		memset(m->a, 0, sizeof(m->a));
+		double_metaphone_cold(word, len, m->p, m->a);
+		memcpy(m->key, word, len);
+		m->len = (unsigned char)len;
+	}
+	memcpy(primary, m->p, sizeof(m->p));
+	memcpy(alternate, m->a, sizeof(m->a));
 }
 
 #undef IS

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -113,13 +114,86 @@ static void test_double_metaphone_reference_values(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char p[DM_CODE_MAX + 1], a[DM_CODE_MAX + 1];
-		double_metaphone(cases[i].word, strlen(cases[i].word), p, a);
-		if (strcmp(p, cases[i].primary) != 0 || strcmp(a, cases[i].alternate) != 0) {
-			print_error("%s: got %s/%s, want %s/%s\n", cases[i].name, p, a, cases[i].primary,
-				    cases[i].alternate);
-			fail();
+		/* Twice each: the second answer comes from the memo. */
+		for (int round = 0; round < 3; round++) {
+			if (round < 2)
+				double_metaphone(cases[i].word, strlen(cases[i].word), p, a);
+			else
+				double_metaphone_cold(cases[i].word, strlen(cases[i].word), p, a);
+			if (strcmp(p, cases[i].primary) != 0 || strcmp(a, cases[i].alternate) != 0) {
+				print_error("%s (%s): got %s/%s, want %s/%s\n", cases[i].name,
+					    round == 0 ? "first call" : round == 1 ? "memo" : "cold",
+					    p, a, cases[i].primary, cases[i].alternate);
+				fail();
+			}
 		}
 	}
+}
+
+/* A generated name-like token (fictitious: syllables, sometimes a space or
+ * a stray letter), from a small linear congruential generator. */
+static size_t made_up_token(uint32_t *seed, char *out, size_t cap)
+{
+	static const char *const syl[] = { "SCH", "MAC", "CH", "GH", "ACH", "ER", "AN", "WICZ", "SKI",
+					   "TH", "PH", "OU", "CZ", "ILLO", "GN", "KN", "WR", "SUGAR",
+					   "CAE", "JOSE", "VAN ", "ZH", "DG", "TION", "AGGI", "HEIM",
+					   "X", "EAU", "MB", "CC", "IER", "SAN ", "O", "E", "A", "Y" };
+	size_t n = 0, parts;
+
+	*seed = *seed * 1103515245u + 12345u;
+	parts = 1 + (*seed >> 16) % 6;
+	while (parts-- > 0) {
+		const char *s;
+		*seed = *seed * 1103515245u + 12345u;
+		s = syl[(*seed >> 16) % (sizeof(syl) / sizeof(syl[0]))];
+		if ((*seed >> 8) % 5 == 0) {
+			if (n + 1 < cap)
+				out[n++] = (char)('a' + (*seed >> 24) % 26); /* lower case too */
+			continue;
+		}
+		for (; *s != '\0' && n + 1 < cap; s++)
+			out[n++] = *s;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* The memo must give what a cold call gives, for words seen before, words
+ * that collided with others in its slots, and words too long to keep. */
+static void test_double_metaphone_memo_matches_cold_calls(void **state)
+{
+	enum { TOKENS = 6000 };
+	static char words[TOKENS][40];
+	static size_t lens[TOKENS];
+	uint32_t seed = 20261129;
+	size_t hits_checked = 0;
+
+	(void)state;
+	for (size_t i = 0; i < TOKENS; i++)
+		lens[i] = made_up_token(&seed, words[i], sizeof(words[i]));
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < TOKENS; i++) {
+			/* Round 1 walks backwards, so slots are refilled in
+			 * another order than round 0 left them. */
+			size_t k = round == 1 ? TOKENS - 1 - i : i;
+			char p[DM_CODE_MAX + 1], a[DM_CODE_MAX + 1];
+			char cp[DM_CODE_MAX + 1], ca[DM_CODE_MAX + 1];
+
+			double_metaphone(words[k], lens[k], p, a);
+			double_metaphone_cold(words[k], lens[k], cp, ca);
+			if (strcmp(p, cp) != 0 || strcmp(a, ca) != 0) {
+				print_error("round %d, \"%s\": memo %s/%s, cold %s/%s\n", round,
+					    words[k], p, a, cp, ca);
+				fail();
+			}
+			/* And at once again, which is a hit for any word that fits. */
+			double_metaphone(words[k], lens[k], p, a);
+			assert_string_equal(p, cp);
+			assert_string_equal(a, ca);
+			hits_checked++;
+		}
+	}
+	assert_int_equal(hits_checked, 3 * TOKENS);
 }
 
 static void test_soundex_reference_values(void **state)
@@ -276,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_jaro_winkler_edges),
 		cmocka_unit_test(test_damerau_levenshtein),
 		cmocka_unit_test(test_double_metaphone_reference_values),
+		cmocka_unit_test(test_double_metaphone_memo_matches_cold_calls),
 		cmocka_unit_test(test_soundex_reference_values),
 		cmocka_unit_test(test_dob_levels),
 		cmocka_unit_test(test_age_on),
