@@ -121,6 +121,10 @@ struct jv_tree {
 	size_t n, cap;
 	char *text; /* the reader's copy of the input, strings cut out in place */
 	bool plain; /* made by the reader: no string or key needs an escape */
+	/* Made by the reader from text that is already the canonical form:
+	 * no whitespace between tokens, no "-0", nothing written in since
+	 * (set_kind).  Its canonical JSON is then the text itself. */
+	bool verbatim;
 	struct jv_scratch *scratch; /* where nodes came from, if not malloc */
 };
 
@@ -407,8 +411,14 @@ struct reader {
 
 static inline void skip_space(struct reader *r)
 {
-	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
-		r->p++;
+	char *p = r->p;
+
+	while (p < r->end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	if (p != r->p) {
+		r->t->verbatim = false; /* the canonical form has none */
+		r->p = p;
+	}
 }
 
 /* Whether none of the 8 bytes in v ends or escapes a string or needs a
@@ -582,6 +592,8 @@ static struct jv *read_value(struct reader *r, int depth)
 			return NULL;
 		if ((v = jv_node(r->t, JV_INTEGER)) == NULL)
 			return NULL;
+		if (neg && n == 0)
+			r->t->verbatim = false; /* written "0" */
 		v->i = neg ? -n : n;
 		return v;
 	}
@@ -605,6 +617,7 @@ static struct jv *jv_tree_read(struct jv_tree *t, const char *text, size_t len)
 	memcpy(t->text, text, len);
 	t->text[len] = '\0';
 	t->plain = true; /* read_string takes no '\\' and no control character */
+	t->verbatim = true; /* until the reader or set_kind says otherwise */
 	r.p = t->text;
 	r.end = t->text + len;
 	r.t = t;
@@ -995,6 +1008,7 @@ static int set_kind(struct jv_tree *t, struct jv *nm, const char *word)
 {
 	struct jv *k = jv_get(nm, "kind");
 
+	t->verbatim = false; /* the canonical form now differs from the text */
 	if (nm->src != NULL && json_object_set_new(nm->src, "kind", json_string(word)) != 0)
 		return -1;
 	if (k == NULL) {
@@ -1455,7 +1469,13 @@ static int validate(struct jv_tree *t, struct jv *root, struct offender *o,
 	return DSC_OK;
 }
 
-static int from_tree(struct jv_tree *t, struct jv *root, size_t size_hint,
+/*
+ * text is what the tree was read from when t->verbatim: then the text is
+ * the canonical form already, byte for byte (the reader took it compact,
+ * every string without an escape, every integer in its shortest form), and
+ * is copied instead of written out again from the tree.
+ */
+static int from_tree(struct jv_tree *t, struct jv *root, const char *text, size_t size_hint,
 		     struct offender **out, struct dsc_error *err)
 {
 	struct offender draft;
@@ -1467,7 +1487,10 @@ static int from_tree(struct jv_tree *t, struct jv *root, size_t size_hint,
 		return dsc_error_set(err, DSC_EJSON, "a record must be a JSON object");
 	memset(&draft, 0, sizeof(draft));
 	rc = validate(t, root, &draft, err);
-	if (rc == DSC_OK) {
+	if (rc == DSC_OK && t->verbatim && text != NULL) {
+		if ((*out = offender_block(&draft, text, size_hint)) == NULL)
+			rc = dsc_error_set(err, DSC_ENOMEM, "out of memory writing the record's JSON");
+	} else if (rc == DSC_OK) {
 		json = canonical_json(root, t->plain, size_hint, &json_len);
 		if (json == NULL || (*out = offender_block(&draft, json, json_len)) == NULL)
 			rc = dsc_error_set(err, DSC_ENOMEM, "out of memory writing the record's JSON");
@@ -1492,7 +1515,7 @@ static int from_json(json_t *obj, size_t size_hint, struct offender **out,
 		jv_tree_free(&t);
 		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
 	}
-	rc = from_tree(&t, root, size_hint, out, err);
+	rc = from_tree(&t, root, NULL, size_hint, out, err);
 	jv_tree_free(&t);
 	return rc;
 }
@@ -1517,7 +1540,7 @@ int offender_parse(const char *text, size_t len, struct offender **out, struct d
 				     RECORD_MAX);
 	/* The usual record: read here, without jansson. */
 	if ((tree = jv_tree_read(&t, text, len)) != NULL) {
-		rc = from_tree(&t, tree, len, out, err);
+		rc = from_tree(&t, tree, text, len, out, err);
 		jv_tree_free(&t);
 		return rc;
 	}

@@ -382,6 +382,77 @@ static void canonical_json_is_compact_ordered_and_stable(void **state)
 	offender_free(o);
 }
 
+/* A compact record is kept as it came (its text is the canonical form);
+ * anything the canonical form writes otherwise must not be: whitespace
+ * between tokens, "-0", a kind written in.  Each is checked against
+ * jansson's compact dump of what was stored. */
+static void compact_input_is_kept_as_it_came_and_anything_else_is_rewritten(void **state)
+{
+	static const struct {
+		const char *name, *text, *want; /* NULL: the text itself; "": refused */
+	} cases[] = {
+		{ "compact record", REC(ONE_NAME "," BASE_TAIL), NULL },
+		{ "the contract's full example", full_record, NULL },
+		{ "spaces inside strings are not whitespace",
+		  REC("\"names\":[{\"given\":\"Anna Maria\",\"family\":\"Van Der Fictie\",\"kind\":\"primary\"}],"
+		      "\"addresses\":[{\"text\":\" 1 Made Up Road \"}]," BASE_TAIL),
+		  NULL },
+		{ "non-ASCII names", REC("\"names\":[{\"given\":\"Zoë\",\"family\":\"Ñandú\",\"kind\":\"primary\"}]," BASE_TAIL),
+		  NULL },
+		{ "empty containers and integers",
+		  REC(ONE_NAME ",\"convictions\":[],\"mappa\":{\"category\":1,\"level\":3}," BASE_TAIL), NULL },
+		{ "a space after a colon goes",
+		  REC(ONE_NAME ",\"managing_force\": \"west-mercia\",\"status\":\"active\""),
+		  REC(ONE_NAME "," BASE_TAIL) },
+		{ "a newline at the end goes", REC(ONE_NAME "," BASE_TAIL) "\n", REC(ONE_NAME "," BASE_TAIL) },
+		{ "a tab before a comma goes",
+		  REC(ONE_NAME "\t," BASE_TAIL), REC(ONE_NAME "," BASE_TAIL) },
+		/* Every integer field is 1-3, so a -0 is refused, whichever
+		 * way it would be written. */
+		{ "minus zero is zero, and refused",
+		  REC(ONE_NAME ",\"mappa\":{\"category\":1,\"level\":-0}," BASE_TAIL), "" },
+		{ "a kind decided is written in",
+		  REC("\"names\":[{\"given\":\"Testy\",\"family\":\"Fictionson\"}]," BASE_TAIL),
+		  REC("\"names\":[{\"given\":\"Testy\",\"family\":\"Fictionson\",\"kind\":\"primary\"}]," BASE_TAIL) },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct offender *o = NULL;
+		struct dsc_error err;
+		json_t *root;
+		char *ref;
+		int rc = offender_parse(cases[i].text, strlen(cases[i].text), &o, &err);
+
+		if (cases[i].want != NULL && cases[i].want[0] == '\0') {
+			assert_int_equal(rc, DSC_EINVAL);
+			assert_null(o);
+			continue;
+		}
+		if (rc != DSC_OK) {
+			print_error("%s: refused: %s\n", cases[i].name, err.msg);
+			fail();
+		}
+		if (cases[i].want == NULL) {
+			if (strcmp(o->json, cases[i].text) != 0) {
+				print_error("%s: stored %s\n", cases[i].name, o->json);
+				fail();
+			}
+		} else {
+			assert_string_equal(o->json, cases[i].want);
+		}
+		/* Whatever was stored is jansson's compact form of itself. */
+		root = json_loads(o->json, 0, NULL);
+		assert_non_null(root);
+		ref = json_dumps(root, JSON_COMPACT);
+		assert_string_equal(o->json, ref);
+		assert_int_equal(o->json_len, strlen(o->json));
+		free(ref);
+		json_decref(root);
+		offender_free(o);
+	}
+}
+
 /* A record with n addresses of text_len letters each: sizes from 200 bytes
  * to 100 KB, so that the reader's kept block is too small, fits, or is
  * passed by for a block of the record's own. */
@@ -692,6 +763,7 @@ int main(void)
 		cmocka_unit_test(a_record_larger_than_the_limit_is_refused_before_parsing),
 		cmocka_unit_test(names_in_any_script_survive_byte_for_byte),
 		cmocka_unit_test(canonical_json_is_compact_ordered_and_stable),
+		cmocka_unit_test(compact_input_is_kept_as_it_came_and_anything_else_is_rewritten),
 		cmocka_unit_test(a_record_keeps_every_field_after_its_text_is_gone),
 		cmocka_unit_test(a_special_byte_at_any_place_in_a_string_reads_as_jansson_reads_it),
 		cmocka_unit_test(records_of_every_size_in_turn_parse_alike_on_any_thread),
