@@ -226,14 +226,24 @@ static void jv_append(struct jv *parent, struct jv *v)
 	parent->len++;
 }
 
+/* Whether two member names are equal: they are short (at most 16 bytes
+ * in a valid record), where a call to strcmp costs more than the loop. */
+static inline bool key_eq(const char *a, const char *b)
+{
+	for (; *a == *b; a++, b++) {
+		if (*a == '\0')
+			return true;
+	}
+	return false;
+}
+
 static struct jv *jv_get(const struct jv *obj, const char *key)
 {
 	struct jv *m;
 
-	/* The first byte first: most keys differ there, and this runs for
-	 * every field of every record. */
+	/* This runs for every field of every record. */
 	for (m = obj->child; m != NULL; m = m->next) {
-		if (m->key[0] == key[0] && strcmp(m->key, key) == 0)
+		if (key_eq(m->key, key))
 			return m;
 	}
 	return NULL;
@@ -425,13 +435,18 @@ static inline void skip_space(struct reader *r)
  * closer look: no '"', no '\\', nothing below 0x20, nothing from 0x80.
  * Each test is exact for "some byte is" (the borrow only runs past a
  * byte that already matched). */
-static inline bool plain8(uint64_t v)
+static inline uint64_t special8(uint64_t v)
 {
 	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
 	uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
 
-	return ((v & highs) | ((v - ones * 0x20) & ~v & highs) | ((q - ones) & ~q & highs) |
-		((bs - ones) & ~bs & highs)) == 0;
+	return (v & highs) | ((v - ones * 0x20) & ~v & highs) | ((q - ones) & ~q & highs) |
+	       ((bs - ones) & ~bs & highs);
+}
+
+static inline bool plain8(uint64_t v)
+{
+	return special8(v) == 0;
 }
 
 /* A string at r->p (the opening quote): cut out in place, NUL for the
@@ -446,12 +461,21 @@ static const char *read_string(struct reader *r, size_t *len)
 		uint64_t v;
 
 		if (end - p >= 8) {
+			uint64_t m;
+
 			memcpy(&v, p, sizeof(v));
-			if (plain8(v)) {
+			m = special8(v);
+			if (m == 0) {
 				p += 8;
 				continue;
 			}
 			stop = p + 8;
+			/* Straight to the first byte that needs a look (the
+			 * lowest flag is exact; the word was read little-endian,
+			 * so the lowest is the first byte). */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			p += __builtin_ctzll(m) >> 3;
+#endif
 		} else {
 			stop = end;
 		}
@@ -507,7 +531,7 @@ static struct jv *read_container(struct reader *r, int depth, bool object)
 				return NULL;
 			/* jansson keys end at a NUL, and these have none. */
 			for (m = c->child; m != NULL; m = m->next) {
-				if (m->key[0] == key[0] && strcmp(m->key, key) == 0)
+				if (key_eq(m->key, key))
 					return NULL; /* a duplicate: jansson words the error */
 			}
 			skip_space(r);
@@ -646,7 +670,7 @@ static int check_keys(const struct jv *obj, const char *prefix, const char *cons
 		bool ok = false;
 
 		for (i = 0; allowed[i] != NULL; i++) {
-			if (key[0] == allowed[i][0] && strcmp(key, allowed[i]) == 0) {
+			if (key_eq(key, allowed[i])) {
 				ok = true;
 				break;
 			}
