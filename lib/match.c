@@ -21,6 +21,7 @@
  */
 #include <stddef.h>
 #include <pthread.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,8 @@
  * two records: when the runner-up is within this many bits of the best,
  * neither is a match (a person must tell them apart). */
 #define MATCH_MARGIN 3.0
+/* Weights closer than this are equal (scored_before). */
+#define W_EQUAL 1e-9
 
 /* Comparison thresholds of the string comparators. */
 #define JW_HIGH 0.92
@@ -128,7 +131,7 @@
 
 /* ------------------------------------------------------------------ */
 
-#define INDEXER_VERSION 9
+#define INDEXER_VERSION 10
 #define VIEW_MAGIC 0xD1
 #define VIEW_NAMES_MAX 16
 #define VIEW_DOBS_MAX 4
@@ -151,18 +154,26 @@
  *               (4), day (5)
  *   bits 0-11   with bit 29: one other date of birth, its year's distance
  *               from the first plus 4 (3 bits), month (4), day (5);
- *               without: the postcode districts (outward codes) of every
- *               address, one bit each of 12 by hash
+ *               without: where the record lived, one bit for every
+ *               address's postcode: six pairs of bits, the pair by hash
+ *               of the postcode's area (the letters it begins with), the
+ *               bit of the pair by hash of its district (outward code).
+ *               No bit set: no postcode at all.
  * One other date is the common case (an alias's); a record with more, or
  * with dates outside 1851-2105 or three years apart, is never ruled out
  * by date, and one with another date never by postcode.
+ *
+ * The area bits are what rule out most namesakes of a check that has no
+ * date of birth: living in another area they weigh at most
+ * W_POSTCODE_DIFFERENT, living in the same one W_POSTCODE_AREA, and at a
+ * million records a common name has hundreds of them.
  */
 #define TAG_KNOWN (1u << 31)
 #define TAG_UNFIT (1u << 30)
 #define TAG_OTHER (1u << 29)
 #define TAG_MAIN_SHIFT 12
 #define TAG_YEAR_BASE 1850
-#define TAG_DISTRICTS 12
+#define TAG_AREA_PAIRS 6
 #define QKEY_SLOTS 2048 /* > 2 * QKEYS_MAX, a power of two */
 /* Entries read together with a key's count (one B-tree descent instead of
  * two for the keys a check will read), per key at most and per check. */
@@ -302,10 +313,11 @@ struct match_ctx {
 	struct store_ref ref_arena[REF_ARENA];
 	size_t ref_used;
 	uint32_t cands[SCAN_BUDGET + 1024];
+	uint32_t cand_tags[SCAN_BUDGET + 1024]; /* their tags */
 	size_t n_cands, cand_limit;
 	size_t n_refs_seen, ref_limit; /* index entries examined, and the most */
 	size_t n_pruned; /* entries ruled out by their tags */
-	uint32_t district_bit; /* of the subject's postcode in a tag (0: none) */
+	uint32_t district_bit, area_pair; /* of the subject's postcode in a tag (0: none) */
 	const struct check_subject *s; /* the subject of the check under way */
 	uint32_t seen_key[SEEN_SLOTS];
 	uint32_t seen_gen[SEEN_SLOTS];
@@ -786,18 +798,34 @@ static int indexer_keys(const struct offender *o, store_emit_fn emit, void *sink
 	return DSC_OK;
 }
 
-/* The bit of a postcode district (outward code) in a tag. */
-static uint32_t district_bit(const char *normalised_postcode)
+static uint32_t fnv1a(const char *s, size_t n)
 {
-	char out[16];
 	uint32_t h = 2166136261u;
-	size_t n = postcode_outward(normalised_postcode, out);
 
 	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)out[i];
+		h ^= (unsigned char)s[i];
 		h *= 16777619u;
 	}
-	return 1u << (h % TAG_DISTRICTS);
+	return h;
+}
+
+/* The bit of a normalised postcode in a tag, and in *area_pair the pair
+ * of bits of its area (0 when it has none: the letters compare_postcode's
+ * area level compares).  Every district of an area falls in the area's
+ * pair, so a record with none of the pair's bits set lived in another
+ * area; one without the postcode's own bit in another district. */
+static uint32_t postcode_bit(const char *normalised_postcode, uint32_t *area_pair)
+{
+	char out[16];
+	size_t n = postcode_outward(normalised_postcode, out), a = 0;
+	unsigned pair;
+
+	while (a < n && isalpha((unsigned char)out[a]))
+		a++;
+	pair = fnv1a(out, a) % TAG_AREA_PAIRS;
+	if (area_pair != NULL)
+		*area_pair = a > 0 ? 3u << (2 * pair) : 0;
+	return 1u << (2 * pair + fnv1a(out, n) % 2);
 }
 
 static uint32_t indexer_tag(const struct offender *o, void *arg)
@@ -812,7 +840,7 @@ static uint32_t indexer_tag(const struct offender *o, void *arg)
 			continue;
 		normalize_postcode(o->addresses[i].postcode, pc, sizeof(pc));
 		if (pc[0] != '\0')
-			districts |= district_bit(pc);
+			districts |= postcode_bit(pc, NULL);
 	}
 	if (d->year == 0)
 		return od == NULL ? t | districts : t | TAG_UNFIT | districts;
@@ -1360,7 +1388,7 @@ static int qkey_cmp(const void *a, const void *b)
 	return x->count < y->count ? -1 : x->count > y->count;
 }
 
-static bool tag_rules_out(const struct match_ctx *c, uint32_t tag);
+static bool tag_rules_out(const struct match_ctx *c, uint32_t tag, uint32_t recno);
 
 static int collect_fn(void *arg, const struct store_ref *refs, size_t n)
 {
@@ -1375,7 +1403,7 @@ static int collect_fn(void *arg, const struct store_ref *refs, size_t n)
 			return 1; /* examined enough of a huge key */
 		/* A pure function of the tag: the same from any key, so a
 		 * ruled-out record needs no place in the seen set. */
-		if (tag_rules_out(c, refs[i].tag)) {
+		if (tag_rules_out(c, refs[i].tag, r)) {
 			c->n_pruned++;
 			continue;
 		}
@@ -1392,6 +1420,7 @@ static int collect_fn(void *arg, const struct store_ref *refs, size_t n)
 			return 1; /* budget reached: stop this key */
 		c->seen_gen[h] = c->gen;
 		c->seen_key[h] = r;
+		c->cand_tags[c->n_cands] = refs[i].tag;
 		c->cands[c->n_cands++] = r;
 	}
 	return 0;
@@ -2025,17 +2054,23 @@ static double dob_score_dates(const struct match_ctx *c, const struct check_subj
  * make the match ambiguous is scored, and so is a namesake with the same
  * date of birth living elsewhere, which the person deciding must see
  * beside the match.  With ten listed, one that cannot pass the tenth
- * cannot enter.  tag_rules_out asks before a view is read (a bound from
- * the tag), score_candidate after (from the view's dates and postcodes).
+ * cannot enter: one weighing less, or as much with a later record number
+ * (the order of equals, scored_before), in a band no higher.  Ties are
+ * common (namesakes living elsewhere, with no date of birth to tell them
+ * apart), and the index hands records out in record-number order, so
+ * the second rule saves most of the views of a common name.
+ * tag_rules_out asks before a view is read (a bound from the tag),
+ * score_candidate after (from the view's dates and postcodes).
  */
-static bool weighs_too_little(const struct match_ctx *c, double ub)
+static bool weighs_too_little(const struct match_ctx *c, double ub, uint32_t recno)
 {
 	if (c->n_top > 0 && c->top[0].band == BAND_MATCH &&
 	    ub < c->top[0].w - MATCH_MARGIN && ub < c->t_match)
 		return true;
 	if (c->n_top == MATCH_MAX_CANDIDATES) {
 		const struct scored *last = &c->top[MATCH_MAX_CANDIDATES - 1];
-		if (ub < last->w && (last->band == BAND_MATCH || ub < c->t_match))
+		bool below = ub < last->w - W_EQUAL || (ub <= last->w + W_EQUAL && recno > last->recno);
+		if (below && (last->band == BAND_MATCH || ub < c->t_match))
 			return true;
 	}
 	return false;
@@ -2048,7 +2083,18 @@ static bool weighs_too_little(const struct match_ctx *c, double ub)
  * postcode at best add.  Exactly the weights score_candidate would give,
  * so a record ruled out here would have been left out there.
  */
-static bool tag_rules_out(const struct match_ctx *c, uint32_t tag)
+static double postcode_bound(const struct match_ctx *c, uint32_t tag)
+{
+	uint32_t low = tag & 0xfffu;
+
+	if ((tag & TAG_OTHER) != 0 || (low & c->district_bit) != 0)
+		return W_POSTCODE_FULL;
+	if ((low & c->area_pair) != 0)
+		return W_POSTCODE_AREA;
+	return low != 0 ? W_POSTCODE_DIFFERENT : 0.0;
+}
+
+static bool tag_rules_out(const struct match_ctx *c, uint32_t tag, uint32_t recno)
 {
 	const struct check_subject *s = c->s;
 	double w = c->name_bound;
@@ -2078,10 +2124,12 @@ static bool tag_rules_out(const struct match_ctx *c, uint32_t tag)
 		w += dob_score_dates(c, s, d, n, true, &why, &agrees, &conflicts);
 	}
 	/* A record none of whose districts is the subject's can agree on the
-	 * postcode area at best.  Its sex is not in the tag: assume it agrees. */
+	 * postcode area at best, one none of whose areas is either on nothing
+	 * (postcode_score), and one with no postcode weighs nothing for it.
+	 * Its sex is not in the tag: assume it agrees. */
 	if (c->postcode[0] != '\0')
-		w += (tag & TAG_OTHER) != 0 || (low & c->district_bit) != 0 ? W_POSTCODE_FULL : W_POSTCODE_AREA;
-	return w < THRESHOLD_POSSIBLE || weighs_too_little(c, w);
+		w += postcode_bound(c, tag);
+	return w < THRESHOLD_POSSIBLE || weighs_too_little(c, w, recno);
 }
 
 static double postcode_score(const struct match_ctx *c, const struct rview *v, const char **why)
@@ -2121,12 +2169,14 @@ static void reason_add(struct scored *sc, const char *r)
 		sc->reasons[sc->n_reasons++] = r;
 }
 
-/* Order of the result: band, then weight, then record number (stable). */
+/* Order of the result: band, then weight, then record number (stable).
+ * Weights within W_EQUAL are equal: the same evidence summed in another
+ * order (a bound, a score) may differ in the last bit. */
 static bool scored_before(const struct scored *a, const struct scored *b)
 {
 	if (a->band != b->band)
 		return a->band > b->band;
-	if (a->w != b->w)
+	if (a->w > b->w + W_EQUAL || a->w < b->w - W_EQUAL)
 		return a->w > b->w;
 	return a->recno < b->recno;
 }
@@ -2165,7 +2215,7 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	w += postcode_score(c, v, &wp);
 	if (s->sex != 0 && s->sex != 'X' && v->sex != 0 && v->sex != 'X' && (char)v->sex != s->sex)
 		w += W_SEX_MISMATCH;
-	if (w + c->name_bound < THRESHOLD_POSSIBLE || weighs_too_little(c, w + c->name_bound))
+	if (w + c->name_bound < THRESHOLD_POSSIBLE || weighs_too_little(c, w + c->name_bound, recno))
 		return;
 	if (view_decode_names(names, v) != DSC_OK || v->n_names == 0)
 		return; /* damaged, or no name to compare: skipped, not trusted */
@@ -2483,7 +2533,14 @@ static int score_new(struct match_ctx *c, struct store_reader *r, const struct c
 		const void *data;
 		size_t len;
 		struct rd names;
-		int rc = store_get_view(r, c->cands[i], &data, &len);
+		int rc;
+
+		/* Asked again: the list has filled since the key was read. */
+		if (tag_rules_out(c, c->cand_tags[i], c->cands[i])) {
+			c->n_pruned++;
+			continue;
+		}
+		rc = store_get_view(r, c->cands[i], &data, &len);
 		if (rc == DSC_ENOTFOUND)
 			continue; /* an index entry without a view: skipped */
 		if (rc != DSC_OK)
@@ -2614,7 +2671,9 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 		normalize_postcode(pc, c->postcode, sizeof(c->postcode));
 	}
 	postcode_sector(c->postcode, c->sector);
-	c->district_bit = c->postcode[0] != '\0' ? district_bit(c->postcode) : 0;
+	c->district_bit = c->area_pair = 0;
+	if (c->postcode[0] != '\0')
+		c->district_bit = postcode_bit(c->postcode, &c->area_pair);
 
 	subject_prepare(c, r, subject);
 	if (c->n_subj == 0)

@@ -597,6 +597,78 @@ static void test_nickname_file_errors_name_the_line(void **state)
 	assert_non_null(strstr(err.msg, "/nonexistent/nicknames.tsv"));
 }
 
+/* A Wilfred Thornbury born on 15 January 1961, living at postcode (NULL:
+ * no address). */
+static void put_thornbury(struct fixture *f, size_t n, const char *postcode)
+{
+	char line[512], addr[96] = "";
+
+	if (postcode != NULL)
+		snprintf(addr, sizeof(addr), "\"addresses\":[{\"postcode\":\"%s\"}],", postcode);
+	snprintf(line, sizeof(line),
+		 "{\"id\":\"TH-%04zu\",\"names\":[{\"given\":\"Wilfred\",\"family\":\"Thornbury\",\"kind\":\"primary\"}],"
+		 "\"dob\":\"1961-01-15\",%s\"managing_force\":\"north-yorkshire\",\"status\":\"active\"}",
+		 n, addr);
+	put_line(f->s, line);
+}
+
+/*
+ * Namesakes that an age cannot tell apart (they were born on the same
+ * day), most living in other areas: the tags rule most of them out unread (their area, and the order
+ * of equals), and the answer must be the one scoring every one of them
+ * would give: the district, the area, no postcode at all, then the rest
+ * of equal weight in record order.  The ones that must come first are put
+ * last, so that they are read after the list has filled.
+ */
+static void test_namesakes_elsewhere_are_ruled_out_by_area_and_record_order(void **state)
+{
+	static const char *const elsewhere[] = {
+		"AB10 1AA", "B15 2TT", "BS8 1TH", "CF10 3AT", "DH1 3LE", "EX4 4QJ", "G12 8QQ", "HU6 7RX",
+		"IP4 1AA", "KT1 2EE", "LN6 7TS", "ME4 4TB", "NR4 7TJ", "OX1 2JD", "PL4 8AA", "RG6 6AH",
+		"SA2 8PP", "TR1 3HD", "WF1 2DD", "ZE1 0LL", "12345", "DL1 1AA", "PO1 2UP", "CT2 7NZ",
+	};
+	static const char *const want[] = {
+		"TH-0101", /* YO10 4NR: the district */
+		"TH-0102", /* YO31 7EX: the area */
+		"TH-0103", /* no address */
+		"TH-0001", "TH-0002", "TH-0003", "TH-0004", "TH-0005", "TH-0006", "TH-0007",
+	};
+	struct fixture *f = *state;
+	const struct date born = {1961, 1, 15};
+	struct query q = {.given = "Wilfred", NULL, "Thornbury", .postcode = "YO10 5DD"};
+	struct check_result res;
+	struct date today;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	today.year = (uint16_t)(tm.tm_year + 1900);
+	today.month = (uint8_t)(tm.tm_mon + 1);
+	today.day = (uint8_t)tm.tm_mday;
+	q.age = today.year - born.year -
+		((today.month < born.month || (today.month == born.month && today.day < born.day)) ? 1 : 0);
+
+	for (size_t i = 0; i < sizeof(elsewhere) / sizeof(elsewhere[0]); i++)
+		put_thornbury(f, i + 1, elsewhere[i]);
+	put_thornbury(f, 101, "YO10 4NR");
+	put_thornbury(f, 102, "YO31 7EX");
+	put_thornbury(f, 103, NULL);
+
+	run(f, &q, &res);
+	assert_int_equal(res.n_candidates, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < res.n_candidates; i++) {
+		if (strcmp(res.candidates[i].offender_id, want[i]) != 0) {
+			print_error("candidate %zu is %s, want %s\n", i, res.candidates[i].offender_id, want[i]);
+			fail();
+		}
+	}
+	assert_true(has_reason(&res.candidates[0], "postcode:district"));
+	assert_true(has_reason(&res.candidates[1], "postcode:area"));
+	assert_true(has_reason(&res.candidates[3], "postcode:different"));
+	/* Most were never read: ruled out by their tags. */
+	assert_true(res.n_views < sizeof(elsewhere) / sizeof(elsewhere[0]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,6 +686,8 @@ int main(void)
 		cmocka_unit_test(test_nickname_file_errors_name_the_line),
 		cmocka_unit_test(test_two_records_that_fit_equally_are_not_a_match),
 		cmocka_unit_test(test_partial_names_with_exact_dob_are_not_a_match),
+		cmocka_unit_test_setup_teardown(test_namesakes_elsewhere_are_ruled_out_by_area_and_record_order, setup,
+						teardown),
 		/* last: it changes the register */
 		cmocka_unit_test(test_index_follows_replace_and_delete),
 	};
