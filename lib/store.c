@@ -691,16 +691,9 @@ static int pending_add(struct store_txn *t, const void *key, size_t len, uint32_
 	memcpy(&p->prefix2, be + 8, 8);
 	p->prefix = be64toh(p->prefix);
 	p->prefix2 = be64toh(p->prefix2);
-	if (len > 16 && ps->arena.cap - ps->arena.len >= len + 2) {
-		/* The arena has room (it is kept between transactions): no
-		 * call per key, as in prepared_emit. */
-		memcpy(ps->arena.data + ps->arena.len, &klen, sizeof(klen));
-		memcpy(ps->arena.data + ps->arena.len + 2, key, len);
-		ps->arena.len += len + 2;
-	} else if (len > 16 && (store_buf_append(&ps->arena, &klen, sizeof(klen)) != DSC_OK ||
-				store_buf_append(&ps->arena, key, len) != DSC_OK)) {
+	if (len > 16 && (store_buf_append(&ps->arena, &klen, sizeof(klen)) != DSC_OK ||
+			 store_buf_append(&ps->arena, key, len) != DSC_OK))
 		return dsc_error_set(err, DSC_ENOMEM, "out of memory for index entries");
-	}
 	ps->n++;
 	return DSC_OK;
 }
