@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -469,7 +470,51 @@ static int put_integer(struct line_buf *b, long long v)
 }
 
 /* A real as jansson's jsonp_dtostr() writes it with precision 17. */
+static int put_real_printed(struct line_buf *b, double v);
+
+/* A check's scores are hundredths from 0 to 1, one to three per entry:
+ * their texts are made once by put_real_printed() itself, so that the
+ * cache cannot disagree with it, and snprintf("%.17g") is not paid per
+ * score. */
+#define REAL_CACHED_MAX 100
+static struct {
+	char text[32];
+	unsigned char len;
+} real_cache[REAL_CACHED_MAX + 1];
+static bool real_cache_ok;
+static pthread_once_t real_cache_once = PTHREAD_ONCE_INIT;
+
+static void real_cache_fill(void)
+{
+	char room[64];
+
+	for (int k = 0; k <= REAL_CACHED_MAX; k++) {
+		struct line_buf t = {room, 0, sizeof(room)};
+
+		/* Fits: lb_grow() is never reached with cap - len >= 24. */
+		if (put_real_printed(&t, (double)k / 100.0) != DSC_OK || t.len >= sizeof(real_cache[k].text))
+			return;
+		memcpy(real_cache[k].text, room, t.len);
+		real_cache[k].len = (unsigned char)t.len;
+	}
+	real_cache_ok = true;
+}
+
 static int put_real(struct line_buf *b, double v)
+{
+	/* -0.0 == 0.0, but prints as "-0.0": the sign bit must be clear. */
+	if (v >= 0.0 && v <= REAL_CACHED_MAX / 100.0 && !signbit(v)) {
+		long long k = (long long)(v * 100.0 + 0.5);
+
+		/* Only the very double k / 100.0: any other prints otherwise. */
+		if (k >= 0 && k <= REAL_CACHED_MAX && (double)k / 100.0 == v &&
+		    pthread_once(&real_cache_once, real_cache_fill) == 0 && real_cache_ok)
+			return lb_put(b, real_cache[k].text, real_cache[k].len);
+	}
+	return put_real_printed(b, v);
+}
+
+static int put_real_printed(struct line_buf *b, double v)
 {
 	char s[64];
 	char *e, *from, *to;
@@ -624,9 +669,9 @@ out:
 }
 
 /* Builds the line for fields at c's position without advancing c. */
-static int entry_build(const struct audit_chain *c, const json_t *fields, const char *time_str,
-                       char **line, size_t *len, char hash_out[AUDIT_HASH_HEX + 1],
-                       struct dsc_error *err)
+static int entry_build(const struct audit_chain *c, const json_t *fields, const char *members,
+                       size_t members_len, const char *time_str, char **line, size_t *len,
+                       char hash_out[AUDIT_HASH_HEX + 1], struct dsc_error *err)
 {
 	struct line_buf b = {NULL, 0, 0};
 	const char *key = "";
@@ -671,6 +716,11 @@ static int entry_build(const struct audit_chain *c, const json_t *fields, const 
 		    (rc = put_value(&b, json_object_iter_value(iter))) != DSC_OK)
 			goto fail;
 	}
+	if (members_len > 0) {
+		key = "(members written ahead)";
+		if ((rc = lb_put(&b, members, members_len)) != DSC_OK)
+			goto fail;
+	}
 	if (audit_line_hash(b.p, b.len, hash) != DSC_OK) {
 		free(b.p);
 		return dsc_error_set(err, DSC_EINTERNAL, "audit: SHA-256 failed");
@@ -711,11 +761,87 @@ int audit_entry_encode(struct audit_chain *c, const json_t *fields, int64_t now_
 
 	if ((rc = format_time(now_ms, t, err)) != DSC_OK)
 		return rc;
-	if ((rc = entry_build(c, fields, t, line, len, hash, err)) != DSC_OK)
+	if ((rc = entry_build(c, fields, NULL, 0, t, line, len, hash, err)) != DSC_OK)
 		return rc;
 	c->next_seq++;
 	memcpy(c->head, hash, sizeof(hash));
 	return DSC_OK;
+}
+
+int audit_entry_encode_members(struct audit_chain *c, const json_t *fields,
+                               const struct audit_members *m, int64_t now_ms, char **line,
+                               size_t *len, struct dsc_error *err)
+{
+	char t[AUDIT_TIME_LEN + 1];
+	char hash[AUDIT_HASH_HEX + 1];
+	int rc;
+
+	if (m != NULL && m->rc != DSC_OK)
+		return dsc_error_set(err, m->rc, "audit: the members written ahead are incomplete");
+	if ((rc = format_time(now_ms, t, err)) != DSC_OK)
+		return rc;
+	if ((rc = entry_build(c, fields, m != NULL ? m->p : NULL, m != NULL ? m->len : 0, t, line,
+	                      len, hash, err)) != DSC_OK)
+		return rc;
+	c->next_seq++;
+	memcpy(c->head, hash, sizeof(hash));
+	return DSC_OK;
+}
+
+/* ---- members written ahead (audit.h) ---- */
+
+/* The members text is a line_buf of its own: the same limit, the same
+ * writers, so its bytes are the ones entry_build() would have written. */
+#define MEMBERS_OP(m, call)                                                    \
+	do {                                                                   \
+		struct line_buf mb_ = {(m)->p, (m)->len, (m)->cap};            \
+		if ((m)->rc == DSC_OK)                                         \
+			(m)->rc = (call);                                      \
+		(m)->p = mb_.p;                                                \
+		(m)->len = mb_.len;                                            \
+		(m)->cap = mb_.cap;                                            \
+	} while (0)
+
+void audit_members_key(struct audit_members *m, const char *key)
+{
+	size_t n = strlen(key);
+
+	MEMBERS_OP(m, lb_putc(&mb_, ','));
+	MEMBERS_OP(m, put_string(&mb_, key, n));
+	MEMBERS_OP(m, lb_putc(&mb_, ':'));
+}
+
+void audit_members_string(struct audit_members *m, const char *s, size_t n)
+{
+	if (s == NULL)
+		MEMBERS_OP(m, lb_put(&mb_, "null", 4));
+	else
+		MEMBERS_OP(m, put_string(&mb_, s, n));
+}
+
+void audit_members_integer(struct audit_members *m, long long v)
+{
+	MEMBERS_OP(m, put_integer(&mb_, v));
+}
+
+void audit_members_real(struct audit_members *m, double v)
+{
+	MEMBERS_OP(m, put_real(&mb_, v));
+}
+
+void audit_members_raw(struct audit_members *m, const char *s, size_t n)
+{
+	MEMBERS_OP(m, lb_put(&mb_, s, n));
+}
+
+void audit_members_release(struct audit_members *m)
+{
+	if (m == NULL)
+		return;
+	free(m->p);
+	m->p = NULL;
+	m->len = m->cap = 0;
+	m->rc = DSC_OK;
 }
 
 /* The exact bytes a checkpoint signs (docs/audit-format.md). */
@@ -800,7 +926,7 @@ static int checkpoint_build(const struct audit_chain *c, EVP_PKEY *key, int64_t 
 		json_decref(fields);
 		return dsc_error_set(err, DSC_ENOMEM, "audit: out of memory");
 	}
-	rc = entry_build(c, fields, t, line, len, hash_out, err);
+	rc = entry_build(c, fields, NULL, 0, t, line, len, hash_out, err);
 	json_decref(fields);
 	return rc;
 }

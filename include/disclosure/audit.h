@@ -133,4 +133,34 @@ int audit_verify_stream_keys(FILE *f, EVP_PKEY *const *pubs, size_t n_pubs, bool
 int audit_receipts_check_keys(FILE *export, FILE *receipts_log, EVP_PKEY *const *pubs, size_t n_pubs,
 			      bool allow_unsealed, struct audit_verify_result *res);
 
+/*
+ * Addition: members of an entry written ahead of the entry, as text, by
+ * the very writers audit_entry_encode() uses on a tree, so that the line
+ * is byte for byte the one a tree holding the same members last would
+ * give (a check's query and result: the daemon writes them from its
+ * structs instead of building a tree to be walked once).  Start from
+ * {0}; each call appends; the first failure stays in rc (DSC_ENOMEM,
+ * DSC_ETOOBIG, DSC_EINVAL for a string that is not UTF-8) and later calls
+ * do nothing.  The text is ",\"key\":value..." and must not name seq,
+ * time, prev or hash: only the caller's own writing goes here.
+ */
+struct audit_members {
+	char *p;
+	size_t len, cap;
+	int rc;
+};
+void audit_members_key(struct audit_members *m, const char *key); /* ,"key": */
+/* s as a JSON string (n bytes, UTF-8), or null if s is NULL. */
+void audit_members_string(struct audit_members *m, const char *s, size_t n);
+void audit_members_integer(struct audit_members *m, long long v);
+void audit_members_real(struct audit_members *m, double v);
+/* Punctuation and literals: { } [ ] , null true false. */
+void audit_members_raw(struct audit_members *m, const char *s, size_t n);
+void audit_members_release(struct audit_members *m);
+/* audit_entry_encode() of fields, then the members of m (NULL: none);
+ * m->rc other than DSC_OK fails the entry. */
+int audit_entry_encode_members(struct audit_chain *c, const json_t *fields,
+			       const struct audit_members *m, int64_t now_ms, char **line,
+			       size_t *len, struct dsc_error *err);
+
 #endif

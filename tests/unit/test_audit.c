@@ -1683,6 +1683,134 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* ---- members written ahead ---- */
+
+static uint64_t members_rng = 0x2545f4914f6cdd1dull;
+
+static uint32_t members_next(uint32_t bound)
+{
+	members_rng ^= members_rng << 13;
+	members_rng ^= members_rng >> 7;
+	members_rng ^= members_rng << 17;
+	return (uint32_t)(members_rng % bound);
+}
+
+/* A fictitious value of a check's result: ids, bands, hundredths and
+ * other reals, integers, text with escapes and characters of 1-4 bytes. */
+static void members_string(char *out, size_t cap)
+{
+	static const char *const pieces[] = {"O", "7", "_", "\"", "\\", "\n", "\x02", "\x7f",
+	                                     "\xc3\xa9", "\xe2\x80\xa8", "\xf0\x9f\x98\x80"};
+	size_t n = 0, count = members_next(10);
+
+	for (size_t i = 0; i < count; i++) {
+		const char *p = pieces[members_next(sizeof(pieces) / sizeof(pieces[0]))];
+
+		if (n + strlen(p) + 1 > cap)
+			break;
+		memcpy(out + n, p, strlen(p));
+		n += strlen(p);
+	}
+	out[n] = '\0';
+}
+
+static double members_real(void)
+{
+	switch (members_next(4)) {
+	case 0: return (double)(long long)members_next(101) / 100.0; /* a score */
+	case 1: return -(double)members_next(101) / 100.0;
+	case 2: return (double)members_next(1000000) / 7.0;
+	default: return members_next(2) ? 0.0 : -0.0;
+	}
+}
+
+static void members_written_ahead_encode_as_the_tree_would(void **state)
+{
+	(void)state;
+	for (int round = 0; round < 2000; round++) {
+		json_t *head = json_pack("{s:s, s:i}", "action", "check.create", "status", 200);
+		json_t *tree = json_deep_copy(head), *cands = json_array(), *result;
+		struct audit_members m = {0};
+		struct audit_chain c1, c2;
+		struct dsc_error err;
+		char text[64], *l1 = NULL, *l2 = NULL;
+		size_t n1 = 0, n2 = 0, nc = members_next(5);
+		long long num = (long long)members_next(1u << 31) - (1ll << 30);
+
+		assert_non_null(head);
+		assert_non_null(tree);
+		assert_non_null(cands);
+		members_string(text, sizeof(text));
+		json_object_set_new(tree, "case_ref", json_string(text));
+		audit_members_key(&m, "case_ref");
+		audit_members_string(&m, text, strlen(text));
+		json_object_set_new(tree, "n", json_integer(num));
+		audit_members_key(&m, "n");
+		audit_members_integer(&m, num);
+		audit_members_key(&m, "result");
+		audit_members_raw(&m, "{\"candidates\":[", 15);
+		for (size_t i = 0; i < nc; i++) {
+			double score = members_real();
+
+			members_string(text, sizeof(text));
+			json_array_append_new(cands, json_pack("{s:s, s:f}", "offender_id", text,
+			                                       "score", score));
+			if (i > 0)
+				audit_members_raw(&m, ",", 1);
+			audit_members_raw(&m, "{\"offender_id\":", 15);
+			audit_members_string(&m, text, strlen(text));
+			audit_members_key(&m, "score");
+			audit_members_real(&m, score);
+			audit_members_raw(&m, "}", 1);
+		}
+		audit_members_raw(&m, "]", 1);
+		audit_members_key(&m, "none");
+		audit_members_string(&m, NULL, 0);
+		audit_members_raw(&m, "}", 1);
+		result = json_pack("{s:o, s:n}", "candidates", cands, "none");
+		json_object_set_new(tree, "result", result);
+		assert_int_equal(m.rc, DSC_OK);
+
+		audit_chain_init(&c1);
+		audit_chain_init(&c2);
+		assert_int_equal(audit_entry_encode(&c1, tree, T0_MS, &l1, &n1, &err), DSC_OK);
+		assert_int_equal(audit_entry_encode_members(&c2, head, &m, T0_MS, &l2, &n2, &err),
+		                 DSC_OK);
+		if (n1 != n2 || memcmp(l1, l2, n1) != 0)
+			fail_msg("round %d: members give\n  %s\nthe tree gives\n  %s", round, l2, l1);
+		assert_string_equal(c1.head, c2.head);
+		assert_int_equal(c1.next_seq, c2.next_seq);
+		free(l1);
+		free(l2);
+		json_decref(head);
+		json_decref(tree);
+		audit_members_release(&m);
+	}
+}
+
+static void members_that_are_not_utf8_fail_the_entry(void **state)
+{
+	struct audit_members m = {0};
+	struct audit_chain c;
+	struct dsc_error err;
+	json_t *head = json_object();
+	char *line = NULL;
+	size_t len = 0;
+
+	(void)state;
+	audit_chain_init(&c);
+	audit_members_key(&m, "case_ref");
+	audit_members_string(&m, "WM-\xc3(", 5);
+	audit_members_key(&m, "later");
+	assert_int_equal(m.rc, DSC_EINVAL);
+	assert_int_not_equal(audit_entry_encode_members(&c, head, &m, T0_MS, &line, &len, &err),
+	                     DSC_OK);
+	assert_null(line);
+	assert_int_equal(c.next_seq, 0);
+	json_decref(head);
+	audit_members_release(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1696,6 +1824,8 @@ int main(void)
 	    cmocka_unit_test(nesting_and_empty_containers_are_written_as_jansson_writes_them),
 	    cmocka_unit_test(a_check_entry_is_written_as_jansson_writes_it),
 	    cmocka_unit_test(generated_trees_are_written_as_jansson_writes_them),
+	    cmocka_unit_test(members_written_ahead_encode_as_the_tree_would),
+	    cmocka_unit_test(members_that_are_not_utf8_fail_the_entry),
 	    cmocka_unit_test(text_that_is_not_utf8_is_refused_as_jansson_refused_it),
 	    cmocka_unit_test(field_name_holding_a_nul_is_refused),
 	    cmocka_unit_test(entry_longer_than_the_verifier_reads_is_refused),
