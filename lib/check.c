@@ -19,7 +19,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "disclosure/audit.h"
 #include "disclosure/check.h"
+#include "disclosure/offender.h" /* json_quote(), utf8_valid() */
 
 #define NAME_PART_MAX 200 /* bytes, after trimming */
 #define POSTCODE_MAX 15
@@ -506,6 +508,159 @@ json_t *check_subject_to_json(const struct check_subject *s)
 fail:
 	json_decref(o);
 	return NULL;
+}
+
+/* "YYYY-MM-DD" as check_subject_to_json() prints it (%04u-%02u-%02u of
+ * the values modulo 10000 and 100). */
+static void dob_text(const struct date *d, char out[11])
+{
+	unsigned y = (unsigned)d->year % 10000, m = (unsigned)d->month % 100,
+		 dd = (unsigned)d->day % 100;
+
+	out[0] = (char)('0' + y / 1000);
+	out[1] = (char)('0' + y / 100 % 10);
+	out[2] = (char)('0' + y / 10 % 10);
+	out[3] = (char)('0' + y % 10);
+	out[4] = '-';
+	out[5] = (char)('0' + m / 10);
+	out[6] = (char)('0' + m % 10);
+	out[7] = '-';
+	out[8] = (char)('0' + dd / 10);
+	out[9] = (char)('0' + dd % 10);
+	out[10] = '\0';
+}
+
+/* The postcode as check_subject_to_json() copies it: at most its array,
+ * NUL-terminated. */
+static size_t postcode_len(const struct check_subject *s)
+{
+	const char *end = memchr(s->postcode, '\0', sizeof(s->postcode) - 1);
+
+	return end != NULL ? (size_t)(end - s->postcode) : sizeof(s->postcode) - 1;
+}
+
+#define AM_LIT(m, lit) audit_members_raw(m, lit, sizeof(lit) - 1)
+
+void check_subject_audit(const struct check_subject *s, struct audit_members *m)
+{
+	static const char *const part_keys[] = {"given", "middle", "family"};
+	char num[16];
+
+	AM_LIT(m, "{\"names\":[");
+	for (size_t i = 0; i < s->n_names && i < CHECK_MAX_NAMES; i++) {
+		const char *parts[] = {s->names[i].given, s->names[i].middle, s->names[i].family};
+		bool first = true;
+
+		if (i > 0)
+			AM_LIT(m, ",");
+		AM_LIT(m, "{");
+		for (size_t k = 0; k < 3; k++) {
+			if (parts[k] == NULL)
+				continue;
+			/* audit_members_key() writes the comma: drop it once. */
+			if (first) {
+				audit_members_string(m, part_keys[k], strlen(part_keys[k]));
+				AM_LIT(m, ":");
+			} else {
+				audit_members_key(m, part_keys[k]);
+			}
+			audit_members_string(m, parts[k], strlen(parts[k]));
+			first = false;
+		}
+		AM_LIT(m, "}");
+	}
+	AM_LIT(m, "]");
+	if (s->dob.year != 0) {
+		dob_text(&s->dob, num);
+		audit_members_key(m, "dob");
+		audit_members_string(m, num, 10);
+	}
+	if (s->age >= 0) {
+		audit_members_key(m, "age");
+		audit_members_integer(m, s->age);
+	}
+	if (s->postcode[0] != '\0') {
+		audit_members_key(m, "postcode");
+		audit_members_string(m, s->postcode, postcode_len(s));
+	}
+	if (s->sex != 0) {
+		char sx = s->sex;
+
+		audit_members_key(m, "sex");
+		audit_members_string(m, &sx, 1);
+	}
+	AM_LIT(m, "}");
+}
+
+#define PUT_LIT(lit) put(arg, lit, sizeof(lit) - 1)
+
+bool check_subject_dump(const struct check_subject *s,
+			void (*put)(void *arg, const char *p, size_t n), void *arg)
+{
+	static const char *const part_keys[] = {"\"given\":", "\"middle\":", "\"family\":"};
+	char num[16];
+
+	/* json_string() refuses what is not UTF-8, and with it the whole tree. */
+	for (size_t i = 0; i < s->n_names && i < CHECK_MAX_NAMES; i++) {
+		const char *parts[] = {s->names[i].given, s->names[i].middle, s->names[i].family};
+
+		for (size_t k = 0; k < 3; k++)
+			if (parts[k] != NULL && !utf8_valid(parts[k], strlen(parts[k])))
+				return false;
+	}
+	if (s->postcode[0] != '\0' && !utf8_valid(s->postcode, postcode_len(s)))
+		return false;
+	if (s->sex != 0 && (unsigned char)s->sex >= 0x80)
+		return false;
+	PUT_LIT("{\"names\":[");
+	for (size_t i = 0; i < s->n_names && i < CHECK_MAX_NAMES; i++) {
+		const char *parts[] = {s->names[i].given, s->names[i].middle, s->names[i].family};
+		bool first = true;
+
+		if (i > 0)
+			PUT_LIT(",");
+		PUT_LIT("{");
+		for (size_t k = 0; k < 3; k++) {
+			if (parts[k] == NULL)
+				continue;
+			if (!first)
+				PUT_LIT(",");
+			put(arg, part_keys[k], strlen(part_keys[k]));
+			json_quote(parts[k], strlen(parts[k]), put, arg);
+			first = false;
+		}
+		PUT_LIT("}");
+	}
+	PUT_LIT("]");
+	if (s->dob.year != 0) {
+		dob_text(&s->dob, num);
+		PUT_LIT(",\"dob\":\"");
+		put(arg, num, 10);
+		PUT_LIT("\"");
+	}
+	if (s->age >= 0) {
+		char *d = num + sizeof(num);
+		unsigned v = (unsigned)s->age;
+
+		do {
+			*--d = (char)('0' + v % 10);
+			v /= 10;
+		} while (v > 0);
+		PUT_LIT(",\"age\":");
+		put(arg, d, (size_t)(num + sizeof(num) - d));
+	}
+	if (s->postcode[0] != '\0') {
+		PUT_LIT(",\"postcode\":");
+		json_quote(s->postcode, postcode_len(s), put, arg);
+	}
+	if (s->sex != 0) {
+		char sx = s->sex;
+
+		PUT_LIT(",\"sex\":");
+		json_quote(&sx, 1, put, arg);
+	}
+	PUT_LIT("}");
+	return true;
 }
 
 static bool offender_ref_valid(const char *s)

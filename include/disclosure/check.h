@@ -63,4 +63,18 @@ int decision_request_parse(const char *body, size_t len, struct decision_request
 			   struct dsc_error *err);
 void decision_request_release(struct decision_request *r);
 
+/*
+ * Addition: the text of check_subject_to_json(s) without the tree.
+ * check_subject_audit() appends it as an audit line encodes it
+ * (audit.h, audit_members): m->rc is DSC_EINVAL if a name is not UTF-8,
+ * where check_subject_to_json() would have failed.
+ * check_subject_dump() gives it, in pieces, as
+ * json_dumps(JSON_COMPACT) writes it; false (nothing given) if a name is
+ * not UTF-8.
+ */
+struct audit_members;
+void check_subject_audit(const struct check_subject *s, struct audit_members *m);
+bool check_subject_dump(const struct check_subject *s,
+			void (*put)(void *arg, const char *p, size_t n), void *arg);
+
 #endif

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "disclosure/audit.h"
 #include "disclosure/check.h"
 
 /* Turns ' into " (the table's bodies hold no apostrophes of their own). */
@@ -357,6 +358,174 @@ static void decision_fields_are_kept(void **state)
 	free(b);
 }
 
+/* ---- the subject written without its tree ---- */
+
+static uint64_t gen_state = 0x9e3779b97f4a7c15ull;
+
+static uint32_t gen_next(uint32_t bound)
+{
+	gen_state ^= gen_state << 13;
+	gen_state ^= gen_state >> 7;
+	gen_state ^= gen_state << 17;
+	return (uint32_t)(gen_state % bound);
+}
+
+/* A name part of 0-12 characters: letters, the characters JSON escapes,
+ * and characters of two, three and four bytes (fictitious, generated). */
+static void gen_text(char *out, size_t cap)
+{
+	static const char *const pieces[] = {"a", "Z", " ", "'", "-", "\"", "\\", "/", "\t", "\x01",
+	                                     "\x1f", "\x7f", "\xc3\xa9", "\xc5\x81", "\xd0\x96",
+	                                     "\xe2\x80\xa8", "\xe6\x9d\x8e", "\xef\xbf\xbd",
+	                                     "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf"};
+	size_t n = 0, count = gen_next(13);
+
+	for (size_t i = 0; i < count; i++) {
+		const char *p = pieces[gen_next(sizeof(pieces) / sizeof(pieces[0]))];
+		size_t len = strlen(p);
+
+		if (n + len + 1 > cap)
+			break;
+		memcpy(out + n, p, len);
+		n += len;
+	}
+	out[n] = '\0';
+}
+
+struct gen_subject {
+	struct check_subject s;
+	char text[CHECK_MAX_NAMES][3][64];
+};
+
+static void gen_subject(struct gen_subject *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->s.n_names = 1 + gen_next(CHECK_MAX_NAMES);
+	for (size_t i = 0; i < g->s.n_names; i++) {
+		char **parts[] = {&g->s.names[i].given, &g->s.names[i].middle, &g->s.names[i].family};
+
+		for (size_t k = 0; k < 3; k++) {
+			if (k < 2 && gen_next(3) == 0)
+				continue;
+			gen_text(g->text[i][k], sizeof(g->text[i][k]));
+			*parts[k] = g->text[i][k];
+		}
+	}
+	if (gen_next(2)) {
+		g->s.dob.year = (uint16_t)(1880 + gen_next(150));
+		g->s.dob.month = (uint8_t)(1 + gen_next(12));
+		g->s.dob.day = (uint8_t)(1 + gen_next(28));
+	}
+	g->s.age = gen_next(3) == 0 ? -1 : (int)gen_next(131);
+	if (gen_next(2)) {
+		static const char pc[] = "AB12 3CDwr9";
+		size_t n = gen_next(sizeof(g->s.postcode));
+
+		for (size_t i = 0; i < n; i++)
+			g->s.postcode[i] = pc[gen_next(sizeof(pc) - 1)];
+	}
+	g->s.sex = "\0MFX"[gen_next(4)];
+}
+
+static void jbuf_put(void *arg, const char *p, size_t n)
+{
+	struct audit_members *m = arg; /* any growing buffer will do */
+
+	audit_members_raw(m, p, n);
+}
+
+/* The dumped text of the subject and its audit members, each against
+ * what the tree check_subject_to_json() gives: json_dumps(JSON_COMPACT),
+ * and the audit line of a tree holding it as "query". */
+static void assert_subject_texts_match_tree(const struct check_subject *s, int i)
+{
+	struct audit_chain c1, c2;
+	struct audit_members dumped = {0}, m = {0};
+	struct dsc_error err;
+	json_t *tree = check_subject_to_json(s), *with, *empty = json_object();
+	char *want, *l1 = NULL, *l2 = NULL;
+	size_t n1 = 0, n2 = 0;
+
+	assert_non_null(tree);
+	want = json_dumps(tree, JSON_COMPACT);
+	assert_non_null(want);
+	assert_true(check_subject_dump(s, jbuf_put, &dumped));
+	audit_members_raw(&dumped, "", 1);
+	assert_int_equal(dumped.rc, DSC_OK);
+	if (strcmp(dumped.p, want) != 0)
+		fail_msg("subject %d: dumped\n  %s\nbut the tree dumps\n  %s", i, dumped.p, want);
+
+	with = json_pack("{s:O}", "query", tree);
+	assert_non_null(with);
+	audit_chain_init(&c1);
+	audit_chain_init(&c2);
+	assert_int_equal(audit_entry_encode(&c1, with, 1700000000123LL, &l1, &n1, &err), DSC_OK);
+	audit_members_key(&m, "query");
+	check_subject_audit(s, &m);
+	assert_int_equal(m.rc, DSC_OK);
+	assert_int_equal(audit_entry_encode_members(&c2, empty, &m, 1700000000123LL, &l2, &n2, &err),
+	                 DSC_OK);
+	if (n1 != n2 || memcmp(l1, l2, n1) != 0)
+		fail_msg("subject %d: audit line\n  %s\nbut the tree's is\n  %s", i, l2, l1);
+	assert_string_equal(c1.head, c2.head);
+	free(l1);
+	free(l2);
+	free(want);
+	json_decref(with);
+	json_decref(tree);
+	json_decref(empty);
+	audit_members_release(&m);
+	audit_members_release(&dumped);
+}
+
+static void generated_subjects_are_written_as_their_trees(void **state)
+{
+	struct gen_subject *g = malloc(sizeof(*g));
+
+	(void)state;
+	assert_non_null(g);
+	for (int i = 0; i < 3000; i++) {
+		gen_subject(g);
+		assert_subject_texts_match_tree(&g->s, i);
+	}
+	free(g);
+}
+
+static void a_parsed_subject_is_written_as_its_tree(void **state)
+{
+	char *b =
+	    body(HEAD "'subject':{'names':[{'given':' J\\u00f6n ','family':'Sm\\\"ith\\\\'},"
+	              "{'family':'\\u674e','middle':null}],'dob':'1970-03-12','postcode':'wr1 2ab',"
+	              "'sex':'X','age':41}}");
+	struct check_request r;
+	struct dsc_error err;
+
+	(void)state;
+	assert_int_equal(check_request_parse(b, strlen(b), &r, &err), DSC_OK);
+	assert_subject_texts_match_tree(&r.subject, 0);
+	check_request_release(&r);
+	free(b);
+}
+
+static void a_subject_that_is_not_utf8_has_no_text_as_it_has_no_tree(void **state)
+{
+	struct check_subject s;
+	struct audit_members m = {0};
+	char bad[] = "Sm\xc3(th";
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.age = -1;
+	s.n_names = 1;
+	s.names[0].family = bad;
+	assert_null(check_subject_to_json(&s));
+	assert_false(check_subject_dump(&s, jbuf_put, &m));
+	assert_int_equal(m.len, 0);
+	check_subject_audit(&s, &m);
+	assert_int_equal(m.rc, DSC_EINVAL);
+	audit_members_release(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +537,9 @@ int main(void)
 	    cmocka_unit_test(subject_is_recorded_as_normalised_json),
 	    cmocka_unit_test(decisions_follow_the_contract),
 	    cmocka_unit_test(decision_fields_are_kept),
+	    cmocka_unit_test(generated_subjects_are_written_as_their_trees),
+	    cmocka_unit_test(a_parsed_subject_is_written_as_its_tree),
+	    cmocka_unit_test(a_subject_that_is_not_utf8_has_no_text_as_it_has_no_tree),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
