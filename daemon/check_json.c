@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disclosure/check.h"
 #include "disclosured.h"
 
 #define JBUF_MIN 4096
@@ -77,12 +78,21 @@ static bool jbuf_room(struct jbuf *b, size_t n)
 	return true;
 }
 
-void jbuf_add(struct jbuf *b, const char *s, size_t n)
+/* Inline: a check's texts are a few hundred small pieces. */
+static inline void jadd(struct jbuf *b, const char *s, size_t n)
 {
-	if (!jbuf_room(b, n))
+	if (b->len + n + 1 > b->cap && !jbuf_room(b, n))
 		return;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
+}
+
+/* A literal, its length known at compile time. */
+#define JLIT(b, lit) jadd(b, lit, sizeof(lit) - 1)
+
+void jbuf_add(struct jbuf *b, const char *s, size_t n)
+{
+	jadd(b, s, n);
 }
 
 void jbuf_lit(struct jbuf *b, const char *s)
@@ -92,7 +102,7 @@ void jbuf_lit(struct jbuf *b, const char *s)
 
 static void jbuf_put(void *arg, const char *p, size_t n)
 {
-	jbuf_add(arg, p, n);
+	jadd(arg, p, n);
 }
 
 /* s (valid UTF-8) as a JSON string, escaped as jansson escapes it. */
@@ -101,21 +111,78 @@ static void jbuf_escaped(struct jbuf *b, const char *s, size_t n)
 	json_quote(s, n, jbuf_put, b);
 }
 
+/*
+ * s as a JSON string, escaped exactly as json_quote() escapes it, in one
+ * pass that also checks that s is UTF-8 (what utf8_valid() checks, with
+ * utf8_decode()).  Returns false, with nothing written, if it is not.
+ * Room is made once for the worst case (every byte a \u00XX), so the
+ * loop writes without checking.
+ */
+static bool jbuf_quote_valid(struct jbuf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *u = (const unsigned char *)s;
+	size_t start = b->len, i = 0;
+	char *o;
+
+	if (n > (SIZE_MAX - 2) / 6 || !jbuf_room(b, 6 * n + 2))
+		return true; /* oom is set: the text fails as a whole */
+	o = b->p + b->len;
+	*o++ = '"';
+	while (i < n) {
+		unsigned char c = u[i];
+
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			*o++ = (char)c;
+			i++;
+		} else if (c >= 0x80) {
+			uint32_t cp;
+			size_t len = utf8_decode(u + i, n - i, &cp);
+
+			if (len == 0) {
+				b->len = start;
+				return false;
+			}
+			memcpy(o, s + i, len);
+			o += len;
+			i += len;
+		} else {
+			*o++ = '\\';
+			switch (c) {
+			case '"': *o++ = '"'; break;
+			case '\\': *o++ = '\\'; break;
+			case '\b': *o++ = 'b'; break;
+			case '\f': *o++ = 'f'; break;
+			case '\n': *o++ = 'n'; break;
+			case '\r': *o++ = 'r'; break;
+			case '\t': *o++ = 't'; break;
+			default:
+				*o++ = 'u';
+				*o++ = '0';
+				*o++ = '0';
+				*o++ = hex[c >> 4];
+				*o++ = hex[c & 15];
+				break;
+			}
+			i++;
+		}
+	}
+	*o++ = '"';
+	b->len = (size_t)(o - b->p);
+	return true;
+}
+
 void jbuf_str(struct jbuf *b, const char *s)
 {
-	size_t n;
 	json_t *lossy;
 	const char *v;
 
 	if (s == NULL) {
-		jbuf_lit(b, "null");
+		JLIT(b, "null");
 		return;
 	}
-	n = strlen(s);
-	if (utf8_valid(s, n)) {
-		jbuf_escaped(b, s, n);
+	if (jbuf_quote_valid(b, s, strlen(s)))
 		return;
-	}
 	/* Rare: bytes that are not UTF-8 are written as json_string_lossy()
 	 * writes them, so the texts say what the trees said. */
 	lossy = json_string_lossy(s);
@@ -133,10 +200,10 @@ void jbuf_str(struct jbuf *b, const char *s)
 static void jbuf_key(struct jbuf *b, const char *key, bool first)
 {
 	if (!first)
-		jbuf_add(b, ",", 1);
-	jbuf_add(b, "\"", 1);
+		jadd(b, ",", 1);
+	jadd(b, "\"", 1);
 	jbuf_lit(b, key);
-	jbuf_add(b, "\":", 2);
+	jadd(b, "\":", 2);
 }
 
 /* Decimal digits of v at the end of buf; returns where they start. */
@@ -157,7 +224,7 @@ void jbuf_int(struct jbuf *b, long long v)
 	p = digits(u, end);
 	if (v < 0)
 		*--p = '-';
-	jbuf_add(b, p, (size_t)(end - p));
+	jadd(b, p, (size_t)(end - p));
 }
 
 /* A score as jansson writes a real with JSON_REAL_PRECISION(10) ("%.10g",
@@ -175,8 +242,8 @@ static void jbuf_score(struct jbuf *b, double score)
 		char frac[2] = {(char)('0' + cents % 100 / 10), (char)('0' + cents % 10)};
 
 		jbuf_int(b, cents / 100);
-		jbuf_add(b, ".", 1);
-		jbuf_add(b, frac, frac[1] == '0' ? 1 : 2);
+		jadd(b, ".", 1);
+		jadd(b, frac, frac[1] == '0' ? 1 : 2);
 		return;
 	}
 	n = snprintf(num, sizeof(num), "%.10g", v);
@@ -188,14 +255,14 @@ static void jbuf_score(struct jbuf *b, double score)
 		num[n++] = '.';
 		num[n++] = '0';
 	}
-	jbuf_add(b, num, (size_t)n);
+	jadd(b, num, (size_t)n);
 }
 
 static int jbuf_dump_cb(const char *buffer, size_t size, void *data)
 {
 	struct jbuf *b = data;
 
-	jbuf_add(b, buffer, size);
+	jadd(b, buffer, size);
 	return b->oom ? -1 : 0;
 }
 
@@ -216,40 +283,40 @@ int jbuf_json(struct jbuf *b, const json_t *v)
 /* The members every reader sees: id, band, score. */
 static void candidate_head(struct jbuf *b, const struct candidate *c)
 {
-	jbuf_key(b, "offender_id", true);
+	JLIT(b, "\"offender_id\":");
 	jbuf_str(b, c->offender_id);
-	jbuf_key(b, "band", false);
+	JLIT(b, ",\"band\":");
 	jbuf_str(b, band_name(c->band));
-	jbuf_key(b, "score", false);
+	JLIT(b, ",\"score\":");
 	jbuf_score(b, c->score);
 }
 
 static void candidate_summary(struct jbuf *b, const struct candidate *c)
 {
-	jbuf_key(b, "managing_force", false);
+	JLIT(b, ",\"managing_force\":");
 	jbuf_str(b, c->managing_force);
-	jbuf_key(b, "summary", false);
-	jbuf_add(b, "{", 1);
-	jbuf_key(b, "birth_year", true);
+	JLIT(b, ",\"summary\":");
+	jadd(b, "{", 1);
+	JLIT(b, "\"birth_year\":");
 	if (c->birth_year)
 		jbuf_int(b, c->birth_year);
 	else
 		jbuf_lit(b, "null");
-	jbuf_key(b, "sex", false);
+	JLIT(b, ",\"sex\":");
 	if (c->sex) {
 		char sex[2] = {c->sex, '\0'};
 		jbuf_str(b, sex);
 	} else {
 		jbuf_lit(b, "null");
 	}
-	jbuf_key(b, "mappa_category", false);
+	JLIT(b, ",\"mappa_category\":");
 	if (c->mappa_category)
 		jbuf_int(b, c->mappa_category);
 	else
 		jbuf_lit(b, "null");
-	jbuf_key(b, "status", false);
+	JLIT(b, ",\"status\":");
 	jbuf_str(b, offender_status_name(c->status));
-	jbuf_add(b, "}", 1);
+	jadd(b, "}", 1);
 }
 
 /* The whole candidate, as its own force (or a national reader) sees it. */
@@ -257,10 +324,10 @@ static void candidate_full(struct jbuf *b, const struct candidate *c)
 {
 	bool first = true;
 
-	jbuf_add(b, "{", 1);
+	jadd(b, "{", 1);
 	candidate_head(b, c);
-	jbuf_key(b, "matched_name", false);
-	jbuf_add(b, "{", 1);
+	JLIT(b, ",\"matched_name\":");
+	jadd(b, "{", 1);
 	if (c->matched_name.given[0]) {
 		jbuf_key(b, "given", first);
 		jbuf_str(b, c->matched_name.given);
@@ -273,29 +340,29 @@ static void candidate_full(struct jbuf *b, const struct candidate *c)
 	}
 	jbuf_key(b, "family", first);
 	jbuf_str(b, c->matched_name.family);
-	jbuf_key(b, "kind", false);
+	JLIT(b, ",\"kind\":");
 	jbuf_lit(b, c->matched_name.kind == NAME_PRIMARY ? "\"primary\"" : "\"alias\"");
-	jbuf_add(b, "}", 1);
-	jbuf_key(b, "reasons", false);
-	jbuf_add(b, "[", 1);
+	jadd(b, "}", 1);
+	JLIT(b, ",\"reasons\":");
+	jadd(b, "[", 1);
 	for (size_t i = 0; i < c->n_reasons && i < MATCH_MAX_REASONS; i++) {
 		if (i > 0)
-			jbuf_add(b, ",", 1);
+			jadd(b, ",", 1);
 		jbuf_str(b, c->reasons[i]);
 	}
-	jbuf_add(b, "]", 1);
+	jadd(b, "]", 1);
 	candidate_summary(b, c);
-	jbuf_add(b, "}", 1);
+	jadd(b, "}", 1);
 }
 
 /* What a reader of another force sees (contract.md "Force scope"): the
  * same members candidates_filter() keeps. */
 static void candidate_brief(struct jbuf *b, const struct candidate *c)
 {
-	jbuf_add(b, "{", 1);
+	jadd(b, "{", 1);
 	candidate_head(b, c);
 	candidate_summary(b, c);
-	jbuf_add(b, "}", 1);
+	jadd(b, "}", 1);
 }
 
 static bool candidate_visible(const struct candidate *c, const struct principal *reader)
@@ -306,62 +373,69 @@ static bool candidate_visible(const struct candidate *c, const struct principal 
 void check_json_candidates(struct jbuf *b, const struct check_result *res,
 			   const struct principal *reader)
 {
-	jbuf_add(b, "[", 1);
+	jadd(b, "[", 1);
 	for (size_t i = 0; i < res->n_candidates; i++) {
 		const struct candidate *c = &res->candidates[i];
 
 		if (i > 0)
-			jbuf_add(b, ",", 1);
+			jadd(b, ",", 1);
 		if (reader == NULL || candidate_visible(c, reader))
 			candidate_full(b, c);
 		else
 			candidate_brief(b, c);
 	}
-	jbuf_add(b, "]", 1);
+	jadd(b, "]", 1);
 }
 
 int check_json_stored(struct jbuf *b, const struct check_json_fields *f,
 		      const struct check_result *res)
 {
-	jbuf_add(b, "{", 1);
-	jbuf_key(b, "check_id", true);
+	jadd(b, "{", 1);
+	JLIT(b, "\"check_id\":");
 	jbuf_str(b, f->check_id);
-	jbuf_key(b, "created", false);
+	JLIT(b, ",\"created\":");
 	jbuf_str(b, f->created);
-	jbuf_key(b, "principal", false);
+	JLIT(b, ",\"principal\":");
 	jbuf_str(b, f->principal);
-	jbuf_key(b, "force", false);
+	JLIT(b, ",\"force\":");
 	jbuf_str(b, f->force);
-	jbuf_key(b, "case_ref", false);
+	JLIT(b, ",\"case_ref\":");
 	jbuf_str(b, f->case_ref);
-	jbuf_key(b, "purpose", false);
+	JLIT(b, ",\"purpose\":");
 	jbuf_str(b, f->purpose);
-	jbuf_key(b, "justification", false);
+	JLIT(b, ",\"justification\":");
 	jbuf_str(b, f->justification);
-	jbuf_key(b, "subject", false);
-	jbuf_json(b, f->subject);
-	jbuf_key(b, "response", false);
-	jbuf_add(b, "{", 1);
-	jbuf_key(b, "outcome", true);
+	JLIT(b, ",\"subject\":");
+	if (f->subject_s != NULL) {
+		/* The text the tree would have dumped; a name that is not
+		 * UTF-8 (the tree would not exist) fails the text. */
+		if (!check_subject_dump(f->subject_s, jbuf_put, b))
+			return DSC_EINVAL;
+	} else {
+		jbuf_json(b, f->subject);
+	}
+	JLIT(b, ",\"response\":");
+	jadd(b, "{", 1);
+	JLIT(b, "\"outcome\":");
 	jbuf_str(b, band_name(res->outcome));
-	jbuf_key(b, "candidates", false);
+	JLIT(b, ",\"candidates\":");
 	check_json_candidates(b, res, NULL);
-	jbuf_add(b, "}", 1);
-	jbuf_key(b, "decision", false);
+	jadd(b, "}", 1);
+	JLIT(b, ",\"decision\":");
 	jbuf_lit(b, "null");
-	jbuf_add(b, "}", 1);
+	jadd(b, "}", 1);
 	return b->oom ? DSC_ENOMEM : DSC_OK;
 }
 
 int check_json_answer(struct jbuf *b, const char *check_id, const struct check_result *res,
 		      const struct principal *reader)
 {
-	jbuf_add(b, "{", 1);
-	jbuf_key(b, "check_id", true);
+	jadd(b, "{", 1);
+	JLIT(b, "\"check_id\":");
 	jbuf_str(b, check_id);
-	jbuf_key(b, "outcome", false);
+	JLIT(b, ",\"outcome\":");
 	jbuf_str(b, band_name(res->outcome));
-	jbuf_key(b, "candidates", false);
+	JLIT(b, ",\"candidates\":");
 	check_json_candidates(b, res, reader);
 	return b->oom ? DSC_ENOMEM : DSC_OK;
 }

@@ -18,6 +18,7 @@
 
 #include "disclosure/check.h"
 #include "disclosure/log.h"
+#include "disclosure/offender.h" /* utf8_valid() */
 #include "disclosured.h"
 
 bool check_id_valid(const char *id)
@@ -101,33 +102,107 @@ static void checks_create_done(struct job *j)
 	job_respond(j);
 }
 
+/* A string of the audit entry as json_string_lossy() would make it. */
+static void audit_str_lossy(struct audit_members *m, const char *s)
+{
+	json_t *lossy;
+	const char *v;
+
+	if (utf8_valid(s, strlen(s))) {
+		audit_members_string(m, s, strlen(s));
+		return;
+	}
+	lossy = json_string_lossy(s);
+	v = lossy != NULL ? json_string_value(lossy) : NULL;
+	if (v == NULL) {
+		if (m->rc == DSC_OK)
+			m->rc = DSC_ENOMEM;
+	} else {
+		audit_members_string(m, v, strlen(v));
+	}
+	json_decref(lossy);
+}
+
+#define AUDIT_LIT(m, lit) audit_members_raw(m, lit, sizeof(lit) - 1)
+
+/*
+ * The check's members of its audit entry, written as text: what the
+ * tree of case_ref, purpose, justification, query (the subject) and
+ * result (ids, bands and scores only) would encode to, members that the
+ * tree of j->audit used to carry last.  Building that tree cost a
+ * hundred allocations per check, freed again after one walk.
+ */
+static int check_audit_members(struct job *j, const struct check_request *cr,
+			       const struct check_result *res)
+{
+	struct audit_members *m = &j->audit_more;
+
+	audit_members_key(m, "case_ref");
+	audit_members_string(m, cr->case_ref, strlen(cr->case_ref));
+	audit_members_key(m, "purpose");
+	audit_members_string(m, purpose_name(cr->purpose), strlen(purpose_name(cr->purpose)));
+	audit_members_key(m, "justification");
+	audit_members_string(m, cr->justification, strlen(cr->justification));
+	audit_members_key(m, "query");
+	check_subject_audit(&cr->subject, m);
+	audit_members_key(m, "result");
+	AUDIT_LIT(m, "{\"check_id\":");
+	audit_members_string(m, j->check_id, strlen(j->check_id));
+	audit_members_key(m, "outcome");
+	audit_members_string(m, band_name(res->outcome), strlen(band_name(res->outcome)));
+	audit_members_key(m, "candidates");
+	AUDIT_LIT(m, "[");
+	for (size_t i = 0; i < res->n_candidates; i++) {
+		const struct candidate *c = &res->candidates[i];
+
+		if (i > 0)
+			AUDIT_LIT(m, ",");
+		AUDIT_LIT(m, "{\"offender_id\":");
+		audit_str_lossy(m, c->offender_id);
+		audit_members_key(m, "band");
+		audit_members_string(m, band_name(c->band), strlen(band_name(c->band)));
+		audit_members_key(m, "score");
+		audit_members_real(m, (double)(long long)(c->score * 100.0 + 0.5) / 100.0);
+		AUDIT_LIT(m, "}");
+	}
+	AUDIT_LIT(m, "]}");
+	if (m->rc != DSC_OK) {
+		audit_members_release(m);
+		return DSC_EINVAL;
+	}
+	return DSC_OK;
+}
+
+/*
+ * The check's members of its audit entry as members of the tree, as they
+ * were before the text: for the entries of a check that failed (and for
+ * a subject the text cannot hold, which the tree then records as null).
+ */
+static void check_audit_tree(struct job *j, const struct check_request *cr)
+{
+	json_t *query = check_subject_to_json(&cr->subject);
+
+	audit_members_release(&j->audit_more);
+	json_object_set_new(j->audit, "case_ref", json_string(cr->case_ref));
+	json_object_set_new(j->audit, "purpose", json_string(purpose_name(cr->purpose)));
+	json_object_set_new(j->audit, "justification", json_string(cr->justification));
+	json_object_set_new(j->audit, "query", query != NULL ? query : json_null());
+}
+
 /*
  * Builds the stored check and the caller's answer as text (check_json.c),
- * and the audit entry's result: ids, bands and scores only.
+ * and the audit entry's members of the check (check_audit_members()).
  */
-static int check_build(struct job *j, const struct check_request *cr, json_t *query,
+static int check_build(struct job *j, const struct check_request *cr,
 		       const struct check_result *res)
 {
 	struct check_json_fields f;
 	struct jbuf b = {0};
-	json_t *brief = json_array(), *result = json_object();
 	char created[32];
 	int rc = DSC_ENOMEM;
 
-	if (brief == NULL || result == NULL)
-		goto out;
-	for (size_t i = 0; i < res->n_candidates; i++) {
-		const struct candidate *c = &res->candidates[i];
-		json_t *o = json_object();
-
-		if (o == NULL || json_array_append_new(brief, o) != 0)
-			goto out;
-		json_object_set_new(o, "offender_id", json_string_lossy(c->offender_id));
-		json_object_set_new(o, "band", json_string(band_name(c->band)));
-		json_object_set_new(o, "score", json_real((double)(long long)(c->score * 100.0 + 0.5) /
-							 100.0));
-	}
 	format_time_ms(now_ms(), created);
+	memset(&f, 0, sizeof(f));
 	f.check_id = j->check_id;
 	f.created = created;
 	f.principal = j->p.id;
@@ -135,25 +210,23 @@ static int check_build(struct job *j, const struct check_request *cr, json_t *qu
 	f.case_ref = cr->case_ref;
 	f.purpose = purpose_name(cr->purpose);
 	f.justification = cr->justification;
-	f.subject = query;
-	if (check_json_stored(&b, &f, res) != DSC_OK ||
-	    (j->store_val = jbuf_steal(&b, &j->store_len)) == NULL)
+	f.subject_s = &cr->subject;
+	if ((rc = check_json_stored(&b, &f, res)) != DSC_OK ||
+	    (j->store_val = jbuf_steal(&b, &j->store_len)) == NULL) {
+		rc = rc != DSC_OK ? rc : DSC_ENOMEM;
 		goto out;
+	}
+	rc = DSC_ENOMEM;
 	if (check_json_answer(&b, j->check_id, res, &j->p) != DSC_OK ||
 	    (j->answer = jbuf_steal(&b, &j->answer_len)) == NULL)
 		goto out;
-
-	json_object_set_new(result, "check_id", json_string(j->check_id));
-	json_object_set_new(result, "outcome", json_string(band_name(res->outcome)));
-	json_object_set(result, "candidates", brief);
-	json_object_set(j->audit, "result", result);
+	if ((rc = check_audit_members(j, cr, res)) != DSC_OK)
+		goto out;
 	j->want_receipt = true;
 	j->outcome = res->outcome;
 	rc = DSC_OK;
 out:
 	jbuf_release(&b);
-	json_decref(brief);
-	json_decref(result);
 	return rc;
 }
 
@@ -163,7 +236,6 @@ void checks_create(struct job *j, struct evhttp_request *req)
 	struct check_result *res;
 	struct dsc_error err;
 	const char *body;
-	json_t *query;
 	size_t len;
 	int rc;
 
@@ -180,19 +252,7 @@ void checks_create(struct job *j, struct evhttp_request *req)
 		job_submit(j);
 		return;
 	}
-	query = check_subject_to_json(&cr.subject);
-	json_object_set_new(j->audit, "case_ref", json_string(cr.case_ref));
-	json_object_set_new(j->audit, "purpose", json_string(purpose_name(cr.purpose)));
-	json_object_set_new(j->audit, "justification", json_string(cr.justification));
-	json_object_set(j->audit, "query", query ? query : json_null());
-
 	res = j->w->check_res;
-	if (query == NULL) {
-		check_request_release(&cr);
-		job_error(j, 503, "unavailable", NULL, "out of memory");
-		job_submit(j);
-		return;
-	}
 	/* The read transaction lives only around the match: never across a
 	 * wait on the client or the writer. */
 	rc = store_read_begin(j->w->reader, &err);
@@ -202,7 +262,7 @@ void checks_create(struct job *j, struct evhttp_request *req)
 	}
 	if (rc != DSC_OK) {
 		log_warnx("request %s: check failed: %s", j->request_id, err.msg);
-		json_decref(query);
+		check_audit_tree(j, &cr);
 		check_request_release(&cr);
 		job_error(j, 500, "internal", NULL, "the check could not be run; the log has the details");
 		job_submit(j);
@@ -213,16 +273,18 @@ void checks_create(struct job *j, struct evhttp_request *req)
 	metrics_check_work(&j->w->metrics, res);
 	memcpy(j->check_id, "chk_", 4);
 	worker_new_id(j->w, j->check_id + 4);
-	rc = check_build(j, &cr, query, res);
-	json_decref(query);
-	check_request_release(&cr);
+	rc = check_build(j, &cr, res);
 	if (rc != DSC_OK) {
-		json_object_del(j->audit, "result");
+		/* Out of memory, or a subject the text cannot hold (where the
+		 * tree, too, had none): the entry as the trees made it. */
+		check_audit_tree(j, &cr);
+		check_request_release(&cr);
 		job_error(j, 503, "unavailable", NULL, "out of memory");
 		j->status = 503;
 		job_submit(j);
 		return;
 	}
+	check_request_release(&cr);
 	j->finish = checks_create_done;
 	job_submit(j);
 }

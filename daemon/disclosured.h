@@ -213,6 +213,10 @@ struct job {
 	bool want_receipt;         /* add "audit":{seq,hash} to resp */
 	enum band outcome;         /* JOB_CHECK_CREATE, for metrics */
 	void *ctx;                 /* handler-private (bulk state) */
+	/* Addition: members of the audit entry written ahead as text
+	 * (JOB_CHECK_CREATE: case_ref, purpose, justification, query,
+	 * result), encoded after the members of audit; empty if none. */
+	struct audit_members audit_more;
 };
 
 struct job *job_new(struct daemon *d, struct worker *w);
@@ -319,6 +323,10 @@ struct check_result;
 struct check_json_fields {
 	const char *check_id, *created, *principal, *force, *case_ref, *purpose, *justification;
 	const json_t *subject;
+	/* Addition: the subject itself, written without a tree (used
+	 * instead of subject when set; check_json_stored() then fails with
+	 * DSC_EINVAL if a name is not UTF-8). */
+	const struct check_subject *subject_s;
 };
 /* The stored check: the full candidates, decision null. */
 int check_json_stored(struct jbuf *b, const struct check_json_fields *f,

@@ -63,6 +63,7 @@ void job_free(struct job *j)
 	if (j == NULL)
 		return;
 	json_decref(j->audit);
+	audit_members_release(&j->audit_more);
 	json_decref(j->resp);
 	json_decref(j->decision);
 	if (j->body != NULL)

@@ -130,7 +130,12 @@ static int append_entry(struct writer *wr, struct store_txn *t, const json_t *fi
 	size_t len = 0;
 	int rc;
 
-	rc = audit_entry_encode(&wr->chain, fields, ms, &line, &len, err);
+	/* A check's own members come written ahead, after the tree's. */
+	if (j != NULL && j->audit_more.len > 0)
+		rc = audit_entry_encode_members(&wr->chain, fields, &j->audit_more, ms, &line,
+						&len, err);
+	else
+		rc = audit_entry_encode(&wr->chain, fields, ms, &line, &len, err);
 	if (rc != DSC_OK)
 		return rc;
 	rc = store_audit_append(t, seq, line, len, err);
