@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -389,8 +390,8 @@ static bool case_ref_valid(const char *s)
 	return n >= 1 && n <= CASE_REF_MAX;
 }
 
-int check_request_parse(const char *body, size_t len, struct check_request *out,
-                        struct dsc_error *err)
+int check_request_parse_tree(const char *body, size_t len, struct check_request *out,
+                             struct dsc_error *err)
 {
 	static const char *const top_keys[] = {"case_ref", "purpose", "justification", "subject",
 	                                       NULL};
@@ -448,10 +449,398 @@ fail:
 	return rc;
 }
 
+/* ---- the plain reader ---- */
+
+/*
+ * A check's body is read here without jansson when it is plainly valid:
+ * one object of the four members, the subject of its five, names of
+ * their three, strings (with any JSON escape but \u0000), small whole
+ * numbers and nulls, no member twice, and every value valid as the
+ * checks above want it.  The reader decodes the strings in place in a
+ * copy of the body (an escape is never shorter than what it stands
+ * for).  Anything else, or anything it is not sure of, it leaves to
+ * check_request_parse_tree(), which says what is wrong: so it need only
+ * be right about what it accepts.
+ */
+#define PLAIN_BODY_MAX 65536 /* longer bodies are jansson's */
+
+struct plain {
+	char *p, *end;
+};
+
+static void plain_space(struct plain *r)
+{
+	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
+		r->p++;
+}
+
+static bool plain_char(struct plain *r, char c)
+{
+	plain_space(r);
+	if (r->p < r->end && *r->p == c) {
+		r->p++;
+		return true;
+	}
+	return false;
+}
+
+static int hex4(const char *p)
+{
+	int v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+static char *utf8_write(char *w, uint32_t cp)
+{
+	if (cp < 0x80) {
+		*w++ = (char)cp;
+	} else if (cp < 0x800) {
+		*w++ = (char)(0xC0 | cp >> 6);
+		*w++ = (char)(0x80 | (cp & 0x3F));
+	} else if (cp < 0x10000) {
+		*w++ = (char)(0xE0 | cp >> 12);
+		*w++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+		*w++ = (char)(0x80 | (cp & 0x3F));
+	} else {
+		*w++ = (char)(0xF0 | cp >> 18);
+		*w++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+		*w++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+		*w++ = (char)(0x80 | (cp & 0x3F));
+	}
+	return w;
+}
+
+/* A string, decoded in place and NUL-terminated; false for anything
+ * jansson would refuse (a raw control character, bytes that are not
+ * UTF-8, a bad escape or lone surrogate) and for \u0000. */
+static bool plain_string(struct plain *r, char **out)
+{
+	char *w;
+
+	plain_space(r);
+	if (r->p >= r->end || *r->p != '"')
+		return false;
+	w = *out = ++r->p;
+	while (r->p < r->end) {
+		unsigned char c = (unsigned char)*r->p;
+
+		if (c == '"') {
+			r->p++;
+			*w = '\0'; /* at most where the closing quote was */
+			return true;
+		}
+		if (c < 0x20)
+			return false;
+		if (c >= 0x80) {
+			uint32_t cp;
+			size_t n = utf8_decode((const unsigned char *)r->p, (size_t)(r->end - r->p), &cp);
+
+			if (n == 0)
+				return false;
+			memmove(w, r->p, n);
+			w += n;
+			r->p += n;
+			continue;
+		}
+		if (c != '\\') {
+			*w++ = (char)c;
+			r->p++;
+			continue;
+		}
+		if (r->end - r->p < 2)
+			return false;
+		switch (r->p[1]) {
+		case '"': *w++ = '"'; break;
+		case '\\': *w++ = '\\'; break;
+		case '/': *w++ = '/'; break;
+		case 'b': *w++ = '\b'; break;
+		case 'f': *w++ = '\f'; break;
+		case 'n': *w++ = '\n'; break;
+		case 'r': *w++ = '\r'; break;
+		case 't': *w++ = '\t'; break;
+		case 'u': {
+			int hi, lo;
+			uint32_t cp;
+
+			if (r->end - r->p < 6 || (hi = hex4(r->p + 2)) < 0 || hi == 0 ||
+			    (hi >= 0xDC00 && hi <= 0xDFFF))
+				return false;
+			cp = (uint32_t)hi;
+			if (hi >= 0xD800 && hi <= 0xDBFF) {
+				if (r->end - r->p < 12 || r->p[6] != '\\' || r->p[7] != 'u' ||
+				    (lo = hex4(r->p + 8)) < 0xDC00 || lo > 0xDFFF)
+					return false;
+				cp = 0x10000 + (((uint32_t)hi - 0xD800) << 10) + ((uint32_t)lo - 0xDC00);
+				r->p += 6;
+			}
+			w = utf8_write(w, cp);
+			r->p += 6;
+			continue;
+		}
+		default:
+			return false;
+		}
+		r->p += 2;
+	}
+	return false;
+}
+
+/* null: true with *out NULL; a string: true with *out set. */
+static bool plain_string_or_null(struct plain *r, char **out)
+{
+	plain_space(r);
+	if (r->end - r->p >= 4 && memcmp(r->p, "null", 4) == 0) {
+		r->p += 4;
+		*out = NULL;
+		return true;
+	}
+	return plain_string(r, out);
+}
+
+/* A member's name among keys (at most 8); false if unknown or seen. */
+static bool plain_key(struct plain *r, const char *const *keys, unsigned *seen, int *which)
+{
+	char *k;
+
+	if (!plain_string(r, &k) || !plain_char(r, ':'))
+		return false;
+	for (int i = 0; keys[i] != NULL; i++) {
+		if (strcmp(k, keys[i]) == 0) {
+			if (*seen & (1u << i))
+				return false;
+			*seen |= 1u << i;
+			*which = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A name part as name_part() takes it: no control character, trimmed of
+ * spaces and tabs, at most NAME_PART_MAX bytes; a blank one is absent
+ * (false for a required one). */
+static bool plain_name_part(char *s, bool required, char **out)
+{
+	size_t len, start = 0;
+
+	*out = NULL;
+	if (s == NULL)
+		return !required;
+	if (has_control(s, false))
+		return false;
+	len = strlen(s);
+	while (start < len && (s[start] == ' ' || s[start] == '\t'))
+		start++;
+	while (len > start && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	s[len] = '\0';
+	if (len == start)
+		return !required;
+	if (len - start > NAME_PART_MAX)
+		return false;
+	*out = s + start;
+	return true;
+}
+
+static bool plain_names(struct plain *r, struct check_subject *s)
+{
+	static const char *const keys[] = {"given", "middle", "family", NULL};
+
+	if (!plain_char(r, '['))
+		return false;
+	do {
+		char *v[3] = {NULL, NULL, NULL};
+		unsigned seen = 0;
+		int which;
+		struct person_name *pn;
+
+		if (s->n_names == CHECK_MAX_NAMES || !plain_char(r, '{'))
+			return false;
+		do {
+			if (!plain_key(r, keys, &seen, &which) || !plain_string_or_null(r, &v[which]))
+				return false;
+		} while (plain_char(r, ','));
+		if (!plain_char(r, '}'))
+			return false;
+		pn = &s->names[s->n_names];
+		if (!plain_name_part(v[2], true, &pn->family) ||
+		    !plain_name_part(v[0], false, &pn->given) ||
+		    !plain_name_part(v[1], false, &pn->middle))
+			return false;
+		pn->kind = s->n_names == 0 ? NAME_PRIMARY : NAME_ALIAS;
+		s->n_names++;
+	} while (plain_char(r, ','));
+	return plain_char(r, ']');
+}
+
+/* An age: null, or 0..AGE_MAX written plainly. */
+static bool plain_age(struct plain *r, int *age)
+{
+	int v = 0, n = 0;
+
+	plain_space(r);
+	if (r->end - r->p >= 4 && memcmp(r->p, "null", 4) == 0) {
+		r->p += 4;
+		return true;
+	}
+	while (r->p < r->end && *r->p >= '0' && *r->p <= '9' && n < 4) {
+		v = v * 10 + (*r->p - '0');
+		r->p++;
+		n++;
+	}
+	/* No leading zero, no fraction or exponent: those are jansson's. */
+	if (n == 0 || n > 3 || (n > 1 && r->p[-n] == '0') || v > AGE_MAX)
+		return false;
+	if (r->p < r->end && (*r->p == '.' || *r->p == 'e' || *r->p == 'E'))
+		return false;
+	*age = v;
+	return true;
+}
+
+static bool plain_subject(struct plain *r, struct check_subject *s)
+{
+	static const char *const keys[] = {"names", "dob", "age", "postcode", "sex", NULL};
+	unsigned seen = 0;
+	int which;
+	char *v;
+
+	memset(s, 0, sizeof(*s));
+	s->age = -1;
+	if (!plain_char(r, '{'))
+		return false;
+	do {
+		if (!plain_key(r, keys, &seen, &which))
+			return false;
+		switch (which) {
+		case 0:
+			if (!plain_names(r, s))
+				return false;
+			break;
+		case 1:
+			if (!plain_string_or_null(r, &v))
+				return false;
+			if (v != NULL && (!date_read(v, &s->dob) || s->dob.year < DOB_YEAR_MIN ||
+			                  date_after_today(&s->dob)))
+				return false;
+			break;
+		case 2:
+			if (!plain_age(r, &s->age))
+				return false;
+			break;
+		case 3:
+			if (!plain_string_or_null(r, &v))
+				return false;
+			if (v != NULL) {
+				size_t len = strlen(v);
+
+				if (len > POSTCODE_MAX)
+					return false;
+				for (size_t i = 0; i < len; i++)
+					if (!((v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= 'a' && v[i] <= 'z') ||
+					      (v[i] >= '0' && v[i] <= '9') || v[i] == ' '))
+						return false;
+				if (!only_space(v))
+					memcpy(s->postcode, v, len + 1);
+			}
+			break;
+		default:
+			if (!plain_string_or_null(r, &v))
+				return false;
+			if (v != NULL) {
+				if (strlen(v) != 1 || strchr("MFX", v[0]) == NULL)
+					return false;
+				s->sex = v[0];
+			}
+			break;
+		}
+	} while (plain_char(r, ','));
+	/* names is required (and was read whole, with at least one name). */
+	return plain_char(r, '}') && (seen & 1u) && s->n_names > 0;
+}
+
+/* DSC_OK with out filled, or DSC_EINVAL: leave the body to jansson. */
+static int plain_parse(const char *body, size_t len, struct check_request *out)
+{
+	static const char *const keys[] = {"case_ref", "purpose", "justification", "subject", NULL};
+	struct plain r;
+	unsigned seen = 0;
+	int which;
+	char *v[3] = {NULL, NULL, NULL};
+	size_t i;
+
+	if (body == NULL || len == 0 || len > PLAIN_BODY_MAX || (out->text = malloc(len + 1)) == NULL)
+		return DSC_EINVAL;
+	memcpy(out->text, body, len);
+	out->text[len] = '\0';
+	r.p = out->text;
+	r.end = out->text + len;
+	if (!plain_char(&r, '{'))
+		goto refuse;
+	do {
+		if (!plain_key(&r, keys, &seen, &which))
+			goto refuse;
+		if (which == 3) {
+			if (!plain_subject(&r, &out->subject))
+				goto refuse;
+		} else if (!plain_string(&r, &v[which])) {
+			goto refuse;
+		}
+	} while (plain_char(&r, ','));
+	if (!plain_char(&r, '}') || seen != 0xFu)
+		goto refuse;
+	plain_space(&r);
+	if (r.p != r.end)
+		goto refuse;
+	/* As check_request_parse_tree() checks them. */
+	if (!case_ref_valid(v[0]))
+		goto refuse;
+	for (i = 0; i < N_PURPOSES; i++)
+		if (strcmp(v[1], purposes[i]) == 0)
+			break;
+	if (i == N_PURPOSES)
+		goto refuse;
+	if (has_control(v[2], true) || only_space(v[2]) || utf8_chars(v[2]) > JUSTIFICATION_MAX)
+		goto refuse;
+	out->case_ref = v[0];
+	out->purpose = (enum purpose)i;
+	out->justification = v[2];
+	return DSC_OK;
+refuse:
+	free(out->text);
+	memset(out, 0, sizeof(*out));
+	out->subject.age = -1;
+	return DSC_EINVAL;
+}
+
+int check_request_parse(const char *body, size_t len, struct check_request *out,
+                        struct dsc_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->subject.age = -1;
+	if (plain_parse(body, len, out) == DSC_OK)
+		return DSC_OK;
+	return check_request_parse_tree(body, len, out, err);
+}
+
 void check_request_release(struct check_request *r)
 {
 	if (r == NULL)
 		return;
+	free(r->text);
 	json_decref(r->json);
 	memset(r, 0, sizeof(*r));
 	r->subject.age = -1;

@@ -26,6 +26,9 @@ const char *purpose_name(enum purpose p);
 
 struct check_request {
 	json_t *json; /* the parsed body (owns the strings below) */
+	/* Addition: or this copy of the body, its strings decoded in place,
+	 * when the body was read without jansson (json is then NULL). */
+	char *text;
 	const char *case_ref;
 	enum purpose purpose;
 	const char *justification;
@@ -76,5 +79,16 @@ struct audit_members;
 void check_subject_audit(const struct check_subject *s, struct audit_members *m);
 bool check_subject_dump(const struct check_subject *s,
 			void (*put)(void *arg, const char *p, size_t n), void *arg);
+
+/*
+ * Addition: check_request_parse() reads a body that is plainly valid
+ * (the common case) with a reader of its own, and gives every other
+ * body to jansson and the checks above, whose error it returns: so
+ * every error is the one jansson's path gives, and a body read either
+ * way gives the same request.  check_request_parse_tree() is jansson's
+ * path alone, for the tests that compare the two.
+ */
+int check_request_parse_tree(const char *body, size_t len, struct check_request *out,
+			     struct dsc_error *err);
 
 #endif

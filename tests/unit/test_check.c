@@ -526,6 +526,204 @@ static void a_subject_that_is_not_utf8_has_no_text_as_it_has_no_tree(void **stat
 	audit_members_release(&m);
 }
 
+/* ---- the plain reader against jansson's path ---- */
+
+struct gen_body {
+	char *p;
+	size_t len, cap;
+};
+
+static void gb_add(struct gen_body *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->p = realloc(b->p, b->cap);
+		assert_non_null(b->p);
+	}
+	memcpy(b->p + b->len, s, n + 1);
+	b->len += n;
+}
+
+static const char *gen_pick(const char *const *v, size_t n)
+{
+	return v[gen_next((uint32_t)n)];
+}
+#define PICK(v) gen_pick(v, sizeof(v) / sizeof(v[0]))
+
+static const char *const gen_ws[] = {"", "", "", " ", "\n", "\t ", "\r\n  "};
+
+/* A name part's JSON value: mostly good, sometimes not (fictitious). */
+static const char *const gen_names[] = {
+    "\"Smith\"", "\"Jon\"", "\" Jon \"", "\"\\tJon\"", "\"J\\u00f6rg\"", "\"\\u674e\"",
+    "\"O\\u2019Neil\"", "\"Sm\\\"ith\"", "\"Back\\\\slash\"", "\"a\\/b\"", "\"\\ud83d\\ude00x\"",
+    "\"\\ud83dx\"", "\"\\ude00\"", "\"\\u0000\"", "\"\\u0007\"", "\"   \"", "\"\"", "null", "7",
+    "\"\xc3\xa9l\xc3\xa8ve\"", "\"\xff\"", "\"bad\\q\"", "\"\x01\"", "\"\x7f\"",
+    "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\""};
+
+static void gen_member(struct gen_body *b, bool *first, const char *key, const char *value)
+{
+	gb_add(b, *first ? "" : ",");
+	gb_add(b, PICK(gen_ws));
+	gb_add(b, key);
+	gb_add(b, PICK(gen_ws));
+	gb_add(b, ":");
+	gb_add(b, PICK(gen_ws));
+	gb_add(b, value);
+	gb_add(b, PICK(gen_ws));
+	*first = false;
+}
+
+/* Mostly a value every check takes, now and then any of them. */
+static const char *gen_name_value(void)
+{
+	return gen_next(6) ? gen_names[gen_next(11)] : PICK(gen_names);
+}
+
+static void gen_name(struct gen_body *b)
+{
+	static const char *const keys[] = {"\"given\"", "\"middle\"", "\"family\"", "\"nick\"",
+	                                   "\"fam\\u0069ly\""};
+	bool first = true;
+
+	gb_add(b, "{");
+	if (gen_next(10) == 0) {
+		/* Any members at all. */
+		for (size_t i = 0, n = gen_next(4); i < n; i++)
+			gen_member(b, &first, PICK(keys), PICK(gen_names));
+	} else {
+		if (gen_next(2))
+			gen_member(b, &first, "\"given\"", gen_name_value());
+		if (gen_next(3) == 0)
+			gen_member(b, &first, "\"middle\"", gen_name_value());
+		gen_member(b, &first, gen_next(10) ? "\"family\"" : "\"fam\\u0069ly\"",
+		           gen_name_value());
+	}
+	gb_add(b, "}");
+}
+
+static void gen_check_body(struct gen_body *b)
+{
+	static const char *const case_refs[] = {"\"WM-CSODS-2026-0042\"", "\"A\"", "\"\"", "\"a b\"",
+	                                        "42", "null", "\"WM\\/1\""};
+	static const char *const purposes_v[] = {"\"other\"", "\"csods_right_to_ask\"", "\"mappa_review\"",
+	                                         "\"curiosity\"", "null", "\"oth\\u0065r\""};
+	static const char *const justs[] = {"\"New partner\"", "\"line\\none\\ttab\"", "\"  \"",
+	                                    "\"Applicant\\u2019s partner\"", "\"bell\\u0007\"", "7",
+	                                    "\"\xe6\x9d\x8e\""};
+	static const char *const dobs[] = {"\"1970-03-12\"", "\"1900-02-29\"", "\"2000-02-29\"", "\"1879-12-31\"",
+	                                   "\"2999-01-01\"", "\"12/03/1970\"", "null", "19700312"};
+	static const char *const ages[] = {"41", "0", "130", "131", "041", "4.0", "-1", "1e2", "null", "\"41\"", "-0"};
+	static const char *const pcs[] = {"\"WR1 2AB\"", "\"  \"", "\"\"", "\"WR1-2AB\"", "null",
+	                                  "\"WR1 2AB WR1 2AB1\"", "\"wr1\\u00202ab\""};
+	static const char *const sexes[] = {"\"M\"", "\"F\"", "\"X\"", "\"m\"", "\"\"", "null", "\"MF\""};
+	static const char *const extras[] = {"\"subjet\"", "\"case_ref\"", "\"dob_\""};
+	bool first = true, sfirst = true;
+	size_t names = gen_next(12) == 0 ? gen_next(13) : 1 + gen_next(2);
+
+	b->len = 0;
+	gb_add(b, PICK(gen_ws));
+	gb_add(b, "{");
+	if (gen_next(20) != 0)
+		gen_member(b, &first, "\"case_ref\"", gen_next(4) ? case_refs[0] : PICK(case_refs));
+	if (gen_next(20) != 0)
+		gen_member(b, &first, "\"purpose\"", gen_next(4) ? purposes_v[0] : PICK(purposes_v));
+	if (gen_next(20) != 0)
+		gen_member(b, &first, "\"justification\"", gen_next(4) ? justs[0] : PICK(justs));
+	gb_add(b, first ? "" : ",");
+	gb_add(b, "\"subject\":{");
+	if (gen_next(20) != 0) {
+		struct gen_body nb = {0};
+
+		gb_add(&nb, "[");
+		for (size_t i = 0; i < names; i++) {
+			if (i > 0)
+				gb_add(&nb, ",");
+			gen_name(&nb);
+		}
+		gb_add(&nb, "]");
+		gen_member(b, &sfirst, "\"names\"", nb.p);
+		free(nb.p);
+	}
+	if (gen_next(2))
+		gen_member(b, &sfirst, "\"dob\"", gen_next(3) ? dobs[gen_next(3)] : PICK(dobs));
+	if (gen_next(3) == 0)
+		gen_member(b, &sfirst, "\"age\"", gen_next(2) ? ages[gen_next(3)] : PICK(ages));
+	if (gen_next(3) == 0)
+		gen_member(b, &sfirst, "\"postcode\"", gen_next(2) ? pcs[gen_next(3)] : PICK(pcs));
+	if (gen_next(3) == 0)
+		gen_member(b, &sfirst, "\"sex\"", gen_next(2) ? sexes[gen_next(3)] : PICK(sexes));
+	gb_add(b, "}");
+	if (gen_next(15) == 0)
+		gen_member(b, &first, PICK(extras), "\"x\"");
+	gb_add(b, "}");
+	gb_add(b, PICK(gen_ws));
+	if (gen_next(30) == 0)
+		gb_add(b, "x");
+	if (gen_next(25) == 0) /* cut short anywhere */
+		b->len = gen_next((uint32_t)b->len + 1);
+}
+
+static void assert_same_str(const char *a, const char *b, int i, const char *what)
+{
+	if ((a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0))
+		fail_msg("body %d: %s is '%s' read plainly, '%s' through jansson", i, what,
+		         a ? a : "(null)", b ? b : "(null)");
+}
+
+static void generated_bodies_read_as_jansson_reads_them(void **state)
+{
+	struct gen_body b = {0};
+	int plain = 0, refused = 0;
+
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		struct check_request r1, r2;
+		struct dsc_error e1, e2;
+		int rc1, rc2;
+
+		gen_check_body(&b);
+		memset(&e1, 0, sizeof(e1));
+		memset(&e2, 0, sizeof(e2));
+		rc1 = check_request_parse(b.p, b.len, &r1, &e1);
+		rc2 = check_request_parse_tree(b.p, b.len, &r2, &e2);
+		if (rc1 != rc2)
+			fail_msg("body %d: %d read plainly, %d through jansson (%s): %.*s", i, rc1, rc2,
+			         e2.msg, (int)b.len, b.p);
+		if (rc1 != DSC_OK) {
+			assert_int_equal(e1.code, e2.code);
+			assert_string_equal(e1.field, e2.field);
+			assert_string_equal(e1.msg, e2.msg);
+			refused++;
+			continue;
+		}
+		plain += r1.text != NULL;
+		assert_same_str(r1.case_ref, r2.case_ref, i, "case_ref");
+		assert_int_equal(r1.purpose, r2.purpose);
+		assert_same_str(r1.justification, r2.justification, i, "justification");
+		assert_int_equal(r1.subject.n_names, r2.subject.n_names);
+		for (size_t k = 0; k < r1.subject.n_names; k++) {
+			assert_same_str(r1.subject.names[k].given, r2.subject.names[k].given, i, "given");
+			assert_same_str(r1.subject.names[k].middle, r2.subject.names[k].middle, i, "middle");
+			assert_same_str(r1.subject.names[k].family, r2.subject.names[k].family, i, "family");
+			assert_int_equal(r1.subject.names[k].kind, r2.subject.names[k].kind);
+		}
+		assert_memory_equal(&r1.subject.dob, &r2.subject.dob, sizeof(r1.subject.dob));
+		assert_int_equal(r1.subject.age, r2.subject.age);
+		assert_memory_equal(r1.subject.postcode, r2.subject.postcode, sizeof(r1.subject.postcode));
+		assert_int_equal(r1.subject.sex, r2.subject.sex);
+		check_request_release(&r1);
+		check_request_release(&r2);
+	}
+	free(b.p);
+	/* Both kinds of body were seen, and the plain reader took most of
+	 * the good ones. */
+	print_message("%d plain, %d refused of 20000\n", plain, refused);
+	assert_true(plain > 2000);
+	assert_true(refused > 2000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -540,6 +738,7 @@ int main(void)
 	    cmocka_unit_test(generated_subjects_are_written_as_their_trees),
 	    cmocka_unit_test(a_parsed_subject_is_written_as_its_tree),
 	    cmocka_unit_test(a_subject_that_is_not_utf8_has_no_text_as_it_has_no_tree),
+	    cmocka_unit_test(generated_bodies_read_as_jansson_reads_them),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
