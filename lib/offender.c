@@ -431,10 +431,10 @@ static inline void skip_space(struct reader *r)
 	}
 }
 
-/* Whether none of the 8 bytes in v ends or escapes a string or needs a
- * closer look: no '"', no '\\', nothing below 0x20, nothing from 0x80.
- * Each test is exact for "some byte is" (the borrow only runs past a
- * byte that already matched). */
+/* The bytes of v that end or escape a string or need a closer look ('"',
+ * '\\', below 0x20, from 0x80), as the high bit of each: 0 when there is
+ * none.  Each test is exact for "some byte is", and the lowest flag is
+ * exact (the borrow only runs past a byte that already matched). */
 static inline uint64_t special8(uint64_t v)
 {
 	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
@@ -442,11 +442,6 @@ static inline uint64_t special8(uint64_t v)
 
 	return (v & highs) | ((v - ones * 0x20) & ~v & highs) | ((q - ones) & ~q & highs) |
 	       ((bs - ones) & ~bs & highs);
-}
-
-static inline bool plain8(uint64_t v)
-{
-	return special8(v) == 0;
 }
 
 /* A string at r->p (the opening quote): cut out in place, NUL for the
