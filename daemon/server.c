@@ -198,23 +198,20 @@ void worker_new_id(struct worker *w, char out[ID_LEN + 1])
 	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 	uint64_t t = (uint64_t)now_ms() & 0xFFFFFFFFFFFFull;
 	uint64_t r1 = xorshift128p(w->rng), r2 = xorshift128p(w->rng);
-	unsigned char bytes[16];
-	int bit = 0;
+	/* 128 bits, most significant first: 48 of milliseconds, the eight
+	 * bytes of r1 lowest first, the two lowest bytes of r2 likewise (the
+	 * order the ids have always had), as one number. */
+	unsigned __int128 v = (unsigned __int128)t << 80 |
+			      (unsigned __int128)__builtin_bswap64(r1) << 16 |
+			      (unsigned __int128)(((r2 & 0xFFu) << 8) | ((r2 >> 8) & 0xFFu));
 
-	for (int i = 0; i < 6; i++)
-		bytes[i] = (unsigned char)(t >> (40 - 8 * i));
-	for (int i = 0; i < 8; i++)
-		bytes[6 + i] = (unsigned char)(r1 >> (8 * i));
-	bytes[14] = (unsigned char)r2;
-	bytes[15] = (unsigned char)(r2 >> 8);
-	/* 128 bits as 26 base32 digits, the first carrying 3 bits (ULID). */
-	for (int i = 0; i < ID_LEN; i++) {
-		unsigned v = 0;
-		int nbits = i == 0 ? 3 : 5;
-		for (int k = 0; k < nbits; k++, bit++)
-			v = (v << 1) | ((bytes[bit / 8] >> (7 - bit % 8)) & 1u);
-		out[i] = alphabet[v];
+	/* 26 base32 digits, the first carrying 3 bits (ULID), written from
+	 * the last: five bits at a time rather than one. */
+	for (int i = ID_LEN - 1; i > 0; i--) {
+		out[i] = alphabet[(unsigned)(v & 31u)];
+		v >>= 5;
 	}
+	out[0] = alphabet[(unsigned)(v & 7u)];
 	out[ID_LEN] = '\0';
 }
 
