@@ -253,6 +253,35 @@ static int dump_to_evbuffer(const char *buffer, size_t size, void *data)
 	return evbuffer_add(data, buffer, size);
 }
 
+/* ,"audit":{"seq":N,"hash":"<hex>"}} and the newline that end a text
+ * answer, written without printf (one per check).  Returns its length. */
+#define RECEIPT_HEAD ",\"audit\":{\"seq\":"
+#define RECEIPT_MID ",\"hash\":\""
+#define RECEIPT_TAIL "\"}}\n"
+#define RECEIPT_TEXT_MAX (sizeof(RECEIPT_HEAD RECEIPT_MID RECEIPT_TAIL) + 20 + AUDIT_HASH_HEX)
+
+static size_t receipt_text(char out[RECEIPT_TEXT_MAX], uint64_t seq, const char *hash)
+{
+	char digits[20], *d = digits + sizeof(digits);
+	size_t n = 0, dn;
+
+	do {
+		*--d = (char)('0' + seq % 10);
+		seq /= 10;
+	} while (seq > 0);
+	dn = (size_t)(digits + sizeof(digits) - d);
+	memcpy(out, RECEIPT_HEAD, sizeof(RECEIPT_HEAD) - 1);
+	n += sizeof(RECEIPT_HEAD) - 1;
+	memcpy(out + n, d, dn);
+	n += dn;
+	memcpy(out + n, RECEIPT_MID, sizeof(RECEIPT_MID) - 1);
+	n += sizeof(RECEIPT_MID) - 1;
+	memcpy(out + n, hash, AUDIT_HASH_HEX);
+	n += AUDIT_HASH_HEX;
+	memcpy(out + n, RECEIPT_TAIL, sizeof(RECEIPT_TAIL) - 1);
+	return n + sizeof(RECEIPT_TAIL) - 1;
+}
+
 /* The largest answer made into one TLS record (TLS's own limit). */
 #define ONE_RECORD_MAX 16384
 
@@ -286,10 +315,13 @@ void job_respond(struct job *j)
 		evhttp_add_header(out, "Content-Type",
 				  j->content_type ? j->content_type : "application/json");
 		evbuffer_add(buf, j->answer, j->answer_len);
-		if (j->want_receipt && j->receipt)
-			evbuffer_add_printf(buf, ",\"audit\":{\"seq\":%llu,\"hash\":\"%s\"}",
-					    (unsigned long long)j->receipt_seq, j->receipt_hash);
-		evbuffer_add(buf, "}\n", 2);
+		if (j->want_receipt && j->receipt) {
+			char r[RECEIPT_TEXT_MAX];
+
+			evbuffer_add(buf, r, receipt_text(r, j->receipt_seq, j->receipt_hash));
+		} else {
+			evbuffer_add(buf, "}\n", 2);
+		}
 	} else if (j->resp != NULL) {
 		if (j->want_receipt && j->receipt && json_is_object(j->resp)) {
 			json_t *r = json_object();
