@@ -102,6 +102,40 @@ static void checks_create_done(struct job *j)
 	job_respond(j);
 }
 
+/*
+ * format_time_ms() of ms, which costs a gmtime_r() and a printf: the
+ * part up to the seconds is made by it once a second (per worker
+ * thread), the milliseconds are written here.
+ */
+static void created_time(int64_t ms, char out[32])
+{
+	static _Thread_local int64_t cached_sec = -1;
+	static _Thread_local char cached[32];
+	unsigned milli;
+
+	if (ms < 0) {
+		format_time_ms(ms, out);
+		return;
+	}
+	if (ms / 1000 != cached_sec) {
+		format_time_ms(ms, cached);
+		/* Only "YYYY-MM-DDTHH:MM:SS.mmmZ" is cut at the same places. */
+		if (strlen(cached) != 24 || cached[19] != '.') {
+			cached_sec = -1;
+			memcpy(out, cached, 32);
+			return;
+		}
+		cached_sec = ms / 1000;
+	}
+	milli = (unsigned)(ms % 1000);
+	memcpy(out, cached, 20);
+	out[20] = (char)('0' + milli / 100);
+	out[21] = (char)('0' + milli / 10 % 10);
+	out[22] = (char)('0' + milli % 10);
+	out[23] = 'Z';
+	out[24] = '\0';
+}
+
 /* A string of the audit entry as json_string_lossy() would make it. */
 static void audit_str_lossy(struct audit_members *m, const char *s)
 {
@@ -201,7 +235,7 @@ static int check_build(struct job *j, const struct check_request *cr,
 	char created[32];
 	int rc = DSC_ENOMEM;
 
-	format_time_ms(now_ms(), created);
+	created_time(now_ms(), created);
 	memset(&f, 0, sizeof(f));
 	f.check_id = j->check_id;
 	f.created = created;
