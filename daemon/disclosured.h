@@ -128,7 +128,18 @@ struct conn {
 	bool known;      /* CN found in the ACL */
 	char cn[PRINCIPAL_CN_MAX + 1];
 	struct principal principal;
+	/* Addition: the audit fields that are the same for every request of
+	 * the connection (principal, cn, roles, force: CONN_AUDIT_*), made
+	 * at its first request and again after an ACL reload, and put into
+	 * each request's audit fields by reference (router.c).  They are
+	 * never changed once made (jansson counts references atomically, so
+	 * the writer may hold them while the worker shares them again). */
+	json_t *audit_vals[4];
+	unsigned audit_vals_gen;
+	bool audit_vals_known;
 };
+/* Addition: releases c->audit_vals (server.c, with the connection). */
+void conn_audit_release(struct conn *c);
 
 /* ---- the request guard (guard.c) ---- */
 struct bufferevent;

@@ -135,6 +135,78 @@ int job_audit_begin(struct job *j, const char *action, const char *method, const
 	return DSC_OK;
 }
 
+enum { CONN_AUDIT_PRINCIPAL, CONN_AUDIT_CN, CONN_AUDIT_ROLES, CONN_AUDIT_FORCE };
+
+void conn_audit_release(struct conn *c)
+{
+	for (size_t i = 0; i < sizeof(c->audit_vals) / sizeof(c->audit_vals[0]); i++) {
+		json_decref(c->audit_vals[i]);
+		c->audit_vals[i] = NULL;
+	}
+}
+
+/* c's principal, cn, roles and force as job_audit_begin() writes them,
+ * made again only when what they were made from may have changed. */
+static bool conn_audit_values(struct conn *c)
+{
+	json_t *roles;
+	bool ok = true;
+
+	if (c->audit_vals[CONN_AUDIT_PRINCIPAL] != NULL && c->audit_vals_gen == c->acl_gen &&
+	    c->audit_vals_known == c->known)
+		return true;
+	conn_audit_release(c);
+	roles = json_array();
+	if (roles != NULL && c->known) {
+		for (unsigned bit = 1; bit <= ROLE_MONITOR; bit <<= 1)
+			if (c->principal.roles & bit)
+				ok &= json_array_append_new(roles, json_string(role_name((enum role)bit))) == 0;
+	}
+	c->audit_vals[CONN_AUDIT_PRINCIPAL] = c->known ? json_string_lossy(c->principal.id) : json_null();
+	c->audit_vals[CONN_AUDIT_CN] = c->cn[0] ? json_string_lossy(c->cn) : json_null();
+	c->audit_vals[CONN_AUDIT_ROLES] = roles;
+	c->audit_vals[CONN_AUDIT_FORCE] = c->known ? json_string_lossy(c->principal.force) : json_null();
+	for (size_t i = 0; i < sizeof(c->audit_vals) / sizeof(c->audit_vals[0]); i++)
+		ok &= c->audit_vals[i] != NULL;
+	if (!ok) {
+		conn_audit_release(c);
+		return false;
+	}
+	c->audit_vals_gen = c->acl_gen;
+	c->audit_vals_known = c->known;
+	return true;
+}
+
+/*
+ * job_audit_begin() for a request of connection c (whose principal j
+ * carries): the same members in the same order, with the connection's
+ * own four shared rather than made for every request.
+ */
+static int job_audit_begin_conn(struct job *j, struct conn *c, const char *action,
+				const char *method, const char *path)
+{
+	char trimmed[REQUEST_PATH_MAX + 1];
+	size_t n = strnlen(path, REQUEST_PATH_MAX);
+	json_t *a;
+
+	if (!conn_audit_values(c) || (a = json_object()) == NULL)
+		return job_audit_begin(j, action, method, path);
+	/* What snprintf("%s") into trimmed kept. */
+	memcpy(trimmed, path, n);
+	trimmed[n] = '\0';
+	json_object_set_new(a, "request_id", json_string(j->request_id));
+	json_object_set(a, "principal", c->audit_vals[CONN_AUDIT_PRINCIPAL]);
+	json_object_set(a, "cn", c->audit_vals[CONN_AUDIT_CN]);
+	json_object_set(a, "roles", c->audit_vals[CONN_AUDIT_ROLES]);
+	json_object_set(a, "force", c->audit_vals[CONN_AUDIT_FORCE]);
+	json_object_set_new(a, "action", json_string(action));
+	json_object_set_new(a, "method", json_string(method));
+	json_object_set_new(a, "path", json_string_lossy(trimmed));
+	json_object_set_new(a, "status", json_integer(0));
+	j->audit = a;
+	return DSC_OK;
+}
+
 void job_set_action(struct job *j, const char *action)
 {
 	if (j->audit != NULL)
@@ -747,7 +819,7 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 		}
 		limited = true;
 	}
-	if (job_audit_begin(j, "request", method, path) != DSC_OK) {
+	if (job_audit_begin_conn(j, c, "request", method, path) != DSC_OK) {
 		job_error(j, 503, "unavailable", NULL, "out of memory");
 		job_respond(j);
 		return;

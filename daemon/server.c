@@ -116,6 +116,7 @@ static void conn_release(struct conn *c, SSL *ssl)
 {
 	(void)ssl;
 	guard_detach(c);
+	conn_audit_release(c);
 	if (c->linger_fd >= 0)
 		linger_start(c->w, c->linger_fd);
 	c->linger_fd = -1;
