@@ -106,105 +106,103 @@ json_t *json_string_lossy(const char *s)
 	return json_string(buf);
 }
 
-int job_audit_begin(struct job *j, const char *action, const char *method, const char *path)
-{
-	json_t *a = json_object(), *roles = json_array();
-	char trimmed[REQUEST_PATH_MAX + 1];
+/* Who made a request, as its audit entry records it: principal, cn,
+ * roles and force (new references; a NULL where memory ran out). */
+enum { WHO_PRINCIPAL, WHO_CN, WHO_ROLES, WHO_FORCE, WHO_N };
 
-	if (a == NULL || roles == NULL) {
-		json_decref(a);
-		json_decref(roles);
-		return DSC_ENOMEM;
-	}
-	snprintf(trimmed, sizeof(trimmed), "%s", path);
-	if (j->known) {
+static void who_values(json_t *who[WHO_N], bool known, const struct principal *p, const char *cn)
+{
+	json_t *roles = json_array();
+
+	if (roles != NULL && known) {
 		for (unsigned bit = 1; bit <= ROLE_MONITOR; bit <<= 1)
-			if (j->p.roles & bit)
-				json_array_append_new(roles, json_string(role_name((enum role)bit)));
+			if ((p->roles & bit) &&
+			    json_array_append_new(roles, json_string(role_name((enum role)bit))) != 0) {
+				json_decref(roles);
+				roles = NULL;
+				break;
+			}
 	}
-	json_object_set_new(a, "request_id", json_string(j->request_id));
-	json_object_set_new(a, "principal", j->known ? json_string_lossy(j->p.id) : json_null());
-	json_object_set_new(a, "cn", j->cn[0] ? json_string_lossy(j->cn) : json_null());
-	json_object_set_new(a, "roles", roles);
-	json_object_set_new(a, "force", j->known ? json_string_lossy(j->p.force) : json_null());
-	json_object_set_new(a, "action", json_string(action));
-	json_object_set_new(a, "method", json_string(method));
-	json_object_set_new(a, "path", json_string_lossy(trimmed));
-	json_object_set_new(a, "status", json_integer(0));
-	j->audit = a;
-	return DSC_OK;
+	who[WHO_PRINCIPAL] = known ? json_string_lossy(p->id) : json_null();
+	who[WHO_CN] = cn[0] ? json_string_lossy(cn) : json_null();
+	who[WHO_ROLES] = roles;
+	who[WHO_FORCE] = known ? json_string_lossy(p->force) : json_null();
 }
 
-enum { CONN_AUDIT_PRINCIPAL, CONN_AUDIT_CN, CONN_AUDIT_ROLES, CONN_AUDIT_FORCE };
-
-void conn_audit_release(struct conn *c)
+static void who_release(json_t *who[WHO_N])
 {
-	for (size_t i = 0; i < sizeof(c->audit_vals) / sizeof(c->audit_vals[0]); i++) {
-		json_decref(c->audit_vals[i]);
-		c->audit_vals[i] = NULL;
+	for (size_t i = 0; i < WHO_N; i++) {
+		json_decref(who[i]);
+		who[i] = NULL;
 	}
 }
 
-/* c's principal, cn, roles and force as job_audit_begin() writes them,
- * made again only when what they were made from may have changed. */
-static bool conn_audit_values(struct conn *c)
-{
-	json_t *roles;
-	bool ok = true;
-
-	if (c->audit_vals[CONN_AUDIT_PRINCIPAL] != NULL && c->audit_vals_gen == c->acl_gen &&
-	    c->audit_vals_known == c->known)
-		return true;
-	conn_audit_release(c);
-	roles = json_array();
-	if (roles != NULL && c->known) {
-		for (unsigned bit = 1; bit <= ROLE_MONITOR; bit <<= 1)
-			if (c->principal.roles & bit)
-				ok &= json_array_append_new(roles, json_string(role_name((enum role)bit))) == 0;
-	}
-	c->audit_vals[CONN_AUDIT_PRINCIPAL] = c->known ? json_string_lossy(c->principal.id) : json_null();
-	c->audit_vals[CONN_AUDIT_CN] = c->cn[0] ? json_string_lossy(c->cn) : json_null();
-	c->audit_vals[CONN_AUDIT_ROLES] = roles;
-	c->audit_vals[CONN_AUDIT_FORCE] = c->known ? json_string_lossy(c->principal.force) : json_null();
-	for (size_t i = 0; i < sizeof(c->audit_vals) / sizeof(c->audit_vals[0]); i++)
-		ok &= c->audit_vals[i] != NULL;
-	if (!ok) {
-		conn_audit_release(c);
-		return false;
-	}
-	c->audit_vals_gen = c->acl_gen;
-	c->audit_vals_known = c->known;
-	return true;
-}
-
-/*
- * job_audit_begin() for a request of connection c (whose principal j
- * carries): the same members in the same order, with the connection's
- * own four shared rather than made for every request.
- */
-static int job_audit_begin_conn(struct job *j, struct conn *c, const char *action,
-				const char *method, const char *path)
+/* The audit entry's first members, in the agreed order, with who made
+ * the request (borrowed: the entry takes references of its own). */
+static int audit_start(struct job *j, json_t *const who[WHO_N], const char *action, const char *method,
+		       const char *path)
 {
 	char trimmed[REQUEST_PATH_MAX + 1];
 	size_t n = strnlen(path, REQUEST_PATH_MAX);
 	json_t *a;
 
-	if (!conn_audit_values(c) || (a = json_object()) == NULL)
-		return job_audit_begin(j, action, method, path);
-	/* What snprintf("%s") into trimmed kept. */
+	for (size_t i = 0; i < WHO_N; i++)
+		if (who[i] == NULL)
+			return DSC_ENOMEM;
+	if ((a = json_object()) == NULL)
+		return DSC_ENOMEM;
 	memcpy(trimmed, path, n);
 	trimmed[n] = '\0';
 	json_object_set_new(a, "request_id", json_string(j->request_id));
-	json_object_set(a, "principal", c->audit_vals[CONN_AUDIT_PRINCIPAL]);
-	json_object_set(a, "cn", c->audit_vals[CONN_AUDIT_CN]);
-	json_object_set(a, "roles", c->audit_vals[CONN_AUDIT_ROLES]);
-	json_object_set(a, "force", c->audit_vals[CONN_AUDIT_FORCE]);
+	json_object_set(a, "principal", who[WHO_PRINCIPAL]);
+	json_object_set(a, "cn", who[WHO_CN]);
+	json_object_set(a, "roles", who[WHO_ROLES]);
+	json_object_set(a, "force", who[WHO_FORCE]);
 	json_object_set_new(a, "action", json_string(action));
 	json_object_set_new(a, "method", json_string(method));
 	json_object_set_new(a, "path", json_string_lossy(trimmed));
 	json_object_set_new(a, "status", json_integer(0));
 	j->audit = a;
 	return DSC_OK;
+}
+
+int job_audit_begin(struct job *j, const char *action, const char *method, const char *path)
+{
+	json_t *who[WHO_N];
+	int rc;
+
+	who_values(who, j->known, &j->p, j->cn);
+	rc = audit_start(j, who, action, method, path);
+	who_release(who);
+	return rc;
+}
+
+void conn_audit_release(struct conn *c)
+{
+	who_release(c->audit_vals);
+}
+
+/*
+ * job_audit_begin() for a request of connection c (whose principal j
+ * carries): the same members, with the connection's own who shared by
+ * its requests rather than made for every one, and made again only when
+ * what it was made from may have changed (an ACL reload, the principal
+ * becoming known).
+ */
+static int job_audit_begin_conn(struct job *j, struct conn *c, const char *action,
+				const char *method, const char *path)
+{
+	if (c->audit_vals[WHO_PRINCIPAL] == NULL || c->audit_vals_gen != c->acl_gen ||
+	    c->audit_vals_known != c->known) {
+		conn_audit_release(c);
+		who_values(c->audit_vals, c->known, &c->principal, c->cn);
+		c->audit_vals_gen = c->acl_gen;
+		c->audit_vals_known = c->known;
+	}
+	if (audit_start(j, c->audit_vals, action, method, path) == DSC_OK)
+		return DSC_OK;
+	conn_audit_release(c); /* out of memory: made again next time */
+	return job_audit_begin(j, action, method, path);
 }
 
 void job_set_action(struct job *j, const char *action)

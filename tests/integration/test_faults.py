@@ -12,9 +12,9 @@ import socket
 import time
 import unittest
 
-from harness import (PRINCIPALS, CheckLoad, Daemon, DaemonTestCase, acl_text, audit_entries, check_body,
-                     export_audit, fixture_records, load_records, openssl, pki, tls_context, tmo,
-                     try_handshake_and_get)
+from harness import (FORCE_A, FORCE_B, PRINCIPALS, CheckLoad, Daemon, DaemonTestCase, acl_text,
+                     audit_entries, check_body, export_audit, fixture_records, load_records, openssl, pki,
+                     tls_context, tmo, try_handshake_and_get)
 
 PERMISSION_WORDS = ("readable", "permission", "mode", "group", "other", "0644", "0640", "644", "640")
 
@@ -282,6 +282,35 @@ class ReloadOnSighup(DaemonTestCase):
                           "the refused key is not named in the log")
         finally:
             os.chmod(key, 0o600)
+            self.hup_and_settle()
+
+    def test_an_open_connections_audit_entries_follow_an_acl_change(self):
+        # The daemon makes a connection's principal, roles and force for its
+        # audit entries once and shares them between its requests: an ACL
+        # reload must make them again, or the log would record what the
+        # principal no longer is.
+        c = self.client("cw2.wm")
+        first = c.post("/v1/checks", check_body(case_ref="ACL-1"))
+        self.assertEqual(first.status, 200, first)
+        sock = c.conn.sock
+        acl = self.daemon.dir / "acl.conf"
+        good = acl.read_text()
+        changed = dict(PRINCIPALS)
+        cn, _, _ = changed["cw2.wm"]
+        changed["cw2.wm"] = (cn, ["caseworker", "monitor"], FORCE_B)
+        acl.write_text(acl_text(changed))
+        try:
+            self.hup_and_settle()
+            second = c.post("/v1/checks", check_body(case_ref="ACL-2"))
+            self.assertEqual(second.status, 200, second)
+            self.assertIs(c.conn.sock, sock, "the reload dropped the open connection")
+            entries = {e.get("request_id"): e for e in audit_entries(export_audit(self.daemon))}
+            before, after = entries[first.request_id], entries[second.request_id]
+            self.assertEqual((before["roles"], before["force"]), (["caseworker"], FORCE_A))
+            self.assertEqual((after["roles"], after["force"]), (["caseworker", "monitor"], FORCE_B))
+            self.assertEqual(after["principal"], "cw2.wm")
+        finally:
+            acl.write_text(good)
             self.hup_and_settle()
 
     def test_a_principal_removed_from_the_acl_loses_its_open_connections_too(self):
