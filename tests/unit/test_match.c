@@ -305,20 +305,27 @@ static void test_check_table(void **state)
 	}
 }
 
+/* The age today (UTC, as the matcher counts it) of someone born on dob. */
+static int age_today(const struct date *dob)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	int month, day;
+
+	gmtime_r(&now, &tm);
+	month = tm.tm_mon + 1;
+	day = tm.tm_mday;
+	return tm.tm_year + 1900 - dob->year - ((month < dob->month || (month == dob->month && day < dob->day)) ? 1 : 0);
+}
+
 static void test_age_consistent_reason(void **state)
 {
 	struct fixture *f = *state;
 	struct check_result res;
 	struct query q = {.given = "Tobias", NULL, "Fenwright", .age = 0};
-	struct date dob = {1988, 10, 4}, today;
-	time_t now = time(NULL);
-	struct tm tm;
+	const struct date dob = {1988, 10, 4};
 
-	gmtime_r(&now, &tm);
-	today.year = (uint16_t)(tm.tm_year + 1900);
-	today.month = (uint8_t)(tm.tm_mon + 1);
-	today.day = (uint8_t)tm.tm_mday;
-	q.age = today.year - dob.year - ((today.month < dob.month || (today.month == dob.month && today.day < dob.day)) ? 1 : 0);
+	q.age = age_today(&dob);
 	run(f, &q, &res);
 	assert_true(res.n_candidates > 0);
 	assert_string_equal(res.candidates[0].offender_id, "GMP-0000007");
@@ -637,16 +644,8 @@ static void test_namesakes_elsewhere_are_ruled_out_by_area_and_record_order(void
 	const struct date born = {1961, 1, 15};
 	struct query q = {.given = "Wilfred", NULL, "Thornbury", .postcode = "YO10 5DD"};
 	struct check_result res;
-	struct date today;
-	time_t now = time(NULL);
-	struct tm tm;
 
-	gmtime_r(&now, &tm);
-	today.year = (uint16_t)(tm.tm_year + 1900);
-	today.month = (uint8_t)(tm.tm_mon + 1);
-	today.day = (uint8_t)tm.tm_mday;
-	q.age = today.year - born.year -
-		((today.month < born.month || (today.month == born.month && today.day < born.day)) ? 1 : 0);
+	q.age = age_today(&born);
 
 	for (size_t i = 0; i < sizeof(elsewhere) / sizeof(elsewhere[0]); i++)
 		put_thornbury(f, i + 1, elsewhere[i]);
