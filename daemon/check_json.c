@@ -118,17 +118,6 @@ static void jbuf_escaped(struct jbuf *b, const char *s, size_t n)
  * Room is made once for the worst case (every byte a \u00XX), so the
  * loop writes without checking.
  */
-/* Whether all 8 bytes of x are printable ASCII but '"' and '\\': bytes
- * that a JSON string carries as they are (the bit tricks answer for the
- * word as a whole exactly, whatever they leave in single bytes). */
-static inline bool plain8(uint64_t x)
-{
-	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-	uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
-
-	return ((x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs) == 0;
-}
-
 static bool jbuf_quote_valid(struct jbuf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -144,7 +133,7 @@ static bool jbuf_quote_valid(struct jbuf *b, const char *s, size_t n)
 		unsigned char c;
 		uint64_t x;
 
-		while (n - i >= 8 && (memcpy(&x, s + i, 8), plain8(x))) {
+		while (n - i >= 8 && (memcpy(&x, s + i, 8), json_special8(x) == 0)) {
 			memcpy(o, s + i, 8);
 			o += 8;
 			i += 8;

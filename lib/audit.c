@@ -379,16 +379,6 @@ static void put_u16_escape(char *out, uint32_t u)
 	out[5] = hex[u & 0xf];
 }
 
-/* Whether all 8 bytes of x are printable ASCII but '"' and '\\' (the
- * bit tricks answer for the word as a whole exactly). */
-static inline bool plain8(uint64_t x)
-{
-	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-	uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
-
-	return ((x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs) == 0;
-}
-
 /* A JSON string of the n bytes at s; DSC_EINVAL if they are not UTF-8. */
 static int put_string(struct line_buf *b, const char *s, size_t n)
 {
@@ -407,7 +397,7 @@ static int put_string(struct line_buf *b, const char *s, size_t n)
 
 		/* Printable ASCII goes out in runs, untouched: eight bytes
 		 * at a time while they are all such. */
-		while (n - i >= 8 && (memcpy(&x, s + i, 8), plain8(x)))
+		while (n - i >= 8 && (memcpy(&x, s + i, 8), json_special8(x) == 0))
 			i += 8;
 		if (i == n)
 			break;

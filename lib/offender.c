@@ -431,19 +431,6 @@ static inline void skip_space(struct reader *r)
 	}
 }
 
-/* The bytes of v that end or escape a string or need a closer look ('"',
- * '\\', below 0x20, from 0x80), as the high bit of each: 0 when there is
- * none.  Each test is exact for "some byte is", and the lowest flag is
- * exact (the borrow only runs past a byte that already matched). */
-static inline uint64_t special8(uint64_t v)
-{
-	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-	uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
-
-	return (v & highs) | ((v - ones * 0x20) & ~v & highs) | ((q - ones) & ~q & highs) |
-	       ((bs - ones) & ~bs & highs);
-}
-
 /* A string at r->p (the opening quote): cut out in place, NUL for the
  * closing quote.  Names and addresses are mostly plain ASCII, taken eight
  * bytes a step; the rest is looked at byte by byte. */
@@ -459,7 +446,7 @@ static const char *read_string(struct reader *r, size_t *len)
 			uint64_t m;
 
 			memcpy(&v, p, sizeof(v));
-			m = special8(v);
+			m = json_special8(v);
 			if (m == 0) {
 				p += 8;
 				continue;

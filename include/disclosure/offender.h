@@ -83,6 +83,21 @@ size_t utf8_seq_len(const unsigned char *s, size_t n);
 size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 /* Whether all n bytes of s are such sequences (a string jansson accepts). */
 bool utf8_valid(const char *s, size_t n);
+/* Of the 8 bytes in v (as read from memory), those a JSON string cannot
+ * carry as they are or that need a closer look ('"', '\\', below 0x20,
+ * from 0x80), as the high bit of each: 0 when there is none.  Each test
+ * is exact for "some byte is", and the lowest flag is exact (a borrow
+ * only runs past a byte that already matched).  The string scanners of
+ * the record parser and of the JSON writers step eight bytes at a time
+ * with it. */
+static inline uint64_t json_special8(uint64_t v)
+{
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
+
+	return (v & highs) | ((v - ones * 0x20) & ~v & highs) | ((q - ones) & ~q & highs) |
+	       ((bs - ones) & ~bs & highs);
+}
 
 /* Index of the primary name in o->names. */
 size_t offender_primary(const struct offender *o);
