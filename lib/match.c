@@ -312,8 +312,7 @@ struct match_ctx {
 	} nick_code[NICK_CODE_SLOTS];
 	struct store_ref ref_arena[REF_ARENA];
 	size_t ref_used;
-	uint32_t cands[SCAN_BUDGET + 1024];
-	uint32_t cand_tags[SCAN_BUDGET + 1024]; /* their tags */
+	struct store_ref cands[SCAN_BUDGET + 1024]; /* record numbers and tags */
 	size_t n_cands, cand_limit;
 	size_t n_refs_seen, ref_limit; /* index entries examined, and the most */
 	size_t n_pruned; /* entries ruled out by their tags */
@@ -1420,8 +1419,7 @@ static int collect_fn(void *arg, const struct store_ref *refs, size_t n)
 			return 1; /* budget reached: stop this key */
 		c->seen_gen[h] = c->gen;
 		c->seen_key[h] = r;
-		c->cand_tags[c->n_cands] = refs[i].tag;
-		c->cands[c->n_cands++] = r;
+		c->cands[c->n_cands++] = refs[i];
 	}
 	return 0;
 }
@@ -2536,11 +2534,11 @@ static int score_new(struct match_ctx *c, struct store_reader *r, const struct c
 		int rc;
 
 		/* Asked again: the list has filled since the key was read. */
-		if (tag_rules_out(c, c->cand_tags[i], c->cands[i])) {
+		if (tag_rules_out(c, c->cands[i].tag, c->cands[i].recno)) {
 			c->n_pruned++;
 			continue;
 		}
-		rc = store_get_view(r, c->cands[i], &data, &len);
+		rc = store_get_view(r, c->cands[i].recno, &data, &len);
 		if (rc == DSC_ENOTFOUND)
 			continue; /* an index entry without a view: skipped */
 		if (rc != DSC_OK)
@@ -2549,7 +2547,7 @@ static int score_new(struct match_ctx *c, struct store_reader *r, const struct c
 			continue; /* a damaged view: skipped rather than trusted */
 		out->n_considered++;
 		out->n_views++;
-		score_candidate(c, s, c->cands[i], data, len, &c->view, &names);
+		score_candidate(c, s, c->cands[i].recno, data, len, &c->view, &names);
 	}
 	return DSC_OK;
 }
