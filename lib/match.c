@@ -128,6 +128,8 @@
 #define FALLBACK_SCAN 250 /* of the first key over its cap: read partly, budget permitting */
 #define DECISIVE_MARGIN 4.0 /* a match this far above the threshold ends the search... */
 #define EARLY_STOP_MIN 16  /* ...except through keys this small, which cost nothing */
+#define VIEW_GROUP 8       /* views fetched together (store_get_views) */
+_Static_assert(VIEW_GROUP <= STORE_VIEWS_MAX, "a group is fetched in one call");
 
 /* ------------------------------------------------------------------ */
 
@@ -2523,31 +2525,52 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 	}
 }
 
-/* Reads the views of the candidates from index `from` on and scores them. */
+/* Reads the views of the candidates from index `from` on and scores them,
+ * fetching the views of a group of candidates together: each is a miss in
+ * a map of gigabytes, and side by side they cost little more than one. */
 static int score_new(struct match_ctx *c, struct store_reader *r, const struct check_subject *s, size_t from,
 		     struct check_result *out, struct dsc_error *err)
 {
-	for (size_t i = from; i < c->n_cands; i++) {
-		const void *data;
-		size_t len;
-		struct rd names;
+	size_t i = from;
+
+	while (i < c->n_cands) {
+		uint32_t recnos[VIEW_GROUP];
+		const struct store_ref *group[VIEW_GROUP];
+		const void *data[VIEW_GROUP];
+		size_t len[VIEW_GROUP], n = 0;
 		int rc;
 
-		/* Asked again: the list has filled since the key was read. */
-		if (tag_rules_out(c, c->cands[i].tag, c->cands[i].recno)) {
-			c->n_pruned++;
-			continue;
+		for (; i < c->n_cands && n < VIEW_GROUP; i++) {
+			/* Asked again: the list has filled since the key was read. */
+			if (tag_rules_out(c, c->cands[i].tag, c->cands[i].recno)) {
+				c->n_pruned++;
+				continue;
+			}
+			group[n] = &c->cands[i];
+			recnos[n++] = c->cands[i].recno;
 		}
-		rc = store_get_view(r, c->cands[i].recno, &data, &len);
-		if (rc == DSC_ENOTFOUND)
-			continue; /* an index entry without a view: skipped */
-		if (rc != DSC_OK)
+		if (n == 0)
+			break;
+		if ((rc = store_get_views(r, recnos, n, data, len)) != DSC_OK)
 			return dsc_error_set(err, rc, "reading a match view failed (%s)", dsc_status_name(rc));
-		if (view_decode_head(data, len, &c->view, &names) != DSC_OK)
-			continue; /* a damaged view: skipped rather than trusted */
-		out->n_considered++;
-		out->n_views++;
-		score_candidate(c, s, c->cands[i].recno, data, len, &c->view, &names);
+		for (size_t j = 0; j < n; j++) {
+			struct rd names;
+			/* And again for the later ones of the group, as the earlier
+			 * may have filled the list: the same records are scored, in
+			 * the same order, as when each was fetched alone (a record
+			 * once ruled out stays so as the list fills). */
+			if (j > 0 && tag_rules_out(c, group[j]->tag, group[j]->recno)) {
+				c->n_pruned++;
+				continue;
+			}
+			if (data[j] == NULL)
+				continue; /* an index entry without a view: skipped */
+			if (view_decode_head(data[j], len[j], &c->view, &names) != DSC_OK)
+				continue; /* a damaged view: skipped rather than trusted */
+			out->n_considered++;
+			out->n_views++;
+			score_candidate(c, s, group[j]->recno, data[j], len[j], &c->view, &names);
+		}
 	}
 	return DSC_OK;
 }

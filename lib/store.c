@@ -7,7 +7,8 @@
  *   _store   schema_version, index_version, next_recno (uint32, native)
  *   ids      offender id -> recno (uint32)
  *   records  recno -> canonical compact JSON          (MDB_INTEGERKEY)
- *   views    recno -> the matcher's match view        (MDB_INTEGERKEY)
+ *   views    recno / 64 -> the match views of 64 records (MDB_INTEGERKEY;
+ *            layout below, "Match views")
  *   index    key bytes -> (recno << 32 | tag), sorted duplicates (DUPSORT|DUPFIXED|INTEGERDUP)
  *   checks   check id -> stored check                 (STORE_CHECKS)
  *   audit    seq (uint64 big-endian) -> entry line    (STORE_AUDIT)
@@ -48,6 +49,24 @@
 #include "disclosure/store.h"
 
 #define DEFAULT_MAP_SIZE ((size_t)1 << 30)
+/*
+ * Match views, 64 records to an LMDB value: 65 uint32_t offsets (native
+ * order; record recno's view lies between offsets recno % 64 and the next,
+ * counted from the end of the offsets, empty if it has none), then the
+ * views.  A check reads a few dozen views of records scattered over the
+ * register: keyed by record each was the leaf of a tree of 40,000 pages,
+ * a descent of cache and TLB misses; keyed by 64 records the tree is 85
+ * pages that stay in cache, and the view's place is known without a
+ * search, so that several can be fetched at once (store_get_views).  A
+ * write rewrites its block of 64, staged in the transaction
+ * (struct view_stage) so that consecutive records rewrite it once.
+ */
+#define VIEW_BLOCK_SHIFT 6
+#define VIEW_BLOCK (1u << VIEW_BLOCK_SHIFT)
+#define VIEW_HEAD (sizeof(uint32_t) * (VIEW_BLOCK + 1))
+/* The views' layout, in the stored index_version beside the indexer's own
+ * version: a program that lays views out otherwise re-indexes. */
+#define VIEW_LAYOUT 2u
 #define REINDEX_BATCH 20000 /* records per transaction while re-indexing */
 
 /* Index entries waiting to be written in key order. */
@@ -119,12 +138,21 @@ struct pending_key {
  * (arena offsets stay below BULK_ARENA_MAX, 2^31). */
 #define PENDING_SHORT 0x80000000u
 
+/* The block of match views a write transaction is changing. */
+struct view_stage {
+	bool active, dirty;
+	uint32_t block; /* recno >> VIEW_BLOCK_SHIFT */
+	uint32_t off[VIEW_BLOCK + 1];
+	struct store_buf data;
+};
+
 struct store_txn {
 	struct store *s;
 	MDB_txn *txn;
 	int failed; /* status of an earlier failed write, DSC_OK if none */
 	uint32_t next_recno, start_next_recno;
 	struct store_buf view;
+	struct view_stage vs;
 	/* New index entries, written sorted at commit: in key order LMDB
 	 * finds each leaf beside the last one instead of descending from
 	 * the root at a random place, which made bulk loads several times
@@ -754,18 +782,131 @@ static int index_record(struct store_txn *t, const struct offender *o, uint32_t 
 	return DSC_OK;
 }
 
-static int write_view(struct store_txn *t, uint32_t recno, const struct store_buf *view, bool append,
-		      struct dsc_error *err)
+/* Checks a block of views read from the store: its offsets must rise and
+ * stay within it. */
+static bool view_block_valid(const MDB_val *v)
 {
-	MDB_val k = { sizeof(recno), &recno }, v = { view->len, view->data };
-	int rc = mdb_put(t->txn, t->s->db_views, &k, &v, append ? MDB_APPEND : 0);
+	uint32_t prev = 0, o;
 
-	if (rc != 0)
-		return mdb_fail(t->s, err, rc, "writing a match view");
+	if (v->mv_size < VIEW_HEAD)
+		return false;
+	for (size_t i = 0; i <= VIEW_BLOCK; i++) {
+		memcpy(&o, (const unsigned char *)v->mv_data + i * sizeof(o), sizeof(o));
+		if (o < prev || o > v->mv_size - VIEW_HEAD)
+			return false;
+		prev = o;
+	}
+	return true;
+}
+
+/* Writes the staged block (or removes it when it holds no view). */
+static int view_stage_flush(struct store_txn *t, struct dsc_error *err)
+{
+	struct view_stage *vs = &t->vs;
+	MDB_val k = { sizeof(vs->block), &vs->block }, v;
+	int rc;
+
+	if (!vs->active || !vs->dirty)
+		return DSC_OK;
+	vs->dirty = false;
+	if (vs->off[VIEW_BLOCK] == 0) {
+		rc = mdb_del(t->txn, t->s->db_views, &k, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return mdb_fail(t->s, err, rc, "deleting a block of match views");
+		return DSC_OK;
+	}
+	v.mv_size = VIEW_HEAD + vs->data.len;
+	v.mv_data = NULL;
+	if ((rc = mdb_put(t->txn, t->s->db_views, &k, &v, MDB_RESERVE)) != 0)
+		return mdb_fail(t->s, err, rc, "writing a block of match views");
+	memcpy(v.mv_data, vs->off, VIEW_HEAD);
+	memcpy((unsigned char *)v.mv_data + VIEW_HEAD, vs->data.data, vs->data.len);
 	return DSC_OK;
 }
 
-static int put_view(struct store_txn *t, const struct offender *o, uint32_t recno, bool append,
+/* Makes the block of recno the staged one, as stored (or empty). */
+static int view_stage_load(struct store_txn *t, uint32_t recno, struct dsc_error *err)
+{
+	struct view_stage *vs = &t->vs;
+	uint32_t block = recno >> VIEW_BLOCK_SHIFT;
+	MDB_val k = { sizeof(block), &block }, v;
+	int rc;
+
+	if (vs->active && vs->block == block)
+		return DSC_OK;
+	if ((rc = view_stage_flush(t, err)) != DSC_OK)
+		return rc;
+	vs->active = false;
+	vs->block = block;
+	vs->data.len = 0;
+	rc = mdb_get(t->txn, t->s->db_views, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		memset(vs->off, 0, sizeof(vs->off));
+	} else if (rc != 0) {
+		return mdb_fail(t->s, err, rc, "reading a block of match views");
+	} else if (!view_block_valid(&v)) {
+		return dsc_error_set(err, DSC_EIO,
+				     "store %s: the match views of records %u to %u are damaged; "
+				     "re-index the store",
+				     t->s->path, block << VIEW_BLOCK_SHIFT,
+				     (block << VIEW_BLOCK_SHIFT) + VIEW_BLOCK - 1);
+	} else {
+		memcpy(vs->off, v.mv_data, VIEW_HEAD);
+		if ((rc = store_buf_append(&vs->data, (const unsigned char *)v.mv_data + VIEW_HEAD,
+					   vs->off[VIEW_BLOCK])) != DSC_OK)
+			return dsc_error_set(err, rc, "out of memory");
+	}
+	vs->active = true;
+	return DSC_OK;
+}
+
+/* Sets (len 0: removes) the view of recno in its staged block. */
+static int write_view_bytes(struct store_txn *t, uint32_t recno, const void *view, size_t len,
+			    struct dsc_error *err)
+{
+	struct view_stage *vs = &t->vs;
+	size_t i = recno & (VIEW_BLOCK - 1), at, old, tail;
+	int rc;
+
+	if ((rc = view_stage_load(t, recno, err)) != DSC_OK)
+		return rc;
+	at = vs->off[i];
+	old = vs->off[i + 1] - at;
+	tail = vs->data.len - vs->off[i + 1];
+	if (len > UINT32_MAX - VIEW_HEAD - (vs->data.len - old))
+		return dsc_error_set(err, DSC_ETOOBIG, "match views of one block too large");
+	if (len > old) {
+		size_t grow = len - old;
+		/* Room first (the bytes appended are overwritten below). */
+		if (vs->data.len + grow > vs->data.cap) {
+			size_t cap = vs->data.cap ? vs->data.cap : 4096;
+			unsigned char *d;
+			while (cap < vs->data.len + grow)
+				cap *= 2;
+			if ((d = realloc(vs->data.data, cap)) == NULL)
+				return dsc_error_set(err, DSC_ENOMEM, "out of memory");
+			vs->data.data = d;
+			vs->data.cap = cap;
+		}
+	}
+	if (tail > 0 && len != old)
+		memmove(vs->data.data + at + len, vs->data.data + at + old, tail);
+	if (len > 0)
+		memcpy(vs->data.data + at, view, len);
+	vs->data.len = vs->data.len - old + len;
+	for (size_t j = i + 1; j <= VIEW_BLOCK; j++)
+		vs->off[j] = (uint32_t)(vs->off[j] - old + len);
+	vs->dirty = true;
+	return DSC_OK;
+}
+
+static int write_view(struct store_txn *t, uint32_t recno, const struct store_buf *view,
+		      struct dsc_error *err)
+{
+	return write_view_bytes(t, recno, view->data, view->len, err);
+}
+
+static int put_view(struct store_txn *t, const struct offender *o, uint32_t recno,
 		    struct dsc_error *err)
 {
 	int rc;
@@ -777,7 +918,7 @@ static int put_view(struct store_txn *t, const struct offender *o, uint32_t recn
 	if (rc != DSC_OK)
 		return dsc_error_set(err, rc < 0 ? rc : DSC_EINTERNAL,
 				     "match view of record %s failed (%s)", o->id, dsc_status_name(rc));
-	return write_view(t, recno, &t->view, append, err);
+	return write_view(t, recno, &t->view, err);
 }
 
 static bool bulk_touched(const struct store *s, uint32_t recno)
@@ -962,7 +1103,7 @@ static int reindex(struct store *s, struct dsc_error *err)
 			}
 			rc = index_record(t, o, recno, false, err);
 			if (rc == DSC_OK)
-				rc = put_view(t, o, recno, false, err);
+				rc = put_view(t, o, recno, err);
 			offender_free(o);
 			if (rc != DSC_OK)
 				break;
@@ -990,6 +1131,13 @@ static int reindex(struct store *s, struct dsc_error *err)
 	}
 }
 
+/* What index_version records: the indexer's version (keys, tags, views)
+ * and the layout the views are kept in. */
+static uint32_t index_version(const struct store *s)
+{
+	return (s->indexer.version & 0xffffu) | VIEW_LAYOUT << 16;
+}
+
 static int check_index(struct store *s, struct dsc_error *err)
 {
 	MDB_txn *txn;
@@ -1006,7 +1154,7 @@ static int check_index(struct store *s, struct dsc_error *err)
 	mdb_txn_abort(txn);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return mdb_fail(s, err, rc, "reading the index version");
-	if (rc == 0 && version == s->indexer.version && (keys > 0 || records == 0))
+	if (rc == 0 && version == index_version(s) && (keys > 0 || records == 0))
 		return DSC_OK;
 	if (rc == MDB_NOTFOUND && records == 0) {
 		/* A new store: nothing to rebuild, just say which indexer. */
@@ -1014,7 +1162,7 @@ static int check_index(struct store *s, struct dsc_error *err)
 
 		if ((rc = store_write_begin(s, &t, err)) != DSC_OK)
 			return rc;
-		rc = meta_put_u32(t->txn, s->db_store, "index_version", s->indexer.version);
+		rc = meta_put_u32(t->txn, s->db_store, "index_version", index_version(s));
 		if (rc != 0) {
 			rc = mdb_fail(s, err, rc, "writing the index version");
 			store_write_abort(t);
@@ -1024,9 +1172,10 @@ static int check_index(struct store *s, struct dsc_error *err)
 	}
 	if (s->read_only)
 		return dsc_error_set(err, DSC_ECONFLICT,
-				     "store %s was indexed with indexer version %u, this program uses "
-				     "%u: open it read-write once to rebuild the index",
-				     s->path, version, s->indexer.version);
+				     "store %s was indexed by another version of the program (index "
+				     "version %#x, this program's %#x): open it read-write once to "
+				     "rebuild the index",
+				     s->path, version, index_version(s));
 	return reindex(s, err);
 }
 
@@ -1237,7 +1386,7 @@ int store_bulk_end(struct store *s, struct dsc_error *err)
 	bulk_free(s);
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		return mdb_fail(s, err, rc, "ending the bulk load");
-	if ((rc = meta_put_u32(txn, s->db_store, "index_version", s->indexer.version)) != 0 ||
+	if ((rc = meta_put_u32(txn, s->db_store, "index_version", index_version(s))) != 0 ||
 	    (rc = mdb_txn_commit(txn)) != 0) {
 		if (rc == 0)
 			mdb_txn_abort(txn);
@@ -1504,15 +1653,69 @@ int store_get_offender(struct store_reader *r, const char *id, const char **json
 	return store_get_offender_by_recno(r, recno, json, len);
 }
 
+/* The view of record recno in a block read from the store. */
+static int view_in_block(const MDB_val *v, uint32_t recno, const void **view, size_t *len)
+{
+	size_t i = recno & (VIEW_BLOCK - 1);
+	uint32_t o[2];
+
+	if (v->mv_size < VIEW_HEAD)
+		return DSC_EIO;
+	memcpy(o, (const unsigned char *)v->mv_data + i * sizeof(uint32_t), sizeof(o));
+	if (o[0] > o[1] || o[1] > v->mv_size - VIEW_HEAD)
+		return DSC_EIO; /* damaged: never read past the value */
+	if (o[0] == o[1])
+		return DSC_ENOTFOUND;
+	*view = (const unsigned char *)v->mv_data + VIEW_HEAD + o[0];
+	*len = o[1] - o[0];
+	return DSC_OK;
+}
+
 int store_get_view(struct store_reader *r, uint32_t recno, const void **view, size_t *len)
 {
+	uint32_t block = recno >> VIEW_BLOCK_SHIFT;
 	MDB_val v;
 	int rc;
 
-	if ((rc = rget(r, r->s->db_views, &recno, sizeof(recno), &v)) != DSC_OK)
+	if ((rc = rget(r, r->s->db_views, &block, sizeof(block), &v)) != DSC_OK)
 		return rc;
-	*view = v.mv_data;
-	*len = v.mv_size;
+	return view_in_block(&v, recno, view, len);
+}
+
+int store_get_views(struct store_reader *r, const uint32_t *recnos, size_t n, const void **views,
+		    size_t *lens)
+{
+	MDB_val v[STORE_VIEWS_MAX];
+	int rc;
+
+	if (n > STORE_VIEWS_MAX)
+		return DSC_EINVAL;
+	/* The blocks first, asking for each view's offsets... */
+	for (size_t i = 0; i < n; i++) {
+		uint32_t block = recnos[i] >> VIEW_BLOCK_SHIFT;
+		rc = rget(r, r->s->db_views, &block, sizeof(block), &v[i]);
+		if (rc == DSC_ENOTFOUND) {
+			v[i].mv_size = 0;
+			continue;
+		}
+		if (rc != DSC_OK)
+			return rc;
+		if (v[i].mv_size >= VIEW_HEAD)
+			__builtin_prefetch((const uint32_t *)v[i].mv_data + (recnos[i] & (VIEW_BLOCK - 1)));
+	}
+	/* ...then the views, asking for their first bytes: the caller reads
+	 * them in turn while the rest arrive. */
+	for (size_t i = 0; i < n; i++) {
+		views[i] = NULL;
+		lens[i] = 0;
+		rc = view_in_block(&v[i], recnos[i], &views[i], &lens[i]);
+		if (rc == DSC_ENOTFOUND || (rc == DSC_EIO && v[i].mv_size == 0))
+			continue;
+		if (rc != DSC_OK)
+			return rc;
+		__builtin_prefetch(views[i]);
+		__builtin_prefetch((const char *)views[i] + 64);
+	}
 	return DSC_OK;
 }
 
@@ -1811,6 +2014,7 @@ int store_write_begin(struct store *s, struct store_txn **out, struct dsc_error 
 static void txn_free(struct store_txn *t)
 {
 	free(t->view.data);
+	free(t->vs.data.data);
 	pending_free(&t->own);
 	free(t);
 }
@@ -1847,7 +2051,8 @@ int store_write_commit(struct store_txn *t, struct dsc_error *err)
 				     "write not committed: a change in it failed earlier (%s)",
 				     dsc_status_name(rc));
 	}
-	if (t->pend == &t->own && (rc = pending_flush(t, err)) != DSC_OK) {
+	if ((rc = view_stage_flush(t, err)) != DSC_OK ||
+	    (t->pend == &t->own && (rc = pending_flush(t, err)) != DSC_OK)) {
 		store_write_abort(t);
 		return rc;
 	}
@@ -2044,8 +2249,7 @@ void store_prepared_free(struct store_prepared *p)
 }
 
 static int add_prepared(struct store_txn *t, const struct offender *o,
-			const struct store_prepared *p, uint32_t recno, bool append,
-			struct dsc_error *err)
+			const struct store_prepared *p, uint32_t recno, struct dsc_error *err)
 {
 	size_t at = 0;
 	int rc;
@@ -2064,7 +2268,7 @@ static int add_prepared(struct store_txn *t, const struct offender *o,
 	}
 	if (!p->has_view)
 		return DSC_OK;
-	return write_view(t, recno, &p->view, append, err);
+	return write_view(t, recno, &p->view, err);
 }
 
 static int put_offender(struct store_txn *t, const struct offender *o,
@@ -2133,9 +2337,9 @@ static int put_offender(struct store_txn *t, const struct offender *o,
 	if (t->pend != &t->own && (rc = bulk_touch(s, recno, err)) != DSC_OK)
 		return txn_failed(t, rc);
 	if (prep != NULL)
-		rc = add_prepared(t, o, prep, recno, !old, err);
+		rc = add_prepared(t, o, prep, recno, err);
 	else if ((rc = index_record(t, o, recno, false, err)) == DSC_OK)
-		rc = put_view(t, o, recno, !old, err);
+		rc = put_view(t, o, recno, err);
 	if (rc != DSC_OK)
 		return txn_failed(t, rc);
 	if (replaced != NULL)
@@ -2173,9 +2377,8 @@ int store_delete_offender(struct store_txn *t, const char *id, struct dsc_error 
 	k.mv_data = &recno;
 	if ((rc = mdb_del(t->txn, s->db_records, &k, NULL)) != 0)
 		return txn_failed(t, mdb_fail(s, err, rc, "deleting the record"));
-	rc = mdb_del(t->txn, s->db_views, &k, NULL);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return txn_failed(t, mdb_fail(s, err, rc, "deleting the match view"));
+	if ((rc = write_view_bytes(t, recno, NULL, 0, err)) != DSC_OK)
+		return txn_failed(t, rc);
 	return DSC_OK;
 }
 

@@ -104,6 +104,12 @@ int store_get_recno(struct store_reader *r, const char *id, uint32_t *recno);
 int store_get_offender(struct store_reader *r, const char *id, const char **json, size_t *len);
 int store_get_offender_by_recno(struct store_reader *r, uint32_t recno, const char **json, size_t *len);
 int store_get_view(struct store_reader *r, uint32_t recno, const void **view, size_t *len);
+/* The views of up to STORE_VIEWS_MAX records at once, fetched side by side
+ * rather than one after another: views[i] is NULL (lens[i] 0) for a record
+ * without one.  DSC_OK, or the status of a failed read. */
+#define STORE_VIEWS_MAX 16
+int store_get_views(struct store_reader *r, const uint32_t *recnos, size_t n, const void **views,
+		    size_t *lens);
 /* Calls fn for every record in id order; a non-zero return stops and is returned. */
 int store_offender_each(struct store_reader *r,
 			int (*fn)(void *arg, uint32_t recno, const char *json, size_t len), void *arg);

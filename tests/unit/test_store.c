@@ -2,7 +2,8 @@
  * test_store.c - the LMDB store (lib/store.c): create, replace and delete
  * with their index entries, reads through reused readers, iteration, the
  * generic tables and the audit sequence, reopening, the schema check,
- * re-indexing when the indexer changes, and a full map.
+ * re-indexing when the indexer or the views' layout changes, match views
+ * kept 64 records to a block, and a full map.
  *
  * The tests use an indexer of their own (one key per family name, ASCII
  * lower-cased, "f:" prefix), not the matcher's, so that they test the
@@ -706,6 +707,267 @@ static void a_new_indexer_version_rebuilds_the_index_on_open(void **state)
 	store_read_end(f->r);
 }
 
+/* ---- match views, 64 records to a block ---- */
+
+/* A view that is the id and the given name, so that a replace changes its
+ * length and a test can tell whose it is. */
+static int given_view(const struct offender *o, struct store_buf *out, void *arg)
+{
+	(void)arg;
+	if (store_buf_append(out, o->id, strlen(o->id)) != DSC_OK || store_buf_append(out, ":", 1) != DSC_OK)
+		return DSC_ENOMEM;
+	return store_buf_append(out, o->names[0].given, strlen(o->names[0].given));
+}
+
+static const struct store_indexer view_indexer = { family_keys, given_view, NULL, 3, given_tag };
+
+#define VIEW_PEOPLE 300
+
+struct view_model {
+	uint32_t recno[VIEW_PEOPLE];
+	char given[VIEW_PEOPLE][40]; /* "" once deleted */
+};
+
+static void view_given(char *out, size_t cap, size_t i, unsigned round)
+{
+	/* Lengths from 1 to 30, changing with each round. */
+	size_t n = (i * 7 + round * 11) % 30 + 1;
+	snprintf(out, cap, "%.*s", (int)n, "Abcdefghijklmnopqrstuvwxyzabcdefgh");
+}
+
+static void view_put(struct store_txn *t, struct view_model *m, size_t i, unsigned round)
+{
+	char id[16], given[40];
+	struct offender *o;
+	struct dsc_error err;
+	bool replaced;
+
+	snprintf(id, sizeof(id), "VW-%04zu", i);
+	view_given(given, sizeof(given), i, round);
+	o = record(id, given, "Blockson", NULL);
+	if (store_put_offender(t, o, &replaced, &err) != DSC_OK)
+		fail_msg("put %s: %s", id, err.msg);
+	offender_free(o);
+	memcpy(m->given[i], given, sizeof(given));
+}
+
+static void view_delete(struct store_txn *t, struct view_model *m, size_t i)
+{
+	char id[16];
+	struct dsc_error err;
+
+	snprintf(id, sizeof(id), "VW-%04zu", i);
+	if (store_delete_offender(t, id, &err) != DSC_OK)
+		fail_msg("delete %s: %s", id, err.msg);
+	m->given[i][0] = '\0';
+}
+
+/* Every record's view, one at a time and in groups, is what the model says. */
+static void views_agree(struct fixture *f, struct view_model *m, size_t n)
+{
+	struct dsc_error err;
+	char want[64];
+
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	for (size_t i = 0; i < n; i++) {
+		const void *view;
+		size_t len;
+		char id[16];
+
+		snprintf(id, sizeof(id), "VW-%04zu", i);
+		if (m->given[i][0] == '\0') {
+			assert_int_equal(store_get_recno(f->r, id, &m->recno[i]), DSC_ENOTFOUND);
+			continue;
+		}
+		assert_int_equal(store_get_recno(f->r, id, &m->recno[i]), DSC_OK);
+		assert_int_equal(store_get_view(f->r, m->recno[i], &view, &len), DSC_OK);
+		snprintf(want, sizeof(want), "%s:%s", id, m->given[i]);
+		assert_int_equal(len, strlen(want));
+		assert_memory_equal(view, want, len);
+	}
+	/* In groups of up to STORE_VIEWS_MAX, in an order of their own, with
+	 * the deleted and a record number never given among them. */
+	for (size_t at = 0; at < n; at += 13) {
+		uint32_t recnos[STORE_VIEWS_MAX];
+		size_t who[STORE_VIEWS_MAX], k = 0;
+		const void *views[STORE_VIEWS_MAX];
+		size_t lens[STORE_VIEWS_MAX];
+
+		for (size_t j = 0; j < STORE_VIEWS_MAX - 1 && k < STORE_VIEWS_MAX - 1; j++) {
+			size_t i = (at + j * 37) % n;
+			if (m->given[i][0] == '\0')
+				continue;
+			who[k] = i;
+			recnos[k++] = m->recno[i];
+		}
+		who[k] = SIZE_MAX;
+		recnos[k++] = 900000 + (uint32_t)at; /* no such record */
+		assert_int_equal(store_get_views(f->r, recnos, k, views, lens), DSC_OK);
+		for (size_t j = 0; j < k; j++) {
+			if (who[j] == SIZE_MAX) {
+				assert_null(views[j]);
+				assert_int_equal(lens[j], 0);
+				continue;
+			}
+			snprintf(want, sizeof(want), "VW-%04zu:%s", who[j], m->given[who[j]]);
+			assert_int_equal(lens[j], strlen(want));
+			assert_memory_equal(views[j], want, lens[j]);
+		}
+	}
+	{
+		const void *views[1];
+		size_t lens[1];
+		uint32_t one = 1;
+		assert_int_equal(store_get_views(f->r, &one, STORE_VIEWS_MAX + 1, views, lens), DSC_EINVAL);
+	}
+	store_read_end(f->r);
+}
+
+static void views_follow_every_create_replace_and_delete_across_blocks(void **state)
+{
+	struct fixture *f = *state;
+	static struct view_model m;
+	struct store_txn *t;
+	struct dsc_error err;
+
+	memset(&m, 0, sizeof(m));
+	reopen(f, &view_indexer);
+	/* 250 records in one transaction: four blocks, the last in part. */
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (size_t i = 0; i < 250; i++)
+		view_put(t, &m, i, 0);
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	views_agree(f, &m, 250);
+
+	/* Replaces that grow and shrink views in the middle of blocks, in no
+	 * order; deletes; and new records filling the last block. */
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (size_t i = 0; i < 250; i += 3)
+		view_put(t, &m, (i * 101) % 250, 1);
+	for (size_t i = 2; i < 250; i += 5)
+		view_delete(t, &m, i);
+	for (size_t i = 250; i < VIEW_PEOPLE; i++)
+		view_put(t, &m, i, 1);
+	view_put(t, &m, 7, 2); /* twice in one transaction */
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	views_agree(f, &m, VIEW_PEOPLE);
+
+	/* A whole block deleted, then one of it back. */
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (size_t i = 0; i < VIEW_PEOPLE; i++)
+		if (m.recno[i] >= 64 && m.recno[i] < 128 && m.given[i][0] != '\0')
+			view_delete(t, &m, i);
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	views_agree(f, &m, VIEW_PEOPLE);
+
+	/* An aborted transaction changes no view. */
+	{
+		static struct view_model scratch;
+		memcpy(&scratch, &m, sizeof(m));
+		assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+		for (size_t i = 0; i < VIEW_PEOPLE; i += 2)
+			view_put(t, &scratch, i, 3);
+		view_delete(t, &scratch, 1);
+		store_write_abort(t);
+	}
+	views_agree(f, &m, VIEW_PEOPLE);
+	reopen(f, &view_indexer);
+	views_agree(f, &m, VIEW_PEOPLE);
+}
+
+static void a_store_whose_views_are_laid_out_otherwise_is_reindexed(void **state)
+{
+	struct fixture *f = *state;
+	static struct view_model m;
+	struct store_txn *t;
+	struct dsc_error err;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi, views;
+	uint32_t v = view_indexer.version, block = 1;
+	MDB_val k = { 13, (void *)"index_version" }, d = { sizeof(v), &v };
+	MDB_val bk = { sizeof(block), &block }, bv = { 9, (void *)"not views" };
+
+	memset(&m, 0, sizeof(m));
+	reopen(f, &view_indexer);
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (size_t i = 0; i < 150; i++)
+		view_put(t, &m, i, 0);
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	store_reader_free(f->r);
+	store_close(f->s);
+	f->r = NULL;
+	f->s = NULL;
+	/* What an earlier program version left: its indexer's version alone,
+	 * and views under other keys (here, a block overwritten). */
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "_store", 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
+	assert_int_equal(mdb_dbi_open(txn, "views", MDB_INTEGERKEY, &views), 0);
+	assert_int_equal(mdb_put(txn, views, &bk, &bv, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	reopen(f, &view_indexer);
+	views_agree(f, &m, 150);
+}
+
+/* A damaged block is never read past its end, and a write into it stops
+ * with words rather than building on it. */
+static void a_damaged_block_of_views_is_refused_not_trusted(void **state)
+{
+	struct fixture *f = *state;
+	static struct view_model m;
+	struct store_txn *t;
+	struct dsc_error err;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi views;
+	uint32_t block = 0, bad[65];
+	MDB_val bk = { sizeof(block), &block }, bv = { sizeof(bad), bad };
+	const void *view;
+	size_t len;
+
+	memset(&m, 0, sizeof(m));
+	reopen(f, &view_indexer);
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (size_t i = 0; i < 10; i++)
+		view_put(t, &m, i, 0);
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(store_get_recno(f->r, "VW-0003", &m.recno[3]), DSC_OK);
+	store_read_end(f->r);
+	store_reader_free(f->r);
+	store_close(f->s);
+	f->r = NULL;
+	f->s = NULL;
+	/* Offsets that point far past the value's end. */
+	for (size_t i = 0; i < 65; i++)
+		bad[i] = (uint32_t)i * 1000;
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "views", MDB_INTEGERKEY, &views), 0);
+	assert_int_equal(mdb_put(txn, views, &bk, &bv, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	reopen(f, &view_indexer);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(store_get_view(f->r, m.recno[3], &view, &len), DSC_EIO);
+	store_read_end(f->r);
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	{
+		struct offender *o = record("VW-0003", "Again", "Blockson", NULL);
+		assert_int_equal(store_put_offender(t, o, NULL, &err), DSC_EIO);
+		assert_non_null(strstr(err.msg, "damaged"));
+		offender_free(o);
+	}
+	store_write_abort(t);
+}
+
 static void a_read_only_store_reads_but_refuses_writes(void **state)
 {
 	struct fixture *f = *state;
@@ -1342,6 +1604,9 @@ int main(void)
 		T(reopening_keeps_records_keys_tables_and_numbers),
 		T(a_store_of_another_schema_version_is_refused),
 		T(a_new_indexer_version_rebuilds_the_index_on_open),
+		T(views_follow_every_create_replace_and_delete_across_blocks),
+		T(a_store_whose_views_are_laid_out_otherwise_is_reindexed),
+		T(a_damaged_block_of_views_is_refused_not_trusted),
 		T(a_read_only_store_reads_but_refuses_writes),
 		T(opening_without_an_indexer_for_writing_is_refused),
 		T(a_full_map_is_an_error_with_words_and_the_store_goes_on),
