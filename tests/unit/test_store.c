@@ -737,7 +737,7 @@ static void view_given(char *out, size_t cap, size_t i, unsigned round)
 
 static void view_put(struct store_txn *t, struct view_model *m, size_t i, unsigned round)
 {
-	char id[16], given[40];
+	char id[32], given[40];
 	struct offender *o;
 	struct dsc_error err;
 	bool replaced;
@@ -753,7 +753,7 @@ static void view_put(struct store_txn *t, struct view_model *m, size_t i, unsign
 
 static void view_delete(struct store_txn *t, struct view_model *m, size_t i)
 {
-	char id[16];
+	char id[32];
 	struct dsc_error err;
 
 	snprintf(id, sizeof(id), "VW-%04zu", i);
@@ -766,13 +766,13 @@ static void view_delete(struct store_txn *t, struct view_model *m, size_t i)
 static void views_agree(struct fixture *f, struct view_model *m, size_t n)
 {
 	struct dsc_error err;
-	char want[64];
+	char want[128];
 
 	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
 	for (size_t i = 0; i < n; i++) {
 		const void *view;
 		size_t len;
-		char id[16];
+		char id[32];
 
 		snprintf(id, sizeof(id), "VW-%04zu", i);
 		if (m->given[i][0] == '\0') {
