@@ -125,16 +125,42 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void reopen(struct fixture *f, const struct store_indexer *ix)
+/* Closes the fixture's store (and reader), to reopen or change it. */
+static void shut_store(struct fixture *f)
 {
-	struct dsc_error err;
-
 	store_reader_free(f->r);
 	store_close(f->s);
 	f->r = NULL;
 	f->s = NULL;
+}
+
+static void reopen(struct fixture *f, const struct store_indexer *ix)
+{
+	struct dsc_error err;
+
+	shut_store(f);
 	assert_int_equal(open_store(f, 16u << 20, ix), DSC_OK);
 	assert_int_equal(store_reader_new(f->s, &f->r, &err), DSC_OK);
+}
+
+/* Writes one value into a named database of a closed store with LMDB
+ * itself: what another program version, or damage, could leave there. */
+static void raw_put(const char *dir, const char *db, unsigned flags, const void *key, size_t klen,
+		    const void *val, size_t vlen)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, db, flags, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
 }
 
 static struct offender *record(const char *id, const char *given, const char *family,
@@ -639,25 +665,11 @@ static void a_store_of_another_schema_version_is_refused(void **state)
 	struct store_options opt = { 0 };
 	struct store *s2 = NULL;
 	struct dsc_error err;
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
 	uint32_t v = STORE_SCHEMA_VERSION + 1;
-	MDB_val k = { 14, (void *)"schema_version" }, d = { sizeof(v), &v };
 
-	store_reader_free(f->r);
-	store_close(f->s);
-	f->r = NULL;
-	f->s = NULL;
+	shut_store(f);
 	/* Forge a future schema version with LMDB directly. */
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
-	assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, "_store", 0, &dbi), 0);
-	assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	raw_put(f->dir, "_store", 0, "schema_version", 14, &v, sizeof(v));
 
 	opt.path = f->dir;
 	opt.map_size = 16u << 20;
@@ -669,14 +681,7 @@ static void a_store_of_another_schema_version_is_refused(void **state)
 	/* Put version 1 back so that teardown can open nothing and clean up. */
 	v = STORE_SCHEMA_VERSION;
 	assert_int_equal(open_store(f, 16u << 20, &family_indexer), DSC_ECONFLICT);
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
-	assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, "_store", 0, &dbi), 0);
-	assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	raw_put(f->dir, "_store", 0, "schema_version", 14, &v, sizeof(v));
 	reopen(f, &family_indexer);
 }
 
@@ -881,12 +886,7 @@ static void a_store_whose_views_are_laid_out_otherwise_is_reindexed(void **state
 	static struct view_model m;
 	struct store_txn *t;
 	struct dsc_error err;
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi, views;
 	uint32_t v = view_indexer.version, block = 1;
-	MDB_val k = { 13, (void *)"index_version" }, d = { sizeof(v), &v };
-	MDB_val bk = { sizeof(block), &block }, bv = { 9, (void *)"not views" };
 
 	memset(&m, 0, sizeof(m));
 	reopen(f, &view_indexer);
@@ -894,22 +894,11 @@ static void a_store_whose_views_are_laid_out_otherwise_is_reindexed(void **state
 	for (size_t i = 0; i < 150; i++)
 		view_put(t, &m, i, 0);
 	assert_int_equal(store_write_commit(t, &err), DSC_OK);
-	store_reader_free(f->r);
-	store_close(f->s);
-	f->r = NULL;
-	f->s = NULL;
+	shut_store(f);
 	/* What an earlier program version left: its indexer's version alone,
 	 * and views under other keys (here, a block overwritten). */
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
-	assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, "_store", 0, &dbi), 0);
-	assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
-	assert_int_equal(mdb_dbi_open(txn, "views", MDB_INTEGERKEY, &views), 0);
-	assert_int_equal(mdb_put(txn, views, &bk, &bv, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	raw_put(f->dir, "_store", 0, "index_version", 13, &v, sizeof(v));
+	raw_put(f->dir, "views", MDB_INTEGERKEY, &block, sizeof(block), "not views", 9);
 	reopen(f, &view_indexer);
 	views_agree(f, &m, 150);
 }
@@ -922,11 +911,7 @@ static void a_damaged_block_of_views_is_refused_not_trusted(void **state)
 	static struct view_model m;
 	struct store_txn *t;
 	struct dsc_error err;
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi views;
 	uint32_t block = 0, bad[65];
-	MDB_val bk = { sizeof(block), &block }, bv = { sizeof(bad), bad };
 	const void *view;
 	size_t len;
 
@@ -939,21 +924,11 @@ static void a_damaged_block_of_views_is_refused_not_trusted(void **state)
 	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
 	assert_int_equal(store_get_recno(f->r, "VW-0003", &m.recno[3]), DSC_OK);
 	store_read_end(f->r);
-	store_reader_free(f->r);
-	store_close(f->s);
-	f->r = NULL;
-	f->s = NULL;
+	shut_store(f);
 	/* Offsets that point far past the value's end. */
 	for (size_t i = 0; i < 65; i++)
 		bad[i] = (uint32_t)i * 1000;
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
-	assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, "views", MDB_INTEGERKEY, &views), 0);
-	assert_int_equal(mdb_put(txn, views, &bk, &bv, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	raw_put(f->dir, "views", MDB_INTEGERKEY, &block, sizeof(block), bad, sizeof(bad));
 	reopen(f, &view_indexer);
 	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
 	assert_int_equal(store_get_view(f->r, m.recno[3], &view, &len), DSC_EIO);
@@ -1019,10 +994,7 @@ static void a_full_map_is_an_error_with_words_and_the_store_goes_on(void **state
 	size_t len, n_before, n_after, i;
 	int rc = DSC_OK;
 
-	store_reader_free(f->r);
-	store_close(f->s);
-	f->r = NULL;
-	f->s = NULL;
+	shut_store(f);
 	remove_dir(f->dir);
 	assert_int_equal(open_store(f, 256u * 1024, &family_indexer), DSC_OK);
 	assert_int_equal(store_reader_new(f->s, &f->r, &err), DSC_OK);
@@ -1073,10 +1045,7 @@ static void a_full_map_grown_while_open_takes_writes_again(void **state)
 	size_t len, used = 0, map = 0, n = 0, i;
 	int rc = DSC_OK;
 
-	store_reader_free(f->r);
-	store_close(f->s);
-	f->r = NULL;
-	f->s = NULL;
+	shut_store(f);
 	remove_dir(f->dir);
 	assert_int_equal(open_store(f, 256u * 1024, &family_indexer), DSC_OK);
 	assert_int_equal(store_reader_new(f->s, &f->r, &err), DSC_OK);
@@ -1130,10 +1099,7 @@ static void a_failed_write_poisons_its_transaction_until_aborted(void **state)
 	struct offender *o;
 	size_t used = 0, map = 0, n = 0;
 
-	store_reader_free(f->r);
-	store_close(f->s);
-	f->r = NULL;
-	f->s = NULL;
+	shut_store(f);
 	remove_dir(f->dir);
 	assert_int_equal(open_store(f, 128u * 1024, &family_indexer), DSC_OK);
 	assert_int_equal(store_reader_new(f->s, &f->r, &err), DSC_OK);
