@@ -413,6 +413,14 @@ void job_respond(struct job *j)
 		}
 		evbuffer_add(buf, "\n", 1);
 	}
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_CONNECT) {
+		/* evhttp frames no answer to a CONNECT (it expects a tunnel) and
+		 * keeps the connection whatever Connection says: the length, or
+		 * the client could not tell where the answer ends. */
+		char n[24];
+		snprintf(n, sizeof(n), "%zu", evbuffer_get_length(buf));
+		evhttp_add_header(out, "Content-Length", n);
+	}
 	evhttp_send_reply(req, j->status, NULL, buf);
 	/* evhttp leaves the head and the body in separate chains, and the TLS
 	 * bufferevent writes each chain as its own record and write(2): one
@@ -747,6 +755,7 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri *uri;
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
 	const char *path, *query, *allow, *why, *declared, *method;
+	char target[REQUEST_PATH_MAX];
 	bool limited = false;
 	struct route r;
 	struct job *j;
@@ -780,6 +789,20 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 	uri = evhttp_request_get_evhttp_uri(req);
 	path = uri ? evhttp_uri_get_path(uri) : NULL;
 	query = uri ? evhttp_uri_get_query(uri) : NULL;
+	if (m == EVHTTP_REQ_CONNECT) {
+		/* evhttp reads a CONNECT's target as an authority (host:port),
+		 * leaving no path: take the target as sent, up to any query, so
+		 * that CONNECT /healthz is told its method is wrong (405) and
+		 * its audit entry names the path asked for.  (No endpoint takes
+		 * CONNECT, so target is not used past this function.) */
+		const char *t = evhttp_request_get_uri(req);
+		size_t n = t != NULL ? strcspn(t, "?#") : 0;
+		if (t != NULL && n < sizeof(target)) {
+			memcpy(target, t, n);
+			target[n] = '\0';
+			path = target;
+		}
+	}
 	if (path == NULL || path[0] == '\0')
 		path = "/";
 	declared = evhttp_find_header(evhttp_request_get_input_headers(req), DECLARED_LENGTH_HEADER);

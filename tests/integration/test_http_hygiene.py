@@ -9,8 +9,8 @@ connections (harness.raw_tls).
 import json
 import unittest
 
-from harness import (DaemonTestCase, check_body, curl, fixture_records, http_request_bytes,
-                     parse_responses, raw_tls, tmo)
+from harness import (DaemonTestCase, audit_entries, check_body, curl, export_audit, find_entry,
+                     fixture_records, http_request_bytes, parse_responses, raw_tls, tmo)
 
 VALID = json.dumps(check_body(case_ref="WM-HYG-1")).encode()
 MAX_BODY = 65536  # the harness's default max_body
@@ -62,7 +62,8 @@ class HttpHygiene(DaemonTestCase):
                  ("GET", "/v1/checks/chk_00000000000000000000000000/decision", "POST"),
                  ("PUT", "/v1/audit", "GET"), ("DELETE", "/v1/audit/checkpoint", "GET"),
                  ("OPTIONS", "/healthz", "GET"), ("TRACE", "/v1/checks", "POST"),
-                 ("BREW", "/healthz", "GET"), ("PROPFIND", "/v1/checks", "POST")]
+                 ("BREW", "/healthz", "GET"), ("PROPFIND", "/v1/checks", "POST"),
+                 ("CONNECT", "/healthz", "GET"), ("CONNECT", "/v1/checks", "POST")]
         for method, path, allowed in cases:
             with self.subTest(request="%s %s" % (method, path)):
                 r = c.request(method, path, body=b"{}" if method in ("PUT", "POST", "PATCH")
@@ -71,6 +72,23 @@ class HttpHygiene(DaemonTestCase):
                 allow = [m.strip() for m in (r.header("Allow") or "").split(",")]
                 self.assertIn(allowed, allow, "Allow: %r" % r.header("Allow"))
                 self.assertNotIn(method, allow)
+
+    def test_a_connect_is_answered_in_frame_and_audited_with_the_path_asked_for(self):
+        # evhttp reads a CONNECT's target as host:port and frames no answer
+        # to it (it expects a tunnel): the client must still find the end
+        # of the 405, the connection go on, and the audit name the path.
+        c = self.client("cw.wm")
+        r = c.request("CONNECT", "/healthz")
+        self.assertContractError(r, 405, "method_not_allowed")
+        self.assertEqual(r.header("Content-Length"), str(len(r.body)))
+        self.assertEqual(c.get("/healthz").status, 200)
+        e = find_entry(audit_entries(export_audit(self.daemon)), r.request_id)
+        self.assertIsNotNone(e, "a CONNECT is not audited")
+        self.assertEqual((e["method"], e["path"], e["status"]), ("CONNECT", "/healthz", 405))
+        # A proxy's CONNECT host:port is no request this API takes.
+        r2 = self.client("cw.wm").request("CONNECT", "example.org:443")
+        self.assertContractError(r2, 400, "invalid_field")
+        self.assertIn("not a path", r2.json()["error"]["message"])
 
     def test_every_answer_has_its_own_request_id(self):
         c = self.client("cw.wm")
