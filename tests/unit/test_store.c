@@ -943,6 +943,54 @@ static void a_damaged_block_of_views_is_refused_not_trusted(void **state)
 	store_write_abort(t);
 }
 
+/* An index entry already there when the same one is written again (LMDB
+ * answers MDB_KEYEXIST part-way through a multiple-value put, having stored
+ * those before it): the rest of the values still go in.  The store never
+ * writes such a pair itself; the entries are planted with LMDB. */
+static void an_index_entry_already_there_stops_none_of_the_others(void **state)
+{
+	struct fixture *f = *state;
+	const char *given[4] = { "Al", "Bea", "Cass", "Dot" };
+	uint32_t recno[4];
+	struct store_txn *t;
+	struct dsc_error err;
+	struct collect c;
+
+	/* Record numbers start at 1 and only grow: the four records below
+	 * get 1 to 4.  Plant the entries the 1st and 3rd will have. */
+	shut_store(f);
+	for (size_t i = 0; i < 4; i += 2) {
+		uint64_t v = (uint64_t)(i + 1) << 32 | (0x1000u + (uint32_t)strlen(given[i]));
+		raw_put(f->dir, "index", MDB_DUPSORT | MDB_DUPFIXED | MDB_INTEGERDUP, "f:planted", 9, &v,
+			sizeof(v));
+	}
+	reopen(f, &family_indexer);
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (size_t i = 0; i < 4; i++) {
+		char id[32];
+		struct offender *o;
+		snprintf(id, sizeof(id), "KEN-P%zu", i);
+		o = record(id, given[i], "Planted", NULL);
+		if (store_put_offender(t, o, NULL, &err) != DSC_OK)
+			fail_msg("put %s: %s", id, err.msg);
+		offender_free(o);
+	}
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	for (size_t i = 0; i < 4; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "KEN-P%zu", i);
+		assert_int_equal(store_get_recno(f->r, id, &recno[i]), DSC_OK);
+		assert_int_equal(recno[i], i + 1);
+	}
+	assert_int_equal(key_count(f->r, "f:planted", &c), 4);
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(c.recnos[i], recno[i]);
+		assert_int_equal(c.tags[i], 0x1000u + strlen(given[i]));
+	}
+	store_read_end(f->r);
+}
+
 static void a_read_only_store_reads_but_refuses_writes(void **state)
 {
 	struct fixture *f = *state;
@@ -1573,6 +1621,7 @@ int main(void)
 		T(views_follow_every_create_replace_and_delete_across_blocks),
 		T(a_store_whose_views_are_laid_out_otherwise_is_reindexed),
 		T(a_damaged_block_of_views_is_refused_not_trusted),
+		T(an_index_entry_already_there_stops_none_of_the_others),
 		T(a_read_only_store_reads_but_refuses_writes),
 		T(opening_without_an_indexer_for_writing_is_refused),
 		T(a_full_map_is_an_error_with_words_and_the_store_goes_on),
