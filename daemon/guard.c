@@ -113,8 +113,12 @@ static bool tchar(unsigned char ch)
 /* METHOD SP target SP HTTP/1.x, as evhttp reads it. */
 static const char *request_line_check(const char *l, size_t len, struct head_scan *hs)
 {
-	static const char *const known[] = {"GET",     "POST",  "HEAD",    "PUT",  "DELETE",
-					    "OPTIONS", "TRACE", "CONNECT", "PATCH"};
+	/* The methods evhttp is left to read.  Not CONNECT, though it knows
+	 * it: it would read the target as host:port, frame no answer and keep
+	 * the connection whatever the answer says (a tunnel); as an unknown
+	 * method it reaches the router as any other, and is answered 405. */
+	static const char *const known[] = {"GET",     "POST",  "HEAD", "PUT",
+					    "DELETE",  "OPTIONS", "TRACE", "PATCH"};
 	const char *sp1 = memchr(l, ' ', len), *sp2, *t;
 	size_t mlen, tlen, vlen;
 

@@ -414,8 +414,10 @@ void job_respond(struct job *j)
 		evbuffer_add(buf, "\n", 1);
 	}
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_CONNECT) {
-		/* evhttp frames no answer to a CONNECT (it expects a tunnel) and
-		 * keeps the connection whatever Connection says: the length, or
+		/* Only when guard.c had stopped following the connection (it
+		 * hands every other CONNECT on as an unknown method): evhttp
+		 * frames no answer to a CONNECT (it expects a tunnel) and keeps
+		 * the connection whatever Connection says, so the length, or
 		 * the client could not tell where the answer ends. */
 		char n[24];
 		snprintf(n, sizeof(n), "%zu", evbuffer_get_length(buf));
@@ -790,11 +792,12 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 	path = uri ? evhttp_uri_get_path(uri) : NULL;
 	query = uri ? evhttp_uri_get_query(uri) : NULL;
 	if (m == EVHTTP_REQ_CONNECT) {
-		/* evhttp reads a CONNECT's target as an authority (host:port),
-		 * leaving no path: take the target as sent, up to any query, so
-		 * that CONNECT /healthz is told its method is wrong (405) and
-		 * its audit entry names the path asked for.  (No endpoint takes
-		 * CONNECT, so target is not used past this function.) */
+		/* Past guard.c (see job_respond): evhttp reads a CONNECT's
+		 * target as an authority (host:port), leaving no path; take the
+		 * target as sent, up to any query, so that CONNECT /healthz is
+		 * told its method is wrong (405) and its audit entry names the
+		 * path asked for.  (No endpoint takes CONNECT, so target is not
+		 * used past this function.) */
 		const char *t = evhttp_request_get_uri(req);
 		size_t n = t != NULL ? strcspn(t, "?#") : 0;
 		if (t != NULL && n < sizeof(target)) {

@@ -143,6 +143,32 @@ class HttpHygiene(DaemonTestCase):
         self.assertTrue(rs, "no answer to a declared Content-Length over max_body: %r" % out[:200])
         self.assertContractError(rs[0], 413, "payload_too_large")
 
+    def test_a_connect_after_a_chunked_request_is_answered_in_frame(self):
+        # After a chunked body guard.c no longer follows the connection
+        # and evhttp reads the CONNECT itself: the router still answers
+        # 405 with a length, and the next request on the connection too.
+        chunked = (b"POST /v1/checks HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                   b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(VALID), VALID))
+        req = (chunked + b"CONNECT /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+               b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        rs, closed, out = self.raw(req)
+        self.assertEqual([r.status for r in rs], [200, 405, 200], out[:1200])
+        self.assertContractError(rs[1], 405, "method_not_allowed")
+        self.assertEqual(rs[1].header("Content-Length"), str(len(rs[1].body)))
+        self.assertIn("GET", rs[1].header("Allow", ""))
+
+    def test_a_connect_declaring_a_body_over_max_body_is_answered_once_and_closed(self):
+        # The body is never read; were the connection kept (evhttp keeps
+        # it after a CONNECT whatever the answer says), its bytes would be
+        # read as the next request.  The method is wrong before the size.
+        smuggled = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        req = (b"CONNECT /v1/checks HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n"
+               % (MAX_BODY * 4)) + smuggled
+        rs, closed, out = self.raw(req)
+        self.assertEqual(len(rs), 1, out[:600])
+        self.assertContractError(rs[0], 405, "method_not_allowed")
+        self.assertTrue(closed, "the connection stayed open after the refusal")
+
     # -- malformed bodies --
 
     def test_malformed_json_is_400_invalid_json(self):
