@@ -17,7 +17,8 @@
  *     body) and with DECLARED_LENGTH_HEADER; the body is never read;
  *   - a head that is not HTTP/1.x (request line, version, header lines,
  *     folding, NUL): a GET with BAD_REQUEST_HEADER saying why;
- *   - a well-formed method evhttp does not know: GET with METHOD_HEADER;
+ *   - a well-formed method evhttp does not know, or CONNECT (which evhttp
+ *     would take for a tunnel): GET with METHOD_HEADER;
  * and the router answers 413, 400 (and closes) or 405/404 in the
  * contract's shape.  Anything it cannot follow (Transfer-Encoding, two
  * lengths, a head behind an unread body) it leaves to evhttp and the
