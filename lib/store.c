@@ -209,10 +209,9 @@ static int mdb_status(int rc)
 	}
 }
 
-int store_buf_append(struct store_buf *b, const void *p, size_t n)
+/* Makes room in b for n more bytes after its len. */
+static int buf_reserve(struct store_buf *b, size_t n)
 {
-	if (n == 0)
-		return DSC_OK;
 	if (n > SIZE_MAX / 2 - b->len)
 		return DSC_ETOOBIG;
 	if (b->len + n > b->cap) {
@@ -227,6 +226,17 @@ int store_buf_append(struct store_buf *b, const void *p, size_t n)
 		b->data = d;
 		b->cap = cap;
 	}
+	return DSC_OK;
+}
+
+int store_buf_append(struct store_buf *b, const void *p, size_t n)
+{
+	int rc;
+
+	if (n == 0)
+		return DSC_OK;
+	if ((rc = buf_reserve(b, n)) != DSC_OK)
+		return rc;
 	memcpy(b->data + b->len, p, n);
 	b->len += n;
 	return DSC_OK;
@@ -875,20 +885,8 @@ static int write_view_bytes(struct store_txn *t, uint32_t recno, const void *vie
 	tail = vs->data.len - vs->off[i + 1];
 	if (len > UINT32_MAX - VIEW_HEAD - (vs->data.len - old))
 		return dsc_error_set(err, DSC_ETOOBIG, "match views of one block too large");
-	if (len > old) {
-		size_t grow = len - old;
-		/* Room first (the bytes appended are overwritten below). */
-		if (vs->data.len + grow > vs->data.cap) {
-			size_t cap = vs->data.cap ? vs->data.cap : 4096;
-			unsigned char *d;
-			while (cap < vs->data.len + grow)
-				cap *= 2;
-			if ((d = realloc(vs->data.data, cap)) == NULL)
-				return dsc_error_set(err, DSC_ENOMEM, "out of memory");
-			vs->data.data = d;
-			vs->data.cap = cap;
-		}
-	}
+	if (len > old && buf_reserve(&vs->data, len - old) != DSC_OK)
+		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
 	if (tail > 0 && len != old)
 		memmove(vs->data.data + at + len, vs->data.data + at + old, tail);
 	if (len > 0)
@@ -1708,8 +1706,10 @@ int store_get_views(struct store_reader *r, const uint32_t *recnos, size_t n, co
 	for (size_t i = 0; i < n; i++) {
 		views[i] = NULL;
 		lens[i] = 0;
+		if (v[i].mv_size == 0)
+			continue; /* no block: none of its records has a view */
 		rc = view_in_block(&v[i], recnos[i], &views[i], &lens[i]);
-		if (rc == DSC_ENOTFOUND || (rc == DSC_EIO && v[i].mv_size == 0))
+		if (rc == DSC_ENOTFOUND)
 			continue;
 		if (rc != DSC_OK)
 			return rc;
