@@ -1812,10 +1812,41 @@ struct name_result {
 	bool name_conflict; /* the family or the given name disagrees */
 	bool name_partial;  /* both only partly agree (one part of a compound
 			     * surname, an initial, a middle name used as given) */
+	bool name_weak;     /* one of them only partly agrees, or by sound only
+			     * (name_needs_support) */
 	const char *why[4];
 	size_t name_idx;
 	bool swapped, translit;
 };
+
+/*
+ * Names that agree only in part or only by sound: one part of a compound
+ * family name, a given name that is the record's middle name or only its
+ * initial, and (both written in the Latin alphabet) a family or given
+ * name that only sounds alike.  Each is how a real person's name gets
+ * written down wrong, and each is also how two different people's names
+ * look alike: Kwabena Osei and Kwabena Owusu, Ahmad Hamdan and Ahmad
+ * Haddad-Hamdan, Jun Huang and Jian Huang.  With a date of birth that
+ * agrees they weigh enough for the match band, and at a million records
+ * a date shared by chance with such a name is no longer rare: in
+ * bench-match's negatives at 1,000,000 records, six namesakes in 1,500
+ * were put in the match band beside such a stranger.  So they make a
+ * match only with something more than the date behind them: the postcode
+ * to the district at least, or the middle name (score_candidate); else
+ * they are possible matches for a person to look at.  A name written in
+ * another script agrees by sound at best, so there sound is not weak.
+ */
+static bool name_needs_support(const char *wf, const char *wg, bool translit)
+{
+	static const char *const weak[] = {"family:compound_part", "given:middle_name", "given:initial",
+					   "family:phonetic", "given:phonetic"};
+	size_t n = translit ? 3 : sizeof(weak) / sizeof(weak[0]);
+
+	for (size_t i = 0; i < n; i++)
+		if ((wf != NULL && strcmp(wf, weak[i]) == 0) || (wg != NULL && strcmp(wg, weak[i]) == 0))
+			return true;
+	return false;
+}
 
 /*
  * Memo of name comparisons within one check: candidates found through a
@@ -1953,6 +1984,7 @@ static void score_names(struct match_ctx *c, const struct rview *v, struct name_
 						     strcmp(wf, "family:compound_part") == 0 &&
 						     (strcmp(wg, "given:middle_name") == 0 ||
 						      strcmp(wg, "given:initial") == 0);
+				best->name_weak = name_needs_support(wf, wg, rn->translit || q->translit);
 				best->name_idx = j;
 				best->swapped = c->swapped[i];
 				best->translit = rn->translit || q->translit;
@@ -2203,7 +2235,7 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	struct reasons rs = {.n = 0};
 	struct scored sc;
 	const char *wd, *wp;
-	bool dob_agrees, dob_conflicts, dob_exact;
+	bool dob_agrees, dob_conflicts, dob_exact, supported;
 	double w;
 
 	/* Dates, postcode and sex first: they are cheap, and when even the
@@ -2243,7 +2275,11 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	sc.w = w;
 	/* The match band needs agreeing dates: a name alone, however rare,
 	 * or a conflicting date of birth, is never more than possible. */
-	sc.band = w >= c->t_match && dob_agrees && !dob_conflicts && !nr.name_conflict && !nr.name_partial
+	supported = (wp != NULL && (strcmp(wp, "postcode:full") == 0 || strcmp(wp, "postcode:sector") == 0 ||
+				    strcmp(wp, "postcode:district") == 0)) ||
+		    (nr.why[2] != NULL && strcmp(nr.why[2], "middle:exact") == 0);
+	sc.band = w >= c->t_match && dob_agrees && !dob_conflicts && !nr.name_conflict && !nr.name_partial &&
+			  (!nr.name_weak || supported)
 			  ? BAND_MATCH
 			  : BAND_POSSIBLE_MATCH;
 	sc.name_idx = nr.name_idx;
