@@ -460,7 +460,7 @@ class Register:
                     for word in family_words(n["family"]):
                         for g in (n.get("given"), n.get("middle")):
                             if g:
-                                self.people.setdefault((word, fold(g)), []).extend(dobs)
+                                self.people.setdefault((word, soundex(g)), []).extend(dobs)
         self.givens = sorted({primary(r).get("given") for r in self.records
                               if is_plain_latin(primary(r).get("given"))})
         self.families = sorted({primary(r)["family"] for r in self.records
@@ -468,9 +468,11 @@ class Register:
         self.postcodes = sorted({current_postcode(r) for r in self.records if current_postcode(r)})
 
     def is_somebody(self, given, family, dob):
-        """True if a record has this given name and a word of this family
-        name, with a date close to dob (any date if dob is None)."""
-        giv = fold(given)
+        """True if a record has this given name (or one that sounds the same:
+        Padraig and Patrick, Mohammed and Mohamed) and a word of this family
+        name (Mc written Mac), with a date close to dob (any date if dob is
+        None)."""
+        giv = soundex(given)
         for word in family_words(family):
             dobs = self.people.get((word, giv))
             if dobs is not None and (dob is None or any(dates_close(dob, d) for d in dobs)):
@@ -479,7 +481,26 @@ class Register:
 
 
 def family_words(family):
-    return sorted({fold(w) for w in family.replace("-", " ").split() if fold(w)})
+    words = {fold(w) for w in family.replace("-", " ").split() if fold(w)}
+    return sorted({"mac" + w[2:] if w.startswith("mc") else w for w in words})
+
+
+def soundex(name):
+    """American Soundex of the folded name ('' for none): this program's own
+    test of two given names being one, not the matcher's."""
+    s = fold(name)
+    if not s:
+        return ""
+    codes = {c: d for d, letters in (("1", "bfpv"), ("2", "cgjkqsxz"), ("3", "dt"), ("4", "l"),
+                                      ("5", "mn"), ("6", "r")) for c in letters}
+    out, last = s[0].upper(), codes.get(s[0], "")
+    for c in s[1:]:
+        d = codes.get(c, "")
+        if d and d != last:
+            out += d
+        if c not in "hw":
+            last = d
+    return (out + "000")[:4]
 
 
 # --------------------------------------------------------------------------
@@ -1310,6 +1331,16 @@ def report(args, ctx, rows, pos, neg, allr, lat, elapsed):
                 print("  query: %s" % describe_query(o["query"]))
                 for cand in o["candidates"][:2]:
                     print("    cand: %s" % describe_candidate(cand, ctx.reg))
+
+    neg_match = [(r.name, o) for r in neg_rows for o in r.misses
+                 if o["candidates"] and o["candidates"][0].get("band") == "match"]
+    if neg_match:
+        print()
+        print("Negatives in the match band (every one, with the candidate's reasons):")
+        for name, o in neg_match:
+            print("  %s: %s" % (name, describe_query(o["query"])))
+            for cand in o["candidates"][:2]:
+                print("    cand: %s" % describe_candidate(cand, ctx.reg))
 
     below = [k[0] for k in KINDS if k[0] in rows and rows[k[0]].n and pct(rows[k[0]].found, rows[k[0]].n) < 99.0]
     print()

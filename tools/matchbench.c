@@ -510,7 +510,8 @@ static bool make_positive(struct query *q, enum kind k1, enum kind k2, bool pair
  * not begin with a plain one) and rejects the query if a record there
  * carries the same given name and the same family name as the matcher
  * reads it (McDonald is MacDonald: a query built from one is a namesake
- * of the other, born that very day, and not a stranger).
+ * of the other, born that very day, and not a stranger), or the two the
+ * other way round (Hassan Abdi for Abdi Hassan).
  */
 static struct store_reader *oracle_reader;
 
@@ -588,7 +589,8 @@ static int taken_fn(void *arg, const struct store_ref *refs, size_t n)
 		if (store_get_offender_by_recno(oracle_reader, refs[i].recno, &json, &len) == DSC_OK &&
 		    (json_has_name(json, len, t->q->given, t->q->family) ||
 		     (t->q->has_middle && json_has_name(json, len, t->q->middle, t->q->family)) ||
-		     json_has_variant(json, len, t->q->given, t->q->family)))
+		     json_has_variant(json, len, t->q->given, t->q->family) ||
+		     json_has_name(json, len, t->q->family, t->q->given))) /* the two swapped */
 			t->taken = true;
 	}
 	return t->taken ? 1 : 0;
