@@ -10,6 +10,11 @@
 #
 #   BUILD=build sh bench/bench-match.sh            sizes 10000 100000 1000000
 #   MATCHBENCH_SIZES="10000" sh bench/bench-match.sh
+#   MATCHBENCH_NEGATIVES=0 sh bench/bench-match.sh  without the negatives-only run
+#
+# After the usual query set at the largest size, a set of negatives only
+# (1,500 of each kind) on the same register: the target "a namesake never
+# in match" needs more than 300 namesakes to say anything.
 #
 # `make bench` runs this with the default sizes; `make bench-match` too.
 # Needs about 3 GB of free space under $TMPDIR for the 1,000,000 store.
@@ -39,8 +44,24 @@ for n in $MATCHBENCH_SIZES; do
 		--seed "$MATCHBENCH_SEED" --per-kind 150 --pairs 1000 --negatives 300 | tee "$work/out-$n"
 	summary="$summary$(grep '^RESULT' "$work/out-$n")
 "
+	if [ "$n" = "${MATCHBENCH_SIZES##* }" ] && [ "${MATCHBENCH_NEGATIVES:-1500}" -gt 0 ]; then
+		# "A namesake with another date of birth and address never in
+		# match": 300 of them say little, so the largest register also
+		# gets a set of negatives only, five times as many (its own
+		# seed, so they are other people).
+		echo "--- negatives only, ${MATCHBENCH_NEGATIVES:-1500} of each kind, register of $n records"
+		"$BUILD/matchbench" --register "$work/register.jsonl" --store "$work/store-$n" --reuse \
+			--seed "$((MATCHBENCH_SEED + 1))" --per-kind 0 --pairs 0 \
+			--negatives "${MATCHBENCH_NEGATIVES:-1500}" --verbose >"$work/neg-$n"
+		grep -A1 '^  WRONG' "$work/neg-$n" || echo "  no negative in the match band"
+		negatives="negatives-only $(grep '^RESULT' "$work/neg-$n" |
+			sed -e 's/^RESULT //' -e 's/ recall=[^ ]* in_match=[^ ]* rank1=[^ ]*//')"
+	fi
 	rm -rf "$work/store-$n" "$work/register.jsonl"
 done
 
 echo "--- summary (recall and rates in %, latency in microseconds)"
 printf '%s' "$summary"
+if [ -n "${negatives:-}" ]; then
+	echo "RESULT $negatives"
+fi
