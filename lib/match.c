@@ -1812,8 +1812,6 @@ struct name_result {
 	bool name_conflict; /* the family or the given name disagrees */
 	bool name_partial;  /* both only partly agree (one part of a compound
 			     * surname, an initial, a middle name used as given) */
-	bool name_weak;     /* one of them only partly agrees, or by sound only
-			     * (name_needs_support) */
 	const char *why[4];
 	size_t name_idx;
 	bool swapped, translit;
@@ -1832,20 +1830,32 @@ struct name_result {
  * bench-match's negatives at 1,000,000 records, six namesakes in 1,500
  * were put in the match band beside such a stranger.  So they make a
  * match only with something more than the date behind them: the postcode
- * to the district at least, or the middle name (score_candidate); else
- * they are possible matches for a person to look at.  A name written in
- * another script agrees by sound at best, so there sound is not weak.
+ * to the district at least, or the middle name (supported_beyond_date);
+ * else they are possible matches for a person to look at.  A name written
+ * in another script agrees by sound at best, so there sound is not weak.
+ * Asked of the best pair's reasons (name_result.why), and only of a
+ * candidate that would otherwise be a match.
  */
-static bool name_needs_support(const char *wf, const char *wg, bool translit)
+static bool name_needs_support(const struct name_result *nr)
 {
 	static const char *const weak[] = {"family:compound_part", "given:middle_name", "given:initial",
 					   "family:phonetic", "given:phonetic"};
-	size_t n = translit ? 3 : sizeof(weak) / sizeof(weak[0]);
+	const char *wf = nr->why[0], *wg = nr->why[1];
+	size_t n = nr->translit ? 3 : sizeof(weak) / sizeof(weak[0]);
 
 	for (size_t i = 0; i < n; i++)
 		if ((wf != NULL && strcmp(wf, weak[i]) == 0) || (wg != NULL && strcmp(wg, weak[i]) == 0))
 			return true;
 	return false;
+}
+
+/* The postcode to the district at least (wp: postcode_score's reason), or
+ * the middle name exactly. */
+static bool supported_beyond_date(const struct name_result *nr, const char *wp)
+{
+	return (wp != NULL && (strcmp(wp, "postcode:full") == 0 || strcmp(wp, "postcode:sector") == 0 ||
+			       strcmp(wp, "postcode:district") == 0)) ||
+	       (nr->why[2] != NULL && strcmp(nr->why[2], "middle:exact") == 0);
 }
 
 /*
@@ -1984,7 +1994,6 @@ static void score_names(struct match_ctx *c, const struct rview *v, struct name_
 						     strcmp(wf, "family:compound_part") == 0 &&
 						     (strcmp(wg, "given:middle_name") == 0 ||
 						      strcmp(wg, "given:initial") == 0);
-				best->name_weak = name_needs_support(wf, wg, rn->translit || q->translit);
 				best->name_idx = j;
 				best->swapped = c->swapped[i];
 				best->translit = rn->translit || q->translit;
@@ -2235,7 +2244,7 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	struct reasons rs = {.n = 0};
 	struct scored sc;
 	const char *wd, *wp;
-	bool dob_agrees, dob_conflicts, dob_exact, supported;
+	bool dob_agrees, dob_conflicts, dob_exact;
 	double w;
 
 	/* Dates, postcode and sex first: they are cheap, and when even the
@@ -2275,11 +2284,8 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	sc.w = w;
 	/* The match band needs agreeing dates: a name alone, however rare,
 	 * or a conflicting date of birth, is never more than possible. */
-	supported = (wp != NULL && (strcmp(wp, "postcode:full") == 0 || strcmp(wp, "postcode:sector") == 0 ||
-				    strcmp(wp, "postcode:district") == 0)) ||
-		    (nr.why[2] != NULL && strcmp(nr.why[2], "middle:exact") == 0);
 	sc.band = w >= c->t_match && dob_agrees && !dob_conflicts && !nr.name_conflict && !nr.name_partial &&
-			  (!nr.name_weak || supported)
+			  (!name_needs_support(&nr) || supported_beyond_date(&nr, wp))
 			  ? BAND_MATCH
 			  : BAND_POSSIBLE_MATCH;
 	sc.name_idx = nr.name_idx;
