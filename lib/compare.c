@@ -746,10 +746,12 @@ enum dob_level compare_dob(const struct date *q, const struct date *r)
 		return DOB_EXACT;
 	if (q->year == r->year && q->day == r->month && q->month == r->day)
 		return DOB_DAY_MONTH_SWAPPED;
-	/* Year, month and day all different: at least three digits differ
-	 * and the birthday is not kept, so no nearer level can apply.  Most
-	 * candidates a scorer sees are like this. */
-	if (q->year != r->year && q->month != r->month && q->day != r->day)
+	/* Another year and another day: at least two digits differ, one of
+	 * the year's and one of the day's, never side by side (the month's
+	 * lie between: not one digit transposed), and the birthday is not
+	 * kept, so no nearer level can apply.  Most candidates a scorer sees
+	 * are like this. */
+	if (q->year != r->year && q->day != r->day)
 		return DOB_MISMATCH;
 	date_digits(q, a);
 	date_digits(r, b);
@@ -787,6 +789,29 @@ int age_on(const struct date *dob, const struct date *on)
 	if (on->month < dob->month || (on->month == dob->month && on->day < dob->day))
 		age--;
 	return age < 0 ? -1 : age;
+}
+
+/*
+ * age_on(d, on) >= A exactly when d is on or before the day A years
+ * before `on` (year on.year - A, the same month and day), compared as
+ * (year, month, day); so the ages from A to B are the dates after the day
+ * B + 1 years before and up to the day A years before.  A is never below
+ * 0: age_on gives -1 for a date after `on`.
+ */
+void age_window_init(struct age_window *w, int age, int tol, const struct date *on)
+{
+	long lo_age = (long)age - tol, hi_age = (long)age + tol;
+	long day = on->month * 32 + on->day;
+
+	if (lo_age < 0)
+		lo_age = 0;
+	if (hi_age < lo_age || on->year == 0) {
+		w->lo = 0; /* empty */
+		w->hi = 0;
+		return;
+	}
+	w->hi = (on->year - lo_age) * 512 + day;
+	w->lo = (on->year - hi_age - 1) * 512 + day;
 }
 
 /* ------------------------------------------------------------ Postcodes */

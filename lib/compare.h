@@ -64,6 +64,27 @@ enum dob_level compare_dob(const struct date *q, const struct date *r);
 /* Whole years between dob and on (-1 if dob absent or after on). */
 int age_on(const struct date *dob, const struct date *on);
 
+/*
+ * The dates of birth that give an age within `tol` years of `age` on a
+ * day: d is inside when age_on(d, on) >= 0 and |age_on(d, on) - age| <=
+ * tol.  The same answer as computing the age, as two integer
+ * comparisons: a check with only an age tests thousands of index entries'
+ * dates against it.  A date is packed as year * 512 + month * 32 + day,
+ * which orders dates as age_on does (month, then day).
+ */
+struct age_window {
+	long lo, hi; /* inside: lo < packed date <= hi */
+};
+
+void age_window_init(struct age_window *w, int age, int tol, const struct date *on);
+
+static inline bool age_window_has(const struct age_window *w, const struct date *d)
+{
+	long p = (long)d->year * 512 + d->month * 32 + d->day;
+
+	return d->year != 0 && p > w->lo && p <= w->hi;
+}
+
 enum postcode_level {
 	POSTCODE_ABSENT = 0,
 	POSTCODE_FULL,     /* WR1 2AB = WR1 2AB */

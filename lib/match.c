@@ -319,6 +319,9 @@ struct match_ctx {
 	size_t n_refs_seen, ref_limit; /* index entries examined, and the most */
 	size_t n_pruned; /* entries ruled out by their tags */
 	uint32_t district_bit, area_pair; /* of the subject's postcode in a tag (0: none) */
+	/* of a subject with an age and no date: the dates of birth within one
+	 * year of it, and within three (dob_score_dates's two tolerances) */
+	struct age_window age_near, age_rough;
 	const struct check_subject *s; /* the subject of the check under way */
 	uint32_t seen_key[SEEN_SLOTS];
 	uint32_t seen_gen[SEEN_SLOTS];
@@ -2135,6 +2138,35 @@ static double postcode_bound(const struct match_ctx *c, uint32_t tag)
 	return low != 0 ? W_POSTCODE_DIFFERENT : 0.0;
 }
 
+/*
+ * What the dates of a tag weigh: dob_score_dates's weight, reached
+ * directly in the two cases that make up nearly every entry of a common
+ * name (a check may test thousands): dates that agree with the subject's
+ * neither in the year nor in the day (compare_dob's first test: a
+ * mismatch), and a subject with only an age (two comparisons a date,
+ * age_window).
+ */
+static double tag_dob_weight(const struct match_ctx *c, const struct date *d, size_t n)
+{
+	const struct check_subject *s = c->s;
+	const char *why;
+	bool agrees, conflicts;
+
+	if (s->dob.year != 0) {
+		for (size_t i = 0; i < n; i++)
+			if (d[i].year == s->dob.year || d[i].day == s->dob.day)
+				return dob_score_dates(c, s, d, n, true, &why, &agrees, &conflicts);
+		return W_DOB_MISMATCH;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (age_window_has(&c->age_near, &d[i]))
+			return W_DOB_AGE;
+	for (size_t i = 0; i < n; i++)
+		if (age_window_has(&c->age_rough, &d[i]))
+			return 0.0;
+	return W_DOB_AGE_INCONSISTENT;
+}
+
 static bool tag_rules_out(const struct match_ctx *c, uint32_t tag, uint32_t recno)
 {
 	const struct check_subject *s = c->s;
@@ -2142,8 +2174,6 @@ static bool tag_rules_out(const struct match_ctx *c, uint32_t tag, uint32_t recn
 	uint32_t main = (tag >> TAG_MAIN_SHIFT) & 0x1ffffu, low = tag & 0xfffu;
 	struct date d[2];
 	size_t n = 0;
-	const char *why;
-	bool agrees, conflicts;
 
 	if ((tag & TAG_KNOWN) == 0)
 		return false;
@@ -2162,7 +2192,7 @@ static bool tag_rules_out(const struct match_ctx *c, uint32_t tag, uint32_t recn
 			d[n].day = (uint8_t)(low & 31u);
 			n++;
 		}
-		w += dob_score_dates(c, s, d, n, true, &why, &agrees, &conflicts);
+		w += tag_dob_weight(c, d, n);
 	}
 	/* A record none of whose districts is the subject's can agree on the
 	 * postcode area at best, one none of whose areas is either on nothing
@@ -2737,6 +2767,8 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 	c->district_bit = c->area_pair = 0;
 	if (c->postcode[0] != '\0')
 		c->district_bit = postcode_bit(c->postcode, &c->area_pair);
+	age_window_init(&c->age_near, subject->age, 1, &c->today);
+	age_window_init(&c->age_rough, subject->age, 3, &c->today);
 
 	subject_prepare(c, r, subject);
 	if (c->n_subj == 0)

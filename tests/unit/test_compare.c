@@ -276,6 +276,132 @@ static void test_age_on(void **state)
 	assert_int_equal(age_on(&dob, &on), -1); /* unknown */
 }
 
+/* The levels by their definitions, digit by digit, without compare_dob's
+ * shortcuts: the oracle of the next test. */
+static enum dob_level dob_level_by_definition(const struct date *q, const struct date *r)
+{
+	char a[16], b[16];
+	int diff = 0, first = -1, second = -1;
+
+	if (q->year == 0 || r->year == 0)
+		return DOB_ABSENT;
+	if (q->year == r->year && q->month == r->month && q->day == r->day)
+		return DOB_EXACT;
+	if (q->year == r->year && q->month == r->day && q->day == r->month)
+		return DOB_DAY_MONTH_SWAPPED;
+	snprintf(a, sizeof(a), "%04u%02u%02u", (unsigned)q->year, (unsigned)q->month, (unsigned)q->day);
+	snprintf(b, sizeof(b), "%04u%02u%02u", (unsigned)r->year, (unsigned)r->month, (unsigned)r->day);
+	for (int i = 0; i < 8; i++)
+		if (a[i] != b[i]) {
+			second = diff == 1 ? i : second;
+			first = diff == 0 ? i : first;
+			diff++;
+		}
+	if (diff == 1 || (diff == 2 && second == first + 1 && a[first] == b[second] && a[second] == b[first]))
+		return DOB_ONE_DIGIT;
+	if (q->month == r->month && q->day == r->day && abs((int)q->year - (int)r->year) == 1)
+		return DOB_YEAR_OFF_BY_ONE;
+	if (q->year == r->year && q->month == r->month && (q->day == 1 || r->day == 1))
+		return DOB_MONTH_ONLY;
+	if (q->year == r->year && ((q->month == 1 && q->day == 1) || (r->month == 1 && r->day == 1)))
+		return DOB_YEAR_ONLY;
+	return DOB_MISMATCH;
+}
+
+static int days_in(int year, int month)
+{
+	static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	return month == 2 && leap ? 29 : mdays[month - 1];
+}
+
+/* compare_dob rules most pairs out early (another year and another day);
+ * every date of the years around each subject's, and of every year one
+ * digit away, must get the level its definition gives. */
+static void test_dob_levels_match_their_definition(void **state)
+{
+	static const struct date subjects[] = {
+	    {1970, 3, 12}, {1970, 12, 3}, {1981, 2, 5}, {1980, 12, 5}, {1987, 5, 1},  {1970, 1, 1},
+	    {1999, 12, 31}, {2000, 2, 29}, {1955, 7, 28}, {1964, 11, 11}, {1901, 10, 10}, {2009, 9, 9},
+	    {1990, 1, 10},  {1990, 10, 1}, {1973, 6, 30}, {1948, 4, 1},  {2011, 11, 21}, {1969, 1, 31},
+	};
+	size_t compared = 0, seen[DOB_MISMATCH + 1] = {0};
+	(void)state;
+	for (size_t i = 0; i < sizeof(subjects) / sizeof(subjects[0]); i++) {
+		const struct date *q = &subjects[i];
+		int years[64], ny = 0;
+		for (int y = q->year - 12; y <= q->year + 12; y++)
+			years[ny++] = y;
+		for (int pos = 1; pos <= 1000; pos *= 10)
+			for (int digit = 0; digit <= 9; digit++) {
+				int y = q->year - (q->year / pos % 10) * pos + digit * pos;
+				if (y >= 1 && abs(y - q->year) > 12)
+					years[ny++] = y;
+			}
+		for (int k = 0; k < ny; k++)
+			for (int m = 1; m <= 12; m++)
+				for (int d = 1; d <= days_in(years[k], m); d++) {
+					struct date r = {(uint16_t)years[k], (uint8_t)m, (uint8_t)d};
+					enum dob_level want = dob_level_by_definition(q, &r), got = compare_dob(q, &r);
+					if (got != want) {
+						print_error("%04d-%02d-%02d against %04d-%02d-%02d: level %d, by definition %d\n",
+							    q->year, q->month, q->day, r.year, r.month, r.day, got, want);
+						fail();
+					}
+					compared++;
+					seen[want]++;
+				}
+	}
+	/* Not a vacuous walk: every level but "absent" was met several times,
+	 * a slipped digit about forty times a subject. */
+	assert_true(compared > 300000);
+	for (int l = DOB_EXACT; l < DOB_MISMATCH; l++)
+		if (seen[l] < 5 || (l == DOB_ONE_DIGIT && seen[l] < 20 * sizeof(subjects) / sizeof(subjects[0]))) {
+			print_error("level %d met only %zu times\n", l, seen[l]);
+			fail();
+		}
+	assert_true(seen[DOB_MISMATCH] > 300000);
+}
+
+/* age_window gives what computing each age gives: every day of 130 years
+ * against ages at both edges of each tolerance, on days around year ends,
+ * month ends and a leap day. */
+static void test_age_window_matches_age_on(void **state)
+{
+	static const struct date days[] = {{2026, 11, 29}, {2026, 1, 1}, {2026, 12, 31},
+					   {2028, 2, 29}, {2027, 2, 28}, {2027, 3, 1}};
+	static const int ages[] = {-1, 0, 1, 2, 3, 4, 5, 17, 18, 40, 99, 120, 200};
+	static const int tols[] = {1, 3};
+	size_t inside = 0, outside = 0;
+	(void)state;
+	for (size_t i = 0; i < sizeof(days) / sizeof(days[0]); i++)
+		for (size_t a = 0; a < sizeof(ages) / sizeof(ages[0]); a++)
+			for (size_t t = 0; t < sizeof(tols) / sizeof(tols[0]); t++) {
+				struct age_window w;
+				age_window_init(&w, ages[a], tols[t], &days[i]);
+				for (int y = days[i].year - 130; y <= days[i].year + 1; y++)
+					for (int m = 1; m <= 12; m++)
+						for (int d = 1; d <= days_in(y, m); d++) {
+							struct date dob = {(uint16_t)y, (uint8_t)m, (uint8_t)d};
+							int age = age_on(&dob, &days[i]);
+							bool want = age >= 0 && abs(age - ages[a]) <= tols[t];
+							if (age_window_has(&w, &dob) != want) {
+								print_error("born %04d-%02d-%02d, on %04d-%02d-%02d, age %d +- %d: "
+									    "window says %d, age_on %d\n",
+									    y, m, d, days[i].year, days[i].month, days[i].day,
+									    ages[a], tols[t], !want, age);
+								fail();
+							}
+							inside += want;
+							outside += !want;
+						}
+				struct date none = {0, 0, 0};
+				assert_false(age_window_has(&w, &none));
+			}
+	assert_true(inside > 100000);
+	assert_true(outside > 1000000);
+}
+
 static void test_postcode_levels(void **state)
 {
 	static const struct {
@@ -353,7 +479,9 @@ int main(void)
 		cmocka_unit_test(test_double_metaphone_memo_matches_cold_calls),
 		cmocka_unit_test(test_soundex_reference_values),
 		cmocka_unit_test(test_dob_levels),
+		cmocka_unit_test(test_dob_levels_match_their_definition),
 		cmocka_unit_test(test_age_on),
+		cmocka_unit_test(test_age_window_matches_age_on),
 		cmocka_unit_test(test_postcode_levels),
 		cmocka_unit_test(test_postcode_sector),
 		cmocka_unit_test(test_postcode_outward),
