@@ -23,6 +23,7 @@ static const struct word reason_table[] = {
     {"family:phonetic", "family name sounds the same"},
     {"family:compound_part", "one part of a compound family name exact"},
     {"family:mismatch", "family name differs"},
+    {"family:missing", "family name not given"},
     {"given:exact", "given name exact"},
     {"given:fuzzy", "given name spelt similarly"},
     {"given:phonetic", "given name sounds the same"},

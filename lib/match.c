@@ -1618,7 +1618,7 @@ static double family_score(const struct mname *q, const struct mname *rn, const 
 
 	*why = NULL;
 	if (q->nf == 0 || rn->nf == 0) {
-		*why = NULL;
+		*why = "family:missing"; /* a family name of punctuation only ("-", "?") */
 		return 0.0;
 	}
 	if (q->family_joined_len == rn->family_joined_len &&
@@ -1837,7 +1837,8 @@ struct name_result {
  * else they are possible matches for a person to look at.  A name written
  * in another script agrees by sound at best, so there sound is not weak.
  * No given name at all (on either side) says less than an initial, and
- * is weak too: the family name and the date alone fit a twin as well.
+ * is weak too: the family name and the date alone fit a twin as well;
+ * so is no family name (one of punctuation only: "-", "?").
  * (Not "partial" with one part of a compound surname, as an initial is:
  * that is also how a whole name typed into the family field reads.)
  * Asked of the best pair's reasons (name_result.why), and only of a
@@ -1846,9 +1847,10 @@ struct name_result {
 static bool name_needs_support(const struct name_result *nr)
 {
 	static const char *const weak[] = {"family:compound_part", "given:middle_name", "given:initial",
-					   "given:missing", "family:phonetic", "given:phonetic"};
+					   "given:missing",        "family:missing",    "family:phonetic",
+					   "given:phonetic"};
 	const char *wf = nr->why[0], *wg = nr->why[1];
-	size_t n = nr->translit ? 4 : sizeof(weak) / sizeof(weak[0]);
+	size_t n = nr->translit ? 5 : sizeof(weak) / sizeof(weak[0]);
 
 	for (size_t i = 0; i < n; i++)
 		if ((wf != NULL && strcmp(wf, weak[i]) == 0) || (wg != NULL && strcmp(wg, weak[i]) == 0))

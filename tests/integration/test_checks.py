@@ -93,6 +93,29 @@ class Checks(DaemonTestCase):
         self.assertEqual(j["outcome"], "match")
         self.assertIn("MET-T000001", [c["offender_id"] for c in j["candidates"]])
 
+    def test_a_missing_name_needs_the_postcode_to_be_a_match(self):
+        # Zoltimir Quennelbrook: a rare name, alone on the register. With
+        # the date of birth, an initial, no given name or no family name
+        # (punctuation only) is a possible match; the postcode can make it
+        # one (WMP-T000001 lives at WR2 5QQ).
+        cases = [(dict(given="Z", family="Quennelbrook", dob="1985-11-23"), "WMP-T000002",
+                  "possible_match", "given:initial"),
+                 (dict(given=None, family="Quennelbrook", dob="1985-11-23"), "WMP-T000002",
+                  "possible_match", "given:missing"),
+                 (dict(given="Zoltimir", family="-", dob="1985-11-23"), "WMP-T000002",
+                  "possible_match", "family:missing"),
+                 (dict(given=None, family="Farthingale", dob="1971-04-09", postcode="WR2 5QQ"),
+                  "WMP-T000001", "match", "given:missing")]
+        for subject, who, band, reason in cases:
+            with self.subTest(subject=subject):
+                j = self.check("do.nat", check_body(case_ref="WM-CHK-0004", **subject)).json()
+                self.assertWellFormedAnswer(j)
+                top = j["candidates"][0]
+                self.assertEqual(top["offender_id"], who, j)
+                self.assertEqual(top["band"], band, j)
+                self.assertIn(reason, top["reasons"])
+                self.assertIn("dob:exact", top["reasons"])
+
     def test_nobody_on_the_register_is_no_match(self):
         j = self.check("cw.wm", check_body(given="Xanthippe", family="Qwyzzlethorpe-Vmbrk",
                                            dob="1903-02-01")).json()
