@@ -1847,13 +1847,15 @@ struct name_result {
 static bool name_needs_support(const struct name_result *nr)
 {
 	static const char *const weak[] = {"family:compound_part", "given:middle_name", "given:initial",
-					   "given:missing",        "family:missing",    "family:phonetic",
-					   "given:phonetic"};
+					   "given:missing", "family:missing"};
+	static const char *const weak_in_latin[] = {"family:phonetic", "given:phonetic"};
 	const char *wf = nr->why[0], *wg = nr->why[1];
-	size_t n = nr->translit ? 5 : sizeof(weak) / sizeof(weak[0]);
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < sizeof(weak) / sizeof(weak[0]); i++)
 		if ((wf != NULL && strcmp(wf, weak[i]) == 0) || (wg != NULL && strcmp(wg, weak[i]) == 0))
+			return true;
+	for (size_t i = 0; i < sizeof(weak_in_latin) / sizeof(weak_in_latin[0]) && !nr->translit; i++)
+		if ((wf != NULL && strcmp(wf, weak_in_latin[i]) == 0) || (wg != NULL && strcmp(wg, weak_in_latin[i]) == 0))
 			return true;
 	return false;
 }
