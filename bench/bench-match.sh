@@ -23,6 +23,8 @@ cd "$(dirname "$0")/.."
 : "${BUILD:=build}"
 : "${MATCHBENCH_SIZES:=10000 100000 1000000}"
 : "${MATCHBENCH_SEED:=20261128}"
+: "${MATCHBENCH_NEGATIVES:=1500}"
+negatives_n=$MATCHBENCH_NEGATIVES
 : "${TMPDIR:=/tmp}"
 
 for prog in "$BUILD/genregister" "$BUILD/matchbench"; do
@@ -44,15 +46,15 @@ for n in $MATCHBENCH_SIZES; do
 		--seed "$MATCHBENCH_SEED" --per-kind 150 --pairs 1000 --negatives 300 | tee "$work/out-$n"
 	summary="$summary$(grep '^RESULT' "$work/out-$n")
 "
-	if [ "$n" = "${MATCHBENCH_SIZES##* }" ] && [ "${MATCHBENCH_NEGATIVES:-1500}" -gt 0 ]; then
+	if [ "$n" = "${MATCHBENCH_SIZES##* }" ] && [ "$negatives_n" -gt 0 ]; then
 		# "A namesake with another date of birth and address never in
 		# match": 300 of them say little, so the largest register also
 		# gets a set of negatives only, five times as many (its own
 		# seed, so they are other people).
-		echo "--- negatives only, ${MATCHBENCH_NEGATIVES:-1500} of each kind, register of $n records"
+		echo "--- negatives only, $negatives_n of each kind, register of $n records"
 		"$BUILD/matchbench" --register "$work/register.jsonl" --store "$work/store-$n" --reuse \
 			--seed "$((MATCHBENCH_SEED + 1))" --per-kind 0 --pairs 0 \
-			--negatives "${MATCHBENCH_NEGATIVES:-1500}" --verbose >"$work/neg-$n"
+			--negatives "$negatives_n" --verbose >"$work/neg-$n"
 		grep -A1 '^  WRONG' "$work/neg-$n" || echo "  no negative in the match band"
 		negatives="negatives-only $(grep '^RESULT' "$work/neg-$n" |
 			sed -e 's/^RESULT //' -e 's/ recall=[^ ]* in_match=[^ ]* rank1=[^ ]*//')"

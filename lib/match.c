@@ -1844,20 +1844,23 @@ struct name_result {
  * Asked of the best pair's reasons (name_result.why), and only of a
  * candidate that would otherwise be a match.
  */
+static bool family_or_given_is(const struct name_result *nr, const char *const *reasons, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((nr->why[0] != NULL && strcmp(nr->why[0], reasons[i]) == 0) ||
+		    (nr->why[1] != NULL && strcmp(nr->why[1], reasons[i]) == 0))
+			return true;
+	return false;
+}
+
 static bool name_needs_support(const struct name_result *nr)
 {
 	static const char *const weak[] = {"family:compound_part", "given:middle_name", "given:initial",
 					   "given:missing", "family:missing"};
 	static const char *const weak_in_latin[] = {"family:phonetic", "given:phonetic"};
-	const char *wf = nr->why[0], *wg = nr->why[1];
 
-	for (size_t i = 0; i < sizeof(weak) / sizeof(weak[0]); i++)
-		if ((wf != NULL && strcmp(wf, weak[i]) == 0) || (wg != NULL && strcmp(wg, weak[i]) == 0))
-			return true;
-	for (size_t i = 0; i < sizeof(weak_in_latin) / sizeof(weak_in_latin[0]) && !nr->translit; i++)
-		if ((wf != NULL && strcmp(wf, weak_in_latin[i]) == 0) || (wg != NULL && strcmp(wg, weak_in_latin[i]) == 0))
-			return true;
-	return false;
+	return family_or_given_is(nr, weak, sizeof(weak) / sizeof(weak[0])) ||
+	       (!nr->translit && family_or_given_is(nr, weak_in_latin, sizeof(weak_in_latin) / sizeof(weak_in_latin[0])));
 }
 
 /* The postcode to the district at least (wp: postcode_score's reason), or
