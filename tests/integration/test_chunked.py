@@ -1,0 +1,477 @@
+"""test_chunked.py - request bodies sent with "Transfer-Encoding: chunked",
+over real mutual TLS, against the harness's daemon.
+
+What it is for: the daemon decodes a chunked body itself (daemon/guard.c
+with lib/chunked.c) and answers it exactly as the same body sent with a
+Content-Length; a body past its path's limit gets the contract's 413 as
+soon as a chunk-size line announces it, and broken framing the contract's
+400, both audited (the law wants an entry for every request, refused ones
+too) and both closing the connection, so that no byte of a refused body is
+ever read as the next request.  evhttp 2.1 left to itself held any chunked
+body up to max_bulk_body on every path and refused one with its own HTML
+page and no audit entry.
+
+Requests no well-behaved client sends are written by hand (raw TLS); the
+100-continue case is curl's own.  What it must never do: depend on
+anything but the contract and the guard's documented behaviour
+(include/disclosure/chunked.h).  Every person in it is fictitious.
+"""
+
+import json
+import socket
+import time
+
+from harness import (DaemonTestCase, audit_entries, check_body, curl, export_audit, find_entry,
+                     fixture_records, http_request_bytes, parse_responses, raw_tls, tls_context,
+                     tmo, verify_daemon_audit)
+
+# Small limits, so that a body past them costs the test little to send.
+MAX_BODY = 4096
+MAX_BULK_BODY = 16384
+
+VALID = json.dumps(check_body(case_ref="WM-CHUNK-1")).encode()
+
+
+def chunks_of(body, size):
+    """body cut into pieces of size bytes (the last may be shorter)."""
+    return [body[i:i + size] for i in range(0, len(body), size)] or []
+
+
+def frame(pieces, ext=b"", last=b"0", trailers=b"", eol=b"\r\n", size_fmt=b"%x"):
+    """The chunked framing of pieces: each as size[ext] EOL data EOL, then
+    the last chunk, the trailer section and the blank line."""
+    out = b""
+    for p in pieces:
+        out += (size_fmt % len(p)) + ext + eol + p + eol
+    return out + last + eol + trailers + eol
+
+
+def head(method, path, ctype="application/json", te=b"chunked", extra=(), close=False):
+    """A request head announcing a chunked body (no Content-Length)."""
+    lines = [b"%s %s HTTP/1.1" % (method.encode(), path.encode()), b"Host: localhost"]
+    if ctype:
+        lines.append(b"Content-Type: " + ctype.encode())
+    lines.append(b"Transfer-Encoding: " + te)
+    lines += [x if isinstance(x, bytes) else x.encode() for x in extra]
+    if close:
+        lines.append(b"Connection: close")
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def chunked_request(method, path, body, piece=None, close=True, **kw):
+    """A whole chunked request: body in pieces of piece bytes (one piece if
+    None); frame()'s keywords pass through."""
+    hkw = {k: kw.pop(k) for k in ("ctype", "te", "extra") if k in kw}
+    pieces = chunks_of(body, piece or max(len(body), 1)) if body else []
+    return head(method, path, close=close, **hkw) + frame(pieces, **kw)
+
+
+def outcome_of(r):
+    """What a check's answer says, without what differs between two checks
+    (check_id, audit receipt)."""
+    j = r.json()
+    return (r.status, j.get("outcome"),
+            [(c["offender_id"], c["band"], c["score"]) for c in j.get("candidates", [])])
+
+
+def ndjson_records(first, n, family):
+    recs = []
+    for i in range(n):
+        recs.append({"id": "WMP-C%06d" % (first + i),
+                     "names": [{"given": "Ysmay", "family": "%s%d" % (family, i),
+                                "kind": "primary"}],
+                     "dob": "1968-05-%02d" % (1 + i % 28), "sex": "F",
+                     "managing_force": "west-mercia", "status": "active"})
+    return b"".join(json.dumps(r).encode() + b"\n" for r in recs)
+
+
+class ChunkedBodies(DaemonTestCase):
+    records = fixture_records()[:2]
+    daemon_conf = {"server": {"max_body": str(MAX_BODY), "max_bulk_body": str(MAX_BULK_BODY)}}
+
+    # -- plumbing --
+
+    def raw(self, data, principal="cw.wm", timeout=None):
+        out, closed = raw_tls(self.daemon, principal, data, timeout=timeout or tmo(4))
+        return parse_responses(out), closed, out
+
+    def assertContractError(self, r, status, code):
+        self.assertEqual(r.status, status, r)
+        self.assertIn("application/json", r.header("Content-Type", ""), r)
+        j = json.loads(r.body)
+        self.assertEqual(set(j), {"error"}, j)
+        self.assertEqual(j["error"]["code"], code, j)
+        self.assertIsInstance(j["error"]["message"], str)
+        self.assertTrue(j["error"]["message"])
+        self.assertTrue(r.header("X-Request-Id"), "no X-Request-Id on a %d" % status)
+
+    def assertAudited(self, r, status, error, principal, action, method, path, entries=None):
+        entries = entries if entries is not None else audit_entries(export_audit(self.daemon))
+        e = find_entry(entries, r.header("X-Request-Id"))
+        self.assertIsNotNone(e, "the %d answer (request %s) is not in the audit log"
+                             % (r.status, r.header("X-Request-Id")))
+        self.assertEqual((e.get("status"), e.get("error"), e.get("principal"), e.get("action"),
+                          e.get("method"), e.get("path")),
+                         (status, error, principal, action, method, path), e)
+        return e
+
+    def one_answer(self, req, principal="cw.wm", what="", timeout=None):
+        """Sends req (a whole request with Connection: close) and returns its
+        only answer."""
+        rs, closed, out = self.raw(req, principal, timeout)
+        self.assertEqual(len(rs), 1, "%s: expected one answer, got %r" % (what, out[:600]))
+        self.assertIsNotNone(rs[0].body, "%s: the answer was cut: %r" % (what, out[:600]))
+        return rs[0]
+
+    def baseline(self, body=VALID, path="/v1/checks", principal="cw.wm", method="POST",
+                 ctype="application/json"):
+        """The answer to the same body sent with a Content-Length."""
+        # (http_request_bytes names no Content-Type for an empty body)
+        r = self.one_answer(http_request_bytes(method, path, body, ctype=None, close=True,
+                                               extra_headers=["Content-Type: " + ctype]),
+                            principal, "the same body with a Content-Length")
+        return r
+
+    # -- 1. answered as the same request with a Content-Length --
+
+    def test_a_chunked_check_is_answered_as_the_same_check_with_a_length(self):
+        want = self.baseline()
+        self.assertEqual(want.status, 200, want)
+        self.assertTrue(want.json()["candidates"], "the fixture's namesakes were not found")
+        n = len(VALID)
+        cases = [
+            ("one chunk", chunked_request("POST", "/v1/checks", VALID)),
+            ("chunks of 7 bytes", chunked_request("POST", "/v1/checks", VALID, piece=7)),
+            ("chunks of 1 byte", chunked_request("POST", "/v1/checks", VALID, piece=1)),
+            ("chunk extensions", chunked_request("POST", "/v1/checks", VALID, piece=50,
+                                                 ext=b";name=value;flag;q=\"a b\"",
+                                                 last=b"0;end=1")),
+            ("a chunk extension of 1000 bytes", chunked_request(
+                "POST", "/v1/checks", VALID, piece=150, ext=b";e=" + b"x" * 997)),
+            ("upper-case hexadecimal sizes", chunked_request("POST", "/v1/checks", VALID,
+                                                             piece=200, size_fmt=b"%X")),
+            ("sizes with leading zeros", chunked_request("POST", "/v1/checks", VALID,
+                                                         size_fmt=b"00000%x")),
+            ("white space after the size", chunked_request("POST", "/v1/checks", VALID,
+                                                           piece=100, ext=b"  ")),
+            ("lines ended by a bare LF", chunked_request("POST", "/v1/checks", VALID,
+                                                         piece=100, eol=b"\n")),
+            ("a trailer declaring a length", chunked_request(
+                "POST", "/v1/checks", VALID, trailers=b"X-Disclosured-Declared-Length: 5\r\n")),
+            ("a trailer with another Content-Type", chunked_request(
+                "POST", "/v1/checks", VALID, trailers=b"Content-Type: text/plain\r\n")),
+            ("a trailer section of several lines", chunked_request(
+                "POST", "/v1/checks", VALID, piece=64,
+                trailers=b"X-Checksum: abc\r\nContent-Length: 3\r\nExpires:\r\n")),
+            ("a marker header of the client's own in the head", chunked_request(
+                "POST", "/v1/checks", VALID, extra=[b"X-Disclosured-Declared-Length: 5"])),
+            ("CHUNKED in upper case", chunked_request("POST", "/v1/checks", VALID, te=b"CHUNKED")),
+            ("Chunked in mixed case", chunked_request("POST", "/v1/checks", VALID, te=b"Chunked")),
+            ("one chunk of the whole body in hex %x" % n,
+             head("POST", "/v1/checks", close=True) + b"%x\r\n" % n + VALID + b"\r\n0\r\n\r\n"),
+        ]
+        for name, req in cases:
+            with self.subTest(case=name):
+                r = self.one_answer(req, what=name)
+                self.assertTrue(r.header("X-Request-Id"))
+                self.assertEqual(outcome_of(r), outcome_of(want), r)
+
+    def test_a_chunked_check_is_audited_as_a_check(self):
+        r = self.one_answer(chunked_request("POST", "/v1/checks", VALID, piece=33))
+        self.assertEqual(r.status, 200, r)
+        e = self.assertAudited(r, 200, None, "cw.wm", "check.create", "POST", "/v1/checks")
+        self.assertEqual(e["seq"], r.json()["audit"]["seq"])
+        self.assertEqual(e.get("case_ref"), "WM-CHUNK-1", e)
+
+    def test_bytes_sent_one_tls_write_at_a_time_are_read_as_one_request(self):
+        # Every byte of the head and the framing its own TLS record, with
+        # a pause now and then so that they also arrive apart: the decoder
+        # sees chunk-size lines, CRLFs and trailers cut anywhere.
+        want = self.baseline()
+        req = chunked_request("POST", "/v1/checks", VALID, piece=40,
+                              trailers=b"X-Note: fictitious\r\n")
+        raw = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=tmo(10))
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s = tls_context("cw.wm").wrap_socket(raw, server_hostname="localhost")
+        try:
+            for i in range(len(req)):
+                s.sendall(req[i:i + 1])
+                if i % 8 == 0:
+                    time.sleep(0.001)
+            out = b""
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                out += b
+        finally:
+            s.close()
+        rs = parse_responses(out)
+        self.assertEqual(len(rs), 1, out[:600])
+        self.assertEqual(outcome_of(rs[0]), outcome_of(want))
+
+    def test_malformed_json_in_chunks_is_400_invalid_json(self):
+        for name, body in [("truncated", VALID[:-5]), ("not json", b"hello"),
+                           ("trailing garbage", VALID + b" x"), ("empty body", b"")]:
+            with self.subTest(case=name):
+                want = self.baseline(body)
+                self.assertContractError(want, 400, "invalid_json")
+                r = self.one_answer(chunked_request("POST", "/v1/checks", body, piece=9))
+                self.assertContractError(r, 400, "invalid_json")
+
+    def test_a_chunked_bulk_import_is_answered_as_with_a_length(self):
+        # Four records and a line that is not JSON (the third): the same
+        # lines applied and the same line refused either way.
+        lines = ndjson_records(1, 4, "Pellwright").split(b"\n")
+        body = b"\n".join(lines[:2] + [b"{not json"] + lines[2:])
+        # pieces cut across the record lines
+        r = self.one_answer(chunked_request("POST", "/v1/offenders/_bulk", body, piece=37,
+                                            ctype="application/x-ndjson",
+                                            trailers=b"Content-Type: text/plain\r\n"),
+                            "reg.wm")
+        self.assertEqual(r.status, 200, r)
+        j = r.json()
+        self.assertEqual(j["created"] + j["replaced"], 4, j)
+        self.assertAudited(r, 200, None, "reg.wm", "offender.bulk", "POST",
+                           "/v1/offenders/_bulk")
+        want = self.baseline(body, "/v1/offenders/_bulk", "reg.wm", ctype="application/x-ndjson")
+        self.assertEqual(want.status, 200, want)
+        self.assertEqual(want.json()["replaced"], 4, want)
+        self.assertEqual(j["rejected"], want.json()["rejected"])
+        self.assertEqual([x["line"] for x in j["rejected"]], [3], j)
+
+    def test_a_chunked_bulk_body_past_max_body_but_within_max_bulk_body_is_applied(self):
+        body = ndjson_records(100, 60, "Quillfeather")
+        self.assertGreater(len(body), MAX_BODY)
+        self.assertLess(len(body), MAX_BULK_BODY)
+        r = self.one_answer(chunked_request("POST", "/v1/offenders/_bulk", body, piece=1000,
+                                            ctype="application/x-ndjson"), "reg.wm")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["created"] + r.json()["replaced"], 60, r)
+
+    def test_a_chunked_put_is_answered_as_with_a_length(self):
+        rec = {"id": "WMP-C000900", "names": [{"given": "Aldous", "family": "Wrenfold",
+                                               "kind": "primary"}],
+               "managing_force": "west-mercia", "status": "active"}
+        body = json.dumps(rec).encode()
+        r = self.one_answer(chunked_request("PUT", "/v1/offenders/WMP-C000900", body, piece=5),
+                            "reg.wm")
+        self.assertIn(r.status, (200, 201), r)
+        self.assertAudited(r, r.status, None, "reg.wm", "offender.put", "PUT",
+                           "/v1/offenders/WMP-C000900")
+
+    # -- the limits: 413 before the rest of the body --
+
+    def refused_before_the_body(self, principal, path, limit, action):
+        # The head and one chunk-size line announcing more than the limit,
+        # then nothing: the answer must come without the body.
+        req = head("POST", path, ctype="application/json" if "bulk" not in path
+                   else "application/x-ndjson") + b"%x\r\n" % (limit + 1)
+        rs, closed, out = self.raw(req, principal, timeout=tmo(3))
+        self.assertTrue(rs, "no answer to a chunk announcing %d bytes past %s's limit of %d "
+                        "(the daemon waits for the body)" % (limit + 1, path, limit))
+        self.assertEqual(len(rs), 1, out[:600])
+        self.assertContractError(rs[0], 413, "payload_too_large")
+        self.assertTrue(closed, "the connection stayed open after the 413")
+        self.assertAudited(rs[0], 413, "payload_too_large", principal, action, "POST", path)
+
+    def test_a_check_announcing_a_chunk_past_max_body_is_413_before_the_body(self):
+        self.refused_before_the_body("cw.wm", "/v1/checks", MAX_BODY, "check.create")
+
+    def test_a_bulk_import_announcing_a_chunk_past_max_bulk_body_is_413_before_the_body(self):
+        self.refused_before_the_body("reg.wm", "/v1/offenders/_bulk", MAX_BULK_BODY,
+                                     "offender.bulk")
+
+    def test_a_chunk_past_max_body_after_others_within_it_is_413(self):
+        # The chunks so far are within the limit; the one that takes the
+        # total past it is refused as it is announced.
+        first = b"{" + b" " * 3000
+        req = head("POST", "/v1/checks") + b"%x\r\n%s\r\n" % (len(first), first) + \
+            b"%x\r\n" % (MAX_BODY - len(first) + 1)
+        rs, closed, out = self.raw(req, timeout=tmo(3))
+        self.assertTrue(rs, "no answer to a body announced past max_body in its second chunk")
+        self.assertContractError(rs[0], 413, "payload_too_large")
+        self.assertTrue(closed, "the connection stayed open after the 413")
+        self.assertAudited(rs[0], 413, "payload_too_large", "cw.wm", "check.create", "POST",
+                           "/v1/checks")
+
+    def test_a_body_in_many_chunks_past_max_body_is_413_and_its_rest_never_read(self):
+        # Sent whole, with a request behind it: the request must not be
+        # answered (it is part of the refused body's connection).
+        body = b"[" + b"0," * 3000 + b"0]"
+        self.assertGreater(len(body), MAX_BODY)
+        req = (chunked_request("POST", "/v1/checks", body, piece=500, close=False)
+               + http_request_bytes("GET", "/healthz", close=True))
+        rs, closed, out = self.raw(req, timeout=tmo(4))
+        self.assertTrue(rs, "no answer to a chunked body past max_body")
+        self.assertContractError(rs[0], 413, "payload_too_large")
+        self.assertEqual(len(rs), 1, "a request after the refused body was answered: %r"
+                         % out[:800])
+        self.assertTrue(closed)
+
+    def test_a_body_of_exactly_max_body_in_chunks_is_parsed(self):
+        body = b"{" + b" " * (MAX_BODY - len(VALID)) + VALID[1:]
+        self.assertEqual(len(body), MAX_BODY)
+        r = self.one_answer(chunked_request("POST", "/v1/checks", body, piece=1000))
+        self.assertNotEqual(r.status, 413, r)
+        self.assertEqual(r.status, 200, r)
+
+    def test_a_chunk_size_too_large_for_any_limit_is_refused(self):
+        for name, size, statuses in [("15 hexadecimal digits", b"f" * 15, (413,)),
+                                     ("past 64 bits", b"1" + b"0" * 16, (400, 413))]:
+            with self.subTest(case=name):
+                rs, closed, out = self.raw(head("POST", "/v1/checks") + size + b"\r\n",
+                                           timeout=tmo(3))
+                self.assertTrue(rs, "no answer to a chunk size of %s" % name)
+                self.assertIn(rs[0].status, statuses, rs[0])
+                self.assertContractError(rs[0], rs[0].status,
+                                         "payload_too_large" if rs[0].status == 413
+                                         else "invalid_field")
+                self.assertTrue(closed)
+
+    # -- broken framing: 400, closed, audited --
+
+    BROKEN = [
+        ("a chunk size that is not hexadecimal", b"zz\r\n" + VALID + b"\r\n0\r\n\r\n"),
+        ("a negative chunk size", b"-%x\r\n" % len(VALID) + VALID + b"\r\n0\r\n\r\n"),
+        ("an empty chunk-size line", b"\r\n" + VALID + b"\r\n0\r\n\r\n"),
+        ("data not followed by CRLF", b"%x\r\n" % len(VALID) + VALID + b"XY0\r\n\r\n"),
+        ("a chunk longer than its size", b"5\r\n" + VALID + b"\r\n0\r\n\r\n"),
+        ("a chunk-size line over 1024 bytes",
+         b"%x;ext=" % len(VALID) + b"e" * 1100 + b"\r\n" + VALID + b"\r\n0\r\n\r\n"),
+        ("a trailer line without ':'",
+         b"%x\r\n" % len(VALID) + VALID + b"\r\n0\r\nno colon here\r\n\r\n"),
+        ("a trailer section over 8 KiB", b"%x\r\n" % len(VALID) + VALID + b"\r\n0\r\n"
+         + b"".join(b"X-Pad-%d: %s\r\n" % (i, b"t" * 100) for i in range(100)) + b"\r\n"),
+    ]
+
+    def test_broken_framing_is_400_closed_and_audited(self):
+        smuggled = http_request_bytes("GET", "/healthz", close=True)
+        answers = []
+        for name, framing in self.BROKEN:
+            with self.subTest(case=name):
+                req = head("POST", "/v1/checks") + framing + smuggled
+                rs, closed, out = self.raw(req, timeout=tmo(3))
+                self.assertTrue(rs, "%s: no answer (%r)" % (name, out[:300]))
+                self.assertContractError(rs[0], 400, "invalid_field")
+                self.assertTrue(closed, "%s: the connection stayed open" % name)
+                self.assertEqual(len(rs), 1, "%s: the request after it was answered: %r"
+                                 % (name, out[:800]))
+                answers.append((name, rs[0]))
+        entries = audit_entries(export_audit(self.daemon))
+        for name, r in answers:
+            with self.subTest(audit=name):
+                self.assertAudited(r, 400, "invalid_field", "cw.wm", "check.create", "POST",
+                                   "/v1/checks", entries)
+
+    def test_broken_framing_is_audited_with_the_real_method_and_path(self):
+        rs, closed, out = self.raw(head("PUT", "/v1/offenders/WMP-C000901")
+                                   + b"12\r\nnot hex follows\r\nq\r\n", "reg.wm", timeout=tmo(3))
+        self.assertTrue(rs, "no answer to a PUT with broken framing: %r" % out[:300])
+        self.assertContractError(rs[0], 400, "invalid_field")
+        self.assertTrue(closed)
+        self.assertAudited(rs[0], 400, "invalid_field", "reg.wm", "offender.put", "PUT",
+                           "/v1/offenders/WMP-C000901")
+        rs, closed, out = self.raw(head("POST", "/v1/offenders/_bulk",
+                                        ctype="application/x-ndjson") + b"g\r\n", "reg.wm",
+                                   timeout=tmo(3))
+        self.assertTrue(rs, "no answer to a bulk import with broken framing: %r" % out[:300])
+        self.assertContractError(rs[0], 400, "invalid_field")
+        self.assertAudited(rs[0], 400, "invalid_field", "reg.wm", "offender.bulk", "POST",
+                           "/v1/offenders/_bulk")
+
+    # -- pipelining --
+
+    def test_a_request_after_a_chunked_one_is_answered_in_order_and_in_frame(self):
+        cases = [
+            ("GET /healthz", http_request_bytes("GET", "/healthz", close=True), [200, 200]),
+            ("another chunked check, then GET /healthz",
+             chunked_request("POST", "/v1/checks", VALID, piece=3, close=False)
+             + http_request_bytes("GET", "/healthz", close=True), [200, 200, 200]),
+            ("an unknown path", http_request_bytes("GET", "/nope", close=True), [200, 404]),
+        ]
+        for name, after, statuses in cases:
+            for trailers in (b"", b"X-Trailer: fictitious\r\n"):
+                with self.subTest(case=name, trailers=bool(trailers)):
+                    req = chunked_request("POST", "/v1/checks", VALID, piece=64, close=False,
+                                          trailers=trailers) + after
+                    rs, closed, out = self.raw(req, timeout=tmo(5))
+                    self.assertEqual([r.status for r in rs], statuses, out[:1500])
+                    for r in rs:
+                        self.assertIsNotNone(r.body, "an answer was cut: %r" % out[-300:])
+                        self.assertEqual(r.header("Content-Length"), str(len(r.body)))
+                        json.loads(r.body)  # each body is whole, and only its own
+                    self.assertEqual(len({r.header("X-Request-Id") for r in rs}), len(rs))
+                    self.assertTrue(closed, "Connection: close was not honoured")
+
+    def test_a_declared_length_past_max_body_after_a_chunked_request_gets_the_guards_413(self):
+        req = (chunked_request("POST", "/v1/checks", VALID, piece=50, close=False)
+               + b"POST /v1/checks HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json"
+               b"\r\nContent-Length: %d\r\n\r\n" % (MAX_BODY * 4))
+        rs, closed, out = self.raw(req, timeout=tmo(4))
+        self.assertEqual([r.status for r in rs], [200, 413], out[:1500])
+        self.assertEqual(outcome_of(rs[0])[0], 200)
+        self.assertContractError(rs[1], 413, "payload_too_large")
+        self.assertTrue(closed, "the connection stayed open after the 413")
+        self.assertAudited(rs[1], 413, "payload_too_large", "cw.wm", "check.create", "POST",
+                           "/v1/checks")
+
+    # -- Expect: 100-continue --
+
+    def test_curl_with_expect_100_continue_and_a_chunked_body_succeeds(self):
+        want = self.baseline()
+        r = curl(self.daemon, "cw.wm", "POST", "/v1/checks", data=VALID,
+                 extra=["-H", "Transfer-Encoding: chunked", "-H", "Expect: 100-continue"])
+        self.assertEqual(r.rc, 0, r.stderr)
+        self.assertEqual(r.status, 200, r.body[:300])
+        self.assertEqual([(c["offender_id"], c["band"]) for c in r.json()["candidates"]],
+                         [(c[0], c[1]) for c in outcome_of(want)[2]])
+        body = ndjson_records(300, 5, "Harrowgate")
+        r = curl(self.daemon, "reg.wm", "POST", "/v1/offenders/_bulk", data=body,
+                 ctype="application/x-ndjson",
+                 extra=["-H", "Transfer-Encoding: chunked", "-H", "Expect: 100-continue"])
+        self.assertEqual((r.rc, r.status), (0, 200), r.stderr + r.body[:300].decode())
+        self.assertEqual(r.json()["created"] + r.json()["replaced"], 5)
+
+    def test_a_client_that_waits_for_100_continue_gets_its_answer(self):
+        # A client that sends the head, waits a little for "100 Continue"
+        # (or gives up waiting, as curl does after a second), then the body.
+        raw = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=tmo(5))
+        s = tls_context("cw.wm").wrap_socket(raw, server_hostname="localhost")
+        try:
+            s.sendall(head("POST", "/v1/checks", extra=[b"Expect: 100-continue"], close=True))
+            s.settimeout(0.5)
+            first = b""
+            try:
+                first = s.recv(65536)
+            except (socket.timeout, TimeoutError):
+                pass
+            if first:
+                self.assertTrue(first.startswith(b"HTTP/1.1 100"),
+                                "answered before the body: %r" % first[:300])
+            s.settimeout(tmo(5))
+            s.sendall(frame(chunks_of(VALID, 60)))
+            out = first
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                out += b
+        finally:
+            s.close()
+        rs = [r for r in parse_responses(out) if r.status >= 200]
+        self.assertEqual(len(rs), 1, out[:800])
+        self.assertEqual(rs[0].status, 200, rs[0])
+
+    # -- after all of it --
+
+    def test_zz_after_all_of_it_the_daemon_serves_and_its_audit_log_verifies(self):
+        # Named to run last in this class (unittest sorts by name).
+        self.assertTrue(self.daemon.alive(), self.daemon.log_tail())
+        self.assertEqual(self.client("mon.wm").get("/healthz").status, 200)
+        verify_daemon_audit(self.daemon)
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
