@@ -295,19 +295,45 @@ class ChunkedBodies(DaemonTestCase):
         self.assertAudited(rs[0], 413, "payload_too_large", "cw.wm", "check.create", "POST",
                            "/v1/checks")
 
-    def test_a_body_in_many_chunks_past_max_body_is_413_and_its_rest_never_read(self):
-        # Sent whole, with a request behind it: the request must not be
-        # answered (it is part of the refused body's connection).
-        body = b"[" + b"0," * 3000 + b"0]"
-        self.assertGreater(len(body), MAX_BODY)
-        req = (chunked_request("POST", "/v1/checks", body, piece=500, close=False)
-               + http_request_bytes("GET", "/healthz", close=True))
+    def test_a_body_in_many_chunks_past_its_limit_is_413_and_its_rest_never_read(self):
+        # Sent whole, small chunks each within the limit, with a request
+        # behind: the request must not be answered (it is part of the
+        # refused body's connection), and nothing of the body applied.
+        check = b"[" + b"0," * (MAX_BODY // 2) + b"0]"
+        bulk = ndjson_records(500, 200, "Overbury")
+        self.assertGreater(len(bulk), MAX_BULK_BODY)
+        cases = [("a check", "cw.wm", "/v1/checks", "application/json", check, "check.create"),
+                 ("a bulk import", "reg.wm", "/v1/offenders/_bulk", "application/x-ndjson",
+                  bulk, "offender.bulk")]
+        records = self.client("mon.wm").get("/healthz").json()["records"]
+        for name, who, path, ctype, body, action in cases:
+            with self.subTest(case=name):
+                req = (chunked_request("POST", path, body, piece=500, close=False, ctype=ctype)
+                       + http_request_bytes("GET", "/healthz", close=True))
+                rs, closed, out = self.raw(req, who, timeout=tmo(4))
+                self.assertTrue(rs, "no answer to a chunked body past its limit")
+                self.assertContractError(rs[0], 413, "payload_too_large")
+                self.assertEqual(len(rs), 1, "a request after the refused body was answered: "
+                                 "%r" % out[:800])
+                self.assertTrue(closed)
+                self.assertAudited(rs[0], 413, "payload_too_large", who, action, "POST", path)
+        self.assertEqual(self.client("mon.wm").get("/healthz").json()["records"], records,
+                         "records of a refused bulk body were stored")
+
+    def test_chunked_framing_in_an_http_1_0_request_is_not_trusted(self):
+        # RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 is faulty framing;
+        # the connection must not outlive the request, or the bytes after
+        # a body some other reader framed otherwise would be a request.
+        smuggled = http_request_bytes("GET", "/healthz")
+        req = (b"POST /v1/checks HTTP/1.0\r\nHost: localhost\r\nContent-Type: application/json"
+               b"\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n"
+               + frame([VALID]) + smuggled)
         rs, closed, out = self.raw(req, timeout=tmo(4))
-        self.assertTrue(rs, "no answer to a chunked body past max_body")
-        self.assertContractError(rs[0], 413, "payload_too_large")
-        self.assertEqual(len(rs), 1, "a request after the refused body was answered: %r"
-                         % out[:800])
-        self.assertTrue(closed)
+        self.assertTrue(rs, "no answer: %r" % out[:300])
+        self.assertEqual(len(rs), 1, "the request after it was answered: %r" % out[:800])
+        self.assertTrue(closed, "the connection stayed open")
+        if rs[0].status >= 400:
+            self.assertContractError(rs[0], 400, "invalid_field")
 
     def test_a_body_of_exactly_max_body_in_chunks_is_parsed(self):
         body = b"{" + b" " * (MAX_BODY - len(VALID)) + VALID[1:]
