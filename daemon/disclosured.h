@@ -25,6 +25,7 @@
 
 #include "disclosure/acl.h"
 #include "disclosure/audit.h"
+#include "disclosure/chunked.h"
 #include "disclosure/config.h"
 #include "disclosure/error.h"
 #include "disclosure/match.h"
@@ -109,7 +110,7 @@ void ratelimit_free(struct ratelimit *rl);
 bool ratelimit_take(struct ratelimit *rl, const char *principal_id);
 
 /* ---- per connection ---- */
-enum guard_state { GUARD_HEAD = 0, GUARD_BODY, GUARD_PASS };
+enum guard_state { GUARD_HEAD = 0, GUARD_BODY, GUARD_CHUNKED, GUARD_PASS };
 
 struct conn {
 	struct daemon *d;
@@ -122,6 +123,12 @@ struct conn {
 	size_t guard_body_end; /* GUARD_BODY: offset where the body ends */
 	struct evbuffer *guard_input;
 	struct evbuffer_cb_entry *guard_entry;
+	/* GUARD_CHUNKED: a chunked request being decoded (guard.c) */
+	char *guard_head;            /* its head as it came */
+	size_t guard_head_len;
+	struct evbuffer *guard_hold; /* bytes after it, not decoded yet */
+	struct evbuffer *guard_body; /* its body, decoded */
+	struct chunked guard_chunked;
 	bool over_limit; /* counted past max_connections: the handshake is refused */
 	bool resolved;   /* CN read from the certificate (once per connection) */
 	unsigned acl_gen; /* the ACL generation principal was looked up in */
@@ -151,6 +158,9 @@ void guard_detach(struct conn *c);
 #define DECLARED_LENGTH_HEADER "X-Disclosured-Declared-Length" /* too large: 413 */
 #define METHOD_HEADER "X-Disclosured-Method"           /* unknown method: 405/404 */
 #define BAD_REQUEST_HEADER "X-Disclosured-Bad-Request" /* not HTTP: 400 */
+#define BAD_BODY_HEADER "X-Disclosured-Bad-Body"       /* chunked framing refused: 400 */
+/* BAD_BODY_HEADER's value when the guard had no memory for the body: 503 */
+#define BAD_BODY_NO_MEMORY "no memory for the body"
 
 /* ---- jobs ---- */
 enum job_kind {

@@ -20,13 +20,16 @@
  *   - a well-formed method evhttp does not know, or CONNECT (which evhttp
  *     would take for a tunnel): GET with METHOD_HEADER;
  * and the router answers 413, 400 (and closes) or 405/404 in the
- * contract's shape.  Anything it cannot follow (Transfer-Encoding, two
- * lengths, a head behind an unread body) it leaves to evhttp and the
- * router for the rest of the connection.
+ * contract's shape.  A chunked body it decodes itself and hands on with a
+ * Content-Length ("chunked bodies" below).  Anything it cannot follow (a
+ * Transfer-Encoding other than chunked alone, two lengths, a head over
+ * its limit behind an unread body) it leaves to evhttp and the router for
+ * the rest of the connection.
  *
  * Never: change the bytes of a well-formed request within its limits (a
- * marker header a client sent itself is dropped, nothing else); hold back
- * more than one head.
+ * marker header a client sent itself is dropped; a chunked body's framing
+ * becomes a Content-Length; nothing else); hold back more than one
+ * request.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +39,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 
+#include "disclosure/chunked.h"
 #include "disclosure/log.h"
 #include "disclosured.h"
 
@@ -99,6 +103,7 @@ struct head_scan {
 	size_t line1;    /* bytes of the request line, without its end */
 	int n_cl, n_te;
 	bool cl_bad, marker;
+	bool te_chunked; /* the (last) Transfer-Encoding is "chunked" alone */
 	uint64_t cl;
 	const char *bad; /* why the block is not HTTP evhttp should see, or NULL */
 	bool unknown_method; /* a well-formed method evhttp does not know */
@@ -199,6 +204,8 @@ static bool head_scan(const char *b, size_t n, struct head_scan *hs)
 					hs->cl_bad = true;
 			} else if (name_is(line, len, "Transfer-Encoding")) {
 				hs->n_te++;
+				header_value(line, len, &v, &vlen);
+				hs->te_chunked = vlen == 7 && strncasecmp(v, "chunked", 7) == 0;
 			} else if (len > sizeof(MARKER_PREFIX) - 1 &&
 				   strncasecmp(line, MARKER_PREFIX, sizeof(MARKER_PREFIX) - 1) == 0) {
 				hs->marker = true;
@@ -208,17 +215,29 @@ static bool head_scan(const char *b, size_t n, struct head_scan *hs)
 	}
 }
 
+/* How head_rewrite changes a block besides dropping marker headers and
+ * naming an unknown method. */
+struct rewrite {
+	const char *declared; /* too large: DECLARED_LENGTH_HEADER and Content-Length: 0 */
+	const char *bad_body; /* a chunked body refused: BAD_BODY_HEADER and Content-Length: 0 */
+	bool dechunked;       /* a chunked body decoded: Content-Length: length */
+	uint64_t length;
+};
+
 /*
  * The block as evhttp should see it: without any marker header of the
  * client's own; with an unknown method replaced by GET and named in
- * METHOD_HEADER (the router answers 405 or 404 for it); if declared is not
- * 0, without Content-Length and Expect and with Content-Length: 0 and
- * DECLARED_LENGTH_HEADER.  Returns a malloc'd block, its length in *out_len.
+ * METHOD_HEADER (the router answers 405 or 404 for it); with the body's
+ * framing replaced as rw says (then without Content-Length,
+ * Transfer-Encoding and Expect: nothing more is to be sent, and no
+ * "100 Continue" invites it).  Returns a malloc'd block, its length in
+ * *out_len.
  */
-static char *head_rewrite(const char *b, const struct head_scan *hs, uint64_t declared,
+static char *head_rewrite(const char *b, const struct head_scan *hs, const struct rewrite *rw,
 			  size_t *out_len)
 {
-	size_t cap = hs->end + 256, n = 0, start = 0;
+	bool reframe = rw->declared != NULL || rw->bad_body != NULL || rw->dechunked;
+	size_t cap = hs->end + 512, n = 0, start = 0;
 	char *out = malloc(cap);
 	int r;
 
@@ -245,8 +264,9 @@ static char *head_rewrite(const char *b, const struct head_scan *hs, uint64_t de
 		}
 		drop = start > 0 && ((len > sizeof(MARKER_PREFIX) - 1 &&
 				      strncasecmp(line, MARKER_PREFIX, sizeof(MARKER_PREFIX) - 1) == 0) ||
-				     (declared > 0 && (name_is(line, len, "Content-Length") ||
-						       name_is(line, len, "Expect"))));
+				     (reframe && (name_is(line, len, "Content-Length") ||
+						  name_is(line, len, "Transfer-Encoding") ||
+						  name_is(line, len, "Expect"))));
 		if (!drop) {
 			memcpy(out + n, line, len);
 			memcpy(out + n + len, "\r\n", 2);
@@ -260,9 +280,15 @@ static char *head_rewrite(const char *b, const struct head_scan *hs, uint64_t de
 	if (r < 0 || (size_t)r >= cap - n)
 		goto fail;
 	n += (size_t)r;
-	if (declared > 0)
-		r = snprintf(out + n, cap - n, "%s: %llu\r\nContent-Length: 0\r\n\r\n",
-			     DECLARED_LENGTH_HEADER, (unsigned long long)declared);
+	if (rw->declared != NULL)
+		r = snprintf(out + n, cap - n, "%s: %s\r\nContent-Length: 0\r\n\r\n",
+			     DECLARED_LENGTH_HEADER, rw->declared);
+	else if (rw->bad_body != NULL)
+		r = snprintf(out + n, cap - n, "%s: %s\r\nContent-Length: 0\r\n\r\n", BAD_BODY_HEADER,
+			     rw->bad_body);
+	else if (rw->dechunked)
+		r = snprintf(out + n, cap - n, "Content-Length: %llu\r\n\r\n",
+			     (unsigned long long)rw->length);
 	else
 		r = snprintf(out + n, cap - n, "\r\n");
 	if (r < 0 || (size_t)r >= cap - n)
@@ -326,6 +352,158 @@ static bool guard_replace_front(struct conn *c, struct evbuffer *buf, size_t old
 	return ok;
 }
 
+/* ---- chunked bodies ----
+ *
+ * evhttp 2.1 would read a chunked body itself, up to the one body limit
+ * it has (max_bulk_body, on every path), and answer one over it, or one
+ * it cannot frame, with its own HTML page: no JSON, no audit entry.  So
+ * the guard takes a chunked request out of evhttp's sight (its head kept
+ * in guard_head, every later byte moved from the input to guard_hold as
+ * it arrives, so that evhttp sees an empty buffer and waits), decodes the
+ * body into guard_body as it comes (lib/chunked.c, with the path's
+ * limit), and puts back in its place:
+ *   - the body decoded: the head with Content-Length instead of
+ *     Transfer-Encoding, then the body, then whatever followed it;
+ *   - a chunk that would pass the limit: the head with
+ *     DECLARED_LENGTH_HEADER (the router answers 413 and closes), at once,
+ *     without waiting for the rest;
+ *   - framing it cannot read: the head with BAD_BODY_HEADER saying why
+ *     (400, then closed).
+ * What it holds is the body decoded so far, at most the limit: framing is
+ * dropped as it is read (a line not yet ended is the decoder's state, not
+ * bytes kept).
+ */
+
+static void chunked_release(struct conn *c)
+{
+	if (c->guard_hold != NULL)
+		evbuffer_free(c->guard_hold);
+	if (c->guard_body != NULL)
+		evbuffer_free(c->guard_body);
+	free(c->guard_head);
+	c->guard_hold = NULL;
+	c->guard_body = NULL;
+	c->guard_head = NULL;
+	c->guard_head_len = 0;
+}
+
+static bool body_add(void *arg, const char *bytes, size_t len)
+{
+	return evbuffer_add(arg, bytes, len) == 0;
+}
+
+/* Feeds the held bytes to the decoder until they run out or it stops. */
+static enum chunked_status chunked_decode(struct conn *c)
+{
+	enum chunked_status st = c->guard_chunked.status;
+
+	while (st == CHUNKED_MORE && evbuffer_get_length(c->guard_hold) > 0) {
+		struct evbuffer_iovec v;
+		size_t used;
+
+		if (evbuffer_peek(c->guard_hold, -1, NULL, &v, 1) < 1)
+			break;
+		st = chunked_feed(&c->guard_chunked, v.iov_base, v.iov_len, &used, body_add,
+				  c->guard_body);
+		evbuffer_drain(c->guard_hold, used);
+	}
+	return st;
+}
+
+/* Puts the request back in the input in its new form and lets evhttp have
+ * it; false if there was no memory for that (the caller closes). */
+static bool chunked_finish(struct conn *c, struct evbuffer *buf, enum chunked_status st)
+{
+	struct chunked *ck = &c->guard_chunked;
+	struct rewrite rw = {0};
+	struct head_scan hs;
+	char declared[48], *nb;
+	size_t new_len;
+	bool ok;
+
+	(void)head_scan(c->guard_head, c->guard_head_len, &hs);
+	if (st == CHUNKED_DONE) {
+		rw.dechunked = true;
+		rw.length = ck->total;
+	} else if (st == CHUNKED_TOO_BIG) {
+		snprintf(declared, sizeof(declared), "at least %llu", (unsigned long long)ck->announced);
+		rw.declared = declared;
+	} else if (st == CHUNKED_BAD) {
+		rw.bad_body = ck->why;
+	} else {
+		rw.bad_body = BAD_BODY_NO_MEMORY;
+	}
+	nb = head_rewrite(c->guard_head, &hs, &rw, &new_len);
+	c->guard_busy = true; /* our own changes are not evhttp's reads */
+	ok = nb != NULL && evbuffer_add(buf, nb, new_len) == 0;
+	if (ok && st == CHUNKED_DONE)
+		ok = evbuffer_add_buffer(buf, c->guard_body) == 0 &&
+		     evbuffer_add_buffer(buf, c->guard_hold) == 0;
+	c->guard_busy = false;
+	free(nb);
+	chunked_release(c);
+	if (!ok || st != CHUNKED_DONE) {
+		guard_stop(c, buf); /* answered, then closed */
+		return ok;
+	}
+	c->guard_scan = new_len;
+	c->guard_state = GUARD_HEAD;
+	if (rw.length > 0) {
+		c->guard_body_end = new_len + (size_t)rw.length;
+		c->guard_state = GUARD_BODY;
+	}
+	return true;
+}
+
+/* Moves what arrived to the held bytes and decodes them. */
+static void chunked_more(struct conn *c, struct evbuffer *buf)
+{
+	enum chunked_status st;
+
+	c->guard_busy = true;
+	if (evbuffer_add_buffer(c->guard_hold, buf) != 0) {
+		evbuffer_drain(buf, evbuffer_get_length(buf));
+		c->guard_busy = false;
+		chunked_finish(c, buf, CHUNKED_ABORTED);
+		return;
+	}
+	c->guard_busy = false;
+	st = chunked_decode(c);
+	if (st == CHUNKED_MORE)
+		return;
+	if (!chunked_finish(c, buf, st))
+		log_warnx("out of memory for a chunked request; its connection is closed");
+}
+
+static void guard_head(struct conn *c, struct evbuffer *buf);
+
+/* Takes the chunked request whose head is the first hs->end bytes of buf
+ * (b holds them) out of evhttp's sight and decodes what is there. */
+static void chunked_begin(struct conn *c, struct evbuffer *buf, const char *b,
+			  const struct head_scan *hs, uint64_t limit)
+{
+	c->guard_head = malloc(hs->end);
+	c->guard_hold = evbuffer_new();
+	c->guard_body = evbuffer_new();
+	if (c->guard_head == NULL || c->guard_hold == NULL || c->guard_body == NULL) {
+		chunked_release(c);
+		guard_stop(c, buf); /* evhttp reads it, as before */
+		return;
+	}
+	memcpy(c->guard_head, b, hs->end);
+	c->guard_head_len = hs->end;
+	chunked_init(&c->guard_chunked, limit);
+	guard_freeze(c, buf, false);
+	c->guard_busy = true;
+	evbuffer_drain(buf, hs->end);
+	c->guard_busy = false;
+	c->guard_state = GUARD_CHUNKED;
+	chunked_more(c, buf);
+	/* Decoded already: the next request may be behind it. */
+	if (c->guard_state == GUARD_HEAD || c->guard_state == GUARD_BODY)
+		guard_head(c, buf);
+}
+
 /* Decides the header block at c->guard_scan (offset from the front). */
 static void guard_head(struct conn *c, struct evbuffer *buf)
 {
@@ -337,6 +515,8 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 	uint64_t limit;
 	ev_ssize_t got;
 	bool too_big;
+	char declared[24];
+	struct rewrite rw = {0};
 
 	for (;;) {
 		if (c->guard_state == GUARD_BODY) {
@@ -389,12 +569,20 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 			guard_stop(c, buf); /* answered 400, then closed */
 			return;
 		}
+		limit = target_is_bulk(b, hs.line1) ? cfg->server.max_bulk_body
+						    : cfg->server.max_body;
+		if (hs.n_te == 1 && hs.te_chunked && hs.n_cl == 0) {
+			/* Decoded here, from the front only: one behind an unread
+			 * body waits until evhttp has read up to it (a read
+			 * from the front calls us first). */
+			if (c->guard_scan == 0)
+				chunked_begin(c, buf, b, &hs, limit);
+			return;
+		}
 		if (hs.n_te > 0 || hs.n_cl > 1 || hs.cl_bad) {
 			guard_stop(c, buf); /* the router refuses smuggling */
 			return;
 		}
-		limit = target_is_bulk(b, hs.line1) ? cfg->server.max_bulk_body
-						    : cfg->server.max_body;
 		too_big = hs.n_cl == 1 && hs.cl > limit;
 		if (too_big || hs.marker || hs.unknown_method) {
 			char *nb;
@@ -403,7 +591,9 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 				guard_stop(c, buf);
 				return;
 			}
-			nb = head_rewrite(b, &hs, too_big ? hs.cl : 0, &new_len);
+			snprintf(declared, sizeof(declared), "%llu", (unsigned long long)hs.cl);
+			rw.declared = too_big ? declared : NULL;
+			nb = head_rewrite(b, &hs, &rw, &new_len);
 			if (!guard_replace_front(c, buf, hs.end, nb, new_len) || too_big) {
 				guard_stop(c, buf); /* 413 (or trouble), then closed */
 				return;
@@ -426,6 +616,14 @@ static void guard_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
 
 	if (c->guard_busy || c->guard_state == GUARD_PASS)
 		return;
+	if (c->guard_state == GUARD_CHUNKED) {
+		if (info->n_added > 0) {
+			chunked_more(c, buf);
+			if (c->guard_state == GUARD_HEAD || c->guard_state == GUARD_BODY)
+				guard_head(c, buf);
+		}
+		return;
+	}
 	if (info->n_deleted > 0) {
 		/* evhttp read from the front: our offsets move with it. */
 		size_t *at = c->guard_state == GUARD_BODY ? &c->guard_body_end : &c->guard_scan;
@@ -456,6 +654,7 @@ int guard_attach(struct bufferevent *tls_bev, struct conn *c)
 
 void guard_detach(struct conn *c)
 {
+	chunked_release(c);
 	if (c->guard_entry != NULL && c->guard_input != NULL)
 		evbuffer_remove_cb_entry(c->guard_input, c->guard_entry);
 	c->guard_entry = NULL;

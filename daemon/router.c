@@ -756,7 +756,7 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 	struct conn *c;
 	const struct evhttp_uri *uri;
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
-	const char *path, *query, *allow, *why, *declared, *method;
+	const char *path, *query, *allow, *why, *declared, *method, *bad_body;
 	char target[REQUEST_PATH_MAX];
 	bool limited = false;
 	struct route r;
@@ -810,8 +810,11 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 		path = "/";
 	declared = evhttp_find_header(evhttp_request_get_input_headers(req), DECLARED_LENGTH_HEADER);
 	why = evhttp_find_header(evhttp_request_get_input_headers(req), BAD_REQUEST_HEADER);
+	bad_body = evhttp_find_header(evhttp_request_get_input_headers(req), BAD_BODY_HEADER);
 	if (why != NULL)
 		path = "-"; /* what came was not a request line */
+	else if (bad_body != NULL && strcmp(bad_body, BAD_BODY_NO_MEMORY) != 0)
+		why = bad_body; /* a chunked body guard.c could not read */
 	else
 		why = smuggling(req);
 	/* evhttp reads no body for these: one declared would be taken for the
@@ -830,7 +833,7 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 		method = method_name(m);
 	/* The monitor's polls: answered from counters and, when they succeed,
 	 * not audited, so no audit fields are built for them. */
-	if (j->known && m == EVHTTP_REQ_GET && why == NULL && declared == NULL &&
+	if (j->known && m == EVHTTP_REQ_GET && why == NULL && declared == NULL && bad_body == NULL &&
 	    (strcmp(path, "/healthz") == 0 ||
 	     (strcmp(path, "/metrics") == 0 && principal_has(&j->p, ROLE_MONITOR)))) {
 		if (d->rl == NULL || ratelimit_take(d->rl, j->p.id)) {
@@ -854,6 +857,13 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 		j->close = true;
 	if (why != NULL) {
 		job_error(j, 400, "invalid_field", NULL, "refused: the request has %s", why);
+		j->close = true;
+		j->ep = EP_NONE;
+		job_submit(j);
+		return;
+	}
+	if (bad_body != NULL) {
+		job_error(j, 503, "unavailable", NULL, "out of memory reading the request's body");
 		j->close = true;
 		j->ep = EP_NONE;
 		job_submit(j);

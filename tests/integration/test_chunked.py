@@ -395,7 +395,7 @@ class ChunkedBodies(DaemonTestCase):
 
     def test_broken_framing_is_audited_with_the_real_method_and_path(self):
         rs, closed, out = self.raw(head("PUT", "/v1/offenders/WMP-C000901")
-                                   + b"12\r\nnot hex follows\r\nq\r\n", "reg.wm", timeout=tmo(3))
+                                   + b"1x\r\n{}\r\n0\r\n\r\n", "reg.wm", timeout=tmo(3))
         self.assertTrue(rs, "no answer to a PUT with broken framing: %r" % out[:300])
         self.assertContractError(rs[0], 400, "invalid_field")
         self.assertTrue(closed)

@@ -144,9 +144,10 @@ class HttpHygiene(DaemonTestCase):
         self.assertContractError(rs[0], 413, "payload_too_large")
 
     def test_a_connect_after_a_chunked_request_is_answered_in_frame(self):
-        # After a chunked body guard.c no longer follows the connection
-        # and evhttp reads the CONNECT itself: the router still answers
-        # 405 with a length, and the next request on the connection too.
+        # guard.c decodes the chunked body; the CONNECT arrives behind it,
+        # not at the front of the buffer, so guard.c leaves the rest of
+        # the connection to evhttp: the router still answers 405 with a
+        # length, and the next request on the connection too.
         chunked = (b"POST /v1/checks HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                    b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(VALID), VALID))
         req = (chunked + b"CONNECT /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
