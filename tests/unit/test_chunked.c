@@ -615,6 +615,8 @@ static void test_broken_framing_is_refused_with_a_reason(void **state)
 		{"data not followed by CRLF", BYTES("3\r\nabcX\r\n0\r\n\r\n"), NO_LIMIT, CHUNKED_BAD, BYTES("abc"), 0},
 		{"data followed by the next size line", BYTES("3\r\nabc3\r\ndef\r\n0\r\n\r\n"), NO_LIMIT, CHUNKED_BAD,
 		 BYTES("abc"), 0},
+		{"a stray byte between data and the next size line", BYTES("3\r\nabcX1\r\nd\r\n0\r\n\r\n"), NO_LIMIT,
+		 CHUNKED_BAD, BYTES("abc"), 0},
 		{"data followed by a CR and not LF", BYTES("3\r\nabc\rX\n0\r\n\r\n"), NO_LIMIT, CHUNKED_BAD,
 		 BYTES("abc"), 0},
 		{"a size line with a CR and not LF", BYTES("3\rabc\r\n0\r\n\r\n"), NO_LIMIT, CHUNKED_BAD, BYTES(""), 0},
