@@ -527,6 +527,55 @@ class ChunkedBodies(DaemonTestCase):
         verify_daemon_audit(self.daemon)
 
 
+class StalledChunkedBodies(DaemonTestCase):
+    """A chunked body that stops coming is cut off after request_timeout,
+    as one with a Content-Length is: the guard holds its head out of
+    evhttp's sight meanwhile, and must not hold the connection forever."""
+    records = fixture_records()[:2]
+    daemon_conf = {"server": {"request_timeout": "1"}}
+
+    def test_a_chunked_body_that_stops_coming_is_cut_off(self):
+        cases = [("after the head", b""), ("in a chunk-size line", b"1"),
+                 ("in a chunk's data", b"40\r\n{\"case_ref\""),
+                 ("in the trailer section", b"2\r\n{}\r\n0\r\nX-Trail")]
+        conns = []
+        try:
+            # all at once, so that the test waits one timeout, not four
+            for name, part in cases:
+                raw = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=tmo(5))
+                s = tls_context("cw.wm").wrap_socket(raw, server_hostname="localhost")
+                conns.append((name, s))
+                s.sendall(head("POST", "/v1/checks") + part)
+            deadline = time.monotonic() + 1 + tmo(3)
+            for name, s in conns:
+                with self.subTest(stalled=name):
+                    out, cut = b"", False
+                    while True:
+                        s.settimeout(max(0.05, deadline - time.monotonic()))
+                        try:
+                            b = s.recv(65536)
+                        except (socket.timeout, TimeoutError):
+                            break
+                        except OSError:  # reset
+                            cut = True
+                            break
+                        if not b:
+                            cut = True
+                            break
+                        out += b
+                    self.assertTrue(cut, "a chunked body stalled %s outlived request_timeout"
+                                    % name)
+                    # cut off without an answer, or with one in the contract's shape
+                    for r in parse_responses(out):
+                        self.assertGreaterEqual(r.status, 400, r)
+                        self.assertIn("application/json", r.header("Content-Type", ""), r)
+        finally:
+            for _, s in conns:
+                s.close()
+        r = self.client("cw.wm").post("/v1/checks", VALID)
+        self.assertEqual(r.status, 200, r)
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main()
