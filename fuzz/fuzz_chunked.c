@@ -8,8 +8,8 @@
  *           (little endian, 0-65535);
  *   byte 3: the seed of the random cuts.
  * The framing is decoded whole, byte by byte and in random pieces (each
- * piece copied into memory of its own, so a read past a piece's end is
- * seen by ASan).  Any difference between the ways in status, body, reason
+ * piece copied to the very end of a scratch buffer, so that a read past a
+ * piece's end is seen by ASan, not taken from the next piece).  Any difference between the ways in status, body, reason
  * or announced size, any byte handed on past the limit, an empty run, a
  * byte read after the end, or a count of bytes read that is more than
  * given, stops the fuzzer (abort(), a crash with the input saved).
@@ -60,10 +60,11 @@ static void decode(const char *in, size_t n, uint64_t limit, enum way way, uint3
 {
 	struct chunked ck;
 	struct sink s = {.buf = malloc(n + 1), .cap = n, .limit = limit};
+	char *scratch = malloc(n + 1);
 	size_t at = 0;
 	bool ended = false;
 
-	if (s.buf == NULL)
+	if (s.buf == NULL || scratch == NULL)
 		abort();
 	chunked_init(&ck, limit);
 	r->status = CHUNKED_MORE;
@@ -71,7 +72,6 @@ static void decode(const char *in, size_t n, uint64_t limit, enum way way, uint3
 	while (at < n) {
 		size_t len, used = (size_t)-1, calls = s.calls;
 		enum chunked_status st;
-		char *piece;
 
 		if (way == WHOLE) {
 			len = n - at;
@@ -83,12 +83,8 @@ static void decode(const char *in, size_t n, uint64_t limit, enum way way, uint3
 			if (len > n - at)
 				len = n - at;
 		}
-		piece = malloc(len + 1);
-		if (piece == NULL)
-			abort();
-		memcpy(piece + 1, in + at, len);
-		st = chunked_feed(&ck, piece + 1, len, &used, sink_take, &s);
-		free(piece);
+		memmove(scratch + n + 1 - len, in + at, len);
+		st = chunked_feed(&ck, scratch + n + 1 - len, len, &used, sink_take, &s);
 		if (used > len)
 			abort(); /* read more than it was given */
 		if (ended) {
@@ -104,6 +100,7 @@ static void decode(const char *in, size_t n, uint64_t limit, enum way way, uint3
 		}
 		at += len;
 	}
+	free(scratch);
 	r->why = ck.why;
 	r->announced = ck.announced;
 	r->body = s.buf;
