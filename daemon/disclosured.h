@@ -129,6 +129,9 @@ struct conn {
 	struct evbuffer *guard_hold; /* bytes after it, not decoded yet */
 	struct evbuffer *guard_body; /* its body, decoded */
 	struct chunked guard_chunked;
+	struct bufferevent *guard_bev;  /* the connection's TLS bufferevent */
+	void (*guard_saved_wcb)(struct bufferevent *, void *); /* evhttp's, while 100 Continue goes */
+	bool guard_saved_writing;
 	bool over_limit; /* counted past max_connections: the handshake is refused */
 	bool resolved;   /* CN read from the certificate (once per connection) */
 	unsigned acl_gen; /* the ACL generation principal was looked up in */

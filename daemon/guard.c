@@ -20,11 +20,14 @@
  *   - a well-formed method evhttp does not know, or CONNECT (which evhttp
  *     would take for a tunnel): GET with METHOD_HEADER;
  * and the router answers 413, 400 (and closes) or 405/404 in the
- * contract's shape.  A chunked body it decodes itself and hands on with a
- * Content-Length ("chunked bodies" below).  Anything it cannot follow (a
- * Transfer-Encoding other than chunked alone, two lengths, a head over
- * its limit behind an unread body) it leaves to evhttp and the router for
- * the rest of the connection.
+ * contract's shape.  An Expect other than 100-continue (evhttp would
+ * answer 417 with its own page) is dropped.  A chunked body it decodes
+ * itself and hands on with a Content-Length ("chunked bodies" below); one
+ * in an HTTP/1.0 request is refused (400).  A head to change that arrives
+ * behind an unread request waits until evhttp has read up to it.
+ * Anything it cannot follow (a Transfer-Encoding other than chunked
+ * alone, two lengths) it leaves to evhttp and the router for the rest of
+ * the connection.
  *
  * Never: change the bytes of a well-formed request within its limits (a
  * marker header a client sent itself is dropped; a chunked body's framing
@@ -38,6 +41,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 
 #include "disclosure/chunked.h"
 #include "disclosure/log.h"
@@ -104,6 +108,8 @@ struct head_scan {
 	int n_cl, n_te;
 	bool cl_bad, marker;
 	bool te_chunked; /* the (last) Transfer-Encoding is "chunked" alone */
+	bool expect_continue, expect_other; /* Expect: 100-continue, or another */
+	bool http10;     /* the request line says HTTP/1.0 */
 	uint64_t cl;
 	const char *bad; /* why the block is not HTTP evhttp should see, or NULL */
 	bool unknown_method; /* a well-formed method evhttp does not know */
@@ -155,6 +161,7 @@ static const char *request_line_check(const char *l, size_t len, struct head_sca
 	vlen = len - (size_t)(sp2 + 1 - l);
 	if (vlen != 8 || (memcmp(sp2 + 1, "HTTP/1.1", 8) != 0 && memcmp(sp2 + 1, "HTTP/1.0", 8) != 0))
 		return "an HTTP version other than HTTP/1.1 or HTTP/1.0";
+	hs->http10 = memcmp(sp2 + 1, "HTTP/1.0", 8) == 0;
 	return NULL;
 }
 
@@ -206,6 +213,12 @@ static bool head_scan(const char *b, size_t n, struct head_scan *hs)
 				hs->n_te++;
 				header_value(line, len, &v, &vlen);
 				hs->te_chunked = vlen == 7 && strncasecmp(v, "chunked", 7) == 0;
+			} else if (name_is(line, len, "Expect")) {
+				header_value(line, len, &v, &vlen);
+				if (vlen == 12 && strncasecmp(v, "100-continue", 12) == 0)
+					hs->expect_continue = true;
+				else
+					hs->expect_other = true;
 			} else if (len > sizeof(MARKER_PREFIX) - 1 &&
 				   strncasecmp(line, MARKER_PREFIX, sizeof(MARKER_PREFIX) - 1) == 0) {
 				hs->marker = true;
@@ -222,12 +235,15 @@ struct rewrite {
 	const char *bad_body; /* a chunked body refused: BAD_BODY_HEADER and Content-Length: 0 */
 	bool dechunked;       /* a chunked body decoded: Content-Length: length */
 	uint64_t length;
+	bool drop_expect;     /* an expectation evhttp would answer 417 (HTML) */
 };
 
 /*
  * The block as evhttp should see it: without any marker header of the
  * client's own; with an unknown method replaced by GET and named in
- * METHOD_HEADER (the router answers 405 or 404 for it); with the body's
+ * METHOD_HEADER (the router answers 405 or 404 for it); without Expect
+ * if rw says so (an expectation other than 100-continue, which RFC 9110
+ * 10.1.1 lets a server ignore; evhttp would answer it 417); with the body's
  * framing replaced as rw says (then without Content-Length,
  * Transfer-Encoding and Expect: nothing more is to be sent, and no
  * "100 Continue" invites it).  Returns a malloc'd block, its length in
@@ -266,7 +282,8 @@ static char *head_rewrite(const char *b, const struct head_scan *hs, const struc
 				      strncasecmp(line, MARKER_PREFIX, sizeof(MARKER_PREFIX) - 1) == 0) ||
 				     (reframe && (name_is(line, len, "Content-Length") ||
 						  name_is(line, len, "Transfer-Encoding") ||
-						  name_is(line, len, "Expect"))));
+						  name_is(line, len, "Expect"))) ||
+				     (rw->drop_expect && name_is(line, len, "Expect")));
 		if (!drop) {
 			memcpy(out + n, line, len);
 			memcpy(out + n + len, "\r\n", 2);
@@ -475,6 +492,55 @@ static void chunked_more(struct conn *c, struct evbuffer *buf)
 		log_warnx("out of memory for a chunked request; its connection is closed");
 }
 
+/*
+ * "100 Continue" for a chunked request that asks for it: RFC 9110 10.1.1
+ * wants it, or a final answer, as soon as the head is in.  evhttp would
+ * send it had it read the head; the guard holds the head, so it writes
+ * the line itself.  evhttp's write callback must not see that write:
+ * after an earlier answer on the connection it would take the line's
+ * flush for the end of that answer (its evcon->cb is still set).  So the
+ * write callback is continue_written until the line is out, then
+ * evhttp's again.  If evhttp sets its callbacks meanwhile (to answer),
+ * its own replace ours and nothing is put back.
+ */
+static void continue_written(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = tls_conn(bufferevent_openssl_get_ssl(bev));
+	bufferevent_data_cb rcb;
+	bufferevent_event_cb ecb;
+
+	if (c == NULL || evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		return;
+	bufferevent_getcb(bev, &rcb, NULL, &ecb, NULL);
+	bufferevent_setcb(bev, rcb, c->guard_saved_wcb, ecb, arg);
+	if (!c->guard_saved_writing)
+		bufferevent_disable(bev, EV_WRITE);
+}
+
+static void send_continue(struct conn *c)
+{
+	static const char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	struct bufferevent *bev = c->guard_bev;
+	bufferevent_data_cb rcb, wcb;
+	bufferevent_event_cb ecb;
+	void *arg;
+
+	if (bev == NULL)
+		return;
+	bufferevent_getcb(bev, &rcb, &wcb, &ecb, &arg);
+	if (wcb != continue_written) {
+		c->guard_saved_wcb = wcb;
+		c->guard_saved_writing = (bufferevent_get_enabled(bev) & EV_WRITE) != 0;
+		bufferevent_setcb(bev, rcb, continue_written, ecb, arg);
+	}
+	if (bufferevent_write(bev, line, sizeof(line) - 1) != 0 ||
+	    bufferevent_enable(bev, EV_WRITE) != 0) {
+		/* Not sent: the client sends the body after its own wait. */
+		bufferevent_setcb(bev, rcb, c->guard_saved_wcb, ecb, arg);
+		log_warnx("could not send 100 Continue");
+	}
+}
+
 static void guard_head(struct conn *c, struct evbuffer *buf);
 
 /* Takes the chunked request whose head is the first hs->end bytes of buf
@@ -498,6 +564,11 @@ static void chunked_begin(struct conn *c, struct evbuffer *buf, const char *b,
 	evbuffer_drain(buf, hs->end);
 	c->guard_busy = false;
 	c->guard_state = GUARD_CHUNKED;
+	/* Only an HTTP/1.1 head asks (http10 was refused before), and only
+	 * while none of the body is in (RFC 9110 10.1.1 lets a server that
+	 * has some of it leave the line out). */
+	if (hs->expect_continue && evbuffer_get_length(buf) == 0)
+		send_continue(c);
 	chunked_more(c, buf);
 	/* Decoded already: the next request may be behind it. */
 	if (c->guard_state == GUARD_HEAD || c->guard_state == GUARD_BODY)
@@ -515,7 +586,7 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 	uint64_t limit;
 	ev_ssize_t got;
 	bool too_big;
-	char declared[24];
+	char declared[24], *nb;
 	struct rewrite rw = {0};
 
 	for (;;) {
@@ -561,22 +632,31 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 			guard_freeze(c, buf, c->guard_scan == 0);
 			return;
 		}
+		/* A block to change waits at its place until it is at the front
+		 * (evhttp reads up to it from the front, and every such read
+		 * calls the guard first). */
 		if (hs.bad != NULL) {
-			if (c->guard_scan == 0) {
-				char *nb = head_bad(hs.bad, &new_len);
-				(void)guard_replace_front(c, buf, hs.end, nb, new_len);
-			}
+			if (c->guard_scan != 0)
+				return;
+			nb = head_bad(hs.bad, &new_len);
+			(void)guard_replace_front(c, buf, hs.end, nb, new_len);
 			guard_stop(c, buf); /* answered 400, then closed */
 			return;
 		}
 		limit = target_is_bulk(b, hs.line1) ? cfg->server.max_bulk_body
 						    : cfg->server.max_body;
 		if (hs.n_te == 1 && hs.te_chunked && hs.n_cl == 0) {
-			/* Decoded here, from the front only: one behind an unread
-			 * body waits until evhttp has read up to it (a read
-			 * from the front calls us first). */
-			if (c->guard_scan == 0)
-				chunked_begin(c, buf, b, &hs, limit);
+			if (c->guard_scan != 0)
+				return;
+			if (hs.http10) {
+				/* RFC 9112 6.1: faulty framing; answered 400, then closed. */
+				rw.bad_body = "Transfer-Encoding in an HTTP/1.0 request";
+				nb = head_rewrite(b, &hs, &rw, &new_len);
+				(void)guard_replace_front(c, buf, hs.end, nb, new_len);
+				guard_stop(c, buf);
+				return;
+			}
+			chunked_begin(c, buf, b, &hs, limit);
 			return;
 		}
 		if (hs.n_te > 0 || hs.n_cl > 1 || hs.cl_bad) {
@@ -584,15 +664,12 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 			return;
 		}
 		too_big = hs.n_cl == 1 && hs.cl > limit;
-		if (too_big || hs.marker || hs.unknown_method) {
-			char *nb;
-
-			if (c->guard_scan != 0) {
-				guard_stop(c, buf);
+		if (too_big || hs.marker || hs.unknown_method || hs.expect_other) {
+			if (c->guard_scan != 0)
 				return;
-			}
 			snprintf(declared, sizeof(declared), "%llu", (unsigned long long)hs.cl);
 			rw.declared = too_big ? declared : NULL;
+			rw.drop_expect = hs.expect_other;
 			nb = head_rewrite(b, &hs, &rw, &new_len);
 			if (!guard_replace_front(c, buf, hs.end, nb, new_len) || too_big) {
 				guard_stop(c, buf); /* 413 (or trouble), then closed */
@@ -642,6 +719,7 @@ int guard_attach(struct bufferevent *tls_bev, struct conn *c)
 	struct evbuffer *in = bufferevent_get_input(tls_bev);
 
 	c->guard_state = GUARD_HEAD;
+	c->guard_bev = tls_bev;
 	c->guard_input = in;
 	c->guard_entry = evbuffer_add_cb(in, guard_cb, c);
 	if (c->guard_entry == NULL) {

@@ -144,9 +144,9 @@ class HttpHygiene(DaemonTestCase):
         self.assertContractError(rs[0], 413, "payload_too_large")
 
     def test_a_connect_after_a_chunked_request_is_answered_in_frame(self):
-        # guard.c decodes the chunked body; the CONNECT arrives behind it,
-        # not at the front of the buffer, so guard.c leaves the rest of
-        # the connection to evhttp: the router still answers 405 with a
+        # guard.c decodes the chunked body and goes on following the
+        # connection: the CONNECT behind it waits until evhttp has read up
+        # to it, becomes an unknown method and is answered 405 with a
         # length, and the next request on the connection too.
         chunked = (b"POST /v1/checks HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                    b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(VALID), VALID))
@@ -312,6 +312,35 @@ class HttpHygiene(DaemonTestCase):
         rs, closed, out = self.raw(req, timeout=tmo(10))
         self.assertEqual([r.status for r in rs], [200, 404, 200], out[:500])
         self.assertEqual(len({r.header("X-Request-Id") for r in rs}), 3)
+
+    def test_heads_to_change_behind_a_request_are_changed_when_they_reach_the_front(self):
+        # guard.c changes a head only at the front of the buffer; one that
+        # arrives behind an unread request waits there (evhttp would have
+        # answered a broken head or an over-long body with its own HTML
+        # page, and audited nothing).
+        first = http_request_bytes("POST", "/v1/checks", VALID)
+        cases = [("a broken head", b"NOT A REQUEST\r\n\r\n", 400, "invalid_field"),
+                 ("an unknown method", b"BREW /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                  405, "method_not_allowed"),
+                 ("a body over max_body", b"POST /v1/checks HTTP/1.1\r\nHost: localhost\r\n"
+                  b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                  % (MAX_BODY * 4), 413, "payload_too_large")]
+        for name, second, status, code in cases:
+            with self.subTest(second=name):
+                rs, closed, out = self.raw(first + second)
+                self.assertEqual([r.status for r in rs], [200, status], out[:1200])
+                self.assertContractError(rs[1], status, code)
+
+    def test_an_expectation_other_than_100_continue_is_ignored(self):
+        # evhttp answers one with its own HTML 417 page and no audit entry;
+        # RFC 9110 10.1.1 lets a server ignore it.
+        req = http_request_bytes("POST", "/v1/checks", VALID, extra_headers=["Expect: x-unheard-of"],
+                                 close=True)
+        rs, closed, out = self.raw(req)
+        self.assertEqual([r.status for r in rs], [200], out[:600])
+        self.assertIn("candidates", rs[0].json())
+        self.assertTrue(find_entry(audit_entries(export_audit(self.daemon)), rs[0].request_id),
+                        "no audit entry for the request")
 
     def test_oversized_headers_are_refused_and_the_daemon_lives_on(self):
         req = (b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Filler: " + b"f" * 200000
