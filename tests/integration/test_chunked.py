@@ -168,6 +168,11 @@ class ChunkedBodies(DaemonTestCase):
                 trailers=b"X-Checksum: abc\r\nContent-Length: 3\r\nExpires:\r\n")),
             ("a marker header of the client's own in the head", chunked_request(
                 "POST", "/v1/checks", VALID, extra=[b"X-Disclosured-Declared-Length: 5"])),
+            ("the daemon's own marker of a body it could not hold, in the head",
+             chunked_request("POST", "/v1/checks", VALID, piece=100,
+                             extra=[b"X-Disclosured-Bad-Body: no memory for the body"])),
+            ("white space around 'chunked'", chunked_request("POST", "/v1/checks", VALID,
+                                                             te=b"  chunked\t")),
             ("CHUNKED in upper case", chunked_request("POST", "/v1/checks", VALID, te=b"CHUNKED")),
             ("Chunked in mixed case", chunked_request("POST", "/v1/checks", VALID, te=b"Chunked")),
         ]
@@ -407,6 +412,30 @@ class ChunkedBodies(DaemonTestCase):
         self.assertAudited(rs[0], 400, "invalid_field", "reg.wm", ("request", "offender.bulk"),
                            "POST", "/v1/offenders/_bulk")
 
+    def test_transfer_encodings_the_guard_does_not_decode_are_refused_and_closed(self):
+        # Only a single "chunked" is decoded; the rest the router refuses
+        # as possible smuggling, and nothing after them is answered.
+        smuggled = http_request_bytes("GET", "/healthz", close=True)
+        body = frame([VALID])
+        cases = [("chunked twice", [b"Transfer-Encoding: chunked"]),
+                 ("chunked with a Content-Length", [b"Content-Length: %d" % len(body)])]
+        answers = []
+        for name, extra in cases:
+            with self.subTest(case=name):
+                req = head("POST", "/v1/checks", extra=extra) + body + smuggled
+                rs, closed, out = self.raw(req, timeout=tmo(3))
+                self.assertTrue(rs, "%s: no answer (%r)" % (name, out[:300]))
+                self.assertEqual(len(rs), 1, "%s: the request after it was answered: %r"
+                                 % (name, out[:800]))
+                self.assertTrue(closed, "%s: the connection stayed open" % name)
+                self.assertContractError(rs[0], 400, "invalid_field")
+                answers.append((name, rs[0]))
+        entries = audit_entries(export_audit(self.daemon))
+        for name, r in answers:
+            with self.subTest(audit=name):
+                self.assertAudited(r, 400, "invalid_field", "cw.wm", ("request", "check.create"),
+                                   "POST", "/v1/checks", entries)
+
     # -- pipelining --
 
     def test_a_request_after_a_chunked_one_is_answered_in_order_and_in_frame(self):
@@ -430,6 +459,35 @@ class ChunkedBodies(DaemonTestCase):
                         json.loads(r.body)  # each body is whole, and only its own
                     self.assertEqual(len({r.header("X-Request-Id") for r in rs}), len(rs))
                     self.assertTrue(closed, "Connection: close was not honoured")
+
+    def test_chunked_requests_one_after_another_on_one_connection(self):
+        # Each sent after the answer to the one before: the guard must be
+        # back at a head each time, with a request with a length between.
+        raw = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=tmo(5))
+        s = tls_context("cw.wm").wrap_socket(raw, server_hostname="localhost")
+        reqs = [chunked_request("POST", "/v1/checks", VALID, piece=25, close=False),
+                chunked_request("POST", "/v1/checks", b"{", close=False),
+                http_request_bytes("POST", "/v1/checks", VALID),
+                chunked_request("POST", "/v1/checks", VALID, piece=300, close=False,
+                                trailers=b"X-T: 1\r\n"),
+                http_request_bytes("GET", "/healthz")]
+        got = []
+        try:
+            buf = b""
+            for req in reqs:
+                s.sendall(req)
+                while True:
+                    rs = parse_responses(buf)
+                    if len(rs) > len(got) and rs[len(got)].body is not None:
+                        break
+                    b = s.recv(65536)
+                    self.assertTrue(b, "closed after %d answers: %r" % (len(got), buf[-300:]))
+                    buf += b
+                got = parse_responses(buf)
+        finally:
+            s.close()
+        self.assertEqual([r.status for r in got], [200, 400, 200, 200, 200], buf[:2000])
+        self.assertEqual(got[1].error_code, "invalid_json")
 
     def test_a_chunked_request_behind_one_with_a_length_is_answered_in_order(self):
         # The chunked head arrives behind a body not read yet.
