@@ -155,6 +155,8 @@ class ChunkedBodies(DaemonTestCase):
                                                              piece=200, size_fmt=b"%X")),
             ("sizes with leading zeros", chunked_request("POST", "/v1/checks", VALID,
                                                          size_fmt=b"00000%x")),
+            ("sizes of 15 digits, the most taken", chunked_request(
+                "POST", "/v1/checks", VALID, piece=100, size_fmt=b"%015x")),
             ("white space after the size", chunked_request("POST", "/v1/checks", VALID,
                                                            piece=100, ext=b"  ")),
             ("lines ended by a bare LF", chunked_request("POST", "/v1/checks", VALID,
@@ -225,6 +227,39 @@ class ChunkedBodies(DaemonTestCase):
                 r = self.one_answer(chunked_request("POST", "/v1/checks", body, piece=9))
                 self.assertContractError(r, 400, "invalid_json")
 
+    def test_bytes_that_look_like_framing_inside_a_chunk_are_body(self):
+        # A chunk's data is counted, never parsed: CRLFs, a last chunk and
+        # a request inside it are the body's bytes.
+        want = self.baseline()
+        body_ws = b"{\r\n\r\n" + VALID[1:]  # JSON white space
+        req = head("POST", "/v1/checks", close=True) + frame([b"{", b"\r\n", b"\r\n", VALID[1:]])
+        self.assertEqual(b"".join([b"{", b"\r\n", b"\r\n", VALID[1:]]), body_ws)
+        self.assertEqual(outcome_of(self.one_answer(req)), outcome_of(want))
+        inner = b"\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        lines = ndjson_records(700, 2, "Framewright")
+        r = self.one_answer(chunked_request("POST", "/v1/offenders/_bulk", lines + inner,
+                                            ctype="application/x-ndjson"), "reg.wm",
+                            "a bulk body with a request inside a chunk")
+        self.assertEqual(r.status, 200, r)
+        j = r.json()
+        self.assertEqual(j["created"] + j["replaced"], 2, j)
+        self.assertTrue(j["rejected"], "the lines of the request inside were not read as "
+                        "the body's: %r" % j)
+
+    def test_a_chunked_body_on_a_method_that_takes_one_is_never_read_as_a_request(self):
+        # Its bytes are a request's; the request after the body is
+        # answered, and only it.
+        inner = frame([b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n"])
+        after = http_request_bytes("GET", "/healthz", close=True)
+        for method, path in [("GET", "/healthz"), ("DELETE", "/v1/offenders/WMP-C000999"),
+                             ("OPTIONS", "/healthz")]:
+            with self.subTest(method=method):
+                rs, closed, out = self.raw(head(method, path) + inner + after, "mon.wm")
+                self.assertEqual(len(rs), 2, out[:1500])
+                self.assertNotIn(b"# TYPE", out, "the body was answered as GET /metrics")
+                self.assertIn("audit_seq", rs[1].json())
+                self.assertTrue(closed)
+
     def test_a_chunked_bulk_import_is_answered_as_with_a_length(self):
         # Four records and a line that is not JSON (the third): the same
         # lines applied and the same line refused either way.
@@ -287,6 +322,22 @@ class ChunkedBodies(DaemonTestCase):
     def test_a_bulk_import_announcing_a_chunk_past_max_bulk_body_is_413_before_the_body(self):
         self.refused_before_the_body("reg.wm", "/v1/offenders/_bulk", MAX_BULK_BODY,
                                      "offender.bulk")
+
+    def test_an_unknown_principal_past_the_limit_is_refused_audited_and_closed(self):
+        # Whether it is told 403 (not in the ACL) or 413, it is told in
+        # the contract's shape, at once, and the attempt is audited.
+        rs, closed, out = self.raw(head("POST", "/v1/checks") + b"%x\r\n" % (MAX_BODY + 1),
+                                   "unknown", timeout=tmo(3))
+        self.assertTrue(rs, "no answer to an unknown principal's chunked body past the limit")
+        self.assertEqual(len(rs), 1, out[:600])
+        code = {403: "forbidden", 413: "payload_too_large"}.get(rs[0].status)
+        self.assertIsNotNone(code, rs[0])
+        self.assertContractError(rs[0], rs[0].status, code)
+        self.assertTrue(closed, "the connection stayed open")
+        e = find_entry(audit_entries(export_audit(self.daemon)), rs[0].request_id)
+        self.assertIsNotNone(e, "the refusal of an unknown principal is not audited")
+        self.assertEqual((e["status"], e["error"], e["method"], e["path"]),
+                         (rs[0].status, code, "POST", "/v1/checks"))
 
     def test_a_chunk_past_max_body_after_others_within_it_is_413(self):
         # The chunks so far are within the limit; the one that takes the
@@ -365,6 +416,7 @@ class ChunkedBodies(DaemonTestCase):
 
     BROKEN = [
         ("a chunk size that is not hexadecimal", b"zz\r\n" + VALID + b"\r\n0\r\n\r\n"),
+        ("a chunk size of 16 digits", b"%016x\r\n" % len(VALID) + VALID + b"\r\n0\r\n\r\n"),
         ("a negative chunk size", b"-%x\r\n" % len(VALID) + VALID + b"\r\n0\r\n\r\n"),
         ("an empty chunk-size line", b"\r\n" + VALID + b"\r\n0\r\n\r\n"),
         ("data not followed by CRLF", b"%x\r\n" % len(VALID) + VALID + b"XY0\r\n\r\n"),
