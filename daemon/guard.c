@@ -16,7 +16,8 @@
  *     "Content-Length: 0", without "Expect" (no "100 Continue" invites the
  *     body) and with DECLARED_LENGTH_HEADER; the body is never read;
  *   - a head that is not HTTP/1.x (request line, version, header lines,
- *     folding, NUL): a GET with BAD_REQUEST_HEADER saying why;
+ *     folding, NUL) or is longer than MAX_HEADERS_SIZE: a GET with
+ *     BAD_REQUEST_HEADER saying why;
  *   - a well-formed method evhttp does not know, or CONNECT (which evhttp
  *     would take for a tunnel): GET with METHOD_HEADER;
  * and the router answers 413, 400 (and closes) or 405/404 in the
@@ -25,9 +26,11 @@
  * itself and hands on with a Content-Length ("chunked bodies" below); one
  * in an HTTP/1.0 request is refused (400).  A head to change that arrives
  * behind an unread request waits until evhttp has read up to it.
- * Anything it cannot follow (a Transfer-Encoding other than chunked
- * alone, two lengths) it leaves to evhttp and the router for the rest of
- * the connection.
+ * Framing that two readers could read two ways (two lengths, a length
+ * that is not a number, a Transfer-Encoding other than chunked alone, or
+ * with a length) is refused (400) without reading the body.  What it
+ * cannot follow (no memory) it leaves to evhttp and the router for the
+ * rest of the connection.
  *
  * Never: change the bytes of a well-formed request within its limits (a
  * marker header a client sent itself is dropped; a chunked body's framing
@@ -47,7 +50,11 @@
 #include "disclosure/log.h"
 #include "disclosured.h"
 
-#define GUARD_HEAD_MAX (MAX_HEADERS_SIZE + 4096) /* past this, evhttp refuses it */
+#define GUARD_HEAD_MAX (MAX_HEADERS_SIZE + 4096) /* what a head is read into */
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+/* evhttp refuses a head longer than MAX_HEADERS_SIZE with its own page. */
+#define HEAD_TOO_LONG "a head of more than " STRINGIFY(MAX_HEADERS_SIZE) " bytes"
 #define BULK_PATH "/v1/offenders/_bulk"
 
 static bool name_is(const char *line, size_t len, const char *name)
@@ -604,6 +611,9 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 			return;
 		}
 		n = avail < sizeof(b) ? avail : sizeof(b);
+		/* A frozen front cannot be copied out either (libevent refuses):
+		 * thawed while we look, frozen again below if still incomplete. */
+		guard_freeze(c, buf, false);
 		if (evbuffer_ptr_set(buf, &ptr, c->guard_scan, EVBUFFER_PTR_SET) != 0 ||
 		    (got = evbuffer_copyout_from(buf, &ptr, b, n)) < 0 || (size_t)got != n) {
 			guard_stop(c, buf);
@@ -611,10 +621,8 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 		}
 		if (b[0] == '\n' || (n >= 2 && b[0] == '\r' && b[1] == '\n')) {
 			/* A blank line before a request (RFC 9112 2.2: ignore it). */
-			if (c->guard_scan != 0) {
-				guard_stop(c, buf);
-				return;
-			}
+			if (c->guard_scan != 0)
+				return; /* dropped once at the front */
 			guard_freeze(c, buf, false);
 			c->guard_busy = true;
 			evbuffer_drain(buf, b[0] == '\n' ? 1 : 2);
@@ -623,8 +631,14 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 			continue;
 		}
 		if (!head_scan(b, n, &hs)) {
-			if (n >= sizeof(b)) {
-				guard_stop(c, buf); /* too long: evhttp refuses it */
+			if (n > MAX_HEADERS_SIZE) {
+				/* Refused before evhttp sees it (it would answer with
+				 * its own page): all of it, then closed. */
+				if (c->guard_scan != 0)
+					return;
+				nb = head_bad(HEAD_TOO_LONG, &new_len);
+				(void)guard_replace_front(c, buf, len, nb, new_len);
+				guard_stop(c, buf);
 				return;
 			}
 			/* Only a block at the front can be held back; one behind
@@ -635,6 +649,8 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 		/* A block to change waits at its place until it is at the front
 		 * (evhttp reads up to it from the front, and every such read
 		 * calls the guard first). */
+		if (hs.bad == NULL && hs.end > MAX_HEADERS_SIZE)
+			hs.bad = HEAD_TOO_LONG;
 		if (hs.bad != NULL) {
 			if (c->guard_scan != 0)
 				return;
@@ -660,7 +676,18 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 			return;
 		}
 		if (hs.n_te > 0 || hs.n_cl > 1 || hs.cl_bad) {
-			guard_stop(c, buf); /* the router refuses smuggling */
+			/* Framing two readers could read two ways (request
+			 * smuggling): answered 400 in the router's words, then
+			 * closed, the body never read. */
+			if (c->guard_scan != 0)
+				return;
+			rw.bad_body = hs.n_cl > 1    ? "more than one Content-Length"
+				      : hs.cl_bad    ? "a Content-Length that is not a plain number"
+				      : hs.n_cl > 0  ? "Transfer-Encoding together with Content-Length"
+						     : "a Transfer-Encoding other than chunked";
+			nb = head_rewrite(b, &hs, &rw, &new_len);
+			(void)guard_replace_front(c, buf, hs.end, nb, new_len);
+			guard_stop(c, buf);
 			return;
 		}
 		too_big = hs.n_cl == 1 && hs.cl > limit;

@@ -11,6 +11,9 @@
 
 #include "disclosure/chunked.h"
 
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
 enum phase {
 	P_SIZE = 0,    /* the chunk size's digits */
 	P_SIZE_WS,     /* white space after them */
@@ -97,12 +100,13 @@ static enum chunked_status size_byte(struct chunked *ck, unsigned char ch)
 	int v;
 
 	if (++ck->line_len > CHUNKED_LINE_MAX)
-		return refuse(ck, "a chunk-size line of more than 1024 bytes");
+		return refuse(ck, "a chunk-size line of more than " STRINGIFY(CHUNKED_LINE_MAX) " bytes");
 	switch (ck->phase) {
 	case P_SIZE:
 		if ((v = hex_value(ch)) >= 0) {
 			if (++ck->digits > CHUNKED_SIZE_DIGITS)
-				return refuse(ck, "a chunk size of more than 15 hexadecimal digits");
+				return refuse(ck, "a chunk size of more than " STRINGIFY(
+							  CHUNKED_SIZE_DIGITS) " hexadecimal digits");
 			ck->size = ck->size * 16 + (uint64_t)v;
 			return CHUNKED_MORE;
 		}
@@ -149,7 +153,7 @@ static enum chunked_status size_byte(struct chunked *ck, unsigned char ch)
 static enum chunked_status trailer_byte(struct chunked *ck, unsigned char ch)
 {
 	if (++ck->trailer_len > CHUNKED_TRAILER_MAX)
-		return refuse(ck, "a trailer section of more than 8192 bytes");
+		return refuse(ck, "a trailer section of more than " STRINGIFY(CHUNKED_TRAILER_MAX) " bytes");
 	switch (ck->phase) {
 	case P_TRAILER:
 		if (ch == '\r')

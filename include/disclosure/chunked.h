@@ -61,8 +61,9 @@ void chunked_init(struct chunked *ck, uint64_t limit);
  * callback returns false to stop: CHUNKED_ABORTED).  *used is set to the
  * bytes of p read: all of them while the status stays CHUNKED_MORE; with
  * CHUNKED_DONE, those up to and including the end of the trailer section
- * (what follows is not the body's).  Once the status is not CHUNKED_MORE,
- * further calls read nothing and return it again.
+ * (what follows is not the body's); with the other statuses, those before
+ * the byte that stopped it.  Once the status is not CHUNKED_MORE, further
+ * calls read nothing and return it again.
  */
 enum chunked_status chunked_feed(struct chunked *ck, const char *p, size_t n, size_t *used,
 				 bool (*data)(void *arg, const char *bytes, size_t len), void *arg);
