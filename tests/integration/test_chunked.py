@@ -11,8 +11,11 @@ ever read as the next request.  evhttp 2.1 left to itself held any chunked
 body up to max_bulk_body on every path and refused one with its own HTML
 page and no audit entry.
 
-Requests no well-behaved client sends are written by hand (raw TLS); the
-100-continue case is curl's own.  What it must never do: depend on
+Requests no well-behaved client sends are written by hand (raw TLS), also
+cut across TLS writes; the 100-continue case is also curl's own.  Two
+daemons: one with small limits (max_body 4 KiB, max_bulk_body 16 KiB) so
+that a body past them costs little, one with request_timeout 1 for bodies
+that stop coming.  What it must never do: depend on
 anything but the contract and the guard's documented behaviour
 (include/disclosure/chunked.h).  Every person in it is fictitious.
 """
