@@ -45,6 +45,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/http.h>
 
 #include "disclosure/chunked.h"
 #include "disclosure/log.h"
@@ -129,6 +130,25 @@ static bool tchar(unsigned char ch)
 	       (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
 }
 
+/* Whether evhttp's parser takes the target (an absolute URI: evhttp would
+ * refuse one it cannot parse with its own page). */
+static bool target_parses(const char *t, size_t tlen)
+{
+	char *z = malloc(tlen + 1);
+	struct evhttp_uri *u;
+
+	if (z == NULL)
+		return true; /* evhttp decides */
+	memcpy(z, t, tlen);
+	z[tlen] = '\0';
+	u = evhttp_uri_parse_with_flags(z, EVHTTP_URI_NONCONFORMANT);
+	free(z);
+	if (u == NULL)
+		return false;
+	evhttp_uri_free(u);
+	return true;
+}
+
 /* METHOD SP target SP HTTP/1.x, as evhttp reads it. */
 static const char *request_line_check(const char *l, size_t len, struct head_scan *hs)
 {
@@ -165,6 +185,8 @@ static const char *request_line_check(const char *l, size_t len, struct head_sca
 	if (t[0] != '/' && !(tlen == 1 && t[0] == '*') && !(tlen >= 7 && memcmp(t, "http://", 7) == 0) &&
 	    !(tlen >= 8 && memcmp(t, "https://", 8) == 0))
 		return "a request target that is not a path";
+	if (t[0] != '/' && t[0] != '*' && !target_parses(t, tlen))
+		return "a request target that is not a URI";
 	vlen = len - (size_t)(sp2 + 1 - l);
 	if (vlen != 8 || (memcmp(sp2 + 1, "HTTP/1.1", 8) != 0 && memcmp(sp2 + 1, "HTTP/1.0", 8) != 0))
 		return "an HTTP version other than HTTP/1.1 or HTTP/1.0";

@@ -90,6 +90,21 @@ class HttpHygiene(DaemonTestCase):
         self.assertContractError(r2, 400, "invalid_field")
         self.assertIn("not a path", r2.json()["error"]["message"])
 
+    def test_absolute_targets_evhttp_cannot_parse_get_the_json_400(self):
+        # evhttp's URI parser refuses these with its own HTML page and no
+        # audit entry; guard.c asks the same parser first.
+        for target in [b"http://[::1", b"https://x:99999/healthz", b"http://%zz/"]:
+            with self.subTest(target=target):
+                rs, closed, out = self.raw(b"GET " + target + b" HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                self.assertEqual(len(rs), 1, out[:300])
+                self.assertContractError(rs[0], 400, "invalid_field")
+                self.assertIn("not a URI", rs[0].json()["error"]["message"])
+                self.assertTrue(closed)
+        # and what it can parse is routed by its path
+        rs, closed, out = self.raw(b"GET http://localhost/healthz HTTP/1.1\r\nHost: localhost\r\n"
+                                   b"Connection: close\r\n\r\n")
+        self.assertEqual([r.status for r in rs], [200], out[:300])
+
     def test_every_answer_has_its_own_request_id(self):
         c = self.client("cw.wm")
         rs = [c.get("/healthz"), c.get("/nope"), c.request("DELETE", "/healthz"),
