@@ -132,6 +132,8 @@ struct conn {
 	struct bufferevent *guard_bev;  /* the connection's TLS bufferevent */
 	void (*guard_saved_wcb)(struct bufferevent *, void *); /* evhttp's, while 100 Continue goes */
 	bool guard_saved_writing;
+	struct event *guard_deadline; /* the request's whole time (request_timeout) */
+	unsigned in_flight;           /* requests the router has and has not answered */
 	bool over_limit; /* counted past max_connections: the handshake is refused */
 	bool resolved;   /* CN read from the certificate (once per connection) */
 	unsigned acl_gen; /* the ACL generation principal was looked up in */
@@ -156,6 +158,10 @@ struct bufferevent;
 /* Watches the input of tls_bev for c; guard_detach() before c is freed. */
 int guard_attach(struct bufferevent *tls_bev, struct conn *c);
 void guard_detach(struct conn *c);
+/* The router has a request of c whole / has answered one (the deadline of
+ * a request's arrival, request_timeout, stops and starts with them). */
+void guard_request_in(struct conn *c);
+void guard_request_out(struct conn *c);
 /* Headers only the guard writes (any a client sends is dropped). */
 #define MARKER_PREFIX "X-Disclosured-"
 #define DECLARED_LENGTH_HEADER "X-Disclosured-Declared-Length" /* too large: 413 */

@@ -45,6 +45,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
 #include <event2/http.h>
 
 #include "disclosure/chunked.h"
@@ -736,10 +737,61 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 	}
 }
 
+/* ---- the whole request's deadline ----
+ *
+ * evhttp's timeout (request_timeout) is one of inactivity: a client that
+ * sends a byte a second keeps a request, and its connection, forever.  So
+ * the first byte of a request starts a clock of request_timeout seconds,
+ * stopped when the router has the request whole (guard_request_in); if
+ * it runs out first, the connection ends as at evhttp's own timeout.
+ * While an answer is being made (in_flight), the time is not the
+ * client's: the clock starts again.
+ */
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct timeval tv = { c->d->cfg->server.request_timeout, 0 };
+
+	(void)fd;
+	(void)what;
+	if (c->in_flight > 0) {
+		evtimer_add(c->guard_deadline, &tv);
+		return;
+	}
+	log_info("a request from '%s' was not whole after request_timeout (%d s): its connection "
+		 "is closed",
+		 c->cn[0] != '\0' ? c->cn : "-", c->d->cfg->server.request_timeout);
+	/* evhttp ends the connection as at its own timeout (c may be gone). */
+	bufferevent_trigger_event(c->guard_bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, 0);
+}
+
+static void deadline_start(struct conn *c)
+{
+	struct timeval tv = { c->d->cfg->server.request_timeout, 0 };
+
+	if (c->guard_deadline != NULL && !evtimer_pending(c->guard_deadline, NULL))
+		evtimer_add(c->guard_deadline, &tv);
+}
+
+void guard_request_in(struct conn *c)
+{
+	if (c->guard_deadline != NULL)
+		evtimer_del(c->guard_deadline);
+	c->in_flight++;
+}
+
+void guard_request_out(struct conn *c)
+{
+	if (c->in_flight > 0)
+		c->in_flight--;
+}
+
 static void guard_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct conn *c = arg;
 
+	if (info->n_added > 0 && !c->guard_busy)
+		deadline_start(c);
 	if (c->guard_busy || c->guard_state == GUARD_PASS)
 		return;
 	if (c->guard_state == GUARD_CHUNKED) {
@@ -769,6 +821,7 @@ int guard_attach(struct bufferevent *tls_bev, struct conn *c)
 
 	c->guard_state = GUARD_HEAD;
 	c->guard_bev = tls_bev;
+	c->guard_deadline = evtimer_new(bufferevent_get_base(tls_bev), deadline_cb, c);
 	c->guard_input = in;
 	c->guard_entry = evbuffer_add_cb(in, guard_cb, c);
 	if (c->guard_entry == NULL) {
@@ -782,6 +835,9 @@ int guard_attach(struct bufferevent *tls_bev, struct conn *c)
 void guard_detach(struct conn *c)
 {
 	chunked_release(c);
+	if (c->guard_deadline != NULL)
+		event_free(c->guard_deadline);
+	c->guard_deadline = NULL;
 	if (c->guard_entry != NULL && c->guard_input != NULL)
 		evbuffer_remove_cb_entry(c->guard_input, c->guard_entry);
 	c->guard_entry = NULL;

@@ -423,6 +423,11 @@ void job_respond(struct job *j)
 		snprintf(n, sizeof(n), "%zu", evbuffer_get_length(buf));
 		evhttp_add_header(out, "Content-Length", n);
 	}
+	if (bev != NULL) {
+		struct conn *c = tls_conn(bufferevent_openssl_get_ssl(bev));
+		if (c != NULL)
+			guard_request_out(c);
+	}
 	evhttp_send_reply(req, j->status, NULL, buf);
 	/* evhttp leaves the head and the body in separate chains, and the TLS
 	 * bufferevent writes each chain as its own record and write(2): one
@@ -770,6 +775,7 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 		return;
 	}
 	conn_resolve(c, ssl);
+	guard_request_in(c);
 	j = job_new(d, w);
 	if (j == NULL) {
 		log_warnx("out of memory for a request");

@@ -7,9 +7,12 @@ connections (harness.raw_tls).
 """
 
 import json
+import socket
+import threading
+import time
 import unittest
 
-from harness import (DaemonTestCase, audit_entries, check_body, curl, export_audit, find_entry,
+from harness import (DaemonTestCase, tls_context, audit_entries, check_body, curl, export_audit, find_entry,
                      fixture_records, http_request_bytes, parse_responses, raw_tls, tmo)
 
 VALID = json.dumps(check_body(case_ref="WM-HYG-1")).encode()
@@ -437,6 +440,80 @@ class HttpHygiene(DaemonTestCase):
         rs, closed, out = self.raw(req)
         self.assertEqual(len(rs), 1, out[:300])
         self.assertIn(rs[0].status, (200, 400, 411), rs[0])
+
+
+
+class DrippedRequests(DaemonTestCase):
+    """request_timeout bounds a request's whole arrival, not only the
+    silence between its bytes: a client sending a byte now and then must
+    not keep a request, and a connection, for ever (disclosured.conf(5))."""
+    records = fixture_records()[:2]
+    daemon_conf = {"server": {"request_timeout": "1"}}
+
+    def drip(self, data, every=0.25, limit=8.0):
+        """Sends data a byte at a time, every `every` seconds, until the
+        server closes or `limit` seconds pass; returns (seconds, answer)."""
+        raw = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=tmo(5))
+        s = tls_context("cw.wm").wrap_socket(raw, server_hostname="localhost")
+        got, closed = [b""], threading.Event()
+
+        def reader():
+            try:
+                while True:
+                    b = s.recv(65536)
+                    if not b:
+                        break
+                    got[0] += b
+            except OSError:
+                pass
+            closed.set()
+
+        t0 = time.monotonic()
+        th = threading.Thread(target=reader, daemon=True)
+        th.start()
+        try:
+            for i in range(len(data)):
+                if closed.is_set() or time.monotonic() - t0 > limit:
+                    break
+                try:
+                    s.sendall(data[i:i + 1])
+                except OSError:
+                    break
+                time.sleep(every)
+            closed.wait(max(0.1, limit - (time.monotonic() - t0)))
+        finally:
+            took = time.monotonic() - t0
+            try:
+                s.close()
+            except OSError:
+                pass
+        self.assertTrue(closed.is_set(), "still open after %.1f s" % took)
+        return took, got[0]
+
+    def test_a_dripped_head_or_body_is_cut_off_after_request_timeout(self):
+        body = json.dumps(check_body(case_ref="WM-DRIP-1")).encode()
+        cases = [("head", http_request_bytes("GET", "/healthz")),
+                 ("body with a length", http_request_bytes("POST", "/v1/checks", body)),
+                 ("chunked body", b"POST /v1/checks HTTP/1.1\r\nHost: localhost\r\n"
+                  b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))]
+        for name, data in cases:
+            with self.subTest(dripped=name):
+                took, out = self.drip(data)
+                # each byte comes well within the timeout, the whole never
+                self.assertLess(took, 1 + tmo(3), "a dripped %s lasted %.1f s" % (name, took))
+                self.assertEqual([r for r in parse_responses(out) if r.status < 400], [], out[:300])
+        self.assertEqual(self.client("mon.wm").get("/healthz").status, 200)
+
+    def test_the_clock_stops_when_a_request_is_whole(self):
+        # Requests on one keep-alive connection, each whole at once, spaced
+        # so that together they outlast request_timeout: each is a new
+        # request with a new clock, and none is cut off.
+        c = self.client("cw.wm")
+        for _ in range(3):
+            self.assertEqual(c.post("/v1/checks", VALID).status, 200)
+            time.sleep(0.6)
+        self.assertEqual(c.get("/healthz").status, 200)
 
 
 if __name__ == "__main__":
