@@ -458,7 +458,8 @@ static enum chunked_status chunked_decode(struct conn *c)
 }
 
 /* Puts the request back in the input in its new form and lets evhttp have
- * it; false if there was no memory for that (the caller closes). */
+ * it; false if there was no memory for that: then the input is emptied
+ * and the connection waits for its deadline (request_timeout) to end it. */
 static bool chunked_finish(struct conn *c, struct evbuffer *buf, enum chunked_status st)
 {
 	struct chunked *ck = &c->guard_chunked;
@@ -486,6 +487,8 @@ static bool chunked_finish(struct conn *c, struct evbuffer *buf, enum chunked_st
 	if (ok && st == CHUNKED_DONE)
 		ok = evbuffer_add_buffer(buf, c->guard_body) == 0 &&
 		     evbuffer_add_buffer(buf, c->guard_hold) == 0;
+	if (!ok)
+		evbuffer_drain(buf, evbuffer_get_length(buf)); /* no half request for evhttp */
 	c->guard_busy = false;
 	free(nb);
 	chunked_release(c);
@@ -519,7 +522,7 @@ static void chunked_more(struct conn *c, struct evbuffer *buf)
 	if (st == CHUNKED_MORE)
 		return;
 	if (!chunked_finish(c, buf, st))
-		log_warnx("out of memory for a chunked request; its connection is closed");
+		log_warnx("out of memory for a chunked request; its connection ends at request_timeout");
 }
 
 /*
