@@ -1053,6 +1053,18 @@ class DaemonTestCase(unittest.TestCase):
     def client(self, principal):
         return self.daemon.client(principal)
 
+    def assertContractError(self, r, status, code):
+        """r is an error in the contract's shape: status, JSON
+        {"error": {"code", "message"}} and an X-Request-Id."""
+        self.assertEqual(r.status, status, r)
+        self.assertIn("application/json", r.header("Content-Type", ""), r)
+        j = json.loads(r.body)
+        self.assertEqual(set(j), {"error"}, j)
+        self.assertEqual(j["error"]["code"], code, j)
+        self.assertIsInstance(j["error"]["message"], str)
+        self.assertTrue(j["error"]["message"])
+        self.assertTrue(r.header("X-Request-Id"), "no X-Request-Id on a %d" % status)
+
 
 class CheckLoad:
     """Threads posting checks as fast as the daemon answers, one keep-alive

@@ -100,16 +100,6 @@ class ChunkedBodies(DaemonTestCase):
         out, closed = raw_tls(self.daemon, principal, data, timeout=timeout or tmo(4))
         return parse_responses(out), closed, out
 
-    def assertContractError(self, r, status, code):
-        self.assertEqual(r.status, status, r)
-        self.assertIn("application/json", r.header("Content-Type", ""), r)
-        j = json.loads(r.body)
-        self.assertEqual(set(j), {"error"}, j)
-        self.assertEqual(j["error"]["code"], code, j)
-        self.assertIsInstance(j["error"]["message"], str)
-        self.assertTrue(j["error"]["message"])
-        self.assertTrue(r.header("X-Request-Id"), "no X-Request-Id on a %d" % status)
-
     def assertAudited(self, r, status, error, principal, action, method, path, entries=None):
         """r's entry in the audit log says all of these.  action may be a
         tuple of the actions allowed: a request refused before it reached

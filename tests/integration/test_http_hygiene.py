@@ -26,16 +26,6 @@ class HttpHygiene(DaemonTestCase):
         out, closed = raw_tls(self.daemon, principal, data, timeout=timeout or tmo(5))
         return parse_responses(out), closed, out
 
-    def assertContractError(self, r, status, code):
-        self.assertEqual(r.status, status, r)
-        self.assertIn("application/json", r.header("Content-Type", ""))
-        j = json.loads(r.body)
-        self.assertEqual(set(j), {"error"}, j)
-        self.assertEqual(j["error"]["code"], code, j)
-        self.assertIsInstance(j["error"]["message"], str)
-        self.assertTrue(j["error"]["message"])
-        self.assertTrue(r.header("X-Request-Id"), "no X-Request-Id on a %d" % status)
-
     # -- routing --
 
     def test_unknown_paths_are_404(self):
