@@ -741,14 +741,23 @@ static void conn_resolve(struct conn *c, SSL *ssl)
 	c->known = c->cn[0] != '\0' && daemon_find_principal(c->d, c->cn, &c->principal);
 }
 
-/* A connection without TLS: answer nothing but a refusal, then close. */
-static void refuse_plaintext(struct evhttp_request *req)
+/* An answer made without a job (there is no connection to audit for, or
+ * no memory for one): the contract's JSON error with a request id, then
+ * the connection closes. */
+static void refuse_bare(struct worker *w, struct evhttp_request *req, int status, const char *json)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	struct evbuffer *buf = w->scratch;
+	char id[ID_LEN + 1];
 
-	log_warnx("refused a request on a connection without TLS");
+	worker_new_id(w, id);
+	evbuffer_drain(buf, evbuffer_get_length(buf));
+	evbuffer_add(buf, json, strlen(json));
+	evhttp_add_header(out, "X-Request-Id", id);
+	evhttp_add_header(out, "Cache-Control", "no-store");
+	evhttp_add_header(out, "Content-Type", "application/json");
 	evhttp_add_header(out, "Connection", "close");
-	evhttp_send_error(req, 400, "TLS required");
+	evhttp_send_reply(req, status, NULL, buf);
 }
 
 void router_dispatch(struct evhttp_request *req, void *arg)
@@ -771,7 +780,10 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 		ssl = bufferevent_openssl_get_ssl(bev);
 	c = tls_conn(ssl);
 	if (c == NULL || !SSL_is_init_finished(ssl)) {
-		refuse_plaintext(req);
+		/* A connection without TLS: nothing but a refusal. */
+		log_warnx("refused a request on a connection without TLS");
+		refuse_bare(w, req, 400,
+			    "{\"error\":{\"code\":\"invalid_field\",\"message\":\"TLS required\"}}\n");
 		return;
 	}
 	conn_resolve(c, ssl);
@@ -779,7 +791,9 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 	j = job_new(d, w);
 	if (j == NULL) {
 		log_warnx("out of memory for a request");
-		evhttp_send_error(req, 503, "Service Unavailable");
+		guard_request_out(c);
+		refuse_bare(w, req, 503,
+			    "{\"error\":{\"code\":\"unavailable\",\"message\":\"out of memory\"}}\n");
 		return;
 	}
 	j->req = req;
