@@ -134,6 +134,7 @@ struct conn {
 	bool guard_saved_writing;
 	struct event *guard_deadline; /* the request's whole time (request_timeout) */
 	unsigned in_flight;           /* requests the router has and has not answered */
+	bool handshaking;             /* the TLS handshake is not done yet */
 	bool over_limit; /* counted past max_connections: the handshake is refused */
 	bool resolved;   /* CN read from the certificate (once per connection) */
 	unsigned acl_gen; /* the ACL generation principal was looked up in */
@@ -161,6 +162,8 @@ void guard_detach(struct conn *c);
 /* The router has a request of c whole / has answered one (the deadline of
  * a request's arrival, request_timeout, stops and starts with them). */
 void guard_request_in(struct conn *c);
+/* c's TLS handshake is done: its deadline (the same clock) stops. */
+void guard_handshake_done(struct conn *c);
 void guard_request_out(struct conn *c);
 /* Headers only the guard writes (any a client sends is dropped). */
 #define MARKER_PREFIX "X-Disclosured-"

@@ -746,7 +746,11 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
  * sends a byte a second keeps a request, and its connection, forever.  So
  * the first byte of a request starts a clock of request_timeout seconds,
  * stopped when the router has the request whole (guard_request_in); if
- * it runs out first, the connection ends as at evhttp's own timeout.
+ * it runs out first, the connection ends as at evhttp's own timeout.  The
+ * TLS handshake has the same clock, from the connection's start to the
+ * handshake's end (guard_handshake_done): without it a client with no
+ * certificate at all could hold a connection by sending its hello a byte
+ * at a time.
  * While an answer is being made (in_flight), the time is not the
  * client's: the clock starts again.
  */
@@ -761,9 +765,14 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 		evtimer_add(c->guard_deadline, &tv);
 		return;
 	}
-	log_info("a request from '%s' was not whole after request_timeout (%d s): its connection "
-		 "is closed",
-		 c->cn[0] != '\0' ? c->cn : "-", c->d->cfg->server.request_timeout);
+	if (c->handshaking)
+		log_info("a TLS handshake was not done after request_timeout (%d s): its connection "
+			 "is closed",
+			 c->d->cfg->server.request_timeout);
+	else
+		log_info("a request from '%s' was not whole after request_timeout (%d s): its "
+			 "connection is closed",
+			 c->cn[0] != '\0' ? c->cn : "-", c->d->cfg->server.request_timeout);
 	/* evhttp ends the connection as at its own timeout (c may be gone). */
 	bufferevent_trigger_event(c->guard_bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, 0);
 }
@@ -774,6 +783,18 @@ static void deadline_start(struct conn *c)
 
 	if (c->guard_deadline != NULL && !evtimer_pending(c->guard_deadline, NULL))
 		evtimer_add(c->guard_deadline, &tv);
+}
+
+void guard_handshake_done(struct conn *c)
+{
+	/* Only the first time: OpenSSL says so again after post-handshake
+	 * messages (TLS 1.3 session tickets), perhaps with a request under
+	 * way whose clock must go on. */
+	if (!c->handshaking)
+		return;
+	c->handshaking = false;
+	if (c->guard_deadline != NULL)
+		evtimer_del(c->guard_deadline);
 }
 
 void guard_request_in(struct conn *c)
@@ -825,6 +846,8 @@ int guard_attach(struct bufferevent *tls_bev, struct conn *c)
 	c->guard_state = GUARD_HEAD;
 	c->guard_bev = tls_bev;
 	c->guard_deadline = evtimer_new(bufferevent_get_base(tls_bev), deadline_cb, c);
+	c->handshaking = true;
+	deadline_start(c);
 	c->guard_input = in;
 	c->guard_entry = evbuffer_add_cb(in, guard_cb, c);
 	if (c->guard_entry == NULL) {

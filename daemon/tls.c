@@ -109,7 +109,8 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
 	return SSL_CLIENT_HELLO_SUCCESS;
 }
 
-/* A fatal alert during the handshake: the socket is kept a moment after
+/* The end of a handshake stops its clock (guard.c).  A fatal alert during
+ * the handshake: the socket is kept a moment after
  * evhttp closes it (server.c, lingering close), so that the client can
  * read why it was refused.  The copy must be made now: by the time the
  * SSL is freed, libevent has closed the socket. */
@@ -118,6 +119,11 @@ static void info_cb(const SSL *ssl, int where, int ret)
 	struct conn *c;
 	int fd;
 
+	if (where & SSL_CB_HANDSHAKE_DONE) {
+		if ((c = tls_conn((SSL *)ssl)) != NULL)
+			guard_handshake_done(c);
+		return;
+	}
 	if (!(where & SSL_CB_WRITE_ALERT) || (ret >> 8) != SSL3_AL_FATAL ||
 	    SSL_is_init_finished(ssl))
 		return;

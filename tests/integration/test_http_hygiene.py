@@ -8,6 +8,7 @@ connections (harness.raw_tls).
 
 import json
 import socket
+import ssl
 import threading
 import time
 import unittest
@@ -494,6 +495,46 @@ class DrippedRequests(DaemonTestCase):
                 self.assertLess(took, 1 + tmo(3), "a dripped %s lasted %.1f s" % (name, took))
                 self.assertEqual([r for r in parse_responses(out) if r.status < 400], [], out[:300])
         self.assertEqual(self.client("mon.wm").get("/healthz").status, 200)
+
+    def test_a_dripped_tls_handshake_is_cut_off_after_request_timeout(self):
+        # No certificate needed to hold a connection this way: a
+        # ClientHello sent a byte at a time, each well within the timeout.
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        inc, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        obj = ctx.wrap_bio(inc, outgoing, server_hostname="localhost")
+        with self.assertRaises(ssl.SSLWantReadError):
+            obj.do_handshake()
+        hello = outgoing.read()
+        self.assertGreater(len(hello), 100)
+        s = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=tmo(5))
+        t0, closed = time.monotonic(), False
+        try:
+            for i in range(len(hello)):
+                try:
+                    s.sendall(hello[i:i + 1])
+                except OSError:
+                    closed = True
+                    break
+                s.settimeout(0.25)
+                try:
+                    if s.recv(4096) == b"":
+                        closed = True
+                        break
+                except socket.timeout:
+                    pass
+                except OSError:
+                    closed = True
+                    break
+                if time.monotonic() - t0 > 1 + tmo(4):
+                    break
+        finally:
+            took = time.monotonic() - t0
+            s.close()
+        self.assertTrue(closed, "a dripped handshake was still open after %.1f s" % took)
+        self.assertLess(took, 1 + tmo(3))
+        self.assertIn("TLS handshake was not done", self.daemon.log_text())
 
     def test_the_clock_stops_when_a_request_is_whole(self):
         # Requests on one keep-alive connection, each whole at once, spaced
