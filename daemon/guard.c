@@ -806,8 +806,14 @@ void guard_request_in(struct conn *c)
 
 void guard_request_out(struct conn *c)
 {
+	struct timeval tv = { c->d->cfg->server.request_timeout, 0 };
+
 	if (c->in_flight > 0)
 		c->in_flight--;
+	/* A request that came in while this one was answered gets its whole
+	 * time from now. */
+	if (c->in_flight == 0 && c->guard_deadline != NULL && evtimer_pending(c->guard_deadline, NULL))
+		evtimer_add(c->guard_deadline, &tv);
 }
 
 static void guard_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
