@@ -135,6 +135,8 @@ struct conn {
 	struct event *guard_deadline; /* the request's whole time (request_timeout) */
 	unsigned in_flight;           /* requests the router has and has not answered */
 	bool handshaking;             /* the TLS handshake is not done yet */
+	uint64_t req_start_ns;        /* when the deadline's clock started */
+	uint64_t req_bytes;           /* bytes received since (guard.c, REQUEST_MIN_RATE) */
 	bool over_limit; /* counted past max_connections: the handshake is refused */
 	bool resolved;   /* CN read from the certificate (once per connection) */
 	unsigned acl_gen; /* the ACL generation principal was looked up in */

@@ -752,17 +752,36 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
  * certificate at all could hold a connection by sending its hello a byte
  * at a time.
  * While an answer is being made (in_flight), the time is not the
- * client's: the clock starts again.
+ * client's: the clock starts again.  A request whose bytes keep coming at
+ * REQUEST_MIN_RATE or faster is given the time they need (a bulk import
+ * of 256 MiB over a slow link takes minutes): each byte received adds
+ * 1/REQUEST_MIN_RATE seconds to its time, as Apache's mod_reqtimeout
+ * does.  A byte a second does not keep a connection; a slow but real
+ * upload is not cut off.
  */
+#define REQUEST_MIN_RATE 4096 /* bytes a second */
+
+static void deadline_set(struct conn *c, uint64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	evtimer_add(c->guard_deadline, &tv);
+}
 static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	struct timeval tv = { c->d->cfg->server.request_timeout, 0 };
+	uint64_t timeout_ms = (uint64_t)c->d->cfg->server.request_timeout * 1000;
+	uint64_t allowed_ms, elapsed_ms = (mono_ns() - c->req_start_ns) / 1000000;
 
 	(void)fd;
 	(void)what;
 	if (c->in_flight > 0) {
-		evtimer_add(c->guard_deadline, &tv);
+		deadline_set(c, timeout_ms);
+		return;
+	}
+	allowed_ms = timeout_ms + c->req_bytes * 1000 / REQUEST_MIN_RATE;
+	if (elapsed_ms < allowed_ms) {
+		deadline_set(c, allowed_ms - elapsed_ms);
 		return;
 	}
 	if (c->handshaking)
@@ -779,10 +798,11 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 static void deadline_start(struct conn *c)
 {
-	struct timeval tv = { c->d->cfg->server.request_timeout, 0 };
-
-	if (c->guard_deadline != NULL && !evtimer_pending(c->guard_deadline, NULL))
-		evtimer_add(c->guard_deadline, &tv);
+	if (c->guard_deadline == NULL || evtimer_pending(c->guard_deadline, NULL))
+		return;
+	c->req_start_ns = mono_ns();
+	c->req_bytes = 0;
+	deadline_set(c, (uint64_t)c->d->cfg->server.request_timeout * 1000);
 }
 
 void guard_handshake_done(struct conn *c)
@@ -806,22 +826,24 @@ void guard_request_in(struct conn *c)
 
 void guard_request_out(struct conn *c)
 {
-	struct timeval tv = { c->d->cfg->server.request_timeout, 0 };
-
 	if (c->in_flight > 0)
 		c->in_flight--;
 	/* A request that came in while this one was answered gets its whole
 	 * time from now. */
-	if (c->in_flight == 0 && c->guard_deadline != NULL && evtimer_pending(c->guard_deadline, NULL))
-		evtimer_add(c->guard_deadline, &tv);
+	if (c->in_flight == 0 && c->guard_deadline != NULL && evtimer_pending(c->guard_deadline, NULL)) {
+		c->req_start_ns = mono_ns();
+		deadline_set(c, (uint64_t)c->d->cfg->server.request_timeout * 1000);
+	}
 }
 
 static void guard_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct conn *c = arg;
 
-	if (info->n_added > 0 && !c->guard_busy)
+	if (info->n_added > 0 && !c->guard_busy) {
 		deadline_start(c);
+		c->req_bytes += info->n_added;
+	}
 	if (c->guard_busy || c->guard_state == GUARD_PASS)
 		return;
 	if (c->guard_state == GUARD_CHUNKED) {

@@ -536,6 +536,20 @@ class DrippedRequests(DaemonTestCase):
         self.assertLess(took, 1 + tmo(3))
         self.assertIn("TLS handshake was not done", self.daemon.log_text())
 
+    def test_a_slow_but_steady_upload_outlasts_request_timeout(self):
+        # Bytes that keep coming at REQUEST_MIN_RATE (4 KiB/s) or faster buy
+        # their time: a 60 KB body in 3 KB pieces every 0.1 s takes about
+        # 2 s, twice request_timeout, and is answered.
+        body = json.dumps(check_body(case_ref="WM-SLOW-1")).encode()
+        body = b"{" + b" " * (60000 - len(body)) + body[1:]
+        req = http_request_bytes("POST", "/v1/checks", body, close=True)
+        pieces = [req[i:i + 3000] for i in range(0, len(req), 3000)]
+        t0 = time.monotonic()
+        out, closed = raw_tls(self.daemon, "cw.wm", pieces, timeout=tmo(10), wait=0.1)
+        self.assertGreater(time.monotonic() - t0, 1.5)
+        rs = parse_responses(out)
+        self.assertEqual([r.status for r in rs], [200], out[:300])
+
     def test_the_clock_stops_when_a_request_is_whole(self):
         # Requests on one keep-alive connection, each whole at once, spaced
         # so that together they outlast request_timeout: each is a new
