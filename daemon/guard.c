@@ -751,6 +751,7 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
  * handshake's end (guard_handshake_done): without it a client with no
  * certificate at all could hold a connection by sending its hello a byte
  * at a time.
+ *
  * While an answer is being made (in_flight), the time is not the
  * client's: the clock starts again.  A request whose bytes keep coming at
  * REQUEST_MIN_RATE or faster is given the time they need (a bulk import
@@ -767,6 +768,7 @@ static void deadline_set(struct conn *c, uint64_t ms)
 
 	evtimer_add(c->guard_deadline, &tv);
 }
+
 static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
