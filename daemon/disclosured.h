@@ -164,15 +164,15 @@ void guard_detach(struct conn *c);
 /* The router has a request of c whole / has answered one (the deadline of
  * a request's arrival, request_timeout, stops and starts with them). */
 void guard_request_in(struct conn *c);
+void guard_request_out(struct conn *c);
 /* c's TLS handshake is done: its deadline (the same clock) stops. */
 void guard_handshake_done(struct conn *c);
-void guard_request_out(struct conn *c);
 /* Headers only the guard writes (any a client sends is dropped). */
 #define MARKER_PREFIX "X-Disclosured-"
 #define DECLARED_LENGTH_HEADER "X-Disclosured-Declared-Length" /* too large: 413 */
 #define METHOD_HEADER "X-Disclosured-Method"           /* unknown method: 405/404 */
 #define BAD_REQUEST_HEADER "X-Disclosured-Bad-Request" /* not HTTP: 400 */
-#define BAD_BODY_HEADER "X-Disclosured-Bad-Body"       /* chunked framing refused: 400 */
+#define BAD_BODY_HEADER "X-Disclosured-Bad-Body"       /* a body's framing refused: 400 */
 /* BAD_BODY_HEADER's value when the guard had no memory for the body: 503 */
 #define BAD_BODY_NO_MEMORY "no memory for the body"
 
