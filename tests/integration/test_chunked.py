@@ -433,13 +433,15 @@ class ChunkedBodies(DaemonTestCase):
          + b"".join(b"X-Pad-%d: %s\r\n" % (i, b"t" * 100) for i in range(100)) + b"\r\n"),
     ]
 
-    def test_broken_framing_is_400_closed_and_audited(self):
+    def assertCheckRefusedAndAudited(self, cases):
+        """Each (name, request) of cases, a POST /v1/checks followed by a
+        smuggled request, is answered once with the contract's 400, its
+        connection closed, and audited."""
         smuggled = http_request_bytes("GET", "/healthz", close=True)
         answers = []
-        for name, framing in self.BROKEN:
+        for name, req in cases:
             with self.subTest(case=name):
-                req = head("POST", "/v1/checks") + framing + smuggled
-                rs, closed, out = self.raw(req, timeout=tmo(3))
+                rs, closed, out = self.raw(req + smuggled, timeout=tmo(3))
                 self.assertTrue(rs, "%s: no answer (%r)" % (name, out[:300]))
                 self.assertContractError(rs[0], 400, "invalid_field")
                 self.assertTrue(closed, "%s: the connection stayed open" % name)
@@ -451,6 +453,10 @@ class ChunkedBodies(DaemonTestCase):
             with self.subTest(audit=name):
                 self.assertAudited(r, 400, "invalid_field", "cw.wm", ("request", "check.create"),
                                    "POST", "/v1/checks", entries)
+
+    def test_broken_framing_is_400_closed_and_audited(self):
+        self.assertCheckRefusedAndAudited(
+            [(name, head("POST", "/v1/checks") + framing) for name, framing in self.BROKEN])
 
     def test_broken_framing_is_audited_with_the_real_method_and_path(self):
         rs, closed, out = self.raw(head("PUT", "/v1/offenders/WMP-C000901")
@@ -471,26 +477,11 @@ class ChunkedBodies(DaemonTestCase):
     def test_transfer_encodings_the_guard_does_not_decode_are_refused_and_closed(self):
         # Only a single "chunked" is decoded; the rest the router refuses
         # as possible smuggling, and nothing after them is answered.
-        smuggled = http_request_bytes("GET", "/healthz", close=True)
         body = frame([VALID])
         cases = [("chunked twice", [b"Transfer-Encoding: chunked"]),
                  ("chunked with a Content-Length", [b"Content-Length: %d" % len(body)])]
-        answers = []
-        for name, extra in cases:
-            with self.subTest(case=name):
-                req = head("POST", "/v1/checks", extra=extra) + body + smuggled
-                rs, closed, out = self.raw(req, timeout=tmo(3))
-                self.assertTrue(rs, "%s: no answer (%r)" % (name, out[:300]))
-                self.assertEqual(len(rs), 1, "%s: the request after it was answered: %r"
-                                 % (name, out[:800]))
-                self.assertTrue(closed, "%s: the connection stayed open" % name)
-                self.assertContractError(rs[0], 400, "invalid_field")
-                answers.append((name, rs[0]))
-        entries = audit_entries(export_audit(self.daemon))
-        for name, r in answers:
-            with self.subTest(audit=name):
-                self.assertAudited(r, 400, "invalid_field", "cw.wm", ("request", "check.create"),
-                                   "POST", "/v1/checks", entries)
+        self.assertCheckRefusedAndAudited(
+            [(name, head("POST", "/v1/checks", extra=extra) + body) for name, extra in cases])
 
     # -- pipelining --
 
