@@ -660,6 +660,48 @@ class ChunkedBodies(DaemonTestCase):
         self.assertTrue(first.startswith(b"HTTP/1.1 100 "),
                         "no 100 Continue within %.1fs of the head: %r" % (tmo(0.8), first[:200]))
 
+    def test_100_continue_after_earlier_answers_on_a_keep_alive_connection(self):
+        # The guard writes the 100 line with a write callback of its own in
+        # evhttp's place; after an earlier answer on the connection,
+        # evhttp's own callback would take that line's flush for the end
+        # of the earlier answer.  Two chunked uploads behind a check with a
+        # length, on one connection: each gets its 100 at once, then 200.
+        raw = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=tmo(5))
+        s = tls_context("cw.wm").wrap_socket(raw, server_hostname="localhost")
+        got = b""
+
+        def finals():
+            return [r for r in parse_responses(got) if r.status >= 200 and r.body is not None]
+
+        def read_until(n_finals):
+            nonlocal got
+            s.settimeout(tmo(5))
+            while len(finals()) < n_finals:
+                b = s.recv(65536)
+                if not b:
+                    break
+                got += b
+
+        try:
+            s.sendall(http_request_bytes("POST", "/v1/checks", VALID))
+            read_until(1)
+            for i in (2, 3):
+                s.sendall(head("POST", "/v1/checks", extra=[b"Expect: 100-continue"],
+                               close=(i == 3)))
+                s.settimeout(tmo(0.8))
+                try:
+                    first = s.recv(65536)
+                except (socket.timeout, TimeoutError):
+                    first = b""
+                self.assertTrue(first.startswith(b"HTTP/1.1 100 "),
+                                "upload %d: no 100 Continue at once: %r" % (i, first[:200]))
+                got += first
+                s.sendall(frame(chunks_of(VALID, 60)))
+                read_until(i)
+        finally:
+            s.close()
+        self.assertEqual([r.status for r in finals()], [200, 200, 200], got[:1500])
+
     # -- after all of it --
 
     def test_zz_after_all_of_it_the_daemon_serves_and_its_audit_log_verifies(self):
