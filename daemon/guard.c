@@ -774,9 +774,16 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 	uint64_t timeout_ms = (uint64_t)c->d->cfg->server.request_timeout * 1000;
 	uint64_t allowed_ms, elapsed_ms = (mono_ns() - c->req_start_ns) / 1000000;
+	bufferevent_event_cb ecb;
 
 	(void)fd;
 	(void)what;
+	/* evhttp has let the connection go (bufferevent_free clears the
+	 * callbacks; c goes when libevent finalizes it, a moment later):
+	 * nothing to end, and an event now would revive the bufferevent. */
+	bufferevent_getcb(c->guard_bev, NULL, NULL, &ecb, NULL);
+	if (ecb == NULL)
+		return;
 	if (c->in_flight > 0) {
 		deadline_set(c, timeout_ms);
 		return;
