@@ -81,6 +81,8 @@ extern const char ctl_global_help[];
 int ctl_global_option(struct ctl *c, int opt, const char *arg);
 /* "disclosurectl CMD: <message>" + a hint to --help on stderr; returns EXIT_USAGE. */
 int ctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sets *slot to value, or refuses (EXIT_USAGE, naming flag) if it is set. */
+int ctl_flag_once(const char *cmd, const char **slot, const char *value, const char *flag);
 /* Prints "disclosurectl: <message>" on stderr. */
 void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -92,9 +92,24 @@ static json_t *alias_name(const char *text, char *msg, size_t cap)
 	return name;
 }
 
+/* obj[key] = text, or *bad = what when text is not UTF-8 (json_string()
+ * refuses it): a value left out would make another check than the one
+ * asked for. */
+static void put_text(json_t *obj, const char *key, const char *text, const char **bad,
+		     const char *what)
+{
+	json_t *s = json_string(text);
+
+	if (s == NULL || json_object_set_new(obj, key, s) != 0) {
+		if (*bad == NULL)
+			*bad = what;
+	}
+}
+
 json_t *check_body_new(const struct check_input *in, char *msg, size_t cap)
 {
 	json_t *body, *subject, *names, *name;
+	const char *bad = NULL;
 
 	if (in->dob != NULL && in->dob[0] != '\0' && in->age != NULL && in->age[0] != '\0') {
 		snprintf(msg, cap, "give a date of birth or an age, not both");
@@ -106,15 +121,15 @@ json_t *check_body_new(const struct check_input *in, char *msg, size_t cap)
 	name = json_object();
 	if (body == NULL || subject == NULL || names == NULL || name == NULL)
 		goto nomem;
-	json_object_set_new(body, "case_ref", json_string(in->case_ref ? in->case_ref : ""));
-	json_object_set_new(body, "purpose", json_string(in->purpose ? in->purpose : ""));
-	json_object_set_new(body, "justification",
-	                    json_string(in->justification ? in->justification : ""));
+	put_text(body, "case_ref", in->case_ref ? in->case_ref : "", &bad, "case reference");
+	put_text(body, "purpose", in->purpose ? in->purpose : "", &bad, "purpose");
+	put_text(body, "justification", in->justification ? in->justification : "", &bad,
+		 "justification");
 	if (in->given != NULL && in->given[0] != '\0')
-		json_object_set_new(name, "given", json_string(in->given));
+		put_text(name, "given", in->given, &bad, "given name");
 	if (in->middle != NULL && in->middle[0] != '\0')
-		json_object_set_new(name, "middle", json_string(in->middle));
-	json_object_set_new(name, "family", json_string(in->family ? in->family : ""));
+		put_text(name, "middle", in->middle, &bad, "middle name");
+	put_text(name, "family", in->family ? in->family : "", &bad, "family name");
 	json_array_append_new(names, name);
 	name = NULL;
 	for (size_t i = 0; i < in->n_aliases; i++) {
@@ -131,7 +146,7 @@ json_t *check_body_new(const struct check_input *in, char *msg, size_t cap)
 	json_object_set_new(subject, "names", names);
 	names = NULL;
 	if (in->dob != NULL && in->dob[0] != '\0')
-		json_object_set_new(subject, "dob", json_string(in->dob));
+		put_text(subject, "dob", in->dob, &bad, "date of birth");
 	if (in->age != NULL && in->age[0] != '\0') {
 		char *end;
 		long v;
@@ -147,13 +162,11 @@ json_t *check_body_new(const struct check_input *in, char *msg, size_t cap)
 		json_object_set_new(subject, "age", json_integer(v));
 	}
 	if (in->postcode != NULL && in->postcode[0] != '\0')
-		json_object_set_new(subject, "postcode", json_string(in->postcode));
+		put_text(subject, "postcode", in->postcode, &bad, "postcode");
 	if (in->sex != NULL && in->sex[0] != '\0')
-		json_object_set_new(subject, "sex", json_string(in->sex));
-	/* json_string() returns NULL for text that is not UTF-8. */
-	if (json_object_size(body) != 3 ||
-	    json_array_size(json_object_get(subject, "names")) != in->n_aliases + 1) {
-		snprintf(msg, cap, "a value is not valid UTF-8 text");
+		put_text(subject, "sex", in->sex, &bad, "sex");
+	if (bad != NULL) {
+		snprintf(msg, cap, "the %s is not valid UTF-8 text", bad);
 		json_decref(body);
 		json_decref(subject);
 		return NULL;
@@ -230,22 +243,28 @@ int cmd_check(struct ctl *c, int argc, char **argv)
 			printf(check_help, ctl_global_help);
 			return EXIT_OK;
 		case 'c':
-			in.case_ref = optarg;
+			if ((rc = ctl_flag_once("check", &in.case_ref, optarg, "--case")) != EXIT_OK)
+				return rc;
 			break;
 		case 'p':
-			in.purpose = optarg;
+			if ((rc = ctl_flag_once("check", &in.purpose, optarg, "--purpose")) != EXIT_OK)
+				return rc;
 			break;
 		case 'j':
-			in.justification = optarg;
+			if ((rc = ctl_flag_once("check", &in.justification, optarg, "--justification")) != EXIT_OK)
+				return rc;
 			break;
 		case 'f':
-			in.family = optarg;
+			if ((rc = ctl_flag_once("check", &in.family, optarg, "--family")) != EXIT_OK)
+				return rc;
 			break;
 		case 'g':
-			in.given = optarg;
+			if ((rc = ctl_flag_once("check", &in.given, optarg, "--given")) != EXIT_OK)
+				return rc;
 			break;
 		case 'm':
-			in.middle = optarg;
+			if ((rc = ctl_flag_once("check", &in.middle, optarg, "--middle")) != EXIT_OK)
+				return rc;
 			break;
 		case 'a':
 			if (in.n_aliases >= sizeof(in.aliases) / sizeof(in.aliases[0]))
@@ -254,16 +273,20 @@ int cmd_check(struct ctl *c, int argc, char **argv)
 			in.aliases[in.n_aliases++] = optarg;
 			break;
 		case 'd':
-			in.dob = optarg;
+			if ((rc = ctl_flag_once("check", &in.dob, optarg, "--dob")) != EXIT_OK)
+				return rc;
 			break;
 		case 'A':
-			in.age = optarg;
+			if ((rc = ctl_flag_once("check", &in.age, optarg, "--age")) != EXIT_OK)
+				return rc;
 			break;
 		case 'P':
-			in.postcode = optarg;
+			if ((rc = ctl_flag_once("check", &in.postcode, optarg, "--postcode")) != EXIT_OK)
+				return rc;
 			break;
 		case 's':
-			in.sex = optarg;
+			if ((rc = ctl_flag_once("check", &in.sex, optarg, "--sex")) != EXIT_OK)
+				return rc;
 			break;
 		case 'J':
 			json_out = c->json_errors = true;
@@ -305,9 +328,7 @@ int cmd_check(struct ctl *c, int argc, char **argv)
 		json_decref(body);
 		if (rc != EXIT_OK)
 			return rc;
-		ctl_print_body(&resp);
-		https_response_release(&resp);
-		return EXIT_OK;
+		return ctl_take_answer(&resp, true, "check", &result);
 	}
 	rc = check_run(c, body, &result);
 	json_decref(body);

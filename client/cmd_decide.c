@@ -54,16 +54,20 @@ int cmd_decide(struct ctl *c, int argc, char **argv)
 			printf(decide_help, ctl_global_help);
 			return EXIT_OK;
 		case 'd':
-			decision = optarg;
+			if ((rc = ctl_flag_once("decide", &decision, optarg, "--decision")) != EXIT_OK)
+				return rc;
 			break;
 		case 'o':
-			offender = optarg;
+			if ((rc = ctl_flag_once("decide", &offender, optarg, "--offender")) != EXIT_OK)
+				return rc;
 			break;
 		case 'r':
-			recipient = optarg;
+			if ((rc = ctl_flag_once("decide", &recipient, optarg, "--recipient")) != EXIT_OK)
+				return rc;
 			break;
 		case 'R':
-			rationale = optarg;
+			if ((rc = ctl_flag_once("decide", &rationale, optarg, "--rationale")) != EXIT_OK)
+				return rc;
 			break;
 		case 'J':
 			json_out = c->json_errors = true;

@@ -45,7 +45,8 @@ int cmd_offender(struct ctl *c, int argc, char **argv)
 			printf(offender_help, ctl_global_help);
 			return EXIT_OK;
 		case 'c':
-			check_id = optarg;
+			if ((rc = ctl_flag_once("offender", &check_id, optarg, "--check")) != EXIT_OK)
+				return rc;
 			break;
 		case 'J':
 			json_out = c->json_errors = true;

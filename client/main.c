@@ -95,6 +95,16 @@ int ctl_usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+int ctl_flag_once(const char *cmd, const char **slot, const char *value, const char *flag)
+{
+	/* A fact of the check or decision given twice: which one was meant
+	 * is not for the client to guess (the last would silently win). */
+	if (*slot != NULL)
+		return ctl_usage_error(cmd, "%s given twice ('%s' and '%s')", flag, *slot, value);
+	*slot = value;
+	return EXIT_OK;
+}
+
 int ctl_global_option(struct ctl *c, int opt, const char *arg)
 {
 	char *end;
