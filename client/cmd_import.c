@@ -295,12 +295,13 @@ int cmd_import(struct ctl *c, int argc, char **argv)
 		if (json_out && u.part_start == 0 && u.part_end == u.size) {
 			/* One request: the server's own answer, byte for byte. */
 			progress_finish(&u.bar);
-			ctl_print_body(&resp);
-			part = json_loadb((const char *)resp.body, resp.len, 0, NULL);
+			part = ctl_response_json(&resp, "import");
+			if (part != NULL)
+				ctl_print_body(&resp);
 			https_response_release(&resp);
-			rc = json_array_size(json_object_get(part, "rejected")) > 0
-			         ? EXIT_FAILURE_LOCAL
-			         : EXIT_OK;
+			rc = part == NULL                                             ? EXIT_UNREACHABLE
+			     : json_array_size(json_object_get(part, "rejected")) > 0 ? EXIT_FAILURE_LOCAL
+										      : EXIT_OK;
 			json_decref(part);
 			json_decref(total);
 			close(u.fd);

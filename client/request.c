@@ -280,13 +280,18 @@ void ctl_print_body(const struct https_response *resp)
 
 int ctl_take_answer(struct https_response *resp, bool json_out, const char *what, json_t **out)
 {
-	*out = NULL;
-	if (json_out)
+	/* Parsed with --json too: a script must not be handed a page, or an
+	 * answer cut short, with exit 0. */
+	*out = ctl_response_json(resp, what);
+	if (*out != NULL && json_out) {
 		ctl_print_body(resp);
-	else
-		*out = ctl_response_json(resp, what);
+		json_decref(*out);
+		*out = NULL;
+		https_response_release(resp);
+		return EXIT_OK;
+	}
 	https_response_release(resp);
-	return json_out || *out != NULL ? EXIT_OK : EXIT_UNREACHABLE;
+	return *out != NULL ? EXIT_OK : EXIT_UNREACHABLE;
 }
 
 void ctl_free(struct ctl *c)
