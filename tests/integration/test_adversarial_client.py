@@ -268,9 +268,8 @@ class MisbehavingServer(unittest.TestCase):
         self.assertEqual(len(fake.requests), 1, "a check that timed out was sent again")
         self.assertEqual([r["state"] for r in log_lines(self.log)], ["sent", "failed"])
 
-    @unittest.expectedFailure
     def test_check_json_does_not_exit_0_on_an_answer_that_is_not_json(self):
-        # DEFECT: check --json prints a 200 answer that is not JSON (or is cut short) and exits 0; without --json the same answer exits 4.
+        # Was a defect (fixed): check --json prints a 200 answer that is not JSON (or is cut short) and exits 0; without --json the same answer exits 4.
         for body in (b"<html>maintenance</html>", b'{"check_id":"chk_1","outcome":'):
             fake = self.fake(lambda c, n, b=body: c.sendall(answer(200, b)))
             p = self.run_ctl(fake, "check", *TOBIAS, "--json")
@@ -427,9 +426,8 @@ class HostileInput(DaemonTestCase):
                 self.assertEqual(p.returncode, code, "%s: %s" % (name, out(p)))
                 self.assertIn(words, out(p))
 
-    @unittest.expectedFailure
     def test_a_check_flag_that_is_not_utf8_is_a_usage_error_not_dropped(self):
-        # DEFECT: check_body_new() tests only case_ref/purpose/justification and the name count for json_string() failures, so a --given, --middle, --dob, --postcode or --sex that is not UTF-8 is silently left out and the check runs (and is audited) without it, exit 0.
+        # Was a defect (fixed): check_body_new() tests only case_ref/purpose/justification and the name count for json_string() failures, so a --given, --middle, --dob, --postcode or --sex that is not UTF-8 is silently left out and the check runs (and is audited) without it, exit 0.
         wrong = []
         for flag in ("--given", "--middle", "--dob", "--postcode", "--sex"):
             args = list(TOBIAS)
@@ -445,9 +443,8 @@ class HostileInput(DaemonTestCase):
                                                                self.checks_sent() - before))
         self.assertEqual(wrong, [], "flags that are not UTF-8 were dropped, not refused")
 
-    @unittest.expectedFailure
     def test_a_check_flag_given_twice_is_a_usage_error(self):
-        # DEFECT: a second --dob (or --given, --family...) silently replaces the first: `--dob 1971-04-09 --dob 1972-01-01` answers NO MATCH for a subject the first date matches; like --dob with --age ("not both") it should be refused.
+        # Was a defect (fixed): a second --dob (or --given, --family...) silently replaces the first: `--dob 1971-04-09 --dob 1972-01-01` answers NO MATCH for a subject the first date matches; like --dob with --age ("not both") it should be refused.
         wrong = []
         for flag, second in (("--dob", "1972-01-01"), ("--given", "Toby"), ("--family", "Farthing"),
                              ("--case", "WM-ADV-0002")):
