@@ -112,6 +112,13 @@ static bool next_line(struct bulk *b, size_t max, size_t *len, bool *too_long)
 	evbuffer_drain(b->in, eol_len);
 	while (n > 0 && b->line[n - 1] == '\r')
 		n--;
+	/* A byte order mark before the first line (an editor's or a
+	 * spreadsheet's "UTF-8 with BOM"): ignored, as RFC 8259 8.1 allows,
+	 * rather than costing the first record. */
+	if (b->lineno == 1 && n >= 3 && memcmp(b->line, "\xEF\xBB\xBF", 3) == 0) {
+		memmove(b->line, b->line + 3, n - 3);
+		n -= 3;
+	}
 	b->line[n] = '\0';
 	*len = n;
 	return true;

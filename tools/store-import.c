@@ -169,6 +169,12 @@ static bool fill_chunk(struct chunk *c, FILE *in, char **line, size_t *cap,
 		(*lineno)++;
 		while (len > 0 && ((*line)[len - 1] == '\n' || (*line)[len - 1] == '\r'))
 			len--;
+		/* A byte order mark before the first line: ignored (as the
+		 * daemon's bulk import does). */
+		if (*lineno == 1 && len >= 3 && memcmp(*line, "\xEF\xBB\xBF", 3) == 0) {
+			memmove(*line, *line + 3, (size_t)len - 3);
+			len -= 3;
+		}
 		if (len == 0)
 			continue;
 		if (c->text_len + (size_t)len + 1 > c->text_cap) {
