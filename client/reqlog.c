@@ -1,9 +1,10 @@
 /*
  * reqlog.c - the client's request log (see reqlog.h for the line shapes).
  *
- * Each record is one write(2) on an O_APPEND descriptor followed by
- * fdatasync(2): two disclosurectl processes sharing a log never interleave
- * their lines, and a record that was reported written survives a crash.
+ * Each record is written at the end of the file under flock(2) and followed
+ * by fdatasync(2): two disclosurectl processes sharing a log never
+ * interleave their lines, a record that could not be written whole is cut
+ * off again, and a record that was reported written survives a crash.
  * The "sent" record is durable before the request leaves, so a request the
  * server may have audited is never missing from the log.
  */
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -97,7 +99,7 @@ int reqlog_open(const char *path, int make_dirs, struct reqlog **out, struct dsc
 		free(l);
 		return dsc_error_set(err, DSC_EINVAL, "request log path too long: %s", path);
 	}
-	l->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	l->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600); /* read: its last byte */
 	if (l->fd < 0) {
 		r = dsc_error_set(err, DSC_EIO, "cannot open the request log %s: %s", path,
 		                  strerror(errno));
@@ -133,32 +135,76 @@ const char *reqlog_path(const struct reqlog *l)
 	return l->path;
 }
 
+/* Writes all of buf at the end of the log: 0, or -1 with errno set. */
+static int write_all(int fd, const char *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t w = write(fd, buf + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Under an exclusive lock (other disclosurectl processes sharing the log
+ * take it too), so that the end cannot move while a record is written:
+ * a record that could not be written whole (a full disk) is cut off
+ * again, and one cut short before (a crash mid-write) is ended with a
+ * newline first, so that this record is never glued onto it.
+ */
 static int append(struct reqlog *l, json_t *rec, struct dsc_error *err)
 {
 	char *line = json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII);
-	size_t len, off = 0;
+	size_t len;
+	off_t start;
+	char last;
 	int r = DSC_OK;
 
 	if (line == NULL)
 		return dsc_error_set(err, DSC_ENOMEM, "out of memory for a request log record");
 	len = strlen(line);
 	line[len] = '\n'; /* json_dumps leaves room: the NUL becomes the newline */
-	while (off < len + 1) {
-		ssize_t w = write(l->fd, line + off, len + 1 - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			r = dsc_error_set(err, DSC_EIO, "cannot append to the request log %s: %s",
-			                  l->path, w < 0 ? strerror(errno) : "short write");
-			break;
+	while (flock(l->fd, LOCK_EX) != 0) {
+		if (errno != EINTR) {
+			r = dsc_error_set(err, DSC_EIO, "cannot lock the request log %s: %s",
+			                  l->path, strerror(errno));
+			free(line);
+			return r;
 		}
-		off += (size_t)w;
+	}
+	start = lseek(l->fd, 0, SEEK_END);
+	if (start < 0) {
+		r = dsc_error_set(err, DSC_EIO, "cannot append to the request log %s: %s", l->path,
+		                  strerror(errno));
+	} else if (start > 0 && pread(l->fd, &last, 1, start - 1) == 1 && last != '\n' &&
+	           write_all(l->fd, "\n", 1) != 0) {
+		r = dsc_error_set(err, DSC_EIO, "cannot append to the request log %s: %s", l->path,
+		                  strerror(errno));
+	} else if (write_all(l->fd, line, len + 1) != 0) {
+		r = dsc_error_set(err, DSC_EIO, "cannot append to the request log %s: %s", l->path,
+		                  strerror(errno));
+		/* Not a record: what was written of it goes. */
+		if (ftruncate(l->fd, start) != 0)
+			fprintf(stderr,
+			        "disclosurectl: warning: the request log %s ends with a record cut "
+			        "short, and it could not be cut off: %s\n",
+			        l->path, strerror(errno));
 	}
 	free(line);
 	if (r == DSC_OK && fdatasync(l->fd) != 0)
 		r = dsc_error_set(err, DSC_EIO, "cannot flush the request log %s to disk: %s",
 		                  l->path, strerror(errno));
+	flock(l->fd, LOCK_UN);
 	return r;
 }
 

@@ -352,9 +352,8 @@ class MisbehavingServer(unittest.TestCase):
             by_id.setdefault(r["id"], []).append(r["state"])
         self.assertEqual(sorted(by_id.values()), [["sent", "answered"]] * 10)
 
-    @unittest.expectedFailure
     def test_a_record_cut_by_a_full_disk_does_not_swallow_the_next_one(self):
-        # DEFECT: reqlog.c leaves the part of a record a full disk cut short in the log, and the next request's "sent" record is glued onto it (that request is then missing from `log` and `audit verify --receipts` refuses the whole log).
+        # Was a defect (fixed): reqlog.c leaves the part of a record a full disk cut short in the log, and the next request's "sent" record is glued onto it (that request is then missing from `log` and `audit verify --receipts` refuses the whole log).
         fake = self.fake(lambda c, n: c.sendall(answer(200, {"status": "ok", "records": 0,
                                                               "audit_seq": 0})))
         p = self.run_ctl(fake, "health")
@@ -370,6 +369,23 @@ class MisbehavingServer(unittest.TestCase):
                         "the request log holds a broken line: %r" % [r for r in recs
                                                                     if not isinstance(r, dict)])
         self.assertEqual([r["state"] for r in recs], ["sent", "answered"] * 2)
+
+    def test_a_record_cut_short_by_a_crash_stays_apart_from_the_next_one(self):
+        # A client killed in the middle of a write leaves part of a record
+        # with no newline; the next client's records start on a line of
+        # their own.
+        fake = self.fake(lambda c, n: c.sendall(answer(200, {"status": "ok", "records": 0,
+                                                              "audit_seq": 0})))
+        p = self.run_ctl(fake, "health")
+        self.assertEqual(p.returncode, OK, out(p))
+        with open(self.log, "ab") as f:
+            f.write(b'{"time":"2026-11-29T15:00:00.000Z","id":"01J')
+        p = self.run_ctl(fake, "health")
+        self.assertEqual(p.returncode, OK, out(p))
+        lines = self.log.read_bytes().split(b"\n")
+        self.assertEqual(lines[-1], b"")
+        self.assertEqual(lines[2], b'{"time":"2026-11-29T15:00:00.000Z","id":"01J')
+        self.assertEqual([json.loads(x)["state"] for x in lines[3:-1]], ["sent", "answered"])
 
 
 # --------------------------------------------------------------------------
