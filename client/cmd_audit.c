@@ -54,7 +54,9 @@ static const char audit_help[] =
     "                     must sign a checkpoint, and never after a newer one)\n"
     "  --receipts LOG     also prove that every audit receipt in the request log LOG\n"
     "                     (as written by this client) is in the export with the same\n"
-    "                     hash: a rewritten or truncated server log is caught\n"
+    "                     hash: a rewritten or truncated server log is caught; if\n"
+    "                     LOG holds requests to several servers, --server URL says\n"
+    "                     whose receipts to prove (the export's server)\n"
     "  --allow-unsealed   accept entries after the last checkpoint\n"
     "\n"
     "%s"
@@ -469,7 +471,10 @@ static int audit_verify(int argc, char **argv, struct ctl *c)
 			pubkeys_free(pubs, n_keys);
 			return EXIT_FAILURE_LOCAL;
 		}
-		rc = audit_receipts_check_keys(f, rl, pubs, n_keys, allow_unsealed, &res);
+		/* --server (only the flag: verification reads no settings) says
+		 * whose receipts to prove when the log holds several servers'. */
+		rc = audit_receipts_check_server(f, rl, pubs, n_keys, allow_unsealed, c->flag_server,
+		                                 &res);
 		fclose(rl);
 	} else {
 		rc = audit_verify_stream_keys(f, pubs, n_keys, allow_unsealed, &res);

@@ -1455,9 +1455,126 @@ static int receipt_cmp(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
-/* Collects the receipts of the client's requests log. */
-static int receipts_read(FILE *log, struct receipt_set *rs, struct audit_verify_result *res)
+/*
+ * Which server each request of a requests log went to: its "sent" record
+ * names it, the records after it (the receipt's) give only the request's
+ * id.  The servers seen, and an open-addressing table of request ids.
+ */
+#define RECEIPT_SERVERS_MAX 16
+#define REQUEST_ID_MAX 64
+
+struct server_map {
+	char *servers[RECEIPT_SERVERS_MAX];
+	size_t n_servers;
+	unsigned with_receipt; /* bit i: a receipt of servers[i] was read */
+	bool receipt_of_many;  /* a receipt of a server past those kept */
+	struct {
+		char id[REQUEST_ID_MAX];
+		int server;
+	} *slot;
+	size_t cap, n;
+};
+
+static void server_map_free(struct server_map *m)
 {
+	for (size_t i = 0; i < m->n_servers; i++)
+		free(m->servers[i]);
+	free(m->slot);
+}
+
+/* A server URL without its trailing slashes, as it is compared. */
+static size_t server_len(const char *url)
+{
+	size_t n = strlen(url);
+
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	return n;
+}
+
+static bool server_is(const char *a, const char *b)
+{
+	size_t n = server_len(a);
+
+	return n == server_len(b) && memcmp(a, b, n) == 0;
+}
+
+/* The index of url among the servers seen (added if new); -1 past the most
+ * kept, or without memory. */
+static int server_index(struct server_map *m, const char *url)
+{
+	for (size_t i = 0; i < m->n_servers; i++)
+		if (server_is(m->servers[i], url))
+			return (int)i;
+	if (m->n_servers == RECEIPT_SERVERS_MAX)
+		return -1;
+	if ((m->servers[m->n_servers] = strndup(url, server_len(url))) == NULL)
+		return -1;
+	return (int)m->n_servers++;
+}
+
+static size_t id_slot(const struct server_map *m, const char *id)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = id; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
+		if (m->slot[i].id[0] == '\0' || strcmp(m->slot[i].id, id) == 0)
+			return i;
+}
+
+static int id_put(struct server_map *m, const char *id, int server)
+{
+	size_t i;
+
+	if (strlen(id) >= REQUEST_ID_MAX || id[0] == '\0')
+		return DSC_OK; /* not an id this client writes: left unmapped */
+	if ((m->n + 1) * 2 > m->cap) {
+		struct server_map old = *m;
+		size_t ncap = m->cap ? m->cap * 2 : 1024;
+
+		if (ncap * sizeof(*m->slot) > AUDIT_RECEIPTS_MAX ||
+		    (m->slot = calloc(ncap, sizeof(*m->slot))) == NULL) {
+			m->slot = old.slot;
+			return DSC_ENOMEM;
+		}
+		m->cap = ncap;
+		m->n = 0;
+		for (size_t k = 0; k < old.cap; k++)
+			if (old.slot[k].id[0] != '\0') {
+				i = id_slot(m, old.slot[k].id);
+				m->slot[i] = old.slot[k];
+				m->n++;
+			}
+		free(old.slot);
+	}
+	i = id_slot(m, id);
+	if (m->slot[i].id[0] == '\0') {
+		memcpy(m->slot[i].id, id, strlen(id) + 1);
+		m->n++;
+	}
+	m->slot[i].server = server;
+	return DSC_OK;
+}
+
+/* The server of request id: its index, or -1 if the log does not say. */
+static int id_server(const struct server_map *m, const char *id)
+{
+	size_t i;
+
+	if (m->cap == 0 || id == NULL || strlen(id) >= REQUEST_ID_MAX || id[0] == '\0')
+		return -1;
+	i = id_slot(m, id);
+	return m->slot[i].id[0] != '\0' ? m->slot[i].server : -1;
+}
+
+/* Collects the receipts of the client's requests log: all of them, or
+ * (server not NULL) those of requests sent to server. */
+static int receipts_read(FILE *log, const char *server, struct receipt_set *rs,
+			 struct audit_verify_result *res)
+{
+	struct server_map map = {0};
 	char *buf = NULL;
 	size_t cap = 0, len = 0;
 	uint64_t lineno = 0;
@@ -1467,7 +1584,8 @@ static int receipts_read(FILE *log, struct receipt_set *rs, struct audit_verify_
 	while ((r = read_line(log, &buf, &cap, &len, &nl)) == 1) {
 		json_error_t jerr;
 		json_t *obj, *rc_obj, *seq_v;
-		const char *hash;
+		const char *hash, *id, *srv;
+		int which;
 
 		lineno++;
 		if (len == 0)
@@ -1479,11 +1597,27 @@ static int receipts_read(FILE *log, struct receipt_set *rs, struct audit_verify_
 			    res, -1, "requests log line %" PRIu64 ": not a JSON object", lineno);
 			goto out;
 		}
+		id = json_string_value(json_object_get(obj, "id"));
+		srv = json_string_value(json_object_get(obj, "server"));
+		which = srv != NULL ? server_index(&map, srv) : id_server(&map, id);
+		if (srv != NULL && id != NULL && id_put(&map, id, which) != DSC_OK) {
+			json_decref(obj);
+			rc = verify_fail(res, -1, "out of memory");
+			goto out;
+		}
 		rc_obj = json_object_get(obj, "receipt");
 		if (rc_obj == NULL || json_is_null(rc_obj)) {
 			json_decref(obj);
 			continue;
 		}
+		if (which >= 0 && server != NULL && !server_is(map.servers[which], server)) {
+			json_decref(obj);
+			continue; /* another server's: not in this export */
+		}
+		if (which >= 0)
+			map.with_receipt |= 1u << which;
+		else if (srv != NULL)
+			map.receipt_of_many = true;
 		seq_v = json_object_get(rc_obj, "seq");
 		hash = json_string_value(json_object_get(rc_obj, "hash"));
 		if (!json_is_integer(seq_v) || json_integer_value(seq_v) < 0 || hash == NULL ||
@@ -1526,7 +1660,23 @@ static int receipts_read(FILE *log, struct receipt_set *rs, struct audit_verify_
 		rc = verify_fail(res, -1, "out of memory");
 	else if (r == -1)
 		rc = verify_fail(res, -1, "reading the requests log: %s", strerror(errno));
+	if (rc == DSC_OK && server == NULL &&
+	    __builtin_popcount(map.with_receipt) + (map.receipt_of_many ? 1 : 0) > 1) {
+		char names[512];
+		size_t n = 0;
+
+		names[0] = '\0';
+		for (size_t i = 0; i < map.n_servers && n < sizeof(names); i++)
+			if (map.with_receipt & (1u << i))
+				n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s",
+						      n > 0 ? ", " : "", map.servers[i]);
+		rc = verify_fail(res, -1,
+				 "the requests log holds receipts of requests to several servers (%s%s):"
+				 " say which one this export is from (--server)",
+				 names, map.receipt_of_many ? ", and more" : "");
+	}
 out:
+	server_map_free(&map);
 	free(buf);
 	return rc;
 }
@@ -1540,6 +1690,14 @@ int audit_receipts_check(FILE *export, FILE *receipts_log, EVP_PKEY *pub, bool a
 int audit_receipts_check_keys(FILE *export, FILE *receipts_log, EVP_PKEY *const *pubs, size_t n_pubs,
                               bool allow_unsealed, struct audit_verify_result *res)
 {
+	return audit_receipts_check_server(export, receipts_log, pubs, n_pubs, allow_unsealed, NULL,
+					   res);
+}
+
+int audit_receipts_check_server(FILE *export, FILE *receipts_log, EVP_PKEY *const *pubs,
+				size_t n_pubs, bool allow_unsealed, const char *server,
+				struct audit_verify_result *res)
+{
 	struct receipt_set rs = {0};
 	int rc;
 
@@ -1547,7 +1705,7 @@ int audit_receipts_check_keys(FILE *export, FILE *receipts_log, EVP_PKEY *const 
 	res->first_bad_seq = -1;
 	if (receipts_log == NULL)
 		return verify_fail(res, -1, "no requests log given");
-	if ((rc = receipts_read(receipts_log, &rs, res)) != DSC_OK)
+	if ((rc = receipts_read(receipts_log, server, &rs, res)) != DSC_OK)
 		goto out;
 	if (rs.n > 1)
 		qsort(rs.r, rs.n, sizeof(*rs.r), receipt_cmp);

@@ -134,6 +134,20 @@ int audit_receipts_check_keys(FILE *export, FILE *receipts_log, EVP_PKEY *const 
 			      bool allow_unsealed, struct audit_verify_result *res);
 
 /*
+ * Addition: audit_receipts_check_keys() for the receipts of one server's
+ * requests.  A client's log may hold requests to several servers: each
+ * request's "sent" record names its server ("server": "https://..."), and
+ * its receipt is counted only when that is server (compared without a
+ * trailing '/'; a receipt whose server the log does not say is counted).
+ * With server NULL every receipt is counted, and a log whose receipts
+ * come from more than one server is a failure that names them (which
+ * server the export is from is for the caller to say).
+ */
+int audit_receipts_check_server(FILE *export, FILE *receipts_log, EVP_PKEY *const *pubs,
+				size_t n_pubs, bool allow_unsealed, const char *server,
+				struct audit_verify_result *res);
+
+/*
  * Addition: members of an entry written ahead of the entry, as text, by
  * the very writers audit_entry_encode() uses on a tree, so that the line
  * is byte for byte the one a tree holding the same members last would

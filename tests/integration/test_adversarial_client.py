@@ -654,9 +654,8 @@ class ForgedExports(DaemonTestCase):
             f.write_bytes(b"".join(x + b"\n" for x in self.lines))
         return f
 
-    @unittest.expectedFailure
     def test_verify_receipts_ignores_receipts_of_another_server(self):
-        # DEFECT: audit verify --receipts checks every receipt in the request log, whichever server gave it; the default log is one per user, so after using two servers an untampered export fails with "the entry was rewritten" (even when --server names the export's server).
+        # Was a defect (fixed): audit verify --receipts checks every receipt in the request log, whichever server gave it; the default log is one per user, so after using two servers an untampered export fails with "the entry was rewritten" (even when --server names the export's server).
         state = self.work / "state"
         env = {"XDG_STATE_HOME": str(state)}
         for d in (self.daemon, self.other):
@@ -670,6 +669,20 @@ class ForgedExports(DaemonTestCase):
         p = ctl_raw("audit", "verify", f, "--key", pki().audit_pub, "--receipts", default_log,
                     "--server", "https://localhost:%d" % self.daemon.port)
         self.assertEqual(p.returncode, OK, "a genuine export called rewritten: " + out(p))
+        self.assertIn(b"1 receipts found in the export", p.stdout)
+        # Without --server the log's two servers are named, not guessed.
+        p = ctl_raw("audit", "verify", f, "--key", pki().audit_pub, "--receipts", default_log)
+        self.assertEqual(p.returncode, FAILURE, out(p))
+        self.assertIn(b"several servers", p.stdout)
+        for d in (self.daemon, self.other):
+            self.assertIn(b"https://localhost:%d" % d.port, p.stdout)
+        # The other server's export, with its receipts only.
+        g = self.work / "theirs.ndjson"
+        p = ctl(self.other, "aud.nat", "audit", "export", "-o", str(g))
+        self.assertEqual(p.returncode, OK, out(p))
+        p = ctl_raw("audit", "verify", g, "--key", pki().audit_pub, "--receipts", default_log,
+                    "--server", "https://localhost:%d/" % self.other.port)
+        self.assertEqual(p.returncode, OK, out(p))
 
     @unittest.expectedFailure
     def test_an_import_past_max_bulk_body_reports_the_413(self):
