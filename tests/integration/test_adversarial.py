@@ -66,6 +66,33 @@ def odd_certificates():
     return p
 
 
+def open_connections(daemon):
+    """The daemon's own count of open connections (this request's one
+    included), from /metrics."""
+    c = Client(daemon, "mon.wm", timeout=tmo(5))
+    try:
+        r = c.get("/metrics")
+    finally:
+        c.close()
+    for line in r.body.decode().splitlines():
+        if line.startswith("disclosured_open_connections "):
+            return int(float(line.split()[1]))
+    raise AssertionError("no disclosured_open_connections in /metrics")
+
+
+def assert_connections_all_released(testcase):
+    """Polls until only the asking connection is open: a probe's connection
+    the daemon never let go would hold a max_connections slot for ever."""
+    testcase.daemon.close_clients()  # the tests' own keep-alive clients
+    timeout = int(testcase.daemon_conf["server"]["request_timeout"])
+    deadline = time.monotonic() + timeout + tmo(4)
+    n = open_connections(testcase.daemon)
+    while n != 1 and time.monotonic() < deadline:
+        time.sleep(0.25)
+        n = open_connections(testcase.daemon)
+    testcase.assertEqual(n, 1, "%d connections still open after the probes" % (n - 1))
+
+
 def split_head(data):
     """(head bytes, the bytes after its blank line)."""
     head, _, rest = data.partition(b"\r\n\r\n")
@@ -478,6 +505,10 @@ class AdversarialHttp(DaemonTestCase):
         self.assertEqual(self.client("cw.wm").post("/v1/checks", VALID).status, 200)
         self.assertEqual(self.client("mon.wm").get("/healthz").status, 200)
 
+    def test_zz_after_every_probe_no_connection_is_left_open(self):
+        # runs last (names sort): tearDownClass then verifies the audit log
+        assert_connections_all_released(self)
+
 
 class SlowOrAbsentReaders(DaemonTestCase):
     """Clients that pipeline requests and read the answers slowly or not
@@ -573,6 +604,9 @@ class SlowOrAbsentReaders(DaemonTestCase):
         self.assertTrue(closed, "a client reading %.1f KB in %.1f s still held its connection"
                         % (got / 1e3, took))
         self.assertEqual(Client(self.daemon, "mon.wm").get("/healthz").status, 200)
+
+    def test_zz_after_the_readers_no_connection_is_left_open(self):
+        assert_connections_all_released(self)
 
 
 if __name__ == "__main__":
