@@ -39,6 +39,12 @@
 #define LINE_MAX_LEN 8192
 #define HEADERS_MAX (64u * 1024u)
 #define UPLOAD_CHUNK (64u * 1024u)
+/* A body this large is announced with "Expect: 100-continue" and sent only
+ * once the server says so (or has not answered within EXPECT_WAIT_S): a
+ * refusal (413, 401...) then arrives before the body, not in the middle of
+ * it, when the server's close would take the answer with it. */
+#define EXPECT_MIN (1024u * 1024u)
+#define EXPECT_WAIT_S 2
 
 struct https_client {
 	char *host, *port, *cert, *key, *ca;
@@ -51,6 +57,9 @@ struct https_client {
 	unsigned requests_on_conn; /* answered on the current connection */
 	int wait_now;              /* seconds the current wait may take, for messages */
 	size_t got_bytes;          /* of the current answer: 0 = nothing came back yet */
+	size_t put_bytes;          /* of the current request, handed to TLS so far */
+	bool body_withheld;        /* the server answered before "100 Continue" */
+	bool eof_unclean;          /* the stream ended without a TLS close_notify */
 	bool timed_out;            /* the last failure was a timeout */
 	char identity[256];
 	char own_cert_note[384]; /* "our certificate ... expired on ..." or "" */
@@ -222,9 +231,6 @@ int https_client_new(const struct tls_endpoint *ep, struct https_client **out,
 		                     ssl_reason("unknown error"));
 	}
 	SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
-	/* A peer that closes without close_notify after "Connection: close" is
-	 * an end of stream, not an error; lengths are checked separately. */
-	SSL_CTX_set_options(c->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(c->ctx, SSL_MODE_AUTO_RETRY);
 	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, verify_cb);
 
@@ -567,6 +573,13 @@ static int write_all(struct https_client *c, const void *buf, size_t len, struct
 			size_t got;
 			int rr;
 
+			if (c->put_bytes > 0 && SSL_get_error(c->ssl, r) == SSL_ERROR_SYSCALL)
+				return dsc_error_set(
+				    err, DSC_EIO,
+				    "sending the request to %s:%s failed: the server closed the "
+				    "connection after %zu bytes of it (a body it would not take, or "
+				    "the server stopping)",
+				    c->host, c->port, c->put_bytes);
 			if (c->requests_on_conn > 0 ||
 			    SSL_get_error(c->ssl, r) != SSL_ERROR_SYSCALL)
 				return tls_failure(c, r, "sending the request", err);
@@ -577,8 +590,10 @@ static int write_all(struct https_client *c, const void *buf, size_t len, struct
 			ERR_clear_error();
 			errno = 0;
 			rr = SSL_read_ex(c->ssl, junk, sizeof(junk), &got);
-			if (rr != 1 && SSL_get_error(c->ssl, rr) == SSL_ERROR_SSL)
+			if (rr != 1 && SSL_get_error(c->ssl, rr) == SSL_ERROR_SSL &&
+			    ERR_GET_REASON(ERR_peek_error()) != SSL_R_UNEXPECTED_EOF_WHILE_READING)
 				return tls_failure(c, rr, "sending the request", err);
+			ERR_clear_error();
 			return dsc_error_set(
 			    err, DSC_EIO,
 			    "sending the request to %s:%s failed: the server closed the "
@@ -589,6 +604,7 @@ static int write_all(struct https_client *c, const void *buf, size_t len, struct
 		}
 		p += n;
 		len -= n;
+		c->put_bytes += n;
 	}
 	return DSC_OK;
 }
@@ -614,6 +630,18 @@ static int fill(struct https_client *c, struct dsc_error *err)
 	}
 	if (SSL_get_error(c->ssl, r) == SSL_ERROR_ZERO_RETURN)
 		return 0;
+	/* A peer that closes without close_notify (many do after "Connection:
+	 * close") ends the stream too; an answer framed by a length or chunks
+	 * shows by itself whether it came whole, one with neither does not
+	 * (read_response), hence eof_unclean.  Not SSL_OP_IGNORE_UNEXPECTED_EOF:
+	 * with it OpenSSL reports such an end as a close_notify. */
+	if ((SSL_get_error(c->ssl, r) == SSL_ERROR_SSL &&
+	     ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) ||
+	    (SSL_get_error(c->ssl, r) == SSL_ERROR_SYSCALL && errno == 0 && ERR_peek_error() == 0)) {
+		ERR_clear_error();
+		c->eof_unclean = true;
+		return 0;
+	}
 	return tls_failure(c, r, "reading the answer", err);
 }
 
@@ -872,8 +900,18 @@ static int read_response(struct https_client *c, bool head, struct https_respons
 			r = fill(c, err);
 			if (r < 0)
 				return r;
-			if (r == 0)
+			if (r == 0) {
+				/* Only close_notify ends such a body: a bare close
+				 * may be an answer cut short. */
+				if (c->eof_unclean)
+					return dsc_error_set(
+					    err, DSC_EIO,
+					    "the answer was cut short: the server's connection ended "
+					    "without a TLS close_notify after %zu bytes of an answer "
+					    "with no length",
+					    out->len);
 				break;
+			}
 			n = c->rlen - c->rpos;
 			r = body_grow(out, &cap, out->len + n, err);
 			if (r != DSC_OK)
@@ -887,6 +925,51 @@ static int read_response(struct https_client *c, bool head, struct https_respons
 	return DSC_OK;
 }
 
+/*
+ * After a head with "Expect: 100-continue": waits up to EXPECT_WAIT_S for
+ * the server.  "100 Continue" is read and the body is to follow; a final
+ * answer is left unread (c->body_withheld: it is read as the answer, and
+ * the body is never sent); silence means the body is sent anyway.
+ */
+static int await_continue(struct https_client *c, struct dsc_error *err)
+{
+	struct pollfd p = {.fd = c->fd, .events = POLLIN};
+	char line[LINE_MAX_LEN];
+	bool eof;
+	int r;
+
+	if (c->rpos == c->rlen && SSL_pending(c->ssl) == 0) {
+		do
+			r = poll(&p, 1, EXPECT_WAIT_S * 1000);
+		while (r < 0 && errno == EINTR);
+		if (r <= 0)
+			return DSC_OK; /* no word: send it */
+	}
+	r = fill(c, err);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		c->body_withheld = true; /* closed: read_response says so */
+		return DSC_OK;
+	}
+	/* A status line at the front of what arrived: 100 is taken here, any
+	 * other left for read_response. */
+	if (c->rlen - c->rpos < 12 || memcmp(c->rbuf + c->rpos, "HTTP/1.", 7) != 0 ||
+	    memcmp(c->rbuf + c->rpos + 8, " 100", 4) != 0) {
+		c->body_withheld = true;
+		return DSC_OK;
+	}
+	do {
+		r = read_line(c, line, sizeof(line), &eof, err);
+		if (r != DSC_OK)
+			return r;
+		if (eof)
+			return dsc_error_set(err, DSC_EIO,
+			                     "the server closed the connection after 100 Continue");
+	} while (line[0] != '\0'); /* its status line, then any headers */
+	return DSC_OK;
+}
+
 static int send_request(struct https_client *c, const char *method, const char *target,
                         const struct https_body *body, struct dsc_error *err)
 {
@@ -894,14 +977,16 @@ static int send_request(struct https_client *c, const char *method, const char *
 	int n;
 	int r;
 
+	bool expect = body != NULL && body->content_type != NULL && body->len >= EXPECT_MIN;
+
 	if (body != NULL && body->content_type != NULL)
 		n = snprintf(head, sizeof(head),
 		             "%s %s HTTP/1.1\r\nHost: %s%s%s:%s\r\nUser-Agent: disclosurectl/%s\r\n"
 		             "Accept: application/json, application/x-ndjson\r\n"
-		             "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n",
+		             "Content-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
 		             method, target, strchr(c->host, ':') ? "[" : "", c->host,
 		             strchr(c->host, ':') ? "]" : "", c->port, VERSION, body->content_type,
-		             body->len);
+		             body->len, expect ? "Expect: 100-continue\r\n" : "");
 	else
 		n = snprintf(head, sizeof(head),
 		             "%s %s HTTP/1.1\r\nHost: %s%s%s:%s\r\nUser-Agent: disclosurectl/%s\r\n"
@@ -913,6 +998,10 @@ static int send_request(struct https_client *c, const char *method, const char *
 	r = write_all(c, head, (size_t)n, err);
 	if (r != DSC_OK || body == NULL || body->content_type == NULL)
 		return r;
+	if (expect && (r = await_continue(c, err)) != DSC_OK)
+		return r;
+	if (c->body_withheld)
+		return DSC_OK; /* the server answered already: that answer is read next */
 	if (body->data != NULL || body->read == NULL)
 		return write_all(c, body->data, body->len, err);
 
@@ -949,6 +1038,25 @@ static int send_request(struct https_client *c, const char *method, const char *
 	return r;
 }
 
+/*
+ * Whether a kept-alive connection may be used for another request: the
+ * server has sent nothing since the last answer (data or a close there
+ * would mean it closed the connection, or is about to).  A look without
+ * waiting.
+ */
+static bool conn_still_open(struct https_client *c)
+{
+	struct pollfd p = {.fd = c->fd, .events = POLLIN};
+	int r;
+
+	if (c->rpos < c->rlen || SSL_pending(c->ssl) > 0)
+		return false;
+	do
+		r = poll(&p, 1, 0);
+	while (r < 0 && errno == EINTR);
+	return r == 0;
+}
+
 int https_request(struct https_client *c, const char *method, const char *target,
                   const struct https_body *body, int wait_s, struct https_response *out,
                   struct dsc_error *err)
@@ -961,6 +1069,8 @@ int https_request(struct https_client *c, const char *method, const char *target
 		bool reused, must_close = false, nothing = false, sent = false;
 		int r;
 
+		if (c->ssl != NULL && !conn_still_open(c))
+			close_conn(c); /* closed by the server while idle: not reused */
 		if (c->ssl == NULL) {
 			r = tls_connect(c, err);
 			if (r != DSC_OK)
@@ -968,6 +1078,9 @@ int https_request(struct https_client *c, const char *method, const char *target
 		}
 		reused = c->requests_on_conn > 0;
 		c->got_bytes = 0;
+		c->put_bytes = 0;
+		c->body_withheld = false;
+		c->eof_unclean = false;
 		c->timed_out = false;
 		r = send_request(c, method, target, body, err);
 		if (r == DSC_OK) {
@@ -981,20 +1094,28 @@ int https_request(struct https_client *c, const char *method, const char *target
 		}
 		if (r == DSC_OK) {
 			c->requests_on_conn++;
-			if (must_close)
+			/* A body announced but not sent leaves the connection where
+			 * only a close is safe. */
+			if (must_close || c->body_withheld)
 				close_conn(c);
 			return DSC_OK;
 		}
 		close_conn(c);
 		https_response_release(out);
-		/* A kept-alive connection may have been closed by the server while
-		 * idle: then the request could not be sent, or the stream ended
-		 * before the first byte of an answer.  One fresh try is safe because
-		 * the server never saw the request.  Never after a timeout or a
-		 * partial answer (a check must not run twice), and never for a
-		 * streamed upload, which cannot be replayed. */
-		nothing = nothing || (c->got_bytes == 0 && !c->timed_out);
-		if (!reused || attempt > 0 || streamed || (sent && !nothing))
+		/* A kept-alive connection closed by the server just as the request
+		 * went out (one closed while idle is caught above): one fresh try,
+		 * only if the request could not be handed over whole, as then the
+		 * server cannot have acted on it.  Once it was, the server may have
+		 * run it and died before answering: sending it again would run a
+		 * check twice under one record of the request log, so the caller
+		 * is told instead.  Never for a streamed upload, which cannot be
+		 * replayed. */
+		if (sent && nothing && c->got_bytes == 0)
+			dsc_error_set(err, DSC_EIO,
+			              "the server closed the connection without answering; it may "
+			              "or may not have acted on the request (it is in the request "
+			              "log: see `disclosurectl log`)");
+		if (!reused || attempt > 0 || streamed || sent)
 			return r;
 		dsc_error_clear(err);
 	}

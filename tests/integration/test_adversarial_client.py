@@ -276,9 +276,8 @@ class MisbehavingServer(unittest.TestCase):
             self.assertEqual(p.returncode, UNREACHABLE,
                              "a script was handed %r with exit %d" % (p.stdout[:60], p.returncode))
 
-    @unittest.expectedFailure
     def test_an_answer_cut_by_a_bare_tcp_close_is_not_taken_as_whole(self):
-        # DEFECT: tls_client.c sets SSL_OP_IGNORE_UNEXPECTED_EOF, so a close-delimited answer cut short without a TLS close_notify is taken as complete (audit export exits 0 with the lines it got).
+        # Was a defect (fixed): tls_client.c sets SSL_OP_IGNORE_UNEXPECTED_EOF, so a close-delimited answer cut short without a TLS close_notify is taken as complete (audit export exits 0 with the lines it got).
         def cut_page(conn, n):
             lines = [b'{"seq":%d,"time":"2026-11-29T10:00:00.000Z","prev":"%s","action":"x",'
                      b'"hash":"%s"}' % (i, b"0" * 64, b"1" * 64) for i in range(2)]
@@ -292,9 +291,8 @@ class MisbehavingServer(unittest.TestCase):
         self.assertNotEqual(p.returncode, OK, "a cut page was exported as complete: " + out(p))
         self.assertFalse(f.exists())
 
-    @unittest.expectedFailure
     def test_a_check_the_server_took_but_never_answered_is_not_sent_again_unlogged(self):
-        # DEFECT: https_request() resends a request on a new connection when a kept-alive connection ends before the first byte of the answer, assuming the server never saw it; batch then runs a check twice (two audited consultations) under one "sent" record.
+        # Was a defect (fixed): https_request() resends a request on a new connection when a kept-alive connection ends before the first byte of the answer, assuming the server never saw it; batch then runs a check twice (two audited consultations) under one "sent" record.
         done = {"check_id": "chk_1", "outcome": "no_match", "candidates": [],
                 "audit": {"seq": 1, "hash": "a" * 64}}
 
@@ -684,9 +682,8 @@ class ForgedExports(DaemonTestCase):
                     "--server", "https://localhost:%d/" % self.other.port)
         self.assertEqual(p.returncode, OK, out(p))
 
-    @unittest.expectedFailure
     def test_an_import_past_max_bulk_body_reports_the_413(self):
-        # DEFECT: the daemon answers 413 and closes while the client still uploads a large file; the client loses the answer and says "the server closed the connection right after the handshake; it probably refused our client certificate" with exit 4 (man: a body too large is exit 3 with the server's words).
+        # Was a defect (fixed): the daemon answers 413 and closes while the client still uploads a large file; the client loses the answer and says "the server closed the connection right after the handshake; it probably refused our client certificate" with exit 4 (man: a body too large is exit 3 with the server's words).
         body = b"".join(line(record("WMP-ADVB%05d" % i, "Bulkmore%d" % i,
                                     addresses=[{"text": "x" * 300, "postcode": "WR1 1AA"}])) + b"\n"
                         for i in range(20000))
