@@ -153,7 +153,9 @@ json_t *check_body_new(const struct check_input *in, char *msg, size_t cap)
 
 		errno = 0;
 		v = strtol(in->age, &end, 10);
-		if (errno != 0 || end == in->age || *end != '\0' || v < 0 || v > 150) {
+		/* Digits only: strtol would also take " 7" and "+7". */
+		if (errno != 0 || end == in->age || *end != '\0' || v < 0 || v > 150 ||
+		    in->age[0] < '0' || in->age[0] > '9') {
 			snprintf(msg, cap, "age '%s' is not a whole number of years", in->age);
 			json_decref(body);
 			json_decref(subject);

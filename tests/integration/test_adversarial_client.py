@@ -417,6 +417,8 @@ class HostileInput(DaemonTestCase):
             ("an age of -1", base + ["--age", "-1"], USAGE, "age"),
             ("an age of 200", base + ["--age", "200"], USAGE, "age"),
             ("an age in hex", base + ["--age", "0x10"], USAGE, "age"),
+            ("an age with a space before it", base + ["--age", " 7"], USAGE, "age"),
+            ("an age with a plus sign", base + ["--age", "+7"], USAGE, "age"),
             ("a timeout of 0", ["--timeout", "0"] + base, USAGE, "--timeout"),
             ("a timeout past a day", ["--timeout", "86401"] + base, USAGE, "--timeout"),
             ("an empty alias", base + ["--alias", ""], USAGE, "alias"),
