@@ -168,10 +168,12 @@ void guard_request_out(struct conn *c);
 /* c's TLS handshake is done: its deadline (the same clock) stops. */
 void guard_handshake_done(struct conn *c);
 /* Headers only the guard writes (any a client sends is dropped). */
+#define CONN_INPUT_MAX (256u * 1024u) /* unread bytes of a connection held at most (server.c) */
 #define MARKER_PREFIX "X-Disclosured-"
 #define DECLARED_LENGTH_HEADER "X-Disclosured-Declared-Length" /* too large: 413 */
 #define METHOD_HEADER "X-Disclosured-Method"           /* unknown method: 405/404 */
 #define BAD_REQUEST_HEADER "X-Disclosured-Bad-Request" /* not HTTP: 400 */
+#define BAD_HEADERS_HEADER "X-Disclosured-Bad-Headers" /* a good request line, bad headers: 400 */
 #define BAD_BODY_HEADER "X-Disclosured-Bad-Body"       /* a body's framing refused: 400 */
 /* BAD_BODY_HEADER's value when the guard had no memory for the body: 503 */
 #define BAD_BODY_NO_MEMORY "no memory for the body"

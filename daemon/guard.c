@@ -123,7 +123,34 @@ struct head_scan {
 	const char *bad; /* why the block is not HTTP evhttp should see, or NULL */
 	bool unknown_method; /* a well-formed method evhttp does not know */
 	size_t method_len;
+	bool line_ok;    /* the request line passed request_line_check */
+	int n_host;
+	int n_conn;      /* Connection headers */
+	bool conn_close; /* a "close" among their options */
+	bool conn_plain; /* the one Connection header is "close" alone */
 };
+
+/* Whether a Connection value holds the option "close" (RFC 9112 9.6). */
+static bool has_close_option(const char *v, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t a, e;
+
+		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		a = i;
+		while (i < n && v[i] != ',')
+			i++;
+		e = i;
+		while (e > a && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+			e--;
+		if (e - a == 5 && strncasecmp(v + a, "close", 5) == 0)
+			return true;
+	}
+	return false;
+}
 
 static bool tchar(unsigned char ch)
 {
@@ -218,9 +245,18 @@ static bool head_scan(const char *b, size_t n, struct head_scan *hs)
 			hs->line1 = len;
 			if (hs->bad == NULL)
 				hs->bad = request_line_check(line, len, hs);
+			hs->line_ok = hs->bad == NULL;
 		} else if (len == 0) {
 			hs->end = le + 1;
+			/* RFC 9112 3.2: one Host, and in HTTP/1.1 always one. */
+			if (hs->bad == NULL && hs->n_host > 1)
+				hs->bad = "more than one Host header";
+			else if (hs->bad == NULL && hs->n_host == 0 && !hs->http10)
+				hs->bad = "an HTTP/1.1 request without a Host header";
 			return true;
+		} else if (hs->bad == NULL && memchr(line, '\r', len) != NULL) {
+			/* evhttp would answer a CR left inside a line with its page. */
+			hs->bad = "a CR byte inside a header line";
 		} else if (line[0] == ' ' || line[0] == '\t') {
 			if (hs->bad == NULL)
 				hs->bad = "a folded header line";
@@ -249,6 +285,15 @@ static bool head_scan(const char *b, size_t n, struct head_scan *hs)
 					hs->expect_continue = true;
 				else
 					hs->expect_other = true;
+			} else if (name_is(line, len, "Host")) {
+				hs->n_host++;
+			} else if (name_is(line, len, "Connection")) {
+				header_value(line, len, &v, &vlen);
+				hs->n_conn++;
+				if (has_close_option(v, vlen))
+					hs->conn_close = true;
+				hs->conn_plain = hs->n_conn == 1 && vlen == 5 &&
+						 strncasecmp(v, "close", 5) == 0;
 			} else if (len > sizeof(MARKER_PREFIX) - 1 &&
 				   strncasecmp(line, MARKER_PREFIX, sizeof(MARKER_PREFIX) - 1) == 0) {
 				hs->marker = true;
@@ -266,6 +311,7 @@ struct rewrite {
 	bool dechunked;       /* a chunked body decoded: Content-Length: length */
 	uint64_t length;
 	bool drop_expect;     /* an expectation evhttp would answer 417 (HTML) */
+	bool force_close;     /* "close" among other options: evhttp sees it alone */
 };
 
 /*
@@ -313,7 +359,8 @@ static char *head_rewrite(const char *b, const struct head_scan *hs, const struc
 				     (reframe && (name_is(line, len, "Content-Length") ||
 						  name_is(line, len, "Transfer-Encoding") ||
 						  name_is(line, len, "Expect"))) ||
-				     (rw->drop_expect && name_is(line, len, "Expect")));
+				     (rw->drop_expect && name_is(line, len, "Expect")) ||
+				     (rw->force_close && name_is(line, len, "Connection")));
 		if (!drop) {
 			memcpy(out + n, line, len);
 			memcpy(out + n + len, "\r\n", 2);
@@ -327,6 +374,14 @@ static char *head_rewrite(const char *b, const struct head_scan *hs, const struc
 	if (r < 0 || (size_t)r >= cap - n)
 		goto fail;
 	n += (size_t)r;
+	if (rw->force_close) {
+		/* evhttp 2.1 closes only for a Connection header that is exactly
+		 * "close"; the request's other options end with the connection. */
+		r = snprintf(out + n, cap - n, "Connection: close\r\n");
+		if (r < 0 || (size_t)r >= cap - n)
+			goto fail;
+		n += (size_t)r;
+	}
 	if (rw->declared != NULL)
 		r = snprintf(out + n, cap - n, "%s: %s\r\nContent-Length: 0\r\n\r\n",
 			     DECLARED_LENGTH_HEADER, rw->declared);
@@ -349,16 +404,28 @@ fail:
 
 /* A head evhttp would refuse with its own page becomes a request the
  * router answers 400 in the contract's shape (and closes). */
-static char *head_bad(const char *why, size_t *out_len)
+/*
+ * A head refused (why) in place of the one that came: a GET of "/" marked
+ * BAD_REQUEST_HEADER, or, when its request line was good (hs), that line
+ * marked BAD_HEADERS_HEADER, so that the audit entry names the method and
+ * path that were asked for.  No body: Content-Length 0.
+ */
+static char *head_bad(const char *b, const struct head_scan *hs, const char *why, size_t *out_len)
 {
-	char *out = malloc(256);
+	bool keep = hs != NULL && hs->line_ok && !hs->unknown_method;
+	size_t line = keep ? hs->line1 : 0, cap = line + 256;
+	char *out = malloc(cap);
 	int r;
 
 	if (out == NULL)
 		return NULL;
-	r = snprintf(out, 256, "GET / HTTP/1.1\r\n%s: %s\r\nContent-Length: 0\r\n\r\n",
-		     BAD_REQUEST_HEADER, why);
-	if (r < 0 || r >= 256) {
+	if (keep)
+		r = snprintf(out, cap, "%.*s\r\n%s: %s\r\nContent-Length: 0\r\n\r\n", (int)line, b,
+			     BAD_HEADERS_HEADER, why);
+	else
+		r = snprintf(out, cap, "GET / HTTP/1.1\r\n%s: %s\r\nContent-Length: 0\r\n\r\n",
+			     BAD_REQUEST_HEADER, why);
+	if (r < 0 || (size_t)r >= cap) {
 		free(out);
 		return NULL;
 	}
@@ -470,6 +537,7 @@ static bool chunked_finish(struct conn *c, struct evbuffer *buf, enum chunked_st
 	bool ok;
 
 	(void)head_scan(c->guard_head, c->guard_head_len, &hs);
+	rw.force_close = hs.conn_close && !hs.conn_plain;
 	if (st == CHUNKED_DONE) {
 		rw.dechunked = true;
 		rw.length = ck->total;
@@ -662,7 +730,7 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 				 * its own page): all of it, then closed. */
 				if (c->guard_scan != 0)
 					return;
-				nb = head_bad(HEAD_TOO_LONG, &new_len);
+				nb = head_bad(b, &hs, HEAD_TOO_LONG, &new_len);
 				(void)guard_replace_front(c, buf, len, nb, new_len);
 				guard_stop(c, buf);
 				return;
@@ -680,7 +748,7 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 		if (hs.bad != NULL) {
 			if (c->guard_scan != 0)
 				return;
-			nb = head_bad(hs.bad, &new_len);
+			nb = head_bad(b, &hs, hs.bad, &new_len);
 			(void)guard_replace_front(c, buf, hs.end, nb, new_len);
 			guard_stop(c, buf); /* answered 400, then closed */
 			return;
@@ -717,7 +785,8 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 			return;
 		}
 		too_big = hs.n_cl == 1 && hs.cl > limit;
-		if (too_big || hs.marker || hs.unknown_method || hs.expect_other) {
+		rw.force_close = hs.conn_close && !hs.conn_plain;
+		if (too_big || hs.marker || hs.unknown_method || hs.expect_other || rw.force_close) {
 			if (c->guard_scan != 0)
 				return;
 			snprintf(declared, sizeof(declared), "%llu", (unsigned long long)hs.cl);

@@ -355,6 +355,23 @@ static size_t receipt_text(char out[RECEIPT_TEXT_MAX], uint64_t seq, const char 
 /* The largest answer made into one TLS record (TLS's own limit). */
 #define ONE_RECORD_MAX 16384
 
+/*
+ * An answer to HEAD is the head alone (RFC 9110 9.3.2): evhttp 2.1 would
+ * send the body after it, with no length, and a keep-alive client would
+ * read it as the next answer.  The length is the one a GET would get.
+ */
+static void head_no_body(struct evhttp_request *req, struct evbuffer *buf)
+{
+	char n[24];
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
+		return;
+	snprintf(n, sizeof(n), "%zu", evbuffer_get_length(buf));
+	evhttp_remove_header(evhttp_request_get_output_headers(req), "Content-Length");
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Length", n);
+	evbuffer_drain(buf, evbuffer_get_length(buf));
+}
+
 void job_respond(struct job *j)
 {
 	struct evhttp_request *req = j->req;
@@ -428,6 +445,7 @@ void job_respond(struct job *j)
 		if (c != NULL)
 			guard_request_out(c);
 	}
+	head_no_body(req, buf);
 	evhttp_send_reply(req, j->status, NULL, buf);
 	/* evhttp leaves the head and the body in separate chains, and the TLS
 	 * bufferevent writes each chain as its own record and write(2): one
@@ -757,6 +775,7 @@ static void refuse_bare(struct worker *w, struct evhttp_request *req, int status
 	evhttp_add_header(out, "Cache-Control", "no-store");
 	evhttp_add_header(out, "Content-Type", "application/json");
 	evhttp_add_header(out, "Connection", "close");
+	head_no_body(req, buf);
 	evhttp_send_reply(req, status, NULL, buf);
 }
 
@@ -833,6 +852,9 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 	bad_body = evhttp_find_header(evhttp_request_get_input_headers(req), BAD_BODY_HEADER);
 	if (why != NULL)
 		path = "-"; /* what came was not a request line */
+	else if ((why = evhttp_find_header(evhttp_request_get_input_headers(req),
+					   BAD_HEADERS_HEADER)) != NULL)
+		; /* a request line, with headers refused: its method and path audited */
 	else if (bad_body != NULL && strcmp(bad_body, BAD_BODY_NO_MEMORY) != 0)
 		why = bad_body; /* a chunked body guard.c could not read */
 	else
