@@ -115,8 +115,7 @@ class AdversarialHttp(DaemonTestCase):
 
     # -- defects --
 
-    # DEFECT: an answer to HEAD carries the JSON error body, so the next answer on the connection is read from the middle of it
-    @unittest.expectedFailure
+    # Was a defect (fixed): an answer to HEAD carries the JSON error body, so the next answer on the connection is read from the middle of it
     def test_an_answer_to_head_has_no_body_and_the_next_answer_follows_it(self):
         # RFC 9110 9.3.2: a HEAD answer has no content.  A client reads the
         # head of the 405 and then expects the next status line; today the
@@ -135,8 +134,7 @@ class AdversarialHttp(DaemonTestCase):
         self.assertEqual(problems, [])
         self.assertEqual(self.client("mon.wm").get("/healthz").status, 200)
 
-    # DEFECT: a bare CR in a header value gets evhttp's HTML 400, no X-Request-Id, no audit entry
-    @unittest.expectedFailure
+    # Was a defect (fixed): a bare CR in a header value gets evhttp's HTML 400, no X-Request-Id, no audit entry
     def test_a_bare_cr_in_a_header_value_gets_the_json_400_and_an_audit_entry(self):
         # guard.c refuses a CR in a header name or the request line in the
         # contract's shape; one inside or at the end of a value passes it
@@ -148,8 +146,7 @@ class AdversarialHttp(DaemonTestCase):
             self.assertContractError(rs[0], 400, "invalid_field")
             self.assertAudited(rs[0], 400)
 
-    # DEFECT: "Connection: keep-alive, close" (close among other options) is not honoured; the connection stays open
-    @unittest.expectedFailure
+    # Was a defect (fixed): "Connection: keep-alive, close" (close among other options) is not honoured; the connection stays open
     def test_connection_close_among_other_options_closes_the_connection(self):
         # RFC 9112 9.6: a server that receives the "close" option MUST close
         # after its answer.  evhttp compares the whole value with "close".
@@ -163,8 +160,7 @@ class AdversarialHttp(DaemonTestCase):
                 left_open.append((headers, [r.status for r in rs], closed))
         self.assertEqual(left_open, [])
 
-    # DEFECT: an HTTP/1.1 request without Host, or with two, is served instead of refused (RFC 9112 3.2)
-    @unittest.expectedFailure
+    # Was a defect (fixed): an HTTP/1.1 request without Host, or with two, is served instead of refused (RFC 9112 3.2)
     def test_an_http_1_1_request_without_host_or_with_two_is_refused(self):
         # RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request
         # with no Host or more than one.
@@ -264,8 +260,7 @@ class AdversarialHttp(DaemonTestCase):
                 self.assertTrue(closed)
         self.assertAudited(rs[0], 400)
 
-    # DEFECT: a head refused for a bad header line or its size is audited as "GET -", though its request line (here POST /v1/checks) was whole and well-formed
-    @unittest.expectedFailure
+    # Was a defect (fixed): a head refused for a bad header line or its size is audited as "GET -", though its request line (here POST /v1/checks) was whole and well-formed
     def test_a_head_refused_for_its_headers_is_audited_with_the_method_and_path_it_asked_for(self):
         # The audit log says what each request was; test_chunked holds
         # the same for broken chunked framing.  guard.c hands these on as
@@ -550,8 +545,7 @@ class SlowOrAbsentReaders(DaemonTestCase):
                     return int(line.split()[1])
         return 0
 
-    # DEFECT: pipelined bodiless requests are read into memory without bound while their answers go unread, until request_timeout
-    @unittest.expectedFailure
+    # Was a defect (fixed): pipelined bodiless requests are read into memory without bound while their answers go unread, until request_timeout
     def test_the_daemon_stops_reading_a_connection_whose_answers_are_not_read(self):
         # Big answers (an audit page) fill the socket at once; behind them
         # 1 KiB requests keep coming.  Today the daemon goes on reading
