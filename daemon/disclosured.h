@@ -94,6 +94,10 @@ SSL *tls_server_ssl_new(struct tls_server *t, struct conn *conn);
 struct conn *tls_conn(SSL *ssl);
 /* The verified peer's subject CN; DSC_EPERM if there is no verified
  * certificate or it has not exactly one usable CN. */
+/* Whether the connection's client certificate is on a CRL that new
+ * handshakes are checked against now (after a reload: those given before
+ * it were checked at their own handshake). */
+bool tls_peer_revoked(struct tls_server *t, SSL *ssl);
 int tls_peer_cn(SSL *ssl, char *cn, size_t cnlen, struct dsc_error *err);
 /* --check-config: the certificate and key pair, the key's mode, the CA and
  * the CRL.  Says every problem in err (the first) and on stderr (all). */
@@ -123,6 +127,9 @@ struct conn {
 	size_t guard_body_end; /* GUARD_BODY: offset where the body ends */
 	struct evbuffer *guard_input;
 	struct evbuffer_cb_entry *guard_entry;
+	struct evbuffer *guard_output;
+	struct evbuffer_cb_entry *guard_out_entry;
+	bool answer_hold; /* a read high-watermark while an answer is written */
 	/* GUARD_CHUNKED: a chunked request being decoded (guard.c) */
 	char *guard_head;            /* its head as it came */
 	size_t guard_head_len;
@@ -141,6 +148,7 @@ struct conn {
 	bool resolved;   /* CN read from the certificate (once per connection) */
 	unsigned acl_gen; /* the ACL generation principal was looked up in */
 	bool known;      /* CN found in the ACL */
+	bool revoked;    /* certificate on a CRL reloaded since the handshake */
 	char cn[PRINCIPAL_CN_MAX + 1];
 	struct principal principal;
 	/* Addition: the audit fields that are the same for every request of
@@ -168,7 +176,7 @@ void guard_request_out(struct conn *c);
 /* c's TLS handshake is done: its deadline (the same clock) stops. */
 void guard_handshake_done(struct conn *c);
 /* Headers only the guard writes (any a client sends is dropped). */
-#define CONN_INPUT_MAX (256u * 1024u) /* unread bytes of a connection held at most (server.c) */
+#define CONN_INPUT_MAX (256u * 1024u) /* unread bytes held while an answer is written (guard.c) */
 #define MARKER_PREFIX "X-Disclosured-"
 #define DECLARED_LENGTH_HEADER "X-Disclosured-Declared-Length" /* too large: 413 */
 #define METHOD_HEADER "X-Disclosured-Method"           /* unknown method: 405/404 */
@@ -209,6 +217,7 @@ struct job {
 	enum endpoint ep;
 	char request_id[ID_LEN + 1];
 	bool known;
+	bool revoked;              /* the connection's certificate, by a reloaded CRL */
 	struct principal p;        /* copy: the connection may be gone by the answer */
 	char cn[PRINCIPAL_CN_MAX + 1];
 	uint64_t start_ns;

@@ -902,8 +902,33 @@ void guard_request_in(struct conn *c)
 	c->in_flight++;
 }
 
+/*
+ * While evhttp 2.1 writes an answer it keeps reading the connection (to
+ * see a close) and keeps all that arrives: a client that sends request
+ * after request and reads no answer would fill the daemon's memory.  So
+ * from the answer until its last byte has left, the connection is not
+ * read past CONN_INPUT_MAX unread bytes.  Not at other times: evhttp
+ * leaves a body in this buffer until all of it has come.
+ */
+static void answer_hold(struct conn *c, bool on)
+{
+	if (c->answer_hold == on || c->guard_bev == NULL)
+		return;
+	c->answer_hold = on;
+	bufferevent_setwatermark(c->guard_bev, EV_READ, 0, on ? CONN_INPUT_MAX : 0);
+}
+
+static void answer_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn *c = arg;
+
+	if (info->n_deleted > 0 && c->answer_hold && evbuffer_get_length(buf) == 0)
+		answer_hold(c, false);
+}
+
 void guard_request_out(struct conn *c)
 {
+	answer_hold(c, true);
 	if (c->in_flight > 0)
 		c->in_flight--;
 	/* A request that came in while this one was answered gets its whole
@@ -955,6 +980,8 @@ int guard_attach(struct bufferevent *tls_bev, struct conn *c)
 	c->handshaking = true;
 	deadline_start(c);
 	c->guard_input = in;
+	c->guard_output = bufferevent_get_output(tls_bev);
+	c->guard_out_entry = evbuffer_add_cb(c->guard_output, answer_out_cb, c);
 	c->guard_entry = evbuffer_add_cb(in, guard_cb, c);
 	if (c->guard_entry == NULL) {
 		c->guard_state = GUARD_PASS;
@@ -974,4 +1001,8 @@ void guard_detach(struct conn *c)
 		evbuffer_remove_cb_entry(c->guard_input, c->guard_entry);
 	c->guard_entry = NULL;
 	c->guard_input = NULL;
+	if (c->guard_out_entry != NULL && c->guard_output != NULL)
+		evbuffer_remove_cb_entry(c->guard_output, c->guard_out_entry);
+	c->guard_out_entry = NULL;
+	c->guard_output = NULL;
 }

@@ -198,6 +198,9 @@ static void reload(struct daemon *d)
 	} else {
 		log_info("reload: TLS certificate, key, CA and CRL reloaded");
 		json_object_set_new(f, "tls", json_string("reloaded"));
+		/* Open connections look again at their next request
+		 * (conn_resolve): the CRL may revoke one. */
+		atomic_fetch_add(&d->acl_gen, 1);
 	}
 	if (acl_load(d->cfg->access.acl, &acl, &err) != DSC_OK) {
 		log_warnx("reload: keeping the old ACL: %s", err.msg);

@@ -757,6 +757,17 @@ static void conn_resolve(struct conn *c, SSL *ssl)
 	}
 	c->acl_gen = gen;
 	c->known = c->cn[0] != '\0' && daemon_find_principal(c->d, c->cn, &c->principal);
+	/* A reload may also have brought a CRL that revokes this certificate:
+	 * the connection then ends with its next request, however busy it is
+	 * kept (a stolen key's holder is never idle). */
+	if (c->known && !c->revoked && gen != 0 && tls_peer_revoked(c->d->tls, ssl)) {
+		c->revoked = true;
+		log_warnx("certificate of '%s' revoked by the reloaded CRL: its open connection "
+			  "is refused and closed",
+			  c->cn);
+	}
+	if (c->revoked)
+		c->known = false;
 }
 
 /* An answer made without a job (there is no connection to audit for, or
@@ -826,6 +837,7 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 	if (c->known)
 		j->p = c->principal;
 	memcpy(j->cn, c->cn, sizeof(j->cn));
+	j->revoked = c->revoked;
 
 	uri = evhttp_request_get_evhttp_uri(req);
 	path = uri ? evhttp_uri_get_path(uri) : NULL;
@@ -908,6 +920,14 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 		job_error(j, 503, "unavailable", NULL, "out of memory reading the request's body");
 		j->close = true;
 		j->ep = EP_NONE;
+		job_submit(j);
+		return;
+	}
+	if (j->revoked) {
+		job_error(j, 403, "forbidden", NULL,
+			  "the client certificate of '%s' has been revoked; the connection is closed",
+			  j->cn);
+		j->close = true;
 		job_submit(j);
 		return;
 	}

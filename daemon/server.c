@@ -163,12 +163,6 @@ static struct bufferevent *server_bevcb(struct event_base *base, void *arg)
 		return NULL;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	/* While evhttp writes an answer it keeps reading (to see a close), and
-	 * keeps what arrives: a client that sends requests and never reads
-	 * its answers would fill memory.  Past CONN_INPUT_MAX unread bytes the
-	 * connection is not read until evhttp takes some (a head is at most
-	 * GUARD_HEAD_MAX; bodies are moved out of this buffer as they come). */
-	bufferevent_setwatermark(bev, EV_READ, 0, CONN_INPUT_MAX);
 	if (c->over_limit) {
 		int64_t now = now_ms();
 		w->refused_unlogged++;

@@ -375,6 +375,35 @@ SSL *tls_server_ssl_new(struct tls_server *t, struct conn *conn)
 	return ssl;
 }
 
+bool tls_peer_revoked(struct tls_server *t, SSL *ssl)
+{
+	STACK_OF(X509_OBJECT) *objs;
+	X509 *cert = SSL_get0_peer_certificate(ssl);
+	SSL_CTX *ctx;
+	bool revoked = false;
+
+	if (cert == NULL)
+		return false;
+	/* The CRLs of the context new handshakes get (the one a reload made);
+	 * held while read, as a reload may replace it meanwhile. */
+	pthread_mutex_lock(&t->mtx);
+	ctx = t->ctx;
+	SSL_CTX_up_ref(ctx);
+	pthread_mutex_unlock(&t->mtx);
+	objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+	for (int i = 0; objs != NULL && i < sk_X509_OBJECT_num(objs) && !revoked; i++) {
+		X509_CRL *crl = X509_OBJECT_get0_X509_CRL(sk_X509_OBJECT_value(objs, i));
+		X509_REVOKED *entry;
+
+		if (crl != NULL && X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(cert)) == 0 &&
+		    X509_CRL_get0_by_cert(crl, &entry, cert) == 1)
+			revoked = true;
+	}
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	return revoked;
+}
+
 int tls_peer_cn(SSL *ssl, char *cn, size_t cnlen, struct dsc_error *err)
 {
 	const X509_NAME_ENTRY *entry;

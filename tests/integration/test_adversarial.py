@@ -475,8 +475,7 @@ class AdversarialHttp(DaemonTestCase):
             time.sleep(0.05)
         time.sleep(0.2)
 
-    # DEFECT: a certificate revoked by a reloaded CRL keeps being served on a connection it already had open, for as long as the connection is kept busy
-    @unittest.expectedFailure
+    # Was a defect (fixed): a certificate revoked by a reloaded CRL keeps being served on a connection it already had open, for as long as the connection is kept busy
     def test_a_revoked_certificate_loses_its_open_connection_at_the_crl_reload(self):
         # The operator's guide says revoking "alone closes the door" and
         # that open connections keep their authentication "at most
