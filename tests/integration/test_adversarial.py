@@ -23,6 +23,7 @@ import socket
 import ssl
 import struct
 import subprocess
+import threading
 import time
 import unittest
 
@@ -543,6 +544,53 @@ class SlowOrAbsentReaders(DaemonTestCase):
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1])
         return 0
+
+    def test_a_large_body_pipelined_behind_an_answer_is_read_whole(self):
+        # The bound on unread requests holds only while an answer is being
+        # written: evhttp leaves a body in the input until all of it has
+        # come, so a bound kept after the answer would stall any body
+        # larger than it (a first version of the bound did).
+        lines = [json.dumps({"id": "WMP-ADVP%05d" % i, "names": [{"given": "Pip", "family":
+                 "Pipeline%d" % i, "kind": "primary"}], "managing_force": "west-mercia",
+                 "status": "active", "addresses": [{"text": "x" * 400, "postcode": "WR1 1AA"}]})
+                 for i in range(1500)]
+        body = ("\n".join(lines) + "\n").encode()
+        self.assertGreater(len(body), 600 * 1024)
+        reqs = (http_request_bytes("GET", "/v1/audit?from=0&limit=10000") +
+                http_request_bytes("POST", "/v1/offenders/_bulk", body,
+                                   ctype="application/x-ndjson"))
+        raw = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=tmo(10))
+        s = tls_context("aud.nat").wrap_socket(raw, server_hostname="localhost")
+        errors = []
+
+        def send():
+            try:
+                s.sendall(reqs)
+            except OSError as e:
+                errors.append(e)
+
+        t = threading.Thread(target=send)
+        t.start()
+        try:
+            time.sleep(0.5)  # the answer waits unread while the body comes
+            data = b""
+            deadline = time.monotonic() + tmo(10)
+            while time.monotonic() < deadline:
+                rs = parse_responses(data)
+                if len(rs) == 2 and rs[1].body is not None:
+                    break
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            statuses = [r.status for r in parse_responses(data)]
+            # The page, then the import refused to an auditor: after its
+            # body was read whole, not while it was waited for.
+            self.assertEqual(statuses, [200, 403])
+        finally:
+            t.join(tmo(10))
+            s.close()
+        self.assertEqual(errors, [])
 
     # Was a defect (fixed): pipelined bodiless requests are read into memory without bound while their answers go unread, until request_timeout
     def test_the_daemon_stops_reading_a_connection_whose_answers_are_not_read(self):
