@@ -27,7 +27,8 @@ import threading
 import time
 import unittest
 
-from harness import (Client, DaemonTestCase, audit_entries, check_body, export_audit, find_entry,
+from harness import (DAEMON_BIN, Client, DaemonTestCase, _built_with_asan, audit_entries, check_body,
+                     export_audit, find_entry,
                      fixture_records, http_request_bytes, openssl, parse_responses, pki, raw_tls,
                      tls_context, tmo, try_handshake_and_get, _utc_stamp)
 
@@ -630,7 +631,11 @@ class SlowOrAbsentReaders(DaemonTestCase):
         self.assertEqual(ended, "blocked", "the daemon kept reading %.1f MB of requests it "
                          "could not answer" % (sent / 1e6))
         self.assertLess(sent, 16 << 20)
-        self.assertLess(grown, 16 << 10, "RSS grew %.1f MB for one connection" % (grown / 1024))
+        if not _built_with_asan(DAEMON_BIN):
+            # Under ASan freed answers sit in its quarantine and RSS says
+            # nothing about what the daemon holds; what was read is the proof.
+            self.assertLess(grown, 16 << 10, "RSS grew %.1f MB for one connection"
+                            % (grown / 1024))
         self.assertEqual(Client(self.daemon, "mon.wm").get("/healthz").status, 200)
 
     # DEFECT (kept, a known limitation): a client reading its answers a trickle at a time (2 KiB/s here) keeps its connection for as long as it likes; request_timeout bounds only arrival and idleness.
