@@ -402,10 +402,10 @@ fail:
 	return NULL;
 }
 
-/* A head evhttp would refuse with its own page becomes a request the
- * router answers 400 in the contract's shape (and closes). */
 /*
- * A head refused (why) in place of the one that came: a GET of "/" marked
+ * A head evhttp would refuse with its own page becomes a request the
+ * router answers 400 in the contract's shape (and closes).  In place of
+ * the one that came, for the reason why: a GET of "/" marked
  * BAD_REQUEST_HEADER, or, when its request line was good (hs), that line
  * marked BAD_HEADERS_HEADER, so that the audit entry names the method and
  * path that were asked for.  No body: Content-Length 0.

@@ -759,8 +759,10 @@ static void conn_resolve(struct conn *c, SSL *ssl)
 	c->known = c->cn[0] != '\0' && daemon_find_principal(c->d, c->cn, &c->principal);
 	/* A reload may also have brought a CRL that revokes this certificate:
 	 * the connection then ends with its next request, however busy it is
-	 * kept (a stolen key's holder is never idle). */
-	if (c->known && !c->revoked && gen != 0 && tls_peer_revoked(c->d->tls, ssl)) {
+	 * kept (a stolen key's holder is never idle).  Also a connection whose
+	 * handshake came just before the reload and its first request after
+	 * (gen counts reloads: none, no look). */
+	if (gen != 0 && c->known && !c->revoked && tls_peer_revoked(c->d->tls, ssl)) {
 		c->revoked = true;
 		log_warnx("certificate of '%s' revoked by the reloaded CRL: its open connection "
 			  "is refused and closed",

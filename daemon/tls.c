@@ -379,6 +379,7 @@ bool tls_peer_revoked(struct tls_server *t, SSL *ssl)
 {
 	STACK_OF(X509_OBJECT) *objs;
 	X509 *cert = SSL_get0_peer_certificate(ssl);
+	X509_STORE *store;
 	SSL_CTX *ctx;
 	bool revoked = false;
 
@@ -390,7 +391,10 @@ bool tls_peer_revoked(struct tls_server *t, SSL *ssl)
 	ctx = t->ctx;
 	SSL_CTX_up_ref(ctx);
 	pthread_mutex_unlock(&t->mtx);
-	objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+	store = SSL_CTX_get_cert_store(ctx);
+	/* Locked: handshakes' look-ups may sort the objects meanwhile. */
+	X509_STORE_lock(store);
+	objs = X509_STORE_get0_objects(store);
 	for (int i = 0; objs != NULL && i < sk_X509_OBJECT_num(objs) && !revoked; i++) {
 		X509_CRL *crl = X509_OBJECT_get0_X509_CRL(sk_X509_OBJECT_value(objs, i));
 		X509_REVOKED *entry;
@@ -399,6 +403,7 @@ bool tls_peer_revoked(struct tls_server *t, SSL *ssl)
 		    X509_CRL_get0_by_cert(crl, &entry, cert) == 1)
 			revoked = true;
 	}
+	X509_STORE_unlock(store);
 	SSL_CTX_free(ctx);
 	ERR_clear_error();
 	return revoked;
