@@ -18,11 +18,13 @@ daemon (everything here goes through the API and the log file).
 """
 
 import json
+import signal
 import threading
+import time
 import unittest
 
-from harness import (FORCE_A, FORCE_B, PRINCIPALS, Client, DaemonTestCase, audit_entries,
-                     check_body, export_audit, find_entry, fixture_records)
+from harness import (FORCE_A, FORCE_B, PRINCIPALS, Client, DaemonTestCase, acl_text,
+                     audit_entries, check_body, export_audit, find_entry, fixture_records, tmo)
 
 SUMMARY_ONLY = {"offender_id", "band", "score", "managing_force", "summary"}
 SUMMARY_KEYS = {"birth_year", "sex", "mappa_category", "status"}
@@ -209,6 +211,70 @@ class AuthzProbe(DaemonTestCase):
         self.assertEqual(find_entry(entries, ok.request_id)["check_id"], self.base_id,
                          "the audit names another check than the one that allowed the read")
         self.assertEqual(find_entry(entries, no.request_id)["check_id"], met_check)
+
+    def test_fields_naming_who_acts_are_refused_never_adopted(self):
+        # Who acts, for which force, and under which check id is the
+        # daemon's to say; a body that claims it is refused whole.
+        cid = self.new_check("cw.wm", "WM-H23-SPOOF")["check_id"]
+        dec = {"decision": "refer", "offender_id": WM_ID}
+        cases = [
+            ("cw.wm", "/v1/checks", dict(check_body(case_ref="WM-H23-S1"), principal="cw.nat"),
+             "principal"),
+            ("cw.wm", "/v1/checks", dict(check_body(case_ref="WM-H23-S2"), force="*"), "force"),
+            ("cw.wm", "/v1/checks", dict(check_body(case_ref="WM-H23-S3"), check_id=cid),
+             "check_id"),
+            ("cw.wm", "/v1/checks",
+             dict(check_body(case_ref="WM-H23-S4"),
+                  subject=dict(check_body()["subject"], managing_force="*")),
+             "subject.managing_force"),
+            ("do.wm", "/v1/checks/%s/decision" % cid, dict(dec, decided_by="do.nat"),
+             "decided_by"),
+            ("do.wm", "/v1/checks/%s/decision" % cid,
+             dict(dec, decided_at="2000-01-01T00:00:00Z"), "decided_at"),
+        ]
+        for actor, path, body, field in cases:
+            with self.subTest(field=field):
+                r = self.client(actor).post(path, body)
+                self.assertBareError(r, 400, "invalid_field", field)
+                self.assertEqual(r.error_field, field, r)
+        stored = self.client("cw.wm").get("/v1/checks/" + cid).json()
+        self.assertTrue(undecided(stored), "a decision with a claimed officer was recorded")
+
+    def test_an_officer_moved_to_another_force_loses_the_old_forces_checks_at_once(self):
+        c = self.client("do.wm")
+        full = "/v1/offenders/%s?check_id=%s" % (WM_ID, self.base_id)
+        self.assertEqual(c.get(full).status, 200, "premise: do.wm reads the record")
+        acl = self.daemon.dir / "acl.conf"
+        good = acl.read_text()
+        moved = dict(PRINCIPALS)
+        cn, roles, _ = moved["do.wm"]
+        moved["do.wm"] = (cn, roles, FORCE_B)
+        acl.write_text(acl_text(moved))
+        try:
+            self.reload()
+            # Same keep-alive connection: the old force's check and record are shut.
+            self.assertBareError(c.get(full), 403, "forbidden", "the old force's record")
+            self.assertBareError(c.get("/v1/checks/" + self.base_id), 403, "forbidden",
+                                 "the old force's check")
+            self.assertBareError(c.post("/v1/checks/%s/decision" % self.base_id,
+                                        {"decision": "no_disclosure", "offender_id": None}),
+                                 403, "forbidden", "a decision on the old force's check")
+            j = c.post("/v1/checks", check_body(case_ref="MET-H23-MOVED", **QUERY)).json()
+            by_id = {x["offender_id"]: x for x in j["candidates"]}
+            self.assertEqual(set(by_id[WM_ID]), SUMMARY_ONLY, "details of the old force")
+            self.assertIn("matched_name", by_id[MET_ID], "no details of the new force")
+        finally:
+            acl.write_text(good)
+            self.reload()
+        self.assertEqual(c.get(full).status, 200, "the restored ACL did not take")
+
+    def reload(self):
+        size = len(self.daemon.log_text())
+        self.daemon.signal(signal.SIGHUP)
+        deadline = time.monotonic() + tmo(5)
+        while time.monotonic() < deadline and "ACL reloaded" not in self.daemon.log_text()[size:]:
+            time.sleep(0.05)
+        self.assertIn("ACL reloaded", self.daemon.log_text()[size:], "SIGHUP: no ACL reload")
 
     # -- decisions --
 
