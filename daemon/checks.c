@@ -74,7 +74,8 @@ bool check_readable(const struct principal *p, const json_t *check, bool officer
 	       principal_has(p, ROLE_CASEWORKER | ROLE_DISCLOSURE_OFFICER);
 }
 
-bool check_has_candidate(const json_t *check, const char *offender_id)
+/* The check's candidate offender_id, or NULL. */
+static const json_t *check_candidate(const json_t *check, const char *offender_id)
 {
 	const json_t *cands = json_object_get(json_object_get(check, "response"), "candidates");
 	json_t *c;
@@ -83,9 +84,14 @@ bool check_has_candidate(const json_t *check, const char *offender_id)
 	json_array_foreach(cands, i, c) {
 		const char *id = json_string_value(json_object_get(c, "offender_id"));
 		if (id != NULL && strcmp(id, offender_id) == 0)
-			return true;
+			return c;
 	}
-	return false;
+	return NULL;
+}
+
+bool check_has_candidate(const json_t *check, const char *offender_id)
+{
+	return check_candidate(check, offender_id) != NULL;
 }
 
 /* ---- POST /v1/checks ---- */
@@ -447,6 +453,24 @@ void checks_decide(struct job *j, struct evhttp_request *req, const char *id)
 		decision_request_release(&dr);
 		job_submit(j);
 		return;
+	}
+	if (dr.offender_id != NULL && dr.decision != DECISION_REFER && !principal_national(&j->p)) {
+		/* A record of another force, which this officer sees only in
+		 * summary and may not read: whether to disclose it is that
+		 * force's to decide; this one refers the case to it. */
+		const char *force = json_string_value(
+		    json_object_get(check_candidate(check, dr.offender_id), "managing_force"));
+
+		if (force == NULL || strcmp(force, j->p.force) != 0) {
+			job_error(j, 403, "forbidden", NULL,
+				  "record %s is managed by another force (%s): only that force "
+				  "decides on it; record the decision 'refer' to pass the case on",
+				  dr.offender_id, force != NULL ? force : "unknown");
+			json_decref(check);
+			decision_request_release(&dr);
+			job_submit(j);
+			return;
+		}
 	}
 	json_decref(check);
 	format_time_ms(now_ms(), at);

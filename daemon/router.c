@@ -389,7 +389,9 @@ void job_respond(struct job *j)
 		evhttp_add_header(out, "Allow", j->allow);
 	if (j->close)
 		evhttp_add_header(out, "Connection", "close");
-	if (j->receipt) {
+	/* Not to a stranger: the position of the log would tell it how many
+	 * consultations are being made. */
+	if (j->receipt && j->known) {
 		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)j->receipt_seq);
 		evhttp_add_header(out, "X-Audit-Seq", seq);
 	}
