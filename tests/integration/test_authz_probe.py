@@ -329,8 +329,7 @@ class AuthzProbe(DaemonTestCase):
         ok = [e for e in decides if e["status"] == 200][0]
         self.assertEqual(ok["decision"]["rationale"], "fictitious racer %d" % winner)
 
-    # DEFECT: a force-A officer records "disclose" of a force-B record it may not even read
-    @unittest.expectedFailure
+    # Was a defect (fixed): a force-A officer records "disclose" of a force-B record it may not even read
     def test_an_officer_cannot_disclose_a_record_outside_its_force_scope(self):
         # The contract keeps another force's record to a summary and
         # names its managing force as "the force to contact"; the officer
@@ -349,8 +348,7 @@ class AuthzProbe(DaemonTestCase):
 
     # -- strangers, monitors, the log --
 
-    # DEFECT: a CN in no ACL section is told its audit entry's seq (X-Audit-Seq), the log's live size
-    @unittest.expectedFailure
+    # Was a defect (fixed): a CN in no ACL section is told its audit entry's seq (X-Audit-Seq), the log's live size
     def test_a_certificate_outside_the_acl_learns_nothing_of_the_audit_log(self):
         # /healthz's audit_seq is for known principals only; the same
         # number in a header of the 403 lets any holder of a client-CA
