@@ -239,6 +239,107 @@ class RecordChangedUnderChecks(unittest.TestCase):
                 d.stop(expect_rc=None)
 
 
+class RegistrarsRacing(unittest.TestCase):
+
+    def test_racing_puts_and_deletes_replay_from_the_log_to_the_statuses_and_the_store(self):
+        # Two registrars PUT and DELETE the same five ids at once.  Read in
+        # log order, the entries must tell a serial story: a PUT is 201 only
+        # when the record was absent, a DELETE 200 only when present, and
+        # what is left at the end is what the store holds.
+        d = Daemon("regrace").start()
+        try:
+            ids = ["WMP-Z%04d" % i for i in range(5)]
+            answers = []
+            lock = threading.Lock()
+
+            def worker(principal, op):
+                c = Client(d, principal)
+                try:
+                    for k in range(150 if not LONG else 1000):
+                        rid = ids[k % len(ids)]
+                        if op == "put":
+                            r = c.put("/v1/offenders/" + rid, {
+                                "id": rid, "managing_force": FORCE_A, "status": "active",
+                                "names": [{"given": "Abelard", "family": "Zedfield",
+                                           "kind": "primary"}]})
+                        else:
+                            r = c.delete("/v1/offenders/" + rid)
+                        with lock:
+                            answers.append((r.request_id, r.status))
+                finally:
+                    c.close()
+
+            ts = [threading.Thread(target=worker, args=a)
+                  for a in (("reg.wm", "put"), ("reg.met", "delete"), ("reg.met", "put"),
+                            ("reg.wm", "delete"))]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join(tmo(60))
+            entries = audit_entries(verify_daemon_audit(d))
+            by_rid = {e.get("request_id"): e for e in entries}
+            for rid, status in answers:
+                self.assertIn(status, (200, 201, 404))
+                self.assertEqual(by_rid[rid]["status"], status)
+            present = set()
+            for e in entries:
+                if e["action"] == "offender.put":
+                    want = 200 if e["record_id"] in present else 201
+                    self.assertEqual(e["status"], want, "seq %d: PUT answered %d with the record "
+                                     "%s" % (e["seq"], e["status"], "present" if want == 200
+                                             else "absent"))
+                    present.add(e["record_id"])
+                elif e["action"] == "offender.delete":
+                    want = 200 if e["record_id"] in present else 404
+                    self.assertEqual(e["status"], want, "seq %d: DELETE out of order" % e["seq"])
+                    present.discard(e["record_id"])
+            self.assertEqual(d.client("mon.wm").get("/healthz").json()["records"], len(present))
+            r = d.client("cw.nat").post("/v1/checks", check_body(given="Abelard", family="Zedfield",
+                                                                 dob=None, case_ref="REGRACE"))
+            self.assertEqual(sorted(c["offender_id"] for c in r.json()["candidates"]),
+                             sorted(present))
+            d.stop()
+        finally:
+            if d.alive():
+                d.stop(expect_rc=None)
+
+    def test_a_bulk_import_racing_puts_of_its_ids_counts_created_and_replaced_truly(self):
+        lines = register_lines(seed=29, count=20000)
+        ids = [json.loads(l)["id"] for l in lines]
+        d = Daemon("bulkput").start()
+        try:
+            load_records(d, fixture_records())
+            put_created = []
+
+            def putter():
+                c = Client(d, "reg.met")
+                try:
+                    for i in range(0, len(ids), 97):
+                        r = c.put("/v1/offenders/" + ids[i], lines[i])
+                        put_created.append(r.status == 201)
+                finally:
+                    c.close()
+
+            t = threading.Thread(target=putter)
+            t.start()
+            r = Client(d, "reg.wm", timeout=tmo(120)).post(
+                "/v1/offenders/_bulk", b"\n".join(lines) + b"\n", ctype="application/x-ndjson")
+            t.join(tmo(60))
+            self.assertEqual(r.status, 200, r)
+            ans = r.json()
+            self.assertEqual(ans["created"] + ans["replaced"], len(lines))
+            recs = d.client("mon.wm").get("/healthz").json()["records"]
+            self.assertEqual(recs, len(fixture_records()) + len(lines))
+            self.assertEqual(ans["created"] + sum(put_created), len(lines),
+                             "bulk created %d and PUT created %d of %d new ids"
+                             % (ans["created"], sum(put_created), len(lines)))
+            verify_daemon_audit(d)
+            d.stop()
+        finally:
+            if d.alive():
+                d.stop(expect_rc=None)
+
+
 # --------------------------------------------------------------------------
 # Two decisions at the same instant: the audit log tells the same story
 # --------------------------------------------------------------------------
@@ -662,6 +763,56 @@ class StopDuringLongRequests(unittest.TestCase):
                 d.stop(expect_rc=None)
 
 
+class StopDuringAnUpload(unittest.TestCase):
+
+    def half_sent_then_sigterm(self, path, ctype, body, principal):
+        d = Daemon("termupload").start()
+        try:
+            load_records(d, fixture_records())
+            raw = socket.create_connection(("127.0.0.1", d.port), timeout=tmo(10))
+            s = tls_context(principal).wrap_socket(raw, server_hostname="localhost")
+            head = ("POST %s HTTP/1.1\r\nHost: localhost\r\nContent-Type: %s\r\n"
+                    "Content-Length: %d\r\n\r\n" % (path, ctype, len(body))).encode()
+            s.sendall(head + body[: len(body) // 2])
+            time.sleep(0.3)
+            d.signal(signal.SIGTERM)
+            # the rest comes well within request_timeout (10 s)
+            time.sleep(1.0)
+            alive = d.alive()
+            try:
+                s.sendall(body[len(body) // 2:])
+            except (OSError, ssl.SSLError):
+                pass
+            got = b""
+            try:
+                while b"\r\n\r\n" not in got:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    got += chunk
+            except (OSError, ssl.SSLError):
+                pass
+            s.close()
+            rc = d.proc.wait(tmo(30))
+            print("  SIGTERM with a request body half sent: exit %s, daemon %s 1 s later; the "
+                  "client got %r" % (rc, "still running" if alive else "already gone", got[:40]),
+                  flush=True)
+            self.assertEqual(rc, 0)
+            d.stop()
+            self.assertTrue(got.startswith(b"HTTP/1.1 "),
+                            "a request in flight was dropped without an answer at SIGTERM")
+            self.assertIn(got[9:12], (b"200", b"503"), got[:200])
+        finally:
+            if d.alive():
+                d.stop(expect_rc=None)
+
+    # DEFECT: SIGTERM drops a request whose body is still arriving: no answer (EOF), no audit entry
+    @unittest.expectedFailure
+    def test_a_check_whose_body_is_arriving_at_sigterm_gets_an_answer(self):
+        body = json.dumps(check_body(case_ref="TERM-UPLOAD")).encode()
+        self.half_sent_then_sigterm("/v1/checks", "application/json", body, "cw.wm")
+
+
 # --------------------------------------------------------------------------
 # The store's map fills up under a bulk import
 # --------------------------------------------------------------------------
@@ -684,9 +835,8 @@ class MapFullDuringImport(unittest.TestCase):
             print("  import into a 4 MiB map: %d %s" % (r.status, r.body[:200]), flush=True)
             self.assertEqual(r.status, 503, "an import that cannot fit answered %r" % r)
             self.assertEqual(r.error_code, "unavailable")
-            msg = r.json()["error"]["message"].lower()
-            self.assertTrue("full" in msg or "space" in msg or "map" in msg,
-                            "the error does not say the store is full: %r" % msg)
+            # the operator's log says what to do
+            self.assertIn("raise [store] map_size", d.log_text())
             for _t, _dt, st, j, _rid, _p in results:
                 self.assertIn(st, (200, 503), j)
                 if st == 503:
