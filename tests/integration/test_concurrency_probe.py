@@ -585,6 +585,7 @@ class RepeatedKills(unittest.TestCase):
         rnd = random.Random(2024)
         d = Daemon("killloop", conf={"audit": {"checkpoint_every": "50"}}).start()
         all_acked = []
+        self.puts_acked = []
         try:
             load_records(d, fixture_records())
             for k in range(rounds):
@@ -601,28 +602,45 @@ class RepeatedKills(unittest.TestCase):
             self.assertGreaterEqual(len(all_acked), rounds, "too few acknowledged checks")
             assert_receipts_in(self, entries, all_acked)
             self.assertEqual([e["seq"] for e in entries if "seq" in e][:1], [0])
+            # every acknowledged PUT is in the log at its receipt and in the store
+            by_seq = {e["seq"]: e for e in entries}
+            for rid, seq, h in self.puts_acked:
+                self.assertEqual(by_seq[seq]["hash"], h)
+                self.assertEqual(by_seq[seq]["record_id"], rid)
+            self.assertGreater(len(self.puts_acked), 0)
+            # a PUT killed after its commit but before its answer is stored
+            # and logged, unacknowledged: the store holds what the log says
+            logged = {e["record_id"] for e in entries
+                      if e["action"] == "offender.put" and e["status"] in (200, 201)}
+            self.assertLessEqual({rid for rid, _s, _h in self.puts_acked}, logged)
+            records = d.client("mon.wm").get("/healthz").json()["records"]
+            self.assertEqual(records, len(fixture_records()) + len(logged),
+                             "the store and the log disagree on records after the kills")
             starts = [e for e in entries if e["action"] == "daemon.start"]
             self.assertEqual(len(starts), rounds + 1)
             aud = d.client("aud.nat")
             for cid, *_ in all_acked[:: max(1, len(all_acked) // 50)]:
                 self.assertEqual(aud.get("/v1/checks/" + cid).status, 200)
-            print("  %d kills: %d receipts, all in a verifying chain of %d entries"
-                  % (rounds, len(all_acked), len(entries)), flush=True)
+            print("  %d kills: %d check receipts and %d PUT receipts, all in a verifying chain "
+                  "of %d entries" % (rounds, len(all_acked), len(self.puts_acked), len(entries)),
+                  flush=True)
             d.stop()
         finally:
             if d.alive():
                 d.stop(expect_rc=None)
 
-    @staticmethod
-    def _writes(d, k):
+    def _writes(self, d, k):
         c = Client(d, "reg.wm", timeout=tmo(5))
         try:
             for i in range(50):
                 rec = dict(race_version("AB"[i % 2]))
                 rec["id"] = "WMP-K%02d%04d" % (k, i)
-                c.put("/v1/offenders/" + rec["id"], rec)
+                r = c.put("/v1/offenders/" + rec["id"], rec)
+                if r.status in (200, 201):
+                    self.puts_acked.append((rec["id"], r.json()["audit"]["seq"],
+                                            r.json()["audit"]["hash"]))
         except Exception:
-            pass
+            pass  # killed under it
         finally:
             c.close()
 
