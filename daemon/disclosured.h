@@ -130,6 +130,7 @@ struct conn {
 	struct evbuffer *guard_output;
 	struct evbuffer_cb_entry *guard_out_entry;
 	bool answer_hold; /* a read high-watermark while an answer is written */
+	bool arriving;    /* counted in its worker's arriving: a request under way */
 	/* GUARD_CHUNKED: a chunked request being decoded (guard.c) */
 	char *guard_head;            /* its head as it came */
 	size_t guard_head_len;
@@ -305,6 +306,7 @@ struct worker {
 	struct evbuffer *scratch; /* answers are built here, evhttp moves them out */
 	struct check_result *check_res; /* one check's result at a time */
 	unsigned inflight;      /* requests handed to the writer or bulk thread */
+	unsigned arriving;      /* requests begun on a connection, not yet whole (guard.c) */
 	unsigned lingering;     /* sockets drained after a failed handshake */
 	/* Connections refused over max_connections: logged once a second at
 	 * most, with how many since, so a flood cannot flood the log too. */

@@ -838,6 +838,20 @@ static void deadline_set(struct conn *c, uint64_t ms)
 	evtimer_add(c->guard_deadline, &tv);
 }
 
+/* Whether a request has begun on the connection and is not whole yet: a
+ * drain (SIGTERM) waits for it, up to its deadline, so that it is
+ * answered and audited rather than cut off. */
+static void arriving_set(struct conn *c, bool on)
+{
+	if (c->arriving == on || c->w == NULL)
+		return;
+	c->arriving = on;
+	if (on)
+		c->w->arriving++;
+	else if (c->w->arriving > 0)
+		c->w->arriving--;
+}
+
 static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
@@ -870,6 +884,7 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 		log_info("a request from '%s' was not whole after request_timeout (%d s): its "
 			 "connection is closed",
 			 c->cn[0] != '\0' ? c->cn : "-", c->d->cfg->server.request_timeout);
+	arriving_set(c, false);
 	/* evhttp ends the connection as at its own timeout (c may be gone). */
 	bufferevent_trigger_event(c->guard_bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, 0);
 }
@@ -881,6 +896,8 @@ static void deadline_start(struct conn *c)
 	c->req_start_ns = mono_ns();
 	c->req_bytes = 0;
 	deadline_set(c, (uint64_t)c->d->cfg->server.request_timeout * 1000);
+	if (!c->handshaking)
+		arriving_set(c, true);
 }
 
 void guard_handshake_done(struct conn *c)
@@ -899,6 +916,7 @@ void guard_request_in(struct conn *c)
 {
 	if (c->guard_deadline != NULL)
 		evtimer_del(c->guard_deadline);
+	arriving_set(c, false);
 	c->in_flight++;
 }
 
@@ -993,6 +1011,7 @@ int guard_attach(struct bufferevent *tls_bev, struct conn *c)
 
 void guard_detach(struct conn *c)
 {
+	arriving_set(c, false);
 	chunked_release(c);
 	if (c->guard_deadline != NULL)
 		event_free(c->guard_deadline);

@@ -293,7 +293,8 @@ void worker_submit_flush(struct worker *w)
 
 /* Ends the loop once nothing has been in flight for DRAIN_FLUSH_MS: the
  * last answers leave, and a request that came in on an open connection
- * meanwhile is still answered. */
+ * meanwhile is still answered, as is one whose body was still arriving
+ * (up to its request_timeout, after which its connection is cut). */
 static void worker_drain_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
@@ -302,7 +303,7 @@ static void worker_drain_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (w->inflight > 0) {
+	if (w->inflight > 0 || w->arriving > 0) {
 		w->quiet_since_ns = 0;
 	} else if (w->quiet_since_ns == 0) {
 		w->quiet_since_ns = now;
