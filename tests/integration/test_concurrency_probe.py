@@ -824,8 +824,7 @@ class StopDuringAnUpload(unittest.TestCase):
             if d.alive():
                 d.stop(expect_rc=None)
 
-    # DEFECT: SIGTERM drops a request whose body is still arriving: no answer (EOF), no audit entry
-    @unittest.expectedFailure
+    # Was a defect (fixed): SIGTERM drops a request whose body is still arriving: no answer (EOF), no audit entry
     def test_a_check_whose_body_is_arriving_at_sigterm_gets_an_answer(self):
         body = json.dumps(check_body(case_ref="TERM-UPLOAD")).encode()
         self.half_sent_then_sigterm("/v1/checks", "application/json", body, "cw.wm")
