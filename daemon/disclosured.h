@@ -314,6 +314,7 @@ struct worker {
 	unsigned refused_unlogged;
 	bool draining;
 	uint64_t quiet_since_ns; /* draining: when inflight last became 0 */
+	uint64_t drain_start_ns; /* when draining began */
 	uint64_t rng[2];        /* xorshift128+ for ids */
 	struct worker_metrics metrics;
 	int init_rc;

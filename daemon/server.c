@@ -294,16 +294,23 @@ void worker_submit_flush(struct worker *w)
 /* Ends the loop once nothing has been in flight for DRAIN_FLUSH_MS: the
  * last answers leave, and a request that came in on an open connection
  * meanwhile is still answered, as is one whose body was still arriving
- * (up to its request_timeout, after which its connection is cut). */
+ * (for request_timeout at most). */
 static void worker_drain_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 	struct timeval tv = {0, DRAIN_POLL_MS * 1000};
 	uint64_t now = mono_ns();
 
+	/* Requests still arriving are waited for request_timeout from the
+	 * start of the drain at most, however fast they keep coming: a slow
+	 * upload may not hold the stop off for as long as it likes. */
+	bool arriving = w->arriving > 0 &&
+			now - w->drain_start_ns <
+			    (uint64_t)w->d->cfg->server.request_timeout * 1000000000u;
+
 	(void)fd;
 	(void)what;
-	if (w->inflight > 0 || w->arriving > 0) {
+	if (w->inflight > 0 || arriving) {
 		w->quiet_since_ns = 0;
 	} else if (w->quiet_since_ns == 0) {
 		w->quiet_since_ns = now;
@@ -330,6 +337,7 @@ static void worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 	if (w->draining)
 		return;
 	w->draining = true;
+	w->drain_start_ns = mono_ns();
 	if (w->bound != NULL) {
 		evhttp_del_accept_socket(w->http, w->bound); /* closes the socket */
 		w->bound = NULL;

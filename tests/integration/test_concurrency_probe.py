@@ -829,6 +829,35 @@ class StopDuringAnUpload(unittest.TestCase):
         body = json.dumps(check_body(case_ref="TERM-UPLOAD")).encode()
         self.half_sent_then_sigterm("/v1/checks", "application/json", body, "cw.wm")
 
+    def test_an_upload_kept_coming_at_sigterm_holds_the_stop_off_for_request_timeout_at_most(self):
+        # A body sent just fast enough to keep its own deadline (over 4 KiB
+        # a second) could otherwise hold a stop off for hours.
+        d = Daemon("termdrip", conf={"server": {"request_timeout": "2"}}).start()
+        try:
+            raw = socket.create_connection(("127.0.0.1", d.port), timeout=tmo(10))
+            s = tls_context("reg.wm").wrap_socket(raw, server_hostname="localhost")
+            s.sendall(b"POST /v1/offenders/_bulk HTTP/1.1\r\nHost: localhost\r\n"
+                      b"Content-Type: application/x-ndjson\r\nContent-Length: 50000000\r\n\r\n")
+            d.signal(signal.SIGTERM)
+            t0 = time.monotonic()
+            try:
+                while d.alive() and time.monotonic() - t0 < tmo(20):
+                    s.sendall(b"\n" * 2048)  # 20 KiB a second
+                    time.sleep(0.1)
+            except (OSError, ssl.SSLError):
+                pass
+            rc = d.proc.wait(tmo(30))
+            took = time.monotonic() - t0
+            s.close()
+            print("  SIGTERM with an upload still coming: exit %s after %.1f s" % (rc, took),
+                  flush=True)
+            self.assertEqual(rc, 0)
+            self.assertLess(took, tmo(2) + 3.0)
+            d.stop()
+        finally:
+            if d.alive():
+                d.stop(expect_rc=None)
+
 
 # --------------------------------------------------------------------------
 # The store's map fills up under a bulk import
