@@ -211,6 +211,7 @@ static void *bulk_main(void *arg)
 	struct job *req = b->req, *pending = NULL, *next;
 	struct writer_wait wait;
 	bool failed = false, first = true, last;
+	uint64_t failed_from = 0, failed_to = 0; /* the lines of the chunk not stored */
 
 	pthread_setname_np(pthread_self(), "bulk-import");
 	for (;;) {
@@ -219,6 +220,8 @@ static void *bulk_main(void *arg)
 		if (pending != NULL) {
 			if (writer_wait(&wait, pending) != DSC_OK) {
 				failed = true;
+				failed_from = pending->bulk_first_line;
+				failed_to = pending->bulk_last_line;
 			} else {
 				b->created += pending->bulk_created;
 				b->replaced += pending->bulk_replaced;
@@ -242,14 +245,18 @@ static void *bulk_main(void *arg)
 	json_decref(req->audit); /* the chunks carried it */
 	req->audit = NULL;
 	if (failed || req->receipt == false) {
-		log_warnx("bulk import %s stopped at line %" PRIu64 ": the store or audit log "
-			  "could not be written",
-			  req->request_id, b->lineno);
+		if (failed_from == 0)
+			failed_from = failed_to = b->lineno;
+		log_warnx("bulk import %s stopped at lines %" PRIu64 "-%" PRIu64 ": the store or "
+			  "audit log could not be written",
+			  req->request_id, failed_from, failed_to);
 		req->receipt = false;
 		job_error(req, 503, "unavailable", NULL,
-			  "the import stopped near line %" PRIu64 ": the store could not be written; "
-			  "%" PRIu64 " records were stored before that",
-			  b->lineno, b->created + b->replaced);
+			  "the import stopped: the records of lines %" PRIu64 "-%" PRIu64
+			  " could not be stored (the store or its audit log could not be written; the "
+			  "daemon's log says why: a full store is a map_size to raise). The %" PRIu64
+			  " records before line %" PRIu64 " were stored; none after",
+			  failed_from, failed_to, b->created + b->replaced, failed_from);
 	} else {
 		req->resp = json_object();
 		if (req->resp != NULL) {
