@@ -28,7 +28,8 @@ import threading
 import time
 import unittest
 
-from harness import (FORCE_A, FORCE_B, CheckLoad, Client, Daemon, assert_receipts_in,
+from harness import (DAEMON_BIN, FORCE_A, FORCE_B, CheckLoad, Client, Daemon, _built_with_asan,
+                     assert_receipts_in,
                      audit_entries, check_body, export_audit, find_entry, fixture_records,
                      load_records, register_lines, tls_context, tmo, verify_daemon_audit)
 
@@ -538,8 +539,11 @@ class ReloadStorm(unittest.TestCase):
             self.assertEqual(try_handshake_and_get(d, tls_context("revoked.wm"))[0], "refused")
             # VmRSS also counts the LMDB map's pages, which grow with the
             # log the load writes; the heap (RssAnon) is what a leak grows.
-            self.assertLess(anon1 - anon0, 2048,
-                            "RssAnon grew by %d KiB across %d reloads" % (anon1 - anon0, reloads))
+            # Not under ASan: its quarantine keeps freed memory (a leak
+            # there is LeakSanitizer's report at the stop).
+            if not _built_with_asan(DAEMON_BIN):
+                self.assertLess(anon1 - anon0, 2048, "RssAnon grew by %d KiB across %d reloads"
+                                % (anon1 - anon0, reloads))
             entries = audit_entries(verify_daemon_audit(d))
             self.assertGreaterEqual(len([e for e in entries if e["action"] == "config.reload"]),
                                     reloads // 4, "reloads were not audited")
