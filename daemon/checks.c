@@ -421,6 +421,7 @@ void checks_decide(struct job *j, struct evhttp_request *req, const char *id)
 	struct decision_request dr;
 	struct dsc_error err;
 	const char *body;
+	const json_t *cand;
 	json_t *check, *dec, *audit_dec;
 	char at[32];
 	size_t len;
@@ -446,7 +447,8 @@ void checks_decide(struct job *j, struct evhttp_request *req, const char *id)
 		job_submit(j);
 		return;
 	}
-	if (dr.offender_id != NULL && !check_has_candidate(check, dr.offender_id)) {
+	cand = dr.offender_id != NULL ? check_candidate(check, dr.offender_id) : NULL;
+	if (dr.offender_id != NULL && cand == NULL) {
 		json_decref(check);
 		job_error(j, 400, "invalid_field", "offender_id",
 			  "offender_id: '%s' was not a candidate of check %s", dr.offender_id, id);
@@ -458,8 +460,7 @@ void checks_decide(struct job *j, struct evhttp_request *req, const char *id)
 		/* A record of another force, which this officer sees only in
 		 * summary and may not read: whether to disclose it is that
 		 * force's to decide; this one refers the case to it. */
-		const char *force = json_string_value(
-		    json_object_get(check_candidate(check, dr.offender_id), "managing_force"));
+		const char *force = json_string_value(json_object_get(cand, "managing_force"));
 
 		if (force == NULL || strcmp(force, j->p.force) != 0) {
 			job_error(j, 403, "forbidden", NULL,
