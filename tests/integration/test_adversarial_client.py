@@ -27,7 +27,7 @@ import time
 import unittest
 from pathlib import Path
 
-from harness import (CTL_BIN, Daemon, DaemonTestCase, ctl, ctl_available, ctl_raw, export_audit,
+from harness import (CTL_BIN, SESSION_DIR, Daemon, DaemonTestCase, ctl, ctl_available, ctl_raw, export_audit,
                      fixture_records, pki, tmo)
 
 OK, FAILURE, USAGE, REFUSED, UNREACHABLE = 0, 1, 2, 3, 4
@@ -177,7 +177,7 @@ class MisbehavingServer(unittest.TestCase):
     log that records each request sent with its outcome."""
 
     def setUp(self):
-        self.work = Path(tempfile.mkdtemp(prefix="adv-ctl-"))
+        self.work = Path(tempfile.mkdtemp(prefix="adv-ctl-", dir=SESSION_DIR))
         self.log = self.work / "requests.log"
         self.fakes = []
 
