@@ -438,7 +438,8 @@ void audit_api_page(struct job *j, const char *query);
 void audit_api_checkpoint(struct job *j);
 
 /* handler helpers (router.c) */
-/* 415 unless the request's Content-Type is want (parameters allowed). */
+/* 415 unless the request names one Content-Type, want (parameters allowed;
+ * a charset only UTF-8), and no Content-Encoding other than identity. */
 bool require_content_type(struct job *j, struct evhttp_request *req, const char *want);
 /* 413 if the body is (or was declared) longer than limit. */
 bool require_length(struct job *j, struct evhttp_request *req, size_t limit);

@@ -474,17 +474,98 @@ bool require_role(struct job *j, unsigned roles)
 	return false;
 }
 
+/*
+ * The charset parameter of a media type's parameters (after the first ';'),
+ * unquoted, into out; false when there is none.  RFC 9110 5.6.6:
+ * name=value pairs, the value a token or a quoted string.
+ */
+static bool media_charset(const char *p, char *out, size_t cap)
+{
+	while (p != NULL && *p != '\0') {
+		const char *name, *v;
+		size_t nlen, vlen;
+
+		p += strspn(p, "; \t");
+		name = p;
+		nlen = strcspn(p, "=; \t");
+		p += nlen;
+		p += strspn(p, " \t");
+		if (*p != '=') {
+			p = strchr(p, ';');
+			continue;
+		}
+		p += 1 + strspn(p + 1, " \t");
+		if (*p == '"') {
+			v = ++p;
+			vlen = strcspn(p, "\"");
+			p += vlen + (p[vlen] == '"');
+		} else {
+			v = p;
+			vlen = strcspn(p, "; \t");
+			p += vlen;
+		}
+		if (nlen == 7 && strncasecmp(name, "charset", 7) == 0) {
+			snprintf(out, cap, "%.*s", vlen < cap ? (int)vlen : (int)cap - 1, v);
+			return true;
+		}
+		p = strchr(p, ';');
+	}
+	return false;
+}
+
+/*
+ * The body's media type must be want, in UTF-8 (the only charset the
+ * parsers read: a body in another would be read as UTF-8 all the same),
+ * named once, and not compressed or otherwise encoded (RFC 9110 15.5.16:
+ * 415 for a content coding the server does not take).  Other parameters
+ * are ignored.
+ */
 bool require_content_type(struct job *j, struct evhttp_request *req, const char *want)
 {
-	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	const char *ct = NULL, *other = NULL, *coding = NULL;
+	struct evkeyval *kv;
 	size_t n, wl = strlen(want);
+	char charset[32];
 
+	TAILQ_FOREACH(kv, h, next) {
+		if (strcasecmp(kv->key, "Content-Type") == 0) {
+			if (ct == NULL)
+				ct = kv->value;
+			else if (other == NULL)
+				other = kv->value;
+		} else if (strcasecmp(kv->key, "Content-Encoding") == 0 && coding == NULL) {
+			const char *v = kv->value + strspn(kv->value, " \t");
+			if (*v != '\0' && strcasecmp(v, "identity") != 0)
+				coding = v;
+		}
+	}
+	if (other != NULL) {
+		job_error(j, 415, "unsupported_media_type", NULL,
+			  "two Content-Type headers ('%s' and '%s'): send one, %s", ct, other, want);
+		job_submit(j);
+		return false;
+	}
+	if (coding != NULL) {
+		job_error(j, 415, "unsupported_media_type", NULL,
+			  "Content-Encoding '%s' is not taken here: send the body as plain %s", coding,
+			  want);
+		job_submit(j);
+		return false;
+	}
 	if (ct != NULL) {
 		while (*ct == ' ' || *ct == '\t')
 			ct++;
 		n = strcspn(ct, "; \t");
-		if (n == wl && strncasecmp(ct, want, wl) == 0)
-			return true;
+		if (n == wl && strncasecmp(ct, want, wl) == 0) {
+			if (!media_charset(strchr(ct + n, ';'), charset, sizeof(charset)) ||
+			    strcasecmp(charset, "utf-8") == 0 || strcasecmp(charset, "utf8") == 0)
+				return true;
+			job_error(j, 415, "unsupported_media_type", NULL,
+				  "the body must be UTF-8 text, not charset=%s", charset);
+			job_submit(j);
+			return false;
+		}
 	}
 	job_error(j, 415, "unsupported_media_type", NULL, "the body must be %s%s%s", want,
 		  ct ? ", not " : "", ct ? ct : "");

@@ -6,6 +6,7 @@ Requests no well-behaved client sends are written by hand on raw TLS
 connections (harness.raw_tls).
 """
 
+import gzip
 import json
 import socket
 import ssl
@@ -126,6 +127,44 @@ class HttpHygiene(DaemonTestCase):
     def test_json_with_a_charset_parameter_is_accepted(self):
         r = self.client("cw.wm").post("/v1/checks", VALID, ctype="application/json; charset=utf-8")
         self.assertEqual(r.status, 200, r)
+
+    def test_a_charset_is_utf_8_or_the_body_is_415(self):
+        # The parsers read UTF-8 only: a body declared in another charset
+        # would be read as UTF-8 all the same, and a name in Latin-1 or
+        # UTF-16 matched as bytes it never meant.
+        c = self.client("cw.wm")
+        for ctype in ["application/json;charset=UTF-8", 'application/json; charset="utf-8"',
+                      "application/json; charset=utf8", "application/json; version=1",
+                      "application/json;"]:
+            with self.subTest(ctype=ctype):
+                self.assertEqual(c.post("/v1/checks", VALID, ctype=ctype).status, 200)
+        for ctype, named in [("application/json; charset=utf-16", "utf-16"),
+                             ('application/json; charset="ISO-8859-1"', "ISO-8859-1"),
+                             ("application/json; version=1; charset=latin1", "latin1")]:
+            with self.subTest(ctype=ctype):
+                r = c.post("/v1/checks", VALID, ctype=ctype)
+                self.assertContractError(r, 415, "unsupported_media_type")
+                msg = r.json()["error"]["message"]
+                self.assertIn("UTF-8", msg)
+                self.assertIn(named, msg)
+        r = self.client("reg.wm").post("/v1/offenders/_bulk", b"{}\n",
+                                        ctype="application/x-ndjson; charset=utf-16")
+        self.assertContractError(r, 415, "unsupported_media_type")
+
+    def test_a_compressed_body_is_415_not_read_as_json(self):
+        c = self.client("cw.wm")
+        r = c.post("/v1/checks", gzip.compress(VALID), headers={"Content-Encoding": "gzip"})
+        self.assertContractError(r, 415, "unsupported_media_type")
+        self.assertIn("Content-Encoding 'gzip'", r.json()["error"]["message"])
+        r = c.post("/v1/checks", VALID, headers={"Content-Encoding": "identity"})
+        self.assertEqual(r.status, 200, r)
+
+    def test_two_content_types_are_415(self):
+        rs, closed, out = self.raw(http_request_bytes(
+            "POST", "/v1/checks", VALID, extra_headers=["Content-Type: text/plain"], close=True))
+        self.assertEqual(len(rs), 1, out[:300])
+        self.assertContractError(rs[0], 415, "unsupported_media_type")
+        self.assertIn("two Content-Type headers", rs[0].json()["error"]["message"])
 
     def test_a_body_over_max_body_is_413_and_readable(self):
         body = b'{"case_ref": "' + b"A" * MAX_BODY + b'"}'
