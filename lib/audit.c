@@ -227,6 +227,14 @@ static int line_parse(const char *line, size_t len, struct parsed_line *p, char 
 		goto bad;
 	}
 	tail = line + len - tail_len;
+	if (line[len - 1] == '\r') {
+		/* Valid JSON all the same (a CR is white space), but not the
+		 * bytes that were hashed: say what happened to the file. */
+		snprintf(msg, msglen, "line ends with a carriage return: the export was converted to "
+				      "CRLF line endings (convert it back, e.g. with dos2unix, or export "
+				      "it again)");
+		goto bad;
+	}
 	if (memcmp(tail, hash_sep, sizeof(hash_sep) - 1) != 0 ||
 	    memcmp(tail + sizeof(hash_sep) - 1, p->hash, AUDIT_HASH_HEX) != 0 ||
 	    memcmp(tail + tail_len - 2, "\"}", 2) != 0) {

@@ -563,6 +563,20 @@ static void duplicate_key_in_a_line(struct log *l)
 	l->line[5] = out;
 }
 
+/* Every line ended CRLF, as a Windows editor or a mail gateway leaves it. */
+static void crlf_line_endings(struct log *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		size_t n = strlen(l->line[i]);
+		char *out = malloc(n + 2);
+
+		memcpy(out, l->line[i], n);
+		memcpy(out + n, "\r", 2);
+		free(l->line[i]);
+		l->line[i] = out;
+	}
+}
+
 struct tamper_case {
 	const char *name;
 	tamper_fn tamper;
@@ -617,6 +631,8 @@ static const struct tamper_case tamper_cases[] = {
      "line does not begin"},
     {"another spelling of the same JSON is refused", spaces_after_the_colons, NULL, false, false, 5,
      "line does not begin"},
+    {"an export converted to CRLF line endings is named as such", crlf_line_endings, NULL, false,
+     false, 0, "converted to CRLF line endings"},
 };
 
 /*
