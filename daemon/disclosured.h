@@ -284,6 +284,21 @@ void job_respond(struct job *j);
 void job_complete(struct job *j);
 
 /* ---- workers (server.c) ---- */
+/* Kinds of log line a client can cause at will, one connection at a
+ * time: each said at most once a second per worker (log_limit_pass). */
+enum log_kind {
+	LOG_OVER_MAX,   /* a connection refused over max_connections */
+	LOG_HANDSHAKE,  /* a handshake not done after request_timeout */
+	LOG_SLOW,       /* a request not whole after request_timeout */
+	LOG_NO_SERVICE, /* a certificate without one CN as text */
+	LOG_KINDS
+};
+
+struct log_limit {
+	int64_t said_ms;  /* monotonic */
+	unsigned unsaid;  /* since then, said later in one line */
+};
+
 struct worker {
 	int index;
 	struct daemon *d;
@@ -308,10 +323,11 @@ struct worker {
 	unsigned inflight;      /* requests handed to the writer or bulk thread */
 	unsigned arriving;      /* requests begun on a connection, not yet whole (guard.c) */
 	unsigned lingering;     /* sockets drained after a failed handshake */
-	/* Connections refused over max_connections: logged once a second at
-	 * most, with how many since, so a flood cannot flood the log too. */
-	int64_t refused_logged_ms;
-	unsigned refused_unlogged;
+	/* So that a flood of connections cannot flood the log too: each kind
+	 * of line once a second at most, the rest counted and said in one
+	 * line when the second is over (log_flush). */
+	struct log_limit log_limits[LOG_KINDS];
+	struct event *log_flush;
 	bool draining;
 	uint64_t quiet_since_ns; /* draining: when inflight last became 0 */
 	uint64_t drain_start_ns; /* when draining began */
@@ -320,6 +336,11 @@ struct worker {
 	int init_rc;
 	struct dsc_error init_err;
 };
+
+/* Whether worker w is to log an event of kind k now (its own line); if
+ * not, the event is counted and said with others of its kind in one line
+ * when the second is over.  server.c */
+bool log_limit_pass(struct worker *w, enum log_kind k);
 
 /* ---- the daemon ---- */
 struct daemon {

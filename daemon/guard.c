@@ -876,11 +876,11 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 		deadline_set(c, allowed_ms - elapsed_ms);
 		return;
 	}
-	if (c->handshaking)
+	if (c->handshaking && log_limit_pass(c->w, LOG_HANDSHAKE))
 		log_info("a TLS handshake was not done after request_timeout (%d s): its connection "
 			 "is closed",
 			 c->d->cfg->server.request_timeout);
-	else
+	else if (!c->handshaking && log_limit_pass(c->w, LOG_SLOW))
 		log_info("a request from '%s' was not whole after request_timeout (%d s): its "
 			 "connection is closed",
 			 c->cn[0] != '\0' ? c->cn : "-", c->d->cfg->server.request_timeout);

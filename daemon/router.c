@@ -834,7 +834,8 @@ static void conn_resolve(struct conn *c, SSL *ssl)
 			c->cn[0] = '\0';
 			c->known = false;
 			c->acl_gen = gen;
-			log_warnx("connection refused service: %s", err.msg);
+			if (log_limit_pass(c->w, LOG_NO_SERVICE))
+				log_warnx("connection refused service: %s", err.msg);
 			return;
 		}
 	}

@@ -44,6 +44,89 @@
 #define LINGER_MS 1000          /* how long a refused client has to read its alert */
 #define LINGER_BYTES (1u << 20) /* read and dropped at most */
 
+/* What the line that sums up a second's unsaid events of each kind says. */
+static const struct {
+	const char *what;
+	bool warn;
+} log_kinds[LOG_KINDS] = {
+	[LOG_OVER_MAX] = {"new connections refused over max_connections", true},
+	[LOG_HANDSHAKE] = {"connections closed: their TLS handshake was not done after "
+			   "request_timeout",
+			   false},
+	[LOG_SLOW] = {"connections closed: a request was not whole after request_timeout", false},
+	[LOG_NO_SERVICE] = {"connections refused service: a client certificate without one CN "
+			    "as text",
+			    true},
+};
+
+static int64_t mono_ms(void)
+{
+	return (int64_t)(mono_ns() / 1000000) + 1; /* never 0: 0 is "never said" */
+}
+
+/* Says the events of kind k not yet said, in one line. */
+static void log_limit_say(struct worker *w, enum log_kind k, int64_t now)
+{
+	struct log_limit *l = &w->log_limits[k];
+
+	if (l->unsaid == 0)
+		return;
+	if (log_kinds[k].warn)
+		log_warnx("worker %d: %u more %s, in the second since the last such line", w->index,
+			  l->unsaid, log_kinds[k].what);
+	else
+		log_info("worker %d: %u more %s, in the second since the last such line", w->index,
+			 l->unsaid, log_kinds[k].what);
+	l->unsaid = 0;
+	l->said_ms = now;
+}
+
+static void log_flush_arm(struct worker *w, int64_t ms)
+{
+	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+
+	if (w->log_flush != NULL)
+		evtimer_add(w->log_flush, &tv);
+}
+
+bool log_limit_pass(struct worker *w, enum log_kind k)
+{
+	struct log_limit *l = &w->log_limits[k];
+	int64_t now = mono_ms(); /* a clock set back must not silence the log */
+
+	if (l->said_ms == 0 || now - l->said_ms >= 1000) {
+		log_limit_say(w, k, now); /* the last second's first, in order */
+		l->said_ms = now;
+		return true;
+	}
+	if (l->unsaid++ == 0 && w->log_flush != NULL && !evtimer_pending(w->log_flush, NULL))
+		log_flush_arm(w, 1000 - (now - l->said_ms));
+	return false;
+}
+
+/* A second is over: says how many of each kind went unsaid in it. */
+static void log_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	int64_t now = mono_ms(), wait = 0;
+
+	(void)fd;
+	(void)what;
+	for (int k = 0; k < LOG_KINDS; k++) {
+		const struct log_limit *l = &w->log_limits[k];
+
+		if (l->unsaid > 0 && now - l->said_ms < 1000) {
+			/* Armed for another kind's second: this one's is not over. */
+			if (wait == 0 || 1000 - (now - l->said_ms) < wait)
+				wait = 1000 - (now - l->said_ms);
+		} else {
+			log_limit_say(w, (enum log_kind)k, now);
+		}
+	}
+	if (wait > 0)
+		log_flush_arm(w, wait);
+}
+
 struct lingering_close {
 	struct worker *w;
 	struct event *ev;
@@ -163,18 +246,9 @@ static struct bufferevent *server_bevcb(struct event_base *base, void *arg)
 		return NULL;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	if (c->over_limit) {
-		int64_t now = now_ms();
-		w->refused_unlogged++;
-		if (now - w->refused_logged_ms >= 1000) {
-			log_warnx("worker %d: over max_connections (%d): refused %u new connection%s "
-				  "since this worker last said so",
-				  w->index, d->cfg->server.max_connections, w->refused_unlogged,
-				  w->refused_unlogged == 1 ? "" : "s");
-			w->refused_logged_ms = now;
-			w->refused_unlogged = 0;
-		}
-	}
+	if (c->over_limit && log_limit_pass(w, LOG_OVER_MAX))
+		log_warnx("worker %d: over max_connections (%d): refused a new connection", w->index,
+			  d->cfg->server.max_connections);
 	/* The guard refuses bodies too large for their path before they are
 	 * sent; without it evhttp's own (bulk) limit still holds. */
 	if (guard_attach(bev, c) != 0)
@@ -469,9 +543,11 @@ static int worker_setup(struct worker *w, struct daemon *d, int index, struct ds
 	w->done_ev = event_new(w->base, -1, 0, worker_done_cb, w);
 	w->stop_ev = event_new(w->base, -1, 0, worker_stop_cb, w);
 	w->drain_ev = evtimer_new(w->base, worker_drain_cb, w);
+	w->log_flush = evtimer_new(w->base, log_flush_cb, w);
 	w->http = evhttp_new(w->base);
 	w->scratch = evbuffer_new();
-	if (w->scratch == NULL || w->done_ev == NULL || w->stop_ev == NULL || w->drain_ev == NULL || w->http == NULL)
+	if (w->scratch == NULL || w->done_ev == NULL || w->stop_ev == NULL || w->drain_ev == NULL ||
+	    w->log_flush == NULL || w->http == NULL)
 		return dsc_error_set(err, DSC_ENOMEM, "worker %d: cannot create its events", index);
 	/* Every method reaches the router, which answers 405 with Allow. */
 	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
@@ -582,6 +658,8 @@ void server_free(struct daemon *d)
 			event_free(w->stop_ev);
 		if (w->drain_ev != NULL)
 			event_free(w->drain_ev);
+		if (w->log_flush != NULL)
+			event_free(w->log_flush);
 		if (w->base != NULL && w->inflight == 0)
 			event_base_free(w->base);
 		pthread_mutex_destroy(&w->done_mtx);

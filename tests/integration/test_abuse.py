@@ -65,6 +65,28 @@ class ConnectionAbuse(DaemonTestCase):
         self.assertLessEqual(dt, tmo(seconds), "a normal check took %.2fs" % dt)
         return dt
 
+    def assertLogLimited(self, one, many, events, total):
+        """The cut connections are logged, but a line a second per worker at
+        most (one), the rest counted and said in one line when the second is
+        over (many): anyone who can reach the port must not be able to fill
+        the log one connection at a time.  (Not every cut connection is
+        logged: evhttp's own timeout may end it first.)"""
+        deadline = time.monotonic() + tmo(3)
+        while True:
+            lines = self.daemon.log_text().splitlines()
+            single = [l for l in lines if one in l]
+            summed = [int(m.group(1)) for m in (re.search(r"(\d+) more " + re.escape(many), l)
+                                                for l in lines) if m]
+            if summed or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertGreaterEqual(len(single), 1, "no log line says '%s'" % one)
+        self.assertTrue(summed, "no line sums up the ones not logged one by one:\n%s"
+                        % "\n".join(single[:8]))
+        self.assertLessEqual(len(single) + len(summed), 8, "%d log lines for %d connections cut"
+                             % (len(single) + len(summed), events))
+        self.assertLessEqual(len(single) + sum(summed), total)
+
     def test_200_slowloris_connections_do_not_stop_a_normal_check(self):
         socks = []
         try:
@@ -85,6 +107,8 @@ class ConnectionAbuse(DaemonTestCase):
             closed = sum(is_closed(s, tmo(3) if i == 0 else 0.2) for i, s in enumerate(socks))
             self.assertGreaterEqual(closed, 190, "only %d of 200 slow connections were closed "
                                     "after request_timeout" % closed)
+            self.assertLogLimited("was not whole after request_timeout",
+                                  "connections closed: a request was not whole", closed, 200)
             print("  normal check beside 200 slowloris connections: %.3fs" % dt, flush=True)
         finally:
             for s in socks:
@@ -102,6 +126,9 @@ class ConnectionAbuse(DaemonTestCase):
             closed = sum(is_closed(s, tmo(3) if i == 0 else 0.2) for i, s in enumerate(socks))
             self.assertGreaterEqual(closed, 95, "only %d of 100 stalled handshakes were closed "
                                     "after request_timeout" % closed)
+            self.assertLogLimited("a TLS handshake was not done after request_timeout",
+                                  "connections closed: their TLS handshake was not done", closed,
+                                  100)
         finally:
             for s in socks:
                 s.close()
@@ -187,8 +214,13 @@ class FloodPastMaxConnections(DaemonTestCase):
             lines = [l for l in self.daemon.log_text().splitlines()
                      if "over max_connections" in l]
             self.assertGreaterEqual(len(lines), 1, "the refusals were not logged")
-            refused = sum(int(re.search(r"refused (\d+) new connection", l).group(1))
-                          for l in lines)
+            # each line says one refusal, or sums up those of a second
+            time.sleep(tmo(1.2))
+            lines = [l for l in self.daemon.log_text().splitlines()
+                     if "over max_connections" in l]
+            refused = sum(int(m.group(1)) if m else 1 for m in
+                          (re.search(r"(\d+) more new connections refused", l) for l in lines))
+            self.assertGreaterEqual(refused, shed - 2, lines[:6])
             self.assertLessEqual(refused, shed)
             self.assertLess(len(lines), shed // 4,
                             "%d log lines for %d refusals" % (len(lines), shed))

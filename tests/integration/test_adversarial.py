@@ -17,6 +17,7 @@ Every name is fictitious.
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -401,6 +402,35 @@ class AdversarialHttp(DaemonTestCase):
                 self.assertContractError(r, 403, "forbidden")
                 e = self.assertAudited(r, 403)
                 self.assertIsNone(e.get("principal"), e)
+
+    def test_a_flood_of_connections_with_no_cn_does_not_flood_the_log(self):
+        # Such a certificate is signed by the client CA, so its holder may
+        # connect at will: each refusal is audited, but the daemon's log
+        # says one a second and sums up the rest, none left unsaid.
+        odd_certificates()
+
+        def said():
+            lines = [l for l in self.daemon.log_text().splitlines() if "refused service" in l]
+            summed = [int(m.group(1)) for m in (re.search(
+                r"(\d+) more connections refused service", l) for l in lines) if m]
+            return len(lines) - len(summed) + sum(summed), lines
+
+        time.sleep(1.2)  # what earlier tests left unsaid is said by now
+        before, lines_before = said()
+        for i in range(30):
+            c = Client(self.daemon, "adv.nocn")
+            try:
+                self.assertEqual(c.get("/healthz").status, 403)
+            finally:
+                c.close()
+        deadline = time.monotonic() + tmo(3)
+        while True:
+            n, lines = said()
+            if n >= before + 30 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual(n - before, 30, lines[-6:])
+        self.assertLessEqual(len(lines) - len(lines_before), 6, lines[-8:])
 
     def test_tls_1_0_is_refused(self):
         p = pki()
