@@ -84,6 +84,16 @@ $(BUILD)/disclosurectl: $(CLIENT_OBJ) $(LIBDSC)
 $(BUILD)/%: $(BUILD)/tools/%.o $(LIBDSC)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBDSC) $(PKG_LIBS)
 
+# The unit tests include cmocka.h: its package (the check profile) must be
+# there before they compile, not only before they run.
+.PHONY: check-deps
+check-deps: deps
+	@scripts/ensure-deps.sh check
+
+$(BUILD)/tests/unit/%.o: tests/unit/%.c | check-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBDSC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBDSC) $(PKG_LIBS) $(CMOCKA_LIBS)
@@ -91,7 +101,6 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBDSC)
 check: check-unit check-integration
 
 check-unit: $(UNIT_TESTS)
-	@scripts/ensure-deps.sh check
 	@set -e; fail=0; for t in $(UNIT_TESTS); do \
 		echo "== $$t"; \
 		( cd tests/unit && ../../$$t ) || fail=1; \
