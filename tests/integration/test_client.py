@@ -13,18 +13,20 @@ import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
-import subprocess
 import stat
+import subprocess
+import sys
 import tempfile
 import time
 import unittest
 from pathlib import Path
 
-from harness import (CTL_BIN, HEX64, Daemon, DaemonTestCase, check_body, ctl, ctl_available, ctl_raw, export_audit,
-                     fixture_records, free_port, openssl, pki, register_lines, tmo)
+from harness import (CTL_BIN, HEX64, REPO, Daemon, DaemonTestCase, check_body, ctl, ctl_available, ctl_raw,
+                     export_audit, fixture_records, free_port, openssl, pki, register_lines, tmo)
 
 OK, FAILURE, USAGE, REFUSED, UNREACHABLE = 0, 1, 2, 3, 4
 
@@ -666,6 +668,22 @@ class AuditKeyRotation(DaemonTestCase):
                     p = ctl_raw("audit", "verify", f, *args)
                     self.assertEqual(p.returncode, FAILURE, out(p))
                     self.assertIn(says, out(p))
+            # The verifier docs/audit-format.md gives auditors (standard
+            # library and openssl only) comes to the same verdicts.
+            text = (REPO / "docs" / "audit-format.md").read_text()
+            script = work / "verify-audit.py"
+            script.write_text(re.search(r"```python\n(#!/usr/bin/env python3\n\"\"\"verify-audit"
+                                        r".*?)```", text, re.S).group(1))
+            for keys, ok, says in (((old, new), True, "OK: "), ((old,), False, "FAIL at seq"),
+                                   ((new,), False, "FAIL at seq"),
+                                   ((new, old), False, "older than an earlier one's"),
+                                   ((old, new, pki().audit_pub), False, "FAIL at seq")):
+                with self.subTest(documented_verifier=[k.name for k in keys]):
+                    p = subprocess.run([sys.executable, str(script), str(f)] +
+                                       [str(k) for k in keys], capture_output=True, timeout=tmo(60))
+                    text = (p.stdout + p.stderr).decode()
+                    self.assertEqual(p.returncode == 0, ok, text)
+                    self.assertIn(says, text)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
