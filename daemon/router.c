@@ -748,6 +748,11 @@ static unsigned endpoint_methods(enum endpoint ep, const char **allow)
 	case EP_OFFENDER:
 		*allow = "GET, PUT, DELETE";
 		return EVHTTP_REQ_GET | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE;
+	case EP_HEALTHZ:
+		/* Load balancers probe with HEAD.  Only here: a HEAD elsewhere
+		 * would be an audited read that returns nothing. */
+		*allow = "GET, HEAD";
+		return EVHTTP_REQ_GET | EVHTTP_REQ_HEAD;
 	default:
 		*allow = "GET";
 		return EVHTTP_REQ_GET;

@@ -126,7 +126,8 @@ class AdversarialHttp(DaemonTestCase):
         # http.client) reads it as a broken status line.
         follow = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
         problems = []
-        for target, status in [(b"/v1/checks", 405), (b"/healthz", 405), (b"/nope", 404)]:
+        for target, status in [(b"/v1/checks", 405), (b"/metrics", 405), (b"/healthz", 200),
+                               (b"/nope", 404)]:
             _, _, out = self.raw(b"HEAD " + target + b" HTTP/1.1\r\nHost: localhost\r\n\r\n"
                                  + follow)
             head, rest = split_head(out)
@@ -136,6 +137,24 @@ class AdversarialHttp(DaemonTestCase):
                 problems.append("HEAD %s: after its head came %r" % (target, rest[:60]))
         self.assertEqual(problems, [])
         self.assertEqual(self.client("mon.wm").get("/healthz").status, 200)
+
+    def test_head_on_healthz_is_its_head_with_the_length_of_a_get(self):
+        # Load balancers probe with HEAD: the head a GET would get, no
+        # body; every other path takes no HEAD (405 names what it takes).
+        get = self.client("mon.wm").get("/healthz")
+        _, _, out = self.raw(b"HEAD /healthz HTTP/1.1\r\nHost: localhost\r\n"
+                             b"Connection: close\r\n\r\n", principal="mon.wm")
+        head, rest = split_head(out)
+        self.assertTrue(head.startswith(b"HTTP/1.1 200"), head[:200])
+        fields = dict(l.split(b": ", 1) for l in head.split(b"\r\n")[1:])
+        self.assertEqual(fields.get(b"Content-Length"), b"%d" % len(get.body), head)
+        self.assertEqual(rest, b"")
+        rs, _, out = self.raw(b"HEAD /metrics HTTP/1.1\r\nHost: localhost\r\n"
+                              b"Connection: close\r\n\r\n", principal="mon.wm")
+        head, rest = split_head(out)
+        self.assertTrue(head.startswith(b"HTTP/1.1 405"), head[:200])
+        fields = dict(l.split(b": ", 1) for l in head.split(b"\r\n")[1:])
+        self.assertEqual(fields.get(b"Allow"), b"GET", head)
 
     # Was a defect (fixed): a bare CR in a header value gets evhttp's HTML 400, no X-Request-Id, no audit entry
     def test_a_bare_cr_in_a_header_value_gets_the_json_400_and_an_audit_entry(self):
