@@ -95,9 +95,30 @@ static json_t *receipt_of(json_t *answer)
 }
 
 /*
+ * The receipt in the headers X-Audit-Seq and X-Audit-Hash, which the
+ * server sends with every audited answer (reads and refusals too, whose
+ * bodies have no "audit" member); NULL if they are absent or malformed.
+ */
+static json_t *receipt_of_headers(const struct https_response *resp)
+{
+	char *end;
+	unsigned long long seq;
+	size_t n = strlen(resp->audit_hash);
+
+	if (resp->audit_seq[0] == '\0' || n != 64 || strspn(resp->audit_hash, "0123456789abcdef") != n)
+		return NULL;
+	errno = 0;
+	seq = strtoull(resp->audit_seq, &end, 10);
+	if (errno != 0 || *end != '\0' || seq > INT64_MAX)
+		return NULL;
+	return json_pack("{s:I, s:s}", "seq", (json_int_t)seq, "hash", resp->audit_hash);
+}
+
+/*
  * An NDJSON answer (an audit page) carries no "audit" member, only the
- * X-Audit-Seq header; when the page holds that very entry (it reaches the
- * newest), its line gives the hash, and so a full receipt.
+ * X-Audit-Seq header (and X-Audit-Hash from a server of this version);
+ * when the page holds that very entry (it reaches the newest), its line
+ * gives the hash, and so a full receipt.
  */
 static json_t *receipt_of_page(const struct https_response *resp)
 {
@@ -219,6 +240,8 @@ static int request(struct ctl *c, const char *method, const char *path,
 	if (strcmp(resp->content_type, "application/json") == 0 && resp->len > 0)
 		answer = json_loadb((const char *)resp->body, resp->len, 0, NULL);
 	receipt = answer != NULL ? receipt_of(answer) : NULL;
+	if (receipt == NULL)
+		receipt = receipt_of_headers(resp);
 	if (receipt == NULL && strcmp(resp->content_type, "application/x-ndjson") == 0)
 		receipt = receipt_of_page(resp);
 	answered_fields = json_object();

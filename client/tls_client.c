@@ -858,6 +858,8 @@ static int read_response(struct https_client *c, bool head, struct https_respons
 				copy_header_value(out->request_id, sizeof(out->request_id), v);
 			} else if (strcasecmp(line, "X-Audit-Seq") == 0) {
 				copy_header_value(out->audit_seq, sizeof(out->audit_seq), v);
+			} else if (strcasecmp(line, "X-Audit-Hash") == 0) {
+				copy_header_value(out->audit_hash, sizeof(out->audit_hash), v);
 			} else if (strcasecmp(line, "Content-Type") == 0) {
 				copy_header_value(out->content_type, sizeof(out->content_type), v);
 				out->content_type[strcspn(out->content_type, "; ")] = '\0';

@@ -39,6 +39,7 @@ struct https_response {
 	char request_id[128];   /* X-Request-Id, "" if absent */
 	char content_type[128]; /* without parameters, lower case */
 	char audit_seq[24];     /* X-Audit-Seq: the seq of the request's audit entry, or "" */
+	char audit_hash[72];    /* X-Audit-Hash: that entry's hash, or "" */
 	unsigned char *body;    /* malloc'd, NUL-terminated (not counted in len) */
 	size_t len;
 };

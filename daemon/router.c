@@ -389,11 +389,14 @@ void job_respond(struct job *j)
 		evhttp_add_header(out, "Allow", j->allow);
 	if (j->close)
 		evhttp_add_header(out, "Connection", "close");
-	/* Not to a stranger: the position of the log would tell it how many
+	/* The receipt of every audited answer, reads and refusals included
+	 * (the body carries it too where the contract puts it there).  Not to
+	 * a stranger: the position of the log would tell it how many
 	 * consultations are being made. */
 	if (j->receipt && j->known) {
 		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)j->receipt_seq);
 		evhttp_add_header(out, "X-Audit-Seq", seq);
+		evhttp_add_header(out, "X-Audit-Hash", j->receipt_hash);
 	}
 	if (j->body != NULL) {
 		evhttp_add_header(out, "Content-Type",

@@ -360,7 +360,8 @@ class AuthzProbe(DaemonTestCase):
                 self.assertBareError(r, 403, "forbidden", path)
                 self.assertTrue(r.request_id)
                 seqs.append(r.header("X-Audit-Seq"))
-        self.assertEqual(seqs, [None] * 3, "the unknown CN was told audit seqs %r" % seqs)
+                seqs.append(r.header("X-Audit-Hash"))
+        self.assertEqual(seqs, [None] * 6, "the unknown CN was told audit seqs %r" % seqs)
 
     def test_metrics_name_no_principal_case_check_or_record(self):
         self.client("unknown").get("/v1/audit?from=0&limit=1")

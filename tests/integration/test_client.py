@@ -551,6 +551,35 @@ class ClientAuditVerify(DaemonTestCase):
         self.assertEqual(p.returncode, OK, out(p))
         self.assertIn("receipts found", out(p))
 
+    def test_reads_and_refusals_have_receipts_that_verify(self):
+        # A full record released to an officer (the most sensitive read), a
+        # stored check shown, and a refusal: each answer's audit entry is
+        # in the client's log with its hash (X-Audit-Seq, X-Audit-Hash), and
+        # verify --receipts proves it is in the export unchanged.
+        log = self.work / "reads.log"
+        p = ctl(self.daemon, "do.wm", "check", *TOBIAS[:1], "WM-R-1", *TOBIAS[2:], "--json",
+                log=log)
+        self.assertEqual(p.returncode, OK, out(p))
+        cid = json.loads(p.stdout)["check_id"]
+        for who, args, rc in (("do.wm", ["offender", "WMP-T000001", "--check", cid], OK),
+                              ("do.wm", ["show", cid], OK),
+                              ("cw.wm", ["offender", "WMP-T000001", "--check", cid], REFUSED)):
+            p = ctl(self.daemon, who, *args, log=log)
+            self.assertEqual(p.returncode, rc, out(p))
+        answered = [r for r in read_log(log) if "status" in r]
+        self.assertEqual([r["status"] for r in answered], [200, 200, 200, 403], answered)
+        for r in answered:
+            self.assertRegex(r.get("receipt", {}).get("hash", ""), HEX64, r)
+        export = self.work / "reads-export.ndjson"
+        p = ctl(self.daemon, "aud.nat", "audit", "export", "-o", str(export))
+        self.assertEqual(p.returncode, OK, out(p))
+        by_seq = {e["seq"]: e for e in map(json.loads, export.read_text().splitlines())}
+        self.assertEqual([by_seq[r["receipt"]["seq"]]["action"] for r in answered],
+                         ["check.create", "offender.read", "check.read", "offender.read"])
+        p = ctl_raw("audit", "verify", export, "--key", pki().audit_pub, "--receipts", log)
+        self.assertEqual(p.returncode, OK, out(p))
+        self.assertIn("4 receipts found", out(p))
+
     def test_exports_in_small_pages_end_sealed_and_verify(self):
         # Every page read is itself audited, so the log grows while it is
         # read; the export must still end, sealed, whatever the page size.
