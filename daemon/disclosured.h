@@ -113,6 +113,17 @@ void ratelimit_free(struct ratelimit *rl);
 /* true if the principal may make one more request now. */
 bool ratelimit_take(struct ratelimit *rl, const char *principal_id);
 
+/* Open connections per principal (connlimit.c): id is the principal's,
+ * "" for certificates outside the ACL. */
+struct connlimit;
+int connlimit_new(unsigned cap, struct connlimit **out);
+void connlimit_free(struct connlimit *cl);
+/* Counts one more connection of id, *open then its count; false (not
+ * counted) when id has cap open already.  *open is 0 when the table had
+ * no room for id: then it is neither counted nor limited. */
+bool connlimit_take(struct connlimit *cl, const char *id, unsigned *open);
+void connlimit_give(struct connlimit *cl, const char *id);
+
 /* ---- per connection ---- */
 enum guard_state { GUARD_HEAD = 0, GUARD_BODY, GUARD_CHUNKED, GUARD_PASS };
 
@@ -150,6 +161,12 @@ struct conn {
 	unsigned acl_gen; /* the ACL generation principal was looked up in */
 	bool known;      /* CN found in the ACL */
 	bool revoked;    /* certificate on a CRL reloaded since the handshake */
+	/* connlimit: looked at once, at the first request */
+	bool cl_looked;   /* taken or refused */
+	bool cl_counted;  /* counted under cl_id: given back when it closes */
+	bool cl_over;     /* its principal had the most connections open */
+	unsigned cl_open; /* the count when it was refused */
+	char cl_id[PRINCIPAL_ID_MAX + 1];
 	char cn[PRINCIPAL_CN_MAX + 1];
 	struct principal principal;
 	/* Addition: the audit fields that are the same for every request of
@@ -354,6 +371,8 @@ struct daemon {
 	EVP_PKEY *audit_key;
 	struct writer *writer;
 	struct ratelimit *rl;
+	struct connlimit *cl;
+	unsigned conn_cap; /* max_connections_per_principal, as applied */
 	struct prefault *prefault; /* the store's pages mapped ahead (prefault.c) */
 	struct worker *workers;
 	int n_workers;

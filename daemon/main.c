@@ -327,6 +327,15 @@ static int daemon_open(struct daemon *d, const char *path)
 		log_errx("out of memory for the rate limiter");
 		return 1;
 	}
+	d->conn_cap = d->cfg->server.max_connections_per_principal > 0
+			      ? (unsigned)d->cfg->server.max_connections_per_principal
+			      : (unsigned)(d->cfg->server.max_connections / 4 > 0
+						   ? d->cfg->server.max_connections / 4
+						   : 1);
+	if (connlimit_new(d->conn_cap, &d->cl) != DSC_OK) {
+		log_errx("out of memory for the connection counts");
+		return 1;
+	}
 	if (writer_new(d, &d->writer, &err) != DSC_OK) {
 		log_errx("%s", err.msg);
 		return 1;
@@ -343,6 +352,7 @@ static void daemon_close(struct daemon *d)
 	store_close(d->store);
 	matcher_free(d->matcher);
 	ratelimit_free(d->rl);
+	connlimit_free(d->cl);
 	EVP_PKEY_free(d->audit_key);
 	acl_free(d->acl);
 	tls_server_free(d->tls);

@@ -911,6 +911,15 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 		return;
 	}
 	conn_resolve(c, ssl);
+	if (!c->cl_looked && d->cl != NULL) {
+		/* Counted from the first request, when the principal is known. */
+		c->cl_looked = true;
+		snprintf(c->cl_id, sizeof(c->cl_id), "%s", c->known ? c->principal.id : "");
+		if (connlimit_take(d->cl, c->cl_id, &c->cl_open))
+			c->cl_counted = c->cl_open > 0;
+		else
+			c->cl_over = true;
+	}
 	guard_request_in(c);
 	j = job_new(d, w);
 	if (j == NULL) {
@@ -981,9 +990,10 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 		method = method_name(m);
 	/* The monitor's polls: answered from counters and, when they succeed,
 	 * not audited, so no audit fields are built for them. */
-	if (j->known && m == EVHTTP_REQ_GET && why == NULL && declared == NULL && bad_body == NULL &&
-	    (strcmp(path, "/healthz") == 0 ||
-	     (strcmp(path, "/metrics") == 0 && principal_has(&j->p, ROLE_MONITOR)))) {
+	if (j->known && !c->cl_over && why == NULL && declared == NULL && bad_body == NULL &&
+	    ((strcmp(path, "/healthz") == 0 && (m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD)) ||
+	     (strcmp(path, "/metrics") == 0 && m == EVHTTP_REQ_GET &&
+	      principal_has(&j->p, ROLE_MONITOR)))) {
 		if (d->rl == NULL || ratelimit_take(d->rl, j->p.id)) {
 			j->ep = path[1] == 'h' ? EP_HEALTHZ : EP_METRICS;
 			if (j->ep == EP_HEALTHZ)
@@ -1021,6 +1031,16 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 		job_error(j, 403, "forbidden", NULL,
 			  "the client certificate of '%s' has been revoked; the connection is closed",
 			  j->cn);
+		j->close = true;
+		job_submit(j);
+		return;
+	}
+	if (c->cl_over) {
+		/* One principal cannot take every connection from the others. */
+		job_error(j, 429, "too_many_requests", NULL,
+			  "%s has %u connections open, the most one principal may have "
+			  "(max_connections_per_principal); this one is closed",
+			  j->known ? j->p.id : "a certificate outside the access list", c->cl_open);
 		j->close = true;
 		job_submit(j);
 		return;

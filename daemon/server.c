@@ -204,6 +204,9 @@ static void conn_release(struct conn *c, SSL *ssl)
 		linger_start(c->w, c->linger_fd);
 	c->linger_fd = -1;
 	atomic_fetch_sub_explicit(&c->d->open_conns, 1, memory_order_relaxed);
+	if (c->cl_counted)
+		connlimit_give(c->d->cl, c->cl_id);
+	c->cl_counted = false;
 }
 
 /* evhttp asks for a bufferevent for every accepted connection.  Returning

@@ -303,6 +303,8 @@ static const struct key_spec keys[] = {
     {"server", "max_body", K_SIZE, false, 1024, 1ull << 30, OFF(server.max_body)},
     {"server", "max_bulk_body", K_SIZE, false, 1024, 1ull << 34, OFF(server.max_bulk_body)},
     {"server", "rate_limit", K_INT, false, 0, 1000000, OFF(server.rate_limit)},
+    {"server", "max_connections_per_principal", K_INT, false, 0, 1000000,
+     OFF(server.max_connections_per_principal)},
     {"tls", "certificate", K_PATH, true, 0, 0, OFF(tls.certificate)},
     {"tls", "private_key", K_PATH, true, 0, 0, OFF(tls.private_key)},
     {"tls", "client_ca", K_PATH, true, 0, 0, OFF(tls.client_ca)},

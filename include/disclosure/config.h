@@ -24,6 +24,9 @@ struct config {
 		size_t max_body;
 		size_t max_bulk_body; /* addition: bulk import limit, default 256 MiB */
 		int rate_limit;       /* requests/s per principal, 0 = unlimited */
+		/* addition: open connections per principal, 0 = a quarter of
+		 * max_connections (at least 1) */
+		int max_connections_per_principal;
 	} server;
 	struct {
 		char *certificate;

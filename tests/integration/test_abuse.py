@@ -244,6 +244,54 @@ class FloodPastMaxConnections(DaemonTestCase):
             time.sleep(0.05)
 
 
+class ConnectionsPerPrincipal(DaemonTestCase):
+    """One principal (a leaked key, a runaway tool, a client reading its
+    answers a trickle at a time) cannot hold every connection: past
+    max_connections_per_principal its next connection is refused at its
+    first request, audited, and closed, while other principals are served."""
+    daemon_conf = {"server": {"max_connections_per_principal": "3"}}
+    records = fixture_records()[:2]
+
+    def test_a_principal_past_its_connections_gets_429_and_others_are_served(self):
+        held = [Client(self.daemon, "cw.wm", timeout=tmo(5)) for _ in range(3)]
+        extra = Client(self.daemon, "cw.wm", timeout=tmo(5))
+        try:
+            for c in held:
+                self.assertEqual(c.post("/v1/checks", check_body(case_ref="WM-CPP-1")).status, 200)
+            r = extra.post("/v1/checks", check_body(case_ref="WM-CPP-2"))
+            self.assertContractError(r, 429, "too_many_requests")
+            self.assertIn("3 connections open", r.json()["error"]["message"])
+            self.assertIn("max_connections_per_principal", r.json()["error"]["message"])
+            self.assertEqual(r.header("Connection"), "close")
+            e = find_entry(audit_entries(export_audit(self.daemon)), r.request_id)
+            self.assertIsNotNone(e, "the refusal is not in the audit log")
+            self.assertEqual(e.get("status"), 429, e)
+            # the held connections still serve, and so do other principals
+            self.assertEqual(held[0].get("/healthz").status, 200)
+            other = Client(self.daemon, "cw.met", timeout=tmo(5))
+            try:
+                self.assertEqual(other.post("/v1/checks", check_body(case_ref="MET-CPP-1")).status,
+                                 200)
+            finally:
+                other.close()
+            # one closed: a new connection of the principal is served
+            held.pop().close()
+            deadline = time.monotonic() + tmo(3)
+            while True:
+                c = Client(self.daemon, "cw.wm", timeout=tmo(5))
+                try:
+                    status = c.get("/healthz").status
+                finally:
+                    c.close()
+                if status == 200 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            self.assertEqual(status, 200, "a connection closed was not given back")
+        finally:
+            for c in held + [extra]:
+                c.close()
+
+
 class RateLimit(DaemonTestCase):
     daemon_conf = {"server": {"rate_limit": "5"}}
     records = fixture_records()[:2]

@@ -689,7 +689,9 @@ class SlowOrAbsentReaders(DaemonTestCase):
 
     # DEFECT (kept, a known limitation): a client reading its answers a trickle at a time (2 KiB/s here) keeps its connection for as long as it likes; request_timeout bounds only arrival and idleness.
     # Left as nginx leaves it (send_timeout is between two writes): what it holds is one answer and
-    # at most 256 KiB of its unread requests (test_the_daemon_stops_reading...), within max_connections.
+    # at most 256 KiB of its unread requests (test_the_daemon_stops_reading...), within
+    # max_connections_per_principal (test_abuse.ConnectionsPerPrincipal): one principal doing this
+    # cannot take every connection from the others.
     @unittest.expectedFailure
     def test_a_client_reading_its_answers_a_trickle_at_a_time_is_cut_off(self):
         # 400 pipelined /metrics (about 2 MB of answers, more than the

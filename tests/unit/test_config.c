@@ -42,6 +42,7 @@ static void minimal_file_takes_the_contract_defaults(void **state)
 	assert_int_equal(c->server.max_body, 1048576);
 	assert_int_equal(c->server.max_bulk_body, 268435456);
 	assert_int_equal(c->server.rate_limit, 0);
+	assert_int_equal(c->server.max_connections_per_principal, 0);
 	assert_int_equal(c->store.map_size, 17179869184ull);
 	assert_int_equal(c->audit.checkpoint_every, 1000);
 	assert_int_equal(c->audit.checkpoint_seconds, 60);
@@ -73,6 +74,7 @@ static void every_key_is_read_and_relative_paths_follow_the_file(void **state)
 	assert_int_equal(c->server.max_body, 65536);
 	assert_int_equal(c->server.max_bulk_body, 1048576);
 	assert_int_equal(c->server.rate_limit, 20);
+	assert_int_equal(c->server.max_connections_per_principal, 12);
 	assert_int_equal(c->store.map_size, 1073741824);
 	assert_int_equal(c->audit.checkpoint_every, 10);
 	assert_int_equal(c->audit.checkpoint_seconds, 5);
