@@ -44,7 +44,8 @@ static const char batch_help[] =
     "                         .jsonl, else csv)\n"
     "\n"
     "CSV results: row,case_ref,status,check_id,outcome,candidates,best_offender_id,\n"
-    "best_band,best_score,audit_seq,audit_hash,error. NDJSON results: one object a\n"
+    "best_band,best_score,audit_seq,audit_hash,error; a cell that a spreadsheet would\n"
+    "run as a formula (beginning = + - @) gets a ' before it. NDJSON results: one object a\n"
     "row, {\"row\":N,\"case_ref\":...,\"status\":200,\"result\":{the server's answer}} or\n"
     "{... \"status\":400,\"error\":{...}}. row counts the data rows of FILE from 1;\n"
     "status 0 marks a row the client could not send (its error says why).\n"
@@ -375,7 +376,7 @@ static int open_output(struct batch *b)
 			if (rec.n < 2 || *end != '\0')
 				rc = mark_done(b, -1, NULL, 0, rec.line);
 			else
-				rc = mark_done(b, row, rec.fields[1],
+				rc = mark_done(b, row, csv_unformula(rec.fields[1]),
 				               rec.n > 2 ? strtoll(rec.fields[2], NULL, 10) : 0,
 				               rec.line);
 			csv_record_release(&rec);

@@ -168,26 +168,37 @@ too_long:
 	                     rec->line, CSV_FIELD_MAX);
 }
 
+/* A cell a spreadsheet would take for a formula (OWASP, CSV injection). */
+static bool formula_like(const char *s)
+{
+	return s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
+}
+
 char *csv_format(const char *const *fields, size_t n)
 {
 	size_t cap = 2;
 	char *out, *p;
 
 	for (size_t i = 0; i < n; i++)
-		cap += 2 * strlen(fields[i] ? fields[i] : "") + 3;
+		cap += 2 * strlen(fields[i] ? fields[i] : "") + 4;
 	out = malloc(cap);
 	if (out == NULL)
 		return NULL;
 	p = out;
 	for (size_t i = 0; i < n; i++) {
 		const char *s = fields[i] ? fields[i] : "";
-		bool quote = strpbrk(s, ",\"\r\n") != NULL ||
+		/* and a cell that begins with the ' itself, so that reading
+		 * takes off exactly one (csv_unformula) */
+		bool formula = formula_like(s) || (s[0] == '\'' && formula_like(s + 1));
+		bool quote = formula || strpbrk(s, ",\"\r\n") != NULL ||
 		             (s[0] != '\0' && (s[0] == ' ' || s[strlen(s) - 1] == ' '));
 
 		if (i > 0)
 			*p++ = ',';
 		if (quote)
 			*p++ = '"';
+		if (formula)
+			*p++ = '\'';
 		for (; *s; s++) {
 			if (*s == '"')
 				*p++ = '"';
@@ -199,4 +210,12 @@ char *csv_format(const char *const *fields, size_t n)
 	*p++ = '\n';
 	*p = '\0';
 	return out;
+}
+
+const char *csv_unformula(const char *s)
+{
+	return s != NULL && s[0] == '\'' &&
+			       (formula_like(s + 1) || (s[1] == '\'' && formula_like(s + 2)))
+		       ? s + 1
+		       : s;
 }

