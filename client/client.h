@@ -116,6 +116,9 @@ void ctl_print_body(const struct https_response *resp);
  * received and sets *out = NULL; otherwise parses it into *out (the
  * caller's to json_decref).  EXIT_OK, or EXIT_UNREACHABLE if it is not JSON. */
 int ctl_take_answer(struct https_response *resp, bool json_out, const char *what, json_t **out);
+/* The answer's audit receipt from its headers (X-Audit-Seq, X-Audit-Hash)
+ * as {"seq","hash"}, or NULL: for answers whose body has none (reads). */
+json_t *ctl_receipt_of_headers(const struct https_response *resp);
 /* Percent-encodes s as one path segment or query value. */
 int ctl_escape(const char *s, char *out, size_t cap);
 void ctl_free(struct ctl *c);

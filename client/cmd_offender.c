@@ -74,11 +74,20 @@ int cmd_offender(struct ctl *c, int argc, char **argv)
 	json_decref(fields);
 	if (rc != EXIT_OK)
 		return rc;
+	json_t *hdr_receipt = json_out ? NULL : ctl_receipt_of_headers(&resp);
+
 	rc = ctl_take_answer(&resp, json_out, "offender", &j);
-	if (rc != EXIT_OK || j == NULL)
+	if (rc != EXIT_OK || j == NULL) {
+		json_decref(hdr_receipt);
 		return rc;
-	/* The record itself may carry the receipt under "audit"; show it last. */
+	}
+	/* The record itself may carry the receipt under "audit"; else it came
+	 * in the headers (a release is audited like any read).  Shown last. */
 	json_t *audit = json_incref(json_object_get(j, "audit"));
+
+	if (audit == NULL)
+		audit = json_incref(hdr_receipt);
+	json_decref(hdr_receipt);
 
 	json_object_del(j, "audit");
 	printf("Offender record %s (released for check %s)\n", id, check_id);

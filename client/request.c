@@ -99,7 +99,7 @@ static json_t *receipt_of(json_t *answer)
  * server sends with every audited answer (reads and refusals too, whose
  * bodies have no "audit" member); NULL if they are absent or malformed.
  */
-static json_t *receipt_of_headers(const struct https_response *resp)
+json_t *ctl_receipt_of_headers(const struct https_response *resp)
 {
 	char *end;
 	unsigned long long seq;
@@ -241,7 +241,7 @@ static int request(struct ctl *c, const char *method, const char *path,
 		answer = json_loadb((const char *)resp->body, resp->len, 0, NULL);
 	receipt = answer != NULL ? receipt_of(answer) : NULL;
 	if (receipt == NULL)
-		receipt = receipt_of_headers(resp);
+		receipt = ctl_receipt_of_headers(resp);
 	if (receipt == NULL && strcmp(resp->content_type, "application/x-ndjson") == 0)
 		receipt = receipt_of_page(resp);
 	answered_fields = json_object();

@@ -262,6 +262,8 @@ class ClientCommands(DaemonTestCase):
         p = self.ctl("do.wm", "offender", "WMP-T000001", "--check", cid)
         self.assertEqual(p.returncode, OK, out(p))
         self.assertIn("Quill", p.stdout.decode())  # the middle name: only the full record has it
+        # the release's own audit receipt (from the answer's headers)
+        self.assertRegex(p.stdout.decode(), r"Audit receipt: seq \d+, hash [0-9a-f]{64}")
         p = self.ctl("do.wm", "offender", "WMP-T000002", "--check", cid)
         self.assertEqual(p.returncode, REFUSED, "not a candidate of the check: " + out(p))
 
