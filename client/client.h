@@ -119,6 +119,8 @@ int ctl_take_answer(struct https_response *resp, bool json_out, const char *what
 /* The answer's audit receipt from its headers (X-Audit-Seq, X-Audit-Hash)
  * as {"seq","hash"}, or NULL: for answers whose body has none (reads). */
 json_t *ctl_receipt_of_headers(const struct https_response *resp);
+/* An audit seq as the server writes it (X-Audit-Seq): 1-18 digits only. */
+bool ctl_seq_parse(const char *s, int64_t *out);
 /* Percent-encodes s as one path segment or query value. */
 int ctl_escape(const char *s, char *out, size_t cap);
 void ctl_free(struct ctl *c);

@@ -253,13 +253,10 @@ static int audit_export(struct ctl *c, int argc, char **argv)
 		 * even when it is exactly limit lines long.  Without the header, a
 		 * short page is the last (contract.md). */
 		own = -1;
-		if (resp.audit_seq[0] != '\0') {
-			char *end;
-			long long v;
+		{
+			int64_t v;
 
-			errno = 0;
-			v = strtoll(resp.audit_seq, &end, 10);
-			if (errno == 0 && *end == '\0' && v >= 0)
+			if (ctl_seq_parse(resp.audit_seq, &v))
 				own = v;
 		}
 		reached = false;

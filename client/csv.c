@@ -174,6 +174,17 @@ static bool formula_like(const char *s)
 	return s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
 }
 
+/* Whether s is some ' (perhaps none) and then what formula_like says: the
+ * cells csv_format writes with one ' more, and csv_unformula reads with
+ * one less (when there is one), so that every cell reads back as it was. */
+static bool quotes_then_formula(const char *s, size_t *quotes)
+{
+	size_t q = strspn(s, "'");
+
+	*quotes = q;
+	return formula_like(s + q);
+}
+
 char *csv_format(const char *const *fields, size_t n)
 {
 	size_t cap = 2;
@@ -187,9 +198,8 @@ char *csv_format(const char *const *fields, size_t n)
 	p = out;
 	for (size_t i = 0; i < n; i++) {
 		const char *s = fields[i] ? fields[i] : "";
-		/* and a cell that begins with the ' itself, so that reading
-		 * takes off exactly one (csv_unformula) */
-		bool formula = formula_like(s) || (s[0] == '\'' && formula_like(s + 1));
+		size_t q;
+		bool formula = quotes_then_formula(s, &q);
 		bool quote = formula || strpbrk(s, ",\"\r\n") != NULL ||
 		             (s[0] != '\0' && (s[0] == ' ' || s[strlen(s) - 1] == ' '));
 
@@ -214,8 +224,7 @@ char *csv_format(const char *const *fields, size_t n)
 
 const char *csv_unformula(const char *s)
 {
-	return s != NULL && s[0] == '\'' &&
-			       (formula_like(s + 1) || (s[1] == '\'' && formula_like(s + 2)))
-		       ? s + 1
-		       : s;
+	size_t q;
+
+	return s != NULL && quotes_then_formula(s, &q) && q > 0 ? s + 1 : s;
 }

@@ -7,6 +7,7 @@
  * Never sends a request that could not be logged first.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,17 +100,28 @@ static json_t *receipt_of(json_t *answer)
  * server sends with every audited answer (reads and refusals too, whose
  * bodies have no "audit" member); NULL if they are absent or malformed.
  */
+bool ctl_seq_parse(const char *s, int64_t *out)
+{
+	uint64_t v = 0;
+	size_t n = strlen(s);
+
+	/* Digits only (no sign, space or exponent), and few enough that a
+	 * value cut short by the header buffer cannot pass for another. */
+	if (n == 0 || n > 18 || strspn(s, "0123456789") != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	*out = (int64_t)v;
+	return true;
+}
+
 json_t *ctl_receipt_of_headers(const struct https_response *resp)
 {
-	char *end;
-	unsigned long long seq;
+	int64_t seq;
 	size_t n = strlen(resp->audit_hash);
 
-	if (resp->audit_seq[0] == '\0' || n != 64 || strspn(resp->audit_hash, "0123456789abcdef") != n)
-		return NULL;
-	errno = 0;
-	seq = strtoull(resp->audit_seq, &end, 10);
-	if (errno != 0 || *end != '\0' || seq > INT64_MAX)
+	if (!ctl_seq_parse(resp->audit_seq, &seq) || n != 64 ||
+	    strspn(resp->audit_hash, "0123456789abcdef") != n)
 		return NULL;
 	return json_pack("{s:I, s:s}", "seq", (json_int_t)seq, "hash", resp->audit_hash);
 }
@@ -122,20 +134,15 @@ json_t *ctl_receipt_of_headers(const struct https_response *resp)
  */
 static json_t *receipt_of_page(const struct https_response *resp)
 {
-	char *end;
-	unsigned long long seq;
+	int64_t seq;
 	char want[40];
 	const char *p;
 	json_t *line, *receipt = NULL;
 	int n;
 
-	if (resp->audit_seq[0] == '\0')
+	if (!ctl_seq_parse(resp->audit_seq, &seq))
 		return NULL;
-	errno = 0;
-	seq = strtoull(resp->audit_seq, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return NULL;
-	n = snprintf(want, sizeof(want), "{\"seq\":%llu,", seq);
+	n = snprintf(want, sizeof(want), "{\"seq\":%" PRId64 ",", seq);
 	for (p = (const char *)resp->body; p != NULL && *p; p = strchr(p, '\n')) {
 		if (*p == '\n')
 			p++;
@@ -186,6 +193,7 @@ static int request(struct ctl *c, const char *method, const char *path,
 	char target[TARGET_MAX], id[REQLOG_ID_LEN + 1];
 	struct dsc_error err;
 	json_t *fields, *answer = NULL, *receipt = NULL, *answered_fields = NULL;
+	int64_t seq;
 	int rc;
 
 	memset(resp, 0, sizeof(*resp));
@@ -248,9 +256,8 @@ static int request(struct ctl *c, const char *method, const char *path,
 	if (json_is_string(json_object_get(answer, "check_id")))
 		json_object_set(answered_fields, "check_id", json_object_get(answer, "check_id"));
 	/* The entry's seq alone, when the answer gives no hash to make a receipt of. */
-	if (receipt == NULL && resp->audit_seq[0] != '\0')
-		json_object_set_new(answered_fields, "audit_seq",
-		                    json_integer(strtoll(resp->audit_seq, NULL, 10)));
+	if (receipt == NULL && ctl_seq_parse(resp->audit_seq, &seq))
+		json_object_set_new(answered_fields, "audit_seq", json_integer((json_int_t)seq));
 	if (reqlog_answered(c->reqlog, id, resp->status, resp->request_id, receipt, answered_fields,
 	                    &err) != DSC_OK)
 		ctl_warn("the answer arrived but its receipt could not be logged: %s", err.msg);

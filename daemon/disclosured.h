@@ -193,6 +193,13 @@ void guard_request_in(struct conn *c);
 void guard_request_out(struct conn *c);
 /* c's TLS handshake is done: its deadline (the same clock) stops. */
 void guard_handshake_done(struct conn *c);
+/* A connection over max_connections_per_principal: closed unless a request
+ * (answered 429) is under way within a second (guard.c). */
+void guard_cut_soon(struct conn *c);
+/* At the end of the handshake: reads the peer's principal and counts the
+ * connection for it (max_connections_per_principal), so that a connection
+ * that never sends a request counts too (router.c). */
+void conn_handshake_done(struct conn *c, SSL *ssl);
 /* Headers only the guard writes (any a client sends is dropped). */
 #define CONN_INPUT_MAX (256u * 1024u) /* unread bytes held while an answer is written (guard.c) */
 #define MARKER_PREFIX "X-Disclosured-"
@@ -308,6 +315,7 @@ enum log_kind {
 	LOG_HANDSHAKE,  /* a handshake not done after request_timeout */
 	LOG_SLOW,       /* a request not whole after request_timeout */
 	LOG_NO_SERVICE, /* a certificate without one CN as text */
+	LOG_OVER_PRINCIPAL, /* a connection over max_connections_per_principal */
 	LOG_KINDS
 };
 

@@ -867,6 +867,17 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 	bufferevent_getcb(c->guard_bev, NULL, NULL, &ecb, NULL);
 	if (ecb == NULL)
 		return;
+	if (c->cl_over && c->in_flight == 0) {
+		/* Over its principal's count and no request to answer 429. */
+		if (log_limit_pass(c->w, LOG_OVER_PRINCIPAL))
+			log_info("a connection of '%s' is closed: its principal holds "
+				 "max_connections_per_principal (%u) already and it sent no request",
+				 c->cl_id[0] != '\0' ? c->cl_id : "a certificate outside the access list",
+				 c->cl_open);
+		arriving_set(c, false);
+		bufferevent_trigger_event(c->guard_bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, 0);
+		return;
+	}
 	if (c->in_flight > 0) {
 		deadline_set(c, timeout_ms);
 		return;
@@ -898,6 +909,18 @@ static void deadline_start(struct conn *c)
 	deadline_set(c, (uint64_t)c->d->cfg->server.request_timeout * 1000);
 	if (!c->handshaking)
 		arriving_set(c, true);
+}
+
+/* What an over-count connection has to send its first request in (it is
+ * then answered 429 and closed) before it is closed without a word. */
+#define CUT_SOON_MS 1000
+
+void guard_cut_soon(struct conn *c)
+{
+	if (c->guard_deadline == NULL)
+		return;
+	evtimer_del(c->guard_deadline);
+	deadline_set(c, CUT_SOON_MS);
 }
 
 void guard_handshake_done(struct conn *c)

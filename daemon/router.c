@@ -479,14 +479,18 @@ bool require_role(struct job *j, unsigned roles)
 
 /*
  * The charset parameter of a media type's parameters (after the first ';'),
- * unquoted, into out; false when there is none.  RFC 9110 5.6.6:
- * name=value pairs, the value a token or a quoted string.
+ * unquoted, into out.  RFC 9110 5.6.6: name=value pairs, the value a token
+ * or a quoted string, in which a backslash quotes the next character.
+ * Returns the number of charset parameters (a second one is ambiguous).
  */
-static bool media_charset(const char *p, char *out, size_t cap)
+static int media_charset(const char *p, char *out, size_t cap)
 {
+	int found = 0;
+
 	while (p != NULL && *p != '\0') {
-		const char *name, *v;
-		size_t nlen, vlen;
+		const char *name;
+		size_t nlen, o = 0;
+		bool is_charset;
 
 		p += strspn(p, "; \t");
 		name = p;
@@ -498,22 +502,28 @@ static bool media_charset(const char *p, char *out, size_t cap)
 			continue;
 		}
 		p += 1 + strspn(p + 1, " \t");
+		is_charset = nlen == 7 && strncasecmp(name, "charset", 7) == 0;
+		if (is_charset && found++ > 0)
+			return found;
 		if (*p == '"') {
-			v = ++p;
-			vlen = strcspn(p, "\"");
-			p += vlen + (p[vlen] == '"');
+			for (p++; *p != '\0' && *p != '"'; p++) {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				if (is_charset && o + 1 < cap)
+					out[o++] = *p;
+			}
+			if (*p == '"')
+				p++;
 		} else {
-			v = p;
-			vlen = strcspn(p, "; \t");
-			p += vlen;
+			for (; *p != '\0' && *p != ';' && *p != ' ' && *p != '\t'; p++)
+				if (is_charset && o + 1 < cap)
+					out[o++] = *p;
 		}
-		if (nlen == 7 && strncasecmp(name, "charset", 7) == 0) {
-			snprintf(out, cap, "%.*s", vlen < cap ? (int)vlen : (int)cap - 1, v);
-			return true;
-		}
+		if (is_charset && cap > 0)
+			out[o] = '\0';
 		p = strchr(p, ';');
 	}
-	return false;
+	return found;
 }
 
 /*
@@ -539,7 +549,10 @@ bool require_content_type(struct job *j, struct evhttp_request *req, const char 
 				other = kv->value;
 		} else if (strcasecmp(kv->key, "Content-Encoding") == 0 && coding == NULL) {
 			const char *v = kv->value + strspn(kv->value, " \t");
-			if (*v != '\0' && strcasecmp(v, "identity") != 0)
+			size_t vn = strlen(v);
+			while (vn > 0 && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
+				vn--;
+			if (vn > 0 && !(vn == 8 && strncasecmp(v, "identity", 8) == 0))
 				coding = v;
 		}
 	}
@@ -561,11 +574,17 @@ bool require_content_type(struct job *j, struct evhttp_request *req, const char 
 			ct++;
 		n = strcspn(ct, "; \t");
 		if (n == wl && strncasecmp(ct, want, wl) == 0) {
-			if (!media_charset(strchr(ct + n, ';'), charset, sizeof(charset)) ||
-			    strcasecmp(charset, "utf-8") == 0 || strcasecmp(charset, "utf8") == 0)
+			int charsets = media_charset(strchr(ct + n, ';'), charset, sizeof(charset));
+
+			if (charsets == 0 || (charsets == 1 && (strcasecmp(charset, "utf-8") == 0 ||
+								strcasecmp(charset, "utf8") == 0)))
 				return true;
-			job_error(j, 415, "unsupported_media_type", NULL,
-				  "the body must be UTF-8 text, not charset=%s", charset);
+			if (charsets > 1)
+				job_error(j, 415, "unsupported_media_type", NULL,
+					  "the Content-Type names a charset twice: name one, UTF-8");
+			else
+				job_error(j, 415, "unsupported_media_type", NULL,
+					  "the body must be UTF-8 text, not charset=%s", charset);
 			job_submit(j);
 			return false;
 		}
@@ -864,6 +883,30 @@ static void conn_resolve(struct conn *c, SSL *ssl)
 		c->known = false;
 }
 
+/* Counts the connection for its principal (max_connections_per_principal)
+ * once, when the principal is known; one over the count is marked. */
+static void conn_count(struct conn *c)
+{
+	if (c->cl_looked || c->d->cl == NULL)
+		return;
+	c->cl_looked = true;
+	snprintf(c->cl_id, sizeof(c->cl_id), "%s", c->known ? c->principal.id : "");
+	if (connlimit_take(c->d->cl, c->cl_id, &c->cl_open))
+		c->cl_counted = c->cl_open > 0;
+	else
+		c->cl_over = true;
+}
+
+void conn_handshake_done(struct conn *c, SSL *ssl)
+{
+	if (c->cl_looked)
+		return; /* said again after post-handshake messages */
+	conn_resolve(c, ssl);
+	conn_count(c);
+	if (c->cl_over)
+		guard_cut_soon(c);
+}
+
 /* An answer made without a job (there is no connection to audit for, or
  * no memory for one): the contract's JSON error with a request id, then
  * the connection closes. */
@@ -911,15 +954,7 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 		return;
 	}
 	conn_resolve(c, ssl);
-	if (!c->cl_looked && d->cl != NULL) {
-		/* Counted from the first request, when the principal is known. */
-		c->cl_looked = true;
-		snprintf(c->cl_id, sizeof(c->cl_id), "%s", c->known ? c->principal.id : "");
-		if (connlimit_take(d->cl, c->cl_id, &c->cl_open))
-			c->cl_counted = c->cl_open > 0;
-		else
-			c->cl_over = true;
-	}
+	conn_count(c); /* done at the handshake's end, unless it was missed */
 	guard_request_in(c);
 	j = job_new(d, w);
 	if (j == NULL) {
@@ -1036,11 +1071,17 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (c->cl_over) {
-		/* One principal cannot take every connection from the others. */
-		job_error(j, 429, "too_many_requests", NULL,
-			  "%s has %u connections open, the most one principal may have "
-			  "(max_connections_per_principal); this one is closed",
-			  j->known ? j->p.id : "a certificate outside the access list", c->cl_open);
+		/* One principal cannot take every connection from the others.
+		 * (A stranger is not told how many strangers are connected.) */
+		if (j->known)
+			job_error(j, 429, "too_many_requests", NULL,
+				  "%s has %u connections open, the most one principal may have "
+				  "(max_connections_per_principal); this one is closed",
+				  j->p.id, c->cl_open);
+		else
+			job_error(j, 429, "too_many_requests", NULL,
+				  "too many connections from certificates outside the access list; "
+				  "this one is closed");
 		j->close = true;
 		job_submit(j);
 		return;

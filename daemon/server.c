@@ -57,6 +57,9 @@ static const struct {
 	[LOG_NO_SERVICE] = {"connections refused service: a client certificate without one CN "
 			    "as text",
 			    true},
+	[LOG_OVER_PRINCIPAL] = {"connections closed: their principal held "
+				"max_connections_per_principal already",
+				false},
 };
 
 static int64_t mono_ms(void)
@@ -515,6 +518,9 @@ static void *worker_main(void *arg)
 		if (lr != 0 || event_base_got_break(w->base) || event_base_got_exit(w->base))
 			break;
 	}
+	/* What the last second held back is said before the stop. */
+	for (int k = 0; k < LOG_KINDS; k++)
+		log_limit_say(w, (enum log_kind)k, mono_ms());
 	free(w->check_res);
 	w->check_res = NULL;
 	match_ctx_free(w->mctx);

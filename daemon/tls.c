@@ -120,8 +120,10 @@ static void info_cb(const SSL *ssl, int where, int ret)
 	int fd;
 
 	if (where & SSL_CB_HANDSHAKE_DONE) {
-		if ((c = tls_conn((SSL *)ssl)) != NULL)
+		if ((c = tls_conn((SSL *)ssl)) != NULL) {
 			guard_handshake_done(c);
+			conn_handshake_done(c, (SSL *)ssl);
+		}
 		return;
 	}
 	if (!(where & SSL_CB_WRITE_ALERT) || (ret >> 8) != SSL3_AL_FATAL ||

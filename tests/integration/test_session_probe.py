@@ -6,11 +6,9 @@ client that takes it, max_connections_per_principal, HEAD /healthz, and the
 
 Each behaviour is attacked as a hostile or unlucky user would, with the
 real daemon over real mutual TLS (and a stand-in server for the client).
-A test marked @unittest.expectedFailure proves a defect the code has today
-(its "# DEFECT:" line says which): it fails on its own assertion, so the
-suite stays green until the defect is fixed, and then it reports an
-"unexpected success" and the mark comes off.  The unmarked tests keep what
-held and is worth keeping.
+A test whose comment says "Was a defect (fixed)" failed on its own
+assertion on the code it was written against and passes now; the others
+keep what held and is worth keeping.
 
 Uses tests/integration/harness.py; every person here is fictitious.
 """
@@ -32,6 +30,7 @@ from pathlib import Path
 from harness import (CTL_BIN, SESSION_DIR, Client, Daemon, DaemonTestCase, audit_entries,
                      check_body, ctl, ctl_available, export_audit, find_entry, fixture_records,
                      http_request_bytes, parse_responses, pki, raw_tls, tls_context, tmo)
+from test_abuse import is_closed, tls_connect
 from test_adversarial import odd_certificates
 from test_adversarial_client import FakeServer, answer
 
@@ -50,15 +49,6 @@ def post_check_raw(daemon, extra_headers, ctype="application/json", principal="c
     if not rs:
         raise AssertionError("no answer to %r: %r" % (data[:200], out[:200]))
     return rs[0]
-
-
-def tls_connect(port, principal="cw.wm", timeout=10):
-    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    try:
-        return tls_context(principal).wrap_socket(raw, server_hostname="localhost")
-    except Exception:
-        raw.close()
-        raise
 
 
 def try_check(daemon, principal):
@@ -127,8 +117,7 @@ class ContentTypeProbe(DaemonTestCase):
         r = post_check_raw(self.daemon, ["Content-Encoding: IDENTITY"])
         self.assertEqual(r.status, 200, r)
 
-    # DEFECT: media_charset ignores quoted-pairs (RFC 9110 5.6.4): an escaped '"' ends a quoted value early, so a charset inside it is read as the parameter (latin1 taken, UTF-8 refused)
-    @unittest.expectedFailure
+    # Was a defect (fixed): media_charset ignores quoted-pairs (RFC 9110 5.6.4): an escaped '"' ends a quoted value early, so a charset inside it is read as the parameter (latin1 taken, UTF-8 refused)
     def test_a_quoted_pair_in_a_parameter_does_not_end_its_value(self):
         # note's value is  a"; charset=utf-8; y="  and then comes the real
         # charset, latin1: the body is not UTF-8 text as sent, so 415.
@@ -229,8 +218,7 @@ class ClientReceiptFromHeaders(unittest.TestCase):
                 r = self.answered("42", h)
                 self.assertNotIn("receipt", r)
 
-    # DEFECT: a malformed X-Audit-Seq ("1e3", "-5", "+7", "-18446744073709551615", 30 digits) is logged as a seq (1, -5) or even taken for a receipt (7, 1, 0): strtoll/strtoull accept signs and prefixes, and the 24-byte field truncates
-    @unittest.expectedFailure
+    # Was a defect (fixed): a malformed X-Audit-Seq ("1e3", "-5", "+7", "-18446744073709551615", 30 digits) is logged as a seq (1, -5) or even taken for a receipt (7, 1, 0): strtoll/strtoull accept signs and prefixes, and the 24-byte field truncates
     def test_a_malformed_seq_is_neither_a_receipt_nor_a_logged_seq(self):
         taken = {}
         for seq in ["1e3", "-5", "+7", "-18446744073709551615", "0" * 28 + "42", "0x10"]:
@@ -323,21 +311,32 @@ class ConnectionCountsProbe(DaemonTestCase):
         self.assertIn(b" 404 ", got)
         self.assertCapIsTwo()
 
-    # DEFECT: a connection counts for its principal only from its first request, so one principal that completes handshakes and sends nothing (or sends its head slowly) holds every max_connections slot and locks every other force out, cap or no cap
-    @unittest.expectedFailure
+    # Was a defect (fixed): a connection counted for its principal only from its first request, so one principal that completed handshakes and sent nothing (or sent its head slowly) held every max_connections slot and locked every other force out
     def test_a_principal_cannot_take_every_connection_by_never_asking(self):
+        # Counted at the handshake's end now: the connections past the cap
+        # that send no whole request within a second are closed, and the
+        # other force gets a slot.
         held = []
         try:
             for i in range(8):  # max_connections
                 held.append(tls_connect(self.daemon.port, "cw.wm", timeout=tmo(3)))
                 held[-1].sendall(b"GET /healthz HTTP/1.1\r\n")  # a head never finished
-            time.sleep(0.3)
-            status = try_check(self.daemon, "cw.met")
+            deadline = time.monotonic() + tmo(3)
+            while True:
+                status = try_check(self.daemon, "cw.met")
+                if status == 200 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            cut = sum(1 for s in held if is_closed(s, 0.05))
         finally:
             for s in held:
                 s.close()
         self.assertEqual(status, 200, "another force was refused while cw.wm held %d "
                          "connections, past its cap of 2" % len(held))
+        self.assertGreaterEqual(cut, 6, "connections past the cap were not closed")
+        lines = [l for l in self.daemon.log_text().splitlines()
+                 if "max_connections_per_principal" in l and "closed" in l]
+        self.assertTrue(lines, "the closing of the connections past the cap is not logged")
 
     def test_strangers_share_one_count_that_locks_out_only_strangers(self):
         cs, rs = self.hold("unknown", 3)
@@ -440,8 +439,7 @@ class LogLimitAtShutdown(unittest.TestCase):
         finally:
             d.stop()
 
-    # DEFECT: log lines held back for the end of the second are never said when the daemon stops within it (worker_drain_cb breaks the loop with the flush timer pending; nothing flushes log_limits)
-    @unittest.expectedFailure
+    # Was a defect (fixed): log lines held back for the end of the second are never said when the daemon stops within it (worker_drain_cb breaks the loop with the flush timer pending; nothing flushes log_limits)
     def test_refusals_in_the_last_second_before_a_stop_are_still_said(self):
         odd_certificates()
         d = Daemon("probe-logstop", conf={"server": {"workers": "1"}})
@@ -486,8 +484,7 @@ class BatchFormulaCells(DaemonTestCase):
         self.assertNotIn(b"another input", again.stderr)
         self.assertIn(again.returncode, (0, 3), again.stderr)
 
-    # DEFECT: csv_unformula takes the ' off "''=x" though csv_format never put one there, so a batch whose case_ref begins ''= (or ''+ ''- ''@) cannot be resumed: "OUT belongs to another input"
-    @unittest.expectedFailure
+    # Was a defect (fixed): csv_unformula takes the ' off "''=x" though csv_format never put one there, so a batch whose case_ref begins ''= (or ''+ ''- ''@) cannot be resumed: "OUT belongs to another input"
     def test_a_case_ref_beginning_with_two_quotes_and_a_formula_resumes(self):
         first, again, res = self.run_batch(["''=x", "WM-F-3"], "quotes")
         self.assertIn(first.returncode, (0, 3), first.stderr)
