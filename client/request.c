@@ -95,11 +95,6 @@ static json_t *receipt_of(json_t *answer)
 	return json_pack("{s:O, s:O}", "seq", seq, "hash", hash);
 }
 
-/*
- * The receipt in the headers X-Audit-Seq and X-Audit-Hash, which the
- * server sends with every audited answer (reads and refusals too, whose
- * bodies have no "audit" member); NULL if they are absent or malformed.
- */
 bool ctl_seq_parse(const char *s, int64_t *out)
 {
 	uint64_t v = 0;
@@ -115,6 +110,11 @@ bool ctl_seq_parse(const char *s, int64_t *out)
 	return true;
 }
 
+/*
+ * The receipt in the headers X-Audit-Seq and X-Audit-Hash, which the
+ * server sends with every audited answer (reads and refusals too, whose
+ * bodies have no "audit" member); NULL if they are absent or malformed.
+ */
 json_t *ctl_receipt_of_headers(const struct https_response *resp)
 {
 	int64_t seq;

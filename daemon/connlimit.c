@@ -3,9 +3,10 @@
  * one principal (a leaked key, a runaway tool, a client that reads its
  * answers a trickle at a time) may hold at most max_connections_per_principal
  * of the max_connections, so that it cannot take the service from every
- * other force.  A connection counts from its first request, when its
- * certificate's principal is known, until it closes; certificates outside
- * the ACL share one count.  Principals come from the ACL, so the table is
+ * other force.  A connection counts from the end of its handshake, when
+ * its certificate's principal is known, until it closes (router.c
+ * conn_handshake_done, server.c conn_release); certificates outside the
+ * ACL share one count.  Principals come from the ACL, so the table is
  * bounded by it: a fixed-size open-addressing table under one mutex, whose
  * entries stay once made (their count goes back to 0).
  *

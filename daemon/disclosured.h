@@ -161,7 +161,7 @@ struct conn {
 	unsigned acl_gen; /* the ACL generation principal was looked up in */
 	bool known;      /* CN found in the ACL */
 	bool revoked;    /* certificate on a CRL reloaded since the handshake */
-	/* connlimit: looked at once, at the first request */
+	/* connlimit: looked at once, at the handshake's end */
 	bool cl_looked;   /* taken or refused */
 	bool cl_counted;  /* counted under cl_id: given back when it closes */
 	bool cl_over;     /* its principal had the most connections open */
