@@ -13,11 +13,13 @@
  * Must never: touch the store or the matcher, normalise names (the
  * matcher's business), or keep a pointer past check_request_release().
  */
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "disclosure/audit.h"
@@ -338,10 +340,16 @@ static int subject_parse(json_t *subj, struct check_subject *s, struct dsc_error
 	if (v != NULL && !json_is_null(v)) {
 		const char *sx = json_string_value(v);
 
-		if (sx == NULL || strlen(sx) != 1 || strchr("MFX", sx[0]) == NULL)
+		/* As forms and spreadsheets write it: any case, the words for
+		 * M and F, and "" for unknown (null). */
+		if (sx != NULL && strcasecmp(sx, "male") == 0)
+			sx = "M";
+		else if (sx != NULL && strcasecmp(sx, "female") == 0)
+			sx = "F";
+		if (sx == NULL || (sx[0] != '\0' && (strlen(sx) != 1 || strchr("MFXmfx", sx[0]) == NULL)))
 			return dsc_error_field(err, DSC_EINVAL, "subject.sex",
-			                       "must be M, F, X or null");
-		s->sex = sx[0];
+			                       "must be M, F, X (in either case, or male, female), \"\" or null");
+		s->sex = (char)toupper((unsigned char)sx[0]); /* '\0' for "" */
 	}
 	return DSC_OK;
 }

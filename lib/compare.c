@@ -735,6 +735,24 @@ static void date_digits(const struct date *d, char out[8])
 	out[7] = (char)('0' + d->day % 10);
 }
 
+/* Days from 1 March of year 0 (the civil calendar's days, for distances). */
+static long civil_days(const struct date *d)
+{
+	long y = (long)d->year - (d->month <= 2);
+	long m = d->month <= 2 ? d->month + 9 : d->month - 3;
+
+	return y * 365 + y / 4 - y / 100 + y / 400 + (153 * m + 2) / 5 + d->day - 1;
+}
+
+#define DOB_NEAR_DAYS 3
+
+static bool dob_near(const struct date *q, const struct date *r)
+{
+	long d = labs(civil_days(q) - civil_days(r));
+
+	return d >= 1 && d <= DOB_NEAR_DAYS;
+}
+
 enum dob_level compare_dob(const struct date *q, const struct date *r)
 {
 	char a[8], b[8];
@@ -752,7 +770,11 @@ enum dob_level compare_dob(const struct date *q, const struct date *r)
 	 * kept, so no nearer level can apply.  Most candidates a scorer sees
 	 * are like this. */
 	if (q->year != r->year && q->day != r->day)
-		return DOB_MISMATCH;
+		/* (or, at a year's end, a few days apart) */
+		return ((q->month == 12 && r->month == 1) || (q->month == 1 && r->month == 12)) &&
+				       abs((int)q->year - (int)r->year) == 1 && dob_near(q, r)
+			       ? DOB_NEAR
+			       : DOB_MISMATCH;
 	date_digits(q, a);
 	date_digits(r, b);
 	for (int i = 0; i < 8; i++) {
@@ -776,6 +798,8 @@ enum dob_level compare_dob(const struct date *q, const struct date *r)
 		return DOB_MONTH_ONLY;
 	if (q->year == r->year && ((q->month == 1 && q->day == 1) || (r->month == 1 && r->day == 1)))
 		return DOB_YEAR_ONLY;
+	if (q->year == r->year && abs((int)q->month - (int)r->month) <= 1 && dob_near(q, r))
+		return DOB_NEAR;
 	return DOB_MISMATCH;
 }
 

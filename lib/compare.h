@@ -57,6 +57,10 @@ enum dob_level {
 	 * the month and year (the year). */
 	DOB_MONTH_ONLY,
 	DOB_YEAR_ONLY,
+	/* 1 to 3 days apart, across a month's or a year's end too (09 and
+	 * 10, 31 December and 1 January, 29 February and 1 March): a slip of
+	 * the calendar rather than of a digit. */
+	DOB_NEAR,
 	DOB_MISMATCH,
 };
 /* Compares two dates (either absent -> DOB_ABSENT). */

@@ -67,6 +67,7 @@
 #define W_DOB_OTHER 12.0
 #define W_DOB_SWAPPED 9.0
 #define W_DOB_ONE_DIGIT 5.0
+#define W_DOB_NEAR 5.0       /* 1-3 days apart: about as likely by chance as a one-digit slip */
 #define W_DOB_YEAR 8.0
 #define W_DOB_MONTH_ONLY 6.0 /* the same month, one date the 1st: possibly the month only */
 #define W_DOB_YEAR_ONLY 4.0  /* the same year, one date 1 January: possibly the year only */
@@ -2042,6 +2043,7 @@ static double dob_score_dates(const struct match_ctx *c, const struct check_subj
 		{DOB_YEAR_OFF_BY_ONE, W_DOB_YEAR, "dob:year_off_by_one", true},
 		{DOB_MONTH_ONLY, W_DOB_MONTH_ONLY, "dob:month_only", false},
 		{DOB_YEAR_ONLY, W_DOB_YEAR_ONLY, "dob:year_only", false},
+		{DOB_NEAR, W_DOB_NEAR, "dob:near", true},
 	};
 	double best = -1e9;
 	bool best_agrees = false;
@@ -2165,7 +2167,10 @@ static double tag_dob_weight(const struct match_ctx *c, const struct date *d, si
 
 	if (s->dob.year != 0) {
 		for (size_t i = 0; i < n; i++)
-			if (d[i].year == s->dob.year || d[i].day == s->dob.day)
+			if (d[i].year == s->dob.year || d[i].day == s->dob.day ||
+			    /* a few days apart across a year's end (dob:near) */
+			    (d[i].month + s->dob.month == 13 && (d[i].month == 1 || d[i].month == 12) &&
+			     abs((int)d[i].year - (int)s->dob.year) == 1))
 				return dob_score_dates(c, s, d, n, true, &why, &agrees, &conflicts);
 		return W_DOB_MISMATCH;
 	}

@@ -174,11 +174,40 @@ static const struct bad_case bad_checks[] = {
      DSC_EINVAL, "subject.postcode", "subject.postcode: longer than 15 characters"},
     {"postcode with a dash", HEAD "'subject':{" NAMES ",'postcode':'WR1-2AB'}}", DSC_EINVAL,
      "subject.postcode", "subject.postcode: only letters, digits and spaces"},
-    {"sex in lower case", HEAD "'subject':{" NAMES ",'sex':'m'}}", DSC_EINVAL, "subject.sex",
-     "subject.sex: must be M, F, X or null"},
-    {"sex as a word", HEAD "'subject':{" NAMES ",'sex':'Male'}}", DSC_EINVAL, "subject.sex",
-     "subject.sex: must be M, F, X or null"},
+    {"sex as another word", HEAD "'subject':{" NAMES ",'sex':'man'}}", DSC_EINVAL, "subject.sex",
+     "subject.sex: must be M, F, X (in either case, or male, female), \"\" or null"},
+    {"sex as a number", HEAD "'subject':{" NAMES ",'sex':1}}", DSC_EINVAL, "subject.sex",
+     "subject.sex: must be M, F, X (in either case, or male, female), \"\" or null"},
 };
+
+/* Sex as forms and spreadsheets write it. */
+static void sex_is_read_in_either_case_and_as_a_word(void **state)
+{
+	static const struct {
+		const char *json;
+		char want;
+	} cases[] = {
+	    {"'M'", 'M'}, {"'m'", 'M'}, {"'f'", 'F'}, {"'x'", 'X'}, {"'Male'", 'M'},
+	    {"'FEMALE'", 'F'}, {"''", 0}, {"null", 0},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[256];
+		char *b;
+		struct check_request r;
+		struct dsc_error err;
+
+		snprintf(text, sizeof(text), HEAD "'subject':{" NAMES ",'sex':%s}}", cases[i].json);
+		b = body(text);
+		if (check_request_parse(b, strlen(b), &r, &err) != DSC_OK)
+			fail_msg("sex %s refused: %s", cases[i].json, err.msg);
+		if (r.subject.sex != cases[i].want)
+			fail_msg("sex %s read as %d, not %d", cases[i].json, r.subject.sex, cases[i].want);
+		check_request_release(&r);
+		free(b);
+	}
+}
 
 static void bad_checks_name_the_field(void **state)
 {
@@ -730,6 +759,7 @@ int main(void)
 	    cmocka_unit_test(contract_example_parses),
 	    cmocka_unit_test(names_are_trimmed_and_any_script_is_kept),
 	    cmocka_unit_test(bad_checks_name_the_field),
+	    cmocka_unit_test(sex_is_read_in_either_case_and_as_a_word),
 	    cmocka_unit_test(justification_is_counted_in_characters),
 	    cmocka_unit_test(today_is_not_in_the_future),
 	    cmocka_unit_test(subject_is_recorded_as_normalised_json),

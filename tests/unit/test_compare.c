@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "../../lib/compare.h"
@@ -249,6 +250,14 @@ static void test_dob_levels(void **state)
 		{"the record's date 1 January: the year only", {1970, 8, 25}, {1970, 1, 1}, DOB_YEAR_ONLY},
 		{"the 1st of another month mismatch", {1970, 4, 1}, {1970, 3, 24}, DOB_MISMATCH},
 		{"1 January of another year mismatch", {1971, 1, 1}, {1970, 8, 25}, DOB_MISMATCH},
+		{"a day apart across a ten (09 and 10): near", {1986, 3, 10}, {1986, 3, 9}, DOB_NEAR},
+		{"a day apart across a month's end: near", {1986, 4, 1}, {1986, 3, 31}, DOB_NEAR},
+		{"a day apart across a year's end: near", {1985, 12, 31}, {1986, 1, 1}, DOB_NEAR},
+		{"29 February written as 1 March: near", {2000, 3, 1}, {2000, 2, 29}, DOB_NEAR},
+		{"three days apart: near", {1986, 3, 17}, {1986, 3, 20}, DOB_NEAR},
+		{"four days apart mismatch", {1986, 3, 16}, {1986, 3, 20}, DOB_MISMATCH},
+		{"a day apart but one digit: one digit first", {1986, 3, 8}, {1986, 3, 9}, DOB_ONE_DIGIT},
+		{"a year and a day apart mismatch", {1984, 12, 31}, {1986, 1, 1}, DOB_MISMATCH},
 		{"absent query dob", {0, 0, 0}, {1970, 3, 12}, DOB_ABSENT},
 		{"absent record dob", {1970, 3, 12}, {0, 0, 0}, DOB_ABSENT},
 	};
@@ -305,6 +314,14 @@ static enum dob_level dob_level_by_definition(const struct date *q, const struct
 		return DOB_MONTH_ONLY;
 	if (q->year == r->year && ((q->month == 1 && q->day == 1) || (r->month == 1 && r->day == 1)))
 		return DOB_YEAR_ONLY;
+	{
+		/* near: 1-3 days apart, by the C library's calendar */
+		struct tm tq = {.tm_year = q->year - 1900, .tm_mon = q->month - 1, .tm_mday = q->day};
+		struct tm tr = {.tm_year = r->year - 1900, .tm_mon = r->month - 1, .tm_mday = r->day};
+		long long days = llabs((long long)(timegm(&tq) - timegm(&tr))) / 86400;
+		if (days >= 1 && days <= 3)
+			return DOB_NEAR;
+	}
 	return DOB_MISMATCH;
 }
 
