@@ -2521,6 +2521,36 @@ static void subject_add_heard(struct match_ctx *c, struct store_reader *r, size_
 	}
 }
 
+/*
+ * Whether a part of the subject's name is a placeholder that forms write
+ * for a name nobody knew ("Unknown", "N/K", "Not known", "TBC"): then it is
+ * no name, weighed as absent rather than as a name that disagrees.
+ */
+static bool placeholder_part(const struct norm_part *p)
+{
+	static const char *const words[] = {"unknown", "unk", "nk", "notknown", "nfn", "fnu", "tbc",
+					    "tba", "notgiven", "notstated", "na", "none", NULL};
+	char joined[NORM_TOKEN_MAX * 2 + 1];
+	size_t n = 0;
+
+	if (p->n == 0 || p->n > 2)
+		return false;
+	for (size_t i = 0; i < p->n; i++) {
+		if (n + p->len[i] >= sizeof(joined))
+			return false;
+		memcpy(joined + n, p->tok[i], p->len[i]);
+		n += p->len[i];
+	}
+	joined[n] = '\0';
+	/* "na" only as N/A, two letters apart: Na is also a name. */
+	if (strcmp(joined, "na") == 0 && p->n != 2)
+		return false;
+	for (size_t i = 0; words[i] != NULL; i++)
+		if (strcmp(joined, words[i]) == 0)
+			return true;
+	return false;
+}
+
 static void subject_prepare(struct match_ctx *c, struct store_reader *r, const struct check_subject *s)
 {
 	size_t n = s->n_names < CHECK_MAX_NAMES ? s->n_names : CHECK_MAX_NAMES, n_heard = 0;
@@ -2532,6 +2562,9 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 		normalize_part(c->norm, pn->given, NORM_GIVEN, &c->parts[i][NORM_GIVEN], &t1);
 		normalize_part(c->norm, pn->middle, NORM_MIDDLE, &c->parts[i][NORM_MIDDLE], &t2);
 		normalize_part(c->norm, pn->family, NORM_FAMILY, &c->parts[i][NORM_FAMILY], &t3);
+		for (int k = NORM_GIVEN; k <= NORM_FAMILY; k++)
+			if (placeholder_part(&c->parts[i][k]))
+				c->parts[i][k].n = 0;
 		enum heard_script script = heard_script_of(pn->family);
 		if (script == HEARD_NONE)
 			script = heard_script_of(pn->given);
