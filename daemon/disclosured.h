@@ -165,7 +165,7 @@ struct conn {
 	bool cl_looked;   /* taken or refused */
 	bool cl_counted;  /* counted under cl_id: given back when it closes */
 	bool cl_over;     /* its principal had the most connections open */
-	unsigned cl_open; /* the count when it was refused */
+	unsigned cl_open; /* its principal's count when it was taken or refused */
 	char cl_id[PRINCIPAL_ID_MAX + 1];
 	char cn[PRINCIPAL_CN_MAX + 1];
 	struct principal principal;
@@ -380,7 +380,6 @@ struct daemon {
 	struct writer *writer;
 	struct ratelimit *rl;
 	struct connlimit *cl;
-	unsigned conn_cap; /* max_connections_per_principal, as applied */
 	struct prefault *prefault; /* the store's pages mapped ahead (prefault.c) */
 	struct worker *workers;
 	int n_workers;

@@ -327,12 +327,12 @@ static int daemon_open(struct daemon *d, const char *path)
 		log_errx("out of memory for the rate limiter");
 		return 1;
 	}
-	d->conn_cap = d->cfg->server.max_connections_per_principal > 0
-			      ? (unsigned)d->cfg->server.max_connections_per_principal
-			      : (unsigned)(d->cfg->server.max_connections / 4 > 0
-						   ? d->cfg->server.max_connections / 4
-						   : 1);
-	if (connlimit_new(d->conn_cap, &d->cl) != DSC_OK) {
+	/* max_connections_per_principal, 0 for a quarter of max_connections */
+	int cap = d->cfg->server.max_connections_per_principal;
+
+	if (cap == 0)
+		cap = d->cfg->server.max_connections / 4 > 0 ? d->cfg->server.max_connections / 4 : 1;
+	if (connlimit_new((unsigned)cap, &d->cl) != DSC_OK) {
 		log_errx("out of memory for the connection counts");
 		return 1;
 	}

@@ -295,20 +295,10 @@ class ConnectionCountsProbe(DaemonTestCase):
             time.sleep(0.05)
             s.close()
         # a request, then idle until request_timeout closes it
-        idle = tls_connect(port)
-        idle.sendall(b"GET /v1/nowhere HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        idle.settimeout(tmo(8))
-        got = b""
-        try:
-            while True:
-                chunk = idle.recv(4096)
-                if not chunk:
-                    break
-                got += chunk
-        except (OSError, ssl.SSLError):
-            pass
-        idle.close()
+        got, closed = raw_tls(self.daemon, "cw.wm",
+                              b"GET /v1/nowhere HTTP/1.1\r\nHost: localhost\r\n\r\n", timeout=tmo(8))
         self.assertIn(b" 404 ", got)
+        self.assertTrue(closed, "the idle connection was not closed at request_timeout")
         self.assertCapIsTwo()
 
     # Was a defect (fixed): a connection counted for its principal only from its first request, so one principal that completed handshakes and sent nothing (or sent its head slowly) held every max_connections slot and locked every other force out
