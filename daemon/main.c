@@ -133,7 +133,7 @@ static int check_config(const char *path)
 		fprintf(stderr, "disclosured: store path %s is not a directory\n", cfg->store.path);
 		problems++;
 	}
-	if (matcher_new(&m, cfg->match.nicknames, &err) != DSC_OK) {
+	if (matcher_new_tables(&m, cfg->match.nicknames, cfg->match.surnames, &err) != DSC_OK) {
 		fprintf(stderr, "disclosured: %s\n", err.msg);
 		problems++;
 	}
@@ -308,7 +308,7 @@ static int daemon_open(struct daemon *d, const char *path)
 		log_errx("%s", err.msg);
 		return 1;
 	}
-	if (matcher_new(&d->matcher, d->cfg->match.nicknames, &err) != DSC_OK) {
+	if (matcher_new_tables(&d->matcher, d->cfg->match.nicknames, d->cfg->match.surnames, &err) != DSC_OK) {
 		log_errx("%s", err.msg);
 		return 1;
 	}

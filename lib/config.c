@@ -316,6 +316,7 @@ static const struct key_spec keys[] = {
     {"audit", "checkpoint_seconds", K_UINT, false, 1, 86400, OFF(audit.checkpoint_seconds)},
     {"access", "acl", K_PATH, true, 0, 0, OFF(access.acl)},
     {"match", "nicknames", K_PATH, false, 0, 0, OFF(match.nicknames)},
+    {"match", "surnames", K_PATH, false, 0, 0, OFF(match.surnames)},
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -696,5 +697,6 @@ void config_free(struct config *c)
 	free(c->audit.signing_key);
 	free(c->access.acl);
 	free(c->match.nicknames);
+	free(c->match.surnames);
 	free(c);
 }

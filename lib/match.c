@@ -44,6 +44,17 @@
 #define W_FAMILY_FUZZY 7.0       /* Jaro-Winkler >= 0.92 or one edit */
 #define W_FAMILY_PHONETIC 6.0    /* Double Metaphone codes agree */
 #define W_FAMILY_FUZZY_LOW 3.5   /* Jaro-Winkler >= 0.85 */
+/* A listed romanisation or spelling of the same surname (data/surnames.tsv:
+ * Zhou and Chow, Guo and Kwok, Park and Bak), or the name with and without
+ * its Arabic article (Al-Hassan, Hassan): the weight of a sound-alike, as a
+ * nickname is for the given name (each at most the exact weight less
+ * W_FUZZY_BELOW_EXACT), and, like a sound-alike, never a match without the
+ * district or the middle name behind it (name_needs_support). */
+#define W_FAMILY_VARIANT 6.0
+/* The name with and without Mac (MacKay and Kay): the part left is most
+ * often a surname of its own, of other families (Kay, Rae, Neil, Donald),
+ * so no more than a loose spelling (W_FAMILY_FUZZY_LOW). */
+#define W_FAMILY_MAC_DROPPED 3.5
 #define W_FAMILY_DISAGREE -8.0
 #define W_GIVEN_EXACT_MIN 3.5
 #define W_GIVEN_EXACT_MAX 10.0
@@ -186,6 +197,8 @@ _Static_assert(VIEW_GROUP <= STORE_VIEWS_MAX, "a group is fetched in one call");
 #define HEARD_READINGS_MAX 6 /* "as heard" readings of Cyrillic, Greek and Arabic names, per check */
 #define SUBJ_VARIANTS ((CHECK_MAX_NAMES + HEARD_READINGS_MAX) * 2)
 #define NICK_VARIANTS_MAX 24
+/* Sounds of the family name's listed variants used in keys, per reading. */
+#define FAMILY_VARIANT_CODES_MAX 4
 /* Sounds of a given name and its variants used in keys: the own ones
  * first, then the variants' in table order (bounds the keys of a check). */
 #define QUERY_GIVEN_CODES_MAX 6
@@ -247,6 +260,7 @@ struct rview {
 
 struct matcher {
 	struct nickname_table *nick;
+	struct nickname_table *sur; /* family-name variants (data/surnames.tsv) */
 	struct store_indexer indexer;
 	struct normalizer *norm; /* for the indexer, under lock */
 	pthread_mutex_t lock;
@@ -392,6 +406,13 @@ static bool codes_agree(const struct mtok *a, const struct mtok *b)
 		return false;
 	return strcmp(a->dm1, b->dm1) == 0 || strcmp(a->dm1, b->dm2) == 0 ||
 	       (a->dm2[0] != '\0' && (strcmp(a->dm2, b->dm1) == 0 || strcmp(a->dm2, b->dm2) == 0));
+}
+
+/* The Arabic article written as a word of its own (Al-Hassan, El Hassan):
+ * no part of the name, and no evidence on its own. */
+static bool family_article(const struct mtok *t)
+{
+	return t->len == 2 && (t->s[0] == 'a' || t->s[0] == 'e') && t->s[1] == 'l';
 }
 
 /*
@@ -1138,6 +1159,12 @@ static int view_decode(const void *data, size_t len, struct rview *v)
 
 int matcher_new(struct matcher **out, const char *nickname_file, struct dsc_error *err)
 {
+	return matcher_new_tables(out, nickname_file, NULL, err);
+}
+
+int matcher_new_tables(struct matcher **out, const char *nickname_file, const char *surname_file,
+		       struct dsc_error *err)
+{
 	struct matcher *m;
 	int rc;
 
@@ -1149,8 +1176,14 @@ int matcher_new(struct matcher **out, const char *nickname_file, struct dsc_erro
 		free(m);
 		return rc;
 	}
+	if ((rc = surname_table_load(&m->sur, surname_file, err)) != DSC_OK) {
+		nickname_table_free(m->nick);
+		free(m);
+		return rc;
+	}
 	if ((rc = normalizer_new(&m->norm, err)) != DSC_OK) {
 		nickname_table_free(m->nick);
+		nickname_table_free(m->sur);
 		free(m);
 		return rc;
 	}
@@ -1169,6 +1202,7 @@ void matcher_free(struct matcher *m)
 	if (m == NULL)
 		return;
 	nickname_table_free(m->nick);
+	nickname_table_free(m->sur);
 	normalizer_free(m->norm);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
@@ -1279,6 +1313,42 @@ static const char *nick_primary_code(struct match_ctx *c, const char *name)
 	return c->nick_code[h].code;
 }
 
+/* The listed variants of a reading's family name (data/surnames.tsv), of
+ * the name as written and without its article; at most max. */
+static size_t family_variants(const struct match_ctx *c, const struct mname *n, const char **out, size_t max)
+{
+	size_t k;
+
+	if (n->nf == 0)
+		return 0;
+	k = nickname_variants(c->m->sur, n->family_joined, out, max);
+	if (n->nf == 2 && family_article(&n->family[0]) && k < max)
+		k += nickname_variants(c->m->sur, n->family[1].s, out + k, max - k);
+	return k;
+}
+
+/* The primary sounds of those variants that are not the sound of a token
+ * of the name itself (whose keys the name has already), at most
+ * FAMILY_VARIANT_CODES_MAX. */
+static size_t family_variant_codes(struct match_ctx *c, const struct mname *n,
+				   char out[FAMILY_VARIANT_CODES_MAX][DM_CODE_MAX + 1])
+{
+	const char *vars[NICK_VARIANTS_MAX];
+	size_t nv = family_variants(c, n, vars, NICK_VARIANTS_MAX), k = 0;
+
+	for (size_t v = 0; v < nv && k < FAMILY_VARIANT_CODES_MAX; v++) {
+		const char *code = nick_primary_code(c, vars[v]);
+		bool dup = code[0] == '\0';
+		for (size_t t = 0; t < n->nf && !dup; t++)
+			dup = strcmp(n->family[t].dm1, code) == 0;
+		for (size_t j = 0; j < k && !dup; j++)
+			dup = strcmp(out[j], code) == 0;
+		if (!dup)
+			memcpy(out[k++], code, DM_CODE_MAX + 1);
+	}
+	return k;
+}
+
 /* True when the key  kind a:b  was added and holds no record; reads its
  * count once (generate_candidates then does not).  A failed read says
  * "not empty", so that the keys below it are still looked up. */
@@ -1376,6 +1446,20 @@ static void query_name_keys(struct match_ctx *c, struct store_reader *r, const s
 		 * swapped name's owner from the many who share it. */
 		if (c->sector[0] != '\0')
 			qkey_put(c, 'Q', c->sector, fc, 0, -1);
+	}
+	/* The family name's listed variants (Zhou: Chow, Chou, Jau; Guo:
+	 * Kwok, Kuo) by their sounds, with the given name's own sound and in
+	 * the postcode sector: the keys that find a variant without a date
+	 * (with one, the date keys hold the variants' initials too). */
+	{
+		char fv[FAMILY_VARIANT_CODES_MAX][DM_CODE_MAX + 1];
+		size_t nfv = family_variant_codes(c, n, fv);
+		for (size_t v = 0; v < nfv; v++) {
+			for (size_t g = 0; g < own; g++)
+				qkey_put(c, 'N', fv[v], gcodes[g], 0, -1);
+			if (c->sector[0] != '\0')
+				qkey_put(c, 'Q', c->sector, fv[v], 0, -1);
+		}
 	}
 	if (swapped)
 		return;
@@ -1478,6 +1562,12 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 			/* Willie for Liam: the given name's variants' letters too. */
 			for (size_t v = 0; v < nv; v++)
 				letter_add(letters, sizeof(letters), vars[v][0]);
+			/* Chow for Zhou: the family name's listed variants'.  (The
+			 * name with or without Mac is left to the given name's
+			 * initial: a letter more for every check is a key more.) */
+			nv = family_variants(c, q, vars, NICK_VARIANTS_MAX);
+			for (size_t v = 0; v < nv; v++)
+				letter_add(letters, sizeof(letters), vars[v][0]);
 		}
 		for (size_t l = 0; letters[l] != '\0'; l++)
 			if (key_date(&k, d->year, d->month, d->day, letters[l]))
@@ -1548,6 +1638,7 @@ static double tf_weight(struct store_reader *r, char kind, const char *tok, size
 static void subject_weights(struct match_ctx *c, struct store_reader *r, struct mname *n)
 {
 	double best = W_FAMILY_EXACT_MIN;
+	size_t parts = 0;
 	bool seen;
 
 	n->family_seen = false;
@@ -1555,11 +1646,16 @@ static void subject_weights(struct match_ctx *c, struct store_reader *r, struct 
 		n->w_family_tok[t] = tf_weight(r, 'T', n->family[t].s, c->n_records, W_FAMILY_EXACT_MIN,
 					       W_FAMILY_EXACT_MAX, W_FAMILY_EXACT_DEFAULT, &seen);
 		n->family_seen = n->family_seen || seen;
+		/* The article of Al-Hassan is no part of the name: its
+		 * rarity says nothing (family_article). */
+		if (t == 0 && n->nf > 1 && family_article(&n->family[0]))
+			continue;
+		parts++;
 		if (n->w_family_tok[t] > best)
 			best = n->w_family_tok[t];
 	}
 	/* A compound name as a whole is at least as rare as its rarest part. */
-	n->w_family_joined = clampd(best + (n->nf > 1 ? 2.0 : 0.0), W_FAMILY_EXACT_MIN, W_FAMILY_EXACT_MAX);
+	n->w_family_joined = clampd(best + (parts > 1 ? 2.0 : 0.0), W_FAMILY_EXACT_MIN, W_FAMILY_EXACT_MAX);
 	n->given_seen = true;
 	n->w_given = n->ng > 0 ? tf_weight(r, 'U', n->given[0].s, c->n_records, W_GIVEN_EXACT_MIN,
 					   W_GIVEN_EXACT_MAX, W_GIVEN_EXACT_DEFAULT, &n->given_seen)
@@ -1610,12 +1706,63 @@ static bool one_edit(const struct mtok *a, const struct mtok *b)
 }
 
 
-static double family_score(const struct mname *q, const struct mname *rn, const char **why)
+/* A family name as compared: its tokens without a leading article (when
+ * more follow), joined. */
+struct fam_core {
+	const struct mtok *tok;
+	const double *w_tok; /* subject only */
+	size_t n;
+	struct mtok joined;
+	char buf[NORM_TOKENS_MAX * (NORM_TOKEN_MAX + 1)];
+};
+
+static void fam_core(const struct mname *n, struct fam_core *f)
+{
+	size_t skip = n->nf > 1 && family_article(&n->family[0]) ? 1 : 0, k = 0;
+
+	f->tok = n->family + skip;
+	f->w_tok = n->w_family_tok + skip;
+	f->n = n->nf - skip;
+	if (skip == 0) {
+		f->joined.s = n->family_joined;
+		f->joined.len = n->family_joined_len;
+		return;
+	}
+	for (size_t i = 0; i < f->n; i++) {
+		memcpy(f->buf + k, f->tok[i].s, f->tok[i].len);
+		k += f->tok[i].len;
+	}
+	f->buf[k] = '\0';
+	f->joined.s = f->buf;
+	f->joined.len = (uint8_t)k;
+}
+
+/* One is the other with Mac before it (the normaliser writes Mc as mac),
+ * and what is left has three letters or more. */
+static bool mac_dropped(const struct mtok *a, const struct mtok *b)
+{
+	if (a->len < b->len) {
+		const struct mtok *t = a;
+		a = b;
+		b = t;
+	}
+	return b->len >= 3 && a->len == b->len + 3 && memcmp(a->s, "mac", 3) == 0 &&
+	       memcmp(a->s + 3, b->s, b->len) == 0;
+}
+
+/* Whether the family-name table relates a and b (NUL-terminated). */
+static bool surname_related(const struct nickname_table *sur, const struct mtok *a, const struct mtok *b)
+{
+	return sur != NULL && nickname_related(sur, a->s, b->s);
+}
+
+static double family_score(const struct nickname_table *sur, const struct mname *q, const struct mname *rn,
+			   const char **why)
 {
 	double w_exact = q->w_family_joined;
 	double best = W_FAMILY_DISAGREE;
-	double fuzzy_cap;
-	struct mtok qj, rj;
+	double fuzzy_cap = w_exact - W_FUZZY_BELOW_EXACT;
+	struct fam_core qc, rc;
 
 	*why = NULL;
 	if (q->nf == 0 || rn->nf == 0) {
@@ -1627,11 +1774,19 @@ static double family_score(const struct mname *q, const struct mname *rn, const 
 		*why = "family:exact";
 		return w_exact;
 	}
+	/* The article set aside: Al-Hassan and Hassan, El Hassan and
+	 * Al-Hassan are the same name, Al-Hassan and Al-Rashid are not. */
+	fam_core(q, &qc);
+	fam_core(rn, &rc);
+	if (qc.joined.len == rc.joined.len && memcmp(qc.joined.s, rc.joined.s, qc.joined.len) == 0) {
+		*why = "family:variant";
+		return min_d(W_FAMILY_VARIANT, fuzzy_cap);
+	}
 	/* One part of a compound name ("Smith" for "Smith-Jones"). */
-	for (size_t i = 0; i < q->nf; i++) {
-		for (size_t j = 0; j < rn->nf; j++) {
-			if (tok_eq(&q->family[i], &rn->family[j])) {
-				double w = clampd(q->w_family_tok[i] - W_FAMILY_COMPOUND_DROP, W_FAMILY_EXACT_MIN - 1.0,
+	for (size_t i = 0; i < qc.n; i++) {
+		for (size_t j = 0; j < rc.n; j++) {
+			if (tok_eq(&qc.tok[i], &rc.tok[j])) {
+				double w = clampd(qc.w_tok[i] - W_FAMILY_COMPOUND_DROP, W_FAMILY_EXACT_MIN - 1.0,
 						  W_FAMILY_EXACT_MAX);
 				if (w > best) {
 					best = w;
@@ -1643,29 +1798,36 @@ static double family_score(const struct mname *q, const struct mname *rn, const 
 	if (*why != NULL)
 		return best;
 
-	fuzzy_cap = w_exact - W_FUZZY_BELOW_EXACT;
-	qj.s = q->family_joined;
-	qj.len = q->family_joined_len;
-	rj.s = rn->family_joined;
-	rj.len = rn->family_joined_len;
 	{
-		double jw = jaro_winkler(qj.s, qj.len, rj.s, rj.len);
-		if (jw >= JW_HIGH || one_edit(&qj, &rj)) {
+		const struct mtok *qj = &qc.joined, *rj = &rc.joined;
+		double jw = jaro_winkler(qj->s, qj->len, rj->s, rj->len);
+		if (jw >= JW_HIGH || one_edit(qj, rj)) {
 			*why = "family:fuzzy";
 			return min_d(W_FAMILY_FUZZY, fuzzy_cap);
 		}
-		for (size_t i = 0; i < q->nf; i++) {
-			for (size_t j = 0; j < rn->nf; j++) {
-				if (codes_agree(&q->family[i], &rn->family[j])) {
+		/* A listed variant: after the near spellings, so that the table
+		 * only adds pairs (Zhou and Chow) and never weakens one that
+		 * was already near (Zhou and Chou); before the sounds, which
+		 * weigh the same, so that the reason names the table. */
+		if (surname_related(sur, qj, rj) ||
+		    ((qj->s != q->family_joined || rj->s != rn->family_joined) &&
+		     surname_related(sur, &(struct mtok){.s = q->family_joined, .len = q->family_joined_len},
+				     &(struct mtok){.s = rn->family_joined, .len = rn->family_joined_len}))) {
+			*why = "family:variant";
+			return min_d(W_FAMILY_VARIANT, fuzzy_cap);
+		}
+		for (size_t i = 0; i < qc.n; i++) {
+			for (size_t j = 0; j < rc.n; j++) {
+				if (codes_agree(&qc.tok[i], &rc.tok[j])) {
 					*why = "family:phonetic";
 					return min_d(W_FAMILY_PHONETIC, fuzzy_cap);
 				}
 			}
 		}
 		/* A token of a compound with a typo. */
-		for (size_t i = 0; i < q->nf && (q->nf > 1 || rn->nf > 1); i++) {
-			for (size_t j = 0; j < rn->nf; j++) {
-				const struct mtok *a = &q->family[i], *b = &rn->family[j];
+		for (size_t i = 0; i < qc.n && (qc.n > 1 || rc.n > 1); i++) {
+			for (size_t j = 0; j < rc.n; j++) {
+				const struct mtok *a = &qc.tok[i], *b = &rc.tok[j];
 				if (jaro_winkler(a->s, a->len, b->s, b->len) >= JW_HIGH || one_edit(a, b)) {
 					*why = "family:fuzzy";
 					return min_d(W_FAMILY_FUZZY - W_FAMILY_COMPOUND_DROP, fuzzy_cap);
@@ -1675,6 +1837,10 @@ static double family_score(const struct mname *q, const struct mname *rn, const 
 		if (jw >= JW_LOW) {
 			*why = "family:fuzzy";
 			return min_d(W_FAMILY_FUZZY_LOW, fuzzy_cap);
+		}
+		if (mac_dropped(qj, rj)) {
+			*why = "family:variant";
+			return min_d(W_FAMILY_MAC_DROPPED, fuzzy_cap);
 		}
 	}
 	*why = "family:mismatch";
@@ -1839,7 +2005,9 @@ struct name_result {
  * in another script agrees by sound at best, so there sound is not weak.
  * No given name at all (on either side) says less than an initial, and
  * is weak too: the family name and the date alone fit a twin as well;
- * so is no family name (one of punctuation only: "-", "?").
+ * so is no family name (one of punctuation only: "-", "?"), and so is a
+ * listed variant of the family name (family:variant: Wong is Wang and
+ * Huang, Kay is not MacKay's family), in any script.
  * (Not "partial" with one part of a compound surname, as an initial is:
  * that is also how a whole name typed into the family field reads.)
  * Asked of the best pair's reasons (name_result.why), and only of a
@@ -1857,7 +2025,7 @@ static bool family_or_given_is(const struct name_result *nr, const char *const *
 static bool name_needs_support(const struct name_result *nr)
 {
 	static const char *const weak[] = {"family:compound_part", "given:middle_name", "given:initial",
-					   "given:missing", "family:missing"};
+					   "given:missing", "family:missing", "family:variant"};
 	static const char *const weak_in_latin[] = {"family:phonetic", "given:phonetic"};
 
 	return family_or_given_is(nr, weak, sizeof(weak) / sizeof(weak[0])) ||
@@ -1951,10 +2119,10 @@ static double family_score_memo(struct match_ctx *c, size_t variant, const struc
 	double w;
 
 	if (len == 0)
-		return family_score(q, rn, why);
+		return family_score(c->m->sur, q, rn, why);
 	if (memo_get(c, salt, key, len, &w, why, &e))
 		return w;
-	w = family_score(q, rn, why);
+	w = family_score(c->m->sur, q, rn, why);
 	memo_put(c, e, salt, key, len, w, *why);
 	return w;
 }

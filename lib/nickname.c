@@ -1,5 +1,6 @@
 /*
- * nickname.c - the nickname and variant table (nickname.h).
+ * nickname.c - the nickname and variant table, and the family-name
+ * variant table read by the same code (nickname.h).
  *
  * Built once at start; lookups are an open-addressing hash of names to
  * the groups they belong to, so a check pays a few probes per name pair
@@ -18,6 +19,8 @@
 
 extern const char nicknames_data[];
 extern const size_t nicknames_data_len;
+extern const char surnames_data[];
+extern const size_t surnames_data_len;
 
 struct nick_name {
 	char *name;
@@ -220,7 +223,9 @@ int nickname_table_parse(struct nickname_table **out, const char *text, size_t l
 	return DSC_OK;
 }
 
-int nickname_table_load(struct nickname_table **out, const char *path, struct dsc_error *err)
+/* path NULL: the built-in text, named builtin in errors. */
+static int table_load(struct nickname_table **out, const char *path, const char *data, size_t data_len,
+		      const char *builtin, struct dsc_error *err)
 {
 	FILE *f;
 	char *buf;
@@ -228,7 +233,7 @@ int nickname_table_load(struct nickname_table **out, const char *path, struct ds
 	int rc;
 
 	if (path == NULL)
-		return nickname_table_parse(out, nicknames_data, nicknames_data_len, "nicknames.tsv (built in)", err);
+		return nickname_table_parse(out, data, data_len, builtin, err);
 	*out = NULL;
 	f = fopen(path, "rb");
 	if (f == NULL)
@@ -250,6 +255,16 @@ int nickname_table_load(struct nickname_table **out, const char *path, struct ds
 	free(buf);
 	fclose(f);
 	return rc;
+}
+
+int nickname_table_load(struct nickname_table **out, const char *path, struct dsc_error *err)
+{
+	return table_load(out, path, nicknames_data, nicknames_data_len, "nicknames.tsv (built in)", err);
+}
+
+int surname_table_load(struct nickname_table **out, const char *path, struct dsc_error *err)
+{
+	return table_load(out, path, surnames_data, surnames_data_len, "surnames.tsv (built in)", err);
 }
 
 void nickname_table_free(struct nickname_table *t)

@@ -30,6 +30,10 @@ int nickname_table_parse(struct nickname_table **out, const char *text, size_t l
 			 const char *source, struct dsc_error *err);
 /* path NULL: the table compiled into the library. */
 int nickname_table_load(struct nickname_table **out, const char *path, struct dsc_error *err);
+/* The family-name variant table (data/surnames.tsv: romanisations and
+ * spellings of one surname, "zhou<TAB>chow chou jau"), in the same format
+ * and read by the same code; path NULL: the table compiled in. */
+int surname_table_load(struct nickname_table **out, const char *path, struct dsc_error *err);
 void nickname_table_free(struct nickname_table *t);
 
 /* Names are normalised tokens (lower-case a-z). */

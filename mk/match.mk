@@ -1,24 +1,26 @@
 # match.mk - the matcher's data and benchmarks.
 #
-# data/nicknames.tsv is compiled into the library as a C array (so a
-# daemon without the installed file still has the table) and installed
-# beside the program by `make install` (the data/* rule of the Makefile).
-# The generator is awk only: no od or xxd needed.
+# data/nicknames.tsv (given names) and data/surnames.tsv (family names)
+# are compiled into the library as C arrays (so a daemon without the
+# installed files still has the tables) and installed beside the program
+# by `make install` (the data/* rule of the Makefile).  The generator is
+# awk only: no od or xxd needed.
 
-GEN_OBJ += $(BUILD)/gen/nicknames_data.o
+MATCH_TABLES := nicknames surnames
+GEN_OBJ += $(MATCH_TABLES:%=$(BUILD)/gen/%_data.o)
 # The Makefile's library rule expanded GEN_OBJ before this fragment was
-# read, so name the object as a prerequisite too (the recipe archives $^).
-$(LIBDSC): $(BUILD)/gen/nicknames_data.o
+# read, so name the objects as prerequisites too (the recipe archives $^).
+$(LIBDSC): $(MATCH_TABLES:%=$(BUILD)/gen/%_data.o)
 
-$(BUILD)/gen/nicknames_data.c: data/nicknames.tsv mk/match.mk
+$(BUILD)/gen/%_data.c: data/%.tsv mk/match.mk
 	@mkdir -p $(dir $@)
-	awk 'BEGIN { print "/* Generated from data/nicknames.tsv by mk/match.mk: do not edit. */"; \
-		print "#include <stddef.h>"; print "const char nicknames_data[] ="; } \
+	awk -v name=$* 'BEGIN { print "/* Generated from data/" name ".tsv by mk/match.mk: do not edit. */"; \
+		print "#include <stddef.h>"; print "const char " name "_data[] ="; } \
 	{ gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/\t/, "\\t"); printf "\t\"%s\\n\"\n", $$0; } \
-	END { print "\t\"\";"; print "const size_t nicknames_data_len = sizeof(nicknames_data) - 1;"; }' \
-		data/nicknames.tsv > $@.tmp && mv $@.tmp $@
+	END { print "\t\"\";"; print "const size_t " name "_data_len = sizeof(" name "_data) - 1;"; }' \
+		$< > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/gen/nicknames_data.o: $(BUILD)/gen/nicknames_data.c | deps
+$(BUILD)/gen/%_data.o: $(BUILD)/gen/%_data.c | deps
 	$(CC) $(ALL_CFLAGS) -Wno-overlength-strings -c -o $@ $<
 
 # The full measurement: registers of 10,000, 100,000 and 1,000,000 records.

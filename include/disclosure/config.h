@@ -48,6 +48,7 @@ struct config {
 	} access;
 	struct {
 		char *nicknames; /* addition: NULL = the built-in table */
+		char *surnames;  /* addition: NULL = the built-in family-name table */
 	} match;
 };
 

@@ -71,6 +71,11 @@ struct match_ctx;
 /* nickname_file: path of the nickname/variant table, or NULL for the
  * table compiled into the program (data/nicknames.tsv). */
 int matcher_new(struct matcher **out, const char *nickname_file, struct dsc_error *err);
+/* The same with the family-name variant table too: surname_file, or NULL
+ * for the table compiled in (data/surnames.tsv).  matcher_new uses the
+ * built-in one. */
+int matcher_new_tables(struct matcher **out, const char *nickname_file, const char *surname_file,
+		       struct dsc_error *err);
 void matcher_free(struct matcher *m);
 /* The indexer to hand to store_open(). */
 const struct store_indexer *matcher_indexer(const struct matcher *m);

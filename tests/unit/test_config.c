@@ -54,6 +54,7 @@ static void minimal_file_takes_the_contract_defaults(void **state)
 	assert_string_equal(c->audit.signing_key, "/etc/d/audit.pem");
 	assert_string_equal(c->access.acl, "/etc/d/acl.conf");
 	assert_null(c->match.nicknames);
+	assert_null(c->match.surnames);
 	config_free(c);
 }
 
@@ -93,6 +94,8 @@ static void every_key_is_read_and_relative_paths_follow_the_file(void **state)
 	assert_string_equal(c->access.acl, want);
 	snprintf(want, sizeof(want), "%s/nicknames.tsv", dir);
 	assert_string_equal(c->match.nicknames, want);
+	snprintf(want, sizeof(want), "%s/surnames.tsv", dir);
+	assert_string_equal(c->match.surnames, want);
 	config_free(c);
 }
 

@@ -20,6 +20,8 @@
 #include "disclosure/offender.h"
 #include "disclosure/store.h"
 
+#include "../../lib/nickname.h"
+
 static const char *const register_lines[] = {
 	"{\"id\":\"WMP-0000001\",\"names\":[{\"given\":\"Gareth\",\"middle\":\"Huw\",\"family\":\"Llewellyn\",\"kind\":\"primary\"},"
 	"{\"given\":\"Gary\",\"family\":\"Llewelyn\",\"kind\":\"alias\"}],\"dob\":\"1970-03-12\",\"sex\":\"M\","
@@ -710,6 +712,162 @@ static void test_namesakes_elsewhere_are_ruled_out_by_area_and_record_order(void
 	assert_true(res.n_views < sizeof(elsewhere) / sizeof(elsewhere[0]));
 }
 
+/*
+ * Family names written in another romanisation or spelling of the same
+ * name (data/surnames.tsv), with and without the Arabic article, and with
+ * and without Mac: found without a date of birth when the given name and
+ * the postcode agree, weighed as family:variant, and never a match on the
+ * date alone.
+ */
+static void put_variant_people(struct fixture *f)
+{
+	static const char *const lines[] = {
+		"{\"id\":\"FV-CHOW\",\"names\":[{\"given\":\"Jiahao\",\"family\":\"Chow\",\"kind\":\"primary\"}],"
+		"\"dob\":\"1984-02-19\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"LS6 3QN\"}],\"managing_force\":\"west-yorkshire\","
+		"\"status\":\"active\"}",
+		"{\"id\":\"FV-KWOK\",\"names\":[{\"given\":\"Meilin\",\"family\":\"Kwok\",\"kind\":\"primary\"}],"
+		"\"dob\":\"1979-11-03\",\"sex\":\"F\",\"addresses\":[{\"postcode\":\"B15 2TT\"}],\"managing_force\":\"west-midlands\","
+		"\"status\":\"active\"}",
+		"{\"id\":\"FV-HASSAN\",\"names\":[{\"given\":\"Karim\",\"family\":\"Al-Hassan\",\"kind\":\"primary\"}],"
+		"\"dob\":\"1990-08-21\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"M14 6HR\"}],\"managing_force\":\"greater-manchester\","
+		"\"status\":\"active\"}",
+		"{\"id\":\"FV-MACKAY\",\"names\":[{\"given\":\"Torquil\",\"family\":\"MacKay\",\"kind\":\"primary\"}],"
+		"\"dob\":\"1972-04-09\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"IV2 3PX\"}],\"managing_force\":\"scotland\","
+		"\"status\":\"active\"}",
+	};
+	struct store_txn *t;
+	struct dsc_error err;
+
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		put_in(t, lines[i]);
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+}
+
+static void test_family_name_variants(void **state)
+{
+	static const struct check_case variant_cases[] = {
+		{"Zhou finds Chow with no date of birth, the given name and the postcode agreeing",
+		 {.given = "Jiahao", NULL, "Zhou", .postcode = "LS6 3QN"}, BAND_POSSIBLE_MATCH, "FV-CHOW",
+		 {"family:variant", "given:exact", "dob:absent", "postcode:full"}},
+		{"Zhou finds Chow in the same district, another sector (through the variant's name key)",
+		 {.given = "Jiahao", NULL, "Zhou", .postcode = "LS6 1AA"}, BAND_POSSIBLE_MATCH, "FV-CHOW",
+		 {"family:variant", "postcode:district"}},
+		{"Zhou finds Chow with the given name alone",
+		 {.given = "Jiahao", NULL, "Zhou"}, BAND_POSSIBLE_MATCH, "FV-CHOW", {"family:variant", "given:exact"}},
+		{"Guo finds Kwok with no date of birth",
+		 {.given = "Meilin", NULL, "Guo", .postcode = "B15 2TT"}, BAND_POSSIBLE_MATCH, "FV-KWOK",
+		 {"family:variant", "given:exact", "postcode:full"}},
+		{"a variant with the date of birth alone is a possible match (it needs the district)",
+		 {.given = "Meilin", NULL, "Guo", .dob = "1979-11-03"}, BAND_POSSIBLE_MATCH, "FV-KWOK",
+		 {"family:variant", "dob:exact"}},
+		{"a variant with the date of birth and the postcode is a match",
+		 {.given = "Meilin", NULL, "Guo", .dob = "1979-11-03", .postcode = "B15 2TT"}, BAND_MATCH, "FV-KWOK",
+		 {"family:variant", "dob:exact", "postcode:full"}},
+		{"a namesake by variant born on another day and living elsewhere is no match",
+		 {.given = "Jiahao", NULL, "Zhou", .dob = "1991-07-30", .postcode = "SE1 7PB"}, BAND_NONE, NULL, {NULL}},
+		{"the family name without its article (Hassan for Al-Hassan) is a variant",
+		 {.given = "Karim", NULL, "Hassan", .dob = "1990-08-21", .postcode = "M14 6HR"}, BAND_MATCH, "FV-HASSAN",
+		 {"family:variant", "dob:exact"}},
+		{"the article written as one word (Alhassan) is the same name, joined",
+		 {.given = "Karim", NULL, "Alhassan", .postcode = "M14 6HR"}, BAND_POSSIBLE_MATCH, "FV-HASSAN",
+		 {"family:exact", "given:exact"}},
+		{"El Hassan for Al-Hassan is a variant",
+		 {.given = "Karim", NULL, "El Hassan", .postcode = "M14 6HR"}, BAND_POSSIBLE_MATCH, "FV-HASSAN",
+		 {"family:variant"}},
+		{"Kay for MacKay, with the date and the postcode, is a match",
+		 {.given = "Torquil", NULL, "Kay", .dob = "1972-04-09", .postcode = "IV2 3PX"}, BAND_MATCH, "FV-MACKAY",
+		 {"family:variant", "dob:exact", "postcode:full"}},
+		{"Kay for MacKay with the date alone is a possible match",
+		 {.given = "Torquil", NULL, "Kay", .dob = "1972-04-09"}, BAND_POSSIBLE_MATCH, "FV-MACKAY",
+		 {"family:variant", "dob:exact"}},
+	};
+	struct fixture *f = *state;
+
+	put_variant_people(f);
+	for (size_t i = 0; i < sizeof(variant_cases) / sizeof(variant_cases[0]); i++) {
+		const struct check_case *k = &variant_cases[i];
+		struct check_result res;
+		run(f, &k->q, &res);
+		if (res.outcome != k->outcome) {
+			print_error("%s: outcome %s, want %s\n", k->name, band_name(res.outcome), band_name(k->outcome));
+			fail();
+		}
+		if (k->first == NULL) {
+			for (size_t j = 0; j < res.n_candidates; j++)
+				assert_int_not_equal(res.candidates[j].band, BAND_MATCH);
+			continue;
+		}
+		if (res.n_candidates == 0 || strcmp(res.candidates[0].offender_id, k->first) != 0) {
+			print_error("%s: first candidate %s, want %s\n", k->name,
+				    res.n_candidates ? res.candidates[0].offender_id : "(none)", k->first);
+			fail();
+		}
+		for (size_t j = 0; j < 4 && k->reasons[j] != NULL; j++) {
+			if (!has_reason(&res.candidates[0], k->reasons[j])) {
+				print_error("%s: reason %s missing\n", k->name, k->reasons[j]);
+				fail();
+			}
+		}
+	}
+}
+
+/* The article of Al-Hassan is no part of the name: Al-Rashid born on
+ * the same day at the same address agrees with it in nothing but the
+ * article, and was a match through it ("al" as one part of a compound
+ * surname). */
+static void test_the_article_alone_is_no_agreement(void **state)
+{
+	struct fixture *f = *state;
+	const struct query q = {.given = "Karim", NULL, "Al-Rashid", .dob = "1990-08-21", .postcode = "M14 6HR"};
+	struct check_result res;
+
+	put_variant_people(f);
+	run(f, &q, &res);
+	for (size_t i = 0; i < res.n_candidates; i++) {
+		assert_int_not_equal(res.candidates[i].band, BAND_MATCH);
+		assert_false(has_reason(&res.candidates[i], "family:compound_part"));
+	}
+	assert_true(res.n_candidates > 0);
+	assert_true(has_reason(&res.candidates[0], "family:mismatch"));
+}
+
+/* The family-name table: built in, read by the nickname loader, its
+ * relation not transitive (Wong is Wang and Huang; Wang is not Huang),
+ * and a bad line named. */
+static void test_surname_table(void **state)
+{
+	char path[] = "/tmp/test_match-sur-XXXXXX";
+	int fd = mkstemp(path);
+	struct nickname_table *t = NULL;
+	struct matcher *m = NULL;
+	struct dsc_error err;
+	size_t groups, names;
+	const char *text = "# a comment\nzhou\tchow chou\nguo\tkw0k\n";
+
+	(void)state;
+	assert_int_equal(surname_table_load(&t, NULL, &err), DSC_OK);
+	nickname_table_size(t, &groups, &names);
+	assert_true(groups >= 50);
+	assert_true(nickname_related(t, "zhou", "chow"));
+	assert_true(nickname_related(t, "guo", "kwok"));
+	assert_true(nickname_related(t, "wong", "wang"));
+	assert_true(nickname_related(t, "wong", "huang"));
+	assert_false(nickname_related(t, "wang", "huang"));
+	assert_false(nickname_related(t, "smith", "smyth")); /* near already: not listed */
+	nickname_table_free(t);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	assert_int_equal(matcher_new_tables(&m, NULL, path, &err), DSC_EINVAL);
+	assert_null(m);
+	assert_non_null(strstr(err.msg, ":3: "));
+	unlink(path);
+	assert_int_equal(matcher_new_tables(&m, NULL, "/nonexistent/surnames.tsv", &err), DSC_EIO);
+	assert_non_null(strstr(err.msg, "/nonexistent/surnames.tsv"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -725,6 +883,9 @@ int main(void)
 		cmocka_unit_test(test_subject_without_names_is_refused),
 		cmocka_unit_test(test_band_names),
 		cmocka_unit_test(test_nickname_file_errors_name_the_line),
+		cmocka_unit_test(test_surname_table),
+		cmocka_unit_test_setup_teardown(test_family_name_variants, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_the_article_alone_is_no_agreement, setup, teardown),
 		cmocka_unit_test(test_two_records_that_fit_equally_are_not_a_match),
 		cmocka_unit_test(test_partial_names_with_exact_dob_are_not_a_match),
 		cmocka_unit_test_setup_teardown(test_namesakes_elsewhere_are_ruled_out_by_area_and_record_order, setup,
