@@ -45,11 +45,11 @@
 #define W_FAMILY_PHONETIC 6.0    /* Double Metaphone codes agree */
 #define W_FAMILY_FUZZY_LOW 3.5   /* Jaro-Winkler >= 0.85 */
 /* A listed romanisation or spelling of the same surname (data/surnames.tsv:
- * Zhou and Chow, Guo and Kwok, Park and Bak), or the name with and without
- * its Arabic article (Al-Hassan, Hassan): the weight of a sound-alike, as a
- * nickname is for the given name (each at most the exact weight less
- * W_FUZZY_BELOW_EXACT), and, like a sound-alike, never a match without the
- * district or the middle name behind it (name_needs_support). */
+ * Zhou and Chow, Guo and Kwok, Park and Bak, Alhassan and Hassan): the
+ * weight of a sound-alike, as a nickname is for the given name (each at
+ * most the exact weight less W_FUZZY_BELOW_EXACT), and, like a
+ * sound-alike, never a match without the district or the middle name
+ * behind it (name_needs_support). */
 #define W_FAMILY_VARIANT 6.0
 /* The name with and without Mac (MacKay and Kay): the part left is most
  * often a surname of its own, of other families (Kay, Rae, Neil, Donald),
@@ -193,11 +193,13 @@ _Static_assert(VIEW_GROUP <= STORE_VIEWS_MAX, "a group is fetched in one call");
  * two for the keys a check will read), per key at most and per check. */
 #define KEY_REFS_MAX 256
 #define REF_ARENA 4096
-#define NICK_CODE_SLOTS 256 /* primary codes of nickname-table names, a power of two */
+#define NICK_CODE_SLOTS 512 /* primary codes of the name tables' names, a power of two */
 #define HEARD_READINGS_MAX 6 /* "as heard" readings of Cyrillic, Greek and Arabic names, per check */
 #define SUBJ_VARIANTS ((CHECK_MAX_NAMES + HEARD_READINGS_MAX) * 2)
 #define NICK_VARIANTS_MAX 24
-/* Sounds of the family name's listed variants used in keys, per reading. */
+/* The family name's listed variants kept per reading, and the sounds of
+ * them used in keys. */
+#define FAMILY_VARIANTS_MAX 16
 #define FAMILY_VARIANT_CODES_MAX 4
 /* Sounds of a given name and its variants used in keys: the own ones
  * first, then the variants' in table order (bounds the keys of a check). */
@@ -242,6 +244,11 @@ struct mname {
 	/* The most the given and middle names (and a swap) can weigh
 	 * against any record's name (subject only; subject_prepare). */
 	double rest_ub;
+	/* The family name's listed variants (subject only; subject_prepare):
+	 * none, when the name is not in data/surnames.tsv, which spares the
+	 * scorer the look-ups. */
+	const char *fam_vars[FAMILY_VARIANTS_MAX];
+	uint8_t n_fam_vars;
 };
 
 /* A decoded match view. */
@@ -1313,31 +1320,16 @@ static const char *nick_primary_code(struct match_ctx *c, const char *name)
 	return c->nick_code[h].code;
 }
 
-/* The listed variants of a reading's family name (data/surnames.tsv), of
- * the name as written and without its article; at most max. */
-static size_t family_variants(const struct match_ctx *c, const struct mname *n, const char **out, size_t max)
-{
-	size_t k;
-
-	if (n->nf == 0)
-		return 0;
-	k = nickname_variants(c->m->sur, n->family_joined, out, max);
-	if (n->nf == 2 && family_article(&n->family[0]) && k < max)
-		k += nickname_variants(c->m->sur, n->family[1].s, out + k, max - k);
-	return k;
-}
-
 /* The primary sounds of those variants that are not the sound of a token
  * of the name itself (whose keys the name has already), at most
  * FAMILY_VARIANT_CODES_MAX. */
 static size_t family_variant_codes(struct match_ctx *c, const struct mname *n,
 				   char out[FAMILY_VARIANT_CODES_MAX][DM_CODE_MAX + 1])
 {
-	const char *vars[NICK_VARIANTS_MAX];
-	size_t nv = family_variants(c, n, vars, NICK_VARIANTS_MAX), k = 0;
+	size_t k = 0;
 
-	for (size_t v = 0; v < nv && k < FAMILY_VARIANT_CODES_MAX; v++) {
-		const char *code = nick_primary_code(c, vars[v]);
+	for (size_t v = 0; v < n->n_fam_vars && k < FAMILY_VARIANT_CODES_MAX; v++) {
+		const char *code = nick_primary_code(c, n->fam_vars[v]);
 		bool dup = code[0] == '\0';
 		for (size_t t = 0; t < n->nf && !dup; t++)
 			dup = strcmp(n->family[t].dm1, code) == 0;
@@ -1565,9 +1557,8 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 			/* Chow for Zhou: the family name's listed variants'.  (The
 			 * name with or without Mac is left to the given name's
 			 * initial: a letter more for every check is a key more.) */
-			nv = family_variants(c, q, vars, NICK_VARIANTS_MAX);
-			for (size_t v = 0; v < nv; v++)
-				letter_add(letters, sizeof(letters), vars[v][0]);
+			for (size_t v = 0; v < q->n_fam_vars; v++)
+				letter_add(letters, sizeof(letters), q->fam_vars[v][0]);
 		}
 		for (size_t l = 0; letters[l] != '\0'; l++)
 			if (key_date(&k, d->year, d->month, d->day, letters[l]))
@@ -1638,7 +1629,6 @@ static double tf_weight(struct store_reader *r, char kind, const char *tok, size
 static void subject_weights(struct match_ctx *c, struct store_reader *r, struct mname *n)
 {
 	double best = W_FAMILY_EXACT_MIN;
-	size_t parts = 0;
 	bool seen;
 
 	n->family_seen = false;
@@ -1646,16 +1636,11 @@ static void subject_weights(struct match_ctx *c, struct store_reader *r, struct 
 		n->w_family_tok[t] = tf_weight(r, 'T', n->family[t].s, c->n_records, W_FAMILY_EXACT_MIN,
 					       W_FAMILY_EXACT_MAX, W_FAMILY_EXACT_DEFAULT, &seen);
 		n->family_seen = n->family_seen || seen;
-		/* The article of Al-Hassan is no part of the name: its
-		 * rarity says nothing (family_article). */
-		if (t == 0 && n->nf > 1 && family_article(&n->family[0]))
-			continue;
-		parts++;
 		if (n->w_family_tok[t] > best)
 			best = n->w_family_tok[t];
 	}
 	/* A compound name as a whole is at least as rare as its rarest part. */
-	n->w_family_joined = clampd(best + (parts > 1 ? 2.0 : 0.0), W_FAMILY_EXACT_MIN, W_FAMILY_EXACT_MAX);
+	n->w_family_joined = clampd(best + (n->nf > 1 ? 2.0 : 0.0), W_FAMILY_EXACT_MIN, W_FAMILY_EXACT_MAX);
 	n->given_seen = true;
 	n->w_given = n->ng > 0 ? tf_weight(r, 'U', n->given[0].s, c->n_records, W_GIVEN_EXACT_MIN,
 					   W_GIVEN_EXACT_MAX, W_GIVEN_EXACT_DEFAULT, &n->given_seen)
@@ -1710,7 +1695,6 @@ static bool one_edit(const struct mtok *a, const struct mtok *b)
  * more follow), joined. */
 struct fam_core {
 	const struct mtok *tok;
-	const double *w_tok; /* subject only */
 	size_t n;
 	struct mtok joined;
 	char buf[NORM_TOKENS_MAX * (NORM_TOKEN_MAX + 1)];
@@ -1721,7 +1705,6 @@ static void fam_core(const struct mname *n, struct fam_core *f)
 	size_t skip = n->nf > 1 && family_article(&n->family[0]) ? 1 : 0, k = 0;
 
 	f->tok = n->family + skip;
-	f->w_tok = n->w_family_tok + skip;
 	f->n = n->nf - skip;
 	if (skip == 0) {
 		f->joined.s = n->family_joined;
@@ -1774,19 +1757,14 @@ static double family_score(const struct nickname_table *sur, const struct mname 
 		*why = "family:exact";
 		return w_exact;
 	}
-	/* The article set aside: Al-Hassan and Hassan, El Hassan and
-	 * Al-Hassan are the same name, Al-Hassan and Al-Rashid are not. */
-	fam_core(q, &qc);
-	fam_core(rn, &rc);
-	if (qc.joined.len == rc.joined.len && memcmp(qc.joined.s, rc.joined.s, qc.joined.len) == 0) {
-		*why = "family:variant";
-		return min_d(W_FAMILY_VARIANT, fuzzy_cap);
-	}
-	/* One part of a compound name ("Smith" for "Smith-Jones"). */
-	for (size_t i = 0; i < qc.n; i++) {
-		for (size_t j = 0; j < rc.n; j++) {
-			if (tok_eq(&qc.tok[i], &rc.tok[j])) {
-				double w = clampd(qc.w_tok[i] - W_FAMILY_COMPOUND_DROP, W_FAMILY_EXACT_MIN - 1.0,
+	/* One part of a compound name ("Smith" for "Smith-Jones", "Hassan"
+	 * for "Al-Hassan"), but not the Arabic article beside other words on
+	 * both sides: Al-Hassan and Al-Rashid agree in nothing. */
+	for (size_t i = 0; i < q->nf; i++) {
+		for (size_t j = 0; j < rn->nf; j++) {
+			if (tok_eq(&q->family[i], &rn->family[j]) &&
+			    !(q->nf > 1 && rn->nf > 1 && family_article(&q->family[i]))) {
+				double w = clampd(q->w_family_tok[i] - W_FAMILY_COMPOUND_DROP, W_FAMILY_EXACT_MIN - 1.0,
 						  W_FAMILY_EXACT_MAX);
 				if (w > best) {
 					best = w;
@@ -1798,6 +1776,10 @@ static double family_score(const struct nickname_table *sur, const struct mname 
 	if (*why != NULL)
 		return best;
 
+	/* The rest with the article set aside, so that Al-Hassan and
+	 * Al-Rashid do not look near for their first letters. */
+	fam_core(q, &qc);
+	fam_core(rn, &rc);
 	{
 		const struct mtok *qj = &qc.joined, *rj = &rc.joined;
 		double jw = jaro_winkler(qj->s, qj->len, rj->s, rj->len);
@@ -1809,10 +1791,11 @@ static double family_score(const struct nickname_table *sur, const struct mname 
 		 * only adds pairs (Zhou and Chow) and never weakens one that
 		 * was already near (Zhou and Chou); before the sounds, which
 		 * weigh the same, so that the reason names the table. */
-		if (surname_related(sur, qj, rj) ||
-		    ((qj->s != q->family_joined || rj->s != rn->family_joined) &&
-		     surname_related(sur, &(struct mtok){.s = q->family_joined, .len = q->family_joined_len},
-				     &(struct mtok){.s = rn->family_joined, .len = rn->family_joined_len}))) {
+		if (q->n_fam_vars > 0 &&
+		    (surname_related(sur, qj, rj) ||
+		     ((qj->s != q->family_joined || rj->s != rn->family_joined) &&
+		      surname_related(sur, &(struct mtok){.s = q->family_joined, .len = q->family_joined_len},
+				      &(struct mtok){.s = rn->family_joined, .len = rn->family_joined_len})))) {
 			*why = "family:variant";
 			return min_d(W_FAMILY_VARIANT, fuzzy_cap);
 		}
@@ -2719,6 +2702,24 @@ static bool placeholder_part(const struct norm_part *p)
 	return false;
 }
 
+/* The listed variants of a reading's family name (data/surnames.tsv), of
+ * the name as written and without its article, kept in the reading: the
+ * keys and the scorer read them there. */
+static void subject_family_variants(const struct match_ctx *c, struct mname *n)
+{
+	struct fam_core core;
+	size_t k;
+
+	n->n_fam_vars = 0;
+	if (n->nf == 0)
+		return;
+	k = nickname_variants(c->m->sur, n->family_joined, n->fam_vars, FAMILY_VARIANTS_MAX);
+	fam_core(n, &core);
+	if (core.joined.s != n->family_joined && k < FAMILY_VARIANTS_MAX)
+		k += nickname_variants(c->m->sur, core.joined.s, n->fam_vars + k, FAMILY_VARIANTS_MAX - k);
+	n->n_fam_vars = (uint8_t)k;
+}
+
 static void subject_prepare(struct match_ctx *c, struct store_reader *r, const struct check_subject *s)
 {
 	size_t n = s->n_names < CHECK_MAX_NAMES ? s->n_names : CHECK_MAX_NAMES, n_heard = 0;
@@ -2808,6 +2809,7 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 				f = min_d(W_FAMILY_FUZZY, q->w_family_joined - W_FUZZY_BELOW_EXACT);
 		}
 		q->rest_ub = g + (q->nm > 0 ? W_MIDDLE_EXACT : 0.0) + (c->swapped[i] ? W_NAMES_SWAPPED : 0.0);
+		subject_family_variants(c, q);
 		b = f + q->rest_ub;
 		if (b > c->name_bound)
 			c->name_bound = b;
