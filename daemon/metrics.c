@@ -162,5 +162,24 @@ int metrics_render(struct daemon *d, struct evbuffer *out)
 			    "disclosured_records %" PRIu64 "\n",
 			    atomic_load_explicit(&d->open_conns, memory_order_relaxed),
 			    ld(&d->audit_seq), ld(&d->records));
+	{
+		size_t used, map, file;
+
+		if (store_space(d->store, &used, &map, &file) == DSC_OK)
+			evbuffer_add_printf(
+			    out,
+			    "# HELP disclosured_store_used_bytes Bytes of the store's pages in use; "
+			    "writes fail (503) when they reach the map size.\n"
+			    "# TYPE disclosured_store_used_bytes gauge\n"
+			    "disclosured_store_used_bytes %zu\n"
+			    "# HELP disclosured_store_map_bytes The store's map size ([store] map_size).\n"
+			    "# TYPE disclosured_store_map_bytes gauge\n"
+			    "disclosured_store_map_bytes %zu\n"
+			    "# HELP disclosured_store_file_bytes Size of the store's data file: the "
+			    "pages in use, free pages, and zeros written ahead ([store] preallocate).\n"
+			    "# TYPE disclosured_store_file_bytes gauge\n"
+			    "disclosured_store_file_bytes %zu\n",
+			    used, map, file);
+	}
 	return writer_metrics_render(d->writer, out);
 }

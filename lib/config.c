@@ -311,6 +311,7 @@ static const struct key_spec keys[] = {
     {"tls", "crl", K_PATH, false, 0, 0, OFF(tls.crl)},
     {"store", "path", K_PATH, true, 0, 0, OFF(store.path)},
     {"store", "map_size", K_SIZE, false, 1ull << 20, 1ull << 46, OFF(store.map_size)},
+    {"store", "preallocate", K_SIZE, false, 0, 1ull << 40, OFF(store.preallocate)},
     {"audit", "signing_key", K_PATH, true, 0, 0, OFF(audit.signing_key)},
     {"audit", "checkpoint_every", K_UINT, false, 1, 1000000, OFF(audit.checkpoint_every)},
     {"audit", "checkpoint_seconds", K_UINT, false, 1, 86400, OFF(audit.checkpoint_seconds)},
@@ -557,6 +558,7 @@ static void config_defaults(struct config *c)
 	c->server.max_bulk_body = 268435456;
 	c->server.rate_limit = 0;
 	c->store.map_size = (size_t)17179869184ull;
+	c->store.preallocate = (size_t)134217728u;
 	c->audit.checkpoint_every = 1000;
 	c->audit.checkpoint_seconds = 60;
 }

@@ -35,6 +35,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <lmdb.h>
 #include <pthread.h>
@@ -113,6 +114,9 @@ struct store {
 	 * store_read_end(), exclusively by store_set_map_size(): LMDB may
 	 * remap only while no transaction of this process is active. */
 	pthread_rwlock_t resize_lock;
+	/* Where the zeros written ahead of the data end (store_keep_ahead):
+	 * the file's size when it last looked. */
+	size_t zero_end;
 };
 
 struct store_reader {
@@ -1484,6 +1488,83 @@ void store_read_end(struct store_reader *r)
 		r->active = false;
 		pthread_rwlock_unlock(&r->s->resize_lock);
 	}
+}
+
+int store_space(struct store *s, size_t *used, size_t *map, size_t *file)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	struct stat fs;
+	int fd, rc;
+
+	/* The meta pages are in the map, which store_set_map_size moves. */
+	pthread_rwlock_rdlock(&s->resize_lock);
+	if ((rc = mdb_env_info(s->env, &info)) == 0 && (rc = mdb_env_stat(s->env, &st)) == 0 &&
+	    (rc = mdb_env_get_fd(s->env, &fd)) == 0) {
+		*used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
+		*map = info.me_mapsize;
+		*file = fstat(fd, &fs) == 0 ? (size_t)fs.st_size : 0;
+	}
+	pthread_rwlock_unlock(&s->resize_lock);
+	return rc == 0 ? DSC_OK : mdb_status(rc);
+}
+
+int store_keep_ahead(struct store *s, size_t low, size_t step, size_t *added, struct dsc_error *err)
+{
+	/* In .bss and never written: reading it maps the zero page, no memory. */
+	static unsigned char zeros[1u << 20];
+	MDB_envinfo info;
+	MDB_stat st;
+	struct stat fs;
+	size_t used, end, target;
+	off_t off;
+	int fd, rc;
+
+	*added = 0;
+	if (s->read_only)
+		return DSC_OK;
+	if ((rc = mdb_env_info(s->env, &info)) != 0 || (rc = mdb_env_stat(s->env, &st)) != 0)
+		return mdb_fail(s, err, rc, "reading the store's size");
+	if ((rc = mdb_env_get_fd(s->env, &fd)) != 0)
+		return mdb_fail(s, err, rc, "reading the store's file descriptor");
+	used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
+	if (s->zero_end < used + low) {
+		/* Known only here: the file may have grown since (LMDB
+		 * writes past its end when the zeros run out). */
+		if (fstat(fd, &fs) != 0)
+			return dsc_error_set(err, DSC_EIO, "store %s: fstat: %s", s->path, strerror(errno));
+		s->zero_end = (size_t)fs.st_size;
+	}
+	if (s->zero_end >= used + low || s->zero_end >= s->map_size)
+		return DSC_OK;
+	target = s->zero_end + step;
+	if (target > s->map_size)
+		target = s->map_size;
+	/* Only past the file's end, which is past every page LMDB wrote:
+	 * never over a page of the store. */
+	end = s->zero_end;
+	for (off = (off_t)end; (size_t)off < target;) {
+		size_t n = target - (size_t)off < sizeof(zeros) ? target - (size_t)off : sizeof(zeros);
+		ssize_t w = pwrite(fd, zeros, n, off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int e = w < 0 ? errno : EIO;
+			s->zero_end = (size_t)off;
+			*added = (size_t)off - end;
+			return dsc_error_set(err, e == ENOSPC ? DSC_EFULL : DSC_EIO,
+					     "store %s: writing zeros ahead of the data: %s", s->path,
+					     strerror(e));
+		}
+		off += w;
+	}
+	s->zero_end = target;
+	*added = target - end;
+	/* Their write-back now, in the background: a commit's fdatasync
+	 * then finds them on disk. */
+	(void)sync_file_range(fd, (off_t)end, (off_t)(target - end), SYNC_FILE_RANGE_WRITE);
+	return DSC_OK;
 }
 
 int store_set_map_size(struct store *s, size_t map_size, struct dsc_error *err)

@@ -37,6 +37,7 @@ struct config {
 	struct {
 		char *path;
 		size_t map_size;
+		size_t preallocate; /* addition: zeros kept written past the data, bytes */
 	} store;
 	struct {
 		char *signing_key;

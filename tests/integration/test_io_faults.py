@@ -23,6 +23,7 @@ failures in the shim's log).
 """
 
 import http.client
+import json
 import os
 import threading
 import time
@@ -466,6 +467,117 @@ class DiskErrorsUnderTheAuditCommit(unittest.TestCase):
             if d.alive():
                 d.stop(expect_rc=None)
 
+
+
+def store_space(d):
+    """(used, map, file) bytes of the daemon's store, from /metrics."""
+    c = Client(d, "mon.wm")
+    try:
+        r = c.get("/metrics")
+    finally:
+        c.close()
+    assert r.status == 200, r
+    got = {}
+    for line in r.body.decode().splitlines():
+        for k in ("used", "map", "file"):
+            if line.startswith("disclosured_store_%s_bytes " % k):
+                got[k] = int(line.split()[1])
+    return got["used"], got["map"], got["file"]
+
+
+class ZerosAheadOfTheStore(unittest.TestCase):
+    """[store] preallocate: the writer keeps zeros written past the data
+    while it is idle, so that a commit overwrites blocks the file has
+    rather than growing it.  The zeros must be real blocks, only past the
+    data, within the map, and harmless to the store: after checks over
+    them and a restart without them, every acknowledged answer's entry is
+    there and the chain verifies."""
+
+    def wait_ahead(self, d, ahead, what):
+        deadline = time.monotonic() + tmo(10)
+        while True:
+            used, mapsize, size = store_space(d)
+            if size >= used + ahead:
+                return used, mapsize, size
+            if time.monotonic() > deadline:
+                self.fail("%s: the data file is %d bytes, %d in use: not %d ahead after %.0f s"
+                          % (what, size, used, ahead, tmo(10)))
+            time.sleep(0.1)
+
+    def test_zeros_are_written_ahead_while_idle_and_the_store_writes_over_them(self):
+        ahead = 6 << 20
+        d = Daemon("zeros-ahead", conf={"store": {"preallocate": str(ahead)}})
+        d.start()
+        try:
+            used, mapsize, size = self.wait_ahead(d, ahead, "after the start")
+            # 1 MiB a step: never more than a step past what was asked.
+            self.assertLess(size, used + ahead + (1 << 20) + 4096)
+            st = os.stat(d.dir / "store" / "data.mdb")
+            self.assertEqual(st.st_size, size)
+            self.assertGreaterEqual(st.st_blocks * 512, size - 65536,
+                                    "the zeros are a hole, not written blocks")
+            with open(d.dir / "store" / "data.mdb", "rb") as f:
+                f.seek(used)
+                tail = f.read()
+            self.assertEqual(tail.count(0), len(tail), "something past the data is not zero")
+
+            load_records(d, fixture_records())
+            cw = Client(d, "cw.wm", timeout=tmo(10))
+            acked = [self.assert_check_ok(cw, "ZAH-%d" % i) for i in range(40)]
+            cw.close()
+            used2, _, size2 = self.wait_ahead(d, ahead, "after the checks")
+            self.assertGreater(used2, used, "the checks wrote nothing?")
+            verify_daemon_audit(d)
+            d.stop()
+
+            # Without zeros ahead the same store serves, keeps every
+            # entry, and is not cut short.
+            d.conf["store"]["preallocate"] = "0"
+            d.write_conf()
+            d.start()
+            used3, _, size3 = store_space(d)
+            self.assertGreaterEqual(size3, size2)
+            lines = verify_daemon_audit(d)
+            seqs = {json.loads(l)["seq"] for l in lines}
+            for j in acked:
+                self.assertIn(j["audit"]["seq"], seqs)
+            cw = Client(d, "cw.wm", timeout=tmo(10))
+            self.assert_check_ok(cw, "ZAH-AFTER")
+            cw.close()
+            d.stop()
+        finally:
+            if d.alive():
+                d.stop(expect_rc=None)
+
+    def assert_check_ok(self, c, case_ref):
+        r = c.post("/v1/checks", check_body(case_ref=case_ref))
+        self.assertEqual(r.status, 200, r)
+        j = r.json()
+        self.assertEqual(j["candidates"][0]["offender_id"], "WMP-T000001", j)
+        return j
+
+    def test_zeros_stop_at_the_map_size(self):
+        d = Daemon("zeros-map", conf={"store": {"map_size": str(8 << 20),
+                                                "preallocate": str(64 << 20)}})
+        d.start()
+        try:
+            deadline = time.monotonic() + tmo(10)
+            while True:
+                used, mapsize, size = store_space(d)
+                if size >= mapsize or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            self.assertEqual(mapsize, 8 << 20)
+            self.assertEqual(size, mapsize, "the zeros should reach the map size and stop there")
+            load_records(d, fixture_records())
+            cw = Client(d, "cw.wm", timeout=tmo(10))
+            self.assert_check_ok(cw, "ZAH-MAP")
+            cw.close()
+            self.assertEqual(store_space(d)[2], mapsize)
+            verify_daemon_audit(d)
+        finally:
+            if d.alive():
+                d.stop(expect_rc=None)
 
 if __name__ == "__main__":
     unittest.main()

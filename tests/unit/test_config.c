@@ -44,6 +44,7 @@ static void minimal_file_takes_the_contract_defaults(void **state)
 	assert_int_equal(c->server.rate_limit, 0);
 	assert_int_equal(c->server.max_connections_per_principal, 0);
 	assert_int_equal(c->store.map_size, 17179869184ull);
+	assert_int_equal(c->store.preallocate, 134217728u);
 	assert_int_equal(c->audit.checkpoint_every, 1000);
 	assert_int_equal(c->audit.checkpoint_seconds, 60);
 	assert_string_equal(c->tls.certificate, "/etc/d/server.crt");
@@ -77,6 +78,7 @@ static void every_key_is_read_and_relative_paths_follow_the_file(void **state)
 	assert_int_equal(c->server.rate_limit, 20);
 	assert_int_equal(c->server.max_connections_per_principal, 12);
 	assert_int_equal(c->store.map_size, 1073741824);
+	assert_int_equal(c->store.preallocate, 0);
 	assert_int_equal(c->audit.checkpoint_every, 10);
 	assert_int_equal(c->audit.checkpoint_seconds, 5);
 	snprintf(want, sizeof(want), "%s/certs/server.crt", dir);

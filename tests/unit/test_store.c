@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -657,6 +658,118 @@ static void reopening_keeps_records_keys_tables_and_numbers(void **state)
 	assert_int_equal(store_get_recno(f->r, "KEN-2", &second), DSC_OK);
 	assert_true(second > first);
 	store_read_end(f->r);
+}
+
+/* The data file's size and allocated bytes, and the store's used bytes. */
+static void file_sizes(struct fixture *f, size_t *size, size_t *allocated, size_t *used)
+{
+	char path[128];
+	struct stat st;
+	size_t map, recs;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
+	assert_int_equal(stat(path, &st), 0);
+	*size = (size_t)st.st_size;
+	*allocated = (size_t)st.st_blocks * 512u;
+	assert_int_equal(store_stat(f->s, used, &map, &recs), DSC_OK);
+}
+
+/* Zeros ahead of the data: real blocks, only past the end, up to `low`
+ * past the last page in `step`s, never past the map; and LMDB goes on
+ * writing over them, every record readable after a reopen. */
+static void zeros_are_written_ahead_of_the_data_and_the_store_writes_over_them(void **state)
+{
+	struct fixture *f = *state;
+	const size_t low = 3u << 20, step = 1u << 20;
+	size_t size0, alloc0, used0, size, alloc, used, added, steps = 0, total = 0;
+	struct dsc_error err;
+	char id[32], path[128];
+	unsigned char buf[4096];
+	FILE *fp;
+
+	for (int i = 0; i < 50; i++) {
+		snprintf(id, sizeof(id), "ZAH-%d", i);
+		put(f->s, id, "Avery", "Zeroahead", NULL, false);
+	}
+	file_sizes(f, &size0, &alloc0, &used0);
+	assert_true(size0 < used0 + low);
+	do {
+		assert_int_equal(store_keep_ahead(f->s, low, step, &added, &err), DSC_OK);
+		assert_true(added <= step);
+		total += added;
+		steps++;
+	} while (added > 0 && steps < 100);
+	file_sizes(f, &size, &alloc, &used);
+	assert_int_equal(used, used0);
+	assert_int_equal(size, size0 + total);
+	assert_true(size >= used + low && size < used + low + step);
+	assert_true(steps >= low / step); /* a step at a time */
+	/* Written, not a hole: the blocks are the file's. */
+	assert_true(alloc >= size - (size0 > alloc0 ? size0 - alloc0 : 0) - 4096);
+	/* Far enough ahead: nothing more. */
+	assert_int_equal(store_keep_ahead(f->s, low, step, &added, &err), DSC_OK);
+	assert_int_equal(added, 0);
+	/* Zeros, and only past the old end: the data before it is intact. */
+	snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
+	fp = fopen(path, "rb");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, (long)size0, SEEK_SET), 0);
+	for (size_t off = size0; off < size; off += sizeof(buf)) {
+		size_t n = fread(buf, 1, sizeof(buf), fp);
+		assert_true(n > 0);
+		for (size_t k = 0; k < n; k++)
+			if (buf[k] != 0)
+				fail_msg("byte %zu past the data is %u", off + k, buf[k]);
+	}
+	fclose(fp);
+
+	/* LMDB writes its new pages over the zeros; the file does not grow
+	 * while they last, and everything reads back after a reopen. */
+	for (int i = 50; i < 300; i++) {
+		snprintf(id, sizeof(id), "ZAH-%d", i);
+		put(f->s, id, "Avery", "Zeroahead", NULL, false);
+	}
+	file_sizes(f, &size0, &alloc0, &used0);
+	assert_true(used0 > used);
+	assert_int_equal(size0, size);
+	reopen(f, &family_indexer);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	for (int i = 0; i < 300; i++) {
+		const char *json;
+		size_t len;
+
+		snprintf(id, sizeof(id), "ZAH-%d", i);
+		if (store_get_offender(f->r, id, &json, &len) != DSC_OK)
+			fail_msg("%s is lost", id);
+	}
+	store_read_end(f->r);
+}
+
+static void zeros_ahead_stop_at_the_map_size_and_not_on_a_read_only_store(void **state)
+{
+	struct fixture *f = *state;
+	struct store_options opt = { 0 };
+	struct store *ro;
+	size_t size, alloc, used, added = 1, steps = 0;
+	struct dsc_error err;
+
+	put(f->s, "ZAM-1", "Avery", "Mapsize", NULL, false);
+	/* The fixture's map is 16 MiB: asking for 64 MiB ahead stops there. */
+	while (added > 0 && steps++ < 100)
+		assert_int_equal(store_keep_ahead(f->s, 64u << 20, 4u << 20, &added, &err), DSC_OK);
+	file_sizes(f, &size, &alloc, &used);
+	assert_int_equal(size, 16u << 20);
+
+	shut_store(f);
+	opt.path = f->dir;
+	opt.map_size = 16u << 20;
+	opt.read_only = true;
+	assert_int_equal(store_open(&ro, &opt, &family_indexer, &err), DSC_OK);
+	assert_int_equal(store_keep_ahead(ro, 64u << 20, 4u << 20, &added, &err), DSC_OK);
+	assert_int_equal(added, 0);
+	store_close(ro);
+	assert_int_equal(open_store(f, 16u << 20, &family_indexer), DSC_OK);
+	assert_int_equal(store_reader_new(f->s, &f->r, &err), DSC_OK);
 }
 
 static void a_store_of_another_schema_version_is_refused(void **state)
@@ -1616,6 +1729,8 @@ int main(void)
 		T(checks_meta_and_audit_entries_are_kept_in_their_tables),
 		T(audit_entries_past_255_stay_in_sequence_order),
 		T(reopening_keeps_records_keys_tables_and_numbers),
+		T(zeros_are_written_ahead_of_the_data_and_the_store_writes_over_them),
+		T(zeros_ahead_stop_at_the_map_size_and_not_on_a_read_only_store),
 		T(a_store_of_another_schema_version_is_refused),
 		T(a_new_indexer_version_rebuilds_the_index_on_open),
 		T(views_follow_every_create_replace_and_delete_across_blocks),
