@@ -156,6 +156,10 @@ struct conn {
 	bool handshaking;             /* the TLS handshake is not done yet */
 	uint64_t req_start_ns;        /* when the deadline's clock started */
 	uint64_t req_bytes;           /* bytes received since (guard.c, REQUEST_MIN_RATE) */
+	struct event *out_deadline;   /* answers waiting for the client: their pace (guard.c) */
+	uint64_t out_start_ns;        /* the pace's period began */
+	uint64_t out_base;            /* bytes the client had taken then */
+	uint64_t out_total;           /* bytes of answers that went into the socket */
 	bool over_limit; /* counted past max_connections: the handshake is refused */
 	bool resolved;   /* CN read from the certificate (once per connection) */
 	unsigned acl_gen; /* the ACL generation principal was looked up in */
@@ -316,6 +320,7 @@ enum log_kind {
 	LOG_SLOW,       /* a request not whole after request_timeout */
 	LOG_NO_SERVICE, /* a certificate without one CN as text */
 	LOG_OVER_PRINCIPAL, /* a connection over max_connections_per_principal */
+	LOG_SLOW_READER,    /* answers read slower than ANSWER_MIN_RATE */
 	LOG_KINDS
 };
 

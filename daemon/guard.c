@@ -37,10 +37,15 @@
  * becomes a Content-Length; nothing else); hold back more than one
  * request.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <linux/sockios.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -959,12 +964,99 @@ static void answer_hold(struct conn *c, bool on)
 	bufferevent_setwatermark(c->guard_bev, EV_READ, 0, on ? CONN_INPUT_MAX : 0);
 }
 
+/*
+ * The answers' pace.  evhttp's write timeout is one of inactivity: a
+ * client that reads its answers a few hundred bytes at a time kept its
+ * connection, with the answer being written and up to CONN_INPUT_MAX of
+ * requests behind it, for as long as the kernel woke the writer now and
+ * then; and when evhttp did close it, the kernel went on sending the
+ * megabytes the socket held at the client's pace (2,000 pipelined
+ * /metrics read at 2 KB/s: some 80 minutes).  So each period of
+ * request_timeout seconds while answers wait for the client (in the
+ * bufferevent, or unread in the socket), a client that has more waiting
+ * than request_timeout seconds at ANSWER_MIN_RATE (64 kbit/s) would take
+ * must have taken at least that rate over the period, as Apache's
+ * mod_reqtimeout asks of a request's body.  A client that reads that fast
+ * is never cut off, however large the answer (an audit page over a slow
+ * link), nor is one with less waiting (an answer in flight when the
+ * period ends); one that is behind and slower gets a reset (what the
+ * socket still holds for it is dropped, not sent at its pace) and its
+ * connection ends as at evhttp's write timeout.  While the router still
+ * makes an answer of the connection's (in_flight), the time is not the
+ * client's: the period starts again.
+ */
+#define ANSWER_MIN_RATE 8192 /* bytes a second */
+#define ANSWER_RECHECK_MS 1000
+
+/* Bytes of answers in the socket that the client has not taken yet. */
+static size_t socket_unsent(const struct conn *c)
+{
+	int fd = (int)bufferevent_getfd(c->guard_bev), n = 0;
+
+	if (fd < 0 || ioctl(fd, SIOCOUTQ, &n) != 0 || n < 0)
+		return 0;
+	return (size_t)n;
+}
+
+static void out_period(struct conn *c, uint64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	size_t unsent = socket_unsent(c);
+
+	c->out_start_ns = mono_ns();
+	c->out_base = c->out_total > unsent ? c->out_total - unsent : 0;
+	evtimer_add(c->out_deadline, &tv);
+}
+
+static void out_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	uint64_t timeout_ms = (uint64_t)c->d->cfg->server.request_timeout * 1000;
+	uint64_t elapsed_ms = (mono_ns() - c->out_start_ns) / 1000000, taken;
+	size_t unsent, waiting;
+	bufferevent_event_cb ecb;
+	struct linger l = { 1, 0 };
+
+	(void)fd;
+	(void)what;
+	bufferevent_getcb(c->guard_bev, NULL, NULL, &ecb, NULL);
+	unsent = socket_unsent(c);
+	if (ecb == NULL || (evbuffer_get_length(c->guard_output) == 0 && unsent == 0))
+		return; /* gone, or the client has every answer */
+	if (c->in_flight > 0) {
+		out_period(c, ANSWER_RECHECK_MS);
+		return;
+	}
+	taken = c->out_total > unsent ? c->out_total - unsent : 0;
+	waiting = evbuffer_get_length(c->guard_output) + unsent;
+	if ((uint64_t)waiting * 1000 <= timeout_ms * ANSWER_MIN_RATE ||
+	    (taken - c->out_base) * 1000 >= elapsed_ms * ANSWER_MIN_RATE) {
+		out_period(c, timeout_ms);
+		return;
+	}
+	if (log_limit_pass(c->w, LOG_SLOW_READER))
+		log_info("'%s' took its answers slower than %d bytes a second (%" PRIu64 " bytes in "
+			 "%" PRIu64 " ms, %zu waiting): its connection is reset",
+			 c->cn[0] != '\0' ? c->cn : "-", ANSWER_MIN_RATE, taken - c->out_base, elapsed_ms,
+			 waiting);
+	if ((fd = bufferevent_getfd(c->guard_bev)) >= 0)
+		(void)setsockopt((int)fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	/* evhttp ends the connection as at its own write timeout. */
+	bufferevent_trigger_event(c->guard_bev, BEV_EVENT_WRITING | BEV_EVENT_TIMEOUT, 0);
+}
+
 static void answer_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct conn *c = arg;
+	size_t left = evbuffer_get_length(buf);
 
-	if (info->n_deleted > 0 && c->answer_hold && evbuffer_get_length(buf) == 0)
+	if (info->n_deleted > 0 && c->answer_hold && left == 0)
 		answer_hold(c, false);
+	if (c->out_deadline == NULL)
+		return;
+	c->out_total += info->n_deleted;
+	if (info->n_added > 0 && left > 0 && !evtimer_pending(c->out_deadline, NULL))
+		out_period(c, (uint64_t)c->d->cfg->server.request_timeout * 1000);
 }
 
 void guard_request_out(struct conn *c)
@@ -1018,6 +1110,7 @@ int guard_attach(struct bufferevent *tls_bev, struct conn *c)
 	c->guard_state = GUARD_HEAD;
 	c->guard_bev = tls_bev;
 	c->guard_deadline = evtimer_new(bufferevent_get_base(tls_bev), deadline_cb, c);
+	c->out_deadline = evtimer_new(bufferevent_get_base(tls_bev), out_deadline_cb, c);
 	c->handshaking = true;
 	deadline_start(c);
 	c->guard_input = in;
@@ -1039,6 +1132,9 @@ void guard_detach(struct conn *c)
 	if (c->guard_deadline != NULL)
 		event_free(c->guard_deadline);
 	c->guard_deadline = NULL;
+	if (c->out_deadline != NULL)
+		event_free(c->out_deadline);
+	c->out_deadline = NULL;
 	if (c->guard_entry != NULL && c->guard_input != NULL)
 		evbuffer_remove_cb_entry(c->guard_input, c->guard_entry);
 	c->guard_entry = NULL;

@@ -60,6 +60,9 @@ static const struct {
 	[LOG_OVER_PRINCIPAL] = {"connections closed: their principal held "
 				"max_connections_per_principal already",
 				false},
+	[LOG_SLOW_READER] = {"connections closed: their answers were read slower than the "
+			     "least rate allowed",
+			     false},
 };
 
 static int64_t mono_ms(void)

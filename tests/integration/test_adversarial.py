@@ -687,16 +687,14 @@ class SlowOrAbsentReaders(DaemonTestCase):
                             % (grown / 1024))
         self.assertEqual(Client(self.daemon, "mon.wm").get("/healthz").status, 200)
 
-    # DEFECT (kept, a known limitation): a client reading its answers a trickle at a time (2 KiB/s here) keeps its connection for as long as it likes; request_timeout bounds only arrival and idleness.
-    # Left as nginx leaves it (send_timeout is between two writes): what it holds is one answer and
-    # at most 256 KiB of its unread requests (test_the_daemon_stops_reading...), within
-    # max_connections_per_principal (test_abuse.ConnectionsPerPrincipal): one principal doing this
-    # cannot take every connection from the others.
-    @unittest.expectedFailure
+    # Was a defect (fixed): a client reading its answers a trickle at a time (2 KiB/s here) kept
+    # its connection for as long as it liked; request_timeout bounded only arrival and idleness.
+    # Now each request_timeout seconds with answers waiting must see 8 KiB a second of them leave.
     def test_a_client_reading_its_answers_a_trickle_at_a_time_is_cut_off(self):
-        # 400 pipelined /metrics (about 2 MB of answers, more than the
-        # sockets hold) read 512 bytes every 0.25 s: at that pace the
-        # answers would hold the connection for about 20 minutes.
+        # 2,000 pipelined /metrics (about 10 MB of answers, more than the
+        # sockets hold even on loopback) read 512 bytes every 0.25 s: at
+        # that pace the answers would hold the connection for about 80
+        # minutes.
         raw = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=tmo(5))
         raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         s = tls_context("mon.wm").wrap_socket(raw, server_hostname="localhost")
@@ -705,7 +703,7 @@ class SlowOrAbsentReaders(DaemonTestCase):
         got, closed = 0, False
         t0 = time.monotonic()
         try:
-            s.sendall(http_request_bytes("GET", "/metrics") * 400)
+            s.sendall(http_request_bytes("GET", "/metrics") * 2000)
             s.settimeout(tmo(5))
             while time.monotonic() - t0 < allowed:
                 try:
@@ -725,6 +723,49 @@ class SlowOrAbsentReaders(DaemonTestCase):
         self.assertTrue(closed, "a client reading %.1f KB in %.1f s still held its connection"
                         % (got / 1e3, took))
         self.assertEqual(Client(self.daemon, "mon.wm").get("/healthz").status, 200)
+
+    def test_a_client_reading_its_answers_slowly_but_steadily_gets_them_all(self):
+        # The other side of the rule above: 100 pipelined /metrics (about
+        # half a megabyte) read 12 KiB every 0.25 s, six times the least
+        # rate, over more periods of request_timeout than one: every
+        # answer arrives and the connection stays.
+        n = 100
+        raw = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=tmo(5))
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s = tls_context("mon.wm").wrap_socket(raw, server_hostname="localhost")
+        data, closed = b"", False
+        t0 = time.monotonic()
+        try:
+            s.sendall(http_request_bytes("GET", "/metrics") * n)
+            s.settimeout(tmo(5))
+            while data.count(b"HTTP/1.1 200 ") < n and time.monotonic() - t0 < tmo(60):
+                got = 0
+                while got < 12288:
+                    try:
+                        b = s.recv(12288 - got)
+                    except (ssl.SSLError, OSError):
+                        closed = True
+                        break
+                    if not b:
+                        closed = True
+                        break
+                    got += len(b)
+                    data += b
+                    if data.count(b"HTTP/1.1 200 ") >= n and data.endswith(b"\n"):
+                        break
+                if closed:
+                    break
+                time.sleep(0.25)
+        finally:
+            s.close()
+        took = time.monotonic() - t0
+        timeout = int(self.daemon_conf["server"]["request_timeout"])
+        print("  a steady reader got %d answers, %.0f KB in %.1f s" %
+              (data.count(b"HTTP/1.1 200 "), len(data) / 1e3, took), flush=True)
+        self.assertFalse(closed, "the daemon closed a client reading %.0f KB/s after %.1f s (%d "
+                         "answers)" % (len(data) / 1e3 / took, took, data.count(b"HTTP/1.1 200 ")))
+        self.assertEqual(data.count(b"HTTP/1.1 200 "), n)
+        self.assertGreater(took, 2 * timeout, "too fast to test the rule: read more slowly")
 
     def test_zz_after_the_readers_no_connection_is_left_open(self):
         assert_connections_all_released(self)
