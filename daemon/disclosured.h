@@ -154,6 +154,11 @@ struct conn {
 	struct event *guard_deadline; /* the request's whole time (request_timeout) */
 	unsigned in_flight;           /* requests the router has and has not answered */
 	bool handshaking;             /* the TLS handshake is not done yet */
+	/* While handshaking, in its worker's list, oldest first (server.c:
+	 * a new connection over max_connections pushes the oldest out). */
+	struct conn *hs_prev, *hs_next;
+	bool hs_listed;
+	uint64_t born_ns;
 	uint64_t req_start_ns;        /* when the deadline's clock started */
 	uint64_t req_bytes;           /* bytes received since (guard.c, REQUEST_MIN_RATE) */
 	struct event *out_deadline;   /* answers waiting for the client: their pace (guard.c) */
@@ -195,6 +200,9 @@ void guard_detach(struct conn *c);
  * a request's arrival, request_timeout, stops and starts with them). */
 void guard_request_in(struct conn *c);
 void guard_request_out(struct conn *c);
+/* c's handshake is over (or c closes): out of its worker's list of
+ * connections in their handshake.  server.c */
+void conn_handshake_unlist(struct conn *c);
 /* c's TLS handshake is done: its deadline (the same clock) stops. */
 void guard_handshake_done(struct conn *c);
 /* A connection over max_connections_per_principal: closed unless a request
@@ -321,6 +329,7 @@ enum log_kind {
 	LOG_NO_SERVICE, /* a certificate without one CN as text */
 	LOG_OVER_PRINCIPAL, /* a connection over max_connections_per_principal */
 	LOG_SLOW_READER,    /* answers read slower than ANSWER_MIN_RATE */
+	LOG_EVICTED,        /* a handshaking connection closed to make room */
 	LOG_KINDS
 };
 
@@ -353,6 +362,7 @@ struct worker {
 	unsigned inflight;      /* requests handed to the writer or bulk thread */
 	unsigned arriving;      /* requests begun on a connection, not yet whole (guard.c) */
 	unsigned lingering;     /* sockets drained after a failed handshake */
+	struct conn *hs_head, *hs_tail; /* connections in their handshake, oldest first */
 	/* So that a flood of connections cannot flood the log too: each kind
 	 * of line once a second at most, the rest counted and said in one
 	 * line when the second is over (log_flush). */

@@ -936,6 +936,7 @@ void guard_handshake_done(struct conn *c)
 	if (!c->handshaking)
 		return;
 	c->handshaking = false;
+	conn_handshake_unlist(c);
 	if (c->guard_deadline != NULL)
 		evtimer_del(c->guard_deadline);
 }

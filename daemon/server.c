@@ -60,6 +60,9 @@ static const struct {
 	[LOG_OVER_PRINCIPAL] = {"connections closed: their principal held "
 				"max_connections_per_principal already",
 				false},
+	[LOG_EVICTED] = {"connections closed in their TLS handshake, the oldest, to make room "
+			 "at max_connections",
+			 true},
 	[LOG_SLOW_READER] = {"connections closed: their answers were read slower than the "
 			     "least rate allowed",
 			     false},
@@ -201,9 +204,79 @@ static void linger_start(struct worker *w, int fd)
 	w->lingering++;
 }
 
+/*
+ * Connections still in their TLS handshake, per worker, oldest first.
+ * A client that opens connections and never finishes a handshake (it has
+ * no certificate, or it means to fill max_connections) would otherwise
+ * hold its places for request_timeout each and, renewed, keep every
+ * principal out.  So a new connection past max_connections pushes out the
+ * oldest connection of its worker still in its handshake, if that one has
+ * had EVICT_AGE_MS to finish it: a real handshake takes a few
+ * milliseconds, so the connections pushed out are those of such a client,
+ * and it cannot push out a real one unless it opens max_connections
+ * connections within a real handshake's time.  Only when none is that old
+ * is the new connection refused, as before.
+ */
+#define EVICT_AGE_MS 1000
+
+static void hs_list(struct worker *w, struct conn *c)
+{
+	c->born_ns = mono_ns();
+	c->hs_prev = w->hs_tail;
+	c->hs_next = NULL;
+	if (w->hs_tail != NULL)
+		w->hs_tail->hs_next = c;
+	else
+		w->hs_head = c;
+	w->hs_tail = c;
+	c->hs_listed = true;
+}
+
+void conn_handshake_unlist(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (!c->hs_listed || w == NULL)
+		return;
+	if (c->hs_prev != NULL)
+		c->hs_prev->hs_next = c->hs_next;
+	else
+		w->hs_head = c->hs_next;
+	if (c->hs_next != NULL)
+		c->hs_next->hs_prev = c->hs_prev;
+	else
+		w->hs_tail = c->hs_prev;
+	c->hs_prev = c->hs_next = NULL;
+	c->hs_listed = false;
+}
+
+/* Pushes out w's oldest connection in its handshake, if it is old
+ * enough; whether it did.  Its close comes from the loop, a moment later
+ * (evhttp is accepting the new connection now). */
+static bool hs_evict(struct worker *w)
+{
+	struct conn *old = w->hs_head;
+	bufferevent_event_cb ecb;
+
+	while (old != NULL) {
+		if (mono_ns() - old->born_ns < (uint64_t)EVICT_AGE_MS * 1000000u)
+			return false;
+		conn_handshake_unlist(old);
+		bufferevent_getcb(old->guard_bev, NULL, NULL, &ecb, NULL);
+		if (old->guard_bev != NULL && ecb != NULL) {
+			bufferevent_trigger_event(old->guard_bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT,
+						  BEV_TRIG_DEFER_CALLBACKS);
+			return true;
+		}
+		old = w->hs_head; /* evhttp had let that one go already */
+	}
+	return false;
+}
+
 static void conn_release(struct conn *c, SSL *ssl)
 {
 	(void)ssl;
+	conn_handshake_unlist(c);
 	guard_detach(c);
 	conn_audit_release(c);
 	if (c->linger_fd >= 0)
@@ -237,8 +310,17 @@ static struct bufferevent *server_bevcb(struct event_base *base, void *arg)
 	c->w = w;
 	c->linger_fd = -1;
 	open = atomic_fetch_add_explicit(&d->open_conns, 1, memory_order_relaxed) + 1;
-	if (open > d->cfg->server.max_connections)
-		c->over_limit = true;
+	if (open > d->cfg->server.max_connections) {
+		if (hs_evict(w)) {
+			if (log_limit_pass(w, LOG_EVICTED))
+				log_warnx("worker %d: at max_connections (%d): closed the oldest "
+					  "connection still in its TLS handshake (more than %d ms) to "
+					  "take a new one",
+					  w->index, d->cfg->server.max_connections, EVICT_AGE_MS);
+		} else {
+			c->over_limit = true;
+		}
+	}
 	ssl = tls_server_ssl_new(d->tls, c);
 	if (ssl == NULL) {
 		conn_release(c, NULL);
@@ -262,6 +344,8 @@ static struct bufferevent *server_bevcb(struct event_base *base, void *arg)
 	 * sent; without it evhttp's own (bulk) limit still holds. */
 	if (guard_attach(bev, c) != 0)
 		log_warnx("worker %d: no request guard for a new connection", w->index);
+	if (!c->over_limit)
+		hs_list(w, c);
 	return bev;
 }
 

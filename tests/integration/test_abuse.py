@@ -189,6 +189,69 @@ class ConnectionAbuse(DaemonTestCase):
         self.assertNormalCheckWithin(2)
 
 
+class HandshakesNeverFinished(DaemonTestCase):
+    """Connections that never finish their TLS handshake (no certificate,
+    or a client filling max_connections on purpose) used to hold their
+    places for request_timeout each: renewed, they kept every principal
+    out.  A new connection past max_connections now pushes out the oldest
+    connection of its worker still in its handshake after a second; one
+    younger than that is not pushed out (a real handshake takes
+    milliseconds), and the new connection is refused as before."""
+    daemon_conf = {"server": {"workers": "1", "max_connections": "6", "request_timeout": "30"}}
+    records = fixture_records()[:2]
+
+    def open_half(self, n, hello=False):
+        socks = []
+        for _ in range(n):
+            s = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=tmo(5))
+            if hello:
+                s.sendall(client_hello_prefix())
+            socks.append(s)
+        return socks
+
+    def test_a_real_client_pushes_out_handshakes_left_unfinished(self):
+        half = self.open_half(3) + self.open_half(3, hello=True)
+        try:
+            time.sleep(tmo(1.3))
+            c = Client(self.daemon, "cw.wm", timeout=tmo(5))
+            try:
+                r = c.post("/v1/checks", check_body(case_ref="HALF-OPEN-1"))
+            finally:
+                c.close()
+            self.assertEqual(r.status, 200, "a real client was kept out by %d unfinished "
+                             "handshakes at max_connections=6" % len(half))
+            closed = sum(is_closed(s, tmo(0.3)) for s in half)
+            self.assertGreaterEqual(closed, 1, "no unfinished handshake was closed")
+            lines = [l for l in self.daemon.log_text().splitlines()
+                     if "closed the oldest connection still in its TLS handshake" in l]
+            self.assertTrue(lines, "the eviction was not logged")
+        finally:
+            for s in half:
+                s.close()
+
+    def test_handshakes_under_a_second_old_are_not_pushed_out(self):
+        time.sleep(tmo(0.3))  # the last test's connections are gone
+        half = self.open_half(6)
+        t0 = time.monotonic()
+        try:
+            refused = False
+            try:
+                s = tls_connect(self.daemon.port, timeout=tmo(3))
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                refused = not s.recv(4096)
+                s.close()
+            except (OSError, ssl.SSLError):
+                refused = True
+            if time.monotonic() - t0 > 0.8:
+                self.skipTest("the machine was too slow to tell (%.2f s)" % (time.monotonic() - t0))
+            self.assertTrue(refused, "a connection past max_connections was taken by pushing out "
+                            "a handshake only just begun")
+            self.assertEqual(sum(is_closed(s, 0.05) for s in half), 0)
+        finally:
+            for s in half:
+                s.close()
+
+
 class FloodPastMaxConnections(DaemonTestCase):
     # One principal floods here: its own cap (a quarter of max_connections
     # by default) would cut its connections too, a second after their
