@@ -982,12 +982,12 @@ static void answer_hold(struct conn *c, bool on)
  * link), nor is one with less waiting (an answer in flight when the
  * period ends); one that is behind and slower gets a reset (what the
  * socket still holds for it is dropped, not sent at its pace) and its
- * connection ends as at evhttp's write timeout.  While the router still
- * makes an answer of the connection's (in_flight), the time is not the
- * client's: the period starts again.
+ * connection ends as at evhttp's write timeout.  A period begins when
+ * answers begin to wait for a client that had taken all the earlier ones,
+ * and again, whole, when one ends with the router still making an answer
+ * of the connection's (in_flight): that time is not the client's.
  */
 #define ANSWER_MIN_RATE 8192 /* bytes a second */
-#define ANSWER_RECHECK_MS 1000
 
 /* Bytes of answers in the socket that the client has not taken yet. */
 static size_t socket_unsent(const struct conn *c)
@@ -999,10 +999,11 @@ static size_t socket_unsent(const struct conn *c)
 	return (size_t)n;
 }
 
-static void out_period(struct conn *c, uint64_t ms)
+/* A new period from now, the client having `unsent` bytes not taken. */
+static void out_period(struct conn *c, size_t unsent)
 {
+	uint64_t ms = (uint64_t)c->d->cfg->server.request_timeout * 1000;
 	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
-	size_t unsent = socket_unsent(c);
 
 	c->out_start_ns = mono_ns();
 	c->out_base = c->out_total > unsent ? c->out_total - unsent : 0;
@@ -1025,21 +1026,21 @@ static void out_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	if (ecb == NULL || (evbuffer_get_length(c->guard_output) == 0 && unsent == 0))
 		return; /* gone, or the client has every answer */
 	if (c->in_flight > 0) {
-		out_period(c, ANSWER_RECHECK_MS);
+		out_period(c, unsent);
 		return;
 	}
 	taken = c->out_total > unsent ? c->out_total - unsent : 0;
+	taken = taken > c->out_base ? taken - c->out_base : 0;
 	waiting = evbuffer_get_length(c->guard_output) + unsent;
 	if ((uint64_t)waiting * 1000 <= timeout_ms * ANSWER_MIN_RATE ||
-	    (taken - c->out_base) * 1000 >= elapsed_ms * ANSWER_MIN_RATE) {
-		out_period(c, timeout_ms);
+	    taken * 1000 >= elapsed_ms * ANSWER_MIN_RATE) {
+		out_period(c, unsent);
 		return;
 	}
 	if (log_limit_pass(c->w, LOG_SLOW_READER))
 		log_info("'%s' took its answers slower than %d bytes a second (%" PRIu64 " bytes in "
 			 "%" PRIu64 " ms, %zu waiting): its connection is reset",
-			 c->cn[0] != '\0' ? c->cn : "-", ANSWER_MIN_RATE, taken - c->out_base, elapsed_ms,
-			 waiting);
+			 c->cn[0] != '\0' ? c->cn : "-", ANSWER_MIN_RATE, taken, elapsed_ms, waiting);
 	if ((fd = bufferevent_getfd(c->guard_bev)) >= 0)
 		(void)setsockopt((int)fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 	/* evhttp ends the connection as at its own write timeout. */
@@ -1056,8 +1057,14 @@ static void answer_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *i
 	if (c->out_deadline == NULL)
 		return;
 	c->out_total += info->n_deleted;
-	if (info->n_added > 0 && left > 0 && !evtimer_pending(c->out_deadline, NULL))
-		out_period(c, (uint64_t)c->d->cfg->server.request_timeout * 1000);
+	/* Answers begin to wait: a new period, unless the client is still
+	 * behind with earlier ones (then the period it is in goes on). */
+	if (info->n_added > 0 && left == info->n_added) {
+		size_t unsent = socket_unsent(c);
+
+		if (unsent == 0 || !evtimer_pending(c->out_deadline, NULL))
+			out_period(c, unsent);
+	}
 }
 
 void guard_request_out(struct conn *c)

@@ -168,8 +168,9 @@ int metrics_render(struct daemon *d, struct evbuffer *out)
 		if (store_space(d->store, &used, &map, &file) == DSC_OK)
 			evbuffer_add_printf(
 			    out,
-			    "# HELP disclosured_store_used_bytes Bytes of the store's pages in use; "
-			    "writes fail (503) when they reach the map size.\n"
+			    "# HELP disclosured_store_used_bytes Bytes up to the store's last page in "
+			    "use (free pages below it are reused first); writes fail (503) when the "
+			    "pages a write needs pass the map size.\n"
 			    "# TYPE disclosured_store_used_bytes gauge\n"
 			    "disclosured_store_used_bytes %zu\n"
 			    "# HELP disclosured_store_map_bytes The store's map size ([store] map_size).\n"

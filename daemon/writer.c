@@ -67,13 +67,15 @@ struct writer {
 };
 
 /* Zeros written ahead of the store's data ([store] preallocate,
- * store_keep_ahead), AHEAD_STEP at a time and only while no job waits, so
- * that a job never waits for them: a commit over blocks already written
- * syncs in about half the time of one that grows the file.  A check grows
- * the store by about 4 KiB (its stored result, its audit entry, the pages
- * LMDB copies); a sustained load that outruns the zeros commits as fast as
- * a file that grows, and the zeros are written again once it eases. */
-#define AHEAD_STEP ((size_t)1 << 20)
+ * store_keep_ahead), AHEAD_STEP at a time, each flushed to disk, and only
+ * while no job waits: a job that arrives during a step waits for that one
+ * step (a quarter of a megabyte and its fdatasync, about a millisecond
+ * here), and a commit over blocks already written syncs in about half the
+ * time of one that grows the file.  A check grows the store by about 4 KiB
+ * (its stored result, its audit entry, the pages LMDB copies); a sustained
+ * load that outruns the zeros commits as a growing file does, and the
+ * zeros are written again once it eases.  A due checkpoint goes first. */
+#define AHEAD_STEP ((size_t)256 << 10)
 #define AHEAD_RETRY_MS 60000u
 
 static uint64_t mono_ms(void)
@@ -534,8 +536,8 @@ static bool ahead_wanted(const struct writer *wr)
 }
 
 /* One step of zeros ahead of the data, between transactions.  A failure
- * (a full disk) costs nothing but the speed of the commits: it is said
- * once, tried again a minute later, and its end is said too. */
+ * (a disk nearly full) costs nothing but the speed of the commits: it is
+ * said once, tried again a minute later, and its end is said too. */
 static void ahead_step(struct writer *wr)
 {
 	struct dsc_error err;
@@ -581,22 +583,27 @@ static void *writer_main(void *arg)
 		timer_due = false;
 		pthread_mutex_lock(&wr->mtx);
 		while (wr->head == NULL && !wr->stopping && atomic_load(&wr->grow_to) == 0) {
+			uint64_t due = UINT64_MAX, now = mono_ms();
+
+			if (cfg->audit.checkpoint_seconds > 0 && pending_entries(wr) > 0) {
+				due = wr->last_checkpoint_mono_ms +
+				      (uint64_t)cfg->audit.checkpoint_seconds * 1000u;
+				if (now >= due) {
+					timer_due = true;
+					break;
+				}
+			}
 			if (ahead_wanted(wr)) {
 				pthread_mutex_unlock(&wr->mtx);
 				ahead_step(wr);
 				pthread_mutex_lock(&wr->mtx);
 				continue;
 			}
-			if (cfg->audit.checkpoint_seconds > 0 && pending_entries(wr) > 0) {
-				uint64_t due = wr->last_checkpoint_mono_ms +
-					       (uint64_t)cfg->audit.checkpoint_seconds * 1000u;
-				uint64_t now = mono_ms();
+			if (wr->ahead_failing && cfg->store.preallocate > 0 && wr->ahead_retry_ms < due)
+				due = wr->ahead_retry_ms; /* wake to try the zeros again */
+			if (due != UINT64_MAX) {
 				struct timespec ts;
 
-				if (now >= due) {
-					timer_due = true;
-					break;
-				}
 				clock_gettime(CLOCK_MONOTONIC, &ts);
 				ts.tv_sec += (time_t)((due - now) / 1000u);
 				ts.tv_nsec += (long)((due - now) % 1000u) * 1000000L;

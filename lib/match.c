@@ -1787,18 +1787,6 @@ static double family_score(const struct nickname_table *sur, const struct mname 
 			*why = "family:fuzzy";
 			return min_d(W_FAMILY_FUZZY, fuzzy_cap);
 		}
-		/* A listed variant: after the near spellings, so that the table
-		 * only adds pairs (Zhou and Chow) and never weakens one that
-		 * was already near (Zhou and Chou); before the sounds, which
-		 * weigh the same, so that the reason names the table. */
-		if (q->n_fam_vars > 0 &&
-		    (surname_related(sur, qj, rj) ||
-		     ((qj->s != q->family_joined || rj->s != rn->family_joined) &&
-		      surname_related(sur, &(struct mtok){.s = q->family_joined, .len = q->family_joined_len},
-				      &(struct mtok){.s = rn->family_joined, .len = rn->family_joined_len})))) {
-			*why = "family:variant";
-			return min_d(W_FAMILY_VARIANT, fuzzy_cap);
-		}
 		for (size_t i = 0; i < qc.n; i++) {
 			for (size_t j = 0; j < rc.n; j++) {
 				if (codes_agree(&qc.tok[i], &rc.tok[j])) {
@@ -1806,6 +1794,19 @@ static double family_score(const struct nickname_table *sur, const struct mname 
 					return min_d(W_FAMILY_PHONETIC, fuzzy_cap);
 				}
 			}
+		}
+		/* A listed variant: after the near spellings and the sounds, so
+		 * that the table only adds pairs (Zhou and Chow) and never
+		 * weakens one that was already found (Zhou and Chou; Li and Lee,
+		 * which agree by sound, and sound is not weak evidence for a
+		 * name written in another script, name_needs_support). */
+		if (q->n_fam_vars > 0 &&
+		    (surname_related(sur, qj, rj) ||
+		     ((qj->s != q->family_joined || rj->s != rn->family_joined) &&
+		      surname_related(sur, &(struct mtok){.s = q->family_joined, .len = q->family_joined_len},
+				      &(struct mtok){.s = rn->family_joined, .len = rn->family_joined_len})))) {
+			*why = "family:variant";
+			return min_d(W_FAMILY_VARIANT, fuzzy_cap);
 		}
 		/* A token of a compound with a typo. */
 		for (size_t i = 0; i < qc.n && (qc.n > 1 || rc.n > 1); i++) {

@@ -44,6 +44,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -114,9 +115,6 @@ struct store {
 	 * store_read_end(), exclusively by store_set_map_size(): LMDB may
 	 * remap only while no transaction of this process is active. */
 	pthread_rwlock_t resize_lock;
-	/* Where the zeros written ahead of the data end (store_keep_ahead):
-	 * the file's size when it last looked. */
-	size_t zero_end;
 };
 
 struct store_reader {
@@ -1515,55 +1513,80 @@ int store_keep_ahead(struct store *s, size_t low, size_t step, size_t *added, st
 	static unsigned char zeros[1u << 20];
 	MDB_envinfo info;
 	MDB_stat st;
+	MDB_txn *txn;
 	struct stat fs;
+	struct statvfs vfs;
 	size_t used, end, target;
 	off_t off;
-	int fd, rc;
+	int fd, rc, e = 0;
 
 	*added = 0;
 	if (s->read_only)
 		return DSC_OK;
-	if ((rc = mdb_env_info(s->env, &info)) != 0 || (rc = mdb_env_stat(s->env, &st)) != 0)
+	if (step > sizeof(zeros))
+		step = sizeof(zeros);
+	/* LMDB's write lock, held while the file's end is read and the zeros
+	 * written: no other writer (another process on the same store: an
+	 * mdb_load, a store-import by mistake) can be growing the file at the
+	 * same time.  The transaction writes nothing and is aborted. */
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return mdb_fail(s, err, rc, "locking the store to write zeros ahead");
+	if ((rc = mdb_env_info(s->env, &info)) != 0 || (rc = mdb_env_stat(s->env, &st)) != 0 ||
+	    (rc = mdb_env_get_fd(s->env, &fd)) != 0) {
+		mdb_txn_abort(txn);
 		return mdb_fail(s, err, rc, "reading the store's size");
-	if ((rc = mdb_env_get_fd(s->env, &fd)) != 0)
-		return mdb_fail(s, err, rc, "reading the store's file descriptor");
-	used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
-	if (s->zero_end < used + low) {
-		/* Known only here: the file may have grown since (LMDB
-		 * writes past its end when the zeros run out). */
-		if (fstat(fd, &fs) != 0)
-			return dsc_error_set(err, DSC_EIO, "store %s: fstat: %s", s->path, strerror(errno));
-		s->zero_end = (size_t)fs.st_size;
 	}
-	if (s->zero_end >= used + low || s->zero_end >= s->map_size)
+	used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
+	if (fstat(fd, &fs) != 0) {
+		e = errno;
+		mdb_txn_abort(txn);
+		return dsc_error_set(err, DSC_EIO, "store %s: fstat: %s", s->path, strerror(e));
+	}
+	end = (size_t)fs.st_size;
+	if (end >= used + low || end >= s->map_size) {
+		mdb_txn_abort(txn);
 		return DSC_OK;
-	target = s->zero_end + step;
+	}
+	/* Never the last of the disk: zeros are for speed, and the disk's
+	 * free space is for the data (and for what an operator frees). */
+	if (fstatvfs(fd, &vfs) == 0 &&
+	    (uint64_t)vfs.f_bavail * vfs.f_frsize < (uint64_t)step + 4 * (uint64_t)low) {
+		mdb_txn_abort(txn);
+		return dsc_error_set(err, DSC_EFULL,
+				     "store %s: not writing zeros ahead of the data: %llu MiB free on "
+				     "its file system, less than four times [store] preallocate",
+				     s->path, (unsigned long long)((uint64_t)vfs.f_bavail * vfs.f_frsize >> 20));
+	}
+	target = end + step;
 	if (target > s->map_size)
 		target = s->map_size;
-	/* Only past the file's end, which is past every page LMDB wrote:
-	 * never over a page of the store. */
-	end = s->zero_end;
+	/* Only past the file's end, which is past every page LMDB wrote. */
 	for (off = (off_t)end; (size_t)off < target;) {
-		size_t n = target - (size_t)off < sizeof(zeros) ? target - (size_t)off : sizeof(zeros);
-		ssize_t w = pwrite(fd, zeros, n, off);
+		ssize_t w = pwrite(fd, zeros, target - (size_t)off, off);
 
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			int e = w < 0 ? errno : EIO;
-			s->zero_end = (size_t)off;
-			*added = (size_t)off - end;
-			return dsc_error_set(err, e == ENOSPC ? DSC_EFULL : DSC_EIO,
-					     "store %s: writing zeros ahead of the data: %s", s->path,
-					     strerror(e));
+			e = w < 0 ? errno : EIO;
+			break;
 		}
 		off += w;
 	}
-	s->zero_end = target;
+	/* On disk before the next commit: its fdatasync would otherwise
+	 * wait for them (it flushes every dirty page of the file), and the
+	 * file's new size is logged now, not by that commit. */
+	if (e == 0 && fdatasync(fd) != 0)
+		e = errno;
+	if (e != 0) {
+		/* Give back what this step took. */
+		(void)ftruncate(fd, (off_t)end);
+		mdb_txn_abort(txn);
+		return dsc_error_set(err, e == ENOSPC ? DSC_EFULL : DSC_EIO,
+				     "store %s: writing zeros ahead of the data: %s", s->path,
+				     strerror(e));
+	}
+	mdb_txn_abort(txn);
 	*added = target - end;
-	/* Their write-back now, in the background: a commit's fdatasync
-	 * then finds them on disk. */
-	(void)sync_file_range(fd, (off_t)end, (off_t)(target - end), SYNC_FILE_RANGE_WRITE);
 	return DSC_OK;
 }
 
@@ -1644,6 +1667,15 @@ int store_prefault(struct store *s, size_t offset, size_t len, size_t *next, str
 		goto out;
 	}
 	end = (size_t)st.st_size < hi - lo ? (size_t)st.st_size : hi - lo;
+	{
+		/* Not the zeros written ahead of the data (store_keep_ahead). */
+		MDB_envinfo info;
+		MDB_stat mst;
+
+		if (mdb_env_info(s->env, &info) == 0 && mdb_env_stat(s->env, &mst) == 0 &&
+		    ((size_t)info.me_last_pgno + 1) * mst.ms_psize < end)
+			end = ((size_t)info.me_last_pgno + 1) * mst.ms_psize;
+	}
 	end -= end % page;
 	offset -= offset % page;
 	if (offset >= end)

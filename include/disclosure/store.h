@@ -92,22 +92,24 @@ int store_set_map_size(struct store *s, size_t map_size, struct dsc_error *err);
  * (before Linux 5.14): nothing is lost, the first reads map the pages. */
 int store_prefault(struct store *s, size_t offset, size_t len, size_t *next, struct dsc_error *err);
 
-/* Addition: bytes of pages in use, the map size, and the data file's size
- * (the pages in use, free pages, and zeros written ahead), from any
- * thread. */
+/* Addition: bytes up to the last page in use (free pages below it, which
+ * LMDB reuses first, included), the map size, and the data file's size
+ * (those, and the zeros written ahead), from any thread. */
 int store_space(struct store *s, size_t *used, size_t *map, size_t *file);
 
 /* Addition: writes zeros past the end of the data file (not a hole, not
  * fallocate's unwritten extents) until `low` bytes past the last page in
- * use are written, at most `step` bytes a call, never past the map size,
- * and starts their write-back.  LMDB then writes a commit's pages over
- * blocks that are already the file's, and the commit's fdatasync need not
- * wait for the file system to allocate them and log the file's new size:
- * on ext4 here a sync after growing a file took about 700 µs, one after
- * overwriting about 400.  *added: bytes written (0 when `low` is reached).
- * Only from the writer's thread, outside a write transaction (LMDB writes
- * the file only from inside one), so never over a page LMDB wrote.  A full
- * disk is an error the caller may ignore: nothing of the store is lost. */
+ * use are written, at most `step` bytes (and 1 MiB) a call, never past the
+ * map size, and flushes them (fdatasync).  LMDB then writes a commit's
+ * pages over blocks that are already the file's, and the commit's
+ * fdatasync need not wait for the file system to allocate them and log
+ * the file's new size: on ext4 here a sync after growing a file took about
+ * 700 µs, one after overwriting about 400.  *added: bytes written (0 when
+ * `low` is reached).  Holds LMDB's write lock meanwhile (a transaction it
+ * aborts), so never over a page any writer wrote: call it outside a write
+ * transaction.  Refuses (DSC_EFULL) when the file system would be left
+ * with less than four times `low` free, and gives back a step that failed:
+ * the disk's space is the data's first. */
 int store_keep_ahead(struct store *s, size_t low, size_t step, size_t *added, struct dsc_error *err);
 
 /* ---- reading (one reader per thread) ---- */

@@ -731,6 +731,9 @@ static void put_variant_people(struct fixture *f)
 		"{\"id\":\"FV-HASSAN\",\"names\":[{\"given\":\"Karim\",\"family\":\"Al-Hassan\",\"kind\":\"primary\"}],"
 		"\"dob\":\"1990-08-21\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"M14 6HR\"}],\"managing_force\":\"greater-manchester\","
 		"\"status\":\"active\"}",
+		"{\"id\":\"FV-LEE\",\"names\":[{\"given\":\"Wei\",\"family\":\"Lee\",\"kind\":\"primary\"}],"
+		"\"dob\":\"1988-05-27\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"NG7 2RD\"}],\"managing_force\":\"nottinghamshire\","
+		"\"status\":\"active\"}",
 		"{\"id\":\"FV-MACKAY\",\"names\":[{\"given\":\"Torquil\",\"family\":\"MacKay\",\"kind\":\"primary\"}],"
 		"\"dob\":\"1972-04-09\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"IV2 3PX\"}],\"managing_force\":\"scotland\","
 		"\"status\":\"active\"}",
@@ -781,6 +784,12 @@ static void test_family_name_variants(void **state)
 		{"Kay for MacKay, with the date and the postcode, is a match",
 		 {.given = "Torquil", NULL, "Kay", .dob = "1972-04-09", .postcode = "IV2 3PX"}, BAND_MATCH, "FV-MACKAY",
 		 {"family:variant", "dob:exact", "postcode:full"}},
+		{"Li for Lee agrees by sound, which the table does not weaken",
+		 {.given = "Wei", NULL, "Li", .dob = "1988-05-27"}, BAND_POSSIBLE_MATCH, "FV-LEE",
+		 {"family:phonetic", "dob:exact"}},
+		{"Li written in Han characters for Lee: sound is no weak evidence in another script, a match",
+		 {.given = "\u4f1f", NULL, "\u674e", .dob = "1988-05-27"}, BAND_MATCH, "FV-LEE",
+		 {"family:phonetic", "dob:exact", "name:transliterated"}},
 		{"Kay for MacKay with the date alone is a possible match",
 		 {.given = "Torquil", NULL, "Kay", .dob = "1972-04-09"}, BAND_POSSIBLE_MATCH, "FV-MACKAY",
 		 {"family:variant", "dob:exact"}},

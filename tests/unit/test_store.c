@@ -754,7 +754,19 @@ static void zeros_ahead_stop_at_the_map_size_and_not_on_a_read_only_store(void *
 	struct dsc_error err;
 
 	put(f->s, "ZAM-1", "Avery", "Mapsize", NULL, false);
+	/* Never the last of the disk: asking for more than a quarter of the
+	 * free space is refused, and nothing is written. */
+	file_sizes(f, &size, &alloc, &used);
+	assert_int_equal(store_keep_ahead(f->s, (size_t)1 << 46, 4u << 20, &added, &err), DSC_EFULL);
+	assert_int_equal(added, 0);
+	assert_non_null(strstr(err.msg, "free on its file system"));
+	{
+		size_t size2, alloc2, used2;
+		file_sizes(f, &size2, &alloc2, &used2);
+		assert_int_equal(size2, size);
+	}
 	/* The fixture's map is 16 MiB: asking for 64 MiB ahead stops there. */
+	added = 1;
 	while (added > 0 && steps++ < 100)
 		assert_int_equal(store_keep_ahead(f->s, 64u << 20, 4u << 20, &added, &err), DSC_OK);
 	file_sizes(f, &size, &alloc, &used);
