@@ -724,38 +724,48 @@ class SlowOrAbsentReaders(DaemonTestCase):
                         % (got / 1e3, took))
         self.assertEqual(Client(self.daemon, "mon.wm").get("/healthz").status, 200)
 
-    def test_a_client_reading_its_answers_slowly_but_steadily_gets_them_all(self):
-        # The other side of the rule above: 100 pipelined /metrics (about
-        # half a megabyte) read 12 KiB every 0.25 s, six times the least
-        # rate, over more periods of request_timeout than one: every
-        # answer arrives and the connection stays.
-        n = 100
+    def read_steadily(self, s, n, t0):
+        """Reads answers 12 KiB every 0.25 s until n have come; returns
+        (bytes, closed)."""
+        data, closed = b"", False
+        while data.count(b"HTTP/1.1 200 ") < n and time.monotonic() - t0 < tmo(60):
+            got = 0
+            while got < 12288:
+                try:
+                    b = s.recv(12288 - got)
+                except (ssl.SSLError, OSError):
+                    closed = True
+                    break
+                if not b:
+                    closed = True
+                    break
+                got += len(b)
+                data += b
+                if data.count(b"HTTP/1.1 200 ") >= n and data.endswith(b"\n"):
+                    break
+            if closed:
+                break
+            time.sleep(0.25)
+        return data, closed
+
+    def steady_connection(self):
         raw = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=tmo(5))
         raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         s = tls_context("mon.wm").wrap_socket(raw, server_hostname="localhost")
-        data, closed = b"", False
+        s.settimeout(tmo(5))
+        return s
+
+    def test_a_client_reading_its_answers_slowly_but_steadily_gets_them_all(self):
+        # The other side of the rule above: 100 pipelined /metrics (about
+        # half a megabyte) read 12 KiB every 0.25 s (about 16 KB/s here,
+        # twice the least rate), over more periods of request_timeout
+        # than one: every answer arrives and the connection stays.
+        n = 100
+        s = self.steady_connection()
         t0 = time.monotonic()
         try:
             s.sendall(http_request_bytes("GET", "/metrics") * n)
-            s.settimeout(tmo(5))
-            while data.count(b"HTTP/1.1 200 ") < n and time.monotonic() - t0 < tmo(60):
-                got = 0
-                while got < 12288:
-                    try:
-                        b = s.recv(12288 - got)
-                    except (ssl.SSLError, OSError):
-                        closed = True
-                        break
-                    if not b:
-                        closed = True
-                        break
-                    got += len(b)
-                    data += b
-                    if data.count(b"HTTP/1.1 200 ") >= n and data.endswith(b"\n"):
-                        break
-                if closed:
-                    break
-                time.sleep(0.25)
+            data, closed = self.read_steadily(s, n, t0)
         finally:
             s.close()
         took = time.monotonic() - t0
@@ -766,6 +776,26 @@ class SlowOrAbsentReaders(DaemonTestCase):
                          "answers)" % (len(data) / 1e3 / took, took, data.count(b"HTTP/1.1 200 ")))
         self.assertEqual(data.count(b"HTTP/1.1 200 "), n)
         self.assertGreater(took, 2 * timeout, "too fast to test the rule: read more slowly")
+
+    def test_a_pause_between_answers_is_not_counted_against_the_next_ones(self):
+        # One answer read at once, a pause of most of request_timeout with
+        # nothing waiting, then 30 answers read at the same steady pace:
+        # the pause was the client's to take, not time it was behind.
+        timeout = int(self.daemon_conf["server"]["request_timeout"])
+        s = self.steady_connection()
+        try:
+            s.sendall(http_request_bytes("GET", "/metrics"))
+            first, closed = self.read_steadily(s, 1, time.monotonic())
+            self.assertFalse(closed)
+            time.sleep(timeout * 0.85)
+            t0 = time.monotonic()
+            s.sendall(http_request_bytes("GET", "/metrics") * 30)
+            data, closed = self.read_steadily(s, 30, t0)
+        finally:
+            s.close()
+        self.assertFalse(closed, "reset %.1f s after a pause, reading %.0f KB (%d answers)"
+                         % (time.monotonic() - t0, len(data) / 1e3, data.count(b"HTTP/1.1 200 ")))
+        self.assertEqual(data.count(b"HTTP/1.1 200 "), 30)
 
     def test_zz_after_the_readers_no_connection_is_left_open(self):
         assert_connections_all_released(self)
