@@ -63,19 +63,24 @@ struct writer {
 	atomic_size_t grow_to; /* map size asked for by a reload, 0 = none */
 	uint64_t ahead_retry_ms; /* writing zeros ahead failed: not again before */
 	bool ahead_failing;
-	bool ahead_full; /* [store] preallocate reached since the last commit */
+	bool ahead_full;  /* [store] preallocate reached, and not yet half used */
+	uint64_t idle_ms; /* when the last batch ended */
 };
 
 /* Zeros written ahead of the store's data ([store] preallocate,
- * store_keep_ahead), AHEAD_STEP at a time, each flushed to disk, and only
- * while no job waits: a job that arrives during a step waits for that one
- * step (a quarter of a megabyte and its fdatasync, about a millisecond
- * here), and a commit over blocks already written syncs in about half the
- * time of one that grows the file.  A check grows the store by about 4 KiB
- * (its stored result, its audit entry, the pages LMDB copies); a sustained
- * load that outruns the zeros commits as a growing file does, and the
- * zeros are written again once it eases.  A due checkpoint goes first. */
+ * store_keep_ahead), AHEAD_STEP at a time, each flushed to disk, only once
+ * the writer has had no job for AHEAD_QUIET_MS, and only when less than
+ * half of them is left: a steady stream of requests, even one at a time,
+ * never meets a step, and a request that arrives during one in a quiet
+ * moment waits for that step alone (a quarter of a megabyte and its
+ * fdatasync, about a millisecond here).  A commit over blocks already
+ * written syncs in about half the time of one that grows the file.  A
+ * check grows the store by about 4 KiB (its stored result, its audit
+ * entry, the pages LMDB copies): 256 MiB of zeros last some 60,000
+ * checks, after which commits cost what a growing file costs until a
+ * quiet moment.  A due checkpoint goes first. */
 #define AHEAD_STEP ((size_t)256 << 10)
+#define AHEAD_QUIET_MS 50u
 #define AHEAD_RETRY_MS 60000u
 
 static uint64_t mono_ms(void)
@@ -528,11 +533,28 @@ static bool writer_batch(struct writer *wr, struct job *batch, bool timer_due, j
 	return !failed;
 }
 
-/* Whether to write zeros ahead of the data now (the queue is empty). */
-static bool ahead_wanted(const struct writer *wr)
+/* Whether zeros ahead of the data are to be written (the queue is
+ * empty); *when: from when (the writer quiet long enough, a failure's
+ * minute over). */
+static bool ahead_wanted(const struct writer *wr, uint64_t *when)
 {
-	return wr->d->cfg->store.preallocate > 0 && !wr->ahead_full &&
-	       (!wr->ahead_failing || mono_ms() >= wr->ahead_retry_ms);
+	uint64_t quiet = wr->idle_ms + AHEAD_QUIET_MS;
+
+	if (wr->d->cfg->store.preallocate == 0 || wr->ahead_full)
+		return false;
+	*when = wr->ahead_failing && wr->ahead_retry_ms > quiet ? wr->ahead_retry_ms : quiet;
+	return true;
+}
+
+/* After a batch: whether less than half of the zeros is left. */
+static void ahead_after_batch(struct writer *wr)
+{
+	size_t used, map, file;
+
+	wr->idle_ms = mono_ms();
+	if (wr->ahead_full && store_space(wr->d->store, &used, &map, &file) == DSC_OK &&
+	    file < used + wr->d->cfg->store.preallocate / 2 && file < map)
+		wr->ahead_full = false;
 }
 
 /* One step of zeros ahead of the data, between transactions.  A failure
@@ -541,7 +563,7 @@ static bool ahead_wanted(const struct writer *wr)
 static void ahead_step(struct writer *wr)
 {
 	struct dsc_error err;
-	size_t added;
+	size_t added, used, map, file;
 
 	if (store_keep_ahead(wr->d->store, wr->d->cfg->store.preallocate, AHEAD_STEP, &added,
 			     &err) != DSC_OK) {
@@ -555,7 +577,8 @@ static void ahead_step(struct writer *wr)
 	if (wr->ahead_failing)
 		log_notice("store: zeros are written ahead of the data again");
 	wr->ahead_failing = false;
-	if (added == 0)
+	if (added == 0 || (store_space(wr->d->store, &used, &map, &file) == DSC_OK &&
+			   (file >= used + wr->d->cfg->store.preallocate || file >= map)))
 		wr->ahead_full = true;
 }
 
@@ -583,7 +606,7 @@ static void *writer_main(void *arg)
 		timer_due = false;
 		pthread_mutex_lock(&wr->mtx);
 		while (wr->head == NULL && !wr->stopping && atomic_load(&wr->grow_to) == 0) {
-			uint64_t due = UINT64_MAX, now = mono_ms();
+			uint64_t due = UINT64_MAX, now = mono_ms(), when;
 
 			if (cfg->audit.checkpoint_seconds > 0 && pending_entries(wr) > 0) {
 				due = wr->last_checkpoint_mono_ms +
@@ -593,14 +616,16 @@ static void *writer_main(void *arg)
 					break;
 				}
 			}
-			if (ahead_wanted(wr)) {
-				pthread_mutex_unlock(&wr->mtx);
-				ahead_step(wr);
-				pthread_mutex_lock(&wr->mtx);
-				continue;
+			if (ahead_wanted(wr, &when)) {
+				if (now >= when) {
+					pthread_mutex_unlock(&wr->mtx);
+					ahead_step(wr);
+					pthread_mutex_lock(&wr->mtx);
+					continue;
+				}
+				if (when < due)
+					due = when; /* wake for the zeros */
 			}
-			if (wr->ahead_failing && cfg->store.preallocate > 0 && wr->ahead_retry_ms < due)
-				due = wr->ahead_retry_ms; /* wake to try the zeros again */
 			if (due != UINT64_MAX) {
 				struct timespec ts;
 
@@ -633,7 +658,7 @@ static void *writer_main(void *arg)
 					 (uint64_t)cfg->audit.checkpoint_seconds * 1000u)
 			timer_due = true;
 		(void)writer_batch(wr, batch, timer_due, NULL);
-		wr->ahead_full = false;
+		ahead_after_batch(wr);
 	}
 	return NULL;
 }

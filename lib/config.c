@@ -558,7 +558,7 @@ static void config_defaults(struct config *c)
 	c->server.max_bulk_body = 268435456;
 	c->server.rate_limit = 0;
 	c->store.map_size = (size_t)17179869184ull;
-	c->store.preallocate = (size_t)134217728u;
+	c->store.preallocate = (size_t)268435456u;
 	c->audit.checkpoint_every = 1000;
 	c->audit.checkpoint_seconds = 60;
 }

@@ -44,7 +44,7 @@ static void minimal_file_takes_the_contract_defaults(void **state)
 	assert_int_equal(c->server.rate_limit, 0);
 	assert_int_equal(c->server.max_connections_per_principal, 0);
 	assert_int_equal(c->store.map_size, 17179869184ull);
-	assert_int_equal(c->store.preallocate, 134217728u);
+	assert_int_equal(c->store.preallocate, 268435456u);
 	assert_int_equal(c->audit.checkpoint_every, 1000);
 	assert_int_equal(c->audit.checkpoint_seconds, 60);
 	assert_string_equal(c->tls.certificate, "/etc/d/server.crt");
