@@ -706,12 +706,8 @@ class SlowOrAbsentReaders(DaemonTestCase):
             s.sendall(http_request_bytes("GET", "/metrics") * 2000)
             s.settimeout(tmo(5))
             while time.monotonic() - t0 < allowed:
-                try:
-                    b = s.recv(512)
-                except (ssl.SSLError, OSError):
-                    closed = True
-                    break
-                if not b:
+                b = self.recv_or_none(s, 512)
+                if b is None:
                     closed = True
                     break
                 got += len(b)
@@ -724,6 +720,14 @@ class SlowOrAbsentReaders(DaemonTestCase):
                         % (got / 1e3, took))
         self.assertEqual(Client(self.daemon, "mon.wm").get("/healthz").status, 200)
 
+    @staticmethod
+    def recv_or_none(s, n):
+        """Up to n bytes, or None once the daemon closed or reset."""
+        try:
+            return s.recv(n) or None
+        except (ssl.SSLError, OSError):
+            return None
+
     def read_steadily(self, s, n, t0):
         """Reads answers 12 KiB every 0.25 s until n have come; returns
         (bytes, closed)."""
@@ -731,12 +735,8 @@ class SlowOrAbsentReaders(DaemonTestCase):
         while data.count(b"HTTP/1.1 200 ") < n and time.monotonic() - t0 < tmo(60):
             got = 0
             while got < 12288:
-                try:
-                    b = s.recv(12288 - got)
-                except (ssl.SSLError, OSError):
-                    closed = True
-                    break
-                if not b:
+                b = self.recv_or_none(s, 12288 - got)
+                if b is None:
                     closed = True
                     break
                 got += len(b)
