@@ -184,6 +184,8 @@ crl         = pki/clients.crl
 [store]
 path = data
 map_size = 1073741824
+; zeros kept written past the data (faster commits): a demo needs few
+preallocate = 16777216
 
 [audit]
 signing_key = pki/audit-ed25519.pem
