@@ -1018,6 +1018,7 @@ static void out_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	size_t unsent, waiting;
 	bufferevent_event_cb ecb;
 	struct linger l = { 1, 0 };
+	evutil_socket_t sock;
 
 	(void)fd;
 	(void)what;
@@ -1041,8 +1042,8 @@ static void out_deadline_cb(evutil_socket_t fd, short what, void *arg)
 		log_info("'%s' took its answers slower than %d bytes a second (%" PRIu64 " bytes in "
 			 "%" PRIu64 " ms, %zu waiting): its connection is reset",
 			 c->cn[0] != '\0' ? c->cn : "-", ANSWER_MIN_RATE, taken, elapsed_ms, waiting);
-	if ((fd = bufferevent_getfd(c->guard_bev)) >= 0)
-		(void)setsockopt((int)fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	if ((sock = bufferevent_getfd(c->guard_bev)) >= 0)
+		(void)setsockopt((int)sock, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 	/* evhttp ends the connection as at its own write timeout. */
 	bufferevent_trigger_event(c->guard_bev, BEV_EVENT_WRITING | BEV_EVENT_TIMEOUT, 0);
 }

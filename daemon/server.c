@@ -262,8 +262,10 @@ static bool hs_evict(struct worker *w)
 		if (mono_ns() - old->born_ns < (uint64_t)EVICT_AGE_MS * 1000000u)
 			return false;
 		conn_handshake_unlist(old);
-		bufferevent_getcb(old->guard_bev, NULL, NULL, &ecb, NULL);
-		if (old->guard_bev != NULL && ecb != NULL) {
+		ecb = NULL;
+		if (old->guard_bev != NULL)
+			bufferevent_getcb(old->guard_bev, NULL, NULL, &ecb, NULL);
+		if (ecb != NULL) {
 			bufferevent_trigger_event(old->guard_bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT,
 						  BEV_TRIG_DEFER_CALLBACKS);
 			return true;

@@ -1404,19 +1404,34 @@ int store_sync(struct store *s, struct dsc_error *err)
 	return DSC_OK;
 }
 
-int store_stat(struct store *s, size_t *used_bytes, size_t *map_size, size_t *records)
+/* Bytes up to the last page in use (free pages below it included), and
+ * the map size; an LMDB error code. */
+static int env_used(MDB_env *env, size_t *used, size_t *map)
 {
 	MDB_envinfo info;
 	MDB_stat st;
+	int rc;
+
+	if ((rc = mdb_env_info(env, &info)) != 0 || (rc = mdb_env_stat(env, &st)) != 0)
+		return rc;
+	*used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
+	if (map != NULL)
+		*map = info.me_mapsize;
+	return 0;
+}
+
+int store_stat(struct store *s, size_t *used_bytes, size_t *map_size, size_t *records)
+{
+	size_t used, map;
 	MDB_txn *txn;
 	int rc;
 
-	if ((rc = mdb_env_info(s->env, &info)) != 0 || (rc = mdb_env_stat(s->env, &st)) != 0)
+	if ((rc = env_used(s->env, &used, &map)) != 0)
 		return mdb_status(rc);
 	if (used_bytes != NULL)
-		*used_bytes = (info.me_last_pgno + 1) * (size_t)st.ms_psize;
+		*used_bytes = used;
 	if (map_size != NULL)
-		*map_size = info.me_mapsize;
+		*map_size = map;
 	if (records != NULL) {
 		if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
 			return mdb_status(rc);
@@ -1490,19 +1505,13 @@ void store_read_end(struct store_reader *r)
 
 int store_space(struct store *s, size_t *used, size_t *map, size_t *file)
 {
-	MDB_envinfo info;
-	MDB_stat st;
 	struct stat fs;
 	int fd, rc;
 
 	/* The meta pages are in the map, which store_set_map_size moves. */
 	pthread_rwlock_rdlock(&s->resize_lock);
-	if ((rc = mdb_env_info(s->env, &info)) == 0 && (rc = mdb_env_stat(s->env, &st)) == 0 &&
-	    (rc = mdb_env_get_fd(s->env, &fd)) == 0) {
-		*used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
-		*map = info.me_mapsize;
+	if ((rc = env_used(s->env, used, map)) == 0 && (rc = mdb_env_get_fd(s->env, &fd)) == 0)
 		*file = fstat(fd, &fs) == 0 ? (size_t)fs.st_size : 0;
-	}
 	pthread_rwlock_unlock(&s->resize_lock);
 	return rc == 0 ? DSC_OK : mdb_status(rc);
 }
@@ -1511,8 +1520,6 @@ int store_keep_ahead(struct store *s, size_t low, size_t step, size_t *added, st
 {
 	/* In .bss and never written: reading it maps the zero page, no memory. */
 	static unsigned char zeros[1u << 20];
-	MDB_envinfo info;
-	MDB_stat st;
 	MDB_txn *txn;
 	struct stat fs;
 	struct statvfs vfs;
@@ -1531,12 +1538,10 @@ int store_keep_ahead(struct store *s, size_t low, size_t step, size_t *added, st
 	 * same time.  The transaction writes nothing and is aborted. */
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		return mdb_fail(s, err, rc, "locking the store to write zeros ahead");
-	if ((rc = mdb_env_info(s->env, &info)) != 0 || (rc = mdb_env_stat(s->env, &st)) != 0 ||
-	    (rc = mdb_env_get_fd(s->env, &fd)) != 0) {
+	if ((rc = env_used(s->env, &used, NULL)) != 0 || (rc = mdb_env_get_fd(s->env, &fd)) != 0) {
 		mdb_txn_abort(txn);
 		return mdb_fail(s, err, rc, "reading the store's size");
 	}
-	used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
 	if (fstat(fd, &fs) != 0) {
 		e = errno;
 		mdb_txn_abort(txn);
@@ -1669,12 +1674,10 @@ int store_prefault(struct store *s, size_t offset, size_t len, size_t *next, str
 	end = (size_t)st.st_size < hi - lo ? (size_t)st.st_size : hi - lo;
 	{
 		/* Not the zeros written ahead of the data (store_keep_ahead). */
-		MDB_envinfo info;
-		MDB_stat mst;
+		size_t used;
 
-		if (mdb_env_info(s->env, &info) == 0 && mdb_env_stat(s->env, &mst) == 0 &&
-		    ((size_t)info.me_last_pgno + 1) * mst.ms_psize < end)
-			end = ((size_t)info.me_last_pgno + 1) * mst.ms_psize;
+		if (env_used(s->env, &used, NULL) == 0 && used < end)
+			end = used;
 	}
 	end -= end % page;
 	offset -= offset % page;
