@@ -18,6 +18,7 @@
  * failure (a decision already made, a record not there) cost the other
  * jobs of the batch their answers.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -26,6 +27,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sys/resource.h>
 
 #include <event2/buffer.h>
 
@@ -582,14 +585,65 @@ static void ahead_step(struct writer *wr)
 		wr->ahead_full = true;
 }
 
+/*
+ * The writer ahead of the workers.  Every answer waits for its commit, and
+ * a commit for the writer to be given a processor.  Where it shares one with
+ * a worker (one core, or more workers than cores), a writer woken by the
+ * worker's jobs waited for the worker's turn to end, up to a scheduler tick:
+ * at 32 connections on one core the commit took 3.2 ms, of which 2 in its
+ * system calls, and the core was a third idle.  Ten nice levels below the
+ * workers (a weight of about ten to one) let its wake-up preempt them.  It
+ * cannot starve them: it spends most of its time waiting for the disk, and
+ * a sixth of a check's processor time.
+ *
+ * Lowering a nice value takes CAP_SYS_NICE or an RLIMIT_NICE that allows it
+ * (the unit's LimitNICE=); without either the writer goes as low as the
+ * limit lets it, or stays level with the workers, and says so.  *out: the
+ * writer's nice value; *base: the workers'.
+ */
+#define WRITER_NICE_BELOW 10
+
+static void writer_priority(int *out, int *base)
+{
+	id_t tid = (id_t)gettid();
+	struct rlimit rl;
+	int want, floor;
+
+	errno = 0;
+	*base = *out = getpriority(PRIO_PROCESS, tid);
+	if (*base == -1 && errno != 0)
+		return;
+	want = *base - WRITER_NICE_BELOW < -20 ? -20 : *base - WRITER_NICE_BELOW;
+	if (want < *base && setpriority(PRIO_PROCESS, tid, want) == 0) {
+		*out = want;
+		return;
+	}
+	/* RLIMIT_NICE n allows nice values down to 20 - n. */
+	if (getrlimit(RLIMIT_NICE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur <= 40) {
+		floor = 20 - (int)rl.rlim_cur;
+		if (floor > want && floor < *base && setpriority(PRIO_PROCESS, tid, floor) == 0)
+			*out = floor;
+	}
+}
+
 static void *writer_main(void *arg)
 {
 	struct writer *wr = arg;
 	const struct config *cfg = wr->d->cfg;
 	struct job *batch;
 	bool timer_due, stop = false;
+	int nice_writer, nice_workers;
 
 	pthread_setname_np(pthread_self(), "writer");
+	writer_priority(&nice_writer, &nice_workers);
+	if (nice_writer <= nice_workers - WRITER_NICE_BELOW)
+		log_info("audit writer at nice %d, the workers at %d", nice_writer, nice_workers);
+	else
+		log_notice("audit writer at nice %d, the workers at %d: answers wait longer "
+			   "for their commit where the two share a core (allow nice %d with "
+			   "CAP_SYS_NICE or LimitNICE=)",
+			   nice_writer, nice_workers, nice_workers - WRITER_NICE_BELOW);
 
 	for (;;) {
 		size_t grow = atomic_exchange(&wr->grow_to, 0);

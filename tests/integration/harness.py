@@ -391,14 +391,14 @@ class Daemon:
         return "\n".join(self.log_text().splitlines()[-n:])
 
     # -- process --
-    def start(self, wait=True, timeout=None, env=None):
+    def start(self, wait=True, timeout=None, env=None, prefix=()):
         """Starts the daemon and, with wait, returns once /healthz answers.
         Other test runs share the machine: if the free port we picked was
         taken meanwhile, pick another and try again."""
         for attempt in range(3):
             size = len(self.log_text())
             try:
-                return self._start_once(wait, timeout, env)
+                return self._start_once(wait, timeout, env, prefix)
             except DaemonError:
                 new = self.log_text()[size:].lower()
                 if attempt == 2 or "in use" not in new:
@@ -406,13 +406,13 @@ class Daemon:
                 self.port = None
                 self.write_conf()
 
-    def _start_once(self, wait, timeout, env):
+    def _start_once(self, wait, timeout, env, prefix):
         self.log = open(self.log_path, "ab")
         full_env = None
         if env:
             full_env = dict(os.environ)
             full_env.update(env)
-        self.proc = subprocess.Popen([str(DAEMON_BIN), "-c", str(self.conf_path)],
+        self.proc = subprocess.Popen([*prefix, str(DAEMON_BIN), "-c", str(self.conf_path)],
                                      stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=self.log, cwd=SESSION_DIR, env=full_env)
         with _running_lock:

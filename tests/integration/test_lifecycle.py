@@ -1,19 +1,23 @@
 """test_lifecycle.py - the daemon's life as systemd and operators see it:
 READY=1 only once it accepts connections, SIGTERM and SIGINT drain the
-requests in flight, commit the audit log and exit 0.
+requests in flight, commit the audit log and exit 0; the audit writer
+runs ahead of the workers where it may.
 
 Contract: "SIGTERM/SIGINT stop accepting, finish in-flight requests,
 commit the audit log, and exit 0. When started by systemd with
 Type=notify it reports READY=1 only once it accepts connections."
 """
 
+import os
+import shutil
 import signal
 import socket
 import time
 import unittest
 
-from harness import (CheckLoad, Daemon, assert_receipts_in, audit_entries, fixture_records,
-                     load_records, tls_context, tmo, try_handshake_and_get, verify_daemon_audit)
+from harness import (CheckLoad, Daemon, assert_receipts_in, audit_entries, check_body,
+                     fixture_records, load_records, tls_context, tmo, try_handshake_and_get,
+                     verify_daemon_audit)
 
 
 class SystemdNotify(unittest.TestCase):
@@ -50,6 +54,62 @@ class SystemdNotify(unittest.TestCase):
             sock.close()
             if d.alive():
                 d.stop(expect_rc=None)
+
+
+def thread_nices(pid):
+    """{thread name: [nice values]} of a running process, from /proc."""
+    out = {}
+    for task in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, task)) as f:
+                stat = f.read()
+        except OSError:
+            continue  # a thread that ended meanwhile
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        out.setdefault(name, []).append(int(fields[16]))  # field 19 of stat(5)
+    return out
+
+
+class WriterPriority(unittest.TestCase):
+    """The audit writer runs ten nice levels ahead of the workers, so that
+    a commit is not kept waiting behind a worker on a shared core; where
+    the daemon may not lower a nice value it serves all the same, level
+    with its workers, and says so at start."""
+
+    def test_the_writer_runs_ten_nice_levels_ahead_of_the_workers(self):
+        if os.geteuid() != 0:
+            self.skipTest("lowering a nice value takes CAP_SYS_NICE (run as root)")
+        d = Daemon("nice", conf={"server": {"workers": "2"}}).start()
+        try:
+            nices = thread_nices(d.proc.pid)
+            self.assertEqual(len(nices.get("writer", [])), 1, nices)
+            self.assertEqual(len(nices.get("worker0", [])) + len(nices.get("worker1", [])), 2,
+                             nices)
+            base = os.getpriority(os.PRIO_PROCESS, 0)
+            self.assertEqual(nices["worker0"] + nices["worker1"], [base, base])
+            self.assertEqual(nices["writer"], [max(-20, base - 10)])
+            self.assertIn("audit writer at nice %d, the workers at %d" % (max(-20, base - 10), base),
+                          d.log_text())
+            r = d.client("cw.wm").post("/v1/checks", check_body(case_ref="WM-NICE-1"))
+            self.assertEqual(r.status, 200, r.body)
+        finally:
+            self.assertEqual(d.stop(), 0)
+
+    def test_without_cap_sys_nice_the_writer_stays_level_and_says_so(self):
+        if os.geteuid() != 0 or shutil.which("setpriv") is None:
+            self.skipTest("needs root and setpriv(1) to start the daemon without CAP_SYS_NICE")
+        d = Daemon("nice-none").start(prefix=("setpriv", "--bounding-set", "-sys_nice", "--"))
+        try:
+            nices = thread_nices(d.proc.pid)
+            base = os.getpriority(os.PRIO_PROCESS, 0)
+            self.assertEqual(nices["writer"], [base], nices)
+            self.assertIn("audit writer at nice %d, the workers at %d: answers wait longer"
+                          % (base, base), d.log_text())
+            r = d.client("cw.wm").post("/v1/checks", check_body(case_ref="WM-NICE-2"))
+            self.assertEqual(r.status, 200, r.body)
+        finally:
+            self.assertEqual(d.stop(), 0)
 
 
 def ipv6_loopback():
