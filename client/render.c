@@ -45,6 +45,9 @@ static const struct word reason_table[] = {
     {"dob:one_digit", "date of birth: one digit different"},
     {"dob:year_off_by_one", "date of birth: year off by one"},
     {"dob:other_dob", "date of birth matches a recorded alternative date"},
+    {"dob:near", "date of birth: 1 to 3 days apart"},
+    {"dob:month_only", "date of birth: same month and year, one given as the 1st"},
+    {"dob:year_only", "date of birth: same year, one given as 1 January"},
     {"dob:age_consistent", "age consistent with the date of birth"},
     {"dob:age_inconsistent", "age does not fit the date of birth"},
     {"dob:absent", "no date of birth to compare"},
@@ -55,6 +58,7 @@ static const struct word reason_table[] = {
     {"postcode:area", "same postcode area"},
     {"postcode:different", "postcode differs"},
     {"sex:mismatch", "sex differs"},
+    {"match:ambiguous", "another record fits as well: a person must tell them apart"},
 };
 
 static const struct word field_table[] = {

@@ -139,6 +139,19 @@ class ClientCommands(DaemonTestCase):
         self.assertIn("MET-T000001", text)
         self.assertIn("(other force:", text)
 
+    def test_every_date_of_birth_level_reads_as_words(self):
+        # Farthingale's recorded date is 1971-04-09; each date below meets
+        # it at one level of the matcher's (docs/matching.md).
+        cases = [("1971-04-11", "date of birth: 1 to 3 days apart"),
+                 ("1971-01-01", "date of birth: same year, one given as 1 January"),
+                 ("1971-09-04", "date of birth: day and month swapped")]
+        for dob, words in cases:
+            with self.subTest(dob=dob):
+                p = self.ctl("cw.wm", "check", *TOBIAS[:-1], dob)
+                self.assertEqual(p.returncode, OK, out(p))
+                self.assertIn(words, p.stdout.decode())
+                self.assertNotIn("dob:", p.stdout.decode())
+
     def test_check_json_prints_the_servers_answer(self):
         j = self.check_json("cw.wm")
         self.assertIn(j["outcome"], ("match", "possible_match"))
