@@ -639,11 +639,11 @@ static int worker_setup(struct worker *w, struct daemon *d, int index, struct ds
 	 * The epoll changelist: the changes a pass makes to a descriptor's
 	 * events reach the kernel once, before the next wait, as their net
 	 * result.  evhttp and the TLS bufferevent turn reading off and on and
-	 * writing on and off around every request (four epoll_ctl calls a
-	 * request without it); a request answered in its own pass needs none,
-	 * a check answered after its commit one or two.  The flag's one
-	 * caveat, descriptors shared through dup(), does not arise: each
-	 * connection's socket is its own.
+	 * writing on and off around every request: four epoll_ctl calls a
+	 * request without it, two with it for a /healthz (answered in the pass
+	 * that read it) and three for a check (answered after its commit),
+	 * counted with strace.  The flag's one caveat, descriptors shared
+	 * through dup(), does not arise: each connection's socket is its own.
 	 */
 	w->base = NULL;
 	if ((ecfg = event_config_new()) != NULL) {

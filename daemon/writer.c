@@ -594,7 +594,7 @@ static void ahead_step(struct writer *wr)
  * system calls, and the core was a third idle.  Ten nice levels below the
  * workers (a weight of about ten to one) let its wake-up preempt them.  It
  * cannot starve them: it spends most of its time waiting for the disk, and
- * a sixth of a check's processor time.
+ * a fifth of a check's processor time.
  *
  * Lowering a nice value takes CAP_SYS_NICE or an RLIMIT_NICE that allows it
  * (the unit's LimitNICE=); without either the writer goes as low as the
