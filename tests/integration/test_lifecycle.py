@@ -77,11 +77,22 @@ class WriterPriority(unittest.TestCase):
     the daemon may not lower a nice value it serves all the same, level
     with its workers, and says so at start."""
 
+    def writer_said(self, d):
+        """Waits for the writer's line about its nice value (it sets the
+        value, then says so, as its thread starts) and returns the log."""
+        deadline = time.monotonic() + tmo(5)
+        while "audit writer at nice" not in d.log_text():
+            if time.monotonic() > deadline:
+                self.fail("the writer never said its nice value; log:\n%s" % d.log_tail())
+            time.sleep(0.05)
+        return d.log_text()
+
     def test_the_writer_runs_ten_nice_levels_ahead_of_the_workers(self):
         if os.geteuid() != 0:
             self.skipTest("lowering a nice value takes CAP_SYS_NICE (run as root)")
         d = Daemon("nice", conf={"server": {"workers": "2"}}).start()
         try:
+            log = self.writer_said(d)
             nices = thread_nices(d.proc.pid)
             self.assertEqual(len(nices.get("writer", [])), 1, nices)
             self.assertEqual(len(nices.get("worker0", [])) + len(nices.get("worker1", [])), 2,
@@ -90,7 +101,7 @@ class WriterPriority(unittest.TestCase):
             self.assertEqual(nices["worker0"] + nices["worker1"], [base, base])
             self.assertEqual(nices["writer"], [max(-20, base - 10)])
             self.assertIn("audit writer at nice %d, the workers at %d" % (max(-20, base - 10), base),
-                          d.log_text())
+                          log)
             r = d.client("cw.wm").post("/v1/checks", check_body(case_ref="WM-NICE-1"))
             self.assertEqual(r.status, 200, r.body)
         finally:
@@ -101,11 +112,12 @@ class WriterPriority(unittest.TestCase):
             self.skipTest("needs root and setpriv(1) to start the daemon without CAP_SYS_NICE")
         d = Daemon("nice-none").start(prefix=("setpriv", "--bounding-set", "-sys_nice", "--"))
         try:
+            log = self.writer_said(d)
             nices = thread_nices(d.proc.pid)
             base = os.getpriority(os.PRIO_PROCESS, 0)
             self.assertEqual(nices["writer"], [base], nices)
             self.assertIn("audit writer at nice %d, the workers at %d: answers wait longer"
-                          % (base, base), d.log_text())
+                          % (base, base), log)
             r = d.client("cw.wm").post("/v1/checks", check_body(case_ref="WM-NICE-2"))
             self.assertEqual(r.status, 200, r.body)
         finally:
