@@ -607,7 +607,7 @@ static void writer_priority(int *out, int *base)
 {
 	id_t tid = (id_t)gettid();
 	struct rlimit rl;
-	int want, floor;
+	int want, lowest;
 
 	errno = 0;
 	*base = *out = getpriority(PRIO_PROCESS, tid);
@@ -621,9 +621,9 @@ static void writer_priority(int *out, int *base)
 	/* RLIMIT_NICE n allows nice values down to 20 - n. */
 	if (getrlimit(RLIMIT_NICE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur <= 40) {
-		floor = 20 - (int)rl.rlim_cur;
-		if (floor > want && floor < *base && setpriority(PRIO_PROCESS, tid, floor) == 0)
-			*out = floor;
+		lowest = 20 - (int)rl.rlim_cur;
+		if (lowest > want && lowest < *base && setpriority(PRIO_PROCESS, tid, lowest) == 0)
+			*out = lowest;
 	}
 }
 
