@@ -46,6 +46,7 @@
 #define BULK_CHUNK_MIN 20000
 #define BULK_CHUNK_MAX 100000
 #define BULK_REJECTED_MAX 1000 /* rejected lines listed in the answer */
+#define BULK_ARENA_BLOCK ((size_t)8 << 20) /* a chunk's records: ~2 KiB each */
 
 struct bulk {
 	struct daemon *d;
@@ -56,6 +57,7 @@ struct bulk {
 	uint64_t lineno;        /* lines read so far */
 	bool at_end;
 	json_t *rejected;       /* [{"line","error"}], at most BULK_REJECTED_MAX */
+	struct dsc_arena *spare; /* a stored chunk's arena, emptied for the next */
 	uint64_t rejected_count, created, replaced;
 };
 
@@ -162,7 +164,9 @@ static struct job *next_chunk(struct bulk *b, bool first)
 	c->audit = json_deep_copy(b->req->audit);
 	c->bulk = calloc(size, sizeof(*c->bulk));
 	c->bulk_prep = calloc(size, sizeof(*c->bulk_prep));
-	if (c->audit == NULL || c->bulk == NULL || c->bulk_prep == NULL) {
+	c->bulk_arena = b->spare != NULL ? b->spare : dsc_arena_new(BULK_ARENA_BLOCK);
+	b->spare = NULL;
+	if (c->audit == NULL || c->bulk == NULL || c->bulk_prep == NULL || c->bulk_arena == NULL) {
 		job_free(c);
 		return NULL;
 	}
@@ -183,13 +187,15 @@ static struct job *next_chunk(struct bulk *b, bool first)
 		}
 		if (blank(b->line, len))
 			continue;
-		if (offender_parse(b->line, len, &o, &err) != DSC_OK) {
+		if (offender_parse_in(c->bulk_arena, b->line, len, &o, &err) != DSC_OK) {
 			reject(b, b->lineno, err.msg);
 			continue;
 		}
-		/* Index keys and view here, so the writer only writes. */
-		if (store_prepare(b->d->store, o, &c->bulk_prep[c->n_bulk], &err) != DSC_OK) {
-			offender_free(o);
+		/* Index keys and view here, so the writer only writes.  A
+		 * rejected record's bytes stay in the arena until the chunk's
+		 * end. */
+		if (store_prepare_in(b->d->store, c->bulk_arena, o, &c->bulk_prep[c->n_bulk],
+				     &err) != DSC_OK) {
 			reject(b, b->lineno, err.msg);
 			continue;
 		}
@@ -230,6 +236,12 @@ static void *bulk_main(void *arg)
 				memcpy(req->receipt_hash, pending->receipt_hash,
 				       sizeof(req->receipt_hash));
 			}
+			/* Its records are stored: their arena, emptied, takes the
+			 * chunk after next, in pages already faulted in. */
+			b->spare = pending->bulk_arena;
+			pending->bulk_arena = NULL;
+			pending->n_bulk = 0;
+			dsc_arena_reset(b->spare);
 			job_free(pending);
 			pending = NULL;
 		}
@@ -274,6 +286,7 @@ static void *bulk_main(void *arg)
 	}
 	last = atomic_fetch_sub(&b->d->bulk_running, 1) == 1;
 	evbuffer_free(b->in);
+	dsc_arena_free(b->spare);
 	json_decref(b->rejected);
 	free(b->line);
 	free(b);

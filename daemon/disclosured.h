@@ -24,6 +24,7 @@
 #include <openssl/ssl.h>
 
 #include "disclosure/acl.h"
+#include "disclosure/arena.h"
 #include "disclosure/audit.h"
 #include "disclosure/chunked.h"
 #include "disclosure/config.h"
@@ -275,6 +276,7 @@ struct job {
 	uint64_t page_from, page_limit;
 	struct offender **bulk;    /* JOB_BULK_CHUNK (owned) */
 	struct store_prepared **bulk_prep; /* their index keys and views, or NULL */
+	struct dsc_arena *bulk_arena; /* holds bulk[] and bulk_prep[] when set (owned) */
 	size_t n_bulk;
 	uint64_t bulk_first_line, bulk_last_line, bulk_rejected;
 

@@ -73,7 +73,7 @@ void job_free(struct job *j)
 	free(j->checkpoint_line);
 	offender_free(j->offender);
 	if (j->bulk != NULL) {
-		for (size_t i = 0; i < j->n_bulk; i++) {
+		for (size_t i = 0; j->bulk_arena == NULL && i < j->n_bulk; i++) {
 			offender_free(j->bulk[i]);
 			if (j->bulk_prep != NULL)
 				store_prepared_free(j->bulk_prep[i]);
@@ -81,6 +81,7 @@ void job_free(struct job *j)
 		free(j->bulk);
 	}
 	free(j->bulk_prep);
+	dsc_arena_free(j->bulk_arena);
 	free(j);
 }
 

@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disclosure/arena.h"
 #include "disclosure/offender.h"
 
 #define NAMES_MAX 50
@@ -946,7 +947,8 @@ static char *str_copy(char **at, const char *s)
  * merging free chunks.  A string stops at its first NUL, as strdup's copy
  * did.
  */
-static struct offender *offender_block(const struct offender *d, const char *json, size_t json_len)
+static struct offender *offender_block(const struct offender *d, const char *json, size_t json_len,
+				       struct dsc_arena *arena)
 {
 	size_t size = sizeof(*d), i;
 	struct offender *o;
@@ -960,7 +962,8 @@ static struct offender *offender_block(const struct offender *d, const char *jso
 	for (i = 0; i < d->n_addresses; i++)
 		size += str_size(d->addresses[i].text) + str_size(d->addresses[i].postcode);
 	size += str_size(d->managing_force) + str_size(d->risk_level) + json_len + 1;
-	if ((o = malloc(size)) == NULL)
+	o = arena != NULL ? dsc_arena_alloc(arena, size) : malloc(size);
+	if (o == NULL)
 		return NULL;
 	*o = *d;
 	/* Pointer arrays first, dates after: each stays aligned. */
@@ -1482,7 +1485,7 @@ static int validate(struct jv_tree *t, struct jv *root, struct offender *o,
  * is copied instead of written out again from the tree.
  */
 static int from_tree(struct jv_tree *t, struct jv *root, const char *text, size_t size_hint,
-		     struct offender **out, struct dsc_error *err)
+		     struct dsc_arena *arena, struct offender **out, struct dsc_error *err)
 {
 	struct offender draft;
 	char *json;
@@ -1494,11 +1497,11 @@ static int from_tree(struct jv_tree *t, struct jv *root, const char *text, size_
 	memset(&draft, 0, sizeof(draft));
 	rc = validate(t, root, &draft, err);
 	if (rc == DSC_OK && t->verbatim && text != NULL) {
-		if ((*out = offender_block(&draft, text, size_hint)) == NULL)
+		if ((*out = offender_block(&draft, text, size_hint, arena)) == NULL)
 			rc = dsc_error_set(err, DSC_ENOMEM, "out of memory writing the record's JSON");
 	} else if (rc == DSC_OK) {
 		json = canonical_json(root, t->plain, size_hint, &json_len);
-		if (json == NULL || (*out = offender_block(&draft, json, json_len)) == NULL)
+		if (json == NULL || (*out = offender_block(&draft, json, json_len, arena)) == NULL)
 			rc = dsc_error_set(err, DSC_ENOMEM, "out of memory writing the record's JSON");
 		free(json);
 	}
@@ -1506,8 +1509,8 @@ static int from_tree(struct jv_tree *t, struct jv *root, const char *text, size_
 	return rc;
 }
 
-static int from_json(json_t *obj, size_t size_hint, struct offender **out,
-		     struct dsc_error *err)
+static int from_json(json_t *obj, size_t size_hint, struct dsc_arena *arena,
+		     struct offender **out, struct dsc_error *err)
 {
 	struct jv_tree t;
 	struct jv *root;
@@ -1521,17 +1524,18 @@ static int from_json(json_t *obj, size_t size_hint, struct offender **out,
 		jv_tree_free(&t);
 		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
 	}
-	rc = from_tree(&t, root, NULL, size_hint, out, err);
+	rc = from_tree(&t, root, NULL, size_hint, arena, out, err);
 	jv_tree_free(&t);
 	return rc;
 }
 
 int offender_from_json(json_t *obj, struct offender **out, struct dsc_error *err)
 {
-	return from_json(obj, 1024, out, err);
+	return from_json(obj, 1024, NULL, out, err);
 }
 
-int offender_parse(const char *text, size_t len, struct offender **out, struct dsc_error *err)
+int offender_parse_in(struct dsc_arena *arena, const char *text, size_t len,
+		      struct offender **out, struct dsc_error *err)
 {
 	json_error_t jerr;
 	json_t *root;
@@ -1546,7 +1550,7 @@ int offender_parse(const char *text, size_t len, struct offender **out, struct d
 				     RECORD_MAX);
 	/* The usual record: read here, without jansson. */
 	if ((tree = jv_tree_read(&t, text, len)) != NULL) {
-		rc = from_tree(&t, tree, text, len, out, err);
+		rc = from_tree(&t, tree, text, len, arena, out, err);
 		jv_tree_free(&t);
 		return rc;
 	}
@@ -1556,7 +1560,12 @@ int offender_parse(const char *text, size_t len, struct offender **out, struct d
 	if (root == NULL)
 		return dsc_error_set(err, DSC_EJSON, "not JSON: %s (column %d)", jerr.text,
 				     jerr.column);
-	rc = from_json(root, len, out, err);
+	rc = from_json(root, len, arena, out, err);
 	json_decref(root);
 	return rc;
+}
+
+int offender_parse(const char *text, size_t len, struct offender **out, struct dsc_error *err)
+{
+	return offender_parse_in(NULL, text, len, out, err);
 }

@@ -67,6 +67,12 @@ struct offender {
  * "names[1].family: required".  Callers add "line N: ".
  */
 int offender_parse(const char *text, size_t len, struct offender **out, struct dsc_error *err);
+/* offender_parse() with the record in the arena (a bulk import's chunk):
+ * it lives until the arena is reset or freed, and offender_free() must
+ * not be called on it. */
+struct dsc_arena;
+int offender_parse_in(struct dsc_arena *arena, const char *text, size_t len,
+		      struct offender **out, struct dsc_error *err);
 int offender_from_json(json_t *obj, struct offender **out, struct dsc_error *err);
 void offender_free(struct offender *o);
 

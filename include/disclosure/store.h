@@ -179,6 +179,11 @@ struct store_prepared;
 int store_prepare(const struct store *s, const struct offender *o, struct store_prepared **out,
 		  struct dsc_error *err);
 void store_prepared_free(struct store_prepared *p);
+/* store_prepare() with the result in the arena: it lives until the arena
+ * is reset or freed, and store_prepared_free() must not be called on it. */
+struct dsc_arena;
+int store_prepare_in(const struct store *s, struct dsc_arena *arena, const struct offender *o,
+		     struct store_prepared **out, struct dsc_error *err);
 int store_put_prepared(struct store_txn *t, const struct offender *o,
 		       const struct store_prepared *prep, bool *replaced, struct dsc_error *err);
 /*

@@ -340,3 +340,38 @@ class BulkChunks(DaemonTestCase):
         self.assertEqual(r.json()["created"], 21000)
         self.assertEqual(self.chunks_of(r), [20000, 1000])
         self.assertEqual(self.client("mon.wm").get("/healthz").json()["records"], 42000)
+
+
+class BulkChunkMemory(DaemonTestCase):
+    """The import thread parses each chunk into an arena, and a chunk after
+    the second reuses the arena of one the writer has stored (daemon/bulk.c):
+    a record of that chunk must come back whole and as it was sent, not with
+    bytes of the chunk before it."""
+
+    def test_records_of_a_chunk_in_reused_memory_are_stored_as_sent(self):
+        lines = register_lines(seed=43, count=65000)
+        r = Client_long(self).post("/v1/offenders/_bulk", b"\n".join(lines[:20000]) + b"\n",
+                                   ctype="application/x-ndjson")
+        self.assertEqual(r.status, 200, r)
+        r = Client_long(self).post("/v1/offenders/_bulk", b"\n".join(lines[20000:]) + b"\n",
+                                   ctype="application/x-ndjson")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["created"], 45000)
+        chunks = [e["bulk"]["created"] for e in audit_entries(export_audit(self.daemon))
+                  if e.get("action") == "offender.bulk" and e.get("request_id") == r.request_id]
+        self.assertEqual(chunks, [20000, 20000, 5000])
+        do = self.client("do.nat")
+        # The last chunk (lines 60,000-65,000) was parsed into the first's
+        # arena; its first and last records and some between, and a few of
+        # the chunks before it.
+        for i in [60000, 60001, 61234, 63333, 64998, 64999, 20000, 39999, 40000, 59999]:
+            with self.subTest(line=i + 1):
+                sent = json.loads(lines[i])
+                name = next(n for n in sent["names"] if n["kind"] == "primary")
+                j = do.post("/v1/checks", check_body(given=name.get("given"),
+                                                     family=name["family"], dob=sent.get("dob"),
+                                                     case_ref="NAT-ARENA-%d" % i)).json()
+                self.assertIn(sent["id"], [c["offender_id"] for c in j["candidates"]])
+                got = do.get("/v1/offenders/%s?check_id=%s" % (sent["id"], j["check_id"]))
+                self.assertEqual(got.status, 200, got)
+                self.assertEqual(got.json(), sent)

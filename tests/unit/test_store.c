@@ -22,6 +22,7 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
+#include "disclosure/arena.h"
 #include "disclosure/store.h"
 
 static int family_keys(const struct offender *o, store_emit_fn emit, void *sink, void *arg)
@@ -141,6 +142,16 @@ static void reopen(struct fixture *f, const struct store_indexer *ix)
 
 	shut_store(f);
 	assert_int_equal(open_store(f, 16u << 20, ix), DSC_OK);
+	assert_int_equal(store_reader_new(f->s, &f->r, &err), DSC_OK);
+}
+
+/* Reopens the fixture's store with the family indexer and a larger map. */
+static void reopen_sized(struct fixture *f, size_t map_size)
+{
+	struct dsc_error err;
+
+	shut_store(f);
+	assert_int_equal(open_store(f, map_size, &family_indexer), DSC_OK);
 	assert_int_equal(store_reader_new(f->s, &f->r, &err), DSC_OK);
 }
 
@@ -1395,6 +1406,68 @@ static void records_prepared_in_turn_each_keep_their_own_keys_and_view(void **st
 	store_read_end(f->r);
 }
 
+/*
+ * A chunk as the daemon's import makes one: records parsed and prepared in
+ * an arena, 20,000 in one transaction.  Their 40,000 index entries (1.25
+ * MiB of them, and 1.4 MiB of keys longer than 16 bytes) outgrow the
+ * buffers kept for a transaction's entries past the size where they move
+ * from malloc to mappings of their own; every entry must still be found.
+ */
+static void a_chunk_prepared_in_an_arena_is_stored_whole(void **state)
+{
+	enum { N = 20000 };
+	struct fixture *f = *state;
+	struct dsc_arena *arena = dsc_arena_new(1u << 20);
+	struct offender **o = calloc(N, sizeof(*o));
+	struct store_prepared **prep = calloc(N, sizeof(*prep));
+	struct store_txn *t;
+	struct dsc_error err;
+	struct collect c;
+	uint32_t recno;
+	size_t i;
+
+	assert_non_null(arena);
+	assert_non_null(o);
+	assert_non_null(prep);
+	reopen_sized(f, 256u << 20);
+	for (i = 0; i < N; i++) {
+		char text[400];
+		int n = snprintf(text, sizeof(text),
+				 "{\"id\":\"ARN-%05zu\",\"names\":[{\"given\":\"Chunk\",\"family\":"
+				 "\"Arenafamilynamenumber%05zu\",\"kind\":\"primary\"},{\"family\":"
+				 "\"Arenaaliasnamenumber%05zu\",\"kind\":\"alias\"}],\"managing_force\":"
+				 "\"kent\",\"status\":\"active\"}",
+				 i, (i * 7919) % N, i);
+
+		assert_int_equal(offender_parse_in(arena, text, (size_t)n, &o[i], &err), DSC_OK);
+		assert_int_equal(store_prepare_in(f->s, arena, o[i], &prep[i], &err), DSC_OK);
+	}
+	assert_true(dsc_arena_used(arena) > (size_t)N * 200);
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (i = 0; i < N; i++)
+		if (store_put_prepared(t, o[i], prep[i], NULL, &err) != DSC_OK)
+			fail_msg("record %zu: %s", i, err.msg);
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	dsc_arena_free(arena);
+	free(o);
+	free(prep);
+
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	for (i = 0; i < N; i++) {
+		char id[16], key[64];
+
+		snprintf(id, sizeof(id), "ARN-%05zu", i);
+		assert_int_equal(store_get_recno(f->r, id, &recno), DSC_OK);
+		snprintf(key, sizeof(key), "f:arenaaliasnamenumber%05zu", i);
+		if (key_count(f->r, key, &c) != 1 || c.recnos[0] != recno)
+			fail_msg("%s: its alias's entry is missing", id);
+		snprintf(key, sizeof(key), "f:arenafamilynamenumber%05zu", (i * 7919) % N);
+		if (key_count(f->r, key, &c) != 1 || c.recnos[0] != recno)
+			fail_msg("%s: its family name's entry is missing", id);
+	}
+	store_read_end(f->r);
+}
+
 static void many_distinct_keys_with_long_shared_prefixes_are_all_found(void **state)
 {
 	struct fixture *f = *state;
@@ -1756,6 +1829,7 @@ int main(void)
 		T(a_failed_write_poisons_its_transaction_until_aborted),
 		T(a_prepared_record_gets_the_same_keys_and_view_as_a_direct_put),
 		T(records_prepared_in_turn_each_keep_their_own_keys_and_view),
+		T(a_chunk_prepared_in_an_arena_is_stored_whole),
 		T(many_distinct_keys_with_long_shared_prefixes_are_all_found),
 		T(entry_buffers_passed_between_transactions_of_any_size_lose_nothing),
 		T(a_bulk_load_writes_every_key_at_its_end_and_drops_aborted_ones),
