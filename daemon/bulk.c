@@ -237,11 +237,14 @@ static void *bulk_main(void *arg)
 				       sizeof(req->receipt_hash));
 			}
 			/* Its records are stored: their arena, emptied, takes the
-			 * chunk after next, in pages already faulted in. */
-			b->spare = pending->bulk_arena;
-			pending->bulk_arena = NULL;
-			pending->n_bulk = 0;
-			dsc_arena_reset(b->spare);
+			 * chunk after next, in pages already faulted in.  At the
+			 * end the spare is still there: one is enough. */
+			if (b->spare == NULL) {
+				b->spare = pending->bulk_arena;
+				pending->bulk_arena = NULL;
+				pending->n_bulk = 0;
+				dsc_arena_reset(b->spare);
+			}
 			job_free(pending);
 			pending = NULL;
 		}
