@@ -46,7 +46,7 @@
 #define BULK_CHUNK_MIN 20000
 #define BULK_CHUNK_MAX 100000
 #define BULK_REJECTED_MAX 1000 /* rejected lines listed in the answer */
-#define BULK_ARENA_BLOCK ((size_t)8 << 20) /* a chunk's records: ~2 KiB each */
+#define BULK_ARENA_BLOCK ((size_t)8 << 20) /* a chunk's records: 1.6 KiB each here */
 
 struct bulk {
 	struct daemon *d;

@@ -216,12 +216,12 @@ static int mdb_status(int rc)
  * The index entries a transaction holds back (tens of megabytes in a bulk
  * import's chunk) grow by doubling.  From malloc they came out of the
  * arena's padded top (main.c's M_TOP_PAD), where each doubling copied them
- * and faulted in fresh pages: 14% of the writer's CPU importing 100,000
+ * and faulted in fresh pages: 14% of the daemon's CPU importing 100,000
  * records into an empty store.  Past BIG_BUF they live in mappings of their
  * own instead, which mremap grows by moving page tables, not bytes.  Not
- * huge pages: a moved range is rarely 2 MiB-aligned, so the kernel split
- * them again, and importing 1,000,000 records in ten requests went from
- * 25,000 to 21,000 records/s.
+ * advised MADV_HUGEPAGE: a moved range is rarely 2 MiB-aligned, the kernel
+ * split the huge pages again (thp_split_pmd), and the import gained
+ * nothing measurable with them.
  */
 #define BIG_BUF ((size_t)1 << 20)
 

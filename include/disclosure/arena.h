@@ -11,7 +11,7 @@
  * malloc they cost glibc's bin upkeep on every allocation and free, and a
  * page fault for every fresh 4 KiB; from an arena, a pointer bump, and a
  * fault for every 2 MiB where the kernel gives transparent huge pages to
- * mappings that ask for them (the default "madvise" mode).
+ * mappings that ask for them (its THP mode "always" or "madvise").
  *
  * Never: hand out memory that is not aligned for any object, or share one
  * arena between threads at the same time (it has no lock; a bulk import
