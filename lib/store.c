@@ -253,8 +253,9 @@ static void big_free(void *p, size_t size)
 		free(p);
 }
 
-/* Makes room in b for n more bytes after its len. */
-static int buf_reserve(struct store_buf *b, size_t n)
+/* Makes room in b for n more bytes after its len; big: b's bytes are
+ * freed with big_free (a pending set's key bytes), not free. */
+static int buf_reserve_as(struct store_buf *b, size_t n, bool big)
 {
 	if (n > SIZE_MAX / 2 - b->len)
 		return DSC_ETOOBIG;
@@ -264,13 +265,18 @@ static int buf_reserve(struct store_buf *b, size_t n)
 
 		while (cap < b->len + n)
 			cap *= 2;
-		d = realloc(b->data, cap);
+		d = big ? big_grow(b->data, b->cap, cap) : realloc(b->data, cap);
 		if (d == NULL)
 			return DSC_ENOMEM;
 		b->data = d;
 		b->cap = cap;
 	}
 	return DSC_OK;
+}
+
+static int buf_reserve(struct store_buf *b, size_t n)
+{
+	return buf_reserve_as(b, n, false);
 }
 
 int store_buf_append(struct store_buf *b, const void *p, size_t n)
@@ -774,17 +780,8 @@ static int pending_add(struct store_txn *t, const void *key, size_t len, uint32_
 	p->prefix = be64toh(p->prefix);
 	p->prefix2 = be64toh(p->prefix2);
 	if (len > 16) {
-		if (ps->arena.cap - ps->arena.len < len + 2) {
-			size_t cap = ps->arena.cap ? ps->arena.cap * 2 : 4096;
-			unsigned char *d;
-
-			while (cap - ps->arena.len < len + 2)
-				cap *= 2;
-			if ((d = big_grow(ps->arena.data, ps->arena.cap, cap)) == NULL)
-				return dsc_error_set(err, DSC_ENOMEM, "out of memory for index entries");
-			ps->arena.data = d;
-			ps->arena.cap = cap;
-		}
+		if (buf_reserve_as(&ps->arena, len + 2, true) != DSC_OK)
+			return dsc_error_set(err, DSC_ENOMEM, "out of memory for index entries");
 		memcpy(ps->arena.data + ps->arena.len, &klen, sizeof(klen));
 		memcpy(ps->arena.data + ps->arena.len + 2, key, len);
 		ps->arena.len += len + 2;
