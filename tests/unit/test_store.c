@@ -1468,6 +1468,58 @@ static void a_chunk_prepared_in_an_arena_is_stored_whole(void **state)
 	store_read_end(f->r);
 }
 
+/* The entries a transaction holds back, and their key bytes, grow past
+ * several huge pages (lib/store.c, big_grow): each growth moves them to a
+ * new 2 MiB boundary with mremap.  10,000 records of 21 names each: 210,000
+ * entries of 24 bytes and 6 MB of key bytes, so both move at least twice;
+ * every name must come back with its record. */
+static void entries_held_back_across_huge_pages_are_all_stored(void **state)
+{
+	enum { N = 10000, NAMES = 21 };
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct dsc_error err;
+	struct collect c;
+	uint32_t recno;
+	size_t i, j;
+
+	reopen_sized(f, 512u << 20);
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (i = 0; i < N; i++) {
+		char text[2048];
+		size_t n = (size_t)snprintf(text, sizeof(text), "{\"id\":\"HPG-%05zu\",\"names\":[", i);
+		struct offender *o;
+
+		for (j = 0; j < NAMES; j++)
+			n += (size_t)snprintf(text + n, sizeof(text) - n,
+					      "%s{\"given\":\"Huge\",\"family\":\"Hugepagefamilyname%05zuv%02zu\","
+					      "\"kind\":\"%s\"}",
+					      j ? "," : "", i, j, j ? "alias" : "primary");
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "],\"managing_force\":\"kent\",\"status\":\"active\"}");
+		assert_true(n < sizeof(text));
+		assert_int_equal(offender_parse(text, n, &o, &err), DSC_OK);
+		if (store_put_offender(t, o, NULL, &err) != DSC_OK)
+			fail_msg("record %zu: %s", i, err.msg);
+		offender_free(o);
+	}
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	for (i = 0; i < N; i++) {
+		char id[16], key[64];
+
+		snprintf(id, sizeof(id), "HPG-%05zu", i);
+		assert_int_equal(store_get_recno(f->r, id, &recno), DSC_OK);
+		for (j = 0; j < NAMES; j++) {
+			snprintf(key, sizeof(key), "f:hugepagefamilyname%05zuv%02zu", i, j);
+			if (key_count(f->r, key, &c) != 1 || c.recnos[0] != recno)
+				fail_msg("%s: the entry of its name %zu is missing", id, j);
+		}
+	}
+	store_read_end(f->r);
+}
+
 static void many_distinct_keys_with_long_shared_prefixes_are_all_found(void **state)
 {
 	struct fixture *f = *state;
@@ -1830,6 +1882,7 @@ int main(void)
 		T(a_prepared_record_gets_the_same_keys_and_view_as_a_direct_put),
 		T(records_prepared_in_turn_each_keep_their_own_keys_and_view),
 		T(a_chunk_prepared_in_an_arena_is_stored_whole),
+		T(entries_held_back_across_huge_pages_are_all_stored),
 		T(many_distinct_keys_with_long_shared_prefixes_are_all_found),
 		T(entry_buffers_passed_between_transactions_of_any_size_lose_nothing),
 		T(a_bulk_load_writes_every_key_at_its_end_and_drops_aborted_ones),
