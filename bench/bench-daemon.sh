@@ -34,6 +34,9 @@ cd "$(dirname "$0")/.."
 : "${BENCH_PROFILE:=0}"
 : "${BENCH_KEEP:=0}"
 : "${BENCH_IMPORT_REPEATS:=3}"
+case $BENCH_IMPORT_REPEATS in
+'' | *[!0-9]* | 0) echo "bench-daemon: BENCH_IMPORT_REPEATS must be a whole number of 1 or more" >&2; exit 2 ;;
+esac
 WARMUP=1              # seconds before measuring (2 with 100 connections or more:
                       # their handshakes must be over first)
 NEWCONN_C=16          # connections of the new-connection rows

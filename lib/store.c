@@ -278,11 +278,12 @@ static void *big_grow(void *p, size_t old_size, size_t new_size)
 	if ((q = big_map(len)) == MAP_FAILED)
 		return NULL;
 	if (old_size >= BIG_BUF) {
-		/* Over the new mapping, which the move replaces. */
-		if (mremap(p, big_mapped(old_size), len, MREMAP_MAYMOVE | MREMAP_FIXED, q) == MAP_FAILED) {
-			munmap(q, len);
+		/* Over the new mapping, which the move replaces.  A failed move
+		 * may have unmapped it already (Linux unmaps the destination
+		 * first), and another thread may have mapped something there
+		 * since: it is left alone, untouched address space at worst. */
+		if (mremap(p, big_mapped(old_size), len, MREMAP_MAYMOVE | MREMAP_FIXED, q) == MAP_FAILED)
 			return NULL;
-		}
 	} else {
 		if (old_size > 0)
 			memcpy(q, p, old_size);
