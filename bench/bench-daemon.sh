@@ -281,11 +281,14 @@ field() { # field NAME RESULT-LINE
 	printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
 
+median_of() { # median_of: the median of the numbers on stdin, one a line ("-" if none)
+	sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit }
+		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 median() { # median NAME FIELD: median of that field over the runs of NAME
 	[ -s "$results/$1" ] || { echo "-"; return; }
-	tr ' ' '\n' <"$results/$1" | sed -n "s/^$2=//p" | sort -g |
-		awk '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit }
-			if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+	tr ' ' '\n' <"$results/$1" | sed -n "s/^$2=//p" | median_of
 }
 
 total() { # total NAME FIELD: sum over the runs
@@ -728,14 +731,11 @@ if [ $# -ge 2 ]; then
 fi
 for size in $BENCH_SIZES; do
 	# Each line of import-runs-N: RECORDS SECONDS CREATED REJECTED CPU_US.
-	rate=$(awk '$2 > 0 { print $3 / $2 }' "$results/import-runs-$size" | sort -g |
-		awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) printf "%.0f\n", v[(NR + 1) / 2];
-			else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+	rate=$(awk '$2 > 0 { printf "%.0f\n", $3 / $2 }' "$results/import-runs-$size" | median_of |
+		awk '{ if ($1 == "-") print; else printf "%.0f\n", $1 }')
 	spread=$(awk '$2 > 0 { r = $3 / $2; if (n++ == 0 || r < lo) lo = r; if (r > hi) hi = r }
 		END { if (n > 1) printf "%.0f-%.0f over %d runs", lo, hi, n }' "$results/import-runs-$size")
-	cpu=$(awk '{ print $5 }' "$results/import-runs-$size" | grep -v '^-$' | sort -g |
-		awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
-			else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+	cpu=$(awk '$5 != "-" { print $5 }' "$results/import-runs-$size" | median_of)
 	row "bulk import through the API, $size records/s" "$rate" "" "" ">= 30000" "$(verdict "$rate" ">=" 30000)"
 	[ -z "$spread" ] || row "  the runs' range, records/s" "$spread" "" "" "" ""
 	row "  server CPU per record, us (records/s if alone)" "$cpu ($(awk -v c="$cpu" 'BEGIN { if (c + 0 > 0) printf "%.0f", 1e6 / c; else print "-" }'))" "" "" "" ""
