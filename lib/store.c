@@ -266,13 +266,14 @@ static void *big_map(size_t len)
  * its contents; NULL (p untouched) when out of memory. */
 static void *big_grow(void *p, size_t old_size, size_t new_size)
 {
-	size_t len = big_mapped(new_size);
+	size_t len;
 	void *q;
 
 	if (new_size < BIG_BUF)
 		return realloc(p, new_size);
 	if (new_size > SIZE_MAX / 2)
-		return NULL; /* and big_mapped, big_map's span cannot wrap */
+		return NULL; /* so that big_mapped and big_map's span cannot wrap */
+	len = big_mapped(new_size);
 	if (old_size >= BIG_BUF && big_mapped(old_size) == len)
 		return p; /* its last huge page had room */
 	if ((q = big_map(len)) == MAP_FAILED)
