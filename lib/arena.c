@@ -22,7 +22,7 @@
 #define UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-#define ARENA_HUGE ((size_t)2 << 20) /* the huge page size of x86-64 and arm64 */
+#define ARENA_HUGE DSC_HUGE_PAGE
 #define ARENA_ALIGN 16
 
 struct arena_block {
@@ -48,7 +48,7 @@ static size_t round_up(size_t n, size_t to)
 /* Maps size bytes (a multiple of ARENA_HUGE) at an address aligned to
  * ARENA_HUGE, so that the kernel can back all of it with huge pages: map
  * one huge page more and unmap what lies outside the aligned range. */
-static void *map_aligned(size_t size)
+void *dsc_map_huge(size_t size)
 {
 	size_t span = size + ARENA_HUGE, head;
 	uintptr_t at;
@@ -93,7 +93,7 @@ static struct arena_block *next_block(struct dsc_arena *a, size_t size)
 	want = round_up(HEADER_SIZE + size, ARENA_HUGE);
 	if (want < a->block_size)
 		want = a->block_size;
-	if ((b = map_aligned(want)) == NULL)
+	if ((b = dsc_map_huge(want)) == NULL)
 		return NULL;
 	b->size = want;
 	b->used = HEADER_SIZE;

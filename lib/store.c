@@ -233,33 +233,12 @@ static int mdb_status(int rc)
  * 38.3 -> 35.7 us (medians of five alternated pairs, docs/capacity.md).
  */
 #define BIG_BUF ((size_t)1 << 20)
-#define BIG_ALIGN ((size_t)2 << 20)
+#define BIG_ALIGN DSC_HUGE_PAGE
 
 /* The bytes mapped for a big buffer of size bytes. */
 static size_t big_mapped(size_t size)
 {
 	return (size + BIG_ALIGN - 1) & ~(BIG_ALIGN - 1);
-}
-
-/* len bytes (a multiple of BIG_ALIGN) mapped at a BIG_ALIGN boundary and
- * advised huge pages; MAP_FAILED when out of memory. */
-static void *big_map(size_t len)
-{
-	size_t span = len + BIG_ALIGN;
-	char *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	uintptr_t at, end;
-
-	if (p == MAP_FAILED)
-		return MAP_FAILED;
-	at = ((uintptr_t)p + BIG_ALIGN - 1) & ~(uintptr_t)(BIG_ALIGN - 1);
-	end = (uintptr_t)p + span;
-	if (at > (uintptr_t)p)
-		munmap(p, at - (uintptr_t)p);
-	if (end > at + len)
-		munmap((void *)(at + len), end - (at + len));
-	/* Only advice: without THP the mapping works in 4 KiB pages. */
-	(void)madvise((void *)at, len, MADV_HUGEPAGE);
-	return (void *)at;
 }
 
 /* Grows p from old_size to new_size bytes (new_size > old_size), keeping
@@ -272,11 +251,11 @@ static void *big_grow(void *p, size_t old_size, size_t new_size)
 	if (new_size < BIG_BUF)
 		return realloc(p, new_size);
 	if (new_size > SIZE_MAX / 2)
-		return NULL; /* so that big_mapped and big_map's span cannot wrap */
+		return NULL; /* so that big_mapped and dsc_map_huge's span cannot wrap */
 	len = big_mapped(new_size);
 	if (old_size >= BIG_BUF && big_mapped(old_size) == len)
 		return p; /* its last huge page had room */
-	if ((q = big_map(len)) == MAP_FAILED)
+	if ((q = dsc_map_huge(len)) == NULL)
 		return NULL;
 	if (old_size >= BIG_BUF) {
 		/* Over the new mapping, which the move replaces.  A failed move

@@ -37,4 +37,12 @@ size_t dsc_arena_used(const struct dsc_arena *a);
 size_t dsc_arena_mapped(const struct dsc_arena *a);
 void dsc_arena_free(struct dsc_arena *a);
 
+/* The huge page size of x86-64 and arm64. */
+#define DSC_HUGE_PAGE ((size_t)2 << 20)
+/* size bytes (a multiple of DSC_HUGE_PAGE) mapped at a DSC_HUGE_PAGE
+ * boundary and advised huge pages, as the arena's blocks are; for other
+ * big buffers (lib/store.c's index entries).  NULL when out of memory;
+ * given back with munmap. */
+void *dsc_map_huge(size_t size);
+
 #endif
