@@ -2981,7 +2981,7 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 		size_t n = strnlen(subject->postcode, sizeof(subject->postcode));
 		memcpy(pc, subject->postcode, n);
 		pc[n] = '\0';
-		normalize_postcode(pc, c->postcode, sizeof(c->postcode));
+		normalize_query_postcode(pc, c->postcode, sizeof(c->postcode));
 	}
 	postcode_sector(c->postcode, c->sector);
 	c->district_bit = c->area_pair = 0;

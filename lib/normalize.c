@@ -348,3 +348,94 @@ size_t normalize_postcode(const char *text, char *out, size_t cap)
 	out[k] = '\0';
 	return k;
 }
+
+/* ASCII only, whatever the locale. */
+#define PC_UPPER(c) ((c) >= 'A' && (c) <= 'Z')
+#define PC_DIGIT(c) ((c) >= '0' && (c) <= '9')
+
+/* The outward code's shapes: A9, A99, A9A, AA9, AA99, AA9A. */
+static bool pc_outward(const char *t, size_t n)
+{
+	size_t i = 0;
+
+	if (n < 2 || n > 4 || !PC_UPPER(t[0]))
+		return false;
+	i = PC_UPPER(t[1]) ? 2 : 1;
+	if (i >= n || !PC_DIGIT(t[i]))
+		return false;
+	i++;
+	if (i < n && (PC_DIGIT(t[i]) || PC_UPPER(t[i])))
+		i++;
+	return i == n;
+}
+
+/* The inward code: 9AA. */
+static bool pc_inward(const char *t, size_t n)
+{
+	return n == 3 && PC_DIGIT(t[0]) && PC_UPPER(t[1]) &&
+	       PC_UPPER(t[2]);
+}
+
+#define PC_WORDS 16
+#define PC_WORD_MAX 16
+
+size_t normalize_query_postcode(const char *text, char *out, size_t cap)
+{
+	char w[PC_WORDS][PC_WORD_MAX];
+	size_t wl[PC_WORDS], nw = 0, k;
+	bool in = false;
+
+	if (cap == 0)
+		return 0;
+	out[0] = '\0';
+	if (text == NULL)
+		return 0;
+	/* Words of letters and digits, upper-cased; anything else (spaces,
+	 * punctuation, bytes of other scripts) separates them. */
+	for (size_t i = 0; text[i] != '\0' && i < NORM_INPUT_MAX; i++) {
+		char c = text[i];
+
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
+			in = false;
+			continue;
+		}
+		if (!in) {
+			if (nw == PC_WORDS)
+				break;
+			wl[nw++] = 0;
+			in = true;
+		}
+		if (wl[nw - 1] < PC_WORD_MAX - 1)
+			w[nw - 1][wl[nw - 1]] = c;
+		wl[nw - 1]++; /* a word too long for a postcode stays too long */
+	}
+	/* The first word that is a whole postcode, or two that are its
+	 * outward and inward codes. */
+	for (size_t i = 0; i < nw; i++) {
+		size_t n = wl[i];
+
+		if (n >= 5 && n <= 7 && pc_outward(w[i], n - 3) && pc_inward(w[i] + n - 3, 3)) {
+			if (n + 1 > cap)
+				break;
+			memcpy(out, w[i], n);
+			out[n] = '\0';
+			return n;
+		}
+		if (i + 1 < nw && pc_outward(w[i], n) && pc_inward(w[i + 1], wl[i + 1])) {
+			if (n + 4 > cap)
+				break;
+			memcpy(out, w[i], n);
+			memcpy(out + n, w[i + 1], 3);
+			out[n + 3] = '\0';
+			return n + 3;
+		}
+	}
+	k = normalize_postcode(text, out, cap);
+	if (strpbrk(out, "0123456789") == NULL) {
+		out[0] = '\0';
+		return 0;
+	}
+	return k;
+}

@@ -54,4 +54,15 @@ void normalize_part(struct normalizer *n, const char *text, enum norm_part_kind 
  */
 size_t normalize_postcode(const char *text, char *out, size_t cap);
 
+/*
+ * A check's postcode as people type it into a form: the UK postcode it
+ * holds, when one is there among other words and punctuation ("CT6 4PB,
+ * UK", "Postcode: wr1-2ab", "(SE17 9JN)" -> "CT64PB", "WR12AB",
+ * "SE179JN"); else what normalize_postcode() gives; and "" when that has
+ * no digit, for every UK postcode has one, and "N/K", "NFA" (no fixed
+ * abode) or "Unknown" say there is none.  The records' postcodes are
+ * normalised by normalize_postcode(), as the register holds them.
+ */
+size_t normalize_query_postcode(const char *text, char *out, size_t cap);
+
 #endif
