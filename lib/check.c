@@ -27,7 +27,7 @@
 #include "disclosure/offender.h" /* json_quote(), utf8_valid() */
 
 #define NAME_PART_MAX 200 /* bytes, after trimming */
-#define POSTCODE_MAX 15
+#define POSTCODE_MAX 47 /* bytes: struct check_subject's postcode */
 #define AGE_MAX 130
 #define RECIPIENT_MAX 200  /* characters */
 #define RATIONALE_MAX 2000 /* characters */
@@ -322,14 +322,17 @@ static int subject_parse(json_t *subj, struct check_subject *s, struct dsc_error
 			                       "must be a string or null");
 		if (len > POSTCODE_MAX)
 			return dsc_error_field(err, DSC_EINVAL, "subject.postcode",
-			                       "longer than %d characters", POSTCODE_MAX);
+			                       "longer than %d bytes", POSTCODE_MAX);
+		/* As forms and address lines write it ("WR1-2AB", "CT6 4PB,
+		 * UK"): the matcher reads the postcode out of it
+		 * (normalize_query_postcode), and the audit log keeps it as
+		 * sent.  Only control characters are refused. */
 		for (size_t i = 0; i < len; i++) {
-			char c = pc[i];
+			unsigned char c = (unsigned char)pc[i];
 
-			if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			      (c >= '0' && c <= '9') || c == ' '))
+			if ((c < 0x20 && c != '\t') || c == 0x7f)
 				return dsc_error_field(err, DSC_EINVAL, "subject.postcode",
-				                       "only letters, digits and spaces");
+				                       "control characters are not allowed");
 		}
 		/* An empty or blank postcode is no postcode (forms send ""). */
 		if (!only_space(pc))

@@ -43,7 +43,9 @@ struct check_request {
  * caller typed is silently dropped.  Name parts are trimmed of spaces and
  * tabs in place (a blank given/middle is absent; a blank family is an
  * error); control characters are refused in names, and in free text
- * except tab and newline.  A blank postcode is absent.  dob and age may
+ * except tab and newline.  A postcode may be any text without control
+ * characters but tab, up to 47 bytes (the matcher reads the postcode out
+ * of it); a blank one is absent.  dob and age may
  * both be given.  subject.names[i] point into r->json: valid until
  * check_request_release(). */
 int check_request_parse(const char *body, size_t len, struct check_request *out,

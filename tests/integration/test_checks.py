@@ -116,6 +116,33 @@ class Checks(DaemonTestCase):
                 self.assertIn(reason, top["reasons"])
                 self.assertIn("dob:exact", top["reasons"])
 
+    def test_postcodes_as_forms_write_them_are_read_and_audited_as_sent(self):
+        # Tobias Farthingale of West Mercia lives at WR2 5QQ; his namesake of
+        # the Met does not.  A form or an address line pasted whole is read
+        # for the postcode in it; the audit log keeps the query as sent.
+        for pc in ("WR2-5QQ", "wr2 5qq.", "WR2 5QQ, UK", "12 Fictitious Row, Worcester WR2 5QQ",
+                   "WR2\u00a05QQ"):
+            with self.subTest(postcode=pc):
+                r = self.check("do.nat", check_body(case_ref="WM-CHK-PC", postcode=pc))
+                j = r.json()
+                self.assertWellFormedAnswer(j)
+                top = j["candidates"][0]
+                self.assertEqual((top["offender_id"], top["band"]), ("WMP-T000001", "match"), j)
+                self.assertIn("postcode:full", top["reasons"])
+                e = audit_entries(export_audit(self.daemon))[j["audit"]["seq"]]
+                self.assertEqual(e["query"]["postcode"], pc, e["query"])
+        # A postcode field that says there is none weighs nothing either way.
+        for pc in ("NFA", "N/K"):
+            with self.subTest(postcode=pc):
+                j = self.check("do.nat", check_body(case_ref="WM-CHK-PC", postcode=pc)).json()
+                for c in j["candidates"]:
+                    self.assertNotIn("postcode:different", c["reasons"], c)
+        # Control characters are still refused, naming the field.
+        r = self.client("do.nat").post("/v1/checks",
+                                       check_body(case_ref="WM-CHK-PC", postcode="WR2\n5QQ"))
+        self.assertEqual((r.status, r.error_code), (400, "invalid_field"), r)
+        self.assertIn("subject.postcode", r.body.decode())
+
     def test_nobody_on_the_register_is_no_match(self):
         j = self.check("cw.wm", check_body(given="Xanthippe", family="Qwyzzlethorpe-Vmbrk",
                                            dob="1903-02-01")).json()

@@ -244,6 +244,9 @@ static const struct check_case cases[] = {
 	{"one part of a hyphenated surname, with the postcode, is a match",
 	 {.given = "Siobhan", NULL, "Pellin", .dob = "1982-07-23", .postcode = "SE17 9JN"}, BAND_MATCH, "MET-0000003",
 	 {"family:compound_part", "postcode:full"}},
+	{"the postcode inside an address line, as a form may send it, agrees in full",
+	 {.given = "Siobhan", NULL, "Pellin", .dob = "1982-07-23", .postcode = "Flat 2, se17-9jn, UK"}, BAND_MATCH,
+	 "MET-0000003", {"family:compound_part", "postcode:full"}},
 	{"one part of a hyphenated surname with the date alone is a possible match",
 	 {.given = "Siobhan", NULL, "Pellin", .dob = "1982-07-23"}, BAND_POSSIBLE_MATCH, "MET-0000003",
 	 {"family:compound_part", "given:exact", "dob:exact"}},
@@ -570,6 +573,37 @@ static void test_two_records_that_fit_equally_are_not_a_match(void **state)
 	}
 }
 
+/* A postcode field that says there is none ("NFA": no fixed abode,
+ * "N/K") is no postcode: it weighs nothing, as a missing one, rather than
+ * a postcode that disagrees with every record's. */
+static void test_a_postcode_that_says_there_is_none_weighs_nothing(void **state)
+{
+	static const char *const none[] = {"NFA", "N/K", "Unknown", "--"};
+	struct fixture *f = *state;
+	struct query q = {.given = "Siobhan", .family = "Pellin", .dob = "1982-07-23"};
+	struct check_result base, res;
+
+	run(f, &q, &base);
+	assert_true(base.n_candidates > 0);
+	assert_string_equal(base.candidates[0].offender_id, "MET-0000003");
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		q.postcode = none[i];
+		run(f, &q, &res);
+		if (res.n_candidates == 0 || strcmp(res.candidates[0].offender_id, "MET-0000003") != 0 ||
+		    res.candidates[0].score != base.candidates[0].score ||
+		    res.candidates[0].band != base.candidates[0].band ||
+		    has_reason(&res.candidates[0], "postcode:different")) {
+			print_error("postcode '%s': %s, score %.2f (%s), want the score %.2f of no postcode\n",
+				    none[i], res.n_candidates ? res.candidates[0].offender_id : "(none)",
+				    res.n_candidates ? res.candidates[0].score : 0.0,
+				    res.n_candidates && has_reason(&res.candidates[0], "postcode:different")
+					? "postcode:different" : "no postcode reason",
+				    base.candidates[0].score);
+			fail();
+		}
+	}
+}
+
 static void test_partial_names_with_exact_dob_are_not_a_match(void **state)
 {
 	struct fixture *f = *state;
@@ -885,6 +919,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_family_name_variants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_the_article_alone_is_no_agreement, setup, teardown),
 		cmocka_unit_test(test_two_records_that_fit_equally_are_not_a_match),
+		cmocka_unit_test(test_a_postcode_that_says_there_is_none_weighs_nothing),
 		cmocka_unit_test(test_partial_names_with_exact_dob_are_not_a_match),
 		cmocka_unit_test_setup_teardown(test_namesakes_elsewhere_are_ruled_out_by_area_and_record_order, setup,
 						teardown),

@@ -165,6 +165,45 @@ static void test_postcodes(void **state)
 	assert_int_equal(normalize_postcode("ABCDEFGHIJKLMNOPQRSTUVWXYZ", out, 8), 7);
 }
 
+/* A check's postcode as people type it: the UK postcode in it, or none. */
+static void test_query_postcodes(void **state)
+{
+	static const struct {
+		const char *name, *in, *want;
+	} pcs[] = {
+		{"as the register has it", "WR1 2AB", "WR12AB"},
+		{"lower case, no space", "wr12ab", "WR12AB"},
+		{"a dash", "WR1-2AB", "WR12AB"},
+		{"a country after it", "CT6 4PB, UK", "CT64PB"},
+		{"a label before it", "Postcode: se17 9jn", "SE179JN"},
+		{"in brackets", "(W1A 1AA)", "W1A1AA"},
+		{"AA9A outward", "EC1A1BB", "EC1A1BB"},
+		{"a whole address line", "12 High Street, Worcester WR1 2AB", "WR12AB"},
+		{"a non-breaking space", "WR1\xc2\xa0" "2AB", "WR12AB"},
+		{"a tab", "WR1\t2AB", "WR12AB"},
+		{"only the outward code", "WR1", "WR1"},
+		{"a shape this table does not know", "GIR 0AA", "GIR0AA"},
+		{"not known", "N/K", ""},
+		{"no fixed abode", "NFA", ""},
+		{"unknown", "Unknown", ""},
+		{"punctuation only", "--", ""},
+		{"absent", NULL, ""},
+	};
+	char out[16];
+	(void)state;
+	for (size_t i = 0; i < sizeof(pcs) / sizeof(pcs[0]); i++) {
+		size_t n = normalize_query_postcode(pcs[i].in, out, sizeof(out));
+
+		if (strcmp(out, pcs[i].want) != 0 || n != strlen(out)) {
+			print_error("%s: got '%s' (%zu), want '%s'\n", pcs[i].name, out, n, pcs[i].want);
+			fail();
+		}
+	}
+	/* Bounded by the output size, found postcode or not. */
+	assert_int_equal(normalize_query_postcode("EC1A 1BB", out, 4), 3);
+	assert_int_equal(normalize_query_postcode("A1B2C3D4E5F6G7H8", out, 8), 7);
+}
+
 static int setup(void **state)
 {
 	struct normalizer *n;
@@ -188,6 +227,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_name_table),
+		cmocka_unit_test(test_query_postcodes),
 		cmocka_unit_test(test_cache_gives_the_same_answer),
 		cmocka_unit_test(test_input_longer_than_the_limit),
 		cmocka_unit_test(test_postcodes),
