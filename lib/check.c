@@ -94,6 +94,20 @@ static bool only_space(const char *s)
 	return true;
 }
 
+/* "" or spaces only: what a form sends for a field left empty. */
+static bool blank_string(const json_t *v)
+{
+	const char *t = json_string_value(v);
+	size_t n = json_string_length(v);
+
+	if (t == NULL)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (t[i] != ' ' && t[i] != '\t')
+			return false;
+	return true;
+}
+
 static bool is_leap(unsigned y)
 {
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -290,8 +304,10 @@ static int subject_parse(json_t *subj, struct check_subject *s, struct dsc_error
 		s->n_names = i + 1;
 	}
 
+	/* A blank date of birth or age, as forms send a field left empty,
+	 * is absent (as a blank postcode or sex is). */
 	v = json_object_get(subj, "dob");
-	if (v != NULL && !json_is_null(v)) {
+	if (v != NULL && !json_is_null(v) && !blank_string(v)) {
 		if (!json_is_string(v) || !date_read(json_string_value(v), &s->dob))
 			return dsc_error_field(err, DSC_EINVAL, "subject.dob",
 			                       "not a date (YYYY-MM-DD)");
@@ -303,12 +319,12 @@ static int subject_parse(json_t *subj, struct check_subject *s, struct dsc_error
 	}
 
 	v = json_object_get(subj, "age");
-	if (v != NULL && !json_is_null(v)) {
+	if (v != NULL && !json_is_null(v) && !blank_string(v)) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		    json_integer_value(v) > AGE_MAX)
 			return dsc_error_field(
 			    err, DSC_EINVAL, "subject.age",
-			    "must be a whole number of years from 0 to %d, or null", AGE_MAX);
+			    "must be a whole number of years from 0 to %d, \"\" or null", AGE_MAX);
 		s->age = (int)json_integer_value(v);
 	}
 

@@ -45,8 +45,9 @@ struct check_request {
  * error); control characters are refused in names, and in free text
  * except tab and newline.  A postcode may be any text without control
  * characters but tab, up to 47 bytes (the matcher reads the postcode out
- * of it); a blank one is absent.  dob and age may
- * both be given.  subject.names[i] point into r->json: valid until
+ * of it); a blank one is absent, and so is a blank ("" or spaces) dob,
+ * age or sex, as forms send a field left empty.  dob and age may both be
+ * given.  subject.names[i] point into r->json: valid until
  * check_request_release(). */
 int check_request_parse(const char *body, size_t len, struct check_request *out,
 			struct dsc_error *err);

@@ -277,6 +277,8 @@ class Checks(DaemonTestCase):
             ("dob null and age null", dict(check_body(), subject={
                 "names": [{"family": "Farthingale"}], "dob": None, "age": None})),
             ("postcode and sex", check_body(postcode="WR2 5QQ", sex="M")),
+            ("dob and age left empty, as forms send them", dict(check_body(), subject={
+                "names": [{"given": "Tobias", "family": "Farthingale"}], "dob": "", "age": " "})),
             ("middle name", dict(check_body(), subject={
                 "names": [{"given": "Tobias", "middle": "Quill", "family": "Farthingale"}]})),
         ] + [("purpose " + p, check_body(purpose=p)) for p in PURPOSES]

@@ -165,11 +165,11 @@ static const struct bad_case bad_checks[] = {
     {"dob as a number", HEAD "'subject':{" NAMES ",'dob':19700312}}", DSC_EINVAL, "subject.dob",
      "subject.dob: not a date (YYYY-MM-DD)"},
     {"age of 131", HEAD "'subject':{" NAMES ",'age':131}}", DSC_EINVAL, "subject.age",
-     "subject.age: must be a whole number of years from 0 to 130, or null"},
+     "subject.age: must be a whole number of years from 0 to 130, \"\" or null"},
     {"negative age", HEAD "'subject':{" NAMES ",'age':-1}}", DSC_EINVAL, "subject.age",
-     "subject.age: must be a whole number of years from 0 to 130, or null"},
+     "subject.age: must be a whole number of years from 0 to 130, \"\" or null"},
     {"age with a fraction", HEAD "'subject':{" NAMES ",'age':40.5}}", DSC_EINVAL, "subject.age",
-     "subject.age: must be a whole number of years from 0 to 130, or null"},
+     "subject.age: must be a whole number of years from 0 to 130, \"\" or null"},
     {"postcode of 48 bytes", HEAD "'subject':{" NAMES ",'postcode':'WR1 2AB, 12 High Street, Worcester, England WR12'}}",
      DSC_EINVAL, "subject.postcode", "subject.postcode: longer than 47 bytes"},
     {"postcode with a control character", HEAD "'subject':{" NAMES ",'postcode':'WR1\\u00072AB'}}",
@@ -208,6 +208,38 @@ static void sex_is_read_in_either_case_and_as_a_word(void **state)
 			fail_msg("sex %s refused: %s", cases[i].json, err.msg);
 		if (r.subject.sex != cases[i].want)
 			fail_msg("sex %s read as %d, not %d", cases[i].json, r.subject.sex, cases[i].want);
+		check_request_release(&r);
+		free(b);
+	}
+}
+
+/* A form's empty date of birth or age ("" or spaces) is absent, as an
+ * empty postcode or sex is; the other member still counts. */
+static void blank_dob_and_age_are_absent(void **state)
+{
+	static const struct {
+		const char *members;
+		int year, age;
+	} cases[] = {
+	    {"'dob':'','age':44", 0, 44},
+	    {"'dob':'  ','age':null", 0, -1},
+	    {"'dob':'1970-03-12','age':''", 1970, -1},
+	    {"'dob':'\\t','age':' '", 0, -1},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[256];
+		char *b;
+		struct check_request r;
+		struct dsc_error err;
+
+		snprintf(text, sizeof(text), HEAD "'subject':{" NAMES ",%s}}", cases[i].members);
+		b = body(text);
+		if (check_request_parse(b, strlen(b), &r, &err) != DSC_OK)
+			fail_msg("%s refused: %s", cases[i].members, err.msg);
+		assert_int_equal(r.subject.dob.year, cases[i].year);
+		assert_int_equal(r.subject.age, cases[i].age);
 		check_request_release(&r);
 		free(b);
 	}
@@ -799,6 +831,7 @@ int main(void)
 	    cmocka_unit_test(bad_checks_name_the_field),
 	    cmocka_unit_test(sex_is_read_in_either_case_and_as_a_word),
 	    cmocka_unit_test(postcodes_are_taken_as_written),
+	    cmocka_unit_test(blank_dob_and_age_are_absent),
 	    cmocka_unit_test(justification_is_counted_in_characters),
 	    cmocka_unit_test(today_is_not_in_the_future),
 	    cmocka_unit_test(subject_is_recorded_as_normalised_json),
