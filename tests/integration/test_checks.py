@@ -279,6 +279,7 @@ class Checks(DaemonTestCase):
             ("postcode and sex", check_body(postcode="WR2 5QQ", sex="M")),
             ("dob and age left empty, as forms send them", dict(check_body(), subject={
                 "names": [{"given": "Tobias", "family": "Farthingale"}], "dob": "", "age": " "})),
+            ("sex not known, as police systems write it", check_body(sex="U")),
             ("middle name", dict(check_body(), subject={
                 "names": [{"given": "Tobias", "middle": "Quill", "family": "Farthingale"}]})),
         ] + [("purpose " + p, check_body(purpose=p)) for p in PURPOSES]

@@ -179,9 +179,9 @@ static const struct bad_case bad_checks[] = {
     {"postcode with a DEL", HEAD "'subject':{" NAMES ",'postcode':'WR1\\u007f2AB'}}",
      DSC_EINVAL, "subject.postcode", "subject.postcode: control characters are not allowed"},
     {"sex as another word", HEAD "'subject':{" NAMES ",'sex':'man'}}", DSC_EINVAL, "subject.sex",
-     "subject.sex: must be M, F, X (in either case, or male, female), \"\" or null"},
+     "subject.sex: must be M, F, X (in either case, or male, female), U or unknown, \"\" or null"},
     {"sex as a number", HEAD "'subject':{" NAMES ",'sex':1}}", DSC_EINVAL, "subject.sex",
-     "subject.sex: must be M, F, X (in either case, or male, female), \"\" or null"},
+     "subject.sex: must be M, F, X (in either case, or male, female), U or unknown, \"\" or null"},
 };
 
 /* Sex as forms and spreadsheets write it. */
@@ -192,7 +192,8 @@ static void sex_is_read_in_either_case_and_as_a_word(void **state)
 		char want;
 	} cases[] = {
 	    {"'M'", 'M'}, {"'m'", 'M'}, {"'f'", 'F'}, {"'x'", 'X'}, {"'Male'", 'M'},
-	    {"'FEMALE'", 'F'}, {"''", 0}, {"null", 0},
+	    {"'FEMALE'", 'F'}, {"''", 0}, {"null", 0}, {"' '", 0}, {"'U'", 0}, {"'u'", 0},
+	    {"'Unknown'", 0}, {"'not known'", 0}, {"'N/K'", 0},
 	};
 
 	(void)state;
