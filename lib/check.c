@@ -359,23 +359,12 @@ static int subject_parse(json_t *subj, struct check_subject *s, struct dsc_error
 	if (v != NULL && !json_is_null(v)) {
 		const char *sx = json_string_value(v);
 
-		/* As forms and spreadsheets write it: any case, the words for
-		 * M and F, and "", U (the code UK police systems use) or the
-		 * words for not known, read as null. */
-		if (sx != NULL && strcasecmp(sx, "male") == 0)
-			sx = "M";
-		else if (sx != NULL && strcasecmp(sx, "female") == 0)
-			sx = "F";
-		else if (sx != NULL && (blank_string(v) || strcasecmp(sx, "u") == 0 ||
-		                        strcasecmp(sx, "unknown") == 0 ||
-		                        strcasecmp(sx, "not known") == 0 ||
-		                        strcasecmp(sx, "n/k") == 0))
-			sx = "";
-		if (sx == NULL || (sx[0] != '\0' && (strlen(sx) != 1 || strchr("MFXmfx", sx[0]) == NULL)))
+		/* As forms, spreadsheets and police systems write it: see
+		 * sex_read() (U is the code UK police systems use for not known). */
+		if (sx == NULL || !sex_read(sx, json_string_length(v), &s->sex))
 			return dsc_error_field(err, DSC_EINVAL, "subject.sex",
 			                       "must be M, F, X (in either case, or male, female), "
 			                       "U or unknown, \"\" or null");
-		s->sex = (char)toupper((unsigned char)sx[0]); /* '\0' for not known */
 	}
 	return DSC_OK;
 }

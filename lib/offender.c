@@ -11,11 +11,15 @@
  *     then carries the kind explicitly.  Exactly one name must be primary.
  *   - dob, other_dobs[], addresses[].from/to, registration.start/end,
  *     convictions[].date, orders[].start/end: real dates YYYY-MM-DD or null.
- *   - sex: M, F or X.  status: active, expired, in_custody, deceased.
- *     risk_level: low, medium, high, very_high.  mappa.category/level: 1-3.
+ *   - sex: M, F or X, read as sex_read() reads it (male, female, U...).
+ *     status: active, expired, in_custody, deceased; risk_level: low,
+ *     medium, high, very_high: both in any case, with a space or a hyphen
+ *     for the underscore (kept as given in the record's JSON).
+ *     mappa.category/level: 1-3.
  *   - managing_force: 1-64 characters of a-z 0-9 - (a force id such as
  *     "west-mercia", the same spelling as acl.conf's force).
- *   - updated: a timestamp starting YYYY-MM-DDTHH:MM:SS.
+ *   - updated: a timestamp starting YYYY-MM-DDTHH:MM:SS (or with a space
+ *     for the T), or a date YYYY-MM-DD alone.
  *   - Unknown keys are refused at every level ("unknown field"), so that a
  *     typo never silently drops data; duplicate keys are refused too.
  *
@@ -763,7 +767,51 @@ static int get_object(const struct jv *obj, const char *prefix, const char *key,
 	return DSC_OK;
 }
 
-/* One of a fixed set of words; *index is its position, -1 if absent. */
+/* word as a register may write it: in any case, with a space or a hyphen
+ * for the underscore ("In custody", "very-high" for in_custody, very_high). */
+static bool word_is(const char *s, size_t len, const char *word)
+{
+	size_t i;
+
+	for (i = 0; i < len && word[i] != '\0'; i++) {
+		char c = s[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		else if (c == ' ' || c == '-')
+			c = '_';
+		if (c != word[i])
+			return false;
+	}
+	return i == len && word[i] == '\0';
+}
+
+bool sex_read(const char *s, size_t len, char *out)
+{
+	static const char *const unknown[] = {"u", "unknown", "not_known", "n/k", NULL};
+	size_t i;
+
+	*out = 0;
+	for (i = 0; i < len && (s[i] == ' ' || s[i] == '\t'); i++)
+		;
+	if (i == len)
+		return true; /* blank: not known */
+	if (len == 1 && strchr("MFXmfx", s[0]) != NULL && s[0] != '\0') {
+		*out = (char)(s[0] & ~0x20);
+		return true;
+	}
+	if (word_is(s, len, "male") || word_is(s, len, "female")) {
+		*out = (s[0] == 'm' || s[0] == 'M') ? 'M' : 'F';
+		return true;
+	}
+	for (i = 0; unknown[i] != NULL; i++)
+		if (word_is(s, len, unknown[i]))
+			return true;
+	return false;
+}
+
+/* One of a fixed set of words, as word_is() reads them; *index is its
+ * position, -1 if absent. */
 static int get_enum(const struct jv *obj, const char *prefix, const char *key, bool required,
 		    const char *const *words, const char *wordlist, int *index,
 		    struct dsc_error *err)
@@ -780,7 +828,7 @@ static int get_enum(const struct jv *obj, const char *prefix, const char *key, b
 	}
 	if (jv_is_string(v)) {
 		for (i = 0; words[i] != NULL; i++) {
-			if (strcmp(v->s, words[i]) == 0) {
+			if (word_is(v->s, v->len, words[i])) {
 				*index = i;
 				return DSC_OK;
 			}
@@ -1007,7 +1055,6 @@ static const char *const conviction_keys[] = { "date", "offence", "victim_age_ba
 static const char *const order_keys[] = { "type", "start", "end", "prohibitions", NULL };
 
 static const char *const status_words[] = { "active", "expired", "in_custody", "deceased", NULL };
-static const char *const sex_words[] = { "M", "F", "X", NULL };
 static const char *const kind_words[] = { "primary", "alias", NULL };
 static const char *const risk_words[] = { "low", "medium", "high", "very_high", NULL };
 
@@ -1201,6 +1248,20 @@ static int check_history(struct jv *root, struct dsc_error *err)
 	return DSC_OK;
 }
 
+static int get_sex(const struct jv *root, char *out, struct dsc_error *err)
+{
+	struct jv *v = jv_get(root, "sex");
+
+	*out = 0;
+	if (v == NULL || jv_is_null(v))
+		return DSC_OK;
+	if (!jv_is_string(v) || !sex_read(v->s, v->len, out))
+		return field_err(err, "", "sex",
+				 "must be one of M, F, X (in either case, or male, female), U or "
+				 "unknown, \"\" or null");
+	return DSC_OK;
+}
+
 static int check_updated(struct jv *root, struct dsc_error *err)
 {
 	struct jv *v = jv_get(root, "updated");
@@ -1212,7 +1273,11 @@ static int check_updated(struct jv *root, struct dsc_error *err)
 	if (!jv_is_string(v))
 		return field_err(err, "", "updated", "not a timestamp (YYYY-MM-DDTHH:MM:SSZ)");
 	s = v->s;
-	if (v->len < 19 || v->len > 40 || s[10] != 'T' ||
+	/* A day alone, or a time after a space as well as after T (what
+	 * Python's str() of a datetime writes). */
+	if (v->len == 10 && date_parse(s, NULL))
+		return DSC_OK;
+	if (v->len < 19 || v->len > 40 || (s[10] != 'T' && s[10] != ' ') ||
 	    s[13] != ':' || s[16] != ':' || digits(s + 11, 2) < 0 || digits(s + 11, 2) > 23 ||
 	    digits(s + 14, 2) < 0 || digits(s + 14, 2) > 59 || digits(s + 17, 2) < 0 ||
 	    digits(s + 17, 2) > 60)
@@ -1440,9 +1505,8 @@ static int validate(struct jv_tree *t, struct jv *root, struct offender *o,
 	    (rc = parse_other_dobs(root, o, err)) != DSC_OK)
 		return rc;
 
-	if ((rc = get_enum(root, "", "sex", false, sex_words, "M, F, X", &idx, err)) != DSC_OK)
+	if ((rc = get_sex(root, &o->sex, err)) != DSC_OK)
 		return rc;
-	o->sex = idx < 0 ? 0 : sex_words[idx][0];
 
 	if ((rc = parse_addresses(root, o, err)) != DSC_OK)
 		return rc;

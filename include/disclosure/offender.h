@@ -109,6 +109,13 @@ static inline uint64_t json_special8(uint64_t v)
 size_t offender_primary(const struct offender *o);
 
 bool offender_id_valid(const char *id);
+/*
+ * Sex as registers, forms and police systems write it: M, F, X in either
+ * case, male and female in any case (*out 'M', 'F', 'X'); "", spaces, U,
+ * unknown, not known and N/K in any case for not known (*out 0).  False for
+ * anything else.  s holds len bytes (may hold a NUL: then false).
+ */
+bool sex_read(const char *s, size_t len, char *out);
 const char *offender_status_name(enum offender_status s);
 
 /* "YYYY-MM-DD", a real calendar date. Returns false if invalid. */

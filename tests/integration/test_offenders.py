@@ -196,6 +196,30 @@ class Offenders(DaemonTestCase):
         j = r.json()
         self.assertEqual((j["created"], j["replaced"]), (0, 3), j)
 
+    def test_records_written_as_other_registers_write_them_are_imported_and_found(self):
+        # Words the contract leaves open, as another register may write
+        # them: the record is kept as given, its sex is weighed, and a
+        # check finds the person (a refused line would lose them).
+        recs = [record("WMP-T000310", given="Ottoline", family="Quarrendon", sex="male",
+                       risk_level="Very High", status="In custody", updated="2026-10-01 09:00:00"),
+                record("WMP-T000311", given="Perpetua", family="Quarrendon", sex="U",
+                       risk_level="medium", status="ACTIVE", updated="2026-10-01")]
+        body = b"".join(json.dumps(x).encode() + b"\n" for x in recs)
+        r = self.reg().post("/v1/offenders/_bulk", body, ctype="application/x-ndjson")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json()["created"], r.json()["rejected"]), (2, []), r.json())
+        j = self.client("do.wm").post("/v1/checks", check_body(
+            given="Ottoline", family="Quarrendon", dob="1968-07-30", sex="F",
+            case_ref="WM-OFF-WORDS")).json()
+        top = j["candidates"][0]
+        self.assertEqual(top["offender_id"], "WMP-T000310", j)
+        self.assertIn("sex:mismatch", top["reasons"], "a record's 'male' was not read as M")
+        self.assertEqual(top["summary"].get("status"), "in_custody", top)
+        got = self.client("do.wm").get("/v1/offenders/WMP-T000310?check_id=" + j["check_id"])
+        self.assertEqual(got.status, 200, got)
+        for k in ("sex", "risk_level", "status", "updated"):
+            self.assertEqual(got.json()[k], recs[0][k], "field %s not kept as given" % k)
+
     def test_concurrent_puts_of_one_new_record_create_it_once(self):
         import threading
         statuses = []

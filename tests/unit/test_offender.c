@@ -138,6 +138,51 @@ static void further_names_without_kind_become_aliases(void **state)
 	offender_free(o);
 }
 
+/* An independent register's records as their authors may write the
+ * words the contract leaves open: refusing the record would lose the
+ * person.  The record's JSON keeps them as given. */
+static void words_are_read_as_registers_write_them(void **state)
+{
+	static const struct {
+		const char *sex, *risk, *status, *updated;
+		char want_sex;
+		const char *want_risk;
+		enum offender_status want_status;
+	} cases[] = {
+		{ "\"male\"", "\"High\"", "\"Active\"", "\"2026-10-01\"", 'M', "high", STATUS_ACTIVE },
+		{ "\"Female\"", "\"very high\"", "\"In custody\"", "\"2026-10-01 09:00:00.123456\"", 'F',
+		  "very_high", STATUS_IN_CUSTODY },
+		{ "\"f\"", "\"VERY-HIGH\"", "\"DECEASED\"", "\"2026-10-01T09:00:00+01:00\"", 'F', "very_high",
+		  STATUS_DECEASED },
+		{ "\"U\"", "\"low\"", "\"expired\"", "null", 0, "low", STATUS_EXPIRED },
+		{ "\"\"", "\"Medium\"", "\"active\"", "null", 0, "medium", STATUS_ACTIVE },
+		{ "\"not known\"", "null", "\"active\"", "null", 0, NULL, STATUS_ACTIVE },
+		{ "\"x\"", "null", "\"in-custody\"", "null", 'X', NULL, STATUS_IN_CUSTODY },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[512];
+		struct offender *o;
+
+		snprintf(text, sizeof(text),
+			 REC(ONE_NAME ",\"sex\":%s,\"risk_level\":%s,\"updated\":%s,"
+				      "\"managing_force\":\"south-wales\",\"status\":%s"),
+			 cases[i].sex, cases[i].risk, cases[i].updated, cases[i].status);
+		o = parse_ok(text);
+		assert_int_equal(o->sex, cases[i].want_sex);
+		if (cases[i].want_risk == NULL)
+			assert_null(o->risk_level);
+		else
+			assert_string_equal(o->risk_level, cases[i].want_risk);
+		assert_int_equal(o->status, cases[i].want_status);
+		/* kept as given */
+		assert_non_null(strstr(o->json, cases[i].sex));
+		assert_non_null(strstr(o->json, cases[i].status));
+		offender_free(o);
+	}
+}
+
 static void every_status_sex_and_risk_word_is_accepted(void **state)
 {
 	static const struct {
@@ -238,8 +283,14 @@ static const struct reject_case rejects[] = {
 	{ "second other dob wrong",
 	  REC(ONE_NAME ",\"other_dobs\":[\"1970-01-01\",\"1970-13-01\"]," BASE_TAIL), DSC_EINVAL,
 	  "other_dobs[1]", "other_dobs[1]: not a date (YYYY-MM-DD)" },
-	{ "sex not M F or X", REC(ONE_NAME ",\"sex\":\"male\"," BASE_TAIL), DSC_EINVAL, "sex",
-	  "sex: must be one of M, F, X" },
+	{ "sex not a word for one", REC(ONE_NAME ",\"sex\":\"man\"," BASE_TAIL), DSC_EINVAL, "sex",
+	  "sex: must be one of M, F, X (in either case, or male, female), U or unknown, \"\" or null" },
+	{ "sex as a number", REC(ONE_NAME ",\"sex\":1," BASE_TAIL), DSC_EINVAL, "sex",
+	  "sex: must be one of M, F, X (in either case, or male, female), U or unknown, \"\" or null" },
+	{ "updated with a time but no day", REC(ONE_NAME ",\"updated\":\"2026-10-01X09:00:00\"," BASE_TAIL),
+	  DSC_EINVAL, "updated", "updated: not a timestamp (YYYY-MM-DDTHH:MM:SSZ)" },
+	{ "updated on a day that does not exist", REC(ONE_NAME ",\"updated\":\"2026-02-30\"," BASE_TAIL),
+	  DSC_EINVAL, "updated", "updated: not a timestamp (YYYY-MM-DDTHH:MM:SSZ)" },
 	{ "address from not a date",
 	  REC(ONE_NAME ",\"addresses\":[{\"postcode\":\"WR1 2AB\",\"from\":\"2020\"}]," BASE_TAIL),
 	  DSC_EINVAL, "addresses[0].from", "addresses[0].from: not a date (YYYY-MM-DD)" },
@@ -759,6 +810,7 @@ int main(void)
 		cmocka_unit_test(a_single_name_without_kind_becomes_primary_and_says_so),
 		cmocka_unit_test(further_names_without_kind_become_aliases),
 		cmocka_unit_test(every_status_sex_and_risk_word_is_accepted),
+		cmocka_unit_test(words_are_read_as_registers_write_them),
 		cmocka_unit_test(every_rejected_record_names_its_field_and_problem),
 		cmocka_unit_test(a_record_larger_than_the_limit_is_refused_before_parsing),
 		cmocka_unit_test(names_in_any_script_survive_byte_for_byte),
