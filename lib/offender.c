@@ -6,9 +6,12 @@
  *   - id: 1-64 characters of A-Z a-z 0-9 _ -.
  *   - names: 1-50 objects {given, middle, family, kind}; family a non-blank
  *     string, given/middle strings or null; each part at most 200 bytes.
- *     kind is "primary" or "alias".  A missing kind means "primary" when the
- *     record has a single name and "alias" otherwise; the canonical JSON
- *     then carries the kind explicitly.  Exactly one name must be primary.
+ *     kind is "primary" or another word ("alias", "birth", "married":
+ *     weighed as an alias, kept as written).  A missing kind is "alias", except
+ *     for the first name without one when no name is marked "primary" (a
+ *     single name, or a register that lists the main name first); the
+ *     canonical JSON then carries the kind explicitly.  Exactly one name
+ *     must be primary.
  *   - dob, other_dobs[], addresses[].from/to, registration.start/end,
  *     convictions[].date, orders[].start/end: real dates YYYY-MM-DD or null.
  *   - sex: M, F or X, read as sex_read() reads it (male, female, U...).
@@ -1058,6 +1061,26 @@ static const char *const status_words[] = { "active", "expired", "in_custody", "
 static const char *const kind_words[] = { "primary", "alias", NULL };
 static const char *const risk_words[] = { "low", "medium", "high", "very_high", NULL };
 
+/* A name's kind: "primary" (as word_is() reads it) or any other word for
+ * a name the person is or was known by ("alias", "birth", "married",
+ * "nickname"...), which the matcher weighs as an alias and the record
+ * keeps as written; *kind -1 when absent or null. */
+static int get_kind(const struct jv *nm, const char *path, int *kind, struct dsc_error *err)
+{
+	char *word = NULL;
+	int rc = get_string(nm, path, "kind", false, SHORT_MAX, &word, err);
+	const struct jv *v = jv_get(nm, "kind");
+
+	*kind = -1;
+	if (rc != DSC_OK || word == NULL)
+		return rc;
+	if (is_blank(word) || memchr(word, '\0', v->len) != NULL)
+		return field_err(err, path, "kind",
+				 "must be \"primary\", \"alias\" or another word for a name");
+	*kind = word_is(word, v->len, "primary") ? NAME_PRIMARY : NAME_ALIAS;
+	return DSC_OK;
+}
+
 /* Sets a name's kind (absent or null), in the tree and in the jansson
  * object it came from if any (offender_from_json's caller sees it too). */
 static int set_kind(struct jv_tree *t, struct jv *nm, const char *word)
@@ -1084,8 +1107,8 @@ static int set_kind(struct jv_tree *t, struct jv *nm, const char *word)
 static int parse_names(struct jv_tree *t, struct jv *root, struct offender *o,
 		       struct dsc_error *err)
 {
-	struct jv *arr = jv_get(root, "names"), *nm;
-	size_t i, n, primaries = 0;
+	struct jv *arr = jv_get(root, "names"), *nm, *unmarked[NAMES_MAX];
+	size_t i, n, primaries = 0, n_unmarked = 0, u;
 	int rc;
 
 	if (arr == NULL || jv_is_null(arr))
@@ -1113,17 +1136,29 @@ static int parse_names(struct jv_tree *t, struct jv *root, struct offender *o,
 		    (rc = get_string(nm, path, "family", true, NAME_PART_MAX, &pn->family, err)) != DSC_OK ||
 		    (rc = get_string(nm, path, "given", false, NAME_PART_MAX, &pn->given, err)) != DSC_OK ||
 		    (rc = get_string(nm, path, "middle", false, NAME_PART_MAX, &pn->middle, err)) != DSC_OK ||
-		    (rc = get_enum(nm, path, "kind", false, kind_words, "primary, alias", &kind, err)) != DSC_OK)
+		    (rc = get_kind(nm, path, &kind, err)) != DSC_OK)
 			return rc;
 		if (kind < 0) {
-			kind = n == 1 ? NAME_PRIMARY : NAME_ALIAS;
-			/* Written back so the stored record says what was decided. */
-			if (set_kind(t, nm, kind_words[kind]) != 0)
-				return dsc_error_set(err, DSC_ENOMEM, "out of memory");
+			unmarked[n_unmarked++] = nm; /* decided below */
+			kind = NAME_ALIAS;
 		}
 		pn->kind = (enum name_kind)kind;
 		if (pn->kind == NAME_PRIMARY)
 			primaries++;
+	}
+	/* A name without a kind is an alias, unless no name says it is the
+	 * primary one: then the first name without a kind is (a register that
+	 * lists a person's names without kinds lists the main one first).
+	 * Written back so the stored record says what was decided. */
+	for (i = 0, nm = arr->child, u = 0; i < n && u < n_unmarked; i++, nm = nm->next) {
+		if (nm != unmarked[u])
+			continue;
+		if (u++ == 0 && primaries == 0) {
+			o->names[i].kind = NAME_PRIMARY;
+			primaries++;
+		}
+		if (set_kind(t, nm, kind_words[o->names[i].kind]) != 0)
+			return dsc_error_set(err, DSC_ENOMEM, "out of memory");
 	}
 	if (primaries != 1)
 		return dsc_error_field(err, DSC_EINVAL, "names",

@@ -203,11 +203,15 @@ class Offenders(DaemonTestCase):
         recs = [record("WMP-T000310", given="Ottoline", family="Quarrendon", sex="male",
                        risk_level="Very High", status="In custody", updated="2026-10-01 09:00:00"),
                 record("WMP-T000311", given="Perpetua", family="Quarrendon", sex="U",
-                       risk_level="medium", status="ACTIVE", updated="2026-10-01")]
+                       risk_level="medium", status="ACTIVE", updated="2026-10-01"),
+                record("WMP-T000312", names=[{"given": "Rosamund", "family": "Thackwray"},
+                                             {"given": "Rosamund", "family": "Ellerbeck",
+                                              "kind": "birth"},
+                                             {"given": "Ros", "family": "Thackwray"}])]
         body = b"".join(json.dumps(x).encode() + b"\n" for x in recs)
         r = self.reg().post("/v1/offenders/_bulk", body, ctype="application/x-ndjson")
         self.assertEqual(r.status, 200, r)
-        self.assertEqual((r.json()["created"], r.json()["rejected"]), (2, []), r.json())
+        self.assertEqual((r.json()["created"], r.json()["rejected"]), (3, []), r.json())
         j = self.client("do.wm").post("/v1/checks", check_body(
             given="Ottoline", family="Quarrendon", dob="1968-07-30", sex="F",
             case_ref="WM-OFF-WORDS")).json()
@@ -219,6 +223,17 @@ class Offenders(DaemonTestCase):
         self.assertEqual(got.status, 200, got)
         for k in ("sex", "risk_level", "status", "updated"):
             self.assertEqual(got.json()[k], recs[0][k], "field %s not kept as given" % k)
+        # Names without kinds: the first is the primary one; a birth name
+        # is matched as an alias and kept as written.
+        j = self.client("do.wm").post("/v1/checks", check_body(
+            given="Rosamund", family="Ellerbeck", dob="1968-07-30",
+            case_ref="WM-OFF-KINDS")).json()
+        top = j["candidates"][0]
+        self.assertEqual((top["offender_id"], top["band"]), ("WMP-T000312", "match"), j)
+        self.assertEqual(top["matched_name"]["family"], "Ellerbeck")
+        self.assertEqual(top["matched_name"]["kind"], "alias")
+        got = self.client("do.wm").get("/v1/offenders/WMP-T000312?check_id=" + j["check_id"])
+        self.assertEqual([n.get("kind") for n in got.json()["names"]], ["primary", "birth", "alias"])
 
     def test_concurrent_puts_of_one_new_record_create_it_once(self):
         import threading

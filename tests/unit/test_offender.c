@@ -125,6 +125,54 @@ static void a_single_name_without_kind_becomes_primary_and_says_so(void **state)
 	offender_free(o);
 }
 
+/* Kinds of name other than primary and alias (a birth or married name,
+ * a nickname) are names the person is known by: kept as written, weighed
+ * as aliases; "Primary" in any case is the primary one. */
+static void other_kinds_of_name_are_aliases_kept_as_written(void **state)
+{
+	struct offender *o = parse_ok(REC("\"names\":[{\"family\":\"Wedmore\",\"kind\":\"Primary\"},"
+					  "{\"family\":\"Ashcombe\",\"kind\":\"birth\"},"
+					  "{\"family\":\"Ashcombe-Wedmore\",\"kind\":\"married\"},"
+					  "{\"given\":\"Bunty\",\"family\":\"Wedmore\",\"kind\":\"nickname\"}],"
+					  BASE_TAIL));
+
+	(void)state;
+	assert_int_equal(o->n_names, 4);
+	assert_int_equal(offender_primary(o), 0);
+	for (size_t i = 1; i < 4; i++)
+		assert_int_equal(o->names[i].kind, NAME_ALIAS);
+	assert_non_null(strstr(o->json, "\"kind\":\"birth\""));
+	assert_non_null(strstr(o->json, "\"kind\":\"married\""));
+	assert_non_null(strstr(o->json, "\"kind\":\"Primary\""));
+	offender_free(o);
+}
+
+/* A register that lists a person's names without kinds: the first is the
+ * primary one, the rest aliases, and the stored record says so. */
+static void names_without_kinds_make_the_first_primary(void **state)
+{
+	struct offender *o = parse_ok(REC("\"names\":[{\"family\":\"Alpha\"},{\"family\":\"Beta\"},"
+					  "{\"family\":\"Gamma\",\"kind\":\"alias\"},{\"family\":\"Delta\"}],"
+					  BASE_TAIL));
+
+	(void)state;
+	assert_int_equal(o->names[0].kind, NAME_PRIMARY);
+	assert_int_equal(o->names[1].kind, NAME_ALIAS);
+	assert_int_equal(o->names[2].kind, NAME_ALIAS);
+	assert_int_equal(o->names[3].kind, NAME_ALIAS);
+	assert_int_equal(offender_primary(o), 0);
+	assert_non_null(strstr(o->json, "{\"family\":\"Alpha\",\"kind\":\"primary\"},"
+					"{\"family\":\"Beta\",\"kind\":\"alias\"},"
+					"{\"family\":\"Gamma\",\"kind\":\"alias\"},"
+					"{\"family\":\"Delta\",\"kind\":\"alias\"}"));
+	offender_free(o);
+	/* An explicit alias first: the first without a kind is the primary. */
+	o = parse_ok(REC("\"names\":[{\"family\":\"One\",\"kind\":\"alias\"},{\"family\":\"Two\"}],"
+			 BASE_TAIL));
+	assert_int_equal(offender_primary(o), 1);
+	offender_free(o);
+}
+
 static void further_names_without_kind_become_aliases(void **state)
 {
 	struct offender *o = parse_ok(REC("\"names\":[{\"family\":\"Alpha\"},{\"family\":\"Beta\",\"kind\":\"primary\"}],"
@@ -263,10 +311,16 @@ static const struct reject_case rejects[] = {
 	  REC("\"names\":[{\"family\":\"One\",\"kind\":\"primary\"},{\"family\":\"Two\",\"kind\":\"primary\"}]," BASE_TAIL),
 	  DSC_EINVAL, "names", "names: exactly one name must have kind \"primary\" (found 2)" },
 	{ "no primary name",
-	  REC("\"names\":[{\"family\":\"One\",\"kind\":\"alias\"},{\"family\":\"Two\"}]," BASE_TAIL),
+	  REC("\"names\":[{\"family\":\"One\",\"kind\":\"alias\"},{\"family\":\"Two\",\"kind\":\"alias\"}]," BASE_TAIL),
 	  DSC_EINVAL, "names", "names: exactly one name must have kind \"primary\" (found 0)" },
-	{ "an unknown kind", REC("\"names\":[{\"family\":\"One\",\"kind\":\"maiden\"}]," BASE_TAIL),
-	  DSC_EINVAL, "names[0].kind", "names[0].kind: must be one of primary, alias" },
+	{ "a blank kind", REC("\"names\":[{\"family\":\"One\",\"kind\":\" \"}]," BASE_TAIL),
+	  DSC_EINVAL, "names[0].kind", "names[0].kind: must be \"primary\", \"alias\" or another word for a name" },
+	{ "a kind that is not a string", REC("\"names\":[{\"family\":\"One\",\"kind\":1}]," BASE_TAIL),
+	  DSC_EINVAL, "names[0].kind", "names[0].kind: must be a string" },
+	{ "a kind of 65 bytes", REC("\"names\":[{\"family\":\"One\",\"kind\":\"" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" "\"}]," BASE_TAIL),
+	  DSC_EINVAL, "names[0].kind", "names[0].kind: too long (at most 64 bytes)" },
+	{ "only a married name, no primary", REC("\"names\":[{\"family\":\"One\",\"kind\":\"married\"}]," BASE_TAIL),
+	  DSC_EINVAL, "names", "names: exactly one name must have kind \"primary\" (found 0)" },
 	{ "an unknown field in a name",
 	  REC("\"names\":[{\"family\":\"One\",\"nick\":\"Oney\"}]," BASE_TAIL), DSC_EINVAL,
 	  "names[0].nick", "names[0].nick: unknown field" },
@@ -808,6 +862,8 @@ int main(void)
 		cmocka_unit_test(minimal_record_is_accepted_and_absent_fields_are_empty),
 		cmocka_unit_test(nulls_are_accepted_for_every_optional_field),
 		cmocka_unit_test(a_single_name_without_kind_becomes_primary_and_says_so),
+		cmocka_unit_test(names_without_kinds_make_the_first_primary),
+		cmocka_unit_test(other_kinds_of_name_are_aliases_kept_as_written),
 		cmocka_unit_test(further_names_without_kind_become_aliases),
 		cmocka_unit_test(every_status_sex_and_risk_word_is_accepted),
 		cmocka_unit_test(words_are_read_as_registers_write_them),
