@@ -1266,7 +1266,7 @@ static int check_history(struct jv *root, struct dsc_error *err)
 		if (!jv_is_object(od))
 			return dsc_error_field(err, DSC_EINVAL, path, "must be an object");
 		if ((rc = check_keys(od, path, order_keys, err)) != DSC_OK ||
-		    (rc = get_string(od, path, "type", true, SHORT_MAX, NULL, err)) != DSC_OK ||
+		    (rc = get_string(od, path, "type", false, SHORT_MAX, NULL, err)) != DSC_OK ||
 		    (rc = get_date(od, path, "start", false, NULL, err)) != DSC_OK ||
 		    (rc = get_date(od, path, "end", false, NULL, err)) != DSC_OK ||
 		    (rc = get_array(od, path, "prohibitions", LIST_MAX, &pro, err)) != DSC_OK)
