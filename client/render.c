@@ -48,6 +48,7 @@ static const struct word reason_table[] = {
     {"dob:near", "date of birth: 1 to 3 days apart"},
     {"dob:month_only", "date of birth: same month and year, one given as the 1st"},
     {"dob:year_only", "date of birth: same year, one given as 1 January"},
+    {"dob:same_year", "date of birth: same year, another day"},
     {"dob:age_consistent", "age consistent with the date of birth"},
     {"dob:age_inconsistent", "age does not fit the date of birth"},
     {"dob:absent", "no date of birth to compare"},

@@ -800,6 +800,8 @@ enum dob_level compare_dob(const struct date *q, const struct date *r)
 		return DOB_YEAR_ONLY;
 	if (q->year == r->year && abs((int)q->month - (int)r->month) <= 1 && dob_near(q, r))
 		return DOB_NEAR;
+	if (q->year == r->year)
+		return DOB_SAME_YEAR;
 	return DOB_MISMATCH;
 }
 

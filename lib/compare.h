@@ -61,6 +61,10 @@ enum dob_level {
 	 * 10, 31 December and 1 January, 29 February and 1 March): a slip of
 	 * the calendar rather than of a digit. */
 	DOB_NEAR,
+	/* The same year and none of the above: a birthday given wrongly
+	 * (a week, a month out, another day and month) by someone who knew
+	 * the year. */
+	DOB_SAME_YEAR,
 	DOB_MISMATCH,
 };
 /* Compares two dates (either absent -> DOB_ABSENT). */

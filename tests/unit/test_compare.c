@@ -240,7 +240,7 @@ static void test_dob_levels(void **state)
 		{"two adjacent year digits transposed", {1987, 5, 1}, {1978, 5, 1}, DOB_ONE_DIGIT},
 		{"year off by one across a decade", {1980, 3, 12}, {1979, 3, 12}, DOB_YEAR_OFF_BY_ONE},
 		{"unrelated dates mismatch", {1955, 7, 28}, {1970, 3, 12}, DOB_MISMATCH},
-		{"same year other day and month mismatch", {1970, 8, 25}, {1970, 3, 12}, DOB_MISMATCH},
+		{"same year, other day and month: same year", {1970, 8, 25}, {1970, 3, 12}, DOB_SAME_YEAR},
 		{"year, month and day all different mismatch", {1971, 4, 13}, {1970, 3, 12}, DOB_MISMATCH},
 		{"year and month digits transposed across the boundary", {1981, 2, 5}, {1980, 12, 5}, DOB_ONE_DIGIT},
 		{"one digit of the month slipped", {1970, 8, 12}, {1970, 3, 12}, DOB_ONE_DIGIT},
@@ -248,14 +248,15 @@ static void test_dob_levels(void **state)
 		{"the record's date the 1st: the month only", {1970, 3, 24}, {1970, 3, 1}, DOB_MONTH_ONLY},
 		{"1 January of the same year: the year only", {1970, 1, 1}, {1970, 8, 25}, DOB_YEAR_ONLY},
 		{"the record's date 1 January: the year only", {1970, 8, 25}, {1970, 1, 1}, DOB_YEAR_ONLY},
-		{"the 1st of another month mismatch", {1970, 4, 1}, {1970, 3, 24}, DOB_MISMATCH},
+		{"the 1st of another month: same year", {1970, 4, 1}, {1970, 3, 24}, DOB_SAME_YEAR},
 		{"1 January of another year mismatch", {1971, 1, 1}, {1970, 8, 25}, DOB_MISMATCH},
 		{"a day apart across a ten (09 and 10): near", {1986, 3, 10}, {1986, 3, 9}, DOB_NEAR},
 		{"a day apart across a month's end: near", {1986, 4, 1}, {1986, 3, 31}, DOB_NEAR},
 		{"a day apart across a year's end: near", {1985, 12, 31}, {1986, 1, 1}, DOB_NEAR},
 		{"29 February written as 1 March: near", {2000, 3, 1}, {2000, 2, 29}, DOB_NEAR},
 		{"three days apart: near", {1986, 3, 17}, {1986, 3, 20}, DOB_NEAR},
-		{"four days apart mismatch", {1986, 3, 16}, {1986, 3, 20}, DOB_MISMATCH},
+		{"four days apart: same year", {1986, 3, 16}, {1986, 3, 20}, DOB_SAME_YEAR},
+		{"a month and a week apart: same year", {1992, 1, 8}, {1992, 2, 15}, DOB_SAME_YEAR},
 		{"a day apart but one digit: one digit first", {1986, 3, 8}, {1986, 3, 9}, DOB_ONE_DIGIT},
 		{"a year and a day apart mismatch", {1984, 12, 31}, {1986, 1, 1}, DOB_MISMATCH},
 		{"absent query dob", {0, 0, 0}, {1970, 3, 12}, DOB_ABSENT},
@@ -322,6 +323,8 @@ static enum dob_level dob_level_by_definition(const struct date *q, const struct
 		if (days >= 1 && days <= 3)
 			return DOB_NEAR;
 	}
+	if (q->year == r->year)
+		return DOB_SAME_YEAR;
 	return DOB_MISMATCH;
 }
 
