@@ -262,7 +262,10 @@ static int name_part(json_t *name, const char *key, bool required, const char *p
 static int subject_parse(json_t *subj, struct check_subject *s, struct dsc_error *err)
 {
 	static const char *const subject_keys[] = {"names", "dob", "age", "postcode", "sex", NULL};
-	static const char *const name_keys[] = {"given", "middle", "family", NULL};
+	/* kind as a record's names carry it: taken, so that a client may send
+	 * a record's name objects, and not used (every name of the subject is
+	 * searched alike). */
+	static const char *const name_keys[] = {"given", "middle", "family", "kind", NULL};
 	json_t *names, *v;
 	int rc;
 
@@ -296,6 +299,13 @@ static int subject_parse(json_t *subj, struct check_subject *s, struct dsc_error
 			                       "must be an object with family, given, middle");
 		if ((rc = no_unknown(n, path, name_keys, err)) != DSC_OK)
 			return rc;
+		v = json_object_get(n, "kind");
+		if (v != NULL && !json_is_null(v) && !json_is_string(v)) {
+			char field[80];
+
+			snprintf(field, sizeof(field), "%s.kind", path);
+			return dsc_error_field(err, DSC_EINVAL, field, "must be a string or null");
+		}
 		if ((rc = name_part(n, "family", true, path, &pn->family, err)) != DSC_OK ||
 		    (rc = name_part(n, "given", false, path, &pn->given, err)) != DSC_OK ||
 		    (rc = name_part(n, "middle", false, path, &pn->middle, err)) != DSC_OK)
@@ -320,12 +330,16 @@ static int subject_parse(json_t *subj, struct check_subject *s, struct dsc_error
 
 	v = json_object_get(subj, "age");
 	if (v != NULL && !json_is_null(v) && !blank_string(v)) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > AGE_MAX)
+		/* 34.0 is a whole number too, as JSON writers may put it. */
+		double a = json_is_integer(v) ? (double)json_integer_value(v)
+		           : json_is_real(v)  ? json_real_value(v)
+		                              : -1.0;
+
+		if (a < 0 || a > AGE_MAX || a != (double)(int)a)
 			return dsc_error_field(
 			    err, DSC_EINVAL, "subject.age",
 			    "must be a whole number of years from 0 to %d, \"\" or null", AGE_MAX);
-		s->age = (int)json_integer_value(v);
+		s->age = (int)a;
 	}
 
 	v = json_object_get(subj, "postcode");

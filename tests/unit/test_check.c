@@ -168,6 +168,14 @@ static const struct bad_case bad_checks[] = {
      "subject.age: must be a whole number of years from 0 to 130, \"\" or null"},
     {"negative age", HEAD "'subject':{" NAMES ",'age':-1}}", DSC_EINVAL, "subject.age",
      "subject.age: must be a whole number of years from 0 to 130, \"\" or null"},
+    {"age as a string", HEAD "'subject':{" NAMES ",'age':'40'}}", DSC_EINVAL, "subject.age",
+     "subject.age: must be a whole number of years from 0 to 130, \"\" or null"},
+    {"age of 130.5", HEAD "'subject':{" NAMES ",'age':130.5}}", DSC_EINVAL, "subject.age",
+     "subject.age: must be a whole number of years from 0 to 130, \"\" or null"},
+    {"age of 1e300", HEAD "'subject':{" NAMES ",'age':1e300}}", DSC_EINVAL, "subject.age",
+     "subject.age: must be a whole number of years from 0 to 130, \"\" or null"},
+    {"a name's kind that is not a string", HEAD "'subject':{'names':[{'family':'Smith','kind':1}]}}",
+     DSC_EINVAL, "subject.names[0].kind", "subject.names[0].kind: must be a string or null"},
     {"age with a fraction", HEAD "'subject':{" NAMES ",'age':40.5}}", DSC_EINVAL, "subject.age",
      "subject.age: must be a whole number of years from 0 to 130, \"\" or null"},
     {"postcode of 48 bytes", HEAD "'subject':{" NAMES ",'postcode':'WR1 2AB, 12 High Street, Worcester, England WR12'}}",
@@ -246,6 +254,33 @@ static void blank_dob_and_age_are_absent(void **state)
 		assert_int_equal(r.subject.dob.year, cases[i].year);
 		assert_int_equal(r.subject.age, cases[i].age);
 		check_request_release(&r);
+	}
+}
+
+/* What JSON writers and clients reusing a record's name objects send: an
+ * age written 34.0, a name with its kind (taken, not used). */
+static void a_whole_real_age_and_a_names_kind_are_taken(void **state)
+{
+	struct check_request r;
+
+	(void)state;
+	parse_subject("'age':34.0", &r);
+	assert_int_equal(r.subject.age, 34);
+	check_request_release(&r);
+	parse_subject("'age':0.0", &r);
+	assert_int_equal(r.subject.age, 0);
+	check_request_release(&r);
+	{
+		char *b = body(HEAD "'subject':{'names':[{'given':'Jon','family':'Smith','kind':'primary'},"
+		                    "{'family':'Smyth','kind':'alias'},{'family':'Smithe','kind':null}]}}");
+		struct dsc_error err;
+
+		if (check_request_parse(b, strlen(b), &r, &err) != DSC_OK)
+			fail_msg("names with kinds refused: %s", err.msg);
+		assert_int_equal(r.subject.n_names, 3);
+		assert_string_equal(r.subject.names[1].family, "Smyth");
+		check_request_release(&r);
+		free(b);
 	}
 }
 
@@ -831,6 +866,7 @@ int main(void)
 	    cmocka_unit_test(sex_is_read_in_either_case_and_as_a_word),
 	    cmocka_unit_test(postcodes_are_taken_as_written),
 	    cmocka_unit_test(blank_dob_and_age_are_absent),
+	    cmocka_unit_test(a_whole_real_age_and_a_names_kind_are_taken),
 	    cmocka_unit_test(justification_is_counted_in_characters),
 	    cmocka_unit_test(today_is_not_in_the_future),
 	    cmocka_unit_test(subject_is_recorded_as_normalised_json),
