@@ -94,18 +94,11 @@ static bool only_space(const char *s)
 	return true;
 }
 
-/* "" or spaces only: what a form sends for a field left empty. */
+/* "" or white space only: what a form sends for a field left empty (the
+ * body's reader has refused NULs in strings already). */
 static bool blank_string(const json_t *v)
 {
-	const char *t = json_string_value(v);
-	size_t n = json_string_length(v);
-
-	if (t == NULL)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (t[i] != ' ' && t[i] != '\t')
-			return false;
-	return true;
+	return json_is_string(v) && only_space(json_string_value(v));
 }
 
 static bool is_leap(unsigned y)

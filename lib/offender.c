@@ -1107,8 +1107,8 @@ static int set_kind(struct jv_tree *t, struct jv *nm, const char *word)
 static int parse_names(struct jv_tree *t, struct jv *root, struct offender *o,
 		       struct dsc_error *err)
 {
-	struct jv *arr = jv_get(root, "names"), *nm, *unmarked[NAMES_MAX];
-	size_t i, n, primaries = 0, n_unmarked = 0, u;
+	struct jv *arr = jv_get(root, "names"), *nm, *first_unmarked = NULL;
+	size_t i, n, primaries = 0, first_unmarked_i = 0;
 	int rc;
 
 	if (arr == NULL || jv_is_null(arr))
@@ -1139,25 +1139,27 @@ static int parse_names(struct jv_tree *t, struct jv *root, struct offender *o,
 		    (rc = get_kind(nm, path, &kind, err)) != DSC_OK)
 			return rc;
 		if (kind < 0) {
-			unmarked[n_unmarked++] = nm; /* decided below */
+			/* An alias, unless no name says it is the primary one:
+			 * then the first name without a kind is (a register that
+			 * lists a person's names without kinds lists the main one
+			 * first; see below).  Written back so the stored record
+			 * says what was decided. */
 			kind = NAME_ALIAS;
+			if (first_unmarked == NULL) {
+				first_unmarked = nm;
+				first_unmarked_i = i;
+			}
+			if (set_kind(t, nm, kind_words[kind]) != 0)
+				return dsc_error_set(err, DSC_ENOMEM, "out of memory");
 		}
 		pn->kind = (enum name_kind)kind;
 		if (pn->kind == NAME_PRIMARY)
 			primaries++;
 	}
-	/* A name without a kind is an alias, unless no name says it is the
-	 * primary one: then the first name without a kind is (a register that
-	 * lists a person's names without kinds lists the main one first).
-	 * Written back so the stored record says what was decided. */
-	for (i = 0, nm = arr->child, u = 0; i < n && u < n_unmarked; i++, nm = nm->next) {
-		if (nm != unmarked[u])
-			continue;
-		if (u++ == 0 && primaries == 0) {
-			o->names[i].kind = NAME_PRIMARY;
-			primaries++;
-		}
-		if (set_kind(t, nm, kind_words[o->names[i].kind]) != 0)
+	if (primaries == 0 && first_unmarked != NULL) {
+		o->names[first_unmarked_i].kind = NAME_PRIMARY;
+		primaries = 1;
+		if (set_kind(t, first_unmarked, kind_words[NAME_PRIMARY]) != 0)
 			return dsc_error_set(err, DSC_ENOMEM, "out of memory");
 	}
 	if (primaries != 1)
