@@ -720,6 +720,60 @@ void soundex(const char *word, size_t len, char out[5])
 	out[4] = '\0';
 }
 
+/* ------------------------------------------------- Consonant skeleton */
+
+/*
+ * Arabic writes a name's consonants and long vowels; its short vowels and
+ * doubled letters are left to the reader, and ICU's romanisation keeps
+ * what is written: محمد is mhmd, حسن hsn, حداد hdad.  A clerk writing the
+ * same name in Latin letters writes the vowels as heard: Mohammed,
+ * Hassan, Haddad.  Both read the same with their vowels and doubled
+ * letters taken out.  The long vowels (ICU's a, w and y; Latin's ou, ee)
+ * go too, except w and y opening a word (Walid, Youssef).  q is k, g is j
+ * (Gamal, Jamal: ج), p is b and v is f (Arabic has neither).  The ending
+ * ة (ICU: t; Fatima) is left off, and a final h after two letters more
+ * (Fatimah, Abdullah: عبدالله, bdallh).  The digraphs (kh, sh, th) are
+ * left as two letters: ICU writes خ as kh, as a clerk does, but also
+ * writes ط ح as t h side by side where a clerk writes a vowel between
+ * (الطحان: althan, Al-Tahhan), which a digraph would make another letter.
+ */
+size_t consonant_skeleton(const char *word, size_t len, char *out, size_t cap)
+{
+	size_t k = 0;
+
+	if (cap == 0)
+		return 0;
+	if (len > COMPARE_STR_MAX)
+		len = COMPARE_STR_MAX;
+	for (size_t i = 0; i < len && k + 1 < cap; i++) {
+		unsigned char uc = (unsigned char)word[i];
+		char c;
+		if (uc >= 0x80 || !isalpha(uc))
+			continue;
+		c = (char)tolower(uc);
+		if (strchr("aeiou", c) != NULL || ((c == 'w' || c == 'y') && i > 0)) {
+			continue;
+		} else if (c == 'q' || c == 'c') {
+			c = 'k';
+		} else if (c == 'g') {
+			c = 'j';
+		} else if (c == 'p') {
+			c = 'b';
+		} else if (c == 'v') {
+			c = 'f';
+		}
+		if (k > 0 && out[k - 1] == c)
+			continue;
+		out[k++] = c;
+	}
+	if (k >= 2 && out[k - 1] == 't')
+		k--;
+	if (k >= 3 && out[k - 1] == 'h')
+		k--;
+	out[k] = '\0';
+	return k;
+}
+
 /* ------------------------------------------------------- Dates of birth */
 
 static void date_digits(const struct date *d, char out[8])

@@ -46,6 +46,15 @@ void double_metaphone_cold(const char *word, size_t len, char primary[DM_CODE_MA
 /* American Soundex ("A261"); out is "" for a word without letters. */
 void soundex(const char *word, size_t len, char out[5]);
 
+/*
+ * The consonants of a Latin-letter word as Arabic script writes them:
+ * vowels, doubled letters, and w and y inside the word left out, and a
+ * final t or h dropped.  A romanised Arabic name (mhmd, hsn) and the same name as a
+ * clerk writes it (Mohammed, Hassan) give the same skeleton.  out
+ * receives at most cap - 1 letters and a NUL; returns their count.
+ */
+size_t consonant_skeleton(const char *word, size_t len, char *out, size_t cap);
+
 enum dob_level {
 	DOB_ABSENT = 0,
 	DOB_EXACT,

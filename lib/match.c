@@ -154,7 +154,7 @@ _Static_assert(VIEW_GROUP <= STORE_VIEWS_MAX, "a group is fetched in one call");
 
 /* ------------------------------------------------------------------ */
 
-#define INDEXER_VERSION 10
+#define INDEXER_VERSION 11
 #define VIEW_MAGIC 0xD1
 #define VIEW_NAMES_MAX 16
 #define VIEW_DOBS_MAX 4
@@ -237,6 +237,7 @@ struct mname {
 	uint8_t ng, nm, nf;
 	uint8_t kind;
 	bool translit;
+	bool arabic; /* written in Arabic script (romanised without short vowels) */
 	char family_joined[NORM_TOKENS_MAX * (NORM_TOKEN_MAX + 1)];
 	uint8_t family_joined_len;
 	/* original spelling (records only), not NUL-terminated */
@@ -664,6 +665,63 @@ static size_t tok_code_list(const struct mtok *t, const char *out[2])
 	return n;
 }
 
+/*
+ * The consonant skeletons of a name (consonant_skeleton), for a name
+ * romanised from Arabic script against the same name written in Latin
+ * letters (mhmd hdad and Mohammed Haddad).  Family: the tokens joined,
+ * without an article written as a word of its own (Al Masri), at least two
+ * letters; of a name written in Arabic, also without the article written
+ * joined (المصري: almsry, Masri).  Given: the first given name, and all of
+ * them joined when there are more (عبد الرحمن: bd alrhmn, Abdulrahman).
+ */
+#define SKEL_MAX 40
+
+struct skeletons {
+	char fam[2][SKEL_MAX], given[2][SKEL_MAX];
+	uint8_t n_fam, n_given;
+};
+
+static void name_skeletons(const struct mname *n, struct skeletons *k)
+{
+	char joined[NORM_TOKENS_MAX * (NORM_TOKEN_MAX + 1)];
+	size_t skip = n->nf > 1 && family_article(&n->family[0]) ? 1 : 0, len = 0;
+
+	k->n_fam = k->n_given = 0;
+	for (size_t i = skip; i < n->nf; i++) {
+		memcpy(joined + len, n->family[i].s, n->family[i].len);
+		len += n->family[i].len;
+	}
+	if (len > 0 && consonant_skeleton(joined, len, k->fam[0], SKEL_MAX) >= 2)
+		k->n_fam++;
+	if (n->arabic && len > 4 && (joined[0] == 'a' || joined[0] == 'e') && joined[1] == 'l' &&
+	    consonant_skeleton(joined + 2, len - 2, k->fam[k->n_fam], SKEL_MAX) >= 2 &&
+	    (k->n_fam == 0 || strcmp(k->fam[0], k->fam[1]) != 0))
+		k->n_fam++;
+	if (n->ng == 0 || n->given[0].len < 2)
+		return;
+	if (consonant_skeleton(n->given[0].s, n->given[0].len, k->given[0], SKEL_MAX) >= 1)
+		k->n_given++;
+	if (n->ng > 1) {
+		len = 0;
+		for (size_t i = 0; i < n->ng; i++) {
+			memcpy(joined + len, n->given[i].s, n->given[i].len);
+			len += n->given[i].len;
+		}
+		if (consonant_skeleton(joined, len, k->given[k->n_given], SKEL_MAX) >= 1 &&
+		    (k->n_given == 0 || strcmp(k->given[0], k->given[1]) != 0))
+			k->n_given++;
+	}
+}
+
+static bool skeletons_meet(const char (*a)[SKEL_MAX], size_t na, const char (*b)[SKEL_MAX], size_t nb)
+{
+	for (size_t i = 0; i < na; i++)
+		for (size_t j = 0; j < nb; j++)
+			if (strcmp(a[i], b[j]) == 0)
+				return true;
+	return false;
+}
+
 /* The keys of one record name (years: birth years of the record). */
 static int record_name_keys(const struct mname *n, const int *years, size_t n_years, const int *mmdd,
 			    size_t n_mmdd, char sectors[][16], size_t n_sectors, key_fn fn, void *arg)
@@ -722,6 +780,16 @@ static int record_name_keys(const struct mname *n, const int *years, size_t n_ye
 					return rc;
 		}
 	}
+	/* A name written in Arabic: its family and given names' consonants,
+	 * which a Latin spelling of it shares (query_name_keys). */
+	if (n->arabic) {
+		struct skeletons sk;
+		name_skeletons(n, &sk);
+		for (size_t f = 0; f < sk.n_fam; f++)
+			for (size_t g = 0; g < sk.n_given; g++)
+				if ((rc = key_emit(fn, arg, 'A', sk.fam[f], sk.given[g], 0, -1)) != DSC_OK)
+					return rc;
+	}
 	return DSC_OK;
 }
 
@@ -738,6 +806,9 @@ static int adapter_fn(void *arg, const char *key, size_t len)
 	struct emit_adapter *a = arg;
 	return a->emit(a->sink, key, len);
 }
+
+enum heard_script { HEARD_NONE = 0, HEARD_CYRILLIC, HEARD_GREEK, HEARD_ARABIC };
+static enum heard_script heard_script_of(const char *text);
 
 /* Normalises every name of a record into m->parts. Returns the count. */
 static size_t record_normalise(struct matcher *m, const struct offender *o, struct mname *names)
@@ -760,6 +831,9 @@ static size_t record_normalise(struct matcher *m, const struct offender *o, stru
 			name_from_parts(&names[k], m->parts[k]);
 			names[k].kind = (uint8_t)pn->kind;
 			names[k].translit = m->translit[k];
+			names[k].arabic = heard_script_of(pn->family) == HEARD_ARABIC ||
+					  heard_script_of(pn->given) == HEARD_ARABIC ||
+					  heard_script_of(pn->middle) == HEARD_ARABIC;
 			names[k].orig[0] = pn->given;
 			names[k].orig[1] = pn->middle;
 			names[k].orig[2] = pn->family;
@@ -959,7 +1033,7 @@ static int put_date(struct store_buf *b, const struct date *d)
  *   u8 n_postcodes, n * (u8 len, bytes)          normalised, "WR12AB"
  *   u8 id_len, id; u8 force_len, force
  *   u8 n_names, per name:
- *     u8 kind, u8 transliterated,
+ *     u8 kind, u8 script (0 Latin, 1 romanised, 2 romanised from Arabic),
  *     3 * (u16 len, original bytes)              given, middle, family
  *     3 * (u8 n, n * (u8 len, token, NUL, 4+4 bytes of codes))
  */
@@ -1010,7 +1084,8 @@ static int indexer_view(const struct offender *o, struct store_buf *out, void *a
 	rc = put_u8(out, (unsigned)n);
 	for (size_t i = 0; i < n && rc == DSC_OK; i++) {
 		const struct mname *nm = &names[i];
-		if ((rc = put_u8(out, nm->kind)) != DSC_OK || (rc = put_u8(out, nm->translit)) != DSC_OK)
+		if ((rc = put_u8(out, nm->kind)) != DSC_OK ||
+		    (rc = put_u8(out, nm->arabic ? 2u : nm->translit ? 1u : 0u)) != DSC_OK)
 			break;
 		for (size_t p = 0; p < 3 && rc == DSC_OK; p++) {
 			size_t len = nm->orig[p] != NULL ? utf8_cut(nm->orig[p], MATCH_NAME_MAX - 1) : 0;
@@ -1145,7 +1220,11 @@ static int view_decode_names(struct rd *r, struct rview *v)
 	for (unsigned i = 0; i < n && !r->bad; i++) {
 		struct mname *nm = &v->names[i];
 		nm->kind = (uint8_t)rd_u8(r);
-		nm->translit = rd_u8(r) != 0;
+		{
+			unsigned script = rd_u8(r);
+			nm->translit = script != 0;
+			nm->arabic = script == 2;
+		}
 		for (size_t p = 0; p < 3; p++) {
 			nm->orig_len[p] = (uint16_t)rd_u16(r);
 			nm->orig[p] = rd_bytes(r, nm->orig_len[p]);
@@ -1461,6 +1540,16 @@ static void query_name_keys(struct match_ctx *c, struct store_reader *r, const s
 			if (c->sector[0] != '\0')
 				qkey_put(c, 'Q', c->sector, fv[v], 0, -1);
 		}
+	}
+	/* The consonants of a Latin name, which the same name written in
+	 * Arabic script is indexed under (record_name_keys): one key or
+	 * two, and empty on a register without such names. */
+	if (!n->arabic) {
+		struct skeletons sk;
+		name_skeletons(n, &sk);
+		for (size_t f = 0; f < sk.n_fam; f++)
+			for (size_t g = 0; g < sk.n_given; g++)
+				qkey_put(c, 'A', sk.fam[f], sk.given[g], 0, -1);
 	}
 	if (swapped)
 		return;
@@ -1804,6 +1893,17 @@ static double family_score(const struct nickname_table *sur, const struct mname 
 				}
 			}
 		}
+		/* One written in Arabic script: the same consonants are the
+		 * same sound (hdad, Haddad; khlyl, Khalil). */
+		if (q->arabic != rn->arabic) {
+			struct skeletons qs, rs;
+			name_skeletons(q, &qs);
+			name_skeletons(rn, &rs);
+			if (skeletons_meet(qs.fam, qs.n_fam, rs.fam, rs.n_fam)) {
+				*why = "family:phonetic";
+				return min_d(W_FAMILY_PHONETIC, fuzzy_cap);
+			}
+		}
 		/* A listed variant: after the near spellings and the sounds, so
 		 * that the table only adds pairs (Zhou and Chow) and never
 		 * weakens one that was already found (Zhou and Chou; Li and Lee,
@@ -1904,6 +2004,20 @@ static double given_score(const struct match_ctx *c, const struct mname *q, cons
 		return 0.0;
 	}
 	w = given_tok_score(c, &q->given[0], &rn->given[0], q->w_given, why);
+	/* One written in Arabic script: the same consonants are the same
+	 * sound (hsn, Hassan; mr, Omar), as a phonetic code's agreeing. */
+	if (q->arabic != rn->arabic) {
+		double wp = min_d(W_GIVEN_PHONETIC, q->w_given - W_FUZZY_BELOW_EXACT);
+		struct skeletons qs, rs;
+		if (w < wp) {
+			name_skeletons(q, &qs);
+			name_skeletons(rn, &rs);
+			if (skeletons_meet(qs.given, qs.n_given, rs.given, rs.n_given)) {
+				*why = "given:phonetic";
+				w = wp;
+			}
+		}
+	}
 	if (w > 0)
 		return w;
 	/* Known by a middle name: the subject's given name is the record's
@@ -2107,7 +2221,7 @@ static double family_score_memo(struct match_ctx *c, size_t variant, const struc
 {
 	char key[MEMO_KEY];
 	size_t len = memo_key(key, sizeof(key), rn->family, rn->nf, NULL, 0);
-	unsigned salt = (unsigned)variant * 2;
+	unsigned salt = (unsigned)variant * 4 + (rn->arabic ? 2u : 0u);
 	struct memo_entry *e;
 	double w;
 
@@ -2125,7 +2239,7 @@ static double given_score_memo(struct match_ctx *c, size_t variant, const struct
 {
 	char key[MEMO_KEY];
 	size_t len = memo_key(key, sizeof(key), rn->given, rn->ng, rn->middle, rn->nm);
-	unsigned salt = (unsigned)variant * 2 + 1;
+	unsigned salt = (unsigned)variant * 4 + (rn->arabic ? 2u : 0u) + 1;
 	struct memo_entry *e;
 	double w;
 
@@ -2556,9 +2670,9 @@ static int fill_candidate(struct match_ctx *c, struct store_reader *r, const str
 
 /*
  * Scripts whose romanisation of an English (or other Latin-script) name
- * is not what an English speaker would read back.
+ * is not what an English speaker would read back (enum heard_script,
+ * above).
  */
-enum heard_script { HEARD_NONE = 0, HEARD_CYRILLIC, HEARD_GREEK, HEARD_ARABIC };
 
 /* The script of UTF-8 text, as far as as-heard readings go: Cyrillic
  * (U+0400-U+04FF), Greek (U+0370-U+03FF) or Arabic (U+0600-U+06FF),
@@ -2679,7 +2793,8 @@ static void subject_add_heard(struct match_ctx *c, struct store_reader *r, size_
 		dst[NORM_GIVEN] = (which & 1) != 0 ? given : src[NORM_GIVEN];
 		dst[NORM_MIDDLE] = (which & 1) != 0 ? middle : src[NORM_MIDDLE];
 		dst[NORM_FAMILY] = (which & 2) != 0 ? family : src[NORM_FAMILY];
-		subject_add(c, r, dst, true);
+		if (subject_add(c, r, dst, true))
+			c->subj[c->n_subj - 1].arabic = script == HEARD_ARABIC;
 	}
 }
 
@@ -2750,7 +2865,10 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 			script = heard_script_of(pn->given);
 		if (script == HEARD_NONE)
 			script = heard_script_of(pn->middle);
-		if (subject_add(c, r, c->parts[i], t1 || t2 || t3) && script != HEARD_NONE)
+		if (!subject_add(c, r, c->parts[i], t1 || t2 || t3))
+			continue;
+		c->subj[c->n_subj - 1].arabic = script == HEARD_ARABIC;
+		if (script != HEARD_NONE)
 			subject_add_heard(c, r, i, script, &n_heard);
 	}
 	/* Given and family the wrong way round: the same names swapped. */
@@ -2770,6 +2888,7 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 		memcpy(w->middle, q->middle, sizeof(w->middle));
 		w->nm = q->nm;
 		w->translit = q->translit;
+		w->arabic = q->arabic;
 		name_join_family(w);
 		/* The same tokens are the same evidence whichever way round:
 		 * take the frequencies of their roles as typed, not of the

@@ -167,6 +167,40 @@ class Checks(DaemonTestCase):
                 self.assertWellFormedAnswer(j)
                 self.assertIn("WMP-T000002", [c["offender_id"] for c in j["candidates"]])
 
+    def test_a_person_registered_only_in_arabic_script_is_found_by_a_latin_spelling(self):
+        # مراد الطحان: romanised "mrad althan", without the short vowels a
+        # clerk writes (Murad Al-Tahhan); agreed in its consonants.
+        rid = "WMP-T000500"
+        rec = {"id": rid, "names": [{"given": "مراد", "family": "الطحان", "kind": "primary"}],
+               "dob": "1974-06-02", "sex": "M",
+               "addresses": [{"text": "3 Nonesuch Yard", "postcode": "WR9 8ZZ", "from": "2020-01-01"}],
+               "managing_force": FORCE_A, "status": "active"}
+        reg = self.client("reg.wm")
+        self.assertEqual(reg.put("/v1/offenders/" + rid, rec).status, 201)
+        try:
+            j = self.check("cw.wm", check_body(given="Murad", family="Al-Tahhan", dob="1974-06-02",
+                                               case_ref="WM-CHK-ARAB")).json()
+            self.assertWellFormedAnswer(j)
+            top = j["candidates"][0]
+            self.assertEqual((top["offender_id"], top["band"]), (rid, "match"), j)
+            for reason in ("family:phonetic", "name:transliterated"):
+                self.assertIn(reason, top["reasons"])
+            self.assertTrue({"given:fuzzy", "given:phonetic"} & set(top["reasons"]), top)
+            # Another spelling, the article left out, no date: the postcode
+            # makes it a possible match.
+            j = self.check("cw.wm", check_body(given="Mourad", family="Tahan", dob=None,
+                                               postcode="WR9 8ZZ", case_ref="WM-CHK-ARAB")).json()
+            self.assertWellFormedAnswer(j)
+            by_id = {c["offender_id"]: c for c in j["candidates"]}
+            self.assertIn(rid, by_id, j)
+            self.assertEqual(by_id[rid]["band"], "possible_match")
+            # Other consonants on the same date are nobody.
+            j = self.check("cw.wm", check_body(given="Marwan", family="Al-Tahir", dob="1974-06-02",
+                                               case_ref="WM-CHK-ARAB")).json()
+            self.assertNotIn(rid, [c["offender_id"] for c in j["candidates"]], j)
+        finally:
+            self.assertEqual(reg.delete("/v1/offenders/" + rid).status, 200)
+
     def test_people_of_the_generated_register_are_found(self):
         people = [json.loads(l) for l in REGISTER[::97]][:20]
         missed = []

@@ -422,6 +422,83 @@ static void test_age_window_matches_age_on(void **state)
 	assert_true(outside > 1000000);
 }
 
+/*
+ * Names as ICU romanises them from Arabic script (no short vowels, long
+ * ones as a, w, y, the ending ة as t) against Latin spellings a clerk
+ * writes: the same consonants.  And names that differ in a consonant,
+ * which must stay apart.
+ */
+static void test_consonant_skeleton(void **state)
+{
+	static const struct {
+		const char *romanised, *latin[4];
+	} same[] = {
+		{"mhmd", {"Mohammed", "muhammad", "Mohamed", "MOHAMMAD"}},
+		{"hsn", {"Hassan", "hasan", "Hasan", NULL}},
+		{"ywsf", {"Youssef", "Yusuf", "yousef", NULL}},
+		{"fatmt", {"Fatima", "Fatma", "Fatimah", NULL}},
+		{"aysht", {"Aisha", "Ayesha", NULL, NULL}},
+		{"hdad", {"Haddad", NULL, NULL, NULL}},
+		{"bdallh", {"Abdullah", "Abdalla", NULL, NULL}},
+		{"khlyl", {"Khalil", "Khaleel", NULL, NULL}},
+		{"nasr", {"Nasser", "Nasir", NULL, NULL}},
+		{"mr", {"Omar", "Umar", NULL, NULL}},
+		{"jmal", {"Gamal", "Jamal", NULL, NULL}},
+		{"qasm", {"Kasim", "Qasim", NULL, NULL}},
+		{"abrahym", {"Ibrahim", NULL, NULL, NULL}},
+		{"wlyd", {"Walid", "Waleed", NULL, NULL}},
+		{"shr", {"Sahar", NULL, NULL, NULL}},
+		{"ghsan", {"Ghassan", NULL, NULL, NULL}},
+		{"tlht", {"Talha", "Talhah", NULL, NULL}},
+	};
+	static const char *const differ[][2] = {
+		{"khlyl", "Khalid"}, {"hsn", "Hamza"}, {"hdad", "Hamdan"}, {"mhmd", "Ahmed"},
+		{"nasr", "Nasrallah"}, {"ywsf", "Yunus"}, {"shryf", "Sharma"},
+		{"khald", "Khalaf"},
+	};
+	char a[40], b[40];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		size_t n = consonant_skeleton(same[i].romanised, strlen(same[i].romanised), a, sizeof(a));
+		assert_true(n > 0);
+		assert_int_equal(n, strlen(a));
+		for (size_t j = 0; j < 4 && same[i].latin[j] != NULL; j++) {
+			consonant_skeleton(same[i].latin[j], strlen(same[i].latin[j]), b, sizeof(b));
+			if (strcmp(a, b) != 0) {
+				print_error("%s (%s) and %s (%s) should agree\n", same[i].romanised, a, same[i].latin[j], b);
+				fail();
+			}
+		}
+	}
+	for (size_t i = 0; i < sizeof(differ) / sizeof(differ[0]); i++) {
+		consonant_skeleton(differ[i][0], strlen(differ[i][0]), a, sizeof(a));
+		consonant_skeleton(differ[i][1], strlen(differ[i][1]), b, sizeof(b));
+		if (strcmp(a, b) == 0) {
+			print_error("%s and %s should differ (both %s)\n", differ[i][0], differ[i][1], a);
+			fail();
+		}
+	}
+	/* A doubled letter is one; a t and an h side by side stay two
+	 * letters, as a vowel between them leaves them (الطحان, althan). */
+	consonant_skeleton("althan", 6, a, sizeof(a));
+	consonant_skeleton("Al-Tahhan", 9, b, sizeof(b));
+	assert_string_equal(a, "lthn");
+	assert_string_equal(b, "lthn");
+	consonant_skeleton("aisha", 5, a, sizeof(a));
+	assert_string_equal(a, "sh"); /* a final h only after two letters more */
+	/* Within cap, always terminated; nothing for no letters. */
+	assert_int_equal(consonant_skeleton("mohammed", 8, a, 4), 3);
+	assert_string_equal(a, "mhm");
+	assert_int_equal(consonant_skeleton("mohammed", 8, a, 0), 0);
+	assert_int_equal(consonant_skeleton("aeiou", 5, a, sizeof(a)), 0);
+	assert_string_equal(a, "");
+	assert_int_equal(consonant_skeleton("", 0, a, sizeof(a)), 0);
+	/* Bytes beyond ASCII are skipped, not read as letters. */
+	consonant_skeleton("m\xc3\xbcller", 7, a, sizeof(a));
+	assert_string_equal(a, "mlr");
+}
+
 static void test_postcode_levels(void **state)
 {
 	static const struct {
@@ -502,6 +579,7 @@ int main(void)
 		cmocka_unit_test(test_dob_levels_match_their_definition),
 		cmocka_unit_test(test_age_on),
 		cmocka_unit_test(test_age_window_matches_age_on),
+		cmocka_unit_test(test_consonant_skeleton),
 		cmocka_unit_test(test_postcode_levels),
 		cmocka_unit_test(test_postcode_sector),
 		cmocka_unit_test(test_postcode_outward),

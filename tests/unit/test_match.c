@@ -57,6 +57,14 @@ static const char *const register_lines[] = {
 	"{\"id\":\"WMP-0000014\",\"names\":[{\"given\":\"Marcin\",\"family\":\"Kowalczyk\",\"kind\":\"primary\"}],"
 	"\"dob\":\"1986-05-24\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"E2 2XH\"}],\"managing_force\":\"west-mercia\","
 	"\"status\":\"active\"}",
+	/* Registered in Arabic script only: حسن خليل, and محمد المصري (its
+	 * article written joined). */
+	"{\"id\":\"WMP-0000015\",\"names\":[{\"given\":\"\xd8\xad\xd8\xb3\xd9\x86\",\"family\":"
+	"\"\xd8\xae\xd9\x84\xd9\x8a\xd9\x84\",\"kind\":\"primary\"}],\"dob\":\"1978-08-19\",\"sex\":\"M\","
+	"\"addresses\":[{\"postcode\":\"B11 1AA\"}],\"managing_force\":\"west-midlands\",\"status\":\"active\"}",
+	"{\"id\":\"WMP-0000016\",\"names\":[{\"given\":\"\xd9\x85\xd8\xad\xd9\x85\xd8\xaf\",\"family\":"
+	"\"\xd8\xa7\xd9\x84\xd9\x85\xd8\xb5\xd8\xb1\xd9\x8a\",\"kind\":\"primary\"}],\"dob\":\"1969-02-11\","
+	"\"sex\":\"M\",\"managing_force\":\"west-midlands\",\"status\":\"active\"}",
 };
 
 /* Twelve namesakes, for the limits of the result. */
@@ -299,6 +307,22 @@ static const struct check_case cases[] = {
 	 {.given = "\xd9\x85\xd8\xa7\xd8\xb1\xd9\x83\xd9\x8a\xd9\x86", NULL,
 	  "\xd9\x83\xd9\x88\xd9\x88\xd8\xa7\xd9\x84\xd9\x83\xd8\xb2\xd9\x8a\xd9\x83", .dob = "1986-05-24",
 	  .postcode = "E2 2XH"}, BAND_MATCH, "WMP-0000014", {"name:transliterated", "dob:exact", "postcode:full"}},
+	/* Arabic writes no short vowels (حسن: hsn, خليل: khlyl): the Latin
+	 * spelling agrees with it in its consonants. */
+	{"a Latin spelling of a name registered only in Arabic script, with the date, is a match",
+	 {.given = "Hassan", NULL, "Khalil", .dob = "1978-08-19"}, BAND_MATCH, "WMP-0000015",
+	 {"name:transliterated", "family:phonetic", "given:phonetic", "dob:exact"}},
+	{"another Latin spelling of it, with the postcode and no date, is a possible match",
+	 {.given = "Hasan", NULL, "Khaleel", .postcode = "B11 1AA"}, BAND_POSSIBLE_MATCH, "WMP-0000015",
+	 {"family:phonetic", "given:phonetic", "postcode:full"}},
+	{"the Arabic article written joined in the record and apart in the check",
+	 {.given = "Muhammad", NULL, "El Masri", .dob = "1969-02-11"}, BAND_MATCH, "WMP-0000016",
+	 {"family:phonetic", "given:phonetic", "dob:exact"}},
+	{"the article left out, and the name written with every vowel",
+	 {.given = "Mohammed", NULL, "Masri", .dob = "1969-02-11"}, BAND_MATCH, "WMP-0000016",
+	 {"family:phonetic", "given:phonetic", "dob:exact"}},
+	{"other consonants (Hamza Khalid) on the same date are no match for the Arabic record",
+	 {.given = "Hamza", NULL, "Khalid", .dob = "1978-08-19"}, BAND_NONE, NULL, {NULL}},
 	{"typos that change the sound of both names, with the exact date, still find the person (date keys)",
 	 {.given = "Gixeon", NULL, "Pezlow", .dob = "1966-05-14"}, BAND_MATCH, "WMP-0000013",
 	 {"given:fuzzy", "family:fuzzy", "dob:exact"}},
