@@ -859,6 +859,22 @@ static size_t record_years(const struct offender *o, int years[VIEW_DOBS_MAX])
 	return n;
 }
 
+/*
+ * The normalised postcode of a record's address: its postcode field, or,
+ * when it has none, a postcode written in its text ("12 High Street,
+ * Worcester WR1 2AB", as some registers keep addresses).  False when
+ * there is neither.
+ */
+static bool address_postcode(const struct address *a, char pc[PC_MAX + 1])
+{
+	pc[0] = '\0';
+	if (a->postcode != NULL) {
+		normalize_postcode(a->postcode, pc, PC_MAX + 1);
+		return true;
+	}
+	return a->text != NULL && postcode_in_text(a->text, pc, PC_MAX + 1) > 0;
+}
+
 static int indexer_keys(const struct offender *o, store_emit_fn emit, void *sink, void *arg)
 {
 	struct matcher *m = arg;
@@ -872,9 +888,8 @@ static int indexer_keys(const struct offender *o, store_emit_fn emit, void *sink
 	for (size_t i = 0; i < o->n_addresses && ns < VIEW_POSTCODES_MAX; i++) {
 		char pc[PC_MAX + 1];
 		bool dup = false;
-		if (o->addresses[i].postcode == NULL)
+		if (!address_postcode(&o->addresses[i], pc))
 			continue;
-		normalize_postcode(o->addresses[i].postcode, pc, sizeof(pc));
 		if (postcode_sector(pc, sectors[ns]) == 0)
 			continue;
 		for (size_t j = 0; j < ns && !dup; j++)
@@ -952,10 +967,7 @@ static uint32_t indexer_tag(const struct offender *o, void *arg)
 	(void)arg;
 	for (size_t i = 0; i < o->n_addresses; i++) {
 		char pc[PC_MAX + 1];
-		if (o->addresses[i].postcode == NULL)
-			continue;
-		normalize_postcode(o->addresses[i].postcode, pc, sizeof(pc));
-		if (pc[0] != '\0')
+		if (address_postcode(&o->addresses[i], pc) && pc[0] != '\0')
 			districts |= postcode_bit(pc, NULL);
 	}
 	if (d->year == 0)
@@ -1041,6 +1053,7 @@ static int indexer_view(const struct offender *o, struct store_buf *out, void *a
 {
 	struct matcher *m = arg;
 	static __thread struct mname names[VIEW_NAMES_MAX];
+	char pcs[VIEW_POSTCODES_MAX][PC_MAX + 1];
 	size_t n, n_dobs = 0, n_pc = 0;
 	int rc;
 
@@ -1061,20 +1074,14 @@ static int indexer_view(const struct offender *o, struct store_buf *out, void *a
 	for (size_t i = 0, k = o->dob.year != 0; k < n_dobs; i++, k++)
 		if ((rc = put_date(out, &o->other_dobs[i])) != DSC_OK)
 			return rc;
-	for (size_t i = 0; i < o->n_addresses; i++)
-		if (o->addresses[i].postcode != NULL && n_pc < VIEW_POSTCODES_MAX)
+	for (size_t i = 0; i < o->n_addresses && n_pc < VIEW_POSTCODES_MAX; i++)
+		if (address_postcode(&o->addresses[i], pcs[n_pc]))
 			n_pc++;
 	if ((rc = put_u8(out, (unsigned)n_pc)) != DSC_OK)
 		return rc;
-	for (size_t i = 0, k = 0; i < o->n_addresses && k < n_pc; i++) {
-		char pc[PC_MAX + 1];
-		if (o->addresses[i].postcode == NULL)
-			continue;
-		normalize_postcode(o->addresses[i].postcode, pc, sizeof(pc));
-		if ((rc = put_str8(out, pc, PC_MAX)) != DSC_OK)
+	for (size_t k = 0; k < n_pc; k++)
+		if ((rc = put_str8(out, pcs[k], PC_MAX)) != DSC_OK)
 			return rc;
-		k++;
-	}
 	if ((rc = put_str8(out, o->id, OFFENDER_ID_MAX)) != DSC_OK ||
 	    (rc = put_str8(out, o->managing_force, 63)) != DSC_OK)
 		return rc;

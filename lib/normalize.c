@@ -376,13 +376,37 @@ static bool pc_inward(const char *t, size_t n)
 	       PC_UPPER(t[2]);
 }
 
-#define PC_WORDS 16
 #define PC_WORD_MAX 16
+#define PC_TEXT_MAX 2048 /* bytes of a text looked at for a postcode */
 
-size_t normalize_query_postcode(const char *text, char *out, size_t cap)
+/* A word of the text just ended (w, n letters and digits; n may exceed
+ * what w holds, and then it is no postcode): the postcode it makes, alone
+ * or after the word before it (p, pn), written to out.  Returns its
+ * length, 0 if none (or if it would not fit). */
+static size_t pc_word_done(const char *p, size_t pn, const char *w, size_t n, char *out, size_t cap)
 {
-	char w[PC_WORDS][PC_WORD_MAX];
-	size_t wl[PC_WORDS], nw = 0, k;
+	if (pn > 0 && pc_outward(p, pn) && pc_inward(w, n)) {
+		if (pn + 4 > cap)
+			return 0;
+		memcpy(out, p, pn);
+		memcpy(out + pn, w, 3);
+		out[pn + 3] = '\0';
+		return pn + 3;
+	}
+	if (n >= 5 && n <= 7 && pc_outward(w, n - 3) && pc_inward(w + n - 3, 3)) {
+		if (n + 1 > cap)
+			return 0;
+		memcpy(out, w, n);
+		out[n] = '\0';
+		return n;
+	}
+	return 0;
+}
+
+size_t postcode_in_text(const char *text, char *out, size_t cap)
+{
+	char w[2][PC_WORD_MAX];
+	size_t wl[2] = {0, 0}, cur = 0, k;
 	bool in = false;
 
 	if (cap == 0)
@@ -391,47 +415,51 @@ size_t normalize_query_postcode(const char *text, char *out, size_t cap)
 	if (text == NULL)
 		return 0;
 	/* Words of letters and digits, upper-cased; anything else (spaces,
-	 * punctuation, bytes of other scripts) separates them. */
-	for (size_t i = 0; text[i] != '\0' && i < NORM_INPUT_MAX; i++) {
-		char c = text[i];
+	 * punctuation, bytes of other scripts) separates them.  Each word is
+	 * tried alone and after the one before it, in the order they come. */
+	for (size_t i = 0; i <= PC_TEXT_MAX; i++) {
+		char c = i < PC_TEXT_MAX ? text[i] : '\0';
+		bool alnum;
 
 		if (c >= 'a' && c <= 'z')
 			c = (char)(c - 'a' + 'A');
-		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
-			in = false;
+		alnum = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (alnum) {
+			if (!in) {
+				cur ^= 1;
+				wl[cur] = 0;
+				in = true;
+			}
+			if (wl[cur] < PC_WORD_MAX - 1)
+				w[cur][wl[cur]] = c;
+			if (wl[cur] < PC_WORD_MAX)
+				wl[cur]++; /* a word too long for a postcode stays too long */
 			continue;
 		}
-		if (!in) {
-			if (nw == PC_WORDS)
-				break;
-			wl[nw++] = 0;
-			in = true;
+		if (in) {
+			size_t pl = wl[cur ^ 1] < PC_WORD_MAX ? wl[cur ^ 1] : 0;
+			in = false;
+			if (wl[cur] < PC_WORD_MAX && (k = pc_word_done(w[cur ^ 1], pl, w[cur], wl[cur], out, cap)) > 0)
+				return k;
 		}
-		if (wl[nw - 1] < PC_WORD_MAX - 1)
-			w[nw - 1][wl[nw - 1]] = c;
-		wl[nw - 1]++; /* a word too long for a postcode stays too long */
+		if (c == '\0')
+			break;
 	}
-	/* The first word that is a whole postcode, or two that are its
-	 * outward and inward codes. */
-	for (size_t i = 0; i < nw; i++) {
-		size_t n = wl[i];
+	out[0] = '\0';
+	return 0;
+}
 
-		if (n >= 5 && n <= 7 && pc_outward(w[i], n - 3) && pc_inward(w[i] + n - 3, 3)) {
-			if (n + 1 > cap)
-				break;
-			memcpy(out, w[i], n);
-			out[n] = '\0';
-			return n;
-		}
-		if (i + 1 < nw && pc_outward(w[i], n) && pc_inward(w[i + 1], wl[i + 1])) {
-			if (n + 4 > cap)
-				break;
-			memcpy(out, w[i], n);
-			memcpy(out + n, w[i + 1], 3);
-			out[n + 3] = '\0';
-			return n + 3;
-		}
-	}
+size_t normalize_query_postcode(const char *text, char *out, size_t cap)
+{
+	size_t k;
+
+	if (cap == 0)
+		return 0;
+	out[0] = '\0';
+	if (text == NULL)
+		return 0;
+	if ((k = postcode_in_text(text, out, cap)) > 0)
+		return k;
 	k = normalize_postcode(text, out, cap);
 	if (strpbrk(out, "0123456789") == NULL) {
 		out[0] = '\0';

@@ -65,4 +65,13 @@ size_t normalize_postcode(const char *text, char *out, size_t cap);
  */
 size_t normalize_query_postcode(const char *text, char *out, size_t cap);
 
+/*
+ * The UK postcode written in a text, normalised ("12 High Street,
+ * Worcester WR1 2AB" -> "WR12AB"): the first word that is a whole
+ * postcode, or two that are its outward and inward codes.  0 and "" when
+ * there is none: unlike normalize_query_postcode(), never the text's
+ * letters and digits.  Looks at the first 2,048 bytes.
+ */
+size_t postcode_in_text(const char *text, char *out, size_t cap);
+
 #endif

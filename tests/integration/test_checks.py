@@ -201,6 +201,31 @@ class Checks(DaemonTestCase):
         finally:
             self.assertEqual(reg.delete("/v1/offenders/" + rid).status, 200)
 
+    def test_a_postcode_written_only_in_a_records_address_text_is_read(self):
+        rid = "WMP-T000501"
+        rec = {"id": rid, "names": [{"given": "Ebenezer", "family": "Thistlecombe"}],
+               "dob": "1959-10-10",
+               "addresses": [{"text": "7 Quarry Bank, Malvern WR14 3XY", "from": "2021-05-01"},
+                             {"text": "Room 4, 19 Nowhere Row, Hereford", "to": "2021-04-30"}],
+               "managing_force": FORCE_A, "status": "active"}
+        reg = self.client("reg.wm")
+        self.assertEqual(reg.put("/v1/offenders/" + rid, rec).status, 201)
+        try:
+            j = self.check("cw.wm", check_body(given="Ebenezer", family="Thistlecombe", dob="1959-10-10",
+                                               postcode="WR14 3XY", case_ref="WM-CHK-PCTEXT")).json()
+            top = j["candidates"][0]
+            self.assertEqual((top["offender_id"], top["band"]), (rid, "match"), j)
+            self.assertIn("postcode:full", top["reasons"])
+            # The record reads back as it was given: no postcode field made up.
+            got = self.client("do.wm").get("/v1/offenders/%s?check_id=%s" % (rid, j["check_id"])).json()
+            self.assertEqual(got["addresses"][0], rec["addresses"][0])
+            j = self.check("cw.wm", check_body(given="Ebenezer", family="Thistlecombe", dob="1959-10-10",
+                                               postcode="HR4 9QT", case_ref="WM-CHK-PCTEXT")).json()
+            top = j["candidates"][0]
+            self.assertIn("postcode:different", top["reasons"])
+        finally:
+            self.assertEqual(reg.delete("/v1/offenders/" + rid).status, 200)
+
     def test_people_of_the_generated_register_are_found(self):
         people = [json.loads(l) for l in REGISTER[::97]][:20]
         missed = []

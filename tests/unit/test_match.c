@@ -65,6 +65,10 @@ static const char *const register_lines[] = {
 	"{\"id\":\"WMP-0000016\",\"names\":[{\"given\":\"\xd9\x85\xd8\xad\xd9\x85\xd8\xaf\",\"family\":"
 	"\"\xd8\xa7\xd9\x84\xd9\x85\xd8\xb5\xd8\xb1\xd9\x8a\",\"kind\":\"primary\"}],\"dob\":\"1969-02-11\","
 	"\"sex\":\"M\",\"managing_force\":\"west-midlands\",\"status\":\"active\"}",
+	/* A postcode only in the address's text, as some registers keep it. */
+	"{\"id\":\"WMP-0000017\",\"names\":[{\"given\":\"Ebenezer\",\"family\":\"Thistlecombe\"}],"
+	"\"dob\":\"1959-10-10\",\"addresses\":[{\"text\":\"7 Quarry Bank, Malvern WR14 3XY\"}],"
+	"\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
 };
 
 /* Twelve namesakes, for the limits of the result. */
@@ -323,6 +327,9 @@ static const struct check_case cases[] = {
 	 {"family:phonetic", "given:phonetic", "dob:exact"}},
 	{"other consonants (Hamza Khalid) on the same date are no match for the Arabic record",
 	 {.given = "Hamza", NULL, "Khalid", .dob = "1978-08-19"}, BAND_NONE, NULL, {NULL}},
+	{"a postcode written only in the record's address text is read",
+	 {.given = "Ebenezer", NULL, "Thistlecombe", .postcode = "wr14 3xy"}, BAND_POSSIBLE_MATCH, "WMP-0000017",
+	 {"family:exact", "given:exact", "postcode:full", "dob:absent"}},
 	{"typos that change the sound of both names, with the exact date, still find the person (date keys)",
 	 {.given = "Gixeon", NULL, "Pezlow", .dob = "1966-05-14"}, BAND_MATCH, "WMP-0000013",
 	 {"given:fuzzy", "family:fuzzy", "dob:exact"}},

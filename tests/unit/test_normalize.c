@@ -204,6 +204,47 @@ static void test_query_postcodes(void **state)
 	assert_int_equal(normalize_query_postcode("A1B2C3D4E5F6G7H8", out, 8), 7);
 }
 
+/* A record's address text, when the register gives no postcode field:
+ * only a postcode found in it counts, never the text's letters. */
+static void test_postcode_in_text(void **state)
+{
+	static const struct {
+		const char *name, *in, *want;
+	} pcs[] = {
+		{"at the end of an address", "12 High Street, Worcester WR1 2AB", "WR12AB"},
+		{"written without its space", "Flat 3, 2 Mill Lane, London SE179JN", "SE179JN"},
+		{"lines of an address", "4 Orchard Close\nKidderminster\nDY10 3QT\nUK", "DY103QT"},
+		{"the first of two", "WR1 2AB then HR4 9QT", "WR12AB"},
+		{"after more than sixteen words",
+		 "The Old Rectory Cottage behind the Church of Saint Mary and All Saints off the Lower "
+		 "Green Lane near the Village Hall of Little Snodbury Worcestershire WR7 4PQ",
+		 "WR74PQ"},
+		{"after a word too long for one", "Flat 2, Llanfairpwllgwyngyll LL61 5UJ", "LL615UJ"},
+		{"an address without one", "12 High Street, Worcester", ""},
+		{"only the outward code", "Somewhere in WR1", ""},
+		{"a house number and a flat letter", "Flat 2A, 5 Mill Lane", ""},
+		{"no fixed abode", "NFA", ""},
+		{"empty", "", ""},
+		{"absent", NULL, ""},
+	};
+	char out[16];
+	(void)state;
+	for (size_t i = 0; i < sizeof(pcs) / sizeof(pcs[0]); i++) {
+		size_t n = postcode_in_text(pcs[i].in, out, sizeof(out));
+
+		if (strcmp(out, pcs[i].want) != 0 || n != strlen(out)) {
+			print_error("%s: got '%s' (%zu), want '%s'\n", pcs[i].name, out, n, pcs[i].want);
+			fail();
+		}
+	}
+	/* A postcode that does not fit is none, and the output stays a string. */
+	assert_int_equal(postcode_in_text("EC1A 1BB", out, 4), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(postcode_in_text("EC1A 1BB", out, 8), 7);
+	assert_string_equal(out, "EC1A1BB");
+	assert_int_equal(postcode_in_text("EC1A 1BB", out, 0), 0);
+}
+
 static int setup(void **state)
 {
 	struct normalizer *n;
@@ -228,6 +269,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_name_table),
 		cmocka_unit_test(test_query_postcodes),
+		cmocka_unit_test(test_postcode_in_text),
 		cmocka_unit_test(test_cache_gives_the_same_answer),
 		cmocka_unit_test(test_input_longer_than_the_limit),
 		cmocka_unit_test(test_postcodes),
