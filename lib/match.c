@@ -213,6 +213,9 @@ _Static_assert(VIEW_GROUP <= STORE_VIEWS_MAX, "a group is fetched in one call");
 /* Sounds of a given name and its variants used in keys: the own ones
  * first, then the variants' in table order (bounds the keys of a check). */
 #define QUERY_GIVEN_CODES_MAX 6
+/* Sounds of the family name one slip away, looked up for a check without
+ * a date of birth (slip_codes). */
+#define SLIP_CODES_MAX 12
 
 const char *band_name(enum band b)
 {
@@ -1464,6 +1467,48 @@ static bool qkey_empty(struct match_ctx *c, struct store_reader *r, char kind, c
  * look-ups.  swapped: the name given the other way round, for which only
  * the name keys are worth their look-ups.
  */
+/*
+ * The sounds of a family-name token one typing slip away: two adjacent
+ * letters swapped back, or one letter left out (an extra one typed), that
+ * are not the token's own sound.  Without a date of birth nothing but the
+ * names' sounds finds a person, and a slip that changes the sound (Jodran
+ * for Jordan, Hlot for Holt, Bihsop for Bishop) found nobody.  Returns
+ * the count, at most max, distinct.
+ */
+static size_t slip_codes(const struct mtok *t, char (*out)[DM_CODE_MAX + 1], size_t max)
+{
+	char v[NORM_TOKEN_MAX + 1], p[DM_CODE_MAX + 1], alt[DM_CODE_MAX + 1];
+	size_t n = 0;
+
+	if (t->len < 3 || t->len > NORM_TOKEN_MAX)
+		return 0;
+	for (size_t i = 0; i < 2 * (size_t)t->len - 1 && n < max; i++) {
+		size_t vl;
+		bool dup = false;
+		if (i + 1 < t->len) { /* swap letters i and i + 1 */
+			if (t->s[i] == t->s[i + 1])
+				continue;
+			memcpy(v, t->s, t->len);
+			v[i] = t->s[i + 1];
+			v[i + 1] = t->s[i];
+			vl = t->len;
+		} else { /* leave out letter i - (len - 1) */
+			size_t d = i - (t->len - 1);
+			memcpy(v, t->s, d);
+			memcpy(v + d, t->s + d + 1, t->len - d - 1);
+			vl = t->len - 1u;
+		}
+		double_metaphone(v, vl, p, alt);
+		if (p[0] == '\0' || strcmp(p, t->dm1) == 0)
+			continue;
+		for (size_t k = 0; k < n && !dup; k++)
+			dup = strcmp(out[k], p) == 0;
+		if (!dup)
+			memcpy(out[n++], p, sizeof(p));
+	}
+	return n;
+}
+
 static void query_name_keys(struct match_ctx *c, struct store_reader *r, const struct mname *n, bool swapped,
 			    const int *years, size_t n_years, const int *mmdd, size_t n_mmdd)
 {
@@ -1560,6 +1605,18 @@ static void query_name_keys(struct match_ctx *c, struct store_reader *r, const s
 	}
 	if (swapped)
 		return;
+	/* No date of birth: the family name's spellings one slip away, by
+	 * their sounds, with the given name's own (the date keys find those
+	 * of a check with a date). */
+	if (n_mmdd == 0 && own > 0) {
+		char slips[SLIP_CODES_MAX][DM_CODE_MAX + 1];
+		size_t ns = 0;
+		for (size_t t = 0; t < n->nf && ns < SLIP_CODES_MAX; t++)
+			ns += slip_codes(&n->family[t], slips + ns, SLIP_CODES_MAX - ns);
+		for (size_t k = 0; k < ns; k++)
+			for (size_t g = 0; g < own; g++)
+				qkey_put(c, 'N', slips[k], gcodes[g], 0, -1);
+	}
 	for (size_t g = 0; g < own; g++) {
 		for (size_t y = 0; y < n_years; y++)
 			qkey_put(c, 'G', gcodes[g], NULL, years[y], 0);
