@@ -435,6 +435,23 @@ static bool family_article(const struct mtok *t)
 	return t->len == 2 && (t->s[0] == 'a' || t->s[0] == 'e') && t->s[1] == 'l';
 }
 
+/* A particle of a family name written as a word of its own (van den
+ * Bosch, de Souza, Le Roux, bin Hamad), or the Arabic article: beside
+ * other words, agreeing in it says nothing of the person (Willie De is
+ * not Willie de Souza).  Alone it is a name like any other (Le, Du). */
+static bool family_particle(const struct mtok *t)
+{
+	static const char *const words[] = {"van", "von", "den", "der", "de", "da", "di", "du", "des", "del",
+					    "della", "dos", "das", "le", "la", "bin", "ibn", "ben", NULL};
+
+	if (family_article(t))
+		return true;
+	for (size_t i = 0; words[i] != NULL; i++)
+		if (strlen(words[i]) == t->len && memcmp(words[i], t->s, t->len) == 0)
+			return true;
+	return false;
+}
+
 /*
  * The few real functions the scorer needs, written here so that the
  * library does not pull in libm for every program that links it.
@@ -1920,12 +1937,19 @@ static double family_score(const struct nickname_table *sur, const struct mname 
 		return w_exact;
 	}
 	/* One part of a compound name ("Smith" for "Smith-Jones", "Hassan"
-	 * for "Al-Hassan"), but not the Arabic article beside other words on
-	 * both sides: Al-Hassan and Al-Rashid agree in nothing. */
+	 * for "Al-Hassan"), but never a particle or the Arabic article:
+	 * Al-Hassan and Al-Rashid agree in nothing.  A family name of
+	 * particles only that the record's has (De for de Souza, Al for
+	 * Al-Hassan: the rest of it lost on the form) is no family name, as
+	 * one of punctuation is not: weighed as missing, at the end. */
+	bool only_particles = true, particle_agrees = false;
+	for (size_t i = 0; i < q->nf; i++)
+		only_particles = only_particles && family_particle(&q->family[i]);
 	for (size_t i = 0; i < q->nf; i++) {
 		for (size_t j = 0; j < rn->nf; j++) {
-			if (tok_eq(&q->family[i], &rn->family[j]) &&
-			    !(q->nf > 1 && rn->nf > 1 && family_article(&q->family[i]))) {
+			if (tok_eq(&q->family[i], &rn->family[j]) && family_particle(&q->family[i]))
+				particle_agrees = true;
+			else if (tok_eq(&q->family[i], &rn->family[j])) {
 				double w = clampd(q->w_family_tok[i] - W_FAMILY_COMPOUND_DROP, W_FAMILY_EXACT_MIN - 1.0,
 						  W_FAMILY_EXACT_MAX);
 				if (w > best) {
@@ -1951,6 +1975,9 @@ static double family_score(const struct nickname_table *sur, const struct mname 
 		}
 		for (size_t i = 0; i < qc.n; i++) {
 			for (size_t j = 0; j < rc.n; j++) {
+				if ((qc.n > 1 || rc.n > 1) &&
+				    (family_particle(&qc.tok[i]) || family_particle(&rc.tok[j])))
+					continue;
 				if (codes_agree(&qc.tok[i], &rc.tok[j])) {
 					*why = "family:phonetic";
 					return min_d(W_FAMILY_PHONETIC, fuzzy_cap);
@@ -1985,6 +2012,8 @@ static double family_score(const struct nickname_table *sur, const struct mname 
 		for (size_t i = 0; i < qc.n && (qc.n > 1 || rc.n > 1); i++) {
 			for (size_t j = 0; j < rc.n; j++) {
 				const struct mtok *a = &qc.tok[i], *b = &rc.tok[j];
+				if (family_particle(a) || family_particle(b))
+					continue;
 				if (jaro_winkler(a->s, a->len, b->s, b->len) >= JW_HIGH || one_edit(a, b)) {
 					*why = "family:fuzzy";
 					return min_d(W_FAMILY_FUZZY - W_FAMILY_COMPOUND_DROP, fuzzy_cap);
@@ -1999,6 +2028,10 @@ static double family_score(const struct nickname_table *sur, const struct mname 
 			*why = "family:variant";
 			return min_d(W_FAMILY_MAC_DROPPED, fuzzy_cap);
 		}
+	}
+	if (only_particles && particle_agrees) {
+		*why = "family:missing";
+		return 0.0;
 	}
 	*why = "family:mismatch";
 	return W_FAMILY_DISAGREE;
