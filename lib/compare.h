@@ -70,6 +70,10 @@ enum dob_level {
 	 * 10, 31 December and 1 January, 29 February and 1 March): a slip of
 	 * the calendar rather than of a digit. */
 	DOB_NEAR,
+	/* The same day and month two years apart: a year mistyped or
+	 * miscounted beyond one digit (1979 for 1981), which agrees by chance
+	 * with two dates only. */
+	DOB_YEAR_OFF_BY_TWO,
 	/* The same year and none of the above: a birthday given wrongly
 	 * (a week, a month out, another day and month) by someone who knew
 	 * the year. */

@@ -91,6 +91,10 @@
  * 1,000,000 records went from 0.6 to 1.0 ms).  Never enough for the match
  * band. */
 #define W_DOB_SAME_YEAR -6.0
+/* The birthday two years apart (not one digit: 1979 and 1981): two dates
+ * agree so by chance against some thirty for a one-digit slip, and it is
+ * a rarer mistake; weighed as the slip is. */
+#define W_DOB_YEAR_TWO 5.0
 #define W_DOB_AGE 2.5
 #define W_DOB_AGE_INCONSISTENT -6.0
 #define W_DOB_MISMATCH -12.0
@@ -2416,6 +2420,7 @@ static double dob_score_dates(const struct match_ctx *c, const struct check_subj
 		{DOB_MONTH_ONLY, W_DOB_MONTH_ONLY, "dob:month_only", false},
 		{DOB_YEAR_ONLY, W_DOB_YEAR_ONLY, "dob:year_only", false},
 		{DOB_NEAR, W_DOB_NEAR, "dob:near", true},
+		{DOB_YEAR_OFF_BY_TWO, W_DOB_YEAR_TWO, "dob:year_off_by_two", true},
 		{DOB_SAME_YEAR, W_DOB_SAME_YEAR, "dob:same_year", false},
 	};
 	double best = -1e9;
