@@ -25,6 +25,60 @@
  * and expands letters such as ß and æ; Lower is the case fold.
  */
 #define NORM_TRANSLIT_ID "NFKC; Russian-Latin/BGN; Any-Latin; Latin-ASCII; Any-Lower"
+
+/*
+ * Names in the Indic scripts (Devanagari, Gurmukhi, Bengali, Gujarati and
+ * the rest of U+0900-U+0D7F) go through their own rules.  ICU romanises
+ * them letter by letter (ISO 15919): every consonant with its inherent a,
+ * s for both sh sounds, c for ch.  Hindi, Punjabi and Bengali leave that a
+ * unsaid at a word's end and in the middle of most words, and the names
+ * are written in Latin letters as said: पटेल is Patel, not patela;
+ * ਹਰਜੀਤ Harjit, not harajita; রহমান Rahman; शर्मा Sharma.  So, after
+ * ICU's romanisation:
+ *   - a word's last a goes after one consonant (or an aspirate, or a nasal
+ *     and a consonant: Singh), and stays after a cluster (नरेंद्र,
+ *     Narendra; कृष्ण, Krishna);
+ *   - then an a between a vowel and a consonant and a consonant (or a
+ *     consonant and r or y) and a vowel goes, the one before a long vowel
+ *     first (अमरजीत: Amarjit, not Amrajit; मोहनलाल: Mohanlal);
+ *   - ś and ṣ are written sh, c ch (छ, already ch, becomes chh: Chhabra).
+ * Before it, Gurmukhi's nasal signs (tippi, bindi), which ICU drops, are
+ * written as the n they stand for (ਸਿੰਘ: Singh, not sigha), and
+ * Devanagari's anusvara before ह as the ng of सिंह, Singh.
+ */
+#define NORM_INDIC_RULES \
+	":: NFKC;\n" \
+	"\\u0A70 > \\u0A28\\u0A4D;\n" \
+	"\\u0A02 > \\u0A28\\u0A4D;\n" \
+	"\\u0902\\u0939 > \\u0919\\u094D\\u0918;\n" \
+	":: Any-Latin;\n" \
+	":: Null;\n" \
+	"$V = [a\\u0101i\\u012Bu\\u016Be\\u0113o\\u014D];\n" \
+	"$N = [n\\u1E45\\u00F1\\u1E47m];\n" \
+	"$C = [[:L:]-$V];\n" \
+	"$E = [^[:L:][:M:]];\n" \
+	"$V $C h { a } $E > ;\n" \
+	"$V $C h { a } $ > ;\n" \
+	"$V $N $C h { a } $E > ;\n" \
+	"$V $N $C h { a } $ > ;\n" \
+	"$V $N $C { a } $E > ;\n" \
+	"$V $N $C { a } $ > ;\n" \
+	"$V $C { a } $E > ;\n" \
+	"$V $C { a } $ > ;\n" \
+	":: Null;\n" \
+	"$V $C h { a } $C h? [$V-[a]] > ;\n" \
+	"$V $C { a } $C h? [$V-[a]] > ;\n" \
+	":: Null;\n" \
+	"$V $C h { a } $C h? $V > ;\n" \
+	"$V $C { a } $C h? $V > ;\n" \
+	"$V $C { a } [$C-[nmrlyvwh]] [ry] $V > ;\n" \
+	":: Null;\n" \
+	"[\\u015B\\u1E63] > sh;\n" \
+	"[\\u015A\\u1E62] > Sh;\n" \
+	"c > ch;\n" \
+	"C > Ch;\n" \
+	":: Latin-ASCII;\n" \
+	":: Any-Lower;\n"
 #define NORM_UCAP 4096 /* UTF-16 units: transliteration can expand text */
 
 /*
@@ -46,6 +100,7 @@ struct norm_cache_entry {
 struct normalizer {
 	struct norm_cache_entry cache[NORM_CACHE_SLOTS];
 	UTransliterator *trans;
+	UTransliterator *indic; /* NORM_INDIC_RULES */
 	UChar ubuf[NORM_UCAP];
 	char abuf[NORM_UCAP * 3];
 };
@@ -71,6 +126,20 @@ int normalizer_new(struct normalizer **out, struct dsc_error *err)
 		return dsc_error_set(err, DSC_EINTERNAL,
 				     "cannot open the ICU transliterator \"%s\": %s (is the ICU data package installed?)",
 				     NORM_TRANSLIT_ID, u_errorName(st));
+	}
+	{
+		static const char rules8[] = NORM_INDIC_RULES;
+		UChar rules[sizeof(rules8)];
+		u_uastrncpy(id, "x-disclosured-indic", (int32_t)(sizeof(id) / sizeof(id[0])));
+		u_uastrncpy(rules, rules8, (int32_t)(sizeof(rules) / sizeof(rules[0])));
+		n->indic = utrans_openU(id, -1, UTRANS_FORWARD, rules, -1, &perr, &st);
+		if (U_FAILURE(st) || n->indic == NULL) {
+			utrans_close(n->trans);
+			free(n);
+			return dsc_error_set(err, DSC_EINTERNAL,
+					     "cannot open the Indic transliteration rules: %s (line %d, offset %d)",
+					     u_errorName(st), (int)perr.line, (int)perr.offset);
+		}
 	}
 	/*
 	 * ICU loads the rules of each script the first time it meets it (Han
@@ -106,6 +175,8 @@ void normalizer_free(struct normalizer *n)
 		return;
 	if (n->trans != NULL)
 		utrans_close(n->trans);
+	if (n->indic != NULL)
+		utrans_close(n->indic);
 	free(n);
 }
 
@@ -291,7 +362,7 @@ static void normalize_icu(struct normalizer *n, const char *text, size_t len, en
 {
 	UErrorCode st = U_ZERO_ERROR;
 	int32_t ulen = 0, limit, alen = 0;
-	bool other_script = false;
+	bool other_script = false, indic = false;
 
 	*transliterated = false;
 
@@ -313,9 +384,11 @@ static void normalize_icu(struct normalizer *n, const char *text, size_t len, en
 			break;
 		}
 	}
+	for (int32_t i = 0; i < ulen && !indic; i++)
+		indic = n->ubuf[i] >= 0x0900 && n->ubuf[i] <= 0x0D7F;
 	st = U_ZERO_ERROR;
 	limit = ulen;
-	utrans_transUChars(n->trans, n->ubuf, &ulen, NORM_UCAP - 1, 0, &limit, &st);
+	utrans_transUChars(indic ? n->indic : n->trans, n->ubuf, &ulen, NORM_UCAP - 1, 0, &limit, &st);
 	if (U_FAILURE(st)) {
 		tokenize_ascii(text, len, kind, out);
 		return;

@@ -71,6 +71,11 @@ static const char *const register_lines[] = {
 	"\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
 	"{\"id\":\"WMP-0000018\",\"names\":[{\"given\":\"Florian\",\"family\":\"van Tassendorp\"}],"
 	"\"dob\":\"1981-01-20\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
+	/* Registered in Devanagari only: राजेश पटेल, romanised letter by
+	 * letter "rajesa patela". */
+	"{\"id\":\"WMP-0000019\",\"names\":[{\"given\":\"\xe0\xa4\xb0\xe0\xa4\xbe\xe0\xa4\x9c\xe0\xa5\x87\xe0\xa4\xb6\",\"family\":\"\xe0\xa4\xaa\xe0\xa4\x9f\xe0\xa5\x87\xe0\xa4\xb2\"}],"
+	"\"dob\":\"1977-07-07\",\"addresses\":[{\"postcode\":\"LE4 6AB\"}],"
+	"\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
 };
 
 /* Twelve namesakes, for the limits of the result. */
@@ -344,6 +349,9 @@ static const struct check_case cases[] = {
 	 {.given = "Darren", NULL, "Romsby"}, BAND_POSSIBLE_MATCH, "GMP-0000005", {"family:fuzzy", "given:exact"}},
 	{"a letter too many that changes the sound (Ormshby), without a date",
 	 {.given = "Darren", NULL, "Ormshby"}, BAND_POSSIBLE_MATCH, "GMP-0000005", {"family:fuzzy", "given:exact"}},
+	{"a name registered only in Devanagari is found by its Latin spelling, exactly",
+	 {.given = "Rajesh", NULL, "Patel", .postcode = "LE4 6AB"}, BAND_POSSIBLE_MATCH, "WMP-0000019",
+	 {"family:exact", "given:exact", "postcode:full", "name:transliterated"}},
 	{"the family name without its particle is one part of it",
 	 {.given = "Florian", NULL, "Tassendorp", .dob = "1981-01-20"}, BAND_POSSIBLE_MATCH, "WMP-0000018",
 	 {"family:compound_part", "given:exact", "dob:exact"}},
