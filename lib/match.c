@@ -2707,9 +2707,18 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	sc.view_len = view_len;
 	sc.w = w;
 	/* The match band needs agreeing dates: a name alone, however rare,
-	 * or a conflicting date of birth, is never more than possible. */
+	 * or a conflicting date of birth, is never more than possible.  So
+	 * is a date that only nearly agrees (a digit slipped, a year off,
+	 * a few days out) where the postcode given is none the record has:
+	 * two things wrong at once are also how a namesake looks (Rajinder
+	 * Singh born 2007-06-27 in NW2 and another born 2001-06-27 in
+	 * LE17).  Day and month swapped is not near but the same date
+	 * written in another order, which one date only agrees with by
+	 * chance, as with the exact one. */
 	sc.band = w >= c->t_match && dob_agrees && !dob_conflicts && !nr.name_conflict && !nr.name_partial &&
-			  (!name_needs_support(&nr) || supported_beyond_date(&nr, wp))
+			  (!name_needs_support(&nr) || supported_beyond_date(&nr, wp)) &&
+			  (dob_exact || strcmp(wd, "dob:day_month_swapped") == 0 || wp == NULL ||
+			   strcmp(wp, "postcode:different") != 0)
 			  ? BAND_MATCH
 			  : BAND_POSSIBLE_MATCH;
 	sc.name_idx = nr.name_idx;
