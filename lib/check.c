@@ -27,7 +27,7 @@
 #include "disclosure/offender.h" /* json_quote(), utf8_valid() */
 
 #define NAME_PART_MAX 200 /* bytes, after trimming */
-#define POSTCODE_MAX 47 /* bytes: struct check_subject's postcode */
+#define POSTCODE_MAX 127 /* bytes: struct check_subject's postcode */
 #define AGE_MAX 130
 #define RECIPIENT_MAX 200  /* characters */
 #define RATIONALE_MAX 2000 /* characters */
@@ -349,11 +349,13 @@ static int subject_parse(json_t *subj, struct check_subject *s, struct dsc_error
 		/* As forms and address lines write it ("WR1-2AB", "CT6 4PB,
 		 * UK"): the matcher reads the postcode out of it
 		 * (normalize_query_postcode), and the audit log keeps it as
-		 * sent.  Only control characters are refused. */
+		 * sent.  Only control characters are refused, but tab and the
+		 * line breaks of an address pasted from a form's text box
+		 * ("16 Orchard Close, Bedford\nLU7 7QB"). */
 		for (size_t i = 0; i < len; i++) {
 			unsigned char c = (unsigned char)pc[i];
 
-			if ((c < 0x20 && c != '\t') || c == 0x7f)
+			if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
 				return dsc_error_field(err, DSC_EINVAL, "subject.postcode",
 				                       "control characters are not allowed");
 		}

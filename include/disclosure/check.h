@@ -44,7 +44,8 @@ struct check_request {
  * tabs in place (a blank given/middle is absent; a blank family is an
  * error); control characters are refused in names, and in free text
  * except tab and newline.  A postcode may be any text without control
- * characters but tab, up to 47 bytes (the matcher reads the postcode out
+ * characters but tab and line breaks, up to 127 bytes (an address line
+ * or two: the matcher reads the postcode out
  * of it); a blank one is absent, and so is a blank ("" or spaces) dob,
  * age or sex, as forms send a field left empty.  dob and age may both be
  * given.  subject.names[i] point into r->json: valid until

@@ -32,7 +32,7 @@ struct check_subject {
 	size_t n_names;
 	struct date dob; /* year 0 = absent */
 	int age;         /* whole years, -1 = absent */
-	char postcode[48]; /* as sent, at most 47 bytes */
+	char postcode[128]; /* as sent, at most 127 bytes */
 	char sex; /* 'M' 'F' 'X' or 0 */
 };
 

@@ -178,11 +178,12 @@ static const struct bad_case bad_checks[] = {
      DSC_EINVAL, "subject.names[0].kind", "subject.names[0].kind: must be a string or null"},
     {"age with a fraction", HEAD "'subject':{" NAMES ",'age':40.5}}", DSC_EINVAL, "subject.age",
      "subject.age: must be a whole number of years from 0 to 130, \"\" or null"},
-    {"postcode of 48 bytes", HEAD "'subject':{" NAMES ",'postcode':'WR1 2AB, 12 High Street, Worcester, England WR12'}}",
-     DSC_EINVAL, "subject.postcode", "subject.postcode: longer than 47 bytes"},
+    {"postcode of 130 bytes", HEAD "'subject':{" NAMES ",'postcode':'Flat 12, The Old Granary, 147 Upper "
+     "Riverside Walk, Little Snodbury, near Upton-upon-Severn, Worcestershire, England, WR8 0AB, UK.'}}",
+     DSC_EINVAL, "subject.postcode", "subject.postcode: longer than 127 bytes"},
     {"postcode with a control character", HEAD "'subject':{" NAMES ",'postcode':'WR1\\u00072AB'}}",
      DSC_EINVAL, "subject.postcode", "subject.postcode: control characters are not allowed"},
-    {"postcode with a newline", HEAD "'subject':{" NAMES ",'postcode':'WR1\\n2AB'}}",
+    {"postcode with a form feed", HEAD "'subject':{" NAMES ",'postcode':'WR1\\f2AB'}}",
      DSC_EINVAL, "subject.postcode", "subject.postcode: control characters are not allowed"},
     {"postcode with a DEL", HEAD "'subject':{" NAMES ",'postcode':'WR1\\u007f2AB'}}",
      DSC_EINVAL, "subject.postcode", "subject.postcode: control characters are not allowed"},
@@ -298,12 +299,16 @@ static void postcodes_are_taken_as_written(void **state)
 	    {"'WR1\\t2AB'", "WR1\t2AB"},
 	    {"'WR1\\u00a02AB'", "WR1\xc2\xa0" "2AB"},
 	    {"'12 High Street, Worcester, WR1 2AB, England!'", "12 High Street, Worcester, WR1 2AB, England!"},
+	    {"'16 Orchard Close, Bedford\\nLU7 7QB'", "16 Orchard Close, Bedford\nLU7 7QB"},
+	    {"'16 Orchard Close\\r\\nBedford LU7 7QB'", "16 Orchard Close\r\nBedford LU7 7QB"},
+	    {"'Flat 12, The Old Granary, 147 Upper Riverside Walk, Little Snodbury, Worcestershire, WR8 0AB, UK'",
+	     "Flat 12, The Old Granary, 147 Upper Riverside Walk, Little Snodbury, Worcestershire, WR8 0AB, UK"},
 	    {"'  '", ""},
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char members[128];
+		char members[256];
 		struct check_request r;
 
 		snprintf(members, sizeof(members), "'postcode':%s", cases[i].json);
