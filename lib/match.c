@@ -2240,12 +2240,18 @@ static bool name_needs_support(const struct name_result *nr)
 	       (!nr->translit && family_or_given_is(nr, weak_in_latin, sizeof(weak_in_latin) / sizeof(weak_in_latin[0])));
 }
 
-/* The postcode to the district at least (wp: postcode_score's reason), or
- * the middle name exactly. */
+/* The postcode agrees to the district at least (wp: postcode_score's
+ * reason, not NULL). */
+static bool postcode_in_district(const char *wp)
+{
+	return strcmp(wp, "postcode:full") == 0 || strcmp(wp, "postcode:sector") == 0 ||
+	       strcmp(wp, "postcode:district") == 0;
+}
+
+/* The postcode to the district at least, or the middle name exactly. */
 static bool supported_beyond_date(const struct name_result *nr, const char *wp)
 {
-	return (wp != NULL && (strcmp(wp, "postcode:full") == 0 || strcmp(wp, "postcode:sector") == 0 ||
-			       strcmp(wp, "postcode:district") == 0)) ||
+	return (wp != NULL && postcode_in_district(wp)) ||
 	       (nr->why[2] != NULL && strcmp(nr->why[2], "middle:exact") == 0);
 }
 
@@ -2709,16 +2715,14 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	/* The match band needs agreeing dates: a name alone, however rare,
 	 * or a conflicting date of birth, is never more than possible.  So
 	 * is a date that only nearly agrees (a digit slipped, a year off,
-	 * a few days out) where the postcode given is none the record has:
-	 * two things wrong at once are also how a namesake looks (Rajinder
-	 * Singh born 2007-06-27 in NW2 and another born 2001-06-27 in
-	 * LE17).  Day and month swapped is not near but the same date
-	 * written in another order, which one date only agrees with by
-	 * chance, as with the exact one. */
+	 * day and month swapped, a few days out) where a postcode was given
+	 * and the record has none in its district: two things wrong at
+	 * once are also how a namesake looks (Rajinder Singh born
+	 * 2007-06-27 in NW2 and another born 2001-06-27 in LE17; David Ward
+	 * born 1957-12-02 in LU6 and another born 1957-02-12 in L8). */
 	sc.band = w >= c->t_match && dob_agrees && !dob_conflicts && !nr.name_conflict && !nr.name_partial &&
 			  (!name_needs_support(&nr) || supported_beyond_date(&nr, wp)) &&
-			  (dob_exact || strcmp(wd, "dob:day_month_swapped") == 0 || wp == NULL ||
-			   strcmp(wp, "postcode:different") != 0)
+			  (dob_exact || wp == NULL || postcode_in_district(wp))
 			  ? BAND_MATCH
 			  : BAND_POSSIBLE_MATCH;
 	sc.name_idx = nr.name_idx;
