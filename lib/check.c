@@ -195,16 +195,22 @@ static json_t *body_load(const char *body, size_t len, struct dsc_error *err)
 	return j;
 }
 
-/* ASCII white space off both ends, in place inside the JSON tree (the
- * string is replaced so the tree keeps owning it).  Returns the value. */
+static bool name_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* ASCII white space (spaces, tabs, line breaks) off both ends, in place
+ * inside the JSON tree (the string is replaced so the tree keeps owning
+ * it).  Returns the value. */
 static const char *trimmed(json_t *parent, const char *key, json_t *str)
 {
 	const char *s = json_string_value(str);
 	size_t len = json_string_length(str), start = 0, end = len;
 
-	while (start < end && (s[start] == ' ' || s[start] == '\t'))
+	while (start < end && name_space(s[start]))
 		start++;
-	while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t'))
+	while (end > start && name_space(s[end - 1]))
 		end--;
 	if (start == 0 && end == len)
 		return s;
@@ -234,8 +240,10 @@ static int name_part(json_t *name, const char *key, bool required, const char *p
 	if (!json_is_string(v))
 		return dsc_error_field(err, DSC_EINVAL, field, "must be a string%s",
 		                       required ? "" : " or null");
+	/* Tabs and line breaks are white space: a name copied from a
+	 * spreadsheet cell or a form's text box often ends with one. */
 	if (memchr(json_string_value(v), '\0', json_string_length(v)) != NULL ||
-	    has_control(json_string_value(v), false))
+	    has_control(json_string_value(v), true))
 		return dsc_error_field(err, DSC_EINVAL, field, "holds a control character");
 	s = trimmed(name, key, v);
 	if (s == NULL)
@@ -662,9 +670,9 @@ static bool plain_key(struct plain *r, const char *const *keys, unsigned *seen, 
 	return false;
 }
 
-/* A name part as name_part() takes it: no control character, trimmed of
- * spaces and tabs, at most NAME_PART_MAX bytes; a blank one is absent
- * (false for a required one). */
+/* A name part as name_part() takes it: no control character but tab and
+ * line breaks, trimmed of those and spaces, at most NAME_PART_MAX bytes; a
+ * blank one is absent (false for a required one). */
 static bool plain_name_part(char *s, bool required, char **out)
 {
 	size_t len, start = 0;
@@ -672,12 +680,12 @@ static bool plain_name_part(char *s, bool required, char **out)
 	*out = NULL;
 	if (s == NULL)
 		return !required;
-	if (has_control(s, false))
+	if (has_control(s, true))
 		return false;
 	len = strlen(s);
-	while (start < len && (s[start] == ' ' || s[start] == '\t'))
+	while (start < len && name_space(s[start]))
 		start++;
-	while (len > start && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+	while (len > start && name_space(s[len - 1]))
 		len--;
 	s[len] = '\0';
 	if (len == start)

@@ -40,10 +40,10 @@ struct check_request {
 /* Addition, the rules beyond contract.md: unknown members at any level are
  * rejected as invalid_field naming them ("subject.nickname: unknown
  * field"), and so are repeated member names (DSC_EJSON), so that nothing a
- * caller typed is silently dropped.  Name parts are trimmed of spaces and
- * tabs in place (a blank given/middle is absent; a blank family is an
- * error); control characters are refused in names, and in free text
- * except tab and newline.  A postcode may be any text without control
+ * caller typed is silently dropped.  Name parts are trimmed of spaces,
+ * tabs and line breaks in place (a blank given/middle is absent; a blank
+ * family is an error); other control characters are refused in names and
+ * in free text.  A postcode may be any text without control
  * characters but tab and line breaks, up to 127 bytes (an address line
  * or two: the matcher reads the postcode out
  * of it); a blank one is absent, and so is a blank ("" or spaces) dob,

@@ -88,6 +88,26 @@ static void names_are_trimmed_and_any_script_is_kept(void **state)
 	free(b);
 }
 
+/* A name copied from a spreadsheet cell or a form's text box often ends
+ * with a tab or a line break: white space, taken off as spaces are. */
+static void names_with_tabs_and_line_breaks_are_taken(void **state)
+{
+	char *b = body(HEAD "'subject':{'names':[{'given':'Angus\\r\\n','middle':'\\t',"
+	                    "'family':'Brzeczyszczykiewicz\\t'},{'given':'Mary\\nAnn','family':'\\nKerr'}]}}");
+	struct check_request r;
+	struct dsc_error err;
+
+	(void)state;
+	assert_int_equal(check_request_parse(b, strlen(b), &r, &err), DSC_OK);
+	assert_string_equal(r.subject.names[0].given, "Angus");
+	assert_null(r.subject.names[0].middle);
+	assert_string_equal(r.subject.names[0].family, "Brzeczyszczykiewicz");
+	assert_string_equal(r.subject.names[1].given, "Mary\nAnn"); /* the normaliser splits it */
+	assert_string_equal(r.subject.names[1].family, "Kerr");
+	check_request_release(&r);
+	free(b);
+}
+
 struct bad_case {
 	const char *name;
 	const char *body;
@@ -867,6 +887,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(contract_example_parses),
 	    cmocka_unit_test(names_are_trimmed_and_any_script_is_kept),
+	    cmocka_unit_test(names_with_tabs_and_line_breaks_are_taken),
 	    cmocka_unit_test(bad_checks_name_the_field),
 	    cmocka_unit_test(sex_is_read_in_either_case_and_as_a_word),
 	    cmocka_unit_test(postcodes_are_taken_as_written),
