@@ -2914,6 +2914,80 @@ static void subject_add_heard(struct match_ctx *c, struct store_reader *r, size_
 }
 
 /*
+ * Somali's own Latin spelling (official since 1972) writes the sound ħ as
+ * x, the ʕ as c and long vowels doubled: Maxamed, Xasan, Cabdi, Faarax,
+ * Jaamac, Saciid.  English records mostly write the same names Mohamed,
+ * Hassan, Abdi, Farah, Jama, Said.  A word shows the spelling when it has
+ * an x before another letter or a doubled a, i or u (Max, Alex and Aaron
+ * aside: no x at the end, and a name with nothing else Somali in it keeps
+ * its c).
+ */
+static bool somali_word(const char *t, size_t len)
+{
+	for (size_t j = 0; j + 1 < len; j++)
+		if (t[j] == 'x' || ((t[j] == 'a' || t[j] == 'i' || t[j] == 'u') && t[j + 1] == t[j]))
+			return true;
+	return false;
+}
+
+/* One part read as an English record writes it: x as h, doubled vowels
+ * single, and c dropped where it is the ʕ: anywhere in a word that shows
+ * the spelling (Jaamac, Saciid, Cabdullaahi), and at the start of a short
+ * word of the same name (Cabdi, Cali, Cumar, Cilmi: five letters at most,
+ * so that Carter or Connor keep theirs).  Returns whether any changed. */
+static bool somali_part(struct norm_part *p)
+{
+	bool changed = false;
+
+	for (size_t i = 0; i < p->n; i++) {
+		char *t = p->tok[i];
+		size_t len = p->len[i], k = 0;
+		bool word = somali_word(t, len);
+		for (size_t j = 0; j < len; j++) {
+			char ch = t[j];
+			bool vowel_next = j + 1 < len && strchr("aeiou", t[j + 1]) != NULL;
+			if (ch == 'x' && (word || j + 1 < len))
+				ch = 'h';
+			else if (ch == 'c' && (word || (j == 0 && len <= 5 && vowel_next)) && len > 2)
+				ch = '\0';
+			else if (k > 0 && t[k - 1] == ch && strchr("aiu", ch) != NULL && word)
+				ch = '\0';
+			if (ch == '\0') {
+				changed = true;
+				continue;
+			}
+			changed = changed || ch != t[j];
+			t[k++] = ch;
+		}
+		t[k] = '\0';
+		p->len[i] = (uint8_t)k;
+	}
+	return changed;
+}
+
+/* The subject's name read as an English record writes a Somali one, when
+ * a word of it shows Somali spelling (somali_word): one reading more, in
+ * the as-heard readings' room. */
+static void subject_add_somali(struct match_ctx *c, struct store_reader *r, size_t from, size_t *n_heard)
+{
+	const struct norm_part *src = c->parts[from];
+	bool shows = false;
+	struct norm_part *dst;
+
+	for (int k = NORM_GIVEN; k <= NORM_FAMILY && !shows; k++)
+		for (size_t i = 0; i < src[k].n && !shows; i++)
+			shows = somali_word(src[k].tok[i], src[k].len[i]);
+	if (!shows || *n_heard == HEARD_READINGS_MAX)
+		return;
+	dst = c->parts[CHECK_MAX_NAMES + *n_heard];
+	memcpy(dst, src, sizeof(c->parts[0]));
+	if (!(somali_part(&dst[NORM_GIVEN]) | somali_part(&dst[NORM_MIDDLE]) | somali_part(&dst[NORM_FAMILY])))
+		return;
+	(*n_heard)++;
+	subject_add(c, r, dst, c->subj[c->n_subj - 1].translit);
+}
+
+/*
  * Whether a part of the subject's name is a placeholder that forms write
  * for a name nobody knew ("Unknown", "N/K", "Not known", "TBC"): then it is
  * no name, weighed as absent rather than as a name that disagrees.
@@ -2985,6 +3059,8 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 		c->subj[c->n_subj - 1].arabic = script == HEARD_ARABIC;
 		if (script != HEARD_NONE)
 			subject_add_heard(c, r, i, script, &n_heard);
+		else
+			subject_add_somali(c, r, i, &n_heard);
 	}
 	/* Given and family the wrong way round: the same names swapped. */
 	c->name_bound = 0.0;

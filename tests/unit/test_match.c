@@ -76,6 +76,12 @@ static const char *const register_lines[] = {
 	"{\"id\":\"WMP-0000019\",\"names\":[{\"given\":\"\xe0\xa4\xb0\xe0\xa4\xbe\xe0\xa4\x9c\xe0\xa5\x87\xe0\xa4\xb6\",\"family\":\"\xe0\xa4\xaa\xe0\xa4\x9f\xe0\xa5\x87\xe0\xa4\xb2\"}],"
 	"\"dob\":\"1977-07-07\",\"addresses\":[{\"postcode\":\"LE4 6AB\"}],"
 	"\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
+	/* Written as English records write Somali names. */
+	"{\"id\":\"WMP-0000020\",\"names\":[{\"given\":\"Abdi\",\"middle\":\"Osman\",\"family\":\"Hassan\"}],"
+	"\"dob\":\"1968-03-05\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"SA3 0HG\"}],"
+	"\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
+	"{\"id\":\"WMP-0000021\",\"names\":[{\"given\":\"Mohamed\",\"family\":\"Farah\"}],"
+	"\"dob\":\"1983-11-02\",\"sex\":\"M\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
 };
 
 /* Twelve namesakes, for the limits of the result. */
@@ -368,6 +374,13 @@ static const struct check_case cases[] = {
 	{"a name registered only in Devanagari is found by its Latin spelling, exactly",
 	 {.given = "Rajesh", NULL, "Patel", .postcode = "LE4 6AB"}, BAND_POSSIBLE_MATCH, "WMP-0000019",
 	 {"family:exact", "given:exact", "postcode:full", "name:transliterated"}},
+	/* Somali's own spelling: x for h, c for the ayn, long vowels doubled. */
+	{"Cabdi Xasan in Somali spelling finds Abdi Hassan",
+	 {.given = "Cabdi", NULL, "Xasan", .dob = "1968-03-05", .postcode = "SA3 0HG"}, BAND_MATCH, "WMP-0000020",
+	 {"given:exact", "dob:exact", "postcode:full"}},
+	{"Maxamed Faarax in Somali spelling finds Mohamed Farah, without a postcode",
+	 {.given = "Maxamed", NULL, "Faarax", .dob = "1983-11-02"}, BAND_MATCH, "WMP-0000021",
+	 {"family:exact", "dob:exact"}},
 	{"the family name without its particle is one part of it",
 	 {.given = "Florian", NULL, "Tassendorp", .dob = "1981-01-20"}, BAND_POSSIBLE_MATCH, "WMP-0000018",
 	 {"family:compound_part", "given:exact", "dob:exact"}},
