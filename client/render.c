@@ -45,6 +45,7 @@ static const struct word reason_table[] = {
     {"dob:one_digit", "date of birth: one digit different"},
     {"dob:year_off_by_one", "date of birth: year off by one"},
     {"dob:year_off_by_two", "date of birth: same day and month, two years apart"},
+    {"dob:same_birthday", "date of birth: same day and month, three to five years apart"},
     {"dob:other_dob", "date of birth matches a recorded alternative date"},
     {"dob:near", "date of birth: 1 to 3 days apart"},
     {"dob:month_only", "date of birth: same month and year, one given as the 1st"},

@@ -74,6 +74,9 @@ enum dob_level {
 	 * miscounted beyond one digit (1979 for 1981), which agrees by chance
 	 * with two dates only. */
 	DOB_YEAR_OFF_BY_TWO,
+	/* The same day and month three to five years apart: an age guessed
+	 * or miscounted, the birthday kept. */
+	DOB_SAME_BIRTHDAY,
 	/* The same year and none of the above: a birthday given wrongly
 	 * (a week, a month out, another day and month) by someone who knew
 	 * the year. */

@@ -95,6 +95,12 @@
  * agree so by chance against some thirty for a one-digit slip, and it is
  * a rarer mistake; weighed as the slip is. */
 #define W_DOB_YEAR_TWO 5.0
+/* The birthday three to five years apart: an age guessed or miscounted.
+ * Neither way, and never enough for the match band: the names and the
+ * postcode must carry a possible match (Andrew Bailey born 1996-06-19 at
+ * WV14 4EQ for the one born 2000-06-19 there), and a common name's
+ * namesakes who share a birthday stay out. */
+#define W_DOB_SAME_BIRTHDAY 0.0
 #define W_DOB_AGE 2.5
 #define W_DOB_AGE_INCONSISTENT -6.0
 #define W_DOB_MISMATCH -12.0
@@ -2427,6 +2433,7 @@ static double dob_score_dates(const struct match_ctx *c, const struct check_subj
 		{DOB_YEAR_ONLY, W_DOB_YEAR_ONLY, "dob:year_only", false},
 		{DOB_NEAR, W_DOB_NEAR, "dob:near", true},
 		{DOB_YEAR_OFF_BY_TWO, W_DOB_YEAR_TWO, "dob:year_off_by_two", true},
+		{DOB_SAME_BIRTHDAY, W_DOB_SAME_BIRTHDAY, "dob:same_birthday", false},
 		{DOB_SAME_YEAR, W_DOB_SAME_YEAR, "dob:same_year", false},
 	};
 	double best = -1e9;

@@ -241,7 +241,9 @@ static void test_dob_levels(void **state)
 		{"year off by one across a decade", {1980, 3, 12}, {1979, 3, 12}, DOB_YEAR_OFF_BY_ONE},
 		{"the birthday two years apart across a decade", {1981, 3, 12}, {1979, 3, 12}, DOB_YEAR_OFF_BY_TWO},
 		{"two years apart, one digit: a one-digit slip", {1972, 3, 12}, {1970, 3, 12}, DOB_ONE_DIGIT},
-		{"three years apart across a decade: no level", {1982, 3, 12}, {1979, 3, 12}, DOB_MISMATCH},
+		{"the birthday three years apart across a decade", {1982, 3, 12}, {1979, 3, 12}, DOB_SAME_BIRTHDAY},
+		{"the birthday five years apart", {2000, 6, 19}, {1995, 6, 19}, DOB_SAME_BIRTHDAY},
+		{"the birthday six years apart: no level", {2001, 6, 19}, {1995, 6, 19}, DOB_MISMATCH},
 		{"two years apart, another day", {1981, 3, 13}, {1979, 3, 12}, DOB_MISMATCH},
 		{"unrelated dates mismatch", {1955, 7, 28}, {1970, 3, 12}, DOB_MISMATCH},
 		{"same year, other day and month: same year", {1970, 8, 25}, {1970, 3, 12}, DOB_SAME_YEAR},
@@ -317,6 +319,9 @@ static enum dob_level dob_level_by_definition(const struct date *q, const struct
 		return DOB_YEAR_OFF_BY_ONE;
 	if (q->month == r->month && q->day == r->day && abs((int)q->year - (int)r->year) == 2)
 		return DOB_YEAR_OFF_BY_TWO;
+	if (q->month == r->month && q->day == r->day && abs((int)q->year - (int)r->year) >= 3 &&
+	    abs((int)q->year - (int)r->year) <= 5)
+		return DOB_SAME_BIRTHDAY;
 	if (q->year == r->year && q->month == r->month && (q->day == 1 || r->day == 1))
 		return DOB_MONTH_ONLY;
 	if (q->year == r->year && ((q->month == 1 && q->day == 1) || (r->month == 1 && r->day == 1)))
