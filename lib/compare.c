@@ -730,7 +730,8 @@ void soundex(const char *word, size_t len, char out[5])
  * Hassan, Haddad.  Both read the same with their vowels and doubled
  * letters taken out.  The long vowels (ICU's a, w and y; Latin's ou, ee)
  * go too, except w and y opening a word (Walid, Youssef).  q is k, g is j
- * (Gamal, Jamal: ج), p is b and v is f (Arabic has neither).  The ending
+ * (Gamal, Jamal: ج), p is b (Arabic has none), and v is w: Urdu and
+ * Persian say و as v (جاوید jawyd, Javed; نوید nwyd, Navid).  The ending
  * ة (ICU: t; Fatima) is left off, and a final h after two letters more
  * (Fatimah, Abdullah: عبدالله, bdallh).  The digraphs (kh, sh, th) are
  * left as two letters: ICU writes خ as kh, as a clerk does, but also
@@ -751,6 +752,8 @@ size_t consonant_skeleton(const char *word, size_t len, char *out, size_t cap)
 		if (uc >= 0x80 || !isalpha(uc))
 			continue;
 		c = (char)tolower(uc);
+		if (c == 'v')
+			c = 'w';
 		if (strchr("aeiou", c) != NULL || ((c == 'w' || c == 'y') && i > 0)) {
 			continue;
 		} else if (c == 'q' || c == 'c') {
@@ -759,8 +762,6 @@ size_t consonant_skeleton(const char *word, size_t len, char *out, size_t cap)
 			c = 'j';
 		} else if (c == 'p') {
 			c = 'b';
-		} else if (c == 'v') {
-			c = 'f';
 		}
 		if (k > 0 && out[k - 1] == c)
 			continue;

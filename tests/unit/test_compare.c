@@ -461,6 +461,9 @@ static void test_consonant_skeleton(void **state)
 		{"shr", {"Sahar", NULL, NULL, NULL}},
 		{"ghsan", {"Ghassan", NULL, NULL, NULL}},
 		{"tlht", {"Talha", "Talhah", NULL, NULL}},
+		{"jawyd", {"Javed", "Jawed", "Javaid", NULL}},
+		{"prwyn", {"Parveen", "Parvin", "Perween", NULL}},
+		{"nwyd", {"Navid", "Naveed", NULL, NULL}},
 	};
 	static const char *const differ[][2] = {
 		{"khlyl", "Khalid"}, {"hsn", "Hamza"}, {"hdad", "Hamdan"}, {"mhmd", "Ahmed"},
