@@ -1487,14 +1487,6 @@ static bool qkey_empty(struct match_ctx *c, struct store_reader *r, char kind, c
 }
 
 /*
- * The keys of one subject name.  The record side indexes both Double
- * Metaphone codes of each token; the query side uses the primary code
- * only (any agreement between the two pairs of codes nearly always
- * involves the query's primary), which keeps a check near a hundred key
- * look-ups.  swapped: the name given the other way round, for which only
- * the name keys are worth their look-ups.
- */
-/*
  * The sounds of a family-name token one typing slip away: two adjacent
  * letters swapped back, or one letter left out (an extra one typed), that
  * are not the token's own sound.  Without a date of birth nothing but the
@@ -1536,6 +1528,14 @@ static size_t slip_codes(const struct mtok *t, char (*out)[DM_CODE_MAX + 1], siz
 	return n;
 }
 
+/*
+ * The keys of one subject name.  The record side indexes both Double
+ * Metaphone codes of each token; the query side uses the primary code
+ * only (any agreement between the two pairs of codes nearly always
+ * involves the query's primary), which keeps a check near a hundred key
+ * look-ups.  swapped: the name given the other way round, for which only
+ * the name keys are worth their look-ups.
+ */
 static void query_name_keys(struct match_ctx *c, struct store_reader *r, const struct mname *n, bool swapped,
 			    const int *years, size_t n_years, const int *mmdd, size_t n_mmdd)
 {
