@@ -2978,7 +2978,7 @@ static bool somali_part(struct norm_part *p)
 static void subject_add_somali(struct match_ctx *c, struct store_reader *r, size_t from, size_t *n_heard)
 {
 	const struct norm_part *src = c->parts[from];
-	bool shows = false;
+	bool shows = false, g, m, f;
 	struct norm_part *dst;
 
 	for (int k = NORM_GIVEN; k <= NORM_FAMILY && !shows; k++)
@@ -2988,7 +2988,10 @@ static void subject_add_somali(struct match_ctx *c, struct store_reader *r, size
 		return;
 	dst = c->parts[CHECK_MAX_NAMES + *n_heard];
 	memcpy(dst, src, sizeof(c->parts[0]));
-	if (!(somali_part(&dst[NORM_GIVEN]) | somali_part(&dst[NORM_MIDDLE]) | somali_part(&dst[NORM_FAMILY])))
+	g = somali_part(&dst[NORM_GIVEN]); /* each part, whatever the others gave */
+	m = somali_part(&dst[NORM_MIDDLE]);
+	f = somali_part(&dst[NORM_FAMILY]);
+	if (!(g || m || f))
 		return;
 	(*n_heard)++;
 	subject_add(c, r, dst, c->subj[c->n_subj - 1].translit);
