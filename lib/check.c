@@ -86,10 +86,16 @@ static bool has_control(const char *s, bool free_text)
 	return false;
 }
 
+/* White space as forms and pasted text hold it: spaces, tabs, line breaks. */
+static bool name_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 static bool only_space(const char *s)
 {
 	for (; *s != '\0'; s++)
-		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+		if (!name_space(*s))
 			return false;
 	return true;
 }
@@ -193,11 +199,6 @@ static json_t *body_load(const char *body, size_t len, struct dsc_error *err)
 		return NULL;
 	}
 	return j;
-}
-
-static bool name_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 /* ASCII white space (spaces, tabs, line breaks) off both ends, in place

@@ -213,7 +213,7 @@ _Static_assert(VIEW_GROUP <= STORE_VIEWS_MAX, "a group is fetched in one call");
 #define KEY_REFS_MAX 256
 #define REF_ARENA 4096
 #define NICK_CODE_SLOTS 512 /* primary codes of the name tables' names, a power of two */
-#define HEARD_READINGS_MAX 6 /* "as heard" readings of Cyrillic, Greek and Arabic names, per check */
+#define HEARD_READINGS_MAX 6 /* readings of a check's names: as heard (Cyrillic, Greek, Arabic), Somali spelling */
 #define SUBJ_VARIANTS ((CHECK_MAX_NAMES + HEARD_READINGS_MAX) * 2)
 #define NICK_VARIANTS_MAX 24
 /* The family name's listed variants kept per reading, and the sounds of
