@@ -72,6 +72,12 @@
 #define W_MIDDLE_FUZZY 1.0
 #define W_MIDDLE_DISAGREE -1.5
 #define W_NAMES_SWAPPED -1.0
+/* Every part of the name disagrees, but the date of birth is exactly one
+ * of the record's and the postcode agrees to its sector: the names weigh
+ * this much, not less (a name changed and not recorded, score_candidate):
+ * 14 + 6 - 10 with the full postcode, 14 + 4 - 10 with its sector, both
+ * possible_match, never match. */
+#define W_NAME_CHANGED -10.0
 /* Dates: log2(m/u) with about 22,000 possible dates of birth; a one-digit
  * slip agrees by chance with some 30 dates, so it weighs little. */
 #define W_DOB_EXACT 14.0
@@ -164,7 +170,7 @@ _Static_assert(VIEW_GROUP <= STORE_VIEWS_MAX, "a group is fetched in one call");
 
 /* ------------------------------------------------------------------ */
 
-#define INDEXER_VERSION 11
+#define INDEXER_VERSION 12
 #define VIEW_MAGIC 0xD1
 #define VIEW_NAMES_MAX 16
 #define VIEW_DOBS_MAX 4
@@ -646,6 +652,22 @@ static bool key_date(struct kbuf *k, unsigned year, unsigned month, unsigned day
 	return !k->over;
 }
 
+/* "E" YYYYMMDD ":" and a postcode sector: a date of birth where the
+ * record lived, for a name changed and not recorded (score_candidate). */
+static bool key_date_sector(struct kbuf *k, unsigned year, unsigned month, unsigned day,
+			    const char *sector)
+{
+	k->n = 0;
+	k->over = false;
+	kb_ch(k, 'E');
+	kb_int(k, (int)year, 4);
+	kb_int(k, (int)month, 2);
+	kb_int(k, (int)day, 2);
+	kb_ch(k, ':');
+	kb_str(k, sector);
+	return !k->over;
+}
+
 /*
  * The first letters of a name's tokens (given, middle and family), added
  * to letters[] (NUL-terminated, at most cap - 1) without repeats: with a
@@ -953,6 +975,10 @@ static int indexer_keys(const struct offender *o, store_emit_fn emit, void *sink
 		struct kbuf k;
 		for (size_t l = 0; d->year != 0 && letters[l] != '\0'; l++)
 			if (key_date(&k, d->year, d->month, d->day, letters[l]) &&
+			    (rc = ad.emit(ad.sink, k.b, k.n)) != DSC_OK)
+				return rc;
+		for (size_t j = 0; d->year != 0 && j < ns; j++)
+			if (key_date_sector(&k, d->year, d->month, d->day, sectors[j]) &&
 			    (rc = ad.emit(ad.sink, k.b, k.n)) != DSC_OK)
 				return rc;
 	}
@@ -1752,6 +1778,10 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 		for (size_t l = 0; letters[l] != '\0'; l++)
 			if (key_date(&k, d->year, d->month, d->day, letters[l]))
 				qkey_add(c, k.b, k.n);
+		/* Whoever was born that day where the subject lives, whatever
+		 * their name: a name changed and not recorded. */
+		if (c->sector[0] != '\0' && key_date_sector(&k, d->year, d->month, d->day, c->sector))
+			qkey_add(c, k.b, k.n);
 	}
 	if (s->dob.year != 0) {
 		mmdd[nd++] = s->dob.month * 100 + s->dob.day;
@@ -2681,7 +2711,7 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	struct reasons rs = {.n = 0};
 	struct scored sc;
 	const char *wd, *wp;
-	bool dob_agrees, dob_conflicts, dob_exact;
+	bool dob_agrees, dob_conflicts, dob_exact, name_changed = false;
 	double w;
 
 	/* Dates, postcode and sex first: they are cheap, and when even the
@@ -2698,6 +2728,17 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	if (view_decode_names(names, v) != DSC_OK || v->n_names == 0)
 		return; /* damaged, or no name to compare: skipped, not trusted */
 	score_names(c, v, &nr);
+	/* A name changed and not recorded (by deed poll, or only in use):
+	 * no part of it agrees, but the date of birth is exactly one of the
+	 * record's and the postcode agrees to its sector.  Someone else born
+	 * that day in the same few streets is rare (a sector holds some
+	 * 3,000 addresses; a date of birth 1 person in 22,000), and an
+	 * officer must see this one.  Possible at most: the names conflict. */
+	if (nr.w < W_NAME_CHANGED && dob_exact && wp != NULL &&
+	    (strcmp(wp, "postcode:full") == 0 || strcmp(wp, "postcode:sector") == 0)) {
+		nr.w = W_NAME_CHANGED;
+		name_changed = true;
+	}
 	w += nr.w;
 	if (w < THRESHOLD_POSSIBLE)
 		return;
@@ -2714,6 +2755,8 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 		reason(&rs, "name:transliterated");
 	if (v->names[nr.name_idx].kind == NAME_ALIAS)
 		reason(&rs, "name:alias");
+	if (name_changed)
+		reason(&rs, "name:different");
 
 	sc.recno = recno;
 	sc.view = view;

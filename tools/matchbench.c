@@ -11,8 +11,9 @@
  * missing middle names, initials, part of a compound surname, another
  * script, dates of birth missing / swapped / slipped / a year off / age
  * only or the birthday kept with the year three to five out, postcode
- * absent, different or inside a two-line address, and a typo in the
- * family name with neither date nor postcode), adds negatives (people not in the
+ * absent, different or inside a two-line address, a typo in the family
+ * name with neither date nor postcode, and a name changed and not
+ * recorded), adds negatives (people not in the
  * register, namesakes with another date of birth and address, relatives
  * sharing a surname and an address), runs every query in-process with
  * match_run and prints recall, rank-1 rate, wrong-person-in-match rate,
@@ -83,6 +84,9 @@ enum kind {
 	K_NAMES_ONLY_TYPO, /* a typo in the family name, and no date nor postcode */
 	K_DOB_BIRTHDAY,    /* the birthday kept, the year three to five out */
 	K_POSTCODE_TEXT,   /* the postcode inside an address of two lines */
+	/* Added 1 December 2026, drawn after every query above (so that
+	 * they stay the same) and never in a pair: */
+	K_NAME_CHANGED,    /* another person's name, the date and postcode kept */
 	K_N_POSITIVE,
 	K_NEG_STRANGER = K_N_POSITIVE,
 	K_NEG_NAMESAKE,
@@ -94,7 +98,7 @@ static const char *const kind_names[K_N] = {
 	"exact", "typo_family", "typo_given", "nickname", "alias", "swapped_names", "no_middle",
 	"initial", "compound_part", "other_script", "dob_missing", "dob_swapped", "dob_one_digit",
 	"dob_year_off", "age_only", "postcode_absent", "postcode_other",
-	"names_only_typo", "dob_birthday_years", "postcode_in_text",
+	"names_only_typo", "dob_birthday_years", "postcode_in_text", "name_changed",
 	"neg:stranger", "neg:namesake", "neg:relative",
 };
 
@@ -489,6 +493,26 @@ static bool apply(struct query *q, const struct offender *o, enum kind k)
 		if (q->dob.year == 0 || (q->dob.month == 2 && q->dob.day == 29))
 			return false;
 		q->dob.year = (uint16_t)(q->dob.year + (rng_below(2) ? d : -d));
+		return true;
+	}
+	case K_NAME_CHANGED: {
+		/* A name changed (by deed poll, say) and not recorded: the
+		 * primary name of another sampled person, sharing no given or
+		 * family name with any of this record's names, with the date
+		 * of birth and the current postcode as recorded. */
+		const struct offender *other = samples[rng_below(n_samples)].o;
+		const struct person_name *pn = &other->names[offender_primary(other)];
+		if (q->dob.year == 0 || q->postcode[0] == '\0' || pn->given == NULL || other == o)
+			return false;
+		for (size_t i = 0; i < o->n_names; i++)
+			if (strcasecmp(o->names[i].family, pn->family) == 0 ||
+			    (o->names[i].given != NULL && strcasecmp(o->names[i].given, pn->given) == 0))
+				return false;
+		q->has_given = true;
+		set_str(q->given, pn->given);
+		q->has_middle = false;
+		q->middle[0] = '\0';
+		set_str(q->family, pn->family);
 		return true;
 	}
 	case K_POSTCODE_TEXT: {
@@ -968,7 +992,7 @@ int main(int argc, char **argv)
 	struct dsc_error err;
 	struct store_options opt = {0};
 	struct result_row rows[K_N], pair_rows[K_N], all_single = {0}, all_pairs = {0}, all_pos = {0},
-				     all_neg = {0}, all_checks = {0}, beyond = {0};
+				     all_neg = {0}, all_checks = {0}, beyond = {0}, beyond_changed = {0};
 	double *lat;
 	size_t n_lat = 0, total;
 	time_t now = time(NULL);
@@ -1066,7 +1090,7 @@ int main(int argc, char **argv)
 	cpu_lat = calloc(total + 1, sizeof(*cpu_lat));
 	if (cpu_lat == NULL)
 		return 1;
-	for (int k = K_EXACT; k < K_N_POSITIVE; k++) {
+	for (int k = K_EXACT; k < K_NAME_CHANGED; k++) {
 		for (size_t i = 0; i < per_kind; i++) {
 			struct query q;
 			if (!make_positive(&q, (enum kind)k, K_EXACT, false))
@@ -1079,8 +1103,8 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < pairs; i++) {
 		struct query q;
-		enum kind a = (enum kind)(1 + rng_below(K_N_POSITIVE - 1));
-		enum kind b = (enum kind)(1 + rng_below(K_N_POSITIVE - 1));
+		enum kind a = (enum kind)(1 + rng_below(K_NAME_CHANGED - 1));
+		enum kind b = (enum kind)(1 + rng_below(K_NAME_CHANGED - 1));
 		if (a == b || (kind_field(a) != 0 && kind_field(a) == kind_field(b)) ||
 		    a == K_NAMES_ONLY_TYPO || b == K_NAMES_ONLY_TYPO ||
 		    (a == K_OTHER_SCRIPT && kind_field(b) == 0) || (b == K_OTHER_SCRIPT && kind_field(a) == 0)) {
@@ -1101,6 +1125,15 @@ int main(int argc, char **argv)
 				break;
 			run_query(c, r, &q, &rows[k], &all_neg, &lat[n_lat++]);
 		}
+	}
+	/* A changed name is no corruption of the name but another name: it
+	 * is beyond the set the targets are stated for, and kept out of its
+	 * totals (its own row says how it fares). */
+	for (size_t i = 0; i < per_kind; i++) {
+		struct query q;
+		if (!make_positive(&q, K_NAME_CHANGED, K_EXACT, false))
+			break;
+		run_query(c, r, &q, &rows[K_NAME_CHANGED], &beyond_changed, &lat[n_lat++]);
 	}
 
 	all_pos.n = all_single.n + all_pairs.n;
@@ -1172,6 +1205,7 @@ int main(int argc, char **argv)
 	free(all_single.cpu);
 	free(all_pairs.cpu);
 	free(beyond.cpu);
+	free(beyond_changed.cpu);
 	free(all_pos.cpu);
 	free(all_neg.cpu);
 	for (size_t i = 0; i < n_samples; i++)

@@ -702,6 +702,68 @@ static void test_a_postcode_that_says_there_is_none_weighs_nothing(void **state)
 	}
 }
 
+static bool has_candidate(const struct check_result *res, const char *id)
+{
+	for (size_t i = 0; i < res->n_candidates; i++)
+		if (strcmp(res->candidates[i].offender_id, id) == 0)
+			return true;
+	return false;
+}
+
+/* A name changed (by deed poll, say) and not recorded: no part of it is
+ * the record's, but the date of birth is, and the postcode agrees to its
+ * sector.  A possible match, never a match; nothing less will do. */
+static void test_a_name_changed_and_not_recorded_is_a_possible_match(void **state)
+{
+	struct fixture *f = *state;
+	struct check_result res;
+	struct query q = {.given = "Stanley", .family = "Brightwater", .dob = "1964-11-05",
+			  .postcode = "HR4 9QT"};
+
+	run(f, &q, &res);
+	assert_true(res.n_candidates >= 1);
+	assert_string_equal(res.candidates[0].offender_id, "WMP-0000002");
+	assert_int_equal(res.candidates[0].band, BAND_POSSIBLE_MATCH);
+	assert_true(has_reason(&res.candidates[0], "name:different"));
+	assert_true(has_reason(&res.candidates[0], "family:mismatch"));
+	assert_true(has_reason(&res.candidates[0], "given:mismatch"));
+	assert_true(has_reason(&res.candidates[0], "dob:exact"));
+	assert_true(has_reason(&res.candidates[0], "postcode:full"));
+
+	/* The same sector, another street: still shown. */
+	q.postcode = "HR4 9ZZ";
+	run(f, &q, &res);
+	assert_true(res.n_candidates >= 1);
+	assert_string_equal(res.candidates[0].offender_id, "WMP-0000002");
+	assert_int_equal(res.candidates[0].band, BAND_POSSIBLE_MATCH);
+	assert_true(has_reason(&res.candidates[0], "postcode:sector"));
+
+	/* The record's other date of birth counts as its own. */
+	q.postcode = "HR4 9QT";
+	q.dob = "1964-05-11";
+	run(f, &q, &res);
+	assert_true(has_candidate(&res, "WMP-0000002"));
+
+	/* Anything less is not shown: the district only, a date one digit
+	 * out, the record's sex not the subject's, no postcode. */
+	q.dob = "1964-11-05";
+	q.postcode = "HR4 1AA";
+	run(f, &q, &res);
+	assert_false(has_candidate(&res, "WMP-0000002"));
+	q.postcode = "HR4 9QT";
+	q.dob = "1964-11-06";
+	run(f, &q, &res);
+	assert_false(has_candidate(&res, "WMP-0000002"));
+	q.dob = "1964-11-05";
+	q.sex = 'F';
+	run(f, &q, &res);
+	assert_false(has_candidate(&res, "WMP-0000002"));
+	q.sex = 0;
+	q.postcode = NULL;
+	run(f, &q, &res);
+	assert_false(has_candidate(&res, "WMP-0000002"));
+}
+
 static void test_partial_names_with_exact_dob_are_not_a_match(void **state)
 {
 	struct fixture *f = *state;
@@ -1019,6 +1081,7 @@ int main(void)
 		cmocka_unit_test(test_two_records_that_fit_equally_are_not_a_match),
 		cmocka_unit_test(test_a_postcode_that_says_there_is_none_weighs_nothing),
 		cmocka_unit_test(test_partial_names_with_exact_dob_are_not_a_match),
+		cmocka_unit_test(test_a_name_changed_and_not_recorded_is_a_possible_match),
 		cmocka_unit_test_setup_teardown(test_namesakes_elsewhere_are_ruled_out_by_area_and_record_order, setup,
 						teardown),
 		/* last: it changes the register */
