@@ -388,6 +388,10 @@ class BulkChunkMemory(DaemonTestCase):
     a record of that chunk must come back whole and as it was sent, not with
     bytes of the chunk before it."""
 
+    # 65,000 records, then the last 45,000 of them replaced five times:
+    # more than the suite's default 256 MiB map holds.
+    daemon_conf = {"store": {"map_size": str(768 << 20)}}
+
     def test_records_of_a_chunk_in_reused_memory_are_stored_as_sent(self):
         lines = register_lines(seed=43, count=65000)
         r = Client_long(self).post("/v1/offenders/_bulk", b"\n".join(lines[:20000]) + b"\n",
