@@ -84,8 +84,8 @@ enum kind {
 	K_NAMES_ONLY_TYPO, /* a typo in the family name, and no date nor postcode */
 	K_DOB_BIRTHDAY,    /* the birthday kept, the year three to five out */
 	K_POSTCODE_TEXT,   /* the postcode inside an address of two lines */
-	/* Added 1 December 2026, drawn after every query above (so that
-	 * they stay the same) and never in a pair: */
+	/* Added later on 30 November 2026, drawn after every query
+	 * above (so that they stay the same) and never in a pair: */
 	K_NAME_CHANGED,    /* another person's name, the date and postcode kept */
 	K_N_POSITIVE,
 	K_NEG_STRANGER = K_N_POSITIVE,
@@ -505,7 +505,7 @@ static bool apply(struct query *q, const struct offender *o, enum kind k)
 		if (q->dob.year == 0 || q->postcode[0] == '\0' || pn->given == NULL || other == o)
 			return false;
 		for (size_t i = 0; i < o->n_names; i++)
-			if (strcasecmp(o->names[i].family, pn->family) == 0 ||
+			if ((o->names[i].family != NULL && strcasecmp(o->names[i].family, pn->family) == 0) ||
 			    (o->names[i].given != NULL && strcasecmp(o->names[i].given, pn->given) == 0))
 				return false;
 		q->has_given = true;
