@@ -39,7 +39,7 @@ static const struct word reason_table[] = {
     {"middle:mismatch", "middle name differs"},
     {"name:alias", "matched a recorded alias"},
     {"name:transliterated", "name matched across scripts (transliterated)"},
-    {"name:different", "no part of the name agrees; shown for its date of birth and postcode (a name changed and not recorded?)"},
+    {"name:different", "name differs in every part, shown for its date of birth and postcode (a name changed and not recorded?)"},
     {"names:swapped", "given and family names swapped"},
     {"dob:exact", "date of birth exact"},
     {"dob:day_month_swapped", "date of birth: day and month swapped"},

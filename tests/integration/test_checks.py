@@ -227,6 +227,49 @@ class Checks(DaemonTestCase):
         finally:
             self.assertEqual(reg.delete("/v1/offenders/" + rid).status, 200)
 
+    def test_a_name_changed_and_not_recorded_is_found_by_date_and_postcode(self):
+        """A check under a name that shares nothing with the record's, with
+        its date of birth and postcode: a possible match that says why,
+        following the record's address through a replace and gone after a
+        delete (the index's E keys, kept by the store)."""
+        rid = "WMP-T000502"
+        rec = {"id": rid, "names": [{"given": "Cuthbert", "family": "Ravenscroft"}],
+               "dob": "1968-02-17", "sex": "M", "addresses": [{"postcode": "WR2 6JH"}],
+               "managing_force": FORCE_A, "status": "active"}
+        reg = self.client("reg.wm")
+        self.assertEqual(reg.put("/v1/offenders/" + rid, rec).status, 201)
+
+        def ids(postcode, case_ref):
+            j = self.check("cw.wm", check_body(given="Lionel", family="Ashdown-Petrie",
+                                               dob="1968-02-17", postcode=postcode,
+                                               case_ref=case_ref)).json()
+            self.assertWellFormedAnswer(j)
+            return j, [c["offender_id"] for c in j["candidates"]]
+
+        try:
+            j, found = ids("WR2 6JH", "WM-CHK-RENAMED-1")
+            self.assertIn(rid, found, j)
+            top = j["candidates"][found.index(rid)]
+            self.assertEqual(top["band"], "possible_match", top)
+            for r in ("name:different", "family:mismatch", "given:mismatch", "dob:exact",
+                      "postcode:full"):
+                self.assertIn(r, top["reasons"])
+            # Moved: found at the new address, not at the old one.
+            rec["addresses"] = [{"postcode": "HR1 2PJ"}]
+            self.assertEqual(reg.put("/v1/offenders/" + rid, rec).status, 200)
+            self.assertNotIn(rid, ids("WR2 6JH", "WM-CHK-RENAMED-2")[1])
+            self.assertIn(rid, ids("HR1 2PJ", "WM-CHK-RENAMED-3")[1])
+            if ctl_available():
+                r = ctl(self.daemon, "cw.wm", "check", "--case", "WM-CHK-RENAMED-4", "--purpose",
+                        "csods_right_to_ask", "--justification", "Fictitious test of the client",
+                        "--given", "Lionel", "--family", "Ashdown-Petrie", "--dob", "1968-02-17",
+                        "--postcode", "HR1 2PJ")
+                self.assertEqual(r.returncode, 0, r.stderr.decode())
+                self.assertIn("name differs in every part", r.stdout.decode())
+        finally:
+            self.assertEqual(reg.delete("/v1/offenders/" + rid).status, 200)
+        self.assertNotIn(rid, ids("HR1 2PJ", "WM-CHK-RENAMED-5")[1])
+
     def test_people_of_the_generated_register_are_found(self):
         people = [json.loads(l) for l in REGISTER[::97]][:20]
         missed = []
