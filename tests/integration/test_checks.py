@@ -238,11 +238,16 @@ class Checks(DaemonTestCase):
                "managing_force": FORCE_A, "status": "active"}
         reg = self.client("reg.wm")
         self.assertEqual(reg.put("/v1/offenders/" + rid, rec).status, 201)
+        # One connection, of a principal this class uses little: its daemon
+        # allows each principal 64 (max_connections_per_principal).
+        cw = self.client("cw.nat")
 
         def ids(postcode, case_ref):
-            j = self.check("cw.wm", check_body(given="Lionel", family="Ashdown-Petrie",
-                                               dob="1968-02-17", postcode=postcode,
-                                               case_ref=case_ref)).json()
+            r = cw.post("/v1/checks", check_body(given="Lionel", family="Ashdown-Petrie",
+                                                 dob="1968-02-17", postcode=postcode,
+                                                 case_ref=case_ref))
+            self.assertEqual(r.status, 200, r)
+            j = r.json()
             self.assertWellFormedAnswer(j)
             return j, [c["offender_id"] for c in j["candidates"]]
 
@@ -260,7 +265,7 @@ class Checks(DaemonTestCase):
             self.assertNotIn(rid, ids("WR2 6JH", "WM-CHK-RENAMED-2")[1])
             self.assertIn(rid, ids("HR1 2PJ", "WM-CHK-RENAMED-3")[1])
             if ctl_available():
-                r = ctl(self.daemon, "cw.wm", "check", "--case", "WM-CHK-RENAMED-4", "--purpose",
+                r = ctl(self.daemon, "cw.nat", "check", "--case", "WM-CHK-RENAMED-4", "--purpose",
                         "csods_right_to_ask", "--justification", "Fictitious test of the client",
                         "--given", "Lionel", "--family", "Ashdown-Petrie", "--dob", "1968-02-17",
                         "--postcode", "HR1 2PJ")
