@@ -638,16 +638,21 @@ static bool key_build(struct kbuf *k, char kind, const char *a, const char *b, i
 	return !k->over;
 }
 
-/* The date key  D<yyyymmdd>. */
-/* "D" YYYYMMDD and the first letter of a name token. */
-static bool key_date(struct kbuf *k, unsigned year, unsigned month, unsigned day, char letter)
+/* A date key's kind and YYYYMMDD. */
+static void key_date_head(struct kbuf *k, char kind, unsigned year, unsigned month, unsigned day)
 {
 	k->n = 0;
 	k->over = false;
-	kb_ch(k, 'D');
+	kb_ch(k, kind);
 	kb_int(k, (int)year, 4);
 	kb_int(k, (int)month, 2);
 	kb_int(k, (int)day, 2);
+}
+
+/* "D" YYYYMMDD and the first letter of a name token. */
+static bool key_date(struct kbuf *k, unsigned year, unsigned month, unsigned day, char letter)
+{
+	key_date_head(k, 'D', year, month, day);
 	kb_ch(k, letter);
 	return !k->over;
 }
@@ -657,12 +662,7 @@ static bool key_date(struct kbuf *k, unsigned year, unsigned month, unsigned day
 static bool key_date_sector(struct kbuf *k, unsigned year, unsigned month, unsigned day,
 			    const char *sector)
 {
-	k->n = 0;
-	k->over = false;
-	kb_ch(k, 'E');
-	kb_int(k, (int)year, 4);
-	kb_int(k, (int)month, 2);
-	kb_int(k, (int)day, 2);
+	key_date_head(k, 'E', year, month, day);
 	kb_ch(k, ':');
 	kb_str(k, sector);
 	return !k->over;

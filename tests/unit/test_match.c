@@ -702,14 +702,6 @@ static void test_a_postcode_that_says_there_is_none_weighs_nothing(void **state)
 	}
 }
 
-static bool has_candidate(const struct check_result *res, const char *id)
-{
-	for (size_t i = 0; i < res->n_candidates; i++)
-		if (strcmp(res->candidates[i].offender_id, id) == 0)
-			return true;
-	return false;
-}
-
 /* A name changed (by deed poll, say) and not recorded: no part of it is
  * the record's, but the date of birth is, and the postcode agrees to its
  * sector.  A possible match, never a match; nothing less will do. */
@@ -742,26 +734,26 @@ static void test_a_name_changed_and_not_recorded_is_a_possible_match(void **stat
 	q.postcode = "HR4 9QT";
 	q.dob = "1964-05-11";
 	run(f, &q, &res);
-	assert_true(has_candidate(&res, "WMP-0000002"));
+	assert_true(among_candidates(&res, "WMP-0000002"));
 
 	/* Anything less is not shown: the district only, a date one digit
 	 * out, the record's sex not the subject's, no postcode. */
 	q.dob = "1964-11-05";
 	q.postcode = "HR4 1AA";
 	run(f, &q, &res);
-	assert_false(has_candidate(&res, "WMP-0000002"));
+	assert_false(among_candidates(&res, "WMP-0000002"));
 	q.postcode = "HR4 9QT";
 	q.dob = "1964-11-06";
 	run(f, &q, &res);
-	assert_false(has_candidate(&res, "WMP-0000002"));
+	assert_false(among_candidates(&res, "WMP-0000002"));
 	q.dob = "1964-11-05";
 	q.sex = 'F';
 	run(f, &q, &res);
-	assert_false(has_candidate(&res, "WMP-0000002"));
+	assert_false(among_candidates(&res, "WMP-0000002"));
 	q.sex = 0;
 	q.postcode = NULL;
 	run(f, &q, &res);
-	assert_false(has_candidate(&res, "WMP-0000002"));
+	assert_false(among_candidates(&res, "WMP-0000002"));
 }
 
 static void test_partial_names_with_exact_dob_are_not_a_match(void **state)
