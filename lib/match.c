@@ -2276,12 +2276,17 @@ static bool name_needs_support(const struct name_result *nr)
 	       (!nr->translit && family_or_given_is(nr, weak_in_latin, sizeof(weak_in_latin) / sizeof(weak_in_latin[0])));
 }
 
-/* The postcode agrees to the district at least (wp: postcode_score's
+/* The postcode agrees to the sector at least (wp: postcode_score's
  * reason, not NULL). */
+static bool postcode_in_sector(const char *wp)
+{
+	return strcmp(wp, "postcode:full") == 0 || strcmp(wp, "postcode:sector") == 0;
+}
+
+/* The postcode agrees to the district at least (wp as above). */
 static bool postcode_in_district(const char *wp)
 {
-	return strcmp(wp, "postcode:full") == 0 || strcmp(wp, "postcode:sector") == 0 ||
-	       strcmp(wp, "postcode:district") == 0;
+	return postcode_in_sector(wp) || strcmp(wp, "postcode:district") == 0;
 }
 
 /* The postcode to the district at least, or the middle name exactly. */
@@ -2734,8 +2739,7 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	 * that day in the same few streets is rare (a sector holds some
 	 * 3,000 addresses; a date of birth 1 person in 22,000), and an
 	 * officer must see this one.  Possible at most: the names conflict. */
-	if (nr.w < W_NAME_CHANGED && dob_exact && wp != NULL &&
-	    (strcmp(wp, "postcode:full") == 0 || strcmp(wp, "postcode:sector") == 0)) {
+	if (nr.w < W_NAME_CHANGED && dob_exact && wp != NULL && postcode_in_sector(wp)) {
 		nr.w = W_NAME_CHANGED;
 		name_changed = true;
 	}
