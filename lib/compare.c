@@ -800,10 +800,16 @@ static long civil_days(const struct date *d)
 }
 
 #define DOB_NEAR_DAYS 3
+#define DOB_WEEKS_DAYS 45
+
+static long days_apart(const struct date *q, const struct date *r)
+{
+	return labs(civil_days(q) - civil_days(r));
+}
 
 static bool dob_near(const struct date *q, const struct date *r)
 {
-	long d = labs(civil_days(q) - civil_days(r));
+	long d = days_apart(q, r);
 
 	return d >= 1 && d <= DOB_NEAR_DAYS;
 }
@@ -824,12 +830,15 @@ enum dob_level compare_dob(const struct date *q, const struct date *r)
 	 * lie between: not one digit transposed), and the birthday is not
 	 * kept, so no nearer level can apply.  Most candidates a scorer sees
 	 * are like this. */
-	if (q->year != r->year && q->day != r->day)
-		/* (or, at a year's end, a few days apart) */
-		return ((q->month == 12 && r->month == 1) || (q->month == 1 && r->month == 12)) &&
-				       abs((int)q->year - (int)r->year) == 1 && dob_near(q, r)
-			       ? DOB_NEAR
-			       : DOB_MISMATCH;
+	if (q->year != r->year && q->day != r->day) {
+		/* (or, around a year's end, days or weeks apart) */
+		long d;
+
+		if (abs((int)q->year - (int)r->year) != 1)
+			return DOB_MISMATCH;
+		d = days_apart(q, r);
+		return d <= DOB_NEAR_DAYS ? DOB_NEAR : d <= DOB_WEEKS_DAYS ? DOB_WEEKS : DOB_MISMATCH;
+	}
 	date_digits(q, a);
 	date_digits(r, b);
 	for (int i = 0; i < 8; i++) {
@@ -859,6 +868,9 @@ enum dob_level compare_dob(const struct date *q, const struct date *r)
 		return DOB_YEAR_ONLY;
 	if (q->year == r->year && abs((int)q->month - (int)r->month) <= 1 && dob_near(q, r))
 		return DOB_NEAR;
+	/* (a year apart with the same day: 5 December and 5 January) */
+	if (abs((int)q->year - (int)r->year) <= 1 && days_apart(q, r) <= DOB_WEEKS_DAYS)
+		return DOB_WEEKS;
 	if (q->year == r->year)
 		return DOB_SAME_YEAR;
 	return DOB_MISMATCH;

@@ -70,6 +70,11 @@ enum dob_level {
 	 * 10, 31 December and 1 January, 29 February and 1 March): a slip of
 	 * the calendar rather than of a digit. */
 	DOB_NEAR,
+	/* 4 to 45 days apart, across a year's end too, and none of the
+	 * levels above: a birthday misremembered or mistyped by weeks (the
+	 * 6th of October for the 27th of August; 3 February 1970 for 25
+	 * December 1969), which agrees by chance with some 80 dates. */
+	DOB_WEEKS,
 	/* The same day and month two years apart: a year mistyped or
 	 * miscounted beyond one digit (1979 for 1981), which agrees by chance
 	 * with two dates only. */
@@ -78,8 +83,8 @@ enum dob_level {
 	 * or miscounted, the birthday kept. */
 	DOB_SAME_BIRTHDAY,
 	/* The same year and none of the above: a birthday given wrongly
-	 * (a week, a month out, another day and month) by someone who knew
-	 * the year. */
+	 * (months out, another day and month) by someone who knew the
+	 * year. */
 	DOB_SAME_YEAR,
 	DOB_MISMATCH,
 };

@@ -88,8 +88,22 @@
 #define W_DOB_YEAR 8.0
 #define W_DOB_MONTH_ONLY 6.0 /* the same month, one date the 1st: possibly the month only */
 #define W_DOB_YEAR_ONLY 4.0  /* the same year, one date 1 January: possibly the year only */
+/* 4 to 45 days apart (dob:weeks_apart), across a year's end too: about
+ * 80 dates agree so by chance, a share of 2^-8 of a register spread over
+ * sixty years of births, and a birthday given weeks out is a known slip
+ * (a form filled in from memory, a date heard wrongly): log2(m/u) is
+ * near nothing.  Neither way, then, and never enough for the match band:
+ * the names (and the postcode) must carry a possible match.  Before it,
+ * a date weeks out in the same year weighed -6 (dob:same_year) and one
+ * across a year's end -12.  At -2 bench-match found these as often but
+ * ranked the person first less often (78.7% against 94.0% at 1,000,000
+ * records), for a point fewer negatives with a candidate (docs/matching.md
+ * section 8, "A birthday weeks out"). */
+#ifndef W_DOB_WEEKS
+#define W_DOB_WEEKS 0.0
+#endif
 /* The same year, another birthday: a date given wrongly by someone who
- * knew the year (a week or months out).  As a mismatch (-12) it hid the
+ * knew the year (months out).  As a mismatch (-12) it hid the
  * person behind an exact name; at -6 an exact name keeps them in view as a
  * possible match when it is rare enough to say something, while the many
  * namesakes of a common name born the same year stay out (at +2, half as
@@ -2467,6 +2481,7 @@ static double dob_score_dates(const struct match_ctx *c, const struct check_subj
 		{DOB_MONTH_ONLY, W_DOB_MONTH_ONLY, "dob:month_only", false},
 		{DOB_YEAR_ONLY, W_DOB_YEAR_ONLY, "dob:year_only", false},
 		{DOB_NEAR, W_DOB_NEAR, "dob:near", true},
+		{DOB_WEEKS, W_DOB_WEEKS, "dob:weeks_apart", false},
 		{DOB_YEAR_OFF_BY_TWO, W_DOB_YEAR_TWO, "dob:year_off_by_two", true},
 		{DOB_SAME_BIRTHDAY, W_DOB_SAME_BIRTHDAY, "dob:same_birthday", false},
 		{DOB_SAME_YEAR, W_DOB_SAME_YEAR, "dob:same_year", false},
@@ -2594,9 +2609,9 @@ static double tag_dob_weight(const struct match_ctx *c, const struct date *d, si
 	if (s->dob.year != 0) {
 		for (size_t i = 0; i < n; i++)
 			if (d[i].year == s->dob.year || d[i].day == s->dob.day ||
-			    /* a few days apart across a year's end (dob:near) */
-			    (d[i].month + s->dob.month == 13 && (d[i].month == 1 || d[i].month == 12) &&
-			     abs((int)d[i].year - (int)s->dob.year) == 1))
+			    /* days or weeks apart around a year's end (dob:near,
+			     * dob:weeks_apart) */
+			    abs((int)d[i].year - (int)s->dob.year) == 1)
 				return dob_score_dates(c, s, d, n, true, &why, &agrees, &conflicts);
 		return W_DOB_MISMATCH;
 	}

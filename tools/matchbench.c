@@ -12,8 +12,8 @@
  * script, dates of birth missing / swapped / slipped / a year off / age
  * only or the birthday kept with the year three to five out, postcode
  * absent, different or inside a two-line address, a typo in the family
- * name with neither date nor postcode, and a name changed and not
- * recorded), adds negatives (people not in the
+ * name with neither date nor postcode, a name changed and not
+ * recorded, and a date of birth 4 to 45 days out), adds negatives (people not in the
  * register, namesakes with another date of birth and address, relatives
  * sharing a surname and an address), runs every query in-process with
  * match_run and prints recall, rank-1 rate, wrong-person-in-match rate,
@@ -87,6 +87,8 @@ enum kind {
 	/* Added later on 30 November 2026, drawn after every query
 	 * above (so that they stay the same) and never in a pair: */
 	K_NAME_CHANGED,    /* another person's name, the date and postcode kept */
+	/* Added 30 November 2026, evening, drawn after K_NAME_CHANGED's: */
+	K_DOB_WEEKS,       /* the date 4 to 45 days out, across a year's end too */
 	K_N_POSITIVE,
 	K_NEG_STRANGER = K_N_POSITIVE,
 	K_NEG_NAMESAKE,
@@ -98,7 +100,7 @@ static const char *const kind_names[K_N] = {
 	"exact", "typo_family", "typo_given", "nickname", "alias", "swapped_names", "no_middle",
 	"initial", "compound_part", "other_script", "dob_missing", "dob_swapped", "dob_one_digit",
 	"dob_year_off", "age_only", "postcode_absent", "postcode_other",
-	"names_only_typo", "dob_birthday_years", "postcode_in_text", "name_changed",
+	"names_only_typo", "dob_birthday_years", "postcode_in_text", "name_changed", "dob_weeks_out",
 	"neg:stranger", "neg:namesake", "neg:relative",
 };
 
@@ -106,7 +108,7 @@ static const char *const kind_names[K_N] = {
  * different fields, or two different name aspects. */
 static int kind_field(enum kind k)
 {
-	if ((k >= K_DOB_MISSING && k <= K_AGE_ONLY) || k == K_DOB_BIRTHDAY)
+	if ((k >= K_DOB_MISSING && k <= K_AGE_ONLY) || k == K_DOB_BIRTHDAY || k == K_DOB_WEEKS)
 		return 1;
 	if (k == K_POSTCODE_ABSENT || k == K_POSTCODE_OTHER || k == K_POSTCODE_TEXT)
 		return 2;
@@ -493,6 +495,22 @@ static bool apply(struct query *q, const struct offender *o, enum kind k)
 		if (q->dob.year == 0 || (q->dob.month == 2 && q->dob.day == 29))
 			return false;
 		q->dob.year = (uint16_t)(q->dob.year + (rng_below(2) ? d : -d));
+		return true;
+	}
+	case K_DOB_WEEKS: {
+		/* Moved 4 to 45 days either way, by the C library's calendar. */
+		int shift = 4 + (int)rng_below(42);
+		struct tm t = {.tm_year = q->dob.year - 1900, .tm_mon = q->dob.month - 1,
+			       .tm_mday = q->dob.day + (rng_below(2) ? shift : -shift), .tm_hour = 12};
+		time_t when;
+		if (q->dob.year == 0)
+			return false;
+		when = timegm(&t);
+		if (gmtime_r(&when, &t) == NULL)
+			return false;
+		q->dob.year = (uint16_t)(t.tm_year + 1900);
+		q->dob.month = (uint8_t)(t.tm_mon + 1);
+		q->dob.day = (uint8_t)t.tm_mday;
 		return true;
 	}
 	case K_NAME_CHANGED: {
@@ -1134,6 +1152,15 @@ int main(int argc, char **argv)
 		if (!make_positive(&q, K_NAME_CHANGED, K_EXACT, false))
 			break;
 		run_query(c, r, &q, &rows[K_NAME_CHANGED], &beyond_changed, &lat[n_lat++]);
+	}
+	/* Added after the rest, so that every query above stays the same;
+	 * its own row says how it fares, outside the totals for that
+	 * reason only. */
+	for (size_t i = 0; i < per_kind; i++) {
+		struct query q;
+		if (!make_positive(&q, K_DOB_WEEKS, K_EXACT, false))
+			break;
+		run_query(c, r, &q, &rows[K_DOB_WEEKS], &beyond_changed, &lat[n_lat++]);
 	}
 
 	all_pos.n = all_single.n + all_pairs.n;

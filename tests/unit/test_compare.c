@@ -254,15 +254,23 @@ static void test_dob_levels(void **state)
 		{"the record's date the 1st: the month only", {1970, 3, 24}, {1970, 3, 1}, DOB_MONTH_ONLY},
 		{"1 January of the same year: the year only", {1970, 1, 1}, {1970, 8, 25}, DOB_YEAR_ONLY},
 		{"the record's date 1 January: the year only", {1970, 8, 25}, {1970, 1, 1}, DOB_YEAR_ONLY},
-		{"the 1st of another month: same year", {1970, 4, 1}, {1970, 3, 24}, DOB_SAME_YEAR},
+		{"the 1st of the next month, a week later: weeks apart", {1970, 4, 1}, {1970, 3, 24}, DOB_WEEKS},
+		{"the 1st of a month months later: same year", {1970, 7, 1}, {1970, 3, 24}, DOB_SAME_YEAR},
 		{"1 January of another year mismatch", {1971, 1, 1}, {1970, 8, 25}, DOB_MISMATCH},
 		{"a day apart across a ten (09 and 10): near", {1986, 3, 10}, {1986, 3, 9}, DOB_NEAR},
 		{"a day apart across a month's end: near", {1986, 4, 1}, {1986, 3, 31}, DOB_NEAR},
 		{"a day apart across a year's end: near", {1985, 12, 31}, {1986, 1, 1}, DOB_NEAR},
 		{"29 February written as 1 March: near", {2000, 3, 1}, {2000, 2, 29}, DOB_NEAR},
 		{"three days apart: near", {1986, 3, 17}, {1986, 3, 20}, DOB_NEAR},
-		{"four days apart: same year", {1986, 3, 16}, {1986, 3, 20}, DOB_SAME_YEAR},
-		{"a month and a week apart: same year", {1992, 1, 8}, {1992, 2, 15}, DOB_SAME_YEAR},
+		{"four days apart: weeks apart", {1986, 3, 16}, {1986, 3, 20}, DOB_WEEKS},
+		{"a month and a week apart: weeks apart", {1992, 1, 8}, {1992, 2, 15}, DOB_WEEKS},
+		{"45 days apart: weeks apart", {1992, 1, 2}, {1992, 2, 16}, DOB_WEEKS},
+		{"46 days apart: same year", {1992, 1, 2}, {1992, 2, 17}, DOB_SAME_YEAR},
+		{"40 days apart across a year's end: weeks apart", {1970, 2, 3}, {1969, 12, 25}, DOB_WEEKS},
+		{"the same day a month apart across a year's end: weeks apart", {1969, 12, 5}, {1970, 1, 5},
+		 DOB_WEEKS},
+		{"50 days apart across a year's end mismatch", {1970, 2, 3}, {1969, 12, 15}, DOB_MISMATCH},
+		{"weeks apart but two years mismatch", {1971, 1, 10}, {1969, 12, 25}, DOB_MISMATCH},
 		{"a day apart but one digit: one digit first", {1986, 3, 8}, {1986, 3, 9}, DOB_ONE_DIGIT},
 		{"a year and a day apart mismatch", {1984, 12, 31}, {1986, 1, 1}, DOB_MISMATCH},
 		{"absent query dob", {0, 0, 0}, {1970, 3, 12}, DOB_ABSENT},
@@ -333,6 +341,8 @@ static enum dob_level dob_level_by_definition(const struct date *q, const struct
 		long long days = llabs((long long)(timegm(&tq) - timegm(&tr))) / 86400;
 		if (days >= 1 && days <= 3)
 			return DOB_NEAR;
+		if (days >= 4 && days <= 45)
+			return DOB_WEEKS;
 	}
 	if (q->year == r->year)
 		return DOB_SAME_YEAR;
