@@ -16,9 +16,9 @@ MAX_EXPOSURE  ?= 2.0
 # registry does not hold; 1.34.20 installs.
 REDOCLY       ?= npx --yes @redocly/cli@1.34.20
 
-.PHONY: check-docs check-man check-man-sync check-unit-sandbox check-openapi
+.PHONY: check-docs check-man check-man-sync check-unit-sandbox check-openapi check-reasons
 
-check-docs: check-man check-man-sync check-unit-sandbox check-openapi
+check-docs: check-man check-man-sync check-reasons check-unit-sandbox check-openapi
 
 check-man:
 	@scripts/ensure-deps.sh docs
@@ -52,6 +52,19 @@ check-man-sync:
 		grep -q "^\.SS \"\?$$c" man/disclosurectl.1 || miss man/disclosurectl.1 "command $$c" client/main.c; \
 	done; \
 	test $$fail = 0 && echo "man pages name every key, flag and command of the code"
+
+# Every reason the matcher can give (a quoted "field:level" in lib/match.c)
+# has its words in disclosurectl's table (client/render.c) and its row in
+# docs/matching.md: a new level without them fails here.
+check-reasons:
+	@set -e; fail=0; n=0; \
+	for r in $$(grep -o '"\(family\|given\|middle\|names\|name\|dob\|postcode\|sex\):[a-z_]*"' lib/match.c | tr -d '"' | sort -u); do \
+		n=$$((n + 1)); \
+		grep -qF "{\"$$r\"," client/render.c || { echo "client/render.c: no words for the reason $$r"; fail=1; }; \
+		grep -qF "\`$$r\`" docs/matching.md || { echo "docs/matching.md: no row for the reason $$r"; fail=1; }; \
+	done; \
+	test $$n -gt 30 || { echo "check-reasons: found only $$n reasons in lib/match.c"; fail=1; }; \
+	test $$fail = 0 && echo "every one of the matcher's $$n reasons has its words and its row"
 
 check-unit-sandbox:
 	@scripts/ensure-deps.sh docs
