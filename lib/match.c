@@ -1684,12 +1684,16 @@ static void query_name_keys(struct match_ctx *c, struct store_reader *r, const s
 			for (size_t g = 0; g < own; g++)
 				qkey_put(c, 'N', slips[k], gcodes[g], 0, -1);
 	}
-	for (size_t g = 0; g < own; g++) {
+	for (size_t g = 0; g < own; g++)
 		for (size_t y = 0; y < n_years; y++)
 			qkey_put(c, 'G', gcodes[g], NULL, years[y], 0);
-		if (c->sector[0] != '\0')
+	/* The given name in the postcode sector, and its nickname variants
+	 * there too (Jim for James): a few records each, and the one key
+	 * that finds Jim Williasmon of DY10 6RT, a year out, when the slip
+	 * has changed his family name's sound. */
+	if (c->sector[0] != '\0')
+		for (size_t g = 0; g < ngc; g++)
 			qkey_put(c, 'P', c->sector, gcodes[g], 0, -1);
-	}
 }
 
 static int qkey_cmp(const void *a, const void *b)

@@ -13,7 +13,8 @@
  * only or the birthday kept with the year three to five out, postcode
  * absent, different or inside a two-line address, a typo in the family
  * name with neither date nor postcode, a name changed and not
- * recorded, and a date of birth 4 to 45 days out), adds negatives (people not in the
+ * recorded, a date of birth 4 to 45 days out, and three at once: a
+ * nickname, a family typo and the year out), adds negatives (people not in the
  * register, namesakes with another date of birth and address, relatives
  * sharing a surname and an address), runs every query in-process with
  * match_run and prints recall, rank-1 rate, wrong-person-in-match rate,
@@ -89,6 +90,7 @@ enum kind {
 	K_NAME_CHANGED,    /* another person's name, the date and postcode kept */
 	/* Added 30 November 2026, evening, drawn after K_NAME_CHANGED's: */
 	K_DOB_WEEKS,       /* the date 4 to 45 days out, across a year's end too */
+	K_NICK_TYPO_YEAR,  /* three at once: a nickname, a family typo, the year out */
 	K_N_POSITIVE,
 	K_NEG_STRANGER = K_N_POSITIVE,
 	K_NEG_NAMESAKE,
@@ -101,6 +103,7 @@ static const char *const kind_names[K_N] = {
 	"initial", "compound_part", "other_script", "dob_missing", "dob_swapped", "dob_one_digit",
 	"dob_year_off", "age_only", "postcode_absent", "postcode_other",
 	"names_only_typo", "dob_birthday_years", "postcode_in_text", "name_changed", "dob_weeks_out",
+	"nick+typo+year",
 	"neg:stranger", "neg:namesake", "neg:relative",
 };
 
@@ -497,6 +500,10 @@ static bool apply(struct query *q, const struct offender *o, enum kind k)
 		q->dob.year = (uint16_t)(q->dob.year + (rng_below(2) ? d : -d));
 		return true;
 	}
+	case K_NICK_TYPO_YEAR:
+		/* Jim Williasmon for James Williamson, a year out, with the
+		 * postcode as recorded. */
+		return apply(q, o, K_NICKNAME) && apply(q, o, K_TYPO_FAMILY) && apply(q, o, K_DOB_YEAR);
 	case K_DOB_WEEKS: {
 		/* Moved 4 to 45 days either way, by the C library's calendar. */
 		int shift = 4 + (int)rng_below(42);
@@ -1161,6 +1168,14 @@ int main(int argc, char **argv)
 		if (!make_positive(&q, K_DOB_WEEKS, K_EXACT, false))
 			break;
 		run_query(c, r, &q, &rows[K_DOB_WEEKS], &beyond_changed, &lat[n_lat++]);
+	}
+	/* Three corruptions at once: beyond the set the targets are stated
+	 * for (one, or two). */
+	for (size_t i = 0; i < per_kind; i++) {
+		struct query q;
+		if (!make_positive(&q, K_NICK_TYPO_YEAR, K_EXACT, false))
+			break;
+		run_query(c, r, &q, &rows[K_NICK_TYPO_YEAR], &beyond_changed, &lat[n_lat++]);
 	}
 
 	all_pos.n = all_single.n + all_pairs.n;
