@@ -14,7 +14,8 @@
  * absent, different or inside a two-line address, a typo in the family
  * name with neither date nor postcode, a name changed and not
  * recorded, a date of birth 4 to 45 days out, and three at once: a
- * nickname, a family typo and the year out), adds negatives (people not in the
+ * nickname, a family typo and the year out, and an age guessed four
+ * or five years out), adds negatives (people not in the
  * register, namesakes with another date of birth and address, relatives
  * sharing a surname and an address), runs every query in-process with
  * match_run and prints recall, rank-1 rate, wrong-person-in-match rate,
@@ -91,10 +92,12 @@ enum kind {
 	/* Added 30 November 2026, evening, drawn after K_NAME_CHANGED's: */
 	K_DOB_WEEKS,       /* the date 4 to 45 days out, across a year's end too */
 	K_NICK_TYPO_YEAR,  /* three at once: a nickname, a family typo, the year out */
+	K_AGE_OFF,         /* an age guessed four or five years out, no date */
 	K_N_POSITIVE,
 	K_NEG_STRANGER = K_N_POSITIVE,
 	K_NEG_NAMESAKE,
 	K_NEG_RELATIVE,
+	K_NEG_NAMESAKE_AGE, /* a namesake elsewhere, with an age in place of a date */
 	K_N
 };
 
@@ -103,8 +106,8 @@ static const char *const kind_names[K_N] = {
 	"initial", "compound_part", "other_script", "dob_missing", "dob_swapped", "dob_one_digit",
 	"dob_year_off", "age_only", "postcode_absent", "postcode_other",
 	"names_only_typo", "dob_birthday_years", "postcode_in_text", "name_changed", "dob_weeks_out",
-	"nick+typo+year",
-	"neg:stranger", "neg:namesake", "neg:relative",
+	"nick+typo+year", "age_4_5_out",
+	"neg:stranger", "neg:namesake", "neg:relative", "neg:namesake_age",
 };
 
 /* Which field a corruption touches: two corruptions of one pair touch
@@ -500,6 +503,15 @@ static bool apply(struct query *q, const struct offender *o, enum kind k)
 		q->dob.year = (uint16_t)(q->dob.year + (rng_below(2) ? d : -d));
 		return true;
 	}
+	case K_AGE_OFF: {
+		/* An age guessed by someone who knows the person by sight. */
+		int off = 4 + (int)rng_below(2);
+		if (q->dob.year == 0)
+			return false;
+		q->age = age_on(&q->dob, &today) + (rng_below(2) ? off : -off);
+		q->dob.year = 0;
+		return q->age >= 0;
+	}
 	case K_NICK_TYPO_YEAR:
 		/* Jim Williasmon for James Williamson, a year out, with the
 		 * postcode as recorded. */
@@ -714,6 +726,15 @@ static bool make_negative_once(struct query *q, enum kind k);
 
 static bool make_negative(struct query *q, enum kind k)
 {
+	if (k == K_NEG_NAMESAKE_AGE) {
+		/* The namesake, with the age its date gives in place of it. */
+		if (!make_negative(q, K_NEG_NAMESAKE))
+			return false;
+		q->k1 = k;
+		q->age = age_on(&q->dob, &today);
+		q->dob.year = 0;
+		return q->age >= 0;
+	}
 	return make_negative_once(q, k) && !(q->has_given && name_dob_taken(q));
 }
 
@@ -1017,7 +1038,8 @@ int main(int argc, char **argv)
 	struct dsc_error err;
 	struct store_options opt = {0};
 	struct result_row rows[K_N], pair_rows[K_N], all_single = {0}, all_pairs = {0}, all_pos = {0},
-				     all_neg = {0}, all_checks = {0}, beyond = {0}, beyond_changed = {0};
+				     all_neg = {0}, all_checks = {0}, beyond = {0}, beyond_changed = {0},
+				     beyond_neg = {0};
 	double *lat;
 	size_t n_lat = 0, total;
 	time_t now = time(NULL);
@@ -1071,7 +1093,7 @@ int main(int argc, char **argv)
 
 	memset(rows, 0, sizeof(rows));
 	memset(pair_rows, 0, sizeof(pair_rows));
-	total = per_kind * K_N_POSITIVE + pairs + negatives * 3;
+	total = per_kind * K_N_POSITIVE + pairs + negatives * 4;
 	lat = calloc(total + 1, sizeof(*lat));
 	if (lat == NULL)
 		return 1;
@@ -1140,7 +1162,7 @@ int main(int argc, char **argv)
 			continue;
 		run_query(c, r, &q, &pair_rows[kind_field(a) * 3 + kind_field(b)], &all_pairs, &lat[n_lat++]);
 	}
-	for (int k = K_NEG_STRANGER; k < K_N; k++) {
+	for (int k = K_NEG_STRANGER; k <= K_NEG_RELATIVE; k++) {
 		for (size_t i = 0; i < negatives; i++) {
 			struct query q;
 			int tries = 0;
@@ -1176,6 +1198,23 @@ int main(int argc, char **argv)
 		if (!make_positive(&q, K_NICK_TYPO_YEAR, K_EXACT, false))
 			break;
 		run_query(c, r, &q, &rows[K_NICK_TYPO_YEAR], &beyond_changed, &lat[n_lat++]);
+	}
+	/* An age guessed four or five years out, and namesakes checked with
+	 * an age: after the rest, out of the totals. */
+	for (size_t i = 0; i < per_kind; i++) {
+		struct query q;
+		if (!make_positive(&q, K_AGE_OFF, K_EXACT, false))
+			break;
+		run_query(c, r, &q, &rows[K_AGE_OFF], &beyond_changed, &lat[n_lat++]);
+	}
+	for (size_t i = 0; i < negatives; i++) {
+		struct query q;
+		int tries = 0;
+		while (!make_negative(&q, K_NEG_NAMESAKE_AGE) && ++tries < 100)
+			;
+		if (tries == 100)
+			break;
+		run_query(c, r, &q, &rows[K_NEG_NAMESAKE_AGE], &beyond_neg, &lat[n_lat++]);
 	}
 
 	all_pos.n = all_single.n + all_pairs.n;
@@ -1248,6 +1287,7 @@ int main(int argc, char **argv)
 	free(all_pairs.cpu);
 	free(beyond.cpu);
 	free(beyond_changed.cpu);
+	free(beyond_neg.cpu);
 	free(all_pos.cpu);
 	free(all_neg.cpu);
 	for (size_t i = 0; i < n_samples; i++)

@@ -497,6 +497,35 @@ static void test_age_consistent_reason(void **state)
 	assert_int_equal(res.candidates[0].band, BAND_POSSIBLE_MATCH);
 }
 
+/* An age guessed four or five years out keeps a rare name in view, with
+ * its own reason; six years out it is inconsistent. */
+static void test_age_guessed_years_out(void **state)
+{
+	struct fixture *f = *state;
+	struct check_result res;
+	struct query q = {.given = "Tobias", NULL, "Fenwright", .age = 0};
+	const struct date dob = {1988, 10, 4};
+	const int offsets[] = {4, -4, 5, -5};
+
+	for (size_t i = 0; i < sizeof(offsets) / sizeof(offsets[0]); i++) {
+		q.age = age_today(&dob) + offsets[i];
+		run(f, &q, &res);
+		assert_true(res.n_candidates > 0);
+		assert_string_equal(res.candidates[0].offender_id, "GMP-0000007");
+		assert_true(has_reason(&res.candidates[0], "dob:age_guess"));
+		assert_int_equal(res.candidates[0].band, BAND_POSSIBLE_MATCH);
+	}
+	q.age = age_today(&dob) + 3;
+	run(f, &q, &res);
+	assert_true(res.n_candidates > 0);
+	assert_false(has_reason(&res.candidates[0], "dob:age_guess"));
+	q.age = age_today(&dob) + 7;
+	run(f, &q, &res);
+	for (size_t i = 0; i < res.n_candidates; i++)
+		assert_false(strcmp(res.candidates[i].offender_id, "GMP-0000007") == 0 &&
+			     !has_reason(&res.candidates[i], "dob:age_inconsistent"));
+}
+
 static void test_candidate_details(void **state)
 {
 	struct fixture *f = *state;
@@ -1066,6 +1095,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_check_table),
 		cmocka_unit_test(test_age_consistent_reason),
+		cmocka_unit_test(test_age_guessed_years_out),
 		cmocka_unit_test(test_candidate_details),
 		cmocka_unit_test(test_namesake_with_other_dob_and_address_is_never_a_match),
 		cmocka_unit_test_setup_teardown(test_a_very_common_name_alone_still_finds_people_of_that_name, setup, teardown),
