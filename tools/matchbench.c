@@ -1041,7 +1041,8 @@ int main(int argc, char **argv)
 				     all_neg = {0}, all_checks = {0}, beyond = {0}, beyond_changed = {0},
 				     beyond_neg = {0};
 	double *lat;
-	size_t n_lat = 0, total;
+	size_t n_lat = 0, total, n_lat_core = 0, n_cpu_core = 0, views_core = 0, considered_core = 0,
+	       measured_core = 0;
 	time_t now = time(NULL);
 	struct tm tm;
 	double t_load;
@@ -1173,6 +1174,15 @@ int main(int argc, char **argv)
 			run_query(c, r, &q, &rows[k], &all_neg, &lat[n_lat++]);
 		}
 	}
+	/* The latency figures are of the checks above (the set the targets
+	 * are stated for, with names_only_typo as before): the kinds added
+	 * after them are rows of their own, and some (an age only) are
+	 * dearer than most. */
+	n_lat_core = n_lat;
+	n_cpu_core = n_cpu_lat;
+	views_core = sum_views;
+	considered_core = sum_considered;
+	measured_core = n_measured;
 	/* A changed name is no corruption of the name but another name: it
 	 * is beyond the set the targets are stated for, and kept out of its
 	 * totals (its own row says how it fares). */
@@ -1233,8 +1243,8 @@ int main(int argc, char **argv)
 	all_checks.n = all_pos.n + all_neg.n;
 	all_checks.wrong_match = all_pos.wrong_match + all_neg.wrong_match;
 
-	qsort(lat, n_lat, sizeof(*lat), cmp_double);
-	qsort(cpu_lat, n_cpu_lat, sizeof(*cpu_lat), cmp_double);
+	qsort(lat, n_lat_core, sizeof(*lat), cmp_double);
+	qsort(cpu_lat, n_cpu_core, sizeof(*cpu_lat), cmp_double);
 	printf("register: %zu records (loaded in %.1f s), seed %llu, %zu checks\n", loaded, t_load, seed, n_lat);
 	printf("  %-30s %6s %9s %9s %9s %9s %9s %6s %7s %7s\n", "kind", "n", "recall", "in_match", "rank1",
 	       "wrong_m", "neg_cand", "views", "cpu_p50", "cpu_p99");
@@ -1260,22 +1270,25 @@ int main(int argc, char **argv)
 	print_row("ALL negatives", &all_neg, true);
 	printf("  wrong person in match band: %.3f%% of all %zu checks\n", pct(all_checks.wrong_match, all_checks.n),
 	       all_checks.n);
-	if (n_lat > 0)
-		printf("  latency per check: p50 %.0f us, p90 %.0f us, p99 %.0f us, max %.0f us\n", lat[n_lat / 2],
-		       lat[n_lat * 9 / 10], lat[n_lat * 99 / 100], lat[n_lat - 1]);
-	if (n_cpu_lat > 0)
+	if (n_lat_core > 0)
+		printf("  latency per check (the %zu checks of the totals and names_only_typo): p50 %.0f us, "
+		       "p90 %.0f us, p99 %.0f us, max %.0f us\n",
+		       n_lat_core, lat[n_lat_core / 2], lat[n_lat_core * 9 / 10], lat[n_lat_core * 99 / 100],
+		       lat[n_lat_core - 1]);
+	if (n_cpu_core > 0)
 		printf("  CPU time per check: p50 %.0f us, p90 %.0f us, p99 %.0f us, max %.0f us\n",
-		       cpu_lat[n_cpu_lat / 2], cpu_lat[n_cpu_lat * 9 / 10], cpu_lat[n_cpu_lat * 99 / 100],
-		       cpu_lat[n_cpu_lat - 1]);
-	if (n_measured > 0)
+		       cpu_lat[n_cpu_core / 2], cpu_lat[n_cpu_core * 9 / 10], cpu_lat[n_cpu_core * 99 / 100],
+		       cpu_lat[n_cpu_core - 1]);
+	if (measured_core > 0)
 		printf("  records weighed per check: %.1f, of which by reading their view: %.1f\n",
-		       (double)sum_considered / (double)n_measured, (double)sum_views / (double)n_measured);
+		       (double)considered_core / (double)measured_core, (double)views_core / (double)measured_core);
 	printf("RESULT records=%zu recall=%.2f in_match=%.2f rank1=%.2f wrong_match=%.3f neg_possible=%.2f "
 	       "namesake_match=%zu p50_us=%.0f p99_us=%.0f cpu_p50_us=%.0f cpu_p99_us=%.0f\n",
 	       loaded, pct(all_pos.found, all_pos.n), pct(all_pos.found_match, all_pos.n), pct(all_pos.rank1, all_pos.n),
 	       pct(all_checks.wrong_match, all_checks.n), pct(all_neg.any_candidate, all_neg.n),
-	       rows[K_NEG_NAMESAKE].wrong_match, n_lat ? lat[n_lat / 2] : 0.0, n_lat ? lat[n_lat * 99 / 100] : 0.0,
-	       n_cpu_lat ? cpu_lat[n_cpu_lat / 2] : 0.0, n_cpu_lat ? cpu_lat[n_cpu_lat * 99 / 100] : 0.0);
+	       rows[K_NEG_NAMESAKE].wrong_match, n_lat_core ? lat[n_lat_core / 2] : 0.0,
+	       n_lat_core ? lat[n_lat_core * 99 / 100] : 0.0, n_cpu_core ? cpu_lat[n_cpu_core / 2] : 0.0,
+	       n_cpu_core ? cpu_lat[n_cpu_core * 99 / 100] : 0.0);
 
 	free(lat);
 	free(cpu_lat);
