@@ -92,15 +92,18 @@
  * 80 dates agree so by chance, a share of 2^-8 of a register spread over
  * sixty years of births, and a birthday given weeks out is a known slip
  * (a form filled in from memory, a date heard wrongly): log2(m/u) is
- * near nothing.  Neither way, then, and never enough for the match band:
- * the names (and the postcode) must carry a possible match.  Before it,
- * a date weeks out in the same year weighed -6 (dob:same_year) and one
- * across a year's end -12.  At -2 bench-match found these as often but
- * ranked the person first less often (78.7% against 94.0% at 1,000,000
- * records), for a point fewer negatives with a candidate (docs/matching.md
- * section 8, "A birthday weeks out"). */
+ * near nothing.  But at 0 the namesakes of a common name born within
+ * weeks of the date, living elsewhere, filled the ten places before
+ * people who fit better: a name changed and not recorded (W_NAME_CHANGED,
+ * 10 bits) was found 90.7% of the time at 1,000,000 records, against 98.0%
+ * before this level.  At -3 they need a name rare enough to say
+ * something (95.3% at -2, 96.7% at -3), and the outside probes' dates
+ * weeks out are found as often as at 0.  Before it, a date weeks out in
+ * the same year weighed -6 (dob:same_year) and one across a year's end
+ * -12.  Never enough for the match band (docs/matching.md section 8,
+ * "A birthday weeks out"). */
 #ifndef W_DOB_WEEKS
-#define W_DOB_WEEKS 0.0
+#define W_DOB_WEEKS -3.0
 #endif
 /* The same year, another birthday: a date given wrongly by someone who
  * knew the year (months out).  As a mismatch (-12) it hid the
