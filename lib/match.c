@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <pthread.h>
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2518,27 +2519,24 @@ static double dob_score_dates(const struct match_ctx *c, const struct check_subj
 	if (n_dobs == 0 || (s->dob.year == 0 && s->age < 0))
 		return 0.0;
 	if (s->dob.year == 0) {
-		/* Age only: consistent with any of the record's dates. */
+		/* Age only: the nearest of the record's dates decides. */
+		int nearest = INT_MAX;
 		for (size_t i = 0; i < n_dobs; i++) {
 			int a = age_on(&dobs[i], &c->today);
-			if (a >= 0 && abs(a - s->age) <= AGE_NEAR_YEARS) {
-				/* Consistent, but a span of two years of births: not
-				 * enough on its own for the match band. */
-				*why = "dob:age_consistent";
-				return W_DOB_AGE;
-			}
+			if (a >= 0 && abs(a - s->age) < nearest)
+				nearest = abs(a - s->age);
 		}
-		for (size_t i = 0; i < n_dobs; i++) {
-			int a = age_on(&dobs[i], &c->today);
-			if (a >= 0 && abs(a - s->age) <= AGE_ROUGH_YEARS)
-				return 0.0; /* a rough guess of age: neither way */
+		if (nearest <= AGE_NEAR_YEARS) {
+			/* Consistent, but a span of two years of births: not
+			 * enough on its own for the match band. */
+			*why = "dob:age_consistent";
+			return W_DOB_AGE;
 		}
-		for (size_t i = 0; i < n_dobs; i++) {
-			int a = age_on(&dobs[i], &c->today);
-			if (a >= 0 && abs(a - s->age) <= AGE_GUESS_YEARS) {
-				*why = "dob:age_guess"; /* a guess four or five years out */
-				return W_DOB_AGE_GUESS;
-			}
+		if (nearest <= AGE_ROUGH_YEARS)
+			return 0.0; /* a rough guess of age: neither way */
+		if (nearest <= AGE_GUESS_YEARS) {
+			*why = "dob:age_guess"; /* a guess four or five years out */
+			return W_DOB_AGE_GUESS;
 		}
 		*why = "dob:age_inconsistent";
 		*conflicts = true;
