@@ -23,8 +23,35 @@
  * covers Cyrillic, Greek, Arabic,
  * Han, Devanagari, Gurmukhi and the rest; Latin-ASCII removes diacritics
  * and expands letters such as ß and æ; Lower is the case fold.
+ *
+ * Before Any-Latin, Urdu's own letters are written as the Arabic letters
+ * they are read as, for ICU's Arabic romanisation knows only Arabic's:
+ * it passed ہ (h), ھ (the h of bh, kh, th), ٹ (t), ڈ (d), ڑ (r), ں
+ * (n), ے (e) and ۃ through untouched, and the tokenizer then split the
+ * name there or lost the letter (شاہد, Shahid: "sha d"; بھٹی, Bhatti:
+ * "b y"; ڈار, Dar: "ar").  Now شاہد is shahd, بھٹی bhty, ڈار dar, as
+ * the Arabic letters would give (Unicode's Arabic block, U+0600-U+06FF:
+ * ہ U+06C1, ۂ U+06C2 and ۀ U+06C0 as ه U+0647; ھ U+06BE as ه; ۃ U+06C3
+ * as ة U+0629; ے U+06D2 and ۓ U+06D3 as ي U+064A; ٹ U+0679 as ت U+062A;
+ * ڈ U+0688 as د U+062F; ڑ U+0691 as ر U+0631; ں U+06BA as ن U+0646).
+ * After it, the marks ICU writes for ع and ء (ʿ U+02BF, ʾ U+02BE, which
+ * scholars write too: Saʿid) are dropped, as an apostrophe is: they split
+ * the name where they stood (سعید, Saeed: "s yd"; جعفر, Jafar: "j fr").
  */
-#define NORM_TRANSLIT_ID "NFKC; Russian-Latin/BGN; Any-Latin; Latin-ASCII; Any-Lower"
+#define NORM_TRANSLIT_RULES \
+	":: NFKC;\n" \
+	"[\\u06C0\\u06C1\\u06C2\\u06BE] > \\u0647;\n" \
+	"\\u06C3 > \\u0629;\n" \
+	"[\\u06D2\\u06D3] > \\u064A;\n" \
+	"\\u0679 > \\u062A;\n" \
+	"\\u0688 > \\u062F;\n" \
+	"\\u0691 > \\u0631;\n" \
+	"\\u06BA > \\u0646;\n" \
+	":: Russian-Latin/BGN;\n" \
+	":: Any-Latin;\n" \
+	"[\\u02BE\\u02BF] > ;\n" \
+	":: Latin-ASCII;\n" \
+	":: Any-Lower;\n"
 
 /*
  * Names in the Indic scripts (Devanagari, Gurmukhi, Bengali, Gujarati and
@@ -119,13 +146,19 @@ int normalizer_new(struct normalizer **out, struct dsc_error *err)
 	n = calloc(1, sizeof(*n));
 	if (n == NULL)
 		return dsc_error_set(err, DSC_ENOMEM, "normalizer: out of memory");
-	u_uastrncpy(id, NORM_TRANSLIT_ID, (int32_t)(sizeof(id) / sizeof(id[0])));
-	n->trans = utrans_openU(id, -1, UTRANS_FORWARD, NULL, 0, &perr, &st);
-	if (U_FAILURE(st) || n->trans == NULL) {
-		free(n);
-		return dsc_error_set(err, DSC_EINTERNAL,
-				     "cannot open the ICU transliterator \"%s\": %s (is the ICU data package installed?)",
-				     NORM_TRANSLIT_ID, u_errorName(st));
+	{
+		static const char rules8[] = NORM_TRANSLIT_RULES;
+		UChar rules[sizeof(rules8)];
+		u_uastrncpy(id, "x-disclosured-names", (int32_t)(sizeof(id) / sizeof(id[0])));
+		u_uastrncpy(rules, rules8, (int32_t)(sizeof(rules) / sizeof(rules[0])));
+		n->trans = utrans_openU(id, -1, UTRANS_FORWARD, rules, -1, &perr, &st);
+		if (U_FAILURE(st) || n->trans == NULL) {
+			free(n);
+			return dsc_error_set(err, DSC_EINTERNAL,
+					     "cannot open the name transliteration rules: %s (line %d, offset %d; "
+					     "is the ICU data package installed?)",
+					     u_errorName(st), (int)perr.line, (int)perr.offset);
+		}
 	}
 	{
 		static const char rules8[] = NORM_INDIC_RULES;
