@@ -737,6 +737,9 @@ void soundex(const char *word, size_t len, char out[5])
  * left as two letters: ICU writes خ as kh, as a clerk does, but also
  * writes ط ح as t h side by side where a clerk writes a vowel between
  * (الطحان: althan, Al-Tahhan), which a digraph would make another letter.
+ * dh is d: clerks write the d of ض and ذ as dh (Ramadhan; ICU: رمضان
+ * rmdan), and Urdu writes the h of Chaudhry before its d (چوہدری:
+ * chwhdry).
  */
 size_t consonant_skeleton(const char *word, size_t len, char *out, size_t cap)
 {
@@ -763,7 +766,7 @@ size_t consonant_skeleton(const char *word, size_t len, char *out, size_t cap)
 		} else if (c == 'p') {
 			c = 'b';
 		}
-		if (k > 0 && out[k - 1] == c)
+		if (k > 0 && (out[k - 1] == c || (c == 'h' && out[k - 1] == 'd')))
 			continue;
 		out[k++] = c;
 	}

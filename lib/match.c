@@ -203,7 +203,7 @@ _Static_assert(VIEW_GROUP <= STORE_VIEWS_MAX, "a group is fetched in one call");
 
 /* ------------------------------------------------------------------ */
 
-#define INDEXER_VERSION 13
+#define INDEXER_VERSION 14
 #define VIEW_MAGIC 0xD1
 #define VIEW_NAMES_MAX 16
 #define VIEW_DOBS_MAX 4
@@ -755,9 +755,10 @@ static size_t tok_code_list(const struct mtok *t, const char *out[2])
  * The consonant skeletons of a name (consonant_skeleton), for a name
  * romanised from Arabic script against the same name written in Latin
  * letters (mhmd hdad and Mohammed Haddad).  Family: the tokens joined,
- * without an article written as a word of its own (Al Masri), at least two
- * letters; of a name written in Arabic, also without the article written
- * joined (المصري: almsry, Masri).  Given: the first given name, and all of
+ * without an article written as a word of its own (Al Masri), one letter
+ * or more (علی: ly, Ali; بٹ: bt, Butt; both l and b); of a name written
+ * in Arabic, also without the article written joined (المصري: almsry,
+ * Masri), two letters or more.  Given: the first given name, and all of
  * them joined when there are more (عبد الرحمن: bd alrhmn, Abdulrahman).
  */
 #define SKEL_MAX 40
@@ -777,7 +778,7 @@ static void name_skeletons(const struct mname *n, struct skeletons *k)
 		memcpy(joined + len, n->family[i].s, n->family[i].len);
 		len += n->family[i].len;
 	}
-	if (len > 0 && consonant_skeleton(joined, len, k->fam[0], SKEL_MAX) >= 2)
+	if (len > 0 && consonant_skeleton(joined, len, k->fam[0], SKEL_MAX) >= 1)
 		k->n_fam++;
 	if (n->arabic && len > 4 && (joined[0] == 'a' || joined[0] == 'e') && joined[1] == 'l' &&
 	    consonant_skeleton(joined + 2, len - 2, k->fam[k->n_fam], SKEL_MAX) >= 2 &&
@@ -896,6 +897,52 @@ static int adapter_fn(void *arg, const char *key, size_t len)
 enum heard_script { HEARD_NONE = 0, HEARD_CYRILLIC, HEARD_GREEK, HEARD_ARABIC };
 static enum heard_script heard_script_of(const char *text);
 
+/*
+ * Urdu and Persian read three Arabic letters otherwise than Arabic does:
+ * ض and ذ as z, ث as s, where ICU romanises them d, dh and th, as an Arab
+ * says them.  رمضان is Ramzan to an Urdu speaker, Ramadan to an Arab;
+ * ریاض Riaz and Riyadh; نذیر Nazir and Nadhir; عثمان Usman and Uthman;
+ * قاضی Qazi and Qadi.  Which way a clerk wrote a name in Latin letters
+ * depends on who said it, so a name written in Arabic script with any of
+ * the three is read both ways: as ICU romanises it, and as here, with them
+ * written ز and س (another reading of a record's name in its view and
+ * keys, record_normalise; of a check's name, subject_prepare).
+ *
+ * Writes text so rewritten to out (at most cap - 1 bytes, cut at a
+ * character's boundary; the normaliser reads no more than
+ * NORM_INPUT_MAX) and returns whether any letter was rewritten.  Each
+ * letter and its replacement are two bytes of UTF-8, lead byte 0xD8:
+ * ض D8 B6, ذ D8 B0, ث D8 AB; ز D8 B2, س D8 B3.
+ */
+static bool urdu_reading(const char *text, char *out, size_t cap)
+{
+	size_t n = 0;
+	bool changed = false;
+
+	if (text == NULL || cap == 0)
+		return false;
+	while (text[n] != '\0' && n + 1 < cap)
+		n++;
+	while (n > 0 && text[n] != '\0' && ((unsigned char)text[n] & 0xC0) == 0x80)
+		n--; /* cut before a continuation byte: at a character's start */
+	memcpy(out, text, n);
+	out[n] = '\0';
+	for (size_t i = 0; i + 1 < n; i++) {
+		unsigned char a = (unsigned char)out[i], b = (unsigned char)out[i + 1];
+		if (a != 0xD8)
+			continue;
+		if (b == 0xB6 || b == 0xB0) {
+			out[i + 1] = (char)0xB2;
+			changed = true;
+		} else if (b == 0xAB) {
+			out[i + 1] = (char)0xB3;
+			changed = true;
+		}
+		i++;
+	}
+	return changed;
+}
+
 /* Normalises every name of a record into m->parts. Returns the count. */
 static size_t record_normalise(struct matcher *m, const struct offender *o, struct mname *names)
 {
@@ -925,6 +972,31 @@ static size_t record_normalise(struct matcher *m, const struct offender *o, stru
 			names[k].orig[2] = pn->family;
 			k++;
 		}
+	}
+	/* The Urdu reading of each name written in Arabic script that has
+	 * ض, ذ or ث (urdu_reading), after every name as written: a name of
+	 * the record's own kind, shown as written when it is the one that
+	 * matched. */
+	for (size_t i = 0, written = k; i < written && k < VIEW_NAMES_MAX; i++) {
+		char text[3][NORM_INPUT_MAX + 1];
+		bool any = false;
+		if (!names[i].arabic)
+			continue;
+		for (size_t p = 0; p < 3; p++)
+			any |= urdu_reading(names[i].orig[p], text[p], sizeof(text[p]));
+		if (!any)
+			continue;
+		for (size_t p = 0; p < 3; p++)
+			normalize_part(m->norm, names[i].orig[p] != NULL ? text[p] : NULL, (enum norm_part_kind)p,
+				       &m->parts[k][p], NULL);
+		m->translit[k] = true;
+		name_from_parts(&names[k], m->parts[k]);
+		names[k].kind = names[i].kind;
+		names[k].translit = true;
+		names[k].arabic = true;
+		for (size_t p = 0; p < 3; p++)
+			names[k].orig[p] = names[i].orig[p];
+		k++;
 	}
 	return k;
 }
@@ -3120,6 +3192,32 @@ static bool placeholder_part(const struct norm_part *p)
 	return false;
 }
 
+/* The Urdu reading of a check's name written in Arabic script
+ * (urdu_reading), in the readings' room. */
+static void subject_add_urdu(struct match_ctx *c, struct store_reader *r, const struct person_name *pn,
+			     size_t *n_heard)
+{
+	const char *orig[3] = {pn->given, pn->middle, pn->family};
+	char text[3][NORM_INPUT_MAX + 1];
+	struct norm_part *dst;
+	bool any = false;
+
+	for (size_t p = 0; p < 3; p++)
+		any |= urdu_reading(orig[p], text[p], sizeof(text[p]));
+	if (!any || *n_heard == HEARD_READINGS_MAX)
+		return;
+	dst = c->parts[CHECK_MAX_NAMES + *n_heard];
+	for (size_t p = 0; p < 3; p++) {
+		normalize_part(c->norm, orig[p] != NULL ? text[p] : NULL, (enum norm_part_kind)p, &dst[p], NULL);
+		if (placeholder_part(&dst[p]))
+			dst[p].n = 0;
+	}
+	if (!subject_add(c, r, dst, true))
+		return;
+	(*n_heard)++;
+	c->subj[c->n_subj - 1].arabic = true;
+}
+
 /* The listed variants of a reading's family name (data/surnames.tsv), of
  * the name as written and without its article, kept in the reading: the
  * keys and the scorer read them there. */
@@ -3164,6 +3262,8 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 			subject_add_heard(c, r, i, script, &n_heard);
 		else
 			subject_add_somali(c, r, i, &n_heard);
+		if (script == HEARD_ARABIC)
+			subject_add_urdu(c, r, pn, &n_heard);
 	}
 	/* Given and family the wrong way round: the same names swapped. */
 	c->name_bound = 0.0;

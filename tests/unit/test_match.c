@@ -82,6 +82,27 @@ static const char *const register_lines[] = {
 	"\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
 	"{\"id\":\"WMP-0000021\",\"names\":[{\"given\":\"Mohamed\",\"family\":\"Farah\"}],"
 	"\"dob\":\"1983-11-02\",\"sex\":\"M\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
+	/* Registered in Urdu only: ریاض قاضی (Riaz Qazi, or Riyad Qadi as
+	 * an Arab reads it), شاہد بھٹی (Shahid Bhatti: Urdu's own letters),
+	 * عثمان رمضان (Usman Ramzan), عمران چوہدری (Imran Chaudhry, the h
+	 * before the d), سعید علی (Saeed Ali: one consonant in the family
+	 * name, an ayn inside the given); and Zulfiqar Nazir in Latin
+	 * letters. */
+	"{\"id\":\"WMP-0000022\",\"names\":[{\"given\":\"\xd8\xb1\xdb\x8c\xd8\xa7\xd8\xb6\",\"family\":\"\xd9\x82\xd8\xa7\xd8\xb6\xdb\x8c\",\"kind\":\"primary\"}],"
+	"\"dob\":\"1975-04-02\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"BD8 7QA\"}],"
+	"\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
+	"{\"id\":\"WMP-0000023\",\"names\":[{\"given\":\"\xd8\xb4\xd8\xa7\xdb\x81\xd8\xaf\",\"family\":\"\xd8\xa8\xda\xbe\xd9\xb9\xdb\x8c\",\"kind\":\"primary\"}],"
+	"\"dob\":\"1984-09-21\",\"sex\":\"M\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
+	"{\"id\":\"WMP-0000024\",\"names\":[{\"given\":\"\xd8\xb9\xd8\xab\xd9\x85\xd8\xa7\xd9\x86\",\"family\":\"\xd8\xb1\xd9\x85\xd8\xb6\xd8\xa7\xd9\x86\",\"kind\":\"primary\"}],"
+	"\"dob\":\"1990-01-15\",\"sex\":\"M\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
+	"{\"id\":\"WMP-0000026\",\"names\":[{\"given\":\"\xd8\xb9\xd9\x85\xd8\xb1\xd8\xa7\xd9\x86\",\"family\":\"\xda\x86\xd9\x88\xdb\x81\xd8\xaf\xd8\xb1\xdb\x8c\",\"kind\":\"primary\"}],"
+	"\"dob\":\"1979-11-03\",\"sex\":\"M\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
+	"{\"id\":\"WMP-0000027\",\"names\":[{\"given\":\"\xd8\xb3\xd8\xb9\xdb\x8c\xd8\xaf\",\"family\":\"\xd8\xb9\xd9\x84\xdb\x8c\",\"kind\":\"primary\"}],"
+	"\"dob\":\"1982-02-14\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"BB1 7YX\"}],"
+	"\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
+	"{\"id\":\"WMP-0000025\",\"names\":[{\"given\":\"Zulfiqar\",\"family\":\"Nazir\",\"kind\":\"primary\"}],"
+	"\"dob\":\"1971-06-30\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"LS8 5NP\"}],"
+	"\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
 };
 
 /* Twelve namesakes, for the limits of the result. */
@@ -371,6 +392,31 @@ static const struct check_case cases[] = {
 	 {"family:phonetic", "given:phonetic", "dob:exact"}},
 	{"other consonants (Hamza Khalid) on the same date are no match for the Arabic record",
 	 {.given = "Hamza", NULL, "Khalid", .dob = "1978-08-19"}, BAND_NONE, NULL, {NULL}},
+	/* Urdu reads ض and ذ as z and ث as s, where ICU romanises them as
+	 * Arabic does (d, dh, th): both readings find the person. */
+	{"Latin letters for a name registered in Urdu, its U+0636 read as z (Riaz Qazi), with the date, is a match",
+	 {.given = "Riaz", NULL, "Qazi", .dob = "1975-04-02"}, BAND_MATCH, "WMP-0000022",
+	 {"name:transliterated", "family:fuzzy", "given:fuzzy", "dob:exact"}},
+	{"the Arabic reading of the same letters (Riyad Qadi) finds it too",
+	 {.given = "Riyad", NULL, "Qadi", .dob = "1975-04-02"}, BAND_MATCH, "WMP-0000022",
+	 {"family:fuzzy", "given:fuzzy", "dob:exact"}},
+	{"other consonants (Tariq Qasim) on the same date are no match for the Urdu record",
+	 {.given = "Tariq", NULL, "Qasim", .dob = "1975-04-02"}, BAND_NONE, NULL, {NULL}},
+	{"a name written with Urdu's own letters (U+06C1, U+06BE, U+0679: Shahid Bhatti) is read",
+	 {.given = "Shahid", NULL, "Bhatti", .dob = "1984-09-21"}, BAND_MATCH, "WMP-0000023",
+	 {"family:phonetic", "given:fuzzy", "dob:exact"}},
+	{"U+062B read as s and U+0636 as z (Usman Ramzan)",
+	 {.given = "Usman", NULL, "Ramzan", .dob = "1990-01-15"}, BAND_MATCH, "WMP-0000024",
+	 {"family:fuzzy", "given:fuzzy", "dob:exact"}},
+	{"Chaudhry, its h after the d, for a name Urdu writes with the h before it",
+	 {.given = "Imran", NULL, "Chaudhry", .dob = "1979-11-03"}, BAND_MATCH, "WMP-0000026",
+	 {"family:phonetic", "dob:exact"}},
+	{"a family name of one consonant (Ali) and a given name with an ayn inside (Saeed) registered in Urdu",
+	 {.given = "Saeed", NULL, "Ali", .dob = "1982-02-14", .postcode = "BB1 7YX"}, BAND_MATCH, "WMP-0000027",
+	 {"family:phonetic", "given:phonetic", "dob:exact", "postcode:full"}},
+	{"a check written in Urdu (U+0630 read as z) finds the Latin record (Zulfiqar Nazir)",
+	 {.given = "\xd8\xb0\xd9\x88\xd8\xa7\xd9\x84\xd9\x81\xd9\x82\xd8\xa7\xd8\xb1", NULL, "\xd9\x86\xd8\xb0\xdb\x8c\xd8\xb1", .dob = "1971-06-30"}, BAND_MATCH, "WMP-0000025",
+	 {"name:transliterated", "family:phonetic", "given:phonetic", "dob:exact"}},
 	{"a postcode written only in the record's address text is read",
 	 {.given = "Ebenezer", NULL, "Thistlecombe", .postcode = "wr14 3xy"}, BAND_POSSIBLE_MATCH, "WMP-0000017",
 	 {"family:exact", "given:exact", "postcode:full", "dob:absent"}},
@@ -457,7 +503,10 @@ static void run_cases(struct fixture *f, const struct check_case *table, size_t 
 		}
 		for (size_t j = 0; j < 4 && k->reasons[j] != NULL; j++) {
 			if (!has_reason(&res.candidates[0], k->reasons[j])) {
-				print_error("%s: reason %s missing\n", k->name, k->reasons[j]);
+				print_error("%s: reason %s missing (has:", k->name, k->reasons[j]);
+				for (size_t r = 0; r < res.candidates[0].n_reasons; r++)
+					print_error(" %s", res.candidates[0].reasons[r]);
+				print_error(")\n");
 				fail();
 			}
 		}
