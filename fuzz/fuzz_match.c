@@ -30,6 +30,9 @@ static const char *fz_people[] = {
 	"{\"id\":\"FZ-4\",\"names\":[{\"given\":\"محمد\",\"family\":\"خان\",\"kind\":\"primary\"},"
 	"{\"given\":\"Mohammed\",\"family\":\"Khan\",\"kind\":\"alias\"}],\"dob\":\"1990-07-30\","
 	"\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
+	/* Urdu: its own letters, and ض ث read both ways (urdu_reading). */
+	"{\"id\":\"FZ-5\",\"names\":[{\"given\":\"عثمان\",\"middle\":\"شاہد\",\"family\":\"رمضان\",\"kind\":\"primary\"}],"
+	"\"dob\":\"1983-02-17\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
 };
 
 static void fz_setup(void)
