@@ -37,6 +37,7 @@
  * becomes a Content-Length; nothing else); hold back more than one
  * request.
  */
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -455,6 +456,25 @@ static void guard_stop(struct conn *c, struct evbuffer *buf)
 	c->guard_state = GUARD_PASS;
 }
 
+/*
+ * The same, for a request answered and closed with its body unread (413,
+ * or 400 for its head or framing).  The client may still be sending that
+ * body, and a socket closed with bytes arriving answers with a reset: a
+ * client that stops at the first failed send (curl, "Send failure: Broken
+ * pipe") never reads the answer.  So, as after a refused handshake
+ * (tls.c), a copy of the socket is kept a moment after evhttp closes it
+ * and what arrives is read and dropped (server.c, lingering close: at
+ * most LINGER_MS and LINGER_BYTES).
+ */
+static void guard_stop_closing(struct conn *c, struct evbuffer *buf)
+{
+	int fd = (int)bufferevent_getfd(c->guard_bev);
+
+	if (c->linger_fd < 0 && fd >= 0)
+		c->linger_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	guard_stop(c, buf);
+}
+
 /* Replaces the block of old_len bytes at the front of buf by nb. */
 static bool guard_replace_front(struct conn *c, struct evbuffer *buf, size_t old_len, char *nb,
 				size_t new_len)
@@ -566,7 +586,7 @@ static bool chunked_finish(struct conn *c, struct evbuffer *buf, enum chunked_st
 	free(nb);
 	chunked_release(c);
 	if (!ok || st != CHUNKED_DONE) {
-		guard_stop(c, buf); /* answered, then closed */
+		guard_stop_closing(c, buf); /* answered, then closed */
 		return ok;
 	}
 	c->guard_scan = new_len;
@@ -737,7 +757,7 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 					return;
 				nb = head_bad(b, &hs, HEAD_TOO_LONG, &new_len);
 				(void)guard_replace_front(c, buf, len, nb, new_len);
-				guard_stop(c, buf);
+				guard_stop_closing(c, buf);
 				return;
 			}
 			/* Only a block at the front can be held back; one behind
@@ -755,7 +775,7 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 				return;
 			nb = head_bad(b, &hs, hs.bad, &new_len);
 			(void)guard_replace_front(c, buf, hs.end, nb, new_len);
-			guard_stop(c, buf); /* answered 400, then closed */
+			guard_stop_closing(c, buf); /* answered 400, then closed */
 			return;
 		}
 		limit = target_is_bulk(b, hs.line1) ? cfg->server.max_bulk_body
@@ -768,7 +788,7 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 				rw.bad_body = "Transfer-Encoding in an HTTP/1.0 request";
 				nb = head_rewrite(b, &hs, &rw, &new_len);
 				(void)guard_replace_front(c, buf, hs.end, nb, new_len);
-				guard_stop(c, buf);
+				guard_stop_closing(c, buf);
 				return;
 			}
 			chunked_begin(c, buf, b, &hs, limit);
@@ -786,7 +806,7 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 						     : "a Transfer-Encoding other than chunked";
 			nb = head_rewrite(b, &hs, &rw, &new_len);
 			(void)guard_replace_front(c, buf, hs.end, nb, new_len);
-			guard_stop(c, buf);
+			guard_stop_closing(c, buf);
 			return;
 		}
 		too_big = hs.n_cl == 1 && hs.cl > limit;
@@ -799,7 +819,7 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 			rw.drop_expect = hs.expect_other;
 			nb = head_rewrite(b, &hs, &rw, &new_len);
 			if (!guard_replace_front(c, buf, hs.end, nb, new_len) || too_big) {
-				guard_stop(c, buf); /* 413 (or trouble), then closed */
+				guard_stop_closing(c, buf); /* 413 (or trouble), then closed */
 				return;
 			}
 			len = evbuffer_get_length(buf);

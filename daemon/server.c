@@ -642,8 +642,16 @@ static int worker_setup(struct worker *w, struct daemon *d, int index, struct ds
 	 * writing on and off around every request: four epoll_ctl calls a
 	 * request without it, two with it for a /healthz (answered in the pass
 	 * that read it) and three for a check (answered after its commit),
-	 * counted with strace.  The flag's one caveat, descriptors shared
-	 * through dup(), does not arise: each connection's socket is its own.
+	 * counted with strace.  The flag's caveat is descriptors shared
+	 * through dup(): the lingering close keeps such a copy of a socket
+	 * that evhttp closes (a refused handshake, tls.c; a request answered
+	 * with its body unread, guard.c), and the deletion of the original's
+	 * events, applied at the next pass, finds it closed and leaves its
+	 * registration in place.  The kernel then reports the copy's events
+	 * under the original's number too, for as long as the copy lives (at
+	 * most LINGER_MS): to no event, or to a new connection given that
+	 * number, whose read finds nothing and waits again.  The copy's own
+	 * event drains what arrives, so the reports stop at once.
 	 */
 	w->base = NULL;
 	if ((ecfg = event_config_new()) != NULL) {

@@ -174,6 +174,36 @@ class HttpHygiene(DaemonTestCase):
         self.assertEqual(r.status, 413, r.stderr)
         self.assertEqual(r.json()["error"]["code"], "payload_too_large")
 
+    def test_a_client_still_sending_its_body_when_the_413_comes_can_read_it(self):
+        # curl sends a body under 1 MiB without asking first, and gives up
+        # at the first failed send ("Send failure: Broken pipe") without
+        # reading what came back.  The daemon answers 413 as soon as it
+        # has the head and closes; a socket closed with the client's body
+        # still arriving answers with a reset.  So the rest of the body must
+        # be taken (and dropped) for a moment after the answer: here it is
+        # sent after the answer has come, and must go through.
+        body = b'{"case_ref": "' + b"A" * MAX_BODY + b'"}'
+        head = (b"POST /v1/checks HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(body))
+        raw = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=tmo(5))
+        s = tls_context("cw.wm").wrap_socket(raw, server_hostname="localhost")
+        try:
+            s.sendall(head)
+            time.sleep(0.3)  # the 413 is on its way, the socket closed behind it
+            for i in range(0, len(body), 4096):
+                s.sendall(body[i:i + 4096])  # BrokenPipeError / reset here without the lingering close
+            out = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+        finally:
+            s.close()
+        rs = parse_responses(out)
+        self.assertTrue(rs, out[:200])
+        self.assertContractError(rs[0], 413, "payload_too_large")
+
     def test_a_body_just_under_max_body_is_parsed(self):
         pad = MAX_BODY - len(VALID) - 10
         body = VALID[:-1] + b"," + b'"x":"' + b"p" * (pad - 6) + b'"}'
