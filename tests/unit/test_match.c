@@ -576,6 +576,27 @@ static void test_age_guessed_years_out(void **state)
 	assert_true(has_reason(&res.candidates[0], "dob:age_inconsistent"));
 }
 
+/* A record's Urdu reading (urdu_reading) is a way of reading its name,
+ * not a name of its own: the one that matched is shown as written, once,
+ * with its kind. */
+static void test_urdu_reading_shows_the_name_as_written(void **state)
+{
+	struct fixture *f = *state;
+	struct check_result res;
+	const struct query q = {.given = "Riaz", NULL, "Qazi", .dob = "1975-04-02"};
+	const struct candidate *c;
+
+	run(f, &q, &res);
+	assert_true(res.n_candidates >= 1);
+	c = &res.candidates[0];
+	assert_string_equal(c->offender_id, "WMP-0000022");
+	assert_string_equal(c->matched_name.given, "\xd8\xb1\xdb\x8c\xd8\xa7\xd8\xb6");
+	assert_string_equal(c->matched_name.family, "\xd9\x82\xd8\xa7\xd8\xb6\xdb\x8c");
+	assert_int_equal(c->matched_name.kind, NAME_PRIMARY);
+	for (size_t i = 1; i < res.n_candidates; i++)
+		assert_string_not_equal(res.candidates[i].offender_id, "WMP-0000022");
+}
+
 static void test_candidate_details(void **state)
 {
 	struct fixture *f = *state;
@@ -1144,6 +1165,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_check_table),
+		cmocka_unit_test(test_urdu_reading_shows_the_name_as_written),
 		cmocka_unit_test(test_age_consistent_reason),
 		cmocka_unit_test(test_age_guessed_years_out),
 		cmocka_unit_test(test_candidate_details),
