@@ -100,6 +100,12 @@ static const char *const register_lines[] = {
 	"{\"id\":\"WMP-0000027\",\"names\":[{\"given\":\"\xd8\xb3\xd8\xb9\xdb\x8c\xd8\xaf\",\"family\":\"\xd8\xb9\xd9\x84\xdb\x8c\",\"kind\":\"primary\"}],"
 	"\"dob\":\"1982-02-14\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"BB1 7YX\"}],"
 	"\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
+	/* Registered in Hangul only: 박지훈 (Park Ji-hoon; ICU: bag jihun). */
+	"{\"id\":\"WMP-0000028\",\"names\":[{\"given\":\"\xec\xa7\x80\xed\x9b\x88\",\"family\":\"\xeb\xb0\x95\",\"kind\":\"primary\"}],"
+	"\"dob\":\"1993-05-08\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"KT3 4PL\"}],"
+	"\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
+	"{\"id\":\"WMP-0000029\",\"names\":[{\"given\":\"Kin Wah\",\"family\":\"Leung\",\"kind\":\"primary\"}],"
+	"\"dob\":\"1977-12-01\",\"sex\":\"M\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
 	"{\"id\":\"WMP-0000025\",\"names\":[{\"given\":\"Zulfiqar\",\"family\":\"Nazir\",\"kind\":\"primary\"}],"
 	"\"dob\":\"1971-06-30\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"LS8 5NP\"}],"
 	"\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
@@ -414,6 +420,9 @@ static const struct check_case cases[] = {
 	{"a family name of one consonant (Ali) and a given name with an ayn inside (Saeed) registered in Urdu",
 	 {.given = "Saeed", NULL, "Ali", .dob = "1982-02-14", .postcode = "BB1 7YX"}, BAND_MATCH, "WMP-0000027",
 	 {"family:phonetic", "given:phonetic", "dob:exact", "postcode:full"}},
+	{"a passport's spelling of a Korean name registered in Hangul (Park: ICU writes bag), with the date and postcode",
+	 {.given = "Jihoon", NULL, "Park", .dob = "1993-05-08", .postcode = "KT3 4PL"}, BAND_MATCH, "WMP-0000028",
+	 {"name:transliterated", "family:variant", "dob:exact", "postcode:full"}},
 	{"a check written in Urdu (U+0630 read as z) finds the Latin record (Zulfiqar Nazir)",
 	 {.given = "\xd8\xb0\xd9\x88\xd8\xa7\xd9\x84\xd9\x81\xd9\x82\xd8\xa7\xd8\xb1", NULL, "\xd9\x86\xd8\xb0\xdb\x8c\xd8\xb1", .dob = "1971-06-30"}, BAND_MATCH, "WMP-0000025",
 	 {"name:transliterated", "family:phonetic", "given:phonetic", "dob:exact"}},
