@@ -2241,6 +2241,22 @@ static double alt_given(const struct match_ctx *c, const struct mtok *a, const s
 	return -1.0;
 }
 
+/* All of a name's given names joined into one token (buf: room for
+ * NORM_TOKENS_MAX tokens), with its sound codes. */
+static void given_joined(const struct mname *n, struct mtok *t, char *buf)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < n->ng; i++) {
+		memcpy(buf + len, n->given[i].s, n->given[i].len);
+		len += n->given[i].len;
+	}
+	buf[len] = '\0';
+	t->s = buf;
+	t->len = (uint8_t)len;
+	double_metaphone(buf, len, t->dm1, t->dm2);
+}
+
 static double given_score(const struct match_ctx *c, const struct mname *q, const struct mname *rn,
 			  const char **why)
 {
@@ -2263,6 +2279,29 @@ static double given_score(const struct match_ctx *c, const struct mname *q, cons
 				*why = "given:phonetic";
 				w = wp;
 			}
+		}
+	}
+	/* Written apart on one side and together on the other: Ji-hoon and
+	 * jihun (ICU writes a name in Hangul as one word), Kwok Keung and
+	 * Kwokkeung, Abdul Karim and Abdulkarim.  Every given name joined,
+	 * each side, compared as one name, and worth at most a near
+	 * spelling: the letters agree, not the names as written (and
+	 * subject_prepare's bound for a name no record spells so holds). */
+	if ((q->ng > 1 || rn->ng > 1) && w < min_d(W_GIVEN_FUZZY, q->w_given - W_FUZZY_BELOW_EXACT)) {
+		char qb[NORM_TOKENS_MAX * NORM_TOKEN_MAX + 1], rb[NORM_TOKENS_MAX * NORM_TOKEN_MAX + 1];
+		double near = min_d(W_GIVEN_FUZZY, q->w_given - W_FUZZY_BELOW_EXACT), v;
+		struct mtok qj, rj;
+		const char *wj;
+		given_joined(q, &qj, qb);
+		given_joined(rn, &rj, rb);
+		v = given_tok_score(c, &qj, &rj, q->w_given, &wj);
+		if (v > near) {
+			v = near;
+			wj = "given:fuzzy";
+		}
+		if (v > w && v > 0) {
+			w = v;
+			*why = wj;
 		}
 	}
 	if (w > 0)
