@@ -135,44 +135,44 @@ struct normalizer {
 static void normalize_icu(struct normalizer *n, const char *text, size_t len, enum norm_part_kind kind,
 			  struct norm_part *out, bool *transliterated);
 
+/* Opens a transliterator from the rules text rules8 (ASCII, \u escapes). */
+static int rules_open(UTransliterator **out, const char *name, const char *rules8, size_t size,
+		      const char *what, struct dsc_error *err)
+{
+	UChar id[64], *rules = calloc(size, sizeof(*rules));
+	UErrorCode st = U_ZERO_ERROR;
+	UParseError perr = {0};
+
+	if (rules == NULL)
+		return dsc_error_set(err, DSC_ENOMEM, "normalizer: out of memory");
+	u_uastrncpy(id, name, (int32_t)(sizeof(id) / sizeof(id[0])));
+	u_uastrncpy(rules, rules8, (int32_t)size);
+	*out = utrans_openU(id, -1, UTRANS_FORWARD, rules, -1, &perr, &st);
+	free(rules);
+	if (U_FAILURE(st) || *out == NULL) {
+		*out = NULL;
+		return dsc_error_set(err, DSC_EINTERNAL,
+				     "cannot open the %s transliteration rules: %s (line %d, offset %d; "
+				     "is the ICU data package installed?)",
+				     what, u_errorName(st), (int)perr.line, (int)perr.offset);
+	}
+	return DSC_OK;
+}
+
 int normalizer_new(struct normalizer **out, struct dsc_error *err)
 {
+	static const char names8[] = NORM_TRANSLIT_RULES, indic8[] = NORM_INDIC_RULES;
 	struct normalizer *n;
-	UChar id[64];
-	UErrorCode st = U_ZERO_ERROR;
-	UParseError perr;
+	int rc;
 
 	*out = NULL;
 	n = calloc(1, sizeof(*n));
 	if (n == NULL)
 		return dsc_error_set(err, DSC_ENOMEM, "normalizer: out of memory");
-	{
-		static const char rules8[] = NORM_TRANSLIT_RULES;
-		UChar rules[sizeof(rules8)];
-		u_uastrncpy(id, "x-disclosured-names", (int32_t)(sizeof(id) / sizeof(id[0])));
-		u_uastrncpy(rules, rules8, (int32_t)(sizeof(rules) / sizeof(rules[0])));
-		n->trans = utrans_openU(id, -1, UTRANS_FORWARD, rules, -1, &perr, &st);
-		if (U_FAILURE(st) || n->trans == NULL) {
-			free(n);
-			return dsc_error_set(err, DSC_EINTERNAL,
-					     "cannot open the name transliteration rules: %s (line %d, offset %d; "
-					     "is the ICU data package installed?)",
-					     u_errorName(st), (int)perr.line, (int)perr.offset);
-		}
-	}
-	{
-		static const char rules8[] = NORM_INDIC_RULES;
-		UChar rules[sizeof(rules8)];
-		u_uastrncpy(id, "x-disclosured-indic", (int32_t)(sizeof(id) / sizeof(id[0])));
-		u_uastrncpy(rules, rules8, (int32_t)(sizeof(rules) / sizeof(rules[0])));
-		n->indic = utrans_openU(id, -1, UTRANS_FORWARD, rules, -1, &perr, &st);
-		if (U_FAILURE(st) || n->indic == NULL) {
-			utrans_close(n->trans);
-			free(n);
-			return dsc_error_set(err, DSC_EINTERNAL,
-					     "cannot open the Indic transliteration rules: %s (line %d, offset %d)",
-					     u_errorName(st), (int)perr.line, (int)perr.offset);
-		}
+	if ((rc = rules_open(&n->trans, "x-disclosured-names", names8, sizeof(names8), "name", err)) != DSC_OK ||
+	    (rc = rules_open(&n->indic, "x-disclosured-indic", indic8, sizeof(indic8), "Indic", err)) != DSC_OK) {
+		normalizer_free(n);
+		return rc;
 	}
 	/*
 	 * ICU loads the rules of each script the first time it meets it (Han
