@@ -50,6 +50,7 @@ static const struct word reason_table[] = {
     {"dob:other_dob", "date of birth matches a recorded alternative date"},
     {"dob:near", "date of birth: 1 to 3 days apart"},
     {"dob:weeks_apart", "date of birth: 4 to 45 days apart"},
+    {"dob:year_and_slip", "date of birth: the year one out and one slip more (a day or two, a digit, or day and month swapped)"},
     {"dob:month_only", "date of birth: same month and year, one given as the 1st"},
     {"dob:year_only", "date of birth: same year, one given as 1 January"},
     {"dob:same_year", "date of birth: same year, more than 45 days apart"},

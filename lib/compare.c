@@ -817,6 +817,20 @@ static bool dob_near(const struct date *q, const struct date *r)
 	return d >= 1 && d <= DOB_NEAR_DAYS;
 }
 
+enum dob_level compare_dob(const struct date *q, const struct date *r);
+
+/* Dates a year apart (r's year one from q's) that, with q's year put
+ * right, are one slip apart: DOB_YEAR_AND_SLIP. */
+static bool year_and_slip(const struct date *q, const struct date *r)
+{
+	struct date q2 = *q;
+	enum dob_level l;
+
+	q2.year = r->year;
+	l = compare_dob(&q2, r);
+	return l == DOB_DAY_MONTH_SWAPPED || l == DOB_ONE_DIGIT || l == DOB_NEAR;
+}
+
 enum dob_level compare_dob(const struct date *q, const struct date *r)
 {
 	char a[8], b[8];
@@ -840,7 +854,11 @@ enum dob_level compare_dob(const struct date *q, const struct date *r)
 		if (abs((int)q->year - (int)r->year) != 1)
 			return DOB_MISMATCH;
 		d = days_apart(q, r);
-		return d <= DOB_NEAR_DAYS ? DOB_NEAR : d <= DOB_WEEKS_DAYS ? DOB_WEEKS : DOB_MISMATCH;
+		if (d <= DOB_NEAR_DAYS)
+			return DOB_NEAR;
+		if (d <= DOB_WEEKS_DAYS)
+			return DOB_WEEKS;
+		return year_and_slip(q, r) ? DOB_YEAR_AND_SLIP : DOB_MISMATCH;
 	}
 	date_digits(q, a);
 	date_digits(r, b);
@@ -876,6 +894,8 @@ enum dob_level compare_dob(const struct date *q, const struct date *r)
 		return DOB_WEEKS;
 	if (q->year == r->year)
 		return DOB_SAME_YEAR;
+	if (abs((int)q->year - (int)r->year) == 1 && year_and_slip(q, r))
+		return DOB_YEAR_AND_SLIP;
 	return DOB_MISMATCH;
 }
 

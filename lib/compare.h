@@ -82,6 +82,11 @@ enum dob_level {
 	/* The same day and month three to five years apart: an age guessed
 	 * or miscounted, the birthday kept. */
 	DOB_SAME_BIRTHDAY,
+	/* The year one out and, the year put right, one slip more: day and
+	 * month swapped, one digit, or 1 to 3 days (29 July 1981 for 28 July
+	 * 1982; 1981-03-07 for 1982-07-03): two mistakes in one date, which
+	 * 18 to 44 dates match by chance (30 typically). */
+	DOB_YEAR_AND_SLIP,
 	/* The same year and none of the above: a birthday given wrongly
 	 * (months out, another day and month) by someone who knew the
 	 * year. */

@@ -93,6 +93,9 @@ enum kind {
 	K_DOB_WEEKS,       /* the date 4 to 45 days out, across a year's end too */
 	K_NICK_TYPO_YEAR,  /* three at once: a nickname, a family typo, the year out */
 	K_AGE_OFF,         /* an age guessed four or five years out, no date */
+	/* Added 30 November 2026, 18:20, drawn after every query above,
+	 * neg:namesake_age's too: */
+	K_DOB_YEAR_SLIP,   /* the year one out and a day or two, or day and month swapped */
 	K_N_POSITIVE,
 	K_NEG_STRANGER = K_N_POSITIVE,
 	K_NEG_NAMESAKE,
@@ -106,7 +109,7 @@ static const char *const kind_names[K_N] = {
 	"initial", "compound_part", "other_script", "dob_missing", "dob_swapped", "dob_one_digit",
 	"dob_year_off", "age_only", "postcode_absent", "postcode_other",
 	"names_only_typo", "dob_birthday_years", "postcode_in_text", "name_changed", "dob_weeks_out",
-	"nick+typo+year", "age_4_5_out",
+	"nick+typo+year", "age_4_5_out", "dob_year+slip",
 	"neg:stranger", "neg:namesake", "neg:relative", "neg:namesake_age",
 };
 
@@ -114,7 +117,8 @@ static const char *const kind_names[K_N] = {
  * different fields, or two different name aspects. */
 static int kind_field(enum kind k)
 {
-	if ((k >= K_DOB_MISSING && k <= K_AGE_ONLY) || k == K_DOB_BIRTHDAY || k == K_DOB_WEEKS)
+	if ((k >= K_DOB_MISSING && k <= K_AGE_ONLY) || k == K_DOB_BIRTHDAY || k == K_DOB_WEEKS ||
+	    k == K_DOB_YEAR_SLIP)
 		return 1;
 	if (k == K_POSTCODE_ABSENT || k == K_POSTCODE_OTHER || k == K_POSTCODE_TEXT)
 		return 2;
@@ -516,6 +520,31 @@ static bool apply(struct query *q, const struct offender *o, enum kind k)
 		/* Jim Williasmon for James Williamson, a year out, with the
 		 * postcode as recorded. */
 		return apply(q, o, K_NICKNAME) && apply(q, o, K_TYPO_FAMILY) && apply(q, o, K_DOB_YEAR);
+	case K_DOB_YEAR_SLIP: {
+		/* Two mistakes in one date: the year one out, and the day one
+		 * to three out (two times in three) or day and month swapped. */
+		int shift = 1 + (int)rng_below(3), year_off = rng_below(2) ? 1 : -1;
+		struct tm t;
+		time_t when;
+		if (q->dob.year == 0)
+			return false;
+		if (rng_below(3) == 2 && q->dob.day <= 12 && q->dob.day != q->dob.month) {
+			uint8_t m = q->dob.month;
+			q->dob.month = q->dob.day;
+			q->dob.day = m;
+		} else {
+			t = (struct tm){.tm_year = q->dob.year - 1900, .tm_mon = q->dob.month - 1,
+					.tm_mday = q->dob.day + (rng_below(2) ? shift : -shift), .tm_hour = 12};
+			when = timegm(&t);
+			if (gmtime_r(&when, &t) == NULL)
+				return false;
+			q->dob.year = (uint16_t)(t.tm_year + 1900);
+			q->dob.month = (uint8_t)(t.tm_mon + 1);
+			q->dob.day = (uint8_t)t.tm_mday;
+		}
+		q->dob.year = (uint16_t)(q->dob.year + year_off);
+		return !(q->dob.month == 2 && q->dob.day == 29);
+	}
 	case K_DOB_WEEKS: {
 		/* Moved 4 to 45 days either way, by the C library's calendar. */
 		int shift = 4 + (int)rng_below(42);
@@ -1207,6 +1236,12 @@ int main(int argc, char **argv)
 		if (tries == 100)
 			break;
 		run_query(c, r, &q, &rows[K_NEG_NAMESAKE_AGE], &beyond_neg, &lat[n_lat++]);
+	}
+	for (size_t i = 0; i < per_kind; i++) {
+		struct query q;
+		if (!make_positive(&q, K_DOB_YEAR_SLIP, K_EXACT, false))
+			break;
+		run_query(c, r, &q, &rows[K_DOB_YEAR_SLIP], &beyond_later, &lat[n_lat++]);
 	}
 
 	all_pos.n = all_single.n + all_pairs.n;

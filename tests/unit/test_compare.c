@@ -273,6 +273,11 @@ static void test_dob_levels(void **state)
 		{"weeks apart but two years mismatch", {1971, 1, 10}, {1969, 12, 25}, DOB_MISMATCH},
 		{"a day apart but one digit: one digit first", {1986, 3, 8}, {1986, 3, 9}, DOB_ONE_DIGIT},
 		{"a year and a day apart mismatch", {1984, 12, 31}, {1986, 1, 1}, DOB_MISMATCH},
+		{"the year one out and a day: the year and a slip", {1982, 7, 28}, {1981, 7, 29}, DOB_YEAR_AND_SLIP},
+		{"the year one out and day and month swapped", {1981, 3, 7}, {1982, 7, 3}, DOB_YEAR_AND_SLIP},
+		{"the year one out and one digit of the month", {1982, 8, 3}, {1981, 3, 3}, DOB_YEAR_AND_SLIP},
+		{"the year one out and two digits of the day", {1982, 7, 28}, {1981, 7, 13}, DOB_MISMATCH},
+		{"the year one out and two weeks mismatch", {1982, 7, 14}, {1981, 7, 28}, DOB_MISMATCH},
 		{"absent query dob", {0, 0, 0}, {1970, 3, 12}, DOB_ABSENT},
 		{"absent record dob", {1970, 3, 12}, {0, 0, 0}, DOB_ABSENT},
 	};
@@ -346,6 +351,14 @@ static enum dob_level dob_level_by_definition(const struct date *q, const struct
 	}
 	if (q->year == r->year)
 		return DOB_SAME_YEAR;
+	if (abs((int)q->year - (int)r->year) == 1) {
+		struct date q2 = *q;
+		enum dob_level l;
+		q2.year = r->year;
+		l = dob_level_by_definition(&q2, r);
+		if (l == DOB_DAY_MONTH_SWAPPED || l == DOB_ONE_DIGIT || l == DOB_NEAR)
+			return DOB_YEAR_AND_SLIP;
+	}
 	return DOB_MISMATCH;
 }
 
