@@ -90,6 +90,8 @@ struct store {
 	bool has_indexer;
 	bool read_only;
 	size_t map_size;
+	void (*reindex_progress)(void *arg, size_t done, size_t total, bool finished);
+	void *progress_arg;
 	char path[PATH_MAX];
 	/* Between store_bulk_begin() and store_bulk_end(): the new index
 	 * entries of all transactions, written once at the end; which record
@@ -1121,11 +1123,15 @@ static void bulk_free(struct store *s);
  * store neither overflows one transaction nor rewrites its index pages
  * once per batch.  index_version is written last: an interrupted rebuild
  * starts again at the next open. */
-static int reindex(struct store *s, struct dsc_error *err)
+static int reindex(struct store *s, size_t total, struct dsc_error *err)
 {
 	struct store_txn *t = NULL;
 	uint32_t from = 0;
+	size_t done_records = 0;
 	int rc;
+
+	if (s->reindex_progress != NULL)
+		s->reindex_progress(s->progress_arg, 0, total, false);
 
 	rc = store_write_begin(s, &t, err);
 	if (rc != DSC_OK)
@@ -1190,6 +1196,7 @@ static int reindex(struct store *s, struct dsc_error *err)
 			n++;
 		}
 		mdb_cursor_close(cur);
+		done_records += n;
 		if (rc != DSC_OK) {
 			store_write_abort(t);
 			bulk_free(s);
@@ -1200,8 +1207,14 @@ static int reindex(struct store *s, struct dsc_error *err)
 			bulk_free(s);
 			return rc;
 		}
-		if (done || from == 0) /* from 0: wrapped past UINT32_MAX */
-			return store_bulk_end(s, err); /* writes index_version */
+		if (done || from == 0) { /* from 0: wrapped past UINT32_MAX */
+			rc = store_bulk_end(s, err); /* writes index_version */
+			if (rc == DSC_OK && s->reindex_progress != NULL)
+				s->reindex_progress(s->progress_arg, done_records, total, true);
+			return rc;
+		}
+		if (s->reindex_progress != NULL)
+			s->reindex_progress(s->progress_arg, done_records, total, false);
 		rc = store_write_begin(s, &t, err);
 		if (rc != DSC_OK) {
 			bulk_free(s);
@@ -1255,7 +1268,7 @@ static int check_index(struct store *s, struct dsc_error *err)
 				     "version %#x, this program's %#x): open it read-write once to "
 				     "rebuild the index",
 				     s->path, version, index_version(s));
-	return reindex(s, err);
+	return reindex(s, records, err);
 }
 
 int store_open(struct store **out, const struct store_options *opt,
@@ -1295,6 +1308,8 @@ int store_open(struct store **out, const struct store_options *opt,
 		pthread_rwlockattr_destroy(&ra);
 	}
 	s->read_only = opt->read_only;
+	s->reindex_progress = opt->reindex_progress;
+	s->progress_arg = opt->progress_arg;
 	s->map_size = opt->map_size ? opt->map_size : DEFAULT_MAP_SIZE;
 	if (indexer != NULL) {
 		s->indexer = *indexer;

@@ -67,6 +67,12 @@ struct store_options {
 	unsigned max_readers; /* 0 = default (126) */
 	bool bulk_nosync;  /* offline bulk load only: MDB_NOSYNC, store_sync() at the end */
 	bool read_only;
+	/* Addition: told how a re-index at open goes (may be NULL): once
+	 * before it (done 0), after each batch of records read, and once more
+	 * when the new index is written (finished; done is then the records
+	 * indexed). */
+	void (*reindex_progress)(void *arg, size_t done, size_t total, bool finished);
+	void *progress_arg;
 };
 
 /* Opens (creating if needed), checks the schema version, clears stale

@@ -848,6 +848,57 @@ static void a_new_indexer_version_rebuilds_the_index_on_open(void **state)
 	store_read_end(f->r);
 }
 
+/* What a re-index at open said of its progress. */
+struct progress_log {
+	size_t calls, done[8], total[8];
+	bool finished[8];
+};
+
+static void progress_note(void *arg, size_t done, size_t total, bool finished)
+{
+	struct progress_log *p = arg;
+
+	if (p->calls < 8) {
+		p->done[p->calls] = done;
+		p->total[p->calls] = total;
+		p->finished[p->calls] = finished;
+	}
+	p->calls++;
+}
+
+static void a_reindex_at_open_tells_its_progress_and_a_plain_open_tells_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct store_options opt = { 0 };
+	struct progress_log p = { 0 };
+	struct dsc_error err;
+
+	put(f->s, "KEN-1", "Alfie", "Counted", NULL, false);
+	put(f->s, "KEN-2", "Betty", "Counted", NULL, false);
+	put(f->s, "KEN-3", "Cyril", "Counted", NULL, false);
+	shut_store(f);
+	opt.path = f->dir;
+	opt.map_size = 16u << 20;
+	opt.reindex_progress = progress_note;
+	opt.progress_arg = &p;
+	assert_int_equal(store_open(&f->s, &opt, &given_indexer, &err), DSC_OK);
+	/* Before it (none done of three), and once the index is written
+	 * (all three), in one batch. */
+	assert_int_equal(p.calls, 2);
+	assert_int_equal(p.done[0], 0);
+	assert_int_equal(p.total[0], 3);
+	assert_false(p.finished[0]);
+	assert_int_equal(p.done[1], 3);
+	assert_int_equal(p.total[1], 3);
+	assert_true(p.finished[1]);
+	store_close(f->s);
+	/* The same version again: no re-index, not a word. */
+	p.calls = 0;
+	assert_int_equal(store_open(&f->s, &opt, &given_indexer, &err), DSC_OK);
+	assert_int_equal(p.calls, 0);
+	assert_int_equal(store_reader_new(f->s, &f->r, &err), DSC_OK);
+}
+
 /* ---- match views, 64 records to a block ---- */
 
 /* A view that is the id and the given name, so that a replace changes its
@@ -1870,6 +1921,7 @@ int main(void)
 		T(zeros_ahead_stop_at_the_map_size_and_not_on_a_read_only_store),
 		T(a_store_of_another_schema_version_is_refused),
 		T(a_new_indexer_version_rebuilds_the_index_on_open),
+		T(a_reindex_at_open_tells_its_progress_and_a_plain_open_tells_nothing),
 		T(views_follow_every_create_replace_and_delete_across_blocks),
 		T(a_store_whose_views_are_laid_out_otherwise_is_reindexed),
 		T(a_damaged_block_of_views_is_refused_not_trusted),
