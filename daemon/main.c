@@ -289,7 +289,7 @@ static int store_lock_take(const char *path)
 
 /*
  * A version whose matcher indexes records otherwise re-indexes the store
- * when it first opens it, before it answers (a million records took 13 s
+ * when it first opens it, before it answers (a million records took 18 s
  * here; a slower disk takes longer).  Said in the log, and to systemd as
  * the service's status, each batch pushing its start timeout on by a
  * minute (EXTEND_TIMEOUT_USEC), so that a big register is not killed
