@@ -344,6 +344,21 @@ static void base_query(struct query *q, const struct offender *o)
 	snprintf(q->truth, sizeof(q->truth), "%s", o->id);
 }
 
+/* Moves d by days (either way) by the C library's calendar; false if it
+ * cannot. */
+static bool date_shift(struct date *d, int days)
+{
+	struct tm t = {.tm_year = d->year - 1900, .tm_mon = d->month - 1, .tm_mday = d->day + days, .tm_hour = 12};
+	time_t when = timegm(&t);
+
+	if (gmtime_r(&when, &t) == NULL)
+		return false;
+	d->year = (uint16_t)(t.tm_year + 1900);
+	d->month = (uint8_t)(t.tm_mon + 1);
+	d->day = (uint8_t)t.tm_mday;
+	return true;
+}
+
 static bool apply(struct query *q, const struct offender *o, enum kind k)
 {
 	switch (k) {
@@ -524,42 +539,23 @@ static bool apply(struct query *q, const struct offender *o, enum kind k)
 		/* Two mistakes in one date: the year one out, and the day one
 		 * to three out (two times in three) or day and month swapped. */
 		int shift = 1 + (int)rng_below(3), year_off = rng_below(2) ? 1 : -1;
-		struct tm t;
-		time_t when;
 		if (q->dob.year == 0)
 			return false;
 		if (rng_below(3) == 2 && q->dob.day <= 12 && q->dob.day != q->dob.month) {
 			uint8_t m = q->dob.month;
 			q->dob.month = q->dob.day;
 			q->dob.day = m;
-		} else {
-			t = (struct tm){.tm_year = q->dob.year - 1900, .tm_mon = q->dob.month - 1,
-					.tm_mday = q->dob.day + (rng_below(2) ? shift : -shift), .tm_hour = 12};
-			when = timegm(&t);
-			if (gmtime_r(&when, &t) == NULL)
-				return false;
-			q->dob.year = (uint16_t)(t.tm_year + 1900);
-			q->dob.month = (uint8_t)(t.tm_mon + 1);
-			q->dob.day = (uint8_t)t.tm_mday;
+		} else if (!date_shift(&q->dob, rng_below(2) ? shift : -shift)) {
+			return false;
 		}
 		q->dob.year = (uint16_t)(q->dob.year + year_off);
 		return !(q->dob.month == 2 && q->dob.day == 29);
 	}
 	case K_DOB_WEEKS: {
-		/* Moved 4 to 45 days either way, by the C library's calendar. */
+		/* Moved 4 to 45 days either way. */
 		int shift = 4 + (int)rng_below(42);
-		struct tm t = {.tm_year = q->dob.year - 1900, .tm_mon = q->dob.month - 1,
-			       .tm_mday = q->dob.day + (rng_below(2) ? shift : -shift), .tm_hour = 12};
-		time_t when;
-		if (q->dob.year == 0)
-			return false;
-		when = timegm(&t);
-		if (gmtime_r(&when, &t) == NULL)
-			return false;
-		q->dob.year = (uint16_t)(t.tm_year + 1900);
-		q->dob.month = (uint8_t)(t.tm_mon + 1);
-		q->dob.day = (uint8_t)t.tm_mday;
-		return true;
+		shift = rng_below(2) ? shift : -shift;
+		return q->dob.year != 0 && date_shift(&q->dob, shift);
 	}
 	case K_NAME_CHANGED: {
 		/* A name changed (by deed poll, say) and not recorded: the
