@@ -647,6 +647,15 @@ class Client:
         return self.request("DELETE", path, **kw)
 
 
+def recv_until_close(s, out=b""):
+    """Reads from s until the peer closes; returns out and what came."""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            return out
+        out += chunk
+
+
 def try_handshake_and_get(daemon, ctx, path="/healthz", timeout=None):
     """Connects with ctx and sends one GET.  Returns ("response", status)
     if an HTTP answer came back, ("refused", why) if the TLS handshake or
@@ -660,12 +669,7 @@ def try_handshake_and_get(daemon, ctx, path="/healthz", timeout=None):
     try:
         s = ctx.wrap_socket(raw, server_hostname="localhost")
         s.sendall(("GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n" % path).encode())
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = recv_until_close(s)
         if data.startswith(b"HTTP/1."):
             return ("response", int(data.split(b" ", 2)[1]))
         return ("refused", "closed without an HTTP answer (%r)" % data[:80])

@@ -27,8 +27,8 @@ import time
 import unittest
 
 from harness import (DaemonTestCase, audit_entries, check_body, curl, export_audit, find_entry,
-                     fixture_records, http_request_bytes, parse_responses, raw_tls, tls_context,
-                     tmo, verify_daemon_audit)
+                     fixture_records, http_request_bytes, parse_responses, raw_tls, recv_until_close,
+                     tls_context, tmo, verify_daemon_audit)
 
 # Small limits, so that a body past them costs the test little to send.
 MAX_BODY = 4096
@@ -646,12 +646,7 @@ class ChunkedBodies(DaemonTestCase):
             # Then the body whatever came (as curl does after its wait).
             s.settimeout(tmo(5))
             s.sendall(frame(chunks_of(VALID, 60)))
-            out = first
-            while True:
-                b = s.recv(65536)
-                if not b:
-                    break
-                out += b
+            out = recv_until_close(s, first)
         finally:
             s.close()
         rs = [r for r in parse_responses(out) if r.status >= 200]

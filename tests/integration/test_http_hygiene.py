@@ -15,7 +15,7 @@ import time
 import unittest
 
 from harness import (DaemonTestCase, tls_context, audit_entries, check_body, curl, export_audit, find_entry,
-                     fixture_records, http_request_bytes, parse_responses, raw_tls, tmo)
+                     fixture_records, http_request_bytes, parse_responses, raw_tls, recv_until_close, tmo)
 
 VALID = json.dumps(check_body(case_ref="WM-HYG-1")).encode()
 MAX_BODY = 65536  # the harness's default max_body
@@ -192,12 +192,7 @@ class HttpHygiene(DaemonTestCase):
             time.sleep(0.3)  # the 413 is on its way, the socket closed behind it
             for i in range(0, len(body), 4096):
                 s.sendall(body[i:i + 4096])  # BrokenPipeError / reset here without the lingering close
-            out = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                out += chunk
+            out = recv_until_close(s)
         finally:
             s.close()
         rs = parse_responses(out)
