@@ -3,6 +3,7 @@
 #   make                 build/disclosured, build/disclosurectl, tools
 #   make check           unit tests (cmocka) and integration tests (real daemon, real TLS)
 #   make check SANITIZE=1 BUILD=build-asan   the same under ASan+UBSan
+#   make check SANITIZE=thread BUILD=build-tsan   the same under ThreadSanitizer
 #   make install PREFIX=/usr/local DESTDIR=...
 #   make compile_commands.json
 #
@@ -33,7 +34,14 @@ CMOCKA_LIBS = $(shell pkg-config --libs cmocka)
 
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow
 OPT      ?= -O2
-ifneq ($(SANITIZE),)
+ifeq ($(SANITIZE),thread)
+# ThreadSanitizer: the races of the daemon's threads (workers, writer,
+# bulk import, prefault).  libevent, OpenSSL, LMDB and jansson are not
+# instrumented: the tests run with TSAN_OPTIONS=ignore_noninstrumented_modules=1
+# (tests/integration/harness.py, check-unit below), so only our own code's
+# accesses are checked.
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+else ifneq ($(SANITIZE),)
 OPT      := -O1
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
@@ -103,7 +111,7 @@ check: check-unit check-integration
 check-unit: $(UNIT_TESTS)
 	@set -e; fail=0; for t in $(UNIT_TESTS); do \
 		echo "== $$t"; \
-		( cd tests/unit && ../../$$t ) || fail=1; \
+		( cd tests/unit && TSAN_OPTIONS="$${TSAN_OPTIONS:-ignore_noninstrumented_modules=1 halt_on_error=1}" ../../$$t ) || fail=1; \
 	done; test $$fail = 0
 
 check-integration: all

@@ -52,16 +52,34 @@ CTL_BIN = BUILD / "disclosurectl"
 GENREGISTER_BIN = BUILD / "genregister"
 
 
-def _built_with_asan(path):
+def _built_with(path, mark):
     try:
         with open(path, "rb") as f:
-            return b"__asan_init" in f.read()
+            return mark in f.read()
     except OSError:
         return False
 
 
+def _built_with_asan(path):
+    return _built_with(path, b"__asan_init")
+
+
+def _built_with_tsan(path):
+    return _built_with(path, b"__tsan_init")
+
+
 # Timeouts are multiplied by SLOW: a sanitizer build runs about 3x slower.
-SLOW = float(os.environ.get("ITEST_SLOW", "0")) or (3.0 if _built_with_asan(DAEMON_BIN) else 1.0)
+SLOW = float(os.environ.get("ITEST_SLOW", "0")) or (
+    3.0 if _built_with_asan(DAEMON_BIN) or _built_with_tsan(DAEMON_BIN) else 1.0)
+
+# Under ThreadSanitizer only our own code is checked: libevent, OpenSSL,
+# LMDB and jansson are not instrumented, so TSan cannot see the ordering
+# their locks and reference counts give (an SSL_CTX freed by a reload
+# after a worker's last SSL_free of a connection on it), nor that a
+# descriptor number closed by one worker and reused by another is a new
+# descriptor.  The daemons and clients the tests start inherit this.
+if _built_with_tsan(DAEMON_BIN):
+    os.environ.setdefault("TSAN_OPTIONS", "ignore_noninstrumented_modules=1")
 
 # Where the throwaway folders go; run.py removes it when every test passed.
 SESSION_DIR = Path(tempfile.mkdtemp(prefix="disclosured-itest-"))
