@@ -244,6 +244,17 @@ cpu_ticks() { # cpu_ticks PID: user + system CPU of the whole process, in ticks
 	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
+# thread_ticks PID PREFIX: user + system CPU, in ticks, of the process's
+# threads whose name begins with PREFIX (the daemon's are worker0...,
+# writer, bulk-import, prefault and the main thread).
+thread_ticks() {
+	for tt_task in /proc/"$1"/task/*; do
+		case $(cat "$tt_task/comm" 2>/dev/null) in
+		"$2"*) awk '{ print $14 + $15 }' "$tt_task/stat" 2>/dev/null ;;
+		esac
+	done | awk '{ s += $1 } END { print s + 0 }'
+}
+
 # lg NAME PORT PRINCIPAL PATH [loadgen args...]: one run, its RESULT line
 # appended to $results/NAME, with the server's CPU time per request
 # (cpu_us=, warm-up included) added: on a machine others are using, the
@@ -254,6 +265,8 @@ lg() {
 	lg_pid=$nginx_pid
 	[ "$lg_port" != "$daemon_port" ] || lg_pid=$daemon_pid
 	lg_t0=$(cpu_ticks "$lg_pid")
+	lg_w0=$(thread_ticks "$lg_pid" worker)
+	lg_r0=$(thread_ticks "$lg_pid" writer)
 	# shellcheck disable=SC2086
 	lg_out=$(timeout $((BENCH_SECONDS + WARMUP + 61)) $PIN_CLIENT "$loadgen" \
 		--url "https://127.0.0.1:$lg_port$lg_path" --cert "$work/pki/$lg_who.crt" \
@@ -266,15 +279,25 @@ lg() {
 	fi
 	lg_t1=$(cpu_ticks "$lg_pid")
 	lg_n=$(($(field requests "$lg_line") + $(field warmup_requests "$lg_line")))
-	lg_cpu=$(awk -v t="$((lg_t1 - lg_t0))" -v hz="$CLK_TCK" -v n="$lg_n" \
-		'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "-" }')
-	printf '%s cpu_us=%s\n' "$lg_line" "$lg_cpu" >>"$results/$lg_name"
+	lg_cpu=$(per_request $((lg_t1 - lg_t0)) "$lg_n")
+	# The daemon's CPU split: its workers' threads and its audit writer's.
+	lg_split=""
+	if [ "$lg_pid" = "$daemon_pid" ]; then
+		lg_split=" worker_us=$(per_request $(($(thread_ticks "$lg_pid" worker) - lg_w0)) "$lg_n")"
+		lg_split="$lg_split writer_us=$(per_request $(($(thread_ticks "$lg_pid" writer) - lg_r0)) "$lg_n")"
+	fi
+	printf '%s cpu_us=%s%s\n' "$lg_line" "$lg_cpu" "$lg_split" >>"$results/$lg_name"
 	lg_err=$(field errors "$lg_line")
 	lg_bad=$(field non2xx "$lg_line")
 	if [ "$lg_err" != 0 ] || [ "$lg_bad" != 0 ]; then
 		printf '%s\n' "$lg_out" | grep -E 'first error|errors ' | sed "s/^/  [$lg_name] /" >&2 || true
 		printf '  [%s] %s errors, %s non-2xx answers\n' "$lg_name" "$lg_err" "$lg_bad" >&2
 	fi
+}
+
+per_request() { # per_request TICKS N: microseconds a request ("-" if N is 0)
+	awk -v t="$1" -v hz="$CLK_TCK" -v n="$2" \
+		'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "-" }'
 }
 
 field() { # field NAME RESULT-LINE
@@ -697,6 +720,7 @@ for size in $BENCH_SIZES; do
 		fi
 		row "checks/s, $size records, $c conns$(errs "$n")" "$v" "$vn" "$vr" "$tgt" "$ok"
 		if [ "$c" = 32 ]; then cpu_row "$n" "nginx-post-$c" 0.15; else cpu_row "$n" "nginx-post-$c" ""; fi
+		row "  of which the worker / the audit writer, us" "$(median "$n" worker_us) / $(median "$n" writer_us)" "" "" "" ""
 		p50=$(median "$n" p50_ms)
 		p99=$(median "$n" p99_ms)
 		n50=$(median "nginx-post-$c" p50_ms)
@@ -767,4 +791,5 @@ say "  after the import, after the runs; the store is an LMDB map whose pages ar
 say "  cache.  Server CPU per request:"
 say "  user+system time of the server process over a run (warm-up included) per request answered;"
 say "  its ratio is what the throughput ratio would be if both servers had CPU 0 to themselves."
+say "  For checks, the same split between the daemon's worker thread and its audit writer."
 say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
