@@ -45,6 +45,13 @@ else ifneq ($(SANITIZE),)
 OPT      := -O1
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
+# make does not rebuild an object when only the flags change: a sanitizer
+# build in the plain build's folder would link old objects with new ones.
+ifneq ($(SANITIZE),)
+ifeq ($(BUILD),build)
+$(error SANITIZE=$(SANITIZE) needs a build folder of its own: add BUILD=build-asan (ASan+UBSan) or BUILD=build-tsan (TSan))
+endif
+endif
 CFLAGS   ?= -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' $(OPT) $(CFLAGS) $(SANFLAGS) $(WARN) \
 	     -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
