@@ -265,8 +265,11 @@ lg() {
 	lg_pid=$nginx_pid
 	[ "$lg_port" != "$daemon_port" ] || lg_pid=$daemon_pid
 	lg_t0=$(cpu_ticks "$lg_pid")
-	lg_w0=$(thread_ticks "$lg_pid" worker)
-	lg_r0=$(thread_ticks "$lg_pid" writer)
+	lg_w0=0 lg_r0=0
+	if [ "$lg_pid" = "$daemon_pid" ]; then
+		lg_w0=$(thread_ticks "$lg_pid" worker)
+		lg_r0=$(thread_ticks "$lg_pid" writer)
+	fi
 	# shellcheck disable=SC2086
 	lg_out=$(timeout $((BENCH_SECONDS + WARMUP + 61)) $PIN_CLIENT "$loadgen" \
 		--url "https://127.0.0.1:$lg_port$lg_path" --cert "$work/pki/$lg_who.crt" \
