@@ -74,10 +74,11 @@ SLOW = float(os.environ.get("ITEST_SLOW", "0")) or (
 
 # Under ThreadSanitizer only our own code is checked: libevent, OpenSSL,
 # LMDB and jansson are not instrumented, so TSan cannot see the ordering
-# their locks and reference counts give (an SSL_CTX freed by a reload
-# after a worker's last SSL_free of a connection on it), nor that a
-# descriptor number closed by one worker and reused by another is a new
-# descriptor.  The daemons and clients the tests start inherit this.
+# their atomic reference counts give (an SSL_CTX freed by a reload after a
+# worker's last SSL_free of a connection on it), nor that a descriptor
+# number closed by one worker and reused by another is a new descriptor.
+# (Their pthread locks it still sees.)  The daemons and clients the tests
+# start inherit this.
 if _built_with_tsan(DAEMON_BIN):
     os.environ.setdefault("TSAN_OPTIONS", "ignore_noninstrumented_modules=1")
 
