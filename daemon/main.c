@@ -345,6 +345,7 @@ static int daemon_open(struct daemon *d, const char *path)
 	so.map_size = d->cfg->store.map_size;
 	so.max_readers = (unsigned)d->cfg->server.workers + 16;
 	so.reindex_progress = reindex_progress;
+	so.views_cache = true; /* the lock just taken: no other disclosured writes it */
 	if (store_open(&d->store, &so, matcher_indexer(d->matcher), &err) != DSC_OK) {
 		log_errx("%s", err.msg);
 		return 1;

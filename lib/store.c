@@ -39,6 +39,7 @@
 #include <limits.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,39 @@
  * version: a program that lays views out otherwise re-indexes. */
 #define VIEW_LAYOUT 2u
 #define REINDEX_BATCH 20000 /* records per transaction while re-indexing */
+/*
+ * A check reads the view of each candidate, up to a few hundred blocks,
+ * each an mdb_get: two binary searches down the views' tree, whose pages
+ * (87 at a million records) are mostly out of the processor's cache.  So a
+ * reader of a store opened with views_cache remembers where each block lies
+ * in the map, as LMDB gave it, for later read transactions too, for as
+ * long as no commit has changed the views.  That is sound under LMDB's
+ * copy-on-write: a page of the views' tree is freed, and may be reused,
+ * only by a commit that changes the tree, so while none has, every
+ * remembered block is still there, unchanged.
+ *
+ * Which commits changed the views is counted in memory (views_seq), not in
+ * the store: a count kept in LMDB would dirty a page more in the commits
+ * that change a view, and a delete on a full map must still fit.  So only
+ * this process's commits are seen, and the caller promises there are no
+ * others (the daemon holds the store's lock).  views_seq is raised before
+ * such a commit and again after it, odd meanwhile, as a sequence lock: a
+ * read transaction begun with the same even count before and after its
+ * snapshot was taken sees exactly the commits counted, and one that finds
+ * another count than its slots were filled under forgets them all.  A
+ * read transaction that cannot tell (a commit under way) looks every block
+ * up.  The map moving (store_set_map_size) forgets them too.
+ * Direct-mapped by block number: 16,384 slots (256 KiB a reader) hold the
+ * blocks of a million records without a collision; beyond that, a block
+ * that collides is looked up again.
+ */
+#define VCACHE_SLOTS 16384u /* a power of two */
+
+struct vslot {
+	uint32_t tag;  /* block + 1; 0: empty */
+	uint32_t len;  /* 0: the block does not exist */
+	const void *data;
+};
 
 /* Index entries waiting to be written in key order. */
 struct pending_set {
@@ -118,6 +152,11 @@ struct store {
 	 * store_read_end(), exclusively by store_set_map_size(): LMDB may
 	 * remap only while no transaction of this process is active. */
 	pthread_rwlock_t resize_lock;
+	/* Raised by store_set_map_size() (under resize_lock, exclusive): the
+	 * map may have moved, and every pointer into it with it. */
+	unsigned map_epoch;
+	bool views_cache;            /* store_options.views_cache */
+	atomic_ulong views_seq;      /* commits that changed views, twice (vslot) */
 };
 
 struct store_reader {
@@ -128,6 +167,14 @@ struct store_reader {
 	 * look-ups): renewed on first use in each read transaction. */
 	MDB_cursor *icur;
 	bool icur_ready;
+	/* Where each block of match views lies in the map, found in earlier
+	 * read transactions (struct vslot). */
+	struct vslot *vcache;
+	unsigned long vcache_seq; /* the views_seq they were filled under */
+	unsigned vcache_epoch;    /* and the map_epoch */
+	unsigned long txn_seq;    /* views_seq of this read transaction's snapshot */
+	bool txn_seq_known;       /* the same before and after, and even */
+	bool vcache_checked;      /* against txn_seq, in this read transaction */
 };
 
 /* An index entry waiting to be written: the first 16 key bytes as two
@@ -158,6 +205,7 @@ struct store_txn {
 	uint32_t next_recno, start_next_recno;
 	struct store_buf view;
 	struct view_stage vs;
+	bool views_changed; /* views_seq is raised around the commit */
 	/* New index entries, written sorted at commit: in key order LMDB
 	 * finds each leaf beside the last one instead of descending from
 	 * the root at a random place, which made bulk loads several times
@@ -906,12 +954,14 @@ static int view_stage_flush(struct store_txn *t, struct dsc_error *err)
 		rc = mdb_del(t->txn, t->s->db_views, &k, NULL);
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			return mdb_fail(t->s, err, rc, "deleting a block of match views");
+		t->views_changed = true;
 		return DSC_OK;
 	}
 	v.mv_size = VIEW_HEAD + vs->data.len;
 	v.mv_data = NULL;
 	if ((rc = mdb_put(t->txn, t->s->db_views, &k, &v, MDB_RESERVE)) != 0)
 		return mdb_fail(t->s, err, rc, "writing a block of match views");
+	t->views_changed = true;
 	memcpy(v.mv_data, vs->off, VIEW_HEAD);
 	memcpy((unsigned char *)v.mv_data + VIEW_HEAD, vs->data.data, vs->data.len);
 	return DSC_OK;
@@ -1143,6 +1193,7 @@ static int reindex(struct store *s, size_t total, struct dsc_error *err)
 		store_write_abort(t);
 		return rc;
 	}
+	t->views_changed = true;
 	if ((rc = store_write_commit(t, err)) != DSC_OK ||
 	    (rc = store_bulk_begin(s, err)) != DSC_OK ||
 	    (rc = store_write_begin(s, &t, err)) != DSC_OK) {
@@ -1308,6 +1359,8 @@ int store_open(struct store **out, const struct store_options *opt,
 		pthread_rwlockattr_destroy(&ra);
 	}
 	s->read_only = opt->read_only;
+	s->views_cache = opt->views_cache;
+	atomic_init(&s->views_seq, 0);
 	s->reindex_progress = opt->reindex_progress;
 	s->progress_arg = opt->progress_arg;
 	s->map_size = opt->map_size ? opt->map_size : DEFAULT_MAP_SIZE;
@@ -1569,22 +1622,30 @@ void store_reader_free(struct store_reader *r)
 	if (r->icur != NULL)
 		mdb_cursor_close(r->icur);
 	mdb_txn_abort(r->txn);
+	free(r->vcache);
 	free(r);
 }
 
 int store_read_begin(struct store_reader *r, struct dsc_error *err)
 {
+	unsigned long seq;
 	int rc;
 
 	store_read_end(r);
 	pthread_rwlock_rdlock(&r->s->resize_lock);
+	seq = atomic_load(&r->s->views_seq);
 	rc = mdb_txn_renew(r->txn);
 	if (rc != 0) {
 		pthread_rwlock_unlock(&r->s->resize_lock);
 		return mdb_fail(r->s, err, rc, "starting a read");
 	}
+	/* The snapshot is taken: views_seq read again after it (vslot). */
+	atomic_thread_fence(memory_order_seq_cst);
+	r->txn_seq = seq;
+	r->txn_seq_known = r->s->views_cache && (seq & 1) == 0 && atomic_load(&r->s->views_seq) == seq;
 	r->active = true;
 	r->icur_ready = false;
+	r->vcache_checked = false;
 	return DSC_OK;
 }
 
@@ -1703,6 +1764,7 @@ int store_set_map_size(struct store *s, size_t map_size, struct dsc_error *err)
 	rc = mdb_env_set_mapsize(s->env, map_size);
 	if (rc == 0)
 		s->map_size = map_size;
+	s->map_epoch++; /* even on failure: LMDB may have unmapped it */
 	pthread_rwlock_unlock(&s->resize_lock);
 	if (rc != 0)
 		return mdb_fail(s, err, rc, "growing the map");
@@ -1879,13 +1941,59 @@ static int view_in_block(const MDB_val *v, uint32_t recno, const void **view, si
 	return DSC_OK;
 }
 
+/* The slots, valid in this read transaction; NULL if there are none (not
+ * asked for, a commit under way, out of memory): then every block is
+ * looked up. */
+static struct vslot *vcache(struct store_reader *r)
+{
+	if (!r->txn_seq_known)
+		return NULL;
+	if (!r->vcache_checked) {
+		r->vcache_checked = true;
+		if (r->vcache == NULL) {
+			r->vcache = calloc(VCACHE_SLOTS, sizeof(*r->vcache));
+		} else if (r->vcache_seq != r->txn_seq || r->vcache_epoch != r->s->map_epoch) {
+			memset(r->vcache, 0, VCACHE_SLOTS * sizeof(*r->vcache));
+		}
+		r->vcache_seq = r->txn_seq;
+		r->vcache_epoch = r->s->map_epoch;
+	}
+	return r->vcache;
+}
+
+/* The block of 64 views numbered block, as rget would give it. */
+static int view_block(struct store_reader *r, uint32_t block, MDB_val *v)
+{
+	struct vslot *slots, *e = NULL;
+	int rc;
+
+	if (r->active && (slots = vcache(r)) != NULL) {
+		e = &slots[block & (VCACHE_SLOTS - 1)];
+		if (e->tag == block + 1) {
+			if (e->len == 0)
+				return DSC_ENOTFOUND;
+			v->mv_size = e->len;
+			v->mv_data = (void *)e->data;
+			return DSC_OK;
+		}
+	}
+	rc = rget(r, r->s->db_views, &block, sizeof(block), v);
+	if (e != NULL && (rc == DSC_OK || rc == DSC_ENOTFOUND) && block != UINT32_MAX &&
+	    (rc == DSC_ENOTFOUND || (v->mv_size > 0 && v->mv_size <= UINT32_MAX))) {
+		e->tag = block + 1;
+		e->len = rc == DSC_OK ? (uint32_t)v->mv_size : 0;
+		e->data = rc == DSC_OK ? v->mv_data : NULL;
+	}
+	return rc;
+}
+
 int store_get_view(struct store_reader *r, uint32_t recno, const void **view, size_t *len)
 {
 	uint32_t block = recno >> VIEW_BLOCK_SHIFT;
 	MDB_val v;
 	int rc;
 
-	if ((rc = rget(r, r->s->db_views, &block, sizeof(block), &v)) != DSC_OK)
+	if ((rc = view_block(r, block, &v)) != DSC_OK)
 		return rc;
 	return view_in_block(&v, recno, view, len);
 }
@@ -1901,7 +2009,7 @@ int store_get_views(struct store_reader *r, const uint32_t *recnos, size_t n, co
 	/* The blocks first, asking for each view's offsets... */
 	for (size_t i = 0; i < n; i++) {
 		uint32_t block = recnos[i] >> VIEW_BLOCK_SHIFT;
-		rc = rget(r, r->s->db_views, &block, sizeof(block), &v[i]);
+		rc = view_block(r, block, &v[i]);
 		if (rc == DSC_ENOTFOUND) {
 			v[i].mv_size = 0;
 			continue;
@@ -2273,7 +2381,12 @@ int store_write_commit(struct store_txn *t, struct dsc_error *err)
 		return rc;
 	}
 	pending_keep(t); /* before the write lock goes */
+	/* Odd while the commit may be half seen (the comment on vslot). */
+	if (t->views_changed)
+		atomic_fetch_add(&s->views_seq, 1);
 	rc = mdb_txn_commit(t->txn);
+	if (t->views_changed)
+		atomic_fetch_add(&s->views_seq, 1);
 	t->txn = NULL;
 	if (rc != 0 && t->pend != &t->own) {
 		t->pend->n = t->bulk_mark_n;

@@ -1104,6 +1104,7 @@ int main(int argc, char **argv)
 	opt.path = dir;
 	opt.map_size = (size_t)32 << 30;
 	opt.bulk_nosync = true;
+	opt.views_cache = true; /* its own store: nothing else writes it */
 	if (store_open(&st, &opt, matcher_indexer(m), &err) != DSC_OK ||
 	    store_reader_new(st, &r, &err) != DSC_OK || store_reader_new(st, &oracle_reader, &err) != DSC_OK ||
 	    normalizer_new(&oracle_norm, &err) != DSC_OK) {

@@ -73,6 +73,12 @@ struct store_options {
 	 * indexed). */
 	void (*reindex_progress)(void *arg, size_t done, size_t total, bool finished);
 	void *progress_arg;
+	/* Addition: readers remember where blocks of match views lie across
+	 * their read transactions, until this process commits a change to
+	 * them (lib/store.c, struct vslot).  Only where no other process
+	 * writes the store while it is open: the daemon, which holds the
+	 * store's lock, and a program on a store of its own. */
+	bool views_cache;
 };
 
 /* Opens (creating if needed), checks the schema version, clears stale

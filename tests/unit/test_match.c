@@ -159,6 +159,7 @@ static int setup(void **state)
 	if (mkdtemp(f->dir) == NULL)
 		return -1;
 	opt.path = f->dir;
+	opt.views_cache = true; /* as the daemon opens it */
 	opt.map_size = 64u << 20;
 	if (matcher_new(&f->m, NULL, &err) != DSC_OK || match_ctx_new(f->m, &f->c, &err) != DSC_OK ||
 	    store_open(&f->s, &opt, matcher_indexer(f->m), &err) != DSC_OK ||

@@ -9,8 +9,10 @@
  * lower-cased, "f:" prefix), not the matcher's, so that they test the
  * store's bookkeeping and nothing else.  Every person here is made up.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -82,6 +84,7 @@ static int open_store(struct fixture *f, size_t map_size, const struct store_ind
 
 	opt.path = f->dir;
 	opt.map_size = map_size;
+	opt.views_cache = true; /* as the daemon opens it */
 	rc = store_open(&f->s, &opt, ix, &err);
 	if (rc != DSC_OK)
 		print_error("store_open: %s\n", err.msg);
@@ -1067,6 +1070,164 @@ static void views_follow_every_create_replace_and_delete_across_blocks(void **st
 	views_agree(f, &m, VIEW_PEOPLE);
 }
 
+/*
+ * A reader remembers where blocks of views lie, from one read transaction
+ * to the next (views_cache): a writer thread replaces records all the
+ * while, each round changing every view's length, and the reader checks
+ * in each of its snapshots that every view it reads is the one of the
+ * record as stored in that same snapshot.  A block remembered past a
+ * commit that rewrote it would give the old view (or bytes of a page since
+ * reused), beside the new record.
+ */
+#define CHURN_PEOPLE 200
+
+struct churn {
+	struct store *s;
+	atomic_bool stop;
+	atomic_uint rounds;
+	char msg[200];
+};
+
+/* Person i's record as of round (view_given: each round another length). */
+static int churn_put(struct store_txn *t, size_t i, unsigned round, struct dsc_error *err)
+{
+	char id[32], given[40];
+	struct offender *o;
+	int rc;
+
+	snprintf(id, sizeof(id), "VW-%04zu", i);
+	view_given(given, sizeof(given), i, round);
+	o = record(id, given, "Blockson", NULL);
+	rc = store_put_offender(t, o, NULL, err);
+	offender_free(o);
+	return rc;
+}
+
+static void *churn_writer(void *arg)
+{
+	struct churn *ch = arg;
+
+	for (unsigned round = 1; !atomic_load(&ch->stop); round++) {
+		struct store_txn *t;
+		struct dsc_error err;
+
+		if (store_write_begin(ch->s, &t, &err) != DSC_OK) {
+			snprintf(ch->msg, sizeof(ch->msg), "write begin: %.150s", err.msg);
+			break;
+		}
+		/* A different third of the people each round, so that blocks
+		 * are rewritten in part too. */
+		for (size_t i = round % 3; i < CHURN_PEOPLE; i += 3)
+			if (churn_put(t, i, round, &err) != DSC_OK)
+				snprintf(ch->msg, sizeof(ch->msg), "put %zu: %.150s", i, err.msg);
+		if (store_write_commit(t, &err) != DSC_OK) {
+			snprintf(ch->msg, sizeof(ch->msg), "commit: %.150s", err.msg);
+			break;
+		}
+		atomic_fetch_add(&ch->rounds, 1);
+	}
+	return NULL;
+}
+
+/* The given name of a stored record, from its JSON. */
+static size_t stored_given(const char *json, size_t len, char *out, size_t cap)
+{
+	const char *g = memmem(json, len, "\"given\":\"", 9), *e;
+
+	if (g == NULL)
+		return 0;
+	g += 9;
+	e = memchr(g, '"', (size_t)(json + len - g));
+	if (e == NULL || (size_t)(e - g) >= cap)
+		return 0;
+	memcpy(out, g, (size_t)(e - g));
+	out[e - g] = '\0';
+	return (size_t)(e - g);
+}
+
+static void views_read_in_a_snapshot_are_of_that_snapshot(struct fixture *f, size_t *checked)
+{
+	struct dsc_error err;
+
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	for (size_t i = 0; i < CHURN_PEOPLE; i++) {
+		char id[32], given[40], want[80];
+		const char *json;
+		const void *view;
+		size_t len, vlen;
+		uint32_t recno;
+
+		snprintf(id, sizeof(id), "VW-%04zu", i);
+		assert_int_equal(store_get_recno(f->r, id, &recno), DSC_OK);
+		assert_int_equal(store_get_offender_by_recno(f->r, recno, &json, &len), DSC_OK);
+		assert_true(stored_given(json, len, given, sizeof(given)) > 0);
+		snprintf(want, sizeof(want), "%s:%s", id, given);
+		if (i % 2 == 0) {
+			assert_int_equal(store_get_view(f->r, recno, &view, &vlen), DSC_OK);
+		} else {
+			const void *views[1];
+			size_t lens[1];
+
+			assert_int_equal(store_get_views(f->r, &recno, 1, views, lens), DSC_OK);
+			assert_non_null(views[0]);
+			view = views[0];
+			vlen = lens[0];
+		}
+		if (vlen != strlen(want) || memcmp(view, want, vlen) != 0)
+			fail_msg("view of %s is \"%.*s\" beside the record's \"%s\"", id, (int)vlen,
+				 (const char *)view, want);
+		(*checked)++;
+	}
+	store_read_end(f->r);
+}
+
+static void a_reader_never_keeps_a_view_a_commit_has_changed(void **state)
+{
+	struct fixture *f = *state;
+	struct churn ch;
+	struct store_txn *t;
+	struct dsc_error err;
+	pthread_t tid;
+	size_t checked = 0, snapshots = 0;
+
+	reopen(f, &view_indexer);
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (size_t i = 0; i < CHURN_PEOPLE; i++)
+		assert_int_equal(churn_put(t, i, 0, &err), DSC_OK);
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+
+	/* One writer at a time, between snapshots: each commit after the
+	 * blocks were remembered. */
+	for (unsigned round = 1; round <= 6; round++) {
+		views_read_in_a_snapshot_are_of_that_snapshot(f, &checked);
+		assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+		for (size_t i = round % 3; i < CHURN_PEOPLE; i += 3)
+			assert_int_equal(churn_put(t, i, round, &err), DSC_OK);
+		assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	}
+	views_read_in_a_snapshot_are_of_that_snapshot(f, &checked);
+	/* The map grown (it may move): the blocks are looked up again. */
+	assert_int_equal(store_set_map_size(f->s, 64u << 20, &err), DSC_OK);
+	views_read_in_a_snapshot_are_of_that_snapshot(f, &checked);
+
+	/* And with the writer committing while the reader reads. */
+	memset(&ch, 0, sizeof(ch));
+	ch.s = f->s;
+	atomic_init(&ch.stop, false);
+	atomic_init(&ch.rounds, 0);
+	assert_int_equal(pthread_create(&tid, NULL, churn_writer, &ch), 0);
+	while (atomic_load(&ch.rounds) < 150 && ch.msg[0] == '\0') {
+		views_read_in_a_snapshot_are_of_that_snapshot(f, &checked);
+		snapshots++;
+	}
+	atomic_store(&ch.stop, true);
+	assert_int_equal(pthread_join(tid, NULL), 0);
+	if (ch.msg[0] != '\0')
+		fail_msg("writer: %s", ch.msg);
+	assert_true(snapshots > 0);
+	assert_true(checked >= (8 + snapshots) * CHURN_PEOPLE);
+}
+
 static void a_store_whose_views_are_laid_out_otherwise_is_reindexed(void **state)
 {
 	struct fixture *f = *state;
@@ -1262,6 +1423,7 @@ static void a_full_map_is_an_error_with_words_and_the_store_goes_on(void **state
 	assert_int_equal(store_get_offender(f->r, "KEN-0", &json, &len), DSC_OK);
 	assert_int_equal(store_offender_count(f->r, &n_before), DSC_OK);
 	store_read_end(f->r);
+	{ size_t u, m, nn; store_stat(f->s, &u, &m, &nn); fprintf(stderr, "DBG used %zu map %zu n %zu\n", u, m, nn); }
 	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
 	assert_int_equal(store_delete_offender(t, "KEN-000001", &err), DSC_OK);
 	assert_int_equal(store_write_commit(t, &err), DSC_OK);
@@ -1923,6 +2085,7 @@ int main(void)
 		T(a_new_indexer_version_rebuilds_the_index_on_open),
 		T(a_reindex_at_open_tells_its_progress_and_a_plain_open_tells_nothing),
 		T(views_follow_every_create_replace_and_delete_across_blocks),
+		T(a_reader_never_keeps_a_view_a_commit_has_changed),
 		T(a_store_whose_views_are_laid_out_otherwise_is_reindexed),
 		T(a_damaged_block_of_views_is_refused_not_trusted),
 		T(an_index_entry_already_there_stops_none_of_the_others),
