@@ -46,6 +46,7 @@ static void fz_setup(void)
 		abort();
 	opt.path = dir;
 	opt.map_size = 64u << 20;
+	opt.views_cache = true; /* as the daemon opens it: one reader, its slots kept across inputs */
 	if (matcher_new(&fz_matcher, NULL, &err) != DSC_OK ||
 	    match_ctx_new(fz_matcher, &fz_ctx, &err) != DSC_OK ||
 	    store_open(&fz_store, &opt, matcher_indexer(fz_matcher), &err) != DSC_OK ||
