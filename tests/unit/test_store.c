@@ -1084,6 +1084,7 @@ static void views_follow_every_create_replace_and_delete_across_blocks(void **st
 struct churn {
 	struct store *s;
 	atomic_bool stop;
+	atomic_bool failed; /* msg written: read it after the join */
 	atomic_uint rounds;
 	char msg[200];
 };
@@ -1113,15 +1114,22 @@ static void *churn_writer(void *arg)
 
 		if (store_write_begin(ch->s, &t, &err) != DSC_OK) {
 			snprintf(ch->msg, sizeof(ch->msg), "write begin: %.150s", err.msg);
+			atomic_store(&ch->failed, true);
 			break;
 		}
 		/* A different third of the people each round, so that blocks
 		 * are rewritten in part too. */
-		for (size_t i = round % 3; i < CHURN_PEOPLE; i += 3)
-			if (churn_put(t, i, round, &err) != DSC_OK)
+		for (size_t i = round % 3; i < CHURN_PEOPLE; i += 3) {
+			if (churn_put(t, i, round, &err) != DSC_OK) {
 				snprintf(ch->msg, sizeof(ch->msg), "put %zu: %.150s", i, err.msg);
+				atomic_store(&ch->failed, true);
+				store_write_abort(t);
+				return NULL;
+			}
+		}
 		if (store_write_commit(t, &err) != DSC_OK) {
 			snprintf(ch->msg, sizeof(ch->msg), "commit: %.150s", err.msg);
+			atomic_store(&ch->failed, true);
 			break;
 		}
 		atomic_fetch_add(&ch->rounds, 1);
@@ -1214,15 +1222,16 @@ static void a_reader_never_keeps_a_view_a_commit_has_changed(void **state)
 	memset(&ch, 0, sizeof(ch));
 	ch.s = f->s;
 	atomic_init(&ch.stop, false);
+	atomic_init(&ch.failed, false);
 	atomic_init(&ch.rounds, 0);
 	assert_int_equal(pthread_create(&tid, NULL, churn_writer, &ch), 0);
-	while (atomic_load(&ch.rounds) < 150 && ch.msg[0] == '\0') {
+	while (atomic_load(&ch.rounds) < 150 && !atomic_load(&ch.failed)) {
 		views_read_in_a_snapshot_are_of_that_snapshot(f, &checked);
 		snapshots++;
 	}
 	atomic_store(&ch.stop, true);
 	assert_int_equal(pthread_join(tid, NULL), 0);
-	if (ch.msg[0] != '\0')
+	if (atomic_load(&ch.failed))
 		fail_msg("writer: %s", ch.msg);
 	assert_true(snapshots > 0);
 	assert_true(checked >= (8 + snapshots) * CHURN_PEOPLE);
@@ -1423,7 +1432,6 @@ static void a_full_map_is_an_error_with_words_and_the_store_goes_on(void **state
 	assert_int_equal(store_get_offender(f->r, "KEN-0", &json, &len), DSC_OK);
 	assert_int_equal(store_offender_count(f->r, &n_before), DSC_OK);
 	store_read_end(f->r);
-	{ size_t u, m, nn; store_stat(f->s, &u, &m, &nn); fprintf(stderr, "DBG used %zu map %zu n %zu\n", u, m, nn); }
 	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
 	assert_int_equal(store_delete_offender(t, "KEN-000001", &err), DSC_OK);
 	assert_int_equal(store_write_commit(t, &err), DSC_OK);
