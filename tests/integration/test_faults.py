@@ -5,14 +5,16 @@ stay, the error is logged, service goes on), and a full store (checks get
 """
 
 import hashlib
+import json
 import os
 import shutil
 import signal
 import socket
+import subprocess
 import time
 import unittest
 
-from harness import (FORCE_A, FORCE_B, PRINCIPALS, CheckLoad, Daemon, DaemonTestCase, acl_text,
+from harness import (BUILD, FORCE_A, FORCE_B, PRINCIPALS, CheckLoad, Daemon, DaemonTestCase, acl_text,
                      audit_entries, check_body, export_audit, fixture_records, load_records, openssl, pki,
                      tls_context, tmo, try_handshake_and_get)
 
@@ -166,6 +168,32 @@ class SecondInstance(unittest.TestCase):
             for d in (second, first):
                 if d.alive():
                     d.stop(expect_rc=None)
+
+
+    def test_the_offline_loader_refuses_a_store_a_daemon_serves(self):
+        # store-import writes no audit entry, and the daemon's readers
+        # would not see its commits (lib/store.c, struct vslot): it takes
+        # the daemon's lock on the store, and waits for no one.
+        d = Daemon("served").start()
+        reg = d.dir / "register.jsonl"
+        reg.write_text("".join(json.dumps(r) + "\n" for r in fixture_records()))
+        tool = [str(BUILD / "store-import"), "--quiet", "--map-size", str(256 << 20),
+                str(d.dir / "store"), str(reg)]
+        try:
+            r = subprocess.run(tool, capture_output=True, text=True, timeout=tmo(60))
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn("in use by a running disclosured (pid %d)" % d.proc.pid, r.stderr)
+            self.assertIn("disclosurectl import", r.stderr)
+            h = d.client("cw.wm").get("/healthz")
+            self.assertEqual(h.status, 200)
+            self.assertEqual(json.loads(h.body)["records"], 0, "the refused import wrote records")
+            d.stop()
+            # With the daemon gone the store is the loader's.
+            r = subprocess.run(tool, capture_output=True, text=True, timeout=tmo(60))
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        finally:
+            if d.alive():
+                d.stop(expect_rc=None)
 
 
 def presented_fingerprint(daemon):
