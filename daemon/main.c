@@ -16,14 +16,12 @@
  * the writer has committed the last entry.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -247,47 +245,6 @@ static void reload(struct daemon *d)
 /* ---- start and stop ---- */
 
 /*
- * The store has one writer, which owns the head of the audit chain: a
- * second daemon on the same store (an operator's slip, an overlapping
- * restart) must not start, or the two would fight over every append.  An
- * exclusive flock on <store>/disclosured.lock, held for the life of the
- * process (the kernel drops it on any exit, kill -9 included).
- */
-static int store_lock_take(const char *path)
-{
-	char lock_path[4096], pid[32];
-	int fd, n;
-
-	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-		log_warn("store %s: cannot create it", path);
-		return -1;
-	}
-	if (snprintf(lock_path, sizeof(lock_path), "%s/disclosured.lock", path) >=
-	    (int)sizeof(lock_path)) {
-		log_errx("store %s: path too long", path);
-		return -1;
-	}
-	fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		log_warn("store %s: cannot open %s", path, lock_path);
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		n = (int)pread(fd, pid, sizeof(pid) - 1, 0);
-		pid[n > 0 ? n : 0] = '\0';
-		pid[strcspn(pid, "\n")] = '\0';
-		log_errx("store %s is in use by another disclosured (pid %s): one daemon per store",
-			 path, pid[0] ? pid : "unknown");
-		close(fd);
-		return -1;
-	}
-	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
-		log_warn("store %s: cannot write the pid into %s", path, lock_path);
-	return fd; /* kept open: the lock lasts as long as the process */
-}
-
-/*
  * A version whose matcher indexes records otherwise re-indexes the store
  * when it first opens it, before it answers (a million records took 18 s
  * here; a slower disk takes longer).  Said in the log, and to systemd as
@@ -338,8 +295,14 @@ static int daemon_open(struct daemon *d, const char *path)
 		log_errx("%s", err.msg);
 		return 1;
 	}
-	if (store_lock_take(d->cfg->store.path) < 0)
+	/* The store has one writer, which owns the head of the audit chain: a
+	 * second daemon on the same store (an operator's slip, an overlapping
+	 * restart) must not start, or the two would fight over every append;
+	 * nor may the offline loader write it meanwhile (store_lock_take). */
+	if (store_lock_take(d->cfg->store.path, &err) < 0) {
+		log_errx("%s%s", err.msg, err.code == DSC_ECONFLICT ? ": one daemon per store" : "");
 		return 1;
+	}
 	memset(&so, 0, sizeof(so));
 	so.path = d->cfg->store.path;
 	so.map_size = d->cfg->store.map_size;

@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -1748,6 +1749,36 @@ int store_keep_ahead(struct store *s, size_t low, size_t step, size_t *added, st
 	mdb_txn_abort(txn);
 	*added = target - end;
 	return DSC_OK;
+}
+
+int store_lock_take(const char *dir, struct dsc_error *err)
+{
+	char path[PATH_MAX], pid[32];
+	int fd, n, e;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return dsc_error_set(err, DSC_EIO, "store %s: cannot create it: %s", dir, strerror(errno));
+	if (snprintf(path, sizeof(path), "%s/disclosured.lock", dir) >= (int)sizeof(path))
+		return dsc_error_set(err, DSC_EINVAL, "store %s: path too long", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return dsc_error_set(err, DSC_EIO, "store %s: cannot open %s: %s", dir, path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		e = errno;
+		n = (int)pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		close(fd);
+		if (e != EWOULDBLOCK)
+			return dsc_error_set(err, DSC_EIO, "store %s: cannot lock %s: %s", dir, path, strerror(e));
+		return dsc_error_set(err, DSC_ECONFLICT, "store %s is in use by another process (pid %s)", dir,
+				     pid[0] ? pid : "unknown");
+	}
+	/* The pid only names the holder to others; the lock holds without it. */
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == 0)
+		(void)!pwrite(fd, pid, (size_t)n, 0);
+	return fd;
 }
 
 int store_set_map_size(struct store *s, size_t map_size, struct dsc_error *err)

@@ -21,15 +21,11 @@
  * commits stay atomic).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "disclosure/offender.h"
 #include "disclosure/store.h"
@@ -284,43 +280,6 @@ static int write_chunk(struct store *s, struct store_txn **t, struct chunk *c, s
 	return DSC_OK;
 }
 
-/*
- * The daemon's lock on its store (<store>/disclosured.lock, flock): a store
- * a disclosured has open must not be written from another process.  This
- * writes no audit entry, and the daemon's readers would not see its
- * commits (lib/store.c, struct vslot: views_cache).  Held until exit.
- */
-static int take_store_lock(const char *dir)
-{
-	char path[4096], pid[32];
-	int fd, n;
-
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, "store-import: cannot create %s: %s\n", dir, strerror(errno));
-		return -1;
-	}
-	if (snprintf(path, sizeof(path), "%s/disclosured.lock", dir) >= (int)sizeof(path)) {
-		fprintf(stderr, "store-import: %s: path too long\n", dir);
-		return -1;
-	}
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-		fprintf(stderr, "store-import: cannot open %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		n = (int)pread(fd, pid, sizeof(pid) - 1, 0);
-		pid[n > 0 ? n : 0] = '\0';
-		pid[strcspn(pid, "\n")] = '\0';
-		fprintf(stderr,
-			"store-import: store %s is in use by a running disclosured (pid %s): stop it first, "
-			"or import through the API (disclosurectl import)\n",
-			dir, pid[0] ? pid : "unknown");
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 int main(int argc, char **argv)
 {
 	struct store_options opt = { 0 };
@@ -400,8 +359,14 @@ int main(int argc, char **argv)
 	opt.map_size = (size_t)map_size;
 	opt.bulk_nosync = true;
 	t0 = now();
-	if (take_store_lock(argv[a]) < 0)
+	/* Never beside a daemon serving the store: this writes no audit
+	 * entry, and the daemon's readers would not see its commits. */
+	if (store_lock_take(argv[a], &err) < 0) {
+		fprintf(stderr, "store-import: %s%s\n", err.msg,
+			err.code == DSC_ECONFLICT ? ": stop it first, or import through the API "
+						    "(disclosurectl import)" : "");
 		goto out;
+	}
 	if (store_open(&s, &opt, indexer, &err) != DSC_OK) {
 		fprintf(stderr, "store-import: %s\n", err.msg);
 		goto out;

@@ -90,6 +90,15 @@ int store_sync(struct store *s, struct dsc_error *err);
 /* Bytes used by the data file (pages in use * page size). */
 int store_stat(struct store *s, size_t *used_bytes, size_t *map_size, size_t *records);
 
+/* Addition: takes the lock of the one process that may write the store
+ * (<dir>/disclosured.lock, flock, with the holder's pid in it), creating
+ * dir if needed: the daemon for its life, the offline loader for its run.
+ * Returns the descriptor to keep open (the kernel drops the lock on any
+ * exit), or a negative status: DSC_ECONFLICT when another process holds
+ * it (err names its pid), DSC_EIO or DSC_EINVAL otherwise.  A store whose
+ * lock is held may be opened with store_options.views_cache. */
+int store_lock_take(const char *dir, struct dsc_error *err);
+
 /* Addition: grows the map to map_size bytes while the store is open, so a
  * full store serves again without a restart.  Only from the writer's
  * thread, outside a write transaction; waits for readers to end their

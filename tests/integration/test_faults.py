@@ -182,7 +182,7 @@ class SecondInstance(unittest.TestCase):
         try:
             r = subprocess.run(tool, capture_output=True, text=True, timeout=tmo(60))
             self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
-            self.assertIn("in use by a running disclosured (pid %d)" % d.proc.pid, r.stderr)
+            self.assertIn("in use by another process (pid %d)" % d.proc.pid, r.stderr)
             self.assertIn("disclosurectl import", r.stderr)
             h = d.client("cw.wm").get("/healthz")
             self.assertEqual(h.status, 200)

@@ -116,6 +116,8 @@ static void remove_dir(const char *dir)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/disclosured.lock", dir);
+	unlink(path);
 	rmdir(dir);
 }
 
@@ -1237,6 +1239,30 @@ static void a_reader_never_keeps_a_view_a_commit_has_changed(void **state)
 	assert_true(checked >= (8 + snapshots) * CHURN_PEOPLE);
 }
 
+/* The one writing process's lock: flock conflicts between open files even
+ * in one process, so a second take here is what another process meets. */
+static void the_store_lock_is_held_by_one_taker_who_is_named(void **state)
+{
+	struct fixture *f = *state;
+	struct dsc_error err;
+	char want[64];
+	int fd, fd2;
+
+	fd = store_lock_take(f->dir, &err);
+	assert_true(fd >= 0);
+	assert_int_equal(store_lock_take(f->dir, &err), DSC_ECONFLICT);
+	snprintf(want, sizeof(want), "in use by another process (pid %ld)", (long)getpid());
+	if (strstr(err.msg, want) == NULL)
+		fail_msg("%s: does not say \"%s\"", err.msg, want);
+	close(fd);
+	fd2 = store_lock_take(f->dir, &err);
+	assert_true(fd2 >= 0);
+	close(fd2);
+	/* A folder that cannot be made is an error in words, not a lock. */
+	assert_int_equal(store_lock_take("/proc/no-such-store", &err), DSC_EIO);
+	assert_non_null(strstr(err.msg, "cannot create"));
+}
+
 static void a_store_whose_views_are_laid_out_otherwise_is_reindexed(void **state)
 {
 	struct fixture *f = *state;
@@ -2094,6 +2120,7 @@ int main(void)
 		T(a_reindex_at_open_tells_its_progress_and_a_plain_open_tells_nothing),
 		T(views_follow_every_create_replace_and_delete_across_blocks),
 		T(a_reader_never_keeps_a_view_a_commit_has_changed),
+		T(the_store_lock_is_held_by_one_taker_who_is_named),
 		T(a_store_whose_views_are_laid_out_otherwise_is_reindexed),
 		T(a_damaged_block_of_views_is_refused_not_trusted),
 		T(an_index_entry_already_there_stops_none_of_the_others),
