@@ -2009,11 +2009,18 @@ static int view_block(struct store_reader *r, uint32_t block, MDB_val *v)
 		}
 	}
 	rc = rget(r, r->s->db_views, &block, sizeof(block), v);
-	if (e != NULL && (rc == DSC_OK || rc == DSC_ENOTFOUND) && block != UINT32_MAX &&
-	    (rc == DSC_ENOTFOUND || (v->mv_size > 0 && v->mv_size <= UINT32_MAX))) {
+	if (e == NULL)
+		return rc;
+	/* Blocks end at 2^26 (record numbers are uint32_t), so block + 1 is
+	 * never 0; an empty value would read as "no block": not kept. */
+	if (rc == DSC_ENOTFOUND) {
 		e->tag = block + 1;
-		e->len = rc == DSC_OK ? (uint32_t)v->mv_size : 0;
-		e->data = rc == DSC_OK ? v->mv_data : NULL;
+		e->len = 0;
+		e->data = NULL;
+	} else if (rc == DSC_OK && v->mv_size > 0 && v->mv_size <= UINT32_MAX) {
+		e->tag = block + 1;
+		e->len = (uint32_t)v->mv_size;
+		e->data = v->mv_data;
 	}
 	return rc;
 }
