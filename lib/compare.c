@@ -20,11 +20,20 @@ static size_t cap_len(size_t n)
 
 /* ---------------------------------------------------------------- Jaro */
 
+/*
+ * Jaro's matching, one bit per position (COMPARE_STR_MAX is 64): for
+ * each character of a in order, the first position of b inside the
+ * window that holds the same character and is not yet taken, as the
+ * textbook loop finds it, but as the lowest bit of a mask.  pos[c] has a
+ * bit for every position of b holding c; only the entries of a's and b's
+ * characters are cleared and read, so the table is never set in full.
+ */
 double jaro(const char *a, size_t alen, const char *b, size_t blen)
 {
-	bool am[COMPARE_STR_MAX] = {false}, bm[COMPARE_STR_MAX] = {false};
-	size_t window, matches = 0, trans = 0, k = 0;
+	uint64_t pos[256], am = 0, bm = 0;
+	size_t window, matches, trans = 0;
 
+	_Static_assert(COMPARE_STR_MAX <= 64, "one bit per position");
 	alen = cap_len(alen);
 	blen = cap_len(blen);
 	if (alen == 0 && blen == 0)
@@ -33,28 +42,32 @@ double jaro(const char *a, size_t alen, const char *b, size_t blen)
 		return 0.0;
 	window = (alen > blen ? alen : blen) / 2;
 	window = window > 0 ? window - 1 : 0;
+	for (size_t i = 0; i < alen; i++)
+		pos[(unsigned char)a[i]] = 0;
+	for (size_t j = 0; j < blen; j++)
+		pos[(unsigned char)b[j]] = 0;
+	for (size_t j = 0; j < blen; j++)
+		pos[(unsigned char)b[j]] |= UINT64_C(1) << j;
 	for (size_t i = 0; i < alen; i++) {
 		size_t lo = i > window ? i - window : 0;
 		size_t hi = i + window + 1 < blen ? i + window + 1 : blen;
-		for (size_t j = lo; j < hi; j++) {
-			if (!bm[j] && a[i] == b[j]) {
-				am[i] = bm[j] = true;
-				matches++;
-				break;
-			}
+		uint64_t in, free_here;
+		if (lo >= hi)
+			continue;
+		in = (hi - lo == 64 ? ~UINT64_C(0) : (UINT64_C(1) << (hi - lo)) - 1) << lo;
+		free_here = pos[(unsigned char)a[i]] & ~bm & in;
+		if (free_here != 0) {
+			bm |= free_here & -free_here;
+			am |= UINT64_C(1) << i;
 		}
 	}
-	if (matches == 0)
+	if (am == 0)
 		return 0.0;
-	for (size_t i = 0; i < alen; i++) {
-		if (!am[i])
-			continue;
-		while (!bm[k])
-			k++;
-		if (a[i] != b[k])
+	matches = (size_t)__builtin_popcountll(am);
+	/* The matched characters of each string in order, pairwise. */
+	for (uint64_t x = am, y = bm; x != 0; x &= x - 1, y &= y - 1)
+		if (a[__builtin_ctzll(x)] != b[__builtin_ctzll(y)])
 			trans++;
-		k++;
-	}
 	double m = (double)matches;
 	return (m / (double)alen + m / (double)blen + (m - (double)trans / 2.0) / m) / 3.0;
 }

@@ -5,6 +5,7 @@
  * date-of-birth and postcode comparison levels, each case named in words.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -63,6 +64,85 @@ static void test_jaro_winkler_edges(void **state)
 		memset(b, 'A', sizeof(b));
 		check_close("strings beyond the bound", jaro_winkler(a, sizeof(a), b, sizeof(b)), 1.0);
 	}
+}
+
+/* Jaro as its definition states it, one position at a time: the
+ * matching characters within the window, each position of b taken once,
+ * the first free one, then half the matched pairs out of order. */
+static double jaro_by_definition(const char *a, size_t alen, const char *b, size_t blen)
+{
+	bool am[COMPARE_STR_MAX] = {false}, bm[COMPARE_STR_MAX] = {false};
+	size_t window, matches = 0, trans = 0, k = 0;
+
+	alen = alen < COMPARE_STR_MAX ? alen : COMPARE_STR_MAX;
+	blen = blen < COMPARE_STR_MAX ? blen : COMPARE_STR_MAX;
+	if (alen == 0 && blen == 0)
+		return 1.0;
+	if (alen == 0 || blen == 0)
+		return 0.0;
+	window = (alen > blen ? alen : blen) / 2;
+	window = window > 0 ? window - 1 : 0;
+	for (size_t i = 0; i < alen; i++) {
+		size_t lo = i > window ? i - window : 0, hi = i + window + 1 < blen ? i + window + 1 : blen;
+		for (size_t j = lo; j < hi; j++)
+			if (!bm[j] && a[i] == b[j]) {
+				am[i] = bm[j] = true;
+				matches++;
+				break;
+			}
+	}
+	if (matches == 0)
+		return 0.0;
+	for (size_t i = 0; i < alen; i++) {
+		if (!am[i])
+			continue;
+		while (!bm[k])
+			k++;
+		trans += a[i] != b[k++];
+	}
+	double m = (double)matches;
+	return (m / (double)alen + m / (double)blen + (m - (double)trans / 2.0) / m) / 3.0;
+}
+
+/* The comparator finds its matches with bit masks; on strings of every
+ * length up to past the bound, from small alphabets (many repeated
+ * letters, the hard case for "the first free position") and from every
+ * byte value, it must give exactly what the definition gives. */
+static void test_jaro_agrees_with_its_definition(void **state)
+{
+	uint64_t x = 20261201;
+	char a[COMPARE_STR_MAX + 8], b[COMPARE_STR_MAX + 8];
+	size_t compared = 0;
+
+	(void)state;
+	for (int round = 0; round < 200000; round++) {
+		size_t alen, blen;
+		unsigned alphabet;
+		x = x * 6364136223846793005u + 1442695040888963407u;
+		alen = (size_t)(x >> 33) % (COMPARE_STR_MAX + 5);
+		blen = (size_t)(x >> 17) % (COMPARE_STR_MAX + 5);
+		if (round % 4 != 0) { /* mostly names' lengths */
+			alen %= 14;
+			blen %= 14;
+		}
+		alphabet = round % 3 == 0 ? 2 : round % 3 == 1 ? 6 : 256;
+		for (size_t i = 0; i < alen; i++) {
+			x = x * 6364136223846793005u + 1442695040888963407u;
+			a[i] = (char)(alphabet == 256 ? (x >> 40) & 0xff : 'a' + (x >> 40) % alphabet);
+		}
+		for (size_t i = 0; i < blen; i++) {
+			x = x * 6364136223846793005u + 1442695040888963407u;
+			b[i] = (char)(alphabet == 256 ? (x >> 40) & 0xff : 'a' + (x >> 40) % alphabet);
+		}
+		double got = jaro(a, alen, b, blen), want = jaro_by_definition(a, alen, b, blen);
+		if (got != want) {
+			print_error("round %d: lengths %zu and %zu: jaro %.17g, by definition %.17g\n", round, alen,
+				    blen, got, want);
+			fail();
+		}
+		compared++;
+	}
+	assert_int_equal(compared, 200000);
 }
 
 static void test_damerau_levenshtein(void **state)
@@ -615,6 +695,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_jaro_winkler_reference_values),
 		cmocka_unit_test(test_jaro_winkler_edges),
+		cmocka_unit_test(test_jaro_agrees_with_its_definition),
 		cmocka_unit_test(test_damerau_levenshtein),
 		cmocka_unit_test(test_double_metaphone_reference_values),
 		cmocka_unit_test(test_double_metaphone_memo_matches_cold_calls),
