@@ -279,6 +279,12 @@ _Static_assert(VIEW_GROUP <= STORE_VIEWS_MAX, "a group is fetched in one call");
 /* Sounds of the family name one slip away, looked up for a check without
  * a date of birth (slip_codes). */
 #define SLIP_CODES_MAX 12
+/* Sounds of the family names no record spells so, one letter put back or
+ * replaced, looked up for a check without a date of birth: at most this
+ * many a check (typo_keys). */
+#ifndef TYPO_CODES_MAX
+#define TYPO_CODES_MAX 96
+#endif
 
 const char *band_name(enum band b)
 {
@@ -1641,6 +1647,16 @@ static bool qkey_empty(struct match_ctx *c, struct store_reader *r, char kind, c
 	return false;
 }
 
+/* A Double Metaphone code (at most four letters) as one number. */
+static uint32_t code_bits(const char *code)
+{
+	uint32_t b = 0;
+
+	for (size_t i = 0; i < DM_CODE_MAX && code[i] != '\0'; i++)
+		b |= (uint32_t)(unsigned char)code[i] << (8 * i);
+	return b;
+}
+
 /*
  * The sounds of a family-name token one typing slip away: two adjacent
  * letters swapped back, or one letter left out (an extra one typed), that
@@ -1681,6 +1697,89 @@ static size_t slip_codes(const struct mtok *t, char (*out)[DM_CODE_MAX + 1], siz
 			memcpy(out[n++], p, sizeof(p));
 	}
 	return n;
+}
+
+/*
+ * The sounds of the family name's spellings one keystroke away that
+ * slip_codes leaves out: a letter missed (any letter put back anywhere:
+ * Smih, Taylo, larke) or mistyped (one replaced: Smitj, Mowak), other
+ * than the name's own; at most max, into out.  A five-letter name has
+ * some 280 such spellings and 50 to 100 sounds among them, so only a
+ * name nobody on the register spells so pays for them (typo_keys).
+ */
+static size_t typo_codes(const struct mtok *t, uint32_t *out, size_t max)
+{
+	char v[NORM_TOKEN_MAX + 1], p[DM_CODE_MAX + 1], alt[DM_CODE_MAX + 1];
+	uint32_t own = code_bits(t->dm1);
+	size_t n = 0;
+
+	if (t->len < 2 || t->len >= NORM_TOKEN_MAX)
+		return 0;
+	/* Position by position, each letter put in before it, then each in
+	 * its place: the sounds of edits near the front (which change the
+	 * sound most) come first should max be reached.  Computed without
+	 * the memo of double_metaphone: these spellings are met once. */
+	for (size_t i = 0; i <= t->len && n < max; i++) {
+		for (int kind = 0; kind < 2 && n < max; kind++) {
+			size_t vl;
+			if (kind == 1 && i == t->len)
+				break;
+			for (char ch = 'a'; ch <= 'z' && n < max; ch++) {
+				uint32_t b;
+				bool dup;
+				if (kind == 0) { /* ch put in before letter i */
+					memcpy(v, t->s, i);
+					v[i] = ch;
+					memcpy(v + i + 1, t->s + i, t->len - i);
+					vl = t->len + 1u;
+				} else { /* letter i replaced by ch */
+					if (t->s[i] == ch)
+						continue;
+					memcpy(v, t->s, t->len);
+					v[i] = ch;
+					vl = t->len;
+				}
+				double_metaphone_cold(v, vl, p, alt);
+				b = code_bits(p);
+				dup = p[0] == '\0' || b == own;
+				for (size_t k = 0; k < n && !dup; k++)
+					dup = out[k] == b;
+				if (!dup)
+					out[n++] = b;
+			}
+		}
+	}
+	return n;
+}
+
+/*
+ * For a check without a date of birth: the N keys, with the given name's
+ * own sound, of the sounds typo_codes finds for every family name of a
+ * reading that nobody on the register spells so (its T keys are empty:
+ * a typo, or a stranger).  Added after every other key of the check, so
+ * that they never take the place of one (qkey_add drops what does not
+ * fit), and at most TYPO_CODES_MAX a check.
+ */
+static void typo_keys(struct match_ctx *c)
+{
+	uint32_t codes[TYPO_CODES_MAX];
+	size_t left = TYPO_CODES_MAX;
+
+	for (size_t i = 0; i < c->n_subj && left > 0; i++) {
+		const struct mname *n = &c->subj[i];
+		if (c->swapped[i] || n->family_seen || n->ng == 0 || n->given[0].dm1[0] == '\0')
+			continue;
+		for (size_t t = 0; t < n->nf && left > 0; t++) {
+			size_t k = typo_codes(&n->family[t], codes, left);
+			for (size_t j = 0; j < k; j++) {
+				char code[DM_CODE_MAX + 1] = {0};
+				for (size_t b = 0; b < DM_CODE_MAX; b++) /* code_bits, undone */
+					code[b] = (char)((codes[j] >> (8 * b)) & 0xff);
+				qkey_put(c, 'N', code, n->given[0].dm1, 0, -1);
+			}
+			left -= k;
+		}
+	}
 }
 
 /*
@@ -1923,6 +2022,8 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 	}
 	for (size_t i = 0; i < c->n_subj; i++)
 		query_name_keys(c, r, &c->subj[i], c->swapped[i], years, ny, mmdd, nd);
+	if (nd == 0)
+		typo_keys(c);
 
 	for (size_t i = 0; i < c->n_keys; i++) {
 		if (c->keys[i].counted)

@@ -451,6 +451,14 @@ static const struct check_case cases[] = {
 	 {.given = "Darren", NULL, "Romsby"}, BAND_POSSIBLE_MATCH, "GMP-0000005", {"family:fuzzy", "given:exact"}},
 	{"a letter too many that changes the sound (Ormshby), without a date",
 	 {.given = "Darren", NULL, "Ormshby"}, BAND_POSSIBLE_MATCH, "GMP-0000005", {"family:fuzzy", "given:exact"}},
+	/* A family name nobody on the register spells so: the spellings a
+	 * letter missed or mistyped away are looked up by their sounds too. */
+	{"a letter missed that changes the sound (Omsby), without a date",
+	 {.given = "Darren", NULL, "Omsby"}, BAND_POSSIBLE_MATCH, "GMP-0000005", {"family:fuzzy", "given:exact"}},
+	{"a letter mistyped that changes the sound (Ornsby), without a date",
+	 {.given = "Darren", NULL, "Ornsby"}, BAND_POSSIBLE_MATCH, "GMP-0000005", {"family:fuzzy", "given:exact"}},
+	{"the family name's first letter missed (enwright), with an age only",
+	 {.given = "Tobias", NULL, "Enwright", .age = 40}, BAND_POSSIBLE_MATCH, "GMP-0000007", {"family:fuzzy", "given:exact"}},
 	{"a name registered only in Devanagari is found by its Latin spelling, exactly",
 	 {.given = "Rajesh", NULL, "Patel", .postcode = "LE4 6AB"}, BAND_POSSIBLE_MATCH, "WMP-0000019",
 	 {"family:exact", "given:exact", "postcode:full", "name:transliterated"}},
@@ -762,6 +770,42 @@ static void test_an_initial_or_a_sound_changing_typo_with_a_slipped_date_still_f
 				    queries[i].family, queries[i].dob);
 			fail();
 		}
+	}
+}
+
+/* A check without a date under ten names, nine of them spelt as nobody
+ * on the register spells them: each part of each of those has some
+ * seventy sounds a letter away, more keys together than a check holds
+ * (QKEYS_MAX).  They come
+ * after every other key, so the tenth name, spelt as registered, is
+ * still looked up and the person found. */
+static void test_the_sounds_of_unknown_names_never_crowd_out_a_known_one(void **state)
+{
+	static const char *const unknown[][2] = {
+		{"Zebedee", "Pennithwaite-Grotiv"}, {"Ottoline", "Trabok-Vostik"},  {"Evander", "Badek-Splevik"},
+		{"Peregrine", "Krabit-Glomek"},     {"Araminta", "Drupik-Dravik"},  {"Leopold", "Zarbit-Skarvel"},
+		{"Cressida", "Plimbo-Mirbel"},      {"Barnaby", "Kelmot-Frabst"},   {"Philippa", "Brogan-Ravensclaughton"},
+	};
+	struct fixture *f = *state;
+	struct check_subject s;
+	struct check_result res;
+	struct dsc_error err;
+
+	memset(&s, 0, sizeof(s));
+	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+		s.names[i].given = (char *)unknown[i][0];
+		s.names[i].family = (char *)unknown[i][1];
+	}
+	s.names[9].given = (char *)"Darren";
+	s.names[9].family = (char *)"Ormsby";
+	s.n_names = 10;
+	s.age = -1;
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	assert_int_equal(match_run(f->c, f->r, &s, &res, &err), DSC_OK);
+	store_read_end(f->r);
+	if (!among_candidates(&res, "GMP-0000005")) {
+		print_error("Darren Ormsby, the tenth name, is not among the %zu candidates\n", res.n_candidates);
+		fail();
 	}
 }
 
@@ -1193,6 +1237,8 @@ int main(void)
 		cmocka_unit_test(test_candidate_details),
 		cmocka_unit_test(test_namesake_with_other_dob_and_address_is_never_a_match),
 		cmocka_unit_test_setup_teardown(test_a_very_common_name_alone_still_finds_people_of_that_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_the_sounds_of_unknown_names_never_crowd_out_a_known_one, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_an_initial_or_a_sound_changing_typo_with_a_slipped_date_still_find_the_person,
 						setup, teardown),
 		cmocka_unit_test(test_at_most_ten_sorted_and_no_weak_candidates),
