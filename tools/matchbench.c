@@ -1298,9 +1298,11 @@ int main(int argc, char **argv)
 	{
 		size_t n = all_pos.n_cpu + all_neg.n_cpu;
 		double *t = malloc((n + 1) * sizeof(*t));
-		if (t != NULL && n > 0 && all_pos.cpu != NULL) {
-			memcpy(t, all_pos.cpu, all_pos.n_cpu * sizeof(*t));
-			memcpy(t + all_pos.n_cpu, all_neg.cpu, all_neg.n_cpu * sizeof(*t));
+		if (t != NULL && n > 0) {
+			if (all_pos.n_cpu > 0)
+				memcpy(t, all_pos.cpu, all_pos.n_cpu * sizeof(*t));
+			if (all_neg.n_cpu > 0)
+				memcpy(t + all_pos.n_cpu, all_neg.cpu, all_neg.n_cpu * sizeof(*t));
 			qsort(t, n, sizeof(*t), cmp_double);
 			printf("  CPU time per check of the %zu checks of the totals alone: p50 %.0f us, p99 %.0f us\n", n,
 			       t[n / 2], t[n * 99 / 100]);
