@@ -212,6 +212,7 @@
 #define FALLBACK_SCAN 250 /* of the first key over its cap: read partly, budget permitting */
 #define DECISIVE_MARGIN 4.0 /* a match this far above the threshold ends the search... */
 #define EARLY_STOP_MIN 16  /* ...except through keys this small, which cost nothing */
+#define MORE_PROBES 8     /* views read to tell whether more would fit */
 #define VIEW_GROUP 8       /* views fetched together (store_get_views) */
 _Static_assert(VIEW_GROUP <= STORE_VIEWS_MAX, "a group is fetched in one call");
 
@@ -362,6 +363,7 @@ struct qkey {
 	char k[QKEY_LEN];
 	uint8_t len;
 	bool counted; /* count already read */
+	bool read;    /* every entry of it examined (collect_fn) */
 	size_t count;
 	/* The entries, read with the count when the key is small and the
 	 * check's arena has room (n_refs == count), else 0: read later. */
@@ -422,6 +424,15 @@ struct match_ctx {
 	size_t n_cands, cand_limit;
 	size_t n_refs_seen, ref_limit; /* index entries examined, and the most */
 	size_t n_pruned; /* entries ruled out by their tags */
+	/* Whether the answer may leave out records in the possible band:
+	 * set_aside, one was left out because the list was full (weighs_too_little,
+	 * top_insert); cut, a key was passed over or read in part, or did
+	 * not fit in the table (more_candidates). */
+	bool set_aside, cut, key_stopped;
+	size_t n_probes; /* records probe_left_out was asked about */
+	size_t n_probe_views; /* and read */
+	struct rview probe_view;
+	struct store_reader *r; /* of the check under way */
 	uint32_t district_bit, area_pair; /* of the subject's postcode in a tag (0: none) */
 	/* of a subject with an age and no date: the dates of birth within
 	 * AGE_NEAR_YEARS of it, AGE_ROUGH_YEARS and AGE_GUESS_YEARS
@@ -1552,13 +1563,16 @@ static int qkey_add(void *arg, const char *key, size_t len)
 		if (k->len == len && memcmp(k->k, key, len) == 0)
 			return DSC_OK;
 	}
-	if (c->n_keys == QKEYS_MAX)
+	if (c->n_keys == QKEYS_MAX) {
+		c->cut = true;
 		return DSC_OK; /* bounded: the most important keys come first */
+	}
 	c->qkey_gen[slot] = c->gen;
 	c->qkey_idx[slot] = (uint16_t)c->n_keys;
 	memcpy(c->keys[c->n_keys].k, key, len);
 	c->keys[c->n_keys].len = (uint8_t)len;
 	c->keys[c->n_keys].counted = false;
+	c->keys[c->n_keys].read = false;
 	c->keys[c->n_keys].n_refs = 0;
 	c->n_keys++;
 	return DSC_OK;
@@ -1926,7 +1940,7 @@ static int qkey_cmp(const void *a, const void *b)
 	return x->count < y->count ? -1 : x->count > y->count;
 }
 
-static bool tag_rules_out(const struct match_ctx *c, uint32_t tag, uint32_t recno);
+static bool tag_rules_out(struct match_ctx *c, uint32_t tag, uint32_t recno);
 
 static int collect_fn(void *arg, const struct store_ref *refs, size_t n)
 {
@@ -1937,8 +1951,10 @@ static int collect_fn(void *arg, const struct store_ref *refs, size_t n)
 		size_t h = (r * 2654435761u) & (SEEN_SLOTS - 1);
 		bool found = false;
 
-		if (++c->n_refs_seen > c->ref_limit)
+		if (++c->n_refs_seen > c->ref_limit) {
+			c->key_stopped = true;
 			return 1; /* examined enough of a huge key */
+		}
 		/* A pure function of the tag: the same from any key, so a
 		 * ruled-out record needs no place in the seen set. */
 		if (tag_rules_out(c, refs[i].tag, r)) {
@@ -1954,8 +1970,10 @@ static int collect_fn(void *arg, const struct store_ref *refs, size_t n)
 		}
 		if (found)
 			continue;
-		if (c->n_cands >= c->cand_limit)
+		if (c->n_cands >= c->cand_limit) {
+			c->key_stopped = true;
 			return 1; /* budget reached: stop this key */
+		}
 		c->seen_gen[h] = c->gen;
 		c->seen_key[h] = r;
 		c->cands[c->n_cands++] = refs[i];
@@ -1963,15 +1981,18 @@ static int collect_fn(void *arg, const struct store_ref *refs, size_t n)
 	return 0;
 }
 
-static int scan_key(struct match_ctx *c, struct store_reader *r, const struct qkey *k, struct dsc_error *err)
+static int scan_key(struct match_ctx *c, struct store_reader *r, struct qkey *k, struct dsc_error *err)
 {
 	int rc;
 
+	c->key_stopped = false;
 	if (k->n_refs > 0 && k->n_refs == k->count) {
 		collect_fn(c, c->ref_arena + k->refs_at, k->n_refs);
+		k->read = !c->key_stopped;
 		return DSC_OK;
 	}
 	rc = store_index_each(r, k->k, k->len, collect_fn, c);
+	k->read = rc >= 0 && !c->key_stopped;
 
 	if (rc < 0)
 		return dsc_error_set(err, rc, "reading the candidate index failed (%s)", dsc_status_name(rc));
@@ -2834,18 +2855,52 @@ static double dob_score_dates(const struct match_ctx *c, const struct check_subj
  * tag_rules_out asks before a view is read (a bound from the tag),
  * score_candidate after (from the view's dates and postcodes).
  */
-static bool weighs_too_little(const struct match_ctx *c, double ub, uint32_t recno)
+enum left_out { KEPT = 0, BELOW_A_MATCH, LIST_FULL };
+
+static enum left_out weighs_too_little(const struct match_ctx *c, double ub, uint32_t recno)
 {
 	if (c->n_top > 0 && c->top[0].band == BAND_MATCH &&
 	    ub < c->top[0].w - MATCH_MARGIN && ub < c->t_match)
-		return true;
+		return BELOW_A_MATCH;
 	if (c->n_top == MATCH_MAX_CANDIDATES) {
 		const struct scored *last = &c->top[MATCH_MAX_CANDIDATES - 1];
 		bool below = ub < last->w - W_EQUAL || (ub <= last->w + W_EQUAL && recno > last->recno);
 		if (below && (last->band == BAND_MATCH || ub < c->t_match))
-			return true;
+			return LIST_FULL;
 	}
-	return false;
+	return KEPT;
+}
+
+static void score_candidate(struct match_ctx *c, const struct check_subject *s, uint32_t recno,
+			    const void *view, size_t view_len, struct rview *v, struct rd *names, bool probe);
+
+/*
+ * A record left out because the list is full, whose bound reaches the
+ * possible band: does it really weigh that much?  If so the answer says
+ * that more would fit (more_candidates).  The bound takes the names to
+ * agree as well as any can, and a sound-alike (Adeline Brogan for
+ * Ottoline Brackenridge) shares the key of the very name: its view is
+ * read to tell.  One record that weighs enough settles it; after
+ * MORE_PROBES that do not, the answer says more may fit rather than read
+ * on.  What the check finds is not changed.
+ */
+static void probe_left_out(struct match_ctx *c, uint32_t recno)
+{
+	const void *data;
+	size_t len;
+	struct rd names;
+
+	if (c->set_aside)
+		return;
+	if (++c->n_probes > MORE_PROBES) {
+		c->set_aside = true;
+		return;
+	}
+	if (store_get_views(c->r, &recno, 1, &data, &len) != DSC_OK || data == NULL ||
+	    view_decode_head(data, len, &c->probe_view, &names) != DSC_OK)
+		return; /* no view, or a damaged one: never scored either */
+	c->n_probe_views++;
+	score_candidate(c, c->s, recno, data, len, &c->probe_view, &names, true);
 }
 
 /*
@@ -2901,7 +2956,7 @@ static double tag_dob_weight(const struct match_ctx *c, const struct date *d, si
 	return W_DOB_AGE_INCONSISTENT;
 }
 
-static bool tag_rules_out(const struct match_ctx *c, uint32_t tag, uint32_t recno)
+static bool tag_rules_out(struct match_ctx *c, uint32_t tag, uint32_t recno)
 {
 	const struct check_subject *s = c->s;
 	double w = c->name_bound;
@@ -2934,7 +2989,17 @@ static bool tag_rules_out(const struct match_ctx *c, uint32_t tag, uint32_t recn
 	 * Its sex is not in the tag: assume it agrees. */
 	if (c->postcode[0] != '\0')
 		w += postcode_bound(c, tag);
-	return w < THRESHOLD_POSSIBLE || weighs_too_little(c, w, recno);
+	if (w < THRESHOLD_POSSIBLE)
+		return true;
+	switch (weighs_too_little(c, w, recno)) {
+	case KEPT:
+		return false;
+	case LIST_FULL:
+		probe_left_out(c, recno);
+		return true;
+	default:
+		return true;
+	}
 }
 
 static double postcode_score(const struct match_ctx *c, const struct rview *v, const char **why)
@@ -2993,6 +3058,8 @@ static void top_insert(struct match_ctx *c, const struct scored *sc)
 
 	while (pos > 0 && scored_before(sc, &c->top[pos - 1]))
 		pos--;
+	if (c->n_top == MATCH_MAX_CANDIDATES)
+		c->set_aside = true; /* this one, or the tenth it pushes out */
 	if (pos >= MATCH_MAX_CANDIDATES)
 		return;
 	if (c->n_top < MATCH_MAX_CANDIDATES)
@@ -3001,8 +3068,10 @@ static void top_insert(struct match_ctx *c, const struct scored *sc)
 	c->top[pos] = *sc;
 }
 
+/* Weighs a record and puts it in the list if it earns a place; with
+ * probe, only finds whether it reaches the possible band (set_aside). */
 static void score_candidate(struct match_ctx *c, const struct check_subject *s, uint32_t recno,
-			    const void *view, size_t view_len, struct rview *v, struct rd *names)
+			    const void *view, size_t view_len, struct rview *v, struct rd *names, bool probe)
 {
 	struct name_result nr;
 	struct reasons rs = {.n = 0};
@@ -3020,8 +3089,16 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	w += postcode_score(c, v, &wp);
 	if (s->sex != 0 && s->sex != 'X' && v->sex != 0 && v->sex != 'X' && (char)v->sex != s->sex)
 		w += W_SEX_MISMATCH;
-	if (w + c->name_bound < THRESHOLD_POSSIBLE || weighs_too_little(c, w + c->name_bound, recno))
+	if (w + c->name_bound < THRESHOLD_POSSIBLE)
 		return;
+	if (!probe) {
+		enum left_out why = weighs_too_little(c, w + c->name_bound, recno);
+		if (why == BELOW_A_MATCH || (why == LIST_FULL && c->set_aside))
+			return;
+		/* Left out for the full list: weighed on, to tell whether
+		 * it would have been shown (probe_left_out), not kept. */
+		probe = why == LIST_FULL;
+	}
 	if (view_decode_names(names, v) != DSC_OK || v->n_names == 0)
 		return; /* damaged, or no name to compare: skipped, not trusted */
 	score_names(c, v, &nr);
@@ -3038,6 +3115,10 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	w += nr.w;
 	if (w < THRESHOLD_POSSIBLE)
 		return;
+	if (probe) {
+		c->set_aside = true;
+		return;
+	}
 
 	for (size_t i = 0; i < 4; i++)
 		if (nr.why[i] != NULL)
@@ -3558,7 +3639,7 @@ static int score_new(struct match_ctx *c, struct store_reader *r, const struct c
 				continue; /* a damaged view: skipped rather than trusted */
 			out->n_considered++;
 			out->n_views++;
-			score_candidate(c, s, group[j]->recno, data[j], len[j], &c->view, &names);
+			score_candidate(c, s, group[j]->recno, data[j], len[j], &c->view, &names, false);
 		}
 	}
 	return DSC_OK;
@@ -3586,7 +3667,7 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 	c->cand_limit = SCAN_BUDGET;
 	c->ref_limit = SIZE_MAX;
 	for (size_t i = 0; i < c->n_keys; i++) {
-		const struct qkey *k = &c->keys[i];
+		struct qkey *k = &c->keys[i];
 		size_t from = c->n_cands;
 		if (k->count == 0)
 			continue;
@@ -3611,7 +3692,7 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 	 * nothing decisive was found: a typo that changes the given name's
 	 * sound, with a slipped date, leaves little else to go on. */
 	for (size_t i = 0; i < c->n_keys && s->dob.year != 0; i++) {
-		const struct qkey *k = &c->keys[i];
+		struct qkey *k = &c->keys[i];
 		size_t from = c->n_cands;
 		if (k->k[0] != 'F' || k->count <= SECONDARY_CAP)
 			continue;
@@ -3646,6 +3727,9 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 	}
 	out->n_considered += c->n_pruned;
 	c->n_pruned = 0;
+	for (size_t i = 0; i < c->n_keys && !c->cut; i++)
+		if (c->keys[i].count > 0 && !c->keys[i].read)
+			c->cut = true;
 	return DSC_OK;
 }
 
@@ -3661,6 +3745,10 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 	out->n_candidates = 0;
 	out->n_considered = 0;
 	out->n_views = 0;
+	out->more_candidates = false;
+	c->set_aside = c->cut = false;
+	c->n_probes = c->n_probe_views = 0;
+	c->r = r;
 	if (subject->n_names == 0)
 		return dsc_error_field(err, DSC_EINVAL, "subject.names", "at least one name is needed");
 	gmtime_r(&now, &tm);
@@ -3733,5 +3821,7 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 	}
 	if (out->n_candidates > 0)
 		out->outcome = out->candidates[0].band;
+	out->more_candidates = out->n_candidates == MATCH_MAX_CANDIDATES && (c->set_aside || c->cut);
+	out->n_views += c->n_probe_views;
 	return DSC_OK;
 }

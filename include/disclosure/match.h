@@ -63,6 +63,11 @@ struct check_result {
 	size_t n_candidates;
 	size_t n_considered; /* records weighed, by their view or their index tags */
 	size_t n_views;      /* of which by their view (for metrics and benchmarks) */
+	/* The list is full and the register holds, or may hold, further
+	 * records that would be in the possible band: some were left out
+	 * because the list was full, or a key was too common to read whole.
+	 * A date of birth or a postcode narrows the check. */
+	bool more_candidates;
 };
 
 struct matcher;

@@ -692,6 +692,7 @@ static void test_at_most_ten_sorted_and_no_weak_candidates(void **state)
 
 	run(f, &q, &res);
 	assert_int_equal(res.n_candidates, MATCH_MAX_CANDIDATES); /* twelve namesakes, ten shown */
+	assert_true(res.more_candidates); /* and the answer says that two more fit */
 	assert_int_equal(res.outcome, BAND_POSSIBLE_MATCH);
 	for (size_t i = 0; i < res.n_candidates; i++) {
 		assert_true(res.candidates[i].band >= BAND_POSSIBLE_MATCH);
@@ -699,6 +700,71 @@ static void test_at_most_ten_sorted_and_no_weak_candidates(void **state)
 		if (i > 0)
 			assert_true(res.candidates[i - 1].score >= res.candidates[i].score);
 	}
+}
+
+static void put_fennimore(struct fixture *f, int i, const char *family, const char *postcode)
+{
+	char line[512], addr[96] = "";
+
+	if (postcode != NULL)
+		snprintf(addr, sizeof(addr), "\"addresses\":[{\"postcode\":\"%s\"}],", postcode);
+	snprintf(line, sizeof(line),
+		 "{\"id\":\"FM-%04d\",\"names\":[{\"given\":\"Quilla\",\"family\":\"%s\",\"kind\":\"primary\"}],"
+		 "\"dob\":\"19%02d-%02d-%02d\",%s\"managing_force\":\"kent\",\"status\":\"active\"}",
+		 i, family, 50 + i, 1 + i % 12, 1 + i, addr);
+	put_line(f->s, line);
+}
+
+/*
+ * The list stops at ten: an answer whose ten leave out a person who would
+ * have been shown says so (more_candidates), and one that shows all who
+ * fit does not.  Ten Quilla Fennimores, checked by name alone: all ten
+ * shown, nothing more.  An eleventh, read last: still ten shown, and the
+ * answer says more would fit, both when the eleventh is left out unread
+ * (the order of equals) and when, living in the area asked about, it is
+ * read and weighed and falls below the tenth.  With the date of birth of one of them the
+ * answer is that one, with room to spare.
+ */
+static void test_a_full_list_says_whether_more_would_fit(void **state)
+{
+	struct fixture *f = *state;
+	const struct query q = {.given = "Quilla", NULL, "Fennimore"};
+	const struct query dated = {.given = "Quilla", NULL, "Fennimore", .dob = "1953-04-04"};
+	const struct query placed = {.given = "Quilla", NULL, "Fennimore", .postcode = "YO10 5DD"};
+	struct check_result res;
+
+	for (int i = 0; i < 3; i++)
+		put_fennimore(f, i, "Fennimore", NULL);
+	run(f, &q, &res);
+	assert_int_equal(res.n_candidates, 3);
+	assert_false(res.more_candidates);
+
+	for (int i = 3; i < MATCH_MAX_CANDIDATES; i++)
+		put_fennimore(f, i, "Fennimore", NULL);
+	run(f, &q, &res);
+	assert_int_equal(res.n_candidates, MATCH_MAX_CANDIDATES);
+	assert_false(res.more_candidates);
+
+	put_fennimore(f, MATCH_MAX_CANDIDATES, "Fenimore", "YO31 7EX");
+	run(f, &q, &res);
+	assert_int_equal(res.n_candidates, MATCH_MAX_CANDIDATES);
+	assert_string_equal(res.candidates[MATCH_MAX_CANDIDATES - 1].offender_id, "FM-0009");
+	assert_true(res.more_candidates);
+
+	/* Its area lifts its bound above the tenth's weight, so it is read
+	 * and scored; its misspelt name leaves it below the ten. */
+	run(f, &placed, &res);
+	assert_int_equal(res.n_candidates, MATCH_MAX_CANDIDATES);
+	for (size_t i = 0; i < res.n_candidates; i++)
+		assert_string_not_equal(res.candidates[i].offender_id, "FM-0010");
+	assert_true(res.n_views > MATCH_MAX_CANDIDATES);
+	assert_true(res.more_candidates);
+
+	run(f, &dated, &res); /* FM-0003, born 1953-04-04 */
+	assert_int_equal(res.outcome, BAND_MATCH);
+	assert_string_equal(res.candidates[0].offender_id, "FM-0003");
+	assert_true(res.n_candidates < MATCH_MAX_CANDIDATES);
+	assert_false(res.more_candidates);
 }
 
 /* A name held by more people than a key is read for, given with nothing
@@ -725,6 +791,7 @@ static void test_a_very_common_name_alone_still_finds_people_of_that_name(void *
 
 	run(f, &q, &res);
 	assert_int_equal(res.n_candidates, MATCH_MAX_CANDIDATES);
+	assert_true(res.more_candidates); /* 427 Michaels: the list is cut */
 	for (size_t i = 0; i < res.n_candidates; i++)
 		assert_string_equal(res.candidates[i].matched_name.given, "Michael");
 }
@@ -1261,6 +1328,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_an_initial_or_a_sound_changing_typo_with_a_slipped_date_still_find_the_person,
 						setup, teardown),
 		cmocka_unit_test(test_at_most_ten_sorted_and_no_weak_candidates),
+		cmocka_unit_test_setup_teardown(test_a_full_list_says_whether_more_would_fit, setup, teardown),
 		cmocka_unit_test(test_only_one_of_two_close_people_is_a_match),
 		cmocka_unit_test(test_subject_without_names_is_refused),
 		cmocka_unit_test(test_band_names),
