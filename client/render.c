@@ -295,6 +295,10 @@ void print_check_result(FILE *out, json_t *result)
 	}
 	table_print(out, &t);
 	free(t.cells);
+	if (json_is_true(json_object_get(result, "more_candidates")))
+		fprintf(out, "More people on the register may fit as well: the list stops at %zu.\n"
+		             "A date of birth or a postcode would narrow the check.\n",
+		        json_array_size(cands));
 	print_receipt(out, json_object_get(result, "audit"));
 }
 

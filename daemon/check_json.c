@@ -429,6 +429,8 @@ int check_json_stored(struct jbuf *b, const struct check_json_fields *f,
 	jbuf_str(b, band_name(res->outcome));
 	JLIT(b, ",\"candidates\":");
 	check_json_candidates(b, res, NULL);
+	JLIT(b, ",\"more_candidates\":");
+	jbuf_lit(b, res->more_candidates ? "true" : "false");
 	jadd(b, "}", 1);
 	JLIT(b, ",\"decision\":");
 	jbuf_lit(b, "null");
@@ -446,5 +448,7 @@ int check_json_answer(struct jbuf *b, const char *check_id, const struct check_r
 	jbuf_str(b, band_name(res->outcome));
 	JLIT(b, ",\"candidates\":");
 	check_json_candidates(b, res, reader);
+	JLIT(b, ",\"more_candidates\":");
+	jbuf_lit(b, res->more_candidates ? "true" : "false");
 	return b->oom ? DSC_ENOMEM : DSC_OK;
 }

@@ -205,7 +205,13 @@ static int check_audit_members(struct job *j, const struct check_request *cr,
 		audit_members_real(m, (double)(long long)(c->score * 100.0 + 0.5) / 100.0);
 		AUDIT_LIT(m, "}");
 	}
-	AUDIT_LIT(m, "]}");
+	AUDIT_LIT(m, "]");
+	audit_members_key(m, "more_candidates");
+	if (res->more_candidates)
+		AUDIT_LIT(m, "true");
+	else
+		AUDIT_LIT(m, "false");
+	AUDIT_LIT(m, "}");
 	if (m->rc != DSC_OK) {
 		audit_members_release(m);
 		return DSC_EINVAL;

@@ -69,7 +69,7 @@ struct worker_metrics {
 	/* The matcher's work, summed over the checks run: records weighed,
 	 * of which by their view, and candidates answered.  Per check they
 	 * say why a check costs more on a larger register. */
-	atomic_uint_fast64_t check_considered, check_views, check_candidates;
+	atomic_uint_fast64_t check_considered, check_views, check_candidates, check_more;
 };
 void metrics_request_done(struct worker_metrics *m, enum endpoint ep, int status,
 			  uint64_t elapsed_ns);

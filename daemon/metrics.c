@@ -57,6 +57,7 @@ void metrics_check_work(struct worker_metrics *m, const struct check_result *res
 	atomic_fetch_add_explicit(&m->check_considered, res->n_considered, memory_order_relaxed);
 	atomic_fetch_add_explicit(&m->check_views, res->n_views, memory_order_relaxed);
 	atomic_fetch_add_explicit(&m->check_candidates, res->n_candidates, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->check_more, res->more_candidates ? 1 : 0, memory_order_relaxed);
 }
 
 static uint64_t ld(const atomic_uint_fast64_t *v)
@@ -140,6 +141,9 @@ int metrics_render(struct daemon *d, struct evbuffer *out)
 			{"disclosured_check_candidates_total",
 			 "Candidates in the answers of all checks run.",
 			 offsetof(struct worker_metrics, check_candidates)},
+			{"disclosured_check_more_candidates_total",
+			 "Checks whose answer said that more people may fit than the ten it shows.",
+			 offsetof(struct worker_metrics, check_more)},
 		};
 		for (size_t i = 0; i < sizeof(work) / sizeof(work[0]); i++) {
 			sum = 0;

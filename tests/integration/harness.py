@@ -16,6 +16,7 @@ What test modules use (other parts' tests too, so keep these stable):
   try_handshake_and_get(), tls_context()
   fixture_records(), register_lines(), check_body(), load_records()
   export_audit(), verify_daemon_audit(), audit_entries(), find_entry()
+  scrape()                             the daemon's /metrics as a dict
   CheckLoad, assert_receipts_in()      a load of checks and its receipts
   ctl(), ctl_raw(), ctl_available()    the project's client
   tmo(seconds)                         timeouts scaled for sanitizer builds
@@ -955,6 +956,19 @@ def register_lines(seed=7, count=2000):
             if len(lines) == count:
                 return lines
     return [json.dumps(r).encode() for r in small_register(seed, count)]
+
+
+def scrape(daemon):
+    """The daemon's /metrics (read as mon.met), Prometheus text ->
+    {(name, frozenset(labels)): value}."""
+    out = {}
+    text = daemon.client("mon.met").get("/metrics").body.decode()
+    for line in text.splitlines():
+        m = re.match(r'^(\w+)(?:\{([^}]*)\})? (\S+)$', line)
+        if m:
+            labels = frozenset(re.findall(r'(\w+)="([^"]*)"', m.group(2) or ""))
+            out[(m.group(1), labels)] = float(m.group(3))
+    return out
 
 
 def check_body(given="Tobias", family="Farthingale", dob="1971-04-09", case_ref="WM-CSODS-2026-0001",

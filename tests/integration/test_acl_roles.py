@@ -10,7 +10,7 @@ import json
 import unittest
 
 from harness import (FORCE_A, PRINCIPALS, DaemonTestCase, audit_entries, check_body, curl,
-                     export_audit, find_entry, fixture_records)
+                     export_audit, find_entry, fixture_records, scrape)
 
 # Who acts in the matrix: every principal with a usable certificate, and a
 # certificate of the client CA whose CN is in no ACL section.
@@ -149,19 +149,6 @@ class RolesAgainstEndpoints(DaemonTestCase):
 
 
 
-def scrape(daemon):
-    """Prometheus text -> {(name, frozenset(labels)): value}."""
-    import re
-    out = {}
-    text = daemon.client("mon.met").get("/metrics").body.decode()
-    for line in text.splitlines():
-        m = re.match(r'^(\w+)(?:\{([^}]*)\})? (\S+)$', line)
-        if m:
-            labels = frozenset(re.findall(r'(\w+)="([^"]*)"', m.group(2) or ""))
-            out[(m.group(1), labels)] = float(m.group(3))
-    return out
-
-
 class MetricsTellTheTruth(DaemonTestCase):
     """The metric names are the daemon's (not the contract's); what they
     count must agree with what the API says."""
@@ -187,19 +174,21 @@ class MetricsTellTheTruth(DaemonTestCase):
 
     def test_the_matchers_work_counters_agree_with_the_answers(self):
         names = ("disclosured_check_candidates_total", "disclosured_check_views_read_total",
-                 "disclosured_check_records_weighed_total")
+                 "disclosured_check_records_weighed_total", "disclosured_check_more_candidates_total")
         before = scrape(self.daemon)
         c = self.client("cw.wm")
-        answered = 0
+        answered = more = 0
         for i in range(3):
             r = c.post("/v1/checks", check_body(case_ref="WORK-%d" % i))
             self.assertEqual(r.status, 200)
             answered += len(r.json()["candidates"])
+            more += r.json()["more_candidates"]
         self.assertEqual(self.client("reg.wm").post("/v1/checks", check_body()).status, 403)
         after = scrape(self.daemon)
         delta = {n: after[(n, frozenset())] - before[(n, frozenset())] for n in names}
         self.assertGreater(answered, 0, "the fixture check should find someone")
         self.assertEqual(delta["disclosured_check_candidates_total"], answered)
+        self.assertEqual(delta["disclosured_check_more_candidates_total"], more)
         # every candidate answered was scored from its view, and every view
         # read is a record weighed
         self.assertGreaterEqual(delta["disclosured_check_views_read_total"], answered)

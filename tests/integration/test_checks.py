@@ -12,7 +12,7 @@ import unittest
 from pathlib import Path
 
 from harness import (FORCE_A, FORCE_B, HEX64, DaemonTestCase, audit_entries, check_body, ctl,
-                     ctl_available, export_audit, fixture_records, register_lines)
+                     ctl_available, export_audit, fixture_records, register_lines, scrape)
 
 BANDS = ("match", "possible_match")
 OUTCOMES = ("match", "possible_match", "no_match")
@@ -20,6 +20,21 @@ PURPOSES = ["csods_right_to_ask", "csods_right_to_be_told", "dvds_right_to_ask",
             "dvds_right_to_know", "mappa_review", "other"]
 SUMMARY_ONLY = {"offender_id", "band", "score", "managing_force", "summary"}
 REGISTER = register_lines(seed=11, count=2000)
+
+
+def namesakes(prefix, given, family, n, force="west-mercia"):
+    """n fictitious people of one name, born on n different days, with no
+    address: nothing but the name tells them apart."""
+    return [{"id": "%s%04d" % (prefix, i),
+             "names": [{"given": given, "family": family, "kind": "primary"}],
+             "dob": "19%02d-%02d-%02d" % (50 + i, 1 + i % 12, 1 + i),
+             "managing_force": force, "status": "active"} for i in range(n)]
+
+
+# Ten people of one name (every one of them fits in the list) and eleven
+# of another (one does not).
+TEN = namesakes("WMP-NV", "Xanthe", "Vellacott", 10)
+ELEVEN = namesakes("WMP-NF", "Quilla", "Fennimore", 11)
 
 
 def candidates_in(obj):
@@ -38,7 +53,7 @@ def candidates_in(obj):
 
 
 class Checks(DaemonTestCase):
-    records = fixture_records() + REGISTER
+    records = fixture_records() + REGISTER + TEN + ELEVEN
 
     def check(self, principal, body, status=200):
         r = self.client(principal).post("/v1/checks", body)
@@ -63,6 +78,9 @@ class Checks(DaemonTestCase):
             self.assertEqual(j["outcome"], "no_match")
         self.assertIsInstance(j["audit"]["seq"], int)
         self.assertRegex(j["audit"]["hash"], HEX64)
+        self.assertIsInstance(j["more_candidates"], bool)
+        if j["more_candidates"]:
+            self.assertEqual(len(cands), 10, "more_candidates with room left in the list")
 
     # -- answers --
 
@@ -292,6 +310,34 @@ class Checks(DaemonTestCase):
         prim = [n for n in rec["names"] if n.get("kind") == "primary"][0]
         j = self.check("cw.nat", check_body(given=None, family=prim["family"], dob=None)).json()
         self.assertWellFormedAnswer(j)
+
+    def test_a_full_list_says_whether_more_people_fit(self):
+        # The list stops at ten: the answer says whether the register holds
+        # more who would have been shown, in the answer, the stored check
+        # and the audit entry alike, and the metric counts the answers.
+        metric = ("disclosured_check_more_candidates_total", frozenset())
+        before = scrape(self.daemon)[metric]
+        for given, family, people, more in (("Xanthe", "Vellacott", TEN, False),
+                                            ("Quilla", "Fennimore", ELEVEN, True)):
+            with self.subTest(family=family):
+                r = self.check("cw.nat", check_body(given=given, family=family, dob=None,
+                                                    case_ref="NAT-MORE-%d" % len(people)))
+                j = r.json()
+                self.assertWellFormedAnswer(j)
+                self.assertEqual(len(j["candidates"]), 10)
+                self.assertLessEqual({c["offender_id"] for c in j["candidates"]},
+                                     {p["id"] for p in people})
+                self.assertIs(j["more_candidates"], more)
+                stored = self.client("cw.nat").get("/v1/checks/" + j["check_id"]).json()
+                self.assertIs(stored["response"]["more_candidates"], more)
+                e = audit_entries(export_audit(self.daemon))[j["audit"]["seq"]]
+                self.assertIs(e["result"]["more_candidates"], more)
+        # With the date of birth of one of them, that one, and room to spare.
+        j = self.check("cw.nat", check_body(given="Quilla", family="Fennimore",
+                                            dob=ELEVEN[3]["dob"])).json()
+        self.assertEqual(j["candidates"][0]["offender_id"], ELEVEN[3]["id"])
+        self.assertIs(j["more_candidates"], False)
+        self.assertEqual(scrape(self.daemon)[metric] - before, 1)
 
     # -- force scope --
 
@@ -610,6 +656,20 @@ class Checks(DaemonTestCase):
         self.assertIn("WMP-T000001", [c["offender_id"] for c in j["candidates"]])
         self.assertEqual(log.stat().st_mode & 0o777, 0o600, "the request log is not mode 0600")
         self.assertIn(j["audit"]["hash"], log.read_text())
+
+    @unittest.skipUnless(ctl_available(), "build/disclosurectl not built")
+    def test_disclosurectl_says_when_more_people_fit_than_it_shows(self):
+        log = Path(tempfile.mkdtemp(dir=self.daemon.dir)) / "requests.log"
+        words = "More people on the register may fit as well: the list stops at 10."
+        for family, given, more in (("Fennimore", "Quilla", True), ("Vellacott", "Xanthe", False)):
+            with self.subTest(family=family):
+                r = ctl(self.daemon, "cw.nat", "check", "--case", "NAT-CTL-MORE", "--purpose",
+                        "csods_right_to_ask", "--justification", "Fictitious test of the client",
+                        "--family", family, "--given", given, log=log)
+                self.assertEqual(r.returncode, 0, r.stderr.decode())
+                out = r.stdout.decode()
+                self.assertEqual(out.count("possible match"), 10, out)
+                self.assertEqual(words in out, more, out)
 
     @unittest.skipUnless(ctl_available(), "build/disclosurectl not built")
     def test_disclosurectl_exits_3_when_refused(self):

@@ -388,12 +388,14 @@ class TheDocument(unittest.TestCase):
         v = Validator(SPEC)
         s = {"$ref": "#/components/schemas/CheckResponse"}
         good = {"check_id": "chk_01ABC", "outcome": "no_match", "candidates": [],
-                "audit": {"seq": 3, "hash": "a" * 64}}
+                "more_candidates": False, "audit": {"seq": 3, "hash": "a" * 64}}
         self.assertEqual(v.errors(good, s), [])
         cases = [
             ("a required property missing", {k: x for k, x in good.items() if k != "audit"},
              "required property 'audit'"),
             ("a value outside its enum", dict(good, outcome="maybe"), "is not one of"),
+            ("a string where a boolean belongs", dict(good, more_candidates="no"),
+             "is not of type boolean"),
             ("a string where an integer belongs", dict(good, audit={"seq": "3", "hash": "a" * 64}),
              "is not of type integer"),
             ("a hash that is not 64 hex", dict(good, audit={"seq": 3, "hash": "XYZ"}),
