@@ -1071,6 +1071,7 @@ class Row:
         self.wrong_match = 0
         self.any_candidate = 0
         self.errors = 0
+        self.warned = 0     # misses whose answer said more_candidates
         self.misses = []
         self.wrong = []     # positives with another person in the match band
 
@@ -1094,6 +1095,7 @@ class Row:
             self.rank1 += ids[0] == o["true_id"]
         else:
             self.misses.append(o)
+            self.warned += bool(o.get("more"))
         if any(c.get("band") == "match" and c.get("offender_id") != o["true_id"] for c in o["candidates"]):
             self.wrong_match += 1
             self.wrong.append(o)
@@ -1251,6 +1253,7 @@ def evaluate(args, ctx, d, harness):
              "candidates": [], "body": r.body[:300]}
         if r.status == 200:
             o["candidates"] = r.json().get("candidates") or []
+            o["more"] = r.json().get("more_candidates") is True
         for key in ([kind] + ([group] if group.startswith("pair") else [])):
             rows.setdefault(key, Row(key)).add(o)
         (overall_neg if rec is None else overall_pos).add(o)
@@ -1302,7 +1305,8 @@ def report(args, ctx, rows, pos, neg, allr, lat, elapsed):
     print()
     print("Misses of the worst kinds (query as given | family -> candidates; true record):")
     for r in singles[:args.kinds_shown] + pair_rows[:args.kinds_shown]:
-        print("== %s: %d of %d missed" % (r.name, len(r.misses), r.n))
+        print("== %s: %d of %d missed%s" % (r.name, len(r.misses), r.n,
+                                           ", %d of them said more_candidates" % r.warned if r.warned else ""))
         for o in r.misses[:args.misses if "+" not in r.name else min(2, args.misses)]:
             print("  query: %s" % describe_query(o["query"]))
             if o["status"] != 200:
@@ -1345,6 +1349,9 @@ def report(args, ctx, rows, pos, neg, allr, lat, elapsed):
     below = [k[0] for k in KINDS if k[0] in rows and rows[k[0]].n and pct(rows[k[0]].found, rows[k[0]].n) < 99.0]
     print()
     print("kinds with recall below 99%%: %s" % (", ".join(below) or "none"))
+    missed = pos.n - pos.found
+    print("misses the answer warned of (more_candidates: ten shown, more may fit): %d of %d"
+          % (pos.warned, missed))
     ms = [x * 1000.0 for x in lat]
     print("API latency (one keep-alive connection, sequential): p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, "
           "max %.2f ms; %d checks in %.1fs" % (percentile(ms, 50), percentile(ms, 90), percentile(ms, 99),
@@ -1352,11 +1359,11 @@ def report(args, ctx, rows, pos, neg, allr, lat, elapsed):
     ns = rows.get("neg_namesake")
     print("RESULT eval=api records=%d checks=%d recall=%.2f in_match=%.2f rank1=%.2f wrong_match=%.3f "
           "neg_possible=%.2f neg_match=%.2f namesake_match=%d kinds_below_99=%d errors=%d "
-          "p50_ms=%.2f p99_ms=%.2f"
+          "p50_ms=%.2f p99_ms=%.2f silent_misses=%d"
           % (len(ctx.reg.records), allr.n, pct(pos.found, pos.n), pct(pos.in_match, pos.n),
              pct(pos.rank1, pos.n), pct(allr.wrong_match, allr.n), pct(neg.any_candidate, neg.n),
              pct(neg.wrong_match, neg.n), ns.wrong_match if ns else 0, len(below), allr.errors,
-             percentile(ms, 50), percentile(ms, 99)))
+             percentile(ms, 50), percentile(ms, 99), missed - pos.warned))
 
 
 def main():

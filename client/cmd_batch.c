@@ -44,8 +44,10 @@ static const char batch_help[] =
     "                         .jsonl, else csv)\n"
     "\n"
     "CSV results: row,case_ref,status,check_id,outcome,candidates,best_offender_id,\n"
-    "best_band,best_score,audit_seq,audit_hash,error; a cell that a spreadsheet would\n"
-    "run as a formula (beginning = + - @) gets a ' before it. NDJSON results: one\n"
+    "best_band,best_score,audit_seq,audit_hash,error,more_candidates (true: ten shown,\n"
+    "more people may fit: a date of birth or a postcode narrows the row's check); a\n"
+    "cell that a spreadsheet would run as a formula (beginning = + - @) gets a '\n"
+    "before it. NDJSON results: one\n"
     "object a row, {\"row\":N,\"case_ref\":...,\"status\":200,\"result\":{the server's\n"
     "answer}} or {... \"status\":400,\"error\":{...}}. row counts the data rows of FILE from 1;\n"
     "status 0 marks a row the client could not send (its error says why).\n"
@@ -81,8 +83,12 @@ enum format { FORMAT_CSV, FORMAT_NDJSON };
 static const char *const out_header[] = {
     "row",        "case_ref",   "status",           "check_id",
     "outcome",    "candidates", "best_offender_id", "best_band",
-    "best_score", "audit_seq",  "audit_hash",       "error"};
+    "best_score", "audit_seq",  "audit_hash",       "error",
+    "more_candidates"};
 #define OUT_COLS (sizeof(out_header) / sizeof(out_header[0]))
+/* Results written before more_candidates was added end at error: a run
+ * resumed on such a file goes on writing its columns. */
+#define OUT_COLS_BEFORE_MORE (OUT_COLS - 1)
 
 struct batch {
 	const char *in_path, *out_path;
@@ -91,6 +97,7 @@ struct batch {
 	int alias_col[MAX_ALIAS_COLS];
 	size_t n_alias;
 	size_t n_cols; /* fields of the header; every row must have as many */
+	size_t out_cols; /* columns of OUT (OUT_COLS, or fewer in an older file) */
 	struct csv_record *rows;
 	size_t n_rows, rows_cap;
 	bool *done;
@@ -362,7 +369,10 @@ static int open_output(struct batch *b)
 	rc = EXIT_OK;
 	if (b->format == FORMAT_CSV) {
 		r = csv_read(f, &lineno, &rec, &err);
-		if (r <= 0 || rec.n != OUT_COLS || strcmp(rec.fields[0], "row") != 0) {
+		if (r > 0 && (rec.n == OUT_COLS || rec.n == OUT_COLS_BEFORE_MORE))
+			b->out_cols = rec.n;
+		if (r <= 0 || (rec.n != OUT_COLS && rec.n != OUT_COLS_BEFORE_MORE) ||
+		    strcmp(rec.fields[0], "row") != 0) {
 			ctl_err("%s exists but is not a batch results CSV (its header should be "
 			        "row,case_ref,...): use another -o file",
 			        b->out_path);
@@ -484,7 +494,9 @@ static int write_result(struct batch *b, size_t row, int status, json_t *answer,
 		f[9] = seq;
 		f[10] = json_string_value(json_object_get(audit, "hash"));
 		f[11] = err_msg;
-		line = csv_format(f, OUT_COLS);
+		if (status >= 200 && status < 300)
+			f[12] = json_is_true(json_object_get(answer, "more_candidates")) ? "true" : "false";
+		line = csv_format(f, b->out_cols);
 	}
 	if (line == NULL) {
 		ctl_err("out of memory");
@@ -600,7 +612,7 @@ int cmd_batch(struct ctl *c, int argc, char **argv)
 	    {"format", required_argument, NULL, 'F'},
 	    CTL_GLOBAL_OPTIONS,
 	};
-	struct batch b = {.out_fd = -1};
+	struct batch b = {.out_fd = -1, .out_cols = OUT_COLS};
 	const char *format = NULL;
 	struct progress bar;
 	struct sigaction sa = {0}, old_int, old_term;

@@ -15,6 +15,7 @@ What test modules use (other parts' tests too, so keep these stable):
   Client / curl() / raw_tls()          keep-alive https, curl, hand-written bytes
   try_handshake_and_get(), tls_context()
   fixture_records(), register_lines(), check_body(), load_records()
+  namesakes()                          people of one name, for the list's limit
   export_audit(), verify_daemon_audit(), audit_entries(), find_entry()
   scrape()                             the daemon's /metrics as a dict
   CheckLoad, assert_receipts_in()      a load of checks and its receipts
@@ -956,6 +957,15 @@ def register_lines(seed=7, count=2000):
             if len(lines) == count:
                 return lines
     return [json.dumps(r).encode() for r in small_register(seed, count)]
+
+
+def namesakes(prefix, given, family, n, force="west-mercia"):
+    """n fictitious people of one name, born on n different days, with no
+    address: nothing but the name tells them apart."""
+    return [{"id": "%s%04d" % (prefix, i),
+             "names": [{"given": given, "family": family, "kind": "primary"}],
+             "dob": "19%02d-%02d-%02d" % (50 + i, 1 + i % 12, 1 + i),
+             "managing_force": force, "status": "active"} for i in range(n)]
 
 
 def scrape(daemon):

@@ -12,7 +12,8 @@ import unittest
 from pathlib import Path
 
 from harness import (FORCE_A, FORCE_B, HEX64, DaemonTestCase, audit_entries, check_body, ctl,
-                     ctl_available, export_audit, fixture_records, register_lines, scrape)
+                     ctl_available, export_audit, fixture_records, namesakes, register_lines,
+                     scrape)
 
 BANDS = ("match", "possible_match")
 OUTCOMES = ("match", "possible_match", "no_match")
@@ -20,15 +21,6 @@ PURPOSES = ["csods_right_to_ask", "csods_right_to_be_told", "dvds_right_to_ask",
             "dvds_right_to_know", "mappa_review", "other"]
 SUMMARY_ONLY = {"offender_id", "band", "score", "managing_force", "summary"}
 REGISTER = register_lines(seed=11, count=2000)
-
-
-def namesakes(prefix, given, family, n, force="west-mercia"):
-    """n fictitious people of one name, born on n different days, with no
-    address: nothing but the name tells them apart."""
-    return [{"id": "%s%04d" % (prefix, i),
-             "names": [{"given": given, "family": family, "kind": "primary"}],
-             "dob": "19%02d-%02d-%02d" % (50 + i, 1 + i % 12, 1 + i),
-             "managing_force": force, "status": "active"} for i in range(n)]
 
 
 # Ten people of one name (every one of them fits in the list) and eleven

@@ -26,7 +26,8 @@ import unittest
 from pathlib import Path
 
 from harness import (CTL_BIN, HEX64, REPO, Daemon, DaemonTestCase, check_body, ctl, ctl_available, ctl_raw,
-                     export_audit, fixture_records, free_port, openssl, pki, register_lines, tmo)
+                     export_audit, fixture_records, free_port, namesakes, openssl, pki, register_lines,
+                     tmo)
 
 OK, FAILURE, USAGE, REFUSED, UNREACHABLE = 0, 1, 2, 3, 4
 
@@ -52,9 +53,10 @@ def client_files(principal):
 
 @unittest.skipUnless(ctl_available(), "build/disclosurectl not built")
 class ClientCommands(DaemonTestCase):
-    """One daemon with the fixture records; each test keeps its own request log."""
+    """One daemon with the fixture records and eleven people of one name;
+    each test keeps its own request log."""
 
-    records = fixture_records()
+    records = fixture_records() + namesakes("WMP-NF", "Quilla", "Fennimore", 11)
 
     def setUp(self):
         super().setUp()
@@ -409,6 +411,29 @@ class ClientCommands(DaemonTestCase):
         p = self.ctl("cw.wm", "batch", f, "-o", res)
         self.assertEqual(p.returncode, OK, out(p))
         self.assertEqual(self.checks_sent(), 5, "a finished batch runs nothing")
+
+    def test_batch_says_when_more_people_fit_than_the_ten_shown(self):
+        more = ["WM-B-MORE", "other", "fictitious", "Fennimore", "Quilla", "", ""]
+        f = self.batch_csv([self.ROWS[0], more])
+        res = self.work / "results.csv"
+        p = self.ctl("cw.wm", "batch", f, "-o", res)
+        self.assertEqual(p.returncode, OK, out(p))
+        rows = list(csv.DictReader(open(res)))
+        self.assertEqual([(r["candidates"], r["more_candidates"]) for r in rows],
+                         [("2", "false"), ("10", "true")])
+
+        # Results written before the column was added: resumed as they are,
+        # every row with the twelve columns of their header.
+        old = self.work / "old-results.csv"
+        lines = res.read_text().splitlines()
+        old.write_text("\n".join(l.rsplit(",", 1)[0] for l in lines[:2]) + "\n")
+        p = self.ctl("cw.wm", "batch", f, "-o", old)
+        self.assertEqual(p.returncode, OK, out(p))
+        self.assertIn("resuming", out(p))
+        rows = list(csv.reader(open(old)))
+        self.assertEqual([len(r) for r in rows], [12, 12, 12])
+        self.assertEqual(rows[0][-1], "error")
+        self.assertEqual([r[0] for r in rows[1:]], ["1", "2"])
 
     def test_batch_results_never_hand_a_spreadsheet_a_formula(self):
         # Results CSVs are opened in spreadsheets: a cell beginning = + - @
