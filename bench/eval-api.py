@@ -1350,7 +1350,7 @@ def report(args, ctx, rows, pos, neg, allr, lat, elapsed):
     print()
     print("kinds with recall below 99%%: %s" % (", ".join(below) or "none"))
     missed = pos.n - pos.found
-    print("misses the answer warned of (more_candidates: ten shown, more may fit): %d of %d"
+    print("misses the answer warned of (more_candidates: more may fit than it shows): %d of %d"
           % (pos.warned, missed))
     ms = [x * 1000.0 for x in lat]
     print("API latency (one keep-alive connection, sequential): p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, "

@@ -213,6 +213,21 @@ void print_receipt(FILE *out, json_t *audit)
 		        json_integer_value(seq), str(audit, "hash"));
 }
 
+/* The server's more_candidates: the people shown may not be all who fit. */
+static void print_more(FILE *out, json_t *result)
+{
+	size_t n = json_array_size(json_object_get(result, "candidates"));
+
+	if (!json_is_true(json_object_get(result, "more_candidates")))
+		return;
+	if (n >= 10)
+		fprintf(out, "More people on the register may fit as well: the list stops at %zu.\n", n);
+	else
+		fprintf(out, "More people on the register may fit: the name is too common for the\n"
+		             "search to read every record under it.\n");
+	fprintf(out, "A date of birth or a postcode would narrow the check.\n");
+}
+
 void print_check_result(FILE *out, json_t *result)
 {
 	json_t *cands = json_object_get(result, "candidates"), *cand;
@@ -223,6 +238,7 @@ void print_check_result(FILE *out, json_t *result)
 	        str(result, "check_id"));
 	if (!json_is_array(cands) || json_array_size(cands) == 0) {
 		fprintf(out, "No candidates.\n");
+		print_more(out, result);
 		print_receipt(out, json_object_get(result, "audit"));
 		return;
 	}
@@ -295,10 +311,7 @@ void print_check_result(FILE *out, json_t *result)
 	}
 	table_print(out, &t);
 	free(t.cells);
-	if (json_is_true(json_object_get(result, "more_candidates")))
-		fprintf(out, "More people on the register may fit as well: the list stops at %zu.\n"
-		             "A date of birth or a postcode would narrow the check.\n",
-		        json_array_size(cands));
+	print_more(out, result);
 	print_receipt(out, json_object_get(result, "audit"));
 }
 

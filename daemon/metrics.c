@@ -142,7 +142,7 @@ int metrics_render(struct daemon *d, struct evbuffer *out)
 			 "Candidates in the answers of all checks run.",
 			 offsetof(struct worker_metrics, check_candidates)},
 			{"disclosured_check_more_candidates_total",
-			 "Checks whose answer said that more people may fit than the ten it shows.",
+			 "Checks whose answer said that more people may fit than it shows.",
 			 offsetof(struct worker_metrics, check_more)},
 		};
 		for (size_t i = 0; i < sizeof(work) / sizeof(work[0]); i++) {

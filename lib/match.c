@@ -424,11 +424,13 @@ struct match_ctx {
 	size_t n_cands, cand_limit;
 	size_t n_refs_seen, ref_limit; /* index entries examined, and the most */
 	size_t n_pruned; /* entries ruled out by their tags */
-	/* Whether the answer may leave out records in the possible band:
-	 * set_aside, one was left out because the list was full (weighs_too_little,
-	 * top_insert); cut, a key was passed over or read in part, or did
-	 * not fit in the table (more_candidates). */
-	bool set_aside, cut, key_stopped;
+	/* Whether the answer may leave out records in the possible band
+	 * (more_candidates): set_aside, one was left out because the list was
+	 * full (weighs_too_little, top_insert); cut, a key was passed over or
+	 * read in part, or did not fit in the table; truncated, such a key
+	 * was one of the name's own (not F, Y or G: a name too common to
+	 * read whole, or the scan's budget spent). */
+	bool set_aside, cut, truncated, key_stopped;
 	size_t n_probes; /* records probe_left_out was asked about */
 	size_t n_probe_views; /* and read */
 	struct rview probe_view;
@@ -3727,9 +3729,14 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 	}
 	out->n_considered += c->n_pruned;
 	c->n_pruned = 0;
-	for (size_t i = 0; i < c->n_keys && !c->cut; i++)
-		if (c->keys[i].count > 0 && !c->keys[i].read)
+	for (size_t i = 0; i < c->n_keys; i++) {
+		const struct qkey *k = &c->keys[i];
+		if (k->count > 0 && !k->read) {
 			c->cut = true;
+			if (k->k[0] != 'F' && k->k[0] != 'Y' && k->k[0] != 'G')
+				c->truncated = true;
+		}
+	}
 	return DSC_OK;
 }
 
@@ -3746,7 +3753,7 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 	out->n_considered = 0;
 	out->n_views = 0;
 	out->more_candidates = false;
-	c->set_aside = c->cut = false;
+	c->set_aside = c->cut = c->truncated = false;
 	c->n_probes = c->n_probe_views = 0;
 	c->r = r;
 	if (subject->n_names == 0)
@@ -3821,7 +3828,12 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 	}
 	if (out->n_candidates > 0)
 		out->outcome = out->candidates[0].band;
-	out->more_candidates = out->n_candidates == MATCH_MAX_CANDIDATES && (c->set_aside || c->cut);
+	/* Ten shown, and more may fit; or fewer shown, no clear match among
+	 * them, and the search stopped short of the name's own records. */
+	if (out->n_candidates == MATCH_MAX_CANDIDATES)
+		out->more_candidates = c->set_aside || c->cut;
+	else
+		out->more_candidates = c->truncated && !(c->n_top > 0 && c->top[0].decisive);
 	out->n_views += c->n_probe_views;
 	return DSC_OK;
 }

@@ -1012,7 +1012,7 @@ static void run_query(struct match_ctx *c, struct store_reader *r, const struct 
 		for (size_t i = 0; i < res.n_candidates && i < 3; i++)
 			printf(" %s/%s/%.2f", res.candidates[i].offender_id, band_name(res.candidates[i].band),
 			       res.candidates[i].score);
-		printf(" (considered %zu)\n", res.n_considered);
+		printf(" (considered %zu%s)\n", res.n_considered, res.more_candidates ? ", more_candidates" : "");
 		if (wrong) {
 			/* Why the wrong person made the match band. */
 			printf("      %s as %s|%s|%s:", res.candidates[0].offender_id, res.candidates[0].matched_name.given,
@@ -1315,7 +1315,7 @@ int main(int argc, char **argv)
 		}
 		free(t);
 	}
-	/* A miss the answer warned of (ten shown, more may fit: a date of
+	/* A miss the answer warned of (more may fit than it shows: a date of
 	 * birth or a postcode would narrow it) is not a silent one. */
 	printf("  answers saying more_candidates: %.2f%% of positives, %.2f%% of negatives, %.2f%% of "
 	       "names_only_typo\n", pct(all_pos.more, all_pos.n), pct(all_neg.more, all_neg.n),

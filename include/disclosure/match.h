@@ -63,10 +63,12 @@ struct check_result {
 	size_t n_candidates;
 	size_t n_considered; /* records weighed, by their view or their index tags */
 	size_t n_views;      /* of which by their view (for metrics and benchmarks) */
-	/* The list is full and the register holds, or may hold, further
-	 * records that would be in the possible band: some were left out
-	 * because the list was full, or a key was too common to read whole.
-	 * A date of birth or a postcode narrows the check. */
+	/* The register holds, or may hold, records that would be in the
+	 * possible band and are not among the candidates: the list is full
+	 * and some were left out, or a key was too common to read whole;
+	 * or, with fewer than ten and no decisive match, one of the name's
+	 * own keys was (the scan budget, a name too common).  A date of
+	 * birth or a postcode narrows the check. */
 	bool more_candidates;
 };
 

@@ -794,6 +794,39 @@ static void test_a_very_common_name_alone_still_finds_people_of_that_name(void *
 	assert_true(res.more_candidates); /* 427 Michaels: the list is cut */
 	for (size_t i = 0; i < res.n_candidates; i++)
 		assert_string_equal(res.candidates[i].matched_name.given, "Michael");
+
+}
+
+/*
+ * More records under the name's own key than the scan reads (SCAN_BUDGET),
+ * few of them fit: the answer shows fewer than ten and must not pass for
+ * the end of the search.  400 Mykall Hollwerths, men, sound like Michael
+ * Hallworth, asked about as a woman: the first 350 are read, and weigh
+ * too little for the possible band (the sex is not in their tags).
+ */
+static void test_a_search_cut_short_says_so_when_the_list_is_not_full(void **state)
+{
+	struct fixture *f = *state;
+	const struct query q = {.given = "Michael", NULL, "Hallworth", .sex = 'F'};
+	struct check_result res;
+	struct store_txn *t;
+	struct dsc_error err;
+
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (int i = 0; i < 400; i++) {
+		char line[512];
+		snprintf(line, sizeof(line),
+			 "{\"id\":\"MH-%04d\",\"names\":[{\"given\":\"Mykall\",\"family\":\"Hollwerth\",\"kind\":\"primary\"}],"
+			 "\"dob\":\"19%02d-%02d-%02d\",\"sex\":\"M\","
+			 "\"managing_force\":\"kent\",\"status\":\"active\"}",
+			 i, 40 + i % 50, 1 + i % 12, 1 + i % 28);
+		put_in(t, line);
+	}
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	run(f, &q, &res);
+	assert_int_equal(res.n_views, 350); /* SCAN_BUDGET */
+	assert_true(res.n_candidates < MATCH_MAX_CANDIDATES);
+	assert_true(res.more_candidates);
 }
 
 /* 45 Ashdales born in 1980 with J- names (more than the family-and-initial
@@ -1329,6 +1362,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test(test_at_most_ten_sorted_and_no_weak_candidates),
 		cmocka_unit_test_setup_teardown(test_a_full_list_says_whether_more_would_fit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_search_cut_short_says_so_when_the_list_is_not_full, setup,
+						teardown),
 		cmocka_unit_test(test_only_one_of_two_close_people_is_a_match),
 		cmocka_unit_test(test_subject_without_names_is_refused),
 		cmocka_unit_test(test_band_names),
