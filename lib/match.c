@@ -2880,9 +2880,9 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
  * A record left out because the list is full, whose bound reaches the
  * possible band: does it really weigh that much?  If so the answer says
  * that more would fit (more_candidates).  The bound takes the names to
- * agree as well as any can, and a sound-alike (Adeline Brogan for
- * Ottoline Brackenridge) shares the key of the very name: its view is
- * read to tell.  One record that weighs enough settles it; after
+ * agree as well as any can, and a sound-alike shares the key of the very
+ * name (the same Double Metaphone codes): its view is read to tell.  One
+ * record that weighs enough settles it; after
  * MORE_PROBES that do not, the answer says more may fit rather than read
  * on.  What the check finds is not changed.
  */
