@@ -2219,6 +2219,33 @@ static bool mac_dropped(const struct mtok *a, const struct mtok *b)
 	       memcmp(a->s + 3, b->s, b->len) == 0;
 }
 
+/*
+ * One edit from the other's Mc spelling: the normaliser writes Mc as mac
+ * (McDonald and MacDonald compare equal), so a typo in the Mc itself
+ * (MNamara, cDonald, MvDonald) is two letters from the mac of the record
+ * and one from what was typed there.  Only where four letters or more
+ * follow the mac: MacKay less its c is not a name to trust.
+ */
+static bool mc_one_edit(const struct mtok *a, const struct mtok *b)
+{
+	char buf[UINT8_MAX + 1]; /* a joined name's length is a uint8_t */
+	struct mtok mc;
+
+	if (b->len >= 7 && memcmp(b->s, "mac", 3) == 0 && memcmp(a->s, "mac", 3) != 0) {
+		const struct mtok *t = a;
+		a = b;
+		b = t;
+	}
+	if (a->len < 7 || memcmp(a->s, "mac", 3) != 0 || memcmp(b->s, "mac", 3) == 0)
+		return false;
+	buf[0] = 'm';
+	memcpy(buf + 1, a->s + 2, a->len - 2u); /* "mac..." -> "mc..." */
+	buf[a->len - 1u] = '\0';
+	mc.s = buf;
+	mc.len = (uint8_t)(a->len - 1u);
+	return one_edit(&mc, b);
+}
+
 /* Whether the family-name table relates a and b (NUL-terminated). */
 static bool surname_related(const struct nickname_table *sur, const struct mtok *a, const struct mtok *b)
 {
@@ -2276,7 +2303,7 @@ static double family_score(const struct nickname_table *sur, const struct mname 
 	{
 		const struct mtok *qj = &qc.joined, *rj = &rc.joined;
 		double jw = jaro_winkler(qj->s, qj->len, rj->s, rj->len);
-		if (jw >= JW_HIGH || one_edit(qj, rj)) {
+		if (jw >= JW_HIGH || one_edit(qj, rj) || mc_one_edit(qj, rj)) {
 			*why = "family:fuzzy";
 			return min_d(W_FAMILY_FUZZY, fuzzy_cap);
 		}
