@@ -2226,17 +2226,24 @@ static bool mac_dropped(const struct mtok *a, const struct mtok *b)
  * and one from what was typed there.  Only where four letters or more
  * follow the mac: MacKay less its c is not a name to trust.
  */
+static bool starts_mac(const struct mtok *t)
+{
+	return t->len >= 3 && memcmp(t->s, "mac", 3) == 0;
+}
+
 static bool mc_one_edit(const struct mtok *a, const struct mtok *b)
 {
 	char buf[UINT8_MAX + 1]; /* a joined name's length is a uint8_t */
 	struct mtok mc;
 
-	if (b->len >= 7 && memcmp(b->s, "mac", 3) == 0 && memcmp(a->s, "mac", 3) != 0) {
+	if (starts_mac(a) == starts_mac(b))
+		return false; /* neither, or both: compared as they are */
+	if (!starts_mac(a)) {
 		const struct mtok *t = a;
 		a = b;
 		b = t;
 	}
-	if (a->len < 7 || memcmp(a->s, "mac", 3) != 0 || memcmp(b->s, "mac", 3) == 0)
+	if (a->len < 7)
 		return false;
 	buf[0] = 'm';
 	memcpy(buf + 1, a->s + 2, a->len - 2u); /* "mac..." -> "mc..." */
