@@ -2219,6 +2219,11 @@ static bool mac_dropped(const struct mtok *a, const struct mtok *b)
 	       memcmp(a->s + 3, b->s, b->len) == 0;
 }
 
+static bool starts_mac(const struct mtok *t)
+{
+	return t->len >= 3 && memcmp(t->s, "mac", 3) == 0;
+}
+
 /*
  * One edit from the other's Mc spelling: the normaliser writes Mc as mac
  * (McDonald and MacDonald compare equal), so a typo in the Mc itself
@@ -2226,11 +2231,6 @@ static bool mac_dropped(const struct mtok *a, const struct mtok *b)
  * and one from what was typed there.  Only where four letters or more
  * follow the mac: MacKay less its c is not a name to trust.
  */
-static bool starts_mac(const struct mtok *t)
-{
-	return t->len >= 3 && memcmp(t->s, "mac", 3) == 0;
-}
-
 static bool mc_one_edit(const struct mtok *a, const struct mtok *b)
 {
 	char buf[UINT8_MAX + 1]; /* a joined name's length is a uint8_t */
