@@ -1768,15 +1768,30 @@ static size_t typo_codes(const struct mtok *t, uint32_t *out, size_t max)
 	return n;
 }
 
+static bool qkey_empty(struct match_ctx *c, struct store_reader *r, char kind, const char *a, const char *b);
+
+/* Whether nobody on the register has the reading's family-name sound
+ * with its given name's (each N key of their own codes is empty; those
+ * were counted already, by query_name_keys). */
+static bool own_name_keys_empty(struct match_ctx *c, struct store_reader *r, const struct mname *n)
+{
+	for (size_t t = 0; t < n->nf; t++)
+		if (n->family[t].dm1[0] != '\0' && !qkey_empty(c, r, 'N', n->family[t].dm1, n->given[0].dm1))
+			return false;
+	return true;
+}
+
 /*
  * For a check without a date of birth: the N keys, with the given name's
  * own sound, of the sounds typo_codes finds for every family name of a
  * reading that nobody on the register spells so (its T keys are empty:
- * a typo, or a stranger).  Added after every other key of the check, so
- * that they never take the place of one (qkey_add drops what does not
- * fit), and at most TYPO_CODES_MAX a check.
+ * a typo, or a stranger), or that nobody has with that given name (its
+ * own N keys are empty: Rhodri William, when some other William is
+ * registered and Rhodri is Williams).  Added after every other key of
+ * the check, so that they never take the place of one (qkey_add drops
+ * what does not fit), and at most TYPO_CODES_MAX a check.
  */
-static void typo_keys(struct match_ctx *c)
+static void typo_keys(struct match_ctx *c, struct store_reader *r)
 {
 	/* The sounds of the last family name worked out: a check's names
 	 * often share one (aliases under other given names, the readings of
@@ -1787,7 +1802,8 @@ static void typo_keys(struct match_ctx *c)
 
 	for (size_t i = 0; i < c->n_subj && left > 0; i++) {
 		const struct mname *n = &c->subj[i];
-		if (c->swapped[i] || n->family_seen || n->ng == 0 || n->given[0].dm1[0] == '\0')
+		if (c->swapped[i] || n->ng == 0 || n->given[0].dm1[0] == '\0' ||
+		    (n->family_seen && !own_name_keys_empty(c, r, n)))
 			continue;
 		for (size_t t = 0; t < n->nf && left > 0; t++) {
 			size_t k;
@@ -2056,7 +2072,7 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 	for (size_t i = 0; i < c->n_subj; i++)
 		query_name_keys(c, r, &c->subj[i], c->swapped[i], years, ny, mmdd, nd);
 	if (nd == 0)
-		typo_keys(c);
+		typo_keys(c, r);
 
 	for (size_t i = 0; i < c->n_keys; i++) {
 		if (c->keys[i].counted)

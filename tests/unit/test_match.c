@@ -1342,6 +1342,47 @@ static void test_a_typo_in_the_mc(void **state)
 	assert_false(has_reason(&res.candidates[0], "family:fuzzy"));
 }
 
+/*
+ * A typo that makes the family name another on the register: Williams
+ * typed William, with no date of birth, when someone else is called
+ * William.  Nobody has that family name with that given name, so the
+ * spellings a letter away are looked up as for a name nobody spells so
+ * (typo_keys), and Rhodri Williams is found; with a date of birth the
+ * date's keys find him anyway.  Rhodri William checked when a Rhodri
+ * William is registered finds that one, as a match of the names.
+ */
+static void test_a_typo_into_another_registered_name(void **state)
+{
+	static const struct check_case typo_cases[] = {
+		{"William for Williams, no date, another William registered: a possible match",
+		 {.given = "Rhodri", NULL, "William"}, BAND_POSSIBLE_MATCH, "TY-WILLIAMS",
+		 {"family:fuzzy", "given:exact", "dob:absent"}},
+		{"the same with the postcode",
+		 {.given = "Rhodri", NULL, "William", .postcode = "LL57 2DG"}, BAND_POSSIBLE_MATCH, "TY-WILLIAMS",
+		 {"family:fuzzy", "given:exact", "postcode:full"}},
+		{"Glenys William is found as she is",
+		 {.given = "Glenys", NULL, "William"}, BAND_POSSIBLE_MATCH, "TY-WILLIAM",
+		 {"family:exact", "given:exact"}},
+	};
+	static const char *const lines[] = {
+		"{\"id\":\"TY-WILLIAMS\",\"names\":[{\"given\":\"Rhodri\",\"family\":\"Williams\",\"kind\":\"primary\"}],"
+		"\"dob\":\"1979-06-21\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"LL57 2DG\"}],"
+		"\"managing_force\":\"north-wales\",\"status\":\"active\"}",
+		"{\"id\":\"TY-WILLIAM\",\"names\":[{\"given\":\"Glenys\",\"family\":\"William\",\"kind\":\"primary\"}],"
+		"\"dob\":\"1962-02-08\",\"sex\":\"F\",\"addresses\":[{\"postcode\":\"SA1 1NW\"}],"
+		"\"managing_force\":\"south-wales\",\"status\":\"active\"}",
+	};
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct dsc_error err;
+
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		put_in(t, lines[i]);
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	run_cases(f, typo_cases, sizeof(typo_cases) / sizeof(typo_cases[0]), true);
+}
+
 /* The article of Al-Hassan is no part of the name: Al-Rashid born on
  * the same day at the same address agrees with it in nothing but the
  * article, and was a match through it ("al" as one part of a compound
@@ -1424,6 +1465,7 @@ int main(void)
 		cmocka_unit_test(test_surname_table),
 		cmocka_unit_test_setup_teardown(test_family_name_variants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_typo_in_the_mc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_typo_into_another_registered_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_the_article_alone_is_no_agreement, setup, teardown),
 		cmocka_unit_test(test_two_records_that_fit_equally_are_not_a_match),
 		cmocka_unit_test(test_a_postcode_that_says_there_is_none_weighs_nothing),
