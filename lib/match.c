@@ -277,6 +277,12 @@ _Static_assert(VIEW_GROUP <= STORE_VIEWS_MAX, "a group is fetched in one call");
 /* Sounds of a given name and its variants used in keys: the own ones
  * first, then the variants' in table order (bounds the keys of a check). */
 #define QUERY_GIVEN_CODES_MAX 6
+/* The same in the postcode sector (P keys), where more are looked up:
+ * a few records each, and the one key left to a nickname whose family
+ * name has a typo and whose date of birth is a year out (Johnny Wlson of
+ * WF9 8JQ for Jonathan Wilson), when the nickname is in large groups of
+ * the table (Johnny: John's and Jonathan's). */
+#define SECTOR_GIVEN_CODES_MAX 12
 /* Sounds of the family name one slip away, looked up for a check without
  * a date of birth (slip_codes). */
 #define SLIP_CODES_MAX 12
@@ -1836,9 +1842,10 @@ static void query_name_keys(struct match_ctx *c, struct store_reader *r, const s
 			    const int *years, size_t n_years, const int *mmdd, size_t n_mmdd)
 {
 	char initials[64];
-	const char *gcodes[QUERY_GIVEN_CODES_MAX];
+	const char *gcodes[SECTOR_GIVEN_CODES_MAX];
 	char gcode_buf[NICK_VARIANTS_MAX][DM_CODE_MAX + 1];
-	size_t ni = 0, ngc = 0, own = 0;
+	size_t ni = 0, ngc = 0, own = 0, ngc_name;
+	size_t ngc_max = c->sector[0] != '\0' ? SECTOR_GIVEN_CODES_MAX : QUERY_GIVEN_CODES_MAX;
 
 	/* Initials and sounds of the given name and its nickname variants. */
 	for (size_t i = 0; i < n->ng; i++)
@@ -1860,10 +1867,13 @@ static void query_name_keys(struct match_ctx *c, struct store_reader *r, const s
 			dup = gcode_buf[v][0] == '\0';
 			for (size_t g = 0; g < ngc && !dup; g++)
 				dup = strcmp(gcodes[g], gcode_buf[v]) == 0;
-			if (!dup && ngc < QUERY_GIVEN_CODES_MAX)
+			if (!dup && ngc < ngc_max)
 				gcodes[ngc++] = gcode_buf[v];
 		}
 	}
+	/* The name keys (N, B, M) take the first QUERY_GIVEN_CODES_MAX, the
+	 * sector's (P) all. */
+	ngc_name = ngc < QUERY_GIVEN_CODES_MAX ? ngc : QUERY_GIVEN_CODES_MAX;
 	if (ni == 0) {
 		/* No given name: every initial (the F keys of the family sound). */
 		for (char ch = 'a'; ch <= 'z'; ch++)
@@ -1875,7 +1885,7 @@ static void query_name_keys(struct match_ctx *c, struct store_reader *r, const s
 		const char *fc = n->family[t].dm1;
 		if (fc[0] == '\0')
 			continue;
-		for (size_t g = 0; g < ngc; g++) {
+		for (size_t g = 0; g < ngc_name; g++) {
 			qkey_put(c, 'N', fc, gcodes[g], 0, -1);
 			if (g >= own)
 				continue;

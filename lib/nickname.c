@@ -299,6 +299,30 @@ bool nickname_related(const struct nickname_table *t, const char *a, const char 
 	return false;
 }
 
+/* Adds the name numbered other to out unless it is the name itself or
+ * there already; false when out is full. */
+static bool variant_add(const struct nickname_table *t, long self, uint32_t other, const char **out, size_t *n,
+			size_t max)
+{
+	if ((long)other == self)
+		return true;
+	for (size_t j = 0; j < *n; j++)
+		if (out[j] == t->names[other].name)
+			return true;
+	if (*n == max)
+		return false;
+	out[(*n)++] = t->names[other].name;
+	return true;
+}
+
+/*
+ * The names each group begins with first (the full names: Jonathan and
+ * John for Jon, Elizabeth and Bethan for Beth), then the others.  A caller
+ * that keeps only the first few (the matcher's keys, QUERY_GIVEN_CODES_MAX
+ * sounds) keeps the name a nickname most likely stands for, rather than
+ * the other diminutives of the first group listed (Jack, Ian and Sean of
+ * John's, before Jonathan).
+ */
 size_t nickname_variants(const struct nickname_table *t, const char *name, const char **out, size_t max)
 {
 	long k;
@@ -311,17 +335,14 @@ size_t nickname_variants(const struct nickname_table *t, const char *name, const
 		return 0;
 	for (size_t i = 0; i < t->names[k].n_groups; i++) {
 		uint32_t g = t->names[k].groups[i];
-		for (uint32_t m = t->group_start[g]; m < t->group_start[g + 1]; m++) {
-			uint32_t other = t->members[m];
-			bool seen = (long)other == k;
-			for (size_t j = 0; j < n && !seen; j++)
-				seen = out[j] == t->names[other].name;
-			if (seen)
-				continue;
-			if (n == max)
+		if (!variant_add(t, k, t->members[t->group_start[g]], out, &n, max))
+			return n;
+	}
+	for (size_t i = 0; i < t->names[k].n_groups; i++) {
+		uint32_t g = t->names[k].groups[i];
+		for (uint32_t m = t->group_start[g] + 1; m < t->group_start[g + 1]; m++)
+			if (!variant_add(t, k, t->members[m], out, &n, max))
 				return n;
-			out[n++] = t->names[other].name;
-		}
 	}
 	return n;
 }

@@ -38,7 +38,8 @@ void nickname_table_free(struct nickname_table *t);
 
 /* Names are normalised tokens (lower-case a-z). */
 bool nickname_related(const struct nickname_table *t, const char *a, const char *b);
-/* Every name related to name (not name itself), at most max; returns the
+/* Every name related to name (not name itself), at most max, the names
+ * its groups begin with (the full names) first; returns the
  * count stored.  The strings belong to the table. */
 size_t nickname_variants(const struct nickname_table *t, const char *name, const char **out, size_t max);
 /* Number of groups and distinct names (for tests and logs). */

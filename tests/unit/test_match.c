@@ -1373,6 +1373,59 @@ static void test_a_typo_into_another_registered_name(void **state)
 	run_cases(f, typo_cases, sizeof(typo_cases) / sizeof(typo_cases[0]), true);
 }
 
+/*
+ * A nickname, a typo in the family name and a date of birth a year out,
+ * with the postcode: the name keys miss (the family name's sound has
+ * changed) and so do the date keys; the given name's sounds in the
+ * postcode sector are what is left.  Jon and Johnny are in John's group
+ * of the nickname table, whose other names (Jack, Ian, Sean, Evan) took
+ * every place for a sound before Jonathan's was reached, and Will's
+ * variants ran out before Bilal's: the answer named nobody.
+ */
+static void test_a_nickname_with_a_typo_and_a_year_out_is_found_in_the_sector(void **state)
+{
+	static const struct check_case nick_cases[] = {
+		{"Jon Matthew Smiwh, a year out, in LS8 1RU: Jonathan Matthew Smith",
+		 {.given = "Jon", "Matthew", "Smiwh", .dob = "1962-01-04", .postcode = "LS8 1RU"}, BAND_MATCH,
+		 "NK-JONATHAN", {"family:fuzzy", "given:nickname", "middle:exact", "postcode:full"}},
+		{"Johnny Wlson, a year out, in WF9 8JQ: Jonathan Wilson",
+		 {.given = "Johnny", NULL, "Wlson", .dob = "1985-12-16", .postcode = "WF9 8JQ"}, BAND_MATCH,
+		 "NK-WILSON", {"family:fuzzy", "given:nickname", "postcode:full"}},
+		{"Will Hsosain, a year out, in CV15 7UG: Bilal Hossain",
+		 {.given = "Will", NULL, "Hsosain", .dob = "1992-05-07", .postcode = "CV15 7UG"}, BAND_MATCH,
+		 "NK-BILAL", {"given:nickname", "postcode:full"}},
+	};
+	static const char *const lines[] = {
+		"{\"id\":\"NK-JONATHAN\",\"names\":[{\"given\":\"Jonathan\",\"middle\":\"Matthew\",\"family\":\"Smith\","
+		"\"kind\":\"primary\"}],\"dob\":\"1963-01-04\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"LS8 1RU\"}],"
+		"\"managing_force\":\"west-yorkshire\",\"status\":\"active\"}",
+		"{\"id\":\"NK-WILSON\",\"names\":[{\"given\":\"Jonathan\",\"family\":\"Wilson\",\"kind\":\"primary\"}],"
+		"\"dob\":\"1984-12-16\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"WF9 8JQ\"}],"
+		"\"managing_force\":\"west-yorkshire\",\"status\":\"active\"}",
+		"{\"id\":\"NK-BILAL\",\"names\":[{\"given\":\"Bilal\",\"family\":\"Hossain\",\"kind\":\"primary\"}],"
+		"\"dob\":\"1991-05-07\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"CV15 7UG\"}],"
+		"\"managing_force\":\"west-midlands\",\"status\":\"active\"}",
+	};
+	struct fixture *f = *state;
+	struct nickname_table *t = NULL;
+	struct dsc_error err;
+	const char *vars[4];
+
+	/* The full names a nickname stands for come first. */
+	assert_int_equal(nickname_table_load(&t, NULL, &err), DSC_OK);
+	assert_int_equal(nickname_variants(t, "jon", vars, 4), 4);
+	assert_string_equal(vars[0], "john");
+	assert_string_equal(vars[1], "jonathan");
+	assert_int_equal(nickname_variants(t, "beth", vars, 2), 2);
+	assert_string_equal(vars[0], "elizabeth");
+	assert_string_equal(vars[1], "bethan");
+	nickname_table_free(t);
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		put_line(f->s, lines[i]);
+	run_cases(f, nick_cases, sizeof(nick_cases) / sizeof(nick_cases[0]), true);
+}
+
 /* The article of Al-Hassan is no part of the name: Al-Rashid born on
  * the same day at the same address agrees with it in nothing but the
  * article, and was a match through it ("al" as one part of a compound
@@ -1456,6 +1509,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_family_name_variants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_typo_in_the_mc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_typo_into_another_registered_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_nickname_with_a_typo_and_a_year_out_is_found_in_the_sector, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_the_article_alone_is_no_agreement, setup, teardown),
 		cmocka_unit_test(test_two_records_that_fit_equally_are_not_a_match),
 		cmocka_unit_test(test_a_postcode_that_says_there_is_none_weighs_nothing),
