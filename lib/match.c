@@ -2070,8 +2070,15 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 			if (key_date(&k, d->year, d->month, d->day, letters[l]))
 				qkey_add(c, k.b, k.n);
 		/* Whoever was born that day where the subject lives, whatever
-		 * their name: a name changed and not recorded. */
+		 * their name: a name changed and not recorded.  And on the day
+		 * with day and month swapped: a name written in another script
+		 * whose every sound has changed on the way (теренке сміт for
+		 * Terence Smith), with the date written the American way, is
+		 * found by no other key. */
 		if (c->sector[0] != '\0' && key_date_sector(&k, d->year, d->month, d->day, c->sector))
+			qkey_add(c, k.b, k.n);
+		if (c->sector[0] != '\0' && d->day <= 12 && d->day != d->month &&
+		    key_date_sector(&k, d->year, d->day, d->month, c->sector))
 			qkey_add(c, k.b, k.n);
 	}
 	if (s->dob.year != 0) {

@@ -1426,6 +1426,31 @@ static void test_a_nickname_with_a_typo_and_a_year_out_is_found_in_the_sector(vo
 	run_cases(f, nick_cases, sizeof(nick_cases) / sizeof(nick_cases[0]), true);
 }
 
+/*
+ * Terence Smith written in Ukrainian Cyrillic as heard (теренке сміт:
+ * terenke smit), born on 7 December and asked about as 12 July: neither
+ * name keeps its sound, and the date keys hold the date as given.  The
+ * date swapped, in the postcode's sector (an E key), is the key left.
+ */
+static void test_a_swapped_date_in_the_sector_finds_a_name_whose_sounds_all_changed(void **state)
+{
+	static const struct check_case swap_cases[] = {
+		{"теренке сміт, 12 July for 7 December, in DY7 5DD: Terence Smith",
+		 {.given = "теренке", NULL, "сміт", .dob = "1973-07-12", .postcode = "DY7 5DD"}, BAND_MATCH,
+		 "SW-TERENCE", {"dob:day_month_swapped", "postcode:full", "name:transliterated"}},
+		{"the same without the postcode: nobody (no key holds him)",
+		 {.given = "теренке", NULL, "сміт", .dob = "1973-07-12"}, BAND_NONE, NULL, {NULL}},
+	};
+	static const char *const line =
+		"{\"id\":\"SW-TERENCE\",\"names\":[{\"given\":\"Terence\",\"family\":\"Smith\",\"kind\":\"primary\"}],"
+		"\"dob\":\"1973-12-07\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"DY7 5DD\"}],"
+		"\"managing_force\":\"west-mercia\",\"status\":\"active\"}";
+	struct fixture *f = *state;
+
+	put_line(f->s, line);
+	run_cases(f, swap_cases, sizeof(swap_cases) / sizeof(swap_cases[0]), false);
+}
+
 /* The article of Al-Hassan is no part of the name: Al-Rashid born on
  * the same day at the same address agrees with it in nothing but the
  * article, and was a match through it ("al" as one part of a compound
@@ -1510,6 +1535,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_typo_in_the_mc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_typo_into_another_registered_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_nickname_with_a_typo_and_a_year_out_is_found_in_the_sector, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_swapped_date_in_the_sector_finds_a_name_whose_sounds_all_changed, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_the_article_alone_is_no_agreement, setup, teardown),
 		cmocka_unit_test(test_two_records_that_fit_equally_are_not_a_match),
 		cmocka_unit_test(test_a_postcode_that_says_there_is_none_weighs_nothing),
