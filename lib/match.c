@@ -517,6 +517,57 @@ static bool codes_agree(const struct mtok *a, const struct mtok *b)
 	       (a->dm2[0] != '\0' && (strcmp(a->dm2, b->dm1) == 0 || strcmp(a->dm2, b->dm2) == 0));
 }
 
+/* A token's letters with those that English spells one sound with made
+ * one: ph as f; c before e, i or y as s, any other c, k and q as k; s and
+ * z as s; i and y as i; a letter doubled as one.  Returns the length
+ * written (less than cap). */
+static size_t spelling_skeleton(const char *s, size_t len, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && n + 1 < cap; i++) {
+		char ch = s[i];
+		if (ch == 'p' && i + 1 < len && s[i + 1] == 'h') {
+			ch = 'f';
+			i++;
+		} else if (ch == 'c') {
+			ch = i + 1 < len && (s[i + 1] == 'e' || s[i + 1] == 'i' || s[i + 1] == 'y') ? 's' : 'k';
+		} else if (ch == 'q') {
+			ch = 'k';
+		} else if (ch == 'z') {
+			ch = 's';
+		} else if (ch == 'y') {
+			ch = 'i';
+		}
+		if (n > 0 && out[n - 1] == ch)
+			continue;
+		out[n++] = ch;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/*
+ * Alike in sound: the Double Metaphone codes agree, or the spellings do
+ * once the letters English spells one sound with are made one: Huzsayn
+ * and Hussain, which Double Metaphone tells apart (HSSN, HSN: it reads
+ * the z and the s as two).  Three letters or more: Ky and Ci say
+ * nothing.
+ */
+static bool sound_alike(const struct mtok *a, const struct mtok *b)
+{
+	char x[NORM_TOKEN_MAX + 1], y[NORM_TOKEN_MAX + 1];
+	size_t nx, ny;
+
+	if (codes_agree(a, b))
+		return true;
+	if (a->len < 3 || b->len < 3)
+		return false;
+	nx = spelling_skeleton(a->s, a->len, x, sizeof(x));
+	ny = spelling_skeleton(b->s, b->len, y, sizeof(y));
+	return nx == ny && memcmp(x, y, nx) == 0;
+}
+
 /* The Arabic article written as a word of its own (Al-Hassan, El Hassan):
  * no part of the name, and no evidence on its own. */
 static bool family_article(const struct mtok *t)
@@ -2352,7 +2403,7 @@ static double family_score(const struct nickname_table *sur, const struct mname 
 				if ((qc.n > 1 || rc.n > 1) &&
 				    (family_particle(&qc.tok[i]) || family_particle(&rc.tok[j])))
 					continue;
-				if (codes_agree(&qc.tok[i], &rc.tok[j])) {
+				if (sound_alike(&qc.tok[i], &rc.tok[j])) {
 					*why = "family:phonetic";
 					return min_d(W_FAMILY_PHONETIC, fuzzy_cap);
 				}
@@ -2439,7 +2490,7 @@ static double given_tok_score(const struct match_ctx *c, const struct mtok *a, c
 		*why = "given:fuzzy";
 		return min_d(W_GIVEN_FUZZY, cap);
 	}
-	if (codes_agree(a, b)) {
+	if (sound_alike(a, b)) {
 		*why = "given:phonetic";
 		return min_d(W_GIVEN_PHONETIC, cap);
 	}
@@ -2578,7 +2629,7 @@ static double middle_score(const struct match_ctx *c, const struct mname *q, con
 	} else if (tok_eq(a, b)) {
 		*why = "middle:exact";
 		return W_MIDDLE_EXACT;
-	} else if (nickname_related(c->m->nick, a->s, b->s) || codes_agree(a, b) ||
+	} else if (nickname_related(c->m->nick, a->s, b->s) || sound_alike(a, b) ||
 		   jaro_winkler(a->s, a->len, b->s, b->len) >= JW_HIGH) {
 		*why = "middle:fuzzy";
 		return W_MIDDLE_FUZZY;
