@@ -3915,9 +3915,12 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 	/* One match at most, and only a clear one: a runner-up within the
 	 * margin of the best makes both possible matches (two records fit as
 	 * well: a person must tell them apart), one further below is only a
-	 * possible match. */
-	if (c->n_top > 1 && c->top[0].band == BAND_MATCH && c->top[1].band == BAND_MATCH &&
-	    c->top[1].w >= c->top[0].w - MATCH_MARGIN) {
+	 * possible match.  The runner-up may be a possible match by band and
+	 * weigh as much: Dafydd Jones asked about as born 1 January 1987 at
+	 * OX14 2JY is Dafydd Gethin Jones born that day and living elsewhere
+	 * (the date exactly) as much as Dafydd Jones born on the 11th at that
+	 * very postcode (a digit out). */
+	if (c->n_top > 1 && c->top[0].band == BAND_MATCH && c->top[1].w >= c->top[0].w - MATCH_MARGIN) {
 		for (size_t i = 0; i < c->n_top && c->top[i].band == BAND_MATCH; i++) {
 			c->top[i].band = BAND_POSSIBLE_MATCH;
 			reason_add(&c->top[i], "match:ambiguous");

@@ -942,6 +942,43 @@ static void test_only_one_of_two_close_people_is_a_match(void **state)
 		assert_int_not_equal(res.candidates[i].band, BAND_MATCH);
 }
 
+/* A possible match by band that weighs nearly as much as the match makes
+ * it no match either: Dafydd Jones born 1 January 1987 at OX14 2JY is
+ * Dafydd Gethin Jones, born that day and living elsewhere, as much as
+ * Dafydd Jones born on the 20th at that very postcode (1 January may
+ * stand for the month only, and a date that agrees no better is never
+ * a match). */
+static void test_a_possible_match_that_weighs_as_much_leaves_no_match(void **state)
+{
+	struct fixture *f = *state;
+	struct check_result res;
+	const struct query q = {.given = "Dafydd", .family = "Jones", .dob = "1987-01-01", .postcode = "OX14 2JY"};
+	bool elsewhere = false, here = false;
+
+	put_line(f->s, "{\"id\":\"AMB-ELSEWHERE\",\"names\":[{\"given\":\"Dafydd\",\"middle\":\"Gethin\",\"family\":\"Jones\","
+		       "\"kind\":\"primary\"}],\"dob\":\"1987-01-01\",\"addresses\":[{\"postcode\":\"LL57 2DG\"}],"
+		       "\"managing_force\":\"north-wales\",\"status\":\"active\"}");
+	put_line(f->s, "{\"id\":\"AMB-HERE\",\"names\":[{\"given\":\"Dafydd\",\"family\":\"Jones\",\"kind\":\"primary\"}],"
+		       "\"dob\":\"1987-01-20\",\"addresses\":[{\"postcode\":\"OX14 2JY\"}],"
+		       "\"managing_force\":\"thames-valley\",\"status\":\"active\"}");
+	run(f, &q, &res);
+	assert_int_equal(res.outcome, BAND_POSSIBLE_MATCH);
+	for (size_t i = 0; i < res.n_candidates; i++) {
+		assert_int_equal(res.candidates[i].band, BAND_POSSIBLE_MATCH);
+		if (strcmp(res.candidates[i].offender_id, "AMB-ELSEWHERE") == 0) {
+			elsewhere = true;
+			assert_true(has_reason(&res.candidates[i], "dob:exact"));
+			assert_true(has_reason(&res.candidates[i], "match:ambiguous"));
+		}
+		if (strcmp(res.candidates[i].offender_id, "AMB-HERE") == 0) {
+			here = true;
+			assert_true(has_reason(&res.candidates[i], "postcode:full"));
+			assert_true(has_reason(&res.candidates[i], "dob:month_only"));
+		}
+	}
+	assert_true(elsewhere && here);
+}
+
 static void test_two_records_that_fit_equally_are_not_a_match(void **state)
 {
 	struct fixture *f = *state;
@@ -1570,6 +1607,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_spelling_by_sound_is_alike_in_sound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_the_article_alone_is_no_agreement, setup, teardown),
 		cmocka_unit_test(test_two_records_that_fit_equally_are_not_a_match),
+		cmocka_unit_test_setup_teardown(test_a_possible_match_that_weighs_as_much_leaves_no_match, setup, teardown),
 		cmocka_unit_test(test_a_postcode_that_says_there_is_none_weighs_nothing),
 		cmocka_unit_test(test_partial_names_with_exact_dob_are_not_a_match),
 		cmocka_unit_test(test_a_name_changed_and_not_recorded_is_a_possible_match),
