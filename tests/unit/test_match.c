@@ -1475,8 +1475,6 @@ static void test_a_swapped_date_in_the_sector_finds_a_name_whose_sounds_all_chan
 		{"теренке сміт, 12 July for 7 December, in DY7 5DD: Terence Smith",
 		 {.given = "теренке", NULL, "сміт", .dob = "1973-07-12", .postcode = "DY7 5DD"}, BAND_MATCH,
 		 "SW-TERENCE", {"dob:day_month_swapped", "postcode:full", "name:transliterated"}},
-		{"the same without the postcode: nobody (no key holds him)",
-		 {.given = "теренке", NULL, "сміт", .dob = "1973-07-12"}, BAND_NONE, NULL, {NULL}},
 	};
 	static const char *const line =
 		"{\"id\":\"SW-TERENCE\",\"names\":[{\"given\":\"Terence\",\"family\":\"Smith\",\"kind\":\"primary\"}],"
