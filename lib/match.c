@@ -3373,7 +3373,7 @@ static bool is_vowel(char ch)
  * more letters than it reads, in place.  Returns whether any token
  * changed.
  */
-static bool heard_reading(struct norm_part *p, enum heard_script script)
+static bool heard_reading(struct norm_part *p, enum heard_script script, bool initial_only)
 {
 	static const struct rule {
 		const char *from, *to;
@@ -3401,6 +3401,13 @@ static bool heard_reading(struct norm_part *p, enum heard_script script)
 					r = strlen(u->from);
 					if (j + r <= len && memcmp(t + j, u->from, r) == 0)
 						to = u->to;
+					/* initial_only: mp and nt as b and d only where
+					 * no vowel comes before them (Ντελρόι Delroy,
+					 * Καμπμπελ Campbell's second b); after one they
+					 * are also m-p and n-t (Γκραντ Grant). */
+					if (to != NULL && initial_only && (u->to[0] == 'b' || u->to[0] == 'd') &&
+					    u->from[1] != '\0' && k > 0 && is_vowel(t[k - 1]))
+						to = NULL;
 				}
 			}
 			if (to == NULL) {
@@ -3433,6 +3440,17 @@ static bool subject_add(struct match_ctx *c, struct store_reader *r, struct norm
 	return true;
 }
 
+/* The same tokens. */
+static bool part_same(const struct norm_part *a, const struct norm_part *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->len[i] != b->len[i] || memcmp(a->tok[i], b->tok[i], a->len[i]) != 0)
+			return false;
+	return true;
+}
+
 /*
  * Readings of a name written in Cyrillic or Greek as heard: the given
  * name, the family name, or both read back (Сухвиндер Сингх: Sukhvinder
@@ -3444,8 +3462,8 @@ static void subject_add_heard(struct match_ctx *c, struct store_reader *r, size_
 	const struct norm_part *src = c->parts[from];
 	struct norm_part given = src[NORM_GIVEN], middle = src[NORM_MIDDLE], family = src[NORM_FAMILY];
 	/* Each part read back, all three (no short cut). */
-	bool gv = heard_reading(&given, script), md = heard_reading(&middle, script);
-	bool g = gv || md, f = heard_reading(&family, script);
+	bool gv = heard_reading(&given, script, false), md = heard_reading(&middle, script, false);
+	bool g = gv || md, f = heard_reading(&family, script, false);
 
 	for (unsigned which = 1; which <= 3; which++) {
 		struct norm_part *dst;
@@ -3457,6 +3475,22 @@ static void subject_add_heard(struct match_ctx *c, struct store_reader *r, size_
 		dst[NORM_FAMILY] = (which & 2) != 0 ? family : src[NORM_FAMILY];
 		if (subject_add(c, r, dst, true))
 			c->subj[c->n_subj - 1].arabic = script == HEARD_ARABIC;
+	}
+	/* Greek writes d as ντ and b as μπ, but also n-t and m-p so: one
+	 * reading more with those read as d and b only where no vowel comes
+	 * before them (Γκραντ: grant, where the reading above gives grad). */
+	if (script == HEARD_GREEK && *n_heard < HEARD_READINGS_MAX) {
+		struct norm_part g2 = src[NORM_GIVEN], m2 = src[NORM_MIDDLE], f2 = src[NORM_FAMILY];
+		bool any = heard_reading(&g2, script, true);
+		any = heard_reading(&m2, script, true) || any;
+		any = heard_reading(&f2, script, true) || any;
+		if (any && !(part_same(&g2, &given) && part_same(&m2, &middle) && part_same(&f2, &family))) {
+			struct norm_part *dst = c->parts[CHECK_MAX_NAMES + (*n_heard)++];
+			dst[NORM_GIVEN] = g2;
+			dst[NORM_MIDDLE] = m2;
+			dst[NORM_FAMILY] = f2;
+			(void)subject_add(c, r, dst, true);
+		}
 	}
 }
 

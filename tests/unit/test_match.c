@@ -1516,6 +1516,44 @@ static void test_a_spelling_by_sound_is_alike_in_sound(void **state)
 	run_cases(f, sound_cases, sizeof(sound_cases) / sizeof(sound_cases[0]), false);
 }
 
+/*
+ * Greek writes a d as ντ and a b as μπ, and the letters n-t and m-p the
+ * same way: Γκραντ is Grant, read back as "grad" when every ντ is a d.
+ * A reading with ντ and μπ as d and b only where no vowel comes before
+ * them finds Grant (and Campbell, καμπμπελλ, whose second μπ is a b);
+ * Ντέιβιντ Έντουαρντς is still David Edwards through the other reading.
+ */
+static void test_greek_nt_and_mp_after_a_vowel(void **state)
+{
+	static const struct check_case greek_cases[] = {
+		{"ντελροι γκραντ, aged 60, at B22 5XL: Delroy Grant",
+		 {.given = "ντελροι", NULL, "γκραντ", .age = 60, .postcode = "B22 5XL"}, BAND_POSSIBLE_MATCH, "GR-GRANT",
+		 {"family:exact", "postcode:full", "name:transliterated"}},
+		{"ντελροι καμπμπελλ, aged 34, at BA8 3GG: Delroy Campbell",
+		 {.given = "ντελροι", NULL, "καμπμπελλ", .age = 34, .postcode = "BA8 3GG"}, BAND_POSSIBLE_MATCH,
+		 "GR-CAMPBELL", {"family:fuzzy", "postcode:full", "name:transliterated"}},
+		{"Ντέιβιντ Έντουαρντς with the date: David Edwards",
+		 {.given = "Ντέιβιντ", NULL, "Έντουαρντς", .dob = "1970-02-02"}, BAND_MATCH, "GR-EDWARDS",
+		 {"family:exact", "dob:exact", "name:transliterated"}},
+	};
+	static const char *const lines[] = {
+		"{\"id\":\"GR-GRANT\",\"names\":[{\"given\":\"Delroy\",\"middle\":\"Desmond\",\"family\":\"Grant\","
+		"\"kind\":\"primary\"}],\"dob\":\"1965-08-25\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"B22 5XL\"}],"
+		"\"managing_force\":\"west-midlands\",\"status\":\"active\"}",
+		"{\"id\":\"GR-CAMPBELL\",\"names\":[{\"given\":\"Delroy\",\"family\":\"Campbell\",\"kind\":\"primary\"}],"
+		"\"dob\":\"1992-08-20\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"BA8 3GG\"}],"
+		"\"managing_force\":\"avon-and-somerset\",\"status\":\"active\"}",
+		"{\"id\":\"GR-EDWARDS\",\"names\":[{\"given\":\"David\",\"family\":\"Edwards\",\"kind\":\"primary\"}],"
+		"\"dob\":\"1970-02-02\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"SN1 1AA\"}],"
+		"\"managing_force\":\"wiltshire\",\"status\":\"active\"}",
+	};
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		put_line(f->s, lines[i]);
+	run_cases(f, greek_cases, sizeof(greek_cases) / sizeof(greek_cases[0]), false);
+}
+
 /* The article of Al-Hassan is no part of the name: Al-Rashid born on
  * the same day at the same address agrees with it in nothing but the
  * article, and was a match through it ("al" as one part of a compound
@@ -1603,6 +1641,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_swapped_date_in_the_sector_finds_a_name_whose_sounds_all_changed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_a_spelling_by_sound_is_alike_in_sound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_greek_nt_and_mp_after_a_vowel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_the_article_alone_is_no_agreement, setup, teardown),
 		cmocka_unit_test(test_two_records_that_fit_equally_are_not_a_match),
 		cmocka_unit_test_setup_teardown(test_a_possible_match_that_weighs_as_much_leaves_no_match, setup, teardown),
