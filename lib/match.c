@@ -3372,15 +3372,20 @@ static bool is_vowel(char ch)
  * سميث smyth: Smith, ماركين markyn: Markin).  Each rule rewrites to no
  * more letters than it reads, in place.  Returns whether any token
  * changed.
+ *
+ * other: the second reading of a script that has one (subject_add_heard):
+ * Greek with μπ and ντ as b and d only where no vowel comes before them;
+ * Cyrillic as Ukrainian writes an English name, whose h is г (ICU: g).
  */
-static bool heard_reading(struct norm_part *p, enum heard_script script, bool initial_only)
+static bool heard_reading(struct norm_part *p, enum heard_script script, bool other)
 {
 	static const struct rule {
 		const char *from, *to;
 	} cyrillic[] = {{"kh", "h"}, {"v", "w"}, {NULL, NULL}},
+	  ukrainian[] = {{"kh", "h"}, {"v", "w"}, {"g", "h"}, {NULL, NULL}},
 	  greek[] = {{"tz", "j"}, {"mp", "b"}, {"nt", "d"}, {"nk", "g"}, {"gk", "g"}, {"ts", "ch"},
 		     {"b", "v"}, {NULL, NULL}};
-	const struct rule *rules = script == HEARD_GREEK ? greek : cyrillic; /* Arabic: its own */
+	const struct rule *rules = script == HEARD_GREEK ? greek : other ? ukrainian : cyrillic; /* Arabic: its own */
 	bool changed = false;
 
 	for (size_t i = 0; i < p->n; i++) {
@@ -3401,11 +3406,11 @@ static bool heard_reading(struct norm_part *p, enum heard_script script, bool in
 					r = strlen(u->from);
 					if (j + r <= len && memcmp(t + j, u->from, r) == 0)
 						to = u->to;
-					/* initial_only: mp and nt as b and d only where
-					 * no vowel comes before them (Ντελρόι Delroy,
-					 * Καμπμπελ Campbell's second b); after one they
-					 * are also m-p and n-t (Γκραντ Grant). */
-					if (to != NULL && initial_only && (u->to[0] == 'b' || u->to[0] == 'd') &&
+					/* Greek's other reading: mp and nt as b and d
+					 * only where no vowel comes before them (Ντελρόι
+					 * Delroy, Καμπμπελ Campbell's second b); after
+					 * one they are also m-p and n-t (Γκραντ Grant). */
+					if (to != NULL && other && script == HEARD_GREEK && (u->to[0] == 'b' || u->to[0] == 'd') &&
 					    u->from[1] != '\0' && k > 0 && is_vowel(t[k - 1]))
 						to = NULL;
 				}
@@ -3476,10 +3481,13 @@ static void subject_add_heard(struct match_ctx *c, struct store_reader *r, size_
 		if (subject_add(c, r, dst, true))
 			c->subj[c->n_subj - 1].arabic = script == HEARD_ARABIC;
 	}
-	/* Greek writes d as ντ and b as μπ, but also n-t and m-p so: one
-	 * reading more with those read as d and b only where no vowel comes
-	 * before them (Γκραντ: grant, where the reading above gives grad). */
-	if (script == HEARD_GREEK && *n_heard < HEARD_READINGS_MAX) {
+	/* One reading more of both parts.  Greek writes d as ντ and b as μπ,
+	 * but also n-t and m-p so: those read as d and b only where no vowel
+	 * comes before them (Γκραντ: grant, where the reading above gives
+	 * grad).  Ukrainian writes the h of an English name as г, which is
+	 * Russian's g (гув джонес: huw jones, where the reading above gives
+	 * guw jones). */
+	if ((script == HEARD_GREEK || script == HEARD_CYRILLIC) && *n_heard < HEARD_READINGS_MAX) {
 		struct norm_part g2 = src[NORM_GIVEN], m2 = src[NORM_MIDDLE], f2 = src[NORM_FAMILY];
 		bool any = heard_reading(&g2, script, true);
 		any = heard_reading(&m2, script, true) || any;

@@ -1554,6 +1554,37 @@ static void test_greek_nt_and_mp_after_a_vowel(void **state)
 	run_cases(f, greek_cases, sizeof(greek_cases) / sizeof(greek_cases[0]), false);
 }
 
+/*
+ * Ukrainian writes the h of an English name as г, which Russian reads
+ * (and ICU romanises) as g: гув джонес is Huw Jones.  A reading with г
+ * as h finds him at his postcode without a date; Григорий Иванов is
+ * still Grigory Ivanov through the reading as romanised.
+ */
+static void test_ukrainian_h(void **state)
+{
+	static const struct check_case uk_cases[] = {
+		{"гув джонес, no date, at NW5 4BQ: Huw Jones",
+		 {.given = "гув", NULL, "джонес", .postcode = "NW5 4BQ"}, BAND_POSSIBLE_MATCH, "UK-HUW",
+		 {"family:exact", "given:exact", "postcode:full", "name:transliterated"}},
+		{"Григорий Иванов with the date: Grigory Ivanov",
+		 {.given = "Григорий", NULL, "Иванов", .dob = "1970-02-02"}, BAND_MATCH, "UK-GRIGORY",
+		 {"family:exact", "dob:exact", "name:transliterated"}},
+	};
+	static const char *const lines[] = {
+		"{\"id\":\"UK-HUW\",\"names\":[{\"given\":\"Huw\",\"family\":\"Jones\",\"kind\":\"primary\"}],"
+		"\"dob\":\"1950-02-24\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"NW5 4BQ\"}],"
+		"\"managing_force\":\"metropolitan\",\"status\":\"active\"}",
+		"{\"id\":\"UK-GRIGORY\",\"names\":[{\"given\":\"Grigory\",\"family\":\"Ivanov\",\"kind\":\"primary\"}],"
+		"\"dob\":\"1970-02-02\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"E1 6AN\"}],"
+		"\"managing_force\":\"metropolitan\",\"status\":\"active\"}",
+	};
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		put_line(f->s, lines[i]);
+	run_cases(f, uk_cases, sizeof(uk_cases) / sizeof(uk_cases[0]), false);
+}
+
 /* The article of Al-Hassan is no part of the name: Al-Rashid born on
  * the same day at the same address agrees with it in nothing but the
  * article, and was a match through it ("al" as one part of a compound
@@ -1642,6 +1673,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_a_spelling_by_sound_is_alike_in_sound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_greek_nt_and_mp_after_a_vowel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ukrainian_h, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_the_article_alone_is_no_agreement, setup, teardown),
 		cmocka_unit_test(test_two_records_that_fit_equally_are_not_a_match),
 		cmocka_unit_test_setup_teardown(test_a_possible_match_that_weighs_as_much_leaves_no_match, setup, teardown),
