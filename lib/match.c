@@ -2098,9 +2098,12 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 	/* Dates first, then names as given, then swapped.  The date as
 	 * given only, with the first letter of any word of any reading's
 	 * names (name_letters); a date with its day and month swapped is
-	 * found through the names (the M keys hold the swapped birthday). */
+	 * found through the names (the M keys hold the swapped birthday)
+	 * and, with a postcode, the E key. */
 	if (s->dob.year != 0) {
 		const struct date *d = &s->dob;
+		/* A day that could be a month, and is not the month itself. */
+		bool swaps = d->day <= 12 && d->day != d->month;
 		char letters[27] = "";
 		struct kbuf k;
 		for (size_t i = 0; i < c->n_subj; i++) {
@@ -2128,14 +2131,12 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 		 * found by no other key. */
 		if (c->sector[0] != '\0' && key_date_sector(&k, d->year, d->month, d->day, c->sector))
 			qkey_add(c, k.b, k.n);
-		if (c->sector[0] != '\0' && d->day <= 12 && d->day != d->month &&
-		    key_date_sector(&k, d->year, d->day, d->month, c->sector))
+		if (c->sector[0] != '\0' && swaps && key_date_sector(&k, d->year, d->day, d->month, c->sector))
 			qkey_add(c, k.b, k.n);
-	}
-	if (s->dob.year != 0) {
-		mmdd[nd++] = s->dob.month * 100 + s->dob.day;
-		if (s->dob.day <= 12 && s->dob.day != s->dob.month)
-			mmdd[nd++] = s->dob.day * 100 + s->dob.month;
+		/* The birthday, and swapped, for the M keys. */
+		mmdd[nd++] = d->month * 100 + d->day;
+		if (swaps)
+			mmdd[nd++] = d->day * 100 + d->month;
 	}
 	for (size_t i = 0; i < c->n_subj; i++)
 		query_name_keys(c, r, &c->subj[i], c->swapped[i], years, ny, mmdd, nd);
