@@ -147,6 +147,13 @@ static void put_line(struct store *s, const char *line)
 	assert_int_equal(store_write_commit(t, &err), DSC_OK);
 }
 
+/* Puts each of n records, each in its own transaction (put_line). */
+static void put_lines(struct store *s, const char *const *lines, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		put_line(s, lines[i]);
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -1405,8 +1412,7 @@ static void test_a_typo_into_another_registered_name(void **state)
 	};
 	struct fixture *f = *state;
 
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
-		put_line(f->s, lines[i]);
+	put_lines(f->s, lines, sizeof(lines) / sizeof(lines[0]));
 	run_cases(f, typo_cases, sizeof(typo_cases) / sizeof(typo_cases[0]), true);
 }
 
@@ -1458,8 +1464,7 @@ static void test_a_nickname_with_a_typo_and_a_year_out_is_found_in_the_sector(vo
 	assert_string_equal(vars[1], "bethan");
 	nickname_table_free(t);
 
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
-		put_line(f->s, lines[i]);
+	put_lines(f->s, lines, sizeof(lines) / sizeof(lines[0]));
 	run_cases(f, nick_cases, sizeof(nick_cases) / sizeof(nick_cases[0]), true);
 }
 
@@ -1511,8 +1516,7 @@ static void test_a_spelling_by_sound_is_alike_in_sound(void **state)
 	};
 	struct fixture *f = *state;
 
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
-		put_line(f->s, lines[i]);
+	put_lines(f->s, lines, sizeof(lines) / sizeof(lines[0]));
 	run_cases(f, sound_cases, sizeof(sound_cases) / sizeof(sound_cases[0]), false);
 }
 
@@ -1549,8 +1553,7 @@ static void test_greek_nt_and_mp_after_a_vowel(void **state)
 	};
 	struct fixture *f = *state;
 
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
-		put_line(f->s, lines[i]);
+	put_lines(f->s, lines, sizeof(lines) / sizeof(lines[0]));
 	run_cases(f, greek_cases, sizeof(greek_cases) / sizeof(greek_cases[0]), false);
 }
 
@@ -1580,8 +1583,7 @@ static void test_ukrainian_h(void **state)
 	};
 	struct fixture *f = *state;
 
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
-		put_line(f->s, lines[i]);
+	put_lines(f->s, lines, sizeof(lines) / sizeof(lines[0]));
 	run_cases(f, uk_cases, sizeof(uk_cases) / sizeof(uk_cases[0]), false);
 }
 
