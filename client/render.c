@@ -23,6 +23,7 @@ static const struct word reason_table[] = {
     {"family:phonetic", "family name sounds the same"},
     {"family:compound_part", "one part of a compound family name exact"},
     {"family:variant", "family name is a listed variant (another romanisation or spelling)"},
+    {"family:two_edits", "family name two typos away (weak evidence)"},
     {"family:mismatch", "family name differs"},
     {"family:missing", "family name not given"},
     {"given:exact", "given name exact"},

@@ -57,6 +57,14 @@
  * so no more than a loose spelling (W_FAMILY_FUZZY_LOW). */
 #define W_FAMILY_MAC_DROPPED 3.5
 #define W_FAMILY_DISAGREE -8.0
+/* Two typos in a family name of five letters or more that keeps its
+ * first letter (Shitj for Smith, Mwhsah for Mensah, Calrie for Clarke):
+ * about as likely of the same person as of another (two slips are rare,
+ * and few names of that length are two edits from a given one), so it
+ * weighs far less against the record than another name, and leaves the
+ * date and the postcode to decide.  Nelson and Wilson stay apart: their
+ * first letters differ. */
+#define W_FAMILY_TWO_EDITS -3.0
 #define W_GIVEN_EXACT_MIN 3.5
 #define W_GIVEN_EXACT_MAX 10.0
 #define W_GIVEN_EXACT_DEFAULT 7.0
@@ -2262,6 +2270,17 @@ static bool one_edit(const struct mtok *a, const struct mtok *b)
 }
 
 
+/* Two edits apart (Damerau-Levenshtein), both five letters or more, the
+ * first letter the same: two typos in one name (family_score). */
+static bool two_edits(const struct mtok *a, const struct mtok *b)
+{
+	size_t d = a->len > b->len ? a->len - b->len : b->len - a->len;
+
+	if (a->len < 5 || b->len < 5 || d > 2 || a->s[0] != b->s[0])
+		return false;
+	return damerau_levenshtein(a->s, a->len, b->s, b->len) == 2;
+}
+
 /* A family name as compared: its tokens without a leading article (when
  * more follow), joined. */
 struct fam_core {
@@ -2453,6 +2472,10 @@ static double family_score(const struct nickname_table *sur, const struct mname 
 		if (mac_dropped(qj, rj)) {
 			*why = "family:variant";
 			return min_d(W_FAMILY_MAC_DROPPED, fuzzy_cap);
+		}
+		if (two_edits(qj, rj)) {
+			*why = "family:two_edits";
+			return W_FAMILY_TWO_EDITS;
 		}
 	}
 	if (only_particles && particle_agrees) {
