@@ -3393,12 +3393,14 @@ static bool is_vowel(char ch)
  * nt, nk, tz), ch as τσ (ts), w and u as ου (ou), and β is v.  Arabic
  * writes the long vowels of a foreign name with و and ي (ICU: w, y):
  * after a letter and before no vowel they are o and i (جون jwn: Jon,
- * سميث smyth: Smith, ماركين markyn: Markin).  Each rule rewrites to no
+ * سميث smyth: Smith, ماركين markyn: Markin), and ch, which it has not,
+ * as تش (ICU: tsh; تشارلي tsharly: Charlie).  Each rule rewrites to no
  * more letters than it reads, in place.  Returns whether any token
  * changed.
  *
  * other: the second reading of a script that has one (subject_add_heard):
- * Greek with μπ and ντ as b and d only where no vowel comes before them;
+ * Greek with μπ, ντ and νκ or γκ as b, d and g only where no vowel comes
+ * before them;
  * Cyrillic as Ukrainian writes an English name, whose h is г (ICU: g).
  */
 static bool heard_reading(struct norm_part *p, enum heard_script script, bool other)
@@ -3422,20 +3424,27 @@ static bool heard_reading(struct norm_part *p, enum heard_script script, bool ot
 				to = j + 2 < len && is_vowel(t[j + 2]) ? "w" : "u"; /* Edouard, Broun */
 				r = 2;
 			} else if (script == HEARD_ARABIC) {
+				r = 1;
 				if (j > 0 && (t[j] == 'w' || t[j] == 'y') && !(j + 1 < len && is_vowel(t[j + 1])))
 					to = t[j] == 'w' ? "o" : "i";
-				r = 1;
+				else if (j + 3 <= len && memcmp(t + j, "tsh", 3) == 0) {
+					to = "ch"; /* تش, Arabic's ch: تشارلي Charlie */
+					r = 3;
+				}
 			} else {
 				for (const struct rule *u = rules; u->from != NULL && to == NULL; u++) {
 					r = strlen(u->from);
 					if (j + r <= len && memcmp(t + j, u->from, r) == 0)
 						to = u->to;
-					/* Greek's other reading: mp and nt as b and d
-					 * only where no vowel comes before them (Ντελρόι
-					 * Delroy, Καμπμπελ Campbell's second b); after
-					 * one they are also m-p and n-t (Γκραντ Grant). */
-					if (to != NULL && other && script == HEARD_GREEK && (u->to[0] == 'b' || u->to[0] == 'd') &&
-					    u->from[1] != '\0' && k > 0 && is_vowel(t[k - 1]))
+					/* Greek's other reading: mp, nt and nk as b, d
+					 * and g only where no vowel comes before them
+					 * (Ντελρόι Delroy, Καμπμπελ Campbell's second b);
+					 * after one they are also m-p, n-t and n-k
+					 * (Γκραντ Grant, τζανκοουσκι Jankowski). */
+					if (to != NULL && other && script == HEARD_GREEK &&
+					    (strcmp(u->from, "mp") == 0 || strcmp(u->from, "nt") == 0 ||
+					     strcmp(u->from, "nk") == 0) &&
+					    k > 0 && is_vowel(t[k - 1]))
 						to = NULL;
 				}
 			}
@@ -3506,9 +3515,10 @@ static void subject_add_heard(struct match_ctx *c, struct store_reader *r, size_
 			c->subj[c->n_subj - 1].arabic = script == HEARD_ARABIC;
 	}
 	/* One reading more of both parts.  Greek writes d as ντ and b as μπ,
-	 * but also n-t and m-p so: those read as d and b only where no vowel
-	 * comes before them (Γκραντ: grant, where the reading above gives
-	 * grad).  Ukrainian writes the h of an English name as г, which is
+	 * but also n-t and m-p so, and ICU writes γκ (g) as it writes νκ
+	 * (n-k): those read as d, b and g only where no vowel comes before
+	 * them (Γκραντ: grant, where the reading above gives grad;
+	 * τζανκοουσκι: jankouski, not jagouski).  Ukrainian writes the h of an English name as г, which is
 	 * Russian's g (гув джонес: huw jones, where the reading above gives
 	 * guw jones). */
 	if ((script == HEARD_GREEK || script == HEARD_CYRILLIC) && *n_heard < HEARD_READINGS_MAX) {
