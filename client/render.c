@@ -56,6 +56,7 @@ static const struct word reason_table[] = {
     {"dob:year_only", "date of birth: same year, one given as 1 January"},
     {"dob:same_year", "date of birth: same year, more than 45 days apart"},
     {"dob:age_consistent", "age consistent with the date of birth"},
+    {"dob:age_approximate", "age two or three years from the date of birth (weighs nothing either way)"},
     {"dob:age_guess", "age four or five years from the date of birth (a guess?)"},
     {"dob:age_inconsistent", "age does not fit the date of birth"},
     {"dob:absent", "no date of birth to compare"},

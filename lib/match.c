@@ -2943,8 +2943,10 @@ static double dob_score_dates(const struct match_ctx *c, const struct check_subj
 			*why = "dob:age_consistent";
 			return W_DOB_AGE;
 		}
-		if (nearest <= AGE_ROUGH_YEARS)
-			return 0.0; /* a rough guess of age: neither way */
+		if (nearest <= AGE_ROUGH_YEARS) {
+			*why = "dob:age_approximate"; /* a rough guess of age: neither way */
+			return 0.0;
+		}
 		if (nearest <= AGE_GUESS_YEARS) {
 			*why = "dob:age_guess"; /* a guess four or five years out */
 			return W_DOB_AGE_GUESS;

@@ -620,10 +620,18 @@ static void test_age_guessed_years_out(void **state)
 		assert_true(has_reason(&res.candidates[0], "dob:age_guess"));
 		assert_int_equal(res.candidates[0].band, BAND_POSSIBLE_MATCH);
 	}
-	q.age = age_today(&dob) + 3;
-	run(f, &q, &res);
-	assert_true(res.n_candidates > 0);
-	assert_false(has_reason(&res.candidates[0], "dob:age_guess"));
+	/* Two or three years out: neither way, and said so. */
+	for (int d = -3; d <= 3; d++) {
+		if (d > -2 && d < 2)
+			continue;
+		q.age = age_today(&dob) + d;
+		run(f, &q, &res);
+		assert_true(res.n_candidates > 0);
+		assert_string_equal(res.candidates[0].offender_id, "GMP-0000007");
+		assert_false(has_reason(&res.candidates[0], "dob:age_guess"));
+		assert_true(has_reason(&res.candidates[0], "dob:age_approximate"));
+		assert_false(has_reason(&res.candidates[0], "dob:absent"));
+	}
 	/* Six years out: inconsistent, and the rare name still lists him. */
 	q.age = age_today(&dob) + 6;
 	run(f, &q, &res);
