@@ -3520,9 +3520,9 @@ static void subject_add_heard(struct match_ctx *c, struct store_reader *r, size_
 	 * but also n-t and m-p so, and ICU writes γκ (g) as it writes νκ
 	 * (n-k): those read as d, b and g only where no vowel comes before
 	 * them (Γκραντ: grant, where the reading above gives grad;
-	 * τζανκοουσκι: jankouski, not jagouski).  Ukrainian writes the h of an English name as г, which is
-	 * Russian's g (гув джонес: huw jones, where the reading above gives
-	 * guw jones). */
+	 * τζανκοουσκι: jankouski, not jagouski).  Ukrainian writes the h of
+	 * an English name as г, which is Russian's g (гув джонес: huw jones,
+	 * where the reading above gives guw jones). */
 	if ((script == HEARD_GREEK || script == HEARD_CYRILLIC) && *n_heard < HEARD_READINGS_MAX) {
 		struct norm_part g2 = src[NORM_GIVEN], m2 = src[NORM_MIDDLE], f2 = src[NORM_FAMILY];
 		bool any = heard_reading(&g2, script, true);
