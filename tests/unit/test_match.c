@@ -1598,6 +1598,44 @@ static void test_ukrainian_h(void **state)
 }
 
 /*
+ * Pet forms and equivalents of the built-in given-name table that were
+ * missing (Dafi for Dafydd, Stu, Si, Cal, Al, Shay for Seamus, Jakub for
+ * James, Cormac for Charles), and the groups they joined kept apart where
+ * the names are not one: Jakub is James and Jacob, Jacob is not James.
+ */
+static void test_given_name_table_pet_forms(void **state)
+{
+	static const char *const related[][2] = {
+		{"dafi", "dafydd"}, {"dafi", "david"}, {"stu", "stuart"}, {"si", "simon"},
+		{"cal", "callum"},  {"al", "alasdair"}, {"al", "albert"}, {"shay", "seamus"},
+		{"marky", "mark"},  {"paulie", "paul"}, {"piotrek", "piotr"}, {"lukas", "luke"},
+		{"jakub", "james"}, {"jakub", "jacob"}, {"cormac", "charles"}, {"wojciech", "albert"},
+	};
+	static const char *const apart[][2] = {
+		{"jacob", "james"}, {"charlie", "cormac"}, {"albert", "alasdair"}, {"simon", "stuart"},
+	};
+	struct nickname_table *t = NULL;
+	struct dsc_error err;
+
+	(void)state;
+	assert_int_equal(nickname_table_load(&t, NULL, &err), DSC_OK);
+	for (size_t i = 0; i < sizeof(related) / sizeof(related[0]); i++) {
+		if (!nickname_related(t, related[i][0], related[i][1]) ||
+		    !nickname_related(t, related[i][1], related[i][0])) {
+			print_error("%s and %s: not related\n", related[i][0], related[i][1]);
+			fail();
+		}
+	}
+	for (size_t i = 0; i < sizeof(apart) / sizeof(apart[0]); i++) {
+		if (nickname_related(t, apart[i][0], apart[i][1])) {
+			print_error("%s and %s: related\n", apart[i][0], apart[i][1]);
+			fail();
+		}
+	}
+	nickname_table_free(t);
+}
+
+/*
  * Two readings of letters another script writes for English sounds it
  * lacks.  Arabic has no ch and writes it تش (ICU: tsh): تشارلي سميث is
  * Charlie Smith.  ICU writes Greek γκ (g) as it writes νκ (n-k), so the
@@ -1756,6 +1794,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ukrainian_h, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_typos_in_a_family_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arabic_ch_and_greek_nk, setup, teardown),
+		cmocka_unit_test(test_given_name_table_pet_forms),
 		cmocka_unit_test_setup_teardown(test_the_article_alone_is_no_agreement, setup, teardown),
 		cmocka_unit_test(test_two_records_that_fit_equally_are_not_a_match),
 		cmocka_unit_test_setup_teardown(test_a_possible_match_that_weighs_as_much_leaves_no_match, setup, teardown),
