@@ -168,6 +168,16 @@ struct parsed_line {
 	size_t hashed_len; /* bytes before ,"hash":" */
 };
 
+/* The value of a JSON string that holds no NUL, else NULL: a member the
+ * verifier reads must be exactly what its C string says, never
+ * "checkpoint\u0000..." read as "checkpoint". */
+static const char *plain_string(const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	return s != NULL && strlen(s) == json_string_length(v) ? s : NULL;
+}
+
 static int line_parse(const char *line, size_t len, struct parsed_line *p, char *msg, size_t msglen)
 {
 	json_error_t jerr;
@@ -178,7 +188,10 @@ static int line_parse(const char *line, size_t len, struct parsed_line *p, char 
 	size_t tail_len = sizeof(hash_sep) - 1 + AUDIT_HASH_HEX + 2;
 
 	memset(p, 0, sizeof(*p));
-	p->obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* \u0000 is JSON (RFC 8259), and the encoder writes whatever a
+	 * field holds: a line whose free fields hold one verifies as any
+	 * other (the members read below must hold none). */
+	p->obj = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (p->obj == NULL) {
 		snprintf(msg, msglen, "not valid JSON (%s, column %d)", jerr.text, jerr.column);
 		return DSC_EJSON;
@@ -194,18 +207,18 @@ static int line_parse(const char *line, size_t len, struct parsed_line *p, char 
 	}
 	p->seq = (uint64_t)json_integer_value(v);
 	v = json_object_get(p->obj, "time");
-	if (!json_is_string(v) || !time_valid(json_string_value(v))) {
+	if (plain_string(v) == NULL || !time_valid(json_string_value(v))) {
 		snprintf(msg, msglen, "no \"time\" of the form 2026-11-28T18:00:00.123Z");
 		goto bad;
 	}
 	v = json_object_get(p->obj, "prev");
-	if (!json_is_string(v) || !is_hash_hex(json_string_value(v))) {
+	if (plain_string(v) == NULL || !is_hash_hex(json_string_value(v))) {
 		snprintf(msg, msglen, "no \"prev\" of 64 lower-case hex digits");
 		goto bad;
 	}
 	p->prev = json_string_value(v);
 	v = json_object_get(p->obj, "hash");
-	if (!json_is_string(v) || !is_hash_hex(json_string_value(v))) {
+	if (plain_string(v) == NULL || !is_hash_hex(json_string_value(v))) {
 		snprintf(msg, msglen, "no \"hash\" of 64 lower-case hex digits");
 		goto bad;
 	}
@@ -279,7 +292,7 @@ int audit_chain_resume(struct audit_chain *c, uint64_t n, const char *last_line,
 	 * "sign one soon"). */
 	action = json_object_get(p.obj, "action");
 	c->last_checkpoint_size =
-	    json_is_string(action) && strcmp(json_string_value(action), "checkpoint") == 0 ? p.seq
+	    plain_string(action) != NULL && strcmp(json_string_value(action), "checkpoint") == 0 ? p.seq
 	                                                                                   : 0;
 	json_decref(p.obj);
 	return DSC_OK;
@@ -1176,11 +1189,11 @@ static int checkpoint_verify(const struct parsed_line *p, const char *head_befor
 		                   "seq %" PRIu64 ": checkpoint without a \"checkpoint\" object",
 		                   p->seq);
 	size_v = json_object_get(cp, "size");
-	head = json_string_value(json_object_get(cp, "head"));
-	signed_at = json_string_value(json_object_get(cp, "signed_at"));
-	key_id = json_string_value(json_object_get(cp, "key_id"));
-	alg = json_string_value(json_object_get(cp, "algorithm"));
-	sig_b64 = json_string_value(json_object_get(cp, "signature"));
+	head = plain_string(json_object_get(cp, "head"));
+	signed_at = plain_string(json_object_get(cp, "signed_at"));
+	key_id = plain_string(json_object_get(cp, "key_id"));
+	alg = plain_string(json_object_get(cp, "algorithm"));
+	sig_b64 = plain_string(json_object_get(cp, "signature"));
 	if (!json_is_integer(size_v) || head == NULL || signed_at == NULL || key_id == NULL ||
 	    alg == NULL || sig_b64 == NULL)
 		return verify_fail(res, seq,
@@ -1354,7 +1367,7 @@ static int verify_run(FILE *f, EVP_PKEY *const *pubs, size_t n_pubs, bool allow_
 		}
 		action = json_object_get(p.obj, "action");
 		last_was_checkpoint =
-		    json_is_string(action) && strcmp(json_string_value(action), "checkpoint") == 0;
+		    plain_string(action) != NULL && strcmp(json_string_value(action), "checkpoint") == 0;
 		if (last_was_checkpoint) {
 			if (checkpoint_verify(&p, head, &keys, res) != DSC_OK) {
 				json_decref(p.obj);

@@ -317,6 +317,53 @@ static void unstored_checkpoint_seals_without_moving_the_chain(void **state)
 	log_free(&l);
 }
 
+/* A field may hold any string, NUL included (JSON writes it \u0000): the
+ * verifier read such a line as invalid JSON, so an export holding one
+ * could never verify and a daemon whose last entry held one could not
+ * resume (fuzz_audit_chain found it).  Now it verifies and resumes; and
+ * a member the verifier reads never matches through a NUL ("checkpoint"
+ * followed by one is no checkpoint). */
+static void a_field_holding_nul_verifies_and_resumes(void **state)
+{
+	struct log l = {0};
+	struct audit_chain c, r;
+	struct dsc_error err;
+	struct audit_verify_result res;
+	json_t *f = json_object();
+	size_t len;
+
+	(void)state;
+	audit_chain_init(&c);
+	json_object_set_new(f, "principal", json_string("cw.alice"));
+	json_object_set_new(f, "action", json_stringn("check\0x", 7));
+	json_object_set_new(f, "note", json_stringn("\0", 1));
+	assert_int_equal(audit_entry_encode(&c, f, T0_MS, &l.line[l.n++], &len, &err), DSC_OK);
+	assert_non_null(strstr(l.line[0], "\"note\":\"\\u0000\""));
+	assert_int_equal(audit_checkpoint_encode(&c, key, T0_MS + 1, &l.line[l.n++], &len, &err), DSC_OK);
+	assert_int_equal(verify(&l, NULL, false, &res), DSC_OK);
+	assert_int_equal(res.entries, 2);
+	assert_int_equal(res.checkpoints, 1);
+	/* The daemon restarted after that entry resumes from it. */
+	len = strlen(l.line[0]);
+	assert_int_equal(audit_chain_resume(&r, 1, l.line[0], len, &err), DSC_OK);
+	assert_int_equal(r.next_seq, 1);
+	assert_memory_equal(r.head, l.line[0] + len - 2 - AUDIT_HASH_HEX, AUDIT_HASH_HEX);
+	json_decref(f);
+	log_free(&l);
+
+	/* An entry whose action is "checkpoint" and a NUL: an entry, not a
+	 * checkpoint, so the log is unsealed. */
+	audit_chain_init(&c);
+	f = json_object();
+	json_object_set_new(f, "action", json_stringn("checkpoint\0", 11));
+	assert_int_equal(audit_entry_encode(&c, f, T0_MS, &l.line[l.n++], &len, &err), DSC_OK);
+	assert_int_not_equal(verify(&l, NULL, false, &res), DSC_OK);
+	assert_int_equal(verify(&l, NULL, true, &res), DSC_OK);
+	assert_int_equal(res.checkpoints, 0);
+	json_decref(f);
+	log_free(&l);
+}
+
 /* ---- the verifier ---- */
 
 static void sealed_log_verifies(void **state)
@@ -1849,6 +1896,7 @@ int main(void)
 	    cmocka_unit_test(time_before_1970_is_refused),
 	    cmocka_unit_test(checkpoint_signs_the_documented_message),
 	    cmocka_unit_test(resumed_chain_continues_where_it_stopped),
+	    cmocka_unit_test(a_field_holding_nul_verifies_and_resumes),
 	    cmocka_unit_test(unstored_checkpoint_seals_without_moving_the_chain),
 	    cmocka_unit_test(sealed_log_verifies),
 	    cmocka_unit_test(tampered_exports_fail_at_the_right_seq),
