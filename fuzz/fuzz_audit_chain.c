@@ -87,7 +87,7 @@ static json_t *fz_fields(struct fz_in *in, int step)
 }
 
 static int fz_verify(char **lines, const size_t *lens, size_t n, bool allow_unsealed,
-		     struct audit_verify_result *res)
+                     struct audit_verify_result *res)
 {
 	size_t total = 0, at = 0;
 	char *buf;
@@ -134,15 +134,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int step = fz_byte(&in);
 		int rc;
 		if ((step & 1) != 0) {
-			rc = audit_checkpoint_encode(&chain, fz_key, 1764590400000 + (int64_t)s, &lines[n], &lens[n],
-						     &err);
+			rc = audit_checkpoint_encode(&chain, fz_key, 1764590400000 + (int64_t)s,
+			                             &lines[n], &lens[n], &err);
 			if (rc == DSC_OK) {
 				checkpoints++;
 				sealed = true;
 			}
 		} else {
 			json_t *fields = fz_fields(&in, step);
-			rc = audit_entry_encode(&chain, fields, 1764590400000 + (int64_t)s, &lines[n], &lens[n], &err);
+			rc = audit_entry_encode(&chain, fields, 1764590400000 + (int64_t)s,
+			                        &lines[n], &lens[n], &err);
 			json_decref(fields);
 			if (rc == DSC_OK)
 				sealed = false;
@@ -154,7 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* Unchanged: it verifies, every checkpoint counted. */
 	if (n > 0 && (fz_verify(lines, lens, n, !sealed, &res) != DSC_OK || !res.ok ||
-		      res.checkpoints != checkpoints || res.entries != n))
+	              res.checkpoints != checkpoints || res.entries != n))
 		__builtin_trap();
 
 	change = fz_byte(&in) % 5;

@@ -292,8 +292,9 @@ int audit_chain_resume(struct audit_chain *c, uint64_t n, const char *last_line,
 	 * "sign one soon"). */
 	action = json_object_get(p.obj, "action");
 	c->last_checkpoint_size =
-	    plain_string(action) != NULL && strcmp(json_string_value(action), "checkpoint") == 0 ? p.seq
-	                                                                                   : 0;
+	    plain_string(action) != NULL && strcmp(json_string_value(action), "checkpoint") == 0
+	        ? p.seq
+	        : 0;
 	json_decref(p.obj);
 	return DSC_OK;
 }
@@ -1366,8 +1367,8 @@ static int verify_run(FILE *f, EVP_PKEY *const *pubs, size_t n_pubs, bool allow_
 			goto out;
 		}
 		action = json_object_get(p.obj, "action");
-		last_was_checkpoint =
-		    plain_string(action) != NULL && strcmp(json_string_value(action), "checkpoint") == 0;
+		last_was_checkpoint = plain_string(action) != NULL &&
+		                      strcmp(json_string_value(action), "checkpoint") == 0;
 		if (last_was_checkpoint) {
 			if (checkpoint_verify(&p, head, &keys, res) != DSC_OK) {
 				json_decref(p.obj);
