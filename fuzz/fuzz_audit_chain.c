@@ -159,7 +159,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();
 
 	change = fz_byte(&in) % 5;
-	where = fz_byte(&in) << 8 | fz_byte(&in);
+	where = fz_byte(&in) << 8; /* two statements: the order of the reads is fixed */
+	where |= fz_byte(&in);
 	where2 = fz_byte(&in);
 	if (change != 0 && n > 0) {
 		size_t k = (size_t)where % n, k2 = (size_t)where2 % n;
