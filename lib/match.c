@@ -3409,10 +3409,11 @@ static bool heard_reading(struct norm_part *p, enum heard_script script, bool ot
 {
 	static const struct rule {
 		const char *from, *to;
-	} cyrillic[] = {{"kh", "h"}, {"v", "w"}, {NULL, NULL}},
-	  ukrainian[] = {{"kh", "h"}, {"v", "w"}, {"g", "h"}, {NULL, NULL}},
-	  greek[] = {{"tz", "j"}, {"mp", "b"}, {"nt", "d"}, {"nk", "g"}, {"gk", "g"}, {"ts", "ch"},
-		     {"b", "v"}, {NULL, NULL}};
+		bool nasal; /* Greek's m-p, n-t, n-k too (the other reading, after a vowel) */
+	} cyrillic[] = {{"kh", "h", false}, {"v", "w", false}, {NULL, NULL, false}},
+	  ukrainian[] = {{"kh", "h", false}, {"v", "w", false}, {"g", "h", false}, {NULL, NULL, false}},
+	  greek[] = {{"tz", "j", false}, {"mp", "b", true},  {"nt", "d", true},  {"nk", "g", true},
+		     {"gk", "g", false}, {"ts", "ch", false}, {"b", "v", false},  {NULL, NULL, false}};
 	const struct rule *rules = script == HEARD_GREEK ? greek : other ? ukrainian : cyrillic; /* Arabic: its own */
 	bool changed = false;
 
@@ -3443,10 +3444,7 @@ static bool heard_reading(struct norm_part *p, enum heard_script script, bool ot
 					 * (Ντελρόι Delroy, Καμπμπελ Campbell's second b);
 					 * after one they are also m-p, n-t and n-k
 					 * (Γκραντ Grant, τζανκοουσκι Jankowski). */
-					if (to != NULL && other && script == HEARD_GREEK &&
-					    (strcmp(u->from, "mp") == 0 || strcmp(u->from, "nt") == 0 ||
-					     strcmp(u->from, "nk") == 0) &&
-					    k > 0 && is_vowel(t[k - 1]))
+					if (to != NULL && other && u->nasal && k > 0 && is_vowel(t[k - 1]))
 						to = NULL;
 				}
 			}
