@@ -38,8 +38,21 @@
  * scholars write too: Saʿid) are dropped, as an apostrophe is: they split
  * the name where they stood (سعید, Saeed: "s yd"; جعفر, Jafar: "j fr").
  */
+/*
+ * Characters that are there and not seen: the soft hyphen, zero-width
+ * space, joiner and non-joiner, word joiner, byte-order mark, the marks
+ * that set the direction of text, variation selectors (Unicode's
+ * Default_Ignorable_Code_Point).  A name pasted from a web page, a PDF or
+ * a word processor carries them, and none is a letter or a space: kept,
+ * the tokenizer split the name at them ("Marl\u00ADon": "marl on") and
+ * the exact name was weighed as a near spelling.  Dropped after NFKC,
+ * before any other rule reads the letters either side.
+ */
+#define NORM_DROP_INVISIBLE "[:Default_Ignorable_Code_Point:] > ;\n"
+
 #define NORM_TRANSLIT_RULES \
 	":: NFKC;\n" \
+	NORM_DROP_INVISIBLE \
 	"[\\u06C0\\u06C1\\u06C2\\u06BE] > \\u0647;\n" \
 	"\\u06C3 > \\u0629;\n" \
 	"[\\u06D2\\u06D3] > \\u064A;\n" \
@@ -75,6 +88,7 @@
  */
 #define NORM_INDIC_RULES \
 	":: NFKC;\n" \
+	NORM_DROP_INVISIBLE \
 	"\\u0A70 > \\u0A28\\u0A4D;\n" \
 	"\\u0A02 > \\u0A28\\u0A4D;\n" \
 	"\\u0902\\u0939 > \\u0919\\u094D\\u0918;\n" \

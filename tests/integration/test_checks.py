@@ -212,6 +212,38 @@ class Checks(DaemonTestCase):
         finally:
             self.assertEqual(reg.delete("/v1/offenders/" + rid).status, 200)
 
+    def test_invisible_characters_pasted_into_a_name_change_nothing(self):
+        # A soft hyphen, a zero-width space, a word joiner, a byte-order
+        # mark: text pasted from a web page or a PDF carries them.  The
+        # name is the same name, exact, in a check and in a record.
+        pasted = [("Zolti\u00admir", "Quennel\u200bbrook"), ("\ufeffZoltimir", "Quennel\u2060brook")]
+        for given, family in pasted:
+            with self.subTest(given=given.encode("unicode_escape")):
+                j = self.check("cw.wm", check_body(given=given, family=family, dob="1985-11-23",
+                                                   case_ref="WM-CHK-ZWSP")).json()
+                self.assertWellFormedAnswer(j)
+                top = j["candidates"][0]
+                self.assertEqual((top["offender_id"], top["band"]), ("WMP-T000002", "match"), j)
+                self.assertIn("given:exact", top["reasons"])
+                self.assertIn("family:exact", top["reasons"])
+        rid = "WMP-T000501"
+        rec = {"id": rid, "names": [{"given": "Ysolde\u200c", "family": "Pen\u00adwarden", "kind": "primary"}],
+               "dob": "1979-03-14", "sex": "F",
+               "addresses": [{"text": "8 Nonesuch Yard", "postcode": "WR9 8ZY", "from": "2020-01-01"}],
+               "managing_force": FORCE_A, "status": "active"}
+        reg = self.client("reg.wm")
+        self.assertEqual(reg.put("/v1/offenders/" + rid, rec).status, 201)
+        try:
+            j = self.check("cw.wm", check_body(given="Ysolde", family="Penwarden", dob="1979-03-14",
+                                               case_ref="WM-CHK-ZWSP")).json()
+            top = j["candidates"][0]
+            self.assertEqual((top["offender_id"], top["band"]), (rid, "match"), j)
+            self.assertIn("family:exact", top["reasons"])
+            # Shown as registered, invisible characters and all.
+            self.assertEqual(top["matched_name"]["family"], "Pen\u00adwarden")
+        finally:
+            self.assertEqual(reg.delete("/v1/offenders/" + rid).status, 200)
+
     def test_a_postcode_written_only_in_a_records_address_text_is_read(self):
         rid = "WMP-T000501"
         rec = {"id": rid, "names": [{"given": "Ebenezer", "family": "Thistlecombe"}],

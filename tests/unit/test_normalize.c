@@ -52,6 +52,16 @@ static const struct norm_case cases[] = {
 	{"Vietnamese stacked marks", "Nguy\xe1\xbb\x85n", NORM_FAMILY, "nguyen", 0},
 	{"full-width Latin (NFKC)", "\xef\xbc\xb3\xef\xbd\x8d\xef\xbd\x89\xef\xbd\x94\xef\xbd\x88", NORM_FAMILY,
 	 "smith", 0},
+	/* Invisible format characters, as text pasted from a web page or a
+	 * PDF carries them: no letter, no split (Default_Ignorable_Code_Point). */
+	{"a soft hyphen inside a name is dropped", "Marl\xc2\xad" "on", NORM_GIVEN, "marlon", 0},
+	{"a zero-width space inside a name is dropped", "Mar\xe2\x80\x8b" "lon", NORM_GIVEN, "marlon", 0},
+	{"a zero-width non-joiner is dropped", "Thomp\xe2\x80\x8cson", NORM_FAMILY, "thompson", 0},
+	{"a word joiner is dropped", "Thom\xe2\x81\xa0pson", NORM_FAMILY, "thompson", 0},
+	{"a byte-order mark inside is dropped", "Thomp\xef\xbb\xbfson", NORM_FAMILY, "thompson", 0},
+	{"a right-to-left mark inside an Arabic name is dropped", "\xd8\xae\xd8\xa7\xe2\x80\x8f\xd9\x86", NORM_FAMILY, "khan", 1},
+	{"a zero-width joiner inside Devanagari is dropped (Sharma)", "\xe0\xa4\xb6\xe0\xa4\xb0\xe0\xa5\x8d\xe2\x80\x8d\xe0\xa4\xae\xe0\xa4\xbe", NORM_FAMILY, "sharma", 1},
+	{"a no-break space still separates words", "Anne\xc2\xa0Marie", NORM_GIVEN, "anne marie", 0},
 	{"typographic apostrophe joins", "O\xe2\x80\x99" "Brien", NORM_FAMILY, "obrien", 0},
 	{"Cyrillic Ivan (BGN)", "\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd", NORM_GIVEN, "ivan", 1},
 	{"Cyrillic sh and kh keep their h", "\xd0\xa8\xd0\xb0\xd1\x85", NORM_FAMILY, "shakh", 1},
