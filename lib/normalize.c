@@ -270,8 +270,44 @@ static void token_mac(struct norm_part *p, size_t i)
 	p->len[i]++;
 }
 
-/* The ASCII stage: letters kept (lower case), apostrophes join, anything
- * else separates tokens. */
+/*
+ * The letter a digit stands for inside a name, where a scanned form's
+ * recognition or a hurried hand put it (Th0mpson, Dav1d, 5mith): 0 o,
+ * 1 i (the commoner in names of the two letters it stands for; for an l,
+ * Mar1on, the name is then one letter out, a near spelling), 3 e, 4 a,
+ * 5 s, 6 b (G at a word's start), 7 t, 8 s (B at a word's start), 9 g;
+ * 2 none (Anne2Marie is two names).
+ * NUL for a digit that stands for no letter.
+ */
+static char digit_letter(unsigned char c, bool word_start)
+{
+	static const char mid[10] = {'o', 'i', 0, 'e', 'a', 's', 'b', 't', 's', 'g'};
+	static const char start[10] = {'o', 'i', 0, 'e', 'a', 's', 'g', 't', 'b', 'g'};
+
+	if (c < '0' || c > '9')
+		return 0;
+	return word_start ? start[c - '0'] : mid[c - '0'];
+}
+
+/* Whether the digits from s[i] on, any that stand for a letter, are
+ * followed by a letter: a digit is read as a letter only inside or at
+ * the start of a word.  At its end, or alone, it is not (Smith 2, Smith1:
+ * a number written beside a name), and separates as before. */
+static bool digits_then_letter(const char *s, size_t i, size_t len, bool word_start)
+{
+	for (; i < len; i++, word_start = false) {
+		unsigned char c = (unsigned char)s[i] | 0x20;
+		if (c >= 'a' && c <= 'z')
+			return true;
+		if (digit_letter((unsigned char)s[i], word_start) == 0)
+			return false;
+	}
+	return false;
+}
+
+/* The ASCII stage: letters kept (lower case), apostrophes join, a digit
+ * inside or at the start of a word is the letter it looks like
+ * (digit_letter), anything else separates tokens. */
 static void tokenize_ascii(const char *s, size_t len, enum norm_part_kind kind, struct norm_part *out)
 {
 	size_t cur = 0;
@@ -283,6 +319,8 @@ static void tokenize_ascii(const char *s, size_t len, enum norm_part_kind kind, 
 
 		if (c >= 'A' && c <= 'Z')
 			c = (unsigned char)(c - 'A' + 'a');
+		if (c >= '0' && c <= '9' && digits_then_letter(s, i, len, !open))
+			c = (unsigned char)digit_letter(c, !open);
 		if (c >= 'a' && c <= 'z') {
 			if (!open) {
 				if (out->n == NORM_TOKENS_MAX)

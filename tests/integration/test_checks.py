@@ -244,6 +244,21 @@ class Checks(DaemonTestCase):
         finally:
             self.assertEqual(reg.delete("/v1/offenders/" + rid).status, 200)
 
+    def test_digits_written_for_letters_are_read_as_them(self):
+        # A scanned form read by machine, or a hurried hand: 0 for o, 1
+        # for i (or l), 3 for e.  Without a date the name is all there is.
+        # A 1 is read as i, so a 1 for an l leaves a near spelling.
+        for given, family, reasons in [("Zolt1mir", "Qu3nnelbr0ok", ("given:exact", "family:exact")),
+                                       ("Z0ltimir", "Quenne1brook", ("given:exact", "family:fuzzy"))]:
+            with self.subTest(given=given, family=family):
+                j = self.check("cw.wm", check_body(given=given, family=family, dob=None,
+                                                   case_ref="WM-CHK-OCR")).json()
+                self.assertWellFormedAnswer(j)
+                by_id = {c["offender_id"]: c for c in j["candidates"]}
+                self.assertIn("WMP-T000002", by_id, j)
+                for reason in reasons:
+                    self.assertIn(reason, by_id["WMP-T000002"]["reasons"])
+
     def test_a_postcode_written_only_in_a_records_address_text_is_read(self):
         rid = "WMP-T000501"
         rec = {"id": rid, "names": [{"given": "Ebenezer", "family": "Thistlecombe"}],
