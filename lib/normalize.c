@@ -237,6 +237,20 @@ static bool is_title(const char *t)
 	return false;
 }
 
+/* A generation written after a name (Thompson Jr, Thompson III): no part
+ * of the name, and with it kept the family name was weighed a part of a
+ * compound name, never a match.  Junior and Senior, which are names too,
+ * only in a family name. */
+static bool is_suffix(const char *t, enum norm_part_kind kind)
+{
+	static const char *const suffixes[] = {"jr", "jnr", "snr", "sr", "ii", "iii", "iv", NULL};
+
+	for (size_t i = 0; suffixes[i] != NULL; i++)
+		if (strcmp(t, suffixes[i]) == 0)
+			return true;
+	return kind == NORM_FAMILY && (strcmp(t, "junior") == 0 || strcmp(t, "senior") == 0);
+}
+
 static void part_remove(struct norm_part *p, size_t i)
 {
 	for (size_t j = i; j + 1 < p->n; j++) {
@@ -364,6 +378,11 @@ static void tokenize_ascii(const char *s, size_t len, enum norm_part_kind kind, 
 		}
 		for (size_t i = 0; i < out->n; i++)
 			token_mac(out, i);
+	}
+	/* After Mac and O have joined the word after them: Mac Iv is a name. */
+	if (kind == NORM_GIVEN || kind == NORM_FAMILY) {
+		while (out->n > 1 && is_suffix(out->tok[out->n - 1], kind))
+			out->n--;
 	}
 }
 

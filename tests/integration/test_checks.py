@@ -259,6 +259,16 @@ class Checks(DaemonTestCase):
                 for reason in reasons:
                     self.assertIn(reason, by_id["WMP-T000002"]["reasons"])
 
+    def test_a_generation_written_after_the_name_is_no_part_of_it(self):
+        for family in ("Quennelbrook Jr", "Quennelbrook III", "Quennelbrook-Snr"):
+            with self.subTest(family=family):
+                j = self.check("cw.wm", check_body(given="Zoltimir", family=family, dob="1985-11-23",
+                                                   case_ref="WM-CHK-JNR")).json()
+                self.assertWellFormedAnswer(j)
+                top = j["candidates"][0]
+                self.assertEqual((top["offender_id"], top["band"]), ("WMP-T000002", "match"), j)
+                self.assertIn("family:exact", top["reasons"])
+
     def test_a_postcode_written_only_in_a_records_address_text_is_read(self):
         rid = "WMP-T000501"
         rec = {"id": rid, "names": [{"given": "Ebenezer", "family": "Thistlecombe"}],

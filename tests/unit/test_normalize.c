@@ -43,6 +43,13 @@ static const struct norm_case cases[] = {
 	{"initials with dots are tokens", "J.P.", NORM_GIVEN, "j p", 0},
 	{"a title before the given name is dropped", "Mr John", NORM_GIVEN, "john", 0},
 	{"a title alone is kept (it may be a name)", "Ms", NORM_GIVEN, "ms", 0},
+	{"a generation after a family name is dropped", "Thompson Jr.", NORM_FAMILY, "thompson", 0},
+	{"Jnr, Snr and roman numerals too", "Thompson-Jnr", NORM_FAMILY, "thompson", 0},
+	{"a numeral after a given name", "Marlon III", NORM_GIVEN, "marlon", 0},
+	{"Junior after a family name", "Thompson Junior", NORM_FAMILY, "thompson", 0},
+	{"Junior after a given name is a name", "Marlon Junior", NORM_GIVEN, "marlon junior", 0},
+	{"a family name that is a suffix alone is kept", "Senior", NORM_FAMILY, "senior", 0},
+	{"a Mac name is no generation", "Mac Iv", NORM_FAMILY, "maciv", 0},
 	{"digits and symbols separate tokens", "Anne2Marie!", NORM_GIVEN, "anne marie", 0},
 	/* A digit misread or typed for the letter it looks like. */
 	{"a zero inside a name is an o", "Th0mpson", NORM_FAMILY, "thompson", 0},
