@@ -626,8 +626,155 @@ size_t postcode_in_text(const char *text, char *out, size_t cap)
 	return 0;
 }
 
+/* The UK's postcode areas, the letters an outward code starts with. */
+static bool pc_area(const char *t, size_t n)
+{
+	static const char *const areas[] = {
+		"AB", "AL", "B",  "BA", "BB", "BD", "BF", "BH", "BL", "BN", "BR", "BS", "BT", "BX", "CA", "CB", "CF",
+		"CH", "CM", "CO", "CR", "CT", "CV", "CW", "DA", "DD", "DE", "DG", "DH", "DL", "DN", "DT",
+		"DY", "E",  "EC", "EH", "EN", "EX", "FK", "FY", "G",  "GL", "GU", "GY", "HA", "HD", "HG",
+		"HP", "HR", "HS", "HU", "HX", "IG", "IM", "IP", "IV", "JE", "KA", "KT", "KW", "KY", "L",
+		"LA", "LD", "LE", "LL", "LN", "LS", "LU", "M",  "ME", "MK", "ML", "N",  "NE", "NG", "NN",
+		"NP", "NR", "NW", "OL", "OX", "PA", "PE", "PH", "PL", "PO", "PR", "RG", "RH", "RM", "S",
+		"SA", "SE", "SG", "SK", "SL", "SM", "SN", "SO", "SP", "SR", "SS", "ST", "SW", "SY", "TA",
+		"TD", "TF", "TN", "TQ", "TR", "TS", "TW", "UB", "W",  "WA", "WC", "WD", "WF", "WN", "WR",
+		"WS", "WV", "YO", "ZE", NULL};
+
+	for (size_t i = 0; areas[i] != NULL; i++)
+		if (strlen(areas[i]) == n && memcmp(areas[i], t, n) == 0)
+			return true;
+	return false;
+}
+
+/* Whether t (n letters and digits) is a postcode, or with whole false an
+ * outward code alone, of a real area and with an inward code's letters
+ * (never C, I, K, M, O or V). */
+static bool pc_valid(const char *t, size_t n, bool whole)
+{
+	size_t o = whole ? n - 3 : n, a = 0;
+
+	if (whole && (n < 5 || !pc_inward(t + o, 3) || strchr("CIKMOV", t[o + 1]) != NULL ||
+		      strchr("CIKMOV", t[o + 2]) != NULL))
+		return false;
+	if (!pc_outward(t, o))
+		return false;
+	while (a < o && PC_UPPER(t[a]))
+		a++;
+	return pc_area(t, a > 2 ? 2 : a);
+}
+
+/* The characters a letter or digit is misread or mistyped as, each way. */
+static const char *pc_lookalikes(char c)
+{
+	switch (c) {
+	case '0': return "OD";
+	case '1': return "IL";
+	case '2': return "Z";
+	case '5': return "S";
+	case '6': return "G";
+	case '7': return "T";
+	case '8': return "B";
+	case 'O': case 'D': case 'Q': return "0";
+	case 'I': case 'L': return "1";
+	case 'Z': return "2";
+	case 'S': return "5";
+	case 'G': return "6";
+	case 'T': return "7";
+	case 'B': return "8";
+	default: return "";
+	}
+}
+
+struct pc_repair {
+	char best[8];
+	unsigned changes; /* of best */
+	unsigned n_best;  /* readings with that many changes */
+};
+
+/* Tries every reading of t[i..n) with at most `left` more lookalikes
+ * read the other way, keeping the valid ones with fewest changes. */
+static void pc_try(char *t, size_t n, size_t i, unsigned changes, unsigned left, bool whole,
+		   struct pc_repair *r)
+{
+	if (i == n) {
+		if (changes == 0 || !pc_valid(t, n, whole))
+			return;
+		if (r->n_best == 0 || changes < r->changes) {
+			r->changes = changes;
+			r->n_best = 0;
+		}
+		if (changes == r->changes && (r->n_best == 0 || strcmp(r->best, t) != 0)) {
+			memcpy(r->best, t, n + 1);
+			r->n_best++;
+		}
+		return;
+	}
+	pc_try(t, n, i + 1, changes, left, whole, r);
+	if (left == 0)
+		return;
+	for (const char *alt = pc_lookalikes(t[i]); *alt != '\0'; alt++) {
+		char keep = t[i];
+		t[i] = *alt;
+		pc_try(t, n, i + 1, changes + 1, left - 1, whole, r);
+		t[i] = keep;
+	}
+}
+
+/*
+ * A postcode that is none as typed but one a letter or two read as the
+ * digit it looks like (or the other way) would make: WSl9 8ST, W519 8ST,
+ * WS19 BST are WS19 8ST.  Only when exactly one such reading needs the
+ * fewest changes, of a real area, and at most two; an outward code alone
+ * (W519) likewise.  Returns whether out (n letters and digits, upper
+ * case) was repaired in place.
+ */
+static bool pc_repair(char *out, size_t n)
+{
+	struct pc_repair r = {.n_best = 0};
+	bool whole = n >= 5 && n <= 7;
+	char t[8];
+
+	if (!(whole || (n >= 2 && n <= 4)) || pc_valid(out, n, whole) || strcmp(out, "GIR0AA") == 0)
+		return false;
+	memcpy(t, out, n);
+	t[n] = '\0';
+	pc_try(t, n, 0, 0, 2, whole, &r);
+	if (r.n_best != 1)
+		return false;
+	memcpy(out, r.best, n);
+	return true;
+}
+
+/* Full-width Latin letters and digits (U+FF10-FF19, FF21-FF3A, FF41-FF5A,
+ * as an East Asian keyboard types them) as ASCII, and the full-width
+ * space as a space; the rest as it is.  Returns dst. */
+static const char *pc_halfwidth(const char *text, char *dst, size_t cap)
+{
+	size_t k = 0;
+
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0' && k + 1 < cap; p++) {
+		if (p[0] == 0xEF && (p[1] == 0xBC || p[1] == 0xBD) && p[2] >= 0x80 && p[2] <= 0xBF) {
+			unsigned cp = 0xFF00u + (unsigned)(p[1] - 0xBC) * 0x40u + (unsigned)(p[2] - 0x80);
+			if (cp >= 0xFF01 && cp <= 0xFF5E) {
+				dst[k++] = (char)(cp - 0xFEE0);
+				p += 2;
+				continue;
+			}
+		}
+		if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) {
+			dst[k++] = ' ';
+			p += 2;
+			continue;
+		}
+		dst[k++] = (char)*p;
+	}
+	dst[k] = '\0';
+	return dst;
+}
+
 size_t normalize_query_postcode(const char *text, char *out, size_t cap)
 {
+	char half[PC_TEXT_MAX + 1];
 	size_t k;
 
 	if (cap == 0)
@@ -635,6 +782,7 @@ size_t normalize_query_postcode(const char *text, char *out, size_t cap)
 	out[0] = '\0';
 	if (text == NULL)
 		return 0;
+	text = pc_halfwidth(text, half, sizeof(half));
 	if ((k = postcode_in_text(text, out, cap)) > 0)
 		return k;
 	k = normalize_postcode(text, out, cap);
@@ -642,5 +790,6 @@ size_t normalize_query_postcode(const char *text, char *out, size_t cap)
 		out[0] = '\0';
 		return 0;
 	}
+	pc_repair(out, k);
 	return k;
 }

@@ -235,6 +235,16 @@ static void test_query_postcodes(void **state)
 		{"a tab", "WR1\t2AB", "WR12AB"},
 		{"only the outward code", "WR1", "WR1"},
 		{"a shape this table does not know", "GIR 0AA", "GIR0AA"},
+		{"an area this table does not know", "XY1 2AB", "XY12AB"},
+		/* Letters and digits that look alike, read the other way when
+		 * only that makes a postcode, and only one way does. */
+		{"l for 1 in the outward code", "WSl9 8ST", "WS198ST"},
+		{"5 for S in the area", "W519 8ST", "WS198ST"},
+		{"B for 8 in the inward code", "WS19 BST", "WS198ST"},
+		{"0 for O in the area", "S016 7NP", "SO167NP"},
+		{"7 for T in the inward code", "WS19 8S7", "WS198ST"},
+		{"an outward code alone", "W519", "WS19"},
+		{"full-width", "\xef\xbc\xb7\xef\xbc\xb2\xef\xbc\x91\xe3\x80\x80\xef\xbc\x92\xef\xbd\x81\xef\xbd\x82", "WR12AB"},
 		{"not known", "N/K", ""},
 		{"no fixed abode", "NFA", ""},
 		{"unknown", "Unknown", ""},
