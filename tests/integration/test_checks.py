@@ -132,7 +132,9 @@ class Checks(DaemonTestCase):
         # for the postcode in it; the audit log keeps the query as sent.
         for pc in ("WR2-5QQ", "wr2 5qq.", "WR2 5QQ, UK", "12 Fictitious Row, Worcester WR2 5QQ",
                    "WR2\u00a05QQ", "12 Fictitious Row\r\nWorcester\nWR2 5QQ",
-                   "Flat 9, The Imaginary Mill, 147 Upper Nowhere Walk, Little Snodbury, Worcester WR2 5QQ"):
+                   "Flat 9, The Imaginary Mill, 147 Upper Nowhere Walk, Little Snodbury, Worcester WR2 5QQ",
+                   # full-width, and a letter for a digit and back
+                   "\uff37\uff32\uff12\u3000\uff15\uff31\uff31", "WRZ 5QQ", "WR2 SQQ"):
             with self.subTest(postcode=pc):
                 r = self.check("do.nat", check_body(case_ref="WM-CHK-PC", postcode=pc))
                 j = r.json()
