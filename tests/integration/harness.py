@@ -1098,6 +1098,10 @@ class DaemonTestCase(unittest.TestCase):
         if not self.daemon.alive():
             self.fail("disclosured died during the test (exit %s); log:\n%s"
                       % (self.daemon.proc.returncode, self.daemon.log_tail()))
+        # Each test's keep-alive clients end with it: left open, a class
+        # of many tests reached max_connections_per_principal (64) and
+        # its later tests were answered 429.
+        self.daemon.close_clients()
 
     def client(self, principal):
         return self.daemon.client(principal)
