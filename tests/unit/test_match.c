@@ -1610,6 +1610,7 @@ static void test_given_name_table_pet_forms(void **state)
 		{"cal", "callum"},  {"al", "alasdair"}, {"al", "albert"}, {"shay", "seamus"},
 		{"marky", "mark"},  {"paulie", "paul"}, {"piotrek", "piotr"}, {"lukas", "luke"},
 		{"jakub", "james"}, {"jakub", "jacob"}, {"cormac", "charles"}, {"wojciech", "albert"},
+		{"mhd", "mohammed"}, {"muhd", "muhammad"},
 	};
 	static const char *const apart[][2] = {
 		{"jacob", "james"}, {"charlie", "cormac"}, {"albert", "alasdair"}, {"simon", "stuart"},
