@@ -366,7 +366,9 @@ static void tokenize_ascii(const char *s, size_t len, enum norm_part_kind kind, 
 		}
 	}
 
-	if (kind == NORM_GIVEN) {
+	/* A title before the given name, or before the family name where a
+	 * form had no given name or a clerk wrote it so (Mr Thompson). */
+	if (kind == NORM_GIVEN || kind == NORM_FAMILY) {
 		while (out->n > 1 && is_title(out->tok[0]))
 			part_remove(out, 0);
 	}

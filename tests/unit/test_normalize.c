@@ -43,6 +43,7 @@ static const struct norm_case cases[] = {
 	{"initials with dots are tokens", "J.P.", NORM_GIVEN, "j p", 0},
 	{"a title before the given name is dropped", "Mr John", NORM_GIVEN, "john", 0},
 	{"a title alone is kept (it may be a name)", "Ms", NORM_GIVEN, "ms", 0},
+	{"a title before a family name is dropped", "Mrs. O'Neill", NORM_FAMILY, "oneill", 0},
 	{"a generation after a family name is dropped", "Thompson Jr.", NORM_FAMILY, "thompson", 0},
 	{"Jnr, Snr and roman numerals too", "Thompson-Jnr", NORM_FAMILY, "thompson", 0},
 	{"a numeral after a given name", "Marlon III", NORM_GIVEN, "marlon", 0},
