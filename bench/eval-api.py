@@ -18,7 +18,10 @@ disclosured over mutual TLS.  It
      and clerks do (typos of several sorts, spelling variants, diacritics,
      case and spacing, titles, initials, compound and Mc/Mac/O' surnames,
      middle name used as given, shortened given names, aliases, other
-     scripts, date-of-birth and postcode slips, and pairs of these), adds
+     scripts, date-of-birth and postcode slips, text as a scanned form or
+     a pasted web page gives it: digits for letters, invisible characters,
+     Jr or a title beside the family name, a postcode's letters and digits
+     that look alike, full-width forms; and pairs of these), adds
      negatives (invented people, namesakes, relatives), and posts every
      check to POST /v1/checks as a national caseworker;
   4. prints recall and error rates per corruption kind and overall, the
@@ -385,6 +388,34 @@ def ocr_misread(rng, s):
         return None
     a, b, i = rng.choice(options)
     return s[:i] + b + s[i + len(a):]
+
+
+# What a scanned form's recognition, or a hurried hand, writes for a
+# letter: a digit of the same shape (the tables of OCR-noise generators).
+OCR_DIGITS = {"o": "0", "i": "1", "l": "1", "s": "5", "e": "3", "a": "4", "g": "9", "b": "6",
+              "z": "2", "t": "7", "O": "0", "I": "1", "S": "5", "B": "8", "Z": "2", "G": "6",
+              "E": "3", "A": "4", "T": "7", "L": "1"}
+
+
+def ocr_digit(rng, s):
+    pos = [i for i, c in enumerate(s) if c in OCR_DIGITS]
+    if not pos:
+        return None
+    i = rng.choice(pos)
+    return s[:i] + OCR_DIGITS[s[i]] + s[i + 1:]
+
+
+# Characters that are there and not seen: what a name copied from a web
+# page, a PDF or a word processor carries (soft hyphen, zero-width space,
+# non-joiner, joiner, word joiner, byte-order mark).
+INVISIBLE = ["\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
+
+
+def invisible_pasted(rng, s):
+    if len(s) < 2:
+        return None
+    i = rng.randrange(1, len(s))
+    return s[:i] + rng.choice(INVISIBLE) + s[i:]
 
 
 def truncated(rng, s):
@@ -880,6 +911,48 @@ def k_pc_noise(rng, rec, q, ctx):
     return True
 
 
+def k_generation_suffix(rng, rec, q, ctx):
+    n = q["names"][0]
+    if rec.get("sex") == "F" or not n.get("family"):
+        return False
+    n["family"] = n["family"] + rng.choice([" Jr", " Jr.", " Jnr", " Snr", " Sr", " II", " III", ", Jr"])
+    return True
+
+
+def k_title_in_family(rng, rec, q, ctx):
+    n = q["names"][0]
+    titles = ["Mr", "Mr.", "Dr"] if rec.get("sex") != "F" else ["Mrs", "Ms", "Miss", "Mrs."]
+    n["family"] = rng.choice(titles) + " " + n["family"]
+    return True
+
+
+# Letters and digits of one shape, as read off a handwritten or scanned
+# form: one character of the postcode written as its lookalike.
+PC_LOOKALIKE = {"0": "O", "1": "I", "2": "Z", "5": "S", "6": "G", "8": "B",
+                "O": "0", "I": "1", "L": "1", "S": "5", "B": "8", "Z": "2", "G": "6", "T": "7"}
+
+
+def k_pc_lookalike(rng, rec, q, ctx):
+    pc = q.get("postcode")
+    if not pc:
+        return False
+    pos = [i for i, c in enumerate(pc) if c in PC_LOOKALIKE]
+    if not pos:
+        return False
+    i = rng.choice(pos)
+    q["postcode"] = pc[:i] + PC_LOOKALIKE[pc[i]] + pc[i + 1:]
+    return True
+
+
+def k_pc_fullwidth(rng, rec, q, ctx):
+    pc = q.get("postcode")
+    if not pc:
+        return False
+    q["postcode"] = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else "\u3000" if c == " " else c
+                            for c in pc)
+    return True
+
+
 def k_pc_old_address(rng, rec, q, ctx):
     cur = q.get("postcode")
     old = [a["postcode"] for a in rec.get("addresses") or [] if a.get("postcode") and a["postcode"] != cur]
@@ -945,6 +1018,13 @@ KINDS = [
     ("postcode_format_noise", "pc", "pc", k_pc_noise),
     ("postcode_old_address", "pc", "pc", k_pc_old_address),
     ("postcode_typo", "pc", "pc", k_pc_typo),
+    # Added 1 December 2026 (second session): text as scanned or pasted.
+    ("ocr_digit_for_letter", "name", "family", on_name_part(ocr_digit, "either")),
+    ("invisible_char_pasted", "name", "family", on_name_part(invisible_pasted, "either")),
+    ("generation_suffix", "name", "family", k_generation_suffix),
+    ("title_in_family", "name", "family", k_title_in_family),
+    ("postcode_lookalike", "pc", "pc", k_pc_lookalike),
+    ("postcode_fullwidth", "pc", "pc", k_pc_fullwidth),
 ]
 KIND_BY_NAME = {k[0]: k for k in KINDS}
 # Kinds that pairs draw from: every kind but clean, and the "name" part
