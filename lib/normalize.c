@@ -16,6 +16,18 @@
 #include "normalize.h"
 
 /*
+ * Characters that are there and not seen: the soft hyphen, zero-width
+ * space, joiner and non-joiner, word joiner, byte-order mark, the marks
+ * that set the direction of text, variation selectors (Unicode's
+ * Default_Ignorable_Code_Point).  A name pasted from a web page, a PDF or
+ * a word processor carries them, and none is a letter or a space: kept,
+ * the tokenizer split the name at them ("Marl\u00ADon": "marl on") and
+ * the exact name was weighed as a near spelling.  Dropped after NFKC,
+ * before any other rule reads the letters either side.
+ */
+#define NORM_DROP_INVISIBLE "[:Default_Ignorable_Code_Point:] > ;\n"
+
+/*
  * NFKC first so that compatibility forms (full-width Latin, ligatures)
  * become ordinary letters; Cyrillic goes through the BGN/PCGN
  * romanisation, the one British officials use (zh, kh, ts, ch, sh, yu,
@@ -38,18 +50,6 @@
  * scholars write too: Saʿid) are dropped, as an apostrophe is: they split
  * the name where they stood (سعید, Saeed: "s yd"; جعفر, Jafar: "j fr").
  */
-/*
- * Characters that are there and not seen: the soft hyphen, zero-width
- * space, joiner and non-joiner, word joiner, byte-order mark, the marks
- * that set the direction of text, variation selectors (Unicode's
- * Default_Ignorable_Code_Point).  A name pasted from a web page, a PDF or
- * a word processor carries them, and none is a letter or a space: kept,
- * the tokenizer split the name at them ("Marl\u00ADon": "marl on") and
- * the exact name was weighed as a near spelling.  Dropped after NFKC,
- * before any other rule reads the letters either side.
- */
-#define NORM_DROP_INVISIBLE "[:Default_Ignorable_Code_Point:] > ;\n"
-
 #define NORM_TRANSLIT_RULES \
 	":: NFKC;\n" \
 	NORM_DROP_INVISIBLE \

@@ -228,7 +228,7 @@ class Checks(DaemonTestCase):
                 self.assertEqual((top["offender_id"], top["band"]), ("WMP-T000002", "match"), j)
                 self.assertIn("given:exact", top["reasons"])
                 self.assertIn("family:exact", top["reasons"])
-        rid = "WMP-T000501"
+        rid = "WMP-T000503"
         rec = {"id": rid, "names": [{"given": "Ysolde\u200c", "family": "Pen\u00adwarden", "kind": "primary"}],
                "dob": "1979-03-14", "sex": "F",
                "addresses": [{"text": "8 Nonesuch Yard", "postcode": "WR9 8ZY", "from": "2020-01-01"}],
