@@ -227,14 +227,20 @@ void normalizer_free(struct normalizer *n)
 	free(n);
 }
 
+/* Whether t is one of the words of list (NULL-terminated). */
+static bool word_in(const char *t, const char *const *list)
+{
+	for (size_t i = 0; list[i] != NULL; i++)
+		if (strcmp(t, list[i]) == 0)
+			return true;
+	return false;
+}
+
 static bool is_title(const char *t)
 {
 	static const char *const titles[] = {"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "rev", NULL};
 
-	for (size_t i = 0; titles[i] != NULL; i++)
-		if (strcmp(t, titles[i]) == 0)
-			return true;
-	return false;
+	return word_in(t, titles);
 }
 
 /* A generation written after a name (Thompson Jr, Thompson III): no part
@@ -244,11 +250,9 @@ static bool is_title(const char *t)
 static bool is_suffix(const char *t, enum norm_part_kind kind)
 {
 	static const char *const suffixes[] = {"jr", "jnr", "snr", "sr", "ii", "iii", "iv", NULL};
+	static const char *const names_too[] = {"junior", "senior", NULL};
 
-	for (size_t i = 0; suffixes[i] != NULL; i++)
-		if (strcmp(t, suffixes[i]) == 0)
-			return true;
-	return kind == NORM_FAMILY && (strcmp(t, "junior") == 0 || strcmp(t, "senior") == 0);
+	return word_in(t, suffixes) || (kind == NORM_FAMILY && word_in(t, names_too));
 }
 
 static void part_remove(struct norm_part *p, size_t i)
@@ -306,14 +310,16 @@ static char digit_letter(unsigned char c, bool word_start)
 /* Whether the digits from s[i] on, any that stand for a letter, are
  * followed by a letter: a digit is read as a letter only inside or at
  * the start of a word.  At its end, or alone, it is not (Smith 2, Smith1:
- * a number written beside a name), and separates as before. */
-static bool digits_then_letter(const char *s, size_t i, size_t len, bool word_start)
+ * a number written beside a name), and separates as before.  Which digits
+ * stand for a letter does not depend on the word's start (only 2 stands
+ * for none), so the answer holds for every digit of the run. */
+static bool digits_then_letter(const char *s, size_t i, size_t len)
 {
-	for (; i < len; i++, word_start = false) {
+	for (; i < len; i++) {
 		unsigned char c = (unsigned char)s[i] | 0x20;
 		if (c >= 'a' && c <= 'z')
 			return true;
-		if (digit_letter((unsigned char)s[i], word_start) == 0)
+		if (digit_letter((unsigned char)s[i], false) == 0)
 			return false;
 	}
 	return false;
@@ -326,6 +332,7 @@ static void tokenize_ascii(const char *s, size_t len, enum norm_part_kind kind, 
 {
 	size_t cur = 0;
 	bool open = false;
+	int run = -1; /* digits_then_letter of the digits' run under way; -1: none */
 
 	out->n = 0;
 	for (size_t i = 0; i <= len; i++) {
@@ -333,8 +340,14 @@ static void tokenize_ascii(const char *s, size_t len, enum norm_part_kind kind, 
 
 		if (c >= 'A' && c <= 'Z')
 			c = (unsigned char)(c - 'A' + 'a');
-		if (c >= '0' && c <= '9' && digits_then_letter(s, i, len, !open))
-			c = (unsigned char)digit_letter(c, !open);
+		if (c >= '0' && c <= '9' && digit_letter(c, false) != 0) {
+			if (run < 0) /* once a run: a long one is read once, not once a digit */
+				run = digits_then_letter(s, i, len);
+			if (run == 1)
+				c = (unsigned char)digit_letter(c, !open);
+		} else {
+			run = -1;
+		}
 		if (c >= 'a' && c <= 'z') {
 			if (!open) {
 				if (out->n == NORM_TOKENS_MAX)
@@ -727,24 +740,22 @@ static void pc_try(char *t, size_t n, size_t i, unsigned changes, unsigned left,
  * digit it looks like (or the other way) would make: WSl9 8ST, W519 8ST,
  * WS19 BST are WS19 8ST.  Only when exactly one such reading needs the
  * fewest changes, of a real area, and at most two; an outward code alone
- * (W519) likewise.  Returns whether out (n letters and digits, upper
- * case) was repaired in place.
+ * (W519) likewise.  out (n letters and digits, upper case) is repaired
+ * in place.
  */
-static bool pc_repair(char *out, size_t n)
+static void pc_repair(char *out, size_t n)
 {
 	struct pc_repair r = {.n_best = 0};
 	bool whole = n >= 5 && n <= 7;
 	char t[8];
 
 	if (!(whole || (n >= 2 && n <= 4)) || pc_valid(out, n, whole) || strcmp(out, "GIR0AA") == 0)
-		return false;
+		return;
 	memcpy(t, out, n);
 	t[n] = '\0';
 	pc_try(t, n, 0, 0, 2, whole, &r);
-	if (r.n_best != 1)
-		return false;
-	memcpy(out, r.best, n);
-	return true;
+	if (r.n_best == 1)
+		memcpy(out, r.best, n);
 }
 
 /* Full-width Latin letters and digits (U+FF10-FF19, FF21-FF3A, FF41-FF5A,
