@@ -73,6 +73,15 @@
 #define W_GIVEN_PHONETIC 4.0
 #define W_GIVEN_INITIAL 2.0
 #define W_GIVEN_FUZZY_LOW 2.0
+/* A near spelling between two given names the register knows well
+ * (Harry and Barry, Dean and Sean): each is a name in its own right, and
+ * of all the slips a hand makes few land on another common name, so the
+ * agreement says little more than that both are names.  A name counts as
+ * well known when at least GIVEN_KNOWN_PER records in a million (and
+ * never fewer than GIVEN_KNOWN_MIN records) carry it. */
+#define W_GIVEN_FUZZY_NAMES 3.0
+#define GIVEN_KNOWN_PER 20
+#define GIVEN_KNOWN_MIN 3
 #define W_GIVEN_MIDDLE_AS_GIVEN_DROP 2.5 /* known by the middle name */
 #define W_GIVEN_DISAGREE -5.0
 #define W_FUZZY_BELOW_EXACT 1.5  /* a near spelling never outweighs the exact name */
@@ -2486,6 +2495,18 @@ static double family_score(const struct nickname_table *sur, const struct mname 
 	return W_FAMILY_DISAGREE;
 }
 
+/* Whether the register holds tok as a given name of many records
+ * (W_GIVEN_FUZZY_NAMES); a failed read says no, which keeps the weight
+ * of a near spelling. */
+static bool given_well_known(const struct match_ctx *c, const struct mtok *tok)
+{
+	size_t count = 0, least = c->n_records / (1000000 / GIVEN_KNOWN_PER);
+
+	if (least < GIVEN_KNOWN_MIN)
+		least = GIVEN_KNOWN_MIN;
+	return token_count(c->r, 'U', tok->s, &count) && count >= least;
+}
+
 /* Compares one given-name token of the subject with one of the record;
  * returns the weight, or a negative number for disagreement. */
 static double given_tok_score(const struct match_ctx *c, const struct mtok *a, const struct mtok *b, double w_exact,
@@ -2512,6 +2533,8 @@ static double given_tok_score(const struct match_ctx *c, const struct mtok *a, c
 	double jw = jaro_winkler(a->s, a->len, b->s, b->len);
 	if (jw >= JW_HIGH || one_edit(a, b)) {
 		*why = "given:fuzzy";
+		if (given_well_known(c, a) && given_well_known(c, b))
+			return min_d(W_GIVEN_FUZZY_NAMES, cap);
 		return min_d(W_GIVEN_FUZZY, cap);
 	}
 	if (sound_alike(a, b)) {
