@@ -873,6 +873,11 @@ enum dob_level compare_dob(const struct date *q, const struct date *r)
 			return DOB_WEEKS;
 		return year_and_slip(q, r) ? DOB_YEAR_AND_SLIP : DOB_MISMATCH;
 	}
+	/* The birthday kept and the year one out: a year off by one, which
+	 * two dates meet by chance, even where one digit is all that differs
+	 * (1970 and 1971), which some thirty dates do. */
+	if (q->month == r->month && q->day == r->day && abs((int)q->year - (int)r->year) == 1)
+		return DOB_YEAR_OFF_BY_ONE;
 	date_digits(q, a);
 	date_digits(r, b);
 	for (int i = 0; i < 8; i++) {
@@ -888,8 +893,6 @@ enum dob_level compare_dob(const struct date *q, const struct date *r)
 		return DOB_ONE_DIGIT;
 	if (diff == 2 && second == first + 1 && a[first] == b[second] && a[second] == b[first])
 		return DOB_ONE_DIGIT; /* 1978 typed as 1987 */
-	if (q->month == r->month && q->day == r->day && abs((int)q->year - (int)r->year) == 1)
-		return DOB_YEAR_OFF_BY_ONE;
 	if (q->month == r->month && q->day == r->day && abs((int)q->year - (int)r->year) == 2)
 		return DOB_YEAR_OFF_BY_TWO;
 	if (q->month == r->month && q->day == r->day && abs((int)q->year - (int)r->year) <= 5)

@@ -316,7 +316,9 @@ static void test_dob_levels(void **state)
 		{"same date is exact", {1970, 3, 12}, {1970, 3, 12}, DOB_EXACT},
 		{"day and month swapped", {1970, 12, 3}, {1970, 3, 12}, DOB_DAY_MONTH_SWAPPED},
 		{"one digit of the day slipped", {1970, 3, 13}, {1970, 3, 12}, DOB_ONE_DIGIT},
-		{"one digit of the year slipped", {1971, 3, 12}, {1970, 3, 12}, DOB_ONE_DIGIT},
+		{"one digit of the year slipped", {1976, 3, 12}, {1970, 3, 12}, DOB_ONE_DIGIT},
+		{"the year one out by its last digit: a year off by one", {1971, 3, 12}, {1970, 3, 12},
+		 DOB_YEAR_OFF_BY_ONE},
 		{"two adjacent year digits transposed", {1987, 5, 1}, {1978, 5, 1}, DOB_ONE_DIGIT},
 		{"year off by one across a decade", {1980, 3, 12}, {1979, 3, 12}, DOB_YEAR_OFF_BY_ONE},
 		{"the birthday two years apart across a decade", {1981, 3, 12}, {1979, 3, 12}, DOB_YEAR_OFF_BY_TWO},
@@ -400,6 +402,8 @@ static enum dob_level dob_level_by_definition(const struct date *q, const struct
 		return DOB_DAY_MONTH_SWAPPED;
 	snprintf(a, sizeof(a), "%04u%02u%02u", (unsigned)q->year, (unsigned)q->month, (unsigned)q->day);
 	snprintf(b, sizeof(b), "%04u%02u%02u", (unsigned)r->year, (unsigned)r->month, (unsigned)r->day);
+	if (q->month == r->month && q->day == r->day && abs((int)q->year - (int)r->year) == 1)
+		return DOB_YEAR_OFF_BY_ONE;
 	for (int i = 0; i < 8; i++)
 		if (a[i] != b[i]) {
 			second = diff == 1 ? i : second;
@@ -408,8 +412,6 @@ static enum dob_level dob_level_by_definition(const struct date *q, const struct
 		}
 	if (diff == 1 || (diff == 2 && second == first + 1 && a[first] == b[second] && a[second] == b[first]))
 		return DOB_ONE_DIGIT;
-	if (q->month == r->month && q->day == r->day && abs((int)q->year - (int)r->year) == 1)
-		return DOB_YEAR_OFF_BY_ONE;
 	if (q->month == r->month && q->day == r->day && abs((int)q->year - (int)r->year) == 2)
 		return DOB_YEAR_OFF_BY_TWO;
 	if (q->month == r->month && q->day == r->day && abs((int)q->year - (int)r->year) >= 3 &&
