@@ -45,6 +45,10 @@
 #define W_FAMILY_FUZZY 7.0       /* Jaro-Winkler >= 0.92 or one edit */
 #define W_FAMILY_PHONETIC 6.0    /* Double Metaphone codes agree */
 #define W_FAMILY_FUZZY_LOW 3.5   /* Jaro-Winkler >= 0.85 */
+/* One edit between two family names the register knows well (Hill and
+ * Hall, Parker and Barker) that data/surnames.tsv does not list as one
+ * name (Clark and Clarke, Davies and Davis): as W_GIVEN_FUZZY_NAMES. */
+#define W_FAMILY_FUZZY_NAMES 3.5
 /* A listed romanisation or spelling of the same surname (data/surnames.tsv:
  * Zhou and Chow, Guo and Kwok, Park and Bak, Alhassan and Hassan): the
  * weight of a sound-alike, as a nickname is for the given name (each at
@@ -77,11 +81,11 @@
  * (Harry and Barry, Dean and Sean): each is a name in its own right, and
  * of all the slips a hand makes few land on another common name, so the
  * agreement says little more than that both are names.  A name counts as
- * well known when at least GIVEN_KNOWN_PER records in a million (and
- * never fewer than GIVEN_KNOWN_MIN records) carry it. */
+ * well known when at least NAME_KNOWN_PER records in a million (and
+ * never fewer than NAME_KNOWN_MIN records) carry it. */
 #define W_GIVEN_FUZZY_NAMES 3.0
-#define GIVEN_KNOWN_PER 20
-#define GIVEN_KNOWN_MIN 3
+#define NAME_KNOWN_PER 20
+#define NAME_KNOWN_MIN 3
 #define W_GIVEN_MIDDLE_AS_GIVEN_DROP 2.5 /* known by the middle name */
 #define W_GIVEN_DISAGREE -5.0
 #define W_FUZZY_BELOW_EXACT 1.5  /* a near spelling never outweighs the exact name */
@@ -2372,9 +2376,23 @@ static bool surname_related(const struct nickname_table *sur, const struct mtok 
 	return sur != NULL && nickname_related(sur, a->s, b->s);
 }
 
-static double family_score(const struct nickname_table *sur, const struct mname *q, const struct mname *rn,
+/* Whether the register holds tok as a name of many records: kind 'U' a
+ * first given name, 'T' a family name's token (W_GIVEN_FUZZY_NAMES,
+ * W_FAMILY_FUZZY_NAMES).  A failed read says no, which keeps the weight
+ * of a near spelling. */
+static bool name_well_known(const struct match_ctx *c, char kind, const struct mtok *tok)
+{
+	size_t count = 0, least = c->n_records / (1000000 / NAME_KNOWN_PER);
+
+	if (least < NAME_KNOWN_MIN)
+		least = NAME_KNOWN_MIN;
+	return token_count(c->r, kind, tok->s, &count) && count >= least;
+}
+
+static double family_score(const struct match_ctx *c, const struct mname *q, const struct mname *rn,
 			   const char **why)
 {
+	const struct nickname_table *sur = c->m->sur;
 	double w_exact = q->w_family_joined;
 	double best = W_FAMILY_DISAGREE;
 	double fuzzy_cap = w_exact - W_FUZZY_BELOW_EXACT;
@@ -2425,6 +2443,9 @@ static double family_score(const struct nickname_table *sur, const struct mname 
 		double jw = jaro_winkler(qj->s, qj->len, rj->s, rj->len);
 		if (jw >= JW_HIGH || one_edit(qj, rj) || mc_one_edit(qj, rj)) {
 			*why = "family:fuzzy";
+			if (qc.n == 1 && rc.n == 1 && name_well_known(c, 'T', qj) && name_well_known(c, 'T', rj) &&
+			    !surname_related(sur, qj, rj))
+				return min_d(W_FAMILY_FUZZY_NAMES, fuzzy_cap);
 			return min_d(W_FAMILY_FUZZY, fuzzy_cap);
 		}
 		for (size_t i = 0; i < qc.n; i++) {
@@ -2495,18 +2516,6 @@ static double family_score(const struct nickname_table *sur, const struct mname 
 	return W_FAMILY_DISAGREE;
 }
 
-/* Whether the register holds tok as a given name of many records
- * (W_GIVEN_FUZZY_NAMES); a failed read says no, which keeps the weight
- * of a near spelling. */
-static bool given_well_known(const struct match_ctx *c, const struct mtok *tok)
-{
-	size_t count = 0, least = c->n_records / (1000000 / GIVEN_KNOWN_PER);
-
-	if (least < GIVEN_KNOWN_MIN)
-		least = GIVEN_KNOWN_MIN;
-	return token_count(c->r, 'U', tok->s, &count) && count >= least;
-}
-
 /* Compares one given-name token of the subject with one of the record;
  * returns the weight, or a negative number for disagreement. */
 static double given_tok_score(const struct match_ctx *c, const struct mtok *a, const struct mtok *b, double w_exact,
@@ -2533,7 +2542,7 @@ static double given_tok_score(const struct match_ctx *c, const struct mtok *a, c
 	double jw = jaro_winkler(a->s, a->len, b->s, b->len);
 	if (jw >= JW_HIGH || one_edit(a, b)) {
 		*why = "given:fuzzy";
-		if (given_well_known(c, a) && given_well_known(c, b))
+		if (name_well_known(c, 'U', a) && name_well_known(c, 'U', b))
 			return min_d(W_GIVEN_FUZZY_NAMES, cap);
 		return min_d(W_GIVEN_FUZZY, cap);
 	}
@@ -2845,10 +2854,10 @@ static double family_score_memo(struct match_ctx *c, size_t variant, const struc
 	double w;
 
 	if (len == 0)
-		return family_score(c->m->sur, q, rn, why);
+		return family_score(c, q, rn, why);
 	if (memo_get(c, salt, key, len, &w, why, &e))
 		return w;
-	w = family_score(c->m->sur, q, rn, why);
+	w = family_score(c, q, rn, why);
 	memo_put(c, e, salt, key, len, w, *why);
 	return w;
 }
