@@ -747,6 +747,18 @@ def k_compound_one_part(rng, rec, q, ctx):
     return True
 
 
+def k_compound_reordered(rng, rec, q, ctx):
+    # A double-barrelled name the other way round: Spanish and Portuguese
+    # forms order the two surnames oppositely, and a hand may too.
+    n = q["names"][0]
+    sep = "-" if "-" in n["family"] else " "
+    parts = [x for x in n["family"].replace("-", " ").split() if x]
+    if len(parts) != 2 or parts[0].lower() == parts[1].lower():
+        return False
+    n["family"] = parts[1] + rng.choice([sep, " "]) + parts[0]
+    return True
+
+
 def k_extra_wrong_name(rng, rec, q, ctx):
     """The true name and, as a second name, somebody else's (a wrong alias
     the enquirer heard)."""
@@ -1025,6 +1037,8 @@ KINDS = [
     ("title_in_family", "name", "family", k_title_in_family),
     ("postcode_lookalike", "pc", "pc", k_pc_lookalike),
     ("postcode_fullwidth", "pc", "pc", k_pc_fullwidth),
+    # Added 1 December 2026 (third session).
+    ("compound_reordered", "name", "family", k_compound_reordered),
 ]
 KIND_BY_NAME = {k[0]: k for k in KINDS}
 # Kinds that pairs draw from: every kind but clean, and the "name" part

@@ -42,6 +42,10 @@
 #define W_FAMILY_EXACT_MAX 14.0  /* a name seen once in a large register */
 #define W_FAMILY_EXACT_DEFAULT 10.0
 #define W_FAMILY_COMPOUND_DROP 2.0 /* one part of a compound: exact weight less this */
+/* Every word of a compound, in another order (Carter-Chapman for
+ * Chapman-Carter; Lopez Garcia for Garcia Lopez, as Spanish and
+ * Portuguese order the two surnames differently): exact weight less this. */
+#define W_FAMILY_REORDERED_DROP 1.0
 #define W_FAMILY_FUZZY 7.0       /* Jaro-Winkler >= 0.92 or one edit */
 #define W_FAMILY_PHONETIC 6.0    /* Double Metaphone codes agree */
 #define W_FAMILY_FUZZY_LOW 3.5   /* Jaro-Winkler >= 0.85 */
@@ -2389,6 +2393,26 @@ static bool name_well_known(const struct match_ctx *c, char kind, const struct m
 	return token_count(c->r, kind, tok->s, &count) && count >= least;
 }
 
+/* The same words of a compound family name, each once, in another order
+ * (the joined spellings differ, so the order does); not particles alone. */
+static bool same_words_reordered(const struct mname *q, const struct mname *rn)
+{
+	bool used[NORM_TOKENS_MAX] = {false}, any = false;
+
+	if (q->nf < 2 || q->nf != rn->nf || q->family_joined_len != rn->family_joined_len)
+		return false;
+	for (size_t i = 0; i < q->nf; i++) {
+		size_t j = 0;
+		while (j < rn->nf && (used[j] || !tok_eq(&q->family[i], &rn->family[j])))
+			j++;
+		if (j == rn->nf)
+			return false;
+		used[j] = true;
+		any = any || !family_particle(&q->family[i]);
+	}
+	return any;
+}
+
 static double family_score(const struct match_ctx *c, const struct mname *q, const struct mname *rn,
 			   const char **why)
 {
@@ -2407,6 +2431,10 @@ static double family_score(const struct match_ctx *c, const struct mname *q, con
 	    memcmp(q->family_joined, rn->family_joined, q->family_joined_len) == 0) {
 		*why = "family:exact";
 		return w_exact;
+	}
+	if (same_words_reordered(q, rn)) {
+		*why = "family:reordered";
+		return w_exact - W_FAMILY_REORDERED_DROP;
 	}
 	/* One part of a compound name ("Smith" for "Smith-Jones", "Hassan"
 	 * for "Al-Hassan"), but never a particle or the Arabic article:
