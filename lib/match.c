@@ -46,6 +46,10 @@
  * Chapman-Carter; Lopez Garcia for Garcia Lopez, as Spanish and
  * Portuguese order the two surnames differently): exact weight less this. */
 #define W_FAMILY_REORDERED_DROP 1.0
+/* The same words but for the particles (Santos for dos Santos, Berg for
+ * van der Berg, Rashid for bin Rashid, Van Den Berg for van der Berg):
+ * forms drop and change them; the words' own weight less this. */
+#define W_FAMILY_PARTICLES_DROP 0.5
 #define W_FAMILY_FUZZY 7.0       /* Jaro-Winkler >= 0.92 or one edit */
 #define W_FAMILY_PHONETIC 6.0    /* Double Metaphone codes agree */
 #define W_FAMILY_FUZZY_LOW 3.5   /* Jaro-Winkler >= 0.85 */
@@ -243,7 +247,7 @@ _Static_assert(VIEW_GROUP <= STORE_VIEWS_MAX, "a group is fetched in one call");
 
 /* ------------------------------------------------------------------ */
 
-#define INDEXER_VERSION 15
+#define INDEXER_VERSION 16
 #define VIEW_MAGIC 0xD1
 #define VIEW_NAMES_MAX 16
 #define VIEW_DOBS_MAX 4
@@ -2413,6 +2417,35 @@ static bool same_words_reordered(const struct mname *q, const struct mname *rn)
 	return any;
 }
 
+/* The words of two family names that are not particles, in order, agree
+ * (there is at least one), and the names differ only in their particles:
+ * the weight those words have, or a negative number if they do not agree. */
+static double same_words_but_particles(const struct mname *q, const struct mname *rn)
+{
+	size_t i = 0, j = 0, n_core = 0;
+	double best = W_FAMILY_EXACT_MIN;
+
+	for (;;) {
+		while (i < q->nf && family_particle(&q->family[i]))
+			i++;
+		while (j < rn->nf && family_particle(&rn->family[j]))
+			j++;
+		if (i == q->nf || j == rn->nf)
+			break;
+		if (!tok_eq(&q->family[i], &rn->family[j]))
+			return -1.0;
+		if (q->w_family_tok[i] > best)
+			best = q->w_family_tok[i];
+		n_core++;
+		i++;
+		j++;
+	}
+	if (i != q->nf || j != rn->nf || n_core == 0)
+		return -1.0;
+	return clampd(best + (n_core > 1 ? 2.0 : 0.0), W_FAMILY_EXACT_MIN, W_FAMILY_EXACT_MAX) -
+	       W_FAMILY_PARTICLES_DROP;
+}
+
 static double family_score(const struct match_ctx *c, const struct mname *q, const struct mname *rn,
 			   const char **why)
 {
@@ -2435,6 +2468,13 @@ static double family_score(const struct match_ctx *c, const struct mname *q, con
 	if (same_words_reordered(q, rn)) {
 		*why = "family:reordered";
 		return w_exact - W_FAMILY_REORDERED_DROP;
+	}
+	{
+		double wp = same_words_but_particles(q, rn);
+		if (wp > 0) {
+			*why = "family:particles";
+			return wp;
+		}
 	}
 	/* One part of a compound name ("Smith" for "Smith-Jones", "Hassan"
 	 * for "Al-Hassan"), but never a particle or the Arabic article:

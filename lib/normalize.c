@@ -390,6 +390,12 @@ static void tokenize_ascii(const char *s, size_t len, enum norm_part_kind kind, 
 			const char *t = out->tok[i];
 			if (strcmp(t, "mc") == 0 || strcmp(t, "mac") == 0 || strcmp(t, "o") == 0)
 				part_join_next(out, i);
+			else if (strcmp(t, "saint") == 0) {
+				/* Saint John and St John, Saint Clair and St. Clair:
+				 * one name, written as the register mostly does. */
+				memcpy(out->tok[i], "st", 3);
+				out->len[i] = 2;
+			}
 		}
 		for (size_t i = 0; i < out->n; i++)
 			token_mac(out, i);
