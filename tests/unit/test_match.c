@@ -1753,11 +1753,13 @@ static void test_given_name_table_pet_forms(void **state)
 		{"marky", "mark"},  {"paulie", "paul"}, {"piotrek", "piotr"}, {"lukas", "luke"},
 		{"jakub", "james"}, {"jakub", "jacob"}, {"cormac", "charles"}, {"wojciech", "albert"},
 		{"mhd", "mohammed"}, {"muhd", "muhammad"}, {"matthew", "mathew"}, {"allen", "alan"},
-		{"bryan", "brian"}, {"clare", "claire"}, {"tracy", "tracey"},
+		{"bryan", "brian"}, {"clare", "claire"}, {"tracy", "tracey"}, {"bernie", "bernard"},
+		{"stan", "stanley"}, {"stan", "stanislaw"}, {"tom", "tomasz"}, {"mary", "maryam"},
+		{"abdul", "abdullah"}, {"misha", "mikhail"},
 	};
 	static const char *const apart[][2] = {
 		{"jacob", "james"}, {"charlie", "cormac"}, {"albert", "alasdair"}, {"simon", "stuart"},
-		{"harry", "barry"}, {"dean", "sean"},
+		{"harry", "barry"}, {"dean", "sean"}, {"stanley", "stanislaw"},
 	};
 	struct nickname_table *t = NULL;
 	struct dsc_error err;
