@@ -243,6 +243,7 @@
 #define EARLY_STOP_MIN 16  /* ...except through keys this small, which cost nothing */
 #define MORE_PROBES 8     /* views read to tell whether more would fit */
 #define VIEW_GROUP 8       /* views fetched together (store_get_views) */
+#define FAMILY_SCAN_MAX 24 /* a check without a date reads a family name this rare whole */
 _Static_assert(VIEW_GROUP <= STORE_VIEWS_MAX, "a group is fetched in one call");
 
 /* ------------------------------------------------------------------ */
@@ -353,6 +354,7 @@ struct mname {
 	uint16_t orig_len[3];
 	/* frequency weights (subject only) */
 	double w_family_tok[NORM_TOKENS_MAX];
+	size_t family_count[NORM_TOKENS_MAX]; /* records with the token; 0 unknown */
 	double w_family_joined;
 	double w_given;
 	/* Whether any record has a family token / first given name spelt as
@@ -1983,6 +1985,13 @@ static void query_name_keys(struct match_ctx *c, struct store_reader *r, const s
 		}
 		for (size_t i = 0; i < ni; i++)
 			qkey_put(c, 'F', fc, (char[2]){initials[i], '\0'}, 0, -1);
+		/* Without a date, a family name few records carry, whole:
+		 * every given name, so that a slip in its first letter (Harry
+		 * for Barry) or a pet form of another letter the table lacks
+		 * is found, which the F keys' initial cannot do. */
+		if (!swapped && n_mmdd == 0 && n->family_count[t] > 0 && n->family_count[t] <= FAMILY_SCAN_MAX &&
+		    !family_particle(&n->family[t]))
+			qkey_put(c, 'T', n->family[t].s, NULL, 0, -1);
 		if (!swapped)
 			for (size_t y = 0; y < n_years; y++)
 				qkey_put(c, 'Y', fc, NULL, years[y], 0);
@@ -2213,15 +2222,19 @@ static bool token_count(struct store_reader *r, char kind, const char *tok, size
 }
 
 static double tf_weight(struct store_reader *r, char kind, const char *tok, size_t n_records, double lo,
-			double hi, double dflt, bool *seen)
+			double hi, double dflt, bool *seen, size_t *count_out)
 {
 	size_t count = 0;
 	double u0 = M_PROB / exp_approx(dflt * 0.69314718055994530942), u;
 
 	*seen = true; /* unless the register says otherwise */
+	if (count_out != NULL)
+		*count_out = 0;
 	if (!token_count(r, kind, tok, &count))
 		return dflt;
 	*seen = count > 0;
+	if (count_out != NULL)
+		*count_out = count;
 	u = ((double)count + 1.0) / ((double)n_records + 1.0 / u0);
 	return clampd(log2_approx(M_PROB / u), lo, hi);
 }
@@ -2234,7 +2247,7 @@ static void subject_weights(struct match_ctx *c, struct store_reader *r, struct 
 	n->family_seen = false;
 	for (size_t t = 0; t < n->nf; t++) {
 		n->w_family_tok[t] = tf_weight(r, 'T', n->family[t].s, c->n_records, W_FAMILY_EXACT_MIN,
-					       W_FAMILY_EXACT_MAX, W_FAMILY_EXACT_DEFAULT, &seen);
+					       W_FAMILY_EXACT_MAX, W_FAMILY_EXACT_DEFAULT, &seen, &n->family_count[t]);
 		n->family_seen = n->family_seen || seen;
 		if (n->w_family_tok[t] > best)
 			best = n->w_family_tok[t];
@@ -2243,7 +2256,7 @@ static void subject_weights(struct match_ctx *c, struct store_reader *r, struct 
 	n->w_family_joined = clampd(best + (n->nf > 1 ? 2.0 : 0.0), W_FAMILY_EXACT_MIN, W_FAMILY_EXACT_MAX);
 	n->given_seen = true;
 	n->w_given = n->ng > 0 ? tf_weight(r, 'U', n->given[0].s, c->n_records, W_GIVEN_EXACT_MIN,
-					   W_GIVEN_EXACT_MAX, W_GIVEN_EXACT_DEFAULT, &n->given_seen)
+					   W_GIVEN_EXACT_MAX, W_GIVEN_EXACT_DEFAULT, &n->given_seen, NULL)
 			       : 0.0;
 }
 

@@ -310,6 +310,8 @@ static const struct check_case cases[] = {
 	{"the birthday three years out, with the postcode, is a possible match, dob:same_birthday",
 	 {.given = "Gareth", NULL, "Llewellyn", .dob = "1967-03-12", .postcode = "WR1 2AB"}, BAND_POSSIBLE_MATCH,
 	 "WMP-0000001", {"dob:same_birthday", "postcode:full"}},
+	{"without a date, a slip in the given name's first letter is found through a rare family name",
+	 {.given = "Fobias", NULL, "Fenwright"}, BAND_POSSIBLE_MATCH, "GMP-0000007", {"given:fuzzy", "family:exact"}},
 	{"one digit of the year slipped",
 	 {.given = "Tobias", NULL, "Fenwright", .dob = "1983-10-04"}, BAND_MATCH, "GMP-0000007", {"dob:one_digit"}},
 	{"the year one out by its last digit is a year off by one, not a mere slip",
