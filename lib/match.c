@@ -439,6 +439,7 @@ struct match_ctx {
 	struct norm_part parts[CHECK_MAX_NAMES + HEARD_READINGS_MAX][3];
 	struct mname subj[SUBJ_VARIANTS];
 	bool swapped[SUBJ_VARIANTS];
+	bool split[SUBJ_VARIANTS]; /* a whole name from the family field, cut (subject_add_split) */
 	size_t n_subj;
 	char postcode[PC_MAX + 1];
 	char sector[16];
@@ -2978,7 +2979,7 @@ static void score_names(struct match_ctx *c, const struct rview *v, struct name_
 				continue;
 			w += given_score_memo(c, i, q, rn, &wg);
 			w += middle_score(c, q, rn, &wm);
-			if (c->swapped[i])
+			if (c->swapped[i] || c->split[i])
 				w += W_NAMES_SWAPPED;
 			/* Prefer the primary name on a tie. */
 			if (w > best->w + 1e-9) {
@@ -2986,7 +2987,7 @@ static void score_names(struct match_ctx *c, const struct rview *v, struct name_
 				best->why[0] = wf;
 				best->why[1] = wg;
 				best->why[2] = wm;
-				best->why[3] = c->swapped[i] ? "names:swapped" : NULL;
+				best->why[3] = c->split[i] ? "names:split" : c->swapped[i] ? "names:swapped" : NULL;
 				best->name_conflict = (wf != NULL && strcmp(wf, "family:mismatch") == 0) ||
 						      (wg != NULL && strcmp(wg, "given:mismatch") == 0);
 				best->name_partial = wf != NULL && wg != NULL &&
@@ -3587,8 +3588,53 @@ static bool subject_add(struct match_ctx *c, struct store_reader *r, struct norm
 	q->translit = translit;
 	subject_weights(c, r, q);
 	c->swapped[c->n_subj] = false;
+	c->split[c->n_subj] = false;
 	c->n_subj++;
 	return true;
+}
+
+/*
+ * No given name, and a family name of two or three words: perhaps the
+ * whole name written in the family field (Marlon Thompson; 王明, Wang
+ * Ming).  A reading with the first word as the given name and the rest
+ * as the family name, and of three words one with the middle word as the
+ * middle name too; the swapped readings (subject_prepare) add the
+ * other way, the family name first, as Chinese, Korean, Vietnamese and
+ * Hungarian write it.  Each weighs as a swap does (W_NAMES_SWAPPED,
+ * names:split).  The reading as written stays: a double-barrelled name
+ * with the given name missing is found as before.
+ */
+static void subject_add_split(struct match_ctx *c, struct store_reader *r)
+{
+	for (size_t i = 0, k = c->n_subj; i < k; i++) {
+		const struct mname *q = &c->subj[i];
+		if (q->ng != 0 || q->nf < 2 || q->nf > 3 || family_particle(&q->family[0]))
+			continue;
+		/* Three words: Marlon Delroy Thompson, and Siobhan Carrow-Pellin. */
+		for (size_t cut = 0; cut < (q->nf == 3 ? 2u : 1u) && c->n_subj < SUBJ_VARIANTS; cut++) {
+			struct mname *w = &c->subj[c->n_subj];
+			memset(w, 0, sizeof(*w));
+			w->given[0] = q->family[0];
+			w->ng = 1;
+			if (q->nf == 3 && cut == 0) {
+				w->middle[0] = q->family[1];
+				w->nm = 1;
+				w->family[0] = q->family[2];
+				w->nf = 1;
+			} else {
+				for (size_t t = 1; t < q->nf; t++)
+					w->family[t - 1] = q->family[t];
+				w->nf = (uint8_t)(q->nf - 1);
+			}
+			w->translit = q->translit;
+			w->arabic = q->arabic;
+			name_join_family(w);
+			subject_weights(c, r, w);
+			c->swapped[c->n_subj] = false;
+			c->split[c->n_subj] = true;
+			c->n_subj++;
+		}
+	}
 }
 
 /* The same tokens. */
@@ -3829,9 +3875,10 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 		if (script == HEARD_ARABIC)
 			subject_add_urdu(c, r, pn, &n_heard);
 	}
+	subject_add_split(c, r);
 	/* Given and family the wrong way round: the same names swapped. */
 	c->name_bound = 0.0;
-	for (size_t i = 0, k = c->n_subj; i < k; i++) {
+	for (size_t i = 0, k = c->n_subj; i < k && c->n_subj < SUBJ_VARIANTS; i++) {
 		const struct mname *q = &c->subj[i];
 		struct mname *w = &c->subj[c->n_subj];
 		if (q->ng == 0 || q->nf == 0)
@@ -3851,16 +3898,22 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 		/* The same tokens are the same evidence whichever way round:
 		 * take the frequencies of their roles as typed, not of the
 		 * (rare) records that hold a surname as a given name. */
-		w->w_family_joined = clampd(q->w_given, W_FAMILY_EXACT_MIN, W_FAMILY_EXACT_MAX);
-		for (size_t t = 0; t < w->nf; t++)
-			w->w_family_tok[t] = w->w_family_joined;
-		w->w_given = clampd(q->w_family_joined, W_GIVEN_EXACT_MIN, W_GIVEN_EXACT_MAX);
-		/* The given tokens as family names, the family as a given name. */
-		w->family_seen = false;
-		for (size_t t = 0; t < w->nf && !w->family_seen; t++)
-			w->family_seen = token_seen(r, 'T', w->family[t].s);
-		w->given_seen = token_seen(r, 'U', w->given[0].s);
+		if (c->split[i]) {
+			/* Neither way round is as typed: the roles' own. */
+			subject_weights(c, r, w);
+		} else {
+			w->w_family_joined = clampd(q->w_given, W_FAMILY_EXACT_MIN, W_FAMILY_EXACT_MAX);
+			for (size_t t = 0; t < w->nf; t++)
+				w->w_family_tok[t] = w->w_family_joined;
+			w->w_given = clampd(q->w_family_joined, W_GIVEN_EXACT_MIN, W_GIVEN_EXACT_MAX);
+			/* The given tokens as family names, the family as a given name. */
+			w->family_seen = false;
+			for (size_t t = 0; t < w->nf && !w->family_seen; t++)
+				w->family_seen = token_seen(r, 'T', w->family[t].s);
+			w->given_seen = token_seen(r, 'U', w->given[0].s);
+		}
 		c->swapped[c->n_subj] = true;
+		c->split[c->n_subj] = c->split[i];
 		c->n_subj++;
 	}
 	/* The most a record's names can weigh against any variant.  Records
@@ -3896,7 +3949,8 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 			if (!q->family_seen)
 				f = min_d(W_FAMILY_FUZZY, q->w_family_joined - W_FUZZY_BELOW_EXACT);
 		}
-		q->rest_ub = g + (q->nm > 0 ? W_MIDDLE_EXACT : 0.0) + (c->swapped[i] ? W_NAMES_SWAPPED : 0.0);
+		q->rest_ub = g + (q->nm > 0 ? W_MIDDLE_EXACT : 0.0) +
+			     (c->swapped[i] || c->split[i] ? W_NAMES_SWAPPED : 0.0);
 		subject_family_variants(c, q);
 		b = f + q->rest_ub;
 		if (b > c->name_bound)
