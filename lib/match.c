@@ -3597,8 +3597,9 @@ static bool subject_add(struct match_ctx *c, struct store_reader *r, struct norm
  * No given name, and a family name of two or three words: perhaps the
  * whole name written in the family field (Marlon Thompson; 王明, Wang
  * Ming).  A reading with the first word as the given name and the rest
- * as the family name, and of three words one with the middle word as the
- * middle name too; the swapped readings (subject_prepare) add the
+ * as the family name; of three words also one with the middle word as
+ * the middle name, and one with the last word as the given name and the
+ * first two as the family name; the swapped readings (subject_prepare) add the
  * other way, the family name first, as Chinese, Korean, Vietnamese and
  * Hungarian write it.  Each weighs as a swap does (W_NAMES_SWAPPED,
  * names:split).  The reading as written stays: a double-barrelled name
@@ -3610,18 +3611,25 @@ static void subject_add_split(struct match_ctx *c, struct store_reader *r)
 		const struct mname *q = &c->subj[i];
 		if (q->ng != 0 || q->nf < 2 || q->nf > 3 || family_particle(&q->family[0]))
 			continue;
-		/* Three words: Marlon Delroy Thompson, and Siobhan Carrow-Pellin. */
-		for (size_t cut = 0; cut < (q->nf == 3 ? 2u : 1u) && c->n_subj < SUBJ_VARIANTS; cut++) {
+		/* Three words: Marlon Delroy Thompson, Siobhan Carrow-Pellin,
+		 * and Carrow-Pellin Siobhan (a compound family name first). */
+		for (size_t cut = 0; cut < (q->nf == 3 ? 3u : 1u) && c->n_subj < SUBJ_VARIANTS; cut++) {
 			struct mname *w = &c->subj[c->n_subj];
 			memset(w, 0, sizeof(*w));
-			w->given[0] = q->family[0];
 			w->ng = 1;
 			if (q->nf == 3 && cut == 0) {
+				w->given[0] = q->family[0];
 				w->middle[0] = q->family[1];
 				w->nm = 1;
 				w->family[0] = q->family[2];
 				w->nf = 1;
+			} else if (q->nf == 3 && cut == 2) {
+				w->given[0] = q->family[2];
+				w->family[0] = q->family[0];
+				w->family[1] = q->family[1];
+				w->nf = 2;
 			} else {
+				w->given[0] = q->family[0];
 				for (size_t t = 1; t < q->nf; t++)
 					w->family[t - 1] = q->family[t];
 				w->nf = (uint8_t)(q->nf - 1);

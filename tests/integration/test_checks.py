@@ -271,6 +271,42 @@ class Checks(DaemonTestCase):
                 self.assertEqual((top["offender_id"], top["band"]), ("WMP-T000002", "match"), j)
                 self.assertIn("family:exact", top["reasons"])
 
+    def test_a_family_name_written_otherwise_is_read_as_the_same_name(self):
+        """Particles dropped (Vellanova for dos Vellanova), a compound the
+        other way round (Pellam-Ashgrove for Ashgrove-Pellam), and the whole
+        name typed into the family field with no given name: each a match
+        with the date, saying so, and disclosurectl puts it in words."""
+        recs = {"WMP-T000504": ("Ottoline", "dos Vellanova", "1977-03-21"),
+                "WMP-T000505": ("Cressida", "Ashgrove-Pellam", "1981-09-30")}
+        reg = self.client("reg.wm")
+        for rid, (given, family, dob) in recs.items():
+            rec = {"id": rid, "names": [{"given": given, "family": family}], "dob": dob,
+                   "managing_force": FORCE_A, "status": "active"}
+            self.assertEqual(reg.put("/v1/offenders/" + rid, rec).status, 201)
+        try:
+            for given, family, dob, rid, reason in (
+                    ("Ottoline", "Vellanova", "1977-03-21", "WMP-T000504", "family:particles"),
+                    ("Ottoline", "Dos-Vellanova", "1977-03-21", "WMP-T000504", "family:exact"),
+                    ("Cressida", "Pellam-Ashgrove", "1981-09-30", "WMP-T000505", "family:reordered"),
+                    (None, "Cressida Ashgrove-Pellam", "1981-09-30", "WMP-T000505", "names:split"),
+                    (None, "Ashgrove-Pellam Cressida", "1981-09-30", "WMP-T000505", "names:split")):
+                with self.subTest(given=given, family=family):
+                    j = self.check("cw.wm", check_body(given=given, family=family, dob=dob,
+                                                       case_ref="WM-CHK-WRITTEN")).json()
+                    self.assertWellFormedAnswer(j)
+                    top = j["candidates"][0]
+                    self.assertEqual((top["offender_id"], top["band"]), (rid, "match"), j)
+                    self.assertIn(reason, top["reasons"], j)
+            if ctl_available():
+                r = ctl(self.daemon, "cw.wm", "check", "--case", "WM-CTL-WRITTEN", "--purpose",
+                        "csods_right_to_ask", "--justification", "Fictitious test of the client",
+                        "--family", "Pellam Ashgrove", "--given", "Cressida", "--dob", "1981-09-30")
+                self.assertEqual(r.returncode, 0, r.stderr.decode())
+                self.assertIn("family name's words the same, in another order", r.stdout.decode())
+        finally:
+            for rid in recs:
+                self.assertEqual(reg.delete("/v1/offenders/" + rid).status, 200)
+
     def test_a_postcode_written_only_in_a_records_address_text_is_read(self):
         rid = "WMP-T000501"
         rec = {"id": rid, "names": [{"given": "Ebenezer", "family": "Thistlecombe"}],
