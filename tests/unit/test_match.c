@@ -1621,12 +1621,6 @@ static void test_ukrainian_h(void **state)
 	run_cases(f, uk_cases, sizeof(uk_cases) / sizeof(uk_cases[0]), false);
 }
 
-/*
- * Pet forms and equivalents of the built-in given-name table that were
- * missing (Dafi for Dafydd, Stu, Si, Cal, Al, Shay for Seamus, Jakub for
- * James, Cormac for Charles), and the groups they joined kept apart where
- * the names are not one: Jakub is James and Jacob, Jacob is not James.
- */
 /* Puts 400 people of invented names, so that a name three records
  * carry is few enough to weigh more than a near spelling's cap. */
 static void put_filler(struct fixture *f)
@@ -1756,6 +1750,12 @@ static void test_a_near_spelling_between_two_known_family_names_weighs_less(void
 	}
 }
 
+/*
+ * Pet forms and equivalents of the built-in given-name table that were
+ * missing (Dafi for Dafydd, Stu, Si, Cal, Al, Shay for Seamus, Jakub for
+ * James, Cormac for Charles), and the groups they joined kept apart where
+ * the names are not one: Jakub is James and Jacob, Jacob is not James.
+ */
 static void test_given_name_table_pet_forms(void **state)
 {
 	static const char *const related[][2] = {
