@@ -204,6 +204,11 @@ static void reload(struct daemon *d)
 		log_warnx("reload: keeping the old ACL: %s", err.msg);
 		json_object_set_new(f, "acl", json_string(err.msg));
 		ok = false;
+	} else if (acl_count(acl) == 0) {
+		log_warnx("reload: keeping the old ACL: %s has no principals", d->cfg->access.acl);
+		json_object_set_new(f, "acl", json_string("no principals: the old ACL kept"));
+		acl_free(acl);
+		ok = false;
 	} else {
 		pthread_rwlock_wrlock(&d->acl_lock);
 		old = d->acl;
@@ -285,6 +290,12 @@ static int daemon_open(struct daemon *d, const char *path)
 	}
 	if (acl_load(d->cfg->access.acl, &d->acl, &err) != DSC_OK) {
 		log_errx("%s", err.msg);
+		return 1;
+	}
+	if (acl_count(d->acl) == 0) {
+		/* As --check-config says: a daemon that refuses everyone is
+		 * a slip in the file, not a deployment. */
+		log_errx("acl %s has no principals: every request would be refused", d->cfg->access.acl);
 		return 1;
 	}
 	if (audit_key_load(d->cfg->audit.signing_key, &d->audit_key, &err) != DSC_OK) {

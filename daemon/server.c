@@ -1,9 +1,10 @@
 /*
  * server.c - the worker threads.  Each worker owns one event_base and one
- * evhttp bound to its own listening socket on the shared port
- * (SO_REUSEPORT: the kernel spreads new connections over the workers), its
- * own store reader and matcher context, and a list of jobs the writer has
- * finished, which it answers.
+ * evhttp watching the one listening socket (whichever worker is free
+ * accepts; the address is bound once, without SO_REUSEPORT, so a second
+ * daemon on it fails to start rather than take part of its connections),
+ * its own store reader and matcher context, and a list of jobs the writer
+ * has finished, which it answers.
  *
  * libevent 2.1's evhttp has no limits of its own: the headers size, the
  * body size, the read/write timeout and the number of connections are set
@@ -538,8 +539,10 @@ static int listen_socket(const struct config *cfg, struct dsc_error *err)
 	}
 	/* TCP_NODELAY is inherited by accepted sockets on Linux: without it
 	 * evhttp's separate header and body writes meet delayed ACKs. */
+	/* No SO_REUSEPORT: a second daemon on this address must fail to
+	 * bind, not take a share of its connections to another store (the
+	 * workers share this one socket instead). */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
 	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0) {
 		rc = dsc_error_set(err, DSC_EIO, "listen: setsockopt: %s", strerror(errno));
 		close(fd);
@@ -548,8 +551,10 @@ static int listen_socket(const struct config *cfg, struct dsc_error *err)
 	if (res->ai_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
-		rc = dsc_error_set(err, DSC_EIO, "listen %s:%s: bind: %s", cfg->server.host,
-				   cfg->server.port, strerror(errno));
+		int e = errno;
+		rc = dsc_error_set(err, DSC_EIO, "listen %s:%s: bind: %s%s", cfg->server.host,
+				   cfg->server.port, strerror(e),
+				   e == EADDRINUSE ? " (another daemon, or another program, is serving it)" : "");
 		close(fd);
 		goto out;
 	}
@@ -694,26 +699,38 @@ static int worker_setup(struct worker *w, struct daemon *d, int index, struct ds
 int server_start(struct daemon *d, struct dsc_error *err)
 {
 	sigset_t block, old;
-	int i, rc;
+	int i, rc, lfd;
 
 	tls_set_conn_release(conn_release);
 	d->workers = calloc((size_t)d->cfg->server.workers, sizeof(*d->workers));
 	if (d->workers == NULL)
 		return dsc_error_set(err, DSC_ENOMEM, "out of memory for the workers");
 	d->n_workers = d->cfg->server.workers;
+	/* One listening socket, bound once, which every worker's loop
+	 * watches (a copy each, as evhttp closes what it is given): whichever
+	 * worker is free accepts the next connection. */
+	if ((lfd = listen_socket(d->cfg, err)) < 0)
+		return lfd;
 	for (i = 0; i < d->n_workers; i++) {
 		struct worker *w = &d->workers[i];
 		int fd;
 
-		if ((rc = worker_setup(w, d, i, err)) != DSC_OK)
+		if ((rc = worker_setup(w, d, i, err)) != DSC_OK) {
+			close(lfd);
 			return rc;
-		fd = listen_socket(d->cfg, err);
-		if (fd < 0)
-			return fd;
+		}
+		fd = i == d->n_workers - 1 ? lfd : fcntl(lfd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0) {
+			rc = dsc_error_set(err, DSC_EIO, "listen: dup: %s", strerror(errno));
+			close(lfd);
+			return rc;
+		}
 		w->listen_fd = fd;
 		w->bound = evhttp_accept_socket_with_handle(w->http, fd);
 		if (w->bound == NULL) {
 			close(fd);
+			if (fd != lfd)
+				close(lfd);
 			w->listen_fd = -1;
 			return dsc_error_set(err, DSC_EIO, "worker %d: evhttp cannot take the socket",
 					     i);

@@ -136,6 +136,12 @@ class StartupRefusals(unittest.TestCase):
         d = Daemon("badacl", acl=acl_text() + "\n[typo]\ncn = x\nroles = casewroker\nforce = x\n")
         self.refuse(d, "casewroker")
 
+    def test_an_acl_without_principals_is_refused(self):
+        # --check-config said so and the daemon started all the same,
+        # refusing every request it was sent.
+        d = Daemon("emptyacl", acl="; every principal commented out\n")
+        self.refuse(d, "no principals")
+
     def test_a_missing_client_ca_is_refused(self):
         d = Daemon("badca", conf={"tls": {"client_ca": "nowhere-ca.crt"}})
         self.refuse(d, "nowhere-ca.crt")
@@ -169,6 +175,36 @@ class SecondInstance(unittest.TestCase):
                 if d.alive():
                     d.stop(expect_rc=None)
 
+
+    def test_a_second_daemon_on_the_same_port_refuses_to_start(self):
+        # Each daemon with its own store, one port: with SO_REUSEPORT the
+        # second started and the kernel gave it part of the first one's
+        # connections, so a check could meet an empty register.
+        first = Daemon("first").start()
+        second = Daemon("second")
+        second.port = first.port
+        second.write_conf()
+        try:
+            second.start(wait=False)
+            try:
+                rc = second.proc.wait(tmo(10))
+            except Exception:
+                rc = None
+            self.assertEqual(rc, 1, "a second daemon is serving the same port")
+            second._forget()
+            log = second.log_text()
+            self.assertIn("127.0.0.1:%d" % first.port, log)
+            self.assertIn("in use", log)
+            load_records(first, fixture_records())
+            for _ in range(8):
+                h = first.client("cw.wm").get("/healthz")
+                self.assertEqual(h.status, 200)
+                self.assertEqual(json.loads(h.body)["records"], len(fixture_records()))
+            first.stop()
+        finally:
+            for d in (second, first):
+                if d.alive():
+                    d.stop(expect_rc=None)
 
     def test_the_offline_loader_refuses_a_store_a_daemon_serves(self):
         # store-import writes no audit entry, and the daemon's readers
