@@ -20,7 +20,8 @@ static const char log_help[] =
     "Never contacts the server.\n"
     "\n"
     "  --last N   only the newest N requests\n"
-    "  --json     print the log's NDJSON records as they are\n"
+    "  --json     print the log's NDJSON records as they are (with --last N,\n"
+    "             those of the newest N requests)\n"
     "\n"
     "%s"
     "\n"
@@ -29,6 +30,7 @@ static const char log_help[] =
 
 struct log_row {
 	char id[REQLOG_ID_LEN + 1];
+	size_t line; /* of its "sent" record */
 	char time[32], command[24], method[8], path[160], outcome[96], receipt[48];
 };
 
@@ -39,6 +41,10 @@ struct log_list {
 	bool raw;
 	unsigned long last;
 	int bad_lines;
+	/* --json --last N: the ids of the newest N requests, sorted, and the
+	 * line of the first one's "sent" record. */
+	const char **keep;
+	size_t n_keep, keep_from;
 };
 
 static void copy(char *dst, size_t cap, json_t *rec, const char *key)
@@ -64,7 +70,8 @@ static int collect(void *arg, json_t *rec, size_t lineno)
 	struct log_row *r;
 
 	if (rec == NULL) {
-		ctl_warn("%s:%zu: not a JSON record (a line cut short?)", l->path, lineno);
+		if (!l->raw) /* else said by print_raw, if of the newest N */
+			ctl_warn("%s:%zu: not a JSON record (a line cut short?)", l->path, lineno);
 		l->bad_lines++;
 		return DSC_OK;
 	}
@@ -85,6 +92,7 @@ static int collect(void *arg, json_t *rec, size_t lineno)
 		r = &l->rows[l->n++];
 		memset(r, 0, sizeof(*r));
 		snprintf(r->id, sizeof(r->id), "%s", id);
+		r->line = lineno;
 		copy(r->time, sizeof(r->time), rec, "time");
 		copy(r->command, sizeof(r->command), rec, "command");
 		copy(r->method, sizeof(r->method), rec, "method");
@@ -112,14 +120,27 @@ static int collect(void *arg, json_t *rec, size_t lineno)
 	return DSC_OK;
 }
 
+static int id_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static int print_raw(void *arg, json_t *rec, size_t lineno)
 {
 	struct log_list *l = arg;
 	char *s;
 
 	if (rec == NULL) {
-		ctl_warn("%s:%zu: not a JSON record (a line cut short?)", l->path, lineno);
+		if (l->keep == NULL || lineno >= l->keep_from)
+			ctl_warn("%s:%zu: not a JSON record (a line cut short?)", l->path, lineno);
 		return DSC_OK;
+	}
+	if (l->keep != NULL) {
+		const char *id = json_string_value(json_object_get(rec, "id"));
+
+		if (lineno < l->keep_from || id == NULL ||
+		    bsearch(&id, l->keep, l->n_keep, sizeof(*l->keep), id_cmp) == NULL)
+			return DSC_OK; /* another request's record */
 	}
 	s = json_dumps(rec, JSON_COMPACT);
 	if (s == NULL)
@@ -176,7 +197,23 @@ int cmd_log(struct ctl *c, int argc, char **argv)
 		return rc;
 	l.path = path;
 	dsc_error_clear(&err);
-	rc = reqlog_each(path, l.raw ? print_raw : collect, &l, &err);
+	/* --json --last N reads the log twice: which requests, then their
+	 * records. */
+	rc = reqlog_each(path, l.raw && l.last == 0 ? print_raw : collect, &l, &err);
+	if (rc == DSC_OK && l.raw && l.last != 0 && l.n > 0) {
+		size_t from = l.last < l.n ? l.n - l.last : 0;
+
+		l.n_keep = l.n - from;
+		l.keep_from = l.rows[from].line;
+		if ((l.keep = malloc(l.n_keep * sizeof(*l.keep))) == NULL) {
+			rc = DSC_ENOMEM;
+		} else {
+			for (size_t i = 0; i < l.n_keep; i++)
+				l.keep[i] = l.rows[from + i].id;
+			qsort(l.keep, l.n_keep, sizeof(*l.keep), id_cmp);
+			rc = reqlog_each(path, print_raw, &l, &err);
+		}
+	}
 	if (rc == DSC_ENOTFOUND) {
 		fprintf(stderr, "disclosurectl: no requests logged yet (%s does not exist)\n",
 		        path);
@@ -184,6 +221,7 @@ int cmd_log(struct ctl *c, int argc, char **argv)
 	}
 	if (rc != DSC_OK) {
 		ctl_err("%s", err.msg[0] ? err.msg : "out of memory reading the request log");
+		free(l.keep);
 		free(l.rows);
 		return EXIT_FAILURE_LOCAL;
 	}
@@ -208,6 +246,7 @@ int cmd_log(struct ctl *c, int argc, char **argv)
 			       w, req, r->outcome, r->receipt);
 		}
 	}
+	free(l.keep);
 	free(l.rows);
 	return EXIT_OK;
 }

@@ -256,7 +256,16 @@ class ClientCommands(DaemonTestCase):
         self.assertIn("403", rows[2])
         p = ctl_raw("--log", self.log, "log", "--last", "1", "--json")
         self.assertEqual(p.returncode, OK, out(p))
-        self.assertEqual(json.loads(p.stdout.splitlines()[-1])["status"], 403)
+        recs = [json.loads(x) for x in p.stdout.splitlines()]
+        # The newest request's records only: --json printed the whole log.
+        self.assertEqual([r["state"] for r in recs], ["sent", "answered"], out(p))
+        self.assertEqual(len({r["id"] for r in recs}), 1)
+        self.assertEqual(recs[-1]["status"], 403)
+        p = ctl_raw("--log", self.log, "log", "--last", "2", "--json")
+        recs = [json.loads(x) for x in p.stdout.splitlines()]
+        self.assertEqual([r.get("status") for r in recs], [None, 200, None, 403], out(p))
+        p = ctl_raw("--log", self.log, "log", "--json")
+        self.assertEqual(len(p.stdout.splitlines()), 4, out(p))
         p = ctl_raw("--log", self.work / "none.log", "log")
         self.assertEqual(p.returncode, OK, out(p))
         self.assertIn("no requests", out(p))
