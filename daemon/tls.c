@@ -224,11 +224,16 @@ static int crl_load(SSL_CTX *ctx, const char *path, struct dsc_error *err)
 static int file_readable(const char *what, const char *path, struct dsc_error *err)
 {
 	FILE *f = fopen(path, "r");
+	struct stat st;
+	bool regular;
 
 	if (f == NULL)
 		return dsc_error_set(err, errno == EACCES ? DSC_EPERM : DSC_EIO,
 				     "%s %s: cannot open: %s", what, path, strerror(errno));
+	regular = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
 	fclose(f);
+	if (!regular)
+		return dsc_error_set(err, DSC_EINVAL, "%s %s: not a regular file", what, path);
 	return DSC_OK;
 }
 
@@ -264,8 +269,10 @@ static int ctx_build(const struct config *cfg, SSL_CTX **out, struct dsc_error *
 		goto fail;
 	}
 	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls.certificate) != 1) {
-		rc = dsc_error_set(err, DSC_EINVAL, "tls certificate %s: %s", cfg->tls.certificate,
-				   ossl_why(why, sizeof(why)));
+		rc = dsc_error_set(err, DSC_EINVAL,
+				   "tls certificate %s: no PEM certificate (-----BEGIN CERTIFICATE-----) "
+				   "in it (%s)",
+				   cfg->tls.certificate, ossl_why(why, sizeof(why)));
 		goto fail;
 	}
 	if ((rc = key_load(cfg->tls.private_key, &key, err)) != DSC_OK)
@@ -280,8 +287,10 @@ static int ctx_build(const struct config *cfg, SSL_CTX **out, struct dsc_error *
 	EVP_PKEY_free(key);
 	key = NULL;
 	if (SSL_CTX_load_verify_locations(ctx, cfg->tls.client_ca, NULL) != 1) {
-		rc = dsc_error_set(err, DSC_EINVAL, "tls client_ca %s: %s", cfg->tls.client_ca,
-				   ossl_why(why, sizeof(why)));
+		rc = dsc_error_set(err, DSC_EINVAL,
+				   "tls client_ca %s: no PEM CA certificate (-----BEGIN CERTIFICATE-----) "
+				   "in it (%s)",
+				   cfg->tls.client_ca, ossl_why(why, sizeof(why)));
 		goto fail;
 	}
 	cas = SSL_load_client_CA_file(cfg->tls.client_ca);

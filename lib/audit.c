@@ -1005,6 +1005,19 @@ static int key_file_open(const char *path, const char *what, bool private_key, F
 		return dsc_error_set(err, DSC_EINVAL, "%s %s: not a regular file", what, path);
 	}
 	if (private_key && (st.st_mode & 077) != 0) {
+		/* The public half given for the private one is the mistake to
+		 * name, not its (rightly) open mode. */
+		static const char pub[] = "-----BEGIN PUBLIC KEY-----";
+		char head[sizeof(pub) - 1];
+
+		if (pread(fd, head, sizeof(head), 0) == (ssize_t)sizeof(head) &&
+		    memcmp(head, pub, sizeof(head)) == 0) {
+			close(fd);
+			return dsc_error_set(err, DSC_EINVAL,
+			                     "%s %s: a public key; the daemon signs with the private "
+			                     "half (the auditors verify with this one)",
+			                     what, path);
+		}
 		close(fd);
 		return dsc_error_set(err, DSC_EPERM,
 		                     "%s %s: mode %04o lets group/others read it; chmod 600", what,
@@ -1041,7 +1054,7 @@ int audit_key_load(const char *path, EVP_PKEY **out, struct dsc_error *err)
 	if (EVP_PKEY_get_id(k) != EVP_PKEY_ED25519) {
 		const char *type = EVP_PKEY_get0_type_name(k);
 
-		rc = dsc_error_set(err, DSC_EINVAL, "%s %s: a %s key, not Ed25519", what, path,
+		rc = dsc_error_set(err, DSC_EINVAL, "%s %s: a key of type %s, not Ed25519", what, path,
 		                   type != NULL ? type : "non-Ed25519");
 		EVP_PKEY_free(k);
 		return rc;

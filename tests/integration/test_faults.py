@@ -136,6 +136,16 @@ class StartupRefusals(unittest.TestCase):
         d = Daemon("badacl", acl=acl_text() + "\n[typo]\ncn = x\nroles = casewroker\nforce = x\n")
         self.refuse(d, "casewroker")
 
+    def test_a_certificate_file_that_is_not_pem_says_so(self):
+        # OpenSSL's own words were all the message held: "PEM lib".
+        d = Daemon("badcert")
+        (d.dir / "server.crt").write_text("not a certificate\n")
+        self.refuse(d, "server.crt", ("no pem certificate",))
+        d = Daemon("dircert")
+        (d.dir / "server.crt").unlink()
+        (d.dir / "server.crt").mkdir()
+        self.refuse(d, "server.crt", ("not a regular file",))
+
     def test_an_acl_without_principals_is_refused(self):
         # --check-config said so and the daemon started all the same,
         # refusing every request it was sent.

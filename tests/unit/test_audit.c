@@ -1027,6 +1027,25 @@ static void signing_key_of_another_type_is_refused(void **state)
 	EVP_PKEY_free(ec);
 }
 
+static void public_key_given_as_the_signing_key_is_named(void **state)
+{
+	struct dsc_error err;
+	EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	EVP_PKEY *k = NULL;
+	char *path;
+
+	(void)state;
+	assert_non_null(ed);
+	/* Mode 0644, as a public key is: the message was "chmod 600". */
+	path = write_key("ed.pub", ed, true, 0644);
+	assert_int_equal(audit_key_load(path, &k, &err), DSC_EINVAL);
+	assert_non_null(strstr(err.msg, "a public key"));
+	assert_null(strstr(err.msg, "chmod"));
+	assert_null(k);
+	unlink(path);
+	EVP_PKEY_free(ed);
+}
+
 static void missing_key_file_says_why(void **state)
 {
 	struct dsc_error err;
@@ -1909,6 +1928,7 @@ int main(void)
 	    cmocka_unit_test(signing_key_readable_by_others_is_refused),
 	    cmocka_unit_test(signing_key_of_mode_600_loads_and_matches_its_public_key),
 	    cmocka_unit_test(signing_key_of_another_type_is_refused),
+	    cmocka_unit_test(public_key_given_as_the_signing_key_is_named),
 	    cmocka_unit_test(missing_key_file_says_why),
 	    cmocka_unit_test(garbage_key_file_is_refused),
 	};
