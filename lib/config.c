@@ -42,6 +42,7 @@ struct ini_stream {
 	unsigned section_line;
 	bool failed;
 	unsigned err_line;
+	unsigned handler_line; /* where key_handler told inih to fail, or 0 */
 	char msg[400];
 };
 
@@ -170,6 +171,8 @@ static int key_handler(void *user, const char *section, const char *name, const 
 
 	(void)section; /* always "": headers never reach inih */
 	ini_emit(s, CONFIG_INI_KEY, s->lineno, name, value);
+	if (s->failed && s->handler_line == 0)
+		s->handler_line = s->lineno;
 	return s->failed ? 0 : 1;
 }
 
@@ -188,7 +191,12 @@ int config_ini_parse(const char *text, size_t len, const char *name, config_ini_
 	s->fn = fn;
 	s->user = user;
 	ret = ini_parse_stream(line_reader, s, key_handler, s);
-	if (ret > 0 && (!s->failed || (unsigned)ret < s->err_line)) {
+	/* inih's first error line is a line it could not read, unless it is
+	 * the line whose key we refused.  Such a line comes first: it was
+	 * read before our own complaint stopped the reading, and a complaint
+	 * about a section as a whole (a key it lacks) is dated at its header,
+	 * above the line that was meant to give it. */
+	if (ret > 0 && (unsigned)ret != s->handler_line) {
 		rc = dsc_error_set(err, DSC_EINVAL,
 		                   "%s:%d: expected 'key = value', '[section]' or a comment", name,
 		                   ret);

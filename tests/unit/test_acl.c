@@ -75,6 +75,10 @@ static const struct acl_case cases[] = {
      "acl.conf:1: text after the section header's ']'"},
     {"line that is neither key nor section is rejected with its line", ALICE "just words\n",
      DSC_EINVAL, "acl.conf:5: expected 'key = value', '[section]' or a comment"},
+    {"a key without '=' is named at its line, not as a key the section lacks",
+     "[alice]\ncn = alice\nroles = caseworker\nforce west-mercia\n\n[bob]\ncn = bob\nroles = monitor\n"
+     "force = *\n", DSC_EINVAL,
+     "acl.conf:4: expected 'key = value', '[section]' or a comment"},
     {"line over inih's buffer is rejected, not split",
      "[alice]\ncn = "
      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
