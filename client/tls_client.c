@@ -66,6 +66,10 @@ struct https_client {
 	/* What the verify callback saw of the certificate that failed: the
 	 * peer certificate is gone once the handshake has failed. */
 	char bad_names[512], bad_not_after[64], bad_not_before[64];
+	/* The server's own certificate's names, when the one refused was
+	 * another of its chain (bad_depth > 0: its CA's, sent along). */
+	char leaf_names[512];
+	int bad_depth;
 	unsigned char rbuf[RBUF_SIZE];
 	size_t rpos, rlen;
 };
@@ -152,7 +156,12 @@ static int verify_cb(int ok, X509_STORE_CTX *store)
 	X509 *x = X509_STORE_CTX_get_current_cert(store);
 
 	if (!ok && c != NULL && x != NULL && c->bad_names[0] == '\0') {
+		X509 *leaf = X509_STORE_CTX_get0_cert(store);
+
 		cert_names(x, c->bad_names, sizeof(c->bad_names));
+		c->bad_depth = X509_STORE_CTX_get_error_depth(store);
+		if (leaf != NULL && leaf != x)
+			cert_names(leaf, c->leaf_names, sizeof(c->leaf_names));
 		asn1_time_text(X509_get0_notAfter(x), c->bad_not_after, sizeof(c->bad_not_after));
 		asn1_time_text(X509_get0_notBefore(x), c->bad_not_before,
 		               sizeof(c->bad_not_before));
@@ -442,6 +451,13 @@ static int tls_failure(struct https_client *c, int r, const char *what, struct d
 	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
 	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
 	case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+		if (c->bad_depth > 0 && c->leaf_names[0] != '\0')
+			return dsc_error_set(err, DSC_EIO,
+			                     "TLS handshake with %s:%s failed: unknown CA: the server's "
+			                     "certificate (%s) comes with a chain up to %s, which is not "
+			                     "a CA in %s (from %s): %s",
+			                     c->host, c->port, c->leaf_names, names, c->ca, c->ca_src,
+			                     X509_verify_cert_error_string(vr));
 		return dsc_error_set(err, DSC_EIO,
 		                     "TLS handshake with %s:%s failed: unknown CA: the server's "
 		                     "certificate (%s) is not signed by a CA in %s (from %s): %s",
@@ -522,6 +538,8 @@ static int tls_connect(struct https_client *c, struct dsc_error *err)
 	ERR_clear_error();
 	c->ssl = SSL_new(c->ctx);
 	c->bad_names[0] = '\0';
+	c->leaf_names[0] = '\0';
+	c->bad_depth = 0;
 	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1 || SSL_set_app_data(c->ssl, c) != 1) {
 		close_conn(c);
 		return dsc_error_set(err, DSC_ENOMEM, "cannot set up TLS: %s",

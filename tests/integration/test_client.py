@@ -879,6 +879,25 @@ class ClientConnection(DaemonTestCase):
         finally:
             small.stop(expect_rc=None)
 
+    def test_an_unknown_ca_names_the_servers_certificate_not_its_chain(self):
+        # A server that sends its CA along: the certificate refused is the
+        # CA's, and the message called that "the server's certificate (CN=...
+        # (no subjectAltName))", as if the server's own lacked its names.
+        env, d = self.base_env()
+        crt, key = client_files("mon.wm")
+        chain = d / "server-chain.crt"
+        chain.write_text(pki().server_crt.read_text() + pki().server_ca.read_text())
+        other = Daemon("ctl-chain", conf={"tls": {"certificate": str(chain)}})
+        other.start()
+        try:
+            p = ctl_raw("--server", "https://localhost:%d" % other.port, "--cert", crt, "--key", key,
+                        "--ca", pki().client_ca, "health", env=env)
+            self.assertEqual(p.returncode, UNREACHABLE, out(p))
+            self.assertRegex(out(p), r"unknown CA: the server's certificate \([^)]*DNS:localhost")
+            self.assertIn("chain up to CN=Itest Server CA", out(p))
+        finally:
+            other.stop(expect_rc=None)
+
     def test_tls_failures_exit_4_and_say_why(self):
         env, d = self.base_env()
         crt, key = client_files("mon.wm")
