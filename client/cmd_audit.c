@@ -130,7 +130,7 @@ static int audit_export(struct ctl *c, int argc, char **argv)
 	};
 	const char *out_path = NULL;
 	char tmp_path[PATH_MAX], path[128];
-	int64_t from = 0, limit = EXPORT_PAGE_MAX, first = -1, last = -1;
+	int64_t from = 0, limit = EXPORT_PAGE_MAX, first = -1, last = -1, asked;
 	char *held = NULL; /* a page's final checkpoint, written only if no entry replaces it */
 	size_t held_len = 0;
 	uint64_t written = 0;
@@ -152,11 +152,14 @@ static int audit_export(struct ctl *c, int argc, char **argv)
 
 			errno = 0;
 			v = strtoll(optarg, &end, 10);
-			if (errno != 0 || end == optarg || *end != '\0' || v < 0 ||
-			    (ch == 'l' && (v < 2 || v > EXPORT_PAGE_MAX)))
+			if (errno != 0 || end == optarg || *end != '\0' || v < 0)
 				return ctl_usage_error("audit export",
-				                       "--%s %s: not a valid number",
+				                       "--%s %s: not a whole number of 0 or more",
 				                       ch == 'f' ? "from" : "limit", optarg);
+			if (ch == 'l' && (v < 2 || v > EXPORT_PAGE_MAX))
+				return ctl_usage_error("audit export",
+				                       "--limit %s: outside 2-%d (entries per page)",
+				                       optarg, EXPORT_PAGE_MAX);
 			if (ch == 'f')
 				from = v;
 			else
@@ -190,6 +193,7 @@ static int audit_export(struct ctl *c, int argc, char **argv)
 		}
 	}
 
+	asked = from;
 	for (;;) {
 		struct https_response resp;
 		size_t n = 0, upto;
@@ -352,10 +356,16 @@ static int audit_export(struct ctl *c, int argc, char **argv)
 			(void)fsync(dfd); /* the rename itself survives a crash */
 			close(dfd);
 		}
-		fprintf(stderr,
-		        "disclosurectl: exported %" PRIu64 " lines (seq %" PRId64 "-%" PRId64
-		        ") to %s\n",
-		        written, first, last, out_path);
+		if (first < 0)
+			fprintf(stderr,
+			        "disclosurectl: exported 0 lines to %s: the log has no entry from "
+			        "seq %" PRId64 " on\n",
+			        out_path, asked);
+		else
+			fprintf(stderr,
+			        "disclosurectl: exported %" PRIu64 " lines (seq %" PRId64 "-%" PRId64
+			        ") to %s\n",
+			        written, first, last, out_path);
 	} else {
 		(void)fdatasync(STDOUT_FILENO); /* a regular file; pipes say EINVAL */
 	}

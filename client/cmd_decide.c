@@ -86,6 +86,11 @@ int cmd_decide(struct ctl *c, int argc, char **argv)
 	check_id = argv[optind++];
 	if (optind < argc && decision == NULL)
 		decision = argv[optind++];
+	else if (optind < argc && decision != NULL)
+		return ctl_usage_error("decide",
+		                       "the decision given twice ('%s' and --decision %s): give it "
+		                       "once",
+		                       argv[optind], decision);
 	if (optind < argc)
 		return ctl_usage_error("decide", "unexpected argument '%s'", argv[optind]);
 	if (decision == NULL)

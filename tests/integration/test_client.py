@@ -105,6 +105,10 @@ class ClientCommands(DaemonTestCase):
              "age"),
             ("show without an id", ["show"], "CHECK_ID"),
             ("decide without the decision", ["decide", "chk_x"], "decision"),
+            ("decide with the decision twice",
+             ["decide", "chk_x", "no_disclosure", "--decision", "refer"], "decision given twice"),
+            ("export with a page of one", ["audit", "export", "--limit", "1"], "outside 2-10000"),
+            ("export from no number", ["audit", "export", "--from", "x"], "not a whole number"),
             ("offender without --check", ["offender", "WMP-T000001"], "--check"),
             ("import without a file", ["import"], "FILE"),
             ("batch without -o", ["batch", "x.csv"], "-o"),
@@ -571,6 +575,10 @@ class ClientCommands(DaemonTestCase):
         self.assertEqual(ctl_raw("audit", "verify", g, "--key", pki().audit_pub).returncode, OK)
         a, b = f.read_bytes().splitlines(), g.read_bytes().splitlines()
         self.assertEqual(a[:len(a) - 1], b[:len(a) - 1])
+        # past the end: said so, not "seq -1--1"
+        p = self.ctl("aud.nat", "audit", "export", "--from", "999999", "-o", self.work / "none.ndjson")
+        self.assertEqual(p.returncode, OK, out(p))
+        self.assertIn("no entry from seq 999999 on", out(p))
 
     def test_audit_export_is_for_auditors(self):
         f = self.work / "export.ndjson"
