@@ -50,7 +50,10 @@ static const char batch_help[] =
     "= + - @) gets a ' before it. NDJSON results: one object a row,\n"
     "{\"row\":N,\"case_ref\":...,\"status\":200,\"result\":{the server's\n"
     "answer}} or {... \"status\":400,\"error\":{...}}. row counts the data rows of FILE from 1;\n"
-    "status 0 marks a row the client could not send (its error says why).\n"
+    "status 0 marks a row the client could not send (its error says why): a rerun\n"
+    "sends it again, so mend FILE and run the same command. A row the server refused\n"
+    "(4xx) was answered and audited and is not repeated: to send it again, mend it\n"
+    "and give another OUT.\n"
     "\n"
     "%s"
     "\n"
@@ -103,6 +106,10 @@ struct batch {
 	bool *done;
 	size_t n_done;
 	size_t n_refused_before; /* rows in OUT whose status is not 2xx */
+	/* Rows OUT says the client could not send (status 0) and no later
+	 * line answered: sent again, the input perhaps mended. */
+	size_t n_unsent_before;
+	bool *unsent;
 	int out_fd;
 };
 
@@ -226,7 +233,8 @@ static int read_input(struct batch *b)
 	fclose(f);
 	if (rc == EXIT_OK) {
 		b->done = calloc(b->n_rows ? b->n_rows : 1, sizeof(bool));
-		if (b->done == NULL) {
+		b->unsent = calloc(b->n_rows ? b->n_rows : 1, sizeof(bool));
+		if (b->done == NULL || b->unsent == NULL) {
 			ctl_err("out of memory");
 			rc = EXIT_FAILURE_LOCAL;
 		}
@@ -245,6 +253,10 @@ static int mark_done(struct batch *b, long long row, const char *case_ref, long 
 		        "another input? Use another -o file",
 		        b->out_path, out_line, row, b->in_path, b->n_rows);
 		return EXIT_FAILURE_LOCAL;
+	}
+	if (status == 0) {
+		b->unsent[row - 1] = true; /* never sent, so nothing to repeat */
+		return EXIT_OK;
 	}
 	want = cell(b, &b->rows[row - 1], COL_CASE_REF);
 	if (strcmp(want ? want : "", case_ref ? case_ref : "") != 0) {
@@ -663,9 +675,15 @@ int cmd_batch(struct ctl *c, int argc, char **argv)
 	if (rc != EXIT_OK)
 		goto out;
 	resumed = b.n_done;
+	for (size_t i = 0; i < b.n_rows; i++)
+		b.n_unsent_before += b.unsent[i] && !b.done[i];
 	if (resumed > 0)
 		fprintf(stderr, "disclosurectl: resuming: %zu of %zu rows already answered in %s\n",
 		        resumed, b.n_rows, b.out_path);
+	if (b.n_unsent_before > 0)
+		fprintf(stderr,
+		        "disclosurectl: %zu rows an earlier run could not send are tried again\n",
+		        b.n_unsent_before);
 
 	/* Ctrl-C finishes the row in flight, so OUT stays consistent. */
 	sa.sa_handler = on_interrupt;
@@ -724,5 +742,6 @@ out:
 		csv_record_release(&b.rows[i]);
 	free(b.rows);
 	free(b.done);
+	free(b.unsent);
 	return rc;
 }

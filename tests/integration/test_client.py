@@ -533,6 +533,31 @@ class ClientCommands(DaemonTestCase):
         self.assertEqual(p.returncode, REFUSED, out(p))
         self.assertEqual(self.checks_sent(), 2)
 
+    def test_batch_sends_a_row_it_could_not_send_once_the_input_is_mended(self):
+        # Status 0: the client did not send the row (here: a comma left
+        # unquoted).  A resumed batch counted it as answered and never sent it.
+        f = self.work / "mend.csv"
+        f.write_text("case_ref,purpose,justification,family,given\n"
+                     "WM-MEND-1,other,fictitious,Farthingale,Tobias\n"
+                     "WM-MEND-2,other,a reason, with a comma,Farthingale,Tobias\n")
+        res = self.work / "mend-results.csv"
+        p = self.ctl("cw.wm", "batch", f, "-o", res)
+        self.assertEqual(p.returncode, REFUSED, out(p))
+        self.assertEqual([r["status"] for r in csv.DictReader(open(res))], ["200", "0"])
+        self.assertEqual(self.checks_sent(), 1)
+        f.write_text("case_ref,purpose,justification,family,given\n"
+                     "WM-MEND-1,other,fictitious,Farthingale,Tobias\n"
+                     "WM-MEND-2,other,\"a reason, with a comma\",Farthingale,Tobias\n")
+        p = self.ctl("cw.wm", "batch", f, "-o", res)
+        self.assertEqual(p.returncode, OK, out(p))
+        self.assertIn("1 rows an earlier run could not send are tried again", out(p))
+        self.assertEqual(self.checks_sent(), 2, "row 1 again, or row 2 not at all")
+        rows = list(csv.DictReader(open(res)))
+        self.assertEqual([(r["row"], r["status"]) for r in rows], [("1", "200"), ("2", "0"), ("2", "200")])
+        p = self.ctl("cw.wm", "batch", f, "-o", res)
+        self.assertEqual(p.returncode, OK, out(p))
+        self.assertEqual(self.checks_sent(), 2, "a finished batch runs nothing")
+
     def test_batch_refuses_an_output_of_another_input(self):
         res = self.work / "results.csv"
         p = self.ctl("cw.wm", "batch", self.batch_csv(self.ROWS[:1]), "-o", res)
