@@ -12,7 +12,7 @@
  * front so that evhttp waits for it whole.  Then it hands evhttp, in place
  * of the head:
  *   - a body declared larger than its path allows (max_body, or
- *     max_bulk_body for the bulk import): the same headers with
+ *     max_bulk_body for the bulk import from a registrar): the same headers with
  *     "Content-Length: 0", without "Expect" (no "100 Continue" invites the
  *     body) and with DECLARED_LENGTH_HEADER; the body is never read;
  *   - a head that is not HTTP/1.x (request line, version, header lines,
@@ -778,8 +778,14 @@ static void guard_head(struct conn *c, struct evbuffer *buf)
 			guard_stop_closing(c, buf); /* answered 400, then closed */
 			return;
 		}
-		limit = target_is_bulk(b, hs.line1) ? cfg->server.max_bulk_body
-						    : cfg->server.max_body;
+		/* The bulk import's limit is for registrars: anyone else's
+		 * body there is refused (403) at max_body, not read into
+		 * memory up to max_bulk_body first (an outsider's 64
+		 * connections would hold 16 GiB). */
+		limit = target_is_bulk(b, hs.line1) && c->known &&
+				(c->principal.roles & ROLE_REGISTRAR) != 0
+			    ? cfg->server.max_bulk_body
+			    : cfg->server.max_body;
 		if (hs.n_te == 1 && hs.te_chunked && hs.n_cl == 0) {
 			if (c->guard_scan != 0)
 				return;

@@ -327,6 +327,35 @@ class ChunkedBodies(DaemonTestCase):
         self.refused_before_the_body("reg.wm", "/v1/offenders/_bulk", MAX_BULK_BODY,
                                      "offender.bulk")
 
+    def test_the_bulk_limit_is_a_registrars_only(self):
+        # Anyone else's body to the bulk import was read up to
+        # max_bulk_body (256 MiB by default) before the 403: an outsider's
+        # 64 connections could make the daemon hold 16 GiB.
+        declared = MAX_BODY + 1
+        self.assertLess(declared, MAX_BULK_BODY)
+        for principal in ("cw.wm", "unknown"):
+            with self.subTest(principal=principal, framing="chunked"):
+                rs, closed, out = self.raw(head("POST", "/v1/offenders/_bulk",
+                                                ctype="application/x-ndjson")
+                                           + b"%x\r\n" % declared, principal, timeout=tmo(3))
+                self.assertTrue(rs, "no answer before the body (%s)" % principal)
+                self.assertEqual(len(rs), 1, out[:600])
+                self.assertIn(rs[0].status, (403, 413), rs[0])
+                self.assertTrue(closed)
+            with self.subTest(principal=principal, framing="length, Expect: 100-continue"):
+                req = (b"POST /v1/offenders/_bulk HTTP/1.1\r\nHost: localhost\r\n"
+                       b"Content-Type: application/x-ndjson\r\nExpect: 100-continue\r\n"
+                       b"Content-Length: %d\r\n\r\n" % declared)
+                rs, closed, out = self.raw(req, principal, timeout=tmo(3))
+                self.assertNotIn(b"100 Continue", out[:200], "the upload was invited")
+                self.assertTrue(rs, "no answer before the body (%s)" % principal)
+                self.assertIn(rs[0].status, (403, 413), rs[0])
+                if principal == "cw.wm":
+                    self.assertAudited(rs[0], rs[0].status, rs[0].json()["error"]["code"],
+                                       "cw.wm", "offender.bulk", "POST", "/v1/offenders/_bulk")
+        # A registrar's body of that size is still taken.
+        self.test_a_chunked_bulk_body_past_max_body_but_within_max_bulk_body_is_applied()
+
     def test_an_unknown_principal_past_the_limit_is_refused_audited_and_closed(self):
         # Whether it is told 403 (not in the ACL) or 413, it is told in
         # the contract's shape, at once, and the attempt is audited.
