@@ -418,7 +418,11 @@ fail:
  */
 static char *head_bad(const char *b, const struct head_scan *hs, const char *why, size_t *out_len)
 {
-	bool keep = hs != NULL && hs->line_ok && !hs->unknown_method;
+	/* A line that leaves no room under MAX_HEADERS_SIZE for the marker
+	 * is not kept: evhttp would refuse the new head with its own page,
+	 * unaudited, as it would have the old one. */
+	bool keep = hs != NULL && hs->line_ok && !hs->unknown_method &&
+		    hs->line1 + 256 <= MAX_HEADERS_SIZE;
 	size_t line = keep ? hs->line1 : 0, cap = line + 256;
 	char *out = malloc(cap);
 	int r;

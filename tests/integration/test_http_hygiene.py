@@ -455,6 +455,21 @@ class HttpHygiene(DaemonTestCase):
                 self.assertIsNotNone(e, "the refusal is not audited")
                 self.assertEqual(e["status"], 400)
 
+    def test_a_request_line_near_the_limit_gets_the_json_400_and_an_audit_entry(self):
+        # A line of 16.3 to 20.4 KB: the rewritten head kept it, was itself
+        # over the limit, and evhttp answered its HTML 400, unaudited.
+        for n in (16300, 16364, 17000, 20400):
+            with self.subTest(line=n):
+                rs, closed, out = self.raw(b"GET /" + b"a" * n + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+                self.assertEqual(len(rs), 1, out[:300])
+                self.assertIn(rs[0].status, (400, 404), out[:300])
+                self.assertContractError(rs[0], rs[0].status,
+                                         "invalid_field" if rs[0].status == 400 else "not_found")
+                self.assertIsNotNone(rs[0].request_id, "no X-Request-Id")
+                e = find_entry(audit_entries(export_audit(self.daemon)), rs[0].request_id)
+                self.assertIsNotNone(e, "the refusal is not audited")
+                self.assertEqual(e["status"], rs[0].status)
+
     def test_many_headers_are_refused_or_served_but_never_crash(self):
         req = (b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n"
                + b"".join(b"X-H%d: v\r\n" % i for i in range(3000)) + b"\r\n")
