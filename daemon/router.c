@@ -940,7 +940,7 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
 	const char *path, *query, *allow, *why, *declared, *method, *bad_body;
 	char target[REQUEST_PATH_MAX];
-	bool limited = false;
+	bool limited = false, raw_target;
 	struct route r;
 	struct job *j;
 
@@ -981,19 +981,28 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 	uri = evhttp_request_get_evhttp_uri(req);
 	path = uri ? evhttp_uri_get_path(uri) : NULL;
 	query = uri ? evhttp_uri_get_query(uri) : NULL;
-	if (m == EVHTTP_REQ_CONNECT) {
+	/* "//x/v1/audit" is an origin-form path whose first segment is empty
+	 * (RFC 9112 3.2.1), which evhttp reads as the host x and the path
+	 * /v1/audit: a filter in front that knows the path as sent would be
+	 * by-passed, and the audit entry would name another path.  It is
+	 * taken as sent, and is no endpoint's (404). */
+	raw_target = evhttp_request_get_uri(req) != NULL && evhttp_request_get_uri(req)[0] == '/' &&
+		     evhttp_request_get_uri(req)[1] == '/';
+	if (m == EVHTTP_REQ_CONNECT || raw_target) {
 		/* Past guard.c (see job_respond): evhttp reads a CONNECT's
 		 * target as an authority (host:port), leaving no path; take the
 		 * target as sent, up to any query, so that CONNECT /healthz is
 		 * told its method is wrong (405) and its audit entry names the
-		 * path asked for.  (No endpoint takes CONNECT, so target is not
-		 * used past this function.) */
+		 * path asked for.  (No endpoint takes CONNECT or a path that
+		 * begins "//", so target is not used past this function.) */
 		const char *t = evhttp_request_get_uri(req);
 		size_t n = t != NULL ? strcspn(t, "?#") : 0;
 		if (t != NULL && n < sizeof(target)) {
 			memcpy(target, t, n);
 			target[n] = '\0';
 			path = target;
+		} else if (raw_target) {
+			path = "//"; /* too long to name: still no endpoint's */
 		}
 	}
 	if (path == NULL || path[0] == '\0')

@@ -48,6 +48,22 @@ class HttpHygiene(DaemonTestCase):
                 self.assertIn(r.status, (400, 403, 404), r)
                 self.assertNotIn(b'"seq"', r.body)
 
+    def test_a_path_beginning_with_two_slashes_is_no_endpoint_and_audited_as_sent(self):
+        # evhttp reads //x/v1/audit as the host x and the path /v1/audit:
+        # the auditor was served the audit page, and the entry named
+        # /v1/audit.
+        c = self.client("aud.nat")
+        for target in ["//x/v1/audit?from=0&limit=1", "//v1/audit?from=0&limit=1",
+                       "//localhost:8443/healthz", "//a@b/v1/audit", "//" + "y" * 3000]:
+            with self.subTest(target=target[:40]):
+                r = c.get(target)
+                self.assertContractError(r, 404, "not_found")
+                self.assertNotIn(b'"seq"', r.body)
+                e = find_entry(audit_entries(export_audit(self.daemon)), r.request_id)
+                self.assertIsNotNone(e)
+                self.assertTrue(e["path"].startswith("//"), e)
+        self.assertEqual(c.get("/v1/audit?from=0&limit=1").status, 200)
+
     def test_wrong_methods_are_405_with_allow(self):
         c = self.client("do.nat")
         cases = [("GET", "/v1/checks", "POST"), ("PUT", "/v1/checks", "POST"),
