@@ -75,6 +75,8 @@ static size_t utf8_chars(const char *s)
  * free_text, as in a typed justification). */
 static bool has_control(const char *s, bool free_text)
 {
+	const char *start = s;
+
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
 
@@ -83,7 +85,9 @@ static bool has_control(const char *s, bool free_text)
 		if (c < 0x20 || c == 0x7f)
 			return true;
 	}
-	return false;
+	/* And what would make the text show otherwise than it is, to an
+	 * officer reading the check, or an auditor its entry, on a terminal. */
+	return utf8_has_display_control(start, (size_t)(s - start));
 }
 
 /* White space as forms and pasted text hold it: spaces, tabs, line breaks. */
@@ -368,6 +372,9 @@ static int subject_parse(json_t *subj, struct check_subject *s, struct dsc_error
 				return dsc_error_field(err, DSC_EINVAL, "subject.postcode",
 				                       "control characters are not allowed");
 		}
+		if (utf8_has_display_control(pc, len))
+			return dsc_error_field(err, DSC_EINVAL, "subject.postcode",
+			                       "control characters are not allowed");
 		/* An empty or blank postcode is no postcode (forms send ""). */
 		if (!only_space(pc))
 			memcpy(s->postcode, pc, len + 1);

@@ -416,6 +416,23 @@ bool utf8_valid(const char *s, size_t n)
 	return true;
 }
 
+bool utf8_has_display_control(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+
+	/* Every such code point is written C2 80-9F, E2 80 AA-AE or E2 81
+	 * A6-A9: look at the lead bytes only. */
+	for (; p < end; p++) {
+		if (*p == 0xC2 && p + 1 < end && p[1] >= 0x80 && p[1] <= 0x9F)
+			return true;
+		if (*p == 0xE2 && p + 2 < end &&
+		    ((p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE) ||
+		     (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)))
+			return true;
+	}
+	return false;
+}
+
 /* -- the reader: strict JSON of the usual kind, or NULL to leave it to
  * jansson.  It takes no escapes, no real numbers, no integers past 18
  * digits, nothing deeper than 16 and no duplicate keys; strings must be
@@ -710,6 +727,10 @@ static int get_string(const struct jv *obj, const char *prefix, const char *key,
 	}
 	if (required && (len == 0 || is_blank(s)))
 		return field_err(err, prefix, key, "required");
+	if (utf8_has_display_control(s, len))
+		return field_err(err, prefix, key,
+		                 "holds a C1 control or a bidirectional override (U+0080-U+009F, "
+		                 "U+202A-U+202E, U+2066-U+2069)");
 	if (out != NULL)
 		*out = (char *)s;
 	return DSC_OK;

@@ -89,6 +89,13 @@ size_t utf8_seq_len(const unsigned char *s, size_t n);
 size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 /* Whether all n bytes of s are such sequences (a string jansson accepts). */
 bool utf8_valid(const char *s, size_t n);
+/* Whether the valid UTF-8 s holds a code point that would change how text
+ * after it shows on a terminal or a page: a C1 control (U+0080-U+009F, CSI
+ * among them) or a bidirectional embedding, override or isolate
+ * (U+202A-U+202E, U+2066-U+2069: text that reads otherwise than it is
+ * stored).  The marks U+200E/U+200F, which Arabic and Hebrew text carry,
+ * are not among them. */
+bool utf8_has_display_control(const char *s, size_t n);
 /* Of the 8 bytes in v (as read from memory), those a JSON string cannot
  * carry as they are or that need a closer look ('"', '\\', below 0x20,
  * from 0x80), as the high bit of each: 0 when there is none.  Each test

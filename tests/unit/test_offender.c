@@ -279,6 +279,15 @@ static const struct reject_case rejects[] = {
 	{ "invalid UTF-8 in a name", REC("\"names\":[{\"family\":\"Bad\xff\"}]," BASE_TAIL), DSC_EJSON, "",
 	  NULL },
 	{ "missing id", "{" ONE_NAME "," BASE_TAIL "}", DSC_EINVAL, "id", "id: required" },
+	{ "a right-to-left override in a family name",
+	  REC("\"names\":[{\"family\":\"Jo\u202Enes\"}]," BASE_TAIL), DSC_EINVAL, "names[0].family",
+	  "names[0].family: holds a C1 control or a bidirectional override (U+0080-U+009F, "
+	  "U+202A-U+202E, U+2066-U+2069)" },
+	{ "a C1 control, raw, in a family name",
+	  REC("\"names\":[{\"family\":\"Jones\xc2\x9b" "31m\"}]," BASE_TAIL), DSC_EINVAL,
+	  "names[0].family",
+	  "names[0].family: holds a C1 control or a bidirectional override (U+0080-U+009F, "
+	  "U+202A-U+202E, U+2066-U+2069)" },
 	{ "id with a space", "{\"id\":\"TST 1\"," ONE_NAME "," BASE_TAIL "}", DSC_EINVAL, "id",
 	  "id: must be 1-64 characters of A-Z a-z 0-9 _ -" },
 	{ "id of 65 characters",
