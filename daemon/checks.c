@@ -306,6 +306,14 @@ void checks_create(struct job *j, struct evhttp_request *req)
 		rc = match_run(j->w->mctx, j->w->reader, &cr.subject, res, &err);
 		store_read_end(j->w->reader);
 	}
+	if (rc == DSC_EINVAL) {
+		/* The request, not the daemon: names with no letter. */
+		check_audit_tree(j, &cr);
+		check_request_release(&cr);
+		job_error_from(j, &err);
+		job_submit(j);
+		return;
+	}
 	if (rc != DSC_OK) {
 		log_warnx("request %s: check failed: %s", j->request_id, err.msg);
 		check_audit_tree(j, &cr);

@@ -4153,8 +4153,9 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 	age_window_init(&c->age_guess, subject->age, AGE_GUESS_YEARS, &c->today);
 
 	subject_prepare(c, r, subject);
-	if (c->n_subj == 0)
-		return DSC_OK; /* no letters in any name: nobody can match */
+	if (c->n_subj == 0) /* answered no_match, it would read as a clean result */
+		return dsc_error_field(err, DSC_EINVAL, "subject.names",
+				       "no name holds a letter: nobody can be matched by it");
 	c->n_top = 0;
 	c->n_pruned = 0;
 	c->s = subject;

@@ -492,6 +492,12 @@ class Checks(DaemonTestCase):
             ("subject null", dict(check_body(), subject=None), "subject"),
             ("justification of 1001 characters outside the BMP",
              check_body(justification="\U0001F600" * 1001), "justification"),
+            # Answered no_match, these read like a clean result of a check
+            # that matched against nothing.
+            ("names of punctuation only", dict(check_body(), subject={
+                "names": [{"family": "'-."}]}), "subject.names"),
+            ("names of emoji and an unknown family only", dict(check_body(), subject={
+                "names": [{"family": "-", "given": "\U0001F600\U0001F600"}]}), "subject.names"),
         ]
         for name, body, field in cases:
             with self.subTest(case=name):
@@ -509,8 +515,6 @@ class Checks(DaemonTestCase):
             ("justification of 1000 two-byte characters", check_body(justification="é" * 1000)),
             ("justification of 1000 characters outside the BMP",
              check_body(justification="\U0001F600" * 1000)),
-            ("names with punctuation only", dict(check_body(), subject={
-                "names": [{"family": "'-."}]})),
             ("ten names", dict(check_body(), subject={"names": [{"family": "Farthingale"}] * 10})),
             ("an initial as given name", check_body(given="T")),
             ("age instead of dob", dict(check_body(dob=None), subject={
