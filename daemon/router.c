@@ -258,8 +258,15 @@ static void job_error_set(struct job *j, int status, const char *code, const cha
 		else
 			json_decref(e);
 	}
-	if (j->audit != NULL)
+	if (j->audit != NULL) {
+		/* And why, in the words the client was given: a refusal's code
+		 * alone ("forbidden") does not tell an auditor an officer's
+		 * attempt on another force's record from a role's. */
 		json_object_set_new(j->audit, "error", json_string(code));
+		json_object_set_new(j->audit, "error_message", json_string_lossy(msg));
+		if (field != NULL && field[0] != '\0')
+			json_object_set_new(j->audit, "error_field", json_string_lossy(field));
+	}
 }
 
 void job_error(struct job *j, int status, const char *code, const char *field, const char *fmt,

@@ -102,6 +102,9 @@ class AuditLog(DaemonTestCase):
                 self.assertIsNotNone(e, "a %d answer is not in the audit log" % status)
                 self.assertEqual(e["status"], status)
                 self.assertEqual(e["error"], r.error_code)
+                # why, in the words the client was given
+                self.assertEqual(e["error_message"], r.json()["error"]["message"])
+                self.assertEqual(e.get("error_field"), r.error_field)
 
     def test_each_endpoint_is_audited_under_its_action(self):
         cw, do, reg, aud = (self.client(p) for p in ("cw.wm", "do.wm", "reg.wm", "aud.nat"))
