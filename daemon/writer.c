@@ -251,7 +251,69 @@ static int apply_decision(struct store_txn *t, struct job *j, struct dsc_error *
 	return rc;
 }
 
-static int apply_bulk(struct store_txn *t, struct job *j, long *records_delta,
+/*
+ * Which records a chunk of a bulk import created and which it replaced,
+ * by id: an auditor must be able to say who changed a given record, as
+ * the entry of a PUT or DELETE says.  A chunk holds up to 100,000 records
+ * and a line at most 1 MiB (docs/audit-format.md), so the ids go into
+ * entries of their own, "offender.bulk.records", each up to
+ * BULK_IDS_BYTES of them, written in the same transaction right after the
+ * chunk's "offender.bulk" entry (whose seq they name).  An id is at most 64
+ * characters of A-Z a-z 0-9 _ -, none of which JSON escapes.
+ */
+#define BULK_IDS_BYTES (512 * 1024)
+
+/* what[i]: 'c' created, 'r' replaced, 0 refused. */
+static int append_bulk_ids(struct writer *wr, struct store_txn *t, struct job *j, const char *what,
+			   uint64_t of_seq, int64_t ms, struct dsc_error *err)
+{
+	static const char *const copied[] = {"principal", "cn", "roles", "force", "request_id"};
+	size_t i = 0;
+
+	for (;;) {
+		json_t *e, *created, *replaced;
+		size_t bytes = 0;
+		int rc;
+
+		while (i < j->n_bulk && what[i] == 0)
+			i++; /* refused: in no list */
+		if (i == j->n_bulk)
+			break;
+		e = json_object();
+		created = json_array();
+		replaced = json_array();
+
+		if (e == NULL || created == NULL || replaced == NULL) {
+			json_decref(e);
+			json_decref(created);
+			json_decref(replaced);
+			return dsc_error_set(err, DSC_ENOMEM, "out of memory");
+		}
+		json_object_set_new(e, "action", json_string("offender.bulk.records"));
+		for (size_t k = 0; k < sizeof(copied) / sizeof(copied[0]); k++) {
+			json_t *v = json_object_get(j->audit, copied[k]);
+			if (v != NULL)
+				json_object_set(e, copied[k], v);
+		}
+		json_object_set_new(e, "of_seq", json_integer((json_int_t)of_seq));
+		for (; i < j->n_bulk && bytes < BULK_IDS_BYTES; i++) {
+			if (what[i] == 0)
+				continue;
+			json_array_append_new(what[i] == 'c' ? created : replaced,
+					      json_string(j->bulk[i]->id));
+			bytes += strlen(j->bulk[i]->id) + 3;
+		}
+		json_object_set_new(e, "created", created);
+		json_object_set_new(e, "replaced", replaced);
+		rc = append_entry(wr, t, e, ms, NULL, err);
+		json_decref(e);
+		if (rc != DSC_OK)
+			return rc;
+	}
+	return DSC_OK;
+}
+
+static int apply_bulk(struct store_txn *t, struct job *j, char *what, long *records_delta,
 		      struct dsc_error *err)
 {
 	json_t *b;
@@ -261,11 +323,13 @@ static int apply_bulk(struct store_txn *t, struct job *j, long *records_delta,
 		bool replaced = false;
 		struct dsc_error e;
 
+		what[i] = 0;
 		if (j->bulk_prep != NULL && j->bulk_prep[i] != NULL)
 			rc = store_put_prepared(t, j->bulk[i], j->bulk_prep[i], &replaced, &e);
 		else
 			rc = store_put_offender(t, j->bulk[i], &replaced, &e);
 		if (rc == DSC_OK) {
+			what[i] = replaced ? 'r' : 'c';
 			if (replaced)
 				j->bulk_replaced++;
 			else {
@@ -335,6 +399,7 @@ static int job_apply(struct writer *wr, struct store_txn *t, struct job *j, int6
 		     long *records_delta, struct dsc_error *err)
 {
 	bool seal = false, store_seal = false;
+	char *bulk_what = NULL; /* JOB_BULK_CHUNK: what became of each record */
 	int rc = DSC_OK;
 
 	switch (j->kind) {
@@ -386,7 +451,9 @@ static int job_apply(struct writer *wr, struct store_txn *t, struct job *j, int6
 		}
 		break;
 	case JOB_BULK_CHUNK:
-		rc = apply_bulk(t, j, records_delta, err);
+		if ((bulk_what = malloc(j->n_bulk ? j->n_bulk : 1)) == NULL)
+			return dsc_error_set(err, DSC_ENOMEM, "out of memory");
+		rc = apply_bulk(t, j, bulk_what, records_delta, err);
 		break;
 	case JOB_AUDIT_PAGE:
 		if (j->status == 200)
@@ -395,13 +462,16 @@ static int job_apply(struct writer *wr, struct store_txn *t, struct job *j, int6
 	default:
 		break;
 	}
-	if (rc != DSC_OK)
+	if (rc != DSC_OK || j->audit == NULL) {
+		free(bulk_what);
 		return rc;
-	if (j->audit == NULL)
-		return DSC_OK;
+	}
 	if (j->kind != JOB_INTERNAL)
 		json_object_set_new(j->audit, "status", json_integer(j->status));
 	rc = append_entry(wr, t, j->audit, ms, j, err);
+	if (rc == DSC_OK && bulk_what != NULL)
+		rc = append_bulk_ids(wr, t, j, bulk_what, j->receipt_seq, ms, err);
+	free(bulk_what);
 	if (rc != DSC_OK)
 		return rc;
 	if (seal && store_seal)

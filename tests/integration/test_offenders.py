@@ -192,9 +192,25 @@ class Offenders(DaemonTestCase):
         for x in j["rejected"]:
             self.assertTrue(x["error"])
         self.assertIn("names[0].family", j["rejected"][0]["error"])
+        first = r
         r = self.reg().post("/v1/offenders/_bulk", body, ctype="application/x-ndjson")
         j = r.json()
         self.assertEqual((j["created"], j["replaced"]), (0, 3), j)
+        # The audit log names the records each import touched, and how: a
+        # registrar's change to a record by bulk import was not traceable.
+        entries = audit_entries(export_audit(self.daemon))
+        ids = [g["id"] for g in good]
+        for resp, created, replaced in ((first, ids, []), (r, [], ids)):
+            chunk = [e for e in entries if e.get("action") == "offender.bulk"
+                     and e.get("request_id") == resp.request_id]
+            recs = [e for e in entries if e.get("action") == "offender.bulk.records"
+                    and e.get("request_id") == resp.request_id]
+            self.assertEqual(len(chunk), 1)
+            self.assertEqual(len(recs), 1, recs)
+            self.assertEqual(recs[0]["of_seq"], chunk[0]["seq"])
+            self.assertEqual(recs[0]["seq"], chunk[0]["seq"] + 1)
+            self.assertEqual((recs[0]["created"], recs[0]["replaced"]), (created, replaced))
+            self.assertEqual(recs[0]["principal"], "reg.wm")
 
     def test_records_written_as_other_registers_write_them_are_imported_and_found(self):
         # Words the contract leaves open, as another register may write
@@ -380,6 +396,40 @@ class BulkChunks(DaemonTestCase):
         self.assertEqual(r.json()["created"], 21000)
         self.assertEqual(self.chunks_of(r), [20000, 1000])
         self.assertEqual(self.client("mon.wm").get("/healthz").json()["records"], 42000)
+        # Every record created is named, each once: an entry of ids after
+        # each chunk's.
+        named, parts = [], 0
+        for e in audit_entries(export_audit(self.daemon)):
+            if e.get("action") == "offender.bulk.records" and e.get("request_id") == r.request_id:
+                named += e["created"]
+                self.assertEqual(e["replaced"], [])
+                parts += 1
+        self.assertEqual(sorted(named), sorted(json.loads(x)["id"] for x in lines[21000:]))
+        self.assertEqual(parts, 2)
+
+    def test_the_ids_of_a_chunk_are_split_under_the_audit_line_limit(self):
+        # 10,000 ids of 64 characters, one chunk: more than 512 KiB of ids,
+        # so more than one offender.bulk.records entry, each line under
+        # the 1 MiB the audit format allows.
+        recs = []
+        for i, x in enumerate(register_lines(seed=43, count=10000)):
+            rec = json.loads(x)
+            rec["id"] = ("WMP-%060d" % i)
+            recs.append(json.dumps(rec).encode())
+        r = Client_long(self).post("/v1/offenders/_bulk", b"\n".join(recs) + b"\n",
+                                   ctype="application/x-ndjson")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["created"], 10000)
+        named, parts = [], 0
+        for line in export_audit(self.daemon):
+            e = json.loads(line)
+            if e.get("action") == "offender.bulk.records" and e.get("request_id") == r.request_id:
+                self.assertLess(len(line), 1 << 20)
+                named += e["created"]
+                parts += 1
+        self.assertEqual(named, ["WMP-%060d" % i for i in range(10000)])
+        self.assertEqual(len(self.chunks_of(r)), 1, "the test wants the ids of one chunk")
+        self.assertGreaterEqual(parts, 2)
 
 
 class BulkChunkMemory(DaemonTestCase):
