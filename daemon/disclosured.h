@@ -204,6 +204,10 @@ void guard_request_out(struct conn *c);
 /* c's handshake is over (or c closes): out of its worker's list of
  * connections in their handshake.  server.c */
 void conn_handshake_unlist(struct conn *c);
+/* c is over its principal's count: first in that list, to be pushed out
+ * before any other connection when a new one comes past max_connections.
+ * server.c */
+void conn_list_evictable(struct conn *c);
 /* c's TLS handshake is done: its deadline (the same clock) stops. */
 void guard_handshake_done(struct conn *c);
 /* A connection over max_connections_per_principal: closed unless a request

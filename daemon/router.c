@@ -911,8 +911,10 @@ void conn_handshake_done(struct conn *c, SSL *ssl)
 		return; /* said again after post-handshake messages */
 	conn_resolve(c, ssl);
 	conn_count(c);
-	if (c->cl_over)
+	if (c->cl_over) {
 		guard_cut_soon(c);
+		conn_list_evictable(c);
+	}
 }
 
 /* An answer made without a job (there is no connection to audit for, or

@@ -233,6 +233,29 @@ static void hs_list(struct worker *w, struct conn *c)
 	c->hs_listed = true;
 }
 
+/* A connection whose principal already holds
+ * max_connections_per_principal: its place is the first a new connection
+ * past max_connections takes, however young (it is cut a moment later
+ * anyway, guard_cut_soon).  Without this a flood of them, over their
+ * principal's count but each holding a place until cut, kept every other
+ * principal's new connections out. */
+void conn_list_evictable(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (c->hs_listed || w == NULL)
+		return;
+	c->born_ns = 0; /* old enough at once */
+	c->hs_prev = NULL;
+	c->hs_next = w->hs_head;
+	if (w->hs_head != NULL)
+		w->hs_head->hs_prev = c;
+	else
+		w->hs_tail = c;
+	w->hs_head = c;
+	c->hs_listed = true;
+}
+
 void conn_handshake_unlist(struct conn *c)
 {
 	struct worker *w = c->w;

@@ -391,6 +391,42 @@ class ConnectionsPerPrincipal(DaemonTestCase):
                 c.close()
 
 
+class ConnectionsOverTheirPrincipalsCount(DaemonTestCase):
+    """Connections over their principal's count hold their places for a
+    moment (until cut, or told 429): a flood of them filled max_connections
+    and another principal's new connection was refused at its handshake.
+    They are now the first pushed out to make room."""
+    daemon_conf = {"server": {"max_connections": "10", "max_connections_per_principal": "3",
+                              "workers": "1"}}
+    records = fixture_records()[:2]
+
+    def open_tls(self, principal):
+        raw = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=tmo(5))
+        return tls_context(principal).wrap_socket(raw, server_hostname="localhost")
+
+    def test_they_make_room_for_another_principal(self):
+        held = [Client(self.daemon, "cw.wm", timeout=tmo(5)) for _ in range(3)]
+        over = []
+        try:
+            for c in held:
+                self.assertEqual(c.get("/healthz").status, 200)
+            # 7 more of cw.wm, over its 3: max_connections (10) is full.
+            over = [self.open_tls("cw.wm") for _ in range(7)]
+            time.sleep(0.1)  # the daemon has their handshakes' ends
+            other = Client(self.daemon, "cw.met", timeout=tmo(5))
+            try:
+                self.assertEqual(other.get("/healthz").status, 200,
+                                 "another principal was kept out by connections over their count")
+            finally:
+                other.close()
+            self.assertEqual(held[0].get("/healthz").status, 200, "a held connection was pushed out")
+        finally:
+            for c in held:
+                c.close()
+            for s in over:
+                s.close()
+
+
 class RateLimit(DaemonTestCase):
     daemon_conf = {"server": {"rate_limit": "5"}}
     records = fixture_records()[:2]
