@@ -168,6 +168,40 @@ static size_t text_width(const char *s)
 	return w;
 }
 
+/*
+ * Writes text from the server as it reads, not as a terminal would act on
+ * it: a control character (but tab and line breaks), a C1 control or a
+ * bidirectional embedding, override or isolate is written as <U+XXXX>.
+ * The server refuses them in what it is sent now; a record or check
+ * stored before it did may still hold one, and an escape sequence there
+ * could repaint an officer's screen.
+ */
+static void put_text(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p != '\0') {
+		unsigned cp = 0, len = 1;
+
+		if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+			cp = *p;
+		else if (*p == 0x7f)
+			cp = 0x7f;
+		else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
+			cp = p[1], len = 2;
+		else if (*p == 0xE2 && p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE)
+			cp = 0x2000u + (p[2] & 0x3Fu), len = 3;
+		else if (*p == 0xE2 && p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)
+			cp = 0x2040u + (p[2] & 0x3Fu), len = 3;
+		if (cp != 0 || len > 1) {
+			fprintf(out, "<U+%04X>", cp);
+			p += len;
+		} else {
+			fputc(*p++, out);
+		}
+	}
+}
+
 #define TABLE_COLS 7
 #define CELL_MAX 1024
 
@@ -192,10 +226,11 @@ static void table_print(FILE *out, const struct table *t)
 			const char *cell = t->cells[r][i];
 
 			if (i + 1 == TABLE_COLS) {
-				fprintf(out, "%s\n", cell);
+				put_text(out, cell);
+				fputc('\n', out);
 				break;
 			}
-			fputs(cell, out);
+			put_text(out, cell);
 			for (size_t k = text_width(cell); k < width[i] + 2; k++)
 				fputc(' ', out);
 		}
@@ -324,7 +359,7 @@ static void print_scalar(FILE *out, json_t *v)
 {
 	switch (json_typeof(v)) {
 	case JSON_STRING:
-		fprintf(out, "%s", json_string_value(v));
+		put_text(out, json_string_value(v));
 		break;
 	case JSON_INTEGER:
 		fprintf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));

@@ -257,6 +257,27 @@ class MisbehavingServer(unittest.TestCase):
                 else:
                     self.assertTrue(recs[1]["error"])
 
+    def test_text_that_would_act_on_the_terminal_is_shown_escaped(self):
+        # A check stored before the server refused them may hold an escape
+        # sequence (CSI) or a right-to-left override: show writes them as
+        # <U+XXXX>, never raw, so they cannot repaint an officer's screen.
+        stored = {"check_id": "chk_T", "subject": {"names": [{"family": "Jones\u009b31m",
+                                                             "given": "Al\u202eice\u001b[2J"}]},
+                  "request": {"case_ref": "WM-1", "justification": "x\u2066y"},
+                  "response": {"outcome": "possible_match", "candidates": [{
+                      "offender_id": "WMP-T1", "band": "possible_match", "score": 0.8,
+                      "managing_force": "west-mercia",
+                      "matched_name": {"family": "Jo\u202enes", "kind": "primary"},
+                      "reasons": ["family:exact"]}], "more_candidates": False}}
+        f = self.fake(lambda c, n: c.sendall(answer(200, stored)))
+        p = self.run_ctl(f, "show", "chk_T")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        text = p.stdout.decode()
+        for raw in ("\u009b", "\u202e", "\u2066", "\u001b"):
+            self.assertNotIn(raw, text)
+        for shown in ("Jones<U+009B>31m", "Al<U+202E>ice<U+001B>[2J", "x<U+2066>y", "Jo<U+202E>nes"):
+            self.assertIn(shown, text)
+
     def test_a_server_slower_than_the_timeout_exits_4_on_time_and_is_logged_as_failed(self):
         fake = self.fake(lambda c, n: time.sleep(tmo(6)))
         t0 = time.monotonic()
