@@ -163,10 +163,13 @@ class SecondInstance(unittest.TestCase):
     restart, must refuse to start rather than take the log over: the first
     one would otherwise answer 503 to everything from then on."""
 
-    def test_a_second_daemon_on_the_same_store_refuses_to_start(self):
+    def second_refuses(self, share, what):
+        """Starts a daemon, and a second one sharing with it what share()
+        sets in the second's configuration; the second must exit 1 and say
+        why.  Returns the first (serving) and the second's log."""
         first = Daemon("first").start()
         second = Daemon("second")
-        second.conf["store"]["path"] = str(first.dir / "store")
+        share(first, second)
         second.write_conf()
         try:
             second.start(wait=False)
@@ -174,35 +177,36 @@ class SecondInstance(unittest.TestCase):
                 rc = second.proc.wait(tmo(10))
             except Exception:
                 rc = None
-            self.assertEqual(rc, 1, "a second daemon is serving the same store")
+            self.assertEqual(rc, 1, "a second daemon is serving the same %s" % what)
             second._forget()
-            self.assertIn(str(first.dir / "store"), second.log_text())
+            return first, second.log_text()
+        except BaseException:
+            for d in (second, first):
+                if d.alive():
+                    d.stop(expect_rc=None)
+            raise
+
+    def test_a_second_daemon_on_the_same_store_refuses_to_start(self):
+        def share(first, second):
+            second.conf["store"]["path"] = str(first.dir / "store")
+        first, log = self.second_refuses(share, "store")
+        try:
+            self.assertIn(str(first.dir / "store"), log)
             r = first.client("cw.wm").post("/v1/checks", check_body(case_ref="FIRST-1"))
             self.assertEqual(r.status, 200, "the first daemon lost its store: %r" % r)
             first.stop()
         finally:
-            for d in (second, first):
-                if d.alive():
-                    d.stop(expect_rc=None)
-
+            if first.alive():
+                first.stop(expect_rc=None)
 
     def test_a_second_daemon_on_the_same_port_refuses_to_start(self):
         # Each daemon with its own store, one port: with SO_REUSEPORT the
         # second started and the kernel gave it part of the first one's
         # connections, so a check could meet an empty register.
-        first = Daemon("first").start()
-        second = Daemon("second")
-        second.port = first.port
-        second.write_conf()
+        def share(first, second):
+            second.port = first.port
+        first, log = self.second_refuses(share, "port")
         try:
-            second.start(wait=False)
-            try:
-                rc = second.proc.wait(tmo(10))
-            except Exception:
-                rc = None
-            self.assertEqual(rc, 1, "a second daemon is serving the same port")
-            second._forget()
-            log = second.log_text()
             self.assertIn("127.0.0.1:%d" % first.port, log)
             self.assertIn("in use", log)
             load_records(first, fixture_records())
@@ -212,9 +216,8 @@ class SecondInstance(unittest.TestCase):
                 self.assertEqual(json.loads(h.body)["records"], len(fixture_records()))
             first.stop()
         finally:
-            for d in (second, first):
-                if d.alive():
-                    d.stop(expect_rc=None)
+            if first.alive():
+                first.stop(expect_rc=None)
 
     def test_the_offline_loader_refuses_a_store_a_daemon_serves(self):
         # store-import writes no audit entry, and the daemon's readers
