@@ -248,7 +248,7 @@ _Static_assert(VIEW_GROUP <= STORE_VIEWS_MAX, "a group is fetched in one call");
 
 /* ------------------------------------------------------------------ */
 
-#define INDEXER_VERSION 16
+#define INDEXER_VERSION 17
 #define VIEW_MAGIC 0xD1
 #define VIEW_NAMES_MAX 16
 #define VIEW_DOBS_MAX 4
@@ -1045,7 +1045,23 @@ static enum heard_script heard_script_of(const char *text);
  * letter and its replacement are two bytes of UTF-8, lead byte 0xD8:
  * ض D8 B6, ذ D8 B0, ث D8 AB; ز D8 B2, س D8 B3.
  */
-static bool urdu_reading(const char *text, char *out, size_t cap)
+/*
+ * And ʿayn.  ICU romanises ع as a mark the normaliser drops, so a name
+ * that begins with it begins with a consonant: عمران is mrn, علی ly,
+ * عباس bas, where a clerk wrote Imran, Ali, Abbas.  Both words of عمران
+ * علی so, no key of the check met Imran Ali's (the sounds and the
+ * initials all differ), and a check with his exact date of birth found
+ * nobody.  At a word's start, before a consonant, ع is written أ (ICU:
+ * a), a vowel as the Latin spelling has one (which vowel, the scorer's
+ * sound and spelling comparisons leave open); before an alef or ئ it is
+ * dropped, as ICU drops it, the vowel being there (عائشة Aisha).  ع is
+ * D8 B9, أ D8 A3; the alefs D8 A2, A3, A5, A7, ئ D8 A6.
+ *
+ * what: READ_URDU for the Urdu letters, READ_AYN for ʿayn, or both.
+ */
+enum { READ_URDU = 1, READ_AYN = 2 };
+
+static bool urdu_reading(const char *text, char *out, size_t cap, int what)
 {
 	size_t n = 0;
 	bool changed = false;
@@ -1062,16 +1078,43 @@ static bool urdu_reading(const char *text, char *out, size_t cap)
 		unsigned char a = (unsigned char)out[i], b = (unsigned char)out[i + 1];
 		if (a != 0xD8)
 			continue;
-		if (b == 0xB6 || b == 0xB0) {
+		if ((what & READ_URDU) && (b == 0xB6 || b == 0xB0)) {
 			out[i + 1] = (char)0xB2;
 			changed = true;
-		} else if (b == 0xAB) {
+		} else if ((what & READ_URDU) && b == 0xAB) {
 			out[i + 1] = (char)0xB3;
+			changed = true;
+		} else if ((what & READ_AYN) && b == 0xB9 &&
+			   (i == 0 || out[i - 1] == ' ' || out[i - 1] == '-') &&
+			   !(i + 3 < n && (unsigned char)out[i + 2] == 0xD8 &&
+			     ((unsigned char)out[i + 3] == 0xA2 || (unsigned char)out[i + 3] == 0xA3 ||
+			      (unsigned char)out[i + 3] == 0xA5 || (unsigned char)out[i + 3] == 0xA6 ||
+			      (unsigned char)out[i + 3] == 0xA7))) {
+			out[i + 1] = (char)0xA3;
 			changed = true;
 		}
 		i++;
 	}
 	return changed;
+}
+
+/* The other readings of a name written in Arabic script (urdu_reading):
+ * with its Urdu letters and ʿayn both, and when it has both, with ʿayn
+ * alone (عثمان: Usman, and Uthman as an Arab says it).  Writes them to
+ * text[k][3] and returns how many (0-2). */
+static size_t arabic_readings(const char *const orig[3], char text[2][3][NORM_INPUT_MAX + 1])
+{
+	bool both = false, ayn = false, urdu = false;
+
+	for (size_t p = 0; p < 3; p++) {
+		char scratch[NORM_INPUT_MAX + 1];
+		both |= urdu_reading(orig[p], text[0][p], sizeof(text[0][p]), READ_URDU | READ_AYN);
+		ayn |= urdu_reading(orig[p], text[1][p], sizeof(text[1][p]), READ_AYN);
+		urdu |= urdu_reading(orig[p], scratch, sizeof(scratch), READ_URDU);
+	}
+	if (!both)
+		return 0;
+	return ayn && urdu ? 2 : 1;
 }
 
 /* Normalises every name of a record into m->parts. Returns the count. */
@@ -1104,30 +1147,29 @@ static size_t record_normalise(struct matcher *m, const struct offender *o, stru
 			k++;
 		}
 	}
-	/* The Urdu reading of each name written in Arabic script that has
-	 * ض, ذ or ث (urdu_reading), after every name as written: a name of
-	 * the record's own kind, shown as written when it is the one that
-	 * matched. */
+	/* The other readings of each name written in Arabic script that has
+	 * ض, ذ, ث or a word that begins with ع (arabic_readings), after every
+	 * name as written: names of the record's own kind, shown as written
+	 * when one is the one that matched. */
 	for (size_t i = 0, written = k; i < written && k < VIEW_NAMES_MAX; i++) {
-		char text[3][NORM_INPUT_MAX + 1];
-		bool any = false;
+		char text[2][3][NORM_INPUT_MAX + 1];
+		size_t nr;
 		if (!names[i].arabic)
 			continue;
-		for (size_t p = 0; p < 3; p++)
-			any |= urdu_reading(names[i].orig[p], text[p], sizeof(text[p]));
-		if (!any)
-			continue;
-		for (size_t p = 0; p < 3; p++)
-			normalize_part(m->norm, names[i].orig[p] != NULL ? text[p] : NULL, (enum norm_part_kind)p,
-				       &m->parts[k][p], NULL);
-		m->translit[k] = true;
-		name_from_parts(&names[k], m->parts[k]);
-		names[k].kind = names[i].kind;
-		names[k].translit = true;
-		names[k].arabic = true;
-		for (size_t p = 0; p < 3; p++)
-			names[k].orig[p] = names[i].orig[p];
-		k++;
+		nr = arabic_readings(names[i].orig, text);
+		for (size_t x = 0; x < nr && k < VIEW_NAMES_MAX; x++) {
+			for (size_t p = 0; p < 3; p++)
+				normalize_part(m->norm, names[i].orig[p] != NULL ? text[x][p] : NULL,
+					       (enum norm_part_kind)p, &m->parts[k][p], NULL);
+			m->translit[k] = true;
+			name_from_parts(&names[k], m->parts[k]);
+			names[k].kind = names[i].kind;
+			names[k].translit = true;
+			names[k].arabic = true;
+			for (size_t p = 0; p < 3; p++)
+				names[k].orig[p] = names[i].orig[p];
+			k++;
+		}
 	}
 	return k;
 }
@@ -3810,30 +3852,28 @@ static bool placeholder_part(const struct norm_part *p)
 	return false;
 }
 
-/* The Urdu reading of a check's name written in Arabic script
- * (urdu_reading), in the readings' room. */
+/* The other readings of a check's name written in Arabic script
+ * (arabic_readings: its Urdu letters, ʿayn), in the readings' room. */
 static void subject_add_urdu(struct match_ctx *c, struct store_reader *r, const struct person_name *pn,
 			     size_t *n_heard)
 {
 	const char *orig[3] = {pn->given, pn->middle, pn->family};
-	char text[3][NORM_INPUT_MAX + 1];
-	struct norm_part *dst;
-	bool any = false;
+	char text[2][3][NORM_INPUT_MAX + 1];
+	size_t nr = arabic_readings(orig, text);
 
-	for (size_t p = 0; p < 3; p++)
-		any |= urdu_reading(orig[p], text[p], sizeof(text[p]));
-	if (!any || *n_heard == HEARD_READINGS_MAX)
-		return;
-	dst = c->parts[CHECK_MAX_NAMES + *n_heard];
-	for (size_t p = 0; p < 3; p++) {
-		normalize_part(c->norm, orig[p] != NULL ? text[p] : NULL, (enum norm_part_kind)p, &dst[p], NULL);
-		if (placeholder_part(&dst[p]))
-			dst[p].n = 0;
+	for (size_t x = 0; x < nr && *n_heard < HEARD_READINGS_MAX; x++) {
+		struct norm_part *dst = c->parts[CHECK_MAX_NAMES + *n_heard];
+		for (size_t p = 0; p < 3; p++) {
+			normalize_part(c->norm, orig[p] != NULL ? text[x][p] : NULL, (enum norm_part_kind)p,
+				       &dst[p], NULL);
+			if (placeholder_part(&dst[p]))
+				dst[p].n = 0;
+		}
+		if (!subject_add(c, r, dst, true))
+			continue;
+		(*n_heard)++;
+		c->subj[c->n_subj - 1].arabic = true;
 	}
-	if (!subject_add(c, r, dst, true))
-		return;
-	(*n_heard)++;
-	c->subj[c->n_subj - 1].arabic = true;
 }
 
 /* The listed variants of a reading's family name (data/surnames.tsv), of
