@@ -2082,7 +2082,7 @@ static void query_name_keys(struct match_ctx *c, struct store_reader *r, const s
 			for (size_t g = 0; g < own; g++)
 				qkey_put(c, 'N', slips[k], gcodes[g], 0, -1);
 	}
-	for (size_t g = 0; g < own; g++)
+	for (size_t g = 0; g < ngc_name; g++)
 		for (size_t y = 0; y < n_years; y++)
 			qkey_put(c, 'G', gcodes[g], NULL, years[y], 0);
 	/* The given name in the postcode sector, and its nickname variants

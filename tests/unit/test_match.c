@@ -114,6 +114,10 @@ static const char *const register_lines[] = {
 	"\"dob\":\"1994-08-13\",\"sex\":\"M\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
 	"{\"id\":\"WMP-0000031\",\"names\":[{\"given\":\"\xd8\xb9\xd9\x85\xd8\xb1\",\"family\":\"\xd8\xb9\xd8\xa8\xd8\xa7\xd8\xb3\xdb\x8c\",\"kind\":\"primary\"}],"
 	"\"dob\":\"1966-03-09\",\"sex\":\"M\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
+	/* Trevor Fordingham: found by a pet form, a slip that changes the
+	 * family name's sound and a year out at once. */
+	"{\"id\":\"WMP-0000032\",\"names\":[{\"given\":\"Trevor\",\"family\":\"Fordingham\",\"kind\":\"primary\"}],"
+	"\"dob\":\"1964-01-17\",\"sex\":\"M\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
 	"{\"id\":\"WMP-0000025\",\"names\":[{\"given\":\"Zulfiqar\",\"family\":\"Nazir\",\"kind\":\"primary\"}],"
 	"\"dob\":\"1971-06-30\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"LS8 5NP\"}],"
 	"\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
@@ -458,6 +462,12 @@ static const struct check_case cases[] = {
 	{"a Latin spelling of a name registered in Urdu whose words begin with an ayn (Umar Abbasi)",
 	 {.given = "Umar", NULL, "Abbasi", .dob = "1966-03-09"}, BAND_MATCH, "WMP-0000031",
 	 {"name:transliterated", "dob:exact"}},
+	/* No key of the name or the exact date meets: the G keys (a given
+	 * name's sound and a year) were the given name's own only, and Trev
+	 * sounds otherwise than Trevor. */
+	{"a pet form, a slip that changes the family name's sound and a year out at once",
+	 {.given = "Trev", NULL, "Fodringham", .dob = "1963-01-17"}, BAND_MATCH, "WMP-0000032",
+	 {"given:nickname", "dob:year_off_by_one"}},
 	{"Chaudhry, its h after the d, for a name Urdu writes with the h before it",
 	 {.given = "Imran", NULL, "Chaudhry", .dob = "1979-11-03"}, BAND_MATCH, "WMP-0000026",
 	 {"family:phonetic", "dob:exact"}},
@@ -1808,10 +1818,14 @@ static void test_given_name_table_pet_forms(void **state)
 		{"bryan", "brian"}, {"clare", "claire"}, {"tracy", "tracey"}, {"bernie", "bernard"},
 		{"stan", "stanley"}, {"stan", "stanislaw"}, {"tom", "tomasz"}, {"mary", "maryam"},
 		{"abdul", "abdullah"}, {"misha", "mikhail"},
+		{"trev", "trevor"}, {"howie", "howard"}, {"norm", "norman"}, {"albie", "albert"},
+		{"des", "desmond"}, {"vic", "victor"}, {"wilf", "wilfred"}, {"cliff", "clifford"},
+		{"mo", "maurice"}, {"shaz", "sharon"}, {"bazza", "barry"},
 	};
 	static const char *const apart[][2] = {
 		{"jacob", "james"}, {"charlie", "cormac"}, {"albert", "alasdair"}, {"simon", "stuart"},
 		{"harry", "barry"}, {"dean", "sean"}, {"stanley", "stanislaw"},
+		{"maurice", "mohammed"},
 	};
 	struct nickname_table *t = NULL;
 	struct dsc_error err;
