@@ -2072,8 +2072,11 @@ static void query_name_keys(struct match_ctx *c, struct store_reader *r, const s
 		return;
 	/* No date of birth: the family name's spellings one slip away, by
 	 * their sounds, with the given name's own (the date keys find those
-	 * of a check with a date). */
-	if (n_mmdd == 0 && own > 0) {
+	 * of a check with a date, if the date is right).  With a date, when
+	 * nobody on the register is called so: a slip in the name and one in
+	 * the date (Bilal Rijaz, 1960, for Bilal Riaz, 1969) meet no other
+	 * key. */
+	if ((n_mmdd == 0 || !n->family_seen) && own > 0) {
 		char slips[SLIP_CODES_MAX][DM_CODE_MAX + 1];
 		size_t ns = 0;
 		for (size_t t = 0; t < n->nf && ns < SLIP_CODES_MAX; t++)

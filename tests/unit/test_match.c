@@ -118,6 +118,10 @@ static const char *const register_lines[] = {
 	 * family name's sound and a year out at once. */
 	"{\"id\":\"WMP-0000032\",\"names\":[{\"given\":\"Trevor\",\"family\":\"Fordingham\",\"kind\":\"primary\"}],"
 	"\"dob\":\"1964-01-17\",\"sex\":\"M\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
+	/* Bilal Riaz: found with a slip in his name and one in his date at
+	 * once. */
+	"{\"id\":\"WMP-0000033\",\"names\":[{\"given\":\"Bilal\",\"family\":\"Riaz\",\"kind\":\"primary\"}],"
+	"\"dob\":\"1969-08-20\",\"sex\":\"M\",\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
 	"{\"id\":\"WMP-0000025\",\"names\":[{\"given\":\"Zulfiqar\",\"family\":\"Nazir\",\"kind\":\"primary\"}],"
 	"\"dob\":\"1971-06-30\",\"sex\":\"M\",\"addresses\":[{\"postcode\":\"LS8 5NP\"}],"
 	"\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
@@ -468,6 +472,12 @@ static const struct check_case cases[] = {
 	{"a pet form, a slip that changes the family name's sound and a year out at once",
 	 {.given = "Trev", NULL, "Fodringham", .dob = "1963-01-17"}, BAND_MATCH, "WMP-0000032",
 	 {"given:nickname", "dob:year_off_by_one"}},
+	/* The date keys want the date right, the name keys the family
+	 * name's sound: the slips of a family name nobody carries are
+	 * looked up with a date too. */
+	{"a slip that changes the family name's sound and a digit of the year at once",
+	 {.given = "Bilal", NULL, "Rijaz", .dob = "1960-08-20"}, BAND_POSSIBLE_MATCH, "WMP-0000033",
+	 {"given:exact", "dob:one_digit"}},
 	{"Chaudhry, its h after the d, for a name Urdu writes with the h before it",
 	 {.given = "Imran", NULL, "Chaudhry", .dob = "1979-11-03"}, BAND_MATCH, "WMP-0000026",
 	 {"family:phonetic", "dob:exact"}},
