@@ -267,7 +267,9 @@ static int apply_decision(struct store_txn *t, struct job *j, struct dsc_error *
 static int append_bulk_ids(struct writer *wr, struct store_txn *t, struct job *j, const char *what,
 			   uint64_t of_seq, int64_t ms, struct dsc_error *err)
 {
-	static const char *const copied[] = {"principal", "cn", "roles", "force", "request_id"};
+	/* Who, and the request, as the chunk's own entry says them. */
+	static const char *const copied[] = {"principal", "cn",   "roles",  "force",
+					     "request_id", "method", "path", "status"};
 	size_t i = 0;
 
 	for (;;) {

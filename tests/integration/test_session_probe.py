@@ -317,7 +317,14 @@ class ConnectionCountsProbe(DaemonTestCase):
                 if status == 200 or time.monotonic() > deadline:
                     break
                 time.sleep(0.1)
-            cut = sum(1 for s in held if is_closed(s, 0.05))
+            # The other force's connection may come in at once, pushing
+            # out one of those past the cap; the rest are cut within a
+            # second of their handshakes.
+            deadline = time.monotonic() + tmo(3)
+            closed = set()
+            while len(closed) < 6 and time.monotonic() < deadline:
+                closed |= {i for i, s in enumerate(held) if i not in closed and is_closed(s, 0.05)}
+            cut = len(closed)
         finally:
             for s in held:
                 s.close()
