@@ -216,7 +216,9 @@ static void linger_start(struct worker *w, int fd)
  * milliseconds, so the connections pushed out are those of such a client,
  * and it cannot push out a real one unless it opens max_connections
  * connections within a real handshake's time.  Only when none is that old
- * is the new connection refused, as before.
+ * is the new connection refused, as before.  At the front of the list go
+ * the connections past their principal's count (conn_list_evictable),
+ * their handshakes done: they are pushed out first, whatever their age.
  */
 #define EVICT_AGE_MS 1000
 
