@@ -1996,8 +1996,8 @@ static void query_name_keys(struct match_ctx *c, struct store_reader *r, const s
 				gcodes[ngc++] = gcode_buf[v];
 		}
 	}
-	/* The name keys (N, B, M) take the first QUERY_GIVEN_CODES_MAX, the
-	 * sector's (P) all. */
+	/* The name keys (N, B, M) and the given name's own (G) take the
+	 * first QUERY_GIVEN_CODES_MAX, the sector's (P) all. */
 	ngc_name = ngc < QUERY_GIVEN_CODES_MAX ? ngc : QUERY_GIVEN_CODES_MAX;
 	if (ni == 0) {
 		/* No given name: every initial (the F keys of the family sound). */
@@ -2085,6 +2085,10 @@ static void query_name_keys(struct match_ctx *c, struct store_reader *r, const s
 			for (size_t g = 0; g < own; g++)
 				qkey_put(c, 'N', slips[k], gcodes[g], 0, -1);
 	}
+	/* The given name's sound and its nickname variants' with the year:
+	 * Doug for Douglas Hall with a slip in his family name that changes
+	 * its sound and a year out meets no other key without a postcode
+	 * sector. */
 	for (size_t g = 0; g < ngc_name; g++)
 		for (size_t y = 0; y < n_years; y++)
 			qkey_put(c, 'G', gcodes[g], NULL, years[y], 0);
