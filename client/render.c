@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "disclosure/offender.h" /* utf8_decode(), cp_is_display_control() */
 
 struct word {
 	const char *code, *words;
@@ -179,26 +180,22 @@ static size_t text_width(const char *s)
 static void put_text(FILE *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
 
-	while (*p != '\0') {
-		unsigned cp = 0, len = 1;
+	for (size_t i = 0; i < n;) {
+		uint32_t cp = p[i];
+		size_t k = cp < 0x80 ? 1 : utf8_decode(p + i, n - i, &cp);
 
-		if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
-			cp = *p;
-		else if (*p == 0x7f)
-			cp = 0x7f;
-		else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
-			cp = p[1], len = 2;
-		else if (*p == 0xE2 && p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE)
-			cp = 0x2000u + (p[2] & 0x3Fu), len = 3;
-		else if (*p == 0xE2 && p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)
-			cp = 0x2040u + (p[2] & 0x3Fu), len = 3;
-		if (cp != 0 || len > 1) {
-			fprintf(out, "<U+%04X>", cp);
-			p += len;
-		} else {
-			fputc(*p++, out);
+		if (k == 0) { /* not UTF-8 (jansson gives none): as it is */
+			fputc(p[i++], out);
+			continue;
 		}
+		if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0x7f ||
+		    cp_is_display_control(cp))
+			fprintf(out, "<U+%04X>", (unsigned)cp);
+		else
+			fwrite(p + i, 1, k, out);
+		i += k;
 	}
 }
 

@@ -1104,17 +1104,17 @@ static bool urdu_reading(const char *text, char *out, size_t cap, int what)
  * text[k][3] and returns how many (0-2). */
 static size_t arabic_readings(const char *const orig[3], char text[2][3][NORM_INPUT_MAX + 1])
 {
-	bool both = false, ayn = false, urdu = false;
+	bool both = false, ayn = false, apart = false;
 
 	for (size_t p = 0; p < 3; p++) {
-		char scratch[NORM_INPUT_MAX + 1];
 		both |= urdu_reading(orig[p], text[0][p], sizeof(text[0][p]), READ_URDU | READ_AYN);
 		ayn |= urdu_reading(orig[p], text[1][p], sizeof(text[1][p]), READ_AYN);
-		urdu |= urdu_reading(orig[p], scratch, sizeof(scratch), READ_URDU);
+		/* The two differ where an Urdu letter was rewritten. */
+		apart |= orig[p] != NULL && strcmp(text[0][p], text[1][p]) != 0;
 	}
 	if (!both)
 		return 0;
-	return ayn && urdu ? 2 : 1;
+	return ayn && apart ? 2 : 1;
 }
 
 /* Normalises every name of a record into m->parts. Returns the count. */

@@ -416,19 +416,29 @@ bool utf8_valid(const char *s, size_t n)
 	return true;
 }
 
+bool cp_is_display_control(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
 bool utf8_has_display_control(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	const unsigned char *p = (const unsigned char *)s;
 
-	/* Every such code point is written C2 80-9F, E2 80 AA-AE or E2 81
-	 * A6-A9: look at the lead bytes only. */
-	for (; p < end; p++) {
-		if (*p == 0xC2 && p + 1 < end && p[1] >= 0x80 && p[1] <= 0x9F)
+	/* Every such code point is written with lead byte C2 or E2: only
+	 * those sequences are decoded. */
+	for (size_t i = 0; i < n; i++) {
+		uint32_t cp;
+		size_t k;
+
+		if (p[i] != 0xC2 && p[i] != 0xE2)
+			continue;
+		k = utf8_decode(p + i, n - i, &cp);
+		if (k > 0 && cp_is_display_control(cp))
 			return true;
-		if (*p == 0xE2 && p + 2 < end &&
-		    ((p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE) ||
-		     (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)))
-			return true;
+		if (k > 1)
+			i += k - 1;
 	}
 	return false;
 }

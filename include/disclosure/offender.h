@@ -96,6 +96,8 @@ bool utf8_valid(const char *s, size_t n);
  * stored).  The marks U+200E/U+200F, which Arabic and Hebrew text carry,
  * are not among them. */
 bool utf8_has_display_control(const char *s, size_t n);
+/* Whether the code point cp is one of those. */
+bool cp_is_display_control(uint32_t cp);
 /* Of the 8 bytes in v (as read from memory), those a JSON string cannot
  * carry as they are or that need a closer look ('"', '\\', below 0x20,
  * from 0x80), as the high bit of each: 0 when there is none.  Each test
