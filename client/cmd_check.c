@@ -33,7 +33,7 @@ static const char check_help[] =
     "                         (its district at least) or the middle name as well)\n"
     "  --alias NAME           another name of the subject, \"GIVEN FAMILY\" (the last word\n"
     "                         is the family name) or \"FAMILY, GIVEN\"; up to 9 times\n"
-    "  --dob DATE             date of birth, YYYY-MM-DD\n"
+    "  --dob DATE             date of birth, YYYY-MM-DD (or YYYY-MM, YYYY if known in part)\n"
     "  --age YEARS            age in whole years, when the date of birth is unknown\n"
     "  --postcode PC          last known postcode\n"
     "  --sex S                M, F or X (or male, female; U, unknown or N/K for none)\n"

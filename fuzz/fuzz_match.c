@@ -1,7 +1,8 @@
 /*
  * fuzz_match.c - name normalisation and the matcher, end to end: the input
  * is split into up to CHECK_MAX_NAMES names of "given|middle|family" (lines)
- * plus an optional "@YYYY-MM-DD" date and "#postcode", and run as a check
+ * plus an optional "@YYYY-MM-DD" date (or "@N", an age; or "%YYYY" or
+ * "%YYYY-MM", a date known in part) and "#postcode", and run as a check
  * against a small real store of fictitious people made at start.
  */
 #include <stdint.h>
@@ -90,6 +91,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (line[0] == '@') {
 			if (!date_parse(line + 1, &s.dob))
 				s.age = atoi(line + 1) % 131;
+		} else if (line[0] == '%') {
+			/* A date known in part, as lib/check.c keeps it. */
+			s.dob.year = (uint16_t)(1880 + (unsigned)atoi(line + 1) % 200);
+			s.dob.month = (uint8_t)(strlen(line) > 6 ? (unsigned)atoi(line + 6) % 13 : 0);
+			s.dob.day = 0;
 		} else if (line[0] == '#') {
 			snprintf(s.postcode, sizeof(s.postcode), "%s", line + 1);
 		} else if (s.n_names < CHECK_MAX_NAMES) {

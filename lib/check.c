@@ -116,31 +116,48 @@ static bool is_leap(unsigned y)
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-/* "YYYY-MM-DD", a real calendar date. */
+static bool digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/*
+ * A date of birth: "YYYY-MM-DD", a real calendar date, or (addition) one
+ * known in part, "YYYY-MM" or "YYYY", also written with zeros for the
+ * parts not known ("1970-03-00", "1970-00-00").  A part known is stored
+ * with the parts after it 0 (struct check_subject).
+ */
 static bool date_read(const char *s, struct date *out)
 {
 	static const unsigned char mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	unsigned y, m, d, dim;
+	size_t len = strlen(s);
+	unsigned y, m = 0, d = 0, dim;
 
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+	if (!(len == 4 || (len == 7 && s[4] == '-') || (len == 10 && s[4] == '-' && s[7] == '-')) ||
+	    !digits(s, 4) || (len >= 7 && !digits(s + 5, 2)) || (len == 10 && !digits(s + 8, 2)))
 		return false;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return false;
 	y = (unsigned)((s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0'));
-	m = (unsigned)((s[5] - '0') * 10 + (s[6] - '0'));
-	d = (unsigned)((s[8] - '0') * 10 + (s[9] - '0'));
-	if (y == 0 || m < 1 || m > 12)
+	if (len >= 7)
+		m = (unsigned)((s[5] - '0') * 10 + (s[6] - '0'));
+	if (len == 10)
+		d = (unsigned)((s[8] - '0') * 10 + (s[9] - '0'));
+	if (y == 0 || m > 12 || (m == 0 && d != 0))
 		return false;
-	dim = mdays[m - 1] + (m == 2 && is_leap(y));
-	if (d < 1 || d > dim)
-		return false;
+	if (d != 0) {
+		dim = mdays[m - 1] + (m == 2 && is_leap(y));
+		if (d > dim)
+			return false;
+	}
 	out->year = (uint16_t)y;
 	out->month = (uint8_t)m;
 	out->day = (uint8_t)d;
 	return true;
 }
 
+/* After today; a date known in part, when all of it is. */
 static bool date_after_today(const struct date *d)
 {
 	time_t now = time(NULL);
@@ -151,7 +168,8 @@ static bool date_after_today(const struct date *d)
 		return false;
 	today = (unsigned)(tm.tm_year + 1900) * 10000 + (unsigned)(tm.tm_mon + 1) * 100 +
 	        (unsigned)tm.tm_mday;
-	that = (unsigned)d->year * 10000 + d->month * 100u + d->day;
+	that = (unsigned)d->year * 10000 + (d->month != 0 ? d->month : 1) * 100u +
+	       (d->day != 0 ? d->day : 1);
 	return that > today;
 }
 
@@ -326,7 +344,7 @@ static int subject_parse(json_t *subj, struct check_subject *s, struct dsc_error
 	if (v != NULL && !json_is_null(v) && !blank_string(v)) {
 		if (!json_is_string(v) || !date_read(json_string_value(v), &s->dob))
 			return dsc_error_field(err, DSC_EINVAL, "subject.dob",
-			                       "not a date (YYYY-MM-DD)");
+			                       "not a date (YYYY-MM-DD, or YYYY-MM or YYYY if known in part)");
 		if (s->dob.year < DOB_YEAR_MIN)
 			return dsc_error_field(err, DSC_EINVAL, "subject.dob", "before %d",
 			                       DOB_YEAR_MIN);
@@ -900,6 +918,8 @@ static bool put_str(json_t *obj, const char *key, const char *s)
 	return s == NULL || json_object_set_new(obj, key, json_string(s)) == 0;
 }
 
+static size_t dob_text(const struct date *d, char out[11]);
+
 json_t *check_subject_to_json(const struct check_subject *s)
 {
 	json_t *o = json_object(), *names = json_array();
@@ -920,8 +940,7 @@ json_t *check_subject_to_json(const struct check_subject *s)
 			goto fail;
 	}
 	if (s->dob.year != 0) {
-		snprintf(dob, sizeof(dob), "%04u-%02u-%02u", (unsigned)s->dob.year % 10000,
-		         (unsigned)s->dob.month % 100, (unsigned)s->dob.day % 100);
+		dob_text(&s->dob, dob);
 		if (!put_str(o, "dob", dob))
 			goto fail;
 	}
@@ -947,12 +966,13 @@ fail:
 	return NULL;
 }
 
-/* "YYYY-MM-DD" as check_subject_to_json() prints it (%04u-%02u-%02u of
- * the values modulo 10000 and 100). */
-static void dob_text(const struct date *d, char out[11])
+/* "YYYY-MM-DD" (%04u-%02u-%02u of the values modulo 10000 and 100), or
+ * a date known in part as "YYYY-MM" or "YYYY"; returns the length. */
+static size_t dob_text(const struct date *d, char out[11])
 {
 	unsigned y = (unsigned)d->year % 10000, m = (unsigned)d->month % 100,
 		 dd = (unsigned)d->day % 100;
+	size_t n = d->month == 0 ? 4 : d->day == 0 ? 7 : 10;
 
 	out[0] = (char)('0' + y / 1000);
 	out[1] = (char)('0' + y / 100 % 10);
@@ -964,7 +984,8 @@ static void dob_text(const struct date *d, char out[11])
 	out[7] = '-';
 	out[8] = (char)('0' + dd / 10);
 	out[9] = (char)('0' + dd % 10);
-	out[10] = '\0';
+	out[n] = '\0';
+	return n;
 }
 
 /* The postcode as check_subject_to_json() copies it: at most its array,
@@ -1008,9 +1029,10 @@ void check_subject_audit(const struct check_subject *s, struct audit_members *m)
 	}
 	AM_LIT(m, "]");
 	if (s->dob.year != 0) {
-		dob_text(&s->dob, num);
+		size_t n = dob_text(&s->dob, num);
+
 		audit_members_key(m, "dob");
-		audit_members_string(m, num, 10);
+		audit_members_string(m, num, n);
 	}
 	if (s->age >= 0) {
 		audit_members_key(m, "age");
@@ -1070,9 +1092,10 @@ bool check_subject_dump(const struct check_subject *s,
 	}
 	PUT_LIT("]");
 	if (s->dob.year != 0) {
-		dob_text(&s->dob, num);
+		size_t n = dob_text(&s->dob, num);
+
 		PUT_LIT(",\"dob\":\"");
-		put(arg, num, 10);
+		put(arg, num, n);
 		PUT_LIT("\"");
 	}
 	if (s->age >= 0) {

@@ -186,6 +186,21 @@
 #define AGE_GUESS_YEARS 5
 #define W_DOB_AGE_GUESS -3.0
 #define W_DOB_MISMATCH -12.0
+/* A check's date of birth known in part ("1970-03", "1970"): what is
+ * known agrees, weighed as a record's placeholder date is (one given as
+ * the 1st, or as 1 January: the month and year, or the year, all that can
+ * agree), and, like an age, never enough for the match band.  Otherwise
+ * the years decide: one out weighs nothing either way (so does the right
+ * year in another month), two to five out is weighed as an age guessed
+ * that far, further as dates that differ (the year of a date was
+ * known: an age rounds a guess, and the namesakes of a common name born
+ * in other decades are ruled out by their tags, unread). */
+#define W_DOB_PART_MONTH W_DOB_MONTH_ONLY
+#define W_DOB_PART_YEAR W_DOB_YEAR_ONLY
+#define W_DOB_PART_NEAR 0.0
+#define W_DOB_PART_APART W_DOB_AGE_GUESS
+#define W_DOB_PART_MISMATCH W_DOB_MISMATCH
+#define DOB_PART_APART_YEARS 5
 #define W_POSTCODE_FULL 6.0
 #define W_POSTCODE_SECTOR 4.0
 #define W_POSTCODE_DISTRICT 3.0
@@ -2187,8 +2202,9 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 	 * given only, with the first letter of any word of any reading's
 	 * names (name_letters); a date with its day and month swapped is
 	 * found through the names (the M keys hold the swapped birthday)
-	 * and, with a postcode, the E key. */
-	if (s->dob.year != 0) {
+	 * and, with a postcode, the E key.  A date known in part has no
+	 * day to look up: its year is in the names' keys (query_years). */
+	if (s->dob.year != 0 && s->dob.day != 0) {
 		const struct date *d = &s->dob;
 		/* A day that could be a month, and is not the month itself. */
 		bool swaps = d->day <= 12 && d->day != d->month;
@@ -3054,6 +3070,49 @@ static void score_names(struct match_ctx *c, const struct rview *v, struct name_
 static double dob_score_dates(const struct match_ctx *c, const struct check_subject *s, const struct date *dobs,
 			      size_t n_dobs, bool has_main_dob, const char **why, bool *agrees, bool *conflicts);
 
+/* A date of birth known in part (day 0, and month 0 for a year alone)
+ * against a record's dates: the nearest year decides (W_DOB_PART_*). */
+static double dob_score_part(const struct check_subject *s, const struct date *dobs, size_t n_dobs,
+			     const char **why, bool *conflicts)
+{
+	int nearest = INT_MAX;
+	bool month = false;
+
+	for (size_t i = 0; i < n_dobs; i++) {
+		int apart = abs((int)dobs[i].year - (int)s->dob.year);
+
+		if (dobs[i].year == 0)
+			continue;
+		if (apart == 0 && dobs[i].month == s->dob.month)
+			month = true;
+		if (apart < nearest)
+			nearest = apart;
+	}
+	if (nearest == 0 && (s->dob.month == 0 || month)) {
+		*why = "dob:partial_exact";
+		return s->dob.month != 0 ? W_DOB_PART_MONTH : W_DOB_PART_YEAR;
+	}
+	if (nearest == 0) {
+		*why = "dob:partial_same_year";
+		return W_DOB_PART_NEAR;
+	}
+	if (nearest == 1) {
+		*why = "dob:partial_year_off_by_one";
+		return W_DOB_PART_NEAR;
+	}
+	if (nearest <= DOB_PART_APART_YEARS) {
+		*why = "dob:partial_years_apart";
+		return W_DOB_PART_APART;
+	}
+	if (nearest == INT_MAX) {
+		*why = "dob:absent";
+		return 0.0;
+	}
+	*why = "dob:partial_mismatch";
+	*conflicts = true;
+	return W_DOB_PART_MISMATCH;
+}
+
 static double dob_score(const struct match_ctx *c, const struct check_subject *s, const struct rview *v,
 			const char **why, bool *agrees, bool *conflicts)
 {
@@ -3092,6 +3151,8 @@ static double dob_score_dates(const struct match_ctx *c, const struct check_subj
 	*why = "dob:absent";
 	if (n_dobs == 0 || (s->dob.year == 0 && s->age < 0))
 		return 0.0;
+	if (s->dob.year != 0 && s->dob.day == 0)
+		return dob_score_part(s, dobs, n_dobs, why, conflicts);
 	if (s->dob.year == 0) {
 		/* Age only: the nearest of the record's dates decides. */
 		int nearest = INT_MAX;
@@ -3244,6 +3305,8 @@ static double tag_dob_weight(const struct match_ctx *c, const struct date *d, si
 	const char *why;
 	bool agrees, conflicts;
 
+	if (s->dob.year != 0 && s->dob.day == 0) /* known in part: a few comparisons */
+		return dob_score_dates(c, s, d, n, true, &why, &agrees, &conflicts);
 	if (s->dob.year != 0) {
 		for (size_t i = 0; i < n; i++)
 			if (d[i].year == s->dob.year || d[i].day == s->dob.day ||

@@ -96,11 +96,17 @@ enum kind {
 	/* Added 30 November 2026, 18:20, drawn after every query above,
 	 * neg:namesake_age's too: */
 	K_DOB_YEAR_SLIP,   /* the year one out and a day or two, or day and month swapped */
+	/* Added 2 December 2026, drawn after every query above (a date of
+	 * birth known in part, subject.dob "1970" or "1970-03"): */
+	K_DOB_PART_YEAR,   /* the year of birth only */
+	K_DOB_PART_MONTH,  /* the month and year only */
+	K_DOB_PART_YEAR_TYPO, /* the year only, a typo in the family name, no postcode */
 	K_N_POSITIVE,
 	K_NEG_STRANGER = K_N_POSITIVE,
 	K_NEG_NAMESAKE,
 	K_NEG_RELATIVE,
 	K_NEG_NAMESAKE_AGE, /* a namesake elsewhere, with an age in place of a date */
+	K_NEG_NAMESAKE_YEAR, /* a namesake elsewhere, born two years or more from any of his dates, the year only */
 	K_N
 };
 
@@ -109,8 +115,9 @@ static const char *const kind_names[K_N] = {
 	"initial", "compound_part", "other_script", "dob_missing", "dob_swapped", "dob_one_digit",
 	"dob_year_off", "age_only", "postcode_absent", "postcode_other",
 	"names_only_typo", "dob_birthday_years", "postcode_in_text", "name_changed", "dob_weeks_out",
-	"nick+typo+year", "age_4_5_out", "dob_year+slip",
-	"neg:stranger", "neg:namesake", "neg:relative", "neg:namesake_age",
+	"nick+typo+year", "age_4_5_out", "dob_year+slip", "dob_year_known", "dob_month_known",
+	"dob_year_known+typo+no_pc",
+	"neg:stranger", "neg:namesake", "neg:relative", "neg:namesake_age", "neg:namesake_year",
 };
 
 /* Which field a corruption touches: two corruptions of one pair touch
@@ -118,7 +125,7 @@ static const char *const kind_names[K_N] = {
 static int kind_field(enum kind k)
 {
 	if ((k >= K_DOB_MISSING && k <= K_AGE_ONLY) || k == K_DOB_BIRTHDAY || k == K_DOB_WEEKS ||
-	    k == K_DOB_YEAR_SLIP)
+	    k == K_DOB_YEAR_SLIP || k == K_DOB_PART_YEAR || k == K_DOB_PART_MONTH)
 		return 1;
 	if (k == K_POSTCODE_ABSENT || k == K_POSTCODE_OTHER || k == K_POSTCODE_TEXT)
 		return 2;
@@ -553,6 +560,24 @@ static bool apply(struct query *q, const struct offender *o, enum kind k)
 		q->dob.year = (uint16_t)(q->dob.year + year_off);
 		return !(q->dob.month == 2 && q->dob.day == 29);
 	}
+	case K_DOB_PART_YEAR:
+		if (q->dob.year == 0)
+			return false;
+		q->dob.month = 0;
+		q->dob.day = 0;
+		return true;
+	case K_DOB_PART_MONTH:
+		if (q->dob.year == 0)
+			return false;
+		q->dob.day = 0;
+		return true;
+	case K_DOB_PART_YEAR_TYPO:
+		if (q->dob.year == 0 || q->postcode[0] == '\0' || !typo(q->family))
+			return false;
+		q->dob.month = 0;
+		q->dob.day = 0;
+		q->postcode[0] = '\0';
+		return true;
 	case K_DOB_WEEKS: {
 		/* Moved 4 to 45 days either way. */
 		int shift = 4 + (int)rng_below(42);
@@ -750,6 +775,7 @@ static bool name_dob_taken(const struct query *q)
 }
 
 static bool make_negative_once(struct query *q, enum kind k);
+static const struct offender *neg_source; /* the record make_negative_once drew last */
 
 static bool make_negative(struct query *q, enum kind k)
 {
@@ -762,12 +788,34 @@ static bool make_negative(struct query *q, enum kind k)
 		q->dob.year = 0;
 		return q->age >= 0;
 	}
+	if (k == K_NEG_NAMESAKE_YEAR) {
+		/* The namesake, with only the year of his date, two years or
+		 * more from every date of the person he is named after (a
+		 * year one out weighs nothing either way: such a person is a
+		 * possible match by right).  name_dob_taken has ruled out
+		 * anyone of the name born on the full date; the year alone
+		 * may still be another namesake's, a possible match too,
+		 * which this row counts (neg_cand), as neg:namesake_age does. */
+		if (!make_negative(q, K_NEG_NAMESAKE))
+			return false;
+		for (size_t i = 0; i < neg_source->n_other_dobs + 1; i++) {
+			const struct date *d = i == 0 ? &neg_source->dob : &neg_source->other_dobs[i - 1];
+			if (d->year != 0 && abs((int)d->year - (int)q->dob.year) < 2)
+				return false;
+		}
+		q->k1 = k;
+		q->dob.month = 0;
+		q->dob.day = 0;
+		return true;
+	}
 	return make_negative_once(q, k) && !(q->has_given && name_dob_taken(q));
 }
 
 static bool make_negative_once(struct query *q, enum kind k)
 {
 	const struct offender *o = samples[rng_below(n_samples)].o;
+
+	neg_source = o;
 	const struct person_name *pn = &o->names[offender_primary(o)];
 	const char *pc;
 
@@ -1124,7 +1172,7 @@ int main(int argc, char **argv)
 
 	memset(rows, 0, sizeof(rows));
 	memset(pair_rows, 0, sizeof(pair_rows));
-	total = per_kind * K_N_POSITIVE + pairs + negatives * 4;
+	total = per_kind * K_N_POSITIVE + pairs + negatives * (K_N - K_N_POSITIVE);
 	lat = calloc(total + 1, sizeof(*lat));
 	if (lat == NULL)
 		return 1;
@@ -1243,6 +1291,26 @@ int main(int argc, char **argv)
 		if (!make_positive(&q, K_DOB_YEAR_SLIP, K_EXACT, false))
 			break;
 		run_query(c, r, &q, &rows[K_DOB_YEAR_SLIP], &beyond_later, &lat[n_lat++]);
+	}
+	/* A date of birth known in part (2 December 2026). */
+	{
+		static const enum kind part_kinds[] = {K_DOB_PART_YEAR, K_DOB_PART_MONTH, K_DOB_PART_YEAR_TYPO};
+		for (size_t k = 0; k < sizeof(part_kinds) / sizeof(part_kinds[0]); k++)
+			for (size_t i = 0; i < per_kind; i++) {
+				struct query q;
+				if (!make_positive(&q, part_kinds[k], K_EXACT, false))
+					break;
+				run_query(c, r, &q, &rows[part_kinds[k]], &beyond_later, &lat[n_lat++]);
+			}
+	}
+	for (size_t i = 0; i < negatives; i++) {
+		struct query q;
+		int tries = 0;
+		while (!make_negative(&q, K_NEG_NAMESAKE_YEAR) && ++tries < 100)
+			;
+		if (tries == 100)
+			break;
+		run_query(c, r, &q, &rows[K_NEG_NAMESAKE_YEAR], &beyond_neg, &lat[n_lat++]);
 	}
 
 	all_pos.n = all_single.n + all_pairs.n;

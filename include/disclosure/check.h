@@ -48,7 +48,9 @@ struct check_request {
  * or two: the matcher reads the postcode out
  * of it); a blank one is absent, and so is a blank ("" or spaces) dob,
  * age or sex, as forms send a field left empty.  dob and age may both be
- * given.  subject.names[i] point into r->json: valid until
+ * given.  A dob known in part is taken as "YYYY-MM" or "YYYY" (or with
+ * zeros, "1970-03-00", "1970-00-00"), and written back in the short form.
+ * subject.names[i] point into r->json: valid until
  * check_request_release(). */
 int check_request_parse(const char *body, size_t len, struct check_request *out,
 			struct dsc_error *err);

@@ -30,7 +30,9 @@ const char *band_name(enum band b); /* "no_match", "possible_match", "match" */
 struct check_subject {
 	struct person_name names[CHECK_MAX_NAMES]; /* strings owned by the caller */
 	size_t n_names;
-	struct date dob; /* year 0 = absent */
+	/* year 0 = absent; a date known in part (addition: "1970-03",
+	 * "1970") has day 0, or month and day 0 */
+	struct date dob;
 	int age;         /* whole years, -1 = absent */
 	char postcode[128]; /* as sent, at most 127 bytes */
 	char sex; /* 'M' 'F' 'X' or 0 */

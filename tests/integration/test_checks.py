@@ -87,6 +87,53 @@ class Checks(DaemonTestCase):
         self.assertEqual(j["candidates"][0]["offender_id"], "WMP-T000002")
         self.assertEqual(j["candidates"][0]["summary"].get("birth_year"), 1985)
 
+    def test_a_date_of_birth_known_in_part_is_taken_audited_and_stored_short(self):
+        # Addition: "1985-11" or "1985" (or with zeros for the parts not
+        # known) when the caller knows no more: the person is a possible
+        # match, never a match, and says why; the audit entry and the
+        # stored check hold the short form.
+        for sent, kept in (("1985", "1985"), ("1985-11", "1985-11"), ("1985-11-00", "1985-11"),
+                           ("1985-00-00", "1985")):
+            with self.subTest(dob=sent):
+                body = check_body(given="Zoltimir", family="Quennelbrook", dob=sent,
+                                  case_ref="WM-CHK-PART")
+                j = self.check("cw.wm", body).json()
+                self.assertWellFormedAnswer(j)
+                first = j["candidates"][0]
+                self.assertEqual(first["offender_id"], "WMP-T000002")
+                self.assertEqual(first["band"], "possible_match")
+                self.assertIn("dob:partial_exact", first["reasons"])
+                e = audit_entries(export_audit(self.daemon))[j["audit"]["seq"]]
+                self.assertEqual(e["query"]["dob"], kept)
+                stored = self.client("cw.wm").get("/v1/checks/" + j["check_id"]).json()
+                self.assertIn('"dob": "%s"' % kept, json.dumps(stored))
+        # Ten years out: a name this rare keeps him in view, weighed as a
+        # date that differs.
+        scores = {}
+        for dob in ("1985", "1975"):
+            j = self.check("cw.wm", check_body(given="Zoltimir", family="Quennelbrook",
+                                               dob=dob)).json()
+            first = j["candidates"][0]
+            self.assertEqual((first["offender_id"], first["band"]), ("WMP-T000002", "possible_match"))
+            scores[dob] = first["score"]
+        self.assertIn("dob:partial_mismatch", first["reasons"])
+        self.assertLess(scores["1975"], scores["1985"])
+        for bad in ("1985-13", "1985-00-23", "85", "1985-1"):
+            with self.subTest(bad=bad):
+                r = self.check("cw.wm", check_body(dob=bad), status=400)
+                self.assertEqual(r.error_field, "subject.dob")
+                self.assertIn("YYYY-MM or YYYY", r.json()["error"]["message"])
+
+    @unittest.skipUnless(ctl_available(), "build/disclosurectl not built")
+    def test_disclosurectl_sends_a_year_of_birth_and_says_what_agreed(self):
+        r = ctl(self.daemon, "cw.wm", "check", "--case", "WM-CTL-PART", "--purpose",
+                "csods_right_to_ask", "--justification", "Fictitious test of the client",
+                "--family", "Quennelbrook", "--given", "Zoltimir", "--dob", "1985")
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        out = r.stdout.decode()
+        self.assertIn("WMP-T000002", out)
+        self.assertIn("the year of birth given (with its month, if given) agrees", out)
+
     def test_two_namesakes_are_both_candidates_and_the_postcode_ranks_them(self):
         # Same name, same date of birth, two forces: never assert identity
         # from a name alone, rank both (design notes, section 1).

@@ -16,6 +16,8 @@
 #include "disclosure/audit.h"
 #include "disclosure/check.h"
 
+#define DOB_MSG "subject.dob: not a date (YYYY-MM-DD, or YYYY-MM or YYYY if known in part)"
+
 /* Turns ' into " (the table's bodies hold no apostrophes of their own). */
 static char *body(const char *s)
 {
@@ -179,18 +181,32 @@ static const struct bad_case bad_checks[] = {
     {"name not an object", HEAD "'subject':{'names':['Smith']}}", DSC_EINVAL, "subject.names[0]",
      "subject.names[0]: must be an object with family, given, middle"},
     {"dob not a date", HEAD "'subject':{" NAMES ",'dob':'12/03/1970'}}", DSC_EINVAL, "subject.dob",
-     "subject.dob: not a date (YYYY-MM-DD)"},
+     DOB_MSG},
     {"dob on the 30th of February", HEAD "'subject':{" NAMES ",'dob':'1970-02-30'}}", DSC_EINVAL,
-     "subject.dob", "subject.dob: not a date (YYYY-MM-DD)"},
+     "subject.dob", DOB_MSG},
     {"dob on the 29th of February of a common year",
      HEAD "'subject':{" NAMES ",'dob':'1900-02-29'}}", DSC_EINVAL, "subject.dob",
-     "subject.dob: not a date (YYYY-MM-DD)"},
+     DOB_MSG},
     {"dob in month 13", HEAD "'subject':{" NAMES ",'dob':'1970-13-01'}}", DSC_EINVAL, "subject.dob",
-     "subject.dob: not a date (YYYY-MM-DD)"},
+     DOB_MSG},
     {"dob in the future", HEAD "'subject':{" NAMES ",'dob':'2999-01-01'}}", DSC_EINVAL,
      "subject.dob", "subject.dob: in the future"},
     {"dob as a number", HEAD "'subject':{" NAMES ",'dob':19700312}}", DSC_EINVAL, "subject.dob",
-     "subject.dob: not a date (YYYY-MM-DD)"},
+     DOB_MSG},
+    {"dob known in part, month 13", HEAD "'subject':{" NAMES ",'dob':'1970-13'}}", DSC_EINVAL,
+     "subject.dob", DOB_MSG},
+    {"dob known in part, a day without its month", HEAD "'subject':{" NAMES ",'dob':'1970-00-05'}}",
+     DSC_EINVAL, "subject.dob", DOB_MSG},
+    {"dob with a one-digit month", HEAD "'subject':{" NAMES ",'dob':'1970-3'}}", DSC_EINVAL,
+     "subject.dob", DOB_MSG},
+    {"dob of three digits", HEAD "'subject':{" NAMES ",'dob':'197'}}", DSC_EINVAL, "subject.dob",
+     DOB_MSG},
+    {"dob of year 0", HEAD "'subject':{" NAMES ",'dob':'0000'}}", DSC_EINVAL, "subject.dob",
+     DOB_MSG},
+    {"dob known in part, a year to come", HEAD "'subject':{" NAMES ",'dob':'2999'}}", DSC_EINVAL,
+     "subject.dob", "subject.dob: in the future"},
+    {"dob known in part, before 1880", HEAD "'subject':{" NAMES ",'dob':'1879-12'}}", DSC_EINVAL,
+     "subject.dob", "subject.dob: before 1880"},
     {"age of 131", HEAD "'subject':{" NAMES ",'age':131}}", DSC_EINVAL, "subject.age",
      "subject.age: must be a whole number of years from 0 to 130, \"\" or null"},
     {"negative age", HEAD "'subject':{" NAMES ",'age':-1}}", DSC_EINVAL, "subject.age",
@@ -445,6 +461,68 @@ static void subject_is_recorded_as_normalised_json(void **state)
 	free(b);
 }
 
+static void assert_subject_texts_match_tree(const struct check_subject *s, int i);
+
+/* A date of birth known in part (addition): "YYYY-MM" or "YYYY", or with
+ * zeros for the parts not known; kept with the unknown parts 0 and
+ * written back in the short form, in the tree and the audit's text
+ * alike, by either reader. */
+static void dates_known_in_part_are_taken_and_written_short(void **state)
+{
+	static const struct {
+		const char *dob;
+		int year, month;
+		const char *written;
+	} cases[] = {
+	    {"1970", 1970, 0, "1970"},       {"1970-03", 1970, 3, "1970-03"},
+	    {"1970-00-00", 1970, 0, "1970"}, {"1970-03-00", 1970, 3, "1970-03"},
+	    {"1970-00", 1970, 0, "1970"},    {"1880", 1880, 0, "1880"},
+	};
+	char today[8], month[8];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char members[64], text[512], *b;
+		struct check_request r, t;
+		struct dsc_error err;
+		json_t *j;
+
+		snprintf(members, sizeof(members), "'dob':'%s'", cases[i].dob);
+		parse_subject(members, &r);
+		assert_int_equal(r.subject.dob.year, cases[i].year);
+		assert_int_equal(r.subject.dob.month, cases[i].month);
+		assert_int_equal(r.subject.dob.day, 0);
+		j = check_subject_to_json(&r.subject);
+		assert_non_null(j);
+		assert_string_equal(json_string_value(json_object_get(j, "dob")), cases[i].written);
+		json_decref(j);
+		assert_subject_texts_match_tree(&r.subject, (int)i);
+		/* The same through jansson's reader. */
+		snprintf(text, sizeof(text), HEAD "'subject':{'names':[{'family':'Smith'}],'dob':'%s'}}", cases[i].dob);
+		b = body(text);
+		assert_int_equal(check_request_parse_tree(b, strlen(b), &t, &err), DSC_OK);
+		assert_memory_equal(&t.subject.dob, &r.subject.dob, sizeof(t.subject.dob));
+		check_request_release(&t);
+		check_request_release(&r);
+		free(b);
+	}
+	/* This year, and this month, are not in the future. */
+	gmtime_r(&now, &tm);
+	strftime(today, sizeof(today), "%Y", &tm);
+	strftime(month, sizeof(month), "%Y-%m", &tm);
+	for (int k = 0; k < 2; k++) {
+		char members[64];
+		struct check_request r;
+
+		snprintf(members, sizeof(members), "'dob':'%s'", k == 0 ? today : month);
+		parse_subject(members, &r);
+		assert_int_equal(r.subject.dob.year, tm.tm_year + 1900);
+		check_request_release(&r);
+	}
+}
+
 struct decision_case {
 	const char *name;
 	const char *body;
@@ -580,6 +658,8 @@ static void gen_subject(struct gen_subject *g)
 		g->s.dob.year = (uint16_t)(1880 + gen_next(150));
 		g->s.dob.month = (uint8_t)(1 + gen_next(12));
 		g->s.dob.day = (uint8_t)(1 + gen_next(28));
+		if (gen_next(4) == 0) /* known in part */
+			g->s.dob.day = 0, g->s.dob.month = gen_next(2) ? g->s.dob.month : 0;
 	}
 	g->s.age = gen_next(3) == 0 ? -1 : (int)gen_next(131);
 	if (gen_next(2)) {
@@ -778,7 +858,9 @@ static void gen_check_body(struct gen_body *b)
 	                                    "\"Applicant\\u2019s partner\"", "\"bell\\u0007\"", "7",
 	                                    "\"\xe6\x9d\x8e\""};
 	static const char *const dobs[] = {"\"1970-03-12\"", "\"1900-02-29\"", "\"2000-02-29\"", "\"1879-12-31\"",
-	                                   "\"2999-01-01\"", "\"12/03/1970\"", "null", "19700312"};
+	                                   "\"2999-01-01\"", "\"12/03/1970\"", "null", "19700312",
+	                                   "\"1970\"", "\"1970-03\"", "\"1970-00-00\"", "\"1970-03-00\"",
+	                                   "\"1970-13\"", "\"2999\"", "\"1879\"", "\"1970-00-05\""};
 	static const char *const ages[] = {"41", "0", "130", "131", "041", "4.0", "-1", "1e2", "null", "\"41\"", "-0"};
 	static const char *const pcs[] = {"\"WR1 2AB\"", "\"  \"", "\"\"", "\"WR1-2AB\"", "null",
 	                                  "\"WR1 2AB WR1 2AB1\"", "\"wr1\\u00202ab\""};
@@ -899,6 +981,7 @@ int main(void)
 	    cmocka_unit_test(sex_is_read_in_either_case_and_as_a_word),
 	    cmocka_unit_test(postcodes_are_taken_as_written),
 	    cmocka_unit_test(blank_dob_and_age_are_absent),
+	    cmocka_unit_test(dates_known_in_part_are_taken_and_written_short),
 	    cmocka_unit_test(a_whole_real_age_and_a_names_kind_are_taken),
 	    cmocka_unit_test(justification_is_counted_in_characters),
 	    cmocka_unit_test(today_is_not_in_the_future),

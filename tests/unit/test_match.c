@@ -244,8 +244,13 @@ static void run(struct fixture *f, const struct query *q, struct check_result *r
 		s.names[1].family = (char *)q->family2;
 		s.n_names = 2;
 	}
-	if (q->dob != NULL)
+	if (q->dob != NULL && strlen(q->dob) < 10) {
+		/* Known in part, "1970" or "1970-03", as lib/check.c keeps it. */
+		s.dob.year = (uint16_t)atoi(q->dob);
+		s.dob.month = (uint8_t)(strlen(q->dob) == 7 ? atoi(q->dob + 5) : 0);
+	} else if (q->dob != NULL) {
 		assert_true(date_parse(q->dob, &s.dob));
+	}
 	s.age = q->dob == NULL && q->age > 0 ? q->age : -1;
 	if (q->postcode != NULL)
 		snprintf(s.postcode, sizeof(s.postcode), "%s", q->postcode);
@@ -283,6 +288,21 @@ static const struct check_case cases[] = {
 	 {.given = "Gary", NULL, "Llewellen"}, BAND_POSSIBLE_MATCH, "WMP-0000001", {"name:alias", "dob:absent"}},
 	{"alias spelt as the primary, no dob, is a candidate",
 	 {.given = "Gary", NULL, "Llewellyn"}, BAND_POSSIBLE_MATCH, "WMP-0000001", {"family:exact"}},
+	{"the year of birth alone, the person's, is a possible match and says so",
+	 {.given = "Gareth", NULL, "Llewellyn", .dob = "1970"}, BAND_POSSIBLE_MATCH, "WMP-0000001",
+	 {"family:exact", "given:exact", "dob:partial_exact"}},
+	{"the month and year alone are a possible match too",
+	 {.given = "Gareth", NULL, "Llewellyn", .dob = "1970-03"}, BAND_POSSIBLE_MATCH, "WMP-0000001",
+	 {"dob:partial_exact"}},
+	{"the month and year known in part with the full postcode are still no match",
+	 {.given = "Darren", NULL, "Ormsby", .dob = "1975-09", .postcode = "M14 5RT"}, BAND_POSSIBLE_MATCH,
+	 "GMP-0000005", {"dob:partial_exact", "postcode:full"}},
+	{"the year right and the month wrong", {.given = "Gareth", NULL, "Llewellyn", .dob = "1970-07"},
+	 BAND_POSSIBLE_MATCH, "WMP-0000001", {"dob:partial_same_year"}},
+	{"the year known in part one out", {.given = "Gareth", NULL, "Llewellyn", .dob = "1971"},
+	 BAND_POSSIBLE_MATCH, "WMP-0000001", {"dob:partial_year_off_by_one"}},
+	{"the year known in part four out", {.given = "Gareth", NULL, "Llewellyn", .dob = "1966-03"},
+	 BAND_POSSIBLE_MATCH, "WMP-0000001", {"dob:partial_years_apart"}},
 	{"unknown person with a dob is no match",
 	 {.given = "Zebedee", NULL, "Quarrington", .dob = "1981-06-17"}, BAND_NONE, NULL, {NULL}},
 	{"nickname with exact dob is a match with the nickname reason",
@@ -638,6 +658,76 @@ static void test_age_consistent_reason(void **state)
 	assert_string_equal(res.candidates[0].offender_id, "GMP-0000007");
 	assert_true(has_reason(&res.candidates[0], "dob:age_consistent"));
 	assert_int_equal(res.candidates[0].band, BAND_POSSIBLE_MATCH);
+}
+
+/* A date known in part weighs by how near it is: among twelve Peter
+ * Ashdowns born on the 1st to 12th of April of 1950 to 1961, asked about
+ * as born in 1955 (or April 1955): the one born that year first, with
+ * the month more than without; the years one out next, weighing as no
+ * date does; two or more years out weigh less (−3, −12), and a name this
+ * common does not keep them in view.  Never the match band. */
+static const struct candidate *find_id(const struct check_result *res, const char *id)
+{
+	for (size_t i = 0; i < res->n_candidates; i++)
+		if (strcmp(res->candidates[i].offender_id, id) == 0)
+			return &res->candidates[i];
+	return NULL;
+}
+
+static void test_a_date_known_in_part_weighs_by_how_near_it_is(void **state)
+{
+	static const struct {
+		const char *id, *why; /* born 1955 + the offset */
+	} steps[] = {
+	    {"NS-0005", "dob:partial_exact"},
+	    {"NS-0004", "dob:partial_year_off_by_one"},
+	    {"NS-0006", "dob:partial_year_off_by_one"},
+	};
+	struct fixture *f = *state;
+	struct check_result res, month, none;
+	struct query q = {.given = "Peter", NULL, "Ashdown", .dob = "1955"};
+	const struct candidate *c, *prev = NULL;
+
+	run(f, &q, &res);
+	for (size_t i = 0; i < res.n_candidates; i++)
+		assert_int_not_equal(res.candidates[i].band, BAND_MATCH);
+	assert_string_equal(res.candidates[0].offender_id, "NS-0005");
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		c = find_id(&res, steps[i].id);
+		if (c == NULL)
+			fail_msg("%s not listed", steps[i].id);
+		assert_true(has_reason(c, steps[i].why));
+		if (prev != NULL && strcmp(steps[i - 1].why, steps[i].why) != 0 && !(c->score < prev->score))
+			fail_msg("%s scored %.2f, not below %s's %.2f", steps[i].id, c->score, prev->offender_id,
+				 prev->score);
+		prev = c;
+	}
+	/* Two to five years out, and six, this name is not rare enough to
+	 * keep in view; with no date it is. */
+	for (int k = 0; k < N_NAMESAKES; k++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "NS-%04d", k);
+		if (k < 4 || k > 6)
+			assert_null(find_id(&res, id));
+	}
+	/* The month too weighs more; one year out weighs as no date. */
+	q.dob = "1955-04";
+	run(f, &q, &month);
+	assert_string_equal(month.candidates[0].offender_id, "NS-0005");
+	assert_true(has_reason(&month.candidates[0], "dob:partial_exact"));
+	assert_true(month.candidates[0].score > res.candidates[0].score);
+	assert_int_equal(month.candidates[0].band, BAND_POSSIBLE_MATCH);
+	q.dob = NULL;
+	run(f, &q, &none);
+	assert_non_null(find_id(&none, "NS-0003"));
+	assert_non_null(find_id(&none, "NS-0004"));
+	assert_true(find_id(&none, "NS-0004")->score == find_id(&res, "NS-0004")->score);
+	/* The right year in another month weighs as no date too. */
+	q.dob = "1955-09";
+	run(f, &q, &month);
+	assert_true(has_reason(find_id(&month, "NS-0005"), "dob:partial_same_year"));
+	assert_true(find_id(&month, "NS-0005")->score == find_id(&none, "NS-0005")->score);
 }
 
 /* An age guessed four or five years out keeps a rare name in view, with
@@ -1989,6 +2079,7 @@ int main(void)
 		cmocka_unit_test(test_check_table),
 		cmocka_unit_test(test_urdu_reading_shows_the_name_as_written),
 		cmocka_unit_test(test_age_consistent_reason),
+		cmocka_unit_test(test_a_date_known_in_part_weighs_by_how_near_it_is),
 		cmocka_unit_test(test_a_typo_off_the_register_with_an_age_only_is_found),
 		cmocka_unit_test(test_age_guessed_years_out),
 		cmocka_unit_test(test_candidate_details),
