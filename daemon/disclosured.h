@@ -524,6 +524,8 @@ char *query_get(const char *query, const char *key, bool *present);
 /* ---- the writer thread (writer.c) ---- */
 struct writer;
 int writer_new(struct daemon *d, struct writer **out, struct dsc_error *err);
+/* How the stored log ended when writer_new() read it (audit_tail_check). */
+const struct audit_tail *writer_at_start(const struct writer *wr);
 void writer_submit(struct writer *wr, struct job *j);
 /* Submits the list head..tail (linked by next) under one lock. */
 void writer_submit_list(struct writer *wr, struct job *head, struct job *tail);

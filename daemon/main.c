@@ -159,6 +159,44 @@ static json_t *internal_fields(const char *action)
 	return f;
 }
 
+/*
+ * What daemon.start says of the log it extends (docs/audit-format.md):
+ * the key it signs with, and how the last run left the log: "clean" (it
+ * ended daemon.stop and its checkpoint), "unclean" (it did not: the run
+ * was killed or crashed, or entries were removed; the entries after the
+ * last checkpoint were never sealed by the run that wrote them), or
+ * "none" (an empty log).
+ */
+static void start_fields(struct daemon *d, json_t *f)
+{
+	const struct audit_tail *t = writer_at_start(d->writer);
+	char kid[AUDIT_KEY_ID_HEX + 1];
+	uint64_t n = atomic_load(&d->audit_seq);
+
+	if (audit_key_id(d->audit_key, kid) == DSC_OK)
+		json_object_set_new(f, "key_id", json_string(kid));
+	json_object_set_new(f, "previous_stop", json_string(n == 0 ? "none" : t->clean_stop ? "clean" : "unclean"));
+	if (n == 0)
+		return;
+	json_object_set_new(f, "sealed_through", t->has_checkpoint ? json_integer((json_int_t)t->checkpoint_seq - 1)
+								   : json_null());
+	json_object_set_new(f, "unsealed", json_integer((json_int_t)t->unsealed));
+	if (t->has_checkpoint && !t->verified)
+		json_object_set_new(f, "sealed_by_key_id", json_string(t->key_id));
+	if (!t->clean_stop) {
+		if (t->has_checkpoint)
+			log_warnx("the audit log does not end with daemon.stop and its checkpoint (the last run "
+				  "was killed or crashed, or entries were removed): %" PRIu64 " entries after "
+				  "the checkpoint at seq %" PRIu64 " were not sealed by the run that wrote them; "
+				  "daemon.start records it",
+				  t->unsealed, t->checkpoint_seq);
+		else
+			log_warnx("the audit log's last %" PRIu64 " entries hold no checkpoint; daemon.start "
+				  "records it",
+				  t->unsealed);
+	}
+}
+
 /* Writes one entry of the daemon's own and waits until it is committed. */
 static int audit_internal(struct daemon *d, json_t *fields)
 {
@@ -393,6 +431,7 @@ static int run(const char *path)
 	if (f != NULL) {
 		json_object_set_new(f, "version", json_string(VERSION));
 		json_object_set_new(f, "pid", json_integer(getpid()));
+		start_fields(&d, f);
 	}
 	if (audit_internal(&d, f) != DSC_OK) {
 		log_errx("cannot write the daemon.start audit entry: is the store full or "

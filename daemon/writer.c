@@ -68,6 +68,8 @@ struct writer {
 	bool ahead_failing;
 	bool ahead_full;  /* [store] preallocate reached, and not yet half used */
 	uint64_t idle_ms; /* when the last batch ended */
+	struct audit_tail at_start; /* how the stored log ended when the daemon started */
+	int64_t last_entry_ms; /* an entry's time never goes back (the clock may) */
 };
 
 /* Zeros written ahead of the store's data ([store] preallocate,
@@ -505,6 +507,11 @@ static bool writer_batch(struct writer *wr, struct job *batch, bool timer_due, j
 	struct job *j, *next;
 	int rc;
 
+	/* A clock set back must not date an entry before the one it
+	 * follows: the log's order is its time order. */
+	if (ms < wr->last_entry_ms)
+		ms = wr->last_entry_ms;
+	wr->last_entry_ms = ms;
 	dsc_error_clear(&err);
 	rc = store_write_begin(d->store, &t, &err);
 	if (rc != DSC_OK) {
@@ -791,6 +798,16 @@ static void *writer_main(void *arg)
 
 /* ---- the interface ---- */
 
+static int tail_get(void *arg, uint64_t seq, const char **line, size_t *len)
+{
+	return store_audit_get(arg, seq, line, len);
+}
+
+const struct audit_tail *writer_at_start(const struct writer *wr)
+{
+	return &wr->at_start;
+}
+
 int writer_new(struct daemon *d, struct writer **out, struct dsc_error *err)
 {
 	struct store_reader *r = NULL;
@@ -820,6 +837,16 @@ int writer_new(struct daemon *d, struct writer **out, struct dsc_error *err)
 	}
 	if ((rc = audit_chain_resume(&wr->chain, n, line, len, err)) != DSC_OK)
 		goto fail_read;
+	/* The log's end, checked before it is extended: the entries since
+	 * its last checkpoint chained, that checkpoint signed by this key
+	 * (when it names it), and whether the last run stopped cleanly.  A
+	 * broken chain is refused: entries added to it would verify no
+	 * better, and whatever altered it would be sealed over. */
+	if ((rc = audit_tail_check(tail_get, r, n, d->audit_key,
+				   (uint64_t)d->cfg->audit.checkpoint_every * 4u + 10000u, &wr->at_start,
+				   err)) != DSC_OK)
+		goto fail_read;
+	wr->last_entry_ms = wr->at_start.last_ms;
 	if ((rc = store_offender_count(r, &records)) != DSC_OK) {
 		dsc_error_set(err, rc, "cannot count the offender records in the store");
 		goto fail_read;

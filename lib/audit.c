@@ -1469,6 +1469,121 @@ out:
 	return rc;
 }
 
+/* An entry's time as ms since the epoch ("2026-11-28T18:00:00.123Z"). */
+static int64_t time_ms(const char *t)
+{
+	struct tm tm;
+	int ms = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (t == NULL || !time_valid(t) ||
+	    sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+		   &tm.tm_min, &tm.tm_sec, &ms) != 7)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+static bool line_action_is(const struct parsed_line *p, const char *action)
+{
+	const char *a = plain_string(json_object_get(p->obj, "action"));
+
+	return a != NULL && strcmp(a, action) == 0;
+}
+
+int audit_tail_check(int (*get)(void *arg, uint64_t seq, const char **line, size_t *len), void *arg,
+		     uint64_t n, EVP_PKEY *key, uint64_t max_scan, struct audit_tail *out,
+		     struct dsc_error *err)
+{
+	struct audit_verify_result res;
+	struct verify_keys keys = {.pubs = &key, .n = 1};
+	struct parsed_line p;
+	char hash[AUDIT_HASH_HEX + 1], why[256];
+	const char *line;
+	size_t len;
+	uint64_t from = 0, seq;
+
+	memset(out, 0, sizeof(*out));
+	if (n == 0)
+		return DSC_OK;
+	if (key == NULL || audit_key_id(key, keys.ids[0]) != DSC_OK)
+		return dsc_error_set(err, DSC_EINVAL, "audit: no Ed25519 key to check the log's end with");
+	/* Back to the last checkpoint, or as far as the scan goes. */
+	for (seq = n; seq-- > 0 && n - seq <= max_scan;) {
+		if (get(arg, seq, &line, &len) != DSC_OK || line == NULL)
+			return dsc_error_set(err, DSC_EIO, "audit: cannot read stored entry %" PRIu64, seq);
+		if (line_parse(line, len, &p, why, sizeof(why)) != DSC_OK)
+			return dsc_error_set(err, DSC_EINVAL, "audit: stored entry %" PRIu64 " is damaged: %s",
+					     seq, why);
+		if (line_action_is(&p, "checkpoint")) {
+			out->has_checkpoint = true;
+			out->checkpoint_seq = seq;
+			json_decref(p.obj);
+			break;
+		}
+		json_decref(p.obj);
+		from = seq;
+	}
+	if (out->has_checkpoint)
+		from = out->checkpoint_seq;
+	out->unsealed = out->has_checkpoint ? n - 1 - out->checkpoint_seq : n - from;
+	/* Forward from there: every line chained to the one before it. */
+	for (seq = from; seq < n; seq++) {
+		if (get(arg, seq, &line, &len) != DSC_OK || line == NULL)
+			return dsc_error_set(err, DSC_EIO, "audit: cannot read stored entry %" PRIu64, seq);
+		if (line_parse(line, len, &p, why, sizeof(why)) != DSC_OK)
+			return dsc_error_set(err, DSC_EINVAL, "audit: stored entry %" PRIu64 " is damaged: %s",
+					     seq, why);
+		{
+			const char *bad = p.seq != seq ? "holds another seq"
+					  : seq > from && strcmp(p.prev, hash) != 0
+					      ? "does not link to the entry before it (prev)"
+					  : audit_line_hash(line, p.hashed_len, hash) != DSC_OK ||
+						  strcmp(hash, p.hash) != 0
+					      ? "does not hash to its own hash (it was changed)"
+					      : NULL;
+			if (bad != NULL) {
+				json_decref(p.obj);
+				return dsc_error_set(err, DSC_EINVAL,
+						     "audit: stored entry %" PRIu64 " %s: the stored log was "
+						     "altered or damaged",
+						     seq, bad);
+			}
+		}
+		if (seq == out->checkpoint_seq && out->has_checkpoint) {
+			json_t *cp = json_object_get(p.obj, "checkpoint");
+			const char *kid = plain_string(json_object_get(cp, "key_id"));
+			const char *at = plain_string(json_object_get(cp, "signed_at"));
+
+			snprintf(out->key_id, sizeof(out->key_id), "%s", kid != NULL ? kid : "");
+			snprintf(out->signed_at, sizeof(out->signed_at), "%s", at != NULL ? at : "");
+			if (kid != NULL && strcmp(kid, keys.ids[0]) == 0) {
+				memset(&res, 0, sizeof(res));
+				if (checkpoint_verify(&p, p.prev, &keys, &res) != DSC_OK) {
+					json_decref(p.obj);
+					return dsc_error_set(err, DSC_EINVAL, "audit: the last stored checkpoint, %s",
+							     res.msg);
+				}
+				out->verified = true;
+			}
+		}
+		if (seq == n - 1)
+			out->last_ms = time_ms(plain_string(json_object_get(p.obj, "time")));
+		json_decref(p.obj);
+	}
+	/* The entry before the last checkpoint, when it is the last line. */
+	if (out->has_checkpoint && out->checkpoint_seq == n - 1 && n >= 2) {
+		if (get(arg, n - 2, &line, &len) != DSC_OK || line == NULL)
+			return dsc_error_set(err, DSC_EIO, "audit: cannot read stored entry %" PRIu64, n - 2);
+		if (line_parse(line, len, &p, why, sizeof(why)) == DSC_OK) {
+			out->clean_stop = line_action_is(&p, "daemon.stop");
+			json_decref(p.obj);
+		}
+	}
+	return DSC_OK;
+}
+
 int audit_verify_stream(FILE *f, EVP_PKEY *pub, bool allow_unsealed,
                         struct audit_verify_result *res)
 {

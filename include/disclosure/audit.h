@@ -80,6 +80,30 @@ struct audit_verify_result {
 int audit_verify_stream(FILE *f, EVP_PKEY *pub, bool allow_unsealed,
 			struct audit_verify_result *res);
 
+/*
+ * Addition: what a daemon finds at the end of the log it is about to
+ * extend.  get(arg, seq, &line, &len) reads stored line seq (0 <= seq <
+ * n).  The last checkpoint is looked for among the last max_scan lines;
+ * every line from it to the end must parse, run in seq, link (prev) and
+ * hash, and the checkpoint, when key_id names key (private or public),
+ * must be signed by it.  DSC_EINVAL with err naming the seq when not (the
+ * stored log was altered or damaged: nothing should extend it); DSC_OK
+ * with *out filled otherwise, also when no checkpoint is found.
+ */
+struct audit_tail {
+	bool has_checkpoint;   /* within the lines scanned */
+	uint64_t checkpoint_seq; /* its seq: the entries it seals */
+	char key_id[AUDIT_KEY_ID_HEX + 1]; /* the key that signed it */
+	char signed_at[32];
+	bool verified;         /* signed by the key given, and the signature holds */
+	bool clean_stop;       /* the log ends daemon.stop then a checkpoint */
+	uint64_t unsealed;     /* entries after the last checkpoint (those scanned if none) */
+	int64_t last_ms;       /* time of the last entry, ms since the epoch (0 if none) */
+};
+int audit_tail_check(int (*get)(void *arg, uint64_t seq, const char **line, size_t *len), void *arg,
+		     uint64_t n, EVP_PKEY *key, uint64_t max_scan, struct audit_tail *out,
+		     struct dsc_error *err);
+
 /* Hash of one line as its "hash" field should be (lower-case hex). */
 int audit_line_hash(const char *line, size_t len, char out[AUDIT_HASH_HEX + 1]);
 
