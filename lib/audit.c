@@ -1390,6 +1390,14 @@ static int verify_run(FILE *f, EVP_PKEY *const *pubs, size_t n_pubs, bool allow_
 			}
 			res->checkpoints++;
 			res->sealed_size = pos;
+			{
+				json_t *cp = json_object_get(p.obj, "checkpoint");
+				const char *at = plain_string(json_object_get(cp, "signed_at"));
+				const char *kid = plain_string(json_object_get(cp, "key_id"));
+
+				snprintf(res->last_signed_at, sizeof(res->last_signed_at), "%s", at ? at : "");
+				snprintf(res->last_key_id, sizeof(res->last_key_id), "%s", kid ? kid : "");
+			}
 		}
 		json_decref(p.obj);
 		while (rs != NULL && rs->next < rs->n && rs->r[rs->next].seq == pos) {
@@ -1459,10 +1467,12 @@ static int verify_run(FILE *f, EVP_PKEY *const *pubs, size_t n_pubs, bool allow_
 	else
 		snprintf(res->msg, sizeof(res->msg),
 		         "%" PRIu64 " entries, %" PRIu64
-		         " checkpoint%s, sealed through seq %" PRIu64 "%s",
+		         " checkpoint%s, sealed through seq %" PRIu64 "%s; the last seal signed at %s "
+		         "with key %s",
 		         res->entries, res->checkpoints, res->checkpoints == 1 ? "" : "s",
 		         res->sealed_size - 1,
-		         last_was_checkpoint ? "" : " (entries after it are unsealed)");
+		         last_was_checkpoint ? "" : " (entries after it are unsealed)", res->last_signed_at,
+		         res->last_key_id);
 	rc = DSC_OK;
 out:
 	free(buf);

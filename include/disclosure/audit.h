@@ -67,6 +67,8 @@ struct audit_verify_result {
 	uint64_t checkpoints; /* checkpoints whose signature held */
 	uint64_t sealed_size; /* entries covered by the last good checkpoint */
 	int64_t first_bad_seq; /* -1 if none; the seq (or the position) of the first bad line */
+	char last_signed_at[32]; /* signed_at and key_id of the last good checkpoint ("" if none) */
+	char last_key_id[AUDIT_KEY_ID_HEX + 1];
 	char msg[512];
 };
 

@@ -593,6 +593,11 @@ class ClientCommands(DaemonTestCase):
         p = ctl_raw("audit", "verify", f, "--key", pki().audit_pub)
         self.assertEqual(p.returncode, OK, out(p))
         self.assertIn("audit verify: OK", p.stdout.decode())
+        # When and with which key the last seal was made: a log cut back
+        # to an old checkpoint verifies, and only this says it is old.
+        last = json.loads(f.read_text().splitlines()[-1])["checkpoint"]
+        self.assertIn("the last seal signed at %s with key %s" % (last["signed_at"], last["key_id"]),
+                      p.stdout.decode())
         # small pages give the same stored entries
         g = self.work / "export-small.ndjson"
         p = self.ctl("aud.nat", "audit", "export", "--limit", "3", "-o", g)
