@@ -398,6 +398,57 @@ static void audit_page_plan(struct writer *wr, struct job *j, bool *seal, bool *
 	}
 }
 
+/*
+ * What the audit entry of a record written or deleted says of it
+ * (docs/audit-format.md): record_sha256, the SHA-256 of the record's JSON
+ * as the store keeps it (lower-case hex), so that an auditor can tell
+ * which version of a record an entry wrote, or deleted, and compare it
+ * with a backup; and, for a record replaced, the names of its top-level
+ * members that changed ("names", "status", ...), as old and new are
+ * read in the same transaction.
+ */
+static void record_audit(json_t *audit, const char *json, size_t len)
+{
+	char hex[AUDIT_HASH_HEX + 1];
+
+	if (audit != NULL && json != NULL && audit_line_hash(json, len, hex) == DSC_OK)
+		json_object_set_new(audit, "record_sha256", json_string(hex));
+}
+
+/* The top-level members of the stored record o->id that o changes, in
+ * the order of the old record then the new one's additions; NULL if there
+ * is no stored record (or it cannot be read). */
+static json_t *record_changes(struct store_txn *t, const struct offender *o)
+{
+	const char *old_text;
+	size_t old_len;
+	json_t *old, *now, *out, *v;
+	const char *key;
+
+	if (store_txn_get_offender(t, o->id, &old_text, &old_len) != DSC_OK)
+		return NULL;
+	old = json_loadb(old_text, old_len, 0, NULL);
+	now = json_loadb(o->json, o->json_len, 0, NULL);
+	out = json_array();
+	if (old == NULL || now == NULL || out == NULL) {
+		json_decref(old);
+		json_decref(now);
+		json_decref(out);
+		return NULL;
+	}
+	json_object_foreach(old, key, v) {
+		if (!json_equal(v, json_object_get(now, key)))
+			json_array_append_new(out, json_string(key));
+	}
+	json_object_foreach(now, key, v) {
+		if (json_object_get(old, key) == NULL)
+			json_array_append_new(out, json_string(key));
+	}
+	json_decref(old);
+	json_decref(now);
+	return out;
+}
+
 /* DSC_OK unless the transaction is lost (then err says why). */
 static int job_apply(struct writer *wr, struct store_txn *t, struct job *j, int64_t ms,
 		     long *records_delta, struct dsc_error *err)
@@ -420,6 +471,7 @@ static int job_apply(struct writer *wr, struct store_txn *t, struct job *j, int6
 		if (j->status == 200 && j->offender != NULL) {
 			struct dsc_error e;
 			bool replaced = false;
+			json_t *changed = record_changes(t, j->offender);
 
 			rc = store_put_offender(t, j->offender, &replaced, &e);
 			if (rc == DSC_OK) {
@@ -427,18 +479,28 @@ static int job_apply(struct writer *wr, struct store_txn *t, struct job *j, int6
 				j->status = replaced ? 200 : 201;
 				if (!replaced)
 					(*records_delta)++;
+				record_audit(j->audit, j->offender->json, j->offender->json_len);
+				json_object_set_new(j->audit, "created", json_boolean(!replaced));
+				if (replaced && changed != NULL)
+					json_object_set(j->audit, "changed", changed);
 			} else if (!fatal_store_error(rc)) {
 				job_error_from(j, &e);
 				rc = DSC_OK;
 			} else {
 				*err = e;
 			}
+			json_decref(changed);
 		}
 		break;
 	case JOB_OFFENDER_DELETE:
 		if (j->status == 200) {
 			struct dsc_error e;
+			const char *old;
+			size_t old_len;
 
+			/* The record as it was: its digest, for the auditor. */
+			if (store_txn_get_offender(t, j->record_id, &old, &old_len) == DSC_OK)
+				record_audit(j->audit, old, old_len);
 			rc = store_delete_offender(t, j->record_id, &e);
 			if (rc == DSC_OK) {
 				(*records_delta)--;

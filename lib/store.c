@@ -2771,6 +2771,32 @@ int store_txn_get(struct store_txn *t, enum store_table tb, const void *key, siz
 	return DSC_OK;
 }
 
+int store_txn_get_offender(struct store_txn *t, const char *id, const char **json, size_t *len)
+{
+	MDB_val k, v;
+	uint32_t recno;
+	int rc;
+
+	if (t->failed != DSC_OK)
+		return t->failed;
+	if (!offender_id_valid(id))
+		return DSC_ENOTFOUND;
+	k.mv_size = strlen(id);
+	k.mv_data = (void *)id;
+	if ((rc = mdb_get(t->txn, t->s->db_ids, &k, &v)) != 0)
+		return mdb_status(rc);
+	if (v.mv_size != sizeof(recno))
+		return DSC_EINTERNAL;
+	memcpy(&recno, v.mv_data, sizeof(recno));
+	k.mv_size = sizeof(recno);
+	k.mv_data = &recno;
+	if ((rc = mdb_get(t->txn, t->s->db_records, &k, &v)) != 0)
+		return mdb_status(rc);
+	*json = v.mv_data;
+	*len = v.mv_size;
+	return DSC_OK;
+}
+
 int store_txn_put(struct store_txn *t, enum store_table tb, const void *key, size_t klen,
 		  const void *val, size_t vlen, struct dsc_error *err)
 {

@@ -222,6 +222,9 @@ int store_bulk_end(struct store *s, struct dsc_error *err);
 int store_delete_offender(struct store_txn *t, const char *id, struct dsc_error *err);
 int store_txn_get(struct store_txn *t, enum store_table tb, const void *key, size_t klen,
 		  const void **val, size_t *vlen);
+/* Addition: a record's stored JSON inside a write transaction (valid until
+ * the transaction writes again or ends); DSC_ENOTFOUND if absent. */
+int store_txn_get_offender(struct store_txn *t, const char *id, const char **json, size_t *len);
 int store_txn_put(struct store_txn *t, enum store_table tb, const void *key, size_t klen,
 		  const void *val, size_t vlen, struct dsc_error *err);
 /* Appends the entry with this seq, which must equal the current count. */

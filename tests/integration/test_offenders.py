@@ -42,6 +42,34 @@ class Offenders(DaemonTestCase):
         self.assertEqual(e["record_id"], "WMP-T000100")
         self.assertEqual(e["hash"], r.json()["audit"]["hash"])
 
+    def test_the_audit_says_what_a_put_or_delete_did_to_the_record(self):
+        # Reviewer D: an alias removed (the record then stops matching
+        # that name) and a status changed were logged as a bare
+        # "offender.put" of the id.  Now: created or not, the members
+        # that changed, and the digest of the record as stored (the same
+        # content, the same digest; a delete names the digest of what it
+        # removed).
+        reg = self.reg()
+        rec = record("WMP-T000110")
+        rec["names"].append({"given": "Zibby", "family": "Gallowglass", "kind": "alias"})
+        entry = lambda r: audit_entries(export_audit(self.daemon))[r.json()["audit"]["seq"]]
+        first = entry(reg.put("/v1/offenders/WMP-T000110", rec))
+        self.assertIs(first["created"], True)
+        self.assertNotIn("changed", first)
+        self.assertRegex(first["record_sha256"], HEX64)
+        again = entry(reg.put("/v1/offenders/WMP-T000110", rec))
+        self.assertIs(again["created"], False)
+        self.assertEqual(again["changed"], [])
+        self.assertEqual(again["record_sha256"], first["record_sha256"])
+        rec["names"] = rec["names"][:1]
+        rec["status"] = "expired"
+        changed = entry(reg.put("/v1/offenders/WMP-T000110", rec))
+        self.assertEqual(sorted(changed["changed"]), ["names", "status"])
+        self.assertNotEqual(changed["record_sha256"], first["record_sha256"])
+        gone = entry(reg.delete("/v1/offenders/WMP-T000110"))
+        self.assertEqual(gone["action"], "offender.delete")
+        self.assertEqual(gone["record_sha256"], changed["record_sha256"])
+
     def test_put_with_another_id_in_the_body_is_400_naming_id(self):
         r = self.reg().put("/v1/offenders/WMP-T000101", record("WMP-T000102"))
         self.assertEqual(r.status, 400, r)
