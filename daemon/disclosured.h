@@ -33,6 +33,8 @@
 #include "disclosure/offender.h"
 #include "disclosure/store.h"
 
+#define CERT_SHA256_HEX 64 /* a client certificate's SHA-256, hex */
+
 #define ID_LEN 26              /* ULID-like ids: 48-bit time + 80 random bits */
 #define CHECK_ID_LEN (4 + ID_LEN) /* "chk_" + id */
 #define REQUEST_PATH_MAX 512   /* bytes of the path kept for the audit log */
@@ -178,14 +180,15 @@ struct conn {
 	unsigned cl_open; /* its principal's count when it was taken or refused */
 	char cl_id[PRINCIPAL_ID_MAX + 1];
 	char cn[PRINCIPAL_CN_MAX + 1];
+	char cert_sha256[CERT_SHA256_HEX + 1]; /* the peer certificate's, "" if none */
 	struct principal principal;
 	/* Addition: the audit fields that are the same for every request of
-	 * the connection (principal, cn, roles, force: CONN_AUDIT_*), made
+	 * the connection (principal, cn, cert_sha256, roles, force), made
 	 * at its first request and again after an ACL reload, and put into
 	 * each request's audit fields by reference (router.c).  They are
 	 * never changed once made (jansson counts references atomically, so
 	 * the writer may hold them while the worker shares them again). */
-	json_t *audit_vals[4];
+	json_t *audit_vals[5];
 	unsigned audit_vals_gen;
 	bool audit_vals_known;
 };
@@ -262,6 +265,7 @@ struct job {
 	bool revoked;              /* the connection's certificate, by a reloaded CRL */
 	struct principal p;        /* copy: the connection may be gone by the answer */
 	char cn[PRINCIPAL_CN_MAX + 1];
+	char cert_sha256[CERT_SHA256_HEX + 1];
 	uint64_t start_ns;
 	bool close;                /* answer with Connection: close */
 	const char *allow;         /* Allow header of a 405 */

@@ -22,6 +22,9 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "disclosure/log.h"
 #include "disclosured.h"
@@ -109,9 +112,10 @@ json_t *json_string_lossy(const char *s)
 
 /* Who made a request, as its audit entry records it: principal, cn,
  * roles and force (new references; a NULL where memory ran out). */
-enum { WHO_PRINCIPAL, WHO_CN, WHO_ROLES, WHO_FORCE, WHO_N };
+enum { WHO_PRINCIPAL, WHO_CN, WHO_CERT, WHO_ROLES, WHO_FORCE, WHO_N };
 
-static void who_values(json_t *who[WHO_N], bool known, const struct principal *p, const char *cn)
+static void who_values(json_t *who[WHO_N], bool known, const struct principal *p, const char *cn,
+		       const char *cert)
 {
 	json_t *roles = json_array();
 
@@ -126,6 +130,7 @@ static void who_values(json_t *who[WHO_N], bool known, const struct principal *p
 	}
 	who[WHO_PRINCIPAL] = known ? json_string_lossy(p->id) : json_null();
 	who[WHO_CN] = cn[0] ? json_string_lossy(cn) : json_null();
+	who[WHO_CERT] = cert[0] ? json_string(cert) : json_null();
 	who[WHO_ROLES] = roles;
 	who[WHO_FORCE] = known ? json_string_lossy(p->force) : json_null();
 }
@@ -157,6 +162,7 @@ static int audit_start(struct job *j, json_t *const who[WHO_N], const char *acti
 	json_object_set_new(a, "request_id", json_string(j->request_id));
 	json_object_set(a, "principal", who[WHO_PRINCIPAL]);
 	json_object_set(a, "cn", who[WHO_CN]);
+	json_object_set(a, "cert_sha256", who[WHO_CERT]);
 	json_object_set(a, "roles", who[WHO_ROLES]);
 	json_object_set(a, "force", who[WHO_FORCE]);
 	json_object_set_new(a, "action", json_string(action));
@@ -172,7 +178,7 @@ int job_audit_begin(struct job *j, const char *action, const char *method, const
 	json_t *who[WHO_N];
 	int rc;
 
-	who_values(who, j->known, &j->p, j->cn);
+	who_values(who, j->known, &j->p, j->cn, j->cert_sha256);
 	rc = audit_start(j, who, action, method, path);
 	who_release(who);
 	return rc;
@@ -196,7 +202,7 @@ static int job_audit_begin_conn(struct job *j, struct conn *c, const char *actio
 	if (c->audit_vals[WHO_PRINCIPAL] == NULL || c->audit_vals_gen != c->acl_gen ||
 	    c->audit_vals_known != c->known) {
 		conn_audit_release(c);
-		who_values(c->audit_vals, c->known, &c->principal, c->cn);
+		who_values(c->audit_vals, c->known, &c->principal, c->cn, c->cert_sha256);
 		c->audit_vals_gen = c->acl_gen;
 		c->audit_vals_known = c->known;
 	}
@@ -853,6 +859,28 @@ static const char *smuggling(struct evhttp_request *req)
 	return NULL;
 }
 
+/* The SHA-256 of the peer's certificate (DER), lower-case hex, or "":
+ * which certificate made a request, where the CN alone cannot tell a
+ * stolen certificate from the one issued in its place. */
+static void peer_fingerprint(SSL *ssl, char out[CERT_SHA256_HEX + 1])
+{
+	static const char hexd[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	X509 *cert = SSL_get0_peer_certificate(ssl);
+
+	out[0] = '\0';
+	if (cert == NULL || X509_digest(cert, EVP_sha256(), md, &n) != 1 || n * 2 != CERT_SHA256_HEX) {
+		ERR_clear_error();
+		return;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		out[2 * i] = hexd[md[i] >> 4];
+		out[2 * i + 1] = hexd[md[i] & 15];
+	}
+	out[CERT_SHA256_HEX] = '\0';
+}
+
 /* Reads the peer's CN once per connection and looks it up in the ACL;
  * again only after a reload, so that a principal removed from the ACL is
  * refused on the connections it already has open. */
@@ -865,6 +893,7 @@ static void conn_resolve(struct conn *c, SSL *ssl)
 		return;
 	if (!c->resolved) {
 		c->resolved = true;
+		peer_fingerprint(ssl, c->cert_sha256);
 		if (tls_peer_cn(ssl, c->cn, sizeof(c->cn), &err) != DSC_OK) {
 			c->cn[0] = '\0';
 			c->known = false;
@@ -985,6 +1014,7 @@ void router_dispatch(struct evhttp_request *req, void *arg)
 	if (c->known)
 		j->p = c->principal;
 	memcpy(j->cn, c->cn, sizeof(j->cn));
+	memcpy(j->cert_sha256, c->cert_sha256, sizeof(j->cert_sha256));
 	j->revoked = c->revoked;
 
 	uri = evhttp_request_get_evhttp_uri(req);

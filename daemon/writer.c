@@ -270,8 +270,8 @@ static int append_bulk_ids(struct writer *wr, struct store_txn *t, struct job *j
 			   uint64_t of_seq, int64_t ms, struct dsc_error *err)
 {
 	/* Who, and the request, as the chunk's own entry says them. */
-	static const char *const copied[] = {"principal", "cn",   "roles",  "force",
-					     "request_id", "method", "path", "status"};
+	static const char *const copied[] = {"principal", "cn",     "cert_sha256", "roles", "force",
+					     "request_id", "method", "path",       "status"};
 	size_t i = 0;
 
 	for (;;) {

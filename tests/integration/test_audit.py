@@ -54,6 +54,20 @@ class AuditLog(DaemonTestCase):
                 if e["status"] >= 400:
                     self.assertIn("error", e)
 
+    def test_every_request_names_the_certificate_that_made_it(self):
+        # The CN alone cannot tell a stolen certificate from the one
+        # issued in its place (reviewer D): the entry holds the SHA-256 of
+        # the certificate presented, as `openssl x509 -fingerprint
+        # -sha256` gives it, for known and unknown principals alike.
+        r = self.client("cw.wm").post("/v1/checks", check_body(case_ref="WM-AUDIT-CERT"))
+        u = self.client("unknown").get("/v1/checks/chk_00000000000000000000000000")
+        entries = audit_entries(export_audit(self.daemon))
+        for resp, name in ((r, "cw.wm"), (u, "unknown")):
+            with self.subTest(principal=name):
+                e = find_entry(entries, resp.request_id)
+                self.assertEqual(e["cert_sha256"], pki().fingerprint(pki().certs[name][0]))
+        self.assertIsNone(entries[0].get("cert_sha256"), "daemon.start has no certificate")
+
     def test_paging_with_a_small_limit_gives_the_same_chain(self):
         big = export_audit(self.daemon, limit=1000)
         small = export_audit(self.daemon, limit=7)
