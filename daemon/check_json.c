@@ -374,7 +374,7 @@ static void candidate_brief(struct jbuf *b, const struct candidate *c)
 	jadd(b, "}", 1);
 }
 
-static bool candidate_visible(const struct candidate *c, const struct principal *reader)
+bool check_candidate_visible(const struct candidate *c, const struct principal *reader)
 {
 	return principal_national(reader) || strcmp(c->managing_force, reader->force) == 0;
 }
@@ -388,7 +388,7 @@ void check_json_candidates(struct jbuf *b, const struct check_result *res,
 
 		if (i > 0)
 			jadd(b, ",", 1);
-		if (reader == NULL || candidate_visible(c, reader))
+		if (reader == NULL || check_candidate_visible(c, reader))
 			candidate_full(b, c);
 		else
 			candidate_brief(b, c);

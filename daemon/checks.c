@@ -168,7 +168,8 @@ static void audit_str_lossy(struct audit_members *m, const char *s)
 /*
  * The check's members of its audit entry, written as text: what the
  * tree of case_ref, purpose, justification, query (the subject) and
- * result (ids, bands and scores only) would encode to, members that the
+ * result (ids, bands, scores, managing forces and what the caller was
+ * shown of each) would encode to, members that the
  * tree of j->audit used to carry last.  Building that tree cost a
  * hundred allocations per check, freed again after one walk.
  */
@@ -203,6 +204,15 @@ static int check_audit_members(struct job *j, const struct check_request *cr,
 		audit_members_string(m, band_name(c->band), strlen(band_name(c->band)));
 		audit_members_key(m, "score");
 		audit_members_real(m, (double)(long long)(c->score * 100.0 + 0.5) / 100.0);
+		/* What the caller was shown of it: the whole candidate, or
+		 * (another force's record) its summary only. */
+		audit_members_key(m, "managing_force");
+		audit_str_lossy(m, c->managing_force);
+		audit_members_key(m, "shown");
+		if (check_candidate_visible(c, &j->p))
+			AUDIT_LIT(m, "\"full\"");
+		else
+			AUDIT_LIT(m, "\"summary\"");
 		AUDIT_LIT(m, "}");
 	}
 	AUDIT_LIT(m, "]");

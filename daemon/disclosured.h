@@ -457,6 +457,9 @@ int check_json_stored(struct jbuf *b, const struct check_json_fields *f,
 int check_json_answer(struct jbuf *b, const char *check_id, const struct check_result *res,
 		      const struct principal *reader);
 /* The candidates as reader may see them (NULL: all of them, in full). */
+/* Whether reader sees the whole candidate (its own force's, or a national
+ * reader), or its summary only (contract.md "Force scope"). */
+bool check_candidate_visible(const struct candidate *c, const struct principal *reader);
 void check_json_candidates(struct jbuf *b, const struct check_result *res,
 			   const struct principal *reader);
 

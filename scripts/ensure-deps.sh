@@ -35,6 +35,7 @@ for profile in "$@"; do
 		want_cmd openssl openssl
 		want_cmd curl curl
 		want_cmd mdb_stat lmdb-utils
+		want_cmd jq jq
 		;;
 	fuzz)
 		want_cmd clang clang

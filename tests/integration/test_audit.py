@@ -5,13 +5,16 @@ tampered ones.
 """
 
 import json
+import re
+import shutil
+import subprocess
 import tempfile
 import time
 import unittest
 from pathlib import Path
 
 import audit_verify
-from harness import (HEX64, Daemon, DaemonTestCase, audit_entries, check_body, ctl, ctl_available,
+from harness import (HEX64, REPO, Daemon, DaemonTestCase, audit_entries, check_body, ctl, ctl_available,
                      ctl_raw, export_audit, find_entry, fixture_records, pki, verify_daemon_audit)
 
 
@@ -67,6 +70,39 @@ class AuditLog(DaemonTestCase):
                 e = find_entry(entries, resp.request_id)
                 self.assertEqual(e["cert_sha256"], pki().fingerprint(pki().certs[name][0]))
         self.assertIsNone(entries[0].get("cert_sha256"), "daemon.start has no certificate")
+
+    @unittest.skipUnless(shutil.which("jq"), "jq not installed")
+    def test_the_documented_jq_questions_find_what_was_done(self):
+        # docs/audit-format.md gives an auditor two jq commands: who read
+        # or was shown a record, and everything a principal did.  Run as
+        # written, over a real export.
+        cw, do = self.client("cw.wm"), self.client("do.wm")
+        j = cw.post("/v1/checks", check_body(case_ref="WM-AUDIT-JQ")).json()
+        cid = j["check_id"]
+        self.assertIn("WMP-T000001", [c["offender_id"] for c in j["candidates"]])
+        self.assertEqual(do.get("/v1/offenders/WMP-T000001?check_id=" + cid).status, 200)
+        self.assertEqual(do.post("/v1/checks/%s/decision" % cid, {
+            "decision": "refer", "offender_id": "WMP-T000001"}).status, 200)
+        self.client("reg.wm").put("/v1/offenders/WMP-T000001", fixture_records()[0])
+        text = (REPO / "docs" / "audit-format.md").read_text()
+        block = re.search(r"```sh\n# who read or was shown record WMP-0001234.*?```", text, re.S).group(0)
+        cmds = [c for c in re.findall(r"^(jq .*?audit\.ndjson)$", block, re.S | re.M)]
+        self.assertEqual(len(cmds), 2, block)
+        work = Path(tempfile.mkdtemp(dir=self.daemon.dir))
+        (work / "audit.ndjson").write_bytes(b"\n".join(export_audit(self.daemon)) + b"\n")
+        run = lambda cmd: [json.loads(l) for l in subprocess.run(
+            ["sh", "-c", cmd], cwd=work, capture_output=True, check=True,
+            timeout=60).stdout.decode().splitlines()]
+        found = run(cmds[0].replace("WMP-0001234", "WMP-T000001"))
+        actions = {e["action"] for e in found}
+        self.assertLessEqual({"check.create", "offender.read", "check.decide", "offender.put"}, actions)
+        mine = [e for e in found if e.get("check_id") == cid]
+        self.assertEqual({e["action"] for e in mine}, {"check.create", "offender.read", "check.decide"})
+        self.assertEqual([e["case_ref"] for e in mine if e["action"] == "check.create"], ["WM-AUDIT-JQ"])
+        did = run(cmds[1].replace("dana.officer", "do.wm"))
+        self.assertTrue(did)
+        self.assertEqual({e["principal"] for e in did}, {"do.wm"})
+        self.assertLessEqual({"offender.read", "check.decide"}, {e["action"] for e in did})
 
     def test_paging_with_a_small_limit_gives_the_same_chain(self):
         big = export_audit(self.daemon, limit=1000)

@@ -488,9 +488,19 @@ class Checks(DaemonTestCase):
                 self.assertLessEqual(set(by_id[other]), SUMMARY_ONLY,
                                      "%s sees details of another force's record" % principal)
                 self.assertNotEqual(by_id[other]["managing_force"], by_id[own]["managing_force"])
+                # The audit entry says what the caller was shown of each
+                # (reviewer D: the auditor's own view of the stored check
+                # is national, and showed details the case worker never saw).
+                e = audit_entries(export_audit(self.daemon))[j["audit"]["seq"]]
+                shown = {c["offender_id"]: (c["managing_force"], c["shown"])
+                         for c in e["result"]["candidates"]}
+                self.assertEqual(shown[own], (by_id[own]["managing_force"], "full"))
+                self.assertEqual(shown[other], (by_id[other]["managing_force"], "summary"))
 
     def test_national_scope_sees_every_detail(self):
         j = self.check("cw.nat", check_body()).json()
+        e = audit_entries(export_audit(self.daemon))[j["audit"]["seq"]]
+        self.assertEqual({c["shown"] for c in e["result"]["candidates"]}, {"full"})
         by_id = {c["offender_id"]: c for c in j["candidates"]}
         for rid in ("WMP-T000001", "MET-T000001"):
             self.assertIn("matched_name", by_id[rid])
