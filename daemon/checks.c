@@ -246,6 +246,43 @@ static void check_audit_tree(struct job *j, const struct check_request *cr)
 }
 
 /*
+ * A check refused for its body: what it asked, as far as it can be read
+ * (docs/audit-format.md, "sent").  A check refused for its purpose
+ * ("curiosity") with the justification "looking up my ex" left no trace
+ * of either.  The members case_ref, purpose, justification and subject as
+ * sent, whatever JSON they hold, when the body is a JSON object in UTF-8
+ * of at most SENT_MAX bytes (its line then stays far under the log's
+ * 1 MiB, each byte escaped to six at most); nothing when it is not JSON.
+ */
+#define SENT_MAX (64 * 1024)
+
+static void check_audit_refused(struct job *j, const char *body, size_t len)
+{
+	static const char *const keys[] = {"case_ref", "purpose", "justification", "subject"};
+	json_t *o, *sent;
+
+	if (j->audit == NULL || body == NULL)
+		return;
+	if (len > SENT_MAX) {
+		json_object_set_new(j->audit, "sent", json_string("not recorded: the body is over 64 KiB"));
+		return;
+	}
+	o = json_loadb(body, len, 0, NULL);
+	if (!json_is_object(o) || (sent = json_object()) == NULL) {
+		json_decref(o);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_t *v = json_object_get(o, keys[i]);
+
+		if (v != NULL)
+			json_object_set(sent, keys[i], v);
+	}
+	json_object_set_new(j->audit, "sent", sent);
+	json_decref(o);
+}
+
+/*
  * Builds the stored check and the caller's answer as text (check_json.c),
  * and the audit entry's members of the check (check_audit_members()).
  */
@@ -305,6 +342,7 @@ void checks_create(struct job *j, struct evhttp_request *req)
 	memset(&cr, 0, sizeof(cr));
 	if (check_request_parse(body, len, &cr, &err) != DSC_OK) {
 		job_error_from(j, &err);
+		check_audit_refused(j, body, len);
 		job_submit(j);
 		return;
 	}

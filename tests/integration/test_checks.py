@@ -566,6 +566,26 @@ class Checks(DaemonTestCase):
                 self.assertTrue(r.json()["error"]["message"])
                 self.assertNotIn("candidates", r.json())
 
+    def test_a_refused_check_is_audited_with_what_it_asked(self):
+        # Reviewer D: a check refused for its purpose kept only the error,
+        # not the justification "looking up my ex" nor whom it was for.
+        body = check_body(purpose="curiosity", justification="Fictitious: looking up my ex",
+                          given="Hepzibah", family="Gallowglass")
+        r = self.check("cw.wm", body, status=400)
+        entries = audit_entries(export_audit(self.daemon))
+        e = [e for e in entries if e.get("request_id") == r.request_id][0]
+        self.assertEqual(e["error_field"], "purpose")
+        self.assertEqual(e["sent"]["purpose"], "curiosity")
+        self.assertEqual(e["sent"]["justification"], "Fictitious: looking up my ex")
+        self.assertEqual(e["sent"]["subject"], body["subject"])
+        self.assertEqual(e["sent"]["case_ref"], body["case_ref"])
+        # Not JSON: nothing to record but the error.
+        r = self.client("cw.wm").post("/v1/checks", b"{not json")
+        self.assertEqual(r.status, 400, r)
+        e = [e for e in audit_entries(export_audit(self.daemon)) if e.get("request_id") == r.request_id][0]
+        self.assertNotIn("sent", e)
+        self.assertEqual(e["error"], "invalid_json")
+
     def test_valid_edge_cases_are_accepted(self):
         cases = [
             ("case_ref of 64 allowed characters", check_body(case_ref="Az09/_.-" * 8)),
