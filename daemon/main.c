@@ -197,6 +197,71 @@ static void start_fields(struct daemon *d, json_t *f)
 	}
 }
 
+/*
+ * What a reload changed in the ACL, for config.reload's entry: the ids of
+ * the principals added, removed and changed (roles, force or CN), told
+ * apart by id.  An auditor then sees a role given and taken away, not two
+ * "reloaded" entries.
+ */
+static int principal_by_id(const void *a, const void *b)
+{
+	return strcmp((*(const struct principal *const *)a)->id, (*(const struct principal *const *)b)->id);
+}
+
+/* The principals of a sorted by id (NULL if out of memory; *n their count). */
+static const struct principal **acl_sorted(const struct acl *a, size_t *n)
+{
+	const struct principal **v;
+
+	*n = acl_count(a);
+	if ((v = malloc((*n + 1) * sizeof(*v))) == NULL)
+		return NULL;
+	for (size_t i = 0; i < *n; i++)
+		v[i] = acl_get(a, i);
+	qsort(v, *n, sizeof(*v), principal_by_id);
+	return v;
+}
+
+static json_t *acl_changes(const struct acl *was, const struct acl *now)
+{
+	json_t *o = json_object(), *added = json_array(), *removed = json_array(), *changed = json_array();
+	size_t nw, nn, i = 0, k = 0;
+	const struct principal **w = acl_sorted(was, &nw), **v = acl_sorted(now, &nn);
+
+	if (o == NULL || added == NULL || removed == NULL || changed == NULL || w == NULL || v == NULL) {
+		json_decref(o);
+		json_decref(added);
+		json_decref(removed);
+		json_decref(changed);
+		free(w);
+		free(v);
+		return json_null();
+	}
+	/* A merge of the two lists in id order. */
+	while (i < nn || k < nw) {
+		int c = i == nn ? 1 : k == nw ? -1 : strcmp(v[i]->id, w[k]->id);
+
+		if (c < 0) {
+			json_array_append_new(added, json_string_lossy(v[i++]->id));
+		} else if (c > 0) {
+			json_array_append_new(removed, json_string_lossy(w[k++]->id));
+		} else {
+			if (v[i]->roles != w[k]->roles || strcmp(v[i]->force, w[k]->force) != 0 ||
+			    strcmp(v[i]->cn, w[k]->cn) != 0)
+				json_array_append_new(changed, json_string_lossy(v[i]->id));
+			i++;
+			k++;
+		}
+	}
+	free(w);
+	free(v);
+	json_object_set_new(o, "added", added);
+	json_object_set_new(o, "removed", removed);
+	json_object_set_new(o, "changed", changed);
+	json_object_set_new(o, "principals", json_integer((json_int_t)nn));
+	return o;
+}
+
 /* Writes one entry of the daemon's own and waits until it is committed. */
 static int audit_internal(struct daemon *d, json_t *fields)
 {
@@ -248,6 +313,7 @@ static void reload(struct daemon *d)
 		acl_free(acl);
 		ok = false;
 	} else {
+		json_object_set_new(f, "acl_changes", acl_changes(d->acl, acl));
 		pthread_rwlock_wrlock(&d->acl_lock);
 		old = d->acl;
 		d->acl = acl;

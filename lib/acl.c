@@ -389,6 +389,11 @@ size_t acl_count(const struct acl *a)
 	return a != NULL ? a->n : 0;
 }
 
+const struct principal *acl_get(const struct acl *a, size_t i)
+{
+	return a != NULL && i < a->n ? &a->e[i].p : NULL;
+}
+
 const struct principal *acl_find_cn(const struct acl *a, const char *cn)
 {
 	size_t lo = 0, hi;

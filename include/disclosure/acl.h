@@ -38,6 +38,8 @@ int acl_parse(const char *text, size_t len, const char *name, struct acl **out,
 	      struct dsc_error *err);
 void acl_free(struct acl *a);
 size_t acl_count(const struct acl *a);
+/* Addition: the i-th principal in the file's order, NULL past the end. */
+const struct principal *acl_get(const struct acl *a, size_t i);
 /* NULL if no principal has this CN. */
 const struct principal *acl_find_cn(const struct acl *a, const char *cn);
 

@@ -444,6 +444,37 @@ class ReloadOnSighup(DaemonTestCase):
                         "no config.reload entry after SIGHUP")
 
 
+class AclReloadAudit(unittest.TestCase):
+
+    def test_a_reload_says_which_principals_it_added_removed_and_changed(self):
+        # Reviewer D: a role given and taken away read as two
+        # "acl": "reloaded" entries.
+        d = Daemon("aclchanges").start()
+        try:
+            principals = dict(PRINCIPALS)
+            del principals["cw2.wm"]
+            cn, roles, force = principals["cw.met"]
+            principals["cw.met"] = (cn, roles + ["disclosure_officer"], force)
+            (d.dir / "acl.conf").write_text(acl_text(principals) +
+                                            "\n[newbie.wm]\ncn = itest.newbie.wm\nroles = monitor\n"
+                                            "force = " + FORCE_A + "\n")
+            d.signal(signal.SIGHUP)
+            deadline = time.monotonic() + tmo(10)
+            while True:
+                reloads = [e for e in audit_entries(export_audit(d)) if e["action"] == "config.reload"]
+                if reloads or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            self.assertEqual(len(reloads), 1, d.log_tail())
+            self.assertEqual(reloads[0]["acl_changes"], {
+                "added": ["newbie.wm"], "removed": ["cw2.wm"], "changed": ["cw.met"],
+                "principals": len(principals) + 1})
+            d.stop()
+        finally:
+            if d.alive():
+                d.stop(expect_rc=None)
+
+
 class StoreFull(unittest.TestCase):
     """A store whose map is nearly full: checks fail closed with 503 and no
     candidate leaves the server; the daemon keeps running."""
