@@ -69,6 +69,16 @@ struct writer {
 	bool ahead_full;  /* [store] preallocate reached, and not yet half used */
 	uint64_t idle_ms; /* when the last batch ended */
 	struct audit_tail at_start; /* how the stored log ended when the daemon started */
+	/* An outage of the audit log (batches that could not commit, their
+	 * requests answered 503), said in an audit.outage entry by the first
+	 * batch that commits after it, and in the daemon log once a minute
+	 * at most while it lasts. */
+	struct {
+		uint64_t refused, batches, unlogged;
+		int64_t first_ms, last_ms;
+		uint64_t logged_mono_ms;
+		char why[sizeof(((struct dsc_error *)0)->msg)];
+	} outage;
 	int64_t last_entry_ms; /* an entry's time never goes back (the clock may) */
 };
 
@@ -553,6 +563,31 @@ static int job_apply(struct writer *wr, struct store_txn *t, struct job *j, int6
 
 /* ---- the batch ---- */
 
+/* The entry that says an outage happened (docs/audit-format.md,
+ * audit.outage): first in the first batch that commits after it. */
+static int append_outage(struct writer *wr, struct store_txn *t, int64_t ms, struct dsc_error *err)
+{
+	json_t *f = json_object();
+	char from[32], to[32];
+	int rc;
+
+	if (f == NULL)
+		return dsc_error_set(err, DSC_ENOMEM, "out of memory");
+	format_time_ms(wr->outage.first_ms, from);
+	format_time_ms(wr->outage.last_ms, to);
+	json_object_set_new(f, "request_id", json_null());
+	json_object_set_new(f, "principal", json_null());
+	json_object_set_new(f, "action", json_string("audit.outage"));
+	json_object_set_new(f, "refused", json_integer((json_int_t)wr->outage.refused));
+	json_object_set_new(f, "failed_commits", json_integer((json_int_t)wr->outage.batches));
+	json_object_set_new(f, "from", json_string(from));
+	json_object_set_new(f, "to", json_string(to));
+	json_object_set_new(f, "error", json_string_lossy(wr->outage.why));
+	rc = append_entry(wr, t, f, ms, NULL, err);
+	json_decref(f);
+	return rc;
+}
+
 /* Returns whether the batch was committed. */
 static bool writer_batch(struct writer *wr, struct job *batch, bool timer_due, json_t *final)
 {
@@ -590,6 +625,11 @@ static bool writer_batch(struct writer *wr, struct job *batch, bool timer_due, j
 				 err.msg);
 			kill(getpid(), SIGTERM);
 		}
+	}
+	if (!failed && wr->outage.batches > 0) {
+		rc = append_outage(wr, t, ms, &err);
+		if (rc != DSC_OK)
+			failed = true;
 	}
 	for (j = batch; !failed && j != NULL; j = j->next) {
 		uint64_t seq_before = wr->chain.last_checkpoint_size;
@@ -635,14 +675,42 @@ static bool writer_batch(struct writer *wr, struct job *batch, bool timer_due, j
 	if (t != NULL)
 		store_write_abort(t);
 	if (failed) {
+		uint64_t now_mono = mono_ms();
+		size_t all = 0;
+
+		for (j = batch; j != NULL; j = j->next)
+			all++;
 		wr->chain = saved;
 		wr->since_checkpoint = saved_since;
 		atomic_fetch_add_explicit(&wr->commit_failures, 1, memory_order_relaxed);
-		log_errx("audit commit failed, %zu request(s) answered 503: %s",
-			 n, err.msg[0] ? err.msg : "unknown store error");
+		if (wr->outage.batches == 0)
+			wr->outage.first_ms = ms;
+		wr->outage.last_ms = ms;
+		wr->outage.batches++;
+		wr->outage.refused += all;
+		snprintf(wr->outage.why, sizeof(wr->outage.why), "%s",
+			 err.msg[0] ? err.msg : "unknown store error");
+		/* Once a minute while it lasts: a full disk under load failed
+		 * thousands of batches a second, each a line. */
+		if (wr->outage.logged_mono_ms == 0 || now_mono >= wr->outage.logged_mono_ms + 60000) {
+			log_errx("audit commit failed, %zu request(s) answered 503: %s%s", all, wr->outage.why,
+				 wr->outage.unlogged > 0 ? " (and more failures since the last line: see "
+							   "disclosured_commit_failures_total)"
+							 : "");
+			wr->outage.logged_mono_ms = now_mono;
+			wr->outage.unlogged = 0;
+		} else {
+			wr->outage.unlogged++;
+		}
 		for (j = batch; j != NULL; j = j->next)
 			j->failed = true;
 	} else {
+		if (wr->outage.batches > 0) {
+			log_notice("the audit log commits again: %" PRIu64 " request(s) were answered 503 "
+				   "while it could not; audit.outage records it",
+				   wr->outage.refused);
+			memset(&wr->outage, 0, sizeof(wr->outage));
+		}
 		atomic_store_explicit(&d->audit_seq, wr->chain.next_seq, memory_order_relaxed);
 		if (records_delta != 0) {
 			uint64_t r = atomic_load_explicit(&d->records, memory_order_relaxed);

@@ -520,6 +520,20 @@ class StoreFull(unittest.TestCase):
                              % (r, d.log_tail()))
             self.assertTrue(r.json()["candidates"])
             self.assertIn("store map grown", d.log_text())
+            # The outage is in the log it kept out (reviewer D: only the
+            # daemon's log said it, a line per failed commit).
+            refused = statuses.count(503)
+            entries = audit_entries(export_audit(d))
+            outages = [e for e in entries if e["action"] == "audit.outage"]
+            self.assertEqual(len(outages), 1, [e["action"] for e in entries[-8:]])
+            o = outages[0]
+            self.assertGreaterEqual(o["refused"], refused)  # the reload's own entry too
+            self.assertGreaterEqual(o["failed_commits"], 3)
+            self.assertLessEqual(o["from"], o["to"])
+            self.assertIn("full", o["error"].lower())
+            self.assertLess(o["seq"], entries[r.json()["audit"]["seq"]]["seq"])
+            self.assertLessEqual(d.log_text().count("audit commit failed"), 2,
+                                 "a log line per failed commit")
             rc = d.stop(expect_rc=None)
             self.assertIn(rc, (0, 1), "exit status %s after SIGTERM with a full store" % rc)
         finally:
