@@ -1347,6 +1347,16 @@ static int verify_run(FILE *f, EVP_PKEY *const *pubs, size_t n_pubs, bool allow_
 			                 pos, len == 0 ? "empty line" : why);
 			goto out;
 		}
+		if (p.seq != pos && pos == 0) {
+			rc = verify_fail(res, 0,
+			                 "line 1: the export begins at seq %" PRIu64 ", not 0: a log is "
+			                 "verified from its first entry (an export made with --from is "
+			                 "a part of one: export from 0, or append it to the export it "
+			                 "continues)",
+			                 p.seq);
+			json_decref(p.obj);
+			goto out;
+		}
 		if (p.seq != pos) {
 			rc = verify_fail(res, (int64_t)pos,
 			                 "line %" PRIu64 ": seq %" PRIu64 " where seq %" PRIu64

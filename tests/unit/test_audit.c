@@ -475,6 +475,15 @@ static void truncate_behind_a_checkpoint(struct log *l)
 	l->n = 8;
 }
 
+/* An export made with --from: the first lines are not there. */
+static void keep_from_seq_5(struct log *l)
+{
+	for (size_t i = 0; i < 5; i++)
+		free(l->line[i]);
+	memmove(l->line, l->line + 5, (l->n - 5) * sizeof(l->line[0]));
+	l->n -= 5;
+}
+
 /* A well-formed, well-linked entry appended after the last checkpoint. */
 static void append_after_last_checkpoint(struct log *l)
 {
@@ -651,6 +660,8 @@ static const struct tamper_case tamper_cases[] = {
      false, false, 5, "come after the last checkpoint (seq 4) and are not sealed"},
     {"truncation behind a checkpoint is accepted only with allow_unsealed",
      truncate_behind_a_checkpoint, NULL, true, true, -1, "sealed through seq 3"},
+    {"an export that begins after seq 0 says so, not that a line was removed", keep_from_seq_5,
+     NULL, false, false, 0, "the export begins at seq 5, not 0"},
     {"forged line appended after the last checkpoint is unsealed", append_after_last_checkpoint,
      NULL, false, false, 12, "seq 12-12 come after"},
     {"log re-signed with another key is refused by key id", resign_with_another_key, NULL, false,
