@@ -128,7 +128,7 @@ class AuthzProbe(DaemonTestCase):
                 if resp is not None:
                     self.assertNoSecrets(" ".join(v for _, v in resp.headers), where + " headers")
 
-    def test_the_audit_export_names_candidates_by_id_band_and_score_only(self):
+    def test_the_audit_export_names_candidates_by_id_band_score_and_force_only(self):
         lines = export_audit(self.daemon, principal="aud.wm")
         self.assertNoSecrets(b"\n".join(lines), "the audit export read by aud.wm")
         entries = [e for e in audit_entries(lines) if e.get("action") == "check.create"
@@ -136,9 +136,13 @@ class AuthzProbe(DaemonTestCase):
         self.assertEqual(len(entries), 1, "the base check's entry")
         cands = entries[0]["result"]["candidates"]
         self.assertEqual({c["offender_id"] for c in cands} >= {WM_ID, MET_ID}, True)
+        # Besides id, band and score: the managing force (which every
+        # caller is shown of any candidate: contract.md "Force scope") and
+        # what the caller was shown of it (full or summary).
         for c in cands:
-            self.assertLessEqual(set(c), {"offender_id", "band", "score"},
+            self.assertLessEqual(set(c), {"offender_id", "band", "score", "managing_force", "shown"},
                                  "an audit entry holds more of a candidate than its id and band")
+            self.assertIn(c["shown"], ("full", "summary"))
 
     # -- refusals carry nothing --
 
