@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -543,6 +544,23 @@ static void worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- listening sockets ---- */
 
+/* Whether the kernel asks for CAP_NET_BIND_SERVICE to bind port: below
+ * net.ipv4.ip_unprivileged_port_start (both IPv4 and IPv6), 1024 unless
+ * lowered; under the unit's ProcSubset=pid the sysctl cannot be read and
+ * 1024 is assumed. */
+static bool port_privileged(const char *port)
+{
+	long start = 1024;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "re");
+
+	if (f != NULL) {
+		if (fscanf(f, "%ld", &start) != 1)
+			start = 1024;
+		fclose(f);
+	}
+	return strtol(port, NULL, 10) < start;
+}
+
 static int listen_socket(const struct config *cfg, struct dsc_error *err)
 {
 	struct addrinfo hints, *res = NULL;
@@ -577,9 +595,17 @@ static int listen_socket(const struct config *cfg, struct dsc_error *err)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
 		int e = errno;
+		const char *why = "";
+
+		if (e == EADDRINUSE)
+			why = " (another daemon, or another program, is serving it)";
+		else if (e == EACCES && port_privileged(cfg->server.port))
+			why = " (a privileged port: binding it takes CAP_NET_BIND_SERVICE in the "
+			      "host's user namespace, which the shipped unit's PrivateUsers=yes "
+			      "withholds even where the unit grants the capability; see listen in "
+			      "disclosured.conf(5) for the ways to serve it)";
 		rc = dsc_error_set(err, DSC_EIO, "listen %s:%s: bind: %s%s", cfg->server.host,
-				   cfg->server.port, strerror(e),
-				   e == EADDRINUSE ? " (another daemon, or another program, is serving it)" : "");
+				   cfg->server.port, strerror(e), why);
 		close(fd);
 		goto out;
 	}
