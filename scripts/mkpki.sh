@@ -181,8 +181,11 @@ cmd_audit_key() { # cmd_audit_key DIR
 	if [ -e "$d/audit-ed25519.pem" ]; then
 		old="$d/audit-ed25519-$(date -u +%Y%m%dT%H%M%SZ).pem"
 		mv "$d/audit-ed25519.pem" "$old"
-		[ -e "$d/audit-public.pem" ] && mv "$d/audit-public.pem" "${old%.pem}.pub.pem"
 		echo "$prog: previous audit key kept as $old"
+		if [ -e "$d/audit-public.pem" ]; then
+			mv "$d/audit-public.pem" "${old%.pem}.pub.pem"
+			echo "$prog:   (public half ${old%.pem}.pub.pem)"
+		fi
 	fi
 	openssl genpkey -algorithm ed25519 -out "$d/audit-ed25519.pem" 2>/dev/null ||
 		die "could not generate the audit key"
