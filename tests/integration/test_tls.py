@@ -292,6 +292,12 @@ class StaleCrl(unittest.TestCase):
             self.assertEqual(try_handshake_and_get(d, tls_context("cw.wm"))[0], "refused")
             self.assertTrue(wait_for_log(d, "refused: the CRL is past its next update", tmo(5)),
                             d.log_tail())
+            if ctl_available():
+                r = ctl(d, "cw.wm", "health")
+                self.assertEqual(r.returncode, 4, r)
+                err = r.stderr.decode()
+                self.assertIn("server's CRL", err)
+                self.assertIn("within its dates", err)
         finally:
             d.stop(expect_rc=None)
 
