@@ -411,8 +411,9 @@ static int tcp_connect(struct https_client *c, struct dsc_error *err)
 	                     last_errno == ETIMEDOUT ? "timed out" : strerror(last_errno));
 }
 
-/* Words for an alert the server sent, which is always about our certificate. */
-static const char *alert_words(const char *reason)
+/* Words for an alert the server sent, which is always about our certificate.
+ * own_in_dates: we have a certificate and it is within its dates. */
+static const char *alert_words(const char *reason, bool own_in_dates)
 {
 	if (strstr(reason, "certificate required") != NULL)
 		return "the server requires a client certificate; give --cert and --key "
@@ -420,6 +421,12 @@ static const char *alert_words(const char *reason)
 	if (strstr(reason, "unknown ca") != NULL)
 		return "the server does not trust our client certificate: it is not issued by the "
 		       "CA the server accepts (unknown CA)";
+	/* OpenSSL's server sends the same alert when its own CRL is past its
+	 * next update: then every client is refused, whatever its dates. */
+	if (strstr(reason, "certificate expired") != NULL && own_in_dates)
+		return "the server refused our client certificate as expired, but it is within "
+		       "its dates: the likelier cause is the server's CRL, past its next update "
+		       "(tell the server's administrator)";
 	if (strstr(reason, "certificate expired") != NULL)
 		return "the server refused our client certificate as expired";
 	if (strstr(reason, "certificate revoked") != NULL)
@@ -487,7 +494,8 @@ static int tls_failure(struct https_client *c, int r, const char *what, struct d
 	}
 	if (e == SSL_ERROR_SSL) {
 		const char *reason = ssl_reason("protocol error");
-		const char *words = alert_words(reason);
+		const char *words =
+		    alert_words(reason, c->cert != NULL && c->own_cert_note[0] == '\0');
 
 		char ours[PATH_MAX + SETTING_SOURCE_MAX + 32];
 

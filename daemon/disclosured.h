@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <event2/http.h>
@@ -59,6 +60,24 @@ enum endpoint {
 };
 const char *endpoint_name(enum endpoint ep);
 
+/* ---- refused TLS handshakes (tls.c) ---- */
+/* Why a TLS handshake failed: the reason label of
+ * disclosured_tls_handshake_failures_total, and a kind of log line
+ * (LOG_TLS_REFUSED + reason). */
+enum tls_refusal {
+	TLS_REFUSED_NO_CERTIFICATE = 0, /* the client sent none */
+	TLS_REFUSED_UNKNOWN_CA,         /* not issued by client_ca */
+	TLS_REFUSED_REVOKED,            /* on the CRL */
+	TLS_REFUSED_CERT_EXPIRED,       /* past its notAfter */
+	TLS_REFUSED_CRL_EXPIRED,        /* the CRL is past its next update: every client */
+	TLS_REFUSED_BAD_CERTIFICATE,    /* any other verification error */
+	TLS_REFUSED_PROTOCOL,           /* version, cipher suite, a malformed message */
+	TLS_REFUSED_BY_CLIENT,          /* the client's alert: usually our certificate */
+	TLS_REFUSALS
+};
+/* The metric's label for r ("revoked", "crl_expired"...). */
+const char *tls_refusal_label(enum tls_refusal r);
+
 /* ---- metrics (metrics.c): relaxed atomics per worker, summed at scrape ---- */
 #define METRICS_STATUSES 14
 #define METRICS_LATENCY_BUCKETS 14
@@ -72,6 +91,7 @@ struct worker_metrics {
 	 * of which by their view, and candidates answered.  Per check they
 	 * say why a check costs more on a larger register. */
 	atomic_uint_fast64_t check_considered, check_views, check_candidates, check_more;
+	atomic_uint_fast64_t tls_refused[TLS_REFUSALS]; /* failed handshakes, by reason */
 };
 void metrics_request_done(struct worker_metrics *m, enum endpoint ep, int status,
 			  uint64_t elapsed_ns);
@@ -103,8 +123,12 @@ struct conn *tls_conn(SSL *ssl);
 bool tls_peer_revoked(struct tls_server *t, SSL *ssl);
 int tls_peer_cn(SSL *ssl, char *cn, size_t cnlen, struct dsc_error *err);
 /* --check-config: the certificate and key pair, the key's mode, the CA and
- * the CRL.  Says every problem in err (the first) and on stderr (all). */
+ * the CRL (refused past its next update).  Says the first problem in err. */
 int tls_check_files(const struct config *cfg, struct dsc_error *err);
+/* The dates of the context new handshakes get, for /metrics: the server
+ * certificate's notAfter, and the earliest next update of the CRLs loaded
+ * (false if there is no CRL or it names no next update). */
+bool tls_server_dates(struct tls_server *t, time_t *cert_not_after, time_t *crl_next_update);
 /* Called by the free callback of a conn, with the SSL being freed (NULL
  * if there is none): the daemon's connection count and lingering close. */
 void tls_set_conn_release(void (*fn)(struct conn *, SSL *));
@@ -173,6 +197,7 @@ struct conn {
 	unsigned acl_gen; /* the ACL generation principal was looked up in */
 	bool known;      /* CN found in the ACL */
 	bool revoked;    /* certificate on a CRL reloaded since the handshake */
+	bool tls_refused; /* its failed handshake is counted and logged (tls.c) */
 	/* connlimit: looked at once, at the handshake's end */
 	bool cl_looked;   /* taken or refused */
 	bool cl_counted;  /* counted under cl_id: given back when it closes */
@@ -331,7 +356,8 @@ void job_complete(struct job *j);
 
 /* ---- workers (server.c) ---- */
 /* Kinds of log line a client can cause at will, one connection at a
- * time: each said at most once a second per worker (log_limit_pass). */
+ * time: each said at most once a second per worker (log_limit_pass), a
+ * refused TLS handshake once in TLS_REFUSED_LOG_MS per reason. */
 enum log_kind {
 	LOG_OVER_MAX,   /* a connection refused over max_connections */
 	LOG_HANDSHAKE,  /* a handshake not done after request_timeout */
@@ -340,8 +366,12 @@ enum log_kind {
 	LOG_OVER_PRINCIPAL, /* a connection over max_connections_per_principal */
 	LOG_SLOW_READER,    /* answers read slower than ANSWER_MIN_RATE */
 	LOG_EVICTED,        /* a handshaking connection closed to make room */
-	LOG_KINDS
+	/* a TLS handshake refused, one kind per enum tls_refusal in its
+	 * order; each said at most once in TLS_REFUSED_LOG_MS */
+	LOG_TLS_REFUSED,
+	LOG_KINDS = LOG_TLS_REFUSED + TLS_REFUSALS
 };
+#define TLS_REFUSED_LOG_MS 10000
 
 struct log_limit {
 	int64_t said_ms;  /* monotonic */
@@ -378,6 +408,7 @@ struct worker {
 	 * line when the second is over (log_flush). */
 	struct log_limit log_limits[LOG_KINDS];
 	struct event *log_flush;
+	int64_t log_flush_due; /* when log_flush fires, if pending (monotonic ms) */
 	bool draining;
 	uint64_t quiet_since_ns; /* draining: when inflight last became 0 */
 	uint64_t drain_start_ns; /* when draining began */
@@ -389,7 +420,8 @@ struct worker {
 
 /* Whether worker w is to log an event of kind k now (its own line); if
  * not, the event is counted and said with others of its kind in one line
- * when the second is over.  server.c */
+ * when the kind's period (a second, or TLS_REFUSED_LOG_MS) is over.
+ * server.c */
 bool log_limit_pass(struct worker *w, enum log_kind k);
 
 /* ---- the daemon ---- */

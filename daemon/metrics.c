@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 
@@ -153,6 +154,38 @@ int metrics_render(struct daemon *d, struct evbuffer *out)
 			evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s %" PRIu64 "\n",
 					    work[i].name, work[i].help, work[i].name, work[i].name, sum);
 		}
+	}
+	evbuffer_add_printf(out, "# HELP disclosured_tls_handshake_failures_total TLS handshakes "
+				 "that failed, by reason.\n"
+				 "# TYPE disclosured_tls_handshake_failures_total counter\n");
+	for (int r = 0; r < TLS_REFUSALS; r++) {
+		sum = 0;
+		for (int w = 0; w < d->n_workers; w++)
+			sum += ld(&d->workers[w].metrics.tls_refused[r]);
+		evbuffer_add_printf(out,
+				    "disclosured_tls_handshake_failures_total{reason=\"%s\"} %" PRIu64
+				    "\n",
+				    tls_refusal_label((enum tls_refusal)r), sum);
+	}
+	{
+		time_t not_after, next_update, now = time(NULL);
+		bool has_crl = tls_server_dates(d->tls, &not_after, &next_update);
+
+		evbuffer_add_printf(out,
+				    "# HELP disclosured_tls_certificate_expiry_seconds Seconds until "
+				    "the server certificate in use expires (negative: expired).\n"
+				    "# TYPE disclosured_tls_certificate_expiry_seconds gauge\n"
+				    "disclosured_tls_certificate_expiry_seconds %lld\n",
+				    (long long)(not_after - now));
+		if (has_crl)
+			evbuffer_add_printf(
+			    out,
+			    "# HELP disclosured_tls_crl_next_update_seconds Seconds until the next "
+			    "update of the CRL in use (negative: past it, and every client is "
+			    "refused).\n"
+			    "# TYPE disclosured_tls_crl_next_update_seconds gauge\n"
+			    "disclosured_tls_crl_next_update_seconds %lld\n",
+			    (long long)(next_update - now));
 	}
 	evbuffer_add_printf(out,
 			    "# HELP disclosured_open_connections TLS connections open now.\n"

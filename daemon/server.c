@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -45,10 +46,12 @@
 #define LINGER_MS 1000          /* how long a refused client has to read its alert */
 #define LINGER_BYTES (1u << 20) /* read and dropped at most */
 
-/* What the line that sums up a second's unsaid events of each kind says. */
+/* What the line that sums up a period's unsaid events of each kind says;
+ * the period is a second unless period_ms says otherwise. */
 static const struct {
 	const char *what;
 	bool warn;
+	int period_ms;
 } log_kinds[LOG_KINDS] = {
 	[LOG_OVER_MAX] = {"new connections refused over max_connections", true},
 	[LOG_HANDSHAKE] = {"connections closed: their TLS handshake was not done after "
@@ -67,7 +70,36 @@ static const struct {
 	[LOG_SLOW_READER] = {"connections closed: their answers were read slower than the "
 			     "least rate allowed",
 			     false},
+	[LOG_TLS_REFUSED + TLS_REFUSED_NO_CERTIFICATE] =
+	    {"TLS handshakes refused: the client sent no certificate", false, TLS_REFUSED_LOG_MS},
+	[LOG_TLS_REFUSED + TLS_REFUSED_UNKNOWN_CA] =
+	    {"TLS handshakes refused: a client certificate not issued by client_ca", true,
+	     TLS_REFUSED_LOG_MS},
+	[LOG_TLS_REFUSED + TLS_REFUSED_REVOKED] =
+	    {"TLS handshakes refused: a revoked client certificate", true, TLS_REFUSED_LOG_MS},
+	[LOG_TLS_REFUSED + TLS_REFUSED_CERT_EXPIRED] =
+	    {"TLS handshakes refused: an expired client certificate", true, TLS_REFUSED_LOG_MS},
+	[LOG_TLS_REFUSED + TLS_REFUSED_CRL_EXPIRED] =
+	    {"TLS handshakes refused: the CRL is past its next update (every client is refused "
+	     "until a fresh CRL is installed and the daemon reloaded)",
+	     true, TLS_REFUSED_LOG_MS},
+	[LOG_TLS_REFUSED + TLS_REFUSED_BAD_CERTIFICATE] =
+	    {"TLS handshakes refused: a client certificate that did not verify", true,
+	     TLS_REFUSED_LOG_MS},
+	[LOG_TLS_REFUSED + TLS_REFUSED_PROTOCOL] =
+	    {"TLS handshakes refused: no protocol version or cipher suite in common, or a "
+	     "malformed message",
+	     false, TLS_REFUSED_LOG_MS},
+	[LOG_TLS_REFUSED + TLS_REFUSED_BY_CLIENT] =
+	    {"TLS handshakes ended by the client's alert (does it trust the server's "
+	     "certificate?)",
+	     true, TLS_REFUSED_LOG_MS},
 };
+
+static int64_t log_period(enum log_kind k)
+{
+	return log_kinds[k].period_ms > 0 ? log_kinds[k].period_ms : 1000;
+}
 
 static int64_t mono_ms(void)
 {
@@ -79,14 +111,20 @@ static void log_limit_say(struct worker *w, enum log_kind k, int64_t now)
 {
 	struct log_limit *l = &w->log_limits[k];
 
+	char period[32];
+
 	if (l->unsaid == 0)
 		return;
-	if (log_kinds[k].warn)
-		log_warnx("worker %d: %u more %s, in the second since the last such line", w->index,
-			  l->unsaid, log_kinds[k].what);
+	if (log_period(k) == 1000)
+		snprintf(period, sizeof(period), "the second");
 	else
-		log_info("worker %d: %u more %s, in the second since the last such line", w->index,
-			 l->unsaid, log_kinds[k].what);
+		snprintf(period, sizeof(period), "the %d s", (int)(log_period(k) / 1000));
+	if (log_kinds[k].warn)
+		log_warnx("worker %d: %u more %s, in %s since the last such line", w->index,
+			  l->unsaid, log_kinds[k].what, period);
+	else
+		log_info("worker %d: %u more %s, in %s since the last such line", w->index,
+			 l->unsaid, log_kinds[k].what, period);
 	l->unsaid = 0;
 	l->said_ms = now;
 }
@@ -95,8 +133,8 @@ static void log_flush_arm(struct worker *w, int64_t ms)
 {
 	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
 
-	if (w->log_flush != NULL)
-		evtimer_add(w->log_flush, &tv);
+	if (w->log_flush != NULL && evtimer_add(w->log_flush, &tv) == 0)
+		w->log_flush_due = mono_ms() + ms;
 }
 
 bool log_limit_pass(struct worker *w, enum log_kind k)
@@ -104,17 +142,21 @@ bool log_limit_pass(struct worker *w, enum log_kind k)
 	struct log_limit *l = &w->log_limits[k];
 	int64_t now = mono_ms(); /* a clock set back must not silence the log */
 
-	if (l->said_ms == 0 || now - l->said_ms >= 1000) {
-		log_limit_say(w, k, now); /* the last second's first, in order */
+	if (l->said_ms == 0 || now - l->said_ms >= log_period(k)) {
+		log_limit_say(w, k, now); /* the last period's first, in order */
 		l->said_ms = now;
 		return true;
 	}
-	if (l->unsaid++ == 0 && w->log_flush != NULL && !evtimer_pending(w->log_flush, NULL))
-		log_flush_arm(w, 1000 - (now - l->said_ms));
+	/* The timer may be armed for a kind of a longer period: brought
+	 * forward, not left to say this kind's count late. */
+	if (l->unsaid++ == 0 && w->log_flush != NULL &&
+	    (!evtimer_pending(w->log_flush, NULL) ||
+	     w->log_flush_due > l->said_ms + log_period(k)))
+		log_flush_arm(w, log_period(k) - (now - l->said_ms));
 	return false;
 }
 
-/* A second is over: says how many of each kind went unsaid in it. */
+/* A period is over: says how many of each kind went unsaid in it. */
 static void log_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
@@ -125,10 +167,12 @@ static void log_flush_cb(evutil_socket_t fd, short what, void *arg)
 	for (int k = 0; k < LOG_KINDS; k++) {
 		const struct log_limit *l = &w->log_limits[k];
 
-		if (l->unsaid > 0 && now - l->said_ms < 1000) {
-			/* Armed for another kind's second: this one's is not over. */
-			if (wait == 0 || 1000 - (now - l->said_ms) < wait)
-				wait = 1000 - (now - l->said_ms);
+		int64_t period = log_period((enum log_kind)k);
+
+		if (l->unsaid > 0 && now - l->said_ms < period) {
+			/* Armed for another kind's period: this one's is not over. */
+			if (wait == 0 || period - (now - l->said_ms) < wait)
+				wait = period - (now - l->said_ms);
 		} else {
 			log_limit_say(w, (enum log_kind)k, now);
 		}
@@ -543,6 +587,23 @@ static void worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- listening sockets ---- */
 
+/* Whether the kernel asks for CAP_NET_BIND_SERVICE to bind port: below
+ * net.ipv4.ip_unprivileged_port_start (both IPv4 and IPv6), 1024 unless
+ * lowered; under the unit's ProcSubset=pid the sysctl cannot be read and
+ * 1024 is assumed. */
+static bool port_privileged(const char *port)
+{
+	long start = 1024;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "re");
+
+	if (f != NULL) {
+		if (fscanf(f, "%ld", &start) != 1)
+			start = 1024;
+		fclose(f);
+	}
+	return strtol(port, NULL, 10) < start;
+}
+
 static int listen_socket(const struct config *cfg, struct dsc_error *err)
 {
 	struct addrinfo hints, *res = NULL;
@@ -577,9 +638,17 @@ static int listen_socket(const struct config *cfg, struct dsc_error *err)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
 		int e = errno;
+		const char *why = "";
+
+		if (e == EADDRINUSE)
+			why = " (another daemon, or another program, is serving it)";
+		else if (e == EACCES && port_privileged(cfg->server.port))
+			why = " (a privileged port: binding it takes CAP_NET_BIND_SERVICE in the "
+			      "host's user namespace, which the shipped unit's PrivateUsers=yes "
+			      "withholds even where the unit grants the capability; see listen in "
+			      "disclosured.conf(5) for the ways to serve it)";
 		rc = dsc_error_set(err, DSC_EIO, "listen %s:%s: bind: %s%s", cfg->server.host,
-				   cfg->server.port, strerror(e),
-				   e == EADDRINUSE ? " (another daemon, or another program, is serving it)" : "");
+				   cfg->server.port, strerror(e), why);
 		close(fd);
 		goto out;
 	}

@@ -7,7 +7,14 @@
  * SIGHUP builds a whole new context from the files; only a context that
  * built completely replaces the old one, so a broken file never leaves the
  * daemon without TLS.  Connections keep the context they started with
- * (SSL_new holds a reference).
+ * (SSL_new holds a reference).  A CRL past its next update would refuse
+ * every client: a reload does not take one (the old context stays), and
+ * --check-config calls it a problem.
+ *
+ * Every refused handshake is counted by reason (/metrics) and logged with
+ * the client's address and certificate, each reason at most once in
+ * TLS_REFUSED_LOG_MS per worker, the others of that time counted in one
+ * line (log_limit_pass).
  *
  * Never: accept a connection without a verified client certificate; hand
  * out a CN from a certificate whose chain did not verify; use a private
@@ -15,10 +22,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,9 +49,17 @@
 
 #define SESSION_ID_CONTEXT "disclosured"
 
+/* What /metrics and the checks need to know of a context's files. */
+struct tls_dates {
+	time_t cert_not_after; /* the server certificate's */
+	bool has_crl_next;     /* a CRL with a next update is loaded */
+	time_t crl_next;       /* the earliest next update of the CRLs */
+};
+
 struct tls_server {
 	pthread_mutex_t mtx;
 	SSL_CTX *ctx;
+	struct tls_dates dates; /* of ctx, swapped with it */
 };
 
 static int conn_idx = -1;
@@ -109,13 +126,151 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
 	return SSL_CLIENT_HELLO_SUCCESS;
 }
 
+const char *tls_refusal_label(enum tls_refusal r)
+{
+	static const char *const labels[TLS_REFUSALS] = {
+		[TLS_REFUSED_NO_CERTIFICATE] = "no_certificate",
+		[TLS_REFUSED_UNKNOWN_CA] = "unknown_ca",
+		[TLS_REFUSED_REVOKED] = "revoked",
+		[TLS_REFUSED_CERT_EXPIRED] = "certificate_expired",
+		[TLS_REFUSED_CRL_EXPIRED] = "crl_expired",
+		[TLS_REFUSED_BAD_CERTIFICATE] = "bad_certificate",
+		[TLS_REFUSED_PROTOCOL] = "protocol",
+		[TLS_REFUSED_BY_CLIENT] = "client_alert",
+	};
+
+	return (unsigned)r < TLS_REFUSALS ? labels[r] : "protocol";
+}
+
+/* The words of the first line of each reason (the summing-up line has its
+ * own, server.c). */
+static const char *refusal_words(enum tls_refusal r)
+{
+	switch (r) {
+	case TLS_REFUSED_NO_CERTIFICATE: return "the client sent no certificate";
+	case TLS_REFUSED_UNKNOWN_CA: return "its certificate is not issued by client_ca";
+	case TLS_REFUSED_REVOKED: return "its certificate is revoked by the CRL";
+	case TLS_REFUSED_CERT_EXPIRED: return "its certificate has expired";
+	case TLS_REFUSED_CRL_EXPIRED:
+		return "the CRL is past its next update, so every client certificate is refused: "
+		       "install a fresh CRL and reload";
+	case TLS_REFUSED_BAD_CERTIFICATE: return "its certificate did not verify";
+	case TLS_REFUSED_BY_CLIENT:
+		return "the client ended it: does it trust the server's certificate, and is that "
+		       "within its dates?";
+	default: return "no protocol version or cipher suite in common, or a malformed message";
+	}
+}
+
+static enum tls_refusal refusal_of_verify_error(int e)
+{
+	switch (e) {
+	case X509_V_ERR_CERT_REVOKED: return TLS_REFUSED_REVOKED;
+	case X509_V_ERR_CERT_HAS_EXPIRED: return TLS_REFUSED_CERT_EXPIRED;
+	case X509_V_ERR_CRL_HAS_EXPIRED: return TLS_REFUSED_CRL_EXPIRED;
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: return TLS_REFUSED_UNKNOWN_CA;
+	default: return TLS_REFUSED_BAD_CERTIFICATE;
+	}
+}
+
+/* "203.0.113.7:51234", or "an unknown address". */
+static void peer_address(const SSL *ssl, char *out, size_t len)
+{
+	struct sockaddr_storage sa;
+	socklen_t salen = sizeof(sa);
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+	int fd = SSL_get_fd(ssl);
+
+	snprintf(out, len, "an unknown address");
+	if (fd < 0 || getpeername(fd, (struct sockaddr *)&sa, &salen) != 0 ||
+	    getnameinfo((struct sockaddr *)&sa, salen, host, sizeof(host), port, sizeof(port),
+			NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		return;
+	snprintf(out, len, sa.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
+}
+
+/* A name of a certificate a client sent, escaped for the log (RFC 2253,
+ * control characters and bytes above 127 as \XX): the client chose it. */
+static void name_text(const X509_NAME *name, char *out, size_t len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int n;
+
+	snprintf(out, len, "?");
+	if (b == NULL)
+		return;
+	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) >= 0 &&
+	    (n = BIO_read(b, out, (int)len - 1)) > 0)
+		out[n] = '\0';
+	BIO_free(b);
+	ERR_clear_error();
+}
+
+/* Counts and (rate-limited) logs the refusal of c's handshake, once. */
+static void refused(struct conn *c, const SSL *ssl, enum tls_refusal r, const char *detail)
+{
+	char addr[NI_MAXHOST + NI_MAXSERV + 4];
+
+	if (c == NULL || c->tls_refused || c->over_limit || c->w == NULL)
+		return; /* over max_connections: said by server.c */
+	c->tls_refused = true;
+	atomic_fetch_add_explicit(&c->w->metrics.tls_refused[r], 1, memory_order_relaxed);
+	if (!log_limit_pass(c->w, (enum log_kind)(LOG_TLS_REFUSED + r)))
+		return;
+	peer_address(ssl, addr, sizeof(addr));
+	if (r == TLS_REFUSED_BY_CLIENT)
+		log_warnx("worker %d: TLS handshake from %s failed (%s): %s", c->w->index, addr,
+			  detail, refusal_words(r));
+	else if (r == TLS_REFUSED_NO_CERTIFICATE || r == TLS_REFUSED_PROTOCOL)
+		log_info("worker %d: TLS handshake from %s refused: %s (%s)", c->w->index, addr,
+			 refusal_words(r), detail);
+	else
+		log_warnx("worker %d: TLS handshake from %s refused: %s (%s)", c->w->index, addr,
+			  refusal_words(r), detail);
+}
+
+/* A client certificate that failed verification: why, and whose.
+ * OpenSSL stops at the first error (ok is returned unchanged). */
+static int verify_cb(int ok, X509_STORE_CTX *x)
+{
+	char subject[256], issuer[256], detail[700];
+	SSL *ssl;
+	X509 *cert;
+	int e;
+
+	if (ok)
+		return ok;
+	ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+	if (ssl == NULL)
+		return ok;
+	e = X509_STORE_CTX_get_error(x);
+	cert = X509_STORE_CTX_get0_cert(x); /* the client's own, not the CA's */
+	if (cert != NULL) {
+		name_text(X509_get_subject_name(cert), subject, sizeof(subject));
+		name_text(X509_get_issuer_name(cert), issuer, sizeof(issuer));
+	} else {
+		snprintf(subject, sizeof(subject), "?");
+		snprintf(issuer, sizeof(issuer), "?");
+	}
+	snprintf(detail, sizeof(detail), "subject %s, issuer %s: %s", subject, issuer,
+		 X509_verify_cert_error_string(e));
+	refused(tls_conn(ssl), ssl, refusal_of_verify_error(e), detail);
+	return ok;
+}
+
 /* The end of a handshake stops its clock (guard.c).  A fatal alert during
  * the handshake: the socket is kept a moment after
  * evhttp closes it (server.c, lingering close), so that the client can
  * read why it was refused.  The copy must be made now: by the time the
- * SSL is freed, libevent has closed the socket. */
+ * SSL is freed, libevent has closed the socket.  A refusal not already
+ * counted by verify_cb is counted here, from the alert. */
 static void info_cb(const SSL *ssl, int where, int ret)
 {
+	char alert[64];
 	struct conn *c;
 	int fd;
 
@@ -126,11 +281,27 @@ static void info_cb(const SSL *ssl, int where, int ret)
 		}
 		return;
 	}
-	if (!(where & SSL_CB_WRITE_ALERT) || (ret >> 8) != SSL3_AL_FATAL ||
-	    SSL_is_init_finished(ssl))
+	if (!(where & SSL_CB_ALERT) || (ret >> 8) != SSL3_AL_FATAL || SSL_is_init_finished(ssl))
 		return;
 	c = tls_conn((SSL *)ssl);
-	if (c == NULL || c->linger_fd >= 0)
+	if (c == NULL)
+		return;
+	/* OpenSSL 3.0 has no words for TLS 1.3's certificate_required. */
+	snprintf(alert, sizeof(alert), "alert: %s",
+		 (ret & 0xff) == TLS13_AD_CERTIFICATE_REQUIRED ? "certificate required"
+							       : SSL_alert_desc_string_long(ret));
+	if (where & SSL_CB_READ) { /* (SSL_CB_READ_ALERT has SSL_CB_ALERT's bit too) */
+		refused(c, ssl, TLS_REFUSED_BY_CLIENT, alert);
+		return;
+	}
+	/* TLS 1.3 says certificate_required; TLS 1.2 has no such alert and
+	 * says handshake_failure, with OpenSSL's reason queued. */
+	if ((ret & 0xff) == TLS13_AD_CERTIFICATE_REQUIRED ||
+	    ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)
+		refused(c, ssl, TLS_REFUSED_NO_CERTIFICATE, alert);
+	else
+		refused(c, ssl, TLS_REFUSED_PROTOCOL, alert);
+	if (c->linger_fd >= 0)
 		return;
 	fd = SSL_get_fd(ssl);
 	if (fd >= 0)
@@ -183,7 +354,31 @@ static int key_load(const char *path, EVP_PKEY **out, struct dsc_error *err)
 	return DSC_OK;
 }
 
-static int crl_load(SSL_CTX *ctx, const char *path, struct dsc_error *err)
+/* t as seconds since the epoch; false if OpenSSL cannot read it. */
+static bool asn1_time_secs(const ASN1_TIME *t, time_t *out)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
+		ERR_clear_error();
+		return false;
+	}
+	*out = timegm(&tm);
+	return true;
+}
+
+/* "2026-11-28 09:00:00 UTC" */
+static void time_text(time_t t, char out[32])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+static int crl_load(SSL_CTX *ctx, const char *path, struct tls_dates *dates,
+		    struct dsc_error *err)
 {
 	char why[256];
 	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
@@ -196,12 +391,15 @@ static int crl_load(SSL_CTX *ctx, const char *path, struct dsc_error *err)
 		return dsc_error_set(err, DSC_EIO, "tls crl %s: cannot open: %s", path,
 				     ossl_why(why, sizeof(why)));
 	while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
-		const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+		time_t next;
 
-		if (next != NULL && X509_cmp_current_time(next) < 0)
-			log_warnx("tls crl %s: a CRL is past its next update: clients will be "
-				  "refused until a fresh CRL is installed and SIGHUP sent",
-				  path);
+		/* The earliest: one stale CRL of several is enough to refuse
+		 * the clients of its CA. */
+		if (asn1_time_secs(X509_CRL_get0_nextUpdate(crl), &next) &&
+		    (!dates->has_crl_next || next < dates->crl_next)) {
+			dates->has_crl_next = true;
+			dates->crl_next = next;
+		}
 		if (X509_STORE_add_crl(store, crl) != 1) {
 			X509_CRL_free(crl);
 			BIO_free(bio);
@@ -218,6 +416,23 @@ static int crl_load(SSL_CTX *ctx, const char *path, struct dsc_error *err)
 		return dsc_error_set(err, DSC_EINVAL, "tls crl %s: no PEM CRL in the file", path);
 	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
 	return DSC_OK;
+}
+
+/* Whether the CRL of dates is past its next update; if so, says so in err,
+ * ending with what follows for the daemon (tail). */
+static bool crl_stale(const struct config *cfg, const struct tls_dates *dates, const char *tail,
+		      struct dsc_error *err)
+{
+	char when[32];
+
+	if (cfg->tls.crl == NULL || !dates->has_crl_next || dates->crl_next > time(NULL))
+		return false;
+	time_text(dates->crl_next, when);
+	dsc_error_set(err, DSC_EINVAL,
+		      "tls crl %s is past its next update (%s): every client certificate would be "
+		      "refused as if expired; %s",
+		      cfg->tls.crl, when, tail);
+	return true;
 }
 
 /* OpenSSL says "system lib" for a missing file: say it in words first. */
@@ -237,7 +452,8 @@ static int file_readable(const char *what, const char *path, struct dsc_error *e
 	return DSC_OK;
 }
 
-static int ctx_build(const struct config *cfg, SSL_CTX **out, struct dsc_error *err)
+static int ctx_build(const struct config *cfg, SSL_CTX **out, struct tls_dates *dates,
+		     struct dsc_error *err)
 {
 	char why[256];
 	STACK_OF(X509_NAME) *cas;
@@ -245,6 +461,7 @@ static int ctx_build(const struct config *cfg, SSL_CTX **out, struct dsc_error *
 	SSL_CTX *ctx;
 	int rc;
 
+	memset(dates, 0, sizeof(*dates));
 	if ((rc = file_readable("tls certificate", cfg->tls.certificate, err)) != DSC_OK ||
 	    (rc = file_readable("tls client_ca", cfg->tls.client_ca, err)) != DSC_OK ||
 	    (cfg->tls.crl != NULL && (rc = file_readable("tls crl", cfg->tls.crl, err)) != DSC_OK))
@@ -286,6 +503,9 @@ static int ctx_build(const struct config *cfg, SSL_CTX **out, struct dsc_error *
 	}
 	EVP_PKEY_free(key);
 	key = NULL;
+	if (!asn1_time_secs(X509_get0_notAfter(SSL_CTX_get0_certificate(ctx)),
+			    &dates->cert_not_after))
+		dates->cert_not_after = 0;
 	if (SSL_CTX_load_verify_locations(ctx, cfg->tls.client_ca, NULL) != 1) {
 		rc = dsc_error_set(err, DSC_EINVAL,
 				   "tls client_ca %s: no PEM CA certificate (-----BEGIN CERTIFICATE-----) "
@@ -300,9 +520,9 @@ static int ctx_build(const struct config *cfg, SSL_CTX **out, struct dsc_error *
 		goto fail;
 	}
 	SSL_CTX_set_client_CA_list(ctx, cas);
-	if (cfg->tls.crl != NULL && (rc = crl_load(ctx, cfg->tls.crl, err)) != DSC_OK)
+	if (cfg->tls.crl != NULL && (rc = crl_load(ctx, cfg->tls.crl, dates, err)) != DSC_OK)
 		goto fail;
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
 	SSL_CTX_set_verify_depth(ctx, 8);
 	/* Resumption: without a session id context OpenSSL refuses to resume
 	 * sessions that carry a client certificate. */
@@ -334,10 +554,15 @@ int tls_server_new(const struct config *cfg, struct tls_server **out, struct dsc
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return dsc_error_set(err, DSC_ENOMEM, "tls: out of memory");
-	if ((rc = ctx_build(cfg, &t->ctx, err)) != DSC_OK) {
+	if ((rc = ctx_build(cfg, &t->ctx, &t->dates, err)) != DSC_OK) {
 		free(t);
 		return rc;
 	}
+	/* Served all the same, as when the CRL expires while the daemon runs:
+	 * a fresh CRL and SIGHUP let the clients in without a restart.
+	 * (--check-config, the unit's ExecStartPre, refuses it.) */
+	if (crl_stale(cfg, &t->dates, "install a fresh CRL and send SIGHUP", err))
+		log_warnx("%s", err->msg);
 	pthread_mutex_init(&t->mtx, NULL);
 	*out = t;
 	return DSC_OK;
@@ -354,14 +579,22 @@ void tls_server_free(struct tls_server *t)
 
 int tls_server_reload(struct tls_server *t, const struct config *cfg, struct dsc_error *err)
 {
+	struct tls_dates dates;
 	SSL_CTX *ctx, *old;
 	int rc;
 
-	if ((rc = ctx_build(cfg, &ctx, err)) != DSC_OK)
+	if ((rc = ctx_build(cfg, &ctx, &dates, err)) != DSC_OK)
 		return rc;
+	/* It would refuse everyone the CRL in use still lets in: a broken
+	 * file like any other. */
+	if (crl_stale(cfg, &dates, "install a fresh CRL and reload again", err)) {
+		SSL_CTX_free(ctx);
+		return DSC_EINVAL;
+	}
 	pthread_mutex_lock(&t->mtx);
 	old = t->ctx;
 	t->ctx = ctx;
+	t->dates = dates;
 	pthread_mutex_unlock(&t->mtx);
 	SSL_CTX_free(old); /* live connections hold their own references */
 	return DSC_OK;
@@ -485,16 +718,31 @@ static int cert_dates_check(const char *what, const char *path, struct dsc_error
 
 int tls_check_files(const struct config *cfg, struct dsc_error *err)
 {
+	struct tls_dates dates;
 	SSL_CTX *ctx;
 	int rc;
 
 	pthread_once(&conn_idx_once, conn_idx_init);
-	if ((rc = ctx_build(cfg, &ctx, err)) != DSC_OK)
+	if ((rc = ctx_build(cfg, &ctx, &dates, err)) != DSC_OK)
 		return rc;
 	SSL_CTX_free(ctx);
+	if (crl_stale(cfg, &dates, "install a fresh one (docs/operators-guide.md, section 3)", err))
+		return DSC_EINVAL;
 	if ((rc = cert_dates_check("tls certificate", cfg->tls.certificate, err)) != DSC_OK)
 		return rc;
 	if ((rc = cert_dates_check("tls client_ca", cfg->tls.client_ca, err)) != DSC_OK)
 		return rc;
 	return DSC_OK;
+}
+
+bool tls_server_dates(struct tls_server *t, time_t *cert_not_after, time_t *crl_next_update)
+{
+	bool has;
+
+	pthread_mutex_lock(&t->mtx);
+	*cert_not_after = t->dates.cert_not_after;
+	*crl_next_update = t->dates.crl_next;
+	has = t->dates.has_crl_next;
+	pthread_mutex_unlock(&t->mtx);
+	return has;
 }

@@ -51,7 +51,10 @@ check-man-sync:
 	for c in $$(grep -o '{"[a-z]*", *cmd_[a-z_]*}' client/main.c | sed 's/{"\([a-z]*\)".*/\1/'); do \
 		grep -q "^\.SS \"\?$$c" man/disclosurectl.1 || miss man/disclosurectl.1 "command $$c" client/main.c; \
 	done; \
-	test $$fail = 0 && echo "man pages name every key, flag and command of the code"
+	for m in $$(grep -ho 'disclosured_[a-z_]*' daemon/metrics.c daemon/writer.c | sed 's/_\(bucket\|sum\|count\)$$//' | sort -u); do \
+		grep -q "^\.BR\{0,1\} $$m\b" man/disclosured.8 || miss man/disclosured.8 "metric $$m" daemon/; \
+	done; \
+	test $$fail = 0 && echo "man pages name every key, flag, command and metric of the code"
 
 # Every reason the matcher can give (a quoted "field:level" in lib/match.c)
 # has its words in disclosurectl's table (client/render.c) and its row in

@@ -14,7 +14,9 @@
 #                                 127.0.0.1, ::1 and HOST...), empty CRL,
 #                                 audit key
 #   mkpki.sh client DIR CN        a client certificate for principal CN
-#   mkpki.sh revoke DIR CN        revoke CN's certificate, rewrite the CRL
+#   mkpki.sh revoke DIR CN|FILE   revoke a certificate (DIR/clients/CN.crt, or
+#                                 the file FILE of one this CA signed),
+#                                 rewrite the CRL
 #   mkpki.sh crl DIR              rewrite the CRL (it expires: renew it)
 #   mkpki.sh server DIR [HOST...] reissue the server certificate
 #   mkpki.sh audit-key DIR        a new Ed25519 audit key; an existing one is
@@ -38,7 +40,7 @@ days_cert=397
 days_crl=30
 
 die() { echo "$prog: $*" >&2; exit 1; }
-usage() { sed -n '12,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '/^#   mkpki.sh init/,/^#$/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 # openssl reads the whole CA config on every command, including the
 # server extension's SAN from the environment: give it a value always.
@@ -164,16 +166,33 @@ cmd_client() { # cmd_client DIR CN
 	echo "$prog: client certificate $d/clients/$cn.crt (CN=$cn)"
 }
 
-cmd_revoke() { # cmd_revoke DIR CN
+cmd_revoke() { # cmd_revoke DIR CN|FILE
 	d=$1
-	cn=$2
-	check_cn "$cn"
-	[ -f "$d/clients/$cn.crt" ] || die "$d/clients/$cn.crt: no such certificate"
-	openssl ca -batch -config "$d/ca/openssl.cnf" -revoke "$d/clients/$cn.crt" \
+	case "$2" in
+	*/* | *.crt | *.pem)
+		# A certificate signed from a CSR may live anywhere (guide §2).
+		crt=$2
+		[ -f "$crt" ] || die "$crt: no such certificate"
+		what=$(openssl x509 -in "$crt" -noout -subject -nameopt RFC2253 2>/dev/null) ||
+			die "$crt: not a PEM certificate"
+		what=${what#subject=}
+		# Signed by this CA's key (an expired one may be revoked too);
+		# openssl ca would otherwise record any certificate given.
+		openssl verify -no_check_time -CAfile "$d/ca.crt" "$crt" >/dev/null 2>&1 ||
+			die "$crt ($what) is not signed by this CA ($d/ca.crt)"
+		;;
+	*)
+		check_cn "$2"
+		crt=$d/clients/$2.crt
+		[ -f "$crt" ] || die "$crt: no such certificate (give the certificate's file instead)"
+		what=CN=$2
+		;;
+	esac
+	openssl ca -batch -config "$d/ca/openssl.cnf" -revoke "$crt" \
 		-crl_reason keyCompromise 2>"$d/ca/last-error.txt" ||
-		die "could not revoke $cn: $(cat "$d/ca/last-error.txt")"
+		die "could not revoke $what: $(cat "$d/ca/last-error.txt")"
 	cmd_crl "$d"
-	echo "$prog: revoked CN=$cn; now reload the daemon (SIGHUP) so it reads $d/clients.crl"
+	echo "$prog: revoked $what; now reload the daemon (SIGHUP) so it reads $d/clients.crl"
 }
 
 cmd_audit_key() { # cmd_audit_key DIR
@@ -181,8 +200,11 @@ cmd_audit_key() { # cmd_audit_key DIR
 	if [ -e "$d/audit-ed25519.pem" ]; then
 		old="$d/audit-ed25519-$(date -u +%Y%m%dT%H%M%SZ).pem"
 		mv "$d/audit-ed25519.pem" "$old"
-		[ -e "$d/audit-public.pem" ] && mv "$d/audit-public.pem" "${old%.pem}.pub.pem"
 		echo "$prog: previous audit key kept as $old"
+		if [ -e "$d/audit-public.pem" ]; then
+			mv "$d/audit-public.pem" "${old%.pem}.pub.pem"
+			echo "$prog:   (public half ${old%.pem}.pub.pem)"
+		fi
 	fi
 	openssl genpkey -algorithm ed25519 -out "$d/audit-ed25519.pem" 2>/dev/null ||
 		die "could not generate the audit key"

@@ -290,6 +290,18 @@ class Pki:
                 "-extfile", self.cnf, "-extensions", "server_ext", "-out", crt)
         return crt, key
 
+    def stale_crl(self):
+        """A CRL (revoking as CRL 2 does) whose next update was yesterday:
+        OpenSSL then refuses every client certificate.  Made on first use."""
+        path = self.dir / "clients-stale.crl"
+        with _pki_lock:
+            if not path.exists():
+                self.stale_crl_next = time.gmtime(time.time() - 86400)
+                self._ca("-gencrl", "-crl_lastupdate", _utc_stamp(-10 * 86400),
+                         "-crl_nextupdate", time.strftime("%Y%m%d%H%M%SZ", self.stale_crl_next),
+                         "-out", path)
+        return path
+
     def fingerprint(self, crt):
         out = openssl("x509", "-in", crt, "-noout", "-fingerprint", "-sha256").decode()
         return out.strip().split("=", 1)[1].replace(":", "").lower()

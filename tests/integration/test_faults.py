@@ -53,6 +53,19 @@ class CommandLine(unittest.TestCase):
         self.assertIn("extras", out)
         self.assertIn(str(line), out, "the message does not give line %d: %s" % (line, out))
 
+    def test_check_config_refuses_a_crl_past_its_next_update(self):
+        # It said "is OK" (exit 0), and the unit's ExecStartPre let through
+        # a CRL that refuses every client.
+        d = Daemon("checkconf")
+        shutil.copy(pki().stale_crl(), d.dir / "clients.crl")
+        r = d.run_once("-c", str(d.conf_path), "--check-config")
+        out = (r.stdout + r.stderr).decode()
+        self.assertEqual(r.returncode, 1, out)
+        self.assertIn(str(d.dir / "clients.crl"), out)
+        self.assertIn("past its next update (%s" % time.strftime("%Y-%m-%d %H:%M:%S UTC",
+                                                                 pki().stale_crl_next), out)
+        self.assertNotIn("is OK", out)
+
     def test_check_config_names_the_line_of_an_unknown_key(self):
         d = Daemon("checkconf", conf={"server": {"lisen": "127.0.0.1:1"}})
         text = d.conf_path.read_text().splitlines()
@@ -417,6 +430,26 @@ class ReloadOnSighup(DaemonTestCase):
                 "a certificate revoked by the new CRL is still accepted")
             self.assertEqual(try_handshake_and_get(self.daemon, tls_context("cw.wm")),
                              ("response", 200))
+        finally:
+            self.restore("clients.crl", pki().crl1)
+            self.hup_and_settle()
+
+    def test_a_crl_past_its_next_update_is_not_taken_and_the_reload_says_why(self):
+        # It was taken: the valid CRL in use was dropped, and every client
+        # was refused from then on.
+        self.restore("clients.crl", pki().stale_crl())
+        try:
+            before = self.daemon.log_text()
+            self.hup_and_settle()
+            self.assertEqual(try_handshake_and_get(self.daemon, tls_context("cw.wm")),
+                             ("response", 200))
+            new_log = self.daemon.log_text()[len(before):]
+            self.assertIn("reload: keeping the old TLS certificate, key and CRL", new_log)
+            self.assertIn("clients.crl is past its next update", new_log)
+            reloads = [e for e in audit_entries(export_audit(self.daemon))
+                       if e["action"] == "config.reload"]
+            self.assertEqual(reloads[-1]["result"], "partial", reloads[-1])
+            self.assertIn("past its next update", reloads[-1]["tls"])
         finally:
             self.restore("clients.crl", pki().crl1)
             self.hup_and_settle()

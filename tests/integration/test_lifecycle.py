@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import time
 import unittest
 
@@ -164,6 +165,49 @@ class ListenForms(unittest.TestCase):
         finally:
             if d.alive():
                 d.stop(expect_rc=None)
+
+
+def unprivileged_prefix():
+    """A command prefix under which a bind below 1024 fails as it does in
+    the shipped unit: a private user namespace (PrivateUsers=yes), whose
+    capabilities do not count for the host's network.  None if there is
+    no way here."""
+    if os.geteuid() != 0:
+        return ()
+    if shutil.which("unshare") is None:
+        return None
+    try:
+        r = subprocess.run(["unshare", "-U", "-r", "true"], capture_output=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return ("unshare", "-U", "-r") if r.returncode == 0 else None
+
+
+class PrivilegedPort(unittest.TestCase):
+
+    def test_a_refused_privileged_port_says_why_and_where_to_read(self):
+        # Following the old advice (CAP_NET_BIND_SERVICE in a unit with
+        # PrivateUsers=yes) left only "bind: Permission denied".
+        prefix = unprivileged_prefix()
+        if prefix is None:
+            self.skipTest("no unprivileged way to start the daemon (unshare -U)")
+        d = Daemon("port443")
+        d.port = 443
+        d.write_conf()
+        d.start(wait=False, prefix=prefix)
+        try:
+            rc = d.proc.wait(tmo(20))
+        except subprocess.TimeoutExpired:
+            d.stop(expect_rc=None)
+            self.fail("the daemon served port 443 without the privilege to:\n" + d.log_tail())
+        d._forget()
+        log = d.log_text()
+        self.assertEqual(rc, 1, log)
+        self.assertIn("127.0.0.1:443: bind: Permission denied", log)
+        self.assertIn("privileged port", log)
+        self.assertIn("PrivateUsers=yes", log)
+        self.assertIn("disclosured.conf(5)", log)
+        d.check_log_clean()
 
 
 class StopSignals(unittest.TestCase):

@@ -6,11 +6,14 @@ handshake"; "a client whose certificate chains to client_ca but whose CN is
 in no section gets 403 on every endpoint (and the attempt is audited)".
 """
 
+import shutil
 import ssl
+import time
 import unittest
 
-from harness import (DaemonTestCase, audit_entries, curl, export_audit, find_entry, pki,
-                     tls_context, try_handshake_and_get)
+from harness import (Daemon, DaemonTestCase, audit_entries, ctl, ctl_available, curl,
+                     export_audit, find_entry, pki, scrape, tls_context, tmo,
+                     try_handshake_and_get)
 
 
 class MutualTls(DaemonTestCase):
@@ -182,6 +185,121 @@ class MutualTls(DaemonTestCase):
         self.assertEqual(verify("revoked.wm")[0], 0, "revoked.wm must be valid but for the CRL")
         self.assertIn("revoked", verify("revoked.wm", *crl)[1])
         self.assertEqual(verify("later.wm", *crl)[0], 0)
+
+
+def wait_for_log(daemon, text, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in daemon.log_text():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+class RefusedHandshakes(DaemonTestCase):
+    """A refused handshake used to leave no trace on the server: now each
+    is counted by reason in /metrics and logged with the client's address
+    and certificate, each reason at most once in 10 s per worker (one
+    worker here), the others of those 10 s counted in one line."""
+
+    daemon_conf = {"server": {"workers": "1"}}
+
+    # principal (None: no certificate), reason label, words of its line
+    CASES = [
+        (None, "no_certificate", "refused: the client sent no certificate"),
+        ("rogue", "unknown_ca", "refused: its certificate is not issued by client_ca"),
+        ("expired", "certificate_expired", "refused: its certificate has expired"),
+        ("revoked.wm", "revoked", "refused: its certificate is revoked by the CRL"),
+    ]
+
+    def failures(self):
+        return {dict(labels)["reason"]: v for (name, labels), v in scrape(self.daemon).items()
+                if name == "disclosured_tls_handshake_failures_total"}
+
+    def test_each_refusal_is_counted_and_logged_by_reason_at_most_once_in_10_s(self):
+        before = self.failures()
+        self.assertEqual(set(before), {"no_certificate", "unknown_ca", "revoked",
+                                       "certificate_expired", "crl_expired", "bad_certificate",
+                                       "protocol", "client_alert"})
+        log_start = len(self.daemon.log_text())
+        for principal, _reason, _words in self.CASES:
+            for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+                ctx = tls_context(principal, min_version=version, max_version=version)
+                self.assertEqual(try_handshake_and_get(self.daemon, ctx)[0], "refused")
+        # no cipher suite in common
+        ctx = tls_context("cw.wm", min_version=ssl.TLSVersion.TLSv1_2,
+                          max_version=ssl.TLSVersion.TLSv1_2)
+        ctx.set_ciphers("ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0")
+        self.assertEqual(try_handshake_and_get(self.daemon, ctx)[0], "refused")
+        # a client that does not trust the server's certificate
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(cafile=str(pki().client_ca))
+        crt, key = pki().certs["cw.wm"]
+        ctx.load_cert_chain(str(crt), str(key))
+        self.assertEqual(try_handshake_and_get(self.daemon, ctx)[0], "refused")
+
+        after = self.failures()
+        delta = {r: after[r] - before[r] for r in after}
+        self.assertEqual(delta, {"no_certificate": 2, "unknown_ca": 2, "revoked": 2,
+                                 "certificate_expired": 2, "crl_expired": 0,
+                                 "bad_certificate": 0, "protocol": 1, "client_alert": 1})
+        log = self.daemon.log_text()[log_start:]
+        for principal, reason, words in self.CASES:
+            lines = [l for l in log.splitlines() if words in l]
+            self.assertEqual(len(lines), 1, "%s: not one line but %r" % (reason, lines))
+            self.assertIn("TLS handshake from 127.0.0.1:", lines[0])
+        revoked = [l for l in log.splitlines() if "revoked by the CRL" in l][0]
+        self.assertIn("CN=itest.revoked.wm", revoked)
+        rogue = [l for l in log.splitlines() if "not issued by client_ca" in l][0]
+        self.assertIn("Itest Rogue CA", rogue)
+        self.assertIn("no protocol version or cipher suite in common", log)
+        self.assertIn("the client ended it", log)
+        # The second of each pair is said in one line when the 10 s are over.
+        for what in ("the client sent no certificate", "a revoked client certificate",
+                     "an expired client certificate", "not issued by client_ca"):
+            self.assertTrue(
+                wait_for_log(self.daemon, "1 more TLS handshakes refused: " + what
+                             if what != "not issued by client_ca" else
+                             "1 more TLS handshakes refused: a client certificate " + what,
+                             tmo(15)),
+                "no line summing up the refusals not logged (%s):\n%s"
+                % (what, self.daemon.log_tail()))
+        self.assertIn("in the 10 s since the last such line", self.daemon.log_text())
+
+    def test_the_server_certificate_and_crl_dates_are_in_the_metrics(self):
+        # Both are issued for 30 days by the harness's PKI.
+        m = scrape(self.daemon)
+        cert = m[("disclosured_tls_certificate_expiry_seconds", frozenset())]
+        crl = m[("disclosured_tls_crl_next_update_seconds", frozenset())]
+        for name, value in (("certificate", cert), ("crl", crl)):
+            self.assertGreater(value, 29 * 86400, name)
+            self.assertLessEqual(value, 30 * 86400, name)
+
+
+class StaleCrl(unittest.TestCase):
+    """A CRL past its next update refuses every client.  The daemon starts
+    all the same (a fresh CRL and SIGHUP must be enough), and now says why
+    each client is refused; the client says the cause is likely the
+    server's, not its own certificate."""
+
+    def test_every_client_is_refused_and_the_log_and_the_client_say_why(self):
+        d = Daemon("stalecrl")
+        shutil.copy(pki().stale_crl(), d.dir / "clients.crl")
+        d.start(wait=False)
+        try:
+            self.assertTrue(wait_for_log(d, "serving on", tmo(20)), d.log_tail())
+            self.assertIn("past its next update", d.log_text())
+            self.assertEqual(try_handshake_and_get(d, tls_context("cw.wm"))[0], "refused")
+            self.assertTrue(wait_for_log(d, "refused: the CRL is past its next update", tmo(5)),
+                            d.log_tail())
+            if ctl_available():
+                r = ctl(d, "cw.wm", "health")
+                self.assertEqual(r.returncode, 4, r)
+                err = r.stderr.decode()
+                self.assertIn("server's CRL", err)
+                self.assertIn("within its dates", err)
+        finally:
+            d.stop(expect_rc=None)
 
 
 if __name__ == "__main__":
