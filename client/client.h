@@ -130,6 +130,11 @@ const char *reason_words(const char *code, char *buf, size_t cap);
 const char *band_words(const char *band);           /* "POSSIBLE MATCH" */
 void print_check_result(FILE *out, json_t *result); /* outcome, table, receipt */
 void print_receipt(FILE *out, json_t *audit);
+/* s with every control character, and every character that reorders or
+ * repaints a terminal, written as <U+XXXX>. */
+void ctl_put_text(FILE *out, const char *s);
+/* cmd_audit_find.c: `audit find` (argv[0] is "find"). */
+int audit_find(int argc, char **argv, struct ctl *c);
 /* Prints v (a JSON value) in "key: value" lines, nested with indentation. */
 void print_json_readable(FILE *out, json_t *v, int indent);
 

@@ -31,6 +31,8 @@ static const char audit_help[] =
     "usage: disclosurectl audit export [--from SEQ] [--limit N] [-o FILE]\n"
     "       disclosurectl audit verify FILE --key PUBKEY [--key PUBKEY...] [--receipts LOG]\n"
     "                                   [--allow-unsealed]\n"
+    "       disclosurectl audit find FILE [--record ID] [--principal P] [--case REF] ...\n"
+    "                                   (audit find --help says more)\n"
     "\n"
     "audit export (role auditor) fetches the audit log from seq SEQ (default 0) to\n"
     "the newest entry, paging through GET /v1/audit (N entries a page, default and\n"
@@ -510,5 +512,7 @@ int cmd_audit(struct ctl *c, int argc, char **argv)
 		return audit_export(c, argc - 1, argv + 1);
 	if (strcmp(argv[1], "verify") == 0)
 		return audit_verify(argc - 1, argv + 1, c);
-	return ctl_usage_error("audit", "unknown subcommand '%s' (export or verify)", argv[1]);
+	if (strcmp(argv[1], "find") == 0)
+		return audit_find(argc - 1, argv + 1, c);
+	return ctl_usage_error("audit", "unknown subcommand '%s' (export, verify or find)", argv[1]);
 }

@@ -182,7 +182,7 @@ static size_t text_width(const char *s)
  * stored before it did may still hold one, and an escape sequence there
  * could repaint an officer's screen.
  */
-static void put_text(FILE *out, const char *s)
+void ctl_put_text(FILE *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s);
@@ -228,11 +228,11 @@ static void table_print(FILE *out, const struct table *t)
 			const char *cell = t->cells[r][i];
 
 			if (i + 1 == TABLE_COLS) {
-				put_text(out, cell);
+				ctl_put_text(out, cell);
 				fputc('\n', out);
 				break;
 			}
-			put_text(out, cell);
+			ctl_put_text(out, cell);
 			for (size_t k = text_width(cell); k < width[i] + 2; k++)
 				fputc(' ', out);
 		}
@@ -361,7 +361,7 @@ static void print_scalar(FILE *out, json_t *v)
 {
 	switch (json_typeof(v)) {
 	case JSON_STRING:
-		put_text(out, json_string_value(v));
+		ctl_put_text(out, json_string_value(v));
 		break;
 	case JSON_INTEGER:
 		fprintf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));

@@ -104,6 +104,51 @@ class AuditLog(DaemonTestCase):
         self.assertEqual({e["principal"] for e in did}, {"do.wm"})
         self.assertLessEqual({"offender.read", "check.decide"}, {e["action"] for e in did})
 
+    @unittest.skipUnless(ctl_available(), "build/disclosurectl not built")
+    def test_audit_find_answers_who_saw_a_record_and_why(self):
+        # The same questions as the jq commands, with disclosurectl audit
+        # find: the read and the decision through a check carry that
+        # check's case and justification.
+        cw, do = self.client("cw.wm"), self.client("do.wm")
+        j = cw.post("/v1/checks", check_body(case_ref="WM-AUDIT-FIND",
+                                             justification="Fictitious find test")).json()
+        cid = j["check_id"]
+        self.assertEqual(do.get("/v1/offenders/WMP-T000001?check_id=" + cid).status, 200)
+        cw.post("/v1/checks", {"case_ref": "WM-AUDIT-FIND-2", "purpose": "curiosity",
+                               "justification": "Fictitious refused", "subject": {
+                                   "names": [{"family": "Gallowglass"}]}})
+        work = Path(tempfile.mkdtemp(dir=self.daemon.dir))
+        f = work / "audit.ndjson"
+        f.write_bytes(b"\n".join(export_audit(self.daemon)) + b"\n")
+        p = ctl_raw("audit", "find", f, "--record", "WMP-T000001", "--check", cid)
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        rows = [l.split() for l in p.stdout.decode().splitlines()]
+        self.assertEqual(rows[0][:4], ["seq", "time", "principal", "action"])
+        by_action = {r[3]: r for r in rows[1:]}
+        self.assertEqual(set(by_action), {"check.create", "offender.read"})
+        for action, who in (("check.create", "cw.wm"), ("offender.read", "do.wm")):
+            r = by_action[action]
+            self.assertEqual((r[2], r[5], r[6], r[7]), (who, cid, "WM-AUDIT-FIND", "csods_right_to_ask"), r)
+            self.assertEqual(r[8:], ["Fictitious", "find", "test"])
+        # A refused check is found by its case, with what it sent.
+        p = ctl_raw("audit", "find", f, "--case", "WM-AUDIT-FIND-2")
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        self.assertIn("curiosity", p.stdout.decode())
+        self.assertIn("Fictitious refused", p.stdout.decode())
+        # --json: the lines as they are; criteria are and-ed; nothing: exit 1.
+        p = ctl_raw("audit", "find", f, "--principal", "do.wm", "--action", "offender.read",
+                    "--json")
+        lines = p.stdout.decode().splitlines()
+        self.assertTrue(lines)
+        self.assertTrue(all(json.loads(l)["principal"] == "do.wm" and
+                            json.loads(l)["action"] == "offender.read" for l in lines))
+        self.assertLessEqual(set(lines), set(f.read_text().splitlines()))
+        p = ctl_raw("audit", "find", f, "--principal", "nobody.at.all")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("no entry", p.stderr.decode())
+        p = ctl_raw("audit", "find", f)
+        self.assertEqual(p.returncode, 2)
+
     def test_paging_with_a_small_limit_gives_the_same_chain(self):
         big = export_audit(self.daemon, limit=1000)
         small = export_audit(self.daemon, limit=7)
