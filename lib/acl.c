@@ -170,10 +170,14 @@ struct acl_parse {
 	struct acl *a;
 	struct acl_entry *cur; /* the open section */
 	unsigned roles_line, force_line;
+	bool cur_refused; /* a key of cur was refused (said already) */
 };
 
-static int acl_event(void *user, const struct config_ini_event *ev, unsigned *err_line, char *msg,
-                     size_t msglen)
+/* What an ACL others may write would let them do. */
+#define ACL_AT_STAKE "any user of this machine could give themselves a role"
+
+static int acl_key_or_section(void *user, const struct config_ini_event *ev, unsigned *err_line,
+                              char *msg, size_t msglen)
 {
 	struct acl_parse *ap = user;
 	struct acl *a = ap->a;
@@ -209,11 +213,15 @@ static int acl_event(void *user, const struct config_ini_event *ev, unsigned *er
 		e->line = ev->line;
 		ap->cur = e;
 		ap->roles_line = ap->force_line = 0;
+		ap->cur_refused = false;
 		return 0;
 	case CONFIG_INI_SECTION_END:
 		e = ap->cur;
 		*err_line = ev->line;
-		if (e->cn_line == 0 || ap->roles_line == 0 || ap->force_line == 0) {
+		/* (acl_check reads on past a refused key: the key it lacks
+		 * then is the one already said to be wrong.) */
+		if (!ap->cur_refused &&
+		    (e->cn_line == 0 || ap->roles_line == 0 || ap->force_line == 0)) {
 			snprintf(msg, msglen,
 			         "[%s] lacks '%s' (every principal needs cn, roles and "
 			         "force)",
@@ -270,6 +278,17 @@ static int acl_event(void *user, const struct config_ini_event *ev, unsigned *er
 twice:
 	snprintf(msg, msglen, "'%s' given twice in [%s]", ev->key, e->p.id);
 	return -1;
+}
+
+static int acl_event(void *user, const struct config_ini_event *ev, unsigned *err_line, char *msg,
+                     size_t msglen)
+{
+	struct acl_parse *ap = user;
+	int rc = acl_key_or_section(user, ev, err_line, msg, msglen);
+
+	if (rc != 0 && ev->kind == CONFIG_INI_KEY && ap->cur != NULL)
+		ap->cur_refused = true;
+	return rc;
 }
 
 static int cmp_cn(const void *x, const void *y)
@@ -335,8 +354,9 @@ fail:
 	return rc;
 }
 
-int acl_parse(const char *text, size_t len, const char *name, struct acl **out,
-              struct dsc_error *err)
+/* acl_parse's reading; with report, acl_check's (see config_check). */
+static int parse(const char *text, size_t len, const char *name, struct acl **out,
+                 config_report_fn report, void *arg, unsigned *problems, struct dsc_error *err)
 {
 	struct acl_parse ap;
 	struct acl *a;
@@ -350,15 +370,33 @@ int acl_parse(const char *text, size_t len, const char *name, struct acl **out,
 		return dsc_error_set(err, DSC_ENOMEM, "%s: out of memory", name);
 	memset(&ap, 0, sizeof(ap));
 	ap.a = a;
-	rc = config_ini_parse(text, len, name, acl_event, &ap, err);
-	if (rc == DSC_OK)
-		rc = acl_index(a, name, err);
+	if (report != NULL) {
+		unsigned n = config_ini_parse_all(text, len, name, acl_event, &ap, report, arg);
+
+		*problems += n;
+		/* Duplicates among sections already wrong would be noise. */
+		rc = n == 0 ? acl_index(a, name, err) : DSC_EINVAL;
+		if (rc != DSC_OK && n == 0) {
+			report(arg, err->msg);
+			(*problems)++;
+		}
+	} else {
+		rc = config_ini_parse(text, len, name, acl_event, &ap, err);
+		if (rc == DSC_OK)
+			rc = acl_index(a, name, err);
+	}
 	if (rc != DSC_OK) {
 		acl_free(a);
 		return rc;
 	}
 	*out = a;
 	return DSC_OK;
+}
+
+int acl_parse(const char *text, size_t len, const char *name, struct acl **out,
+              struct dsc_error *err)
+{
+	return parse(text, len, name, out, NULL, NULL, NULL, err);
 }
 
 int acl_load(const char *path, struct acl **out, struct dsc_error *err)
@@ -368,11 +406,34 @@ int acl_load(const char *path, struct acl **out, struct dsc_error *err)
 	int rc;
 
 	*out = NULL;
-	if ((rc = config_file_read(path, ACL_FILE_MAX, &text, &len, err)) != DSC_OK)
+	if ((rc = config_file_read(path, ACL_FILE_MAX, "acl", ACL_AT_STAKE, &text, &len, err)) !=
+	    DSC_OK)
 		return rc;
-	rc = acl_parse(text, len, path, out, err);
+	rc = parse(text, len, path, out, NULL, NULL, NULL, err);
 	free(text);
 	return rc;
+}
+
+unsigned acl_check(const char *path, struct acl **out, config_report_fn report, void *arg)
+{
+	struct dsc_error err;
+	unsigned problems;
+	char *text;
+	size_t len;
+	int n;
+
+	*out = NULL;
+	n = config_file_check(path, ACL_FILE_MAX, "acl", ACL_AT_STAKE, &text, &len, report, arg);
+	if (n < 0)
+		return 1;
+	problems = (unsigned)n;
+	(void)parse(text, len, path, out, report, arg, &problems, &err);
+	free(text);
+	if (problems > 0) {
+		acl_free(*out);
+		*out = NULL;
+	}
+	return problems;
 }
 
 void acl_free(struct acl *a)

@@ -3,7 +3,10 @@
  * into struct config, and the line-exact INI reading it shares with
  * acl.c.  Every error names the file and line and says what to write
  * instead; unknown sections and keys are errors, never ignored, so a typo
- * cannot silently leave a default in force.
+ * cannot silently leave a default in force.  A file others may write (this
+ * one, or acl.conf read through config_file_read) is refused: whoever can
+ * change it decides what the daemon trusts and whom it lets in.
+ * --check-config reads on past errors (config_check) to say them all.
  *
  * Must never: open, stat or judge the files the configuration names (that
  * is the daemon's --check-config), or accept a number outside its range.
@@ -44,6 +47,14 @@ struct ini_stream {
 	unsigned err_line;
 	unsigned handler_line; /* where key_handler told inih to fail, or 0 */
 	char msg[400];
+	/* Report mode (config_ini_parse_all): each problem goes to report and
+	 * the reading goes on; s->failed is never set. */
+	config_report_fn report;
+	void *report_arg;
+	unsigned problems;
+	bool skip_section; /* the open section was refused: its keys are not read */
+	unsigned key_line; /* the last line handed to inih that must give a key, or 0 */
+	bool key_seen;     /* ...and inih gave it */
 };
 
 static void ini_fail(struct ini_stream *s, unsigned line, const char *fmt, ...)
@@ -55,14 +66,26 @@ static void ini_fail(struct ini_stream *s, unsigned line, const char *fmt, ...)
 
 	if (s->failed)
 		return;
-	s->failed = true;
-	s->err_line = line;
 	va_start(ap, fmt);
 	vsnprintf(s->msg, sizeof(s->msg), fmt, ap);
 	va_end(ap);
+	if (s->report != NULL) {
+		char full[sizeof(s->msg) + 300];
+
+		if (line > 0)
+			snprintf(full, sizeof(full), "%s:%u: %s", s->name, line, s->msg);
+		else
+			snprintf(full, sizeof(full), "%s: %s", s->name, s->msg);
+		s->report(s->report_arg, full);
+		s->problems++;
+		return;
+	}
+	s->failed = true;
+	s->err_line = line;
 }
 
-static void ini_emit(struct ini_stream *s, enum config_ini_kind kind, unsigned line,
+/* False if the handler refused the event. */
+static bool ini_emit(struct ini_stream *s, enum config_ini_kind kind, unsigned line,
                      const char *key, const char *value)
 {
 	struct config_ini_event ev = {
@@ -77,10 +100,21 @@ static void ini_emit(struct ini_stream *s, enum config_ini_kind kind, unsigned l
 	char msg[sizeof(s->msg)];
 
 	if (s->failed)
-		return;
+		return true;
 	msg[0] = '\0';
-	if (s->fn(s->user, &ev, &err_line, msg, sizeof(msg)) != 0)
+	if (s->fn(s->user, &ev, &err_line, msg, sizeof(msg)) != 0) {
 		ini_fail(s, err_line, "%s", msg[0] ? msg : "invalid");
+		return false;
+	}
+	return true;
+}
+
+/* Closes the open section, unless it was refused (its handler never
+ * heard of it). */
+static void ini_section_end(struct ini_stream *s)
+{
+	if (s->in_section && !s->skip_section)
+		ini_emit(s, CONFIG_INI_SECTION_END, s->section_line, NULL, NULL);
 }
 
 static bool is_blank(char c)
@@ -97,27 +131,41 @@ static void ini_section(struct ini_stream *s, const char *p, size_t n)
 
 	if (close == NULL) {
 		ini_fail(s, s->lineno, "section header without a closing ']'");
-		return;
+		goto broken;
 	}
 	for (rest = close + 1; rest < p + n && is_blank(*rest); rest++)
 		;
 	if (rest < p + n && *rest != ';' && *rest != '#') {
 		ini_fail(s, s->lineno, "text after the section header's ']'");
-		return;
+		goto broken;
 	}
 	name_len = (size_t)(close - (p + 1));
 	if (name_len >= sizeof(s->section)) {
 		ini_fail(s, s->lineno, "section name longer than %zu bytes",
 		         sizeof(s->section) - 1);
-		return;
+		goto broken;
 	}
-	if (s->in_section)
-		ini_emit(s, CONFIG_INI_SECTION_END, s->section_line, NULL, NULL);
+	ini_section_end(s);
 	memcpy(s->section, p + 1, name_len);
 	s->section[name_len] = '\0';
 	s->in_section = true;
 	s->section_line = s->lineno;
-	ini_emit(s, CONFIG_INI_SECTION_START, s->lineno, NULL, NULL);
+	s->skip_section = !ini_emit(s, CONFIG_INI_SECTION_START, s->lineno, NULL, NULL);
+	return;
+broken:
+	/* (Report mode.)  The keys below belong to a section that is not
+	 * one: read under the section above, each would be blamed on it. */
+	ini_section_end(s);
+	s->skip_section = true;
+}
+
+/* Report mode: a line that should have given a key and did not is one
+ * inih could not read. */
+static void ini_key_line_done(struct ini_stream *s)
+{
+	if (s->report != NULL && s->key_line != 0 && !s->key_seen)
+		ini_fail(s, s->key_line, "expected 'key = value', '[section]' or a comment");
+	s->key_line = 0;
 }
 
 /* inih's reader: hands over one line at a time, so s->lineno is the line
@@ -128,6 +176,7 @@ static char *line_reader(char *str, int num, void *stream)
 	const char *p, *eol;
 	size_t n;
 
+	ini_key_line_done(s);
 	if (s->failed || s->off >= s->len)
 		return NULL;
 	p = s->text + s->off;
@@ -137,7 +186,7 @@ static char *line_reader(char *str, int num, void *stream)
 	s->lineno++;
 	if (memchr(p, '\0', n) != NULL) {
 		ini_fail(s, s->lineno, "line holds a NUL byte");
-		return NULL;
+		goto skip;
 	}
 	if (s->lineno == 1 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
 		p += 3;
@@ -157,11 +206,23 @@ static char *line_reader(char *str, int num, void *stream)
 	}
 	if (num < 3 || n + 2 > (size_t)num) {
 		ini_fail(s, s->lineno, "line longer than %d bytes", num - 2);
-		return NULL;
+		goto skip;
 	}
 	memcpy(str, p, n);
 	str[n] = '\n';
 	str[n + 1] = '\0';
+	if (n > 0 && *p != ';' && *p != '#') {
+		/* Not blank, not a comment (inih's own test): a key, or an
+		 * error of inih's. */
+		s->key_line = s->lineno;
+		s->key_seen = false;
+	}
+	return str;
+skip:
+	/* Report mode reads on: inih sees a comment in its place. */
+	if (s->failed || num < 3)
+		return NULL;
+	snprintf(str, (size_t)num, ";\n");
 	return str;
 }
 
@@ -170,6 +231,12 @@ static int key_handler(void *user, const char *section, const char *name, const 
 	struct ini_stream *s = user;
 
 	(void)section; /* always "": headers never reach inih */
+	if (s->report != NULL) {
+		s->key_seen = true;
+		if (!s->skip_section)
+			ini_emit(s, CONFIG_INI_KEY, s->lineno, name, value);
+		return 1;
+	}
 	ini_emit(s, CONFIG_INI_KEY, s->lineno, name, value);
 	if (s->failed && s->handler_line == 0)
 		s->handler_line = s->lineno;
@@ -206,8 +273,8 @@ int config_ini_parse(const char *text, size_t len, const char *name, config_ini_
 		rc = dsc_error_set(err, DSC_ENOMEM, "%s: inih could not allocate its buffer", name);
 		goto out;
 	}
-	if (!s->failed && s->in_section)
-		ini_emit(s, CONFIG_INI_SECTION_END, s->section_line, NULL, NULL);
+	if (!s->failed)
+		ini_section_end(s);
 	if (s->failed) {
 		if (s->err_line > 0)
 			rc = dsc_error_set(err, DSC_EINVAL, "%s:%u: %s", name, s->err_line, s->msg);
@@ -219,7 +286,43 @@ out:
 	return rc;
 }
 
-int config_file_read(const char *path, size_t max, char **text, size_t *len, struct dsc_error *err)
+unsigned config_ini_parse_all(const char *text, size_t len, const char *name, config_ini_fn fn,
+                              void *user, config_report_fn report, void *report_arg)
+{
+	struct ini_stream *s;
+	unsigned problems;
+	int ret;
+
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		report(report_arg, "out of memory");
+		return 1;
+	}
+	s->text = text;
+	s->len = len;
+	s->name = name;
+	s->fn = fn;
+	s->user = user;
+	s->report = report;
+	s->report_arg = report_arg;
+	ret = ini_parse_stream(line_reader, s, key_handler, s);
+	ini_key_line_done(s);
+	/* Every line inih refused was said above (ini_key_line_done); this
+	 * is for a rule of inih's that line_reader does not know. */
+	if (ret > 0 && s->problems == 0)
+		ini_fail(s, (unsigned)ret, "expected 'key = value', '[section]' or a comment");
+	if (ret < 0)
+		ini_fail(s, 0, "inih could not allocate its buffer");
+	ini_section_end(s);
+	problems = s->problems;
+	free(s);
+	return problems;
+}
+
+/* config_file_read without its judgement of the mode, which it hands
+ * back (of the very file read). */
+static int file_read(const char *path, size_t max, char **text, size_t *len, mode_t *mode,
+                     struct dsc_error *err)
 {
 	struct stat st;
 	char *buf;
@@ -285,7 +388,54 @@ int config_file_read(const char *path, size_t max, char **text, size_t *len, str
 	buf[got] = '\0';
 	*text = buf;
 	*len = got;
+	*mode = st.st_mode;
 	return DSC_OK;
+}
+
+/* As the daemon says of a private key readable by others (daemon/tls.c). */
+static int mode_judge(const char *what, const char *path, mode_t mode, const char *at_stake,
+                      struct dsc_error *err)
+{
+	if (!(mode & S_IWOTH))
+		return DSC_OK;
+	return dsc_error_set(err, DSC_EPERM,
+	                     "%s %s is writable by others (mode %03o): %s; take that away: "
+	                     "chmod o-w %s",
+	                     what, path, (unsigned)(mode & 0777), at_stake, path);
+}
+
+int config_file_read(const char *path, size_t max, const char *what, const char *at_stake,
+                     char **text, size_t *len, struct dsc_error *err)
+{
+	mode_t mode;
+	int rc;
+
+	if ((rc = file_read(path, max, text, len, &mode, err)) != DSC_OK)
+		return rc;
+	if ((rc = mode_judge(what, path, mode, at_stake, err)) != DSC_OK) {
+		free(*text);
+		*text = NULL;
+		return rc;
+	}
+	return DSC_OK;
+}
+
+int config_file_check(const char *path, size_t max, const char *what, const char *at_stake,
+                      char **text, size_t *len, config_report_fn report, void *arg)
+{
+	struct dsc_error err;
+	unsigned problems = 0;
+	mode_t mode;
+
+	if (file_read(path, max, text, len, &mode, &err) != DSC_OK) {
+		report(arg, err.msg);
+		return -1;
+	}
+	if (mode_judge(what, path, mode, at_stake, &err) != DSC_OK) {
+		report(arg, err.msg);
+		problems++;
+	}
+	return (int)problems;
 }
 
 /* ---- disclosured.conf ---- */
@@ -328,6 +478,11 @@ static const struct key_spec keys[] = {
     {"match", "surnames", K_PATH, false, 0, 0, OFF(match.surnames)},
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+_Static_assert(N_KEYS <= CONFIG_KEYS_MAX, "struct config's key_line is too short");
+
+/* What a configuration file others may write would let them do. */
+#define CONFIG_AT_STAKE                                                                            \
+	"any user of this machine could point the daemon at a CA, an ACL or keys of their own"
 
 static const char *const sections[] = {"server", "tls", "store", "audit", "access", "match"};
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
@@ -623,8 +778,13 @@ nomem:
 	return NULL;
 }
 
-int config_parse(const char *text, size_t len, const char *path, struct config **out,
-                 struct dsc_error *err)
+/*
+ * The reading of config_parse; with report, config_check's: each problem
+ * is handed to report (counted in *problems) and the reading goes on, a
+ * wrong value leaving its default (or NULL) in place.
+ */
+static int parse(const char *text, size_t len, const char *path, struct config **out,
+                 config_report_fn report, void *arg, unsigned *problems, struct dsc_error *err)
 {
 	struct config_parse cp;
 	struct config *c;
@@ -652,18 +812,28 @@ int config_parse(const char *text, size_t len, const char *path, struct config *
 	cp.c = c;
 	cp.dir = dir;
 	cp.section = -1;
-	rc = config_ini_parse(text, len, path, config_event, &cp, err);
+	if (report != NULL) {
+		*problems += config_ini_parse_all(text, len, path, config_event, &cp, report, arg);
+		rc = DSC_OK;
+	} else {
+		rc = config_ini_parse(text, len, path, config_event, &cp, err);
+	}
 	free(dir);
 	if (rc != DSC_OK) {
 		config_free(c);
 		return rc;
 	}
+	memcpy(c->key_line, cp.key_line, sizeof(cp.key_line));
 	for (size_t i = 0; i < N_KEYS; i++) {
 		if (keys[i].required && cp.key_line[i] == 0) {
-			config_free(c);
-			return dsc_error_set(err, DSC_EINVAL,
-			                     "%s: missing required key '%s' in [%s]", path,
-			                     keys[i].key, keys[i].section);
+			rc = dsc_error_set(err, DSC_EINVAL, "%s: missing required key '%s' in [%s]",
+			                   path, keys[i].key, keys[i].section);
+			if (report == NULL) {
+				config_free(c);
+				return rc;
+			}
+			report(arg, err->msg);
+			(*problems)++;
 		}
 	}
 	if (c->server.max_body > c->server.max_bulk_body) {
@@ -673,11 +843,21 @@ int config_parse(const char *text, size_t len, const char *path, struct config *
 		rc = dsc_error_set(err, DSC_EINVAL,
 		                   "%s:%u: max_body (%zu) is larger than max_bulk_body (%zu)", path,
 		                   line, c->server.max_body, c->server.max_bulk_body);
-		config_free(c);
-		return rc;
+		if (report == NULL) {
+			config_free(c);
+			return rc;
+		}
+		report(arg, err->msg);
+		(*problems)++;
 	}
 	*out = c;
 	return DSC_OK;
+}
+
+int config_parse(const char *text, size_t len, const char *path, struct config **out,
+                 struct dsc_error *err)
+{
+	return parse(text, len, path, out, NULL, NULL, NULL, err);
 }
 
 int config_load(const char *path, struct config **out, struct dsc_error *err)
@@ -687,11 +867,42 @@ int config_load(const char *path, struct config **out, struct dsc_error *err)
 	int rc;
 
 	*out = NULL;
-	if ((rc = config_file_read(path, CONFIG_FILE_MAX, &text, &len, err)) != DSC_OK)
+	if ((rc = config_file_read(path, CONFIG_FILE_MAX, "configuration", CONFIG_AT_STAKE, &text,
+	                           &len, err)) != DSC_OK)
 		return rc;
-	rc = config_parse(text, len, path, out, err);
+	rc = parse(text, len, path, out, NULL, NULL, NULL, err);
 	free(text);
 	return rc;
+}
+
+unsigned config_check(const char *path, struct config **out, config_report_fn report, void *arg)
+{
+	struct dsc_error err;
+	unsigned problems;
+	char *text;
+	size_t len;
+	int n;
+
+	*out = NULL;
+	n = config_file_check(path, CONFIG_FILE_MAX, "configuration", CONFIG_AT_STAKE, &text, &len,
+	                      report, arg);
+	if (n < 0)
+		return 1;
+	problems = (unsigned)n;
+	if (parse(text, len, path, out, report, arg, &problems, &err) != DSC_OK) {
+		report(arg, err.msg);
+		problems++;
+	}
+	free(text);
+	return problems;
+}
+
+unsigned config_line(const struct config *c, const char *section, const char *key)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].key, key) == 0)
+			return c->key_line[i];
+	return 0;
 }
 
 void config_free(struct config *c)

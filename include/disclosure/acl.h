@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "disclosure/config.h"
 #include "disclosure/error.h"
 
 enum role {
@@ -32,7 +33,12 @@ struct principal {
 
 struct acl;
 
+/* Refuses (DSC_EPERM) a file others may write, as it refuses any error. */
 int acl_load(const char *path, struct acl **out, struct dsc_error *err);
+/* Addition, for --check-config: as acl_load, but every problem of the file
+ * goes to report (config_check); returns their number, and the ACL in *out
+ * only when there is none. */
+unsigned acl_check(const char *path, struct acl **out, config_report_fn report, void *arg);
 /* name is used in messages in place of a file name. */
 int acl_parse(const char *text, size_t len, const char *name, struct acl **out,
 	      struct dsc_error *err);

@@ -13,8 +13,11 @@
 
 #include "disclosure/error.h"
 
+#define CONFIG_KEYS_MAX 32
+
 struct config {
 	char *path; /* the file read */
+	unsigned key_line[CONFIG_KEYS_MAX]; /* config.c's; ask config_line() */
 	struct {
 		char host[256]; /* "127.0.0.1", "::1" (no brackets) */
 		char port[8];
@@ -53,7 +56,22 @@ struct config {
 	} match;
 };
 
+/* The problems of a file, one message at a time ("FILE:LINE: ..."). */
+typedef void (*config_report_fn)(void *arg, const char *msg);
+
+/* Refuses (DSC_EPERM) a file others may write, as it refuses any error. */
 int config_load(const char *path, struct config **out, struct dsc_error *err);
+/*
+ * Addition, for --check-config: reads path as config_load does, but does
+ * not stop at the first problem: each is handed to report in the words
+ * config_load would stop with, and the reading goes on.  Returns the number
+ * of problems; *out is the configuration as far as the file gave one (a
+ * wrong value left at its default, a missing or wrong path NULL), or NULL
+ * when the file could not be read at all.
+ */
+unsigned config_check(const char *path, struct config **out, config_report_fn report, void *arg);
+/* The line of the file that gave [section] key, 0 if none did. */
+unsigned config_line(const struct config *c, const char *section, const char *key);
 /* For tests and fuzzing: parse text as if read from a file at path. */
 int config_parse(const char *text, size_t len, const char *path, struct config **out,
 		 struct dsc_error *err);
@@ -84,8 +102,24 @@ typedef int (*config_ini_fn)(void *user, const struct config_ini_event *ev, unsi
 /* Errors come back as DSC_EINVAL "NAME:LINE: msg". */
 int config_ini_parse(const char *text, size_t len, const char *name, config_ini_fn fn, void *user,
 		     struct dsc_error *err);
-/* Reads a whole (small) file: DSC_EIO with strerror, DSC_ETOOBIG over max. */
-int config_file_read(const char *path, size_t max, char **text, size_t *len,
-		     struct dsc_error *err);
+/* The same, reading on past errors: each "NAME:LINE: msg" goes to report,
+ * the count is returned.  A section whose header is broken or refused by
+ * fn has its keys skipped (and no SECTION_END): read under the section
+ * above they would only add errors of their own. */
+unsigned config_ini_parse_all(const char *text, size_t len, const char *name, config_ini_fn fn,
+			      void *user, config_report_fn report, void *report_arg);
+/*
+ * Reads a whole (small) file: DSC_EIO with strerror, DSC_ETOOBIG over max,
+ * DSC_EPERM if others may write it ("WHAT PATH is writable by others (mode
+ * 666): AT_STAKE; take that away: chmod o-w PATH"): whoever can change the
+ * file changes what the daemon allows.
+ */
+int config_file_read(const char *path, size_t max, const char *what, const char *at_stake,
+		     char **text, size_t *len, struct dsc_error *err);
+/* The same for --check-config: each problem to report; -1 if the file
+ * could not be read (*text unset), else the number of problems (the mode)
+ * with *text read all the same. */
+int config_file_check(const char *path, size_t max, const char *what, const char *at_stake,
+		      char **text, size_t *len, config_report_fn report, void *arg);
 
 #endif

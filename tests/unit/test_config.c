@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "disclosure/config.h"
@@ -276,6 +278,100 @@ static void missing_file_says_why(void **state)
 	assert_string_equal(err.msg, "fixtures/no-such.conf: No such file or directory");
 }
 
+/* A file in the system's temporary folder, of this mode; its path in
+ * path (to unlink). */
+static void temp_file(const char *text, mode_t mode, char path[64])
+{
+	int fd;
+
+	snprintf(path, 64, "/tmp/test_config-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+static void a_file_others_may_write_is_refused(void **state)
+{
+	struct dsc_error err;
+	struct config *c;
+	char path[64], want[512];
+
+	(void)state;
+	temp_file(MINIMAL, 0646, path);
+	assert_int_equal(config_load(path, &c, &err), DSC_EPERM);
+	assert_null(c);
+	snprintf(want, sizeof(want),
+	         "configuration %s is writable by others (mode 646): any user of this machine "
+	         "could point the daemon at a CA, an ACL or keys of their own; take that away: "
+	         "chmod o-w %s",
+	         path, path);
+	assert_string_equal(err.msg, want);
+	assert_int_equal(chmod(path, 0664), 0); /* its group may: root:disclosured 0660 */
+	assert_int_equal(config_load(path, &c, &err), DSC_OK);
+	config_free(c);
+	unlink(path);
+}
+
+struct said {
+	char msg[8][512];
+	unsigned n;
+};
+
+static void say(void *arg, const char *msg)
+{
+	struct said *s = arg;
+
+	if (s->n < 8)
+		snprintf(s->msg[s->n], sizeof(s->msg[0]), "%s", msg);
+	s->n++;
+}
+
+static void check_says_every_problem_and_reads_on(void **state)
+{
+	/* line 3: a bad value; 4: not a key; 5-6: an unknown section, whose
+	 * key is not blamed on its own; 16-17: [access] again, its key not
+	 * blamed either; and [tls] lacks a required key */
+	static const char text[] = "[server]\nlisten = 127.0.0.1:8443\nworkers = 0\nno key here\n"
+	                           "[srever]\nworkers = 2\n"
+	                           "[tls]\ncertificate = c.crt\nprivate_key = k.pem\n"
+	                           "[store]\npath = /var/lib/d\n"
+	                           "[audit]\nsigning_key = a.pem\n[access]\nacl = acl.conf\n"
+	                           "[access]\nacl = other.conf\n";
+	struct said said;
+	struct config *c;
+	char path[64], want[6][256];
+
+	(void)state;
+	memset(&said, 0, sizeof(said));
+	temp_file(text, 0644, path);
+	assert_int_equal(config_check(path, &c, say, &said), 5);
+	snprintf(want[0], sizeof(want[0]),
+	         "%s:3: workers must be a whole number from 1 to 256, not '0'", path);
+	snprintf(want[1], sizeof(want[1]), "%s:4: expected 'key = value', '[section]' or a comment",
+	         path);
+	snprintf(
+	    want[2], sizeof(want[2]),
+	    "%s:5: unknown section [srever] (sections: server, tls, store, audit, access, match)",
+	    path);
+	snprintf(want[3], sizeof(want[3]),
+	         "%s:16: section [access] appears twice (first at line 14)", path);
+	snprintf(want[4], sizeof(want[4]), "%s: missing required key 'client_ca' in [tls]", path);
+	for (unsigned i = 0; i < 5; i++)
+		assert_string_equal(said.msg[i], want[i]);
+	/* What the file did give is there, for the checks of the files. */
+	assert_non_null(c);
+	assert_string_equal(c->server.host, "127.0.0.1");
+	assert_int_equal(c->server.workers, 2); /* the default */
+	assert_null(c->tls.client_ca);
+	assert_string_equal(c->store.path, "/var/lib/d");
+	assert_int_equal(config_line(c, "store", "path"), 11);
+	assert_int_equal(config_line(c, "tls", "crl"), 0);
+	config_free(c);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +382,8 @@ int main(void)
 	    cmocka_unit_test(ranges_accept_their_bounds),
 	    cmocka_unit_test(imagined_folder_still_resolves_relative_paths),
 	    cmocka_unit_test(missing_file_says_why),
+	    cmocka_unit_test(a_file_others_may_write_is_refused),
+	    cmocka_unit_test(check_says_every_problem_and_reads_on),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
