@@ -122,9 +122,11 @@ struct conn *tls_conn(SSL *ssl);
  * it were checked at their own handshake). */
 bool tls_peer_revoked(struct tls_server *t, SSL *ssl);
 int tls_peer_cn(SSL *ssl, char *cn, size_t cnlen, struct dsc_error *err);
-/* --check-config: the certificate and key pair, the key's mode, the CA and
- * the CRL (refused past its next update).  Says the first problem in err. */
-int tls_check_files(const struct config *cfg, struct dsc_error *err);
+/* --check-config: the certificate (dates, TLS server purpose) and key pair,
+ * the key's mode, the CA (CA certificates only, no bundle of public CAs)
+ * and the CRL (refused past its next update).  Hands each problem to
+ * report; returns their number. */
+unsigned tls_check_files(const struct config *cfg, config_report_fn report, void *arg);
 /* The dates of the context new handshakes get, for /metrics: the server
  * certificate's notAfter, and the earliest next update of the CRLs loaded
  * (false if there is no CRL or it names no next update). */
@@ -518,6 +520,11 @@ void prefault_stop(struct prefault *p);
 
 /* server.c */
 int server_start(struct daemon *d, struct dsc_error *err);
+/* The addresses of [server] listen (getaddrinfo, as server_start binds the
+ * first); a host that does not resolve is an error naming the key's line.
+ * *res to be freed with freeaddrinfo. */
+struct addrinfo;
+int server_resolve(const struct config *cfg, struct addrinfo **res, struct dsc_error *err);
 void server_stop_accepting(struct daemon *d);
 void server_join(struct daemon *d);
 void server_free(struct daemon *d);

@@ -5,8 +5,12 @@
  *   disclosured -c FILE --check-config  say what is wrong with the setup, exit 0/1
  *
  * Start-up refuses to serve (exit 1, in words on stderr) when the
- * configuration, the ACL, the certificates, the TLS key (mode included)
- * or the audit signing key (mode included) is not right.  The main thread
+ * configuration or the ACL (others may not write them), the certificates
+ * (a server certificate for TLS servers, a client_ca of CAs and no bundle
+ * of public ones), the TLS key (mode included) or the audit signing key
+ * (mode included) is not right.  --check-config says every problem it
+ * finds, also a listen host that does not resolve and a store this user
+ * cannot create or write.  The main thread
  * then only waits for signals: SIGHUP reloads the certificate, key, CRL
  * and ACL (a broken new file keeps the old one), SIGTERM and SIGINT stop
  * accepting, let the requests in flight finish, write daemon.stop and a
@@ -17,6 +21,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <netdb.h>
+#include <pwd.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -96,43 +103,154 @@ static void usage(FILE *f)
 
 /* ---- --check-config ---- */
 
+static void say(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "disclosured: %s\n", msg);
+}
+
+/* "uid 995 (disclosured)": who "this user" is. */
+static void user_text(char *out, size_t len)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	if (pw != NULL)
+		snprintf(out, len, "uid %u (%s)", (unsigned)geteuid(), pw->pw_name);
+	else
+		snprintf(out, len, "uid %u", (unsigned)geteuid());
+}
+
+/*
+ * Whether the daemon, run as this user, could create and write the store:
+ * the folder itself if it exists (and the files the daemon keeps in it),
+ * else its parent, in which the daemon makes it (one level, mode 0700).
+ * access() answers for this user, and EROFS for a read-only mount, which
+ * is what the unit's ProtectSystem=strict makes of anywhere outside its
+ * StateDirectory= and ReadWritePaths=: under the unit (ExecStartPre) this
+ * sees the sandbox the daemon will have.
+ */
+static unsigned store_check(const struct config *cfg)
+{
+	static const char *const files[] = {"data.mdb", "lock.mdb", "disclosured.lock"};
+	const char *path = cfg->store.path;
+	char where[PATH_MAX + 64], who[96], sub[PATH_MAX + 32];
+	unsigned line = config_line(cfg, "store", "path"), problems = 0;
+	struct stat st;
+	char *parent, *slash;
+
+	snprintf(where, sizeof(where), "%s:%u: [store] path %s", cfg->path, line, path);
+	user_text(who, sizeof(who));
+	if (stat(path, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "disclosured: %s is not a folder\n", where);
+			return 1;
+		}
+		if (access(path, R_OK | W_OK | X_OK) != 0) {
+			fprintf(stderr,
+				"disclosured: %s: cannot write in it as this user, %s (%s); the "
+				"daemon runs as the user of the unit, disclosured: chown -R "
+				"disclosured: %s%s\n",
+				where, who, strerror(errno), path,
+				errno == EROFS ? ", and under the unit add ReadWritePaths= for a "
+						 "store outside /var/lib/disclosured (systemctl edit)"
+					       : "");
+			return 1;
+		}
+		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			snprintf(sub, sizeof(sub), "%s/%s", path, files[i]);
+			if (access(sub, F_OK) == 0 && access(sub, R_OK | W_OK) != 0) {
+				fprintf(stderr,
+					"disclosured: %s: %s cannot be written as this user, %s (%s): "
+					"was the daemon run as another user (root)?  chown -R "
+					"disclosured: %s\n",
+					where, files[i], who, strerror(errno), path);
+				problems++;
+			}
+		}
+		return problems;
+	}
+	if (errno != ENOENT) {
+		fprintf(stderr, "disclosured: %s: %s, as this user, %s\n", where, strerror(errno), who);
+		return 1;
+	}
+	/* Not there yet: the daemon will mkdir it in its parent. */
+	if ((parent = strdup(path)) == NULL) {
+		fprintf(stderr, "disclosured: out of memory\n");
+		return 1;
+	}
+	slash = strrchr(parent, '/');
+	if (slash == parent)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr,
+			"disclosured: %s: cannot be created: its folder %s %s (the daemon makes the "
+			"store's own folder only); make it first, e.g. install -d -o disclosured "
+			"-g disclosured -m 0700 %s\n",
+			where, parent, errno == ENOENT ? "does not exist" : "is not a folder", path);
+		problems = 1;
+	} else if (access(parent, W_OK | X_OK) != 0) {
+		fprintf(stderr,
+			"disclosured: %s: cannot be created as this user, %s: %s: %s; make it, "
+			"owned by the daemon's user (under the unit, disclosured): install -d -o "
+			"disclosured -g disclosured -m 0700 %s%s\n",
+			where, who, parent, strerror(errno), path,
+			errno == EROFS ? ", and under the unit add ReadWritePaths= for it "
+					 "(systemctl edit)"
+				       : "");
+		problems = 1;
+	}
+	free(parent);
+	return problems;
+}
+
+/* Every problem it can find, not only the first: a configuration that
+ * cannot be read whole still names the files to check. */
 static int check_config(const char *path)
 {
 	struct config *cfg = NULL;
 	struct acl *acl = NULL;
 	EVP_PKEY *key = NULL;
 	struct matcher *m = NULL;
+	struct addrinfo *res = NULL;
 	struct dsc_error err;
-	struct stat st;
-	int problems = 0;
+	unsigned problems;
 
-	if (config_load(path, &cfg, &err) != DSC_OK) {
-		fprintf(stderr, "disclosured: %s\n", err.msg);
+	problems = config_check(path, &cfg, say, NULL);
+	if (cfg == NULL)
 		return 1;
+	if (cfg->server.host[0] != '\0') { /* else [server] listen is wrong, and said */
+		if (server_resolve(cfg, &res, &err) != DSC_OK) {
+			say(NULL, err.msg);
+			problems++;
+		}
+		if (res != NULL)
+			freeaddrinfo(res);
 	}
-	if (tls_check_files(cfg, &err) != DSC_OK) {
-		fprintf(stderr, "disclosured: %s\n", err.msg);
-		problems++;
-	}
-	if (acl_load(cfg->access.acl, &acl, &err) != DSC_OK) {
-		fprintf(stderr, "disclosured: %s\n", err.msg);
-		problems++;
-	} else if (acl_count(acl) == 0) {
-		fprintf(stderr, "disclosured: acl %s has no principals: every request would be "
+	if (cfg->tls.certificate != NULL && cfg->tls.private_key != NULL && cfg->tls.client_ca != NULL)
+		problems += tls_check_files(cfg, say, NULL);
+	if (cfg->access.acl != NULL) {
+		unsigned n = acl_check(cfg->access.acl, &acl, say, NULL);
+
+		problems += n;
+		if (n == 0 && acl_count(acl) == 0) {
+			fprintf(stderr,
+				"disclosured: acl %s has no principals: every request would be "
 				"refused\n",
-			cfg->access.acl);
+				cfg->access.acl);
+			problems++;
+		}
+	}
+	if (cfg->audit.signing_key != NULL &&
+	    audit_key_load(cfg->audit.signing_key, &key, &err) != DSC_OK) {
+		say(NULL, err.msg);
 		problems++;
 	}
-	if (audit_key_load(cfg->audit.signing_key, &key, &err) != DSC_OK) {
-		fprintf(stderr, "disclosured: %s\n", err.msg);
-		problems++;
-	}
-	if (stat(cfg->store.path, &st) == 0 && !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "disclosured: store path %s is not a directory\n", cfg->store.path);
-		problems++;
-	}
+	if (cfg->store.path != NULL)
+		problems += store_check(cfg);
 	if (matcher_new_tables(&m, cfg->match.nicknames, cfg->match.surnames, &err) != DSC_OK) {
-		fprintf(stderr, "disclosured: %s\n", err.msg);
+		say(NULL, err.msg);
 		problems++;
 	}
 	matcher_free(m);
@@ -140,6 +258,9 @@ static int check_config(const char *path)
 	acl_free(acl);
 	if (problems == 0)
 		printf("disclosured: configuration %s is OK\n", cfg->path ? cfg->path : path);
+	else
+		fprintf(stderr, "disclosured: configuration %s: %u problem%s\n",
+			cfg->path ? cfg->path : path, problems, problems == 1 ? "" : "s");
 	config_free(cfg);
 	ERR_clear_error();
 	return problems == 0 ? 0 : 1;

@@ -604,20 +604,38 @@ static bool port_privileged(const char *port)
 	return strtol(port, NULL, 10) < start;
 }
 
-static int listen_socket(const struct config *cfg, struct dsc_error *err)
+int server_resolve(const struct config *cfg, struct addrinfo **res, struct dsc_error *err)
 {
-	struct addrinfo hints, *res = NULL;
-	int fd, one = 1, rc;
+	struct addrinfo hints;
+	unsigned line = config_line(cfg, "server", "listen");
+	bool v6 = strchr(cfg->server.host, ':') != NULL;
+	int rc;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	rc = getaddrinfo(cfg->server.host[0] ? cfg->server.host : NULL, cfg->server.port, &hints,
-			 &res);
-	if (rc != 0)
-		return dsc_error_set(err, DSC_EINVAL, "listen %s:%s: %s", cfg->server.host,
-				     cfg->server.port, gai_strerror(rc));
+			 res);
+	if (rc == 0)
+		return DSC_OK;
+	*res = NULL;
+	return dsc_error_set(err, DSC_EINVAL,
+			     "%s:%u: [server] listen %s%s%s:%s: the host does not resolve (%s); "
+			     "write an address of this machine (0.0.0.0:%s for all of them) or "
+			     "a name it resolves (/etc/hosts or DNS)",
+			     cfg->path, line, v6 ? "[" : "", cfg->server.host, v6 ? "]" : "",
+			     cfg->server.port,
+			     rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc), cfg->server.port);
+}
+
+static int listen_socket(const struct config *cfg, struct dsc_error *err)
+{
+	struct addrinfo *res = NULL;
+	int fd, one = 1, rc;
+
+	if ((rc = server_resolve(cfg, &res, err)) != DSC_OK)
+		return rc;
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		rc = dsc_error_set(err, DSC_EIO, "listen: socket: %s", strerror(errno));

@@ -18,10 +18,12 @@
  *
  * Never: accept a connection without a verified client certificate; hand
  * out a CN from a certificate whose chain did not verify; use a private
- * key that group or others can read.
+ * key that group or others can read; trust as client_ca a bundle of public
+ * CAs (the ACL gives roles by CN, which anyone can get from one).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -452,6 +454,138 @@ static int file_readable(const char *what, const char *path, struct dsc_error *e
 	return DSC_OK;
 }
 
+/* "FILE:LINE: [section] key" (or "FILE: ..." without a line): where in
+ * the configuration the operator finds what a message is about. */
+static void key_where(const struct config *cfg, const char *section, const char *key, char *out,
+		      size_t len)
+{
+	unsigned line = config_line(cfg, section, key);
+
+	if (line > 0)
+		snprintf(out, len, "%s:%u: [%s] %s", cfg->path, line, section, key);
+	else
+		snprintf(out, len, "%s: [%s] %s", cfg->path, section, key);
+}
+
+/*
+ * The server certificate must be one clients accept for a TLS server
+ * (X509_PURPOSE_SSL_SERVER): a clientAuth-only certificate, say, loads
+ * and matches its key, and then every client refuses the handshake.
+ */
+static int server_cert_purpose(const struct config *cfg, X509 *cert, struct dsc_error *err)
+{
+	char where[PATH_MAX + 64];
+	const char *why;
+	uint32_t flags;
+
+	if (X509_check_purpose(cert, X509_PURPOSE_SSL_SERVER, 0) == 1)
+		return DSC_OK;
+	flags = X509_get_extension_flags(cert);
+	if ((flags & EXFLAG_XKUSAGE) && !(X509_get_extended_key_usage(cert) & XKU_SSL_SERVER))
+		why = "its extendedKeyUsage does not include serverAuth";
+	else if ((flags & EXFLAG_KUSAGE) &&
+		 !(X509_get_key_usage(cert) &
+		   (KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT | KU_KEY_AGREEMENT)))
+		why = "its keyUsage has none of digitalSignature, keyEncipherment, keyAgreement";
+	else
+		why = "OpenSSL does not accept it for the TLS server purpose";
+	ERR_clear_error();
+	key_where(cfg, "tls", "certificate", where, sizeof(where));
+	return dsc_error_set(err, DSC_EINVAL,
+			     "%s %s is not a TLS server certificate: %s, so every client would "
+			     "refuse the server; issue one with extendedKeyUsage = serverAuth "
+			     "(scripts/mkpki.sh server does)",
+			     where, cfg->tls.certificate, why);
+}
+
+/* More than this many certificates in client_ca is a bundle of public CAs,
+ * not the CA (or few CAs) of one organisation's case workers. */
+#define CLIENT_CA_MAX 20
+
+/* Whether path is (resolves to) a distribution's bundle of public CAs, or
+ * one public CA of Debian's collection. */
+static bool public_ca_file(const char *path)
+{
+	static const char *const bundles[] = {
+		"/etc/ssl/certs/ca-certificates.crt",                /* Debian, Ubuntu, Alpine */
+		"/etc/pki/tls/certs/ca-bundle.crt",                  /* Fedora, RHEL */
+		"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", /* Fedora, RHEL */
+		"/etc/ssl/ca-bundle.pem",                            /* openSUSE */
+		"/etc/ssl/cert.pem",                                 /* Arch, macOS, BSDs */
+		"/etc/pki/tls/cacert.pem",
+		"/usr/local/share/certs/ca-root-nss.crt", /* FreeBSD */
+	};
+	static const char mozilla[] = "/usr/share/ca-certificates/mozilla/";
+	char *real = realpath(path, NULL), *other;
+	bool public = false;
+
+	if (real == NULL)
+		return false;
+	public = strncmp(real, mozilla, sizeof(mozilla) - 1) == 0;
+	for (size_t i = 0; !public && i <= sizeof(bundles) / sizeof(bundles[0]); i++) {
+		/* ...and the bundle this OpenSSL was built to trust */
+		other = realpath(i < sizeof(bundles) / sizeof(bundles[0]) ? bundles[i]
+									: X509_get_default_cert_file(),
+				 NULL);
+		public = other != NULL && strcmp(real, other) == 0;
+		free(other);
+	}
+	free(real);
+	return public;
+}
+
+/*
+ * What client_ca must be: the CA certificates that issue the case
+ * workers' certificates, and only those.  The ACL gives roles by CN alone,
+ * so a public CA here (one that issues certificates to anyone for a name
+ * they control) would let anyone with such a certificate in as the
+ * principal of that CN; a leaf here (the server's or a client's own
+ * certificate, given by mistake) verifies no client at all.
+ */
+static int client_ca_judge(const struct config *cfg, struct dsc_error *err)
+{
+	static const char tail[] =
+	    "name the certificate of the CA that issues your case workers' certificates "
+	    "(scripts/mkpki.sh: DIR/ca.crt)";
+	char where[PATH_MAX + 64], subject[256];
+	X509 *cert;
+	BIO *bio;
+	int n = 0, first_leaf = 0;
+
+	key_where(cfg, "tls", "client_ca", where, sizeof(where));
+	bio = BIO_new_file(cfg->tls.client_ca, "r");
+	if (bio == NULL) {
+		ERR_clear_error();
+		return dsc_error_set(err, DSC_EIO, "%s %s: cannot open it", where, cfg->tls.client_ca);
+	}
+	subject[0] = '\0';
+	while ((cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		n++;
+		if (X509_check_ca(cert) == 0 && first_leaf == 0) {
+			first_leaf = n;
+			name_text(X509_get_subject_name(cert), subject, sizeof(subject));
+		}
+		X509_free(cert);
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	if (n > CLIENT_CA_MAX || public_ca_file(cfg->tls.client_ca))
+		return dsc_error_set(
+		    err, DSC_EINVAL,
+		    "%s %s (%d certificates) looks like a bundle of public CAs, refused: public CAs "
+		    "issue certificates to anyone for a name they control, and acl.conf gives roles "
+		    "by certificate CN, so anyone who obtained one with a CN of acl.conf would get "
+		    "that principal's rights; %s",
+		    where, cfg->tls.client_ca, n, tail);
+	if (first_leaf > 0)
+		return dsc_error_set(err, DSC_EINVAL,
+				     "%s %s: certificate %d of %d in it (%s) is not a CA certificate "
+				     "(no basicConstraints CA:TRUE; a client's or the server's own "
+				     "certificate?), and client certificates chain only to a CA; %s",
+				     where, cfg->tls.client_ca, first_leaf, n, subject, tail);
+	return DSC_OK;
+}
+
 static int ctx_build(const struct config *cfg, SSL_CTX **out, struct tls_dates *dates,
 		     struct dsc_error *err)
 {
@@ -492,6 +626,8 @@ static int ctx_build(const struct config *cfg, SSL_CTX **out, struct tls_dates *
 				   cfg->tls.certificate, ossl_why(why, sizeof(why)));
 		goto fail;
 	}
+	if ((rc = server_cert_purpose(cfg, SSL_CTX_get0_certificate(ctx), err)) != DSC_OK)
+		goto fail;
 	if ((rc = key_load(cfg->tls.private_key, &key, err)) != DSC_OK)
 		goto fail;
 	if (SSL_CTX_use_PrivateKey(ctx, key) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
@@ -513,6 +649,8 @@ static int ctx_build(const struct config *cfg, SSL_CTX **out, struct tls_dates *
 				   cfg->tls.client_ca, ossl_why(why, sizeof(why)));
 		goto fail;
 	}
+	if ((rc = client_ca_judge(cfg, err)) != DSC_OK)
+		goto fail;
 	cas = SSL_load_client_CA_file(cfg->tls.client_ca);
 	if (cas == NULL) {
 		rc = dsc_error_set(err, DSC_EINVAL, "tls client_ca %s: no CA certificate in it: %s",
@@ -690,49 +828,125 @@ int tls_peer_cn(SSL *ssl, char *cn, size_t cnlen, struct dsc_error *err)
 	return DSC_OK;
 }
 
-/* Says on stderr whether a certificate file's first certificate is in its
- * validity period. */
-static int cert_dates_check(const char *what, const char *path, struct dsc_error *err)
+/* A certificate file's first certificate, or why there is none. */
+static int cert_first(const char *what, const char *path, X509 **out, struct dsc_error *err)
 {
-	X509 *cert;
+	int rc;
 	FILE *f;
-	int rc = DSC_OK;
 
-	f = fopen(path, "r");
-	if (f == NULL)
+	if ((rc = file_readable(what, path, err)) != DSC_OK)
+		return rc;
+	if ((f = fopen(path, "r")) == NULL)
 		return dsc_error_set(err, DSC_EIO, "%s %s: cannot open: %s", what, path,
 				     strerror(errno));
-	cert = PEM_read_X509(f, NULL, NULL, NULL);
+	*out = PEM_read_X509(f, NULL, NULL, NULL);
 	fclose(f);
-	if (cert == NULL) {
+	if (*out == NULL) {
 		ERR_clear_error();
-		return dsc_error_set(err, DSC_EINVAL, "%s %s: no PEM certificate in it", what, path);
+		return dsc_error_set(err, DSC_EINVAL,
+				     "%s %s: no PEM certificate (-----BEGIN CERTIFICATE-----) in it",
+				     what, path);
 	}
+	return DSC_OK;
+}
+
+/* Whether a certificate is in its validity period. */
+static int cert_dates_check(const char *what, const char *path, X509 *cert,
+			    struct dsc_error *err)
+{
 	if (X509_cmp_current_time(X509_get0_notAfter(cert)) < 0)
-		rc = dsc_error_set(err, DSC_EINVAL, "%s %s has expired", what, path);
-	else if (X509_cmp_current_time(X509_get0_notBefore(cert)) > 0)
-		rc = dsc_error_set(err, DSC_EINVAL, "%s %s is not valid yet", what, path);
+		return dsc_error_set(err, DSC_EINVAL, "%s %s has expired", what, path);
+	if (X509_cmp_current_time(X509_get0_notBefore(cert)) > 0)
+		return dsc_error_set(err, DSC_EINVAL, "%s %s is not valid yet", what, path);
+	return DSC_OK;
+}
+
+static int server_cert_check(const struct config *cfg, struct dsc_error *err)
+{
+	X509 *cert;
+	int rc;
+
+	if ((rc = cert_first("tls certificate", cfg->tls.certificate, &cert, err)) != DSC_OK)
+		return rc;
+	if ((rc = cert_dates_check("tls certificate", cfg->tls.certificate, cert, err)) == DSC_OK)
+		rc = server_cert_purpose(cfg, cert, err);
 	X509_free(cert);
 	return rc;
 }
 
-int tls_check_files(const struct config *cfg, struct dsc_error *err)
+static int client_ca_check(const struct config *cfg, struct dsc_error *err)
+{
+	X509 *cert;
+	int rc;
+
+	if ((rc = cert_first("tls client_ca", cfg->tls.client_ca, &cert, err)) != DSC_OK)
+		return rc;
+	if ((rc = client_ca_judge(cfg, err)) == DSC_OK)
+		rc = cert_dates_check("tls client_ca", cfg->tls.client_ca, cert, err);
+	X509_free(cert);
+	return rc;
+}
+
+static int crl_check(const struct config *cfg, struct dsc_error *err)
 {
 	struct tls_dates dates;
 	SSL_CTX *ctx;
 	int rc;
 
-	pthread_once(&conn_idx_once, conn_idx_init);
-	if ((rc = ctx_build(cfg, &ctx, &dates, err)) != DSC_OK)
+	if ((rc = file_readable("tls crl", cfg->tls.crl, err)) != DSC_OK)
 		return rc;
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		ERR_clear_error();
+		return dsc_error_set(err, DSC_ENOMEM, "tls: cannot create a context");
+	}
+	memset(&dates, 0, sizeof(dates));
+	rc = crl_load(ctx, cfg->tls.crl, &dates, err);
 	SSL_CTX_free(ctx);
-	if (crl_stale(cfg, &dates, "install a fresh one (docs/operators-guide.md, section 3)", err))
-		return DSC_EINVAL;
-	if ((rc = cert_dates_check("tls certificate", cfg->tls.certificate, err)) != DSC_OK)
-		return rc;
-	if ((rc = cert_dates_check("tls client_ca", cfg->tls.client_ca, err)) != DSC_OK)
-		return rc;
-	return DSC_OK;
+	if (rc == DSC_OK &&
+	    crl_stale(cfg, &dates, "install a fresh one (docs/operators-guide.md, section 3)", err))
+		rc = DSC_EINVAL;
+	return rc;
+}
+
+unsigned tls_check_files(const struct config *cfg, config_report_fn report, void *arg)
+{
+	struct dsc_error err;
+	struct tls_dates dates;
+	unsigned problems = 0;
+	EVP_PKEY *key = NULL;
+	SSL_CTX *ctx;
+
+	pthread_once(&conn_idx_once, conn_idx_init);
+	/* Each file on its own first, so that each says its problem... */
+	if (server_cert_check(cfg, &err) != DSC_OK) {
+		report(arg, err.msg);
+		problems++;
+	}
+	if (key_load(cfg->tls.private_key, &key, &err) != DSC_OK) {
+		report(arg, err.msg);
+		problems++;
+	}
+	EVP_PKEY_free(key);
+	if (client_ca_check(cfg, &err) != DSC_OK) {
+		report(arg, err.msg);
+		problems++;
+	}
+	if (cfg->tls.crl != NULL && crl_check(cfg, &err) != DSC_OK) {
+		report(arg, err.msg);
+		problems++;
+	}
+	/* ...then together, as the daemon builds them: the key belongs to
+	 * the certificate, the chain file and the CA load. */
+	if (problems == 0) {
+		if (ctx_build(cfg, &ctx, &dates, &err) != DSC_OK) {
+			report(arg, err.msg);
+			problems++;
+		} else {
+			SSL_CTX_free(ctx);
+		}
+	}
+	ERR_clear_error();
+	return problems;
 }
 
 bool tls_server_dates(struct tls_server *t, time_t *cert_not_after, time_t *crl_next_update)

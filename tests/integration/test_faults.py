@@ -12,9 +12,11 @@ import signal
 import socket
 import subprocess
 import time
+import tempfile
 import unittest
+from pathlib import Path
 
-from harness import (BUILD, FORCE_A, FORCE_B, PRINCIPALS, CheckLoad, Daemon, DaemonTestCase, acl_text,
+from harness import (BUILD, SESSION_DIR, FORCE_A, FORCE_B, PRINCIPALS, CheckLoad, Daemon, DaemonTestCase, acl_text,
                      audit_entries, check_body, export_audit, fixture_records, load_records, openssl, pki,
                      tls_context, tmo, try_handshake_and_get)
 
@@ -75,6 +77,116 @@ class CommandLine(unittest.TestCase):
         out = (r.stdout + r.stderr).decode()
         self.assertIn("lisen", out)
         self.assertIn(str(line), out, "the message does not give line %d: %s" % (line, out))
+
+    def check(self, d):
+        r = d.run_once("-c", str(d.conf_path), "--check-config")
+        return r.returncode, (r.stdout + r.stderr).decode(errors="replace")
+
+    def line_of(self, d, prefix):
+        text = d.conf_path.read_text().splitlines()
+        return [i + 1 for i, l in enumerate(text) if l.startswith(prefix)][0]
+
+    def test_check_config_refuses_a_listen_host_that_does_not_resolve(self):
+        # It said "is OK", and the daemon then stopped at start with
+        # "Name or service not known".
+        d = Daemon("checkconf")
+        d.conf_path.write_text(d.conf_path.read_text().replace(
+            "listen = 127.0.0.1:%d" % d.port, "listen = nosuchhost.invalid:%d" % d.port))
+        rc, out = self.check(d)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("%s:%d: [server] listen nosuchhost.invalid:%d: the host does not resolve"
+                      % (d.conf_path, self.line_of(d, "listen"), d.port), out)
+        self.assertIn("0.0.0.0:%d" % d.port, out, "the message does not say what to write")
+        self.assertNotIn("is OK", out)
+
+    def test_check_config_says_every_problem_not_only_the_first(self):
+        # disclosured(8) promises every problem; it stopped at the first
+        # syntax error ("workers must be ...") and said nothing of the rest.
+        d = Daemon("checkconf", conf={"server": {"workers": "0"}, "srever": {"workers": "2"},
+                                      "audit": {"signing_key": "no-such-key.pem"}})
+        text = d.conf_path.read_text().replace("listen = 127.0.0.1:%d" % d.port,
+                                               "listen = 127.0.0.1:70000")
+        d.conf_path.write_text(text + "this line is no key\n")
+        rc, out = self.check(d)
+        self.assertEqual(rc, 1, out)
+        conf = str(d.conf_path)
+        for want in ("%s:%d: workers must be a whole number from 1 to 256, not '0'"
+                     % (conf, self.line_of(d, "workers = 0")),
+                     "%s:%d: unknown section [srever]" % (conf, self.line_of(d, "[srever]")),
+                     "%s:%d: listen: port '70000' is not a number from 1 to 65535"
+                     % (conf, self.line_of(d, "listen")),
+                     "%s:%d: expected 'key = value'" % (conf, len(text.splitlines()) + 1),
+                     "no-such-key.pem",
+                     "5 problems"):
+            self.assertIn(want, out)
+        # The keys of the unknown section are not blamed one by one.
+        self.assertNotIn("unknown key 'workers'", out)
+        self.assertNotIn("is OK", out)
+
+    def test_check_config_says_every_problem_of_the_acl(self):
+        d = Daemon("checkconf", acl=acl_text() + "\n[typo]\ncn = x\nroles = casewroker\nforce = x\n"
+                   "\n[bad id!]\ncn = y\n\n[nocn]\nroles = monitor\nforce = x\n")
+        rc, out = self.check(d)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("unknown role 'casewroker'", out)
+        self.assertIn("principal id [bad id!]", out)
+        self.assertIn("[nocn] lacks 'cn'", out)
+        self.assertNotIn("[typo] lacks", out, "a refused key is said twice")
+        self.assertIn("3 problems", out)
+
+    def store_parent_refused(self, d, parent):
+        d.conf["store"]["path"] = str(parent / "store")
+        d.write_conf()
+
+    def test_check_config_refuses_a_store_whose_folder_does_not_exist(self):
+        d = Daemon("checkconf")
+        self.store_parent_refused(d, d.dir / "no-such-folder")
+        rc, out = self.check(d)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("[store] path %s" % (d.dir / "no-such-folder" / "store"), out)
+        self.assertIn("does not exist", out)
+        self.assertIn("install -d", out)
+
+    def test_check_config_refuses_a_store_this_user_cannot_create(self):
+        # "store ...: cannot create it: Permission denied" at start, after
+        # --check-config had said "is OK".  As root, run the check as nobody
+        # in a folder nobody may read (and not write).
+        top = Path(tempfile.mkdtemp(prefix="storeperm-", dir=SESSION_DIR.parent))
+        try:
+            d = Daemon("checkconf")
+            work = top / "conf"
+            shutil.copytree(d.dir, work)
+            locked = top / "locked"
+            locked.mkdir()
+            for p in [top, work, *work.iterdir()]:
+                os.chmod(p, 0o755 if p.is_dir() else 0o644)
+            os.chmod(locked, 0o555)
+            conf = work / "disclosured.conf"
+            conf.write_text(conf.read_text().replace("path = store", "path = %s/store" % locked))
+            cmd = [str(BUILD / "disclosured"), "-c", str(conf), "--check-config"]
+            if os.geteuid() == 0:
+                cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
+            r = subprocess.run(cmd, capture_output=True, timeout=tmo(30), cwd=str(top))
+            out = (r.stdout + r.stderr).decode(errors="replace")
+            self.assertEqual(r.returncode, 1, out)
+            self.assertIn("[store] path %s/store: cannot be created as this user, uid %d"
+                          % (locked, 65534 if os.geteuid() == 0 else os.geteuid()), out)
+            self.assertIn("Permission denied", out)
+        finally:
+            shutil.rmtree(top)
+
+    def test_check_config_refuses_a_store_file_this_user_cannot_write(self):
+        # A daemon run by hand as root leaves files the service user cannot
+        # open; the unit then fails at start with "Permission denied".
+        if os.geteuid() == 0:
+            self.skipTest("root writes a file of mode 0400 all the same")
+        d = Daemon("checkconf")
+        (d.dir / "store").mkdir()
+        (d.dir / "store" / "lock.mdb").write_text("")
+        os.chmod(d.dir / "store" / "lock.mdb", 0o400)
+        rc, out = self.check(d)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("lock.mdb cannot be written as this user", out)
 
 
 class StartupRefusals(unittest.TestCase):
@@ -168,6 +280,59 @@ class StartupRefusals(unittest.TestCase):
     def test_a_missing_client_ca_is_refused(self):
         d = Daemon("badca", conf={"tls": {"client_ca": "nowhere-ca.crt"}})
         self.refuse(d, "nowhere-ca.crt")
+
+    def test_a_client_ca_that_is_a_leaf_certificate_is_refused(self):
+        # A leaf given by mistake loaded, and then every client handshake
+        # failed.
+        d = Daemon("badca")
+        shutil.copy(pki().server_crt, d.dir / "clients-ca.crt")
+        self.refuse(d, "[tls] client_ca %s: certificate 1 of 1 in it (CN=localhost) is not a CA"
+                    % (d.dir / "clients-ca.crt"))
+
+    def test_a_client_ca_file_of_many_cas_is_refused_as_a_public_bundle(self):
+        # Public CAs issue certificates with any CN one can show to own;
+        # the ACL gives roles by CN.
+        d = Daemon("bundleca")
+        with open(d.dir / "clients-ca.crt", "ab") as out:
+            for i in range(20):
+                key, crt = d.dir / ("ca%d.key" % i), d.dir / ("ca%d.crt" % i)
+                openssl("req", "-x509", "-new", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt,
+                        "-subj", "/CN=Itest Public CA %d" % i, "-days", "2",
+                        "-addext", "basicConstraints=critical,CA:TRUE")
+                out.write(crt.read_bytes())
+        self.refuse(d, "(21 certificates) looks like a bundle of public CAs", ("acl.conf",))
+
+    @unittest.skipUnless(os.path.exists("/etc/ssl/certs/ca-certificates.crt"),
+                         "no distribution bundle here")
+    def test_the_distribution_bundle_as_client_ca_is_refused(self):
+        d = Daemon("bundleca", conf={"tls": {"client_ca": "/etc/ssl/certs/ca-certificates.crt"}})
+        self.refuse(d, "/etc/ssl/certs/ca-certificates.crt", ("bundle of public cas",))
+
+    def test_a_server_certificate_without_server_auth_is_refused(self):
+        # A clientAuth-only certificate loaded and matched its key; every
+        # client then refused the server.
+        d = Daemon("clientcert")
+        crt, key = pki().certs["cw.wm"]
+        shutil.copy(crt, d.dir / "server.crt")
+        shutil.copy(key, d.dir / "server.key")
+        os.chmod(d.dir / "server.key", 0o600)
+        self.refuse(d, "[tls] certificate %s is not a TLS server certificate: its "
+                    "extendedKeyUsage does not include serverAuth" % (d.dir / "server.crt"),
+                    ("mkpki.sh server",))
+
+    def test_an_acl_others_may_write_is_refused(self):
+        d = Daemon("openacl")
+        os.chmod(d.dir / "acl.conf", 0o666)
+        self.refuse(d, "acl %s is writable by others (mode 666): any user of this machine could "
+                    "give themselves a role; take that away: chmod o-w %s"
+                    % (d.dir / "acl.conf", d.dir / "acl.conf"))
+
+    def test_a_configuration_others_may_write_is_refused(self):
+        d = Daemon("openconf")
+        os.chmod(d.conf_path, 0o602)
+        self.refuse(d, "configuration %s is writable by others (mode 602)" % d.conf_path,
+                    ("chmod o-w",))
 
 
 class SecondInstance(unittest.TestCase):
@@ -338,6 +503,39 @@ class ReloadOnSighup(DaemonTestCase):
             self.assertIn("casewroker", self.daemon.log_text()[len(before):])
         finally:
             acl.write_text(good)
+            self.hup_and_settle()
+
+    def test_an_acl_others_may_write_keeps_the_old_one(self):
+        # Anyone could have written the new principal in: the reload must
+        # not take it, as it takes no broken ACL.
+        acl = self.daemon.dir / "acl.conf"
+        good = acl.read_text()
+        acl.write_text(good + "\n[newbie.wm]\ncn = itest.newbie.wm\nroles = auditor\nforce = *\n")
+        os.chmod(acl, 0o646)
+        try:
+            before = self.daemon.log_text()
+            self.hup_and_settle()
+            self.assertEqual(self.client("newbie").get("/healthz").status, 403,
+                             "a principal written into an ACL others may write was admitted")
+            self.assertEqual(self.client("cw.wm").get("/healthz").status, 200)
+            self.assertIn("reload: keeping the old ACL: acl %s is writable by others (mode 646)"
+                          % acl, self.daemon.log_text()[len(before):])
+        finally:
+            os.chmod(acl, 0o644)
+            acl.write_text(good)
+            self.hup_and_settle()
+
+    def test_a_client_ca_that_is_a_leaf_keeps_the_old_one(self):
+        ca = self.daemon.dir / "clients-ca.crt"
+        shutil.copy(pki().server_crt, ca)
+        try:
+            before = self.daemon.log_text()
+            self.hup_and_settle()
+            self.assertEqual(self.client("cw.wm").get("/healthz").status, 200)
+            self.assertIn("reload: keeping the old TLS certificate, key and CRL", self.daemon.log_text()[len(before):])
+            self.assertIn("is not a CA certificate", self.daemon.log_text()[len(before):])
+        finally:
+            self.restore("clients-ca.crt", pki().client_ca)
             self.hup_and_settle()
 
     def test_a_new_acl_admits_a_new_principal(self):
