@@ -146,14 +146,18 @@ static unsigned store_check(const struct config *cfg)
 			return 1;
 		}
 		if (access(path, R_OK | W_OK | X_OK) != 0) {
-			fprintf(stderr,
-				"disclosured: %s: cannot write in it as this user, %s (%s); the "
-				"daemon runs as the user of the unit, disclosured: chown -R "
-				"disclosured: %s%s\n",
-				where, who, strerror(errno), path,
-				errno == EROFS ? ", and under the unit add ReadWritePaths= for a "
-						 "store outside /var/lib/disclosured (systemctl edit)"
-					       : "");
+			if (errno == EROFS)
+				fprintf(stderr,
+					"disclosured: %s: read-only for this user, %s (%s); under the "
+					"shipped unit a store outside /var/lib/disclosured needs "
+					"ReadWritePaths=%s (systemctl edit disclosured)\n",
+					where, who, strerror(errno), path);
+			else
+				fprintf(stderr,
+					"disclosured: %s: cannot write in it as this user, %s (%s); "
+					"give it to the daemon's user (under the unit, disclosured): "
+					"chown -R disclosured: %s\n",
+					where, who, strerror(errno), path);
 			return 1;
 		}
 		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -192,13 +196,14 @@ static unsigned store_check(const struct config *cfg)
 		problems = 1;
 	} else if (access(parent, W_OK | X_OK) != 0) {
 		fprintf(stderr,
-			"disclosured: %s: cannot be created as this user, %s: %s: %s; make it, "
-			"owned by the daemon's user (under the unit, disclosured): install -d -o "
-			"disclosured -g disclosured -m 0700 %s%s\n",
-			where, who, parent, strerror(errno), path,
-			errno == EROFS ? ", and under the unit add ReadWritePaths= for it "
-					 "(systemctl edit)"
-				       : "");
+			"disclosured: %s: cannot be created as this user, %s: %s: %s; %screate it "
+			"beforehand, owned by the daemon's user (under the unit, disclosured): "
+			"install -d -o disclosured -g disclosured -m 0700 %s\n",
+			where, who, parent, strerror(errno),
+			errno == EROFS ? "under the shipped unit a store outside /var/lib/disclosured "
+					 "needs ReadWritePaths= (systemctl edit disclosured); "
+				       : "",
+			path);
 		problems = 1;
 	}
 	free(parent);
