@@ -544,9 +544,9 @@ static bool public_ca_file(const char *path)
  */
 static int client_ca_judge(const struct config *cfg, struct dsc_error *err)
 {
-	static const char tail[] =
-	    "name the certificate of the CA that issues your case workers' certificates "
-	    "(scripts/mkpki.sh: DIR/ca.crt)";
+	/* (Short: with two paths, the whole must fit struct dsc_error.) */
+	static const char tail[] = "name only the CA of your own client certificates "
+				   "(scripts/mkpki.sh: DIR/ca.crt)";
 	char where[PATH_MAX + 64], subject[256];
 	X509 *cert;
 	BIO *bio;
@@ -570,18 +570,16 @@ static int client_ca_judge(const struct config *cfg, struct dsc_error *err)
 	BIO_free(bio);
 	ERR_clear_error();
 	if (n > CLIENT_CA_MAX || public_ca_file(cfg->tls.client_ca))
-		return dsc_error_set(
-		    err, DSC_EINVAL,
-		    "%s %s (%d certificates) looks like a bundle of public CAs, refused: public CAs "
-		    "issue certificates to anyone for a name they control, and acl.conf gives roles "
-		    "by certificate CN, so anyone who obtained one with a CN of acl.conf would get "
-		    "that principal's rights; %s",
-		    where, cfg->tls.client_ca, n, tail);
+		return dsc_error_set(err, DSC_EINVAL,
+				     "%s %s (%d certificate%s) looks like the system's public CAs, "
+				     "refused: they issue certificates to anyone for a name they "
+				     "control, and acl.conf gives roles by CN alone; %s",
+				     where, cfg->tls.client_ca, n, n == 1 ? "" : "s", tail);
 	if (first_leaf > 0)
 		return dsc_error_set(err, DSC_EINVAL,
-				     "%s %s: certificate %d of %d in it (%s) is not a CA certificate "
-				     "(no basicConstraints CA:TRUE; a client's or the server's own "
-				     "certificate?), and client certificates chain only to a CA; %s",
+				     "%s %s: certificate %d of %d in it (%.80s) is not a CA (a "
+				     "client's or the server's own?): client certificates chain only "
+				     "to a CA; %s",
 				     where, cfg->tls.client_ca, first_leaf, n, subject, tail);
 	return DSC_OK;
 }

@@ -301,13 +301,13 @@ class StartupRefusals(unittest.TestCase):
                         "-subj", "/CN=Itest Public CA %d" % i, "-days", "2",
                         "-addext", "basicConstraints=critical,CA:TRUE")
                 out.write(crt.read_bytes())
-        self.refuse(d, "(21 certificates) looks like a bundle of public CAs", ("acl.conf",))
+        self.refuse(d, "(21 certificates) looks like the system's public CAs", ("acl.conf",))
 
     @unittest.skipUnless(os.path.exists("/etc/ssl/certs/ca-certificates.crt"),
                          "no distribution bundle here")
     def test_the_distribution_bundle_as_client_ca_is_refused(self):
         d = Daemon("bundleca", conf={"tls": {"client_ca": "/etc/ssl/certs/ca-certificates.crt"}})
-        self.refuse(d, "/etc/ssl/certs/ca-certificates.crt", ("bundle of public cas",))
+        self.refuse(d, "/etc/ssl/certs/ca-certificates.crt", ("public cas",))
 
     def test_a_server_certificate_without_server_auth_is_refused(self):
         # A clientAuth-only certificate loaded and matched its key; every
@@ -533,7 +533,7 @@ class ReloadOnSighup(DaemonTestCase):
             self.hup_and_settle()
             self.assertEqual(self.client("cw.wm").get("/healthz").status, 200)
             self.assertIn("reload: keeping the old TLS certificate, key and CRL", self.daemon.log_text()[len(before):])
-            self.assertIn("is not a CA certificate", self.daemon.log_text()[len(before):])
+            self.assertIn("is not a CA (a client's or the server's own?)", self.daemon.log_text()[len(before):])
         finally:
             self.restore("clients-ca.crt", pki().client_ca)
             self.hup_and_settle()
