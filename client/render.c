@@ -46,6 +46,7 @@ static const struct word reason_table[] = {
     {"name:different", "name differs in every part, shown for its date of birth and postcode (a name changed and not recorded?)"},
     {"names:swapped", "given and family names swapped"},
     {"names:split", "whole name given as the family name, read as given and family name"},
+    {"given:another_name", "given names are two different names a letter or a sound apart (a twin or a sibling as likely as a slip)"},
     {"dob:exact", "date of birth exact"},
     {"dob:day_month_swapped", "date of birth: day and month swapped"},
     {"dob:one_digit", "date of birth: one digit different"},
