@@ -263,7 +263,7 @@ _Static_assert(VIEW_GROUP <= STORE_VIEWS_MAX, "a group is fetched in one call");
 
 /* ------------------------------------------------------------------ */
 
-#define INDEXER_VERSION 17
+#define INDEXER_VERSION 18
 #define VIEW_MAGIC 0xD1
 #define VIEW_NAMES_MAX 16
 #define VIEW_DOBS_MAX 4
@@ -746,6 +746,8 @@ static size_t query_years(const struct check_subject *s, const struct date *toda
  *   P<postcode sector>:<dm given>  where a given name lived (any address)
  *   Q<postcode sector>:<dm family> where a family name lived (any address)
  *   D<yyyymmdd>                date of birth (and other dates of birth)
+ *   E<yyyymmdd>:<sector>       date of birth where the record lived
+ *   S<sector>:<yyyy>           year of birth where the record lived
  *   T<family token>            exact family token (frequencies only)
  *   U<given token>             exact given token (frequencies only)
  */
@@ -845,6 +847,22 @@ static bool key_date_sector(struct kbuf *k, unsigned year, unsigned month, unsig
 	key_date_head(k, 'E', year, month, day);
 	kb_ch(k, ':');
 	kb_str(k, sector);
+	return !k->over;
+}
+
+/* "S" and a postcode sector ":" YYYY: whoever was born that year and
+ * lived there, whatever their name.  A check that garbled both names (a
+ * name heard on the telephone: Davix Wipson for David Wilson) with the
+ * address right and an age or a year meets no name key; a sector and a
+ * year hold a handful of people. */
+static bool key_sector_year(struct kbuf *k, const char *sector, int year)
+{
+	k->n = 0;
+	k->over = false;
+	kb_ch(k, 'S');
+	kb_str(k, sector);
+	kb_ch(k, ':');
+	kb_int(k, year, 4);
 	return !k->over;
 }
 
@@ -1276,6 +1294,12 @@ static int indexer_keys(const struct offender *o, store_emit_fn emit, void *sink
 			    (rc = ad.emit(ad.sink, k.b, k.n)) != DSC_OK)
 				return rc;
 	}
+	for (size_t y = 0; y < ny; y++)
+		for (size_t j = 0; j < ns; j++) {
+			struct kbuf k;
+			if (key_sector_year(&k, sectors[j], years[y]) && (rc = ad.emit(ad.sink, k.b, k.n)) != DSC_OK)
+				return rc;
+		}
 	return DSC_OK;
 }
 
@@ -2246,6 +2270,14 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 		query_name_keys(c, r, &c->subj[i], c->swapped[i], years, ny, mmdd, nd);
 	if (nd == 0)
 		typo_keys(c, r);
+	/* Whoever lived in the subject's sector, born in the years the date,
+	 * the part of it known or the age allows: read as a secondary key
+	 * (SECONDARY_CAP), for the names no key met. */
+	for (size_t y = 0; c->sector[0] != '\0' && y < ny; y++) {
+		struct kbuf k;
+		if (key_sector_year(&k, c->sector, years[y]))
+			qkey_add(c, k.b, k.n);
+	}
 
 	for (size_t i = 0; i < c->n_keys; i++) {
 		if (c->keys[i].counted)
@@ -4238,6 +4270,8 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 			continue;
 		if ((k->k[0] == 'F' || k->k[0] == 'Y' || k->k[0] == 'G') && k->count > SECONDARY_CAP)
 			continue;
+		if (k->k[0] == 'S')
+			continue; /* after the names' keys, below */
 		if (k->count > cap) {
 			over = i;
 			break; /* sorted: every later key is at least as common */
@@ -4263,6 +4297,23 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 			continue;
 		if (k->count > KEY_CAP || total >= REF_BUDGET || c->n_cands >= SCAN_BUDGET ||
 		    (c->n_top > 0 && c->top[0].decisive))
+			break;
+		if ((rc = scan_key(c, r, k, err)) != DSC_OK)
+			return rc;
+		total += k->count;
+		if ((rc = score_new(c, r, s, from, out, err)) != DSC_OK)
+			return rc;
+	}
+	/* Whoever lived in the sector, born in the years the check allows
+	 * (the S keys), when nothing decisive was found: a name garbled past
+	 * every name key, with the address right.  Never a key over
+	 * SECONDARY_CAP (a sector of a dense register). */
+	for (size_t i = 0; i < c->n_keys; i++) {
+		struct qkey *k = &c->keys[i];
+		size_t from = c->n_cands;
+		if (k->k[0] != 'S' || k->count == 0 || k->count > SECONDARY_CAP)
+			continue;
+		if (total >= REF_BUDGET || c->n_cands >= SCAN_BUDGET || (c->n_top > 0 && c->top[0].decisive))
 			break;
 		if ((rc = scan_key(c, r, k, err)) != DSC_OK)
 			return rc;
@@ -4296,7 +4347,7 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 		const struct qkey *k = &c->keys[i];
 		if (k->count > 0 && !k->read) {
 			c->cut = true;
-			if (k->k[0] != 'F' && k->k[0] != 'Y' && k->k[0] != 'G')
+			if (k->k[0] != 'F' && k->k[0] != 'Y' && k->k[0] != 'G' && k->k[0] != 'S')
 				c->truncated = true;
 		}
 	}
