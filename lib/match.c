@@ -263,7 +263,7 @@ _Static_assert(VIEW_GROUP <= STORE_VIEWS_MAX, "a group is fetched in one call");
 
 /* ------------------------------------------------------------------ */
 
-#define INDEXER_VERSION 18
+#define INDEXER_VERSION 19
 #define VIEW_MAGIC 0xD1
 #define VIEW_NAMES_MAX 16
 #define VIEW_DOBS_MAX 4
@@ -1151,6 +1151,38 @@ static size_t arabic_readings(const char *const orig[3], char text[2][3][NORM_IN
 }
 
 /* Normalises every name of a record into m->parts. Returns the count. */
+/* Singh (men's) and Kaur (women's): Sikhs write them as the family name,
+ * or before a family (clan) name, and one person's documents do both. */
+static bool sikh_title(const struct mtok *t)
+{
+	return (t->len == 5 && memcmp(t->s, "singh", 5) == 0) || (t->len == 4 && memcmp(t->s, "kaur", 4) == 0);
+}
+
+/* The parts p read with middle token t (Singh, Kaur) as the family name
+ * and the family name's tokens as middle names, after the other middle
+ * tokens. */
+static void sikh_parts(const struct norm_part p[3], size_t t, struct norm_part out[3])
+{
+	struct norm_part *mid = &out[NORM_MIDDLE], *fam = &out[NORM_FAMILY];
+
+	out[NORM_GIVEN] = p[NORM_GIVEN];
+	memset(mid, 0, sizeof(*mid));
+	memset(fam, 0, sizeof(*fam));
+	fam->n = 1;
+	fam->len[0] = p[NORM_MIDDLE].len[t];
+	memcpy(fam->tok[0], p[NORM_MIDDLE].tok[t], sizeof(fam->tok[0]));
+	for (size_t i = 0; i < p[NORM_MIDDLE].n && mid->n < NORM_TOKENS_MAX; i++) {
+		if (i == t)
+			continue;
+		mid->len[mid->n] = p[NORM_MIDDLE].len[i];
+		memcpy(mid->tok[mid->n++], p[NORM_MIDDLE].tok[i], sizeof(mid->tok[0]));
+	}
+	for (size_t i = 0; i < p[NORM_FAMILY].n && mid->n < NORM_TOKENS_MAX; i++) {
+		mid->len[mid->n] = p[NORM_FAMILY].len[i];
+		memcpy(mid->tok[mid->n++], p[NORM_FAMILY].tok[i], sizeof(mid->tok[0]));
+	}
+}
+
 static size_t record_normalise(struct matcher *m, const struct offender *o, struct mname *names)
 {
 	size_t n = o->n_names < VIEW_NAMES_MAX ? o->n_names : VIEW_NAMES_MAX;
@@ -1203,6 +1235,28 @@ static size_t record_normalise(struct matcher *m, const struct offender *o, stru
 				names[k].orig[p] = names[i].orig[p];
 			k++;
 		}
+	}
+	/* Singh or Kaur as a middle name, before a family (clan) name:
+	 * also read as the family name, the clan name as a middle name
+	 * (sikh_title: Gurpreet Singh Bains is Gurpreet Singh too). */
+	for (size_t i = 0, written = k; i < written && k < VIEW_NAMES_MAX; i++) {
+		const struct norm_part *p = m->parts[i];
+		size_t t;
+		if (p[NORM_FAMILY].n == 0 || names[i].nf == 0 || sikh_title(&names[i].family[0]))
+			continue;
+		for (t = 0; t < names[i].nm && !sikh_title(&names[i].middle[t]); t++)
+			;
+		if (t == names[i].nm)
+			continue;
+		sikh_parts(p, t, m->parts[k]);
+		m->translit[k] = m->translit[i];
+		name_from_parts(&names[k], m->parts[k]);
+		names[k].kind = names[i].kind;
+		names[k].translit = names[i].translit;
+		names[k].arabic = names[i].arabic;
+		for (size_t q = 0; q < 3; q++)
+			names[k].orig[q] = names[i].orig[q];
+		k++;
 	}
 	return k;
 }
@@ -3873,6 +3927,29 @@ static void subject_add_split(struct match_ctx *c, struct store_reader *r)
 	}
 }
 
+/* Singh or Kaur as a middle name of written name i (c->parts[i]): also
+ * read as the family name (sikh_parts), as the records are
+ * (record_normalise); its parts from the readings' pool. */
+static void subject_add_sikh(struct match_ctx *c, struct store_reader *r, size_t i, size_t *n_heard)
+{
+	const struct norm_part *p = c->parts[i];
+	const struct mname *q = &c->subj[c->n_subj - 1];
+	size_t t;
+
+	if (q->nf == 0 || sikh_title(&q->family[0]) || *n_heard == HEARD_READINGS_MAX ||
+	    c->n_subj >= SUBJ_VARIANTS)
+		return;
+	for (t = 0; t < q->nm && !sikh_title(&q->middle[t]); t++)
+		;
+	if (t == q->nm || t >= p[NORM_MIDDLE].n)
+		return;
+	sikh_parts(p, t, c->parts[CHECK_MAX_NAMES + *n_heard]);
+	if (subject_add(c, r, c->parts[CHECK_MAX_NAMES + *n_heard], q->translit)) {
+		c->subj[c->n_subj - 1].arabic = c->subj[c->n_subj - 2].arabic;
+		(*n_heard)++;
+	}
+}
+
 /* The same tokens. */
 static bool part_same(const struct norm_part *a, const struct norm_part *b)
 {
@@ -4102,6 +4179,7 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 		if (!subject_add(c, r, c->parts[i], t1 || t2 || t3))
 			continue;
 		c->subj[c->n_subj - 1].arabic = script == HEARD_ARABIC;
+		subject_add_sikh(c, r, i, &n_heard);
 		if (script != HEARD_NONE)
 			subject_add_heard(c, r, i, script, &n_heard);
 		else

@@ -46,6 +46,12 @@ def twin_register():
 
 
 TWINS = twin_register()
+# Sikh names: Singh or Kaur before a clan name, or as the family name.
+SIKH = [{"id": "WMP-SK0001", "names": [{"given": "Gurpreet", "middle": "Singh", "family": "Dhallowal",
+                                        "kind": "primary"}],
+         "dob": "1984-07-19", "sex": "M", "managing_force": "west-mercia", "status": "active"},
+        {"id": "WMP-SK0002", "names": [{"given": "Harjit", "family": "Kaur", "kind": "primary"}],
+         "dob": "1990-02-11", "sex": "F", "managing_force": "west-mercia", "status": "active"}]
 
 
 def candidates_in(obj):
@@ -64,7 +70,7 @@ def candidates_in(obj):
 
 
 class Checks(DaemonTestCase):
-    records = fixture_records() + REGISTER + TEN + ELEVEN + TWINS
+    records = fixture_records() + REGISTER + TEN + ELEVEN + TWINS + SIKH
 
     def check(self, principal, body, status=200):
         r = self.client(principal).post("/v1/checks", body)
@@ -105,6 +111,21 @@ class Checks(DaemonTestCase):
         self.assertEqual(j["outcome"], "match")
         self.assertEqual(j["candidates"][0]["offender_id"], "WMP-T000002")
         self.assertEqual(j["candidates"][0]["summary"].get("birth_year"), 1985)
+
+    def test_singh_and_kaur_are_family_names_and_middle_names_alike(self):
+        # Evaluation F: Gurpreet Singh asked about, Gurpreet Singh
+        # Dhallowal on the register (or the other way round), with a year
+        # of birth only: family:mismatch, and not found.
+        for given, family, middle, dob, want in (
+                ("Gurpreet", "Singh", None, "1984", "WMP-SK0001"),
+                ("Harjit", "Sandhowal", "Kaur", "1990", "WMP-SK0002")):
+            with self.subTest(given=given):
+                body = check_body(given=given, family=family, dob=dob)
+                if middle:
+                    body["subject"]["names"][0]["middle"] = middle
+                j = self.check("cw.wm", body).json()
+                self.assertWellFormedAnswer(j)
+                self.assertIn(want, [c["offender_id"] for c in j["candidates"]], j)
 
     def test_a_twin_with_a_similar_name_is_never_the_match(self):
         # Evaluation F: a twin (same family name, date of birth and
