@@ -826,9 +826,14 @@ bool sex_read(const char *s, size_t len, char *out)
 	size_t i;
 
 	*out = 0;
-	for (i = 0; i < len && (s[i] == ' ' || s[i] == '\t'); i++)
-		;
-	if (i == len)
+	/* Spaces around it are a form's, not the value's ("Female "). */
+	while (len > 0 && (s[0] == ' ' || s[0] == '\t')) {
+		s++;
+		len--;
+	}
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	if (len == 0)
 		return true; /* blank: not known */
 	if (len == 1 && strchr("MFXmfx", s[0]) != NULL && s[0] != '\0') {
 		*out = (char)(s[0] & ~0x20);

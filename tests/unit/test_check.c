@@ -261,6 +261,8 @@ static void sex_is_read_in_either_case_and_as_a_word(void **state)
 	    {"'M'", 'M'}, {"'m'", 'M'}, {"'f'", 'F'}, {"'x'", 'X'}, {"'Male'", 'M'},
 	    {"'FEMALE'", 'F'}, {"''", 0}, {"null", 0}, {"' '", 0}, {"'U'", 0}, {"'u'", 0},
 	    {"'Unknown'", 0}, {"'not known'", 0}, {"'N/K'", 0},
+	    /* with a form's spaces around it */
+	    {"'Female '", 'F'}, {"' m'", 'M'}, {"'\\tX '", 'X'}, {"' unknown '", 0},
 	};
 
 	(void)state;
