@@ -2749,10 +2749,11 @@ static double family_score(const struct match_ctx *c, const struct mname *q, con
 	return W_FAMILY_DISAGREE;
 }
 
-/* The consonants of a token as spellings of one name in Latin letters
- * vary least: vowels, h, y and w dropped but a w for a v, a letter
- * doubled as one (Balvinder and Balwinder, Asok and Ashok, Wojciech and
- * Wojchiech all meet).  out has room for NORM_TOKEN_MAX + 1. */
+/* The consonants of a token, as spellings of one name in Latin letters
+ * vary least: vowels, h and y dropped, and w too but before a vowel
+ * inside the word, where it is written for a v; a letter doubled as one
+ * (Balvinder and Balwinder, Asok and Ashok, Wojciech and Wojchiech all
+ * meet).  out has room for NORM_TOKEN_MAX + 1. */
 static size_t loose_consonants(const struct mtok *t, char *out)
 {
 	size_t n = 0;
@@ -2760,10 +2761,10 @@ static size_t loose_consonants(const struct mtok *t, char *out)
 	for (size_t i = 0; i < t->len; i++) {
 		char ch = t->s[i];
 
-		if (strchr("aeiouhyw", ch) != NULL && !(ch == 'w' && i + 1 < t->len && strchr("aeiou", t->s[i + 1]) != NULL && i > 0))
-			continue;
-		if (ch == 'w')
+		if (ch == 'w' && i > 0 && i + 1 < t->len && strchr("aeiou", t->s[i + 1]) != NULL)
 			ch = 'v';
+		else if (strchr("aeiouhyw", ch) != NULL)
+			continue;
 		if (n > 0 && out[n - 1] == ch)
 			continue;
 		out[n++] = ch;
@@ -3624,7 +3625,7 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	w = dob_score(c, s, v, &wd, &dob_agrees, &dob_conflicts);
 	dob_exact = strcmp(wd, "dob:exact") == 0 || strcmp(wd, "dob:other_dob") == 0;
 	w += postcode_score(c, v, &wp);
-	if (s->sex != 0 && s->sex != 'X' && v->sex != 0 && v->sex != 'X' && (char)v->sex != s->sex)
+	if (sex_mismatch)
 		w += W_SEX_MISMATCH;
 	if (w + c->name_bound < THRESHOLD_POSSIBLE)
 		return;
@@ -3663,7 +3664,7 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	reason(&rs, wd);
 	if (wp != NULL)
 		reason(&rs, wp);
-	if (s->sex != 0 && s->sex != 'X' && v->sex != 0 && v->sex != 'X' && (char)v->sex != s->sex)
+	if (sex_mismatch)
 		reason(&rs, "sex:mismatch");
 	if (nr.translit)
 		reason(&rs, "name:transliterated");
