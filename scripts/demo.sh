@@ -427,6 +427,8 @@ PY
 run 1 aldo.auditor audit verify demo/audit-tampered.ndjson --key demo/pki/audit-public.pem
 rm -f "$DEMO/audit-tampered.ndjson"
 say "${G}rejected${N} (exit 1)"
+say "who was shown, read or decided on the record disclosed, when and why:"
+run 0 aldo.auditor audit find demo/audit.ndjson --record "$M_ID"
 
 # ---------------------------------------------------------------------------
 step "Stop: SIGTERM drains, seals the log with a final checkpoint, exits 0"
@@ -475,6 +477,7 @@ principals:
   . demo/ctl/aldo.auditor.env     # auditor: the audit log
   $BUILD_REL/disclosurectl audit export -o demo/audit.ndjson
   $BUILD_REL/disclosurectl audit verify demo/audit.ndjson --key demo/pki/audit-public.pem
+  $BUILD_REL/disclosurectl audit find demo/audit.ndjson --principal alice.jones
   . demo/ctl/rita.registrar.env   # registrar: import
   $BUILD_REL/disclosurectl import demo/register.jsonl
   . demo/ctl/mo.monitor.env       # monitor: health and metrics
