@@ -133,7 +133,7 @@ static void print_entry(json_t *e, json_t *why)
 	put_cell(seq, 7);
 	put_cell(s_of(e, "time"), 26);
 	put_cell(who, 16);
-	put_cell(s_of(e, "action"), 16);
+	put_cell(s_of(e, "action"), 22);
 	put_cell(status, 5);
 	put_cell(check_of(e)[0] ? check_of(e) : "-", 32);
 	if (json_is_object(src)) {
@@ -289,7 +289,7 @@ int audit_find(int argc, char **argv, struct ctl *c)
 		put_cell("seq", 7);
 		put_cell("time", 26);
 		put_cell("principal", 16);
-		put_cell("action", 16);
+		put_cell("action", 22);
 		put_cell("st", 5);
 		put_cell("check", 32);
 		put_cell("case", 20);
