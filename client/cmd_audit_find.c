@@ -101,15 +101,34 @@ static bool selected(json_t *e, const struct criteria *k)
 	return true;
 }
 
+/* s on one line: line breaks and tabs (a justification may hold them,
+ * and a refused check's "sent" anything) as spaces, the rest as
+ * ctl_put_text() writes it; returns the characters written. */
+static size_t put_flat(const char *s)
+{
+	size_t n = 0, len = strlen(s);
+	char *flat = strdup(s);
+
+	if (flat == NULL) {
+		ctl_put_text(stdout, s);
+		return len;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (flat[i] == '\n' || flat[i] == '\r' || flat[i] == '\t')
+			flat[i] = ' ';
+		if (((unsigned char)flat[i] & 0xc0) != 0x80)
+			n++;
+	}
+	ctl_put_text(stdout, flat);
+	free(flat);
+	return n;
+}
+
 /* s, then spaces to width, and at least one. */
 static void put_cell(const char *s, size_t width)
 {
-	size_t n = 0;
+	size_t n = put_flat(s);
 
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
-		if ((*p & 0xc0) != 0x80)
-			n++;
-	ctl_put_text(stdout, s);
 	do
 		putchar(' ');
 	while (++n < width);
@@ -120,16 +139,15 @@ static void put_cell(const char *s, size_t width)
 static void print_entry(json_t *e, json_t *why)
 {
 	json_t *src = s_of(e, "case_ref")[0] != '\0' ? e : why != NULL ? why : json_object_get(e, "sent");
-	char seq[24], status[8], who[300];
+	char seq[24], status[24];
 	json_t *st = json_object_get(e, "status");
+	const char *who = s_of(e, "principal")[0] ? s_of(e, "principal") : s_of(e, "cn")[0] ? s_of(e, "cn") : "-";
 
 	snprintf(seq, sizeof(seq), "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(e, "seq")));
-	snprintf(status, sizeof(status), "%s", json_is_integer(st) ? "" : "-");
 	if (json_is_integer(st))
 		snprintf(status, sizeof(status), "%" JSON_INTEGER_FORMAT, json_integer_value(st));
-	snprintf(who, sizeof(who), "%s", s_of(e, "principal")[0] ? s_of(e, "principal")
-					 : s_of(e, "cn")[0]       ? s_of(e, "cn")
-								  : "-");
+	else
+		snprintf(status, sizeof(status), "-");
 	put_cell(seq, 7);
 	put_cell(s_of(e, "time"), 26);
 	put_cell(who, 16);
@@ -139,7 +157,7 @@ static void print_entry(json_t *e, json_t *why)
 	if (json_is_object(src)) {
 		put_cell(s_of(src, "case_ref")[0] ? s_of(src, "case_ref") : "-", 20);
 		put_cell(s_of(src, "purpose")[0] ? s_of(src, "purpose") : "-", 24);
-		ctl_put_text(stdout, s_of(src, "justification"));
+		put_flat(s_of(src, "justification"));
 	} else {
 		put_cell("-", 20);
 		put_cell("-", 24);

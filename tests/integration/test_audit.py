@@ -117,6 +117,8 @@ class AuditLog(DaemonTestCase):
         cw.post("/v1/checks", {"case_ref": "WM-AUDIT-FIND-2", "purpose": "curiosity",
                                "justification": "Fictitious refused", "subject": {
                                    "names": [{"family": "Gallowglass"}]}})
+        self.assertEqual(cw.post("/v1/checks", check_body(
+            case_ref="WM-AUDIT-FIND-3", justification="Fictitious\nsecond line")).status, 200)
         work = Path(tempfile.mkdtemp(dir=self.daemon.dir))
         f = work / "audit.ndjson"
         f.write_bytes(b"\n".join(export_audit(self.daemon)) + b"\n")
@@ -135,6 +137,10 @@ class AuditLog(DaemonTestCase):
         self.assertEqual(p.returncode, 0, p.stderr.decode())
         self.assertIn("curiosity", p.stdout.decode())
         self.assertIn("Fictitious refused", p.stdout.decode())
+        # A justification's line break does not break the table's line.
+        p = ctl_raw("audit", "find", f, "--case", "WM-AUDIT-FIND-3")
+        self.assertEqual(len(p.stdout.decode().splitlines()), 2, p.stdout.decode())
+        self.assertIn("Fictitious second line", p.stdout.decode())
         # --json: the lines as they are; criteria are and-ed; nothing: exit 1.
         p = ctl_raw("audit", "find", f, "--principal", "do.wm", "--action", "offender.read",
                     "--json")
