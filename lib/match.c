@@ -263,7 +263,7 @@ _Static_assert(VIEW_GROUP <= STORE_VIEWS_MAX, "a group is fetched in one call");
 
 /* ------------------------------------------------------------------ */
 
-#define INDEXER_VERSION 19
+#define INDEXER_VERSION 20
 #define VIEW_MAGIC 0xD1
 #define VIEW_NAMES_MAX 16
 #define VIEW_DOBS_MAX 4
@@ -748,6 +748,7 @@ static size_t query_years(const struct check_subject *s, const struct date *toda
  *   D<yyyymmdd>                date of birth (and other dates of birth)
  *   E<yyyymmdd>:<sector>       date of birth where the record lived
  *   S<sector>:<yyyy>           year of birth where the record lived
+ *   I<family initial><given initial>:<yyyy>  the name's initials + birth year
  *   T<family token>            exact family token (frequencies only)
  *   U<given token>             exact given token (frequencies only)
  */
@@ -1019,6 +1020,13 @@ static int record_name_keys(const struct mname *n, const int *years, size_t n_ye
 					return rc;
 		}
 	}
+	/* The initials of each family token and the given name with each
+	 * birth year: both names slipped (I keys, query_name_keys). */
+	for (size_t t = 0; t < n->nf && n->ng > 0; t++)
+		for (size_t y = 0; y < n_years; y++)
+			if ((rc = key_emit(fn, arg, 'I', (char[3]){n->family[t].s[0], n->given[0].s[0], '\0'}, NULL,
+					   years[y], 0)) != DSC_OK)
+				return rc;
 	if (n->ng > 0) {
 		if ((rc = key_emit(fn, arg, 'U', n->given[0].s, NULL, 0, -1)) != DSC_OK)
 			return rc;
@@ -2163,6 +2171,16 @@ static void query_name_keys(struct match_ctx *c, struct store_reader *r, const s
 	}
 	if (swapped)
 		return;
+	/* A date known in part or an age, and no day: whoever has the
+	 * initials of the family name and the given name and was born in
+	 * those years.  A slip in both names (Thomax Phiklips, 1975, for
+	 * Thomas Phillips) changes both sounds, and with them every name
+	 * key; a full date finds them by its D key.  Read last, as a
+	 * secondary key (scan_and_score). */
+	if (n_mmdd == 0 && n->ng > 0)
+		for (size_t t = 0; t < n->nf; t++)
+			for (size_t y = 0; y < n_years; y++)
+				qkey_put(c, 'I', (char[3]){n->family[t].s[0], n->given[0].s[0], '\0'}, NULL, years[y], 0);
 	/* No date of birth: the family name's spellings one slip away, by
 	 * their sounds, with the given name's own (the date keys find those
 	 * of a check with a date, if the date is right).  With a date, when
@@ -4349,7 +4367,7 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 			continue;
 		if ((k->k[0] == 'F' || k->k[0] == 'Y' || k->k[0] == 'G') && k->count > SECONDARY_CAP)
 			continue;
-		if (k->k[0] == 'S')
+		if (k->k[0] == 'S' || k->k[0] == 'I')
 			continue; /* after the names' keys, below */
 		if (k->count > cap) {
 			over = i;
@@ -4384,13 +4402,15 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 			return rc;
 	}
 	/* Whoever lived in the sector, born in the years the check allows
-	 * (the S keys), when nothing decisive was found: a name garbled past
-	 * every name key, with the address right.  Never a key over
-	 * SECONDARY_CAP (a sector of a dense register). */
+	 * (the S keys), and whoever has the names' initials and was born
+	 * then (the I keys), when nothing decisive was found: a name garbled
+	 * past every name key, with the address right or with none.  Never
+	 * a key over SECONDARY_CAP (a sector, or a J and an S, of a dense
+	 * register). */
 	for (size_t i = 0; i < c->n_keys; i++) {
 		struct qkey *k = &c->keys[i];
 		size_t from = c->n_cands;
-		if (k->k[0] != 'S' || k->count == 0 || k->count > SECONDARY_CAP)
+		if ((k->k[0] != 'S' && k->k[0] != 'I') || k->count == 0 || k->count > SECONDARY_CAP)
 			continue;
 		if (total >= REF_BUDGET || c->n_cands >= SCAN_BUDGET || (c->n_top > 0 && c->top[0].decisive))
 			break;
@@ -4426,7 +4446,7 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 		const struct qkey *k = &c->keys[i];
 		if (k->count > 0 && !k->read) {
 			c->cut = true;
-			if (k->k[0] != 'F' && k->k[0] != 'Y' && k->k[0] != 'G' && k->k[0] != 'S')
+			if (k->k[0] != 'F' && k->k[0] != 'Y' && k->k[0] != 'G' && k->k[0] != 'S' && k->k[0] != 'I')
 				c->truncated = true;
 		}
 	}
