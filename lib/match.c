@@ -2763,6 +2763,15 @@ static double family_score(const struct match_ctx *c, const struct mname *q, con
 		*why = "family:missing";
 		return 0.0;
 	}
+	/* Singh or Kaur alone on one side and another family name on the
+	 * other: one Sikh writes Harpreet Singh on one form and Harpreet
+	 * Bhamra on the next, so the two say nothing either way; and never
+	 * the match band (score_names: name_partial).  (Singh before the
+	 * family name is read by sikh_parts.) */
+	if ((q->nf == 1 && sikh_title(&q->family[0])) != (rn->nf == 1 && sikh_title(&rn->family[0]))) {
+		*why = "family:singh_kaur";
+		return 0.0;
+	}
 	*why = "family:mismatch";
 	return W_FAMILY_DISAGREE;
 }
@@ -3018,7 +3027,8 @@ struct name_result {
 	double w;
 	bool name_conflict; /* the family or the given name disagrees */
 	bool name_partial;  /* both only partly agree (one part of a compound
-			     * surname, an initial, a middle name used as given) */
+			     * surname, an initial, a middle name used as given;
+			     * Singh for another family name) */
 	const char *why[4];
 	size_t name_idx;
 	bool swapped, translit;
@@ -3204,6 +3214,18 @@ static double given_score_memo(struct match_ctx *c, size_t variant, const struct
 	return w;
 }
 
+/* The given names agree: the same, a pet form, a near spelling or a
+ * sound (not an initial, a middle name, another name or none). */
+static bool given_agrees(const char *wg)
+{
+	static const char *const agree[] = {"given:exact", "given:nickname", "given:fuzzy", "given:phonetic"};
+
+	for (size_t i = 0; wg != NULL && i < sizeof(agree) / sizeof(agree[0]); i++)
+		if (strcmp(wg, agree[i]) == 0)
+			return true;
+	return false;
+}
+
 static void score_names(struct match_ctx *c, const struct rview *v, struct name_result *best)
 {
 	memset(best, 0, sizeof(*best));
@@ -3220,6 +3242,13 @@ static void score_names(struct match_ctx *c, const struct rview *v, struct name_
 			if (w + q->rest_ub <= best->w + 1e-9)
 				continue;
 			w += given_score_memo(c, i, q, rn, &wg);
+			/* Singh for another family name says nothing either way
+			 * only when the given names agree: Sian Chapman is not
+			 * Harpreet Singh Sandhu for being born on his date. */
+			if (wf != NULL && strcmp(wf, "family:singh_kaur") == 0 && !given_agrees(wg)) {
+				w += W_FAMILY_DISAGREE;
+				wf = "family:mismatch";
+			}
 			w += middle_score(c, q, rn, &wm);
 			if (c->swapped[i] || c->split[i])
 				w += W_NAMES_SWAPPED;
@@ -3237,10 +3266,11 @@ static void score_names(struct match_ctx *c, const struct rview *v, struct name_
 						      (wg != NULL && (strcmp(wg, "given:mismatch") == 0 ||
 								      (strcmp(wg, "given:another_name") == 0 &&
 								       !rn->translit && !q->translit)));
-				best->name_partial = wf != NULL && wg != NULL &&
-						     strcmp(wf, "family:compound_part") == 0 &&
-						     (strcmp(wg, "given:middle_name") == 0 ||
-						      strcmp(wg, "given:initial") == 0);
+				best->name_partial = (wf != NULL && wg != NULL &&
+						      strcmp(wf, "family:compound_part") == 0 &&
+						      (strcmp(wg, "given:middle_name") == 0 ||
+						       strcmp(wg, "given:initial") == 0)) ||
+						     (wf != NULL && strcmp(wf, "family:singh_kaur") == 0);
 				best->name_idx = j;
 				best->swapped = c->swapped[i];
 				best->translit = rn->translit || q->translit;

@@ -51,7 +51,10 @@ SIKH = [{"id": "WMP-SK0001", "names": [{"given": "Gurpreet", "middle": "Singh", 
                                         "kind": "primary"}],
          "dob": "1984-07-19", "sex": "M", "managing_force": "west-mercia", "status": "active"},
         {"id": "WMP-SK0002", "names": [{"given": "Harjit", "family": "Kaur", "kind": "primary"}],
-         "dob": "1990-02-11", "sex": "F", "managing_force": "west-mercia", "status": "active"}]
+         "dob": "1990-02-11", "sex": "F", "managing_force": "west-mercia", "status": "active"},
+        {"id": "WMP-SK0003", "names": [{"given": "Amarjit", "family": "Bhamrowal", "kind": "primary"}],
+         "dob": "1977-09-14", "sex": "M", "managing_force": "west-mercia", "status": "active",
+         "addresses": [{"postcode": "WR5 3JQ"}]}]
 
 
 def candidates_in(obj):
@@ -126,6 +129,36 @@ class Checks(DaemonTestCase):
                 j = self.check("cw.wm", body).json()
                 self.assertWellFormedAnswer(j)
                 self.assertIn(want, [c["offender_id"] for c in j["candidates"]], j)
+
+    def test_singh_or_kaur_for_another_family_name_is_neither_for_nor_against(self):
+        # Evaluation F: Harpreet Singh asked about, Harpreet Bhamra on the
+        # register (Singh nowhere in the record), or Manpreet Sangha asked
+        # about and Manpreet Kaur registered: family:mismatch, not found.
+        # Now shown, with its own reason, and never the match, even with
+        # the date and the postcode.
+        for given, family, dob, pc, want in (
+                ("Amarjit", "Singh", "1977-09-14", "WR5 3JQ", "WMP-SK0003"),
+                ("Amarjit", "Singh", "1977", None, "WMP-SK0003"),
+                ("Harjit", "Sandhowal", "1990", None, "WMP-SK0002")):
+            with self.subTest(given=given, dob=dob):
+                extra = {"postcode": pc} if pc else {}
+                j = self.check("cw.wm", check_body(given=given, family=family, dob=dob, **extra)).json()
+                self.assertWellFormedAnswer(j)
+                found = [c for c in j["candidates"] if c["offender_id"] == want]
+                self.assertEqual(len(found), 1, j)
+                self.assertEqual(found[0]["band"], "possible_match")
+                self.assertIn("family:singh_kaur", found[0]["reasons"])
+        # Two clan names that differ still disagree, and so does Singh
+        # where the given names do not agree: Tobias Singh is not Amarjit
+        # Bhamrowal for being born on his date.
+        for given, family in (("Amarjit", "Dhallowal"), ("Tobias", "Singh")):
+            with self.subTest(given=given, family=family):
+                j = self.check("cw.wm", check_body(given=given, family=family, dob="1977-09-14")).json()
+                self.assertWellFormedAnswer(j)
+                for c in j["candidates"]:
+                    if c["offender_id"] == "WMP-SK0003":
+                        self.assertNotIn("family:singh_kaur", c["reasons"])
+                        self.assertIn("family:mismatch", c["reasons"])
 
     def test_a_twin_with_a_similar_name_is_never_the_match(self):
         # Evaluation F: a twin (same family name, date of birth and
