@@ -1929,11 +1929,15 @@ static void test_given_name_table_pet_forms(void **state)
 		{"trev", "trevor"}, {"howie", "howard"}, {"norm", "norman"}, {"albie", "albert"},
 		{"des", "desmond"}, {"vic", "victor"}, {"wilf", "wilfred"}, {"cliff", "clifford"},
 		{"mo", "maurice"}, {"shaz", "sharon"}, {"bazza", "barry"},
+		/* Yoruba and Igbo names and the forms they are called by */
+		{"tobi", "oluwatobiloba"}, {"lekan", "olalekan"}, {"amaka", "chiamaka"},
+		{"ify", "ifeanyi"}, {"kunle", "adekunle"}, {"obi", "obinna"}, {"uche", "uchenna"},
+		{"olufemi", "oluwafemi"},
 	};
 	static const char *const apart[][2] = {
 		{"jacob", "james"}, {"charlie", "cormac"}, {"albert", "alasdair"}, {"simon", "stuart"},
 		{"harry", "barry"}, {"dean", "sean"}, {"stanley", "stanislaw"},
-		{"maurice", "mohammed"},
+		{"maurice", "mohammed"}, {"chiamaka", "nwamaka"},
 	};
 	struct nickname_table *t = NULL;
 	struct dsc_error err;
