@@ -29,6 +29,7 @@ static const struct word reason_table[] = {
     {"family:two_edits", "family name two typos away (weak evidence)"},
     {"family:mismatch", "family name differs"},
     {"family:missing", "family name not given"},
+    {"family:middle_name", "family name given is a middle name of the record's (a father's name used as the surname)"},
     {"family:singh_kaur", "family name Singh or Kaur on one side, another on the other (Sikhs write either): neither for nor against"},
     {"given:exact", "given name exact"},
     {"given:fuzzy", "given name spelt similarly"},

@@ -77,6 +77,14 @@
  * date and the postcode to decide.  Nelson and Wilson stay apart: their
  * first letters differ. */
 #define W_FAMILY_TWO_EDITS -3.0
+/* The family name given is a middle name of the record's, the given
+ * names agreeing (Mahmoud Ahmed for Mahmoud Ahmed Al-Sayed; Abdi Omar
+ * for Abdi Omar Farah): a name chain of a father's and a grandfather's
+ * names, Arabic, Somali or Ethiopian, is written with either as the
+ * surname.  The family name's exact weight less this; the match band
+ * only with the postcode or the middle name behind it, as a given name
+ * that is the record's middle name (name_needs_support). */
+#define W_FAMILY_MIDDLE_DROP 3.0
 #define W_GIVEN_EXACT_MIN 3.5
 #define W_GIVEN_EXACT_MAX 10.0
 #define W_GIVEN_EXACT_DEFAULT 7.0
@@ -3072,7 +3080,8 @@ static bool family_or_given_is(const struct name_result *nr, const char *const *
 static bool name_needs_support(const struct name_result *nr)
 {
 	static const char *const weak[] = {"family:compound_part", "given:middle_name", "given:initial",
-					   "given:missing", "family:missing", "family:variant"};
+					   "given:missing", "family:missing", "family:variant",
+					   "family:middle_name"};
 	static const char *const weak_in_latin[] = {"family:phonetic", "given:phonetic"};
 
 	return family_or_given_is(nr, weak, sizeof(weak) / sizeof(weak[0])) ||
@@ -3214,6 +3223,18 @@ static double given_score_memo(struct match_ctx *c, size_t variant, const struct
 	return w;
 }
 
+/* The subject's family name, one word and no particle, is a middle name
+ * of the record's (W_FAMILY_MIDDLE_DROP). */
+static bool family_is_middle(const struct mname *q, const struct mname *rn)
+{
+	if (q->nf != 1 || family_particle(&q->family[0]))
+		return false;
+	for (size_t j = 0; j < rn->nm; j++)
+		if (tok_eq(&q->family[0], &rn->middle[j]))
+			return true;
+	return false;
+}
+
 /* The given names agree: the same, a pet form, a near spelling or a
  * sound (not an initial, a middle name, another name or none). */
 static bool given_agrees(const char *wg)
@@ -3235,18 +3256,25 @@ static void score_names(struct match_ctx *c, const struct rview *v, struct name_
 		for (size_t j = 0; j < v->n_names; j++) {
 			const struct mname *rn = &v->names[j];
 			const char *wf, *wg, *wm;
-			double w = family_score_memo(c, i, q, rn, &wf);
+			double wfam = family_score_memo(c, i, q, rn, &wf), w;
+			if (wf != NULL && strcmp(wf, "family:mismatch") == 0 && family_is_middle(q, rn)) {
+				wfam = clampd(q->w_family_joined - W_FAMILY_MIDDLE_DROP, W_FAMILY_EXACT_MIN - 2.0,
+					      W_FAMILY_EXACT_MAX);
+				wf = "family:middle_name";
+			}
 			/* Once the family name is weighed, a pair whose given and
 			 * middle names cannot lift it above the best so far is left
 			 * (rest_ub: subject_prepare). */
-			if (w + q->rest_ub <= best->w + 1e-9)
+			if (wfam + q->rest_ub <= best->w + 1e-9)
 				continue;
-			w += given_score_memo(c, i, q, rn, &wg);
-			/* Singh for another family name says nothing either way
-			 * only when the given names agree: Sian Chapman is not
-			 * Harpreet Singh Sandhu for being born on his date. */
-			if (wf != NULL && strcmp(wf, "family:singh_kaur") == 0 && !given_agrees(wg)) {
-				w += W_FAMILY_DISAGREE;
+			w = wfam + given_score_memo(c, i, q, rn, &wg);
+			/* Singh for another family name, or the record's middle
+			 * name for the family name, counts only when the given
+			 * names agree: Sian Chapman is not Harpreet Singh Sandhu
+			 * for being born on his date. */
+			if (wf != NULL && (strcmp(wf, "family:singh_kaur") == 0 || strcmp(wf, "family:middle_name") == 0) &&
+			    !given_agrees(wg)) {
+				w += W_FAMILY_DISAGREE - wfam;
 				wf = "family:mismatch";
 			}
 			w += middle_score(c, q, rn, &wm);

@@ -56,6 +56,12 @@ SIKH = [{"id": "WMP-SK0001", "names": [{"given": "Gurpreet", "middle": "Singh", 
          "dob": "1977-09-14", "sex": "M", "managing_force": "west-mercia", "status": "active",
          "addresses": [{"postcode": "WR5 3JQ"}]}]
 
+# A name chain: a father's name (Faraj) as the middle name.
+CHAIN = [{"id": "WMP-AR0001", "names": [{"given": "Nabil", "middle": "Faraj", "family": "Qassabeyn",
+                                         "kind": "primary"}],
+          "dob": "1981-06-19", "sex": "M", "managing_force": "west-mercia", "status": "active",
+          "addresses": [{"postcode": "WR3 8HP"}]}]
+
 
 def candidates_in(obj):
     """Every candidate-like object (a dict with offender_id and band)
@@ -73,7 +79,7 @@ def candidates_in(obj):
 
 
 class Checks(DaemonTestCase):
-    records = fixture_records() + REGISTER + TEN + ELEVEN + TWINS + SIKH
+    records = fixture_records() + REGISTER + TEN + ELEVEN + TWINS + SIKH + CHAIN
 
     def check(self, principal, body, status=200):
         r = self.client(principal).post("/v1/checks", body)
@@ -159,6 +165,26 @@ class Checks(DaemonTestCase):
                     if c["offender_id"] == "WMP-SK0003":
                         self.assertNotIn("family:singh_kaur", c["reasons"])
                         self.assertIn("family:mismatch", c["reasons"])
+
+    def test_the_family_name_given_may_be_a_middle_name_of_the_record(self):
+        # Evaluation F: Mahmoud Ahmed asked about, Mahmoud Ahmed Al-Sayed
+        # registered (a father's name used as the surname), with a year:
+        # family:mismatch, not found.  Now family:middle_name, the match
+        # only with the postcode behind it (as given:middle_name).
+        for dob, extra, band in (("1981", {}, "possible_match"),
+                                 ("1981-06-19", {}, "possible_match"),
+                                 ("1981-06-19", {"postcode": "WR3 8HP"}, "match")):
+            with self.subTest(dob=dob, **extra):
+                j = self.check("cw.wm", check_body(given="Nabil", family="Faraj", dob=dob, **extra)).json()
+                self.assertWellFormedAnswer(j)
+                c = j["candidates"][0]
+                self.assertEqual((c["offender_id"], c["band"]), ("WMP-AR0001", band), j)
+                self.assertIn("family:middle_name", c["reasons"])
+        # Only where the given names agree.
+        j = self.check("cw.wm", check_body(given="Tobias", family="Faraj", dob="1981-06-19",
+                                           postcode="WR3 8HP")).json()
+        for c in j["candidates"]:
+            self.assertNotIn("family:middle_name", c["reasons"], j)
 
     def test_a_twin_with_a_similar_name_is_never_the_match(self):
         # Evaluation F: a twin (same family name, date of birth and
