@@ -2285,6 +2285,41 @@ static int scan_key(struct match_ctx *c, struct store_reader *r, struct qkey *k,
 	return DSC_OK;
 }
 
+/*
+ * A full date of birth and a family name nobody on the register spells
+ * so (a slip, or a stranger): the D keys of the date with day and month
+ * swapped and of the
+ * year either side, with the initials of that name's given and family
+ * names.  A slip that changes the family name's sound and one in the
+ * date (John Johes, 1988-09-01, for John Jones, 1988-01-09; Nicola Baka
+ * a year out) meet no other key when the given name is too common for
+ * its G keys.  At most six keys, of a few records each.
+ */
+static void slipped_date_keys(struct match_ctx *c, const struct date *d)
+{
+	char letters[8] = "";
+	struct kbuf k;
+
+	for (size_t i = 0; i < c->n_subj; i++) {
+		const struct mname *n = &c->subj[i];
+		if (c->swapped[i] || n->ng == 0 || n->nf == 0 || n->given[0].dm1[0] == '\0' || n->family_seen)
+			continue;
+		letter_add(letters, 3, n->given[0].s[0]);
+		letter_add(letters, 3, n->family[0].s[0]);
+		break;
+	}
+	for (size_t l = 0; letters[l] != '\0'; l++) {
+		if (d->day <= 12 && d->day != d->month && key_date(&k, d->year, d->day, d->month, letters[l]))
+			qkey_add(c, k.b, k.n);
+		if (!(d->month == 2 && d->day == 29)) {
+			if (key_date(&k, d->year - 1u, d->month, d->day, letters[l]))
+				qkey_add(c, k.b, k.n);
+			if (key_date(&k, d->year + 1u, d->month, d->day, letters[l]))
+				qkey_add(c, k.b, k.n);
+		}
+	}
+}
+
 static int generate_candidates(struct match_ctx *c, struct store_reader *r, const struct check_subject *s,
 			       struct dsc_error *err)
 {
@@ -2350,6 +2385,8 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 		query_name_keys(c, r, &c->subj[i], c->swapped[i], years, ny, mmdd, nd);
 	if (nd == 0)
 		typo_keys(c, r);
+	else
+		slipped_date_keys(c, &s->dob);
 	/* Whoever lived in the subject's sector, born in the years the date,
 	 * the part of it known or the age allows: read as a secondary key
 	 * (SECONDARY_CAP), for the names no key met. */

@@ -1681,6 +1681,42 @@ static void test_a_swapped_date_in_the_sector_finds_a_name_whose_sounds_all_chan
 }
 
 /*
+ * John Johes for John Jones (a slip that changes the family name's sound)
+ * with day and month swapped, or a year out, and no postcode: too many
+ * Johns born in those years for the G keys, no name key and no D key of
+ * the date as given.  The D keys of the date swapped and a year either
+ * side, with the name's initials (slipped_date_keys), find him.
+ */
+static void test_a_slip_in_the_family_name_and_one_in_the_date(void **state)
+{
+	static const struct check_case slip_cases[] = {
+		{"John Johes, 1988-09-01: John Jones, 1988-01-09", {.given = "John", NULL, "Johes", .dob = "1988-09-01"},
+		 BAND_POSSIBLE_MATCH, "SD-JONES", {"family:fuzzy", "dob:day_month_swapped"}},
+		{"John Johes, 1987-01-09: John Jones, 1988-01-09", {.given = "John", NULL, "Johes", .dob = "1987-01-09"},
+		 BAND_POSSIBLE_MATCH, "SD-JONES", {"family:fuzzy", "dob:year_off_by_one"}},
+	};
+	static const char *const pre[] = {"Ash", "Brom", "Cal", "Dun", "Elm", "Fen", "Gar", "Hal", "Kel"};
+	static const char *const suf[] = {"ford", "ley", "wick", "more", "ton"};
+	struct fixture *f = *state;
+	char line[512];
+
+	put_line(f->s, "{\"id\":\"SD-JONES\",\"names\":[{\"given\":\"John\",\"family\":\"Jones\","
+		       "\"kind\":\"primary\"}],\"dob\":\"1988-01-09\",\"sex\":\"M\","
+		       "\"managing_force\":\"kent\",\"status\":\"active\"}");
+	for (int y = 1986; y <= 1990; y++)
+		for (size_t p = 0; p < sizeof(pre) / sizeof(pre[0]); p++)
+			for (size_t q = 0; q < sizeof(suf) / sizeof(suf[0]); q++) {
+				snprintf(line, sizeof(line),
+					 "{\"id\":\"SD-%d-%zu-%zu\",\"names\":[{\"given\":\"John\",\"family\":\"%s%s\","
+					 "\"kind\":\"primary\"}],\"dob\":\"%d-%02zu-%02zu\",\"managing_force\":\"kent\","
+					 "\"status\":\"active\"}",
+					 y, p, q, pre[p], suf[q], y, 2 + p, 10 + q);
+				put_line(f->s, line);
+			}
+	run_cases(f, slip_cases, sizeof(slip_cases) / sizeof(slip_cases[0]), true);
+}
+
+/*
  * A spelling by sound that Double Metaphone tells apart: Huzsayn (HSSN)
  * for Hussain (HSN).  Found by the given name's key in the postcode
  * sector, he was weighed as another family name and fell below the
@@ -2117,6 +2153,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_nickname_with_a_typo_and_a_year_out_is_found_in_the_sector, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_swapped_date_in_the_sector_finds_a_name_whose_sounds_all_changed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_a_slip_in_the_family_name_and_one_in_the_date, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_spelling_by_sound_is_alike_in_sound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_greek_nt_and_mp_after_a_vowel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ukrainian_h, setup, teardown),
