@@ -2065,6 +2065,30 @@ static void typo_keys(struct match_ctx *c, struct store_reader *r)
 }
 
 /*
+ * For a check without a full date: the N keys, with each family name's
+ * own sound, of the given name's spellings one slip away (two letters
+ * swapped back, one left out: slip_codes) when nobody on the register
+ * has the reading's family and given names' sounds together.  Mxarcia
+ * Williams or Jpohn Jackson, without a date, met no key: the F keys
+ * (family name and initial) of a name as common as Williams are over
+ * their cap.  At most SLIP_CODES_MAX a reading, after every other key.
+ */
+static void given_slip_keys(struct match_ctx *c, struct store_reader *r)
+{
+	for (size_t i = 0; i < c->n_subj; i++) {
+		const struct mname *n = &c->subj[i];
+		char slips[SLIP_CODES_MAX][DM_CODE_MAX + 1];
+		size_t ns;
+		if (c->swapped[i] || n->ng == 0 || n->given[0].dm1[0] == '\0' || !own_name_keys_empty(c, r, n))
+			continue;
+		ns = slip_codes(&n->given[0], slips, SLIP_CODES_MAX);
+		for (size_t t = 0; t < n->nf; t++)
+			for (size_t k = 0; k < ns && n->family[t].dm1[0] != '\0'; k++)
+				qkey_put(c, 'N', n->family[t].dm1, slips[k], 0, -1);
+	}
+}
+
+/*
  * The keys of one subject name.  The record side indexes both Double
  * Metaphone codes of each token; the query side uses the primary code
  * only (any agreement between the two pairs of codes nearly always
@@ -2383,10 +2407,12 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 	}
 	for (size_t i = 0; i < c->n_subj; i++)
 		query_name_keys(c, r, &c->subj[i], c->swapped[i], years, ny, mmdd, nd);
-	if (nd == 0)
+	if (nd == 0) {
 		typo_keys(c, r);
-	else
+		given_slip_keys(c, r);
+	} else {
 		slipped_date_keys(c, &s->dob);
+	}
 	/* Whoever lived in the subject's sector, born in the years the date,
 	 * the part of it known or the age allows: read as a secondary key
 	 * (SECONDARY_CAP), for the names no key met. */

@@ -103,6 +103,8 @@ enum kind {
 	K_DOB_PART_YEAR_TYPO, /* the year only, a typo in the family name, no postcode */
 	/* Added 2 December 2026, 05:00, drawn after neg:namesake_year: */
 	K_BOTH_TYPO_YEAR,  /* the year only, a typo in the given and in the family name, no postcode */
+	/* Added 2 December 2026, 05:30, drawn after year+typo_both+no_pc: */
+	K_NAMES_ONLY_TYPO_GIVEN, /* a typo in the given name, and no date nor postcode */
 	K_N_POSITIVE,
 	K_NEG_STRANGER = K_N_POSITIVE,
 	K_NEG_NAMESAKE,
@@ -118,7 +120,7 @@ static const char *const kind_names[K_N] = {
 	"dob_year_off", "age_only", "postcode_absent", "postcode_other",
 	"names_only_typo", "dob_birthday_years", "postcode_in_text", "name_changed", "dob_weeks_out",
 	"nick+typo+year", "age_4_5_out", "dob_year+slip", "dob_year_known", "dob_month_known",
-	"dob_year_known+typo+no_pc", "year+typo_both+no_pc",
+	"dob_year_known+typo+no_pc", "year+typo_both+no_pc", "names_only_typo_given",
 	"neg:stranger", "neg:namesake", "neg:relative", "neg:namesake_age", "neg:namesake_year",
 };
 
@@ -578,6 +580,12 @@ static bool apply(struct query *q, const struct offender *o, enum kind k)
 			return false;
 		q->dob.month = 0;
 		q->dob.day = 0;
+		q->postcode[0] = '\0';
+		return true;
+	case K_NAMES_ONLY_TYPO_GIVEN:
+		if (q->dob.year == 0 || !q->has_given || !typo(q->given))
+			return false;
+		q->dob.year = 0;
 		q->postcode[0] = '\0';
 		return true;
 	case K_BOTH_TYPO_YEAR:
@@ -1327,6 +1335,12 @@ int main(int argc, char **argv)
 		if (!make_positive(&q, K_BOTH_TYPO_YEAR, K_EXACT, false))
 			break;
 		run_query(c, r, &q, &rows[K_BOTH_TYPO_YEAR], &beyond_later, &lat[n_lat++]);
+	}
+	for (size_t i = 0; i < per_kind; i++) {
+		struct query q;
+		if (!make_positive(&q, K_NAMES_ONLY_TYPO_GIVEN, K_EXACT, false))
+			break;
+		run_query(c, r, &q, &rows[K_NAMES_ONLY_TYPO_GIVEN], &beyond_later, &lat[n_lat++]);
 	}
 
 	all_pos.n = all_single.n + all_pairs.n;

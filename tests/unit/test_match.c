@@ -1717,6 +1717,38 @@ static void test_a_slip_in_the_family_name_and_one_in_the_date(void **state)
 }
 
 /*
+ * Mxarcia Williams for Marcia Williams, with no date: the slipped given
+ * name's sound meets no N key, and the F key of Williams and M holds too
+ * many for its cap.  The given name's spellings one slip away
+ * (given_slip_keys) find her.
+ */
+static void test_a_slip_in_the_given_name_without_a_date(void **state)
+{
+	static const struct check_case given_cases[] = {
+		{"Mxarcia Williams, no date: Marcia Williams", {.given = "Mxarcia", NULL, "Williams"}, BAND_POSSIBLE_MATCH,
+		 "GS-MARCIA", {"family:exact", "given:fuzzy", "dob:absent"}},
+	};
+	struct fixture *f = *state;
+	char line[512];
+
+	/* 320 other Williamses whose given names begin with M, registered
+	 * before her: more than the F key's cap and its partial read
+	 * (FALLBACK_SCAN, which takes the first) hold. */
+	for (int i = 0; i < 320; i++) {
+		snprintf(line, sizeof(line),
+			 "{\"id\":\"GS-%03d\",\"names\":[{\"given\":\"M%c%clen\",\"family\":\"Williams\","
+			 "\"kind\":\"primary\"}],\"dob\":\"19%02d-%02d-%02d\",\"managing_force\":\"kent\","
+			 "\"status\":\"active\"}",
+			 i, "aeiouy"[i % 6], 'b' + i / 6 % 20, 40 + i % 50, 1 + i % 12, 1 + i % 28);
+		put_line(f->s, line);
+	}
+	put_line(f->s, "{\"id\":\"GS-MARCIA\",\"names\":[{\"given\":\"Marcia\",\"family\":\"Williams\","
+		       "\"kind\":\"primary\"}],\"dob\":\"1982-11-16\",\"sex\":\"F\","
+		       "\"managing_force\":\"kent\",\"status\":\"active\"}");
+	run_cases(f, given_cases, sizeof(given_cases) / sizeof(given_cases[0]), true);
+}
+
+/*
  * A spelling by sound that Double Metaphone tells apart: Huzsayn (HSSN)
  * for Hussain (HSN).  Found by the given name's key in the postcode
  * sector, he was weighed as another family name and fell below the
@@ -2154,6 +2186,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_swapped_date_in_the_sector_finds_a_name_whose_sounds_all_changed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_a_slip_in_the_family_name_and_one_in_the_date, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_slip_in_the_given_name_without_a_date, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_spelling_by_sound_is_alike_in_sound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_greek_nt_and_mp_after_a_vowel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ukrainian_h, setup, teardown),
