@@ -3819,11 +3819,14 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	/* The match band needs agreeing dates: a name alone, however rare,
 	 * or a conflicting date of birth, is never more than possible.  So
 	 * is a date that only nearly agrees (a digit slipped, a year off,
-	 * day and month swapped, a few days out) where a postcode was given
-	 * and the record has none in its district: two things wrong at
-	 * once are also how a namesake looks (Rajinder Singh born
-	 * 2007-06-27 in NW2 and another born 2001-06-27 in LE17; David Ward
-	 * born 1957-12-02 in LU6 and another born 1957-02-12 in L8). */
+	 * day and month swapped, a few days out) without the postcode (its
+	 * district at least) or the middle name behind it, or with another
+	 * postcode given: a namesake born
+	 * a slip away is how that looks too (Rajinder Singh born 2007-06-27
+	 * in NW2 and another born 2001-06-27 in LE17; David Ward born
+	 * 1957-12-02 in LU6 and another born 1957-02-12 in L8; Sarah Roberts
+	 * born 1965-11-08, asked about with no postcode, and another born
+	 * 1965-08-11). */
 	/* Nor is a record of the other sex (both known) whose given name
 	 * only nearly agrees: Michael and Michelle, Paul and Paula, twins at
 	 * one address, agree on everything else.  (With the given name
@@ -3831,7 +3834,7 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	sc.band = w >= c->t_match && dob_agrees && !dob_conflicts && !nr.name_conflict && !nr.name_partial &&
 			  !(sex_mismatch && given_near_only(&nr)) &&
 			  (!name_needs_support(&nr) || supported_beyond_date(&nr, wp)) &&
-			  (dob_exact || wp == NULL || postcode_in_district(wp))
+			  (dob_exact || ((wp == NULL || postcode_in_district(wp)) && supported_beyond_date(&nr, wp)))
 			  ? BAND_MATCH
 			  : BAND_POSSIBLE_MATCH;
 	sc.name_idx = nr.name_idx;
