@@ -2007,11 +2007,14 @@ static void test_given_name_table_pet_forms(void **state)
 		{"tobi", "oluwatobiloba"}, {"lekan", "olalekan"}, {"amaka", "chiamaka"},
 		{"ify", "ifeanyi"}, {"kunle", "adekunle"}, {"obi", "obinna"}, {"uche", "uchenna"},
 		{"olufemi", "oluwafemi"},
+		/* and the colloquial forms evaluation G found missing */
+		{"waz", "warren"}, {"shuggie", "hugh"}, {"tam", "thomas"}, {"wullie", "william"},
+		{"winnie", "winston"}, {"darek", "dariusz"}, {"ozzy", "usman"},
 	};
 	static const char *const apart[][2] = {
 		{"jacob", "james"}, {"charlie", "cormac"}, {"albert", "alasdair"}, {"simon", "stuart"},
 		{"harry", "barry"}, {"dean", "sean"}, {"stanley", "stanislaw"},
-		{"maurice", "mohammed"}, {"chiamaka", "nwamaka"},
+		{"maurice", "mohammed"}, {"chiamaka", "nwamaka"}, {"winston", "winifred"},
 	};
 	struct nickname_table *t = NULL;
 	struct dsc_error err;
