@@ -2149,6 +2149,7 @@ static void test_surname_table(void **state)
 	assert_false(nickname_related(t, "wang", "huang"));
 	assert_true(nickname_related(t, "smith", "smyth")); /* one name: keeps a near spelling's weight */
 	assert_false(nickname_related(t, "hall", "hill")); /* two names a letter apart */
+	assert_true(nickname_related(t, "wilson", "willson")); /* one name, a letter doubled */
 	nickname_table_free(t);
 
 	assert_true(fd >= 0);
