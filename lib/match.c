@@ -177,7 +177,10 @@
  * namesakes who share a birthday stay out. */
 #define W_DOB_SAME_BIRTHDAY 0.0
 #define W_DOB_AGE 2.5
-#define W_DOB_AGE_INCONSISTENT -6.0
+/* An age more than AGE_GUESS_YEARS from every date of the record's: as a
+ * year of birth that far out (W_DOB_PART_MISMATCH), so that a namesake
+ * ten years from the age given is not listed on the name alone. */
+#define W_DOB_AGE_INCONSISTENT -12.0
 /* An age given for a date: within AGE_NEAR_YEARS of the record's it is
  * consistent (W_DOB_AGE), within AGE_ROUGH_YEARS it weighs nothing either
  * way, within AGE_GUESS_YEARS W_DOB_AGE_GUESS, further it is inconsistent.

@@ -791,12 +791,15 @@ static void test_age_guessed_years_out(void **state)
 		assert_true(has_reason(&res.candidates[0], "dob:age_approximate"));
 		assert_false(has_reason(&res.candidates[0], "dob:absent"));
 	}
-	/* Six years out: inconsistent, and the rare name still lists him. */
+	/* Six years out: inconsistent, weighed as a year of birth that far
+	 * out is (W_DOB_AGE_INCONSISTENT): the name alone, rare as it is in
+	 * this register, does not list him (evaluation G: namesakes ten and
+	 * twenty years from the age given were shown, records disclosed to
+	 * no purpose). */
 	q.age = age_today(&dob) + 6;
 	run(f, &q, &res);
-	assert_true(res.n_candidates > 0);
-	assert_string_equal(res.candidates[0].offender_id, "GMP-0000007");
-	assert_true(has_reason(&res.candidates[0], "dob:age_inconsistent"));
+	for (size_t i = 0; i < res.n_candidates; i++)
+		assert_string_not_equal(res.candidates[i].offender_id, "GMP-0000007");
 }
 
 /* A record's Urdu reading (urdu_reading) is a way of reading its name,
