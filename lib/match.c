@@ -2315,12 +2315,12 @@ static int scan_key(struct match_ctx *c, struct store_reader *r, struct qkey *k,
 /*
  * A full date of birth and a family name nobody on the register spells
  * so (a slip, or a stranger): the D keys of the date with day and month
- * swapped and of the
- * year either side, with the initials of that name's given and family
- * names.  A slip that changes the family name's sound and one in the
- * date (John Johes, 1988-09-01, for John Jones, 1988-01-09; Nicola Baka
- * a year out) meet no other key when the given name is too common for
- * its G keys.  At most six keys, of a few records each.
+ * swapped and of the same day a year either side, with the initials of
+ * that name's given and family names.  A slip that changes the family
+ * name's sound and one in the date (John Johes, 1988-09-01, for John
+ * Jones, 1988-01-09; Nicola Baka a year out) meet no other key when the
+ * given name is too common for its G keys.  At most six keys, of a few
+ * records each.
  */
 static void slipped_date_keys(struct match_ctx *c, const struct date *d)
 {
@@ -3824,12 +3824,11 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	 * is a date that only nearly agrees (a digit slipped, a year off,
 	 * day and month swapped, a few days out) without the postcode (its
 	 * district at least) or the middle name behind it, or with another
-	 * postcode given: a namesake born
-	 * a slip away is how that looks too (Rajinder Singh born 2007-06-27
-	 * in NW2 and another born 2001-06-27 in LE17; David Ward born
-	 * 1957-12-02 in LU6 and another born 1957-02-12 in L8; Sarah Roberts
-	 * born 1965-11-08, asked about with no postcode, and another born
-	 * 1965-08-11). */
+	 * postcode given: a namesake born a slip away looks so too (Rajinder
+	 * Singh born 2007-06-27 in NW2 and another born 2001-06-27 in LE17;
+	 * David Ward born 1957-12-02 in LU6 and another born 1957-02-12 in
+	 * L8; Sarah Roberts born 1965-11-08, asked about with no postcode,
+	 * and another born 1965-08-11). */
 	/* Nor is a record of the other sex (both known) whose given name
 	 * only nearly agrees: Michael and Michelle, Paul and Paula, twins at
 	 * one address, agree on everything else.  (With the given name
