@@ -1330,17 +1330,17 @@ int main(int argc, char **argv)
 			break;
 		run_query(c, r, &q, &rows[K_NEG_NAMESAKE_YEAR], &beyond_neg, &lat[n_lat++]);
 	}
-	for (size_t i = 0; i < per_kind; i++) {
-		struct query q;
-		if (!make_positive(&q, K_BOTH_TYPO_YEAR, K_EXACT, false))
-			break;
-		run_query(c, r, &q, &rows[K_BOTH_TYPO_YEAR], &beyond_later, &lat[n_lat++]);
-	}
-	for (size_t i = 0; i < per_kind; i++) {
-		struct query q;
-		if (!make_positive(&q, K_NAMES_ONLY_TYPO_GIVEN, K_EXACT, false))
-			break;
-		run_query(c, r, &q, &rows[K_NAMES_ONLY_TYPO_GIVEN], &beyond_later, &lat[n_lat++]);
+	/* Slips in both names with a year; in the given name alone with no
+	 * date (2 December 2026, in the order added). */
+	{
+		static const enum kind slip_kinds[] = {K_BOTH_TYPO_YEAR, K_NAMES_ONLY_TYPO_GIVEN};
+		for (size_t k = 0; k < sizeof(slip_kinds) / sizeof(slip_kinds[0]); k++)
+			for (size_t i = 0; i < per_kind; i++) {
+				struct query q;
+				if (!make_positive(&q, slip_kinds[k], K_EXACT, false))
+					break;
+				run_query(c, r, &q, &rows[slip_kinds[k]], &beyond_later, &lat[n_lat++]);
+			}
 	}
 
 	all_pos.n = all_single.n + all_pairs.n;
