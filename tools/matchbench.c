@@ -4,6 +4,7 @@
  *
  *   matchbench --register FILE.jsonl --store DIR [--seed N] [--per-kind N]
  *              [--pairs N] [--negatives N] [--reuse] [--verbose]
+ *              [--answers FILE]
  *
  * Loads the register (genregister's output) into a store with the
  * matcher's indexer, samples true records and corrupts them one way at a
@@ -20,6 +21,12 @@
  * sharing a surname and an address), runs every query in-process with
  * match_run and prints recall, rank-1 rate, wrong-person-in-match rate,
  * the possible_match rate on negatives and check latency.
+ *
+ * --answers FILE writes every answer, one line a check (the query, then
+ * each candidate's id, band, score, matched name and reasons, the counts
+ * of records weighed and views read, more_candidates): two builds that
+ * give the same file answered every check alike, which is how a change
+ * made for speed alone is shown to change no result.
  *
  * Deterministic for a seed and a register.  Every person is fictitious:
  * the register is generated and the corruptions are mechanical.
@@ -991,6 +998,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 static bool verbose;
+static FILE *answers; /* --answers */
 static size_t sum_views, sum_considered, n_measured;
 
 /* A row's CPU times, for its p50 and p99: where the slow checks are. */
@@ -1005,6 +1013,24 @@ static void row_cpu_add(struct result_row *x, double us)
 		x->cap_cpu = cap;
 	}
 	x->cpu[x->n_cpu++] = us;
+}
+
+/* One line of --answers: everything the check answered. */
+static void answer_write(FILE *f, const struct query *q, const struct check_result *res)
+{
+	fprintf(f, "%s|%s|%s %04u-%02u-%02u age=%d pc=", q->has_given ? q->given : "", q->has_middle ? q->middle : "",
+		q->family, q->dob.year, q->dob.month, q->dob.day, q->age);
+	for (const char *p = q->postcode; *p != '\0'; p++)
+		fputc(*p == '\n' || *p == '\r' ? '/' : *p, f); /* an address of two lines on one */
+	fprintf(f, " sex=%c =>", q->sex != 0 ? q->sex : '-');
+	for (size_t i = 0; i < res->n_candidates; i++) {
+		const struct candidate *k = &res->candidates[i];
+		fprintf(f, " %s:%s:%.2f:%s|%s|%s:", k->offender_id, band_name(k->band), k->score, k->matched_name.given,
+			k->matched_name.middle, k->matched_name.family);
+		for (size_t j = 0; j < k->n_reasons; j++)
+			fprintf(f, "%s%s", j > 0 ? "," : "", k->reasons[j]);
+	}
+	fprintf(f, " considered=%zu views=%zu more=%d\n", res->n_considered, res->n_views, res->more_candidates);
 }
 
 static void run_query(struct match_ctx *c, struct store_reader *r, const struct query *q, struct result_row *row,
@@ -1035,6 +1061,8 @@ static void run_query(struct match_ctx *c, struct store_reader *r, const struct 
 	}
 	store_read_end(r);
 	*lat = now_us() - t0;
+	if (answers != NULL)
+		answer_write(answers, q, &res);
 	if (cpu_lat != NULL) {
 		cpu_lat[n_cpu_lat++] = cpu_us() - c0;
 		sum_views += res.n_views;
@@ -1117,7 +1145,7 @@ static void print_row(const char *name, struct result_row *x, bool negative)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: matchbench --register FILE.jsonl --store DIR [--seed N] [--per-kind N] [--pairs N]\n"
-		   "                  [--negatives N] [--reuse] [--verbose]\n");
+		   "                  [--negatives N] [--reuse] [--verbose] [--answers FILE]\n");
 }
 
 int main(int argc, char **argv)
@@ -1153,6 +1181,12 @@ int main(int argc, char **argv)
 		else if (strcmp(a, "--negatives") == 0 && v) negatives = strtoul(argv[++i], NULL, 10);
 		else if (strcmp(a, "--reuse") == 0) reuse = true;
 		else if (strcmp(a, "--verbose") == 0) verbose = true;
+		else if (strcmp(a, "--answers") == 0 && v) {
+			if ((answers = fopen(argv[++i], "w")) == NULL) {
+				fprintf(stderr, "matchbench: %s: %s\n", argv[i], strerror(errno));
+				return 1;
+			}
+		}
 		else if (strcmp(a, "--help") == 0) { usage(stdout); return 0; }
 		else { usage(stderr); return 2; }
 	}
@@ -1455,5 +1489,9 @@ int main(int argc, char **argv)
 	match_ctx_free(c);
 	matcher_free(m);
 	nickname_table_free(nick);
+	if (answers != NULL && fclose(answers) != 0) {
+		fprintf(stderr, "matchbench: writing the answers failed: %s\n", strerror(errno));
+		return 1;
+	}
 	return 0;
 }
