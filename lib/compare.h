@@ -42,6 +42,10 @@ void double_metaphone(const char *word, size_t len, char primary[DM_CODE_MAX + 1
  * tests that the memo changes nothing. */
 void double_metaphone_cold(const char *word, size_t len, char primary[DM_CODE_MAX + 1],
 			   char alternate[DM_CODE_MAX + 1]);
+/* The primary code alone, as double_metaphone_cold gives it, computed
+ * only as far as it needs (the sounds of a name's many misspellings, of
+ * which only the primary is looked up). */
+void double_metaphone_primary(const char *word, size_t len, char primary[DM_CODE_MAX + 1]);
 
 /* American Soundex ("A261"); out is "" for a word without letters. */
 void soundex(const char *word, size_t len, char out[5]);

@@ -1968,7 +1968,7 @@ static size_t slip_codes(const struct mtok *t, char (*out)[DM_CODE_MAX + 1], siz
  */
 static size_t typo_codes(const struct mtok *t, uint32_t *out, size_t max)
 {
-	char v[NORM_TOKEN_MAX + 1], p[DM_CODE_MAX + 1], alt[DM_CODE_MAX + 1];
+	char v[NORM_TOKEN_MAX + 1], p[DM_CODE_MAX + 1];
 	uint32_t own = code_bits(t->dm1);
 	size_t n = 0;
 
@@ -1977,7 +1977,8 @@ static size_t typo_codes(const struct mtok *t, uint32_t *out, size_t max)
 	/* Position by position, each letter put in before it, then each in
 	 * its place: the sounds of edits near the front (which change the
 	 * sound most) come first should max be reached.  Computed without
-	 * the memo of double_metaphone: these spellings are met once. */
+	 * the memo of double_metaphone (these spellings are met once), and
+	 * only the primary code, which is all that is looked up. */
 	for (size_t i = 0; i <= t->len && n < max; i++) {
 		for (int kind = 0; kind < 2 && n < max; kind++) {
 			size_t vl;
@@ -1998,7 +1999,7 @@ static size_t typo_codes(const struct mtok *t, uint32_t *out, size_t max)
 					v[i] = ch;
 					vl = t->len;
 				}
-				double_metaphone_cold(v, vl, p, alt);
+				double_metaphone_primary(v, vl, p);
 				b = code_bits(p);
 				dup = p[0] == '\0' || b == own;
 				for (size_t k = 0; k < n && !dup; k++)

@@ -191,6 +191,14 @@ static void test_double_metaphone_reference_values(void **state)
 		{"pinyin ZH", "ZHANG", "JNK", "JNK"},
 		{"codes are cut at four letters", "MACDONALDSON", "MKTN", "MKTN"},
 		{"no letters gives empty codes", "123", "", ""},
+		/* A W, a K or a CZ anywhere makes a word Slavic or Germanic,
+		 * which changes how an R at the end and a Z are read. */
+		{"French R at the end", "ROGIER", "RJ", "RJR"},
+		{"...not when a K makes it Germanic", "ROGIERK", "RJRK", "RKRK"},
+		{"...nor a CZ", "ROGIERCZ", "RJRS", "RKRX"},
+		{"Z of a Slavic word", "KOZARA", "KSR", "KTSR"},
+		{"Z of another", "ZOLA", "SL", "SL"},
+		{"WITZ", "GOWITZ", "KTS", "KFX"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -275,6 +283,56 @@ static void test_double_metaphone_memo_matches_cold_calls(void **state)
 		}
 	}
 	assert_int_equal(hits_checked, 3 * TOKENS);
+}
+
+/* The primary code alone (what the sounds of a name's misspellings are
+ * looked up by) is the primary code of the full computation, for the
+ * reference words and made-up ones, and for every spelling one letter
+ * put in or replaced away from each. */
+static void test_double_metaphone_primary_matches_cold_calls(void **state)
+{
+	enum { TOKENS = 1500 };
+	uint32_t seed = 20261202;
+	size_t checked = 0;
+
+	(void)state;
+	for (size_t i = 0; i < TOKENS; i++) {
+		char w[40], v[42];
+		size_t n = made_up_token(&seed, w, sizeof(w));
+
+		if (i == 0)
+			n = (size_t)snprintf(w, sizeof(w), "%s", "ROGIER");
+		for (size_t at = 0; at <= n; at++) {
+			for (int kind = 0; kind < 3; kind++) {
+				for (char ch = 'A'; ch <= 'Z'; ch++) {
+					char p[DM_CODE_MAX + 1], a[DM_CODE_MAX + 1], q[DM_CODE_MAX + 1];
+					size_t vl = n;
+
+					memcpy(v, w, n);
+					if (kind == 0) { /* the word itself, once */
+						if (at > 0 || ch > 'A')
+							continue;
+					} else if (kind == 1) { /* ch put in at `at` */
+						memcpy(v + at + 1, w + at, n - at);
+						v[at] = ch;
+						vl = n + 1;
+					} else if (at < n) { /* the letter at `at` replaced */
+						v[at] = ch;
+					} else {
+						continue;
+					}
+					double_metaphone_cold(v, vl, p, a);
+					double_metaphone_primary(v, vl, q);
+					if (strcmp(p, q) != 0) {
+						print_error("\"%.*s\": primary alone %s, full %s/%s\n", (int)vl, v, q, p, a);
+						fail();
+					}
+					checked++;
+				}
+			}
+		}
+	}
+	assert_true(checked > 100000);
 }
 
 static void test_soundex_reference_values(void **state)
@@ -701,6 +759,7 @@ int main(void)
 		cmocka_unit_test(test_damerau_levenshtein),
 		cmocka_unit_test(test_double_metaphone_reference_values),
 		cmocka_unit_test(test_double_metaphone_memo_matches_cold_calls),
+		cmocka_unit_test(test_double_metaphone_primary_matches_cold_calls),
 		cmocka_unit_test(test_soundex_reference_values),
 		cmocka_unit_test(test_dob_levels),
 		cmocka_unit_test(test_dob_levels_match_their_definition),
