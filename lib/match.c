@@ -197,6 +197,19 @@
 #define AGE_GUESS_YEARS 5
 #define W_DOB_AGE_GUESS -3.0
 #define W_DOB_MISMATCH -12.0
+/* A date of birth that conflicts (another date, an age far out) where the
+ * names agree (the family name exactly or as a listed variant, the given
+ * name exactly or as a pet form) and so does the postcode, in full: the
+ * date mis-entered or lied about (Clare's Law: a partner who gave a false
+ * age), or a relative of the same name in the household.  Both are for
+ * the officer to see and neither is the match (the date conflicts): it
+ * weighs as an age guessed five years out.  An independent evaluation's
+ * David Roberts, 1967-10-06, LE5 0XT, was no_match beside the David
+ * Roberts born 1977-03-09 who lives there (at -12 a common name's weight
+ * and the postcode's could not carry it); and David Brown, "47", at the
+ * address of the David Brown born 1972, was left out of a list of ten
+ * namesakes of that age living elsewhere. */
+#define W_DOB_CONFLICT_AT_ADDRESS W_DOB_AGE_GUESS
 /* A check's date of birth known in part ("1970-03", "1970"): what is
  * known agrees, weighed as a record's placeholder date is (one given as
  * the 1st, or as 1 January: the month and year, or the year, all that can
@@ -3304,6 +3317,21 @@ static bool family_is_middle(const struct mname *q, const struct mname *rn)
 
 /* The given names agree: the same, a pet form, a near spelling or a
  * sound (not an initial, a middle name, another name or none). */
+/* Both names agree as the same name: the family name exactly or as a
+ * listed variant, the given name exactly or as a pet form. */
+static bool names_agree(const struct name_result *nr)
+{
+	static const char *const family[] = {"family:exact", "family:variant"};
+	static const char *const given[] = {"given:exact", "given:nickname"};
+	bool f = false, g = false;
+
+	for (size_t i = 0; i < 2; i++) {
+		f = f || (nr->why[0] != NULL && strcmp(nr->why[0], family[i]) == 0);
+		g = g || (nr->why[1] != NULL && strcmp(nr->why[1], given[i]) == 0);
+	}
+	return f && g;
+}
+
 static bool given_agrees(const char *wg)
 {
 	static const char *const agree[] = {"given:exact", "given:nickname", "given:fuzzy", "given:phonetic"};
@@ -3638,7 +3666,7 @@ static double tag_dob_weight(const struct match_ctx *c, const struct date *d, si
 static bool tag_rules_out(struct match_ctx *c, uint32_t tag, uint32_t recno)
 {
 	const struct check_subject *s = c->s;
-	double w = c->name_bound;
+	double w = c->name_bound, w_dob = 0.0;
 	uint32_t main = (tag >> TAG_MAIN_SHIFT) & 0x1ffffu, low = tag & 0xfffu;
 	struct date d[2];
 	size_t n = 0;
@@ -3660,14 +3688,21 @@ static bool tag_rules_out(struct match_ctx *c, uint32_t tag, uint32_t recno)
 			d[n].day = (uint8_t)(low & 31u);
 			n++;
 		}
-		w += tag_dob_weight(c, d, n);
+		w_dob = tag_dob_weight(c, d, n);
 	}
 	/* A record none of whose districts is the subject's can agree on the
 	 * postcode area at best, one none of whose areas is either on nothing
 	 * (postcode_score), and one with no postcode weighs nothing for it.
-	 * Its sex is not in the tag: assume it agrees. */
-	if (c->postcode[0] != '\0')
-		w += postcode_bound(c, tag);
+	 * Its sex is not in the tag: assume it agrees.  One that may live at
+	 * the subject's address may have its conflicting date eased
+	 * (W_DOB_CONFLICT_AT_ADDRESS). */
+	if (c->postcode[0] != '\0') {
+		double pb = postcode_bound(c, tag);
+		if (pb >= W_POSTCODE_FULL && w_dob < W_DOB_CONFLICT_AT_ADDRESS)
+			w_dob = W_DOB_CONFLICT_AT_ADDRESS;
+		w += pb;
+	}
+	w += w_dob;
 	if (w < THRESHOLD_POSSIBLE)
 		return true;
 	switch (weighs_too_little(c, w, recno)) {
@@ -3757,7 +3792,7 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	struct scored sc;
 	const char *wd, *wp;
 	bool dob_agrees, dob_conflicts, dob_exact, name_changed = false;
-	double w;
+	double w, w_postcode, eased = 0.0;
 
 	/* Dates, postcode and sex first: they are cheap, and when even the
 	 * best possible name agreement could not lift the candidate to the
@@ -3767,7 +3802,12 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 
 	w = dob_score(c, s, v, &wd, &dob_agrees, &dob_conflicts);
 	dob_exact = strcmp(wd, "dob:exact") == 0 || strcmp(wd, "dob:other_dob") == 0;
-	w += postcode_score(c, v, &wp);
+	w_postcode = postcode_score(c, v, &wp);
+	/* A conflicting date at the very address: eased until the names are
+	 * known, and kept so only if they agree (W_DOB_CONFLICT_AT_ADDRESS). */
+	if (dob_conflicts && w < W_DOB_CONFLICT_AT_ADDRESS && wp != NULL && strcmp(wp, "postcode:full") == 0)
+		eased = W_DOB_CONFLICT_AT_ADDRESS - w;
+	w += eased + w_postcode;
 	if (sex_mismatch)
 		w += W_SEX_MISMATCH;
 	if (w + c->name_bound < THRESHOLD_POSSIBLE)
@@ -3783,6 +3823,8 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	if (view_decode_names(names, v) != DSC_OK || v->n_names == 0)
 		return; /* damaged, or no name to compare: skipped, not trusted */
 	score_names(c, v, &nr);
+	if (eased > 0 && !names_agree(&nr))
+		w -= eased;
 	/* A name changed and not recorded (by deed poll, or only in use):
 	 * no part of it agrees, but the date of birth is exactly one of the
 	 * record's and the postcode agrees to its sector.  Someone else born

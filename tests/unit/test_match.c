@@ -1667,6 +1667,76 @@ static void test_a_nickname_with_a_typo_and_a_year_out_is_found_in_the_sector(vo
 }
 
 /*
+ * A date of birth wholly other than the record's, or an age far out, with
+ * both names agreeing and the postcode agreeing in full: the date given
+ * wrongly (or lied about), or a relative of the same name in the
+ * household.  The person at that address is listed (possible, never the
+ * match), and ranked before namesakes living elsewhere; a given name that
+ * disagrees is not.  (An independent evaluation's David Roberts,
+ * 1967-10-06, LE5 0XT: no_match, beside the David Roberts born 1977-03-09
+ * who lives there, when the name was a common one.)
+ */
+static void test_a_wrong_date_at_the_very_address_is_listed(void **state)
+{
+	struct fixture *f = *state;
+	struct check_result res;
+	struct store_txn *t;
+	struct dsc_error err;
+	struct date dob = {1977, 3, 9};
+	struct query wrong_date = {.given = "David", NULL, "Roberts", .dob = "1967-10-06", .postcode = "LE5 0XT"};
+	struct query wrong_age = {.given = "David", NULL, "Roberts", .age = 0, .postcode = "LE5 0XT"};
+	struct query other_given = {.given = "Daniel", NULL, "Roberts", .dob = "1967-10-06", .postcode = "LE5 0XT"};
+	struct query elsewhere = {.given = "David", NULL, "Roberts", .dob = "1967-10-06", .postcode = "LE5 7QA"};
+	bool listed;
+
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	/* Sixty David Robertses (a common name: its weight is the least),
+	 * twenty of them about as old as the age that will be given. */
+	for (int i = 0; i < 60; i++) {
+		char line[512];
+		snprintf(line, sizeof(line),
+			 "{\"id\":\"DR-%04d\",\"names\":[{\"given\":\"David\",\"family\":\"Roberts\",\"kind\":\"primary\"}],"
+			 "\"dob\":\"%d-%02d-%02d\",\"addresses\":[{\"postcode\":\"%s%d %dAB\"}],"
+			 "\"managing_force\":\"leicestershire\",\"status\":\"active\"}",
+			 i, i < 20 ? 1985 : 1940 + i % 60, 1 + i % 12, 1 + i % 28, i % 2 ? "NG" : "DE", 1 + i % 20, i % 9);
+		put_in(t, line);
+	}
+	put_in(t, "{\"id\":\"DR-HOME\",\"names\":[{\"given\":\"David\",\"family\":\"Roberts\",\"kind\":\"primary\"}],"
+		  "\"dob\":\"1977-03-09\",\"addresses\":[{\"postcode\":\"LE5 0XT\"}],"
+		  "\"managing_force\":\"leicestershire\",\"status\":\"active\"}");
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+
+	run(f, &wrong_date, &res);
+	assert_true(res.n_candidates > 0);
+	assert_string_equal(res.candidates[0].offender_id, "DR-HOME");
+	assert_int_equal(res.candidates[0].band, BAND_POSSIBLE_MATCH);
+	assert_true(has_reason(&res.candidates[0], "dob:mismatch"));
+	assert_true(has_reason(&res.candidates[0], "postcode:full"));
+
+	/* An age understated by ten years: before the twenty namesakes of
+	 * that age elsewhere. */
+	wrong_age.age = age_today(&dob) - 10;
+	run(f, &wrong_age, &res);
+	assert_true(res.n_candidates > 0);
+	assert_string_equal(res.candidates[0].offender_id, "DR-HOME");
+	assert_int_equal(res.candidates[0].band, BAND_POSSIBLE_MATCH);
+	assert_true(has_reason(&res.candidates[0], "dob:age_inconsistent"));
+
+	/* Another given name at the address, or the name elsewhere in the
+	 * district: the date conflicts in full, and nobody is listed for it. */
+	run(f, &other_given, &res);
+	listed = false;
+	for (size_t i = 0; i < res.n_candidates; i++)
+		listed = listed || strcmp(res.candidates[i].offender_id, "DR-HOME") == 0;
+	assert_false(listed);
+	run(f, &elsewhere, &res);
+	listed = false;
+	for (size_t i = 0; i < res.n_candidates; i++)
+		listed = listed || strcmp(res.candidates[i].offender_id, "DR-HOME") == 0;
+	assert_false(listed);
+}
+
+/*
  * Terence Smith written in Ukrainian Cyrillic as heard (теренке сміт:
  * terenke smit), born on 7 December and asked about as 12 July: neither
  * name keeps its sound, and the date keys hold the date as given.  The
@@ -2178,6 +2248,7 @@ int main(void)
 		cmocka_unit_test(test_candidate_details),
 		cmocka_unit_test(test_namesake_with_other_dob_and_address_is_never_a_match),
 		cmocka_unit_test_setup_teardown(test_a_very_common_name_alone_still_finds_people_of_that_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_wrong_date_at_the_very_address_is_listed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_the_sounds_of_unknown_names_never_crowd_out_a_known_one, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_names_without_a_letter_are_refused, setup, teardown),
