@@ -3791,7 +3791,7 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	struct reasons rs = {.n = 0};
 	struct scored sc;
 	const char *wd, *wp;
-	bool dob_agrees, dob_conflicts, dob_exact, name_changed = false;
+	bool dob_agrees, dob_conflicts, dob_exact, dob_firm, name_changed = false;
 	double w, w_postcode, eased = 0.0;
 
 	/* Dates, postcode and sex first: they are cheap, and when even the
@@ -3802,6 +3802,7 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 
 	w = dob_score(c, s, v, &wd, &dob_agrees, &dob_conflicts);
 	dob_exact = strcmp(wd, "dob:exact") == 0 || strcmp(wd, "dob:other_dob") == 0;
+	dob_firm = dob_exact && !(s->dob.month == 1 && s->dob.day == 1);
 	w_postcode = postcode_score(c, v, &wp);
 	/* A conflicting date at the very address: eased until the names are
 	 * known, and kept so only if they agree (W_DOB_CONFLICT_AT_ADDRESS). */
@@ -3872,6 +3873,16 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	 * David Ward born 1957-12-02 in LU6 and another born 1957-02-12 in
 	 * L8; Sarah Roberts born 1965-11-08, asked about with no postcode,
 	 * and another born 1965-08-11). */
+	/* So is a date of 1 January that agrees exactly: the date written for
+	 * whoever's birthday is unknown (the Home Office gives it to asylum
+	 * seekers without papers; forms that want a date where only the year
+	 * is known), which namesakes share far more often than any other
+	 * day.  An independent evaluation's namesakes born "1 January" were
+	 * the match of each other 61 times in 64 (Abdi Mohamed Hussein,
+	 * 2001-01-01, WF19 5WG, and Abdi Ali Hussein of that date in CH12);
+	 * and David Smith, 1964-01-01 where only the year was known, was the
+	 * decisive match of another David Smith born that day, which ended
+	 * the search before the one born in March. */
 	/* Nor is a record of the other sex (both known) whose given name
 	 * only nearly agrees: Michael and Michelle, Paul and Paula, twins at
 	 * one address, agree on everything else.  (With the given name
@@ -3879,11 +3890,11 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	sc.band = w >= c->t_match && dob_agrees && !dob_conflicts && !nr.name_conflict && !nr.name_partial &&
 			  !(sex_mismatch && given_near_only(&nr)) &&
 			  (!name_needs_support(&nr) || supported_beyond_date(&nr, wp)) &&
-			  (dob_exact || ((wp == NULL || postcode_in_district(wp)) && supported_beyond_date(&nr, wp)))
+			  (dob_firm || ((wp == NULL || postcode_in_district(wp)) && supported_beyond_date(&nr, wp)))
 			  ? BAND_MATCH
 			  : BAND_POSSIBLE_MATCH;
 	sc.name_idx = nr.name_idx;
-	sc.decisive = sc.band == BAND_MATCH && dob_exact && w >= c->t_match + DECISIVE_MARGIN;
+	sc.decisive = sc.band == BAND_MATCH && dob_firm && w >= c->t_match + DECISIVE_MARGIN;
 	memcpy(sc.reasons, rs.r, sizeof(rs.r));
 	sc.n_reasons = rs.n;
 	top_insert(c, &sc);

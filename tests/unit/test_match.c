@@ -1148,23 +1148,94 @@ static void test_only_one_of_two_close_people_is_a_match(void **state)
 }
 
 /* A possible match by band that weighs nearly as much as the match makes
- * it no match either: Dafydd Jones born 1 January 1987 at OX14 2JY is
+ * it no match either: Dafydd Jones born 1 March 1987 at OX14 2JY is
  * Dafydd Gethin Jones, born that day and living elsewhere, as much as
- * Dafydd Jones born on the 20th at that very postcode (1 January may
- * stand for the month only, and a date that agrees no better is never
- * a match). */
+ * Dafydd Jones born on the 20th at that very postcode (the 1st may stand
+ * for the month only, and a date that agrees no better is never a
+ * match).  (1 January, the first form of this test, is no longer the
+ * match on its own: test_a_first_of_january_alone_is_not_the_match.) */
+/*
+ * 1 January is the date written for whoever's birthday is unknown (the
+ * Home Office gives it to asylum seekers without papers), so namesakes
+ * share it far more often than any other day: agreeing on it exactly is
+ * the match only with the postcode (its district) or the middle name
+ * behind it, as a near date is; and it never ends the search, so that
+ * the person born later that year whose date was given as "1 January"
+ * for the year alone is still found.  (An independent evaluation's
+ * namesakes born "1 January" were the match of each other 61 times in
+ * 64.)
+ */
+static void test_a_first_of_january_alone_is_not_the_match(void **state)
+{
+	static const struct check_case jan_cases[] = {
+		{"Abdi Hussein born 1 January, another postcode: a possible match",
+		 {.given = "Abdi", .middle = "Mohamed", .family = "Hussein", .dob = "2001-01-01", .postcode = "WF19 5WG"},
+		 BAND_POSSIBLE_MATCH, "JAN-ABDI", {"dob:exact", "postcode:different"}},
+		{"...and no postcode, no middle name: a possible match",
+		 {.given = "Abdi", NULL, "Hussein", .dob = "2001-01-01"}, BAND_POSSIBLE_MATCH, "JAN-ABDI", {"dob:exact"}},
+		{"...the middle name too: the match",
+		 {.given = "Abdi", .middle = "Ali", .family = "Hussein", .dob = "2001-01-01"}, BAND_MATCH, "JAN-ABDI",
+		 {"dob:exact", "middle:exact"}},
+		{"...the postcode too: the match",
+		 {.given = "Abdi", NULL, "Hussein", .dob = "2001-01-01", .postcode = "CH12 1FZ"}, BAND_MATCH, "JAN-ABDI",
+		 {"dob:exact", "postcode:full"}},
+		{"another day of the year alone is the match, as it was",
+		 {.given = "Abdi", NULL, "Hussein", .dob = "1999-06-14"}, BAND_MATCH, "JAN-OTHER", {"dob:exact"}},
+	};
+	static const char *const lines[] = {
+		"{\"id\":\"JAN-ABDI\",\"names\":[{\"given\":\"Abdi\",\"middle\":\"Ali\",\"family\":\"Hussein\","
+		"\"kind\":\"primary\"}],\"dob\":\"2001-01-01\",\"addresses\":[{\"postcode\":\"CH12 1FZ\"}],"
+		"\"managing_force\":\"cheshire\",\"status\":\"active\"}",
+		"{\"id\":\"JAN-OTHER\",\"names\":[{\"given\":\"Abdi\",\"family\":\"Hussein\",\"kind\":\"primary\"}],"
+		"\"dob\":\"1999-06-14\",\"addresses\":[{\"postcode\":\"LS8 1RU\"}],"
+		"\"managing_force\":\"west-yorkshire\",\"status\":\"active\"}",
+		/* David Smiths born 1 January 1964 (three, below), one born that
+		 * March: asked about as "1964-01-01" for the year alone. */
+		"{\"id\":\"JAN-MARCH\",\"names\":[{\"given\":\"David\",\"family\":\"Smith\",\"kind\":\"primary\"}],"
+		"\"dob\":\"1964-03-14\",\"addresses\":[{\"postcode\":\"NG5 1AB\"}],"
+		"\"managing_force\":\"nottinghamshire\",\"status\":\"active\"}",
+	};
+	struct fixture *f = *state;
+	const struct query year_only = {.given = "David", NULL, "Smith", .dob = "1964-01-01"};
+	struct check_result res;
+	struct store_txn *t;
+	struct dsc_error err;
+	bool march = false;
+
+	put_lines(f->s, lines, sizeof(lines) / sizeof(lines[0]));
+	run_cases(f, jan_cases, sizeof(jan_cases) / sizeof(jan_cases[0]), false);
+
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (int i = 0; i < 3; i++) {
+		char line[512];
+		snprintf(line, sizeof(line),
+			 "{\"id\":\"JAN-DS%02d\",\"names\":[{\"given\":\"David\",\"family\":\"Smith\",\"kind\":\"primary\"}],"
+			 "\"dob\":\"1964-01-01\",\"addresses\":[{\"postcode\":\"DE%d 2AB\"}],"
+			 "\"managing_force\":\"derbyshire\",\"status\":\"active\"}",
+			 i, 1 + i);
+		put_in(t, line);
+	}
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+	run(f, &year_only, &res);
+	for (size_t i = 0; i < res.n_candidates; i++) {
+		assert_int_equal(res.candidates[i].band, BAND_POSSIBLE_MATCH);
+		march = march || strcmp(res.candidates[i].offender_id, "JAN-MARCH") == 0;
+	}
+	assert_true(march);
+}
+
 static void test_a_possible_match_that_weighs_as_much_leaves_no_match(void **state)
 {
 	struct fixture *f = *state;
 	struct check_result res;
-	const struct query q = {.given = "Dafydd", .family = "Jones", .dob = "1987-01-01", .postcode = "OX14 2JY"};
+	const struct query q = {.given = "Dafydd", .family = "Jones", .dob = "1987-03-01", .postcode = "OX14 2JY"};
 	bool elsewhere = false, here = false;
 
 	put_line(f->s, "{\"id\":\"AMB-ELSEWHERE\",\"names\":[{\"given\":\"Dafydd\",\"middle\":\"Gethin\",\"family\":\"Jones\","
-		       "\"kind\":\"primary\"}],\"dob\":\"1987-01-01\",\"addresses\":[{\"postcode\":\"LL57 2DG\"}],"
+		       "\"kind\":\"primary\"}],\"dob\":\"1987-03-01\",\"addresses\":[{\"postcode\":\"LL57 2DG\"}],"
 		       "\"managing_force\":\"north-wales\",\"status\":\"active\"}");
 	put_line(f->s, "{\"id\":\"AMB-HERE\",\"names\":[{\"given\":\"Dafydd\",\"family\":\"Jones\",\"kind\":\"primary\"}],"
-		       "\"dob\":\"1987-01-20\",\"addresses\":[{\"postcode\":\"OX14 2JY\"}],"
+		       "\"dob\":\"1987-03-20\",\"addresses\":[{\"postcode\":\"OX14 2JY\"}],"
 		       "\"managing_force\":\"thames-valley\",\"status\":\"active\"}");
 	run(f, &q, &res);
 	assert_int_equal(res.outcome, BAND_POSSIBLE_MATCH);
@@ -2249,6 +2320,7 @@ int main(void)
 		cmocka_unit_test(test_namesake_with_other_dob_and_address_is_never_a_match),
 		cmocka_unit_test_setup_teardown(test_a_very_common_name_alone_still_finds_people_of_that_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_wrong_date_at_the_very_address_is_listed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_first_of_january_alone_is_not_the_match, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_the_sounds_of_unknown_names_never_crowd_out_a_known_one, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_names_without_a_letter_are_refused, setup, teardown),
