@@ -210,6 +210,16 @@
  * address of the David Brown born 1972, was left out of a list of ten
  * namesakes of that age living elsewhere. */
 #define W_DOB_CONFLICT_AT_ADDRESS W_DOB_AGE_GUESS
+/* A date of birth that makes the person older than this, today, is not
+ * the person's: 1900-01-01 is what forms hold where nobody knew it,
+ * 1903-08-28 is 2003-08-28 with the century slipped (a two-digit year
+ * read the wrong way), 1905 is 1965 with a digit slipped.  A record's
+ * date it agrees with as a slip (one digit) counts as usual; one it
+ * conflicts with weighs nothing, as an absent date would, and says
+ * dob:implausible, rather than -12 against every record (which hid an
+ * evaluation's David Palmer, "1900-01-01", at his own postcode, and its
+ * only Robert Russell-Williams, "1903-08-28"). */
+#define DOB_AGE_MAX 110
 /* A check's date of birth known in part ("1970-03", "1970"): what is
  * known agrees, weighed as a record's placeholder date is (one given as
  * the 1st, or as 1 January: the month and year, or the year, all that can
@@ -528,6 +538,10 @@ struct match_ctx {
 	double t_match; /* the match threshold for this register's size */
 	double name_bound; /* the most any name pair can weigh in this check */
 	struct date today;
+	/* The check's date of birth would make the person older than
+	 * DOB_AGE_MAX: a date it conflicts with weighs nothing
+	 * (dob:implausible). */
+	bool dob_implausible;
 	size_t n_records;
 };
 
@@ -3689,6 +3703,8 @@ static bool tag_rules_out(struct match_ctx *c, uint32_t tag, uint32_t recno)
 			n++;
 		}
 		w_dob = tag_dob_weight(c, d, n);
+		if (c->dob_implausible && w_dob < 0.0)
+			w_dob = 0.0; /* (score_candidate: dob:implausible) */
 	}
 	/* A record none of whose districts is the subject's can agree on the
 	 * postcode area at best, one none of whose areas is either on nothing
@@ -3801,6 +3817,11 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	bool sex_mismatch = s->sex != 0 && s->sex != 'X' && v->sex != 0 && v->sex != 'X' && (char)v->sex != s->sex;
 
 	w = dob_score(c, s, v, &wd, &dob_agrees, &dob_conflicts);
+	if (c->dob_implausible && w < 0.0) {
+		w = 0.0;
+		wd = "dob:implausible";
+		dob_conflicts = dob_agrees = false;
+	}
 	dob_exact = strcmp(wd, "dob:exact") == 0 || strcmp(wd, "dob:other_dob") == 0;
 	dob_firm = dob_exact && !(s->dob.month == 1 && s->dob.day == 1);
 	w_postcode = postcode_score(c, v, &wp);
@@ -4676,6 +4697,7 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 	age_window_init(&c->age_rough, subject->age, AGE_ROUGH_YEARS, &c->today);
 	age_window_init(&c->age_guess, subject->age, AGE_GUESS_YEARS, &c->today);
 
+	c->dob_implausible = subject->dob.year != 0 && (int)c->today.year - (int)subject->dob.year > DOB_AGE_MAX;
 	subject_prepare(c, r, subject);
 	if (c->n_subj == 0) /* answered no_match, it would read as a clean result */
 		return dsc_error_field(err, DSC_EINVAL, "subject.names",

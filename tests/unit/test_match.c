@@ -1224,6 +1224,45 @@ static void test_a_first_of_january_alone_is_not_the_match(void **state)
 	assert_true(march);
 }
 
+/*
+ * A date of birth that makes the person older than 110 is not his:
+ * 1900-01-01 is what forms hold where nobody knew it, 1903 is 2003 with
+ * the century slipped.  Where it conflicts with a record's date it weighs
+ * nothing (dob:implausible), not -12 against every record: an
+ * evaluation's David Palmer, "1900-01-01", was not found at his own
+ * postcode.  A record's date it agrees with as a slip (1905 for 1965)
+ * counts as usual.
+ */
+static void test_a_date_making_the_person_over_110_is_no_date(void **state)
+{
+	static const struct check_case old_cases[] = {
+		{"a date of birth making him 126 is a placeholder, compared as absent",
+		 {.given = "Tegwyn", NULL, "Prothero", .dob = "1900-01-01", .postcode = "LS8 1RU"}, BAND_POSSIBLE_MATCH,
+		 "OLD-TEGWYN", {"dob:implausible", "postcode:full"}},
+		{"...and a century slipped (1903 for 2003), the same",
+		 {.given = "Ysolde", .middle = "Mair", .family = "Prothero", .dob = "1903-08-28"}, BAND_POSSIBLE_MATCH,
+		 "OLD-YSOLDE", {"dob:implausible", "middle:exact"}},
+		{"a year slipped by a digit past 110 (1905 for 1965) is still that slip",
+		 {.given = "Tegwyn", NULL, "Prothero", .dob = "1906-11-24", .postcode = "LS8 1RU"}, BAND_MATCH,
+		 "OLD-TEGWYN", {"dob:one_digit", "postcode:full"}},
+		{"a date that makes her 100 is a date, compared (at her address)",
+		 {.given = "Ysolde", .middle = "Mair", .family = "Prothero", .dob = "1926-08-28", .postcode = "LE1 9NF"},
+		 BAND_POSSIBLE_MATCH, "OLD-YSOLDE", {"dob:mismatch", "postcode:full"}},
+	};
+	static const char *const lines[] = {
+		"{\"id\":\"OLD-TEGWYN\",\"names\":[{\"given\":\"Tegwyn\",\"family\":\"Prothero\",\"kind\":\"primary\"}],"
+		"\"dob\":\"1956-11-24\",\"addresses\":[{\"postcode\":\"LS8 1RU\"}],"
+		"\"managing_force\":\"west-yorkshire\",\"status\":\"active\"}",
+		"{\"id\":\"OLD-YSOLDE\",\"names\":[{\"given\":\"Ysolde\",\"middle\":\"Mair\",\"family\":\"Prothero\","
+		"\"kind\":\"primary\"}],\"dob\":\"2003-08-28\",\"addresses\":[{\"postcode\":\"LE1 9NF\"}],"
+		"\"managing_force\":\"leicestershire\",\"status\":\"active\"}",
+	};
+	struct fixture *f = *state;
+
+	put_lines(f->s, lines, sizeof(lines) / sizeof(lines[0]));
+	run_cases(f, old_cases, sizeof(old_cases) / sizeof(old_cases[0]), false);
+}
+
 static void test_a_possible_match_that_weighs_as_much_leaves_no_match(void **state)
 {
 	struct fixture *f = *state;
@@ -2321,6 +2360,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_very_common_name_alone_still_finds_people_of_that_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_wrong_date_at_the_very_address_is_listed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_first_of_january_alone_is_not_the_match, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_date_making_the_person_over_110_is_no_date, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_the_sounds_of_unknown_names_never_crowd_out_a_known_one, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_names_without_a_letter_are_refused, setup, teardown),
