@@ -72,6 +72,7 @@ static const struct word reason_table[] = {
     {"dob:partial_years_apart", "year of birth given is two to five years out"},
     {"dob:partial_mismatch", "year of birth given is more than five years out"},
     {"dob:absent", "no date of birth to compare"},
+    {"dob:century_slipped", "date of birth: the same day a hundred years on (the date given would make the person over 110: a two-digit year read into the wrong century)"},
     {"dob:implausible", "the date of birth given would make the person over 110 (a placeholder such as 1900-01-01, or the century slipped): not compared"},
     {"dob:mismatch", "date of birth differs"},
     {"postcode:full", "postcode exact"},

@@ -220,6 +220,12 @@
  * evaluation's David Palmer, "1900-01-01", at his own postcode, and its
  * only Robert Russell-Williams, "1903-08-28"). */
 #define DOB_AGE_MAX 110
+/* Such a date a hundred years on, the same day, is a record's date: the
+ * century slipped, a two-digit year read the wrong way.  As likely by
+ * chance as the year off by one (one date agrees so), and a slip as
+ * that is: weighed so, and never the match band without the postcode or
+ * the middle name behind it (as a near date). */
+#define W_DOB_CENTURY W_DOB_YEAR
 /* A check's date of birth known in part ("1970-03", "1970"): what is
  * known agrees, weighed as a record's placeholder date is (one given as
  * the 1st, or as 1 January: the month and year, or the year, all that can
@@ -542,6 +548,9 @@ struct match_ctx {
 	 * DOB_AGE_MAX: a date it conflicts with weighs nothing
 	 * (dob:implausible). */
 	bool dob_implausible;
+	/* And that date a hundred years on, when it is not in the future: the
+	 * century slipped (W_DOB_CENTURY); year 0 = none. */
+	struct date dob_century;
 	size_t n_records;
 };
 
@@ -2418,9 +2427,14 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 			for (size_t v = 0; v < q->n_fam_vars; v++)
 				letter_add(letters, sizeof(letters), q->fam_vars[v][0]);
 		}
-		for (size_t l = 0; letters[l] != '\0'; l++)
+		for (size_t l = 0; letters[l] != '\0'; l++) {
 			if (key_date(&k, d->year, d->month, d->day, letters[l]))
 				qkey_add(c, k.b, k.n);
+			/* The century slipped (W_DOB_CENTURY). */
+			if (c->dob_century.year != 0 &&
+			    key_date(&k, c->dob_century.year, d->month, d->day, letters[l]))
+				qkey_add(c, k.b, k.n);
+		}
 		/* Whoever was born that day where the subject lives, whatever
 		 * their name: a name changed and not recorded.  And on the day
 		 * with day and month swapped: a name written in another script
@@ -3677,6 +3691,11 @@ static double tag_dob_weight(const struct match_ctx *c, const struct date *d, si
 	return W_DOB_AGE_INCONSISTENT;
 }
 
+static bool date_same(const struct date *a, const struct date *b)
+{
+	return a->year == b->year && a->month == b->month && a->day == b->day;
+}
+
 static bool tag_rules_out(struct match_ctx *c, uint32_t tag, uint32_t recno)
 {
 	const struct check_subject *s = c->s;
@@ -3705,6 +3724,9 @@ static bool tag_rules_out(struct match_ctx *c, uint32_t tag, uint32_t recno)
 		w_dob = tag_dob_weight(c, d, n);
 		if (c->dob_implausible && w_dob < 0.0)
 			w_dob = 0.0; /* (score_candidate: dob:implausible) */
+		for (size_t i = 0; i < n && c->dob_century.year != 0; i++)
+			if (date_same(&d[i], &c->dob_century) && w_dob < W_DOB_CENTURY)
+				w_dob = W_DOB_CENTURY;
 	}
 	/* A record none of whose districts is the subject's can agree on the
 	 * postcode area at best, one none of whose areas is either on nothing
@@ -3821,6 +3843,13 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 		w = 0.0;
 		wd = "dob:implausible";
 		dob_conflicts = dob_agrees = false;
+		for (size_t i = 0; i < v->n_dobs && c->dob_century.year != 0; i++) {
+			if (date_same(&v->dobs[i], &c->dob_century)) {
+				w = W_DOB_CENTURY;
+				wd = "dob:century_slipped";
+				dob_agrees = true;
+			}
+		}
 	}
 	dob_exact = strcmp(wd, "dob:exact") == 0 || strcmp(wd, "dob:other_dob") == 0;
 	dob_firm = dob_exact && !(s->dob.month == 1 && s->dob.day == 1);
@@ -4698,6 +4727,13 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 	age_window_init(&c->age_guess, subject->age, AGE_GUESS_YEARS, &c->today);
 
 	c->dob_implausible = subject->dob.year != 0 && (int)c->today.year - (int)subject->dob.year > DOB_AGE_MAX;
+	memset(&c->dob_century, 0, sizeof(c->dob_century));
+	if (c->dob_implausible && subject->dob.day != 0) {
+		c->dob_century = subject->dob;
+		c->dob_century.year = (uint16_t)(subject->dob.year + 100u);
+		if (age_on(&c->dob_century, &c->today) < 0)
+			c->dob_century.year = 0; /* in the future */
+	}
 	subject_prepare(c, r, subject);
 	if (c->n_subj == 0) /* answered no_match, it would read as a clean result */
 		return dsc_error_field(err, DSC_EINVAL, "subject.names",

@@ -1231,7 +1231,8 @@ static void test_a_first_of_january_alone_is_not_the_match(void **state)
  * nothing (dob:implausible), not -12 against every record: an
  * evaluation's David Palmer, "1900-01-01", was not found at his own
  * postcode.  A record's date it agrees with as a slip (1905 for 1965)
- * counts as usual.
+ * counts as usual, and the same day a hundred years on is the century
+ * slipped (dob:century_slipped), found by its own D keys.
  */
 static void test_a_date_making_the_person_over_110_is_no_date(void **state)
 {
@@ -1239,8 +1240,14 @@ static void test_a_date_making_the_person_over_110_is_no_date(void **state)
 		{"a date of birth making him 126 is a placeholder, compared as absent",
 		 {.given = "Tegwyn", NULL, "Prothero", .dob = "1900-01-01", .postcode = "LS8 1RU"}, BAND_POSSIBLE_MATCH,
 		 "OLD-TEGWYN", {"dob:implausible", "postcode:full"}},
-		{"...and a century slipped (1903 for 2003), the same",
-		 {.given = "Ysolde", .middle = "Mair", .family = "Prothero", .dob = "1903-08-28"}, BAND_POSSIBLE_MATCH,
+		{"a century slipped (1903 for 2003) is that slip: a possible match alone",
+		 {.given = "Ysolde", NULL, "Prothero", .dob = "1903-08-28"}, BAND_POSSIBLE_MATCH, "OLD-YSOLDE",
+		 {"dob:century_slipped"}},
+		{"...the match with the middle name behind it (as a near date)",
+		 {.given = "Ysolde", .middle = "Mair", .family = "Prothero", .dob = "1903-08-28"}, BAND_MATCH,
+		 "OLD-YSOLDE", {"dob:century_slipped", "middle:exact"}},
+		{"...and another day a hundred years on is no such slip",
+		 {.given = "Ysolde", .middle = "Mair", .family = "Prothero", .dob = "1903-08-27"}, BAND_POSSIBLE_MATCH,
 		 "OLD-YSOLDE", {"dob:implausible", "middle:exact"}},
 		{"a year slipped by a digit past 110 (1905 for 1965) is still that slip",
 		 {.given = "Tegwyn", NULL, "Prothero", .dob = "1906-11-24", .postcode = "LS8 1RU"}, BAND_MATCH,
