@@ -2200,11 +2200,15 @@ static void test_given_name_table_pet_forms(void **state)
 		/* and the colloquial forms evaluation G found missing */
 		{"waz", "warren"}, {"shuggie", "hugh"}, {"tam", "thomas"}, {"wullie", "william"},
 		{"winnie", "winston"}, {"darek", "dariusz"}, {"ozzy", "usman"},
+		/* and evaluation H's (Kully for an alias Kulwinder; Mahmut, the
+		 * Turkish Mahmoud) */
+		{"kully", "kulwinder"}, {"kully", "kuldip"}, {"mahmut", "mahmoud"},
 	};
 	static const char *const apart[][2] = {
 		{"jacob", "james"}, {"charlie", "cormac"}, {"albert", "alasdair"}, {"simon", "stuart"},
 		{"harry", "barry"}, {"dean", "sean"}, {"stanley", "stanislaw"},
 		{"maurice", "mohammed"}, {"chiamaka", "nwamaka"}, {"winston", "winifred"},
+		{"mahmut", "mehmet"}, {"kulwinder", "kuldip"},
 	};
 	struct nickname_table *t = NULL;
 	struct dsc_error err;
