@@ -2974,6 +2974,16 @@ static double given_tok_score(const struct match_ctx *c, const struct mtok *a, c
 		*why = "given:mismatch";
 		return W_GIVEN_DISAGREE;
 	}
+	/* Listed as two names however alike (data/nicknames.tsv, its '!'
+	 * lines: Hassan and Hussein, Harjinder and Rajinder, Oluwaseun and
+	 * Oluwafemi, Mehmet and Mahmut): twins are given such pairs, and an
+	 * independent evaluation's were put in the match band by a near
+	 * spelling with their twin's date and address.  As below, never the
+	 * match band. */
+	if (nickname_apart(c->m->nick, a->s, b->s)) {
+		*why = "given:another_name";
+		return min_d(W_GIVEN_FUZZY_NAMES, w);
+	}
 	if (!name_well_known(c, 'U', a) || !name_well_known(c, 'U', b))
 		return w;
 	/* Two names the register knows well, a letter apart but not alike

@@ -22,10 +22,15 @@ extern const size_t nicknames_data_len;
 extern const char surnames_data[];
 extern const size_t surnames_data_len;
 
+#define NAME_APART_MAX 8 /* "apart" lines one name may be on */
+
 struct nick_name {
 	char *name;
 	uint32_t groups[NAME_GROUPS_MAX];
 	uint8_t n_groups;
+	/* The "apart" lines the name is on: line number << 4 | its set. */
+	uint32_t apart[NAME_APART_MAX];
+	uint8_t n_apart;
 };
 
 struct nickname_table {
@@ -37,6 +42,7 @@ struct nickname_table {
 	size_t n_members, cap_members;
 	uint32_t *group_start; /* n_groups + 1 offsets into members */
 	size_t n_groups, cap_groups;
+	size_t n_apart_lines;
 };
 
 static uint32_t name_hash(const char *s)
@@ -102,25 +108,24 @@ static int rehash(struct nickname_table *t)
 	return DSC_OK;
 }
 
-/* Adds name to the current group (the last one). */
-static int add_member(struct nickname_table *t, const char *name, const char *source, size_t line,
-		      struct dsc_error *err)
+/* The name's index, the name added (in no group yet) if new; -1 and err
+ * set when memory runs out. */
+static long name_index(struct nickname_table *t, const char *name, const char *source, struct dsc_error *err)
 {
 	long k = find_name(t, name);
-	uint32_t g = (uint32_t)(t->n_groups - 1);
 	struct nick_name *nn;
 
 	if (k < 0) {
 		if (grow((void **)&t->names, &t->cap_names, t->n_names + 1, sizeof(*t->names)) != DSC_OK)
-			return dsc_error_set(err, DSC_ENOMEM, "%s: out of memory", source);
+			goto oom;
 		nn = &t->names[t->n_names];
 		memset(nn, 0, sizeof(*nn));
 		nn->name = strdup(name);
 		if (nn->name == NULL)
-			return dsc_error_set(err, DSC_ENOMEM, "%s: out of memory", source);
+			goto oom;
 		k = (long)t->n_names++;
 		if (t->n_names * 2 + 2 > t->n_slots && rehash(t) != DSC_OK)
-			return dsc_error_set(err, DSC_ENOMEM, "%s: out of memory", source);
+			goto oom;
 		if (t->n_slots > 0 && find_name(t, name) != k) {
 			size_t i = name_hash(name) & (t->n_slots - 1);
 			while (t->slots[i] != 0)
@@ -128,6 +133,22 @@ static int add_member(struct nickname_table *t, const char *name, const char *so
 			t->slots[i] = (uint32_t)(k + 1);
 		}
 	}
+	return k;
+oom:
+	dsc_error_set(err, DSC_ENOMEM, "%s: out of memory", source);
+	return -1;
+}
+
+/* Adds name to the current group (the last one). */
+static int add_member(struct nickname_table *t, const char *name, const char *source, size_t line,
+		      struct dsc_error *err)
+{
+	long k = name_index(t, name, source, err);
+	uint32_t g = (uint32_t)(t->n_groups - 1);
+	struct nick_name *nn;
+
+	if (k < 0)
+		return DSC_ENOMEM;
 	nn = &t->names[k];
 	for (size_t i = 0; i < nn->n_groups; i++)
 		if (nn->groups[i] == g)
@@ -143,6 +164,78 @@ static int add_member(struct nickname_table *t, const char *name, const char *so
 	return DSC_OK;
 }
 
+/* Reads one name (a-z, upper case folded) at p[*i] into name. */
+static int read_name(const char *p, size_t len, size_t *i, char name[NICK_NAME_MAX + 1], const char *source,
+		     size_t line, struct dsc_error *err)
+{
+	size_t k = 0;
+
+	while (*i < len && p[*i] != ' ' && p[*i] != '\t' && p[*i] != ',' && p[*i] != '#' && p[*i] != '/') {
+		char c = p[(*i)++];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c < 'a' || c > 'z')
+			return dsc_error_set(err, DSC_EINVAL,
+					     "%s:%zu: a name has the character '%c'; only letters a-z are allowed (write names normalised, without accents or hyphens)",
+					     source, line, c);
+		if (k == NICK_NAME_MAX)
+			return dsc_error_set(err, DSC_EINVAL, "%s:%zu: a name is longer than %d letters", source,
+					     line, NICK_NAME_MAX);
+		name[k++] = c;
+	}
+	name[k] = '\0';
+	return DSC_OK;
+}
+
+/*
+ * A line "! hassan hasan / hussein husain hussain": names that are not one
+ * name however alike they look or sound, in sets (the spellings of each
+ * name) separated by slashes.  Any two names in different sets of the line
+ * are apart (nickname_apart).
+ */
+static int parse_apart(struct nickname_table *t, const char *p, size_t len, size_t i, const char *source,
+		       size_t line, struct dsc_error *err)
+{
+	char name[NICK_NAME_MAX + 1];
+	size_t set = 0, in_set = 0;
+	uint32_t id = (uint32_t)t->n_apart_lines++;
+	int rc;
+
+	if (id > (UINT32_MAX >> 4))
+		return dsc_error_set(err, DSC_EINVAL, "%s:%zu: too many lines", source, line);
+	for (;;) {
+		long k;
+		while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == ','))
+			i++;
+		if (i == len || p[i] == '#' || p[i] == '/') {
+			if (in_set == 0)
+				return dsc_error_set(err, DSC_EINVAL, "%s:%zu: a set of names apart is empty", source,
+						     line);
+			if (i == len || p[i] == '#')
+				break;
+			i++;
+			if (++set > 15)
+				return dsc_error_set(err, DSC_EINVAL, "%s:%zu: more than 16 sets of names apart",
+						     source, line);
+			in_set = 0;
+			continue;
+		}
+		if ((rc = read_name(p, len, &i, name, source, line, err)) != DSC_OK)
+			return rc;
+		if ((k = name_index(t, name, source, err)) < 0)
+			return DSC_ENOMEM;
+		if (t->names[k].n_apart == NAME_APART_MAX)
+			return dsc_error_set(err, DSC_EINVAL, "%s:%zu: '%s' is on more than %d lines of names apart",
+					     source, line, name, NAME_APART_MAX);
+		t->names[k].apart[t->names[k].n_apart++] = id << 4 | (uint32_t)set;
+		in_set++;
+	}
+	if (set == 0)
+		return dsc_error_set(err, DSC_EINVAL, "%s:%zu: names apart need two sets at least (a slash between)",
+				     source, line);
+	return DSC_OK;
+}
+
 static int parse_line(struct nickname_table *t, const char *p, size_t len, const char *source, size_t line,
 		      struct dsc_error *err)
 {
@@ -154,6 +247,8 @@ static int parse_line(struct nickname_table *t, const char *p, size_t len, const
 		i++;
 	if (i == len || p[i] == '#')
 		return DSC_OK;
+	if (p[i] == '!')
+		return parse_apart(t, p, len, i + 1, source, line, err);
 	if (grow((void **)&t->group_start, &t->cap_groups, t->n_groups + 2, sizeof(*t->group_start)) != DSC_OK)
 		return dsc_error_set(err, DSC_ENOMEM, "%s: out of memory", source);
 	if (t->n_groups == 0)
@@ -161,25 +256,16 @@ static int parse_line(struct nickname_table *t, const char *p, size_t len, const
 	t->n_groups++;
 	t->group_start[t->n_groups] = (uint32_t)t->n_members;
 	while (i < len) {
-		size_t k = 0;
 		while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == ','))
 			i++;
 		if (i == len || p[i] == '#')
 			break;
-		while (i < len && p[i] != ' ' && p[i] != '\t' && p[i] != ',' && p[i] != '#') {
-			char c = p[i++];
-			if (c >= 'A' && c <= 'Z')
-				c = (char)(c - 'A' + 'a');
-			if (c < 'a' || c > 'z')
-				return dsc_error_set(err, DSC_EINVAL,
-						     "%s:%zu: a name has the character '%c'; only letters a-z are allowed (write names normalised, without accents or hyphens)",
-						     source, line, c);
-			if (k == NICK_NAME_MAX)
-				return dsc_error_set(err, DSC_EINVAL, "%s:%zu: a name is longer than %d letters",
-						     source, line, NICK_NAME_MAX);
-			name[k++] = c;
-		}
-		name[k] = '\0';
+		if (p[i] == '/')
+			return dsc_error_set(err, DSC_EINVAL,
+					     "%s:%zu: a slash belongs on a line of names apart (one that begins with '!')",
+					     source, line);
+		if ((rc = read_name(p, len, &i, name, source, line, err)) != DSC_OK)
+			return rc;
 		rc = add_member(t, name, source, line, err);
 		if (rc != DSC_OK)
 			return rc;
@@ -295,6 +381,21 @@ bool nickname_related(const struct nickname_table *t, const char *a, const char 
 	for (size_t i = 0; i < t->names[ia].n_groups; i++)
 		for (size_t j = 0; j < t->names[ib].n_groups; j++)
 			if (t->names[ia].groups[i] == t->names[ib].groups[j])
+				return true;
+	return false;
+}
+
+bool nickname_apart(const struct nickname_table *t, const char *a, const char *b)
+{
+	long ia, ib;
+
+	if (t == NULL || t->n_apart_lines == 0 || (ia = find_name(t, a)) < 0 || (ib = find_name(t, b)) < 0 ||
+	    ia == ib)
+		return false;
+	for (size_t i = 0; i < t->names[ia].n_apart; i++)
+		for (size_t j = 0; j < t->names[ib].n_apart; j++)
+			if (t->names[ia].apart[i] >> 4 == t->names[ib].apart[j] >> 4 &&
+			    t->names[ia].apart[i] != t->names[ib].apart[j])
 				return true;
 	return false;
 }

@@ -4,7 +4,9 @@
  * and installed beside the program).
  *
  * A line of the table is a group: "william<TAB>bill billy will liam".
- * Two names are related when they share a group.  Names may sit in
+ * Two names are related when they share a group.  A line that begins with
+ * '!' lists names that are apart, however alike: "! hassan hasan /
+ * hussein husain", sets of spellings separated by slashes.  Names may sit in
  * several groups ("ron" is in ronald's, aaron's, cameron's and
  * veronica's), which is why relation is not transitive: ronald and
  * veronica are not related through ron.
@@ -38,6 +40,9 @@ void nickname_table_free(struct nickname_table *t);
 
 /* Names are normalised tokens (lower-case a-z). */
 bool nickname_related(const struct nickname_table *t, const char *a, const char *b);
+/* Whether a line of names apart ("! hassan hasan / hussein husain")
+ * holds the two in different sets: two names, not spellings of one. */
+bool nickname_apart(const struct nickname_table *t, const char *a, const char *b);
 /* Every name related to name (not name itself), at most max, the names
  * its groups begin with (the full names) first; returns the
  * count stored.  The strings belong to the table. */
