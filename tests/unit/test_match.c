@@ -1234,10 +1234,10 @@ static void test_a_first_of_january_alone_is_not_the_match(void **state)
  * counts as usual, and the same day a hundred years on is the century
  * slipped (dob:century_slipped), found by its own D keys.
  */
-static void test_a_date_making_the_person_over_110_is_no_date(void **state)
+static void test_a_date_of_birth_over_110_years_old(void **state)
 {
 	static const struct check_case old_cases[] = {
-		{"a date of birth making him 126 is a placeholder, compared as absent",
+		{"a date of birth making him 126 is a placeholder: it weighs nothing against his",
 		 {.given = "Tegwyn", NULL, "Prothero", .dob = "1900-01-01", .postcode = "LS8 1RU"}, BAND_POSSIBLE_MATCH,
 		 "OLD-TEGWYN", {"dob:implausible", "postcode:full"}},
 		{"a century slipped (1903 for 2003) is that slip: a possible match alone",
@@ -2452,7 +2452,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_very_common_name_alone_still_finds_people_of_that_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_wrong_date_at_the_very_address_is_listed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_first_of_january_alone_is_not_the_match, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_a_date_making_the_person_over_110_is_no_date, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_date_of_birth_over_110_years_old, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_the_sounds_of_unknown_names_never_crowd_out_a_known_one, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_names_without_a_letter_are_refused, setup, teardown),
