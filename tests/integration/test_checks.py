@@ -62,6 +62,17 @@ CHAIN = [{"id": "WMP-AR0001", "names": [{"given": "Nabil", "middle": "Faraj", "f
           "dob": "1981-06-19", "sex": "M", "managing_force": "west-mercia", "status": "active",
           "addresses": [{"postcode": "WR3 8HP"}]}]
 
+# Evaluation H (2 December): twins given two names however alike; a
+# person living at the address a wrong date was given for; a date written
+# as 1 January or 1900-01-01 where nobody knew it.
+HOUSEHOLD = [{"id": "WMP-HH0001", "names": [{"given": "Hassan", "family": "Ollerbrae", "kind": "primary"}],
+              "dob": "1971-05-12", "sex": "M", "managing_force": "west-mercia", "status": "active",
+              "addresses": [{"postcode": "WR6 5LJ"}]},
+             {"id": "WMP-HH0002", "names": [{"given": "Abdi", "middle": "Ali", "family": "Warsandeh",
+                                             "kind": "primary"}],
+              "dob": "2001-01-01", "sex": "M", "managing_force": "west-mercia", "status": "active",
+              "addresses": [{"postcode": "WR2 4NE"}]}]
+
 
 def candidates_in(obj):
     """Every candidate-like object (a dict with offender_id and band)
@@ -79,7 +90,7 @@ def candidates_in(obj):
 
 
 class Checks(DaemonTestCase):
-    records = fixture_records() + REGISTER + TEN + ELEVEN + TWINS + SIKH + CHAIN
+    records = fixture_records() + REGISTER + TEN + ELEVEN + TWINS + SIKH + CHAIN + HOUSEHOLD
 
     def check(self, principal, body, status=200):
         r = self.client(principal).post("/v1/checks", body)
@@ -209,6 +220,35 @@ class Checks(DaemonTestCase):
         c = first("Michael", "Quorndale", "1979-01-30", "WR10 2BN", "F")
         self.assertEqual((c["offender_id"], c["band"]), ("WMP-TW0002", "match"))
         self.assertIn("sex:mismatch", c["reasons"])
+
+    def test_dates_nobody_knew_and_names_apart_say_so(self):
+        # Evaluation H.  Each answer as the API gives it, with its reasons.
+        def first(**kw):
+            j = self.check("cw.wm", check_body(**kw)).json()
+            self.assertWellFormedAnswer(j)
+            self.assertTrue(j["candidates"], kw)
+            return j["candidates"][0]
+        # Hussein asked about, his twin Hassan registered: two names.
+        c = first(given="Hussein", family="Ollerbrae", dob="1971-05-12", postcode="WR6 5LJ", sex="M")
+        self.assertEqual((c["offender_id"], c["band"]), ("WMP-HH0001", "possible_match"))
+        self.assertIn("given:another_name", c["reasons"])
+        # Hasan is a spelling of Hassan: the match.
+        c = first(given="Hasan", family="Ollerbrae", dob="1971-05-12", postcode="WR6 5LJ", sex="M")
+        self.assertEqual((c["offender_id"], c["band"]), ("WMP-HH0001", "match"))
+        # A date wholly wrong, the name and the address right: listed.
+        c = first(given="Hassan", family="Ollerbrae", dob="1980-11-03", postcode="WR6 5LJ")
+        self.assertEqual((c["offender_id"], c["band"]), ("WMP-HH0001", "possible_match"))
+        self.assertIn("dob:mismatch", c["reasons"])
+        self.assertIn("postcode:full", c["reasons"])
+        # 1900-01-01, where nobody knew the date: not held against him.
+        c = first(given="Hassan", family="Ollerbrae", dob="1900-01-01")
+        self.assertEqual(c["offender_id"], "WMP-HH0001")
+        self.assertIn("dob:implausible", c["reasons"])
+        # 1 January agreeing alone is not the match; with the postcode it is.
+        c = first(given="Abdi", family="Warsandeh", dob="2001-01-01", postcode="WR14 1AA")
+        self.assertEqual((c["offender_id"], c["band"]), ("WMP-HH0002", "possible_match"))
+        c = first(given="Abdi", family="Warsandeh", dob="2001-01-01", postcode="WR2 4NE")
+        self.assertEqual((c["offender_id"], c["band"]), ("WMP-HH0002", "match"))
 
     def test_a_date_of_birth_known_in_part_is_taken_audited_and_stored_short(self):
         # Addition: "1985-11" or "1985" (or with zeros for the parts not
