@@ -932,8 +932,8 @@ enum dob_level compare_dob(const struct date *q, const struct date *r)
 		return DOB_ONE_DIGIT; /* 1978 typed as 1987 */
 	if (q->month == r->month && q->day == r->day && abs((int)q->year - (int)r->year) == 2)
 		return DOB_YEAR_OFF_BY_TWO;
-	if (q->month == r->month && q->day == r->day && abs((int)q->year - (int)r->year) <= 5)
-		return DOB_SAME_BIRTHDAY;
+	if (q->month == r->month && q->day == r->day && abs((int)q->year - (int)r->year) <= 10)
+		return DOB_SAME_BIRTHDAY; /* (a year lied about keeps the birthday) */
 	/* Forms and older records write a birthday nobody knew as the 1st,
 	 * or as 1 January: the same month (year) is then all that can agree. */
 	if (q->year == r->year && q->month == r->month && (q->day == 1 || r->day == 1))

@@ -83,8 +83,8 @@ enum dob_level {
 	 * miscounted beyond one digit (1979 for 1981), which agrees by chance
 	 * with two dates only. */
 	DOB_YEAR_OFF_BY_TWO,
-	/* The same day and month three to five years apart: an age guessed
-	 * or miscounted, the birthday kept. */
+	/* The same day and month three to ten years apart: an age guessed,
+	 * miscounted or lied about, the birthday kept. */
 	DOB_SAME_BIRTHDAY,
 	/* The year one out and, the year put right, one slip more: day and
 	 * month swapped, one digit, or 1 to 3 days (29 July 1981 for 28 July

@@ -69,6 +69,11 @@
  * so no more than a loose spelling (W_FAMILY_FUZZY_LOW). */
 #define W_FAMILY_MAC_DROPPED 3.5
 #define W_FAMILY_DISAGREE -8.0
+/* A family name given as its initial alone ("Jamie W", as a profile on
+ * social media shows it; evaluation I found none of them): agrees as an
+ * initial with the record's family name, weighed as a given name's
+ * initial is, and never the match band (a name agreeing in part). */
+#define W_FAMILY_INITIAL 2.0
 /* Two typos in a family name of five letters or more that keeps its
  * first letter (Shitj for Smith, Mwhsah for Mensah, Calrie for Clarke):
  * about as likely of the same person as of another (two slips are rare,
@@ -170,8 +175,10 @@
  * agree so by chance against some thirty for a one-digit slip, and it is
  * a rarer mistake; weighed as the slip is. */
 #define W_DOB_YEAR_TWO 5.0
-/* The birthday three to five years apart: an age guessed or miscounted.
- * Neither way, and never enough for the match band: the names and the
+/* The birthday three to ten years apart: an age guessed or miscounted, or
+ * lied about (a year changed and the birthday kept: an evaluation's Lee
+ * Caldwick, "1982-03-14", born 1975-03-14, was no_match at -12 beyond five
+ * years).  Neither way, and never enough for the match band: the names and the
  * postcode must carry a possible match (Andrew Bailey born 1996-06-19 at
  * WV14 4EQ for the one born 2000-06-19 there), and a common name's
  * namesakes who share a birthday stay out. */
@@ -196,6 +203,16 @@
 #define AGE_ROUGH_YEARS 3
 #define AGE_GUESS_YEARS 5
 #define W_DOB_AGE_GUESS -3.0
+/* Six to ten years out (AGE_FAR_YEARS) an age, or a year of birth given
+ * alone, still conflicts (never the match band) but weighs half what a
+ * date that differs does: Clare's Law's partners give themselves out as
+ * years younger than they are, and an independent evaluation's Marc
+ * O'Neill, "34", the only one on its register and 41, was no_match at
+ * -12 (as were 33 of its 40 unique names given six to eight years
+ * young).  Further out, -12: a namesake sixteen years from the age given
+ * is not listed on the name alone (evaluation G). */
+#define AGE_FAR_YEARS 10
+#define W_DOB_AGE_FAR -6.0
 #define W_DOB_MISMATCH -12.0
 /* A date of birth that conflicts (another date, an age far out) where the
  * names agree (the family name exactly or as a listed variant, the given
@@ -532,7 +549,7 @@ struct match_ctx {
 	/* of a subject with an age and no date: the dates of birth within
 	 * AGE_NEAR_YEARS of it, AGE_ROUGH_YEARS and AGE_GUESS_YEARS
 	 * (dob_score_dates's three tolerances) */
-	struct age_window age_near, age_rough, age_guess;
+	struct age_window age_near, age_rough, age_guess, age_far;
 	const struct check_subject *s; /* the subject of the check under way */
 	uint32_t seen_key[SEEN_SLOTS];
 	uint32_t seen_gen[SEEN_SLOTS];
@@ -2764,6 +2781,16 @@ static double family_score(const struct match_ctx *c, const struct mname *q, con
 		*why = "family:exact";
 		return w_exact;
 	}
+	/* An initial (W_FAMILY_INITIAL); not in a reading with the names
+	 * swapped, where it is the given name's initial ("A Cameron"). */
+	if (q->nf == 1 && q->family[0].len == 1 && !(q >= c->subj && q < c->subj + c->n_subj && c->swapped[q - c->subj])) {
+		if (rn->family[0].s[0] == q->family[0].s[0]) {
+			*why = "family:initial";
+			return W_FAMILY_INITIAL;
+		}
+		*why = "family:mismatch";
+		return W_FAMILY_DISAGREE;
+	}
 	if (same_words_reordered(q, rn)) {
 		*why = "family:reordered";
 		return w_exact - W_FAMILY_REORDERED_DROP;
@@ -3370,6 +3397,12 @@ static bool names_agree(const struct name_result *nr)
 	return f && g;
 }
 
+/* The given name agrees as the same name: exactly or as a pet form. */
+static bool given_same_name(const char *wg)
+{
+	return wg != NULL && (strcmp(wg, "given:exact") == 0 || strcmp(wg, "given:nickname") == 0);
+}
+
 static bool given_agrees(const char *wg)
 {
 	static const char *const agree[] = {"given:exact", "given:nickname", "given:fuzzy", "given:phonetic"};
@@ -3401,11 +3434,14 @@ static void score_names(struct match_ctx *c, const struct rview *v, struct name_
 			if (wfam + q->rest_ub <= best->w + 1e-9)
 				continue;
 			w = wfam + given_score_memo(c, i, q, rn, &wg);
-			/* Singh for another family name, or the record's middle
-			 * name for the family name, counts only when the given
-			 * names agree: Sian Chapman is not Harpreet Singh Sandhu
-			 * for being born on his date. */
-			if (wf != NULL && (strcmp(wf, "family:singh_kaur") == 0 || strcmp(wf, "family:middle_name") == 0) &&
+			/* Singh for another family name, the record's middle
+			 * name for the family name, or the family name's initial,
+			 * counts only when the given names agree: Sian Chapman
+			 * is not Harpreet Singh Sandhu for being born on his
+			 * date, nor "J" Wayne Johnson. */
+			if (wf != NULL &&
+			    (strcmp(wf, "family:singh_kaur") == 0 || strcmp(wf, "family:middle_name") == 0 ||
+			     strcmp(wf, "family:initial") == 0) &&
 			    !given_agrees(wg)) {
 				w += W_FAMILY_DISAGREE - wfam;
 				wf = "family:mismatch";
@@ -3431,7 +3467,8 @@ static void score_names(struct match_ctx *c, const struct rview *v, struct name_
 						      strcmp(wf, "family:compound_part") == 0 &&
 						      (strcmp(wg, "given:middle_name") == 0 ||
 						       strcmp(wg, "given:initial") == 0)) ||
-						     (wf != NULL && strcmp(wf, "family:singh_kaur") == 0);
+						     (wf != NULL && (strcmp(wf, "family:singh_kaur") == 0 ||
+								     strcmp(wf, "family:initial") == 0));
 				best->name_idx = j;
 				best->swapped = c->swapped[i];
 				best->translit = rn->translit || q->translit;
@@ -3476,6 +3513,11 @@ static double dob_score_part(const struct check_subject *s, const struct date *d
 	if (nearest <= DOB_PART_APART_YEARS) {
 		*why = "dob:partial_years_apart";
 		return W_DOB_PART_APART;
+	}
+	if (nearest <= AGE_FAR_YEARS && nearest != INT_MAX) {
+		*why = "dob:partial_mismatch"; /* six to ten years out: as an age that far */
+		*conflicts = true;
+		return W_DOB_AGE_FAR;
 	}
 	if (nearest == INT_MAX) {
 		*why = "dob:absent";
@@ -3550,7 +3592,7 @@ static double dob_score_dates(const struct match_ctx *c, const struct check_subj
 		}
 		*why = "dob:age_inconsistent";
 		*conflicts = true;
-		return W_DOB_AGE_INCONSISTENT;
+		return nearest <= AGE_FAR_YEARS ? W_DOB_AGE_FAR : W_DOB_AGE_INCONSISTENT;
 	}
 	for (size_t i = 0; i < n_dobs; i++) {
 		enum dob_level l = compare_dob(&s->dob, &dobs[i]);
@@ -3698,6 +3740,9 @@ static double tag_dob_weight(const struct match_ctx *c, const struct date *d, si
 	for (size_t i = 0; i < n; i++)
 		if (age_window_has(&c->age_guess, &d[i]))
 			return W_DOB_AGE_GUESS;
+	for (size_t i = 0; i < n; i++)
+		if (age_window_has(&c->age_far, &d[i]))
+			return W_DOB_AGE_FAR;
 	return W_DOB_AGE_INCONSISTENT;
 }
 
@@ -3840,7 +3885,7 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	struct scored sc;
 	const char *wd, *wp;
 	bool dob_agrees, dob_conflicts, dob_exact, dob_firm, name_changed = false;
-	double w, w_postcode, eased = 0.0;
+	double w, w_date, w_postcode, eased = 0.0;
 
 	/* Dates, postcode and sex first: they are cheap, and when even the
 	 * best possible name agreement could not lift the candidate to the
@@ -3861,6 +3906,7 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 			}
 		}
 	}
+	w_date = w;
 	dob_exact = strcmp(wd, "dob:exact") == 0 || strcmp(wd, "dob:other_dob") == 0;
 	dob_firm = dob_exact && !(s->dob.month == 1 && s->dob.day == 1);
 	w_postcode = postcode_score(c, v, &wp);
@@ -3886,6 +3932,16 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	score_names(c, v, &nr);
 	if (eased > 0 && !names_agree(&nr))
 		w -= eased;
+	/* A family name other than the record's, the given name the same, at
+	 * the very address, with a date or an age that agrees: a surname
+	 * taken on marriage, or one in use and not registered (evaluation
+	 * I's Susan Knight, 26, at M16 5XX, is the Susan Whitby born 2000
+	 * who lives there; its David Watson, 63, at NG11 4LB, the David
+	 * Powell born 1963).  The family name then weighs nothing either way;
+	 * still never the match band (the names conflict). */
+	if (nr.why[0] != NULL && strcmp(nr.why[0], "family:mismatch") == 0 && given_same_name(nr.why[1]) &&
+	    wp != NULL && strcmp(wp, "postcode:full") == 0 && w_date > 0.0)
+		nr.w -= W_FAMILY_DISAGREE;
 	/* A name changed and not recorded (by deed poll, or only in use):
 	 * no part of it agrees, but the date of birth is exactly one of the
 	 * record's and the postcode agrees to its sector.  Someone else born
@@ -4519,6 +4575,8 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 			f = q->w_family_joined;
 			if (!q->family_seen)
 				f = min_d(W_FAMILY_FUZZY, q->w_family_joined - W_FUZZY_BELOW_EXACT);
+			if (f < W_FAMILY_INITIAL)
+				f = W_FAMILY_INITIAL;
 		}
 		q->rest_ub = g + (q->nm > 0 ? W_MIDDLE_EXACT : 0.0) +
 			     (c->swapped[i] || c->split[i] ? W_NAMES_SWAPPED : 0.0);
@@ -4735,6 +4793,7 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 	age_window_init(&c->age_near, subject->age, AGE_NEAR_YEARS, &c->today);
 	age_window_init(&c->age_rough, subject->age, AGE_ROUGH_YEARS, &c->today);
 	age_window_init(&c->age_guess, subject->age, AGE_GUESS_YEARS, &c->today);
+	age_window_init(&c->age_far, subject->age, AGE_FAR_YEARS, &c->today);
 
 	c->dob_implausible = subject->dob.year != 0 && (int)c->today.year - (int)subject->dob.year > DOB_AGE_MAX;
 	memset(&c->dob_century, 0, sizeof(c->dob_century));

@@ -383,7 +383,9 @@ static void test_dob_levels(void **state)
 		{"two years apart, one digit: a one-digit slip", {1972, 3, 12}, {1970, 3, 12}, DOB_ONE_DIGIT},
 		{"the birthday three years apart across a decade", {1982, 3, 12}, {1979, 3, 12}, DOB_SAME_BIRTHDAY},
 		{"the birthday five years apart", {2000, 6, 19}, {1995, 6, 19}, DOB_SAME_BIRTHDAY},
-		{"the birthday six years apart: no level", {2001, 6, 19}, {1995, 6, 19}, DOB_MISMATCH},
+		{"the birthday eight years apart (a year lied about)", {1983, 6, 19}, {1975, 6, 19}, DOB_SAME_BIRTHDAY},
+		{"the birthday ten years apart", {2001, 6, 19}, {1991, 6, 19}, DOB_SAME_BIRTHDAY},
+		{"the birthday eleven years apart: no level", {2006, 6, 19}, {1995, 6, 19}, DOB_MISMATCH},
 		{"two years apart, another day", {1981, 3, 13}, {1979, 3, 12}, DOB_MISMATCH},
 		{"unrelated dates mismatch", {1955, 7, 28}, {1970, 3, 12}, DOB_MISMATCH},
 		{"same year, other day and month: same year", {1970, 8, 25}, {1970, 3, 12}, DOB_SAME_YEAR},
@@ -473,7 +475,7 @@ static enum dob_level dob_level_by_definition(const struct date *q, const struct
 	if (q->month == r->month && q->day == r->day && abs((int)q->year - (int)r->year) == 2)
 		return DOB_YEAR_OFF_BY_TWO;
 	if (q->month == r->month && q->day == r->day && abs((int)q->year - (int)r->year) >= 3 &&
-	    abs((int)q->year - (int)r->year) <= 5)
+	    abs((int)q->year - (int)r->year) <= 10)
 		return DOB_SAME_BIRTHDAY;
 	if (q->year == r->year && q->month == r->month && (q->day == 1 || r->day == 1))
 		return DOB_MONTH_ONLY;
