@@ -565,6 +565,14 @@ struct match_ctx {
 	 * DOB_AGE_MAX: a date it conflicts with weighs nothing
 	 * (dob:implausible). */
 	bool dob_implausible;
+	/* No reading of the subject has a family name ("Paul", "-"): the G
+	 * keys (given name and year of birth) are the name's own keys, read
+	 * as the primary keys are, not as secondary ones under
+	 * SECONDARY_CAP.  An evaluation's "Paul -", 35, in M24 answered one
+	 * Paul of that age, living elsewhere, and said the list was whole:
+	 * the Pauls born in those years were too many for a secondary key,
+	 * and the Paul Evans of M24 was never read. */
+	bool given_only;
 	/* And that date a hundred years on, when it is not in the future: the
 	 * century slipped (W_DOB_CENTURY); year 0 = none. */
 	struct date dob_century;
@@ -4663,7 +4671,8 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 		size_t from = c->n_cands;
 		if (k->count == 0)
 			continue;
-		if ((k->k[0] == 'F' || k->k[0] == 'Y' || k->k[0] == 'G') && k->count > SECONDARY_CAP)
+		if ((k->k[0] == 'F' || k->k[0] == 'Y' || (k->k[0] == 'G' && !c->given_only)) &&
+		    k->count > SECONDARY_CAP)
 			continue;
 		if (k->k[0] == 'S' || k->k[0] == 'I')
 			continue; /* after the names' keys, below */
@@ -4744,7 +4753,8 @@ static int scan_and_score(struct match_ctx *c, struct store_reader *r, const str
 		const struct qkey *k = &c->keys[i];
 		if (k->count > 0 && !k->read) {
 			c->cut = true;
-			if (k->k[0] != 'F' && k->k[0] != 'Y' && k->k[0] != 'G' && k->k[0] != 'S' && k->k[0] != 'I')
+			if (k->k[0] != 'F' && k->k[0] != 'Y' && (k->k[0] != 'G' || c->given_only) && k->k[0] != 'S' &&
+			    k->k[0] != 'I')
 				c->truncated = true;
 		}
 	}
@@ -4804,6 +4814,9 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 			c->dob_century.year = 0; /* in the future */
 	}
 	subject_prepare(c, r, subject);
+	c->given_only = c->n_subj > 0;
+	for (size_t i = 0; i < c->n_subj; i++)
+		c->given_only = c->given_only && c->subj[i].nf == 0;
 	if (c->n_subj == 0) /* answered no_match, it would read as a clean result */
 		return dsc_error_field(err, DSC_EINVAL, "subject.names",
 				       "no name holds a letter: nobody can be matched by it");

@@ -1550,6 +1550,8 @@ static void test_nickname_lines_of_names_apart(void **state)
 	assert_true(nickname_apart(t, "mehmet", "mahmut"));
 	assert_true(nickname_apart(t, "oluwaseun", "oluwafemi"));
 	assert_true(nickname_apart(t, "harjinder", "rajinder"));
+	assert_true(nickname_apart(t, "mitchell", "michael"));
+	assert_false(nickname_apart(t, "mick", "michael"));
 	assert_false(nickname_apart(t, "mohammed", "muhammad"));
 	assert_false(nickname_apart(t, "hussain", "hussein"));
 	nickname_table_free(t);
@@ -1997,6 +1999,45 @@ static void test_a_family_initial_or_a_surname_in_use_at_the_address(void **stat
 }
 
 /*
+ * No family name ("Paul", "-"), an age and a postcode district: the given
+ * name's keys with the years the age allows are the name's own keys, read
+ * whole however many Pauls were born then (not as a secondary key under
+ * SECONDARY_CAP), so the Paul of that district is found.  (Evaluation I:
+ * one Paul of that age living elsewhere, and an answer that said the list
+ * was whole.)
+ */
+static void test_a_given_name_alone_reads_its_own_keys(void **state)
+{
+	struct fixture *f = *state;
+	struct query q = {.given = "Paul", NULL, "-", .age = 0, .postcode = "M24"};
+	const struct date dob = {1990, 12, 6};
+	struct check_result res;
+	struct store_txn *t;
+	struct dsc_error err;
+
+	assert_int_equal(store_write_begin(f->s, &t, &err), DSC_OK);
+	for (int i = 0; i < 160; i++) { /* Pauls born in 1990 and 1991, far away */
+		char line[512];
+		snprintf(line, sizeof(line),
+			 "{\"id\":\"PA-%04d\",\"names\":[{\"given\":\"Paul\",\"family\":\"Fordwick%c\",\"kind\":\"primary\"}],"
+			 "\"dob\":\"%d-%02d-%02d\",\"addresses\":[{\"postcode\":\"TR%d 1AB\"}],"
+			 "\"managing_force\":\"devon-and-cornwall\",\"status\":\"active\"}",
+			 i, 'a' + i % 26, 1990 + i % 2, 1 + i % 12, 1 + i % 28, 1 + i % 20);
+		put_in(t, line);
+	}
+	put_in(t, "{\"id\":\"PA-M24\",\"names\":[{\"given\":\"Paul\",\"family\":\"Evanscombe\",\"kind\":\"primary\"}],"
+		  "\"dob\":\"1990-12-06\",\"addresses\":[{\"postcode\":\"M24 7HU\"}],"
+		  "\"managing_force\":\"greater-manchester\",\"status\":\"active\"}");
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+
+	q.age = age_today(&dob);
+	run(f, &q, &res);
+	assert_true(res.n_candidates > 0);
+	assert_string_equal(res.candidates[0].offender_id, "PA-M24");
+	assert_true(has_reason(&res.candidates[0], "postcode:district"));
+}
+
+/*
  * Terence Smith written in Ukrainian Cyrillic as heard (теренке сміт:
  * terenke smit), born on 7 December and asked about as 12 July: neither
  * name keeps its sound, and the date keys hold the date as given.  The
@@ -2346,6 +2387,8 @@ static void test_given_name_table_pet_forms(void **state)
 		/* and evaluation H's (Kully for an alias Kulwinder; Mahmut, the
 		 * Turkish Mahmoud) */
 		{"kully", "kulwinder"}, {"kully", "kuldip"}, {"mahmut", "mahmoud"},
+		/* and evaluation I's */
+		{"jase", "jason"}, {"kez", "kieran"}, {"natey", "nathan"},
 	};
 	static const char *const apart[][2] = {
 		{"jacob", "james"}, {"charlie", "cormac"}, {"albert", "alasdair"}, {"simon", "stuart"},
@@ -2531,6 +2574,7 @@ int main(void)
 		cmocka_unit_test(test_nickname_lines_of_names_apart),
 		cmocka_unit_test_setup_teardown(test_twins_with_names_apart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_family_initial_or_a_surname_in_use_at_the_address, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_given_name_alone_reads_its_own_keys, setup, teardown),
 		cmocka_unit_test(test_surname_table),
 		cmocka_unit_test_setup_teardown(test_family_name_variants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_typo_in_the_mc, setup, teardown),
