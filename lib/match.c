@@ -2770,7 +2770,8 @@ static double same_words_but_particles(const struct mname *q, const struct mname
 	       W_FAMILY_PARTICLES_DROP;
 }
 
-static double family_score(const struct match_ctx *c, const struct mname *q, const struct mname *rn,
+/* swapped: q is the subject's names read the other way round. */
+static double family_score(const struct match_ctx *c, const struct mname *q, const struct mname *rn, bool swapped,
 			   const char **why)
 {
 	const struct nickname_table *sur = c->m->sur;
@@ -2791,7 +2792,7 @@ static double family_score(const struct match_ctx *c, const struct mname *q, con
 	}
 	/* An initial (W_FAMILY_INITIAL); not in a reading with the names
 	 * swapped, where it is the given name's initial ("A Cameron"). */
-	if (q->nf == 1 && q->family[0].len == 1 && !(q >= c->subj && q < c->subj + c->n_subj && c->swapped[q - c->subj])) {
+	if (q->nf == 1 && q->family[0].len == 1 && !swapped) {
 		if (rn->family[0].s[0] == q->family[0].s[0]) {
 			*why = "family:initial";
 			return W_FAMILY_INITIAL;
@@ -3350,10 +3351,10 @@ static double family_score_memo(struct match_ctx *c, size_t variant, const struc
 	double w;
 
 	if (len == 0)
-		return family_score(c, q, rn, why);
+		return family_score(c, q, rn, c->swapped[variant], why);
 	if (memo_get(c, salt, key, len, &w, why, &e))
 		return w;
-	w = family_score(c, q, rn, why);
+	w = family_score(c, q, rn, c->swapped[variant], why);
 	memo_put(c, e, salt, key, len, w, *why);
 	return w;
 }
@@ -3388,29 +3389,23 @@ static bool family_is_middle(const struct mname *q, const struct mname *rn)
 	return false;
 }
 
-/* The given names agree: the same, a pet form, a near spelling or a
- * sound (not an initial, a middle name, another name or none). */
-/* Both names agree as the same name: the family name exactly or as a
- * listed variant, the given name exactly or as a pet form. */
-static bool names_agree(const struct name_result *nr)
-{
-	static const char *const family[] = {"family:exact", "family:variant"};
-	static const char *const given[] = {"given:exact", "given:nickname"};
-	bool f = false, g = false;
-
-	for (size_t i = 0; i < 2; i++) {
-		f = f || (nr->why[0] != NULL && strcmp(nr->why[0], family[i]) == 0);
-		g = g || (nr->why[1] != NULL && strcmp(nr->why[1], given[i]) == 0);
-	}
-	return f && g;
-}
-
 /* The given name agrees as the same name: exactly or as a pet form. */
 static bool given_same_name(const char *wg)
 {
 	return wg != NULL && (strcmp(wg, "given:exact") == 0 || strcmp(wg, "given:nickname") == 0);
 }
 
+/* Both names agree as the same name: the family name exactly or as a
+ * listed variant, the given name exactly or as a pet form. */
+static bool names_agree(const struct name_result *nr)
+{
+	return nr->why[0] != NULL &&
+	       (strcmp(nr->why[0], "family:exact") == 0 || strcmp(nr->why[0], "family:variant") == 0) &&
+	       given_same_name(nr->why[1]);
+}
+
+/* The given names agree: the same, a pet form, a near spelling or a
+ * sound (not an initial, a middle name, another name or none). */
 static bool given_agrees(const char *wg)
 {
 	static const char *const agree[] = {"given:exact", "given:nickname", "given:fuzzy", "given:phonetic"};
@@ -3799,8 +3794,8 @@ static bool tag_rules_out(struct match_ctx *c, uint32_t tag, uint32_t recno)
 	 * (W_DOB_CONFLICT_AT_ADDRESS). */
 	if (c->postcode[0] != '\0') {
 		double pb = postcode_bound(c, tag);
-		if (pb >= W_POSTCODE_FULL && w_dob < W_DOB_CONFLICT_AT_ADDRESS)
-			w_dob = W_DOB_CONFLICT_AT_ADDRESS;
+		if (pb >= W_POSTCODE_FULL && c->sector[0] != '\0' && w_dob < W_DOB_CONFLICT_AT_ADDRESS)
+			w_dob = W_DOB_CONFLICT_AT_ADDRESS; /* (a postcode in full has a sector) */
 		w += pb;
 	}
 	w += w_dob;
