@@ -573,6 +573,13 @@ struct match_ctx {
 	 * the Pauls born in those years were too many for a secondary key,
 	 * and the Paul Evans of M24 was never read. */
 	bool given_only;
+	/* The key being read pairs the family name's sound with the given
+	 * name's (N) or with the subject's postcode sector (P): a record
+	 * whose names both agree is met through such a key, so only there
+	 * may its tag bound ease a conflicting date (W_DOB_CONFLICT_AT_ADDRESS);
+	 * a record first met through another key is ruled out as before, and
+	 * weighed again when one of these is read. */
+	bool names_key;
 	/* And that date a hundred years on, when it is not in the future: the
 	 * century slipped (W_DOB_CENTURY); year 0 = none. */
 	struct date dob_century;
@@ -2361,6 +2368,7 @@ static int scan_key(struct match_ctx *c, struct store_reader *r, struct qkey *k,
 	int rc;
 
 	c->key_stopped = false;
+	c->names_key = k->k[0] == 'N' || k->k[0] == 'P';
 	if (k->n_refs > 0 && k->n_refs == k->count) {
 		collect_fn(c, c->ref_arena + k->refs_at, k->n_refs);
 		k->read = !c->key_stopped;
@@ -3794,7 +3802,7 @@ static bool tag_rules_out(struct match_ctx *c, uint32_t tag, uint32_t recno)
 	 * (W_DOB_CONFLICT_AT_ADDRESS). */
 	if (c->postcode[0] != '\0') {
 		double pb = postcode_bound(c, tag);
-		if (pb >= W_POSTCODE_FULL && c->sector[0] != '\0' && w_dob < W_DOB_CONFLICT_AT_ADDRESS)
+		if (pb >= W_POSTCODE_FULL && c->sector[0] != '\0' && c->names_key && w_dob < W_DOB_CONFLICT_AT_ADDRESS)
 			w_dob = W_DOB_CONFLICT_AT_ADDRESS; /* (a postcode in full has a sector) */
 		w += pb;
 	}
@@ -4769,7 +4777,7 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 	out->n_considered = 0;
 	out->n_views = 0;
 	out->more_candidates = false;
-	c->set_aside = c->cut = c->truncated = false;
+	c->set_aside = c->cut = c->truncated = c->names_key = false;
 	c->n_probes = c->n_probe_views = 0;
 	c->r = r;
 	if (subject->n_names == 0)
