@@ -176,15 +176,15 @@
  * a rarer mistake; weighed as the slip is. */
 #define W_DOB_YEAR_TWO 5.0
 /* The birthday three to five years apart: an age guessed or miscounted.
- * Six to ten years apart, lied about (a year changed and the birthday
- * kept: an evaluation's Lee Caldwick, "1982-03-14", born 1975-03-14, was
- * no_match at -12), it weighs as an age that far out does, W_DOB_AGE_FAR:
- * a rare name keeps him in view, a common name's namesakes who share the
- * birthday (at 0 a million records' were read, some 40 views more a check
- * with a date) stay out.  Neither way, and never enough for the match band: the names and the
+ * Neither way, and never enough for the match band: the names and the
  * postcode must carry a possible match (Andrew Bailey born 1996-06-19 at
  * WV14 4EQ for the one born 2000-06-19 there), and a common name's
- * namesakes who share a birthday stay out. */
+ * namesakes who share a birthday stay out.  Six to ten years apart, an
+ * age lied about (a year changed and the birthday kept: an evaluation's
+ * Lee Caldwick, "1982-03-14", born 1975-03-14, was no_match at -12), it
+ * weighs as an age that far out does, W_DOB_AGE_FAR (dob_score_dates):
+ * a rare name keeps him in view; at 0 a million records' namesakes who
+ * share the birthday were read and listed. */
 #define W_DOB_SAME_BIRTHDAY 0.0
 #define W_DOB_AGE 2.5
 /* An age more than AGE_GUESS_YEARS from every date of the record's: as a
