@@ -584,7 +584,7 @@ struct match_ctx {
 	 * weighed again when the P key is read.  (The tag's district is a
 	 * bit of twelve: through the N keys of a common name at a million
 	 * records it let a twelfth of them be read, 61 -> 74 views a check.) */
-	bool names_key;
+	bool sector_key;
 	/* And that date a hundred years on, when it is not in the future: the
 	 * century slipped (W_DOB_CENTURY); year 0 = none. */
 	struct date dob_century;
@@ -2373,7 +2373,7 @@ static int scan_key(struct match_ctx *c, struct store_reader *r, struct qkey *k,
 	int rc;
 
 	c->key_stopped = false;
-	c->names_key = k->k[0] == 'P';
+	c->sector_key = k->k[0] == 'P';
 	if (k->n_refs > 0 && k->n_refs == k->count) {
 		collect_fn(c, c->ref_arena + k->refs_at, k->n_refs);
 		k->read = !c->key_stopped;
@@ -3811,7 +3811,7 @@ static bool tag_rules_out(struct match_ctx *c, uint32_t tag, uint32_t recno)
 	 * (W_DOB_CONFLICT_AT_ADDRESS). */
 	if (c->postcode[0] != '\0') {
 		double pb = postcode_bound(c, tag);
-		if (pb >= W_POSTCODE_FULL && c->sector[0] != '\0' && c->names_key && w_dob < W_DOB_CONFLICT_AT_ADDRESS)
+		if (pb >= W_POSTCODE_FULL && c->sector[0] != '\0' && c->sector_key && w_dob < W_DOB_CONFLICT_AT_ADDRESS)
 			w_dob = W_DOB_CONFLICT_AT_ADDRESS; /* (a postcode in full has a sector) */
 		w += pb;
 	}
@@ -4786,7 +4786,7 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 	out->n_considered = 0;
 	out->n_views = 0;
 	out->more_candidates = false;
-	c->set_aside = c->cut = c->truncated = c->names_key = false;
+	c->set_aside = c->cut = c->truncated = c->sector_key = false;
 	c->n_probes = c->n_probe_views = 0;
 	c->r = r;
 	if (subject->n_names == 0)
