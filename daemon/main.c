@@ -508,7 +508,9 @@ static void reindex_progress(void *arg, size_t done, size_t total, bool finished
 static int daemon_open(struct daemon *d, const char *path)
 {
 	struct store_options so;
+	struct store_key_filter_info kfi;
 	struct dsc_error err;
+	uint64_t t0;
 
 	if (config_load(path, &d->cfg, &err) != DSC_OK) {
 		log_errx("%s", err.msg);
@@ -550,10 +552,15 @@ static int daemon_open(struct daemon *d, const char *path)
 	so.max_readers = (unsigned)d->cfg->server.workers + 16;
 	so.reindex_progress = reindex_progress;
 	so.views_cache = true; /* the lock just taken: no other disclosured writes it */
+	so.key_filter = true;  /* the same promise */
+	t0 = mono_ns();
 	if (store_open(&d->store, &so, matcher_indexer(d->matcher), &err) != DSC_OK) {
 		log_errx("%s", err.msg);
 		return 1;
 	}
+	store_key_filter_info(d->store, &kfi);
+	log_info("store open in %.2f s; key filter: %zu MiB for %zu index keys",
+		 (double)(mono_ns() - t0) / 1e9, kfi.bits / 8 >> 20, kfi.keys);
 	if (d->cfg->server.rate_limit > 0 &&
 	    ratelimit_new((unsigned)d->cfg->server.rate_limit, &d->rl) != DSC_OK) {
 		log_errx("out of memory for the rate limiter");

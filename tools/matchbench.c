@@ -4,7 +4,7 @@
  *
  *   matchbench --register FILE.jsonl --store DIR [--seed N] [--per-kind N]
  *              [--pairs N] [--negatives N] [--reuse] [--verbose]
- *              [--answers FILE]
+ *              [--answers FILE] [--no-key-filter]
  *
  * Loads the register (genregister's output) into a store with the
  * matcher's indexer, samples true records and corrupts them one way at a
@@ -26,7 +26,9 @@
  * each candidate's id, band, score, matched name and reasons, the counts
  * of records weighed and views read, more_candidates): two builds that
  * give the same file answered every check alike, which is how a change
- * made for speed alone is shown to change no result.
+ * made for speed alone is shown to change no result.  --no-key-filter
+ * opens the store without its key filter (store_options.key_filter), to
+ * measure it and to show that it changes no answer.
  *
  * Deterministic for a seed and a register.  Every person is fictitious:
  * the register is generated and the corruptions are mechanical.
@@ -1145,7 +1147,7 @@ static void print_row(const char *name, struct result_row *x, bool negative)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: matchbench --register FILE.jsonl --store DIR [--seed N] [--per-kind N] [--pairs N]\n"
-		   "                  [--negatives N] [--reuse] [--verbose] [--answers FILE]\n");
+		   "                  [--negatives N] [--reuse] [--verbose] [--answers FILE] [--no-key-filter]\n");
 }
 
 int main(int argc, char **argv)
@@ -1169,6 +1171,8 @@ int main(int argc, char **argv)
 	time_t now = time(NULL);
 	struct tm tm;
 	double t_load;
+	bool key_filter = true;
+	size_t lookups0 = 0, filtered0 = 0, lookups1 = 0, filtered1 = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -1181,6 +1185,7 @@ int main(int argc, char **argv)
 		else if (strcmp(a, "--negatives") == 0 && v) negatives = strtoul(argv[++i], NULL, 10);
 		else if (strcmp(a, "--reuse") == 0) reuse = true;
 		else if (strcmp(a, "--verbose") == 0) verbose = true;
+		else if (strcmp(a, "--no-key-filter") == 0) key_filter = false;
 		else if (strcmp(a, "--answers") == 0 && v) {
 			if ((answers = fopen(argv[++i], "w")) == NULL) {
 				fprintf(stderr, "matchbench: %s: %s\n", argv[i], strerror(errno));
@@ -1209,6 +1214,7 @@ int main(int argc, char **argv)
 	opt.map_size = (size_t)32 << 30;
 	opt.bulk_nosync = true;
 	opt.views_cache = true; /* its own store: nothing else writes it */
+	opt.key_filter = key_filter;
 	if (store_open(&st, &opt, matcher_indexer(m), &err) != DSC_OK ||
 	    store_reader_new(st, &r, &err) != DSC_OK || store_reader_new(st, &oracle_reader, &err) != DSC_OK ||
 	    normalizer_new(&oracle_norm, &err) != DSC_OK) {
@@ -1268,6 +1274,7 @@ int main(int argc, char **argv)
 	cpu_lat = calloc(total + 1, sizeof(*cpu_lat));
 	if (cpu_lat == NULL)
 		return 1;
+	store_reader_lookups(r, &lookups0, &filtered0);
 	for (int k = K_EXACT; k < K_NAME_CHANGED; k++) {
 		for (size_t i = 0; i < per_kind; i++) {
 			struct query q;
@@ -1458,6 +1465,12 @@ int main(int argc, char **argv)
 	if (measured_core > 0)
 		printf("  records weighed per check: %.1f, of which by reading their view: %.1f\n",
 		       (double)considered_core / (double)measured_core, (double)views_core / (double)measured_core);
+	store_reader_lookups(r, &lookups1, &filtered1);
+	if (n_lat > 0 && lookups1 > lookups0)
+		printf("  index look-ups per check: %.1f, of which the key filter answered %.1f%%%s\n",
+		       (double)(lookups1 - lookups0) / (double)n_lat,
+		       100.0 * (double)(filtered1 - filtered0) / (double)(lookups1 - lookups0),
+		       key_filter ? "" : " (--no-key-filter)");
 	printf("RESULT records=%zu recall=%.2f in_match=%.2f rank1=%.2f wrong_match=%.3f neg_possible=%.2f "
 	       "namesake_match=%zu p50_us=%.0f p99_us=%.0f cpu_p50_us=%.0f cpu_p99_us=%.0f silent_misses=%zu\n",
 	       loaded, pct(all_pos.found, all_pos.n), pct(all_pos.found_match, all_pos.n), pct(all_pos.rank1, all_pos.n),

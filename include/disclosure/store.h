@@ -79,6 +79,19 @@ struct store_options {
 	 * writes the store while it is open: the daemon, which holds the
 	 * store's lock, and a program on a store of its own. */
 	bool views_cache;
+	/* Addition: a Bloom filter of the index's keys in memory (lib/store.c,
+	 * "The key filter"): a look-up of a key the index does not hold (more
+	 * than half of a check's) costs a hash and a cache line instead of a
+	 * descent of the B-tree.  Built at open by reading every key once
+	 * (about 0.1 s at 100,000 records, 1 s at 1,000,000) and kept up to
+	 * date by this process's writes, rebuilt larger by the write that
+	 * fills it: the same promise as views_cache, that no other process
+	 * writes the store while it is open.  13 to 19 bits a key, 16 MiB at
+	 * 1,000,000 records. */
+	bool key_filter;
+	/* Its smallest size in bits, rounded up to a power of two of at least
+	 * 4096; 0: 2^24 (2 MiB).  Tests make it small to see it grow. */
+	size_t key_filter_bits;
 };
 
 /* Opens (creating if needed), checks the schema version, clears stale
@@ -133,6 +146,15 @@ int store_space(struct store *s, size_t *used, size_t *map, size_t *file);
  * the disk's space is the data's first. */
 int store_keep_ahead(struct store *s, size_t low, size_t step, size_t *added, struct dsc_error *err);
 
+/* Addition: what the key filter (store_options.key_filter) holds: its
+ * size in bits, 0 without one; the keys it was built with and those added
+ * since (a key counted again by each write that adds to it); the times it
+ * was rebuilt larger since the store was opened. */
+struct store_key_filter_info {
+	size_t bits, keys, rebuilds;
+};
+void store_key_filter_info(struct store *s, struct store_key_filter_info *out);
+
 /* ---- reading (one reader per thread) ---- */
 int store_reader_new(struct store *s, struct store_reader **out, struct dsc_error *err);
 void store_reader_free(struct store_reader *r);
@@ -170,6 +192,10 @@ int store_index_get(struct store_reader *r, const void *key, size_t klen, struct
  * (MDB_GET_MULTIPLE); a non-zero return stops and is returned. */
 int store_index_each(struct store_reader *r, const void *key, size_t klen,
 		     int (*fn)(void *arg, const struct store_ref *refs, size_t n), void *arg);
+/* Addition: the index look-ups this reader made (store_index_get, _count
+ * and _each) since it was created, and how many of them the key filter
+ * answered (the key is not in the index) without reading the index. */
+void store_reader_lookups(const struct store_reader *r, size_t *asked, size_t *filtered);
 
 /* ---- generic tables for checks, audit entries and metadata ---- */
 enum store_table { STORE_CHECKS = 0, STORE_AUDIT = 1, STORE_META = 2 };

@@ -74,6 +74,7 @@ struct fixture {
 	char dir[64];
 	struct store *s;
 	struct store_reader *r;
+	size_t filter_bits; /* store_options.key_filter_bits at the next open */
 };
 
 static int open_store(struct fixture *f, size_t map_size, const struct store_indexer *ix)
@@ -85,6 +86,8 @@ static int open_store(struct fixture *f, size_t map_size, const struct store_ind
 	opt.path = f->dir;
 	opt.map_size = map_size;
 	opt.views_cache = true; /* as the daemon opens it */
+	opt.key_filter = true;
+	opt.key_filter_bits = f->filter_bits;
 	rc = store_open(&f->s, &opt, ix, &err);
 	if (rc != DSC_OK)
 		print_error("store_open: %s\n", err.msg);
@@ -1239,6 +1242,242 @@ static void a_reader_never_keeps_a_view_a_commit_has_changed(void **state)
 	assert_true(checked >= (8 + snapshots) * CHURN_PEOPLE);
 }
 
+/* ---- the key filter ---- */
+
+/* Puts records KF-<from>..KF-<to - 1> in one transaction, family name
+ * Keyname<i>: each a key of its own. */
+static void put_keyed(struct store *s, size_t from, size_t to)
+{
+	struct store_txn *t;
+	struct dsc_error err;
+
+	assert_int_equal(store_write_begin(s, &t, &err), DSC_OK);
+	for (size_t i = from; i < to; i++) {
+		char id[32], family[32];
+		struct offender *o;
+
+		snprintf(id, sizeof(id), "KF-%06zu", i);
+		snprintf(family, sizeof(family), "Keyname%zu", i);
+		o = record(id, "Wenna", family, NULL);
+		if (store_put_offender(t, o, NULL, &err) != DSC_OK)
+			fail_msg("put %s: %s", id, err.msg);
+		offender_free(o);
+	}
+	assert_int_equal(store_write_commit(t, &err), DSC_OK);
+}
+
+static size_t keyed_count(struct store_reader *r, size_t i)
+{
+	char key[40];
+	size_t n = 99;
+	int len = snprintf(key, sizeof(key), "f:keyname%zu", i);
+
+	assert_int_equal(store_index_count(r, key, (size_t)len, &n), DSC_OK);
+	return n;
+}
+
+/* Keys in the index are found through the filter, every one of them, and
+ * most keys that are not are answered by it without a look-up. */
+static void the_key_filter_answers_absent_keys_and_never_a_present_one(void **state)
+{
+	struct fixture *f = *state;
+	struct store_key_filter_info info;
+	struct dsc_error err;
+	size_t asked0, filtered0, asked, filtered;
+
+	put_keyed(f->s, 0, 3000);
+	store_key_filter_info(f->s, &info);
+	assert_int_equal(info.bits, (size_t)1 << 24);
+	assert_true(info.keys >= 3000);
+
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	for (size_t i = 0; i < 3000; i++)
+		if (keyed_count(f->r, i) != 1)
+			fail_msg("f:keyname%zu: not found", i);
+	store_reader_lookups(f->r, &asked0, &filtered0);
+	assert_int_equal(filtered0, 0);
+	for (size_t i = 3000; i < 13000; i++)
+		assert_int_equal(keyed_count(f->r, i), 0);
+	store_read_end(f->r);
+	store_reader_lookups(f->r, &asked, &filtered);
+	assert_int_equal(asked - asked0, 10000);
+	/* 3,000 keys in 2^24 bits: a false positive is about one in a
+	 * million; a filter that answered nothing would fail here. */
+	assert_true(filtered >= 9990);
+
+	/* And after a reopen, built from the index as it is on disk. */
+	reopen(f, &family_indexer);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	for (size_t i = 0; i < 3000; i++)
+		assert_int_equal(keyed_count(f->r, i), 1);
+	for (size_t i = 3000; i < 4000; i++)
+		assert_int_equal(keyed_count(f->r, i), 0);
+	store_read_end(f->r);
+	store_reader_lookups(f->r, &asked, &filtered);
+	assert_int_equal(asked, 4000);
+	assert_true(filtered >= 999);
+}
+
+/* A filter too small for the keys written is rebuilt larger by the write
+ * that fills it, and none of the keys is lost on the way; nor the keys of
+ * a bulk load, written at its end. */
+static void the_key_filter_grows_with_the_index_and_loses_no_key(void **state)
+{
+	struct fixture *f = *state;
+	struct store_key_filter_info info;
+	struct dsc_error err;
+	size_t asked, filtered, first_bits;
+
+	f->filter_bits = 4096; /* 409 keys before it is rebuilt */
+	reopen(f, &family_indexer);
+	store_key_filter_info(f->s, &info);
+	assert_int_equal(info.bits, 4096);
+	first_bits = info.bits;
+	for (size_t i = 0; i < 6000; i += 500)
+		put_keyed(f->s, i, i + 500);
+	assert_int_equal(store_bulk_begin(f->s, &err), DSC_OK);
+	for (size_t i = 6000; i < 12000; i += 1000)
+		put_keyed(f->s, i, i + 1000);
+	assert_int_equal(store_bulk_end(f->s, &err), DSC_OK);
+	store_key_filter_info(f->s, &info);
+	assert_true(info.rebuilds >= 3);
+	assert_true(info.bits > first_bits * 8);
+
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	for (size_t i = 0; i < 12000; i++)
+		if (keyed_count(f->r, i) != 1)
+			fail_msg("f:keyname%zu: not found after %zu rebuilds", i, info.rebuilds);
+	for (size_t i = 12000; i < 14000; i++)
+		assert_int_equal(keyed_count(f->r, i), 0);
+	store_read_end(f->r);
+	store_reader_lookups(f->r, &asked, &filtered);
+	assert_int_equal(asked, 14000);
+	assert_true(filtered >= 1900);
+}
+
+struct kf_writer {
+	struct store *s;
+	atomic_size_t written; /* records committed */
+	atomic_bool failed;
+	char msg[200];
+};
+
+#define KF_WRITES 40
+#define KF_PER_WRITE 150
+
+static void *kf_writer_main(void *arg)
+{
+	struct kf_writer *w = arg;
+
+	for (size_t round = 0; round < KF_WRITES; round++) {
+		size_t from = round * KF_PER_WRITE;
+		struct store_txn *t;
+		struct dsc_error err;
+
+		if (store_write_begin(w->s, &t, &err) != DSC_OK) {
+			snprintf(w->msg, sizeof(w->msg), "write begin: %.150s", err.msg);
+			atomic_store(&w->failed, true);
+			return NULL;
+		}
+		for (size_t i = from; i < from + KF_PER_WRITE; i++) {
+			char id[32], family[32];
+			struct offender *o;
+
+			snprintf(id, sizeof(id), "KF-%06zu", i);
+			snprintf(family, sizeof(family), "Keyname%zu", i);
+			o = record(id, "Wenna", family, NULL);
+			if (store_put_offender(t, o, NULL, &err) != DSC_OK) {
+				snprintf(w->msg, sizeof(w->msg), "put: %.150s", err.msg);
+				offender_free(o);
+				store_write_abort(t);
+				atomic_store(&w->failed, true);
+				return NULL;
+			}
+			offender_free(o);
+		}
+		if (store_write_commit(t, &err) != DSC_OK) {
+			snprintf(w->msg, sizeof(w->msg), "commit: %.150s", err.msg);
+			atomic_store(&w->failed, true);
+			return NULL;
+		}
+		atomic_store(&w->written, from + KF_PER_WRITE);
+	}
+	return NULL;
+}
+
+/* A writer adds records, filling and replacing the filter, while a reader
+ * reads: every record in a reader's snapshot has its key found, above all
+ * the last ones written, whose bits are the newest. */
+static void a_reader_finds_every_key_of_its_snapshot_while_the_filter_grows(void **state)
+{
+	struct fixture *f = *state;
+	struct store_key_filter_info info;
+	struct kf_writer w;
+	struct dsc_error err;
+	pthread_t tid;
+	size_t snapshots = 0, checked = 0;
+
+	f->filter_bits = 4096;
+	reopen(f, &family_indexer);
+	memset(&w, 0, sizeof(w));
+	w.s = f->s;
+	atomic_init(&w.written, 0);
+	atomic_init(&w.failed, false);
+	assert_int_equal(pthread_create(&tid, NULL, kf_writer_main, &w), 0);
+	for (;;) {
+		size_t before = atomic_load(&w.written), n = 0;
+		bool done = before == KF_WRITES * KF_PER_WRITE || atomic_load(&w.failed);
+
+		assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+		assert_int_equal(store_offender_count(f->r, &n), DSC_OK);
+		assert_true(n >= before);
+		/* The newest records, and a spread of the older ones. */
+		for (size_t i = n > 300 ? n - 300 : 0; i < n; i++, checked++)
+			if (keyed_count(f->r, i) != 1)
+				fail_msg("f:keyname%zu of a snapshot of %zu records: not found", i, n);
+		for (size_t i = 0; i + 300 < n; i += 97, checked++)
+			assert_int_equal(keyed_count(f->r, i), 1);
+		store_read_end(f->r);
+		snapshots++;
+		if (done)
+			break;
+	}
+	assert_int_equal(pthread_join(tid, NULL), 0);
+	if (atomic_load(&w.failed))
+		fail_msg("writer: %s", w.msg);
+	store_key_filter_info(f->s, &info);
+	assert_true(info.rebuilds >= 3);
+	assert_true(snapshots >= 2);
+	assert_true(checked >= KF_WRITES * KF_PER_WRITE / 20);
+}
+
+/* Without key_filter: no filter, every look-up reads the index. */
+static void a_store_opened_without_the_key_filter_has_none(void **state)
+{
+	struct fixture *f = *state;
+	struct store_options opt = { 0 };
+	struct store_key_filter_info info;
+	struct dsc_error err;
+	size_t asked, filtered;
+
+	put_keyed(f->s, 0, 10);
+	shut_store(f);
+	opt.path = f->dir;
+	opt.map_size = 16u << 20;
+	opt.views_cache = true;
+	assert_int_equal(store_open(&f->s, &opt, &family_indexer, &err), DSC_OK);
+	assert_int_equal(store_reader_new(f->s, &f->r, &err), DSC_OK);
+	store_key_filter_info(f->s, &info);
+	assert_int_equal(info.bits, 0);
+	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
+	for (size_t i = 0; i < 20; i++)
+		assert_int_equal(keyed_count(f->r, i), i < 10 ? 1 : 0);
+	store_read_end(f->r);
+	store_reader_lookups(f->r, &asked, &filtered);
+	assert_int_equal(asked, 20);
+	assert_int_equal(filtered, 0);
+}
+
 /* The one writing process's lock: flock conflicts between open files even
  * in one process, so a second take here is what another process meets. */
 static void the_store_lock_is_held_by_one_taker_who_is_named(void **state)
@@ -2120,6 +2359,10 @@ int main(void)
 		T(a_reindex_at_open_tells_its_progress_and_a_plain_open_tells_nothing),
 		T(views_follow_every_create_replace_and_delete_across_blocks),
 		T(a_reader_never_keeps_a_view_a_commit_has_changed),
+		T(the_key_filter_answers_absent_keys_and_never_a_present_one),
+		T(the_key_filter_grows_with_the_index_and_loses_no_key),
+		T(a_reader_finds_every_key_of_its_snapshot_while_the_filter_grows),
+		T(a_store_opened_without_the_key_filter_has_none),
 		T(the_store_lock_is_held_by_one_taker_who_is_named),
 		T(a_store_whose_views_are_laid_out_otherwise_is_reindexed),
 		T(a_damaged_block_of_views_is_refused_not_trusted),
