@@ -2604,6 +2604,15 @@ int store_index_each(struct store_reader *r, const void *key, size_t klen,
 	return rc == MDB_NOTFOUND ? DSC_OK : mdb_status(rc);
 }
 
+void store_index_prefetch(const struct store_reader *r, const void *key, size_t klen)
+{
+	const struct keyfilter *kf = r->kf;
+
+	if (r->active && kf != NULL)
+		__builtin_prefetch((const void *)&kf->words[(size_t)(kf_hash(key, klen) >> kf->block_shift) *
+							    KF_BLOCK_WORDS]);
+}
+
 void store_reader_lookups(const struct store_reader *r, size_t *asked, size_t *filtered)
 {
 	*asked = r->lookups;

@@ -192,6 +192,11 @@ int store_index_get(struct store_reader *r, const void *key, size_t klen, struct
  * (MDB_GET_MULTIPLE); a non-zero return stops and is returned. */
 int store_index_each(struct store_reader *r, const void *key, size_t klen,
 		     int (*fn)(void *arg, const struct store_ref *refs, size_t n), void *arg);
+/* Addition: starts fetching what a look-up of key will read first (the key
+ * filter's cache line), so that a caller with many keys to look up has
+ * their memory fetched side by side rather than one after another.  Only
+ * between store_read_begin() and store_read_end(); a hint, never needed. */
+void store_index_prefetch(const struct store_reader *r, const void *key, size_t klen);
 /* Addition: the index look-ups this reader made (store_index_get, _count
  * and _each) since it was created, and how many of them the key filter
  * answered (the key is not in the index) without reading the index. */
