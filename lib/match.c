@@ -398,6 +398,77 @@ _Static_assert(VIEW_GROUP <= STORE_VIEWS_MAX, "a group is fetched in one call");
 #define TYPO_CODES_MAX 96
 #endif
 
+/*
+ * The reasons a candidate carries, each one object: the scorer hands them
+ * out and compares them by address (a strcmp() of two reasons was some
+ * 6% of a check's CPU, most of it deciding that two differ).  Every
+ * reason the scorer gives is one of these.
+ */
+static const char R_DOB_ABSENT[] = "dob:absent";
+static const char R_DOB_AGE_APPROXIMATE[] = "dob:age_approximate";
+static const char R_DOB_AGE_CONSISTENT[] = "dob:age_consistent";
+static const char R_DOB_AGE_GUESS[] = "dob:age_guess";
+static const char R_DOB_AGE_INCONSISTENT[] = "dob:age_inconsistent";
+static const char R_DOB_CENTURY_SLIPPED[] = "dob:century_slipped";
+static const char R_DOB_DAY_MONTH_SWAPPED[] = "dob:day_month_swapped";
+static const char R_DOB_EXACT[] = "dob:exact";
+static const char R_DOB_IMPLAUSIBLE[] = "dob:implausible";
+static const char R_DOB_MISMATCH[] = "dob:mismatch";
+static const char R_DOB_MONTH_ONLY[] = "dob:month_only";
+static const char R_DOB_NEAR[] = "dob:near";
+static const char R_DOB_ONE_DIGIT[] = "dob:one_digit";
+static const char R_DOB_OTHER_DOB[] = "dob:other_dob";
+static const char R_DOB_PARTIAL_EXACT[] = "dob:partial_exact";
+static const char R_DOB_PARTIAL_MISMATCH[] = "dob:partial_mismatch";
+static const char R_DOB_PARTIAL_SAME_YEAR[] = "dob:partial_same_year";
+static const char R_DOB_PARTIAL_YEARS_APART[] = "dob:partial_years_apart";
+static const char R_DOB_PARTIAL_YEAR_OFF_BY_ONE[] = "dob:partial_year_off_by_one";
+static const char R_DOB_SAME_BIRTHDAY[] = "dob:same_birthday";
+static const char R_DOB_SAME_YEAR[] = "dob:same_year";
+static const char R_DOB_WEEKS_APART[] = "dob:weeks_apart";
+static const char R_DOB_YEAR_AND_SLIP[] = "dob:year_and_slip";
+static const char R_DOB_YEAR_OFF_BY_ONE[] = "dob:year_off_by_one";
+static const char R_DOB_YEAR_OFF_BY_TWO[] = "dob:year_off_by_two";
+static const char R_DOB_YEAR_ONLY[] = "dob:year_only";
+static const char R_FAMILY_COMPOUND_PART[] = "family:compound_part";
+static const char R_FAMILY_EXACT[] = "family:exact";
+static const char R_FAMILY_FUZZY[] = "family:fuzzy";
+static const char R_FAMILY_INITIAL[] = "family:initial";
+static const char R_FAMILY_MIDDLE_NAME[] = "family:middle_name";
+static const char R_FAMILY_MISMATCH[] = "family:mismatch";
+static const char R_FAMILY_MISSING[] = "family:missing";
+static const char R_FAMILY_PARTICLES[] = "family:particles";
+static const char R_FAMILY_PHONETIC[] = "family:phonetic";
+static const char R_FAMILY_REORDERED[] = "family:reordered";
+static const char R_FAMILY_SINGH_KAUR[] = "family:singh_kaur";
+static const char R_FAMILY_TWO_EDITS[] = "family:two_edits";
+static const char R_FAMILY_VARIANT[] = "family:variant";
+static const char R_GIVEN_ANOTHER_NAME[] = "given:another_name";
+static const char R_GIVEN_EXACT[] = "given:exact";
+static const char R_GIVEN_FUZZY[] = "given:fuzzy";
+static const char R_GIVEN_INITIAL[] = "given:initial";
+static const char R_GIVEN_MIDDLE_NAME[] = "given:middle_name";
+static const char R_GIVEN_MISMATCH[] = "given:mismatch";
+static const char R_GIVEN_MISSING[] = "given:missing";
+static const char R_GIVEN_NICKNAME[] = "given:nickname";
+static const char R_GIVEN_PHONETIC[] = "given:phonetic";
+static const char R_MATCH_AMBIGUOUS[] = "match:ambiguous";
+static const char R_MIDDLE_EXACT[] = "middle:exact";
+static const char R_MIDDLE_FUZZY[] = "middle:fuzzy";
+static const char R_MIDDLE_INITIAL[] = "middle:initial";
+static const char R_MIDDLE_MISMATCH[] = "middle:mismatch";
+static const char R_NAMES_SPLIT[] = "names:split";
+static const char R_NAMES_SWAPPED[] = "names:swapped";
+static const char R_NAME_ALIAS[] = "name:alias";
+static const char R_NAME_DIFFERENT[] = "name:different";
+static const char R_NAME_TRANSLITERATED[] = "name:transliterated";
+static const char R_POSTCODE_AREA[] = "postcode:area";
+static const char R_POSTCODE_DIFFERENT[] = "postcode:different";
+static const char R_POSTCODE_DISTRICT[] = "postcode:district";
+static const char R_POSTCODE_FULL[] = "postcode:full";
+static const char R_POSTCODE_SECTOR[] = "postcode:sector";
+static const char R_SEX_MISMATCH[] = "sex:mismatch";
+
 const char *band_name(enum band b)
 {
 	switch (b) {
@@ -2800,32 +2871,32 @@ static double family_score(const struct match_ctx *c, const struct mname *q, con
 
 	*why = NULL;
 	if (q->nf == 0 || rn->nf == 0) {
-		*why = "family:missing"; /* a family name of punctuation only ("-", "?") */
+		*why = R_FAMILY_MISSING; /* a family name of punctuation only ("-", "?") */
 		return 0.0;
 	}
 	if (q->family_joined_len == rn->family_joined_len &&
 	    memcmp(q->family_joined, rn->family_joined, q->family_joined_len) == 0) {
-		*why = "family:exact";
+		*why = R_FAMILY_EXACT;
 		return w_exact;
 	}
 	/* An initial (W_FAMILY_INITIAL); not in a reading with the names
 	 * swapped, where it is the given name's initial ("A Cameron"). */
 	if (q->nf == 1 && q->family[0].len == 1 && !swapped) {
 		if (rn->family[0].s[0] == q->family[0].s[0]) {
-			*why = "family:initial";
+			*why = R_FAMILY_INITIAL;
 			return W_FAMILY_INITIAL;
 		}
-		*why = "family:mismatch";
+		*why = R_FAMILY_MISMATCH;
 		return W_FAMILY_DISAGREE;
 	}
 	if (same_words_reordered(q, rn)) {
-		*why = "family:reordered";
+		*why = R_FAMILY_REORDERED;
 		return w_exact - W_FAMILY_REORDERED_DROP;
 	}
 	{
 		double wp = same_words_but_particles(q, rn);
 		if (wp > 0) {
-			*why = "family:particles";
+			*why = R_FAMILY_PARTICLES;
 			return wp;
 		}
 	}
@@ -2847,7 +2918,7 @@ static double family_score(const struct match_ctx *c, const struct mname *q, con
 						  W_FAMILY_EXACT_MAX);
 				if (w > best) {
 					best = w;
-					*why = "family:compound_part";
+					*why = R_FAMILY_COMPOUND_PART;
 				}
 			}
 		}
@@ -2863,7 +2934,7 @@ static double family_score(const struct match_ctx *c, const struct mname *q, con
 		const struct mtok *qj = &qc.joined, *rj = &rc.joined;
 		double jw = jaro_winkler(qj->s, qj->len, rj->s, rj->len);
 		if (jw >= JW_HIGH || one_edit(qj, rj) || mc_one_edit(qj, rj)) {
-			*why = "family:fuzzy";
+			*why = R_FAMILY_FUZZY;
 			if (qc.n == 1 && rc.n == 1 && name_well_known(c, 'T', qj) && name_well_known(c, 'T', rj) &&
 			    !surname_related(sur, qj, rj))
 				return min_d(W_FAMILY_FUZZY_NAMES, fuzzy_cap);
@@ -2875,7 +2946,7 @@ static double family_score(const struct match_ctx *c, const struct mname *q, con
 				    (family_particle(&qc.tok[i]) || family_particle(&rc.tok[j])))
 					continue;
 				if (sound_alike(&qc.tok[i], &rc.tok[j])) {
-					*why = "family:phonetic";
+					*why = R_FAMILY_PHONETIC;
 					return min_d(W_FAMILY_PHONETIC, fuzzy_cap);
 				}
 			}
@@ -2887,7 +2958,7 @@ static double family_score(const struct match_ctx *c, const struct mname *q, con
 			name_skeletons(q, &qs);
 			name_skeletons(rn, &rs);
 			if (skeletons_meet(qs.fam, qs.n_fam, rs.fam, rs.n_fam)) {
-				*why = "family:phonetic";
+				*why = R_FAMILY_PHONETIC;
 				return min_d(W_FAMILY_PHONETIC, fuzzy_cap);
 			}
 		}
@@ -2901,7 +2972,7 @@ static double family_score(const struct match_ctx *c, const struct mname *q, con
 		     ((qj->s != q->family_joined || rj->s != rn->family_joined) &&
 		      surname_related(sur, &(struct mtok){.s = q->family_joined, .len = q->family_joined_len},
 				      &(struct mtok){.s = rn->family_joined, .len = rn->family_joined_len})))) {
-			*why = "family:variant";
+			*why = R_FAMILY_VARIANT;
 			return min_d(W_FAMILY_VARIANT, fuzzy_cap);
 		}
 		/* A token of a compound with a typo. */
@@ -2911,26 +2982,26 @@ static double family_score(const struct match_ctx *c, const struct mname *q, con
 				if (family_particle(a) || family_particle(b))
 					continue;
 				if (jaro_winkler(a->s, a->len, b->s, b->len) >= JW_HIGH || one_edit(a, b)) {
-					*why = "family:fuzzy";
+					*why = R_FAMILY_FUZZY;
 					return min_d(W_FAMILY_FUZZY - W_FAMILY_COMPOUND_DROP, fuzzy_cap);
 				}
 			}
 		}
 		if (jw >= JW_LOW) {
-			*why = "family:fuzzy";
+			*why = R_FAMILY_FUZZY;
 			return min_d(W_FAMILY_FUZZY_LOW, fuzzy_cap);
 		}
 		if (mac_dropped(qj, rj)) {
-			*why = "family:variant";
+			*why = R_FAMILY_VARIANT;
 			return min_d(W_FAMILY_MAC_DROPPED, fuzzy_cap);
 		}
 		if (two_edits(qj, rj)) {
-			*why = "family:two_edits";
+			*why = R_FAMILY_TWO_EDITS;
 			return W_FAMILY_TWO_EDITS;
 		}
 	}
 	if (only_particles && particle_agrees) {
-		*why = "family:missing";
+		*why = R_FAMILY_MISSING;
 		return 0.0;
 	}
 	/* Singh or Kaur alone on one side and another family name on the
@@ -2939,10 +3010,10 @@ static double family_score(const struct match_ctx *c, const struct mname *q, con
 	 * the match band (score_names: name_partial).  (Singh before the
 	 * family name is read by sikh_parts.) */
 	if ((q->nf == 1 && sikh_title(&q->family[0])) != (rn->nf == 1 && sikh_title(&rn->family[0]))) {
-		*why = "family:singh_kaur";
+		*why = R_FAMILY_SINGH_KAUR;
 		return 0.0;
 	}
-	*why = "family:mismatch";
+	*why = R_FAMILY_MISMATCH;
 	return W_FAMILY_DISAGREE;
 }
 
@@ -2998,34 +3069,34 @@ static double given_tok_score(const struct match_ctx *c, const struct mtok *a, c
 
 	if (a->len == 1 || b->len == 1) {
 		if (a->s[0] == b->s[0]) {
-			*why = "given:initial";
+			*why = R_GIVEN_INITIAL;
 			return W_GIVEN_INITIAL;
 		}
-		*why = "given:mismatch";
+		*why = R_GIVEN_MISMATCH;
 		return W_GIVEN_DISAGREE;
 	}
 	if (tok_eq(a, b)) {
-		*why = "given:exact";
+		*why = R_GIVEN_EXACT;
 		return w_exact;
 	}
 	if (nickname_related(c->m->nick, a->s, b->s)) {
-		*why = "given:nickname";
+		*why = R_GIVEN_NICKNAME;
 		return min_d(W_GIVEN_NICKNAME, cap);
 	}
 	double jw = jaro_winkler(a->s, a->len, b->s, b->len);
 	double w;
 	bool near = jw >= JW_HIGH || one_edit(a, b), alike = sound_alike(a, b);
 	if (near) {
-		*why = "given:fuzzy";
+		*why = R_GIVEN_FUZZY;
 		w = min_d(W_GIVEN_FUZZY, cap);
 	} else if (alike) {
-		*why = "given:phonetic";
+		*why = R_GIVEN_PHONETIC;
 		w = min_d(W_GIVEN_PHONETIC, cap);
 	} else if (jw >= JW_LOW) {
-		*why = "given:fuzzy";
+		*why = R_GIVEN_FUZZY;
 		w = min_d(W_GIVEN_FUZZY_LOW, cap);
 	} else {
-		*why = "given:mismatch";
+		*why = R_GIVEN_MISMATCH;
 		return W_GIVEN_DISAGREE;
 	}
 	/* Listed as two names however alike (data/nicknames.tsv, its '!'
@@ -3035,7 +3106,7 @@ static double given_tok_score(const struct match_ctx *c, const struct mtok *a, c
 	 * spelling with their twin's date and address.  As below, never the
 	 * match band. */
 	if (nickname_apart(c->m->nick, a->s, b->s)) {
-		*why = "given:another_name";
+		*why = R_GIVEN_ANOTHER_NAME;
 		return min_d(W_GIVEN_FUZZY_NAMES, w);
 	}
 	if (!name_well_known(c, 'U', a) || !name_well_known(c, 'U', b))
@@ -3052,7 +3123,7 @@ static double given_tok_score(const struct match_ctx *c, const struct mtok *a, c
 	 * beginning (Nige, Gav, Col; Musti, four letters of Mustafa): as
 	 * before. */
 	if (!alike && !tok_prefix(a, b) && !loose_same(a, b)) {
-		*why = "given:another_name";
+		*why = R_GIVEN_ANOTHER_NAME;
 		return min_d(W_GIVEN_FUZZY_NAMES, w);
 	}
 	/* Harry and Barry, Dean and Sean: the agreement says little more
@@ -3096,7 +3167,7 @@ static double given_score(const struct match_ctx *c, const struct mname *q, cons
 	double w;
 
 	if (q->ng == 0 || rn->ng == 0) {
-		*why = "given:missing";
+		*why = R_GIVEN_MISSING;
 		return 0.0;
 	}
 	w = given_tok_score(c, &q->given[0], &rn->given[0], q->w_given, why);
@@ -3109,7 +3180,7 @@ static double given_score(const struct match_ctx *c, const struct mname *q, cons
 			name_skeletons(q, &qs);
 			name_skeletons(rn, &rs);
 			if (skeletons_meet(qs.given, qs.n_given, rs.given, rs.n_given)) {
-				*why = "given:phonetic";
+				*why = R_GIVEN_PHONETIC;
 				w = wp;
 			}
 		}
@@ -3130,7 +3201,7 @@ static double given_score(const struct match_ctx *c, const struct mname *q, cons
 		v = given_tok_score(c, &qj, &rj, q->w_given, &wj);
 		if (v > near) {
 			v = near;
-			wj = "given:fuzzy";
+			wj = R_GIVEN_FUZZY;
 		}
 		if (v > w && v > 0) {
 			w = v;
@@ -3151,7 +3222,7 @@ static double given_score(const struct match_ctx *c, const struct mname *q, cons
 			double v = alt_given(c, &q->given[0], t, q->w_given);
 			if (v > 0 && v - W_GIVEN_MIDDLE_AS_GIVEN_DROP > best) {
 				best = v - W_GIVEN_MIDDLE_AS_GIVEN_DROP;
-				bw = "given:middle_name";
+				bw = R_GIVEN_MIDDLE_NAME;
 			}
 		}
 		for (size_t i = 0; i < (size_t)q->nm + q->ng; i++) {
@@ -3161,7 +3232,7 @@ static double given_score(const struct match_ctx *c, const struct mname *q, cons
 			double v = alt_given(c, t, &rn->given[0], W_GIVEN_EXACT_DEFAULT);
 			if (v > 0 && v - W_GIVEN_MIDDLE_AS_GIVEN_DROP > best) {
 				best = v - W_GIVEN_MIDDLE_AS_GIVEN_DROP;
-				bw = "given:middle_name";
+				bw = R_GIVEN_MIDDLE_NAME;
 			}
 		}
 		*why = bw;
@@ -3181,25 +3252,25 @@ static double middle_score(const struct match_ctx *c, const struct mname *q, con
 	b = &rn->middle[0];
 	if (a->len == 1 || b->len == 1) {
 		if (a->s[0] == b->s[0]) {
-			*why = "middle:initial";
+			*why = R_MIDDLE_INITIAL;
 			return W_MIDDLE_INITIAL;
 		}
 	} else if (tok_eq(a, b)) {
-		*why = "middle:exact";
+		*why = R_MIDDLE_EXACT;
 		return W_MIDDLE_EXACT;
 	} else if (nickname_related(c->m->nick, a->s, b->s) || sound_alike(a, b) ||
 		   jaro_winkler(a->s, a->len, b->s, b->len) >= JW_HIGH) {
-		*why = "middle:fuzzy";
+		*why = R_MIDDLE_FUZZY;
 		return W_MIDDLE_FUZZY;
 	}
 	/* The subject may list only some middle names, in any order. */
 	for (size_t i = 0; i < q->nm; i++)
 		for (size_t j = 0; j < rn->nm; j++)
 			if (tok_eq(&q->middle[i], &rn->middle[j])) {
-				*why = "middle:exact";
+				*why = R_MIDDLE_EXACT;
 				return W_MIDDLE_EXACT;
 			}
-	*why = "middle:mismatch";
+	*why = R_MIDDLE_MISMATCH;
 	return W_MIDDLE_DISAGREE;
 }
 
@@ -3243,18 +3314,17 @@ struct name_result {
 static bool family_or_given_is(const struct name_result *nr, const char *const *reasons, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if ((nr->why[0] != NULL && strcmp(nr->why[0], reasons[i]) == 0) ||
-		    (nr->why[1] != NULL && strcmp(nr->why[1], reasons[i]) == 0))
+		if (nr->why[0] == reasons[i] || nr->why[1] == reasons[i])
 			return true;
 	return false;
 }
 
 static bool name_needs_support(const struct name_result *nr)
 {
-	static const char *const weak[] = {"family:compound_part", "given:middle_name", "given:initial",
-					   "given:missing", "family:missing", "family:variant",
-					   "family:middle_name"};
-	static const char *const weak_in_latin[] = {"family:phonetic", "given:phonetic"};
+	static const char *const weak[] = {R_FAMILY_COMPOUND_PART, R_GIVEN_MIDDLE_NAME, R_GIVEN_INITIAL,
+					   R_GIVEN_MISSING, R_FAMILY_MISSING, R_FAMILY_VARIANT,
+					   R_FAMILY_MIDDLE_NAME};
+	static const char *const weak_in_latin[] = {R_FAMILY_PHONETIC, R_GIVEN_PHONETIC};
 
 	return family_or_given_is(nr, weak, sizeof(weak) / sizeof(weak[0])) ||
 	       (!nr->translit && family_or_given_is(nr, weak_in_latin, sizeof(weak_in_latin) / sizeof(weak_in_latin[0])));
@@ -3263,10 +3333,10 @@ static bool name_needs_support(const struct name_result *nr)
 /* The given names agree only by a near spelling or a sound. */
 static bool given_near_only(const struct name_result *nr)
 {
-	static const char *const near[] = {"given:fuzzy", "given:phonetic", "given:another_name"};
+	static const char *const near[] = {R_GIVEN_FUZZY, R_GIVEN_PHONETIC, R_GIVEN_ANOTHER_NAME};
 
 	for (size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++)
-		if (nr->why[1] != NULL && strcmp(nr->why[1], near[i]) == 0)
+		if (nr->why[1] == near[i])
 			return true;
 	return false;
 }
@@ -3275,20 +3345,20 @@ static bool given_near_only(const struct name_result *nr)
  * reason, not NULL). */
 static bool postcode_in_sector(const char *wp)
 {
-	return strcmp(wp, "postcode:full") == 0 || strcmp(wp, "postcode:sector") == 0;
+	return wp == R_POSTCODE_FULL || wp == R_POSTCODE_SECTOR;
 }
 
 /* The postcode agrees to the district at least (wp as above). */
 static bool postcode_in_district(const char *wp)
 {
-	return postcode_in_sector(wp) || strcmp(wp, "postcode:district") == 0;
+	return postcode_in_sector(wp) || wp == R_POSTCODE_DISTRICT;
 }
 
 /* The postcode to the district at least, or the middle name exactly. */
 static bool supported_beyond_date(const struct name_result *nr, const char *wp)
 {
 	return (wp != NULL && postcode_in_district(wp)) ||
-	       (nr->why[2] != NULL && strcmp(nr->why[2], "middle:exact") == 0);
+	       (nr->why[2] == R_MIDDLE_EXACT);
 }
 
 /*
@@ -3410,7 +3480,7 @@ static bool family_is_middle(const struct mname *q, const struct mname *rn)
 /* The given name agrees as the same name: exactly or as a pet form. */
 static bool given_same_name(const char *wg)
 {
-	return wg != NULL && (strcmp(wg, "given:exact") == 0 || strcmp(wg, "given:nickname") == 0);
+	return wg != NULL && (wg == R_GIVEN_EXACT || wg == R_GIVEN_NICKNAME);
 }
 
 /* Both names agree as the same name: the family name exactly or as a
@@ -3418,7 +3488,7 @@ static bool given_same_name(const char *wg)
 static bool names_agree(const struct name_result *nr)
 {
 	return nr->why[0] != NULL &&
-	       (strcmp(nr->why[0], "family:exact") == 0 || strcmp(nr->why[0], "family:variant") == 0) &&
+	       (nr->why[0] == R_FAMILY_EXACT || nr->why[0] == R_FAMILY_VARIANT) &&
 	       given_same_name(nr->why[1]);
 }
 
@@ -3426,10 +3496,10 @@ static bool names_agree(const struct name_result *nr)
  * sound (not an initial, a middle name, another name or none). */
 static bool given_agrees(const char *wg)
 {
-	static const char *const agree[] = {"given:exact", "given:nickname", "given:fuzzy", "given:phonetic"};
+	static const char *const agree[] = {R_GIVEN_EXACT, R_GIVEN_NICKNAME, R_GIVEN_FUZZY, R_GIVEN_PHONETIC};
 
 	for (size_t i = 0; wg != NULL && i < sizeof(agree) / sizeof(agree[0]); i++)
-		if (strcmp(wg, agree[i]) == 0)
+		if (wg == agree[i])
 			return true;
 	return false;
 }
@@ -3444,10 +3514,10 @@ static void score_names(struct match_ctx *c, const struct rview *v, struct name_
 			const struct mname *rn = &v->names[j];
 			const char *wf, *wg, *wm;
 			double wfam = family_score_memo(c, i, q, rn, &wf), w;
-			if (wf != NULL && strcmp(wf, "family:mismatch") == 0 && family_is_middle(q, rn)) {
+			if (wf == R_FAMILY_MISMATCH && family_is_middle(q, rn)) {
 				wfam = clampd(q->w_family_joined - W_FAMILY_MIDDLE_DROP, W_FAMILY_EXACT_MIN - 2.0,
 					      W_FAMILY_EXACT_MAX);
-				wf = "family:middle_name";
+				wf = R_FAMILY_MIDDLE_NAME;
 			}
 			/* Once the family name is weighed, a pair whose given and
 			 * middle names cannot lift it above the best so far is left
@@ -3461,11 +3531,11 @@ static void score_names(struct match_ctx *c, const struct rview *v, struct name_
 			 * is not Harpreet Singh Sandhu for being born on his
 			 * date, nor "J" Wayne Johnson. */
 			if (wf != NULL &&
-			    (strcmp(wf, "family:singh_kaur") == 0 || strcmp(wf, "family:middle_name") == 0 ||
-			     strcmp(wf, "family:initial") == 0) &&
+			    (wf == R_FAMILY_SINGH_KAUR || wf == R_FAMILY_MIDDLE_NAME ||
+			     wf == R_FAMILY_INITIAL) &&
 			    !given_agrees(wg)) {
 				w += W_FAMILY_DISAGREE - wfam;
-				wf = "family:mismatch";
+				wf = R_FAMILY_MISMATCH;
 			}
 			w += middle_score(c, q, rn, &wm);
 			if (c->swapped[i] || c->split[i])
@@ -3476,20 +3546,20 @@ static void score_names(struct match_ctx *c, const struct rview *v, struct name_
 				best->why[0] = wf;
 				best->why[1] = wg;
 				best->why[2] = wm;
-				best->why[3] = c->split[i] ? "names:split" : c->swapped[i] ? "names:swapped" : NULL;
+				best->why[3] = c->split[i] ? R_NAMES_SPLIT : c->swapped[i] ? R_NAMES_SWAPPED : NULL;
 				/* Two names, unless one was read from another script,
 				 * where the letters are ICU's guess (Deepak for
 				 * दीपक, Michail for Μιχαήλ). */
-				best->name_conflict = (wf != NULL && strcmp(wf, "family:mismatch") == 0) ||
-						      (wg != NULL && (strcmp(wg, "given:mismatch") == 0 ||
-								      (strcmp(wg, "given:another_name") == 0 &&
+				best->name_conflict = (wf == R_FAMILY_MISMATCH) ||
+						      (wg != NULL && (wg == R_GIVEN_MISMATCH ||
+								      (wg == R_GIVEN_ANOTHER_NAME &&
 								       !rn->translit && !q->translit)));
 				best->name_partial = (wf != NULL && wg != NULL &&
-						      strcmp(wf, "family:compound_part") == 0 &&
-						      (strcmp(wg, "given:middle_name") == 0 ||
-						       strcmp(wg, "given:initial") == 0)) ||
-						     (wf != NULL && (strcmp(wf, "family:singh_kaur") == 0 ||
-								     strcmp(wf, "family:initial") == 0));
+						      wf == R_FAMILY_COMPOUND_PART &&
+						      (wg == R_GIVEN_MIDDLE_NAME ||
+						       wg == R_GIVEN_INITIAL)) ||
+						     (wf != NULL && (wf == R_FAMILY_SINGH_KAUR ||
+								     wf == R_FAMILY_INITIAL));
 				best->name_idx = j;
 				best->swapped = c->swapped[i];
 				best->translit = rn->translit || q->translit;
@@ -3520,31 +3590,31 @@ static double dob_score_part(const struct check_subject *s, const struct date *d
 			nearest = apart;
 	}
 	if (nearest == 0 && (s->dob.month == 0 || month)) {
-		*why = "dob:partial_exact";
+		*why = R_DOB_PARTIAL_EXACT;
 		return s->dob.month != 0 ? W_DOB_PART_MONTH : W_DOB_PART_YEAR;
 	}
 	if (nearest == 0) {
-		*why = "dob:partial_same_year";
+		*why = R_DOB_PARTIAL_SAME_YEAR;
 		return W_DOB_PART_NEAR;
 	}
 	if (nearest == 1) {
-		*why = "dob:partial_year_off_by_one";
+		*why = R_DOB_PARTIAL_YEAR_OFF_BY_ONE;
 		return W_DOB_PART_NEAR;
 	}
 	if (nearest <= DOB_PART_APART_YEARS) {
-		*why = "dob:partial_years_apart";
+		*why = R_DOB_PARTIAL_YEARS_APART;
 		return W_DOB_PART_APART;
 	}
 	if (nearest <= AGE_FAR_YEARS && nearest != INT_MAX) {
-		*why = "dob:partial_mismatch"; /* six to ten years out: as an age that far */
+		*why = R_DOB_PARTIAL_MISMATCH; /* six to ten years out: as an age that far */
 		*conflicts = true;
 		return W_DOB_AGE_FAR;
 	}
 	if (nearest == INT_MAX) {
-		*why = "dob:absent";
+		*why = R_DOB_ABSENT;
 		return 0.0;
 	}
-	*why = "dob:partial_mismatch";
+	*why = R_DOB_PARTIAL_MISMATCH;
 	*conflicts = true;
 	return W_DOB_PART_MISMATCH;
 }
@@ -3566,25 +3636,25 @@ static double dob_score_dates(const struct match_ctx *c, const struct check_subj
 		const char *why;
 		bool agrees;
 	} levels[] = {
-		{DOB_EXACT, W_DOB_EXACT, "dob:exact", true},
-		{DOB_DAY_MONTH_SWAPPED, W_DOB_SWAPPED, "dob:day_month_swapped", true},
-		{DOB_ONE_DIGIT, W_DOB_ONE_DIGIT, "dob:one_digit", true},
-		{DOB_YEAR_OFF_BY_ONE, W_DOB_YEAR, "dob:year_off_by_one", true},
-		{DOB_MONTH_ONLY, W_DOB_MONTH_ONLY, "dob:month_only", false},
-		{DOB_YEAR_ONLY, W_DOB_YEAR_ONLY, "dob:year_only", false},
-		{DOB_NEAR, W_DOB_NEAR, "dob:near", true},
-		{DOB_WEEKS, W_DOB_WEEKS, "dob:weeks_apart", false},
-		{DOB_YEAR_OFF_BY_TWO, W_DOB_YEAR_TWO, "dob:year_off_by_two", true},
-		{DOB_SAME_BIRTHDAY, W_DOB_SAME_BIRTHDAY, "dob:same_birthday", false},
-		{DOB_YEAR_AND_SLIP, W_DOB_YEAR_AND_SLIP, "dob:year_and_slip", false},
-		{DOB_SAME_YEAR, W_DOB_SAME_YEAR, "dob:same_year", false},
+		{DOB_EXACT, W_DOB_EXACT, R_DOB_EXACT, true},
+		{DOB_DAY_MONTH_SWAPPED, W_DOB_SWAPPED, R_DOB_DAY_MONTH_SWAPPED, true},
+		{DOB_ONE_DIGIT, W_DOB_ONE_DIGIT, R_DOB_ONE_DIGIT, true},
+		{DOB_YEAR_OFF_BY_ONE, W_DOB_YEAR, R_DOB_YEAR_OFF_BY_ONE, true},
+		{DOB_MONTH_ONLY, W_DOB_MONTH_ONLY, R_DOB_MONTH_ONLY, false},
+		{DOB_YEAR_ONLY, W_DOB_YEAR_ONLY, R_DOB_YEAR_ONLY, false},
+		{DOB_NEAR, W_DOB_NEAR, R_DOB_NEAR, true},
+		{DOB_WEEKS, W_DOB_WEEKS, R_DOB_WEEKS_APART, false},
+		{DOB_YEAR_OFF_BY_TWO, W_DOB_YEAR_TWO, R_DOB_YEAR_OFF_BY_TWO, true},
+		{DOB_SAME_BIRTHDAY, W_DOB_SAME_BIRTHDAY, R_DOB_SAME_BIRTHDAY, false},
+		{DOB_YEAR_AND_SLIP, W_DOB_YEAR_AND_SLIP, R_DOB_YEAR_AND_SLIP, false},
+		{DOB_SAME_YEAR, W_DOB_SAME_YEAR, R_DOB_SAME_YEAR, false},
 	};
 	double best = -1e9;
 	bool best_agrees = false;
 
 	*agrees = false;
 	*conflicts = false;
-	*why = "dob:absent";
+	*why = R_DOB_ABSENT;
 	if (n_dobs == 0 || (s->dob.year == 0 && s->age < 0))
 		return 0.0;
 	if (s->dob.year != 0 && s->dob.day == 0)
@@ -3600,18 +3670,18 @@ static double dob_score_dates(const struct match_ctx *c, const struct check_subj
 		if (nearest <= AGE_NEAR_YEARS) {
 			/* Consistent, but a span of two years of births: not
 			 * enough on its own for the match band. */
-			*why = "dob:age_consistent";
+			*why = R_DOB_AGE_CONSISTENT;
 			return W_DOB_AGE;
 		}
 		if (nearest <= AGE_ROUGH_YEARS) {
-			*why = "dob:age_approximate"; /* a rough guess of age: neither way */
+			*why = R_DOB_AGE_APPROXIMATE; /* a rough guess of age: neither way */
 			return 0.0;
 		}
 		if (nearest <= AGE_GUESS_YEARS) {
-			*why = "dob:age_guess"; /* a guess four or five years out */
+			*why = R_DOB_AGE_GUESS; /* a guess four or five years out */
 			return W_DOB_AGE_GUESS;
 		}
-		*why = "dob:age_inconsistent";
+		*why = R_DOB_AGE_INCONSISTENT;
 		*conflicts = true;
 		return nearest <= AGE_FAR_YEARS ? W_DOB_AGE_FAR : W_DOB_AGE_INCONSISTENT;
 	}
@@ -3629,7 +3699,7 @@ static double dob_score_dates(const struct match_ctx *c, const struct check_subj
 				w = W_DOB_AGE_FAR;
 			if (other && l == DOB_EXACT) {
 				w = W_DOB_OTHER;
-				reason_str = "dob:other_dob";
+				reason_str = R_DOB_OTHER_DOB;
 			} else if (other) {
 				w -= W_DOB_EXACT - W_DOB_OTHER;
 			}
@@ -3644,7 +3714,7 @@ static double dob_score_dates(const struct match_ctx *c, const struct check_subj
 		*agrees = best_agrees;
 		return best;
 	}
-	*why = "dob:mismatch";
+	*why = R_DOB_MISMATCH;
 	*conflicts = true;
 	return W_DOB_MISMATCH;
 }
@@ -3836,8 +3906,8 @@ static bool tag_rules_out(struct match_ctx *c, uint32_t tag, uint32_t recno)
 
 static double postcode_score(const struct match_ctx *c, const struct rview *v, const char **why)
 {
-	static const char *const names[] = {NULL, "postcode:full", "postcode:sector", "postcode:district",
-					    "postcode:area", "postcode:different"};
+	static const char *const names[] = {NULL, R_POSTCODE_FULL, R_POSTCODE_SECTOR, R_POSTCODE_DISTRICT,
+					    R_POSTCODE_AREA, R_POSTCODE_DIFFERENT};
 	static const double weights[] = {0.0, W_POSTCODE_FULL, W_POSTCODE_SECTOR, W_POSTCODE_DISTRICT,
 					 W_POSTCODE_AREA, W_POSTCODE_DIFFERENT};
 	enum postcode_level best = POSTCODE_ABSENT;
@@ -3921,23 +3991,23 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	w = dob_score(c, s, v, &wd, &dob_agrees, &dob_conflicts);
 	if (c->dob_implausible && w < 0.0) {
 		w = 0.0;
-		wd = "dob:implausible";
+		wd = R_DOB_IMPLAUSIBLE;
 		dob_conflicts = dob_agrees = false;
 		for (size_t i = 0; i < v->n_dobs && c->dob_century.year != 0; i++) {
 			if (date_same(&v->dobs[i], &c->dob_century)) {
 				w = W_DOB_CENTURY;
-				wd = "dob:century_slipped";
+				wd = R_DOB_CENTURY_SLIPPED;
 				dob_agrees = true;
 			}
 		}
 	}
 	w_date = w;
-	dob_exact = strcmp(wd, "dob:exact") == 0 || strcmp(wd, "dob:other_dob") == 0;
+	dob_exact = wd == R_DOB_EXACT || wd == R_DOB_OTHER_DOB;
 	dob_firm = dob_exact && !(s->dob.month == 1 && s->dob.day == 1);
 	w_postcode = postcode_score(c, v, &wp);
 	/* A conflicting date at the very address: eased until the names are
 	 * known, and kept so only if they agree (W_DOB_CONFLICT_AT_ADDRESS). */
-	if (dob_conflicts && w < W_DOB_CONFLICT_AT_ADDRESS && wp != NULL && strcmp(wp, "postcode:full") == 0)
+	if (dob_conflicts && w < W_DOB_CONFLICT_AT_ADDRESS && wp == R_POSTCODE_FULL)
 		eased = W_DOB_CONFLICT_AT_ADDRESS - w;
 	w += eased + w_postcode;
 	if (sex_mismatch)
@@ -3964,8 +4034,8 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	 * who lives there; its David Watson, 63, at NG11 4LB, the David
 	 * Powell born 1963).  The family name then weighs nothing either way;
 	 * still never the match band (the names conflict). */
-	if (nr.why[0] != NULL && strcmp(nr.why[0], "family:mismatch") == 0 && given_same_name(nr.why[1]) &&
-	    wp != NULL && strcmp(wp, "postcode:full") == 0 && w_date > 0.0)
+	if (nr.why[0] == R_FAMILY_MISMATCH && given_same_name(nr.why[1]) &&
+	    wp == R_POSTCODE_FULL && w_date > 0.0)
 		nr.w -= W_FAMILY_DISAGREE;
 	/* A name changed and not recorded (by deed poll, or only in use):
 	 * no part of it agrees, but the date of birth is exactly one of the
@@ -3992,13 +4062,13 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	if (wp != NULL)
 		reason(&rs, wp);
 	if (sex_mismatch)
-		reason(&rs, "sex:mismatch");
+		reason(&rs, R_SEX_MISMATCH);
 	if (nr.translit)
-		reason(&rs, "name:transliterated");
+		reason(&rs, R_NAME_TRANSLITERATED);
 	if (v->names[nr.name_idx].kind == NAME_ALIAS)
-		reason(&rs, "name:alias");
+		reason(&rs, R_NAME_ALIAS);
 	if (name_changed)
-		reason(&rs, "name:different");
+		reason(&rs, R_NAME_DIFFERENT);
 
 	sc.recno = recno;
 	sc.view = view;
@@ -4856,7 +4926,7 @@ int match_run(struct match_ctx *c, struct store_reader *r, const struct check_su
 	if (c->n_top > 1 && c->top[0].band == BAND_MATCH && c->top[1].w >= c->top[0].w - MATCH_MARGIN) {
 		for (size_t i = 0; i < c->n_top && c->top[i].band == BAND_MATCH; i++) {
 			c->top[i].band = BAND_POSSIBLE_MATCH;
-			reason_add(&c->top[i], "match:ambiguous");
+			reason_add(&c->top[i], R_MATCH_AMBIGUOUS);
 		}
 	}
 	for (size_t i = 1; i < c->n_top; i++) {
