@@ -165,7 +165,7 @@ struct store {
 	_Atomic(struct keyfilter *) kf;
 	atomic_ulong index_seq;
 	struct keyfilter *kf_retired;
-	atomic_size_t kf_rebuilds;
+	atomic_size_t kf_rebuilds, kf_builds;
 	size_t kf_min_bits; /* store_options.key_filter_bits, a power of two */
 };
 
@@ -456,8 +456,11 @@ static size_t db_entries(MDB_txn *txn, MDB_dbi dbi)
 #define KF_SMALLEST_BITS ((size_t)1 << 12) /* 8 blocks (store_options.key_filter_bits) */
 #define KF_MAX_BITS ((size_t)1 << 40)
 #define KF_BITS_ENTRY 4   /* bits sized per index entry: 13-19 a key */
-#define KF_BITS_KEY_LEAST 12 /* built again when it has fewer a key */
-#define KF_BITS_KEY 16     /* and then sized so */
+#define KF_BITS_KEY_LEAST 12 /* built at open again when it has fewer a key */
+/* Rebuilt by a write with room for as many keys again as there are: a
+ * write that only re-counted keys (records replaced) then leaves room for
+ * half its capacity more before the index is read again. */
+#define KF_BITS_KEY_GROWN (2 * KF_BITS_MAX_KEY)
 #define KF_AHEAD 16
 #define KF_BITS_MAX_KEY 10 /* rebuilt larger past this few bits a key */
 
@@ -466,7 +469,7 @@ struct keyfilter {
 	size_t bits, mapped;  /* mapped: bytes, whole huge pages */
 	unsigned block_shift; /* 64 - log2(blocks) */
 	size_t capacity;      /* keys it takes before it is rebuilt */
-	size_t built_keys;    /* distinct keys it was built with */
+	atomic_size_t built_keys; /* distinct keys when it was built (or counted) */
 	atomic_size_t added;  /* keys added since (counted per write) */
 	struct keyfilter *next_retired;
 };
@@ -622,7 +625,7 @@ static int kf_fill(struct store *s, MDB_txn *txn, size_t bits, struct keyfilter 
 		kf_free(kf);
 		return mdb_fail(s, err, rc, "reading the index for the key filter");
 	}
-	kf->built_keys = got;
+	atomic_init(&kf->built_keys, got);
 	atomic_init(&kf->added, 0);
 	*out = kf;
 	*n = got;
@@ -633,11 +636,12 @@ static int kf_fill(struct store *s, MDB_txn *txn, size_t bits, struct keyfilter 
  * A filter of every key of the index as txn sees it.  Sized from the
  * entries (mdb_stat: the keys are not counted anywhere), KF_BITS_ENTRY
  * bits each, which is 13 to 19 bits a key for the matcher's index (two to
- * four records a key); where the keys turn out too many for that (a key
- * or so an entry), built again at KF_BITS_KEY bits a key.  *out NULL on
- * failure.
+ * four records a key); where that turns out fewer than least bits a key
+ * (a key or so an entry), built again at the next power of two that has
+ * them.  *out NULL on failure.
  */
-static int kf_build(struct store *s, MDB_txn *txn, struct keyfilter **out, struct dsc_error *err)
+static int kf_build(struct store *s, MDB_txn *txn, size_t least, struct keyfilter **out,
+		    struct dsc_error *err)
 {
 	size_t entries = db_entries(txn, s->db_index), bits = s->kf_min_bits, n = 0;
 	int rc;
@@ -646,33 +650,42 @@ static int kf_build(struct store *s, MDB_txn *txn, struct keyfilter **out, struc
 		bits <<= 1;
 	if ((rc = kf_fill(s, txn, bits, out, &n, err)) != DSC_OK)
 		return rc;
-	if (bits / KF_BITS_KEY_LEAST >= n || bits >= KF_MAX_BITS)
+	if (bits / least >= n || bits >= KF_MAX_BITS)
 		return DSC_OK;
 	kf_free(*out);
-	while (bits / KF_BITS_KEY < n && bits < KF_MAX_BITS)
+	while (bits / least < n && bits < KF_MAX_BITS)
 		bits <<= 1;
 	return kf_fill(s, txn, bits, out, &n, err);
 }
 
 /*
  * Before the commit of a write transaction that added index keys: when
- * the filter has taken more than its capacity, a larger one built through
- * txn (which holds LMDB's write lock, so no key is added meanwhile) takes
- * its place; the old one is kept for readers until close.  A filter that
- * cannot be built leaves the old one, overfull but sound (more keys look
- * like they may be there).
+ * the keys added since the filter was built pass its capacity, the index
+ * is read again through txn (which holds LMDB's write lock, so no key is
+ * added meanwhile).  A larger filter takes the place of the old one, kept
+ * for readers until close.  A filter that is not larger (the keys were
+ * counted again, not new: records replaced) leaves the old one, which
+ * holds them all, with its count set to the keys there are; one that
+ * cannot be built (memory) leaves it overfull but sound, and is tried
+ * again a capacity later.  Either way the next write does not read the
+ * index again.
  */
 static void kf_grow(struct store *s, MDB_txn *txn)
 {
 	struct keyfilter *kf = atomic_load(&s->kf), *bigger;
 	struct dsc_error err;
 
-	if (kf == NULL || kf->built_keys + atomic_load(&kf->added) <= kf->capacity)
+	if (kf == NULL || atomic_load(&kf->built_keys) + atomic_load(&kf->added) <= kf->capacity)
 		return;
-	if (kf_build(s, txn, &bigger, &err) != DSC_OK)
+	atomic_fetch_add(&s->kf_builds, 1);
+	if (kf_build(s, txn, KF_BITS_KEY_GROWN, &bigger, &err) != DSC_OK) {
+		atomic_store(&kf->added, 0);
 		return;
-	if (bigger->capacity <= kf->capacity) {
-		kf_free(bigger); /* no larger for the entries there are */
+	}
+	if (bigger->bits <= kf->bits) {
+		atomic_store(&kf->built_keys, atomic_load(&bigger->built_keys));
+		atomic_store(&kf->added, 0);
+		kf_free(bigger);
 		return;
 	}
 	atomic_store(&s->kf, bigger);
@@ -701,9 +714,10 @@ void store_key_filter_info(struct store *s, struct store_key_filter_info *out)
 	memset(out, 0, sizeof(*out));
 	if (kf != NULL) {
 		out->bits = kf->bits;
-		out->keys = kf->built_keys + atomic_load(&kf->added);
+		out->keys = atomic_load(&kf->built_keys) + atomic_load(&kf->added);
 	}
 	out->rebuilds = atomic_load(&s->kf_rebuilds);
+	out->reads = atomic_load(&s->kf_builds);
 }
 
 /* ---- index maintenance ---- */
@@ -1682,6 +1696,7 @@ int store_open(struct store **out, const struct store_options *opt,
 	atomic_init(&s->index_seq, 0);
 	atomic_init(&s->kf, NULL);
 	atomic_init(&s->kf_rebuilds, 0);
+	atomic_init(&s->kf_builds, 0);
 	s->kf_min_bits = opt->key_filter_bits == 0 ? KF_MIN_BITS : KF_SMALLEST_BITS;
 	while (s->kf_min_bits < opt->key_filter_bits && s->kf_min_bits < KF_MAX_BITS)
 		s->kf_min_bits <<= 1;
@@ -1754,7 +1769,7 @@ int store_open(struct store **out, const struct store_options *opt,
 			mdb_fail(s, err, rc, "reading the index for the key filter");
 			goto fail;
 		}
-		rc = kf_build(s, txn, &kf, err);
+		rc = kf_build(s, txn, KF_BITS_KEY_LEAST, &kf, err);
 		mdb_txn_abort(txn);
 		txn = NULL;
 		if (rc != DSC_OK)

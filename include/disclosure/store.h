@@ -148,10 +148,11 @@ int store_keep_ahead(struct store *s, size_t low, size_t step, size_t *added, st
 
 /* Addition: what the key filter (store_options.key_filter) holds: its
  * size in bits, 0 without one; the keys it was built with and those added
- * since (a key counted again by each write that adds to it); the times it
- * was rebuilt larger since the store was opened. */
+ * since (a key counted again by each write that adds to it); since the
+ * store was opened, the times a write read the index to rebuild it
+ * (reads) and the times that made it larger (rebuilds). */
 struct store_key_filter_info {
-	size_t bits, keys, rebuilds;
+	size_t bits, keys, rebuilds, reads;
 };
 void store_key_filter_info(struct store *s, struct store_key_filter_info *out);
 
