@@ -445,7 +445,8 @@ static size_t db_entries(MDB_txn *txn, MDB_dbi dbi)
  * key can be added meanwhile, and puts it in place before its commit; a
  * reader that took the old one keeps it (the old one holds every key of a
  * snapshot taken before that commit, and a snapshot after it sees
- * index_seq move), so the old ones are freed only at close.  A store
+ * index_seq move), so the old ones are freed only once no read
+ * transaction has been under way since (kf_free_retired).  A store
  * growing from empty to 1,000,000 records rebuilds it a few times, each
  * time for as long as a build at that size (under 1 s at a million
  * records); a restart builds it at the size the index asks for.
@@ -694,6 +695,27 @@ static void kf_grow(struct store *s, MDB_txn *txn)
 	atomic_fetch_add(&s->kf_rebuilds, 1);
 }
 
+/*
+ * Frees the filters replaced, when no read transaction is under way: a
+ * reader takes the filter after resize_lock (store_read_begin), so once
+ * the lock has been free of readers after the replacement, none holds an
+ * old one.  Only tried (a thread may commit while its own reader is
+ * active): a busy moment leaves them to the next commit that adds keys,
+ * or to close.  Under LMDB's write lock, as the list's every change is.
+ */
+static void kf_free_retired(struct store *s)
+{
+	if (s->kf_retired == NULL || pthread_rwlock_trywrlock(&s->resize_lock) != 0)
+		return;
+	pthread_rwlock_unlock(&s->resize_lock);
+	while (s->kf_retired != NULL) {
+		struct keyfilter *next = s->kf_retired->next_retired;
+
+		kf_free(s->kf_retired);
+		s->kf_retired = next;
+	}
+}
+
 /* Commits a transaction that added index keys (index_seq odd meanwhile,
  * the comment on the key filter).  An LMDB code. */
 static int commit_with_keys(struct store *s, MDB_txn *txn)
@@ -701,6 +723,7 @@ static int commit_with_keys(struct store *s, MDB_txn *txn)
 	int rc;
 
 	kf_grow(s, txn);
+	kf_free_retired(s);
 	atomic_fetch_add(&s->index_seq, 1);
 	rc = mdb_txn_commit(txn);
 	atomic_fetch_add(&s->index_seq, 1);
