@@ -1276,6 +1276,17 @@ static size_t keyed_count(struct store_reader *r, size_t i)
 	return n;
 }
 
+/* Inside a read: every key f:keyname<from..to-1> is under want records. */
+static void expect_keyed(struct store_reader *r, size_t from, size_t to, size_t want)
+{
+	for (size_t i = from; i < to; i++) {
+		size_t n = keyed_count(r, i);
+
+		if (n != want)
+			fail_msg("f:keyname%zu: %zu records, not %zu", i, n, want);
+	}
+}
+
 /* Keys in the index are found through the filter, every one of them, and
  * most keys that are not are answered by it without a look-up. */
 static void the_key_filter_answers_absent_keys_and_never_a_present_one(void **state)
@@ -1291,13 +1302,10 @@ static void the_key_filter_answers_absent_keys_and_never_a_present_one(void **st
 	assert_true(info.keys >= 3000);
 
 	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
-	for (size_t i = 0; i < 3000; i++)
-		if (keyed_count(f->r, i) != 1)
-			fail_msg("f:keyname%zu: not found", i);
+	expect_keyed(f->r, 0, 3000, 1);
 	store_reader_lookups(f->r, &asked0, &filtered0);
 	assert_int_equal(filtered0, 0);
-	for (size_t i = 3000; i < 13000; i++)
-		assert_int_equal(keyed_count(f->r, i), 0);
+	expect_keyed(f->r, 3000, 13000, 0);
 	store_read_end(f->r);
 	store_reader_lookups(f->r, &asked, &filtered);
 	assert_int_equal(asked - asked0, 10000);
@@ -1308,10 +1316,8 @@ static void the_key_filter_answers_absent_keys_and_never_a_present_one(void **st
 	/* And after a reopen, built from the index as it is on disk. */
 	reopen(f, &family_indexer);
 	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
-	for (size_t i = 0; i < 3000; i++)
-		assert_int_equal(keyed_count(f->r, i), 1);
-	for (size_t i = 3000; i < 4000; i++)
-		assert_int_equal(keyed_count(f->r, i), 0);
+	expect_keyed(f->r, 0, 3000, 1);
+	expect_keyed(f->r, 3000, 4000, 0);
 	store_read_end(f->r);
 	store_reader_lookups(f->r, &asked, &filtered);
 	assert_int_equal(asked, 4000);
@@ -1344,11 +1350,8 @@ static void the_key_filter_grows_with_the_index_and_loses_no_key(void **state)
 	assert_true(info.bits > first_bits * 8);
 
 	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
-	for (size_t i = 0; i < 12000; i++)
-		if (keyed_count(f->r, i) != 1)
-			fail_msg("f:keyname%zu: not found after %zu rebuilds", i, info.rebuilds);
-	for (size_t i = 12000; i < 14000; i++)
-		assert_int_equal(keyed_count(f->r, i), 0);
+	expect_keyed(f->r, 0, 12000, 1);
+	expect_keyed(f->r, 12000, 14000, 0);
 	store_read_end(f->r);
 	store_reader_lookups(f->r, &asked, &filtered);
 	assert_int_equal(asked, 14000);
@@ -1385,8 +1388,7 @@ static void records_rewritten_do_not_make_every_write_read_the_index(void **stat
 	assert_true(info.reads <= 10);
 	assert_true(info.keys <= 819);
 	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
-	for (size_t i = 0; i < 300; i++)
-		assert_int_equal(keyed_count(f->r, i), 1);
+	expect_keyed(f->r, 0, 300, 1);
 	store_read_end(f->r);
 }
 
@@ -1467,9 +1469,8 @@ static void a_reader_finds_every_key_of_its_snapshot_while_the_filter_grows(void
 		assert_int_equal(store_offender_count(f->r, &n), DSC_OK);
 		assert_true(n >= before);
 		/* The newest records, and a spread of the older ones. */
-		for (size_t i = n > 300 ? n - 300 : 0; i < n; i++, checked++)
-			if (keyed_count(f->r, i) != 1)
-				fail_msg("f:keyname%zu of a snapshot of %zu records: not found", i, n);
+		expect_keyed(f->r, n > 300 ? n - 300 : 0, n, 1);
+		checked += n > 300 ? 300 : n;
 		for (size_t i = 0; i + 300 < n; i += 97, checked++)
 			assert_int_equal(keyed_count(f->r, i), 1);
 		store_read_end(f->r);
@@ -1505,8 +1506,8 @@ static void a_store_opened_without_the_key_filter_has_none(void **state)
 	store_key_filter_info(f->s, &info);
 	assert_int_equal(info.bits, 0);
 	assert_int_equal(store_read_begin(f->r, &err), DSC_OK);
-	for (size_t i = 0; i < 20; i++)
-		assert_int_equal(keyed_count(f->r, i), i < 10 ? 1 : 0);
+	expect_keyed(f->r, 0, 10, 1);
+	expect_keyed(f->r, 10, 20, 0);
 	store_read_end(f->r);
 	store_reader_lookups(f->r, &asked, &filtered);
 	assert_int_equal(asked, 20);
