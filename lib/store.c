@@ -161,7 +161,7 @@ struct store {
 	/* The key filter (struct keyfilter): the current one, replaced only
 	 * by a writer holding LMDB's write lock; the commits that wrote index
 	 * keys, counted twice as views_seq counts its; the filters replaced,
-	 * freed at close (a reader may still be reading one). */
+	 * which a reader may still be reading (kf_free_retired). */
 	_Atomic(struct keyfilter *) kf;
 	atomic_ulong index_seq;
 	struct keyfilter *kf_retired;
@@ -425,8 +425,8 @@ static size_t db_entries(MDB_txn *txn, MDB_dbi dbi)
  * searches it, some eight cache lines of a map far larger than any cache,
  * 0.6-0.8 us; the filter answers "not there" from one cache line of its
  * own.  A key it does not rule out is looked up as before, so it changes
- * no answer: it may only err towards a look-up (about 0.3% of absent keys
- * at 13 bits a key).
+ * no answer: it may only err towards a look-up (0.35% of absent keys at
+ * 13 bits a key, 0.06% at 19).
  *
  * Each key's 64-bit hash chooses a 512-bit block (a cache line) by its top
  * bits and, mixed again, sets or tests KF_PROBES bits in it.  Built at
@@ -457,13 +457,13 @@ static size_t db_entries(MDB_txn *txn, MDB_dbi dbi)
 #define KF_SMALLEST_BITS ((size_t)1 << 12) /* 8 blocks (store_options.key_filter_bits) */
 #define KF_MAX_BITS ((size_t)1 << 40)
 #define KF_BITS_ENTRY 4   /* bits sized per index entry: 13-19 a key */
+#define KF_BITS_MAX_KEY 10 /* rebuilt larger past this few bits a key */
 #define KF_BITS_KEY_LEAST 12 /* built at open again when it has fewer a key */
 /* Rebuilt by a write with room for as many keys again as there are: a
  * write that only re-counted keys (records replaced) then leaves room for
  * half its capacity more before the index is read again. */
 #define KF_BITS_KEY_GROWN (2 * KF_BITS_MAX_KEY)
 #define KF_AHEAD 16
-#define KF_BITS_MAX_KEY 10 /* rebuilt larger past this few bits a key */
 
 struct keyfilter {
 	_Atomic uint64_t *words;
@@ -580,11 +580,6 @@ static void kf_free(struct keyfilter *kf)
 	free(kf);
 }
 
-/*
- * A filter of every key of the index as txn sees it, sized for its
- * entries (mdb_stat) with room to grow.  DSC_OK, or a status; *out NULL
- * on failure.
- */
 /* A filter of bits bits (a power of two) with every key of the index as
  * txn sees it; *n: the keys.  DSC_OK, or a status. */
 static int kf_fill(struct store *s, MDB_txn *txn, size_t bits, struct keyfilter **out, size_t *n,
@@ -663,8 +658,8 @@ static int kf_build(struct store *s, MDB_txn *txn, size_t least, struct keyfilte
  * Before the commit of a write transaction that added index keys: when
  * the keys added since the filter was built pass its capacity, the index
  * is read again through txn (which holds LMDB's write lock, so no key is
- * added meanwhile).  A larger filter takes the place of the old one, kept
- * for readers until close.  A filter that is not larger (the keys were
+ * added meanwhile).  A larger filter takes the place of the old one, which
+ * readers may still hold (kf_free_retired).  A filter that is not larger (the keys were
  * counted again, not new: records replaced) leaves the old one, which
  * holds them all, with its count set to the keys there are; one that
  * cannot be built (memory) leaves it overfull but sound, and is tried
