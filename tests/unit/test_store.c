@@ -3,7 +3,8 @@
  * with their index entries, reads through reused readers, iteration, the
  * generic tables and the audit sequence, reopening, the schema check,
  * re-indexing when the indexer or the views' layout changes, match views
- * kept 64 records to a block, and a full map.
+ * kept 64 records to a block, a full map, and the key filter (look-ups of
+ * keys in no record answered in memory, never one in the index).
  *
  * The tests use an indexer of their own (one key per family name, ASCII
  * lower-cased, "f:" prefix), not the matcher's, so that they test the
