@@ -698,17 +698,23 @@ static void kf_grow(struct store *s, MDB_txn *txn)
  * active): a busy moment leaves them to the next commit that adds keys,
  * or to close.  Under LMDB's write lock, as the list's every change is.
  */
+static void kf_free_list(struct keyfilter *kf)
+{
+	while (kf != NULL) {
+		struct keyfilter *next = kf->next_retired;
+
+		kf_free(kf);
+		kf = next;
+	}
+}
+
 static void kf_free_retired(struct store *s)
 {
 	if (s->kf_retired == NULL || pthread_rwlock_trywrlock(&s->resize_lock) != 0)
 		return;
 	pthread_rwlock_unlock(&s->resize_lock);
-	while (s->kf_retired != NULL) {
-		struct keyfilter *next = s->kf_retired->next_retired;
-
-		kf_free(s->kf_retired);
-		s->kf_retired = next;
-	}
+	kf_free_list(s->kf_retired);
+	s->kf_retired = NULL;
 }
 
 /* Commits a transaction that added index keys (index_seq odd meanwhile,
@@ -1829,12 +1835,7 @@ void store_close(struct store *s)
 	pending_free(&s->kept);
 	free(s->tags);
 	kf_free(atomic_load(&s->kf));
-	while (s->kf_retired != NULL) {
-		struct keyfilter *next = s->kf_retired->next_retired;
-
-		kf_free(s->kf_retired);
-		s->kf_retired = next;
-	}
+	kf_free_list(s->kf_retired);
 	mdb_env_close(s->env);
 	pthread_rwlock_destroy(&s->resize_lock);
 	free(s);
@@ -2567,6 +2568,16 @@ static int fill_fn(void *arg, const struct store_ref *refs, size_t n)
 	return f->n == f->cap ? 1 : 0;
 }
 
+/* Counts a look-up; true when the key filter says key is in no record. */
+static bool ruled_out(struct store_reader *r, const void *key, size_t klen)
+{
+	r->lookups++;
+	if (r->kf == NULL || kf_may_hold(r->kf, key, klen))
+		return false;
+	r->filtered++;
+	return true;
+}
+
 int store_index_get(struct store_reader *r, const void *key, size_t klen, struct store_ref *refs, size_t cap,
 		    size_t *count, size_t *got)
 {
@@ -2582,11 +2593,8 @@ int store_index_get(struct store_reader *r, const void *key, size_t klen, struct
 		return DSC_EINTERNAL;
 	if (klen == 0 || klen > STORE_KEY_MAX)
 		return DSC_OK;
-	r->lookups++;
-	if (r->kf != NULL && !kf_may_hold(r->kf, key, klen)) {
-		r->filtered++;
+	if (ruled_out(r, key, klen))
 		return DSC_OK;
-	}
 	if ((rc = index_cursor(r, &cur)) != DSC_OK)
 		return rc;
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
@@ -2635,11 +2643,8 @@ int store_index_each(struct store_reader *r, const void *key, size_t klen,
 		return DSC_EINTERNAL;
 	if (klen == 0 || klen > STORE_KEY_MAX)
 		return DSC_OK;
-	r->lookups++;
-	if (r->kf != NULL && !kf_may_hold(r->kf, key, klen)) {
-		r->filtered++;
+	if (ruled_out(r, key, klen))
 		return DSC_OK;
-	}
 	if ((rc = index_cursor(r, &cur)) != DSC_OK)
 		return rc;
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
