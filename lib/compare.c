@@ -830,20 +830,39 @@ size_t consonant_skeleton(const char *word, size_t len, char *out, size_t cap)
 
 /* ------------------------------------------------------- Dates of birth */
 
-static void date_digits(const struct date *d, char out[8])
+/*
+ * The date's YYYYMMDD digits, byte i of the number the i-th (each part
+ * taken modulo its width, as a form's boxes would hold it).  Two dates'
+ * digits are compared all at once (digit_diffs).
+ */
+static uint64_t date_digits(const struct date *d)
 {
-	unsigned y = d->year;
-	out[0] = (char)('0' + y / 1000 % 10);
-	out[1] = (char)('0' + y / 100 % 10);
-	out[2] = (char)('0' + y / 10 % 10);
-	out[3] = (char)('0' + y % 10);
-	out[4] = (char)('0' + d->month / 10 % 10);
-	out[5] = (char)('0' + d->month % 10);
-	out[6] = (char)('0' + d->day / 10 % 10);
-	out[7] = (char)('0' + d->day % 10);
+	static const char two[100][2] = {
+#define DIGITS_ROW(t) {t, '0'}, {t, '1'}, {t, '2'}, {t, '3'}, {t, '4'}, {t, '5'}, {t, '6'}, {t, '7'}, {t, '8'}, {t, '9'}
+	    DIGITS_ROW('0'), DIGITS_ROW('1'), DIGITS_ROW('2'), DIGITS_ROW('3'), DIGITS_ROW('4'),
+	    DIGITS_ROW('5'), DIGITS_ROW('6'), DIGITS_ROW('7'), DIGITS_ROW('8'), DIGITS_ROW('9'),
+#undef DIGITS_ROW
+	};
+	char b[8];
+	uint64_t v;
+
+	memcpy(b, two[d->year / 100 % 100], 2);
+	memcpy(b + 2, two[d->year % 100], 2);
+	memcpy(b + 4, two[d->month % 100], 2);
+	memcpy(b + 6, two[d->day % 100], 2);
+	memcpy(&v, b, sizeof(v));
+	return v;
 }
 
-/* Days from 1 March of year 0 (the civil calendar's days, for distances). */
+/* The high bit of every byte in which two dates' digits (date_digits)
+ * differ: digits '0'-'9' differ in their low four bits only, and a byte
+ * of those plus 0x7f reaches 0x80 exactly when it is not zero. */
+static uint64_t digit_diffs(uint64_t a, uint64_t b)
+{
+	return (((a ^ b) & UINT64_C(0x0f0f0f0f0f0f0f0f)) + UINT64_C(0x7f7f7f7f7f7f7f7f)) &
+	       UINT64_C(0x8080808080808080);
+}
+
 static long civil_days(const struct date *d)
 {
 	long y = (long)d->year - (d->month <= 2);
@@ -858,13 +877,6 @@ static long civil_days(const struct date *d)
 static long days_apart(const struct date *q, const struct date *r)
 {
 	return labs(civil_days(q) - civil_days(r));
-}
-
-static bool dob_near(const struct date *q, const struct date *r)
-{
-	long d = days_apart(q, r);
-
-	return d >= 1 && d <= DOB_NEAR_DAYS;
 }
 
 enum dob_level compare_dob(const struct date *q, const struct date *r);
@@ -883,8 +895,8 @@ static bool year_and_slip(const struct date *q, const struct date *r)
 
 enum dob_level compare_dob(const struct date *q, const struct date *r)
 {
-	char a[8], b[8];
-	int diff = 0, first = -1, second = -1;
+	uint64_t a, b, diffs;
+	int diff;
 
 	if (q->year == 0 || r->year == 0)
 		return DOB_ABSENT;
@@ -915,21 +927,18 @@ enum dob_level compare_dob(const struct date *q, const struct date *r)
 	 * (1970 and 1971), which some thirty dates do. */
 	if (q->month == r->month && q->day == r->day && abs((int)q->year - (int)r->year) == 1)
 		return DOB_YEAR_OFF_BY_ONE;
-	date_digits(q, a);
-	date_digits(r, b);
-	for (int i = 0; i < 8; i++) {
-		if (a[i] != b[i]) {
-			if (diff == 0)
-				first = i;
-			else if (diff == 1)
-				second = i;
-			diff++;
-		}
-	}
+	a = date_digits(q);
+	b = date_digits(r);
+	diffs = digit_diffs(a, b);
+	diff = __builtin_popcountll(diffs);
 	if (diff == 1)
 		return DOB_ONE_DIGIT;
-	if (diff == 2 && second == first + 1 && a[first] == b[second] && a[second] == b[first])
-		return DOB_ONE_DIGIT; /* 1978 typed as 1987 */
+	if (diff == 2) {
+		int first = __builtin_ctzll(diffs) / 8, second = __builtin_ctzll(diffs & (diffs - 1)) / 8;
+		if (second == first + 1 && (uint8_t)(a >> (8 * first)) == (uint8_t)(b >> (8 * second)) &&
+		    (uint8_t)(a >> (8 * second)) == (uint8_t)(b >> (8 * first)))
+			return DOB_ONE_DIGIT; /* 1978 typed as 1987 */
+	}
 	if (q->month == r->month && q->day == r->day && abs((int)q->year - (int)r->year) == 2)
 		return DOB_YEAR_OFF_BY_TWO;
 	if (q->month == r->month && q->day == r->day && abs((int)q->year - (int)r->year) <= 10)
@@ -940,11 +949,14 @@ enum dob_level compare_dob(const struct date *q, const struct date *r)
 		return DOB_MONTH_ONLY;
 	if (q->year == r->year && ((q->month == 1 && q->day == 1) || (r->month == 1 && r->day == 1)))
 		return DOB_YEAR_ONLY;
-	if (q->year == r->year && abs((int)q->month - (int)r->month) <= 1 && dob_near(q, r))
-		return DOB_NEAR;
-	/* (a year apart with the same day: 5 December and 5 January) */
-	if (abs((int)q->year - (int)r->year) <= 1 && days_apart(q, r) <= DOB_WEEKS_DAYS)
-		return DOB_WEEKS;
+	if (abs((int)q->year - (int)r->year) <= 1) {
+		long d = days_apart(q, r);
+		if (q->year == r->year && abs((int)q->month - (int)r->month) <= 1 && d >= 1 && d <= DOB_NEAR_DAYS)
+			return DOB_NEAR;
+		/* (a year apart with the same day: 5 December and 5 January) */
+		if (d <= DOB_WEEKS_DAYS)
+			return DOB_WEEKS;
+	}
 	if (q->year == r->year)
 		return DOB_SAME_YEAR;
 	if (abs((int)q->year - (int)r->year) == 1 && year_and_slip(q, r))

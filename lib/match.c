@@ -3704,24 +3704,25 @@ static double dob_score_dates(const struct match_ctx *c, const struct check_subj
 {
 	/* A date known only to its month or year agrees too little for the
 	 * match band: like an age, it only keeps the person in view. */
+	/* By level; a level with no row (absent, mismatch) weighs nothing
+	 * here. */
 	static const struct {
-		enum dob_level level;
 		double w;
 		const char *why;
 		bool agrees;
-	} levels[] = {
-		{DOB_EXACT, W_DOB_EXACT, R_DOB_EXACT, true},
-		{DOB_DAY_MONTH_SWAPPED, W_DOB_SWAPPED, R_DOB_DAY_MONTH_SWAPPED, true},
-		{DOB_ONE_DIGIT, W_DOB_ONE_DIGIT, R_DOB_ONE_DIGIT, true},
-		{DOB_YEAR_OFF_BY_ONE, W_DOB_YEAR, R_DOB_YEAR_OFF_BY_ONE, true},
-		{DOB_MONTH_ONLY, W_DOB_MONTH_ONLY, R_DOB_MONTH_ONLY, false},
-		{DOB_YEAR_ONLY, W_DOB_YEAR_ONLY, R_DOB_YEAR_ONLY, false},
-		{DOB_NEAR, W_DOB_NEAR, R_DOB_NEAR, true},
-		{DOB_WEEKS, W_DOB_WEEKS, R_DOB_WEEKS_APART, false},
-		{DOB_YEAR_OFF_BY_TWO, W_DOB_YEAR_TWO, R_DOB_YEAR_OFF_BY_TWO, true},
-		{DOB_SAME_BIRTHDAY, W_DOB_SAME_BIRTHDAY, R_DOB_SAME_BIRTHDAY, false},
-		{DOB_YEAR_AND_SLIP, W_DOB_YEAR_AND_SLIP, R_DOB_YEAR_AND_SLIP, false},
-		{DOB_SAME_YEAR, W_DOB_SAME_YEAR, R_DOB_SAME_YEAR, false},
+	} levels[DOB_MISMATCH + 1] = {
+		[DOB_EXACT] = {W_DOB_EXACT, R_DOB_EXACT, true},
+		[DOB_DAY_MONTH_SWAPPED] = {W_DOB_SWAPPED, R_DOB_DAY_MONTH_SWAPPED, true},
+		[DOB_ONE_DIGIT] = {W_DOB_ONE_DIGIT, R_DOB_ONE_DIGIT, true},
+		[DOB_YEAR_OFF_BY_ONE] = {W_DOB_YEAR, R_DOB_YEAR_OFF_BY_ONE, true},
+		[DOB_MONTH_ONLY] = {W_DOB_MONTH_ONLY, R_DOB_MONTH_ONLY, false},
+		[DOB_YEAR_ONLY] = {W_DOB_YEAR_ONLY, R_DOB_YEAR_ONLY, false},
+		[DOB_NEAR] = {W_DOB_NEAR, R_DOB_NEAR, true},
+		[DOB_WEEKS] = {W_DOB_WEEKS, R_DOB_WEEKS_APART, false},
+		[DOB_YEAR_OFF_BY_TWO] = {W_DOB_YEAR_TWO, R_DOB_YEAR_OFF_BY_TWO, true},
+		[DOB_SAME_BIRTHDAY] = {W_DOB_SAME_BIRTHDAY, R_DOB_SAME_BIRTHDAY, false},
+		[DOB_YEAR_AND_SLIP] = {W_DOB_YEAR_AND_SLIP, R_DOB_YEAR_AND_SLIP, false},
+		[DOB_SAME_YEAR] = {W_DOB_SAME_YEAR, R_DOB_SAME_YEAR, false},
 	};
 	double best = -1e9;
 	bool best_agrees = false;
@@ -3762,26 +3763,24 @@ static double dob_score_dates(const struct match_ctx *c, const struct check_subj
 	for (size_t i = 0; i < n_dobs; i++) {
 		enum dob_level l = compare_dob(&s->dob, &dobs[i]);
 		bool other = !(i == 0 && has_main_dob);
-		for (size_t k = 0; k < sizeof(levels) / sizeof(levels[0]); k++) {
-			if (levels[k].level != l)
-				continue;
-			double w = levels[k].w;
-			const char *reason_str = levels[k].why;
-			/* The birthday six to ten years apart: as an age that far
-			 * (W_DOB_SAME_BIRTHDAY). */
-			if (l == DOB_SAME_BIRTHDAY && abs((int)dobs[i].year - (int)s->dob.year) > AGE_GUESS_YEARS)
-				w = W_DOB_AGE_FAR;
-			if (other && l == DOB_EXACT) {
-				w = W_DOB_OTHER;
-				reason_str = R_DOB_OTHER_DOB;
-			} else if (other) {
-				w -= W_DOB_EXACT - W_DOB_OTHER;
-			}
-			if (w > best) {
-				best = w;
-				best_agrees = levels[k].agrees;
-				*why = reason_str;
-			}
+		if ((unsigned)l > DOB_MISMATCH || levels[l].why == NULL)
+			continue;
+		double w = levels[l].w;
+		const char *reason_str = levels[l].why;
+		/* The birthday six to ten years apart: as an age that far
+		 * (W_DOB_SAME_BIRTHDAY). */
+		if (l == DOB_SAME_BIRTHDAY && abs((int)dobs[i].year - (int)s->dob.year) > AGE_GUESS_YEARS)
+			w = W_DOB_AGE_FAR;
+		if (other && l == DOB_EXACT) {
+			w = W_DOB_OTHER;
+			reason_str = R_DOB_OTHER_DOB;
+		} else if (other) {
+			w -= W_DOB_EXACT - W_DOB_OTHER;
+		}
+		if (w > best) {
+			best = w;
+			best_agrees = levels[l].agrees;
+			*why = reason_str;
 		}
 	}
 	if (best > -1e9) {
