@@ -31,7 +31,7 @@ static size_t cap_len(size_t n)
 double jaro(const char *a, size_t alen, const char *b, size_t blen)
 {
 	uint64_t pos[256], am = 0, bm = 0;
-	size_t window, matches, trans = 0;
+	size_t window, matches = 0, trans = 0;
 
 	_Static_assert(COMPARE_STR_MAX <= 64, "one bit per position");
 	alen = cap_len(alen);
@@ -59,11 +59,11 @@ double jaro(const char *a, size_t alen, const char *b, size_t blen)
 		if (free_here != 0) {
 			bm |= free_here & -free_here;
 			am |= UINT64_C(1) << i;
+			matches++;
 		}
 	}
 	if (am == 0)
 		return 0.0;
-	matches = (size_t)__builtin_popcountll(am);
 	/* The matched characters of each string in order, pairwise. */
 	for (uint64_t x = am, y = bm; x != 0; x &= x - 1, y &= y - 1)
 		if (a[__builtin_ctzll(x)] != b[__builtin_ctzll(y)])
@@ -895,8 +895,7 @@ static bool year_and_slip(const struct date *q, const struct date *r)
 
 enum dob_level compare_dob(const struct date *q, const struct date *r)
 {
-	uint64_t a, b, diffs;
-	int diff;
+	uint64_t a, b, diffs, rest;
 
 	if (q->year == 0 || r->year == 0)
 		return DOB_ABSENT;
@@ -930,14 +929,16 @@ enum dob_level compare_dob(const struct date *q, const struct date *r)
 	a = date_digits(q);
 	b = date_digits(r);
 	diffs = digit_diffs(a, b);
-	diff = __builtin_popcountll(diffs);
-	if (diff == 1)
+	rest = diffs & (diffs - 1); /* the differing digits but the first */
+	if (diffs != 0 && rest == 0)
 		return DOB_ONE_DIGIT;
-	if (diff == 2) {
-		int first = __builtin_ctzll(diffs) / 8, second = __builtin_ctzll(diffs & (diffs - 1)) / 8;
+	if (rest != 0 && (rest & (rest - 1)) == 0) {
+		/* Two digits differ: 1978 typed as 1987 when they are side by
+		 * side and swapped. */
+		int first = __builtin_ctzll(diffs) / 8, second = __builtin_ctzll(rest) / 8;
 		if (second == first + 1 && (uint8_t)(a >> (8 * first)) == (uint8_t)(b >> (8 * second)) &&
 		    (uint8_t)(a >> (8 * second)) == (uint8_t)(b >> (8 * first)))
-			return DOB_ONE_DIGIT; /* 1978 typed as 1987 */
+			return DOB_ONE_DIGIT;
 	}
 	if (q->month == r->month && q->day == r->day && abs((int)q->year - (int)r->year) == 2)
 		return DOB_YEAR_OFF_BY_TWO;

@@ -1787,14 +1787,19 @@ static uint8_t rd_tokens(struct rd *r, struct mtok *t)
 		return 0;
 	}
 	for (unsigned i = 0; i < n && !r->bad; i++) {
+		/* A token: its length, its bytes and a NUL, its two codes;
+		 * the whole of it checked to be there at once. */
+		size_t len = r->p < r->end ? *r->p : 0;
 		const char *codes;
-		t[i].len = (uint8_t)rd_u8(r);
-		t[i].s = rd_bytes(r, t[i].len + 1u);
-		codes = rd_bytes(r, 2 * DM_CODE_MAX);
-		if (r->bad || t[i].len == 0 || t[i].len > NORM_TOKEN_MAX || t[i].s[t[i].len] != '\0') {
+		if (len == 0 || len > NORM_TOKEN_MAX || (size_t)(r->end - r->p) < 1 + len + 1 + 2 * DM_CODE_MAX ||
+		    r->p[1 + len] != '\0') {
 			r->bad = true;
 			return 0;
 		}
+		t[i].len = (uint8_t)len;
+		t[i].s = (const char *)r->p + 1;
+		codes = (const char *)r->p + 1 + len + 1;
+		r->p += 1 + len + 1 + 2 * DM_CODE_MAX;
 		memcpy(t[i].dm1, codes, DM_CODE_MAX);
 		t[i].dm1[DM_CODE_MAX] = '\0';
 		memcpy(t[i].dm2, codes + DM_CODE_MAX, DM_CODE_MAX);
@@ -3442,15 +3447,24 @@ static bool supported_beyond_date(const struct name_result *nr, const char *wp)
  * variant, the part and the record's tokens; cleared per check by a
  * generation number.
  */
-static uint32_t memo_hash(const char *s, size_t len, unsigned salt)
+static uint32_t memo_hash(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u ^ (salt * 16777619u);
+	uint32_t h = 2166136261u;
 	for (size_t i = 0; i < len; i++) {
 		h ^= (unsigned char)s[i];
 		h *= 16777619u;
 	}
 	return h;
 }
+
+/* A record name's key of one part, written and hashed once for all the
+ * subject's variants (score_names); len 0: not written yet. */
+struct memo_name_key {
+	char key[MEMO_KEY];
+	uint8_t len;
+	bool unkeyed; /* too long to memoise */
+	uint32_t hash;
+};
 
 /* Writes the tokens of up to two parts, separated, into key; returns its
  * length, or 0 if it does not fit (then the comparison is not memoised). */
@@ -3475,10 +3489,10 @@ static size_t memo_key(char *key, size_t cap, const struct mtok *a, size_t na, c
 	return k;
 }
 
-static bool memo_get(struct match_ctx *c, unsigned salt, const char *key, size_t len, double *w, const char **why,
-		     struct memo_entry **slot)
+static bool memo_get(struct match_ctx *c, unsigned salt, const char *key, size_t len, uint32_t hash, double *w,
+		     const char **why, struct memo_entry **slot)
 {
-	uint32_t h = memo_hash(key, len, salt);
+	uint32_t h = (hash ^ (salt * 0x9e3779b1u)) * 16777619u;
 	struct memo_entry *e = &c->memo[h & (MEMO_SLOTS - 1)];
 
 	*slot = e;
@@ -3503,39 +3517,55 @@ static void memo_put(struct match_ctx *c, struct memo_entry *e, unsigned salt, c
 	e->why = why;
 }
 
-static double family_score_memo(struct match_ctx *c, size_t variant, const struct mname *q, const struct mname *rn,
-				const char **why)
+/* Writes and hashes k for tokens a and b unless already done; false when
+ * they do not fit a key (then the comparison is not memoised). */
+static bool memo_name_key(struct memo_name_key *k, const struct mtok *a, size_t na, const struct mtok *b, size_t nb)
 {
-	char key[MEMO_KEY];
-	size_t len = memo_key(key, sizeof(key), rn->family, rn->nf, NULL, 0);
+	size_t len;
+
+	if (k->unkeyed)
+		return false;
+	if (k->len > 0)
+		return true;
+	len = memo_key(k->key, sizeof(k->key), a, na, b, nb);
+	if (len == 0) {
+		k->unkeyed = true;
+		return false;
+	}
+	k->len = (uint8_t)len;
+	k->hash = memo_hash(k->key, len);
+	return true;
+}
+
+static double family_score_memo(struct match_ctx *c, size_t variant, const struct mname *q, const struct mname *rn,
+				struct memo_name_key *k, const char **why)
+{
 	unsigned salt = (unsigned)variant * 4 + (rn->arabic ? 2u : 0u);
 	struct memo_entry *e;
 	double w;
 
-	if (len == 0)
+	if (!memo_name_key(k, rn->family, rn->nf, NULL, 0))
 		return family_score(c, q, rn, c->swapped[variant], why);
-	if (memo_get(c, salt, key, len, &w, why, &e))
+	if (memo_get(c, salt, k->key, k->len, k->hash, &w, why, &e))
 		return w;
 	w = family_score(c, q, rn, c->swapped[variant], why);
-	memo_put(c, e, salt, key, len, w, *why);
+	memo_put(c, e, salt, k->key, k->len, w, *why);
 	return w;
 }
 
 static double given_score_memo(struct match_ctx *c, size_t variant, const struct mname *q, const struct mname *rn,
-			       const char **why)
+			       struct memo_name_key *k, const char **why)
 {
-	char key[MEMO_KEY];
-	size_t len = memo_key(key, sizeof(key), rn->given, rn->ng, rn->middle, rn->nm);
 	unsigned salt = (unsigned)variant * 4 + (rn->arabic ? 2u : 0u) + 1;
 	struct memo_entry *e;
 	double w;
 
-	if (len == 0)
+	if (!memo_name_key(k, rn->given, rn->ng, rn->middle, rn->nm))
 		return given_score(c, q, rn, why);
-	if (memo_get(c, salt, key, len, &w, why, &e))
+	if (memo_get(c, salt, k->key, k->len, k->hash, &w, why, &e))
 		return w;
 	w = given_score(c, q, rn, why);
-	memo_put(c, e, salt, key, len, w, *why);
+	memo_put(c, e, salt, k->key, k->len, w, *why);
 	return w;
 }
 
@@ -3580,14 +3610,20 @@ static bool given_agrees(const char *wg)
 
 static void score_names(struct match_ctx *c, const struct rview *v, struct name_result *best)
 {
+	struct memo_name_key fkey[VIEW_NAMES_MAX], gkey[VIEW_NAMES_MAX];
+
 	memset(best, 0, sizeof(*best));
 	best->w = -1e9;
+	for (size_t j = 0; j < v->n_names; j++) {
+		fkey[j].len = gkey[j].len = 0;
+		fkey[j].unkeyed = gkey[j].unkeyed = false;
+	}
 	for (size_t i = 0; i < c->n_subj; i++) {
 		const struct mname *q = &c->subj[i];
 		for (size_t j = 0; j < v->n_names; j++) {
 			const struct mname *rn = &v->names[j];
 			const char *wf, *wg, *wm;
-			double wfam = family_score_memo(c, i, q, rn, &wf), w;
+			double wfam = family_score_memo(c, i, q, rn, &fkey[j], &wf), w;
 			if (wf == R_FAMILY_MISMATCH && family_is_middle(q, rn)) {
 				wfam = clampd(q->w_family_joined - W_FAMILY_MIDDLE_DROP, W_FAMILY_EXACT_MIN - 2.0,
 					      W_FAMILY_EXACT_MAX);
@@ -3598,7 +3634,7 @@ static void score_names(struct match_ctx *c, const struct rview *v, struct name_
 			 * (rest_ub: subject_prepare). */
 			if (wfam + q->rest_ub <= best->w + 1e-9)
 				continue;
-			w = wfam + given_score_memo(c, i, q, rn, &wg);
+			w = wfam + given_score_memo(c, i, q, rn, &gkey[j], &wg);
 			/* Singh for another family name, the record's middle
 			 * name for the family name, or the family name's initial,
 			 * counts only when the given names agree: Sian Chapman
