@@ -48,19 +48,20 @@ double jaro(const char *a, size_t alen, const char *b, size_t blen)
 		pos[(unsigned char)b[j]] = 0;
 	for (size_t j = 0; j < blen; j++)
 		pos[(unsigned char)b[j]] |= UINT64_C(1) << j;
+	/* The window of a[i]: positions up to i + window (upto) and not
+	 * below i - window (below), slid one place a character; pos holds
+	 * no position past b's end. */
+	uint64_t upto = (UINT64_C(1) << (window + 1)) - 1, below = 0;
 	for (size_t i = 0; i < alen; i++) {
-		size_t lo = i > window ? i - window : 0;
-		size_t hi = i + window + 1 < blen ? i + window + 1 : blen;
-		uint64_t in, free_here;
-		if (lo >= hi)
-			continue;
-		in = (hi - lo == 64 ? ~UINT64_C(0) : (UINT64_C(1) << (hi - lo)) - 1) << lo;
-		free_here = pos[(unsigned char)a[i]] & ~bm & in;
+		uint64_t free_here = pos[(unsigned char)a[i]] & ~bm & upto & ~below;
 		if (free_here != 0) {
 			bm |= free_here & -free_here;
 			am |= UINT64_C(1) << i;
 			matches++;
 		}
+		upto = upto << 1 | 1;
+		if (i >= window)
+			below = below << 1 | 1;
 	}
 	if (am == 0)
 		return 0.0;
