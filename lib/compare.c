@@ -864,6 +864,7 @@ static uint64_t digit_diffs(uint64_t a, uint64_t b)
 	       UINT64_C(0x8080808080808080);
 }
 
+/* Days from 1 March of year 0 (the civil calendar's days, for distances). */
 static long civil_days(const struct date *d)
 {
 	long y = (long)d->year - (d->month <= 2);
