@@ -85,6 +85,44 @@ double jaro_winkler(const char *a, size_t alen, const char *b, size_t blen)
 	return j + (double)prefix * 0.1 * (1.0 - j);
 }
 
+/*
+ * At most as many characters match as the two strings have in common,
+ * each taken once wherever it stands (m <= common), and none out of
+ * order, so Jaro is at most (common/|a| + common/|b| + 1) / 3; Winkler's
+ * boost, with the common prefix the strings have, is increasing in it.
+ * A bound below floor (by more than rounding could account for) means
+ * jaro_winkler() is too.
+ */
+double jaro_winkler_floor(const char *a, size_t alen, const char *b, size_t blen, double floor)
+{
+	unsigned char count[256];
+	size_t common = 0, prefix = 0;
+	double m, most;
+
+	if (alen == 0 || blen == 0 || alen > COMPARE_STR_MAX || blen > COMPARE_STR_MAX)
+		return jaro_winkler(a, alen, b, blen);
+	for (size_t i = 0; i < alen; i++)
+		count[(unsigned char)a[i]] = 0;
+	for (size_t j = 0; j < blen; j++)
+		count[(unsigned char)b[j]] = 0;
+	for (size_t i = 0; i < alen; i++)
+		count[(unsigned char)a[i]]++;
+	for (size_t j = 0; j < blen; j++) {
+		if (count[(unsigned char)b[j]] > 0) {
+			count[(unsigned char)b[j]]--;
+			common++;
+		}
+	}
+	while (prefix < 4 && prefix < alen && prefix < blen && a[prefix] == b[prefix])
+		prefix++;
+	m = (double)common;
+	most = (m / (double)alen + m / (double)blen + 1.0) / 3.0;
+	most += (double)prefix * 0.1 * (1.0 - most);
+	if (common == 0 || most < floor - 1e-9)
+		return 0.0;
+	return jaro_winkler(a, alen, b, blen);
+}
+
 /* ---------------------------------------------------- Damerau-Levenshtein */
 
 int damerau_levenshtein(const char *a, size_t alen, const char *b, size_t blen)

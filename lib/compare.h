@@ -25,6 +25,11 @@ double jaro(const char *a, size_t alen, const char *b, size_t blen);
 /* Jaro-Winkler with p = 0.1, common prefix up to 4, applied only when
  * the Jaro similarity exceeds 0.7 (Winkler's boost threshold). */
 double jaro_winkler(const char *a, size_t alen, const char *b, size_t blen);
+/* jaro_winkler(a, b) where that can be floor or more; 0 where it cannot
+ * (told from the characters the two have in common, without matching
+ * them): for callers that only compare it with thresholds of floor or
+ * more, the same answers at a fraction of the cost for unlike names. */
+double jaro_winkler_floor(const char *a, size_t alen, const char *b, size_t blen, double floor);
 /* Damerau-Levenshtein distance (unrestricted: transpositions of
  * non-adjacent edits allowed, after Lowrance and Wagner). */
 int damerau_levenshtein(const char *a, size_t alen, const char *b, size_t blen);

@@ -3012,7 +3012,8 @@ static double family_score(const struct match_ctx *c, const struct mname *q, con
 	fam_core(rn, &rc);
 	{
 		const struct mtok *qj = &qc.joined, *rj = &rc.joined;
-		double jw = jaro_winkler(qj->s, qj->len, rj->s, rj->len);
+		/* (compared with JW_HIGH and JW_LOW only) */
+		double jw = jaro_winkler_floor(qj->s, qj->len, rj->s, rj->len, JW_LOW);
 		if (jw >= JW_HIGH || one_edit(qj, rj) || mc_one_edit(qj, rj)) {
 			*why = R_FAMILY_FUZZY;
 			if (qc.n == 1 && rc.n == 1 && name_well_known(c, 'T', qj) && name_well_known(c, 'T', rj) &&
@@ -3061,7 +3062,7 @@ static double family_score(const struct match_ctx *c, const struct mname *q, con
 				const struct mtok *a = &qc.tok[i], *b = &rc.tok[j];
 				if (family_particle(a) || family_particle(b))
 					continue;
-				if (jaro_winkler(a->s, a->len, b->s, b->len) >= JW_HIGH || one_edit(a, b)) {
+				if (jaro_winkler_floor(a->s, a->len, b->s, b->len, JW_HIGH) >= JW_HIGH || one_edit(a, b)) {
 					*why = R_FAMILY_FUZZY;
 					return min_d(W_FAMILY_FUZZY - W_FAMILY_COMPOUND_DROP, fuzzy_cap);
 				}
@@ -3163,7 +3164,7 @@ static double given_tok_score(const struct match_ctx *c, const struct mtok *a, c
 		*why = R_GIVEN_NICKNAME;
 		return min_d(W_GIVEN_NICKNAME, cap);
 	}
-	double jw = jaro_winkler(a->s, a->len, b->s, b->len);
+	double jw = jaro_winkler_floor(a->s, a->len, b->s, b->len, JW_LOW); /* (compared with JW_HIGH and JW_LOW only) */
 	double w;
 	bool near = jw >= JW_HIGH || one_edit(a, b), alike = sound_alike(a, b);
 	if (near) {
@@ -3339,7 +3340,7 @@ static double middle_score(const struct match_ctx *c, const struct mname *q, con
 		*why = R_MIDDLE_EXACT;
 		return W_MIDDLE_EXACT;
 	} else if (nickname_related(c->m->nick, a->s, b->s) || sound_alike(a, b) ||
-		   jaro_winkler(a->s, a->len, b->s, b->len) >= JW_HIGH) {
+		   jaro_winkler_floor(a->s, a->len, b->s, b->len, JW_HIGH) >= JW_HIGH) {
 		*why = R_MIDDLE_FUZZY;
 		return W_MIDDLE_FUZZY;
 	}

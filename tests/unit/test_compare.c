@@ -145,6 +145,54 @@ static void test_jaro_agrees_with_its_definition(void **state)
 	assert_int_equal(compared, 200000);
 }
 
+/* jaro_winkler_floor() tells most unlike pairs apart from the letters
+ * they share; for the thresholds the scorer uses, and for thresholds
+ * just at a pair's own value, it must give the full value whenever that
+ * reaches the floor, and something below the floor otherwise.  Pairs of
+ * names' lengths from small alphabets (many reach the floor) and from
+ * the whole alphabet (most are told apart early): both ways must be
+ * taken often, or the test proves nothing. */
+static void test_jaro_winkler_floor_agrees_with_the_full_value(void **state)
+{
+	uint64_t x = 20261202;
+	char a[COMPARE_STR_MAX + 8], b[COMPARE_STR_MAX + 8];
+	size_t reached = 0, told_apart = 0;
+
+	(void)state;
+	for (int round = 0; round < 300000; round++) {
+		size_t alen, blen;
+		unsigned alphabet = round % 3 == 0 ? 3 : round % 3 == 1 ? 8 : 26;
+		x = x * 6364136223846793005u + 1442695040888963407u;
+		alen = (size_t)(x >> 33) % (round % 10 == 0 ? COMPARE_STR_MAX + 5 : 13);
+		blen = (size_t)(x >> 17) % (round % 10 == 0 ? COMPARE_STR_MAX + 5 : 13);
+		for (size_t i = 0; i < alen; i++) {
+			x = x * 6364136223846793005u + 1442695040888963407u;
+			a[i] = (char)('a' + (x >> 40) % alphabet);
+		}
+		/* b: a's letters with a few changed, or letters of its own */
+		for (size_t i = 0; i < blen; i++) {
+			x = x * 6364136223846793005u + 1442695040888963407u;
+			b[i] = i < alen && (x >> 20) % 4 != 0 ? a[i] : (char)('a' + (x >> 40) % alphabet);
+		}
+		double full = jaro_winkler(a, alen, b, blen);
+		const double floors[] = {0.85, 0.92, full, full - 1e-12, full + 1e-12};
+		for (size_t f = 0; f < sizeof(floors) / sizeof(floors[0]); f++) {
+			double got = jaro_winkler_floor(a, alen, b, blen, floors[f]);
+			if (full >= floors[f] ? got != full : got >= floors[f]) {
+				print_error("round %d: '%.*s' and '%.*s', floor %.17g: %.17g, jaro_winkler %.17g\n", round,
+					    (int)alen, a, (int)blen, b, floors[f], got, full);
+				fail();
+			}
+			if (f < 2 && full >= floors[f])
+				reached++;
+			else if (f < 2 && got == 0.0 && full > 0.0)
+				told_apart++;
+		}
+	}
+	assert_true(reached > 10000);
+	assert_true(told_apart > 100000);
+}
+
 static void test_damerau_levenshtein(void **state)
 {
 	static const struct {
@@ -758,6 +806,7 @@ int main(void)
 		cmocka_unit_test(test_jaro_winkler_reference_values),
 		cmocka_unit_test(test_jaro_winkler_edges),
 		cmocka_unit_test(test_jaro_agrees_with_its_definition),
+		cmocka_unit_test(test_jaro_winkler_floor_agrees_with_the_full_value),
 		cmocka_unit_test(test_damerau_levenshtein),
 		cmocka_unit_test(test_double_metaphone_reference_values),
 		cmocka_unit_test(test_double_metaphone_memo_matches_cold_calls),
