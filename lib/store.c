@@ -690,14 +690,7 @@ static void kf_grow(struct store *s, MDB_txn *txn)
 	atomic_fetch_add(&s->kf_rebuilds, 1);
 }
 
-/*
- * Frees the filters replaced, when no read transaction is under way: a
- * reader takes the filter after resize_lock (store_read_begin), so once
- * the lock has been free of readers after the replacement, none holds an
- * old one.  Only tried (a thread may commit while its own reader is
- * active): a busy moment leaves them to the next commit that adds keys,
- * or to close.  Under LMDB's write lock, as the list's every change is.
- */
+/* Frees a list of replaced filters (next_retired). */
 static void kf_free_list(struct keyfilter *kf)
 {
 	while (kf != NULL) {
@@ -708,6 +701,14 @@ static void kf_free_list(struct keyfilter *kf)
 	}
 }
 
+/*
+ * Frees the filters replaced, when no read transaction is under way: a
+ * reader takes the filter after resize_lock (store_read_begin), so once
+ * the lock has been free of readers after the replacement, none holds an
+ * old one.  Only tried (a thread may commit while its own reader is
+ * active): a busy moment leaves them to the next commit that adds keys,
+ * or to close.  Under LMDB's write lock, as the list's every change is.
+ */
 static void kf_free_retired(struct store *s)
 {
 	if (s->kf_retired == NULL || pthread_rwlock_trywrlock(&s->resize_lock) != 0)
