@@ -919,6 +919,32 @@ static long days_apart(const struct date *q, const struct date *r)
 	return labs(civil_days(q) - civil_days(r));
 }
 
+/*
+ * False when two dates the same year or a year apart are sure to be more
+ * than DOB_WEEKS_DAYS apart, which most such pairs are, without counting
+ * the days.  In one year, three months or more apart: at least 89 days
+ * lie between the firsts of the months (February, March, April), less at
+ * most 30 for the days, 59 or more.  A year apart: unless from November
+ * or December into January or February, 62 or more (from 31 October to
+ * 1 January; 1 March is 59 days into a year).  For months 1-12 and days
+ * 1-31 only; for any other date the days are counted.
+ */
+static bool may_be_weeks_apart(const struct date *q, const struct date *r)
+{
+	const struct date *early = q, *late = r;
+
+	if (q->month < 1 || q->month > 12 || r->month < 1 || r->month > 12 || q->day < 1 || q->day > 31 ||
+	    r->day < 1 || r->day > 31)
+		return true;
+	if (q->year == r->year)
+		return abs((int)q->month - (int)r->month) <= 2;
+	if (q->year > r->year) {
+		early = r;
+		late = q;
+	}
+	return early->month >= 11 && late->month <= 2;
+}
+
 enum dob_level compare_dob(const struct date *q, const struct date *r);
 
 /* Dates a year apart (r's year one from q's) that, with q's year put
@@ -954,11 +980,13 @@ enum dob_level compare_dob(const struct date *q, const struct date *r)
 
 		if (abs((int)q->year - (int)r->year) != 1)
 			return DOB_MISMATCH;
-		d = days_apart(q, r);
-		if (d <= DOB_NEAR_DAYS)
-			return DOB_NEAR;
-		if (d <= DOB_WEEKS_DAYS)
-			return DOB_WEEKS;
+		if (may_be_weeks_apart(q, r)) {
+			d = days_apart(q, r);
+			if (d <= DOB_NEAR_DAYS)
+				return DOB_NEAR;
+			if (d <= DOB_WEEKS_DAYS)
+				return DOB_WEEKS;
+		}
 		return year_and_slip(q, r) ? DOB_YEAR_AND_SLIP : DOB_MISMATCH;
 	}
 	/* The birthday kept and the year one out: a year off by one, which
@@ -990,7 +1018,7 @@ enum dob_level compare_dob(const struct date *q, const struct date *r)
 		return DOB_MONTH_ONLY;
 	if (q->year == r->year && ((q->month == 1 && q->day == 1) || (r->month == 1 && r->day == 1)))
 		return DOB_YEAR_ONLY;
-	if (abs((int)q->year - (int)r->year) <= 1) {
+	if (abs((int)q->year - (int)r->year) <= 1 && may_be_weeks_apart(q, r)) {
 		long d = days_apart(q, r);
 		if (q->year == r->year && abs((int)q->month - (int)r->month) <= 1 && d >= 1 && d <= DOB_NEAR_DAYS)
 			return DOB_NEAR;
