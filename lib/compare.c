@@ -954,6 +954,16 @@ static bool year_and_slip(const struct date *q, const struct date *r)
 	struct date q2 = *q;
 	enum dob_level l;
 
+	/* Another day as well, in months 1-12 and days 1-31: the slip is
+	 * the day and month swapped, a digit of the day (the same month),
+	 * two digits swapped across month and day (10/21 and 12/01: at most
+	 * two months apart, for the day to stay a day and the month a
+	 * month), or 1 to 3 days (a month apart at most).  Months further
+	 * apart, not swapped, are no slip: most pairs a year apart. */
+	if (q->day != r->day && q->month >= 1 && q->month <= 12 && r->month >= 1 && r->month <= 12 &&
+	    q->day >= 1 && q->day <= 31 && r->day >= 1 && r->day <= 31 &&
+	    abs((int)q->month - (int)r->month) > 2 && !(q->day == r->month && q->month == r->day))
+		return false;
 	q2.year = r->year;
 	l = compare_dob(&q2, r);
 	return l == DOB_DAY_MONTH_SWAPPED || l == DOB_ONE_DIGIT || l == DOB_NEAR;
