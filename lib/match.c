@@ -367,6 +367,12 @@ _Static_assert(VIEW_GROUP <= STORE_VIEWS_MAX, "a group is fetched in one call");
 #define TAG_YEAR_BASE 1850
 #define TAG_AREA_PAIRS 6
 #define QKEY_SLOTS 2048 /* > 2 * QKEYS_MAX, a power of two */
+/* The date weights of the tags a check met, by tag (tag_rules_out). */
+#define TAG_DOB_SLOTS 1024 /* a power of two */
+struct tag_dob_memo {
+	uint32_t tag, gen;
+	double w_dob;
+};
 /* Entries read together with a key's count (one B-tree descent instead of
  * two for the keys a check will read), per key at most and per check. */
 #define KEY_REFS_MAX 256
@@ -629,6 +635,7 @@ struct match_ctx {
 	uint32_t seen_key[SEEN_SLOTS];
 	uint32_t seen_gen[SEEN_SLOTS];
 	uint32_t gen;
+	struct tag_dob_memo tag_dob[TAG_DOB_SLOTS]; /* tag_rules_out's date weights, this check's (gen) */
 	/* scoring */
 	struct rview view;
 	struct scored top[MATCH_MAX_CANDIDATES];
@@ -2588,6 +2595,7 @@ static int generate_candidates(struct match_ctx *c, struct store_reader *r, cons
 		memset(c->seen_gen, 0, sizeof(c->seen_gen));
 		memset(c->qkey_gen, 0, sizeof(c->qkey_gen));
 		memset(c->memo, 0, sizeof(c->memo));
+		memset(c->tag_dob, 0, sizeof(c->tag_dob));
 		c->gen = 1;
 	}
 	/* Dates first, then names as given, then swapped.  The date as
@@ -3960,13 +3968,38 @@ static bool date_same(const struct date *a, const struct date *b)
 	return a->year == b->year && a->month == b->month && a->day == b->day;
 }
 
+/* What the dates of a tag (TAG_KNOWN, not TAG_UNFIT, with a date) weigh
+ * against the check's date of birth or age. */
+static double tag_dates_weight(const struct match_ctx *c, uint32_t tag)
+{
+	uint32_t main = (tag >> TAG_MAIN_SHIFT) & 0x1ffffu, low = tag & 0xfffu;
+	struct date d[2];
+	size_t n = 0;
+	double w_dob;
+
+	d[n].year = (uint16_t)(TAG_YEAR_BASE + (main >> 9));
+	d[n].month = (uint8_t)((main >> 5) & 15u);
+	d[n].day = (uint8_t)(main & 31u);
+	n++;
+	if ((tag & TAG_OTHER) != 0) {
+		d[n].year = (uint16_t)((int)d[0].year + (int)(low >> 9) - 4);
+		d[n].month = (uint8_t)((low >> 5) & 15u);
+		d[n].day = (uint8_t)(low & 31u);
+		n++;
+	}
+	w_dob = tag_dob_weight(c, d, n);
+	if (c->dob_implausible && w_dob < 0.0)
+		w_dob = 0.0; /* (score_candidate: dob:implausible) */
+	for (size_t i = 0; i < n && c->dob_century.year != 0; i++)
+		if (date_same(&d[i], &c->dob_century) && w_dob < W_DOB_CENTURY)
+			w_dob = W_DOB_CENTURY;
+	return w_dob;
+}
+
 static bool tag_rules_out(struct match_ctx *c, uint32_t tag, uint32_t recno)
 {
 	const struct check_subject *s = c->s;
 	double w = c->name_bound, w_dob = 0.0;
-	uint32_t main = (tag >> TAG_MAIN_SHIFT) & 0x1ffffu, low = tag & 0xfffu;
-	struct date d[2];
-	size_t n = 0;
 
 	if ((tag & TAG_KNOWN) == 0)
 		return false;
@@ -3974,23 +4007,18 @@ static bool tag_rules_out(struct match_ctx *c, uint32_t tag, uint32_t recno)
 		/* No date to compare: the record's dates weigh nothing. */
 	} else if ((tag & TAG_UNFIT) != 0) {
 		return false;
-	} else if ((main >> 9) != 0) {
-		d[n].year = (uint16_t)(TAG_YEAR_BASE + (main >> 9));
-		d[n].month = (uint8_t)((main >> 5) & 15u);
-		d[n].day = (uint8_t)(main & 31u);
-		n++;
-		if ((tag & TAG_OTHER) != 0) {
-			d[n].year = (uint16_t)((int)d[0].year + (int)(low >> 9) - 4);
-			d[n].month = (uint8_t)((low >> 5) & 15u);
-			d[n].day = (uint8_t)(low & 31u);
-			n++;
+	} else if ((tag >> (TAG_MAIN_SHIFT + 9)) & 0xffu) {
+		/* A record is asked about once for each key it is under and
+		 * again before its view is read, and namesakes share dates:
+		 * the weight of a tag's dates is kept for the check (a pure
+		 * function of the tag and the check's date or age). */
+		struct tag_dob_memo *m = &c->tag_dob[(tag * 2654435761u) >> 22 & (TAG_DOB_SLOTS - 1)];
+		if (m->gen != c->gen || m->tag != tag) {
+			m->w_dob = tag_dates_weight(c, tag);
+			m->tag = tag;
+			m->gen = c->gen;
 		}
-		w_dob = tag_dob_weight(c, d, n);
-		if (c->dob_implausible && w_dob < 0.0)
-			w_dob = 0.0; /* (score_candidate: dob:implausible) */
-		for (size_t i = 0; i < n && c->dob_century.year != 0; i++)
-			if (date_same(&d[i], &c->dob_century) && w_dob < W_DOB_CENTURY)
-				w_dob = W_DOB_CENTURY;
+		w_dob = m->w_dob;
 	}
 	/* A record none of whose districts is the subject's can agree on the
 	 * postcode area at best, one none of whose areas is either on nothing
