@@ -36,7 +36,10 @@ struct nick_name {
 struct nickname_table {
 	struct nick_name *names; /* distinct names */
 	size_t n_names, cap_names;
-	uint32_t *slots; /* hash: index+1 into names, 0 = empty */
+	/* hash: the name's hash << 32 | index+1 into names, 0 = empty; a
+	 * probe compares the hash before the name (a look-up of a name the
+	 * table does not hold reads no name at all) */
+	uint64_t *slots;
 	size_t n_slots;
 	uint32_t *members; /* flat: the name indexes of every group */
 	size_t n_members, cap_members;
@@ -59,12 +62,15 @@ static long find_name(const struct nickname_table *t, const char *name)
 {
 	if (t->n_slots == 0)
 		return -1;
-	for (size_t i = name_hash(name) & (t->n_slots - 1);; i = (i + 1) & (t->n_slots - 1)) {
-		uint32_t v = t->slots[i];
-		if (v == 0)
+	uint32_t h = name_hash(name);
+
+	for (size_t i = h & (t->n_slots - 1);; i = (i + 1) & (t->n_slots - 1)) {
+		uint64_t v = t->slots[i];
+		uint32_t k = (uint32_t)v;
+		if (k == 0)
 			return -1;
-		if (strcmp(t->names[v - 1].name, name) == 0)
-			return (long)(v - 1);
+		if ((uint32_t)(v >> 32) == h && strcmp(t->names[k - 1].name, name) == 0)
+			return (long)(k - 1);
 	}
 }
 
@@ -89,7 +95,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 static int rehash(struct nickname_table *t)
 {
 	size_t n = 64;
-	uint32_t *s;
+	uint64_t *s;
 
 	while (n < t->n_names * 2 + 2)
 		n *= 2;
@@ -97,10 +103,11 @@ static int rehash(struct nickname_table *t)
 	if (s == NULL)
 		return DSC_ENOMEM;
 	for (size_t k = 0; k < t->n_names; k++) {
-		size_t i = name_hash(t->names[k].name) & (n - 1);
+		uint32_t h = name_hash(t->names[k].name);
+		size_t i = h & (n - 1);
 		while (s[i] != 0)
 			i = (i + 1) & (n - 1);
-		s[i] = (uint32_t)(k + 1);
+		s[i] = (uint64_t)h << 32 | (uint32_t)(k + 1);
 	}
 	free(t->slots);
 	t->slots = s;
@@ -127,10 +134,11 @@ static long name_index(struct nickname_table *t, const char *name, const char *s
 		if (t->n_names * 2 + 2 > t->n_slots && rehash(t) != DSC_OK)
 			goto oom;
 		if (t->n_slots > 0 && find_name(t, name) != k) {
-			size_t i = name_hash(name) & (t->n_slots - 1);
+			uint32_t h = name_hash(name);
+			size_t i = h & (t->n_slots - 1);
 			while (t->slots[i] != 0)
 				i = (i + 1) & (t->n_slots - 1);
-			t->slots[i] = (uint32_t)(k + 1);
+			t->slots[i] = (uint64_t)h << 32 | (uint32_t)(k + 1);
 		}
 	}
 	return k;
