@@ -521,6 +521,10 @@ struct mname {
 	 * scorer the look-ups. */
 	const char *fam_vars[FAMILY_VARIANTS_MAX];
 	uint8_t n_fam_vars;
+	/* The first given name's number in the nickname table, -1 if not
+	 * listed (subject only; subject_prepare): looked up once a check,
+	 * not once a record. */
+	long nick_given;
 };
 
 /* A decoded match view. */
@@ -3149,10 +3153,19 @@ static bool tok_prefix(const struct mtok *a, const struct mtok *b)
 	return n > 0 && memcmp(a->s, b->s, n) == 0;
 }
 
-/* Compares one given-name token of the subject with one of the record;
- * returns the weight, or a negative number for disagreement. */
-static double given_tok_score(const struct match_ctx *c, const struct mtok *a, const struct mtok *b, double w_exact,
-			      const char **why)
+/* Whether the nickname table relates a, whose number in it is na
+ * (nickname_find; NICK_LOOK_UP: not looked up yet), and b. */
+#define NICK_LOOK_UP (-2L)
+static bool nick_related(const struct match_ctx *c, const struct mtok *a, long na, const struct mtok *b)
+{
+	return nickname_related_to(c->m->nick, na == NICK_LOOK_UP ? nickname_find(c->m->nick, a->s) : na, b->s);
+}
+
+/* Compares one given-name token of the subject (na: its number in the
+ * nickname table, or NICK_LOOK_UP) with one of the record; returns the
+ * weight, or a negative number for disagreement. */
+static double given_tok_score(const struct match_ctx *c, const struct mtok *a, long na, const struct mtok *b,
+			      double w_exact, const char **why)
 {
 	double cap = w_exact - W_FUZZY_BELOW_EXACT;
 
@@ -3168,7 +3181,7 @@ static double given_tok_score(const struct match_ctx *c, const struct mtok *a, c
 		*why = R_GIVEN_EXACT;
 		return w_exact;
 	}
-	if (nickname_related(c->m->nick, a->s, b->s)) {
+	if (nick_related(c, a, na, b)) {
 		*why = R_GIVEN_NICKNAME;
 		return min_d(W_GIVEN_NICKNAME, cap);
 	}
@@ -3223,13 +3236,14 @@ static double given_tok_score(const struct match_ctx *c, const struct mtok *a, c
 /* A given name used in another position (a middle name one is known by)
  * counts only when spelt the same or as a listed variant: fuzzy matches
  * between any two of a person's names would find too much. */
-static double alt_given(const struct match_ctx *c, const struct mtok *a, const struct mtok *b, double w_exact)
+static double alt_given(const struct match_ctx *c, const struct mtok *a, long na, const struct mtok *b,
+			double w_exact)
 {
 	if (a->len == 1 || b->len == 1)
 		return -1.0;
 	if (tok_eq(a, b))
 		return w_exact;
-	if (nickname_related(c->m->nick, a->s, b->s))
+	if (nick_related(c, a, na, b))
 		return min_d(W_GIVEN_NICKNAME, w_exact - W_FUZZY_BELOW_EXACT);
 	return -1.0;
 }
@@ -3259,7 +3273,7 @@ static double given_score(const struct match_ctx *c, const struct mname *q, cons
 		*why = R_GIVEN_MISSING;
 		return 0.0;
 	}
-	w = given_tok_score(c, &q->given[0], &rn->given[0], q->w_given, why);
+	w = given_tok_score(c, &q->given[0], q->nick_given, &rn->given[0], q->w_given, why);
 	/* One written in Arabic script: the same consonants are the same
 	 * sound (hsn, Hassan; mr, Omar), as a phonetic code's agreeing. */
 	if (q->arabic != rn->arabic) {
@@ -3287,7 +3301,7 @@ static double given_score(const struct match_ctx *c, const struct mname *q, cons
 		const char *wj;
 		given_joined(q, &qj, qb);
 		given_joined(rn, &rj, rb);
-		v = given_tok_score(c, &qj, &rj, q->w_given, &wj);
+		v = given_tok_score(c, &qj, NICK_LOOK_UP, &rj, q->w_given, &wj);
 		if (v > near) {
 			v = near;
 			wj = R_GIVEN_FUZZY;
@@ -3308,7 +3322,7 @@ static double given_score(const struct match_ctx *c, const struct mname *q, cons
 			const struct mtok *t = i < rn->nm ? &rn->middle[i] : &rn->given[i - rn->nm];
 			if (t == &rn->given[0] || t->len == 1)
 				continue;
-			double v = alt_given(c, &q->given[0], t, q->w_given);
+			double v = alt_given(c, &q->given[0], q->nick_given, t, q->w_given);
 			if (v > 0 && v - W_GIVEN_MIDDLE_AS_GIVEN_DROP > best) {
 				best = v - W_GIVEN_MIDDLE_AS_GIVEN_DROP;
 				bw = R_GIVEN_MIDDLE_NAME;
@@ -3318,7 +3332,7 @@ static double given_score(const struct match_ctx *c, const struct mname *q, cons
 			const struct mtok *t = i < q->nm ? &q->middle[i] : &q->given[i - q->nm];
 			if (t == &q->given[0] || t->len == 1)
 				continue;
-			double v = alt_given(c, t, &rn->given[0], W_GIVEN_EXACT_DEFAULT);
+			double v = alt_given(c, t, NICK_LOOK_UP, &rn->given[0], W_GIVEN_EXACT_DEFAULT);
 			if (v > 0 && v - W_GIVEN_MIDDLE_AS_GIVEN_DROP > best) {
 				best = v - W_GIVEN_MIDDLE_AS_GIVEN_DROP;
 				bw = R_GIVEN_MIDDLE_NAME;
@@ -4818,6 +4832,7 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 		q->rest_ub = g + (q->nm > 0 ? W_MIDDLE_EXACT : 0.0) +
 			     (c->swapped[i] || c->split[i] ? W_NAMES_SWAPPED : 0.0);
 		subject_family_variants(c, q);
+		q->nick_given = q->ng > 0 ? nickname_find(c->m->nick, q->given[0].s) : -1;
 		b = f + q->rest_ub;
 		if (b > c->name_bound)
 			c->name_bound = b;

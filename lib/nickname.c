@@ -374,14 +374,21 @@ void nickname_table_free(struct nickname_table *t)
 	free(t);
 }
 
+long nickname_find(const struct nickname_table *t, const char *name)
+{
+	return t == NULL ? -1 : find_name(t, name);
+}
+
 bool nickname_related(const struct nickname_table *t, const char *a, const char *b)
 {
-	long ia, ib;
+	return nickname_related_to(t, nickname_find(t, a), b);
+}
 
-	if (t == NULL)
-		return false;
-	ia = find_name(t, a);
-	if (ia < 0)
+bool nickname_related_to(const struct nickname_table *t, long ia, const char *b)
+{
+	long ib;
+
+	if (t == NULL || ia < 0 || (size_t)ia >= t->n_names)
 		return false;
 	ib = find_name(t, b);
 	if (ib < 0 || ia == ib)

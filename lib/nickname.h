@@ -40,6 +40,12 @@ void nickname_table_free(struct nickname_table *t);
 
 /* Names are normalised tokens (lower-case a-z). */
 bool nickname_related(const struct nickname_table *t, const char *a, const char *b);
+/* A name's number in the table, -1 if it is not listed (or t is NULL),
+ * and nickname_related for an a whose number is known: for a caller
+ * that asks about one name against many (a check's given name against
+ * every record's). */
+long nickname_find(const struct nickname_table *t, const char *name);
+bool nickname_related_to(const struct nickname_table *t, long ia, const char *b);
 /* Whether a line of names apart ("! hassan hasan / hussein husain")
  * holds the two in different sets: two names, not spellings of one. */
 bool nickname_apart(const struct nickname_table *t, const char *a, const char *b);

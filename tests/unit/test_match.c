@@ -2419,6 +2419,42 @@ static void test_given_name_table_pet_forms(void **state)
 	nickname_table_free(t);
 }
 
+/* nickname_related_to with nickname_find's number answers what
+ * nickname_related does, for every pair of a set of listed and unlisted
+ * names, either way round (the scorer looks a check's given name up once
+ * and asks about it against every record's). */
+static void test_nickname_find_answers_as_related(void **state)
+{
+	static const char *const names[] = {
+	    "jon", "john", "jonathan", "johnny", "jack", "james", "jim", "hamish", "jacob", "beth",
+	    "elizabeth", "liz", "betty", "hassan", "hussein", "hussain", "kully", "kulwinder", "kuldip",
+	    "zyqefoboru", "marlon", "delroy", "x", "", "mo", "maurice", "mohammed",
+	};
+	size_t n = sizeof(names) / sizeof(names[0]), related = 0;
+	struct nickname_table *t = NULL;
+	struct dsc_error err;
+
+	(void)state;
+	assert_int_equal(nickname_table_load(&t, NULL, &err), DSC_OK);
+	assert_true(nickname_find(t, "zyqefoboru") < 0);
+	assert_true(nickname_find(t, "john") >= 0);
+	assert_false(nickname_related_to(t, -1, "john"));
+	assert_false(nickname_related_to(t, 1L << 30, "john")); /* no such number */
+	assert_true(nickname_find(NULL, "john") < 0);
+	assert_false(nickname_related_to(NULL, 0, "john"));
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++) {
+			bool want = nickname_related(t, names[i], names[j]);
+			if (nickname_related_to(t, nickname_find(t, names[i]), names[j]) != want) {
+				print_error("%s and %s: related_to says %d\n", names[i], names[j], !want);
+				fail();
+			}
+			related += want;
+		}
+	assert_true(related >= 20); /* not a walk of unrelated names */
+	nickname_table_free(t);
+}
+
 /*
  * Two readings of letters another script writes for English sounds it
  * lacks.  Arabic has no ch and writes it تش (ICU: tsh): تشارلي سميث is
@@ -2574,6 +2610,7 @@ int main(void)
 		cmocka_unit_test(test_band_names),
 		cmocka_unit_test(test_nickname_file_errors_name_the_line),
 		cmocka_unit_test(test_nickname_lines_of_names_apart),
+		cmocka_unit_test(test_nickname_find_answers_as_related),
 		cmocka_unit_test_setup_teardown(test_twins_with_names_apart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_family_initial_or_a_surname_in_use_at_the_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_given_name_alone_reads_its_own_keys, setup, teardown),
