@@ -2451,21 +2451,18 @@ static void query_name_keys(struct match_ctx *c, struct store_reader *r, const s
 			qkey_put(c, 'P', c->sector, gcodes[g], 0, -1);
 }
 
-static int u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 /*
  * Orders the keys by count, the first added first among equal counts (as
  * a stable sort would): each key's count and place packed into one
  * number, sorted, and the keys copied over in that order.  qsort() of
  * the keys themselves (72 bytes each, through a comparison function)
- * was 2% of a check's instructions.
+ * was 2% of a check's instructions, and qsort() of the numbers, for the
+ * checks with more than 64 keys, 1.3%: a Shell sort (Ciura's gaps) of
+ * the numbers, which are all different, so any sort orders them alike.
  */
 static void qkeys_by_count(struct match_ctx *c)
 {
+	static const size_t gaps[] = {701, 301, 132, 57, 23, 10, 4, 1};
 	uint64_t order[QKEYS_MAX];
 	size_t n = c->n_keys;
 
@@ -2473,14 +2470,13 @@ static void qkeys_by_count(struct match_ctx *c)
 		uint64_t count = c->keys[i].count < (UINT64_C(1) << 47) ? c->keys[i].count : (UINT64_C(1) << 47) - 1;
 		order[i] = count << 16 | i;
 	}
-	if (n > 64) {
-		qsort(order, n, sizeof(order[0]), u64_cmp);
-	} else {
-		for (size_t i = 1; i < n; i++) {
+	for (size_t g = 0; g < sizeof(gaps) / sizeof(gaps[0]); g++) {
+		size_t gap = gaps[g];
+		for (size_t i = gap; i < n; i++) {
 			uint64_t v = order[i];
 			size_t j = i;
-			for (; j > 0 && order[j - 1] > v; j--)
-				order[j] = order[j - 1];
+			for (; j >= gap && order[j - gap] > v; j -= gap)
+				order[j] = order[j - gap];
 			order[j] = v;
 		}
 	}
