@@ -922,12 +922,12 @@ static long days_apart(const struct date *q, const struct date *r)
 /*
  * False when two dates the same year or a year apart are sure to be more
  * than DOB_WEEKS_DAYS apart, which most such pairs are, without counting
- * the days.  In one year, three months or more apart: at least 89 days
- * lie between the firsts of the months (February, March, April), less at
- * most 30 for the days, 59 or more.  A year apart: unless from November
- * or December into January or February, 62 or more (from 31 October to
- * 1 January; 1 March is 59 days into a year).  For months 1-12 and days
- * 1-31 only; for any other date the days are counted.
+ * the days.  In one year, three months or more apart: the firsts of the
+ * months are at least 89 days apart (1 February to 1 May), and the days
+ * take at most 30 off, so 59 or more.  A year apart, unless from November
+ * or December into January or February: 62 or more (31 October to
+ * 1 January), or 59 or more (1 March is 59 days into a year).  For months
+ * 1-12 and days 1-31 only; for any other date the days are counted.
  */
 static bool may_be_weeks_apart(const struct date *q, const struct date *r)
 {

@@ -367,8 +367,10 @@ _Static_assert(VIEW_GROUP <= STORE_VIEWS_MAX, "a group is fetched in one call");
 #define TAG_YEAR_BASE 1850
 #define TAG_AREA_PAIRS 6
 #define QKEY_SLOTS 2048 /* > 2 * QKEYS_MAX, a power of two */
-/* The date weights of the tags a check met, by tag (tag_rules_out). */
-#define TAG_DOB_SLOTS 1024 /* a power of two */
+/* The date weights of the tags a check met, by tag (tag_rules_out):
+ * 16 KiB a context. */
+#define TAG_DOB_BITS 10
+#define TAG_DOB_SLOTS (1u << TAG_DOB_BITS)
 struct tag_dob_memo {
 	uint32_t tag, gen;
 	double w_dob;
@@ -4022,7 +4024,7 @@ static bool tag_rules_out(struct match_ctx *c, uint32_t tag, uint32_t recno)
 		 * again before its view is read, and namesakes share dates:
 		 * the weight of a tag's dates is kept for the check (a pure
 		 * function of the tag and the check's date or age). */
-		struct tag_dob_memo *m = &c->tag_dob[(tag * 2654435761u) >> 22 & (TAG_DOB_SLOTS - 1)];
+		struct tag_dob_memo *m = &c->tag_dob[(uint32_t)(tag * 2654435761u) >> (32 - TAG_DOB_BITS)];
 		if (m->gen != c->gen || m->tag != tag) {
 			m->w_dob = tag_dates_weight(c, tag);
 			m->tag = tag;
