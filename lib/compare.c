@@ -919,6 +919,13 @@ static long days_apart(const struct date *q, const struct date *r)
 	return labs(civil_days(q) - civil_days(r));
 }
 
+/* Months 1-12 and days 1-31 (may_be_weeks_apart's and year_and_slip's
+ * arithmetic holds for these). */
+static bool date_in_range(const struct date *d)
+{
+	return d->month >= 1 && d->month <= 12 && d->day >= 1 && d->day <= 31;
+}
+
 /*
  * False when two dates the same year or a year apart are sure to be more
  * than DOB_WEEKS_DAYS apart, which most such pairs are, without counting
@@ -933,8 +940,7 @@ static bool may_be_weeks_apart(const struct date *q, const struct date *r)
 {
 	const struct date *early = q, *late = r;
 
-	if (q->month < 1 || q->month > 12 || r->month < 1 || r->month > 12 || q->day < 1 || q->day > 31 ||
-	    r->day < 1 || r->day > 31)
+	if (!date_in_range(q) || !date_in_range(r))
 		return true;
 	if (q->year == r->year)
 		return abs((int)q->month - (int)r->month) <= 2;
@@ -960,9 +966,8 @@ static bool year_and_slip(const struct date *q, const struct date *r)
 	 * two months apart, for the day to stay a day and the month a
 	 * month), or 1 to 3 days (a month apart at most).  Months further
 	 * apart, not swapped, are no slip: most pairs a year apart. */
-	if (q->day != r->day && q->month >= 1 && q->month <= 12 && r->month >= 1 && r->month <= 12 &&
-	    q->day >= 1 && q->day <= 31 && r->day >= 1 && r->day <= 31 &&
-	    abs((int)q->month - (int)r->month) > 2 && !(q->day == r->month && q->month == r->day))
+	if (q->day != r->day && date_in_range(q) && date_in_range(r) && abs((int)q->month - (int)r->month) > 2 &&
+	    !(q->day == r->month && q->month == r->day))
 		return false;
 	q2.year = r->year;
 	l = compare_dob(&q2, r);

@@ -92,6 +92,17 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 	return DSC_OK;
 }
 
+/* Puts name, number k, into the first free slot of its probe. */
+static void slot_put(uint64_t *slots, size_t n_slots, const char *name, size_t k)
+{
+	uint32_t h = name_hash(name);
+	size_t i = h & (n_slots - 1);
+
+	while (slots[i] != 0)
+		i = (i + 1) & (n_slots - 1);
+	slots[i] = (uint64_t)h << 32 | (uint32_t)(k + 1);
+}
+
 static int rehash(struct nickname_table *t)
 {
 	size_t n = 64;
@@ -102,13 +113,8 @@ static int rehash(struct nickname_table *t)
 	s = calloc(n, sizeof(*s));
 	if (s == NULL)
 		return DSC_ENOMEM;
-	for (size_t k = 0; k < t->n_names; k++) {
-		uint32_t h = name_hash(t->names[k].name);
-		size_t i = h & (n - 1);
-		while (s[i] != 0)
-			i = (i + 1) & (n - 1);
-		s[i] = (uint64_t)h << 32 | (uint32_t)(k + 1);
-	}
+	for (size_t k = 0; k < t->n_names; k++)
+		slot_put(s, n, t->names[k].name, k);
 	free(t->slots);
 	t->slots = s;
 	t->n_slots = n;
@@ -133,13 +139,8 @@ static long name_index(struct nickname_table *t, const char *name, const char *s
 		k = (long)t->n_names++;
 		if (t->n_names * 2 + 2 > t->n_slots && rehash(t) != DSC_OK)
 			goto oom;
-		if (t->n_slots > 0 && find_name(t, name) != k) {
-			uint32_t h = name_hash(name);
-			size_t i = h & (t->n_slots - 1);
-			while (t->slots[i] != 0)
-				i = (i + 1) & (t->n_slots - 1);
-			t->slots[i] = (uint64_t)h << 32 | (uint32_t)(k + 1);
-		}
+		if (t->n_slots > 0 && find_name(t, name) != k)
+			slot_put(t->slots, t->n_slots, name, (size_t)k);
 	}
 	return k;
 oom:
