@@ -3634,7 +3634,31 @@ static bool given_agrees(const char *wg)
 	return false;
 }
 
-static void score_names(struct match_ctx *c, const struct rview *v, struct name_result *best)
+/*
+ * The least the names must weigh for a record whose other evidence (date,
+ * postcode, sex) weighs w to reach the possible band, for score_names to
+ * leave every pair of names that cannot (a family name that disagrees,
+ * read through a given name's key, say) without comparing the given
+ * names.  Only where what score_candidate does after score_names can
+ * only lower the names' weight: not when a family name that disagrees
+ * may weigh nothing instead (the very address and a date that agrees),
+ * nor when a name changed may be weighed (the date exact, the postcode's
+ * sector): both start from the pair that weighs most, whatever it is.
+ */
+static double name_floor(double w, double w_date, bool dob_exact, const char *wp)
+{
+	if ((wp == R_POSTCODE_FULL && w_date > 0.0) || (dob_exact && wp != NULL && postcode_in_sector(wp)))
+		return -1e9;
+	return THRESHOLD_POSSIBLE - w;
+}
+
+/*
+ * The record's best pair of names (theirs, the subject's readings).  A
+ * pair whose family name, with the most its given and middle names could
+ * add (rest_ub), weighs no more than the best so far, or less than floor,
+ * is left.
+ */
+static void score_names(struct match_ctx *c, const struct rview *v, double floor, struct name_result *best)
 {
 	struct memo_name_key fkey[VIEW_NAMES_MAX], gkey[VIEW_NAMES_MAX];
 
@@ -3658,7 +3682,7 @@ static void score_names(struct match_ctx *c, const struct rview *v, struct name_
 			/* Once the family name is weighed, a pair whose given and
 			 * middle names cannot lift it above the best so far is left
 			 * (rest_ub: subject_prepare). */
-			if (wfam + q->rest_ub <= best->w + 1e-9)
+			if (wfam + q->rest_ub <= best->w + 1e-9 || wfam + q->rest_ub < floor - 1e-6)
 				continue;
 			w = wfam + given_score_memo(c, i, q, rn, &gkey[j], &wg);
 			/* Singh for another family name, the record's middle
@@ -4178,7 +4202,7 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	}
 	if (view_decode_names(names, v) != DSC_OK || v->n_names == 0)
 		return; /* damaged, or no name to compare: skipped, not trusted */
-	score_names(c, v, &nr);
+	score_names(c, v, name_floor(w, w_date, dob_exact, wp), &nr);
 	if (eased > 0 && !names_agree(&nr))
 		w -= eased;
 	/* A family name other than the record's, the given name the same, at
