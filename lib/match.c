@@ -3645,11 +3645,23 @@ static bool given_agrees(const char *wg)
  * nor when a name changed may be weighed (the date exact, the postcode's
  * sector): both start from the pair that weighs most, whatever it is.
  */
-static double name_floor(double w, double w_date, bool dob_exact, const char *wp)
+static double name_floor(const struct match_ctx *c, double w, double w_date, bool dob_exact, const char *wp)
 {
+	double need = THRESHOLD_POSSIBLE;
+
 	if ((wp == R_POSTCODE_FULL && w_date > 0.0) || (dob_exact && wp != NULL && postcode_in_sector(wp)))
 		return -1e9;
-	return THRESHOLD_POSSIBLE - w;
+	/* With ten listed and more_candidates already said, a record
+	 * matters only if it takes a place (top_insert, scored_before): in
+	 * the match band, or, when the tenth is a possible match, weighing
+	 * as much as the tenth. */
+	if (c->n_top == MATCH_MAX_CANDIDATES && c->set_aside) {
+		const struct scored *last = &c->top[MATCH_MAX_CANDIDATES - 1];
+		double enter = last->band == BAND_MATCH ? last->w : min_d(last->w, c->t_match);
+		if (enter > need)
+			need = enter;
+	}
+	return need - w;
 }
 
 /*
@@ -4202,7 +4214,7 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	}
 	if (view_decode_names(names, v) != DSC_OK || v->n_names == 0)
 		return; /* damaged, or no name to compare: skipped, not trusted */
-	score_names(c, v, name_floor(w, w_date, dob_exact, wp), &nr);
+	score_names(c, v, name_floor(c, w, w_date, dob_exact, wp), &nr);
 	if (eased > 0 && !names_agree(&nr))
 		w -= eased;
 	/* A family name other than the record's, the given name the same, at
