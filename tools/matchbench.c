@@ -4,7 +4,7 @@
  *
  *   matchbench --register FILE.jsonl --store DIR [--seed N] [--per-kind N]
  *              [--pairs N] [--negatives N] [--reuse] [--verbose]
- *              [--answers FILE] [--no-key-filter]
+ *              [--answers FILE] [--trace FILE] [--no-key-filter]
  *
  * Loads the register (genregister's output) into a store with the
  * matcher's indexer, samples true records and corrupts them one way at a
@@ -28,7 +28,11 @@
  * give the same file answered every check alike, which is how a change
  * made for speed alone is shown to change no result.  --no-key-filter
  * opens the store without its key filter (store_options.key_filter), to
- * measure it and to show that it changes no answer.
+ * measure it and to show that it changes no answer.  --trace FILE writes
+ * one tab-separated line a measured check: its CPU time in µs, the views
+ * it read, the records it weighed, its kind, and the subject as
+ * given|middle|family|dob|age|sex|postcode (`sort -rn FILE | head` lists
+ * the checks that make the tail).
  *
  * Deterministic for a seed and a register.  Every person is fictitious:
  * the register is generated and the corruptions are mechanical.
@@ -1001,6 +1005,7 @@ static int cmp_double(const void *a, const void *b)
 
 static bool verbose;
 static FILE *answers; /* --answers */
+static FILE *trace;   /* --trace */
 static size_t sum_views, sum_considered, n_measured;
 
 /* A row's CPU times, for its p50 and p99: where the slow checks are. */
@@ -1072,6 +1077,14 @@ static void run_query(struct match_ctx *c, struct store_reader *r, const struct 
 		n_measured++;
 	}
 
+	/* --trace: each measured check's CPU time, views read, records
+	 * weighed, kind and subject, for finding what makes the tail (sort
+	 * -rn) and replaying it; the postcode last, as it may hold '|'. */
+	if (trace != NULL && cpu_lat != NULL)
+		fprintf(trace, "%.1f\t%zu\t%zu\t%s%s%s\t%s|%s|%s|%04u-%02u-%02u|%d|%c|%s\n", cpu_lat[n_cpu_lat - 1],
+			res.n_views, res.n_considered, kind_names[q->k1], q->pair ? "+" : "", q->pair ? kind_names[q->k2] : "",
+			q->has_given ? q->given : "", q->has_middle ? q->middle : "", q->family, (unsigned)q->dob.year,
+			(unsigned)q->dob.month, (unsigned)q->dob.day, q->age, q->sex != 0 ? q->sex : '-', q->postcode);
 	if (verbose && cpu_lat != NULL && cpu_lat[n_cpu_lat - 1] > 700.0)
 		printf("  SLOW %.0f us cpu %s%s%s: %s|%s|%s considered %zu\n", cpu_lat[n_cpu_lat - 1], kind_names[q->k1], q->pair ? "+" : "",
 		       q->pair ? kind_names[q->k2] : "", q->given, q->middle, q->family, res.n_considered);
@@ -1147,7 +1160,7 @@ static void print_row(const char *name, struct result_row *x, bool negative)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: matchbench --register FILE.jsonl --store DIR [--seed N] [--per-kind N] [--pairs N]\n"
-		   "                  [--negatives N] [--reuse] [--verbose] [--answers FILE] [--no-key-filter]\n");
+		   "                  [--negatives N] [--reuse] [--verbose] [--answers FILE] [--trace FILE] [--no-key-filter]\n");
 }
 
 int main(int argc, char **argv)
@@ -1188,6 +1201,12 @@ int main(int argc, char **argv)
 		else if (strcmp(a, "--no-key-filter") == 0) key_filter = false;
 		else if (strcmp(a, "--answers") == 0 && v) {
 			if ((answers = fopen(argv[++i], "w")) == NULL) {
+				fprintf(stderr, "matchbench: %s: %s\n", argv[i], strerror(errno));
+				return 1;
+			}
+		}
+		else if (strcmp(a, "--trace") == 0 && v) {
+			if ((trace = fopen(argv[++i], "w")) == NULL) {
 				fprintf(stderr, "matchbench: %s: %s\n", argv[i], strerror(errno));
 				return 1;
 			}
@@ -1504,6 +1523,10 @@ int main(int argc, char **argv)
 	nickname_table_free(nick);
 	if (answers != NULL && fclose(answers) != 0) {
 		fprintf(stderr, "matchbench: writing the answers failed: %s\n", strerror(errno));
+		return 1;
+	}
+	if (trace != NULL && fclose(trace) != 0) {
+		fprintf(stderr, "matchbench: writing the trace failed: %s\n", strerror(errno));
 		return 1;
 	}
 	return 0;
