@@ -323,7 +323,7 @@ _Static_assert(VIEW_GROUP <= STORE_VIEWS_MAX, "a group is fetched in one call");
 
 /* ------------------------------------------------------------------ */
 
-#define INDEXER_VERSION 20
+#define INDEXER_VERSION 21
 #define VIEW_MAGIC 0xD1
 #define VIEW_NAMES_MAX 16
 #define VIEW_DOBS_MAX 4
@@ -1238,6 +1238,11 @@ static int record_name_keys(const struct mname *n, const int *years, size_t n_ye
 			if ((rc = key_emit(fn, arg, 'I', (char[3]){n->family[t].s[0], n->given[0].s[0], '\0'}, NULL,
 					   years[y], 0)) != DSC_OK)
 				return rc;
+	/* Each middle name's tokens: whether a family name nobody has is
+	 * somebody's middle name (subject_prepare's bound). */
+	for (size_t t = 0; t < n->nm; t++)
+		if ((rc = key_emit(fn, arg, 'V', n->middle[t].s, NULL, 0, -1)) != DSC_OK)
+			return rc;
 	if (n->ng > 0) {
 		if ((rc = key_emit(fn, arg, 'U', n->given[0].s, NULL, 0, -1)) != DSC_OK)
 			return rc;
@@ -4835,7 +4840,10 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 	 * Family: exactly (a compound part or a near spelling weighs less);
 	 * a name nobody on the register spells so (a typo, most often)
 	 * cannot agree exactly and weighs at most a near spelling
-	 * (family_score caps those below the exact weight).
+	 * (family_score caps those below the exact weight), or, one word
+	 * with a given name beside it that somebody has as a middle name
+	 * (a V key), what it weighs as a middle name of the record's
+	 * (W_FAMILY_MIDDLE_DROP below its exact weight).
 	 *
 	 * Given (given_score): exactly only if some record has it as its
 	 * first given name (the U key); a nickname, near or phonetic
@@ -4862,6 +4870,17 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 				f = min_d(W_FAMILY_FUZZY, q->w_family_joined - W_FUZZY_BELOW_EXACT);
 			if (f < W_FAMILY_INITIAL)
 				f = W_FAMILY_INITIAL;
+			/* A middle name of the record's (family_is_middle, with
+			 * the given names agreeing), which a name nobody has as
+			 * a family name may be: Nabil Faraj for Nabil Faraj
+			 * Haddad, where nobody is called Faraj.  Only if somebody
+			 * has it as a middle name (the V keys): not a typo. */
+			if (!q->family_seen && q->nf == 1 && q->ng > 0 && !family_particle(&q->family[0]) &&
+			    token_seen(r, 'V', q->family[0].s))
+				f = f > q->w_family_joined - W_FAMILY_MIDDLE_DROP
+					    ? f
+					    : clampd(q->w_family_joined - W_FAMILY_MIDDLE_DROP, W_FAMILY_EXACT_MIN - 2.0,
+						     W_FAMILY_EXACT_MAX);
 		}
 		q->rest_ub = g + (q->nm > 0 ? W_MIDDLE_EXACT : 0.0) +
 			     (c->swapped[i] || c->split[i] ? W_NAMES_SWAPPED : 0.0);

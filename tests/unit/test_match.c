@@ -2001,6 +2001,43 @@ static void test_a_family_initial_or_a_surname_in_use_at_the_address(void **stat
 }
 
 /*
+ * The most a record's names can weigh (name_bound), against which records
+ * are ruled out by their index tags, counts a family name nobody has as a
+ * family name at what it weighs as a record's middle name: Nabil Faraj,
+ * where nobody is called Faraj, is Nabil Faraj Haddad (family:middle_name,
+ * its exact weight less 3), which is more than the near spelling such a
+ * name weighs at most otherwise.  Ten Nabil Farejs of his date and
+ * postcode fill the list first (a near spelling of the family name); his
+ * record, read last, weighs more than all of them and heads the list.
+ * With the bound at the near spelling it tied with the tenth and, later
+ * in record order, was left out unread.
+ */
+static void test_a_family_name_nobody_has_still_counts_as_a_middle_name(void **state)
+{
+	struct fixture *f = *state;
+	const struct query q = {.given = "Nabil", .family = "Faraj", .dob = "1981-06-19", .postcode = "WR3 8HP"};
+	struct check_result res;
+	char line[512];
+
+	for (int i = 0; i < 10; i++) {
+		snprintf(line, sizeof(line),
+			 "{\"id\":\"NF-%04d\",\"names\":[{\"given\":\"Nabil\",\"family\":\"Farej\",\"kind\":\"primary\"}],"
+			 "\"dob\":\"1981-06-19\",\"addresses\":[{\"postcode\":\"WR3 8HP\"}],"
+			 "\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
+			 i);
+		put_line(f->s, line);
+	}
+	put_line(f->s, "{\"id\":\"NF-HADDAD\",\"names\":[{\"given\":\"Nabil\",\"middle\":\"Faraj\",\"family\":\"Haddad\","
+		       "\"kind\":\"primary\"}],\"dob\":\"1981-06-19\",\"addresses\":[{\"postcode\":\"WR3 8HP\"}],"
+		       "\"managing_force\":\"west-mercia\",\"status\":\"active\"}");
+	run(f, &q, &res);
+	assert_int_equal(res.n_candidates, MATCH_MAX_CANDIDATES);
+	assert_string_equal(res.candidates[0].offender_id, "NF-HADDAD");
+	assert_true(has_reason(&res.candidates[0], "family:middle_name"));
+	assert_true(has_reason(&res.candidates[1], "family:fuzzy"));
+}
+
+/*
  * No family name ("Paul", "-"), an age and a postcode district: the given
  * name's keys with the years the age allows are the name's own keys, read
  * whole however many Pauls were born then (not as a secondary key under
@@ -2613,6 +2650,7 @@ int main(void)
 		cmocka_unit_test(test_nickname_find_answers_as_related),
 		cmocka_unit_test_setup_teardown(test_twins_with_names_apart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_family_initial_or_a_surname_in_use_at_the_address, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_family_name_nobody_has_still_counts_as_a_middle_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_given_name_alone_reads_its_own_keys, setup, teardown),
 		cmocka_unit_test(test_surname_table),
 		cmocka_unit_test_setup_teardown(test_family_name_variants, setup, teardown),
