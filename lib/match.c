@@ -323,7 +323,7 @@ _Static_assert(VIEW_GROUP <= STORE_VIEWS_MAX, "a group is fetched in one call");
 
 /* ------------------------------------------------------------------ */
 
-#define INDEXER_VERSION 21
+#define INDEXER_VERSION 22
 #define VIEW_MAGIC 0xD1
 #define VIEW_NAMES_MAX 16
 #define VIEW_DOBS_MAX 4
@@ -1238,6 +1238,12 @@ static int record_name_keys(const struct mname *n, const int *years, size_t n_ye
 			if ((rc = key_emit(fn, arg, 'I', (char[3]){n->family[t].s[0], n->given[0].s[0], '\0'}, NULL,
 					   years[y], 0)) != DSC_OK)
 				return rc;
+	/* A family name of more than one word, joined: whether a family
+	 * name nobody has word for word is somebody's all the same, split
+	 * elsewhere (Hall-Walker for HallW alker, Thompson Francis for
+	 * ThompsonFrancis: family_score's exact, subject_prepare's bound). */
+	if (n->nf > 1 && (rc = key_emit(fn, arg, 'J', n->family_joined, NULL, 0, -1)) != DSC_OK)
+		return rc;
 	/* Each middle name's tokens: whether a family name nobody has is
 	 * somebody's middle name (subject_prepare's bound). */
 	for (size_t t = 0; t < n->nm; t++)
@@ -4220,6 +4226,17 @@ static void score_candidate(struct match_ctx *c, const struct check_subject *s, 
 	if (view_decode_names(names, v) != DSC_OK || v->n_names == 0)
 		return; /* damaged, or no name to compare: skipped, not trusted */
 	score_names(c, v, name_floor(c, w, w_date, dob_exact, wp), &nr);
+#ifdef MATCH_CHECK_BOUND
+	/* A build for checking name_bound (make BUILD=build-bound
+	 * CFLAGS="-g -DMATCH_CHECK_BOUND" build-bound/matchbench): any record
+	 * whose names outweigh the bound tags are tested against, which
+	 * tag_rules_out may have left out unread elsewhere. */
+	if (nr.w > c->name_bound + 1e-6)
+		fprintf(stderr, "BOUND %.3f > %.3f: %s %s / %s %s %s | %s\n", nr.w, c->name_bound,
+			s->names[0].given ? s->names[0].given : "", s->names[0].family ? s->names[0].family : "",
+			nr.why[0] ? nr.why[0] : "-", nr.why[1] ? nr.why[1] : "-", nr.why[2] ? nr.why[2] : "-",
+			nr.why[3] ? nr.why[3] : "-");
+#endif
 	if (eased > 0 && !names_agree(&nr))
 		w -= eased;
 	/* A family name other than the record's, the given name the same, at
@@ -4838,12 +4855,12 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 	 * never be less than score_names gives.
 	 *
 	 * Family: exactly (a compound part or a near spelling weighs less);
-	 * a name nobody on the register spells so (a typo, most often)
-	 * cannot agree exactly and weighs at most a near spelling
-	 * (family_score caps those below the exact weight), or, one word
-	 * with a given name beside it that somebody has as a middle name
-	 * (a V key), what it weighs as a middle name of the record's
-	 * (W_FAMILY_MIDDLE_DROP below its exact weight).
+	 * a name nobody on the register spells so, word for word or joined
+	 * (a typo, most often), cannot agree exactly and weighs at most a
+	 * near spelling (family_score caps those below the exact weight),
+	 * or, one word with a given name beside it that somebody has as a
+	 * middle name (a V key), what it weighs as a middle name of the
+	 * record's (W_FAMILY_MIDDLE_DROP below its exact weight).
 	 *
 	 * Given (given_score): exactly only if some record has it as its
 	 * first given name (the U key); a nickname, near or phonetic
@@ -4866,7 +4883,10 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 		}
 		if (q->nf > 0) {
 			f = q->w_family_joined;
-			if (!q->family_seen)
+			/* Nobody has its words as a family name's; but somebody's
+			 * family name may still be the same letters split
+			 * elsewhere (the J keys): exactly, then. */
+			if (!q->family_seen && !token_seen(r, 'J', q->family_joined))
 				f = min_d(W_FAMILY_FUZZY, q->w_family_joined - W_FUZZY_BELOW_EXACT);
 			if (f < W_FAMILY_INITIAL)
 				f = W_FAMILY_INITIAL;

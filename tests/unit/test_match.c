@@ -2038,6 +2038,39 @@ static void test_a_family_name_nobody_has_still_counts_as_a_middle_name(void **s
 }
 
 /*
+ * The same bound for a family name nobody has word for word that is
+ * somebody's split elsewhere: Winston ThompsonFrancis is Winston Thompson
+ * Francis (family:exact, the letters joined).  Ten Winston
+ * ThompsonFrancizes of his date and postcode (a near spelling) fill the
+ * list first; his record, read last, heads it.
+ */
+static void test_a_family_name_split_elsewhere_is_still_exact(void **state)
+{
+	struct fixture *f = *state;
+	const struct query q = {.given = "Winston", .family = "ThompsonFrancis", .dob = "1979-03-08",
+				.postcode = "NG7 2QT"};
+	struct check_result res;
+	char line[512];
+
+	for (int i = 0; i < 10; i++) {
+		snprintf(line, sizeof(line),
+			 "{\"id\":\"TF-%04d\",\"names\":[{\"given\":\"Winston\",\"family\":\"ThompsonFranciz\","
+			 "\"kind\":\"primary\"}],\"dob\":\"1979-03-08\",\"addresses\":[{\"postcode\":\"NG7 2QT\"}],"
+			 "\"managing_force\":\"nottinghamshire\",\"status\":\"active\"}",
+			 i);
+		put_line(f->s, line);
+	}
+	put_line(f->s, "{\"id\":\"TF-SPLIT\",\"names\":[{\"given\":\"Winston\",\"family\":\"Thompson Francis\","
+		       "\"kind\":\"primary\"}],\"dob\":\"1979-03-08\",\"addresses\":[{\"postcode\":\"NG7 2QT\"}],"
+		       "\"managing_force\":\"nottinghamshire\",\"status\":\"active\"}");
+	run(f, &q, &res);
+	assert_int_equal(res.n_candidates, MATCH_MAX_CANDIDATES);
+	assert_string_equal(res.candidates[0].offender_id, "TF-SPLIT");
+	assert_true(has_reason(&res.candidates[0], "family:exact"));
+	assert_true(has_reason(&res.candidates[1], "family:fuzzy"));
+}
+
+/*
  * No family name ("Paul", "-"), an age and a postcode district: the given
  * name's keys with the years the age allows are the name's own keys, read
  * whole however many Pauls were born then (not as a secondary key under
@@ -2651,6 +2684,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_twins_with_names_apart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_family_initial_or_a_surname_in_use_at_the_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_family_name_nobody_has_still_counts_as_a_middle_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_family_name_split_elsewhere_is_still_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_given_name_alone_reads_its_own_keys, setup, teardown),
 		cmocka_unit_test(test_surname_table),
 		cmocka_unit_test_setup_teardown(test_family_name_variants, setup, teardown),
