@@ -4885,8 +4885,11 @@ static void subject_prepare(struct match_ctx *c, struct store_reader *r, const s
 			f = q->w_family_joined;
 			/* Nobody has its words as a family name's; but somebody's
 			 * family name may still be the same letters split
-			 * elsewhere (the J keys): exactly, then. */
-			if (!q->family_seen && !token_seen(r, 'J', q->family_joined))
+			 * elsewhere (the J keys), or, for words of its own, not
+			 * split at all (Smit Hson, Smithson: a T key): exactly,
+			 * then. */
+			if (!q->family_seen && !token_seen(r, 'J', q->family_joined) &&
+			    (q->nf == 1 || !token_seen(r, 'T', q->family_joined)))
 				f = min_d(W_FAMILY_FUZZY, q->w_family_joined - W_FUZZY_BELOW_EXACT);
 			if (f < W_FAMILY_INITIAL)
 				f = W_FAMILY_INITIAL;

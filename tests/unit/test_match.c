@@ -2070,6 +2070,33 @@ static void test_a_family_name_split_elsewhere_is_still_exact(void **state)
 	assert_true(has_reason(&res.candidates[1], "family:fuzzy"));
 }
 
+/* And the other way: Ottoline Quen Tavisham, two words nobody has, is
+ * Ottoline Quentavisham, one word (a T key, not a J key). */
+static void test_a_family_name_split_where_it_is_one_word_is_still_exact(void **state)
+{
+	struct fixture *f = *state;
+	const struct query q = {.given = "Ottoline", .family = "Quen Tavisham", .dob = "1983-10-21",
+				.postcode = "EX4 6PL"};
+	struct check_result res;
+	char line[512];
+
+	for (int i = 0; i < 10; i++) {
+		snprintf(line, sizeof(line),
+			 "{\"id\":\"QT-%04d\",\"names\":[{\"given\":\"Ottoline\",\"family\":\"Quentavishan\","
+			 "\"kind\":\"primary\"}],\"dob\":\"1983-10-21\",\"addresses\":[{\"postcode\":\"EX4 6PL\"}],"
+			 "\"managing_force\":\"devon-and-cornwall\",\"status\":\"active\"}",
+			 i);
+		put_line(f->s, line);
+	}
+	put_line(f->s, "{\"id\":\"QT-WHOLE\",\"names\":[{\"given\":\"Ottoline\",\"family\":\"Quentavisham\","
+		       "\"kind\":\"primary\"}],\"dob\":\"1983-10-21\",\"addresses\":[{\"postcode\":\"EX4 6PL\"}],"
+		       "\"managing_force\":\"devon-and-cornwall\",\"status\":\"active\"}");
+	run(f, &q, &res);
+	assert_int_equal(res.n_candidates, MATCH_MAX_CANDIDATES);
+	assert_string_equal(res.candidates[0].offender_id, "QT-WHOLE");
+	assert_true(has_reason(&res.candidates[0], "family:exact"));
+}
+
 /*
  * No family name ("Paul", "-"), an age and a postcode district: the given
  * name's keys with the years the age allows are the name's own keys, read
@@ -2685,6 +2712,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_family_initial_or_a_surname_in_use_at_the_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_family_name_nobody_has_still_counts_as_a_middle_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_family_name_split_elsewhere_is_still_exact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_family_name_split_where_it_is_one_word_is_still_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_given_name_alone_reads_its_own_keys, setup, teardown),
 		cmocka_unit_test(test_surname_table),
 		cmocka_unit_test_setup_teardown(test_family_name_variants, setup, teardown),
