@@ -2001,6 +2001,36 @@ static void test_a_family_initial_or_a_surname_in_use_at_the_address(void **stat
 }
 
 /*
+ * Ten people named given + near_family (a near spelling of the family
+ * name asked about), born on dob at postcode, registered first, then the
+ * one record (id, given, middle or NULL, family) of the same date and
+ * postcode: the list is full of equals by the time the last is read.
+ */
+static void put_ten_then_one(struct fixture *f, const char *prefix, const char *given, const char *near_family,
+			     const char *id, const char *middle, const char *family, const char *dob,
+			     const char *postcode)
+{
+	char line[512], mid[96] = "";
+
+	for (int i = 0; i < 10; i++) {
+		snprintf(line, sizeof(line),
+			 "{\"id\":\"%s-%04d\",\"names\":[{\"given\":\"%s\",\"family\":\"%s\",\"kind\":\"primary\"}],"
+			 "\"dob\":\"%s\",\"addresses\":[{\"postcode\":\"%s\"}],\"managing_force\":\"west-mercia\","
+			 "\"status\":\"active\"}",
+			 prefix, i, given, near_family, dob, postcode);
+		put_line(f->s, line);
+	}
+	if (middle != NULL)
+		snprintf(mid, sizeof(mid), "\"middle\":\"%s\",", middle);
+	snprintf(line, sizeof(line),
+		 "{\"id\":\"%s\",\"names\":[{\"given\":\"%s\",%s\"family\":\"%s\",\"kind\":\"primary\"}],"
+		 "\"dob\":\"%s\",\"addresses\":[{\"postcode\":\"%s\"}],\"managing_force\":\"west-mercia\","
+		 "\"status\":\"active\"}",
+		 id, given, mid, family, dob, postcode);
+	put_line(f->s, line);
+}
+
+/*
  * The most a record's names can weigh (name_bound), against which records
  * are ruled out by their index tags, counts a family name nobody has as a
  * family name at what it weighs as a record's middle name: Nabil Faraj,
@@ -2017,19 +2047,8 @@ static void test_a_family_name_nobody_has_still_counts_as_a_middle_name(void **s
 	struct fixture *f = *state;
 	const struct query q = {.given = "Nabil", .family = "Faraj", .dob = "1981-06-19", .postcode = "WR3 8HP"};
 	struct check_result res;
-	char line[512];
 
-	for (int i = 0; i < 10; i++) {
-		snprintf(line, sizeof(line),
-			 "{\"id\":\"NF-%04d\",\"names\":[{\"given\":\"Nabil\",\"family\":\"Farej\",\"kind\":\"primary\"}],"
-			 "\"dob\":\"1981-06-19\",\"addresses\":[{\"postcode\":\"WR3 8HP\"}],"
-			 "\"managing_force\":\"west-mercia\",\"status\":\"active\"}",
-			 i);
-		put_line(f->s, line);
-	}
-	put_line(f->s, "{\"id\":\"NF-HADDAD\",\"names\":[{\"given\":\"Nabil\",\"middle\":\"Faraj\",\"family\":\"Haddad\","
-		       "\"kind\":\"primary\"}],\"dob\":\"1981-06-19\",\"addresses\":[{\"postcode\":\"WR3 8HP\"}],"
-		       "\"managing_force\":\"west-mercia\",\"status\":\"active\"}");
+	put_ten_then_one(f, "NF", "Nabil", "Farej", "NF-HADDAD", "Faraj", "Haddad", "1981-06-19", "WR3 8HP");
 	run(f, &q, &res);
 	assert_int_equal(res.n_candidates, MATCH_MAX_CANDIDATES);
 	assert_string_equal(res.candidates[0].offender_id, "NF-HADDAD");
@@ -2050,19 +2069,8 @@ static void test_a_family_name_split_elsewhere_is_still_exact(void **state)
 	const struct query q = {.given = "Winston", .family = "ThompsonFrancis", .dob = "1979-03-08",
 				.postcode = "NG7 2QT"};
 	struct check_result res;
-	char line[512];
 
-	for (int i = 0; i < 10; i++) {
-		snprintf(line, sizeof(line),
-			 "{\"id\":\"TF-%04d\",\"names\":[{\"given\":\"Winston\",\"family\":\"ThompsonFranciz\","
-			 "\"kind\":\"primary\"}],\"dob\":\"1979-03-08\",\"addresses\":[{\"postcode\":\"NG7 2QT\"}],"
-			 "\"managing_force\":\"nottinghamshire\",\"status\":\"active\"}",
-			 i);
-		put_line(f->s, line);
-	}
-	put_line(f->s, "{\"id\":\"TF-SPLIT\",\"names\":[{\"given\":\"Winston\",\"family\":\"Thompson Francis\","
-		       "\"kind\":\"primary\"}],\"dob\":\"1979-03-08\",\"addresses\":[{\"postcode\":\"NG7 2QT\"}],"
-		       "\"managing_force\":\"nottinghamshire\",\"status\":\"active\"}");
+	put_ten_then_one(f, "TF", "Winston", "ThompsonFranciz", "TF-SPLIT", NULL, "Thompson Francis", "1979-03-08", "NG7 2QT");
 	run(f, &q, &res);
 	assert_int_equal(res.n_candidates, MATCH_MAX_CANDIDATES);
 	assert_string_equal(res.candidates[0].offender_id, "TF-SPLIT");
@@ -2078,19 +2086,8 @@ static void test_a_family_name_split_where_it_is_one_word_is_still_exact(void **
 	const struct query q = {.given = "Ottoline", .family = "Quen Tavisham", .dob = "1983-10-21",
 				.postcode = "EX4 6PL"};
 	struct check_result res;
-	char line[512];
 
-	for (int i = 0; i < 10; i++) {
-		snprintf(line, sizeof(line),
-			 "{\"id\":\"QT-%04d\",\"names\":[{\"given\":\"Ottoline\",\"family\":\"Quentavishan\","
-			 "\"kind\":\"primary\"}],\"dob\":\"1983-10-21\",\"addresses\":[{\"postcode\":\"EX4 6PL\"}],"
-			 "\"managing_force\":\"devon-and-cornwall\",\"status\":\"active\"}",
-			 i);
-		put_line(f->s, line);
-	}
-	put_line(f->s, "{\"id\":\"QT-WHOLE\",\"names\":[{\"given\":\"Ottoline\",\"family\":\"Quentavisham\","
-		       "\"kind\":\"primary\"}],\"dob\":\"1983-10-21\",\"addresses\":[{\"postcode\":\"EX4 6PL\"}],"
-		       "\"managing_force\":\"devon-and-cornwall\",\"status\":\"active\"}");
+	put_ten_then_one(f, "QT", "Ottoline", "Quentavishan", "QT-WHOLE", NULL, "Quentavisham", "1983-10-21", "EX4 6PL");
 	run(f, &q, &res);
 	assert_int_equal(res.n_candidates, MATCH_MAX_CANDIDATES);
 	assert_string_equal(res.candidates[0].offender_id, "QT-WHOLE");
